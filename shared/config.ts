@@ -1,0 +1,263 @@
+/**
+ * The one configuration of a perpscan instance: TypeBox schema (validated at start-up, on PUT /api/config
+ * and in the dashboard), static type, defaults, and a validator whose errors name the field.
+ *
+ * Units are in the names: `*Bps` basis points, `*Ms` milliseconds, `*Usd` US dollars, `*Pct` percent,
+ * funding as a fraction per 8 h (0.0001 = 0.01 %).
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { DEFAULT_TAKER_FEE_BPS, type Exchange } from './exchanges.js';
+
+// Keep in step with EXCHANGES (a compile-time check below fails when they drift).
+
+const ExchangeSchema = Type.Union([Type.Literal('bybit'), Type.Literal('okx'), Type.Literal('kucoin'), Type.Literal('binance')]);
+const Bps = (description: string, extra: { minimum?: number; maximum?: number } = {}) =>
+  Type.Number({ minimum: -10_000, maximum: 10_000, ...extra, description });
+const NonNeg = (description: string, maximum?: number) =>
+  Type.Number(maximum === undefined ? { minimum: 0, description } : { minimum: 0, maximum, description });
+const Strict = { additionalProperties: false } as const;
+
+export const ThresholdsSchema = Type.Object(
+  {
+    minSpreadBps: Bps('Open only when the price spread is at least this (bps). May be negative for funding-only trades.'),
+    minFundingDelta8h: Type.Number({ minimum: -0.05, maximum: 0.05, description: 'Minimum funding delta per 8 h (fraction). Use a negative value to disable.' }),
+    minConfidence: NonNeg('Minimum confidence score 0..100', 100),
+    minProfitBps: Bps('Minimum projected net profit (bps) to open'),
+    hysteresisBps: NonNeg('An open opportunity closes only when it falls this far (bps) below an open threshold', 1000),
+  },
+  Strict,
+);
+
+export const DetectorSchema = Type.Object(
+  {
+    notionalUsd: Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'Notional per leg used for slippage and profit (USD)' }),
+    holdingHorizonHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90, description: 'Holding horizon for expected funding (hours)' }),
+    staleAfterMs: Type.Integer({ minimum: 100, maximum: 600_000, description: 'A quote older than this is not used (ms)' }),
+    slippageImpactBps: NonNeg('Impact assumed for the part of the notional beyond the visible size (bps)', 1000),
+    updateEpsilonBps: NonNeg('An update is emitted only when profit or spread moved by more than this (bps)', 1000),
+    maxUpdateIntervalMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Emit an update at least this often while values move less than epsilon (ms); 0 = never' }),
+  },
+  Strict,
+);
+
+export const FeesSchema = Type.Object(
+  {
+    takerBps: Type.Object(
+      {
+        bybit: NonNeg('Bybit taker fee (bps)', 100),
+        okx: NonNeg('OKX taker fee (bps)', 100),
+        kucoin: NonNeg('KuCoin taker fee (bps)', 100),
+        binance: NonNeg('Binance taker fee (bps)', 100),
+      },
+      Strict,
+    ),
+  },
+  Strict,
+);
+
+export const StrategySchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Paper-trade opportunities' }),
+    startingCapitalUsd: Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }),
+    notionalUsd: Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'Notional per leg per position (USD)' }),
+    leverage: Type.Number({ minimum: 1, maximum: 125 }),
+    maintenanceMarginRate: Type.Number({ minimum: 0, maximum: 0.5, description: 'Fraction used to estimate liquidation prices' }),
+    minProfitBps: Bps('Entry rule: minimum projected profit (bps)'),
+    minConfidence: NonNeg('Entry rule: minimum confidence', 100),
+    maxQuoteAgeMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Entry rule: both legs quoted within (ms)' }),
+    minOpportunityAgeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'Entry hygiene: opportunity must have lived this long (ms)' }),
+    minOpportunityUpdates: Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Entry hygiene: ... or seen this many updates' }),
+    cooldownMs: Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'No new entry on an instrument for this long after an exit (ms)' }),
+  },
+  Strict,
+);
+
+export const ExitsSchema = Type.Object(
+  {
+    exitSpreadBps: Bps('Exit when the current spread (close side) converges below this (bps)'),
+    takeProfitUsd: NonNeg('Exit when unrealised PnL reaches this (USD); 0 = off'),
+    stopLossUsd: NonNeg('Exit when unrealised PnL falls to minus this (USD); 0 = off'),
+    maxHoldingMs: Type.Integer({ minimum: 0, maximum: 90 * 86_400_000, description: 'Exit after holding this long (ms); 0 = off' }),
+    exitOnFundingFlip: Type.Boolean({ description: 'Exit when the funding delta turns against the position' }),
+    onFeedDown: Type.Union([Type.Literal('close'), Type.Literal('hold')], { description: 'What to do with a position whose leg lost its feed' }),
+    minLiquidationDistancePct: NonNeg('Exit when a leg is closer than this to its estimated liquidation price (%)', 100),
+  },
+  Strict,
+);
+
+export const RiskSchema = Type.Object(
+  {
+    maxOpenPositions: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    maxNotionalPerInstrumentUsd: NonNeg('Max notional per instrument across positions (USD)'),
+    maxNotionalPerExchangeUsd: NonNeg('Max notional per exchange across legs (USD)'),
+    maxTotalExposureUsd: NonNeg('Max gross notional across all legs (USD)'),
+    dailyLossLimitUsd: NonNeg('Halt new entries when the day (UTC) loses this much (USD); 0 = off'),
+  },
+  Strict,
+);
+
+export const MarketSchema = Type.Object(
+  {
+    exchanges: Type.Array(ExchangeSchema, { uniqueItems: true, description: 'Enabled exchanges' }),
+    instruments: Type.Array(Type.String({ pattern: '^[A-Z0-9]+-[A-Z0-9]+-PERP$' }), {
+      uniqueItems: true,
+      maxItems: 2000,
+      description: 'Normalised instrument keys to watch, e.g. BTC-USDT-PERP',
+    }),
+  },
+  Strict,
+);
+
+export const StreamSchema = Type.Object(
+  {
+    updateRateHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Max `updated` events per opportunity per second per client' }),
+    maxClientBufferBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, description: 'A client whose unsent buffer passes this is cut off' }),
+    statsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  },
+  Strict,
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    thresholds: ThresholdsSchema,
+    detector: DetectorSchema,
+    fees: FeesSchema,
+    strategy: StrategySchema,
+    exits: ExitsSchema,
+    risk: RiskSchema,
+    market: MarketSchema,
+    stream: StreamSchema,
+  },
+  Strict,
+);
+export type Config = Static<typeof ConfigSchema>;
+type _ExchangesInSync = [Exchange] extends [Config['market']['exchanges'][number]] ? true : never;
+const _exchangesInSync: _ExchangesInSync = true;
+void _exchangesInSync;
+export type Thresholds = Static<typeof ThresholdsSchema>;
+
+/** A config with its version; the version increases by one on every accepted change. */
+export interface VersionedConfig {
+  version: number;
+  config: Config;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2 },
+  detector: {
+    notionalUsd: 1000,
+    holdingHorizonHours: 8,
+    staleAfterMs: 5000,
+    slippageImpactBps: 5,
+    updateEpsilonBps: 0.1,
+    maxUpdateIntervalMs: 1000,
+  },
+  fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },
+  strategy: {
+    enabled: true,
+    startingCapitalUsd: 100_000,
+    notionalUsd: 1000,
+    leverage: 5,
+    maintenanceMarginRate: 0.005,
+    minProfitBps: 5,
+    minConfidence: 0,
+    maxQuoteAgeMs: 2000,
+    minOpportunityAgeMs: 500,
+    minOpportunityUpdates: 0,
+    cooldownMs: 30_000,
+  },
+  exits: {
+    exitSpreadBps: 0,
+    takeProfitUsd: 0,
+    stopLossUsd: 50,
+    maxHoldingMs: 8 * 3_600_000,
+    exitOnFundingFlip: true,
+    onFeedDown: 'close',
+    minLiquidationDistancePct: 5,
+  },
+  risk: {
+    maxOpenPositions: 10,
+    maxNotionalPerInstrumentUsd: 5000,
+    maxNotionalPerExchangeUsd: 20_000,
+    maxTotalExposureUsd: 50_000,
+    dailyLossLimitUsd: 500,
+  },
+  market: {
+    exchanges: ['bybit', 'okx', 'kucoin', 'binance'],
+    instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'],
+  },
+  stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
+};
+
+/** A deep-partial config, as accepted by PUT /api/config and config files. */
+export type ConfigPatch = { [K in keyof Config]?: Partial<Config[K]> extends infer P ? { [Q in keyof P]?: P[Q] extends object ? Partial<P[Q]> : P[Q] } : never };
+
+export interface ConfigError {
+  /** Dotted path of the offending field, e.g. `thresholds.minSpreadBps`. */
+  field: string;
+  message: string;
+}
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges a patch onto a base config; arrays and scalars replace. Does not validate. */
+export function mergeConfig(base: Config, patch: unknown): unknown {
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? a : b;
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
+    return out;
+  };
+  return merge(base, patch);
+}
+
+function pointerToField(pointer: string): string {
+  return pointer.replace(/^\//, '').split('/').filter(Boolean).join('.');
+}
+
+/** Validates a value against a schema; errors name the dotted field path. */
+export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    if (e.keyword === 'boolean') continue; // duplicate of the additionalProperties error below
+    let field = pointerToField(e.instancePath);
+    const params = e.params as { additionalProperties?: string[]; requiredProperties?: string[] } | undefined;
+    if (e.keyword === 'additionalProperties' && params?.additionalProperties?.length) {
+      field = [field, params.additionalProperties[0]].filter(Boolean).join('.');
+      errors.push({ field, message: 'unknown field' });
+      continue;
+    }
+    if (e.keyword === 'required' && params?.requiredProperties?.length) {
+      field = [field, params.requiredProperties[0]].filter(Boolean).join('.');
+    }
+    errors.push({ field: field || '(root)', message: e.message });
+  }
+  return errors;
+}
+
+/** Applies a partial patch to `base`; returns the new full config or the errors (naming fields). Never mutates `base`. */
+export function applyConfigPatch(base: Config, patch: unknown): ConfigResult {
+  if (!isPlainObject(patch)) return { ok: false, errors: [{ field: '(root)', message: 'config patch must be a JSON object' }] };
+  const merged = mergeConfig(base, patch);
+  const errors = schemaErrors(ConfigSchema, merged);
+  if (errors.length > 0) return { ok: false, errors };
+  const config = merged as Config;
+  const cross = crossFieldErrors(config);
+  return cross.length > 0 ? { ok: false, errors: cross } : { ok: true, config };
+}
+
+/** Rules a JSON schema cannot express. */
+function crossFieldErrors(c: Config): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (c.risk.maxNotionalPerInstrumentUsd > 0 && c.strategy.notionalUsd > c.risk.maxNotionalPerInstrumentUsd)
+    errors.push({ field: 'strategy.notionalUsd', message: 'must not exceed risk.maxNotionalPerInstrumentUsd' });
+  return errors;
+}
+
+export function formatConfigErrors(errors: ConfigError[]): string {
+  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+}

@@ -1,0 +1,103 @@
+import type { Exchange } from './exchanges.js';
+
+/** Why an opportunity stopped being one. Machine-readable: the dashboard and the strategy switch on it. */
+export const OPPORTUNITY_CLOSE_REASONS = [
+  'spread_below_min',
+  'funding_below_min',
+  'confidence_below_min',
+  'unprofitable',
+  'stale_quote',
+  'feed_down',
+  'config_changed',
+] as const;
+export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
+
+/**
+ * One scored cross-exchange opportunity: buy (long) `instrument` on `longExchange` at its ask,
+ * sell (short) it on `shortExchange` at its bid. Identified by (instrument, longExchange, shortExchange).
+ *
+ * Units: prices in quote currency, sizes in BASE units (never contracts), rates as fractions
+ * (0.0001 = 1 bp), `*Bps` in basis points, times in epoch milliseconds (`*Ms`).
+ */
+export interface Opportunity {
+  /** `${instrument}|${longExchange}|${shortExchange}` */
+  id: string;
+  /** Normalised instrument key, e.g. `BTC-USDT-PERP`. */
+  instrument: string;
+  longExchange: Exchange;
+  shortExchange: Exchange;
+  longSymbol: string;
+  shortSymbol: string;
+  longAsk: number;
+  shortBid: number;
+  longAskSize: number;
+  shortBidSize: number;
+  /** (shortBid - longAsk) / longAsk * 1e4 */
+  spreadBps: number;
+  /** Funding rates normalised to an 8 h interval, as fractions. */
+  longFundingRate8h: number;
+  shortFundingRate8h: number;
+  /** shortFundingRate8h - longFundingRate8h; positive = the pair EARNS funding (the short receives positive funding). */
+  fundingDelta8h: number;
+  /** Annualised funding edge of the pair in percent (fundingDelta8h * 3 * 365 * 100). */
+  fundingAprPct: number;
+  longNextFundingMs: number;
+  shortNextFundingMs: number;
+  longFundingIntervalMs: number;
+  shortFundingIntervalMs: number;
+  /** Taker fees for entry AND exit of both legs, in bps of notional. */
+  feesBps: number;
+  /** Estimated slippage for entry of both legs at the configured notional, in bps. */
+  slippageBps: number;
+  /** Funding expected over the holding horizon from the funding events that fall in it, in bps (signed). */
+  expectedFundingBps: number;
+  /** spreadBps + expectedFundingBps - feesBps - slippageBps */
+  projectedProfitBps: number;
+  /** projectedProfitBps for the configured notional, in USD. */
+  projectedProfitUsd: number;
+  notionalUsd: number;
+  /** Seed's score: spread 50 %, funding 30 %, base 20 %; 0..100. */
+  confidence: number;
+  /** Hours of funding edge needed to pay back entry + exit costs; null when the funding edge is <= 0. */
+  breakEvenHours: number | null;
+  longQuoteAgeMs: number;
+  shortQuoteAgeMs: number;
+  firstSeenMs: number;
+  updatedMs: number;
+  peakProfitBps: number;
+  updateCount: number;
+}
+
+export type OpportunityEventKind = 'opened' | 'updated' | 'closed';
+
+export interface OpportunityOpened {
+  kind: 'opened';
+  /** Bus sequence number (global, increasing). */
+  seq: number;
+  tsMs: number;
+  /** Local receive time (epoch µs) of the market frame that caused this event; for latency accounting. */
+  recvUs: number;
+  opportunity: Opportunity;
+}
+export interface OpportunityUpdated {
+  kind: 'updated';
+  seq: number;
+  tsMs: number;
+  /** Local receive time (epoch µs) of the market frame that caused this event; for latency accounting. */
+  recvUs: number;
+  opportunity: Opportunity;
+}
+export interface OpportunityClosed {
+  kind: 'closed';
+  seq: number;
+  tsMs: number;
+  recvUs: number;
+  opportunity: Opportunity;
+  reason: OpportunityCloseReason;
+  lifetimeMs: number;
+}
+export type OpportunityEvent = OpportunityOpened | OpportunityUpdated | OpportunityClosed;
+
+export function opportunityId(instrument: string, longExchange: Exchange, shortExchange: Exchange): string {
+  return `${instrument}|${longExchange}|${shortExchange}`;
+}

@@ -1,0 +1,127 @@
+import type { Exchange } from './exchanges.js';
+
+/** opening → open → closing → closed; `broken` when a leg failed and could not be paired. */
+export type PositionState = 'opening' | 'open' | 'closing' | 'closed' | 'broken';
+
+export const EXIT_REASONS = [
+  'spread_converged',
+  'take_profit',
+  'stop_loss',
+  'max_holding_time',
+  'funding_flipped',
+  'feed_down',
+  'liquidation_risk',
+  'manual',
+  'kill_switch',
+  'leg_failed',
+] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** The kill switch: `reducing` allows exits only, `halted` allows nothing. */
+export type TradingState = 'active' | 'reducing' | 'halted';
+
+export type LegSide = 'long' | 'short';
+export type FillPurpose = 'entry' | 'exit' | 'unwind';
+
+/** One execution of one leg. Quantities in BASE units; prices in quote currency. */
+export interface Fill {
+  id: string;
+  positionId: string;
+  instrument: string;
+  exchange: Exchange;
+  symbol: string;
+  side: 'buy' | 'sell';
+  purpose: FillPurpose;
+  /** Volume-weighted price over the levels walked. */
+  price: number;
+  quantity: number;
+  notionalUsd: number;
+  feeUsd: number;
+  decisionMs: number;
+  fillMs: number;
+  /** Decision-to-fill latency in microseconds. */
+  latencyUs: number;
+}
+
+export interface Leg {
+  exchange: Exchange;
+  symbol: string;
+  side: LegSide;
+  quantity: number;
+  entryPrice: number;
+  /** Current mark: bid for a long (what we could sell at), ask for a short. */
+  markPrice: number;
+  marginUsd: number;
+  liquidationPrice: number;
+  /** Distance from mark to the estimated liquidation price, in percent of mark. */
+  liquidationDistancePct: number;
+  fundingUsd: number;
+  feesUsd: number;
+  unrealisedPnlUsd: number;
+  nextFundingMs: number;
+}
+
+export interface PositionTransition {
+  from: PositionState | null;
+  to: PositionState;
+  reason: string;
+  tsMs: number;
+}
+
+export interface Position {
+  id: string;
+  instrument: string;
+  opportunityId: string;
+  state: PositionState;
+  long: Leg;
+  short: Leg;
+  notionalUsd: number;
+  openedMs: number;
+  closedMs: number | null;
+  entrySpreadBps: number;
+  /** Spread to close now: (longBid - shortAsk) relative, i.e. what exiting would capture, bps. */
+  currentSpreadBps: number;
+  entryProjectedProfitBps: number;
+  realisedPnlUsd: number;
+  unrealisedPnlUsd: number;
+  fundingUsd: number;
+  feesUsd: number;
+  exitReason: ExitReason | null;
+  transitions: PositionTransition[];
+}
+
+export interface RiskRejection {
+  tsMs: number;
+  opportunityId: string;
+  instrument: string;
+  /** Machine-readable, e.g. `max_open_positions`, `trading_halted`, `cooldown`, `too_young`. */
+  reason: string;
+  detail: string;
+}
+
+export interface Portfolio {
+  tsMs: number;
+  startingCapitalUsd: number;
+  equityUsd: number;
+  availableCapitalUsd: number;
+  reservedMarginUsd: number;
+  grossExposureUsd: number;
+  exposureByInstrument: Record<string, number>;
+  exposureByExchange: Partial<Record<Exchange, number>>;
+  realisedPnlUsd: number;
+  unrealisedPnlUsd: number;
+  feesPaidUsd: number;
+  fundingUsd: number;
+  dailyPnlUsd: number;
+  openPositions: number;
+  tradingState: TradingState;
+}
+
+export type StrategyEvent =
+  | { kind: 'position_opened'; tsMs: number; position: Position }
+  | { kind: 'position_updated'; tsMs: number; position: Position }
+  | { kind: 'position_closed'; tsMs: number; position: Position }
+  | { kind: 'fill'; tsMs: number; fill: Fill }
+  | { kind: 'rejection'; tsMs: number; rejection: RiskRejection }
+  | { kind: 'trading_state'; tsMs: number; state: TradingState; reason: string }
+  | { kind: 'portfolio'; tsMs: number; portfolio: Portfolio };

@@ -1,0 +1,90 @@
+/**
+ * The WebSocket protocol of `/ws`, shared by server and dashboard.
+ *
+ * Server → client: every WebSocket text frame is one `ServerFrame` JSON object. `frame` numbers are
+ * per connection and contiguous (1, 2, 3 …): a client that sees a gap must resync (reconnect and take a
+ * new snapshot). The first frame after connecting holds exactly one `snapshot` message. Each message
+ * carries `seq`, the server's global stream sequence (increasing, not contiguous per client because of
+ * filters and coalescing).
+ *
+ * Client → server: `ClientMessage` JSON text frames.
+ */
+import type { Exchange } from './exchanges.js';
+import type { FeedState } from './feeds.js';
+import type { Opportunity, OpportunityCloseReason } from './opportunity.js';
+import type { Fill, Portfolio, Position, RiskRejection, TradingState } from './position.js';
+
+/** Stages of the seed's latency budget, measured per update. */
+export const LATENCY_STAGES = ['receive_to_parsed', 'parsed_to_pipeline', 'pipeline_to_detected', 'detected_to_bus', 'bus_to_sent', 'end_to_end'] as const;
+export type LatencyStage = (typeof LATENCY_STAGES)[number];
+
+export interface LatencySummary {
+  p50Us: number;
+  p99Us: number;
+  count: number;
+}
+
+export interface EngineStats {
+  tsMs: number;
+  updatesPerSec: number;
+  updatesTotal: number;
+  /** Updates dropped because the pipeline ring was full. */
+  pipelineDropped: number;
+  /** Updates rejected for insane values (bad rate, timestamp unit), by reason. */
+  rejected: Record<string, number>;
+  /** Events missed by slow bus subscribers, by subscriber name. */
+  busMissed: Record<string, number>;
+  opportunitiesOpen: number;
+  wsClients: number;
+  latency: Partial<Record<LatencyStage, LatencySummary>>;
+}
+
+export interface ClosedOpportunity {
+  opportunity: Opportunity;
+  reason: OpportunityCloseReason;
+  lifetimeMs: number;
+  closedMs: number;
+}
+
+export interface Snapshot {
+  type: 'snapshot';
+  seq: number;
+  tsMs: number;
+  opportunities: Opportunity[];
+  recentlyClosed: ClosedOpportunity[];
+  positions: Position[];
+  portfolio: Portfolio | null;
+  tradingState: TradingState;
+  feeds: FeedState[];
+  configVersion: number;
+  stats: EngineStats;
+}
+
+export type ServerMessage =
+  | Snapshot
+  /** `recvUs`: receive time (epoch µs) of the market frame that caused it, for end-to-end latency. */
+  | { type: 'opportunity'; seq: number; tsMs: number; recvUs: number; event: 'opened' | 'updated'; opportunity: Opportunity }
+  | { type: 'opportunity'; seq: number; tsMs: number; recvUs: number; event: 'closed'; opportunity: Opportunity; reason: OpportunityCloseReason; lifetimeMs: number }
+  | { type: 'position'; seq: number; tsMs: number; event: 'opened' | 'updated' | 'closed'; position: Position }
+  | { type: 'fill'; seq: number; tsMs: number; fill: Fill }
+  | { type: 'rejection'; seq: number; tsMs: number; rejection: RiskRejection }
+  | { type: 'portfolio'; seq: number; tsMs: number; portfolio: Portfolio }
+  | { type: 'trading_state'; seq: number; tsMs: number; state: TradingState; reason: string }
+  | { type: 'feed'; seq: number; tsMs: number; feed: FeedState }
+  | { type: 'stats'; seq: number; tsMs: number; stats: EngineStats }
+  | { type: 'config'; seq: number; tsMs: number; version: number }
+  /** This client fell behind the event stream and lost `count` events: it should resync. */
+  | { type: 'missed'; seq: number; tsMs: number; count: number };
+
+export interface ServerFrame {
+  frame: number;
+  messages: ServerMessage[];
+}
+
+export interface StreamFilter {
+  instruments?: string[];
+  exchanges?: Exchange[];
+  minProfitBps?: number;
+}
+
+export type ClientMessage = { type: 'subscribe'; filter: StreamFilter } | { type: 'ping'; id?: string };
