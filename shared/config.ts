@@ -141,6 +141,8 @@ export type Thresholds = Static<typeof ThresholdsSchema>;
 export interface VersionedConfig {
   version: number;
   config: Config;
+  /** When this version was accepted (epoch ms); decides file-vs-persisted at start-up. */
+  updatedMs?: number;
 }
 
 export const DEFAULT_CONFIG: Config = {

@@ -41,13 +41,16 @@ export interface Opportunity {
   fundingDelta8h: number;
   /** Annualised funding edge of the pair in percent (fundingDelta8h * 3 * 365 * 100). */
   fundingAprPct: number;
+  /** True when the leg's rate is a predicted/indicative rate rather than the current one (engine ≥ issue 2). */
+  longFundingPredicted?: boolean;
+  shortFundingPredicted?: boolean;
   longNextFundingMs: number;
   shortNextFundingMs: number;
   longFundingIntervalMs: number;
   shortFundingIntervalMs: number;
   /** Taker fees for entry AND exit of both legs, in bps of notional. */
   feesBps: number;
-  /** Estimated slippage for entry of both legs at the configured notional, in bps. */
+  /** Estimated slippage of both legs at the configured notional, in bps: entry plus an equal exit estimate. */
   slippageBps: number;
   /** Funding expected over the holding horizon from the funding events that fall in it, in bps (signed). */
   expectedFundingBps: number;

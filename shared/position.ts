@@ -58,7 +58,11 @@ export interface Leg {
   fundingUsd: number;
   feesUsd: number;
   unrealisedPnlUsd: number;
+  /** Next funding settlement this leg has not yet accrued (epoch ms); 0 when unknown. */
   nextFundingMs: number;
+  /** Rate in force for the settlement at `nextFundingMs` (fraction per its interval), as last seen. */
+  fundingRate?: number;
+  fundingIntervalMs?: number;
 }
 
 export interface PositionTransition {
@@ -79,9 +83,14 @@ export interface Position {
   openedMs: number;
   closedMs: number | null;
   entrySpreadBps: number;
-  /** Spread to close now: (longBid - shortAsk) relative, i.e. what exiting would capture, bps. */
+  /**
+   * Close-side spread in the entry spread's sign: (shortAsk - longBid) / longBid, bps — the dislocation
+   * exiting now would leave on the table; it "converges" towards 0 (exit when <= exits.exitSpreadBps).
+   */
   currentSpreadBps: number;
   entryProjectedProfitBps: number;
+  /** Funding delta per 8 h (short − long) at entry; `funding_flipped` fires when a favourable delta turns negative. */
+  entryFundingDelta8h?: number;
   realisedPnlUsd: number;
   unrealisedPnlUsd: number;
   fundingUsd: number;

@@ -1,0 +1,31 @@
+/** Everything the routes need, handed over by server/app.ts. */
+import type { FeedState } from '../../shared/feeds.js';
+import type { Persistence } from '../persistence/persistence.js';
+import type { ConfigService } from '../config/service.js';
+import type { ApiMetrics } from './metrics.js';
+import type { EngineView, FeedsView, StrategyView } from './ports.js';
+import type { StreamHub } from './stream/hub.js';
+
+export interface Readiness {
+  ready: boolean;
+  engine: boolean;
+  feeds: 'none' | 'live' | 'not_live';
+  persistence: 'memory' | 'connected' | 'unreachable';
+  details: FeedState[];
+}
+
+export interface ApiContext {
+  engine: EngineView;
+  strategy: StrategyView;
+  feeds: FeedsView | null;
+  persistence: Persistence;
+  config: ConfigService;
+  hub: StreamHub;
+  metrics: ApiMetrics;
+  /** True once the main loop (drain, sweep, strategy) is running. */
+  running(): boolean;
+  startedMs: number;
+  /** Bearer token for mutating routes; null = open (only allowed on loopback). */
+  apiToken: string | null;
+  rateLimit: { max: number; timeWindowMs: number };
+}

@@ -1,0 +1,26 @@
+/** A latency recorder (µs) whose percentiles are read per stats interval (allocation-free engine histogram). */
+import { LatencyHistogram } from '../engine/histogram.js';
+import type { LatencySummary } from '../../shared/protocol.js';
+
+export class LatencyWindow {
+  private readonly histogram = new LatencyHistogram();
+  private last: LatencySummary = { p50Us: 0, p99Us: 0, count: 0 };
+
+  record(us: number): void {
+    if (!(us >= 0)) return; // negative = clocks disagree; ignore
+    this.histogram.recordUs(us);
+  }
+
+  /** Summary of the samples since the previous roll; starts a new window. */
+  roll(): LatencySummary {
+    const s = this.histogram.summary();
+    this.last = s.count > 0 ? { p50Us: s.p50Us, p99Us: s.p99Us, count: s.count } : { p50Us: 0, p99Us: 0, count: 0 };
+    this.histogram.reset();
+    return this.last;
+  }
+
+  /** The last completed window. */
+  get summary(): LatencySummary {
+    return this.last;
+  }
+}

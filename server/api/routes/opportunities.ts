@@ -1,0 +1,41 @@
+/** GET /api/opportunities (current, sorted and filtered) and /api/opportunities/history (closed, newest first). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Opportunity } from '../../../shared/opportunity.js';
+import Type from 'typebox';
+import type { ApiContext } from '../context.js';
+import { ErrorSchema, HistoryQuery, OpportunitiesQuery } from '../schemas.js';
+
+const SORT_KEYS: Record<string, (o: Opportunity) => number> = {
+  profit: (o) => o.projectedProfitBps,
+  spread: (o) => o.spreadBps,
+  funding: (o) => o.fundingDelta8h,
+  confidence: (o) => o.confidence,
+  age: (o) => -o.firstSeenMs,
+};
+
+export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  app.get(
+    '/opportunities',
+    { schema: { tags: ['opportunities'], summary: 'Open opportunities', querystring: OpportunitiesQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } },
+    async (request) => {
+      const q = request.query;
+      let list = ctx.engine.opportunities();
+      if (q.instrument) list = list.filter((o) => o.instrument === q.instrument);
+      if (q.exchange) list = list.filter((o) => o.longExchange === q.exchange || o.shortExchange === q.exchange);
+      if (q.minProfitBps !== undefined) list = list.filter((o) => o.projectedProfitBps >= q.minProfitBps!);
+      const key = SORT_KEYS[q.sort ?? 'profit'];
+      const sign = q.order === 'asc' ? 1 : -1;
+      list = list.slice().sort((a, b) => sign * (key(a) - key(b)) || a.id.localeCompare(b.id));
+      return { count: list.length, opportunities: list.slice(0, q.limit ?? 500) };
+    },
+  );
+
+  app.get(
+    '/opportunities/history',
+    { schema: { tags: ['opportunities'], summary: 'Closed opportunities, newest first', querystring: HistoryQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } },
+    async (request) => {
+      const closed = await ctx.persistence.opportunityHistory(request.query.limit ?? 100);
+      return { count: closed.length, closed };
+    },
+  );
+};

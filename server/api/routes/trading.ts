@@ -1,0 +1,68 @@
+/** Positions, trades, portfolio, risk rejections and the kill switch (POST /api/trading-state). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { ApiContext } from '../context.js';
+import { sendError } from '../errors.js';
+import { ClosePositionBody, ErrorSchema, IdParams, LimitQuery, PositionsQuery, TradingStateBody } from '../schemas.js';
+import { mutating } from './mutating.js';
+
+export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const s = ctx.strategy;
+
+  app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } }, async (request) => {
+    const { state = 'all', limit = 1000 } = request.query;
+    let list = s.positions();
+    if (state === 'open') list = list.filter((p) => p.state !== 'closed');
+    else if (state === 'closed') list = list.filter((p) => p.state === 'closed');
+    list = list.slice().sort((a, b) => b.openedMs - a.openedMs);
+    return { count: list.length, positions: list.slice(0, limit) };
+  });
+
+  app.get('/positions/:id', { schema: { tags: ['trading'], summary: 'One position', params: IdParams, response: { 200: Type.Unknown(), 404: ErrorSchema } } }, async (request, reply) => {
+    const p = s.position(request.params.id);
+    return p ?? sendError(reply, 404, 'not_found', 'id', `no position ${request.params.id}`);
+  });
+
+  app.post(
+    '/positions/:id/close',
+    {
+      ...mutating(ctx),
+      schema: { tags: ['trading'], summary: 'Close a position now (idempotent)', params: IdParams, body: ClosePositionBody, response: { 200: Type.Unknown(), 401: ErrorSchema, 404: ErrorSchema } },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!s.position(id)) return sendError(reply, 404, 'not_found', 'id', `no position ${id}`);
+      const position = s.closePosition(id, 'manual');
+      request.log.info({ position: id }, 'position closed by request');
+      return position;
+    },
+  );
+
+  app.get('/trades', { schema: { tags: ['trading'], summary: 'Fills, newest first', querystring: LimitQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } }, async (request) => {
+    const fills = s.fills().slice().sort((a, b) => b.fillMs - a.fillMs);
+    return { count: fills.length, fills: fills.slice(0, request.query.limit ?? 500) };
+  });
+
+  app.get('/portfolio', { schema: { tags: ['trading'], summary: 'Capital, exposure, realised and unrealised PnL' } }, async () => s.portfolio());
+
+  app.get('/rejections', { schema: { tags: ['trading'], summary: 'Recent risk rejections, newest first', querystring: LimitQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } }, async (request) => {
+    const rejections = s.rejections(request.query.limit ?? 500);
+    return { count: rejections.length, rejections };
+  });
+
+  app.get('/trading-state', { schema: { tags: ['trading'], summary: 'The kill switch state' } }, async () => ({ state: s.tradingState() }));
+
+  app.post(
+    '/trading-state',
+    {
+      ...mutating(ctx),
+      schema: { tags: ['trading'], summary: 'Kill switch: active | reducing (exits only) | halted', body: TradingStateBody, response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema } },
+    },
+    async (request) => {
+      const { state, closeAll, reason } = request.body;
+      s.setTradingState(state, { closeAll: closeAll ?? false, reason: reason ?? 'api' });
+      request.log.warn({ state, closeAll: closeAll ?? false }, 'trading state changed');
+      return { state: s.tradingState(), portfolio: s.portfolio() };
+    },
+  );
+};

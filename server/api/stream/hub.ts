@@ -1,0 +1,418 @@
+/**
+ * The `/ws` fan-out. One subscriber on the engine's opportunity bus and one on the strategy's event ring
+ * turn events into `ServerMessage`s, each JSON-encoded ONCE, and hand them to every client entitled to them.
+ *
+ * - `opened`/`closed` (and position opened/closed, fills, rejections, feed and trading-state changes) go
+ *   out on the same tick they are published.
+ * - `updated` events (and position updates, portfolio) are coalesced per id, latest wins, and sent on a
+ *   timer at `stream.updateRateHz`; each coalesced message gets a fresh `seq` so every client sees `seq`
+ *   increase.
+ * - Unfiltered clients share one pre-encoded body per tick; filtered clients get their own list.
+ * - Each client gets at most one frame per tick; one whose send buffer passes `maxClientBufferBytes` is
+ *   terminated (others are unaffected, the engine is never blocked).
+ * - If the shared subscriber itself fell behind the bus (events lost), every client gets `missed` and
+ *   should resync (reconnect → new snapshot).
+ */
+import type { WebSocket } from 'ws';
+import { Value } from 'typebox/value';
+import type { Config } from '../../../shared/config.js';
+import type { FeedState } from '../../../shared/feeds.js';
+import type { Opportunity, OpportunityEvent } from '../../../shared/opportunity.js';
+import type { Portfolio, Position, StrategyEvent, TradingState } from '../../../shared/position.js';
+import type { ClientMessage, ClosedOpportunity, EngineStats, ServerMessage, Snapshot } from '../../../shared/protocol.js';
+import { LatencyWindow } from '../latency.js';
+import type { EventSource, EventSubscription, Logger } from '../ports.js';
+import { StreamClient } from './client.js';
+import { ClientMessageSchema, CompiledFilter } from './filter.js';
+
+/** What a snapshot and the periodic stats are made of. */
+export interface StreamState {
+  opportunities(): Opportunity[];
+  positions(): Position[];
+  portfolio(): Portfolio | null;
+  tradingState(): TradingState;
+  feeds(): FeedState[];
+  configVersion(): number;
+  /** Engine counters and latency; the hub adds its own (ws clients, bus_to_sent, end_to_end). */
+  engineStats(): EngineStats;
+}
+
+export interface StreamHubOptions {
+  opportunities: EventSource<OpportunityEvent>;
+  strategy?: EventSource<StrategyEvent> | null;
+  state: StreamState;
+  stream: Config['stream'];
+  logger?: Logger;
+  now?: () => number;
+  nowUs?: () => number;
+  recentlyClosedLimit?: number;
+  heartbeatMs?: number;
+}
+
+export interface StreamCounters {
+  clients: number;
+  connectionsTotal: number;
+  framesSent: number;
+  messagesCreated: number;
+  terminatedSlow: number;
+  malformedClientMessages: number;
+  missedEvents: number;
+}
+
+type OppRoute = { opp: Opportunity; kind: 'opened' | 'updated' | 'closed' };
+
+const POP_BATCH = 4096;
+const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+export class StreamHub {
+  private readonly clients = new Set<StreamClient>();
+  private readonly oppSub: EventSubscription<OpportunityEvent>;
+  private readonly strategySub: EventSubscription<StrategyEvent> | null;
+  private readonly now: () => number;
+  private readonly nowUs: () => number;
+  private stream: Config['stream'];
+  private seq = 0;
+  private nextClientId = 1;
+  /** Encoded messages for all unfiltered clients since the last flush. */
+  private readonly broadcast: string[] = [];
+  private readonly pendingUpdates = new Map<string, OpportunityEvent>();
+  private readonly pendingPositions = new Map<string, Position>();
+  private pendingPortfolio: Portfolio | null = null;
+  private readonly recentlyClosed: ClosedOpportunity[] = [];
+  private readonly recentlyClosedLimit: number;
+  /** recvUs of immediate opportunity messages dispatched since the last flush (for end-to-end latency). */
+  private readonly sentRecvUs: number[] = [];
+  private pumpStartUs = 0;
+  private updateTimer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private closed = false;
+  readonly latency = { busToSent: new LatencyWindow(), endToEnd: new LatencyWindow() };
+  readonly counters: StreamCounters = {
+    clients: 0,
+    connectionsTotal: 0,
+    framesSent: 0,
+    messagesCreated: 0,
+    terminatedSlow: 0,
+    malformedClientMessages: 0,
+    missedEvents: 0,
+  };
+  private lastStats: EngineStats | null = null;
+
+  constructor(private readonly opts: StreamHubOptions) {
+    this.now = opts.now ?? Date.now;
+    this.nowUs = opts.nowUs ?? defaultNowUs;
+    this.stream = opts.stream;
+    this.recentlyClosedLimit = opts.recentlyClosedLimit ?? 200;
+    this.oppSub = opts.opportunities.subscribe('ws', () => this.pump());
+    this.strategySub = opts.strategy ? opts.strategy.subscribe('ws-strategy', () => this.pump()) : null;
+    this.startTimers();
+    const hb = opts.heartbeatMs ?? 30_000;
+    if (hb > 0) this.heartbeatTimer = setInterval(() => this.heartbeat(), hb);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  setStreamConfig(stream: Config['stream']): void {
+    const changed = stream.updateRateHz !== this.stream.updateRateHz || stream.statsIntervalMs !== this.stream.statsIntervalMs;
+    this.stream = stream;
+    if (changed) this.startTimers();
+  }
+
+  private startTimers(): void {
+    if (this.updateTimer) clearInterval(this.updateTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.closed) return;
+    this.updateTimer = setInterval(() => this.tick(), Math.max(1, Math.round(1000 / this.stream.updateRateHz)));
+    this.statsTimer = setInterval(() => this.publishStats(), this.stream.statsIntervalMs);
+  }
+
+  // ---- connections -------------------------------------------------------------------------------
+
+  /** Registers a connected socket: sends its snapshot, then it receives the stream. */
+  addClient(socket: WebSocket, remote = ''): StreamClient {
+    const client = new StreamClient(this.nextClientId++, socket, remote);
+    // Everything published before this point is reflected in the snapshot, so deliver it to the others first.
+    this.pump();
+    this.clients.add(client);
+    this.counters.clients = this.clients.size;
+    this.counters.connectionsTotal++;
+    socket.on('message', (data, isBinary) => this.onClientMessage(client, data as Buffer, isBinary));
+    socket.on('pong', () => {
+      client.alive = true;
+    });
+    socket.on('close', () => this.removeClient(client));
+    socket.on('error', () => this.removeClient(client));
+    this.sendSnapshot(client);
+    return client;
+  }
+
+  private removeClient(client: StreamClient): void {
+    client.closed = true;
+    if (this.clients.delete(client)) this.counters.clients = this.clients.size;
+  }
+
+  private onClientMessage(client: StreamClient, data: Buffer, isBinary: boolean): void {
+    let msg: unknown;
+    try {
+      msg = isBinary ? undefined : JSON.parse(data.toString('utf8'));
+    } catch {
+      msg = undefined;
+    }
+    if (msg === undefined || !Value.Check(ClientMessageSchema, msg)) {
+      client.malformed++;
+      this.counters.malformedClientMessages++;
+      if (client.malformed > 100) client.terminate(); // a client that only sends garbage
+      return;
+    }
+    const m = msg as ClientMessage;
+    client.alive = true;
+    if (m.type === 'subscribe') {
+      this.pump(); // flush what is owed under the old filter first
+      const filter = new CompiledFilter(m.filter);
+      client.filter = filter.isEmpty ? null : filter;
+      this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
+    }
+  }
+
+  private heartbeat(): void {
+    for (const c of this.clients) {
+      if (!c.alive) {
+        c.terminate();
+        this.removeClient(c);
+        continue;
+      }
+      c.alive = false;
+      if (c.socket.readyState === 1) c.socket.ping();
+    }
+  }
+
+  // ---- snapshot & stats --------------------------------------------------------------------------
+
+  private sendSnapshot(client: StreamClient): void {
+    const state = this.opts.state;
+    const all = state.opportunities();
+    const opportunities = client.filter ? client.filter.snapshot(all) : all;
+    const recentlyClosed = client.filter ? this.recentlyClosed.filter((c) => client.filter!.matchesClosed(c.opportunity)) : this.recentlyClosed;
+    const snapshot: Snapshot = {
+      type: 'snapshot',
+      seq: this.seq,
+      tsMs: this.now(),
+      opportunities,
+      recentlyClosed: recentlyClosed.slice().reverse(),
+      positions: state.positions(),
+      portfolio: state.portfolio(),
+      tradingState: state.tradingState(),
+      feeds: state.feeds(),
+      configVersion: state.configVersion(),
+      stats: this.stats(),
+    };
+    if (!client.sendFrame(JSON.stringify(snapshot), this.stream.maxClientBufferBytes)) this.cutOff(client);
+  }
+
+  /** Engine stats plus the stream's own numbers. */
+  stats(): EngineStats {
+    const s = this.opts.state.engineStats();
+    return {
+      ...s,
+      wsClients: this.clients.size,
+      busMissed: { ...s.busMissed, ws: this.counters.missedEvents },
+      latency: { ...s.latency, bus_to_sent: this.latency.busToSent.summary, end_to_end: this.latency.endToEnd.summary },
+    };
+  }
+
+  get lastPublishedStats(): EngineStats | null {
+    return this.lastStats;
+  }
+
+  private publishStats(): void {
+    this.latency.busToSent.roll();
+    this.latency.endToEnd.roll();
+    const stats = this.stats();
+    this.lastStats = stats;
+    if (this.clients.size === 0) return;
+    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs: this.now(), stats }, null);
+    this.flush();
+  }
+
+  // ---- out-of-band events (feeds, config) ---------------------------------------------------------
+
+  publishFeed(feed: FeedState): void {
+    this.pump();
+    this.dispatch({ type: 'feed', seq: ++this.seq, tsMs: this.now(), feed }, null);
+    this.flush();
+  }
+
+  publishConfigVersion(version: number): void {
+    this.pump();
+    this.dispatch({ type: 'config', seq: ++this.seq, tsMs: this.now(), version }, null);
+    this.flush();
+  }
+
+  // ---- the event path ----------------------------------------------------------------------------
+
+  /** Drains both subscriptions and sends what is due now. Safe to call at any time. */
+  pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    try {
+      this.pumpStartUs = this.nowUs();
+      const missed = this.oppSub.takeMissed() + (this.strategySub ? this.strategySub.takeMissed() : 0);
+      if (missed > 0) {
+        this.counters.missedEvents += missed;
+        this.opts.logger?.warn({ missed }, 'stream subscriber fell behind the bus; clients told to resync');
+        this.dispatch({ type: 'missed', seq: ++this.seq, tsMs: this.now(), count: missed }, null);
+      }
+      for (;;) {
+        const batch = this.oppSub.popBatch(POP_BATCH);
+        for (const ev of batch) this.onOpportunityEvent(ev);
+        if (batch.length < POP_BATCH) break;
+      }
+      if (this.strategySub) {
+        for (;;) {
+          const batch = this.strategySub.popBatch(POP_BATCH);
+          for (const ev of batch) this.onStrategyEvent(ev);
+          if (batch.length < POP_BATCH) break;
+        }
+      }
+      this.flush();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private onOpportunityEvent(ev: OpportunityEvent): void {
+    const id = ev.opportunity.id;
+    if (ev.kind === 'updated') {
+      this.pendingUpdates.set(id, ev);
+      return;
+    }
+    this.pendingUpdates.delete(id);
+    if (ev.kind === 'closed') {
+      this.recentlyClosed.push({ opportunity: ev.opportunity, reason: ev.reason, lifetimeMs: ev.lifetimeMs, closedMs: ev.tsMs });
+      if (this.recentlyClosed.length > this.recentlyClosedLimit) this.recentlyClosed.shift();
+    }
+    if (this.clients.size === 0) return;
+    this.dispatchOpportunity(ev);
+    this.sentRecvUs.push(ev.recvUs);
+  }
+
+  private dispatchOpportunity(ev: OpportunityEvent): void {
+    const seq = ++this.seq;
+    const msg: ServerMessage =
+      ev.kind === 'closed'
+        ? { type: 'opportunity', seq, tsMs: ev.tsMs, recvUs: ev.recvUs, event: 'closed', opportunity: ev.opportunity, reason: ev.reason, lifetimeMs: ev.lifetimeMs }
+        : { type: 'opportunity', seq, tsMs: ev.tsMs, recvUs: ev.recvUs, event: ev.kind, opportunity: ev.opportunity };
+    this.dispatch(msg, { opp: ev.opportunity, kind: ev.kind });
+  }
+
+  private onStrategyEvent(ev: StrategyEvent): void {
+    const tsMs = ev.tsMs;
+    switch (ev.kind) {
+      case 'position_updated':
+        this.pendingPositions.set(ev.position.id, ev.position);
+        return;
+      case 'portfolio':
+        this.pendingPortfolio = ev.portfolio;
+        return;
+      case 'position_opened':
+      case 'position_closed':
+        this.pendingPositions.delete(ev.position.id);
+        if (this.clients.size > 0)
+          this.dispatch({ type: 'position', seq: ++this.seq, tsMs, event: ev.kind === 'position_opened' ? 'opened' : 'closed', position: ev.position }, null);
+        return;
+      case 'fill':
+        if (this.clients.size > 0) this.dispatch({ type: 'fill', seq: ++this.seq, tsMs, fill: ev.fill }, null);
+        return;
+      case 'rejection':
+        if (this.clients.size > 0) this.dispatch({ type: 'rejection', seq: ++this.seq, tsMs, rejection: ev.rejection }, null);
+        return;
+      case 'trading_state':
+        if (this.clients.size > 0) this.dispatch({ type: 'trading_state', seq: ++this.seq, tsMs, state: ev.state, reason: ev.reason }, null);
+        return;
+    }
+  }
+
+  /** The coalescing tick: latest update per opportunity / position, then the portfolio. */
+  private tick(): void {
+    this.pump();
+    if (this.pendingUpdates.size === 0 && this.pendingPositions.size === 0 && this.pendingPortfolio === null) return;
+    if (this.clients.size > 0) {
+      for (const ev of this.pendingUpdates.values()) this.dispatchOpportunity(ev);
+      const tsMs = this.now();
+      for (const position of this.pendingPositions.values()) this.dispatch({ type: 'position', seq: ++this.seq, tsMs, event: 'updated', position }, null);
+      if (this.pendingPortfolio) this.dispatch({ type: 'portfolio', seq: ++this.seq, tsMs, portfolio: this.pendingPortfolio }, null);
+    }
+    this.pendingUpdates.clear();
+    this.pendingPositions.clear();
+    this.pendingPortfolio = null;
+    this.flush();
+  }
+
+  private dispatch(msg: ServerMessage, route: OppRoute | null): void {
+    this.counters.messagesCreated++;
+    const encoded = JSON.stringify(msg);
+    let anyUnfiltered = false;
+    for (const c of this.clients) {
+      if (c.filter === null) {
+        anyUnfiltered = true;
+        continue;
+      }
+      if (route === null || c.filter.pass(route.opp, route.kind)) c.out.push(encoded);
+    }
+    if (anyUnfiltered) this.broadcast.push(encoded);
+  }
+
+  /** One frame per client with something owed. */
+  private flush(): void {
+    const max = this.stream.maxClientBufferBytes;
+    const body = this.broadcast.length > 0 ? this.broadcast.join(',') : null;
+    this.broadcast.length = 0;
+    for (const c of this.clients) {
+      const before = c.framesSent;
+      let ok = true;
+      if (c.filter === null) {
+        if (body !== null) ok = c.sendFrame(body, max);
+      } else {
+        ok = c.flushOwn(max);
+      }
+      this.counters.framesSent += c.framesSent - before;
+      if (!ok) this.cutOff(c);
+    }
+    if (this.sentRecvUs.length > 0) {
+      const sentUs = this.nowUs();
+      this.latency.busToSent.record(sentUs - this.pumpStartUs);
+      for (const r of this.sentRecvUs) this.latency.endToEnd.record(sentUs - r);
+      this.sentRecvUs.length = 0;
+    }
+  }
+
+  private cutOff(client: StreamClient): void {
+    if (!this.clients.has(client)) return;
+    this.counters.terminatedSlow++;
+    this.opts.logger?.warn({ client: client.id, remote: client.remote, bufferedBytes: client.bufferedAmount }, 'ws client cut off: send buffer over limit');
+    client.terminate();
+    this.removeClient(client);
+  }
+
+  /** Closes every client (1001 going away) and stops the timers and subscriptions. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [this.updateTimer, this.statsTimer, this.heartbeatTimer]) if (t) clearInterval(t);
+    this.oppSub.close();
+    this.strategySub?.close();
+    for (const c of this.clients) {
+      c.closed = true;
+      try {
+        c.socket.close(1001, 'server shutting down');
+      } catch {
+        c.socket.terminate();
+      }
+    }
+    this.clients.clear();
+  }
+}

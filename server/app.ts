@@ -1,0 +1,226 @@
+/**
+ * Builds one perpscan instance in-process: engine, persistence, strategy, feeds (simulator, live venues or
+ * none), the stream hub and the Fastify app. `server/main.ts` listens on it; tests use `app.inject` or
+ * listen on an ephemeral port.
+ *
+ * The main loop: feeds push records and call `engine.drain()`; the bus wakes its subscribers (strategy,
+ * stream hub, persistence writer); a 250 ms timer calls `engine.sweep()`.
+ */
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import pino from 'pino';
+import { type Config, DEFAULT_CONFIG, type VersionedConfig } from '../shared/config.js';
+import type { Exchange } from '../shared/exchanges.js';
+import type { FeedState } from '../shared/feeds.js';
+import { EngineStatsTracker } from './api/engine-stats.js';
+import { ApiMetrics } from './api/metrics.js';
+import { mountApi } from './api/plugin.js';
+import type { ApiContext } from './api/context.js';
+import { StreamHub } from './api/stream/hub.js';
+import { ConfigService } from './config/service.js';
+import { pickStartupConfig } from './config/load.js';
+import { Engine } from './engine/index.js';
+import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
+import { createPersistence, recordOpportunities } from './persistence/index.js';
+import type { Persistence } from './persistence/persistence.js';
+import { startSimulator, type Simulator } from './simulator/index.js';
+import { StrategyRunner } from './strategy/runner.js';
+
+export type FeedsOption =
+  | 'none'
+  | 'live'
+  | { simulator: { seed?: number; messagesPerSec?: number; dislocationsPerMin?: number } }
+  /** Connect to venues at these endpoints (e.g. a simulator the test started itself). */
+  | { endpoints: Record<Exchange, VenueEndpoints> };
+
+export interface BuildAppOptions {
+  /** The start-up config (file + env) before persisted config is considered. Default DEFAULT_CONFIG. */
+  config?: Config;
+  /** When the config file last changed (decides file vs persisted config). */
+  configFileMtimeMs?: number | null;
+  feeds?: FeedsOption;
+  basePath?: string;
+  trustProxy?: boolean | number | string;
+  apiToken?: string | null;
+  redisUrl?: string | null;
+  redisPrefix?: string;
+  /** Directory of the built dashboard; default dist/web; null = none. */
+  staticDir?: string | null;
+  recorder?: FrameRecorder;
+  /** pino options or an existing logger; default silent (tests). */
+  logger?: pino.LoggerOptions | pino.Logger | false;
+  rateLimit?: { max: number; timeWindowMs: number };
+  /** Start the main loop (strategy, sweep, feeds) inside buildApp. Default true. */
+  start?: boolean;
+  now?: () => number;
+  heartbeatMs?: number;
+}
+
+export interface PerpscanApp {
+  app: FastifyInstance;
+  engine: Engine;
+  strategy: StrategyRunner;
+  feeds: FeedManager | null;
+  simulator: Simulator | null;
+  persistence: Persistence;
+  hub: StreamHub;
+  config: ConfigService;
+  /** Starts feeds, strategy and the sweep timer (done by buildApp unless `start: false`). */
+  start(): Promise<void>;
+  /** Stops feeds, flushes persistence, closes sockets and the HTTP server. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SWEEP_MS = 250;
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
+
+function isLogger(v: unknown): v is pino.Logger {
+  return typeof v === 'object' && v !== null && typeof (v as pino.Logger).child === 'function' && typeof (v as pino.Logger).info === 'function';
+}
+
+export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp> {
+  const now = opts.now ?? Date.now;
+  const logger: pino.Logger = isLogger(opts.logger) ? opts.logger : pino(opts.logger ? opts.logger : { level: 'silent' });
+  const app = Fastify({
+    loggerInstance: logger,
+    // A hop count becomes proxy-addr's (address, hop) → trusted function.
+    trustProxy: typeof opts.trustProxy === 'number' ? ((hops: number) => (_addr: string, i: number) => i < hops)(opts.trustProxy) : (opts.trustProxy ?? false),
+    bodyLimit: 256 * 1024,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const log = app.log;
+
+  const persistence = createPersistence({ redisUrl: opts.redisUrl ?? undefined, prefix: opts.redisPrefix, logger: logger });
+  await persistence.open();
+
+  // file → env (opts.config) → persisted config if newer → REST (ConfigService)
+  const persisted = await persistence.loadConfig();
+  const picked = pickStartupConfig({ config: opts.config ?? DEFAULT_CONFIG, fileMtimeMs: opts.configFileMtimeMs ?? null }, persisted, now());
+  if (picked.persistedErrors.length > 0) log.warn({ errors: picked.persistedErrors }, 'persisted config is invalid; using the file/env config');
+  const configService = new ConfigService(picked.versioned, (v: VersionedConfig) => persistence.saveConfig(v), now);
+  if (picked.source === 'file') persistence.saveConfig(picked.versioned);
+  log.info({ version: picked.versioned.version, source: picked.source }, 'config loaded');
+  const config = configService.config;
+
+  const engine = new Engine({ config, now });
+  engine.preRegister();
+  const strategy = new StrategyRunner({ engine, config, persistence, now });
+  await strategy.restore();
+
+  let simulator: Simulator | null = null;
+  let feeds: FeedManager | null = null;
+  const feedsOpt = opts.feeds ?? 'none';
+  let endpoints: Record<Exchange, VenueEndpoints> | null = null;
+  if (feedsOpt === 'live') endpoints = LIVE_ENDPOINTS;
+  else if (feedsOpt !== 'none' && 'endpoints' in feedsOpt) endpoints = feedsOpt.endpoints;
+  else if (feedsOpt !== 'none' && 'simulator' in feedsOpt) {
+    simulator = await startSimulator({
+      seed: feedsOpt.simulator.seed,
+      exchanges: config.market.exchanges,
+      instruments: config.market.instruments,
+      messagesPerSec: feedsOpt.simulator.messagesPerSec,
+      dislocationsPerMin: feedsOpt.simulator.dislocationsPerMin,
+    });
+    endpoints = simulator.endpoints;
+  }
+  if (endpoints) {
+    feeds = new FeedManager({
+      engine,
+      exchanges: config.market.exchanges,
+      instruments: config.market.instruments,
+      endpoints,
+      logger: logger,
+      recorder: opts.recorder,
+      now,
+    });
+  }
+
+  const statsTracker = new EngineStatsTracker(() => engine.stats(), undefined, now);
+  const feedStates = (): FeedState[] => feeds?.states() ?? [];
+  const hub = new StreamHub({
+    opportunities: engine.bus,
+    strategy: strategy.events,
+    state: {
+      opportunities: () => engine.opportunities(),
+      positions: () => strategy.positions(),
+      portfolio: () => strategy.portfolio(),
+      tradingState: () => strategy.tradingState(),
+      feeds: feedStates,
+      configVersion: () => configService.version,
+      engineStats: () => statsTracker.stats(),
+    },
+    stream: config.stream,
+    logger: log,
+    now,
+    heartbeatMs: opts.heartbeatMs,
+  });
+  feeds?.onState((state) => hub.publishFeed(state));
+  const opportunityRecorder = recordOpportunities(engine.bus, persistence);
+
+  configService.onChange((next) => {
+    engine.setConfig(next.config);
+    strategy.setConfig(next.config);
+    hub.setStreamConfig(next.config.stream);
+    hub.publishConfigVersion(next.version);
+  });
+
+  let running = false;
+  const metrics = new ApiMetrics({
+    stats: () => hub.stats(),
+    feeds: feedStates,
+    persistence: () => persistence.health(),
+    stream: () => hub.counters,
+    configVersion: () => configService.version,
+  });
+  const ctx: ApiContext = {
+    engine,
+    strategy,
+    feeds,
+    persistence,
+    config: configService,
+    hub,
+    metrics,
+    running: () => running,
+    startedMs: now(),
+    apiToken: opts.apiToken ?? null,
+    rateLimit: opts.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
+  };
+  await mountApi(app, ctx, { basePath: opts.basePath ?? '', staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir });
+
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let startPromise: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    startPromise ??= (async () => {
+      strategy.start();
+      sweepTimer = setInterval(() => engine.sweep(), SWEEP_MS);
+      running = true;
+      if (feeds) {
+        // Feeds connect in the background: a venue that is down must not block start-up.
+        feeds.start().catch((err: unknown) => log.error({ err }, 'feeds failed to start'));
+      }
+    })();
+    return startPromise;
+  };
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      running = false;
+      if (sweepTimer) clearInterval(sweepTimer);
+      await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
+      await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
+      strategy.stop();
+      hub.close();
+      opportunityRecorder.stop();
+      await app.close();
+      await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
+      await persistence.close().catch((err: unknown) => log.warn({ err }, 'persistence close failed'));
+    })();
+    return closing;
+  };
+
+  if (opts.start !== false) await start();
+  return { app, engine, strategy, feeds, simulator, persistence, hub, config: configService, start, close };
+}

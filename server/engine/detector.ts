@@ -1,0 +1,415 @@
+/**
+ * Detector: on an update of one instrument id, scores only the pairs that involve that venue for that
+ * instrument, in both directions, and runs each pair's lifecycle (opened → updated* → closed).
+ *
+ * Per-pair state lives in typed arrays indexed by pair = (instrument · E + longEx) · E + shortEx
+ * (E = number of exchanges); the per-update path allocates nothing. Opportunity objects are made only
+ * when an event is published; the last one published per open pair is kept for `opportunities()`.
+ *
+ * Lifecycle: a pair OPENS when spread ≥ minSpreadBps, fundingDelta8h ≥ minFundingDelta8h, confidence
+ * ≥ minConfidence and profit ≥ minProfitBps. An open pair CLOSES only when a metric falls below its
+ * threshold minus the hysteresis (hysteresisBps for bps metrics and confidence points,
+ * hysteresisBps/1e4 for the funding fraction), so a value hovering at a threshold does not flap.
+ * A leg whose quote went stale closes it with `stale_quote`, a leg whose feed is down with `feed_down`.
+ */
+import type { Config } from '../../shared/config.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { opportunityId, type Opportunity, type OpportunityCloseReason, type OpportunityEvent } from '../../shared/opportunity.js';
+import type { BroadcastRing } from './bus.js';
+import { nowUs } from './clock.js';
+import type { LatencyHistogram } from './histogram.js';
+import { EXCHANGE_COUNT, type InstrumentMap } from './instruments.js';
+import type { MarketStore } from './market-store.js';
+import {
+  HOUR_MS,
+  breakEvenHours,
+  confidenceScore,
+  expectedFundingBps,
+  fundingAprPct,
+  fundingEventsInWindow,
+  pairSlippageBps,
+  rate8h,
+  roundTripFeesBps,
+  spreadBps,
+} from './scoring.js';
+
+const E = EXCHANGE_COUNT;
+const PAIRS_PER_INSTRUMENT = E * E;
+const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
+  spread_below_min: 0,
+  funding_below_min: 1,
+  confidence_below_min: 2,
+  unprofitable: 3,
+  stale_quote: 4,
+  feed_down: 5,
+  config_changed: 6,
+};
+
+export interface DetectorCounters {
+  /** Pair evaluations (two per other venue per update). */
+  evaluations: number;
+  opened: number;
+  updated: number;
+  closed: Record<OpportunityCloseReason, number>;
+  open: number;
+}
+
+export class Detector {
+  // Config, cached as plain numbers for the hot path.
+  private minSpreadBps = 0;
+  private minFundingDelta8h = 0;
+  private minConfidence = 0;
+  private minProfitBps = 0;
+  private hysteresisBps = 0;
+  private notionalUsd = 0;
+  private horizonMs = 0;
+  private impactBps = 0;
+  private epsilonBps = 0;
+  private maxUpdateIntervalMs = 0;
+  private readonly takerBps = new Float64Array(E);
+
+  // Per-pair state.
+  private pairCap = 0;
+  private pOpen = new Uint8Array(0);
+  private pOpenPos = new Int32Array(0); // index in openList
+  private pFirstSeenMs = new Float64Array(0);
+  private pLastEmitMs = new Float64Array(0);
+  private pLastProfit = new Float64Array(0);
+  private pLastSpread = new Float64Array(0);
+  private pLastDelta = new Float64Array(0);
+  private pPeakProfit = new Float64Array(0);
+  private pUpdates = new Float64Array(0);
+  private readonly snapshots: Array<Opportunity | undefined> = [];
+  private openList = new Int32Array(64);
+  private openCount = 0;
+
+  // Scratch values of the pair being scored (fields, not an object: nothing allocated per update).
+  private sSpread = 0;
+  private sLong8h = 0;
+  private sShort8h = 0;
+  private sDelta = 0;
+  private sFees = 0;
+  private sSlip = 0;
+  private sExpFunding = 0;
+  private sProfit = 0;
+  private sConfidence = 0;
+
+  private evaluations = 0;
+  private openedCount = 0;
+  private updatedCount = 0;
+  private readonly closedByReason = new Float64Array(Object.keys(CLOSE_REASON_INDEX).length);
+
+  constructor(
+    private readonly instruments: InstrumentMap,
+    private readonly store: MarketStore,
+    private readonly bus: BroadcastRing<OpportunityEvent>,
+    config: Config,
+    private readonly busLatency?: LatencyHistogram,
+  ) {
+    this.setConfig(config);
+    this.ensurePairs(Math.max(1, instruments.instrumentCount));
+    instruments.onCreate(() => this.ensurePairs(instruments.instrumentCount));
+  }
+
+  /** Takes effect on the next evaluation. */
+  setConfig(config: Config): void {
+    const t = config.thresholds;
+    const d = config.detector;
+    this.minSpreadBps = t.minSpreadBps;
+    this.minFundingDelta8h = t.minFundingDelta8h;
+    this.minConfidence = t.minConfidence;
+    this.minProfitBps = t.minProfitBps;
+    this.hysteresisBps = t.hysteresisBps;
+    this.notionalUsd = d.notionalUsd;
+    this.horizonMs = d.holdingHorizonHours * HOUR_MS;
+    this.impactBps = d.slippageImpactBps;
+    this.epsilonBps = d.updateEpsilonBps;
+    this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
+    for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
+  }
+
+  /** Scores every pair involving `id` (both directions) after its quote or funding changed. */
+  onUpdate(id: number, nowMs: number, recvUs: number): void {
+    const inst = this.instruments.instrumentIndexOf(id);
+    const ex = this.store.exchange[id];
+    for (let other = 0; other < E; other++) {
+      if (other === ex) continue;
+      const otherId = this.instruments.venueId(inst, other);
+      if (otherId < 0) continue;
+      this.evaluatePair(inst, id, ex, otherId, other, nowMs, recvUs);
+      this.evaluatePair(inst, otherId, other, id, ex, nowMs, recvUs);
+    }
+  }
+
+  /** Closes every open opportunity with a leg on exchange index `ex` (its feed went down). */
+  closeExchange(ex: number, nowMs: number): void {
+    const recvUs = nowUs();
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      const lx = Math.floor(p / E) % E;
+      const sx = p % E;
+      if (lx === ex || sx === ex) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+    }
+  }
+
+  /** Closes open opportunities that have a stale or down leg (no update arrives to notice it). */
+  sweep(nowMs: number): void {
+    const recvUs = nowUs();
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
+      const lx = Math.floor(p / E) % E;
+      const sx = p % E;
+      const longId = this.instruments.venueId(inst, lx);
+      const shortId = this.instruments.venueId(inst, sx);
+      if (this.store.exchangeDown[lx] === 1 || this.store.exchangeDown[sx] === 1) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+      else if (!this.store.fresh(longId, nowMs) || !this.store.fresh(shortId, nowMs)) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
+    }
+  }
+
+  /** The open opportunities, as last published. */
+  opportunities(): Opportunity[] {
+    const out: Opportunity[] = [];
+    for (let i = 0; i < this.openCount; i++) {
+      const snap = this.snapshots[this.openList[i]];
+      if (snap) out.push(snap);
+    }
+    return out;
+  }
+
+  get openCountNow(): number {
+    return this.openCount;
+  }
+
+  counters(): DetectorCounters {
+    const closed = {} as Record<OpportunityCloseReason, number>;
+    for (const [reason, i] of Object.entries(CLOSE_REASON_INDEX)) closed[reason as OpportunityCloseReason] = this.closedByReason[i];
+    return { evaluations: this.evaluations, opened: this.openedCount, updated: this.updatedCount, closed, open: this.openCount };
+  }
+
+  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, nowMs: number, recvUs: number): void {
+    this.evaluations++;
+    const p = (inst * E + lx) * E + sx;
+    const open = this.pOpen[p] === 1;
+    const store = this.store;
+    if (store.exchangeDown[lx] === 1 || store.exchangeDown[sx] === 1) {
+      if (open) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+      return;
+    }
+    if (!store.fresh(longId, nowMs) || !store.fresh(shortId, nowMs)) {
+      if (open) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
+      return;
+    }
+    if (!open) {
+      // Cheap exits first: most pairs fail the spread test (one direction is nearly always negative),
+      // and an unopened pair cannot open without passing it, so the rest need not be scored.
+      const spread = spreadBps(store.ask[longId], store.bid[shortId]);
+      if (!(spread >= this.minSpreadBps)) return;
+      const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
+      if (!(delta >= this.minFundingDelta8h)) return;
+      this.score(longId, lx, shortId, sx, nowMs);
+      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps) this.open(p, inst, longId, shortId, nowMs, recvUs);
+      return;
+    }
+
+    this.score(longId, lx, shortId, sx, nowMs);
+    const spread = this.sSpread;
+    const delta = this.sDelta;
+    const profit = this.sProfit;
+    const confidence = this.sConfidence;
+
+    const h = this.hysteresisBps;
+    let reason: OpportunityCloseReason | null = null;
+    if (spread < this.minSpreadBps - h) reason = 'spread_below_min';
+    else if (delta < this.minFundingDelta8h - h / 1e4) reason = 'funding_below_min';
+    else if (confidence < this.minConfidence - h) reason = 'confidence_below_min';
+    else if (profit < this.minProfitBps - h) reason = 'unprofitable';
+    if (reason !== null) {
+      this.closeScored(p, longId, shortId, reason, nowMs, recvUs);
+      return;
+    }
+
+    this.pUpdates[p]++;
+    if (profit > this.pPeakProfit[p]) this.pPeakProfit[p] = profit;
+    const dProfit = Math.abs(profit - this.pLastProfit[p]);
+    const dSpread = Math.abs(spread - this.pLastSpread[p]);
+    const moved = dProfit > this.epsilonBps || dSpread > this.epsilonBps;
+    const changed = dProfit > 0 || dSpread > 0 || delta !== this.pLastDelta[p];
+    const due = this.maxUpdateIntervalMs > 0 && nowMs - this.pLastEmitMs[p] >= this.maxUpdateIntervalMs;
+    if (moved || (changed && due)) this.emitUpdated(p, longId, shortId, nowMs, recvUs);
+  }
+
+  /** Fills the scratch fields for (long, short) from the store. */
+  private score(longId: number, lx: number, shortId: number, sx: number, nowMs: number): void {
+    const s = this.store;
+    const longAsk = s.ask[longId];
+    const shortBid = s.bid[shortId];
+    const longRate = s.fundingRate[longId];
+    const shortRate = s.fundingRate[shortId];
+    const longInterval = s.fundingIntervalMs[longId];
+    const shortInterval = s.fundingIntervalMs[shortId];
+    this.sSpread = spreadBps(longAsk, shortBid);
+    this.sLong8h = rate8h(longRate, longInterval);
+    this.sShort8h = rate8h(shortRate, shortInterval);
+    this.sDelta = this.sShort8h - this.sLong8h;
+    this.sFees = roundTripFeesBps(this.takerBps[lx], this.takerBps[sx]);
+    this.sSlip = pairSlippageBps(this.notionalUsd, longAsk, s.askSize[longId], shortBid, s.bidSize[shortId], this.impactBps);
+    const nLong = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[longId], longInterval);
+    const nShort = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[shortId], shortInterval);
+    this.sExpFunding = expectedFundingBps(nShort, shortRate, nLong, longRate);
+    this.sProfit = this.sSpread + this.sExpFunding - this.sFees - this.sSlip;
+    this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
+  }
+
+  private open(p: number, inst: number, longId: number, shortId: number, nowMs: number, recvUs: number): void {
+    void inst;
+    this.pOpen[p] = 1;
+    this.pFirstSeenMs[p] = nowMs;
+    this.pPeakProfit[p] = this.sProfit;
+    this.pUpdates[p] = 1;
+    if (this.openCount === this.openList.length) {
+      const grown = new Int32Array(this.openList.length * 2);
+      grown.set(this.openList);
+      this.openList = grown;
+    }
+    this.pOpenPos[p] = this.openCount;
+    this.openList[this.openCount++] = p;
+    this.openedCount++;
+    const t0 = nowUs();
+    const opp = this.build(p, longId, shortId, nowMs);
+    this.remember(p, opp, nowMs);
+    this.publish({ kind: 'opened', seq: this.bus.published + 1, tsMs: nowMs, recvUs, opportunity: opp }, t0);
+  }
+
+  private emitUpdated(p: number, longId: number, shortId: number, nowMs: number, recvUs: number): void {
+    this.updatedCount++;
+    const t0 = nowUs();
+    const opp = this.build(p, longId, shortId, nowMs);
+    this.remember(p, opp, nowMs);
+    this.publish({ kind: 'updated', seq: this.bus.published + 1, tsMs: nowMs, recvUs, opportunity: opp }, t0);
+  }
+
+  /** Close after scoring: the event carries the values that failed the threshold. */
+  private closeScored(p: number, longId: number, shortId: number, reason: OpportunityCloseReason, nowMs: number, recvUs: number): void {
+    const t0 = nowUs();
+    this.pUpdates[p]++;
+    const opp = this.build(p, longId, shortId, nowMs);
+    this.finishClose(p, opp, reason, nowMs, recvUs, t0);
+  }
+
+  /** Close without fresh values (stale or down leg): the last published values, with current ages. */
+  private closeFromSnapshot(p: number, reason: OpportunityCloseReason, nowMs: number, recvUs: number): void {
+    const t0 = nowUs();
+    const last = this.snapshots[p];
+    if (!last) return;
+    const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
+    const longId = this.instruments.venueId(inst, Math.floor(p / E) % E);
+    const shortId = this.instruments.venueId(inst, p % E);
+    const opp: Opportunity = {
+      ...last,
+      updatedMs: nowMs,
+      longQuoteAgeMs: this.store.quoteAgeMs(longId, nowMs),
+      shortQuoteAgeMs: this.store.quoteAgeMs(shortId, nowMs),
+      peakProfitBps: this.pPeakProfit[p],
+      updateCount: this.pUpdates[p],
+    };
+    this.finishClose(p, opp, reason, nowMs, recvUs, t0);
+  }
+
+  private finishClose(p: number, opp: Opportunity, reason: OpportunityCloseReason, nowMs: number, recvUs: number, t0: number): void {
+    this.pOpen[p] = 0;
+    const pos = this.pOpenPos[p];
+    const lastPair = this.openList[--this.openCount];
+    this.openList[pos] = lastPair;
+    this.pOpenPos[lastPair] = pos;
+    this.snapshots[p] = undefined;
+    this.closedByReason[CLOSE_REASON_INDEX[reason]]++;
+    this.publish(
+      { kind: 'closed', seq: this.bus.published + 1, tsMs: nowMs, recvUs, opportunity: opp, reason, lifetimeMs: nowMs - this.pFirstSeenMs[p] },
+      t0,
+    );
+  }
+
+  private remember(p: number, opp: Opportunity, nowMs: number): void {
+    this.snapshots[p] = opp;
+    this.pLastEmitMs[p] = nowMs;
+    this.pLastProfit[p] = opp.projectedProfitBps;
+    this.pLastSpread[p] = opp.spreadBps;
+    this.pLastDelta[p] = opp.fundingDelta8h;
+  }
+
+  private publish(event: OpportunityEvent, t0: number): void {
+    this.bus.publish(event);
+    this.busLatency?.recordUs(nowUs() - t0);
+  }
+
+  /** An Opportunity from the scratch fields (allocation happens only here, on an event). */
+  private build(p: number, longId: number, shortId: number, nowMs: number): Opportunity {
+    const s = this.store;
+    const m = this.instruments;
+    const instrument = m.instrumentOf(longId);
+    const longExchange = m.exchangeOf(longId);
+    const shortExchange = m.exchangeOf(shortId);
+    const profit = this.sProfit;
+    if (profit > this.pPeakProfit[p]) this.pPeakProfit[p] = profit;
+    return {
+      id: opportunityId(instrument, longExchange, shortExchange),
+      instrument,
+      longExchange,
+      shortExchange,
+      longSymbol: m.symbolOf(longId),
+      shortSymbol: m.symbolOf(shortId),
+      longAsk: s.ask[longId],
+      shortBid: s.bid[shortId],
+      longAskSize: s.askSize[longId],
+      shortBidSize: s.bidSize[shortId],
+      spreadBps: this.sSpread,
+      longFundingRate8h: this.sLong8h,
+      shortFundingRate8h: this.sShort8h,
+      fundingDelta8h: this.sDelta,
+      fundingAprPct: fundingAprPct(this.sDelta),
+      longFundingPredicted: s.fundingPredicted[longId] === 1,
+      shortFundingPredicted: s.fundingPredicted[shortId] === 1,
+      longNextFundingMs: s.nextFundingMs[longId],
+      shortNextFundingMs: s.nextFundingMs[shortId],
+      longFundingIntervalMs: s.fundingIntervalMs[longId],
+      shortFundingIntervalMs: s.fundingIntervalMs[shortId],
+      feesBps: this.sFees,
+      slippageBps: this.sSlip,
+      expectedFundingBps: this.sExpFunding,
+      projectedProfitBps: profit,
+      projectedProfitUsd: (profit / 1e4) * this.notionalUsd,
+      notionalUsd: this.notionalUsd,
+      confidence: this.sConfidence,
+      breakEvenHours: breakEvenHours(this.sFees, this.sSlip, this.sSpread, this.sDelta),
+      longQuoteAgeMs: s.quoteAgeMs(longId, nowMs),
+      shortQuoteAgeMs: s.quoteAgeMs(shortId, nowMs),
+      firstSeenMs: this.pFirstSeenMs[p],
+      updatedMs: nowMs,
+      peakProfitBps: this.pPeakProfit[p],
+      updateCount: this.pUpdates[p],
+    };
+  }
+
+  private ensurePairs(instrumentCount: number): void {
+    const need = instrumentCount * PAIRS_PER_INSTRUMENT;
+    if (need <= this.pairCap) return;
+    let cap = Math.max(this.pairCap, 64 * PAIRS_PER_INSTRUMENT);
+    while (cap < need) cap *= 2;
+    const grow = <A extends Float64Array | Int32Array | Uint8Array>(a: A, make: (n: number) => A): A => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.pOpen = grow(this.pOpen, (n) => new Uint8Array(n));
+    this.pOpenPos = grow(this.pOpenPos, (n) => new Int32Array(n));
+    this.pFirstSeenMs = grow(this.pFirstSeenMs, (n) => new Float64Array(n));
+    this.pLastEmitMs = grow(this.pLastEmitMs, (n) => new Float64Array(n));
+    this.pLastProfit = grow(this.pLastProfit, (n) => new Float64Array(n));
+    this.pLastSpread = grow(this.pLastSpread, (n) => new Float64Array(n));
+    this.pLastDelta = grow(this.pLastDelta, (n) => new Float64Array(n));
+    this.pPeakProfit = grow(this.pPeakProfit, (n) => new Float64Array(n));
+    this.pUpdates = grow(this.pUpdates, (n) => new Float64Array(n));
+    this.pairCap = cap;
+  }
+}

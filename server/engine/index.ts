@@ -1,0 +1,20 @@
+/** Public surface of the engine (see docs/INTERFACES.md "server/engine"). */
+export { Engine, type EngineCounters, type EngineOptions, type QuoteView } from './engine.js';
+export { BroadcastRing, type Subscription, type SubscriberStats } from './bus.js';
+export { InstrumentMap, EXCHANGE_COUNT, exchangeIndex } from './instruments.js';
+export { MarketStore } from './market-store.js';
+export { MarketPipeline, RECORD_BYTES, type PipelineBuffers, type RecordVisitor } from './pipeline.js';
+export { Detector, type DetectorCounters } from './detector.js';
+export { LatencyHistogram, type LatencySummary } from './histogram.js';
+export { REJECT_REASONS, type RejectReason } from './sanity.js';
+export { nowUs } from './clock.js';
+export * as scoring from './scoring.js';
+export {
+  canonicalAsset,
+  instrumentKey,
+  nativeSymbol,
+  normaliseSymbol,
+  parseInstrumentKey,
+  parseNativeSymbol,
+  type BaseQuote,
+} from './symbols.js';

@@ -1,0 +1,129 @@
+/**
+ * Market store: the latest top of book and funding per instrument id, in typed arrays that grow by
+ * doubling (no object per update). Times: `*Ms` business time from the engine clock, `*Us` epoch µs
+ * as stamped by the feed (latency only).
+ */
+import { EXCHANGE_COUNT } from './instruments.js';
+
+const INITIAL_CAPACITY = 256;
+
+export class MarketStore {
+  bid = new Float64Array(INITIAL_CAPACITY);
+  ask = new Float64Array(INITIAL_CAPACITY);
+  /** Sizes at the touch, in BASE units. */
+  bidSize = new Float64Array(INITIAL_CAPACITY);
+  askSize = new Float64Array(INITIAL_CAPACITY);
+  quoteExchangeTsMs = new Float64Array(INITIAL_CAPACITY);
+  /** Engine-clock time the last quote was applied; staleness is measured from it. */
+  quoteReceivedMs = new Float64Array(INITIAL_CAPACITY);
+  quoteRecvUs = new Float64Array(INITIAL_CAPACITY);
+  /** 1 once a quote has been applied. */
+  hasQuote = new Uint8Array(INITIAL_CAPACITY);
+  /** Funding rate as a fraction per its own interval (0 until known). */
+  fundingRate = new Float64Array(INITIAL_CAPACITY);
+  fundingIntervalMs = new Float64Array(INITIAL_CAPACITY);
+  nextFundingMs = new Float64Array(INITIAL_CAPACITY);
+  /** 1 when the rate is a predicted/indicative one rather than the current (locked) one. */
+  fundingPredicted = new Uint8Array(INITIAL_CAPACITY);
+  fundingExchangeTsMs = new Float64Array(INITIAL_CAPACITY);
+  fundingReceivedMs = new Float64Array(INITIAL_CAPACITY);
+  hasFunding = new Uint8Array(INITIAL_CAPACITY);
+  /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
+  exchange = new Uint8Array(INITIAL_CAPACITY);
+  /** Per exchange index: 1 while its feed is down. */
+  readonly exchangeDown = new Uint8Array(EXCHANGE_COUNT);
+  staleAfterMs: number;
+  private cap = INITIAL_CAPACITY;
+
+  constructor(staleAfterMs = 5000) {
+    this.staleAfterMs = staleAfterMs;
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Makes room for ids 0..n-1 (doubling). */
+  ensureCapacity(n: number): void {
+    if (n <= this.cap) return;
+    let cap = this.cap;
+    while (cap < n) cap *= 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.bid = f64(this.bid);
+    this.ask = f64(this.ask);
+    this.bidSize = f64(this.bidSize);
+    this.askSize = f64(this.askSize);
+    this.quoteExchangeTsMs = f64(this.quoteExchangeTsMs);
+    this.quoteReceivedMs = f64(this.quoteReceivedMs);
+    this.quoteRecvUs = f64(this.quoteRecvUs);
+    this.hasQuote = u8(this.hasQuote);
+    this.fundingRate = f64(this.fundingRate);
+    this.fundingIntervalMs = f64(this.fundingIntervalMs);
+    this.nextFundingMs = f64(this.nextFundingMs);
+    this.fundingPredicted = u8(this.fundingPredicted);
+    this.fundingExchangeTsMs = f64(this.fundingExchangeTsMs);
+    this.fundingReceivedMs = f64(this.fundingReceivedMs);
+    this.hasFunding = u8(this.hasFunding);
+    this.exchange = u8(this.exchange);
+    this.cap = cap;
+  }
+
+  /** Records which exchange index an id belongs to (called when the id is created). */
+  addId(id: number, exchangeIndex: number): void {
+    this.ensureCapacity(id + 1);
+    this.exchange[id] = exchangeIndex;
+  }
+
+  setQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, receivedMs: number, recvUs: number): void {
+    this.bid[id] = bid;
+    this.ask[id] = ask;
+    this.bidSize[id] = bidSize;
+    this.askSize[id] = askSize;
+    this.quoteExchangeTsMs[id] = exchangeTsMs;
+    this.quoteReceivedMs[id] = receivedMs;
+    this.quoteRecvUs[id] = recvUs;
+    this.hasQuote[id] = 1;
+  }
+
+  setFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, receivedMs: number): void {
+    this.fundingRate[id] = rate;
+    this.fundingIntervalMs[id] = intervalMs;
+    this.nextFundingMs[id] = nextFundingMs;
+    this.fundingPredicted[id] = predicted ? 1 : 0;
+    this.fundingExchangeTsMs[id] = exchangeTsMs;
+    this.fundingReceivedMs[id] = receivedMs;
+    this.hasFunding[id] = 1;
+  }
+
+  /** Age of the last quote in ms (Infinity before the first). */
+  quoteAgeMs(id: number, nowMs: number): number {
+    return this.hasQuote[id] === 1 ? nowMs - this.quoteReceivedMs[id] : Number.POSITIVE_INFINITY;
+  }
+
+  /** A quote younger than staleAfterMs exists for the id. */
+  fresh(id: number, nowMs: number): boolean {
+    return this.hasQuote[id] === 1 && nowMs - this.quoteReceivedMs[id] <= this.staleAfterMs;
+  }
+
+  /** Fresh and its exchange's feed is up: the quote may be used for detection. */
+  usable(id: number, nowMs: number): boolean {
+    return this.exchangeDown[this.exchange[id]] === 0 && this.fresh(id, nowMs);
+  }
+
+  setExchangeDown(exchangeIndex: number, down: boolean): void {
+    this.exchangeDown[exchangeIndex] = down ? 1 : 0;
+  }
+
+  isExchangeDown(exchangeIndex: number): boolean {
+    return this.exchangeDown[exchangeIndex] === 1;
+  }
+}

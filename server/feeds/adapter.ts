@@ -1,0 +1,135 @@
+/**
+ * The one small interface every venue adapter implements, and the types the feed layer shares.
+ *
+ * An adapter knows its venue's wire protocol and nothing else: where to connect, what to send to
+ * subscribe, which heartbeat the venue needs, how to load instrument metadata over REST, and how to
+ * turn one wire frame into normalised updates (`VenueParser.parse`, no I/O). Sockets, timers and the
+ * engine live in connection.ts / manager.ts.
+ */
+import type { Exchange } from '../../shared/exchanges.js';
+
+/** Origins of one venue (real or simulated); adapters append the venue's real paths. */
+export interface VenueEndpoints {
+  ws: string;
+  rest: string;
+}
+
+/** What the feed layer needs to know about one venue symbol. */
+export interface InstrumentMeta {
+  exchange: Exchange;
+  /** Venue-native symbol, e.g. `BTC-USDT-SWAP`. */
+  symbol: string;
+  /** Normalised instrument key, e.g. `BTC-USDT-PERP`. */
+  key: string;
+  base: string;
+  quote: string;
+  /** Base units per contract: sizes on the wire are multiplied by this (1 when the venue quotes base units). */
+  contractValue: number;
+  /** Funding interval (ms) from the venue's metadata. */
+  fundingIntervalMs: number;
+  /** Next funding time (epoch ms) from REST when the WS feed does not carry it (KuCoin); 0 = unknown. */
+  nextFundingMs: number;
+  /** Funding known from REST at load time, pushed once before the WS delivers its own. */
+  seedFunding?: { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; tsMs: number };
+  /** Engine id once registered; -1 before. */
+  id: number;
+}
+
+/** Native symbol → metadata, for one venue. */
+export type MetadataTable = Map<string, InstrumentMeta>;
+
+/** Receives normalised updates from a parser. Sizes are in BASE units, times in epoch ms. */
+export interface UpdateSink {
+  quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void;
+  funding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void;
+}
+
+/**
+ * What one frame was. `rejected` frames are counted by reason in `VenueParser.errors` and dropped;
+ * `venue_error` (an error frame from the venue, e.g. a refused subscription) is counted too.
+ */
+export type ParseOutcome = 'data' | 'ack' | 'pong' | 'welcome' | 'ignored' | 'venue_error' | 'reconnect_notice' | 'rejected';
+
+export interface VenueParser {
+  /** Parses one text frame; never throws. */
+  parse(raw: string, sink: UpdateSink): ParseOutcome;
+  /** Forget all merge state (called when the connection drops, so no ghost values survive). */
+  reset(): void;
+  /** Dropped frames by reason (never reset). */
+  readonly errors: Record<string, number>;
+}
+
+/** One socket's worth of work. */
+export interface ConnectionPlan {
+  /** Label for logs/state, e.g. `binance/public#0`. */
+  label: string;
+  url: string;
+  /** Text frames to send after open (or after the welcome when `awaitWelcome`), spaced by `subscribeSpacingMs`. */
+  subscribeMessages: string[];
+  /** Topics/streams covered, for FeedState.subscriptions. */
+  topicCount: number;
+  /** Subscribe only after the venue's welcome frame (KuCoin). */
+  awaitWelcome: boolean;
+  subscribeSpacingMs: number;
+  /** Client heartbeat: text to send every `everyMs` (only after `everyMs` of inbound silence when `whenIdle`). */
+  heartbeat: { everyMs: number; whenIdle: boolean; message: () => string } | null;
+  /** Reconnect proactively after this long (venues cut connections at 24 h). 0 = never. */
+  maxAgeMs: number;
+}
+
+/** Minimal fetch used for REST metadata (injectable for tests). Returns parsed JSON or throws. */
+export type FetchJson = (url: string, init?: { method?: 'GET' | 'POST' }) => Promise<unknown>;
+
+export interface VenueAdapter {
+  readonly exchange: Exchange;
+  /** Loads instrument metadata for `symbols` from the venue's REST API. Throws when it cannot (never guesses). */
+  loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson, nowMs: number): Promise<MetadataTable>;
+  /** Socket plans covering `symbols` within the venue's limits (KuCoin fetches its bullet token here). */
+  plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]>;
+  createParser(meta: MetadataTable): VenueParser;
+}
+
+export const HOUR_MS = 3_600_000;
+export const DEFAULT_FUNDING_INTERVAL_MS = 8 * HOUR_MS;
+/** Venues drop connections at 24 h: rotate a little before. */
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 23 * HOUR_MS;
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Increments a reason counter. */
+export function count(errors: Record<string, number>, reason: string): void {
+  errors[reason] = (errors[reason] ?? 0) + 1;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+/**
+ * A decimal string or JSON number as a finite number, or NaN. Number() of the exact decimal text is
+ * correctly rounded, which is far more precise than any bps computation needs; the regex rejects
+ * `""`, `"0x10"`, `" 1"` and the like that Number() would otherwise accept.
+ */
+export function num(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
+  if (typeof value !== 'string' || !DECIMAL.test(value)) return NaN;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : NaN;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A plausible epoch-ms timestamp (2001..2286): rejects seconds, µs and ns slipped in by mistake. */
+export function isEpochMs(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= 1e12 && ms < 1e13;
+}
+
+/** Valid top of book: positive prices, non-negative sizes. */
+export function validBook(bid: number, ask: number, bidSize: number, askSize: number): boolean {
+  return bid > 0 && ask > 0 && bidSize >= 0 && askSize >= 0;
+}

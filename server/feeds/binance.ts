@@ -1,0 +1,169 @@
+/**
+ * Binance USD-M: `<sym>@bookTicker` on the `/public` base and `<sym>@markPrice@1s` on the `/market`
+ * base (split since 2026), combined-stream mode (`{"stream":…,"data":…}`).
+ *
+ * markPrice: `r` = funding rate, `T` = next funding time. The interval comes from fundingInfo; a
+ * symbol missing there has the default 8 h (fundingInfo only lists symbols with adjusted settings).
+ * Limits: ≤ 200 streams per connection, ≤ 10 incoming messages/s; connections end at 24 h.
+ * Heartbeat: the server pings, `ws` answers with pong frames automatically.
+ */
+import type { Exchange } from '../../shared/exchanges.js';
+import { instrumentKey } from '../engine/symbols.js';
+import {
+  type ConnectionPlan,
+  type FetchJson,
+  type MetadataTable,
+  type ParseOutcome,
+  type UpdateSink,
+  type VenueAdapter,
+  type VenueEndpoints,
+  type VenueParser,
+  DEFAULT_FUNDING_INTERVAL_MS,
+  DEFAULT_MAX_CONNECTION_AGE_MS,
+  HOUR_MS,
+  chunk,
+  count,
+  isEpochMs,
+  isRecord,
+  num,
+} from './adapter.js';
+
+const EXCHANGE: Exchange = 'binance';
+export const BINANCE_PUBLIC_PATH = '/public/stream';
+export const BINANCE_MARKET_PATH = '/market/stream';
+export const BINANCE_STREAMS_PER_CONNECTION = 200;
+export const BINANCE_STREAMS_PER_MESSAGE = 50;
+/** ≤ 10 messages/s per connection: space subscribe messages by more than 100 ms. */
+export const BINANCE_SUBSCRIBE_SPACING_MS = 150;
+
+export class BinanceParser implements VenueParser {
+  readonly errors: Record<string, number> = {};
+  /** Stream symbols are lower-case; metadata is keyed upper-case. */
+  constructor(private readonly meta: MetadataTable) {}
+
+  reset(): void {
+    // No merge state.
+  }
+
+  private reject(reason: string): ParseOutcome {
+    count(this.errors, reason);
+    return 'rejected';
+  }
+
+  parse(raw: string, sink: UpdateSink): ParseOutcome {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return this.reject('invalid_json');
+    }
+    if (!isRecord(msg)) return this.reject('not_an_object');
+    // Combined stream wrapper, or a raw event (ws mode).
+    const d = isRecord(msg.data) && typeof msg.stream === 'string' ? msg.data : msg;
+    switch (d.e) {
+      case 'bookTicker':
+        return this.bookTicker(d, sink);
+      case 'markPriceUpdate':
+        return this.markPrice(d, sink);
+      case undefined:
+        break;
+      default:
+        return this.reject('unknown_event');
+    }
+    if ('id' in msg && 'result' in msg) return msg.result === null ? 'ack' : 'ignored';
+    if (isRecord(msg.error) || (typeof msg.code === 'number' && typeof msg.msg === 'string')) {
+      const code = isRecord(msg.error) ? msg.error.code : msg.code;
+      count(this.errors, `venue_error:${typeof code === 'number' ? code : 'unknown'}`);
+      return 'venue_error';
+    }
+    return this.reject('unknown_message');
+  }
+
+  private bookTicker(d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
+    const meta = typeof d.s === 'string' ? this.meta.get(d.s) : undefined;
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const bid = num(d.b);
+    const bidSz = num(d.B);
+    const ask = num(d.a);
+    const askSz = num(d.A);
+    const ts = typeof d.T === 'number' ? d.T : num(d.E);
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
+    sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+    return 'data';
+  }
+
+  private markPrice(d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
+    const meta = typeof d.s === 'string' ? this.meta.get(d.s) : undefined;
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const rate = num(d.r);
+    const next = num(d.T);
+    const ts = num(d.E);
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    // Dated contracts send r "" and T 0: no funding.
+    if (d.r === '' || next === 0) return 'ignored';
+    if (Number.isNaN(rate) || !isEpochMs(next)) return this.reject('bad_funding');
+    sink.funding(meta, rate, meta.fundingIntervalMs, next, false, ts);
+    return 'data';
+  }
+}
+
+function streamPlans(base: string, kind: 'public' | 'market', streams: string[], maxAgeMs: number): ConnectionPlan[] {
+  let id = 1;
+  return chunk(streams, BINANCE_STREAMS_PER_CONNECTION).map((group, i) => ({
+    label: `binance/${kind}#${i}`,
+    url: base,
+    subscribeMessages: chunk(group, BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method: 'SUBSCRIBE', params, id: id++ })),
+    topicCount: group.length,
+    awaitWelcome: false,
+    subscribeSpacingMs: BINANCE_SUBSCRIBE_SPACING_MS,
+    heartbeat: null,
+    maxAgeMs,
+  }));
+}
+
+export const binanceAdapter: VenueAdapter = {
+  exchange: EXCHANGE,
+
+  async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson): Promise<MetadataTable> {
+    const info = await fetchJson(`${rest}/fapi/v1/exchangeInfo`);
+    if (!isRecord(info) || !Array.isArray(info.symbols)) throw new Error('binance exchangeInfo: unexpected body');
+    const funding = await fetchJson(`${rest}/fapi/v1/fundingInfo`);
+    if (!Array.isArray(funding)) throw new Error('binance fundingInfo: unexpected body');
+    const hours = new Map<string, number>();
+    for (const f of funding) if (isRecord(f) && typeof f.symbol === 'string' && num(f.fundingIntervalHours) > 0) hours.set(f.symbol, num(f.fundingIntervalHours));
+    const wanted = new Set(symbols);
+    const table: MetadataTable = new Map();
+    for (const s of info.symbols) {
+      if (!isRecord(s) || typeof s.symbol !== 'string' || !wanted.has(s.symbol)) continue;
+      if (s.contractType !== 'PERPETUAL' || typeof s.baseAsset !== 'string' || typeof s.quoteAsset !== 'string') continue;
+      const h = hours.get(s.symbol);
+      table.set(s.symbol, {
+        exchange: EXCHANGE,
+        symbol: s.symbol,
+        key: instrumentKey(s.baseAsset, s.quoteAsset),
+        base: s.baseAsset,
+        quote: s.quoteAsset,
+        contractValue: 1, // quantities are in base asset
+        // fundingInfo lists only symbols with adjusted settings: a missing one runs the default 8 h.
+        fundingIntervalMs: h !== undefined ? h * HOUR_MS : DEFAULT_FUNDING_INTERVAL_MS,
+        nextFundingMs: 0,
+        id: -1,
+      });
+    }
+    return table;
+  },
+
+  async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
+    const lower = symbols.map((s) => s.toLowerCase());
+    const maxAge = opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
+    return [
+      ...streamPlans(`${endpoints.ws}${BINANCE_PUBLIC_PATH}`, 'public', lower.map((s) => `${s}@bookTicker`), maxAge),
+      ...streamPlans(`${endpoints.ws}${BINANCE_MARKET_PATH}`, 'market', lower.map((s) => `${s}@markPrice@1s`), maxAge),
+    ];
+  },
+
+  createParser(meta: MetadataTable): VenueParser {
+    return new BinanceParser(meta);
+  },
+};

@@ -1,0 +1,315 @@
+/**
+ * One venue socket's life: connect, subscribe (after the welcome where the venue sends one), client
+ * heartbeat, silence detection, reconnect with exponential backoff and jitter, proactive rotation
+ * before the venue's 24 h cut-off. Venue specifics come from a `ConnectionPlan`, re-made on every
+ * connect (KuCoin needs a fresh token each time). Frames go to `onFrame`; exceptions never escape.
+ */
+import WebSocket from 'ws';
+import type { FeedStatus } from '../../shared/feeds.js';
+import type { ConnectionPlan, ParseOutcome } from './adapter.js';
+import { count } from './adapter.js';
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  /** Multiplier per failed attempt. */
+  factor: number;
+}
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2 };
+
+export interface ConnectionHooks {
+  /** Parse and push one frame; returns what it was. */
+  onFrame(raw: string, recvMs: number): ParseOutcome;
+  /** The socket is gone (merge state must be dropped, the venue marked down). */
+  onDown(reason: string): void;
+  /** First data after (re)subscribing: the new snapshot has arrived. */
+  onLive(): void;
+  /** Anything in `state` changed. */
+  onChange(): void;
+}
+
+export interface ConnectionOptions {
+  /** Reconnect when nothing arrives for this long (ms). */
+  silenceMs: number;
+  backoff?: BackoffOptions;
+  now?: () => number;
+  /** [0,1) source for jitter (injectable for tests). */
+  random?: () => number;
+  log?: (level: 'info' | 'warn', msg: string) => void;
+}
+
+export class FeedConnection {
+  status: FeedStatus = 'connecting';
+  messages = 0;
+  reconnects = 0;
+  lastMessageMs: number | null = null;
+  lastError: string | null = null;
+  /** Topics subscribed on the current socket. */
+  subscriptions = 0;
+  readonly errors: Record<string, number> = {};
+  label: string;
+
+  private ws: WebSocket | null = null;
+  private plan: ConnectionPlan | null = null;
+  private attempts = 0;
+  private stopped = false;
+  private subscribed = false;
+  private live = false;
+  private openedMs = 0;
+  private lastInboundMs = 0;
+  private lastPingMs = 0;
+  private tick: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private readonly subTimers = new Set<NodeJS.Timeout>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly backoff: BackoffOptions;
+
+  constructor(
+    label: string,
+    private readonly planner: () => Promise<ConnectionPlan>,
+    private readonly hooks: ConnectionHooks,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.label = label;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  get open(): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimers();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    const ws = this.ws;
+    this.ws = null;
+    this.status = 'stopped';
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.terminate();
+      });
+    }
+    this.hooks.onChange();
+  }
+
+  /** Forces a reconnect now (used on a venue's "reconnect soon" notice and for rotation). */
+  recycle(reason: string): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.drop(ws, reason, true);
+    ws.close(1000, 'rotate');
+  }
+
+  private setStatus(status: FeedStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.hooks.onChange();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.setStatus('connecting');
+    this.subscribed = false;
+    this.live = false;
+    let plan: ConnectionPlan;
+    try {
+      plan = await this.planner();
+    } catch (e) {
+      this.fail(`plan failed: ${(e as Error).message}`);
+      return;
+    }
+    if (this.stopped) return;
+    this.plan = plan;
+    this.label = plan.label;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000 });
+    } catch (e) {
+      this.fail(`bad url: ${(e as Error).message}`);
+      return;
+    }
+    this.ws = ws;
+    ws.on('open', () => {
+      if (this.ws !== ws) return;
+      this.openedMs = this.lastInboundMs = this.lastPingMs = this.now();
+      this.startTick();
+      if (!plan.awaitWelcome) this.subscribe(ws, plan);
+    });
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (this.ws !== ws) return;
+      this.onMessage(ws, plan, isBinary ? null : data.toString());
+    });
+    ws.on('error', (err: Error) => {
+      count(this.errors, 'socket_error');
+      this.lastError = err.message;
+      if (this.ws === ws) this.drop(ws, `socket error: ${err.message}`, false);
+    });
+    ws.on('close', (code: number) => {
+      if (this.ws === ws) this.drop(ws, `closed by venue (${code})`, false);
+    });
+  }
+
+  private onMessage(ws: WebSocket, plan: ConnectionPlan, raw: string | null): void {
+    const recvMs = this.now();
+    this.lastInboundMs = recvMs;
+    this.lastMessageMs = recvMs;
+    this.messages++;
+    if (raw === null) {
+      count(this.errors, 'binary_frame');
+      return;
+    }
+    let outcome: ParseOutcome;
+    try {
+      outcome = this.hooks.onFrame(raw, recvMs);
+    } catch (e) {
+      // A bug downstream must not kill the socket loop: count it and carry on.
+      count(this.errors, 'handler_exception');
+      this.lastError = (e as Error).message;
+      return;
+    }
+    switch (outcome) {
+      case 'welcome':
+        if (plan.awaitWelcome && !this.subscribed) this.subscribe(ws, plan);
+        break;
+      case 'data':
+        if (!this.live) {
+          this.live = true;
+          this.attempts = 0;
+          this.setStatus('live');
+          this.hooks.onLive();
+        }
+        break;
+      case 'reconnect_notice':
+        this.recycle('venue asked to reconnect');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private subscribe(ws: WebSocket, plan: ConnectionPlan): void {
+    this.subscribed = true;
+    this.subscriptions = plan.topicCount;
+    plan.subscribeMessages.forEach((msg, i) => {
+      const send = () => {
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
+      };
+      if (i === 0) send();
+      else {
+        const t = setTimeout(() => {
+          this.subTimers.delete(t);
+          send();
+        }, i * plan.subscribeSpacingMs);
+        this.subTimers.add(t);
+      }
+    });
+    this.hooks.onChange();
+  }
+
+  private startTick(): void {
+    if (this.tick) clearInterval(this.tick);
+    const every = Math.max(10, Math.min(1000, Math.floor(this.opts.silenceMs / 4)));
+    this.tick = setInterval(() => this.housekeeping(), every);
+  }
+
+  private housekeeping(): void {
+    const ws = this.ws;
+    const plan = this.plan;
+    if (!ws || !plan || ws.readyState !== WebSocket.OPEN) return;
+    const now = this.now();
+    if (now - this.lastInboundMs > this.opts.silenceMs) {
+      count(this.errors, 'silence');
+      this.setStatus('stale');
+      this.drop(ws, `silent for ${now - this.lastInboundMs} ms`, false);
+      ws.terminate();
+      return;
+    }
+    if (plan.maxAgeMs > 0 && now - this.openedMs >= plan.maxAgeMs) {
+      this.opts.log?.('info', `${this.label}: rotating after ${now - this.openedMs} ms`);
+      this.recycle('rotation');
+      return;
+    }
+    const hb = plan.heartbeat;
+    if (hb) {
+      const due = hb.whenIdle ? now - this.lastInboundMs >= hb.everyMs && now - this.lastPingMs >= hb.everyMs : now - this.lastPingMs >= hb.everyMs;
+      if (due) {
+        this.lastPingMs = now;
+        ws.send(hb.message());
+      }
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = null;
+    for (const t of this.subTimers) clearTimeout(t);
+    this.subTimers.clear();
+  }
+
+  /** The socket is gone: tell the venue, then reconnect (immediately when planned, else after backoff). */
+  private drop(ws: WebSocket, reason: string, planned: boolean): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.clearTimers();
+    this.subscriptions = 0;
+    this.live = false;
+    if (!planned) this.lastError = reason;
+    ws.removeAllListeners('message');
+    ws.on('error', () => {}); // late errors from a socket we no longer use
+    this.safeDown(reason);
+    if (this.stopped) return;
+    if (planned) {
+      this.reconnects++;
+      this.setStatus('connecting');
+      void this.connect();
+    } else this.scheduleReconnect();
+  }
+
+  private safeDown(reason: string): void {
+    try {
+      this.hooks.onDown(reason);
+    } catch (e) {
+      count(this.errors, 'handler_exception');
+      this.lastError = (e as Error).message;
+    }
+  }
+
+  private fail(reason: string): void {
+    this.lastError = reason;
+    count(this.errors, 'connect_failed');
+    this.safeDown(reason);
+    this.scheduleReconnect();
+  }
+
+  /** Exponential backoff with "equal jitter": half the delay fixed, half random. */
+  backoffDelayMs(attempt: number): number {
+    const b = this.backoff;
+    const ceiling = Math.min(b.maxMs, b.initialMs * b.factor ** attempt);
+    return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.backoffDelayMs(this.attempts++);
+    if (this.status !== 'stale') this.setStatus('backoff');
+    else this.hooks.onChange();
+    this.opts.log?.('warn', `${this.label}: ${this.lastError ?? 'down'}; reconnecting in ${delay} ms`);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.reconnects++;
+      void this.connect();
+    }, delay);
+  }
+}

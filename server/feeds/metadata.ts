@@ -1,0 +1,127 @@
+/**
+ * Instrument metadata outside the live REST loaders: built-in defaults for the common symbols (for
+ * replay), the `--instruments FILE` format, a small cache, and the HTTP JSON fetch the loaders use.
+ */
+import { readFileSync } from 'node:fs';
+import { EXCHANGES, type Exchange, isExchange } from '../../shared/exchanges.js';
+import { instrumentKey, nativeSymbol, parseInstrumentKey } from '../engine/symbols.js';
+import { type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, DEFAULT_FUNDING_INTERVAL_MS, isRecord } from './adapter.js';
+
+/** One line of an instruments file (JSON array of these). */
+export interface InstrumentFileEntry {
+  exchange: Exchange;
+  symbol: string;
+  base: string;
+  quote: string;
+  contractValue: number;
+  fundingIntervalMs: number;
+  nextFundingMs?: number;
+}
+
+/** Contract values published by the venues for the common symbols (base units per contract). */
+const CONTRACT_VALUE: Partial<Record<Exchange, Record<string, number>>> = {
+  okx: { BTC: 0.01, ETH: 0.1, SOL: 1, XRP: 100, DOGE: 1000 },
+  kucoin: { BTC: 0.001, ETH: 0.01, SOL: 0.1, XRP: 10, DOGE: 100 },
+};
+export const DEFAULT_INSTRUMENT_KEYS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'] as const;
+
+/**
+ * Built-in metadata for the common symbols, for replay only (live feeds always load REST metadata).
+ * Funding interval 8 h; KuCoin's next funding time unknown (0) unless a file gives it.
+ */
+export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DEFAULT_INSTRUMENT_KEYS): MetadataTable {
+  const table: MetadataTable = new Map();
+  for (const key of keys) {
+    const bq = parseInstrumentKey(key);
+    if (!bq) continue;
+    const contractValue = exchange in CONTRACT_VALUE ? CONTRACT_VALUE[exchange]![bq.base] : 1;
+    if (contractValue === undefined) continue; // contract venue, symbol we know nothing about: never guess
+    const symbol = nativeSymbol(exchange, key);
+    table.set(symbol, { exchange, symbol, key, base: bq.base, quote: bq.quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
+  }
+  return table;
+}
+
+export function emptyTables(): Record<Exchange, MetadataTable> {
+  return { bybit: new Map(), okx: new Map(), kucoin: new Map(), binance: new Map() };
+}
+
+/** Parses an instruments file body; errors name the offending entry and field. */
+export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTable> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`instruments file: invalid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(body)) throw new Error('instruments file: expected a JSON array of instruments');
+  const tables = emptyTables();
+  body.forEach((entry: unknown, i) => {
+    const at = (field: string) => `instruments file: [${i}].${field}`;
+    if (!isRecord(entry)) throw new Error(`instruments file: [${i}] must be an object`);
+    if (!isExchange(entry.exchange)) throw new Error(`${at('exchange')} must be one of ${EXCHANGES.join(', ')}`);
+    for (const f of ['symbol', 'base', 'quote'] as const) if (typeof entry[f] !== 'string' || entry[f] === '') throw new Error(`${at(f)} must be a non-empty string`);
+    for (const f of ['contractValue', 'fundingIntervalMs'] as const)
+      if (typeof entry[f] !== 'number' || !(entry[f] > 0)) throw new Error(`${at(f)} must be a positive number`);
+    if (entry.nextFundingMs !== undefined && (typeof entry.nextFundingMs !== 'number' || entry.nextFundingMs < 0)) throw new Error(`${at('nextFundingMs')} must be a number >= 0`);
+    const e = entry as unknown as InstrumentFileEntry;
+    tables[e.exchange].set(e.symbol, {
+      exchange: e.exchange,
+      symbol: e.symbol,
+      key: instrumentKey(e.base, e.quote),
+      base: e.base,
+      quote: e.quote,
+      contractValue: e.contractValue,
+      fundingIntervalMs: e.fundingIntervalMs,
+      nextFundingMs: e.nextFundingMs ?? 0,
+      id: -1,
+    });
+  });
+  return tables;
+}
+
+export function loadInstrumentsFile(path: string): Record<Exchange, MetadataTable> {
+  return parseInstrumentsFile(readFileSync(path, 'utf8'));
+}
+
+/** The file form of loaded metadata (e.g. to ship next to a recording). */
+export function toInstrumentsFile(tables: Partial<Record<Exchange, MetadataTable>>): InstrumentFileEntry[] {
+  const out: InstrumentFileEntry[] = [];
+  for (const ex of EXCHANGES)
+    for (const m of tables[ex]?.values() ?? [])
+      out.push({ exchange: ex, symbol: m.symbol, base: m.base, quote: m.quote, contractValue: m.contractValue, fundingIntervalMs: m.fundingIntervalMs, nextFundingMs: m.nextFundingMs });
+  return out;
+}
+
+/** Fresh copies (ids reset) so several consumers never share mutable metadata objects. */
+export function cloneTable(table: MetadataTable): MetadataTable {
+  const out: MetadataTable = new Map();
+  for (const [k, m] of table) out.set(k, { ...m, id: -1 });
+  return out;
+}
+
+/** JSON over HTTP with a timeout; non-2xx is an error that names the status. */
+export function createFetchJson(timeoutMs = 10_000): FetchJson {
+  return async (url, init) => {
+    const res = await fetch(url, { method: init?.method ?? 'GET', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status} from ${new URL(url).pathname}`);
+    return (await res.json()) as unknown;
+  };
+}
+
+/** Caches loaded metadata per (venue, REST origin, symbol set) for `ttlMs`: reconnects do not reload. */
+export class MetadataCache {
+  private readonly entries = new Map<string, { atMs: number; table: MetadataTable }>();
+  constructor(private readonly ttlMs = 6 * 3_600_000) {}
+
+  async load(adapter: VenueAdapter, rest: string, symbols: string[], fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+    const key = `${adapter.exchange}|${rest}|${[...symbols].sort().join(',')}`;
+    const hit = this.entries.get(key);
+    if (hit && nowMs - hit.atMs < this.ttlMs) return hit.table;
+    const table = await adapter.loadMetadata(rest, symbols, fetchJson, nowMs);
+    this.entries.set(key, { atMs: nowMs, table });
+    return table;
+  }
+}
+
+export type { InstrumentMeta };

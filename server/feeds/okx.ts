@@ -1,0 +1,229 @@
+/**
+ * OKX v5 public (USDT swaps): `tickers` (or `bbo-tbt`) for top of book, `funding-rate` for funding.
+ *
+ * Sizes are in contracts: base = sz × ctVal (public/instruments). In `funding-rate`, `fundingRate`
+ * is the rate settled at `fundingTime` (the NEXT settlement) and `nextFundingTime` is the one after,
+ * so the interval is their difference. Heartbeat: the text `ping` after < 30 s without traffic.
+ */
+import type { Exchange } from '../../shared/exchanges.js';
+import { instrumentKey } from '../engine/symbols.js';
+import {
+  type ConnectionPlan,
+  type FetchJson,
+  type MetadataTable,
+  type ParseOutcome,
+  type UpdateSink,
+  type VenueAdapter,
+  type VenueEndpoints,
+  type VenueParser,
+  DEFAULT_FUNDING_INTERVAL_MS,
+  chunk,
+  count,
+  isEpochMs,
+  isRecord,
+  num,
+} from './adapter.js';
+
+const EXCHANGE: Exchange = 'okx';
+export const OKX_WS_PATH = '/ws/v5/public';
+/** 480 subscribe requests/hour/connection: put many args in one request (64 KB max; ~60 B per arg). */
+export const OKX_ARGS_PER_MESSAGE = 300;
+/** The server drops a connection idle for 30 s; ping after 25 s of silence. */
+export const OKX_IDLE_PING_MS = 25_000;
+export type OkxQuoteChannel = 'tickers' | 'bbo-tbt';
+
+export class OkxParser implements VenueParser {
+  readonly errors: Record<string, number> = {};
+  constructor(private readonly meta: MetadataTable) {}
+
+  reset(): void {
+    // No merge state: every OKX push is complete.
+  }
+
+  private reject(reason: string): ParseOutcome {
+    count(this.errors, reason);
+    return 'rejected';
+  }
+
+  parse(raw: string, sink: UpdateSink): ParseOutcome {
+    if (raw === 'pong') return 'pong';
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return this.reject('invalid_json');
+    }
+    if (!isRecord(msg)) return this.reject('not_an_object');
+    if (typeof msg.event === 'string') return this.event(msg);
+    const arg = msg.arg;
+    if (!isRecord(arg) || typeof arg.channel !== 'string') return this.reject('unknown_message');
+    const data = msg.data;
+    if (!Array.isArray(data) || data.length === 0) return this.reject('missing_data');
+    const channel = arg.channel;
+    const argInst = typeof arg.instId === 'string' ? arg.instId : undefined;
+    // Validate every entry before emitting any (one frame = all or nothing).
+    if (channel === 'tickers') return this.tickers(data, argInst, sink);
+    if (channel === 'bbo-tbt') return this.bbo(data, argInst, sink);
+    if (channel === 'funding-rate') return this.funding(data, argInst, sink);
+    return this.reject('unknown_channel');
+  }
+
+  private event(msg: Record<string, unknown>): ParseOutcome {
+    switch (msg.event) {
+      case 'subscribe':
+      case 'unsubscribe':
+        return 'ack';
+      case 'error':
+        count(this.errors, `venue_error:${typeof msg.code === 'string' ? msg.code : 'unknown'}`);
+        return 'venue_error';
+      case 'notice':
+        // 64008: "The connection will soon be closed for a service upgrade. Please reconnect."
+        return msg.code === '64008' ? 'reconnect_notice' : 'ignored';
+      case 'channel-conn-count':
+      case 'channel-conn-count-error':
+        return 'ignored';
+      default:
+        return this.reject('unknown_event');
+    }
+  }
+
+  private tickers(data: unknown[], argInst: string | undefined, sink: UpdateSink): ParseOutcome {
+    const out: Array<[number, number, number, number, number]> = [];
+    const metas = [];
+    for (const d of data) {
+      if (!isRecord(d)) return this.reject('bad_entry');
+      const instId = typeof d.instId === 'string' ? d.instId : argInst;
+      const meta = instId === undefined ? undefined : this.meta.get(instId);
+      if (meta === undefined) return this.reject('unknown_symbol');
+      const bid = num(d.bidPx);
+      const ask = num(d.askPx);
+      const bidSz = num(d.bidSz);
+      const askSz = num(d.askSz);
+      const ts = num(d.ts);
+      if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+      if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject(d.bidPx === '' || d.askPx === '' ? 'empty_book' : 'bad_number');
+      out.push([bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts]);
+      metas.push(meta);
+    }
+    for (let i = 0; i < out.length; i++) {
+      const [bid, ask, bs, as, ts] = out[i];
+      sink.quote(metas[i], bid, ask, bs, as, ts);
+    }
+    return 'data';
+  }
+
+  private bbo(data: unknown[], argInst: string | undefined, sink: UpdateSink): ParseOutcome {
+    const meta = argInst === undefined ? undefined : this.meta.get(argInst);
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const d = data[data.length - 1];
+    if (!isRecord(d) || !Array.isArray(d.bids) || !Array.isArray(d.asks)) return this.reject('bad_entry');
+    const b = d.bids[0];
+    const a = d.asks[0];
+    if (!Array.isArray(b) || !Array.isArray(a)) return this.reject('empty_book');
+    const bid = num(b[0]);
+    const bidSz = num(b[1]);
+    const ask = num(a[0]);
+    const askSz = num(a[1]);
+    const ts = num(d.ts);
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
+    sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+    return 'data';
+  }
+
+  private funding(data: unknown[], argInst: string | undefined, sink: UpdateSink): ParseOutcome {
+    const d = data[data.length - 1];
+    if (!isRecord(d)) return this.reject('bad_entry');
+    const instId = typeof d.instId === 'string' ? d.instId : argInst;
+    const meta = instId === undefined ? undefined : this.meta.get(instId);
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const rate = num(d.fundingRate);
+    const fundingTime = num(d.fundingTime);
+    const nextFundingTime = d.nextFundingTime === '' || d.nextFundingTime === undefined ? NaN : num(d.nextFundingTime);
+    const ts = d.ts === undefined ? fundingTime : num(d.ts);
+    if (Number.isNaN(rate) || !isEpochMs(fundingTime)) return this.reject('bad_funding');
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    const interval = isEpochMs(nextFundingTime) && nextFundingTime > fundingTime ? nextFundingTime - fundingTime : meta.fundingIntervalMs;
+    sink.funding(meta, rate, interval, fundingTime, false, ts);
+    return 'data';
+  }
+}
+
+/** The funding fields of a `public/funding-rate` REST entry (same schema as the WS channel). */
+function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFundingMs: number; tsMs: number } | null {
+  if (!isRecord(entry)) return null;
+  const rate = num(entry.fundingRate);
+  const at = num(entry.fundingTime);
+  const after = num(entry.nextFundingTime);
+  const ts = num(entry.ts);
+  if (Number.isNaN(rate) || !isEpochMs(at)) return null;
+  const intervalMs = isEpochMs(after) && after > at ? after - at : DEFAULT_FUNDING_INTERVAL_MS;
+  return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : at };
+}
+
+export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
+  return {
+    exchange: EXCHANGE,
+
+    async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson): Promise<MetadataTable> {
+      const body = await fetchJson(`${rest}/api/v5/public/instruments?instType=SWAP`);
+      if (!isRecord(body) || body.code !== '0' || !Array.isArray(body.data)) throw new Error('okx public/instruments: unexpected body');
+      const wanted = new Set(symbols);
+      const table: MetadataTable = new Map();
+      for (const item of body.data) {
+        if (!isRecord(item) || typeof item.instId !== 'string' || !wanted.has(item.instId)) continue;
+        if (item.ctType !== undefined && item.ctType !== 'linear') continue;
+        const ctVal = num(item.ctVal);
+        const [base, quote] = item.instId.split('-');
+        const settle = typeof item.settleCcy === 'string' && item.settleCcy ? item.settleCcy : quote;
+        if (!(ctVal > 0) || !base || !quote) throw new Error(`okx public/instruments: bad ctVal for ${item.instId}`);
+        table.set(item.instId, {
+          exchange: EXCHANGE,
+          symbol: item.instId,
+          key: instrumentKey(typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base, settle),
+          base: typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base,
+          quote: settle,
+          contractValue: ctVal,
+          fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS,
+          nextFundingMs: 0,
+          id: -1,
+        });
+      }
+      // Seed funding (and the real interval) per instrument: the WS channel may take a while to push.
+      for (const meta of table.values()) {
+        const fr = await fetchJson(`${rest}/api/v5/public/funding-rate?instId=${encodeURIComponent(meta.symbol)}`);
+        const seed = isRecord(fr) && fr.code === '0' && Array.isArray(fr.data) ? fundingSeed(fr.data[0]) : null;
+        if (seed === null) throw new Error(`okx public/funding-rate: unexpected body for ${meta.symbol}`);
+        meta.fundingIntervalMs = seed.intervalMs;
+        meta.seedFunding = { ...seed, predicted: false };
+      }
+      return table;
+    },
+
+    async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
+      if (symbols.length === 0) return [];
+      const args = symbols.flatMap((instId) => [
+        { channel: quoteChannel, instId },
+        { channel: 'funding-rate', instId },
+      ]);
+      return [
+        {
+          label: 'okx#0',
+          url: `${endpoints.ws}${OKX_WS_PATH}`,
+          subscribeMessages: chunk(args, OKX_ARGS_PER_MESSAGE).map((a, i) => JSON.stringify({ id: `sub${i}`, op: 'subscribe', args: a })),
+          topicCount: args.length,
+          awaitWelcome: false,
+          subscribeSpacingMs: 50,
+          heartbeat: { everyMs: OKX_IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
+          maxAgeMs: 0,
+        },
+      ];
+    },
+
+    createParser(meta: MetadataTable): VenueParser {
+      return new OkxParser(meta);
+    },
+  };
+}
+
+export const okxAdapter: VenueAdapter = createOkxAdapter('tickers');

@@ -1,0 +1,80 @@
+/**
+ * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"bybit","raw":"<frame>"}`.
+ * A path ending in `.gz` is gzip-compressed (zlib). Reading back: `readRecording` (replay).
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip, createGzip, type Gzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { type Exchange, isExchange } from '../../shared/exchanges.js';
+
+export interface RecordedFrame {
+  /** Receive time, epoch ms. */
+  t: number;
+  ex: Exchange;
+  /** The text frame exactly as received. */
+  raw: string;
+}
+
+export class FrameRecorder {
+  readonly path: string;
+  private readonly file: WriteStream;
+  private readonly gzip: Gzip | null;
+  private closed = false;
+  frames = 0;
+
+  constructor(path: string) {
+    this.path = path;
+    this.file = createWriteStream(path);
+    this.gzip = path.endsWith('.gz') ? createGzip() : null;
+    if (this.gzip) this.gzip.pipe(this.file);
+  }
+
+  /** Appends one frame (buffered; never blocks the feed). */
+  record(exchange: Exchange, raw: string, recvMs: number): void {
+    if (this.closed) return;
+    this.frames++;
+    const line = `{"t":${recvMs},"ex":"${exchange}","raw":${JSON.stringify(raw)}}\n`;
+    (this.gzip ?? this.file).write(line);
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve, reject) => {
+      this.file.once('close', () => resolve());
+      this.file.once('error', reject);
+      (this.gzip ?? this.file).end();
+    });
+  }
+}
+
+/** Parses one recording line; null when it is not a valid frame record. */
+export function parseRecordLine(line: string): RecordedFrame | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  if (typeof r.t !== 'number' || !Number.isFinite(r.t) || !isExchange(r.ex) || typeof r.raw !== 'string') return null;
+  return { t: r.t, ex: r.ex, raw: r.raw };
+}
+
+/** Streams a recording (plain or .gz) line by line; invalid lines are counted via `onBadLine`. */
+export async function* readRecording(path: string, onBadLine?: (lineNo: number) => void): AsyncGenerator<RecordedFrame> {
+  const file: Readable = createReadStream(path);
+  const input: Readable = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line === '') continue;
+    const frame = parseRecordLine(line);
+    if (frame) yield frame;
+    else onBadLine?.(n);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Static contract specs of the simulated instruments: start price, tick, lot sizes and contract values,
+ * chosen to resemble the venues' real USDT perpetuals for the common coins and derived from the price
+ * for any other instrument key (e.g. synthetic ones for benchmarks).
+ */
+import { parseInstrumentKey } from '../engine/symbols.js';
+import { Prng } from './prng.js';
+
+export interface InstrumentSpec {
+  key: string;
+  base: string;
+  quote: string;
+  startPrice: number;
+  tickSize: number;
+  priceDecimals: number;
+  /** Base-coin quantity step on Bybit and Binance. */
+  qtyStep: number;
+  qtyDecimals: number;
+  /** OKX `ctVal`: base coin per contract. */
+  okxCtVal: number;
+  /** KuCoin `multiplier`: base coin per contract. */
+  kucoinMultiplier: number;
+}
+
+interface KnownSpec {
+  price: number;
+  tick: number;
+}
+
+const KNOWN: Readonly<Record<string, KnownSpec>> = {
+  BTC: { price: 91_000, tick: 0.1 },
+  ETH: { price: 3_050, tick: 0.01 },
+  SOL: { price: 142, tick: 0.01 },
+  XRP: { price: 2.21, tick: 0.0001 },
+  DOGE: { price: 0.158, tick: 0.00001 },
+  BNB: { price: 880, tick: 0.01 },
+  ADA: { price: 0.71, tick: 0.0001 },
+};
+
+export const DEFAULT_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'];
+
+/** Number of decimals of a power-of-ten step such as 0.001 (0 for steps ≥ 1). */
+export function decimalsOf(step: number): number {
+  return step >= 1 ? 0 : Math.round(-Math.log10(step));
+}
+
+const pow10 = (e: number) => Number(`1e${e}`); // exact decimal powers (0.001, not 0.0010000000000000002)
+
+export function instrumentSpec(key: string, seed: number): InstrumentSpec {
+  const bq = parseInstrumentKey(key);
+  if (!bq) throw new Error(`not an instrument key: ${key}`);
+  const known = KNOWN[bq.base];
+  // Unknown coins get a seeded log-uniform price between 0.05 and 500.
+  const startPrice = known ? known.price : Math.exp(Prng.derive(seed, `price:${key}`).uniform(Math.log(0.05), Math.log(500)));
+  const tickSize = known ? known.tick : pow10(Math.floor(Math.log10(startPrice)) - 4);
+  const ctExp = Math.floor(Math.log10(1000 / startPrice));
+  const qtyStep = Math.min(1, pow10(Math.floor(Math.log10(100 / startPrice))));
+  return {
+    key,
+    base: bq.base,
+    quote: bq.quote,
+    startPrice,
+    tickSize,
+    priceDecimals: decimalsOf(tickSize),
+    qtyStep,
+    qtyDecimals: decimalsOf(qtyStep),
+    okxCtVal: pow10(ctExp),
+    kucoinMultiplier: pow10(ctExp - 1),
+  };
+}

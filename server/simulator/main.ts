@@ -1,0 +1,68 @@
+/**
+ * `npm run simulator -- [--seed N] [--rate N] [--port-base N] [--instruments A,B] [--exchanges a,b]
+ *  [--dislocations N] [--host H]`: runs the simulated venues alone and prints their endpoints.
+ */
+import { parseArgs } from 'node:util';
+import { EXCHANGES, isExchange } from '../../shared/exchanges.js';
+import { parseInstrumentKey } from '../engine/symbols.js';
+import { startSimulator } from './index.js';
+
+function fail(msg: string): never {
+  process.stderr.write(`simulator: ${msg}\n`);
+  process.exit(2);
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) fail(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    rate: { type: 'string' },
+    'port-base': { type: 'string' },
+    instruments: { type: 'string' },
+    exchanges: { type: 'string' },
+    dislocations: { type: 'string' },
+    host: { type: 'string' },
+  },
+  strict: true,
+});
+
+const instruments = values.instruments?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+for (const key of instruments ?? []) if (!parseInstrumentKey(key)) fail(`--instruments: ${key} is not a key like BTC-USDT-PERP`);
+const exchanges = values.exchanges?.split(',').map((s) => s.trim().toLowerCase());
+for (const ex of exchanges ?? []) if (!isExchange(ex)) fail(`--exchanges: unknown exchange ${ex} (known: ${EXCHANGES.join(', ')})`);
+
+const sim = await startSimulator({
+  seed: num('seed', values.seed),
+  messagesPerSec: num('rate', values.rate),
+  portBase: num('port-base', values['port-base']),
+  dislocationsPerMin: num('dislocations', values.dislocations),
+  instruments,
+  exchanges: exchanges?.filter(isExchange),
+  host: values.host,
+});
+
+process.stdout.write('perpscan simulator running\n');
+for (const ex of EXCHANGES) process.stdout.write(`  ${ex.padEnd(8)} ws ${sim.endpoints[ex].ws}  rest ${sim.endpoints[ex].rest}\n`);
+process.stdout.write(`  rate ${sim.stats().messagesPerSec} msgs/s; Ctrl-C to stop\n`);
+
+let lastSent = 0;
+const report = setInterval(() => {
+  const s = sim.stats();
+  const sent = Object.values(s.sent).reduce((a, b) => a + b, 0);
+  const conns = EXCHANGES.map((ex) => `${ex}:${s.connections[ex]}`).join(' ');
+  process.stdout.write(`sent ${((sent - lastSent) / 10).toFixed(0)}/s, connections ${conns}, dislocations active ${s.activeDislocations}\n`);
+  lastSent = sent;
+}, 10_000);
+
+const stop = () => {
+  clearInterval(report);
+  void sim.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,284 @@
+/**
+ * Shared plumbing of one simulated venue: an HTTP server on 127.0.0.1 for its REST endpoints, a `ws`
+ * WebSocket server on its real URL paths, the registry of connections and topic subscriptions, and the
+ * drop / silence controls. Each venue module adds its protocol on top.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { MarketModel, Pair } from './market.js';
+
+export interface VenueEndpoints {
+  ws: string;
+  rest: string;
+}
+
+export interface SimulatorTimings {
+  /** Binance: server ping frame interval and how long a pong may take before the connection is cut. */
+  binancePingIntervalMs: number;
+  binancePongTimeoutMs: number;
+  /** KuCoin: advertised ping interval/timeout; a connection silent for their sum is closed. */
+  kucoinPingIntervalMs: number;
+  kucoinPingTimeoutMs: number;
+  /** KuCoin: how long a bullet token may be used to connect. */
+  kucoinTokenTtlMs: number;
+  /** Binance and KuCoin close a connection after this age (24 h on the real venues). */
+  connectionMaxAgeMs: number;
+  /** OKX closes a connection that subscribed to nothing within this time (30 s on the real venue). */
+  okxIdleMs: number;
+  /** Cadence of OKX `funding-rate` and KuCoin predicted `funding.rate` pushes. */
+  fundingPushMs: number;
+}
+
+export interface VenueContext {
+  readonly model: MarketModel;
+  readonly timings: SimulatorTimings;
+  /** Epoch ms. */
+  now(): number;
+}
+
+export interface SimClient {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly url: URL;
+  readonly topics: Set<string>;
+  readonly openedAt: number;
+  lastInboundAt: number;
+  /** Inbound message times in the last second (Binance's 10 msgs/s limit). */
+  inboundWindow: number[];
+  silencedUntil: number;
+  /** Per-venue connection data (e.g. the KuCoin connectId). */
+  tag: string;
+}
+
+export interface RestReply {
+  status: number;
+  body: unknown;
+}
+
+type UpgradeDecision = { accept: true; tag?: string } | { accept: false; status: number; body: string };
+
+/** A client whose unsent buffer passes this is cut off, like the venues do with slow consumers. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+export abstract class VenueServer {
+  protected readonly clients = new Set<SimClient>();
+  private readonly topicSubs = new Map<string, Set<SimClient>>();
+  private readonly server: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private port = 0;
+  private host = '127.0.0.1';
+  /** Messages sent (all clients). */
+  sent = 0;
+
+  constructor(
+    readonly exchange: Exchange,
+    protected readonly ctx: VenueContext,
+  ) {
+    this.server = http.createServer((req, res) => this.onHttp(req, res));
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  async listen(host: string, port: number): Promise<void> {
+    this.host = host;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  get endpoints(): VenueEndpoints {
+    const h = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return { ws: `ws://${h}:${this.port}`, rest: `http://${h}:${this.port}` };
+  }
+
+  get connectionCount(): number {
+    return this.clients.size;
+  }
+
+  /** Abrupt close of every connection (no close frame), like a network drop. */
+  dropConnections(): void {
+    for (const c of this.clients) c.ws.terminate();
+  }
+
+  /** The current connections stay open but receive nothing (not even heartbeat replies) for `ms`. */
+  silence(ms: number): void {
+    const until = this.ctx.now() + ms;
+    for (const c of this.clients) {
+      c.silencedUntil = until;
+      this.later(ms, () => {
+        if (c.silencedUntil === until && c.ws.readyState === WebSocket.OPEN) {
+          c.silencedUntil = 0;
+          this.onResume(c);
+        }
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.clients) c.ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Publishes the current quote of `pair` to its subscribers. */
+  abstract publish(pair: Pair, nowMs: number): void;
+
+  /** Called about once a second: periodic streams (mark price, funding), heartbeats, limits. */
+  periodic(_nowMs: number): void {}
+
+  protected abstract rest(method: string, url: URL): RestReply | null;
+  protected abstract acceptUpgrade(req: http.IncomingMessage, url: URL): UpgradeDecision;
+  protected abstract onOpen(client: SimClient): void;
+  protected abstract onText(client: SimClient, text: string): void;
+  /** A silenced client is live again. */
+  protected onResume(_client: SimClient): void {}
+  protected onClosed(_client: SimClient): void {}
+
+  protected later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  protected subscribe(client: SimClient, topic: string): void {
+    client.topics.add(topic);
+    let set = this.topicSubs.get(topic);
+    if (!set) this.topicSubs.set(topic, (set = new Set()));
+    set.add(client);
+  }
+
+  protected unsubscribe(client: SimClient, topic: string): void {
+    client.topics.delete(topic);
+    this.topicSubs.get(topic)?.delete(client);
+  }
+
+  protected hasSubscribers(topic: string): boolean {
+    const set = this.topicSubs.get(topic);
+    return set !== undefined && set.size > 0;
+  }
+
+  protected subscribers(topic: string): ReadonlySet<SimClient> | undefined {
+    return this.topicSubs.get(topic);
+  }
+
+  /** Sends one text frame unless the client is silenced or gone; returns whether it was sent. */
+  protected send(client: SimClient, text: string): boolean {
+    if (client.silencedUntil !== 0 || client.ws.readyState !== WebSocket.OPEN) return false;
+    if (client.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      client.ws.terminate();
+      return false;
+    }
+    client.ws.send(text);
+    this.sent++;
+    return true;
+  }
+
+  /** Sends `text` to every live subscriber of `topic`; returns how many received it. */
+  protected broadcast(topic: string, text: string): number {
+    const set = this.topicSubs.get(topic);
+    if (!set) return 0;
+    let n = 0;
+    for (const c of set) if (this.send(c, text)) n++;
+    return n;
+  }
+
+  protected isLive(client: SimClient): boolean {
+    return client.silencedUntil === 0 && client.ws.readyState === WebSocket.OPEN;
+  }
+
+  private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.resume(); // bodies are not needed by any simulated endpoint
+    req.on('end', () => {
+      let reply: RestReply | null;
+      try {
+        const url = new URL(req.url ?? '/', 'http://sim');
+        reply = this.rest(req.method ?? 'GET', url);
+      } catch (err) {
+        reply = { status: 500, body: { error: String(err) } };
+      }
+      const out = reply ?? { status: 404, body: { code: 404, msg: 'Not Found' } };
+      const body = JSON.stringify(out.body);
+      res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://sim');
+    } catch {
+      return rejectUpgrade(socket, 400, 'bad url');
+    }
+    const decision = this.acceptUpgrade(req, url);
+    if (!decision.accept) return rejectUpgrade(socket, decision.status, decision.body);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const now = this.ctx.now();
+      const client: SimClient = {
+        id: randomBytes(8).toString('hex'),
+        ws,
+        url,
+        topics: new Set(),
+        openedAt: now,
+        lastInboundAt: now,
+        inboundWindow: [],
+        silencedUntil: 0,
+        tag: decision.tag ?? '',
+      };
+      this.clients.add(client);
+      ws.on('message', (data, isBinary) => {
+        client.lastInboundAt = this.ctx.now();
+        if (isBinary) return;
+        try {
+          this.onText(client, data.toString());
+        } catch {
+          // a protocol handler bug must not take the simulator down; the client just gets no reply
+        }
+      });
+      ws.on('pong', () => {
+        client.lastInboundAt = this.ctx.now();
+      });
+      ws.on('error', () => ws.terminate());
+      ws.on('close', () => {
+        this.clients.delete(client);
+        for (const t of client.topics) this.topicSubs.get(t)?.delete(client);
+        this.onClosed(client);
+      });
+      this.onOpen(client);
+    });
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, body: string): void {
+  const reason = http.STATUS_CODES[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** JSON reply helper for REST handlers. */
+export function ok(body: unknown, status = 200): RestReply {
+  return { status, body };
+}
+
+/** Splits `/a/b` query values like `?symbol=` safely. */
+export function query(url: URL, name: string): string | null {
+  const v = url.searchParams.get(name);
+  return v === null || v === '' ? null : v;
+}

@@ -1,0 +1,299 @@
+/**
+ * Binance USD-M futures after the 2026 URL split: `<sym>@bookTicker` only on `/public`, `<sym>@markPrice`
+ * and `<sym>@markPrice@1s` only on `/market`. Combined-stream mode (`/public/stream`, payloads wrapped as
+ * `{"stream","data"}`) and raw mode (`/public/ws/...`), `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS`,
+ * server ping frames, ≤ 200 streams and ≤ 10 incoming messages/s per connection (over it: disconnected),
+ * 24 h connection lifetime. REST `/fapi/v1/exchangeInfo`, `/fapi/v1/fundingInfo`, `/fapi/v1/premiumIndex`.
+ */
+import type http from 'node:http';
+import { WebSocket } from 'ws';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../market.js';
+import { ok, query, VenueServer, type RestReply, type SimClient } from '../venue.js';
+
+const MAX_STREAMS = 200;
+const MAX_INBOUND_PER_SEC = 10;
+type Base = 'public' | 'market';
+
+interface ClientMode {
+  base: Base;
+  combined: boolean;
+  lastPongAt: number;
+}
+
+const PATH = /^\/(public|market)\/(stream|ws)(?:\/(.*))?$/;
+
+export class BinanceVenue extends VenueServer {
+  private readonly modes = new WeakMap<SimClient, ClientMode>();
+  private readonly pairsBySymbol = new Map<string, Pair>();
+  private lastMark = 0;
+  private lastMark3s = 0;
+
+  private pair(symbol: string): Pair | undefined {
+    if (this.pairsBySymbol.size === 0) for (const p of this.ctx.model.byExchange.binance) this.pairsBySymbol.set(p.symbol, p);
+    return this.pairsBySymbol.get(symbol);
+  }
+
+  protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
+    const m = PATH.exec(url.pathname);
+    if (!m) return { accept: false, status: 404, body: 'Not Found' } as const;
+    const initial = initialStreams(url, m[3]);
+    if (initial.length > MAX_STREAMS) return { accept: false, status: 400, body: `too many streams (max ${MAX_STREAMS})` } as const;
+    return { accept: true, tag: `${m[1]}|${m[2]}` } as const;
+  }
+
+  protected override onOpen(client: SimClient): void {
+    const [base, kind] = client.tag.split('|') as [Base, string];
+    this.modes.set(client, { base, combined: kind === 'stream', lastPongAt: this.ctx.now() });
+    client.ws.on('pong', () => {
+      const mode = this.modes.get(client);
+      if (mode) mode.lastPongAt = this.ctx.now();
+    });
+    const m = PATH.exec(client.url.pathname);
+    for (const s of initialStreams(client.url, m?.[3])) this.subscribe(client, `${base}|${s}`);
+    this.schedulePing(client);
+    this.later(this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection lifetime reached'));
+  }
+
+  /** Ping frame every interval; no pong within the timeout → cut. Silenced clients get no ping. */
+  private schedulePing(client: SimClient): void {
+    const { binancePingIntervalMs: every, binancePongTimeoutMs: timeout } = this.ctx.timings;
+    this.later(every, () => {
+      if (client.ws.readyState !== WebSocket.OPEN) return;
+      const mode = this.modes.get(client);
+      const now = this.ctx.now();
+      if (mode && client.silencedUntil === 0 && now - mode.lastPongAt > timeout + every) {
+        client.ws.terminate();
+        return;
+      }
+      if (this.isLive(client)) client.ws.ping(String(now));
+      this.schedulePing(client);
+    });
+  }
+
+  protected override onText(client: SimClient, text: string): void {
+    const now = this.ctx.now();
+    const window = client.inboundWindow;
+    window.push(now);
+    while (window.length > 0 && window[0] <= now - 1000) window.shift();
+    if (window.length > MAX_INBOUND_PER_SEC) {
+      client.ws.close(1008, 'Too many requests');
+      return;
+    }
+    let req: { method?: unknown; params?: unknown; id?: unknown };
+    try {
+      req = JSON.parse(text) as typeof req;
+    } catch {
+      this.send(client, JSON.stringify({ error: { code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' } }));
+      return;
+    }
+    if (typeof req !== 'object' || req === null) return;
+    const id = typeof req.id === 'number' || typeof req.id === 'string' ? req.id : null;
+    const fail = (code: number, msg: string): void => {
+      this.send(client, JSON.stringify({ error: { code, msg }, id }));
+    };
+    const mode = this.modes.get(client) as ClientMode;
+    if (req.method === 'LIST_SUBSCRIPTIONS') {
+      const streams = [...client.topics].map((t) => t.slice(t.indexOf('|') + 1));
+      this.send(client, JSON.stringify({ result: streams, id }));
+      return;
+    }
+    if (req.method !== 'SUBSCRIBE' && req.method !== 'UNSUBSCRIBE') {
+      return fail(2, `Invalid request: unknown variant \`${String(req.method)}\`, expected one of \`SUBSCRIBE\`, \`UNSUBSCRIBE\`, \`LIST_SUBSCRIPTIONS\`, \`SET_PROPERTY\`, \`GET_PROPERTY\``);
+    }
+    if (id === null) return fail(2, 'Invalid request: request ID must be an unsigned integer');
+    if (!Array.isArray(req.params) || !req.params.every((p) => typeof p === 'string')) return fail(2, 'Invalid request: params must be an array of strings');
+    const topics = (req.params as string[]).map((s) => `${mode.base}|${s}`);
+    if (req.method === 'UNSUBSCRIBE') {
+      for (const t of topics) this.unsubscribe(client, t);
+    } else {
+      const total = new Set([...client.topics, ...topics]).size;
+      if (total > MAX_STREAMS) {
+        fail(-1, `Too many streams: at most ${MAX_STREAMS} per connection`);
+        client.ws.close(1008, 'Too many streams');
+        return;
+      }
+      for (const t of topics) this.subscribe(client, t);
+    }
+    this.send(client, JSON.stringify({ result: null, id }));
+  }
+
+  /** Sends `data` (a JSON object text) to the subscribers of `stream` on `base`, wrapped or raw per connection. */
+  private deliver(base: Base, stream: string, data: string): void {
+    const subs = this.subscribers(`${base}|${stream}`);
+    if (!subs || subs.size === 0) return;
+    let wrapped: string | null = null;
+    for (const c of subs) {
+      if (this.modes.get(c)?.combined) this.send(c, (wrapped ??= `{"stream":"${stream}","data":${data}}`));
+      else this.send(c, data);
+    }
+  }
+
+  publish(pair: Pair, nowMs: number): void {
+    const stream = `${pair.symbol.toLowerCase()}@bookTicker`;
+    if (!this.subscribers(`public|${stream}`)?.size) return;
+    const t = nowMs - exchangeLagMs(pair);
+    const p = pair.spec.priceDecimals;
+    this.deliver(
+      'public',
+      stream,
+      `{"e":"bookTicker","u":${updateIdOf(pair)},"s":"${pair.symbol}","b":"${bidPrice(pair).toFixed(p)}","B":"${baseQty(pair, pair.bidLots)}",` +
+        `"a":"${askPrice(pair).toFixed(p)}","A":"${baseQty(pair, pair.askLots)}","T":${t},"E":${t + 1}}`,
+    );
+  }
+
+  override periodic(nowMs: number): void {
+    const every1s = nowMs - this.lastMark >= 1000;
+    const every3s = nowMs - this.lastMark3s >= 3000;
+    if (!every1s) return;
+    this.lastMark = nowMs;
+    if (every3s) this.lastMark3s = nowMs;
+    const all: string[] = [];
+    const wantAll = (s: string) => this.subscribers(`market|${s}`)?.size;
+    const wantArr1s = wantAll('!markPrice@arr@1s');
+    const wantArr = every3s && wantAll('!markPrice@arr');
+    for (const pair of this.ctx.model.byExchange.binance) {
+      const lower = pair.symbol.toLowerCase();
+      const fast = this.subscribers(`market|${lower}@markPrice@1s`)?.size;
+      const slow = every3s && this.subscribers(`market|${lower}@markPrice`)?.size;
+      if (!fast && !slow && !wantArr1s && !wantArr) continue;
+      const data = markPriceData(pair, nowMs);
+      if (fast) this.deliver('market', `${lower}@markPrice@1s`, data);
+      if (slow) this.deliver('market', `${lower}@markPrice`, data);
+      if (wantArr1s || wantArr) all.push(data);
+    }
+    if (wantArr1s) this.deliver('market', '!markPrice@arr@1s', `[${all.join(',')}]`);
+    if (wantArr) this.deliver('market', '!markPrice@arr', `[${all.join(',')}]`);
+  }
+
+  protected override rest(method: string, url: URL): RestReply | null {
+    if (method !== 'GET') return null;
+    const now = this.ctx.now();
+    const pairs = this.ctx.model.byExchange.binance;
+    const symbol = query(url, 'symbol');
+    const pick = () => (symbol ? this.pair(symbol) : undefined);
+    const badSymbol = ok({ code: -1121, msg: 'Invalid symbol.' }, 400);
+    switch (url.pathname) {
+      case '/fapi/v1/ping':
+        return ok({});
+      case '/fapi/v1/time':
+        return ok({ serverTime: now });
+      case '/fapi/v1/exchangeInfo':
+        return ok({
+          timezone: 'UTC',
+          serverTime: now,
+          futuresType: 'U_MARGINED',
+          rateLimits: [
+            { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
+            { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
+          ],
+          exchangeFilters: [],
+          assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
+          symbols: pairs.map(symbolInfo),
+        });
+      case '/fapi/v1/fundingInfo':
+        return ok(
+          pairs
+            .filter((p) => p.fundingIntervalMs !== 8 * 3_600_000)
+            .map((p) => ({
+              symbol: p.symbol,
+              adjustedFundingRateCap: '0.02000000',
+              adjustedFundingRateFloor: '-0.02000000',
+              fundingIntervalHours: p.fundingIntervalMs / 3_600_000,
+              disclaimer: false,
+            })),
+        );
+      case '/fapi/v1/premiumIndex': {
+        if (!symbol) return ok(pairs.map((p) => premiumIndex(p, now)));
+        const p = pick();
+        return p ? ok(premiumIndex(p, now)) : badSymbol;
+      }
+      case '/fapi/v1/ticker/bookTicker': {
+        const view = (p: Pair) => ({
+          symbol: p.symbol,
+          bidPrice: bidPrice(p).toFixed(p.spec.priceDecimals),
+          bidQty: baseQty(p, p.bidLots),
+          askPrice: askPrice(p).toFixed(p.spec.priceDecimals),
+          askQty: baseQty(p, p.askLots),
+          time: now,
+          lastUpdateId: updateIdOf(p),
+        });
+        if (!symbol) return ok(pairs.map(view));
+        const p = pick();
+        return p ? ok(view(p)) : badSymbol;
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+/** Streams named in the URL: `/public/ws/a/b` or `/public/stream?streams=a/b`. */
+function initialStreams(url: URL, pathRest: string | undefined): string[] {
+  const fromQuery = url.searchParams.get('streams');
+  const list = fromQuery ?? pathRest ?? '';
+  return list.split('/').filter((s) => s.length > 0);
+}
+
+function updateIdOf(pair: Pair): number {
+  return 180_000_000_000 + pair.seq * 7;
+}
+
+function markPriceData(pair: Pair, nowMs: number): string {
+  const mark = pair.mid.toFixed(8);
+  return (
+    `{"e":"markPriceUpdate","E":${nowMs},"s":"${pair.symbol}","p":"${mark}","P":"${pair.indexPrice.toFixed(8)}",` +
+    `"i":"${pair.indexPrice.toFixed(8)}","r":"${fundingRate(pair).toFixed(8)}","T":${nextFundingMs(pair, nowMs)}}`
+  );
+}
+
+function premiumIndex(pair: Pair, nowMs: number): Record<string, unknown> {
+  return {
+    symbol: pair.symbol,
+    markPrice: pair.mid.toFixed(8),
+    indexPrice: pair.indexPrice.toFixed(8),
+    estimatedSettlePrice: pair.indexPrice.toFixed(8),
+    lastFundingRate: fundingRate(pair).toFixed(8),
+    interestRate: '0.00010000',
+    nextFundingTime: nextFundingMs(pair, nowMs),
+    time: nowMs,
+  };
+}
+
+function symbolInfo(pair: Pair): Record<string, unknown> {
+  const spec = pair.spec;
+  const tick = spec.tickSize.toFixed(spec.priceDecimals);
+  const step = baseQty(pair, 1);
+  return {
+    symbol: pair.symbol,
+    pair: pair.symbol,
+    contractType: 'PERPETUAL',
+    deliveryDate: 4133404800000,
+    onboardDate: 1569398400000,
+    status: 'TRADING',
+    maintMarginPercent: '2.5000',
+    requiredMarginPercent: '5.0000',
+    baseAsset: spec.base,
+    quoteAsset: spec.quote,
+    marginAsset: spec.quote,
+    pricePrecision: spec.priceDecimals,
+    quantityPrecision: pair.lotDecimals,
+    baseAssetPrecision: 8,
+    quotePrecision: 8,
+    underlyingType: 'COIN',
+    underlyingSubType: [],
+    triggerProtect: '0.0500',
+    liquidationFee: '0.012500',
+    marketTakeBound: '0.05',
+    maxMoveOrderLimit: 10000,
+    filters: [
+      { filterType: 'PRICE_FILTER', minPrice: tick, maxPrice: (spec.startPrice * 20).toFixed(spec.priceDecimals), tickSize: tick },
+      { filterType: 'LOT_SIZE', stepSize: step, minQty: step, maxQty: (10_000_000 / spec.startPrice).toFixed(pair.lotDecimals) },
+      { filterType: 'MARKET_LOT_SIZE', stepSize: step, minQty: step, maxQty: (2_000_000 / spec.startPrice).toFixed(pair.lotDecimals) },
+      { filterType: 'MAX_NUM_ORDERS', limit: 200 },
+      { filterType: 'MIN_NOTIONAL', notional: '5' },
+      { filterType: 'PERCENT_PRICE', multiplierUp: '1.0500', multiplierDown: '0.9500', multiplierDecimal: '4' },
+    ],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
+    timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * OKX v5 public: WS `/ws/v5/public` with `tickers`, `bbo-tbt` (sizes in contracts) and `funding-rate`
+ * (fundingTime = the coming settlement, nextFundingTime = the one after), text `ping` → `pong`, one ack
+ * or error event per subscribe arg; REST `/api/v5/public/instruments`, `/api/v5/public/funding-rate`.
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../market.js';
+import { ok, query, VenueServer, type RestReply, type SimClient } from '../venue.js';
+
+const WS_PATH = '/ws/v5/public';
+const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate']);
+
+export class OkxVenue extends VenueServer {
+  private readonly pairsById = new Map<string, Pair>();
+  private readonly lastFundingPush = new Map<string, number>();
+
+  protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
+    return url.pathname === WS_PATH ? ({ accept: true } as const) : ({ accept: false, status: 404, body: 'Not Found' } as const);
+  }
+
+  protected override onOpen(client: SimClient): void {
+    client.tag = randomBytes(4).toString('hex');
+    const idleMs = this.ctx.timings.okxIdleMs;
+    this.later(idleMs, () => {
+      if (client.topics.size === 0) client.ws.close(4004, 'No data received in 30s.');
+    });
+  }
+
+  private pair(instId: string): Pair | undefined {
+    if (this.pairsById.size === 0) for (const p of this.ctx.model.byExchange.okx) this.pairsById.set(p.symbol, p);
+    return this.pairsById.get(instId);
+  }
+
+  private error(client: SimClient, code: string, msg: string, id: unknown): void {
+    const out: Record<string, unknown> = {};
+    if (typeof id === 'string') out.id = id;
+    Object.assign(out, { event: 'error', code, msg, connId: client.tag });
+    this.send(client, JSON.stringify(out));
+  }
+
+  protected override onText(client: SimClient, text: string): void {
+    if (text === 'ping') {
+      this.send(client, 'pong');
+      return;
+    }
+    let req: { op?: unknown; args?: unknown; id?: unknown };
+    try {
+      req = JSON.parse(text) as typeof req;
+    } catch {
+      return this.error(client, '60012', `Invalid request: ${text.slice(0, 200)}`, undefined);
+    }
+    if (typeof req !== 'object' || req === null || (req.op !== 'subscribe' && req.op !== 'unsubscribe') || !Array.isArray(req.args) || req.args.length === 0) {
+      return this.error(client, '60012', `Invalid request: ${text.slice(0, 200)}`, (req as { id?: unknown } | null)?.id);
+    }
+    const op = req.op;
+    const now = this.ctx.now();
+    for (const raw of req.args as unknown[]) {
+      const arg = raw as { channel?: unknown; instId?: unknown } | null;
+      const channel = typeof arg?.channel === 'string' ? arg.channel : '';
+      const instId = typeof arg?.instId === 'string' ? arg.instId : '';
+      const pair = this.pair(instId);
+      if (!CHANNELS.has(channel) || !pair) {
+        this.error(
+          client,
+          '60018',
+          `Wrong URL or channel:${channel},instId:${instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+          req.id,
+        );
+        continue;
+      }
+      const topic = `${channel}:${instId}`;
+      const ack: Record<string, unknown> = {};
+      if (typeof req.id === 'string') ack.id = req.id;
+      Object.assign(ack, { event: op, arg: { channel, instId }, connId: client.tag });
+      if (op === 'unsubscribe') {
+        this.unsubscribe(client, topic);
+        this.send(client, JSON.stringify(ack));
+        continue;
+      }
+      this.subscribe(client, topic);
+      this.send(client, JSON.stringify(ack));
+      // OKX pushes the current state right after a subscription.
+      if (channel === 'tickers') this.send(client, this.tickerFrame(pair, now));
+      else if (channel === 'bbo-tbt') this.send(client, this.bboFrame(pair, now));
+      else this.send(client, this.fundingFrame(pair, now));
+    }
+  }
+
+  publish(pair: Pair, nowMs: number): void {
+    const t = `tickers:${pair.symbol}`;
+    if (this.hasSubscribers(t)) this.broadcast(t, this.tickerFrame(pair, nowMs));
+    const b = `bbo-tbt:${pair.symbol}`;
+    if (this.hasSubscribers(b)) this.broadcast(b, this.bboFrame(pair, nowMs));
+  }
+
+  override periodic(nowMs: number): void {
+    const every = this.ctx.timings.fundingPushMs;
+    for (const pair of this.ctx.model.byExchange.okx) {
+      const topic = `funding-rate:${pair.symbol}`;
+      if (!this.hasSubscribers(topic)) continue;
+      const last = this.lastFundingPush.get(pair.symbol) ?? 0;
+      // Pushed on its cadence and right after each settlement (the times roll forward).
+      const settled = Math.floor(last / pair.fundingIntervalMs) !== Math.floor(nowMs / pair.fundingIntervalMs);
+      if (nowMs - last >= every || settled) {
+        this.lastFundingPush.set(pair.symbol, nowMs);
+        this.broadcast(topic, this.fundingFrame(pair, nowMs));
+      }
+    }
+  }
+
+  private tickerFrame(pair: Pair, nowMs: number): string {
+    const p = (v: number) => priceString(pair, v);
+    const open = pair.spec.startPrice;
+    const vol = Math.round(1_000_000_000 / open / pair.lot);
+    return (
+      `{"arg":{"channel":"tickers","instId":"${pair.symbol}"},"data":[{"instType":"SWAP","instId":"${pair.symbol}",` +
+      `"last":"${p(bidPrice(pair))}","lastSz":"${1 + (pair.seq % 7)}","askPx":"${p(askPrice(pair))}","askSz":"${pair.askLots}",` +
+      `"bidPx":"${p(bidPrice(pair))}","bidSz":"${pair.bidLots}","open24h":"${p(open)}","high24h":"${p(Math.max(open * 1.02, pair.mid))}",` +
+      `"low24h":"${p(Math.min(open * 0.98, pair.mid))}","sodUtc0":"${p(open)}","sodUtc8":"${p(open)}",` +
+      `"volCcy24h":"${(vol * pair.lot).toFixed(pair.lotDecimals)}","vol24h":"${vol}","ts":"${nowMs - exchangeLagMs(pair)}"}]}`
+    );
+  }
+
+  private bboFrame(pair: Pair, nowMs: number): string {
+    const p = (v: number) => priceString(pair, v);
+    return (
+      `{"arg":{"channel":"bbo-tbt","instId":"${pair.symbol}"},"data":[{"asks":[["${p(askPrice(pair))}","${pair.askLots}","0","${1 + (pair.askLots % 13)}"]],` +
+      `"bids":[["${p(bidPrice(pair))}","${pair.bidLots}","0","${1 + (pair.bidLots % 11)}"]],"ts":"${nowMs - exchangeLagMs(pair)}","seqId":${seqIdOf(pair)}}]}`
+    );
+  }
+
+  private fundingFrame(pair: Pair, nowMs: number): string {
+    return `{"arg":{"channel":"funding-rate","instId":"${pair.symbol}"},"data":[${JSON.stringify(fundingData(pair, nowMs))}]}`;
+  }
+
+  protected override rest(method: string, url: URL): RestReply | null {
+    if (method !== 'GET') return null;
+    const now = this.ctx.now();
+    const pairs = this.ctx.model.byExchange.okx;
+    switch (url.pathname) {
+      case '/api/v5/public/time':
+        return ok({ code: '0', msg: '', data: [{ ts: String(now) }] });
+      case '/api/v5/public/instruments': {
+        const instType = query(url, 'instType');
+        if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
+        if (instType !== 'SWAP') return ok({ code: '0', msg: '', data: [] });
+        const instId = query(url, 'instId');
+        const list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
+        if (instId && list.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
+        return ok({ code: '0', msg: '', data: list.map(instrument) });
+      }
+      case '/api/v5/public/funding-rate': {
+        const instId = query(url, 'instId');
+        if (instId === null) return ok({ code: '50014', msg: 'Parameter instId can not be empty.', data: [] }, 400);
+        const list = instId === 'ANY' ? pairs : pairs.filter((p) => p.symbol === instId);
+        if (list.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
+        return ok({ code: '0', msg: '', data: list.map((p) => fundingData(p, now)) });
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+function seqIdOf(pair: Pair): number {
+  return 9_000_000_000 + pair.seq * 5;
+}
+
+function fundingData(pair: Pair, nowMs: number): Record<string, string> {
+  const next = nextFundingMs(pair, nowMs);
+  const rate = fundingRate(pair).toFixed(16).replace(/0+$/, '').replace(/\.$/, '.0');
+  return {
+    formulaType: 'withRate',
+    fundingRate: rate,
+    fundingTime: String(next),
+    impactValue: '20000.0000000000000000',
+    instId: pair.symbol,
+    instType: 'SWAP',
+    interestRate: '0.0001000000000000',
+    maxFundingRate: '0.00375',
+    method: 'current_period',
+    minFundingRate: '-0.00375',
+    nextFundingRate: '',
+    nextFundingTime: String(next + pair.fundingIntervalMs),
+    premium: (pair.mid / pair.indexPrice - 1).toFixed(16),
+    prevFundingTime: String(next - pair.fundingIntervalMs),
+    settFundingRate: rate,
+    settState: 'settled',
+    ts: String(nowMs - 3),
+  };
+}
+
+function instrument(pair: Pair): Record<string, string> {
+  const spec = pair.spec;
+  return {
+    alias: '',
+    baseCcy: '', // OKX leaves these empty for SWAP: base comes from ctValCcy / uly
+    category: '1',
+    ctMult: '1',
+    ctType: 'linear',
+    ctVal: String(pair.lot),
+    ctValCcy: spec.base,
+    expTime: '',
+    instFamily: `${spec.base}-${spec.quote}`,
+    instId: pair.symbol,
+    instType: 'SWAP',
+    lever: '100',
+    listTime: '1611916828000',
+    lotSz: '1',
+    maxIcebergSz: '100000000',
+    maxLmtAmt: '20000000',
+    maxLmtSz: '100000000',
+    maxMktAmt: '',
+    maxMktSz: '12000',
+    maxStopSz: '12000',
+    maxTriggerSz: '100000000',
+    maxTwapSz: '100000000',
+    minSz: '1',
+    optType: '',
+    quoteCcy: '',
+    ruleType: 'normal',
+    settleCcy: spec.quote,
+    state: 'live',
+    stk: '',
+    tickSz: spec.tickSize.toFixed(spec.priceDecimals),
+    uly: `${spec.base}-${spec.quote}`,
+  };
+}

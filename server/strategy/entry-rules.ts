@@ -1,0 +1,111 @@
+/**
+ * Entry rules (config.strategy) and risk limits (config.risk) for one candidate opportunity. The first
+ * rule that fails names the rejection; the order below is the order they are checked. USD limits set
+ * to 0 are off (as `dailyLossLimitUsd` documents); `maxOpenPositions` 0 means no positions.
+ */
+import type { Config } from '../../shared/config.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { Opportunity } from '../../shared/opportunity.js';
+import type { TradingState } from '../../shared/position.js';
+import type { StrategyQuote } from './engine-view.js';
+
+export const REJECTION_REASONS = [
+  'trading_reducing',
+  'trading_halted',
+  'daily_loss_limit',
+  'instrument_busy',
+  'cooldown',
+  'too_young',
+  'profit_below_min',
+  'confidence_below_min',
+  'no_quote',
+  'quote_unusable',
+  'quote_too_old',
+  'max_open_positions',
+  'max_notional_instrument',
+  'max_notional_exchange',
+  'max_total_exposure',
+  'insufficient_capital',
+  'entry_failed',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export interface Rejection {
+  reason: RejectionReason;
+  detail: string;
+}
+
+/** The book as the rules see it: live (opening/open/closing) positions only. */
+export interface EntryContext {
+  config: Config;
+  nowMs: number;
+  tradingState: TradingState;
+  cooldownUntilMs: Readonly<Record<string, number>>;
+  /** Instruments with a live position. */
+  busyInstruments: ReadonlySet<string>;
+  openPositions: number;
+  /** Per-leg entry notional summed per instrument (one leg per position). */
+  exposureByInstrument: Readonly<Record<string, number>>;
+  exposureByExchange: Readonly<Partial<Record<Exchange, number>>>;
+  grossExposureUsd: number;
+  dailyPnlUsd: number;
+  availableCapitalUsd: number;
+  longQuote: StrategyQuote | null;
+  shortQuote: StrategyQuote | null;
+}
+
+const EPS = 1e-9;
+const usd = (v: number) => v.toFixed(2);
+
+/** Passes when the opportunity has lived `minOpportunityAgeMs` OR seen `minOpportunityUpdates` (0 = that rule off). */
+export function oldEnough(opp: Opportunity, nowMs: number, minAgeMs: number, minUpdates: number): boolean {
+  if (minAgeMs <= 0 && minUpdates <= 0) return true;
+  return (minAgeMs > 0 && nowMs - opp.firstSeenMs >= minAgeMs) || (minUpdates > 0 && opp.updateCount >= minUpdates);
+}
+
+export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection | null {
+  const { strategy, risk } = ctx.config;
+  if (ctx.tradingState === 'reducing') return { reason: 'trading_reducing', detail: 'trading state is reducing: exits only' };
+  if (ctx.tradingState === 'halted') return { reason: 'trading_halted', detail: 'trading is halted' };
+  if (risk.dailyLossLimitUsd > 0 && ctx.dailyPnlUsd <= -risk.dailyLossLimitUsd)
+    return { reason: 'daily_loss_limit', detail: `daily PnL ${usd(ctx.dailyPnlUsd)} reached the limit -${usd(risk.dailyLossLimitUsd)}` };
+  if (ctx.busyInstruments.has(opp.instrument)) return { reason: 'instrument_busy', detail: `a position on ${opp.instrument} is already live` };
+  const until = ctx.cooldownUntilMs[opp.instrument] ?? 0;
+  if (ctx.nowMs < until) return { reason: 'cooldown', detail: `${opp.instrument} cools down for ${until - ctx.nowMs} ms more` };
+  if (!oldEnough(opp, ctx.nowMs, strategy.minOpportunityAgeMs, strategy.minOpportunityUpdates))
+    return {
+      reason: 'too_young',
+      detail: `lived ${ctx.nowMs - opp.firstSeenMs} ms / ${opp.updateCount} updates (needs ${strategy.minOpportunityAgeMs} ms or ${strategy.minOpportunityUpdates} updates)`,
+    };
+  if (opp.projectedProfitBps < strategy.minProfitBps)
+    return { reason: 'profit_below_min', detail: `projected ${opp.projectedProfitBps.toFixed(2)} bps < ${strategy.minProfitBps} bps` };
+  if (opp.confidence < strategy.minConfidence)
+    return { reason: 'confidence_below_min', detail: `confidence ${opp.confidence.toFixed(1)} < ${strategy.minConfidence}` };
+  for (const [leg, q, ex] of [
+    ['long', ctx.longQuote, opp.longExchange],
+    ['short', ctx.shortQuote, opp.shortExchange],
+  ] as const) {
+    if (!q) return { reason: 'no_quote', detail: `no ${leg} quote on ${ex}` };
+    if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
+    const age = ctx.nowMs - q.receivedMs;
+    if (age > strategy.maxQuoteAgeMs) return { reason: 'quote_too_old', detail: `${leg} quote on ${ex} is ${age} ms old (max ${strategy.maxQuoteAgeMs})` };
+  }
+  if (ctx.openPositions >= risk.maxOpenPositions)
+    return { reason: 'max_open_positions', detail: `${ctx.openPositions} open, max ${risk.maxOpenPositions}` };
+  const n = strategy.notionalUsd;
+  const inst = (ctx.exposureByInstrument[opp.instrument] ?? 0) + n;
+  if (risk.maxNotionalPerInstrumentUsd > 0 && inst > risk.maxNotionalPerInstrumentUsd + EPS)
+    return { reason: 'max_notional_instrument', detail: `${opp.instrument} would reach ${usd(inst)} > ${usd(risk.maxNotionalPerInstrumentUsd)}` };
+  for (const ex of [opp.longExchange, opp.shortExchange]) {
+    const exp = (ctx.exposureByExchange[ex] ?? 0) + n;
+    if (risk.maxNotionalPerExchangeUsd > 0 && exp > risk.maxNotionalPerExchangeUsd + EPS)
+      return { reason: 'max_notional_exchange', detail: `${ex} would reach ${usd(exp)} > ${usd(risk.maxNotionalPerExchangeUsd)}` };
+  }
+  const gross = ctx.grossExposureUsd + 2 * n;
+  if (risk.maxTotalExposureUsd > 0 && gross > risk.maxTotalExposureUsd + EPS)
+    return { reason: 'max_total_exposure', detail: `gross exposure would reach ${usd(gross)} > ${usd(risk.maxTotalExposureUsd)}` };
+  const margin = (2 * n) / strategy.leverage;
+  if (margin > ctx.availableCapitalUsd + EPS)
+    return { reason: 'insufficient_capital', detail: `needs ${usd(margin)} margin, ${usd(ctx.availableCapitalUsd)} available` };
+  return null;
+}

@@ -1,0 +1,56 @@
+/**
+ * Funding accrual for one leg at the venue's real settlement timestamps.
+ *
+ * The rate settled at time T is the CURRENT rate in force for the period ending at T — the last
+ * non-predicted rate the venue published while its next funding time was T. Once T passes, venues
+ * switch the quote to the next period (new rate, new next time), so the leg remembers the rate for
+ * its pending settlement (`leg.fundingRate`) instead of reading the quote after the fact.
+ * A leg's `nextFundingMs` only moves forward after that settlement is booked, so accrual happens once
+ * per timestamp per leg, also across restarts (the advanced timestamp is persisted with the position).
+ */
+import type { Leg } from '../../shared/position.js';
+import { fundingPayment } from './accounting.js';
+import type { StrategyQuote } from './engine-view.js';
+
+/** Used only when a venue never told us its interval (the common 8 h schedule). */
+const DEFAULT_INTERVAL_MS = 8 * 3_600_000;
+
+export interface FundingSettlement {
+  fundingMs: number;
+  rate: number;
+  notionalUsd: number;
+  /** Signed for the holder: negative = paid. */
+  amountUsd: number;
+}
+
+/** Learns the rate (and the schedule) for the leg's pending settlement from a current quote. */
+export function learnFunding(leg: Leg, quote: StrategyQuote | null): void {
+  if (!quote || !(quote.nextFundingMs > 0)) return;
+  if (!(leg.nextFundingMs > 0)) leg.nextFundingMs = quote.nextFundingMs;
+  if (quote.nextFundingMs !== leg.nextFundingMs) return; // the quote describes another period
+  if (quote.fundingPredicted && leg.fundingRate !== undefined) return; // never replace a real rate by a predicted one
+  leg.fundingRate = quote.fundingRate;
+  if (quote.fundingIntervalMs > 0) leg.fundingIntervalMs = quote.fundingIntervalMs;
+}
+
+/**
+ * Books every settlement of `leg` due at or before `nowMs`, marking at `leg.markPrice`. Mutates
+ * `leg.fundingUsd`, `leg.nextFundingMs` (and the rate once the quote shows the new period).
+ */
+export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): FundingSettlement[] {
+  learnFunding(leg, quote);
+  const out: FundingSettlement[] = [];
+  // Bounded: after a long outage a leg owes a few settlements, never thousands.
+  for (let guard = 0; leg.nextFundingMs > 0 && nowMs >= leg.nextFundingMs && guard < 1000; guard++) {
+    const rate = leg.fundingRate ?? 0;
+    const amountUsd = fundingPayment(leg.side, rate, leg.quantity, leg.markPrice);
+    out.push({ fundingMs: leg.nextFundingMs, rate, notionalUsd: leg.quantity * leg.markPrice, amountUsd });
+    leg.fundingUsd += amountUsd;
+    const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
+    const quoteNext = quote && quote.nextFundingMs > leg.nextFundingMs ? quote.nextFundingMs : 0;
+    // Step one interval at a time (never skip a settlement after an outage), or to the venue's next time if sooner.
+    leg.nextFundingMs = quoteNext > 0 ? Math.min(quoteNext, leg.nextFundingMs + interval) : leg.nextFundingMs + interval;
+    learnFunding(leg, quote);
+  }
+  return out;
+}

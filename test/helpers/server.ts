@@ -1,0 +1,140 @@
+/**
+ * Starts the real server (`node --import tsx server/main.ts`) as a child process on an ephemeral port with
+ * the built-in simulator, and waits until it logs that it is listening. For tests that need a real process:
+ * dashboard (browser), persistence (kill -9 and restart), start-up, reverse proxy.
+ *
+ * The child's environment is this process's minus perpscan's own variables (REDIS_URL, API_TOKEN, BASE_PATH,
+ * ...), so a test gets the defaults unless it passes them in `env` (a value of `undefined` removes one).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface ServerProcessOptions {
+  env?: Record<string, string | undefined>;
+  args?: string[];
+  /** ms to wait for "listening" (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface ServerProcess {
+  /** http://127.0.0.1:PORT plus BASE_PATH (no trailing slash). */
+  baseUrl: string;
+  /** ws://127.0.0.1:PORT{BASE_PATH}/ws */
+  wsUrl: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the child wrote (stdout and stderr), line by line. */
+  logs: string[];
+  /** SIGTERM and wait for exit; resolves the exit code (null if killed by a signal). */
+  stop(): Promise<number | null>;
+  /** SIGKILL (no graceful shutdown) and wait for exit. */
+  kill9(): Promise<void>;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const OWN_VARS = [
+  'HOST',
+  'PORT',
+  'FEEDS',
+  'BASE_PATH',
+  'TRUST_PROXY',
+  'API_TOKEN',
+  'REDIS_URL',
+  'REDIS_PREFIX',
+  'PERPSCAN_CONFIG',
+  'SIM_RATE',
+  'SIM_SEED',
+  'SIM_DISLOCATIONS_PER_MIN',
+  'LOG_LEVEL',
+];
+
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of OWN_VARS) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('PERPSCAN_') || k.startsWith('VITEST')) delete env[k];
+  env.HOST = '127.0.0.1';
+  env.PORT = '0';
+  env.FEEDS = 'sim';
+  env.PERPSCAN_CONFIG = '/nonexistent/perpscan.config.json';
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function waitExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const env = childEnv(opts.env);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...(opts.args ?? [])], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const basePath = (env.BASE_PATH ?? '').replace(/\/+$/, '');
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timeout = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${opts.timeoutMs ?? 30_000} ms:\n${logs.slice(-30).join('\n')}`));
+    }, opts.timeoutMs ?? 30_000);
+    const onLine = (line: string) => {
+      logs.push(line);
+      if (!line.startsWith('{')) return;
+      try {
+        const rec = JSON.parse(line) as { msg?: string; port?: number };
+        if (rec.msg === 'listening' && typeof rec.port === 'number') {
+          clearTimeout(timeout);
+          resolve(rec.port);
+        }
+      } catch {
+        // not JSON: keep it in logs
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    }
+    child.once('exit', (code, signal) => {
+      clearTimeout(timeout);
+      reject(new Error(`server exited (code ${code}, signal ${signal}) before listening:\n${logs.slice(-30).join('\n')}`));
+    });
+  });
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}${basePath}`,
+    wsUrl: `ws://127.0.0.1:${port}${basePath}/ws`,
+    port,
+    child,
+    logs,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = waitExit(child);
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = waitExit(child);
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

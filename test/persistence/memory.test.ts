@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { decodeMarketLine, encodeMarketLine, nextStreamId } from '../../server/persistence/codec.js';
+import { createPersistence } from '../../server/persistence/index.js';
+import { MemoryPersistence } from '../../server/persistence/memory.js';
+import { BoundedQueue } from '../../server/persistence/queue.js';
+import { persistenceContract } from './contract.js';
+import { marketRecord } from './helpers.js';
+
+describe('MemoryPersistence', () => {
+  persistenceContract(async (caps) => {
+    const persistence = new MemoryPersistence({ caps });
+    await persistence.open();
+    return { persistence, reopen: async () => persistence };
+  });
+
+  it('is what createPersistence gives without a Redis URL, and is always healthy', () => {
+    const p = createPersistence({});
+    expect(p.kind).toBe('memory');
+    expect(p.health()).toMatchObject({ kind: 'memory', connected: true, degraded: false, backlog: 0, dropped: 0 });
+    expect(createPersistence({ redisUrl: '' }).kind).toBe('memory');
+  });
+});
+
+describe('BoundedQueue', () => {
+  it('drops the oldest beyond its capacity and counts exactly', () => {
+    const q = new BoundedQueue<number>(5);
+    for (let i = 0; i < 12; i++) q.push(i);
+    expect(q.size).toBe(5);
+    expect(q.dropped).toBe(7);
+    expect(q.take(2)).toEqual([7, 8]);
+    q.push(12);
+    expect(q.peekAll()).toEqual([9, 10, 11, 12]);
+    expect(q.take(100)).toEqual([9, 10, 11, 12]);
+    expect(q.size).toBe(0);
+  });
+});
+
+describe('codec', () => {
+  it('market lines round-trip every field exactly, quotes and funding', () => {
+    for (let i = 0; i < 10; i++) {
+      const r = marketRecord(i, EXCHANGES[i % 4], 1_700_000_000_123 + i);
+      const decoded = decodeMarketLine(r.exchange, encodeMarketLine(i, r));
+      expect(decoded).toEqual({ index: i, record: r });
+    }
+  });
+
+  it('malformed lines decode to null instead of throwing', () => {
+    for (const bad of ['', 'x', '1\tz\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t\t2\t3\t4\t5\t6', 'a\tq\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t1\t2\t3']) {
+      expect(decodeMarketLine('bybit', bad)).toBeNull();
+    }
+  });
+
+  it('stream ids only increase, even when the clock goes back', () => {
+    let id = { ms: 0, seq: 0 };
+    id = nextStreamId(id, 1000);
+    expect(id).toEqual({ ms: 1000, seq: 0 });
+    id = nextStreamId(id, 1000);
+    expect(id).toEqual({ ms: 1000, seq: 1 });
+    id = nextStreamId(id, 900);
+    expect(id).toEqual({ ms: 1000, seq: 2 });
+    expect(nextStreamId(id, 1001)).toEqual({ ms: 1001, seq: 0 });
+  });
+});

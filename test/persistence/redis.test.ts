@@ -1,0 +1,115 @@
+/**
+ * RedisPersistence against the real Redis at REDIS_URL (a unique key prefix per run, deleted after).
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createPersistence } from '../../server/persistence/index.js';
+import { RedisPersistence, type RedisPersistenceOptions } from '../../server/persistence/redis.js';
+import { describeWith } from '../helpers/services.js';
+import { persistenceContract } from './contract.js';
+import { collect, deletePrefix, marketRecord, oppEvent, position, PrivateRedis, ReplyLosingProxy, SHARED_REDIS_URL, uniquePrefix, waitFor } from './helpers.js';
+
+describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
+  const prefixes: string[] = [];
+  const open: RedisPersistence[] = [];
+  const make = async (prefix: string, extra: Partial<RedisPersistenceOptions> = {}) => {
+    const p = new RedisPersistence({ url: SHARED_REDIS_URL, prefix, flushIntervalMs: 20, ...extra });
+    open.push(p);
+    await p.open();
+    return p;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((p) => p.close()));
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deletePrefix(SHARED_REDIS_URL, prefix);
+  });
+
+  describe('contract', () => {
+    persistenceContract(async (caps) => {
+      const prefix = uniquePrefix('contract');
+      prefixes.push(prefix);
+      const persistence = await make(prefix, { caps });
+      return { persistence, reopen: () => make(prefix, { caps }) };
+    });
+  });
+
+  it('createPersistence with a URL gives Redis under the given prefix; keys are namespaced by it', async () => {
+    const prefix = uniquePrefix('factory');
+    prefixes.push(prefix);
+    const p = createPersistence({ redisUrl: SHARED_REDIS_URL, prefix, writer: { flushIntervalMs: 20 } });
+    expect(p.kind).toBe('redis');
+    await p.open();
+    p.savePosition(position('pos-1', 1));
+    p.appendMarketRecord(marketRecord(1, 'okx', 1_700_000_000_000));
+    await p.flush();
+    const r = new Redis(SHARED_REDIS_URL);
+    const keys = (await r.keys(`${prefix}*`)).sort();
+    r.disconnect();
+    expect(keys).toEqual([`${prefix}market:okx`, `${prefix}market:okx:count`, `${prefix}positions`, `${prefix}writer:lastid`]);
+    expect(p.health()).toMatchObject({ kind: 'redis', connected: true, degraded: false, backlog: 0, dropped: 0 });
+    await p.close();
+  });
+
+  it('two instances with different prefixes on one Redis do not see each other', async () => {
+    const [a, b] = [uniquePrefix('a'), uniquePrefix('b')];
+    prefixes.push(a, b);
+    const pa = await make(a);
+    const pb = await make(b);
+    pa.savePosition(position('only-a', 1));
+    pa.appendOpportunityEvent(oppEvent(1, 1_700_000_000_000, 'closed'));
+    await pa.flush();
+    expect(await pb.loadPositions()).toEqual([]);
+    expect(await pb.opportunityHistory(10)).toEqual([]);
+    expect(await pa.opportunityHistory(10)).toHaveLength(1);
+  });
+
+  it('history includes closed events not yet written', async () => {
+    const prefix = uniquePrefix('pending');
+    prefixes.push(prefix);
+    const p = await make(prefix, { flushIntervalMs: 60_000 });
+    p.appendOpportunityEvent(oppEvent(1, 1_700_000_000_000, 'closed'));
+    p.appendOpportunityEvent(oppEvent(2, 1_700_000_000_001, 'closed'));
+    const h = await p.opportunityHistory(5);
+    expect(h.map((x) => x.closedMs)).toEqual([1_700_000_000_001, 1_700_000_000_000]);
+  });
+});
+
+describeWith(['redis'], 'RedisPersistence retried batches (private redis-server behind a reply-losing proxy)', () => {
+  let redis: PrivateRedis | null = null;
+  let proxy: ReplyLosingProxy | null = null;
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.destroy();
+  });
+
+  it('a batch whose acknowledgement was lost is retried unchanged and written exactly once', async () => {
+    redis = await PrivateRedis.start();
+    proxy = await ReplyLosingProxy.start(redis.port);
+    const prefix = uniquePrefix('retry');
+    const p = new RedisPersistence({ url: `redis://127.0.0.1:${proxy.port}`, prefix, flushIntervalMs: 20, retryMaxDelayMs: 50 });
+    await p.open();
+    const t0 = 1_700_000_000_000;
+    const first = Array.from({ length: 30 }, (_, i) => oppEvent(i + 1, t0 + i, i % 3 === 0 ? 'closed' : 'updated'));
+    const records = Array.from({ length: 40 }, (_, i) => marketRecord(i, i % 2 ? 'bybit' : 'kucoin', t0 + i));
+    first.forEach((e) => p.appendOpportunityEvent(e));
+    records.forEach((r) => p.appendMarketRecord(r));
+    p.savePosition(position('pos-r', t0));
+    proxy.loseNextExecReply();
+    await waitFor(() => p.writerStats().failedAttempts > 0, 5_000, 'the lost reply');
+    // The transaction did reach Redis: the data is there although the writer never heard back.
+    const direct = new Redis(redis.url);
+    expect(Number(await direct.get(`${prefix}opps:count`))).toBe(30);
+    await waitFor(() => p.health().backlog === 0 && p.health().connected, 10_000, 'the retry');
+    const stats = p.writerStats();
+    expect(stats.duplicateChunks).toBeGreaterThanOrEqual(3); // events, closed, and each market chunk were skipped on retry
+    expect(await p.readOpportunityEvents()).toEqual(first);
+    expect(await collect(p.readMarketRecords())).toEqual(records);
+    expect((await p.opportunityHistory(100)).length).toBe(10);
+    expect(Number(await direct.get(`${prefix}opps:count`))).toBe(30);
+    expect(await p.loadPositions()).toEqual([position('pos-r', t0)]);
+    expect(p.health().dropped).toBe(0);
+    direct.disconnect();
+    await p.close();
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { applyConfigPatch, DEFAULT_CONFIG } from '../../shared/config.js';
+import { buildPatch, configSections, dirtyPaths, draftFromConfig } from '../../web/src/lib/config-form.js';
+
+describe('config form', () => {
+  const sections = configSections();
+  const fields = new Map(sections.flatMap((s) => s.fields.map((f) => [f.path, f] as const)));
+
+  it('derives the editable fields from the shared schema, with units and kinds', () => {
+    expect(sections.map((s) => s.key).slice(0, 6)).toEqual(['thresholds', 'detector', 'fees', 'strategy', 'exits', 'risk']);
+    expect(fields.get('thresholds.minSpreadBps')).toMatchObject({ kind: 'number', unit: 'bps', label: 'Min spread', min: -10_000 });
+    expect(fields.get('fees.takerBps.okx')).toMatchObject({ kind: 'number', label: 'OKX', unit: 'bps' });
+    expect(fields.get('risk.maxOpenPositions')).toMatchObject({ kind: 'integer' });
+    expect(fields.get('exits.onFeedDown')).toMatchObject({ kind: 'enum', options: ['close', 'hold'] });
+    expect(fields.get('strategy.enabled')).toMatchObject({ kind: 'boolean' });
+    expect(fields.get('market.exchanges')).toMatchObject({ kind: 'multi', options: ['bybit', 'okx', 'kucoin', 'binance'] });
+    expect(fields.get('market.instruments')).toMatchObject({ kind: 'list' });
+  });
+
+  it('builds a partial patch of only what changed, which the shared validator accepts', () => {
+    const draft = draftFromConfig(DEFAULT_CONFIG, sections);
+    expect(buildPatch(DEFAULT_CONFIG, draft, sections)).toBeNull();
+    draft['thresholds.minSpreadBps'] = '7.5';
+    draft['fees.takerBps.okx'] = '4';
+    draft['strategy.enabled'] = false;
+    draft['market.exchanges'] = ['okx', 'binance'];
+    draft['market.instruments'] = 'btc-usdt-perp, ETH-USDT-PERP';
+    const patch = buildPatch(DEFAULT_CONFIG, draft, sections);
+    expect(patch).toEqual({
+      thresholds: { minSpreadBps: 7.5 },
+      fees: { takerBps: { okx: 4 } },
+      strategy: { enabled: false },
+      market: { exchanges: ['okx', 'binance'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] },
+    });
+    expect([...dirtyPaths(DEFAULT_CONFIG, draft, sections)].sort()).toEqual(
+      ['fees.takerBps.okx', 'market.exchanges', 'market.instruments', 'strategy.enabled', 'thresholds.minSpreadBps'].sort(),
+    );
+    const result = applyConfigPatch(DEFAULT_CONFIG, patch);
+    expect(result.ok).toBe(true);
+  });
+
+  it('sends text that is not a number as is, so the server names the field', () => {
+    const draft = draftFromConfig(DEFAULT_CONFIG, sections);
+    draft['detector.notionalUsd'] = 'lots';
+    const patch = buildPatch(DEFAULT_CONFIG, draft, sections);
+    expect(patch).toEqual({ detector: { notionalUsd: 'lots' } });
+    const result = applyConfigPatch(DEFAULT_CONFIG, patch);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0].field).toBe('detector.notionalUsd');
+  });
+});

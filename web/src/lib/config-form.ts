@@ -1,0 +1,185 @@
+/**
+ * The config panel's fields, derived from the shared TypeBox schema (so a new config field shows up by
+ * itself), and the partial patch built from what the user changed. Validation is the server's: a value
+ * that does not parse as a number is still sent, and the 400 names the field.
+ */
+import { ConfigSchema, type Config } from '../../../shared/config.js';
+
+export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'multi' | 'list';
+
+export interface FieldSpec {
+  /** Dotted path, as the server names fields in errors, e.g. `fees.takerBps.okx`. */
+  path: string;
+  label: string;
+  unit: string;
+  kind: FieldKind;
+  options: string[];
+  min: number | null;
+  max: number | null;
+  description: string;
+}
+
+export interface SectionSpec {
+  key: keyof Config;
+  title: string;
+  fields: FieldSpec[];
+}
+
+/** What the user typed: text for numbers and lists, booleans, selections. */
+export type DraftValue = string | boolean | string[];
+export type Draft = Record<string, DraftValue>;
+
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+  const?: unknown;
+  items?: JsonSchema;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  description?: string;
+}
+
+const SECTION_TITLES: Record<keyof Config, string> = {
+  thresholds: 'Detection thresholds',
+  detector: 'Detector',
+  fees: 'Taker fees',
+  strategy: 'Strategy (paper trading)',
+  exits: 'Exits',
+  risk: 'Risk limits',
+  market: 'Market',
+  stream: 'Stream',
+};
+
+const UNITS: [RegExp, string][] = [
+  [/Bps$/, 'bps'],
+  [/Ms$/, 'ms'],
+  [/Usd$/, 'USD'],
+  [/Pct$/, '%'],
+  [/Hours$/, 'h'],
+  [/8h$/, 'per 8h'],
+  [/Hz$/, 'Hz'],
+  [/Bytes$/, 'bytes'],
+];
+
+function labelAndUnit(key: string, parentKey: string): { label: string; unit: string } {
+  if (parentKey === 'takerBps') return { label: key === 'okx' ? 'OKX' : key === 'kucoin' ? 'KuCoin' : key[0].toUpperCase() + key.slice(1), unit: 'bps' };
+  let base = key;
+  let unit = '';
+  for (const [re, u] of UNITS) {
+    if (re.test(base)) {
+      base = base.replace(re, '');
+      unit = u;
+      break;
+    }
+  }
+  const words = base.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return { label: words[0].toUpperCase() + words.slice(1), unit };
+}
+
+function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema): FieldSpec[] {
+  if (s.type === 'object' && s.properties) {
+    return Object.entries(s.properties).flatMap(([k, child]) => fieldFrom(`${path}.${k}`, k, key, child));
+  }
+  const { label, unit } = labelAndUnit(key, parentKey);
+  const base = { path, label, unit, options: [] as string[], min: null as number | null, max: null as number | null, description: s.description ?? '' };
+  if (s.type === 'number' || s.type === 'integer') {
+    return [{ ...base, kind: s.type, min: s.minimum ?? s.exclusiveMinimum ?? null, max: s.maximum ?? s.exclusiveMaximum ?? null }];
+  }
+  if (s.type === 'boolean') return [{ ...base, kind: 'boolean' }];
+  if (s.anyOf && s.anyOf.every((a) => typeof a.const === 'string')) return [{ ...base, kind: 'enum', options: s.anyOf.map((a) => String(a.const)) }];
+  if (s.type === 'array' && s.items?.anyOf?.every((a) => typeof a.const === 'string')) {
+    return [{ ...base, kind: 'multi', options: s.items.anyOf.map((a) => String(a.const)) }];
+  }
+  if (s.type === 'array') return [{ ...base, kind: 'list', unit: 'comma-separated' }];
+  return [];
+}
+
+/** Sections in display order, from the schema. */
+export function configSections(schema: JsonSchema = ConfigSchema as unknown as JsonSchema): SectionSpec[] {
+  const order: (keyof Config)[] = ['thresholds', 'detector', 'fees', 'strategy', 'exits', 'risk', 'market', 'stream'];
+  const props = schema.properties ?? {};
+  const keys = [...order.filter((k) => k in props), ...(Object.keys(props) as (keyof Config)[]).filter((k) => !order.includes(k))];
+  return keys.map((key) => ({ key, title: SECTION_TITLES[key] ?? key, fields: fieldFrom(key, key, '', props[key]) }));
+}
+
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof cur[part] !== 'object' || cur[part] === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = value;
+}
+
+/** The draft that shows `config` unchanged. */
+export function draftFromConfig(config: Config, sections: SectionSpec[]): Draft {
+  const draft: Draft = {};
+  for (const s of sections) {
+    for (const f of s.fields) {
+      const v = getPath(config, f.path);
+      if (f.kind === 'boolean') draft[f.path] = v === true;
+      else if (f.kind === 'multi') draft[f.path] = Array.isArray(v) ? v.map(String) : [];
+      else if (f.kind === 'list') draft[f.path] = Array.isArray(v) ? v.join(', ') : '';
+      else draft[f.path] = v === undefined || v === null ? '' : String(v);
+    }
+  }
+  return draft;
+}
+
+function parseValue(f: FieldSpec, d: DraftValue): unknown {
+  if (f.kind === 'boolean') return d === true;
+  if (f.kind === 'multi') return Array.isArray(d) ? d : [];
+  if (f.kind === 'list') {
+    return String(d)
+      .split(/[\s,]+/)
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean);
+  }
+  if (f.kind === 'number' || f.kind === 'integer') {
+    const text = String(d).trim().replace(/_/g, '');
+    const n = text === '' ? NaN : Number(text);
+    return Number.isFinite(n) ? n : String(d); // not a number: let the server name the field
+  }
+  return d;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b;
+}
+
+/** Only the fields whose parsed draft differs from `config`, as a nested partial patch; null when nothing changed. */
+export function buildPatch(config: Config, draft: Draft, sections: SectionSpec[]): Record<string, unknown> | null {
+  const patch: Record<string, unknown> = {};
+  let changed = false;
+  for (const s of sections) {
+    for (const f of s.fields) {
+      if (!(f.path in draft)) continue;
+      const value = parseValue(f, draft[f.path]);
+      if (same(value, getPath(config, f.path))) continue;
+      setPath(patch, f.path, value);
+      changed = true;
+    }
+  }
+  return changed ? patch : null;
+}
+
+/** Paths whose draft differs from `config` (to mark edited fields). */
+export function dirtyPaths(config: Config, draft: Draft, sections: SectionSpec[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of sections) for (const f of s.fields) if (f.path in draft && !same(parseValue(f, draft[f.path]), getPath(config, f.path))) out.add(f.path);
+  return out;
+}

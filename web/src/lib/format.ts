@@ -1,0 +1,87 @@
+/** Number and time formatting for the tables. Missing or non-finite values render as an en dash. */
+const DASH = '–';
+
+function finite(v: number | null | undefined): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Prices with enough significant digits for cheap coins, grouped for big ones. */
+export function fmtPrice(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  const abs = Math.abs(v);
+  const digits = abs >= 1000 ? 2 : abs >= 1 ? 4 : abs >= 0.01 ? 6 : 8;
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function fmtBps(v: number | null | undefined, digits = 2): string {
+  return finite(v) ? v.toFixed(digits) : DASH;
+}
+
+export function fmtSignedBps(v: number | null | undefined, digits = 2): string {
+  if (!finite(v)) return DASH;
+  return `${v > 0 ? '+' : ''}${v.toFixed(digits)}`;
+}
+
+export function fmtUsd(v: number | null | undefined, digits = 2): string {
+  if (!finite(v)) return DASH;
+  const s = Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${v < 0 ? '−' : ''}$${s}`;
+}
+
+export function fmtSignedUsd(v: number | null | undefined, digits = 2): string {
+  if (!finite(v)) return DASH;
+  return `${v > 0 ? '+' : ''}${fmtUsd(v, digits)}`;
+}
+
+export function fmtNumber(v: number | null | undefined, digits = 0): string {
+  return finite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : DASH;
+}
+
+export function fmtQty(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  return v.toLocaleString('en-US', { maximumFractionDigits: Math.abs(v) >= 100 ? 2 : 6 });
+}
+
+/** Compact duration: 850ms, 12.3s, 4m 05s, 3h 12m, 2d 4h. */
+export function fmtDuration(ms: number | null | undefined): string {
+  if (!finite(ms)) return DASH;
+  const neg = ms < 0;
+  const a = Math.abs(ms);
+  let s: string;
+  if (a < 1000) s = `${Math.round(a)}ms`;
+  else if (a < 60_000) s = `${(a / 1000).toFixed(a < 10_000 ? 1 : 0)}s`;
+  else if (a < 3_600_000) s = `${Math.floor(a / 60_000)}m ${String(Math.floor((a % 60_000) / 1000)).padStart(2, '0')}s`;
+  else if (a < 86_400_000) s = `${Math.floor(a / 3_600_000)}h ${String(Math.floor((a % 3_600_000) / 60_000)).padStart(2, '0')}m`;
+  else s = `${Math.floor(a / 86_400_000)}d ${Math.floor((a % 86_400_000) / 3_600_000)}h`;
+  return neg ? `−${s}` : s;
+}
+
+/** Countdown to a funding time: "1:23:45" or "4:05"; "now" when due. */
+export function fmtCountdown(ms: number | null | undefined): string {
+  if (!finite(ms)) return DASH;
+  if (ms <= 0) return 'now';
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  const mm = String(m).padStart(2, '0');
+  const ss = String(sec).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${m}:${ss}`;
+}
+
+export function fmtMicros(us: number | null | undefined): string {
+  if (!finite(us)) return DASH;
+  if (us < 1000) return `${us < 10 ? us.toFixed(1) : Math.round(us)} µs`;
+  return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
+}
+
+export function fmtClock(epochMs: number | null | undefined): string {
+  if (!finite(epochMs)) return DASH;
+  const d = new Date(epochMs);
+  return d.toLocaleTimeString('en-GB', { hour12: false });
+}
+
+export function signClass(v: number | null | undefined): string {
+  if (!finite(v) || v === 0) return '';
+  return v > 0 ? 'pos' : 'neg';
+}
