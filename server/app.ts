@@ -55,6 +55,8 @@ export interface BuildAppOptions {
   start?: boolean;
   now?: () => number;
   heartbeatMs?: number;
+  /** Engine bus capacity (events kept for slow subscribers). */
+  busCapacity?: number;
 }
 
 export interface PerpscanApp {
@@ -104,7 +106,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   log.info({ version: picked.versioned.version, source: picked.source }, 'config loaded');
   const config = configService.config;
 
-  const engine = new Engine({ config, now });
+  const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
   engine.preRegister();
   const strategy = new StrategyRunner({ engine, config, persistence, now });
   await strategy.restore();

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
 
   const feeds: FeedsOption =
     s.feeds === 'live'
-      ? 'live'
+      ? s.feedEndpoints
+        ? { endpoints: s.feedEndpoints }
+        : 'live'
       : s.feeds === 'none'
         ? 'none'
         : { simulator: { seed: s.simSeed, messagesPerSec: s.simRate, dislocationsPerMin: s.simDislocationsPerMin } };

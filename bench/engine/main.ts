@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/engine/main.ts [updates=10000000]
  */
+import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
@@ -100,10 +101,8 @@ const warmEvents = events;
 events = 0;
 gc();
 const heapBefore = process.memoryUsage().heapUsed;
-const warmStats = engine.stats().latencyUs.pipeline_to_detected.count;
-void warmStats;
-// reset latency histograms by reading them after: the engine has no reset, so take a fresh engine-free delta
 const t0 = nowNs();
+const cpu0 = process.cpuUsage();
 const heapSamples: number[] = [];
 const CHUNK = 1_000_000;
 for (let done = 0; done < UPDATES; done += CHUNK) {
@@ -111,6 +110,8 @@ for (let done = 0; done < UPDATES; done += CHUNK) {
   heapSamples.push(process.memoryUsage().heapUsed);
 }
 const elapsedNs = nowNs() - t0;
+const cpu = process.cpuUsage(cpu0);
+const cpuNs = (cpu.user + cpu.system) * 1000;
 gc();
 const heapAfter = process.memoryUsage().heapUsed;
 
@@ -121,8 +122,11 @@ gc();
 const quietBefore = process.memoryUsage().heapUsed;
 const quietEventsBefore = events;
 const tq = nowNs();
+const cq = process.cpuUsage();
 run(2_000_000, 0);
 const quietNsPerUpdate = (nowNs() - tq) / 2_000_000;
+const quietCpu = process.cpuUsage(cq);
+const quietCpuNsPerUpdate = ((quietCpu.user + quietCpu.system) * 1000) / 2_000_000;
 const quietGrowth = process.memoryUsage().heapUsed - quietBefore; // no gc in between: measures allocation
 const quietEvents = events - quietEventsBefore;
 
@@ -135,6 +139,10 @@ const result = {
   instruments: INSTRUMENTS,
   updates_per_s: Math.round(updatesPerS),
   ns_per_update: Math.round(elapsedNs / UPDATES),
+  // CPU time of this process: less sensitive than wall time to other processes sharing the cores.
+  cpu_ns_per_update: Math.round(cpuNs / UPDATES),
+  updates_per_cpu_s: Math.round(UPDATES / (cpuNs / 1e9)),
+  load_average_1m: Math.round(loadavg()[0] * 100) / 100,
   p50_ns: Math.round(lat.p50Us * 1000),
   p99_ns: Math.round(lat.p99Us * 1000),
   p999_ns: Math.round(lat.p999Us * 1000),
@@ -145,6 +153,7 @@ const result = {
   quiet_phase_heap_growth_bytes: quietGrowth,
   quiet_phase_events: quietEvents,
   quiet_phase_ns_per_update: Math.round(quietNsPerUpdate),
+  quiet_phase_cpu_ns_per_update: Math.round(quietCpuNsPerUpdate),
   events_per_update: events / (UPDATES + 2_200_000),
   events_measured: events,
   events_warmup: warmEvents,
@@ -163,11 +172,13 @@ report('engine: pipeline → store → detector → bus (push one, drain)', [
   ['updates', fmt(UPDATES)],
   ['updates/s', fmt(result.updates_per_s)],
   ['ns/update', fmt(result.ns_per_update)],
+  ['CPU ns/update (updates per CPU-second)', `${fmt(result.cpu_ns_per_update)} (${fmt(result.updates_per_cpu_s)})`],
+  ['load average (1 min) at the end', fmt(result.load_average_1m, 2)],
   ['detection latency p50 / p99 / p99.9', `${fmt(result.p50_ns)} / ${fmt(result.p99_ns)} / ${fmt(result.p999_ns)} ns`],
   ['heap growth over run (after gc)', `${fmt(result.heap_growth_bytes)} B`],
   ['heap used per 1 M updates (MB)', result.heap_samples_mb.join(' ')],
   ['quiet phase: heap growth / 2 M updates (no gc)', `${fmt(quietGrowth)} B (${quietEvents} events)`],
-  ['quiet phase ns/update', fmt(quietNsPerUpdate)],
+  ['quiet phase ns/update (CPU ns/update)', `${fmt(quietNsPerUpdate)} (${fmt(quietCpuNsPerUpdate)})`],
   ['events (opened/updated/closed) measured', `${fmt(events)} (opened ${fmt(stats.detector.opened)})`],
   ['bus missed / pipeline dropped', `${missed} / ${stats.pipeline.dropped}`],
   ['ratio vs seed target (10,000/s)', `${fmt(result.ratio_vs_seed_target, 1)}×`],

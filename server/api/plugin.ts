@@ -54,7 +54,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       if (opts.staticDir && existsSync(opts.staticDir)) {
         await scoped.register(fastifyStatic, { root: opts.staticDir, prefix: '/', index: ['index.html'] });
       } else {
-        scoped.get('/', { schema: { hide: true } }, async (_request, reply) =>
+        scoped.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, async (_request, reply) =>
           reply.type('text/plain').send('perpscan is running; the dashboard is not built (run `npm run build`). API: ./api/docs\n'),
         );
       }
@@ -62,5 +62,13 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
     { prefix: base },
   );
   // `/perpscan` → `/perpscan/` so the dashboard's relative asset paths resolve under the sub-path.
-  if (base) app.get(base, { schema: { hide: true } }, async (request, reply) => reply.redirect(`${request.url.split('?')[0]}/`, 301));
+  if (base) {
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.url.split('?')[0];
+      if (path === base && (request.method === 'GET' || request.method === 'HEAD')) {
+        const query = request.url.slice(path.length);
+        return reply.redirect(`${base}/${query}`, 301);
+      }
+    });
+  }
 }

@@ -3,6 +3,7 @@
  * the reverse-proxy base path, auth, Redis. Every invalid value is reported with the variable's name.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 
 export type FeedsMode = 'sim' | 'live' | 'none';
 
@@ -22,6 +23,8 @@ export interface ServerSettings {
   simRate: number;
   simSeed: number;
   simDislocationsPerMin: number | undefined;
+  /** FEED_ENDPOINTS (JSON `{ "bybit": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
+  feedEndpoints: Record<Exchange, { ws: string; rest: string }> | null;
   /** `--record FILE`: raw wire frames are written here by the feeds. */
   recordFile: string | null;
   logLevel: string;
@@ -85,6 +88,22 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     }
   }
 
+  let feedEndpoints: ServerSettings['feedEndpoints'] = null;
+  if (env.FEED_ENDPOINTS) {
+    try {
+      const parsed = JSON.parse(env.FEED_ENDPOINTS) as Record<string, { ws?: unknown; rest?: unknown }>;
+      const out = {} as Record<Exchange, { ws: string; rest: string }>;
+      for (const ex of EXCHANGES) {
+        const e = parsed[ex];
+        if (!e || typeof e.ws !== 'string' || typeof e.rest !== 'string') throw new Error(`${ex}: needs { "ws": "...", "rest": "..." }`);
+        out[ex] = { ws: e.ws, rest: e.rest };
+      }
+      feedEndpoints = out;
+    } catch (err) {
+      errors.push({ field: 'FEED_ENDPOINTS', message: (err as Error).message });
+    }
+  }
+
   const configPath = env.PERPSCAN_CONFIG ?? './perpscan.config.json';
   const settings: ServerSettings = {
     host: env.HOST || '127.0.0.1',
@@ -99,6 +118,7 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     simRate: int('SIM_RATE', 200, 1, 100_000),
     simSeed: int('SIM_SEED', 1, 0, 2 ** 31 - 1),
     simDislocationsPerMin: env.SIM_DISLOCATIONS_PER_MIN ? int('SIM_DISLOCATIONS_PER_MIN', 6, 0, 100_000) : undefined,
+    feedEndpoints,
     recordFile,
     logLevel: env.LOG_LEVEL || 'info',
   };

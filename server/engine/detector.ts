@@ -35,6 +35,9 @@ import {
 
 const E = EXCHANGE_COUNT;
 const PAIRS_PER_INSTRUMENT = E * E;
+const LEGS_OK = 0;
+const LEGS_STALE = 1;
+const LEGS_DOWN = 2;
 const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   spread_below_min: 0,
   funding_below_min: 1,
@@ -80,6 +83,8 @@ export class Detector {
   private pPeakProfit = new Float64Array(0);
   private pUpdates = new Float64Array(0);
   private readonly snapshots: Array<Opportunity | undefined> = [];
+  /** Opportunity id string per pair, made on first use (no string built per event). */
+  private readonly pairIds: Array<string | undefined> = [];
   private openList = new Int32Array(64);
   private openCount = 0;
 
@@ -132,23 +137,32 @@ export class Detector {
   onUpdate(id: number, nowMs: number, recvUs: number): void {
     const inst = this.instruments.instrumentIndexOf(id);
     const ex = this.store.exchange[id];
+    const own = this.legState(id, ex, nowMs);
     for (let other = 0; other < E; other++) {
       if (other === ex) continue;
       const otherId = this.instruments.venueId(inst, other);
       if (otherId < 0) continue;
-      this.evaluatePair(inst, id, ex, otherId, other, nowMs, recvUs);
-      this.evaluatePair(inst, otherId, other, id, ex, nowMs, recvUs);
+      // feed_down wins over stale: check the other leg unless ours is already down.
+      const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, other, nowMs));
+      this.evaluatePair(inst, id, ex, otherId, other, legs, nowMs, recvUs);
+      this.evaluatePair(inst, otherId, other, id, ex, legs, nowMs, recvUs);
     }
   }
 
-  /** Closes every open opportunity with a leg on exchange index `ex` (its feed went down). */
-  closeExchange(ex: number, nowMs: number): void {
+  /** LEGS_OK, LEGS_STALE (no fresh quote) or LEGS_DOWN (its exchange's feed is down). */
+  private legState(id: number, ex: number, nowMs: number): number {
+    if (this.store.exchangeDown[ex] !== 0) return LEGS_DOWN;
+    return this.store.fresh(id, nowMs) ? LEGS_OK : LEGS_STALE;
+  }
+
+  /** Closes every open opportunity with a leg on exchange index `ex` (its feed went down, or it was disabled). */
+  closeExchange(ex: number, nowMs: number, reason: OpportunityCloseReason = 'feed_down'): void {
     const recvUs = nowUs();
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       const lx = Math.floor(p / E) % E;
       const sx = p % E;
-      if (lx === ex || sx === ex) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+      if (lx === ex || sx === ex) this.closeFromSnapshot(p, reason, nowMs, recvUs);
     }
   }
 
@@ -162,7 +176,7 @@ export class Detector {
       const sx = p % E;
       const longId = this.instruments.venueId(inst, lx);
       const shortId = this.instruments.venueId(inst, sx);
-      if (this.store.exchangeDown[lx] === 1 || this.store.exchangeDown[sx] === 1) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+      if (this.store.exchangeDown[lx] !== 0 || this.store.exchangeDown[sx] !== 0) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
       else if (!this.store.fresh(longId, nowMs) || !this.store.fresh(shortId, nowMs)) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
     }
   }
@@ -187,17 +201,14 @@ export class Detector {
     return { evaluations: this.evaluations, opened: this.openedCount, updated: this.updatedCount, closed, open: this.openCount };
   }
 
-  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, nowMs: number, recvUs: number): void {
+  /** `legs`: the worse state of the two legs (LEGS_*), computed once per update by onUpdate. */
+  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, legs: number, nowMs: number, recvUs: number): void {
     this.evaluations++;
     const p = (inst * E + lx) * E + sx;
     const open = this.pOpen[p] === 1;
     const store = this.store;
-    if (store.exchangeDown[lx] === 1 || store.exchangeDown[sx] === 1) {
-      if (open) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
-      return;
-    }
-    if (!store.fresh(longId, nowMs) || !store.fresh(shortId, nowMs)) {
-      if (open) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
+    if (legs !== LEGS_OK) {
+      if (open) this.closeFromSnapshot(p, legs === LEGS_DOWN ? 'feed_down' : 'stale_quote', nowMs, recvUs);
       return;
     }
     if (!open) {
@@ -353,7 +364,7 @@ export class Detector {
     const profit = this.sProfit;
     if (profit > this.pPeakProfit[p]) this.pPeakProfit[p] = profit;
     return {
-      id: opportunityId(instrument, longExchange, shortExchange),
+      id: (this.pairIds[p] ??= opportunityId(instrument, longExchange, shortExchange)),
       instrument,
       longExchange,
       shortExchange,

@@ -57,6 +57,8 @@ export interface EngineCounters {
   detector: { evaluations: number; opened: number; updated: number; closed: Record<OpportunityCloseReason, number>; open: number };
   instruments: { ids: number; instruments: number };
   exchangesDown: Exchange[];
+  /** Not in config.market.exchanges: quotes unused. */
+  exchangesDisabled: Exchange[];
   /** Per-stage latency, µs: record recvUs → detection done; event built → published on the bus. */
   latencyUs: { pipeline_to_detected: LatencySummary; detected_to_bus: LatencySummary };
 }
@@ -81,6 +83,7 @@ export class Engine {
   /** recvUs of the stamped records of the drain in progress (a drain reads at most `capacity` records). */
   private readonly batchRecvUs: Float64Array;
   private batchCount = 0;
+  private draining = false;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -91,6 +94,7 @@ export class Engine {
     this.batchRecvUs = new Float64Array(this.pipeline.capacity);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency);
+    this.applyEnabledExchanges(opts.config);
     // A dedicated visitor object keeps the pipeline's call sites monomorphic.
     this.visitor = {
       onQuote: (id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs) => this.applyQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs),
@@ -121,6 +125,16 @@ export class Engine {
 
   /** Process queued records: store → detector → bus. Returns records processed. */
   drain(max = Number.POSITIVE_INFINITY): number {
+    if (this.draining) return 0; // re-entered from a callback: the outer drain continues
+    this.draining = true;
+    try {
+      return this.drainBatch(max);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainBatch(max: number): number {
     this.drainNowMs = this.now();
     this.batchCount = 0;
     const n = this.pipeline.consume(max, this.visitor);
@@ -133,11 +147,23 @@ export class Engine {
     return n;
   }
 
-  /** Takes effect on the next update. */
+  /**
+   * Takes effect on the next update. An exchange removed from config.market.exchanges is disabled: its
+   * open opportunities close now with `config_changed` and its quotes are not used until re-enabled.
+   */
   setConfig(config: Config): void {
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
     this.detector.setConfig(config);
+    this.applyEnabledExchanges(config);
+  }
+
+  private applyEnabledExchanges(config: Config): void {
+    EXCHANGES.forEach((exchange, ex) => {
+      const disabled = !config.market.exchanges.includes(exchange);
+      if (disabled && !this.store.isExchangeDisabled(ex)) this.detector.closeExchange(ex, this.now(), 'config_changed');
+      this.store.setExchangeDisabled(ex, disabled);
+    });
   }
 
   getConfig(): Config {
@@ -209,6 +235,7 @@ export class Engine {
       detector: this.detector.counters(),
       instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount },
       exchangesDown: EXCHANGES.filter((_, i) => this.store.isExchangeDown(i)),
+      exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
       latencyUs: { pipeline_to_detected: this.pipelineLatency.summary(), detected_to_bus: this.busLatency.summary() },
     };
   }

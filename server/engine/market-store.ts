@@ -6,6 +6,8 @@
 import { EXCHANGE_COUNT } from './instruments.js';
 
 const INITIAL_CAPACITY = 256;
+export const EXCHANGE_DOWN = 1;
+export const EXCHANGE_DISABLED = 2;
 
 export class MarketStore {
   bid = new Float64Array(INITIAL_CAPACITY);
@@ -30,7 +32,10 @@ export class MarketStore {
   hasFunding = new Uint8Array(INITIAL_CAPACITY);
   /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
   exchange = new Uint8Array(INITIAL_CAPACITY);
-  /** Per exchange index: 1 while its feed is down. */
+  /**
+   * Per exchange index: 0 when its quotes may be used; else DOWN (feed down) and/or DISABLED (not in
+   * config.market.exchanges) bits. One byte so the hot path tests a single value.
+   */
   readonly exchangeDown = new Uint8Array(EXCHANGE_COUNT);
   staleAfterMs: number;
   private cap = INITIAL_CAPACITY;
@@ -120,10 +125,20 @@ export class MarketStore {
   }
 
   setExchangeDown(exchangeIndex: number, down: boolean): void {
-    this.exchangeDown[exchangeIndex] = down ? 1 : 0;
+    this.exchangeDown[exchangeIndex] = down ? this.exchangeDown[exchangeIndex] | EXCHANGE_DOWN : this.exchangeDown[exchangeIndex] & ~EXCHANGE_DOWN;
+  }
+
+  setExchangeDisabled(exchangeIndex: number, disabled: boolean): void {
+    this.exchangeDown[exchangeIndex] = disabled
+      ? this.exchangeDown[exchangeIndex] | EXCHANGE_DISABLED
+      : this.exchangeDown[exchangeIndex] & ~EXCHANGE_DISABLED;
   }
 
   isExchangeDown(exchangeIndex: number): boolean {
-    return this.exchangeDown[exchangeIndex] === 1;
+    return (this.exchangeDown[exchangeIndex] & EXCHANGE_DOWN) !== 0;
+  }
+
+  isExchangeDisabled(exchangeIndex: number): boolean {
+    return (this.exchangeDown[exchangeIndex] & EXCHANGE_DISABLED) !== 0;
   }
 }

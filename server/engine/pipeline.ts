@@ -123,27 +123,24 @@ export class MarketPipeline {
   consume(max: number, visitor: RecordVisitor): number {
     const control = this.control;
     const write = Atomics.load(control, C_WRITE);
-    let read = Atomics.load(control, C_READ);
-    let n = 0;
-    while (read !== write && n < max) {
-      const f = (read & this.mask) * SLOTS;
-      const kind = this.u32[f * 2];
-      const id = this.u32[f * 2 + 1];
-      const f64 = this.f64;
-      // Release the slot before calling out, so a visitor that throws cannot wedge the ring.
-      read = (read + 1) | 0;
-      n++;
-      if (kind === KIND_QUOTE) {
-        const bid = f64[f + 1], ask = f64[f + 2], bidSize = f64[f + 3], askSize = f64[f + 4], ts = f64[f + 5], recvUs = f64[f + 6];
-        Atomics.store(control, C_READ, read);
-        visitor.onQuote(id, bid, ask, bidSize, askSize, ts, recvUs);
-      } else {
-        const rate = f64[f + 1], interval = f64[f + 2], next = f64[f + 3], predicted = f64[f + 4] !== 0, ts = f64[f + 5], recvUs = f64[f + 6];
-        Atomics.store(control, C_READ, read);
-        visitor.onFunding(id, rate, interval, next, predicted, ts, recvUs);
+    const start = Atomics.load(control, C_READ);
+    let read = start;
+    const f64 = this.f64;
+    const u32 = this.u32;
+    try {
+      while (read !== write && ((read - start) | 0) < max) {
+        const f = (read & this.mask) * SLOTS;
+        // Advance before calling out, so a visitor that throws cannot make the record repeat forever.
+        read = (read + 1) | 0;
+        if (u32[f * 2] === KIND_QUOTE) visitor.onQuote(u32[f * 2 + 1], f64[f + 1], f64[f + 2], f64[f + 3], f64[f + 4], f64[f + 5], f64[f + 6]);
+        else visitor.onFunding(u32[f * 2 + 1], f64[f + 1], f64[f + 2], f64[f + 3], f64[f + 4] !== 0, f64[f + 5], f64[f + 6]);
       }
+    } finally {
+      // One release store per batch (Atomics.store is a full fence): the slots read become writable.
+      // Safe to release after the visitor ran: it receives values, never a view into the slot.
+      Atomics.store(control, C_READ, read);
     }
-    return n;
+    return (read - start) | 0;
   }
 
   /** Slot index to write, or -1 (and the drop counted) when full. */
@@ -156,6 +153,7 @@ export class MarketPipeline {
     return write & this.mask;
   }
 
+  /** Makes the record just written visible to the consumer (release). Only the producer writes C_WRITE. */
   private publish(): void {
     Atomics.store(this.control, C_WRITE, (Atomics.load(this.control, C_WRITE) + 1) | 0);
   }

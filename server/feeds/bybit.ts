@@ -341,6 +341,8 @@ export class BybitParser implements VenueParser {
       const ke = raw.indexOf('"', ks);
       if (ke < 0 || raw.charCodeAt(ke + 1) !== COLON) return -1;
       const field = fieldId(raw, ks, ke - ks);
+      // A control character in a key is invalid JSON and could hide a field we read: let JSON.parse decide.
+      if (field === F_NONE) for (let j = ks; j < ke; j++) if (raw.charCodeAt(j) < 32) return -1;
       let v = ke + 2;
       if (raw.charCodeAt(v) === QUOTE) {
         const se = raw.indexOf('"', v + 1);

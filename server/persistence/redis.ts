@@ -30,10 +30,10 @@ import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
 import {
   compareStreamIds,
-  decodeEventLine,
+  decodeEvents,
   decodeMarketLine,
-  encodeEventLine,
   encodeMarketLine,
+  EventEncoder,
   formatStreamId,
   nextStreamId,
   parseStreamId,
@@ -80,19 +80,22 @@ export function redisKeys(prefix: string) {
     fillOrder: `${prefix}fills:order`,
     events: `${prefix}opps`,
     eventsCount: `${prefix}opps:count`,
+    eventsSizes: `${prefix}opps:sizes`,
     closed: `${prefix}opps:closed`,
     closedCount: `${prefix}opps:closed:count`,
+    closedSizes: `${prefix}opps:closed:sizes`,
     market: (ex: Exchange) => `${prefix}market:${ex}`,
     marketCount: (ex: Exchange) => `${prefix}market:${ex}:count`,
+    marketSizes: (ex: Exchange) => `${prefix}market:${ex}:sizes`,
     lastId: `${prefix}writer:lastid`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /**
- * Appends one chunk (n records) to a stream unless its id was already written, keeps a record count,
- * and trims whole chunks from the head while at least `cap` records remain.
- * KEYS: stream, count key. ARGV: id, n, data, cap. Returns 1 written, 0 duplicate.
+ * Appends one chunk (n records) to a stream unless its id was already written, keeps the record count
+ * and a list of `<id> <n>` per chunk, and trims whole chunks from the head while at least `cap` records
+ * remain. KEYS: stream, count, sizes. ARGV: id, n, data, cap. Returns 1 written, 0 duplicate.
  */
 const APPEND_CHUNK = `
 local ok = redis.pcall('XADD', KEYS[1], ARGV[1], 'n', ARGV[2], 'd', ARGV[3])
@@ -100,14 +103,17 @@ if type(ok) == 'table' and ok.err then
   if string.find(ok.err, 'equal or smaller', 1, true) then return 0 end
   return redis.error_reply(ok.err)
 end
+redis.call('RPUSH', KEYS[3], ARGV[1] .. ' ' .. ARGV[2])
 local total = redis.call('INCRBY', KEYS[2], ARGV[2])
 local cap = tonumber(ARGV[4])
 while total > cap do
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  if #first == 0 then break end
-  local n = tonumber(first[1][2][2])
+  local head = redis.call('LINDEX', KEYS[3], 0)
+  if not head then break end
+  local sp = string.find(head, ' ', 1, true)
+  local n = tonumber(string.sub(head, sp + 1))
   if total - n < cap then break end
-  redis.call('XDEL', KEYS[1], first[1][1])
+  redis.call('XDEL', KEYS[1], string.sub(head, 1, sp - 1))
+  redis.call('LPOP', KEYS[3])
   total = redis.call('DECRBY', KEYS[2], n)
 end
 return 1`;
@@ -128,8 +134,9 @@ interface Batch {
   portfolio: string | null;
   positions: Array<{ id: string; json: string; closedMs: number | null }>;
   fills: Array<{ id: string; json: string; fillMs: number }>;
-  eventLines: string[];
-  closedLines: string[];
+  eventData: Buffer | null;
+  closedData: Buffer | null;
+  closedCount: number;
   marketLines: Map<Exchange, string[]>;
   eventCount: number;
   marketCount: number;
@@ -184,6 +191,8 @@ export class RedisPersistence implements Persistence {
   private readonly pendingFills = new Map<string, Fill>();
   private readonly events: BoundedQueue<OpportunityEvent>;
   private readonly market: BoundedQueue<MarketRecord>;
+  private readonly eventEncoder = new EventEncoder();
+  private readonly closedEncoder = new EventEncoder();
 
   private retry: Batch | null = null;
   private lastId: StreamId = { ms: 0, seq: 0 };
@@ -344,8 +353,9 @@ export class RedisPersistence implements Persistence {
       portfolio: this.pendingPortfolio ? JSON.stringify(this.pendingPortfolio) : null,
       positions: [],
       fills: [],
-      eventLines: [],
-      closedLines: [],
+      eventData: null,
+      closedData: null,
+      closedCount: 0,
       marketLines: new Map(),
       eventCount: 0,
       marketCount: 0,
@@ -362,13 +372,14 @@ export class RedisPersistence implements Persistence {
     this.pendingFills.clear();
 
     const events = this.events.take(this.maxBatch);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      const line = encodeEventLine(i, e);
-      batch.eventLines.push(line);
-      if (e.kind === 'closed') batch.closedLines.push(line);
+    for (const e of events) {
+      this.eventEncoder.add(e);
+      if (e.kind === 'closed') this.closedEncoder.add(e);
       if (e.tsMs > minMs) minMs = e.tsMs;
     }
+    batch.closedCount = this.closedEncoder.count;
+    if (events.length > 0) batch.eventData = this.eventEncoder.take();
+    if (batch.closedCount > 0) batch.closedData = this.closedEncoder.take();
     const records = this.market.take(this.maxBatch);
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
@@ -427,13 +438,15 @@ export class RedisPersistence implements Persistence {
       tx.eval(PRUNE_BY_TIME, 2, k.fills, k.fillOrder, this.caps.fills);
       commands += 3;
     }
-    const chunk = (stream: string, count: string, lines: string[], cap: number) => {
-      tx.eval(APPEND_CHUNK, 2, stream, count, batch.id, lines.length, lines.join('\n'), cap);
+    const chunk = (keys: [string, string, string], n: number, data: string | Buffer, cap: number) => {
+      tx.eval(APPEND_CHUNK, 3, ...keys, batch.id, n, data, cap);
       commands++;
     };
-    if (batch.eventLines.length > 0) chunk(k.events, k.eventsCount, batch.eventLines, this.caps.opportunityEvents);
-    if (batch.closedLines.length > 0) chunk(k.closed, k.closedCount, batch.closedLines, this.caps.closedOpportunities);
-    for (const [ex, lines] of batch.marketLines) chunk(k.market(ex), k.marketCount(ex), lines, this.caps.marketRecordsPerExchange);
+    if (batch.eventData) chunk([k.events, k.eventsCount, k.eventsSizes], batch.eventCount, batch.eventData, this.caps.opportunityEvents);
+    if (batch.closedData) chunk([k.closed, k.closedCount, k.closedSizes], batch.closedCount, batch.closedData, this.caps.closedOpportunities);
+    for (const [ex, lines] of batch.marketLines) {
+      chunk([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], lines.length, lines.join('\n'), this.caps.marketRecordsPerExchange);
+    }
     tx.set(k.lastId, batch.id);
     commands++;
 
@@ -581,26 +594,26 @@ export class RedisPersistence implements Persistence {
     const want = Math.min(Math.max(0, Math.floor(limit)), this.caps.closedOpportunities);
     const out: ClosedOpportunity[] = [];
     if (want === 0) return out;
+    const take = (events: Array<OpportunityEvent | undefined>) => {
+      for (let i = events.length - 1; i >= 0 && out.length < want; i--) {
+        const e = events[i];
+        if (e?.kind === 'closed') out.push({ opportunity: e.opportunity, reason: e.reason, lifetimeMs: e.lifetimeMs, closedMs: e.tsMs });
+      }
+    };
     // Not yet written closed events first (newest), then the stream from its end.
-    const pending = [...(this.retry?.closedLines.map((l) => decodeEventLine(l)?.event) ?? []), ...this.events.peekAll()];
-    for (let i = pending.length - 1; i >= 0 && out.length < want; i--) {
-      const e = pending[i];
-      if (e?.kind === 'closed') out.push({ opportunity: e.opportunity, reason: e.reason, lifetimeMs: e.lifetimeMs, closedMs: e.tsMs });
-    }
+    const retry = this.retry;
+    take(this.events.peekAll());
+    if (retry?.closedData) take(decodeEvents(retry.closedData).events);
     await this.connected();
     let end = '+';
     while (out.length < want) {
-      const entries = await this.client.xrevrange(this.keys.closed, end, '-', 'COUNT', 16);
+      const entries = await this.client.xrevrangeBuffer(this.keys.closed, end, '-', 'COUNT', 16);
       if (entries.length === 0) break;
       for (const [id, fields] of entries) {
-        if (this.retry && id === this.retry.id) continue; // already taken from the pending batch
-        const lines = chunkData(fields).split('\n');
-        for (let i = lines.length - 1; i >= 0 && out.length < want; i--) {
-          const e = decodeEventLine(lines[i])?.event;
-          if (e?.kind === 'closed') out.push({ opportunity: e.opportunity, reason: e.reason, lifetimeMs: e.lifetimeMs, closedMs: e.tsMs });
-        }
+        if (retry && id.toString() === retry.id) continue; // already taken from the pending batch
+        take(decodeEvents(chunkData(fields)).events);
       }
-      end = `(${entries[entries.length - 1][0]}`;
+      end = `(${entries[entries.length - 1][0].toString()}`;
     }
     return out;
   }
@@ -608,9 +621,13 @@ export class RedisPersistence implements Persistence {
   async readOpportunityEvents(sinceMs?: number): Promise<OpportunityEvent[]> {
     await this.connected();
     const out: OpportunityEvent[] = [];
-    for await (const { line } of this.readChunks(this.keys.events, this.keys.eventsCount, this.caps.opportunityEvents, sinceMs)) {
-      const e = decodeEventLine(line)?.event;
-      if (e && (sinceMs === undefined || e.tsMs >= sinceMs)) out.push(e);
+    const k = this.keys;
+    for await (const { data, skip } of this.readChunks([k.events, k.eventsCount, k.eventsSizes], this.caps.opportunityEvents, sinceMs)) {
+      const { events } = decodeEvents(data);
+      for (let i = skip; i < events.length; i++) {
+        const e = events[i];
+        if (sinceMs === undefined || e.tsMs >= sinceMs) out.push(e);
+      }
     }
     return out;
   }
@@ -618,24 +635,31 @@ export class RedisPersistence implements Persistence {
   async *readMarketRecords(sinceMs?: number): AsyncIterable<MarketRecord> {
     await this.connected();
     type Head = { id: StreamId; index: number; record: MarketRecord };
+    const k = this.keys;
     const cursors = EXCHANGES.map((ex) => {
-      const it = this.readChunks(this.keys.market(ex), this.keys.marketCount(ex), this.caps.marketRecordsPerExchange, sinceMs)[
+      const it = this.readChunks([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], this.caps.marketRecordsPerExchange, sinceMs)[
         Symbol.asyncIterator
       ]();
-      return { ex, it, head: null as Head | null, done: false };
+      return { ex, it, lines: [] as string[], id: { ms: 0, seq: 0 } as StreamId, at: 0, head: null as Head | null, done: false };
     });
     const advance = async (c: (typeof cursors)[number]) => {
       c.head = null;
       while (!c.done) {
-        const next = await c.it.next();
-        if (next.done) {
-          c.done = true;
-          return;
+        if (c.at >= c.lines.length) {
+          const next = await c.it.next();
+          if (next.done) {
+            c.done = true;
+            return;
+          }
+          c.lines = next.value.data.toString('utf8').split('\n');
+          c.at = next.value.skip;
+          c.id = next.value.id;
+          continue;
         }
-        const decoded = decodeMarketLine(c.ex, next.value.line);
+        const decoded = decodeMarketLine(c.ex, c.lines[c.at++]);
         if (!decoded) continue;
         if (sinceMs !== undefined && decoded.record.recvMs < sinceMs) continue;
-        c.head = { id: next.value.id, index: decoded.index, record: decoded.record };
+        c.head = { id: c.id, index: decoded.index, record: decoded.record };
         return;
       }
     };
@@ -658,27 +682,28 @@ export class RedisPersistence implements Persistence {
   }
 
   /**
-   * The lines of a chunked stream, oldest first, from the chunk that may hold `sinceMs` on. The append
-   * script keeps at least `cap` records and trims whole chunks, so the excess (count − cap) always lies
-   * in the oldest chunk: those lines are skipped and readers see at most `cap` records.
+   * The chunks of a stream, oldest first, from the chunk that may hold `sinceMs` on. The append script
+   * keeps at least `cap` records and trims whole chunks, so the excess (count − cap) always lies in the
+   * oldest chunk: `skip` says how many of its records to pass over, so readers see at most `cap`.
    */
-  private async *readChunks(stream: string, countKey: string, cap: number, sinceMs?: number): AsyncIterable<{ id: StreamId; line: string }> {
-    const total = Number((await this.client.get(countKey)) ?? 0) || 0;
-    let skip = Math.max(0, total - cap);
-    const oldest = skip > 0 ? (await this.client.xrange(stream, '-', '+', 'COUNT', 1))[0]?.[0] : undefined;
+  private async *readChunks(
+    [stream, countKey, sizesKey]: [string, string, string],
+    cap: number,
+    sinceMs?: number,
+  ): AsyncIterable<{ id: StreamId; data: Buffer; skip: number }> {
+    const [total, head] = await Promise.all([this.client.get(countKey), this.client.lindex(sizesKey, 0)]);
+    const excess = Math.max(0, (Number(total) || 0) - cap);
+    const oldest = excess > 0 && head ? head.split(' ')[0] : undefined;
     let start = sinceMs === undefined ? '-' : `${Math.max(0, Math.floor(sinceMs))}-0`;
     for (;;) {
-      const page = await this.client.xrange(stream, start, '+', 'COUNT', READ_PAGE);
+      const page = await this.client.xrangeBuffer(stream, start, '+', 'COUNT', READ_PAGE);
       if (page.length === 0) return;
       for (const [rawId, fields] of page) {
-        const id = parseStreamId(rawId);
-        if (!id) continue;
-        const lines = chunkData(fields).split('\n');
-        const from = rawId === oldest ? Math.min(skip, lines.length) : 0;
-        if (rawId === oldest) skip = 0;
-        for (let i = from; i < lines.length; i++) yield { id, line: lines[i] };
+        const idText = rawId.toString();
+        const id = parseStreamId(idText);
+        if (id) yield { id, data: chunkData(fields), skip: idText === oldest ? excess : 0 };
       }
-      start = `(${page[page.length - 1][0]}`;
+      start = `(${page[page.length - 1][0].toString()}`;
       if (page.length < READ_PAGE) return;
     }
   }
@@ -692,10 +717,8 @@ export class RedisPersistence implements Persistence {
   }
 }
 
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-function chunkData(fields: string[]): string {
-  return field(fields, 'd') ?? '';
+/** The `d` field of a chunk entry. */
+function chunkData(fields: Buffer[]): Buffer {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].length === 1 && fields[i][0] === 0x64) return fields[i + 1];
+  return Buffer.alloc(0);
 }

@@ -20,7 +20,7 @@ export { DEFAULT_INSTRUMENTS } from './instruments.js';
 export const MIN_RATE = 1;
 export const MAX_RATE = 100_000;
 export const DEFAULT_RATE = 200;
-export const DEFAULT_DISLOCATIONS_PER_MIN = 30;
+export const DEFAULT_DISLOCATIONS_PER_MIN = 20;
 
 export const DEFAULT_TIMINGS: Readonly<SimulatorTimings> = {
   binancePingIntervalMs: 180_000,
@@ -42,7 +42,7 @@ export interface SimulatorOptions {
   instruments?: string[];
   /** Total quote messages per second across venues, 1..100000 (periodic mark/funding streams come on top). Default 200. */
   messagesPerSec?: number;
-  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 30. */
+  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20. */
   dislocationsPerMin?: number;
   host?: string;
   /** Fixed ports: bybit = portBase, okx +1, kucoin +2, binance +3. Default: ephemeral ports. */

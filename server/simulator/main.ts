@@ -7,6 +7,9 @@ import { EXCHANGES, isExchange } from '../../shared/exchanges.js';
 import { parseInstrumentKey } from '../engine/symbols.js';
 import { startSimulator } from './index.js';
 
+// A closed stdout (e.g. piped into `head`) must not crash the simulator.
+process.stdout.on('error', () => undefined);
+
 function fail(msg: string): never {
   process.stderr.write(`simulator: ${msg}\n`);
   process.exit(2);

@@ -149,7 +149,7 @@ export class PaperExecutor implements Executor {
     this.queue.push(report);
   }
 
-  poll(): ExecutionReport[] {
+  poll(_nowMs?: number): ExecutionReport[] {
     const out = this.queue;
     this.queue = [];
     return out;

@@ -185,6 +185,8 @@ export class StrategyRunner {
     this.state = this.freshState(this.clockMs);
     // Subscribed from construction so no opportunity published before start() is lost.
     this.sub = this.engine.bus.subscribe('strategy', () => this.onWake());
+    // ...and what is already open when it starts (the engine may have run before the strategy).
+    for (const o of this.engine.opportunities()) this.watch.set(o.id, o);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -280,16 +282,16 @@ export class StrategyRunner {
   }
 
   positions(): Position[] {
-    return [...this.books.values()].map((b) => clone(b.p));
+    return [...this.books.values()].map((b) => snapshot(b.p));
   }
 
   position(id: string): Position | undefined {
     const book = this.books.get(id);
-    return book ? clone(book.p) : undefined;
+    return book ? snapshot(book.p) : undefined;
   }
 
   fills(): Fill[] {
-    return this.fillLog.map(clone);
+    return this.fillLog.slice();
   }
 
   portfolio(): Portfolio {
@@ -298,7 +300,7 @@ export class StrategyRunner {
 
   /** Newest first. */
   rejections(limit = 100): RiskRejection[] {
-    return this.rejectionLog.slice(-Math.max(0, limit)).reverse().map(clone);
+    return this.rejectionLog.slice(-Math.max(0, limit)).reverse(); // rejections are frozen
   }
 
   tradingState(): TradingState {
@@ -317,7 +319,7 @@ export class StrategyRunner {
     const nowMs = this.now();
     this.clockMs = Math.max(this.clockMs, nowMs);
     this.requestClose(book, reason, reason === 'manual' ? 'closed by request' : reason, this.clockMs);
-    return clone(book.p);
+    return snapshot(book.p);
   }
 
   setTradingState(state: TradingState, opts: { closeAll?: boolean; reason?: string } = {}): void {
@@ -369,18 +371,24 @@ export class StrategyRunner {
   // Entries
 
   private enterPositions(nowMs: number): void {
-    if (!this.config.strategy.enabled) return;
+    if (!this.config.strategy.enabled || this.watch.size === 0) return;
+    // The book as the rules see it; rebuilt only after an entry changes it.
+    let pf: Portfolio | null = null;
+    let busy: Set<string> | null = null;
+    let live: Set<string> | null = null;
     for (const opp of this.watch.values()) {
-      if (this.hasLivePosition(opp.id)) continue;
+      live ??= new Set([...this.liveBooks()].map((b) => b.p.opportunityId));
+      if (live.has(opp.id)) continue;
+      pf ??= this.computePortfolio(nowMs);
+      busy ??= this.busyInstruments();
       const longQuote = this.engine.quote(opp.instrument, opp.longExchange);
       const shortQuote = this.engine.quote(opp.instrument, opp.shortExchange);
-      const pf = this.computePortfolio(nowMs);
       const rejection = entryRejection(opp, {
         config: this.config,
         nowMs,
         tradingState: this.state.tradingState,
         cooldownUntilMs: this.state.cooldownUntilMs,
-        busyInstruments: this.busyInstruments(),
+        busyInstruments: busy,
         openPositions: pf.openPositions,
         exposureByInstrument: pf.exposureByInstrument,
         exposureByExchange: pf.exposureByExchange,
@@ -397,13 +405,14 @@ export class StrategyRunner {
       this.lastRejection.delete(opp.id);
       // Rules passed on both quotes, so both exist here.
       if (longQuote && shortQuote) this.open(opp, longQuote, shortQuote, nowMs);
+      pf = busy = live = null;
     }
   }
 
   private reject(opportunityId: string, instrument: string, r: Rejection, nowMs: number, force = false): void {
     if (!force && this.lastRejection.get(opportunityId) === r.reason) return;
     this.lastRejection.set(opportunityId, r.reason);
-    const rejection: RiskRejection = { tsMs: nowMs, opportunityId, instrument, reason: r.reason, detail: r.detail };
+    const rejection: RiskRejection = Object.freeze({ tsMs: nowMs, opportunityId, instrument, reason: r.reason, detail: r.detail });
     this.rejectionLog.push(rejection);
     if (this.rejectionLog.length > this.maxRejections * 2) this.rejectionLog = this.rejectionLog.slice(-this.maxRejections);
     this.emit({ kind: 'rejection', tsMs: nowMs, rejection });
@@ -551,8 +560,9 @@ export class StrategyRunner {
     this.state.feesPaidUsd += fill.feeUsd;
     this.state.realisedPnlUsd -= fill.feeUsd;
     this.state.dailyRealisedPnlUsd -= fill.feeUsd;
-    this.persistence.saveFill(clone(fill));
-    this.emit({ kind: 'fill', tsMs: nowMs, fill: clone(fill) });
+    Object.freeze(fill); // fills never change once booked: shared, not copied
+    this.persistence.saveFill(fill);
+    this.emit({ kind: 'fill', tsMs: nowMs, fill });
     this.savePosition(book);
     this.saveState(nowMs);
   }
@@ -651,7 +661,7 @@ export class StrategyRunner {
     if (lq && sq && lq.bid > 0 && sq.ask > 0) p.currentSpreadBps = closeSpreadBps(lq.bid, sq.ask);
     if (changed) {
       this.dirty = true;
-      this.emit({ kind: 'position_updated', tsMs: this.clockMs, position: clone(p) });
+      this.emit({ kind: 'position_updated', tsMs: this.clockMs, position: snapshot(p) });
     }
   }
 
@@ -672,7 +682,7 @@ export class StrategyRunner {
     this.state.dailyRealisedPnlUsd += total;
     this.savePosition(book);
     this.saveState(nowMs);
-    this.emit({ kind: 'position_updated', tsMs: nowMs, position: clone(p) });
+    this.emit({ kind: 'position_updated', tsMs: nowMs, position: snapshot(p) });
   }
 
   /** Whether funding bookkeeping changed since the last save (a zero-rate settlement still advances the schedule). */
@@ -790,11 +800,6 @@ export class StrategyRunner {
     for (const book of [...this.books.values()]) if (LIVE_STATES.has(book.p.state)) yield book;
   }
 
-  private hasLivePosition(opportunityId: string): boolean {
-    for (const b of this.liveBooks()) if (b.p.opportunityId === opportunityId) return true;
-    return false;
-  }
-
   private busyInstruments(): Set<string> {
     const out = new Set<string>();
     for (const b of this.liveBooks()) out.add(b.p.instrument);
@@ -808,7 +813,7 @@ export class StrategyRunner {
     p.transitions.push({ from, to, reason, tsMs: nowMs });
     this.savePosition(book);
     this.dirty = true;
-    this.emit({ kind: kind ?? 'position_updated', tsMs: nowMs, position: clone(p) });
+    this.emit({ kind: kind ?? 'position_updated', tsMs: nowMs, position: snapshot(p) });
   }
 
   /** A same-state entry in the transition log (e.g. an exit retry), recorded once per distinct reason. */
@@ -818,17 +823,17 @@ export class StrategyRunner {
     const p = book.p;
     p.transitions.push({ from: p.state, to: p.state, reason, tsMs: nowMs });
     this.savePosition(book);
-    this.emit({ kind: 'position_updated', tsMs: nowMs, position: clone(p) });
+    this.emit({ kind: 'position_updated', tsMs: nowMs, position: snapshot(p) });
   }
 
   private savePosition(book: Book): void {
-    this.persistence.savePosition(clone(book.p));
+    this.persistence.savePosition(snapshot(book.p));
   }
 
   private saveState(nowMs: number): void {
     this.state.updatedMs = nowMs;
     this.dirty = true;
-    this.persistence.savePortfolioState(clone(this.state));
+    this.persistence.savePortfolioState({ ...this.state, cooldownUntilMs: { ...this.state.cooldownUntilMs } });
   }
 
   private emit(event: StrategyEvent): void {
@@ -848,6 +853,8 @@ export class StrategyRunner {
   }
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v);
+/** An independent copy of a position (events and saves must not change when the live one does). */
+function snapshot(p: Position): Position {
+  // Transitions are never mutated once pushed, so the entries are shared.
+  return { ...p, long: { ...p.long }, short: { ...p.short }, transitions: p.transitions.slice() };
 }

@@ -61,10 +61,14 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 export class PrivateRedis {
   private child: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'perpscan-redis-'));
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly durable: boolean,
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort());
+  /** `durable`: append-only file (fsync always) in a temp dir, so acknowledged writes survive a kill and restart. */
+  static async start(opts: { durable?: boolean } = {}): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), opts.durable ?? false);
     await r.start();
     return r;
   }
@@ -77,7 +81,8 @@ export class PrivateRedis {
     if (this.child) return;
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+        ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])],
       { stdio: 'ignore' },
     );
     this.child = child;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { decodeMarketLine, encodeMarketLine, nextStreamId } from '../../server/persistence/codec.js';
+import { decodeEvents, decodeMarketLine, encodeMarketLine, EventEncoder, nextStreamId } from '../../server/persistence/codec.js';
 import { createPersistence } from '../../server/persistence/index.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { BoundedQueue } from '../../server/persistence/queue.js';
 import { persistenceContract } from './contract.js';
-import { marketRecord } from './helpers.js';
+import { marketRecord, oppEvent } from './helpers.js';
 
 describe('MemoryPersistence', () => {
   persistenceContract(async (caps) => {
@@ -49,6 +49,33 @@ describe('codec', () => {
     for (const bad of ['', 'x', '1\tz\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t\t2\t3\t4\t5\t6', 'a\tq\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t1\t2\t3']) {
       expect(decodeMarketLine('bybit', bad)).toBeNull();
     }
+  });
+
+  it('opportunity events round-trip exactly through the binary records (-0, null, optional flags, odd ids)', () => {
+    const a = oppEvent(1, 1_700_000_000_000, 'opened');
+    const b = oppEvent(2, 1_700_000_000_001, 'closed');
+    const c = oppEvent(3, 1_700_000_000_002, 'updated');
+    a.opportunity.longFundingRate8h = -0;
+    a.opportunity.breakEvenHours = null;
+    a.opportunity.longFundingPredicted = true;
+    b.opportunity.shortFundingPredicted = false;
+    c.opportunity.id = 'custom|id|ünïcode';
+    c.opportunity.instrument = 'ÄBC-USDT-PERP';
+    const enc = new EventEncoder();
+    for (let i = 0; i < 2000; i++) enc.add([a, b, c][i % 3]); // grows the buffer past its first size
+    const data = enc.take();
+    expect(enc.count).toBe(0);
+    const { events, malformed } = decodeEvents(data);
+    expect(malformed).toBe(false);
+    expect(events).toHaveLength(2000);
+    expect(events.slice(0, 3)).toEqual([a, b, c]);
+    expect(Object.is(events[0].opportunity.longFundingRate8h, -0)).toBe(true);
+    expect('longFundingPredicted' in events[1].opportunity).toBe(false);
+    // truncated or garbage data: what decodes cleanly is kept, the rest is reported, nothing throws
+    const cut = decodeEvents(data.subarray(0, data.length - 5));
+    expect(cut.malformed).toBe(true);
+    expect(cut.events).toHaveLength(1999);
+    expect(decodeEvents(Buffer.from('not a record at all')).malformed).toBe(true);
   });
 
   it('stream ids only increase, even when the clock goes back', () => {

@@ -53,7 +53,7 @@ describeWith(['redis'], 'replay from Redis', () => {
     // A period: records since a time reproduce the events from that time when the engine starts fresh
     // there only after the state has been rebuilt, so check the stream reads agree with the recorded order.
     const since = T0 + 20_000;
-    const tail = [];
+    const tail: number[] = [];
     for await (const rec of p.readMarketRecords(since)) tail.push(rec.recvMs);
     expect(tail.length).toBeGreaterThan(0);
     expect(tail.every((x, i) => x >= since && (i === 0 || x >= tail[i - 1]))).toBe(true);

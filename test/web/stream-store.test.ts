@@ -174,6 +174,14 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
     expect(v.configVersion).toBe(7);
   });
 
+  it('refreshes feed states polled over REST, with the time they were received', () => {
+    const { store, advance, now } = storeAt();
+    store.applyFrame(frame(1, snapshot(1, [])));
+    advance(5000);
+    store.updateFeeds([{ exchange: 'bybit', status: 'live', connections: 1, subscriptions: 5, lastMessageAgeMs: 12, messages: 900, messagesPerSec: 50, errors: {}, reconnects: 0, metadata: 'loaded', lastError: null }]);
+    expect(store.value.feeds).toEqual([{ feed: expect.objectContaining({ exchange: 'bybit', lastMessageAgeMs: 12 }), receivedMs: now() }]);
+  });
+
   it('keeps a bounded spread/profit history per opportunity for the chart', () => {
     const { store } = storeAt();
     const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);

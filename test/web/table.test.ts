@@ -56,6 +56,7 @@ describe('opportunities table ordering', () => {
     expect(names(sortRows(store.value.rows, DEFAULT_SORT, EMPTY_FILTER, now))).toEqual(['BTC:okx', 'ETH:okx', 'SOL:okx']);
     const btc = store.value.rows.find((r) => r.id === a.id)!;
     expect(isFlashing(btc, now + 100)).toBe(true);
+    expect(isFlashing(btc, now + 100, 50)).toBe(false);
     expect(isFlashing(btc, now + 5000)).toBe(false);
   });
 });

@@ -90,8 +90,8 @@ export class ApiClient {
     return listOf<ClosedOpportunity>(await this.call('GET', `api/opportunities/history?limit=${limit}`), 'history');
   }
 
-  async getPositions(): Promise<Position[]> {
-    return listOf<Position>(await this.call('GET', 'api/positions'), 'positions');
+  async getPositions(state: 'open' | 'closed' | 'all' = 'all'): Promise<Position[]> {
+    return listOf<Position>(await this.call('GET', state === 'all' ? 'api/positions' : `api/positions?state=${state}`), 'positions');
   }
 
   closePosition(id: string): Promise<unknown> {

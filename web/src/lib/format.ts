@@ -85,3 +85,10 @@ export function signClass(v: number | null | undefined): string {
   if (!finite(v) || v === 0) return '';
   return v > 0 ? 'pos' : 'neg';
 }
+
+const EXCHANGE_NAMES: Record<string, string> = { bybit: 'Bybit', okx: 'OKX', kucoin: 'KuCoin', binance: 'Binance' };
+
+/** Display name of a venue (OKX, KuCoin, …). */
+export function exName(exchange: string): string {
+  return EXCHANGE_NAMES[exchange] ?? exchange;
+}

@@ -240,6 +240,13 @@ export class StreamStore extends Observable<StreamView> {
     this.changed();
   }
 
+  /** Feed states polled over REST: the stream only sends a feed's state when it changes, so message ages and rates go stale. */
+  updateFeeds(list: FeedState[]): void {
+    const now = this.now();
+    for (const f of list) if (f && typeof f.exchange === 'string') this.feeds.set(f.exchange, { feed: f, receivedMs: now });
+    this.changed();
+  }
+
   /** Forgets a position at once (after a successful close request), before the stream confirms it. */
   markPositionClosed(position: Position): void {
     if (position.state === 'closed' || position.state === 'broken') this.closePosition(position);

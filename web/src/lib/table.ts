@@ -113,6 +113,6 @@ export function isStale(o: Opportunity, serverNowMs: number, staleAfterMs: numbe
 }
 
 /** Whether the row flashes now (its values changed within `flashMs`). */
-export function isFlashing(row: OpportunityRow, localNowMs: number, flashMs = 700): boolean {
+export function isFlashing(row: OpportunityRow, localNowMs: number, flashMs = 500): boolean {
   return row.state === 'open' && row.direction !== 'none' && localNowMs - row.changedMs < flashMs;
 }

@@ -1,0 +1,167 @@
+/**
+ * bench/e2e: simulator (its own process) → server (its own process: feeds, engine, strategy, stream) → `ws`
+ * clients. For 10,000 and 100,000 simulator msgs/s: latency from the exchange frame's receive time (recvUs,
+ * stamped by the feed) to the `opened`/`closed` message's arrival at a client, the server's per-stage
+ * latencies (from its stats messages), server CPU % and RSS. Then fan-out: 1,000 clients in a separate load
+ * process at the default 10 Hz. Writes bench/results/e2e.json. Takes about 1.5 minutes.
+ *
+ * Budget (seed): p99 < 5 ms end to end, CPU < 15 %, < 5 MB added memory; fan-out p99 < 20 ms.
+ */
+import WebSocket from 'ws';
+import type { ServerFrame, ServerMessage } from '../../shared/protocol.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { report, Samples, writeResult } from '../lib.js';
+import { cpuSeconds, freePortBlock, nowUs, type Proc, rssMb, startProc } from './proc.js';
+
+const WARMUP_S = Number(process.env.E2E_WARMUP_S ?? 4);
+const MEASURE_S = Number(process.env.E2E_MEASURE_S ?? 12);
+const FANOUT_CLIENTS = Number(process.env.E2E_CLIENTS ?? 1000);
+const DISLOCATIONS_PER_MIN = 600; // enough opened/closed events to sample
+
+interface Stack {
+  sim: Proc;
+  server: Proc;
+  pid: number;
+  port: number;
+}
+
+async function startStack(rate: number): Promise<Stack> {
+  const portBase = await freePortBlock(4);
+  const sim = startProc(['server/simulator/main.ts', '--port-base', String(portBase), '--rate', String(rate), '--dislocations', String(DISLOCATIONS_PER_MIN)], { ...process.env });
+  await sim.waitFor((l) => l.includes('simulator running'));
+  const endpoints = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${portBase + i}`, rest: `http://127.0.0.1:${portBase + i}` }]));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints), PERPSCAN_CONFIG: '/nonexistent.json', LOG_LEVEL: 'info' };
+  for (const k of ['REDIS_URL', 'API_TOKEN', 'BASE_PATH']) delete env[k];
+  const server = startProc(['server/main.ts'], env);
+  const line = await server.waitFor((l) => l.includes('"msg":"listening"'));
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { sim, server, pid: server.child.pid!, port };
+}
+
+async function stopStack(s: Stack): Promise<void> {
+  await s.server.stop();
+  await s.sim.stop();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function measureRate(rate: number) {
+  const stack = await startStack(rate);
+  const idleRss = rssMb(stack.pid);
+  const samples = new Samples(2_000_000);
+  let lastStats: Extract<ServerMessage, { type: 'stats' }> | null = null;
+  let measuring = false;
+  let frames = 0;
+  let gaps = 0;
+  const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`);
+  ws.on('message', (data) => {
+    const arrival = nowUs();
+    const f = JSON.parse((data as Buffer).toString()) as ServerFrame;
+    if (f.frame !== frames + 1) gaps++;
+    frames = f.frame;
+    for (const m of f.messages) {
+      if (m.type === 'stats') lastStats = m;
+      if (measuring && m.type === 'opportunity' && m.event !== 'updated') samples.add((arrival - m.recvUs) / 1000);
+    }
+  });
+  await new Promise((r) => ws.once('open', r));
+  await sleep(WARMUP_S * 1000);
+  const rssStart = rssMb(stack.pid);
+  const cpu0 = cpuSeconds(stack.pid);
+  const t0 = performance.now();
+  measuring = true;
+  await sleep(MEASURE_S * 1000);
+  measuring = false;
+  const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
+  const rssEnd = rssMb(stack.pid);
+  const simCpu = cpuSeconds(stack.sim.child.pid!);
+  ws.terminate();
+  await stopStack(stack);
+  const s = samples.summary();
+  const stats = (lastStats as Extract<ServerMessage, { type: 'stats' }> | null)?.stats;
+  const stages: Record<string, { p50_ms: number; p99_ms: number; count: number }> = {};
+  for (const [stage, v] of Object.entries(stats?.latency ?? {})) if (v) stages[stage] = { p50_ms: v.p50Us / 1000, p99_ms: v.p99Us / 1000, count: v.count };
+  return {
+    rate,
+    p50_ms: s.p50,
+    p99_ms: s.p99,
+    p999_ms: s.p999,
+    max_ms: s.max,
+    samples: s.count,
+    cpu_pct: cpuPct,
+    rss_mb: rssEnd,
+    rss_idle_mb: idleRss,
+    rss_added_mb: rssEnd - rssStart,
+    updates_per_sec: stats?.updatesPerSec ?? 0,
+    pipeline_dropped: stats?.pipelineDropped ?? 0,
+    frame_gaps: gaps,
+    server_stages: stages,
+    simulator_cpu_s: simCpu,
+  };
+}
+
+interface FanoutResult {
+  clients: number;
+  frames: number;
+  frameGaps: number;
+  closedEarly: number;
+  samples: number;
+  p50_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  max_ms: number;
+}
+
+async function measureFanout(rate: number) {
+  const stack = await startStack(rate);
+  const load = startProc(['bench/e2e/load.ts', `ws://127.0.0.1:${stack.port}/ws`, String(FANOUT_CLIENTS), String(MEASURE_S)], { ...process.env });
+  await load.waitFor((l) => l.includes('"connected"'), 60_000);
+  await sleep(2000);
+  const rssStart = rssMb(stack.pid);
+  const cpu0 = cpuSeconds(stack.pid);
+  const t0 = performance.now();
+  const line = await load.waitFor((l) => l.includes('"result"'), (MEASURE_S + 30) * 1000);
+  const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
+  const rssEnd = rssMb(stack.pid);
+  await load.stop();
+  await stopStack(stack);
+  const r = (JSON.parse(line) as { result: FanoutResult }).result;
+  return { rate, ...r, cpu_pct: cpuPct, rss_mb: rssEnd, rss_added_mb: rssEnd - rssStart };
+}
+
+const rates: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
+for (const rate of [10_000, 100_000]) {
+  const r = await measureRate(rate);
+  rates[String(rate)] = r;
+  report(`e2e @ ${rate.toLocaleString('en-US')} msgs/s (simulator → server → ws client)`, [
+    ['opened/closed samples', r.samples],
+    ['end-to-end p50 ms', r.p50_ms],
+    ['end-to-end p99 ms', r.p99_ms],
+    ['end-to-end p99.9 ms', r.p999_ms],
+    ['server CPU %', r.cpu_pct],
+    ['server RSS MB', r.rss_mb],
+    ['RSS added during run MB', r.rss_added_mb],
+    ['engine updates/s', r.updates_per_sec],
+    ['pipeline dropped', r.pipeline_dropped],
+    ...Object.entries(r.server_stages).map(([k, v]): [string, string] => [`stage ${k} p50/p99 ms`, `${v.p50_ms.toFixed(3)} / ${v.p99_ms.toFixed(3)}`]),
+  ]);
+}
+const fanout = await measureFanout(2000);
+report(`fan-out: ${FANOUT_CLIENTS} clients (separate process), simulator 2,000 msgs/s, 10 Hz updates`, [
+  ['clients', fanout.clients],
+  ['opened/closed deliveries sampled', fanout.samples],
+  ['delivery p50 ms', fanout.p50_ms],
+  ['delivery p99 ms', fanout.p99_ms],
+  ['delivery p99.9 ms', fanout.p999_ms],
+  ['clients cut off', fanout.closedEarly],
+  ['server CPU %', fanout.cpu_pct],
+  ['server RSS MB', fanout.rss_mb],
+]);
+const file = writeResult('e2e', {
+  budget: { p99_ms: 5, cpu_pct: 15, added_mb: 5, fanout_p99_ms: 20 },
+  rates,
+  fanout,
+  note: 'Latency = client arrival − feed receive time (recvUs) of the frame that caused an opened/closed event; same host clock. CPU/RSS of the server process only (the simulator runs in its own process).',
+});
+console.log(`\nwrote ${file}`);
+process.exit(0);

@@ -1,0 +1,218 @@
+/**
+ * bench/persistence: detection with the Redis write-behind on and off, in the same process and run.
+ *
+ * At 10,000 and 100,000 market updates/s (synthetic market, 2 instruments × 4 venues, scheduled at a
+ * uniform rate on the wall clock) each update is pushed into a real Engine and drained, then (Redis on)
+ * appended to RedisPersistence, whose recorder also takes every opportunity event from the bus.
+ * Measured per update: detection (push → drain done, synchronous) and arrival → detected (includes
+ * event-loop delay, e.g. while the writer builds a batch). Writer: batches/s, commands per batch,
+ * records per batch, backlog (sampled every 20 ms), drops. Redis is a private redis-server on a free
+ * loopback port (or REDIS_URL when redis-server is not installed).
+ *
+ *   npx tsx bench/persistence/main.ts [--seconds 3]
+ */
+import { Engine } from '../../server/engine/engine.js';
+import { parseNativeSymbol } from '../../server/engine/symbols.js';
+import { recordOpportunities } from '../../server/persistence/recorder.js';
+import { RedisPersistence } from '../../server/persistence/redis.js';
+import type { MarketRecord } from '../../server/persistence/persistence.js';
+import { deletePrefix, PrivateRedis, uniquePrefix } from '../../test/persistence/helpers.js';
+import { MARKET_CONFIG, SyntheticMarket } from '../../test/persistence/market.js';
+import { nowNs, report, Samples, writeResult } from '../lib.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SECONDS = arg('seconds', 3);
+const WARMUP_S = 0.5;
+const RATES = (process.env.BENCH_RATES ?? "10000,100000").split(",").map(Number);
+
+interface ModeResult {
+  updates: number;
+  achieved_per_s: number;
+  detect_p50_us: number;
+  detect_p99_us: number;
+  detect_p999_us: number;
+  arrival_p50_us: number;
+  arrival_p99_us: number;
+  events: number;
+  writer?: {
+    batches_per_s: number;
+    commands_per_batch: number;
+    records_per_batch: number;
+    round_trips_per_s: number;
+    max_backlog: number;
+    mean_backlog: number;
+    dropped: number;
+    failed_attempts: number;
+  };
+}
+
+async function runMode(rate: number, persistence: RedisPersistence | null): Promise<ModeResult> {
+  const engine = new Engine({ config: MARKET_CONFIG });
+  const ids = new Map<string, number>();
+  const market = new SyntheticMarket(3);
+  const recorder = persistence ? recordOpportunities(engine.bus, persistence) : null;
+  const total = Math.round(rate * (SECONDS + WARMUP_S));
+  const detect = new Samples(Math.round(rate * SECONDS) + 10);
+  const arrival = new Samples(Math.round(rate * SECONDS) + 10);
+  const stepNs = 1e9 / rate;
+  const startNs = nowNs();
+  const warmupEnd = Math.round(rate * WARMUP_S);
+  let n = 0;
+  let backlogMax = 0;
+  let backlogSum = 0;
+  let backlogSamples = 0;
+  const statsAtStart = { batches: 0, commands: 0, roundTrips: 0, records: 0 };
+  const sampler = setInterval(() => {
+    if (!persistence || n < warmupEnd) return;
+    const b = persistence.health().backlog;
+    backlogMax = Math.max(backlogMax, b);
+    backlogSum += b;
+    backlogSamples++;
+  }, 20);
+  const publishedAtStart = { v: 0 };
+
+  const apply = (r: MarketRecord): void => {
+    const key = `${r.exchange}:${r.symbol}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = engine.registerInstrument(r.exchange, r.symbol, parseNativeSymbol(r.exchange, r.symbol) ?? { base: 'X', quote: 'USDT' });
+      ids.set(key, id);
+    }
+    const recvUs = r.recvMs * 1000;
+    if (r.kind === 'quote') engine.pushQuote(id, r.bid ?? 0, r.ask ?? 0, r.bidSize ?? 0, r.askSize ?? 0, r.exchangeTsMs, recvUs);
+    else engine.pushFunding(id, r.fundingRate ?? 0, r.fundingIntervalMs ?? 0, r.nextFundingMs ?? 0, r.predicted ?? false, r.exchangeTsMs, recvUs);
+    engine.drain();
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = nowNs();
+      const due = Math.min(total, Math.floor((now - startNs) / stepNs) + 1);
+      const ms = Date.now();
+      while (n < due) {
+        const scheduled = startNs + n * stepNs;
+        const rec = market.next(ms);
+        const t0 = nowNs();
+        apply(rec);
+        const t1 = nowNs();
+        if (persistence) persistence.appendMarketRecord(rec);
+        if (n === warmupEnd) {
+          publishedAtStart.v = engine.bus.published;
+          if (persistence) {
+            const s = persistence.writerStats();
+            Object.assign(statsAtStart, { batches: s.batches, commands: s.commands, roundTrips: s.roundTrips, records: persistence.health().written });
+          }
+        } else if (n > warmupEnd) {
+          detect.add((t1 - t0) / 1000);
+          arrival.add((t1 - scheduled) / 1000);
+        }
+        n++;
+      }
+      if (n >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsedS = (nowNs() - startNs) / 1e9 - WARMUP_S;
+  clearInterval(sampler);
+  recorder?.drain();
+  const d = detect.summary();
+  const a = arrival.summary();
+  const result: ModeResult = {
+    updates: d.count,
+    achieved_per_s: d.count / elapsedS,
+    detect_p50_us: d.p50,
+    detect_p99_us: d.p99,
+    detect_p999_us: d.p999,
+    arrival_p50_us: a.p50,
+    arrival_p99_us: a.p99,
+    events: engine.bus.published - publishedAtStart.v,
+  };
+  if (persistence) {
+    const s = persistence.writerStats();
+    const batches = s.batches - statsAtStart.batches;
+    result.writer = {
+      batches_per_s: batches / elapsedS,
+      commands_per_batch: (s.commands - statsAtStart.commands) / Math.max(1, s.roundTrips - statsAtStart.roundTrips),
+      records_per_batch: (persistence.health().written - statsAtStart.records) / Math.max(1, batches),
+      round_trips_per_s: (s.roundTrips - statsAtStart.roundTrips) / elapsedS,
+      max_backlog: backlogMax,
+      mean_backlog: backlogSamples ? backlogSum / backlogSamples : 0,
+      dropped: persistence.health().dropped,
+      failed_attempts: s.failedAttempts,
+    };
+    recorder?.stop();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  let redis: PrivateRedis | null = null;
+  let url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  try {
+    redis = await PrivateRedis.start();
+    url = redis.url;
+  } catch {
+    console.log(`(redis-server not startable; using ${url})`);
+  }
+  const rows: Array<Record<string, unknown>> = [];
+  const prefixes: string[] = [];
+  try {
+    for (const rate of RATES) {
+      global.gc?.();
+      const off = await runMode(rate, null);
+      const prefix = uniquePrefix(`bench-${rate}`);
+      prefixes.push(prefix);
+      const p = new RedisPersistence({ url, prefix });
+      await p.open();
+      global.gc?.();
+      const on = await runMode(rate, p);
+      const flushStart = nowNs();
+      await p.flush(30_000);
+      const drainMs = (nowNs() - flushStart) / 1e6;
+      await p.close();
+      const row = {
+        rate,
+        off,
+        on,
+        drain_after_run_ms: drainMs,
+        p99_ratio_redis_on_off: on.detect_p99_us / off.detect_p99_us,
+        arrival_p99_ratio_redis_on_off: on.arrival_p99_us / off.arrival_p99_us,
+      };
+      rows.push(row);
+      const w = on.writer!;
+      report(`persistence @ ${rate.toLocaleString('en-US')} updates/s (${SECONDS}s each, same process)`, [
+        ['achieved updates/s off | on', `${off.achieved_per_s.toFixed(0)} | ${on.achieved_per_s.toFixed(0)}`],
+        ['detection p50/p99/p99.9 µs, Redis off', `${off.detect_p50_us.toFixed(2)} / ${off.detect_p99_us.toFixed(2)} / ${off.detect_p999_us.toFixed(2)}`],
+        ['detection p50/p99/p99.9 µs, Redis on', `${on.detect_p50_us.toFixed(2)} / ${on.detect_p99_us.toFixed(2)} / ${on.detect_p999_us.toFixed(2)}`],
+        ['p99 ratio on/off (detection)', row.p99_ratio_redis_on_off.toFixed(3)],
+        ['arrival→detected p99 µs off | on', `${off.arrival_p99_us.toFixed(0)} | ${on.arrival_p99_us.toFixed(0)}`],
+        ['p99 ratio on/off (arrival→detected)', row.arrival_p99_ratio_redis_on_off.toFixed(3)],
+        ['opportunity events (on)', on.events],
+        ['writer batches/s', w.batches_per_s.toFixed(1)],
+        ['writer round trips/s', w.round_trips_per_s.toFixed(1)],
+        ['commands per batch', w.commands_per_batch.toFixed(1)],
+        ['records per batch', w.records_per_batch.toFixed(0)],
+        ['backlog max | mean', `${w.max_backlog} | ${w.mean_backlog.toFixed(0)}`],
+        ['dropped | failed attempts', `${w.dropped} | ${w.failed_attempts}`],
+        ['drain after run (ms)', drainMs.toFixed(1)],
+      ]);
+    }
+  } finally {
+    for (const prefix of prefixes) await deletePrefix(url, prefix).catch(() => undefined);
+    await redis?.destroy();
+  }
+  const file = writeResult('persistence', {
+    seconds_per_mode: SECONDS,
+    rates: rows,
+    p99_ratio_redis_on_off: Math.max(...rows.map((r) => r.p99_ratio_redis_on_off as number)),
+    arrival_p99_ratio_redis_on_off: Math.max(...rows.map((r) => r.arrival_p99_ratio_redis_on_off as number)),
+    max_backlog: Math.max(...rows.map((r) => (r.on as ModeResult).writer?.max_backlog ?? 0)),
+  });
+  console.log(`\nwrote ${file}`);
+}
+
+await main();

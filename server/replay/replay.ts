@@ -1,0 +1,177 @@
+/**
+ * Replay as a library: recorded raw frames (or normalised MarketRecords from persistence) go through
+ * the same adapters' parsers and the engine, on the RECORDING's clock (engine `now` = frame receive
+ * time, recvUs = frame time), so the same input gives the same output every time.
+ *
+ *   const r = createReplay({ config });
+ *   for await (const f of readRecording(file)) r.feedFrame(f);
+ *   r.engine.opportunities(); r.stats();
+ */
+import type { Config } from '../../shared/config.js';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import type { OpportunityEvent } from '../../shared/opportunity.js';
+import { Engine } from '../engine/engine.js';
+import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count } from '../feeds/adapter.js';
+import { instrumentKey, parseNativeSymbol } from '../engine/symbols.js';
+import { ADAPTERS } from '../feeds/endpoints.js';
+import { cloneTable, defaultMetadata } from '../feeds/metadata.js';
+import type { RecordedFrame } from '../feeds/recorder.js';
+import type { MarketRecord } from '../persistence/persistence.js';
+
+/** One normalised update, as `--emit quotes` prints it. */
+export type ReplayUpdate =
+  | { t: number; ex: Exchange; symbol: string; instrument: string; kind: 'quote'; bid: number; ask: number; bidSize: number; askSize: number; exchangeTsMs: number }
+  | { t: number; ex: Exchange; symbol: string; instrument: string; kind: 'funding'; rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; exchangeTsMs: number };
+
+export interface ReplayOptions {
+  config: Config;
+  /** Metadata per venue (e.g. from `loadInstrumentsFile`); a venue not given uses the built-in defaults. */
+  instruments?: Partial<Record<Exchange, MetadataTable>>;
+  /** Called for every normalised update pushed to the engine (for `--emit quotes`). */
+  onUpdate?: (update: ReplayUpdate) => void;
+  /** Run `engine.sweep` every this many ms of recording time (stale-quote closes). Default 250; 0 = never. */
+  sweepEveryMs?: number;
+  /** Engine pipeline capacity (default: the engine's). */
+  pipelineCapacity?: number;
+}
+
+export interface ReplayStats {
+  frames: number;
+  /** Frames per venue by parse outcome. */
+  outcomes: Record<Exchange, Partial<Record<ParseOutcome, number>>>;
+  /** Dropped frames per venue by reason. */
+  errors: Record<Exchange, Record<string, number>>;
+  quotes: number;
+  fundings: number;
+  records: number;
+  /** Recording time of the first and last frame (epoch ms). */
+  firstMs: number | null;
+  lastMs: number | null;
+  /** Frames whose time went backwards (fed at the previous clock). */
+  outOfOrder: number;
+  /** Persisted records skipped because their symbol is not a recognised venue symbol, per venue. */
+  unknownRecords: Record<string, number>;
+}
+
+export interface Replay {
+  readonly engine: Engine;
+  /** Parse one recorded frame, push its updates, drain the engine at the frame's time. */
+  feedFrame(frame: RecordedFrame): ParseOutcome;
+  /** Push one normalised record (from persistence) at its receive time. */
+  feedRecord(record: MarketRecord): void;
+  /** The replay clock (epoch ms of the last frame). */
+  now(): number;
+  stats(): ReplayStats;
+}
+
+function perExchange<T>(make: () => T): Record<Exchange, T> {
+  return Object.fromEntries(EXCHANGES.map((ex) => [ex, make()])) as Record<Exchange, T>;
+}
+
+export function createReplay(opts: ReplayOptions): Replay {
+  let clockMs = 0;
+  const engine = new Engine({ config: opts.config, now: () => clockMs, ...(opts.pipelineCapacity ? { pipelineCapacity: opts.pipelineCapacity } : {}) });
+  const sweepEvery = opts.sweepEveryMs ?? 250;
+  let lastSweepMs = 0;
+  const onUpdate = opts.onUpdate;
+  const stats: ReplayStats = { frames: 0, outcomes: perExchange(() => ({})), errors: perExchange(() => ({})), quotes: 0, fundings: 0, records: 0, firstMs: null, lastMs: null, outOfOrder: 0, unknownRecords: {} };
+
+  const tables = {} as Record<Exchange, MetadataTable>;
+  const parsers = {} as Record<Exchange, VenueParser>;
+  // Replay-only copies for records of symbols the frames' metadata does not list.
+  const bySymbol = {} as Record<Exchange, Map<string, InstrumentMeta>>;
+  for (const ex of EXCHANGES) {
+    const given = opts.instruments?.[ex];
+    const table = given && given.size > 0 ? cloneTable(given) : defaultMetadata(ex, opts.config.market.instruments);
+    for (const m of table.values()) m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
+    tables[ex] = table;
+    bySymbol[ex] = new Map(table);
+    parsers[ex] = ADAPTERS[ex].createParser(table);
+  }
+  stats.errors = Object.fromEntries(EXCHANGES.map((ex) => [ex, parsers[ex].errors])) as Record<Exchange, Record<string, number>>;
+
+  // Persisted records are already normalised (sizes in base units): a symbol outside the metadata
+  // only needs its base/quote, which the native symbol gives.
+  const unknownRecords = stats.unknownRecords;
+  const metaFor = (ex: Exchange, symbol: string): InstrumentMeta | null => {
+    const known = bySymbol[ex].get(symbol);
+    if (known) return known;
+    const bq = parseNativeSymbol(ex, symbol);
+    if (!bq) return null;
+    const m: InstrumentMeta = { exchange: ex, symbol, key: instrumentKey(bq.base, bq.quote), base: bq.base, quote: bq.quote, contractValue: 1, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 };
+    m.id = engine.registerInstrument(ex, symbol, bq);
+    bySymbol[ex].set(symbol, m);
+    return m;
+  };
+
+  let currentEx: Exchange = 'bybit';
+  let recvUs = 0;
+  const sink: UpdateSink = {
+    quote(meta, bid, ask, bidSize, askSize, exchangeTsMs) {
+      stats.quotes++;
+      engine.pushQuote(meta.id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+      onUpdate?.({ t: clockMs, ex: currentEx, symbol: meta.symbol, instrument: meta.key, kind: 'quote', bid, ask, bidSize, askSize, exchangeTsMs });
+    },
+    funding(meta, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs) {
+      stats.fundings++;
+      engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+      onUpdate?.({ t: clockMs, ex: currentEx, symbol: meta.symbol, instrument: meta.key, kind: 'funding', rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
+    },
+  };
+
+  const advance = (t: number) => {
+    if (t < clockMs) stats.outOfOrder++;
+    else clockMs = t;
+    if (stats.firstMs === null) {
+      stats.firstMs = clockMs;
+      lastSweepMs = clockMs;
+    }
+    stats.lastMs = clockMs;
+    recvUs = clockMs * 1000;
+    if (sweepEvery > 0 && clockMs - lastSweepMs >= sweepEvery) {
+      lastSweepMs = clockMs;
+      engine.sweep(clockMs);
+    }
+  };
+
+  return {
+    engine,
+    now: () => clockMs,
+    stats: () => stats,
+
+    feedFrame(frame: RecordedFrame): ParseOutcome {
+      advance(frame.t);
+      stats.frames++;
+      currentEx = frame.ex;
+      const outcome = parsers[frame.ex].parse(frame.raw, sink);
+      const o = stats.outcomes[frame.ex];
+      o[outcome] = (o[outcome] ?? 0) + 1;
+      if (outcome === 'data') engine.drain();
+      return outcome;
+    },
+
+    feedRecord(r: MarketRecord): void {
+      advance(r.recvMs);
+      stats.records++;
+      currentEx = r.exchange;
+      const m = metaFor(r.exchange, r.symbol);
+      if (m === null) {
+        count(unknownRecords, r.exchange);
+        return;
+      }
+      if (r.kind === 'quote') {
+        if (r.bid === undefined || r.ask === undefined) return;
+        sink.quote(m, r.bid, r.ask, r.bidSize ?? 0, r.askSize ?? 0, r.exchangeTsMs);
+      } else {
+        if (r.fundingRate === undefined || r.nextFundingMs === undefined) return;
+        sink.funding(m, r.fundingRate, r.fundingIntervalMs ?? m.fundingIntervalMs, r.nextFundingMs, r.predicted ?? false, r.exchangeTsMs);
+      }
+      engine.drain();
+    },
+  };
+}
+
+/** Serialises one opportunity event for output (stable key order = the event's own). */
+export function formatEvent(event: OpportunityEvent): string {
+  return JSON.stringify(event);
+}

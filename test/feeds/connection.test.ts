@@ -1,0 +1,307 @@
+/**
+ * Connection manager against the real simulator (127.0.0.1) and, for exact protocol situations, a
+ * small real WebSocket server written here. The engine is the real one, wrapped only to record
+ * `setExchangeDown` calls.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { OpportunityEvent } from '../../shared/opportunity.js';
+import { Engine } from '../../server/engine/engine.js';
+import { FeedConnection } from '../../server/feeds/connection.js';
+import type { ConnectionPlan, FetchJson } from '../../server/feeds/adapter.js';
+import { createFetchJson } from '../../server/feeds/metadata.js';
+import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
+import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+
+const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
+const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+class RecordingEngine implements FeedEngine {
+  readonly downCalls: Array<[Exchange, boolean]> = [];
+  constructor(readonly engine: Engine) {}
+  registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
+    return this.engine.registerInstrument(exchange, symbol, meta);
+  }
+  pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, ts: number, recvUs: number): boolean {
+    return this.engine.pushQuote(id, bid, ask, bidSize, askSize, ts, recvUs);
+  }
+  pushFunding(id: number, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number, recvUs: number): boolean {
+    return this.engine.pushFunding(id, rate, intervalMs, next, predicted, ts, recvUs);
+  }
+  drain(max?: number): number {
+    return this.engine.drain(max);
+  }
+  setExchangeDown(exchange: Exchange, down: boolean): void {
+    this.downCalls.push([exchange, down]);
+    this.engine.setExchangeDown(exchange, down);
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function simulator(opts: Parameters<typeof startSimulator>[0] = {}): Promise<Simulator> {
+  const sim = await startSimulator({ seed: 3, messagesPerSec: 400, instruments: INSTRUMENTS, ...opts });
+  cleanups.push(() => sim.close());
+  return sim;
+}
+
+function manager(engine: FeedEngine, sim: { endpoints: Simulator['endpoints'] }, extra: Partial<ConstructorParameters<typeof FeedManager>[0]> = {}): FeedManager {
+  const fm = new FeedManager({ engine, exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: INSTRUMENTS, endpoints: sim.endpoints, silenceMs: 2000, backoff: FAST_BACKOFF, ...extra });
+  cleanups.push(() => fm.stop());
+  return fm;
+}
+
+const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex)!;
+
+describe('FeedManager against the simulator', () => {
+  it('loads metadata, subscribes and receives quotes and funding from all four venues', async () => {
+    const sim = await simulator();
+    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const fm = manager(engine, sim);
+    await fm.start();
+    await waitFor('all venues live', () => fm.states().every((s) => s.status === 'live'));
+    await waitFor('quotes everywhere', () => (['bybit', 'okx', 'kucoin', 'binance'] as const).every((ex) => INSTRUMENTS.every((k) => engine.quote(k, ex)?.usable === true)));
+    for (const s of fm.states()) {
+      expect(s.metadata).toBe('loaded');
+      expect(s.subscriptions).toBeGreaterThanOrEqual(2);
+      expect(s.errors).toEqual({});
+      expect(s.lastMessageAgeMs).not.toBeNull();
+    }
+    expect(state(fm, 'binance').connections).toBe(2); // /public and /market
+    const okx = engine.quote('BTC-USDT-PERP', 'okx')!;
+    const bybit = engine.quote('BTC-USDT-PERP', 'bybit')!;
+    // Contracts converted to base units: OKX BTC sizes are BTC amounts, comparable to Bybit's.
+    expect(okx.bidSize).toBeLessThan(1000);
+    expect(Math.abs(okx.bid - bybit.bid) / bybit.bid).toBeLessThan(0.01);
+    await waitFor('kucoin funding', () => (engine.quote('BTC-USDT-PERP', 'kucoin')?.nextFundingMs ?? 0) > Date.now());
+  });
+
+  it('silence → stale → reconnect; server drop → backoff → resubscribe; the venue is marked down then up', async () => {
+    const sim = await simulator();
+    const spy = new RecordingEngine(new Engine({ config: DEFAULT_CONFIG }));
+    const fm = manager(spy, sim, { silenceMs: 400 });
+    const seen = new Set<string>();
+    fm.onState((s) => seen.add(`${s.exchange}:${s.status}`));
+    await fm.start();
+    await waitFor('live', () => fm.states().every((s) => s.status === 'live'));
+
+    sim.silence('bybit', 1500);
+    await waitFor('bybit stale', () => seen.has('bybit:stale'));
+    await waitFor('bybit reconnected', () => state(fm, 'bybit').reconnects >= 1 && state(fm, 'bybit').status === 'live');
+    expect(state(fm, 'bybit').errors.silence).toBeGreaterThanOrEqual(1);
+
+    sim.dropConnections('okx');
+    await waitFor('okx backoff', () => seen.has('okx:backoff'));
+    await waitFor('okx resubscribed', () => state(fm, 'okx').reconnects >= 1 && state(fm, 'okx').status === 'live');
+    expect(state(fm, 'okx').subscriptions).toBe(4);
+    expect(spy.downCalls).toContainEqual(['bybit', true]);
+    expect(spy.downCalls).toContainEqual(['okx', true]);
+    // Every "down" is followed by an "up" once the new snapshot arrived.
+    for (const ex of ['bybit', 'okx'] as const) {
+      const calls = spy.downCalls.filter(([e]) => e === ex).map(([, d]) => d);
+      expect(calls.at(-1)).toBe(false);
+    }
+    expect(spy.engine.quote('BTC-USDT-PERP', 'okx')?.usable).toBe(true);
+  });
+
+  it('a dropped feed closes its open opportunities with reason feed_down', async () => {
+    const sim = await simulator({ dislocationsPerMin: 0 });
+    // Thresholds wide open: every venue pair of an instrument is an opportunity.
+    const r = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -10_000, minProfitBps: -10_000, minFundingDelta8h: -0.05, minConfidence: 0, hysteresisBps: 0 } });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const config: Config = r.config;
+    const engine = new Engine({ config });
+    const events = engine.bus.subscribe('test');
+    const fm = manager(engine, sim, { exchanges: ['bybit', 'binance'] });
+    await fm.start();
+    await waitFor('opportunity open', () => engine.opportunities().some((o) => o.longExchange === 'bybit' || o.shortExchange === 'bybit'));
+    events.popBatch(1e9);
+    sim.dropConnections('bybit');
+    const closed: OpportunityEvent[] = [];
+    await waitFor('feed_down close', () => {
+      closed.push(...events.popBatch(1e9).filter((e) => e.kind === 'closed'));
+      return closed.some((e) => e.kind === 'closed' && e.reason === 'feed_down');
+    });
+    const c = closed.find((e) => e.kind === 'closed' && e.reason === 'feed_down')!;
+    expect([c.opportunity.longExchange, c.opportunity.shortExchange]).toContain('bybit');
+  });
+
+  it('a venue whose metadata cannot be loaded is reported and not connected', async () => {
+    const sim = await simulator();
+    const http = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('{"retCode":10006,"retMsg":"too many visits"}');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
+    const port = (http.address() as AddressInfo).port;
+    const endpoints = { ...sim.endpoints, bybit: { ws: sim.endpoints.bybit.ws, rest: `http://127.0.0.1:${port}` } };
+    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const fm = manager(engine, { endpoints }, { exchanges: ['bybit', 'okx'] });
+    await fm.start();
+    const bybit = state(fm, 'bybit');
+    expect(bybit).toMatchObject({ metadata: 'failed', status: 'stopped', connections: 0 });
+    expect(bybit.lastError).toMatch(/HTTP 503/);
+    await waitFor('okx live', () => state(fm, 'okx').status === 'live');
+    expect(engine.quote('BTC-USDT-PERP', 'bybit')).toBeNull();
+  });
+
+  it('rotates Binance and KuCoin connections at the configured max age (fresh KuCoin token)', async () => {
+    const sim = await simulator();
+    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const real = createFetchJson();
+    let bullets = 0;
+    const fetchJson: FetchJson = (url, init) => {
+      if (url.endsWith('/api/v1/bullet-public')) bullets++;
+      return real(url, init);
+    };
+    const fm = manager(engine, sim, { exchanges: ['binance', 'kucoin', 'bybit'], maxConnectionAgeMs: 600, fetchJson });
+    await fm.start();
+    await waitFor('rotations', () => state(fm, 'binance').reconnects >= 4 && state(fm, 'kucoin').reconnects >= 2, 15_000);
+    expect(bullets).toBeGreaterThanOrEqual(3); // one token per connection, never reused
+    await waitFor('live again', () => state(fm, 'binance').status === 'live' && state(fm, 'kucoin').status === 'live');
+    expect(state(fm, 'bybit').reconnects).toBe(0); // Bybit has no 24 h cut-off
+    expect(state(fm, 'kucoin').errors).toEqual({});
+  });
+});
+
+/** A minimal Bybit-speaking server whose frames the test scripts per connection. */
+async function scriptedServer(onConnection: (ws: WebSocket, n: number) => void): Promise<{ url: string; close: () => Promise<void> }> {
+  const http: Server = createServer();
+  const wss = new WebSocketServer({ server: http });
+  let n = 0;
+  wss.on('connection', (ws) => onConnection(ws, n++));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const close = async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+    await new Promise<void>((r) => http.close(() => r()));
+  };
+  cleanups.push(close);
+  return { url, close };
+}
+
+const snap = (bid: string, askSize: string, ts: number) =>
+  `{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","bid1Price":"${bid}","bid1Size":"1.5","ask1Price":"${(Number(bid) + 0.5).toFixed(1)}","ask1Size":"${askSize}","fundingRate":"0.0001","nextFundingTime":"${ts + 3_600_000}"},"cs":1,"ts":${ts}}`;
+const delta = (bid: string, ts: number) => `{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"${bid}"},"cs":2,"ts":${ts}}`;
+
+describe('FeedManager with a scripted Bybit server', () => {
+  it('no ghost merge state after a reconnect: a delta before the new snapshot is dropped; deltas merge onto the NEW snapshot', async () => {
+    const t0 = Date.now();
+    const received: string[][] = [];
+    const srv = await scriptedServer((ws, n) => {
+      received[n] = [];
+      ws.on('message', (m) => {
+        const text = m.toString();
+        received[n].push(text);
+        if (!text.includes('subscribe')) return;
+        if (n === 0) {
+          ws.send(snap('100.0', '7.77', t0));
+          ws.send(delta('100.1', t0 + 1));
+          setTimeout(() => ws.terminate(), 50);
+        } else {
+          ws.send(delta('200.1', t0 + 2)); // no snapshot on this connection yet: must not merge into the old one
+          ws.send(snap('200.0', '3.33', t0 + 3));
+          ws.send(delta('200.2', t0 + 4));
+        }
+      });
+    });
+    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const http = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ retCode: 0, result: { list: [{ symbol: 'BTCUSDT', contractType: 'LinearPerpetual', baseCoin: 'BTC', quoteCoin: 'USDT', fundingInterval: 480 }], nextPageCursor: '' } }));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
+    const rest = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], endpoints: { bybit: { ws: srv.url, rest }, okx: { ws: '', rest: '' }, kucoin: { ws: '', rest: '' }, binance: { ws: '', rest: '' } }, backoff: FAST_BACKOFF });
+    cleanups.push(() => fm.stop());
+    await fm.start();
+    await waitFor('second connection data', () => engine.quote('BTC-USDT-PERP', 'bybit')?.bid === 200.2);
+    const q = engine.quote('BTC-USDT-PERP', 'bybit')!;
+    expect(q.askSize).toBe(3.33); // from the new snapshot, never 7.77 from before the drop
+    expect(state(fm, 'bybit').errors.delta_before_snapshot).toBe(1);
+    expect(JSON.parse(received[1][0])).toMatchObject({ op: 'subscribe', args: ['tickers.BTCUSDT'] }); // resubscribed
+  });
+});
+
+describe('FeedConnection', () => {
+  const plan = (url: string, extra: Partial<ConnectionPlan> = {}): ConnectionPlan => ({
+    label: 't',
+    url,
+    subscribeMessages: ['sub-1', 'sub-2'],
+    topicCount: 2,
+    awaitWelcome: false,
+    subscribeSpacingMs: 30,
+    heartbeat: null,
+    maxAgeMs: 0,
+    ...extra,
+  });
+  const hooks = (onFrame: (raw: string) => 'data' | 'welcome' | 'ignored' = () => 'data') => ({ onFrame, onDown: () => {}, onLive: () => {}, onChange: () => {} });
+
+  it('waits for the welcome before subscribing and spaces subscribe messages', async () => {
+    const got: Array<[string, number]> = [];
+    const srv = await scriptedServer((ws) => {
+      ws.on('message', (m) => got.push([m.toString(), Date.now()]));
+      setTimeout(() => ws.send('welcome'), 100);
+    });
+    const c = new FeedConnection('t', async () => plan(srv.url, { awaitWelcome: true }), hooks((raw) => (raw === 'welcome' ? 'welcome' : 'data')), { silenceMs: 5000 });
+    cleanups.push(() => c.stop());
+    const opened = Date.now();
+    c.start();
+    await waitFor('two subscribes', () => got.length === 2);
+    expect(got.map(([m]) => m)).toEqual(['sub-1', 'sub-2']);
+    expect(got[0][1] - opened).toBeGreaterThanOrEqual(90);
+    expect(got[1][1] - got[0][1]).toBeGreaterThanOrEqual(25);
+  });
+
+  it('sends the heartbeat: always on a period, or only after inbound silence (OKX style)', async () => {
+    const pings: Record<string, number> = { every: 0, idle: 0 };
+    const srv = await scriptedServer((ws) => {
+      let chatty: NodeJS.Timeout | null = null;
+      ws.on('message', (m) => {
+        const t = m.toString();
+        if (t === 'ping-every') pings.every++;
+        if (t === 'ping-idle') pings.idle++;
+        if (t === 'sub-1' && !chatty) chatty = setInterval(() => ws.send('tick'), 20); // never idle
+      });
+      ws.on('close', () => chatty && clearInterval(chatty));
+    });
+    const every = new FeedConnection('e', async () => plan(srv.url, { heartbeat: { everyMs: 100, whenIdle: false, message: () => 'ping-every' } }), hooks(), { silenceMs: 2000 });
+    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 100, whenIdle: true, message: () => 'ping-idle' } }), hooks(), { silenceMs: 2000 });
+    cleanups.push(() => every.stop(), () => idle.stop());
+    every.start();
+    idle.start();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(pings.every).toBeGreaterThanOrEqual(2);
+    expect(pings.idle).toBe(0); // traffic every 20 ms: an idle-only ping is never due
+  });
+
+  it('backs off exponentially with jitter while the venue refuses, then resets after data', async () => {
+    const c = new FeedConnection('b', async () => plan('ws://127.0.0.1:9'), hooks(), { silenceMs: 1000, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 0.5 });
+    expect([0, 1, 2, 3, 4, 5].map((a) => c.backoffDelayMs(a))).toEqual([75, 150, 300, 600, 750, 750]);
+    const zero = new FeedConnection('z', async () => plan('ws://127.0.0.1:9'), hooks(), { silenceMs: 1000, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 0 });
+    expect(zero.backoffDelayMs(3)).toBe(400);
+    cleanups.push(() => c.stop());
+    c.start();
+    await waitFor('two failed attempts', () => c.reconnects >= 2 && c.status === 'backoff');
+    expect(c.errors.socket_error).toBeGreaterThanOrEqual(2);
+    expect(c.lastError).toMatch(/ECONNREFUSED/);
+  });
+});

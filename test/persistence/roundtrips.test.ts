@@ -1,0 +1,103 @@
+/**
+ * No Redis command on the caller's path, and Redis round trips per second bounded by the batch
+ * interval rather than by the update rate. Counted by the server itself (INFO commandstats on a
+ * private redis-server, so nothing else adds to the counts) and by ioredis' own command hook
+ * (diagnostics_channel `ioredis:command`).
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { RedisPersistence } from '../../server/persistence/redis.js';
+import { describeWith } from '../helpers/services.js';
+import { marketRecord, oppEvent, PrivateRedis, uniquePrefix } from './helpers.js';
+
+/** calls per command name since the last CONFIG RESETSTAT, excluding the probe's own commands. */
+async function commandCalls(probe: Redis): Promise<Record<string, number>> {
+  const info = await probe.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) out[m[1]] = Number(m[2]);
+  delete out.info;
+  delete out['config|resetstat'];
+  delete out.config;
+  return out;
+}
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+describeWith(['redis'], 'Redis round trips (private redis-server)', () => {
+  let redis: PrivateRedis;
+  let probe: Redis;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    probe = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    probe.disconnect();
+    await redis.destroy();
+  });
+
+  it('appending 20,000 updates sends nothing to Redis until the writer runs', async () => {
+    const p = new RedisPersistence({ url: redis.url, prefix: uniquePrefix('rt'), flushIntervalMs: 60_000, maxBatch: 1_000_000 });
+    await p.open();
+    await probe.config('RESETSTAT');
+    const hooked: string[] = [];
+    const onStart = (msg: unknown) => hooked.push((msg as { command?: string }).command ?? '?');
+    subscribe('tracing:ioredis:command:start', onStart);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 20_000; i++) {
+      p.appendMarketRecord(marketRecord(i, EXCHANGES[i % 4], t0 + i));
+      if (i % 10 === 0) p.appendOpportunityEvent(oppEvent(i, t0 + i));
+      if (i % 2000 === 0) await new Promise((r) => setTimeout(r, 5)); // let the event loop (and any stray writer) run
+    }
+    expect(hooked).toEqual([]);
+    expect(await commandCalls(probe)).toEqual({});
+    hooked.length = 0; // (the probe's own INFO)
+    await p.flush();
+    unsubscribe('tracing:ioredis:command:start', onStart);
+    expect(hooked.length).toBeGreaterThan(0); // the hook does see the writer's commands once it runs
+    const calls = await commandCalls(probe);
+    expect(calls.exec).toBe(1); // one round trip for all of it
+    expect(calls.get ?? 0).toBe(1); // and the writer's one-off read of the last stream id
+    expect(p.health().backlog).toBe(0);
+    await p.close();
+  });
+
+  it('round trips per second follow the batch interval: the same at 1,000 and at 20,000 updates/s', async () => {
+    const flushIntervalMs = 50;
+    const runAt = async (perSec: number) => {
+      const p = new RedisPersistence({ url: redis.url, prefix: uniquePrefix('rate'), flushIntervalMs });
+      await p.open();
+      await p.flush();
+      await probe.config('RESETSTAT');
+      const perTick = perSec / 100;
+      let n = 0;
+      const t0 = Date.now();
+      const start = performance.now();
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          for (let i = 0; i < perTick; i++, n++) p.appendMarketRecord(marketRecord(n, EXCHANGES[n % 4], t0 + n));
+          if (performance.now() - start >= 1_000) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 10);
+      });
+      const seconds = (performance.now() - start) / 1000;
+      await p.close(); // flushes the rest
+      const calls = await commandCalls(probe);
+      return { updates: n, seconds, execs: calls.exec ?? 0, commands: sum(calls) };
+    };
+    const slow = await runAt(1_000);
+    const fast = await runAt(20_000);
+    const maxPerSecond = 1000 / flushIntervalMs;
+    for (const r of [slow, fast]) {
+      // +2: the closing flush and timer phase; a 10 ms minimum gap would allow 100/s if the interval were ignored
+      expect(r.execs / r.seconds).toBeLessThanOrEqual(maxPerSecond + 2);
+      // a handful of commands per batch (Redis also counts the XADD/INCRBY run inside each append script)
+      expect(r.commands).toBeLessThanOrEqual(r.execs * 20);
+    }
+    expect(fast.commands).toBeLessThan(fast.updates / 50); // never one per update
+    expect(fast.updates).toBeGreaterThan(slow.updates * 10);
+    expect(fast.execs).toBeLessThanOrEqual(slow.execs + 3);
+  }, 20_000);
+});

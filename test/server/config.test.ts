@@ -1,0 +1,135 @@
+/** Start-up settings and config: file → env → persisted → REST, and a clear exit on bad input. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../shared/config.js';
+import { readServerSettings } from '../../server/config/env.js';
+import { envConfigPatch, loadStartupConfig, pickStartupConfig } from '../../server/config/load.js';
+import { childEnv, REPO_ROOT } from '../helpers/server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'perpscan-config-'));
+function file(name: string, body: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, body);
+  return p;
+}
+
+describe('server settings (env)', () => {
+  it('defaults to 127.0.0.1:8080, simulator, root path', () => {
+    const r = readServerSettings({}, [], '/srv');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.settings).toMatchObject({ host: '127.0.0.1', port: 8080, feeds: 'sim', basePath: '', trustProxy: false, apiToken: null, redisUrl: null, configPath: '/srv/perpscan.config.json', recordFile: null });
+  });
+
+  it('reads every variable and --record', () => {
+    const r = readServerSettings(
+      { HOST: '0.0.0.0', PORT: '0', FEEDS: 'live', BASE_PATH: '/perpscan/', TRUST_PROXY: '1', API_TOKEN: 't', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: 'x:', PERPSCAN_CONFIG: 'conf.json' },
+      ['--record', 'frames.jsonl.gz'],
+      '/srv',
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.settings).toMatchObject({ host: '0.0.0.0', port: 0, feeds: 'live', basePath: '/perpscan', trustProxy: true, apiToken: 't', redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'x:', configPath: '/srv/conf.json', recordFile: '/srv/frames.jsonl.gz' });
+    const hops = readServerSettings({ TRUST_PROXY: '2' });
+    expect(hops.ok && hops.settings.trustProxy).toBe(2);
+  });
+
+  it.each([
+    [{ PORT: '70000' }, [], 'PORT'],
+    [{ PORT: 'abc' }, [], 'PORT'],
+    [{ FEEDS: 'fake' }, [], 'FEEDS'],
+    [{ BASE_PATH: 'no-slash' }, [], 'BASE_PATH'],
+    [{}, ['--bogus'], '--bogus'],
+    [{}, ['--record'], '--record'],
+    [{ HOST: '0.0.0.0' }, [], 'API_TOKEN'],
+    [{ HOST: '192.168.1.5' }, [], 'API_TOKEN'],
+  ])('%j %j → error naming %s', (env, argv, field) => {
+    const r = readServerSettings(env, argv);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors[0].field).toBe(field);
+  });
+
+  it('a non-loopback host is fine with an API token; loopback names need none', () => {
+    expect(readServerSettings({ HOST: '0.0.0.0', API_TOKEN: 'secret' }).ok).toBe(true);
+    for (const HOST of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) expect(readServerSettings({ HOST }).ok).toBe(true);
+  });
+});
+
+describe('config loading', () => {
+  it('uses defaults when the file is missing', () => {
+    const r = loadStartupConfig({ path: join(dir, 'missing.json'), env: {} });
+    expect(r.ok && r.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('file then env overrides', () => {
+    const path = file('ok.json', JSON.stringify({ thresholds: { minSpreadBps: 8, minProfitBps: 4 }, market: { exchanges: ['bybit', 'okx'] } }));
+    const r = loadStartupConfig({ path, env: { PERPSCAN_MIN_SPREAD_BPS: '11', PERPSCAN_INSTRUMENTS: 'BTC-USDT-PERP, ETH-USDT-PERP', PERPSCAN_STRATEGY_ENABLED: 'false' } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.thresholds).toMatchObject({ minSpreadBps: 11, minProfitBps: 4 });
+    expect(r.config.market).toEqual({ exchanges: ['bybit', 'okx'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] });
+    expect(r.config.strategy.enabled).toBe(false);
+    expect(r.fileMtimeMs).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['bad-value.json', JSON.stringify({ detector: { staleAfterMs: 5 } }), {}, 'detector.staleAfterMs'],
+    ['unknown.json', JSON.stringify({ thresholds: { minSpred: 1 } }), {}, 'thresholds.minSpred'],
+    ['not-json.json', '{ nope', {}, '(file)'],
+    ['ok2.json', '{}', { PERPSCAN_MIN_SPREAD_BPS: 'ten' }, 'thresholds.minSpreadBps'],
+    ['ok3.json', '{}', { PERPSCAN_UPDATE_RATE_HZ: '0' }, 'stream.updateRateHz'],
+    ['ok4.json', '{}', { PERPSCAN_EXCHANGES: 'bybit,ftx' }, 'market.exchanges.1'],
+  ])('%s with env %j → error naming %s', (name, body, env, field) => {
+    const r = loadStartupConfig({ path: file(name, body), env });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors[0].field).toBe(field);
+  });
+
+  it('env errors say which variable', () => {
+    const r = loadStartupConfig({ path: join(dir, 'missing.json'), env: { PERPSCAN_UPDATE_RATE_HZ: '0' } });
+    expect(!r.ok && r.errors[0].message).toContain('PERPSCAN_UPDATE_RATE_HZ');
+    expect(envConfigPatch({ PERPSCAN_MAX_OPEN_POSITIONS: '3' }).patch).toEqual({ risk: { maxOpenPositions: 3 } });
+  });
+
+  it('the persisted config wins when it is newer than the file; the version never goes back', () => {
+    const fileConfig = { ...DEFAULT_CONFIG, thresholds: { ...DEFAULT_CONFIG.thresholds, minSpreadBps: 8 } };
+    const saved = { version: 7, config: { ...DEFAULT_CONFIG, thresholds: { ...DEFAULT_CONFIG.thresholds, minSpreadBps: 3 } }, updatedMs: 2000 };
+    const newer = pickStartupConfig({ config: fileConfig, fileMtimeMs: 1000 }, saved, 5000);
+    expect(newer.source).toBe('persisted');
+    expect(newer.versioned.version).toBe(7);
+    expect(newer.versioned.config.thresholds.minSpreadBps).toBe(3);
+    const older = pickStartupConfig({ config: fileConfig, fileMtimeMs: 3000 }, saved, 5000);
+    expect(older.source).toBe('file');
+    expect(older.versioned.version).toBe(8);
+    expect(older.versioned.config.thresholds.minSpreadBps).toBe(8);
+    const none = pickStartupConfig({ config: fileConfig, fileMtimeMs: null }, null, 5000);
+    expect(none.versioned).toEqual({ version: 1, config: fileConfig, updatedMs: 5000 });
+    const broken = pickStartupConfig({ config: fileConfig, fileMtimeMs: null }, { version: 2, config: { nope: 1 } as never, updatedMs: 9000 }, 5000);
+    expect(broken.source).toBe('file');
+    expect(broken.persistedErrors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('server process start-up errors', () => {
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: REPO_ROOT, env: childEnv(env), encoding: 'utf8', timeout: 30_000 });
+
+  it('exits 1 naming the field when the config file is invalid', () => {
+    const path = file('invalid.json', JSON.stringify({ thresholds: { minSpreadBps: 'wide' } }));
+    utimesSync(path, new Date(), new Date());
+    const r = run({ PERPSCAN_CONFIG: path });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toContain('thresholds.minSpreadBps');
+  });
+
+  it('exits 1 on a non-loopback HOST without API_TOKEN', () => {
+    const r = run({ HOST: '0.0.0.0' });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toContain('API_TOKEN');
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { HOUR, Harness, T0 } from './harness.js';
+
+/**
+ * Position (Harness.openStandard): long okx 10 BTC marked at bid 99.90 (notional 999),
+ * short bybit 10 BTC marked at ask 100.60 (notional 1006).
+ */
+describe('funding accrual at the venues\' funding timestamps', () => {
+  it('8 h interval, positive rate: the long pays, the short receives, once per timestamp', () => {
+    const h = new Harness();
+    const T = T0 + 4 * HOUR;
+    h.funding('okx', 0.0001, 8 * HOUR, T);
+    h.funding('bybit', 0.0001, 8 * HOUR, T);
+    h.openStandard();
+    h.advance(4 * HOUR - 1);
+    expect(h.only().fundingUsd).toBe(0);
+    h.advance(1); // at T
+    let p = h.only();
+    // long −0.0001·999 = −0.0999; short +0.0001·1006 = +0.1006
+    expect(p.long.fundingUsd).toBeCloseTo(-0.0999, 12);
+    expect(p.short.fundingUsd).toBeCloseTo(0.1006, 12);
+    expect(p.fundingUsd).toBeCloseTo(0.0007, 12);
+    expect(p.long.nextFundingMs).toBe(T + 8 * HOUR);
+    expect(p.short.nextFundingMs).toBe(T + 8 * HOUR);
+    // the venues have not rolled their next time yet: no second accrual for T
+    h.advance(1000);
+    h.advance(HOUR);
+    p = h.only();
+    expect(p.fundingUsd).toBeCloseTo(0.0007, 12);
+    // realised = funding − fees: 0.0007 − 1.0025
+    expect(p.realisedPnlUsd).toBeCloseTo(0.0007 - 1.0025, 12);
+    const pf = h.runner.portfolio();
+    expect(pf.fundingUsd).toBeCloseTo(0.0007, 12);
+    expect(pf.realisedPnlUsd).toBeCloseTo(0.0007 - 1.0025, 12);
+  });
+
+  it('1 h interval, negative rate: the long receives, the short pays on its own 8 h schedule', () => {
+    const h = new Harness();
+    h.funding('okx', -0.0002, HOUR, T0 + HOUR);
+    h.funding('bybit', -0.0001, 8 * HOUR, T0 + 8 * HOUR);
+    h.openStandard();
+    h.advance(HOUR); // T0+1h: long +0.0002·999 = +0.1998
+    expect(h.only().long.fundingUsd).toBeCloseTo(0.1998, 12);
+    h.advance(HOUR); // T0+2h: okx never rolled its time: the leg steps one interval, same rate → +0.1998
+    expect(h.only().long.fundingUsd).toBeCloseTo(0.3996, 12);
+    h.funding('okx', 0.0001, HOUR, T0 + 3 * HOUR); // the new period's rate: positive, long pays
+    h.advance(HOUR); // T0+3h: −0.0001·999 = −0.0999
+    expect(h.only().long.fundingUsd).toBeCloseTo(0.3996 - 0.0999, 12);
+    expect(h.only().short.fundingUsd).toBe(0);
+    h.advance(5 * HOUR); // T0+8h: okx settles T0+4h..T0+8h (5 more × −0.0999), bybit short pays 0.0001·1006 = −0.1006
+    const p = h.only();
+    expect(p.long.fundingUsd).toBeCloseTo(0.3996 - 6 * 0.0999, 12);
+    expect(p.short.fundingUsd).toBeCloseTo(-0.1006, 12);
+    expect(p.long.nextFundingMs).toBe(T0 + 9 * HOUR);
+    expect(p.short.nextFundingMs).toBe(T0 + 16 * HOUR);
+  });
+
+  it('settles with the rate in force for the period, not the next one published at the timestamp', () => {
+    const h = new Harness();
+    h.funding('okx', 0.0002, HOUR, T0 + HOUR);
+    h.openStandard();
+    h.funding('okx', 0.0009, HOUR, T0 + HOUR, true); // a predicted rate never replaces the real one
+    h.t = T0 + HOUR;
+    h.funding('okx', 0.0009, HOUR, T0 + 2 * HOUR); // at T the venue already shows the next period
+    h.advance(0);
+    const p = h.only();
+    // −0.0002·999 = −0.1998 (not −0.0009·999)
+    expect(p.long.fundingUsd).toBeCloseTo(-0.1998, 12);
+    expect(p.long.nextFundingMs).toBe(T0 + 2 * HOUR);
+    expect(p.long.fundingRate).toBe(0.0009); // learned for the next settlement
+    h.advance(HOUR);
+    expect(h.only().long.fundingUsd).toBeCloseTo(-0.1998 - 0.8991, 12);
+  });
+
+  it('does not charge a settlement that happened before the entry', () => {
+    const h = new Harness();
+    h.t = T0 + 1000;
+    h.funding('okx', 0.0002, HOUR, T0); // venue still shows the 10:00 settlement a second after it
+    h.openStandard();
+    expect(h.only().long.nextFundingMs).toBe(T0 + HOUR);
+    h.advance(10);
+    expect(h.only().long.fundingUsd).toBe(0);
+  });
+});

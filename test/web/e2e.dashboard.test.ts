@@ -1,0 +1,187 @@
+/**
+ * The dashboard in a real Chromium (playwright-core, headless) against the real server process with its
+ * built-in simulator. Needs the built dashboard (dist/web): built here when missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { VersionedConfig } from '../../shared/config.js';
+import type { Position } from '../../shared/position.js';
+import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+
+const TOKEN = 'e2e-dashboard-token';
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
+async function api<T>(server: ServerProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${server.baseUrl}/api/${path}`, {
+    method: init.method ?? 'GET',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+describeWith(['chromium'], 'dashboard in Chromium against the real server', () => {
+  let server: ServerProcess;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
+      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
+      if (b.status !== 0) throw new Error('dashboard build failed');
+    }
+    server = await startServerProcess({ env: { API_TOKEN: TOKEN } });
+    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      viewport: { width: 1440, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${server.baseUrl}/`);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('fills the opportunities table with live rows, sorted by projected profit, and charts a clicked row', async () => {
+    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    await page.locator('[data-testid="opportunity-row"][data-state="open"]').first().waitFor({ timeout: 30_000 });
+
+    const ids = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id') ?? ''));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(id).toMatch(/^[A-Z0-9]+-USDT-PERP\|(bybit|okx|kucoin|binance)\|(bybit|okx|kucoin|binance)$/);
+    // Every row shown is (or was a moment ago) an opportunity of the server.
+    const current = await api<{ opportunities: { id: string }[] }>(server, 'opportunities');
+    const history = await api<unknown>(server, 'opportunities/history?limit=500');
+    const known = new Set([...current.opportunities.map((o) => o.id), ...(JSON.stringify(history).match(/[A-Z0-9]+-USDT-PERP\|[a-z]+\|[a-z]+/g) ?? [])]);
+    expect(ids.some((id) => known.has(id))).toBe(true);
+
+    // Default order: projected profit, best first (read in one evaluation, so no update slips in between).
+    const profits = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
+    expect(profits).toEqual([...profits].sort((a, b) => b - a));
+
+    // Sort by instrument from the keyboard.
+    await page.getByTestId('sort-instrument').focus();
+    await page.keyboard.press('Enter');
+    const instruments = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => (r.children[0] as HTMLElement).innerText.split(/\s/)[0]));
+    expect(instruments).toEqual([...instruments].sort((a, b) => a.localeCompare(b)));
+    await page.getByTestId('sort-projectedProfitBps').click();
+
+    // Click a row: the chart shows its spread and profit history.
+    const row = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
+    const id = await row.getAttribute('data-id');
+    await row.click();
+    await page.locator(`[data-testid="spread-chart"][data-id="${id}"]`).waitFor();
+    await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
+
+    await page.waitForTimeout(1500); // let a few updates and the chart paint
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
+  }, 90_000);
+
+  it('applies a config change made in the panel (with the API token kept in the browser)', async () => {
+    await page.getByTestId('tab-config').click();
+    await page.getByTestId('api-token').fill(TOKEN);
+    await page.getByTestId('api-token-save').click();
+    await page.getByTestId('api-token-status').filter({ hasText: 'token set' }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('perpscan.apiToken'))).toBe(TOKEN);
+
+    const before = await api<VersionedConfig>(server, 'config');
+    const next = before.config.thresholds.minSpreadBps + 1.5;
+    await page.getByTestId('config-field-thresholds.minSpreadBps').fill(String(next));
+    await page.getByTestId('config-apply').click();
+    await page.getByTestId('config-status').filter({ hasText: 'Saved' }).waitFor();
+
+    const after = await api<VersionedConfig>(server, 'config');
+    expect(after.config.thresholds.minSpreadBps).toBe(next);
+    expect(after.version).toBeGreaterThan(before.version);
+  }, 60_000);
+
+  it('shows the server’s field error next to the field for a bad value, and changes nothing', async () => {
+    const before = await api<VersionedConfig>(server, 'config');
+    await page.getByTestId('config-field-detector.notionalUsd').fill('-5');
+    await page.getByTestId('config-apply').click();
+    const err = page.getByTestId('config-error-detector.notionalUsd');
+    await err.waitFor();
+    expect((await err.innerText()).length).toBeGreaterThan(0);
+    expect(await page.getByTestId('config-field-detector.notionalUsd').getAttribute('aria-invalid')).toBe('true');
+    const after = await api<VersionedConfig>(server, 'config');
+    expect(after).toEqual(before);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-config-error.png'), fullPage: true });
+    await page.getByTestId('config-reset').click();
+    await expect.poll(() => err.count()).toBe(0);
+  }, 60_000);
+
+  it('closes a position through its Exit button', async () => {
+    // Keep the strategy's own exits out of the way so the position is still open when we click.
+    await api(server, 'config', {
+      method: 'PUT',
+      body: {
+        strategy: { enabled: true, minProfitBps: -10_000, minConfidence: 0, minOpportunityAgeMs: 0, minOpportunityUpdates: 0, cooldownMs: 0 },
+        exits: { exitSpreadBps: -10_000, takeProfitUsd: 0, stopLossUsd: 0, maxHoldingMs: 0, exitOnFundingFlip: false, onFeedDown: 'hold', minLiquidationDistancePct: 0 },
+      },
+    });
+    await page.getByTestId('tab-positions').click();
+    const row = page.locator('[data-testid="position-row"][data-state="open"]').first();
+    await row.waitFor({ timeout: 45_000 });
+    const id = (await row.getAttribute('data-id'))!;
+    await row.getByTestId('position-close').click();
+    await page.locator(`[data-testid="position-row"][data-id="${id}"]`).waitFor({ state: 'detached' });
+
+    const closed = await api<Position>(server, `positions/${encodeURIComponent(id)}`);
+    expect(closed.state).toBe('closed');
+    expect(closed.exitReason).toBe('manual');
+    await page.getByTestId('tab-trades').click();
+    await page.locator(`[data-testid="trade-row"][data-id="${id}"]`).waitFor();
+  }, 90_000);
+
+  it('the system panel shows feeds, engine rate and per-stage latency against the budget', async () => {
+    await page.getByTestId('tab-system').click();
+    await page.locator('[data-testid="feed-row"][data-status="live"]').first().waitFor();
+    const exchanges = await page.getByTestId('feed-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-exchange')));
+    expect(exchanges.sort()).toEqual(['binance', 'bybit', 'kucoin', 'okx']);
+    await expect.poll(async () => Number((await page.getByTestId('stat-updates-per-sec').innerText()).replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThan(0);
+    const e2e = page.locator('[data-testid="latency-row"][data-stage="end_to_end"]');
+    await expect.poll(async () => e2e.getAttribute('data-verdict'), { timeout: 10_000 }).not.toBe('none');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-system.png'), fullPage: true });
+  }, 60_000);
+
+  it('the kill switch changes the trading state', async () => {
+    await page.getByTestId('kill-halted').click();
+    await page.locator('[data-testid="trading-state"][data-state="halted"]').waitFor();
+    expect((await api<{ state: string }>(server, 'trading-state')).state).toBe('halted');
+    await page.getByTestId('kill-active').click();
+    await page.locator('[data-testid="trading-state"][data-state="active"]').waitFor();
+    expect((await api<{ state: string }>(server, 'trading-state')).state).toBe('active');
+  }, 60_000);
+
+  it('shows the disconnected banner when the server dies and recovers without a reload when it returns', async () => {
+    await page.evaluate(() => ((window as unknown as { __noReload: number }).__noReload = 42));
+    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const port = server.port;
+
+    await server.kill9();
+    await page.getByTestId('disconnected-banner').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('conn-status').getAttribute('data-status')).toBe('reconnecting');
+
+    server = await startServerProcess({ env: { API_TOKEN: TOKEN, PORT: String(port) } });
+    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('disconnected-banner').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="opportunity-row"][data-state="open"]').first().waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(42);
+  }, 120_000);
+});
