@@ -7,14 +7,15 @@
  *
  * Budget (seed): p99 < 5 ms end to end, CPU < 15 %, < 5 MB added memory; fan-out p99 < 20 ms.
  */
+import { loadavg } from 'node:os';
 import WebSocket from 'ws';
 import type { ServerFrame, ServerMessage } from '../../shared/protocol.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { report, Samples, writeResult } from '../lib.js';
 import { cpuSeconds, freePortBlock, nowUs, type Proc, rssMb, startProc } from './proc.js';
 
-const WARMUP_S = Number(process.env.E2E_WARMUP_S ?? 4);
-const MEASURE_S = Number(process.env.E2E_MEASURE_S ?? 12);
+const WARMUP_S = Number(process.env.E2E_WARMUP_S ?? 3);
+const MEASURE_S = Number(process.env.E2E_MEASURE_S ?? 10);
 const FANOUT_CLIENTS = Number(process.env.E2E_CLIENTS ?? 1000);
 const DISLOCATIONS_PER_MIN = 600; // enough opened/closed events to sample
 
@@ -115,7 +116,7 @@ interface FanoutResult {
 async function measureFanout(rate: number) {
   const stack = await startStack(rate);
   const load = startProc(['bench/e2e/load.ts', `ws://127.0.0.1:${stack.port}/ws`, String(FANOUT_CLIENTS), String(MEASURE_S)], { ...process.env });
-  await load.waitFor((l) => l.includes('"connected"'), 60_000);
+  await load.waitFor((l) => l.includes('"connected"'), 120_000);
   await sleep(2000);
   const rssStart = rssMb(stack.pid);
   const cpu0 = cpuSeconds(stack.pid);
@@ -158,6 +159,7 @@ report(`fan-out: ${FANOUT_CLIENTS} clients (separate process), simulator 2,000 m
   ['server RSS MB', fanout.rss_mb],
 ]);
 const file = writeResult('e2e', {
+  loadavg_1m_at_end: loadavg()[0],
   budget: { p99_ms: 5, cpu_pct: 15, added_mb: 5, fanout_p99_ms: 20 },
   rates,
   fanout,

@@ -14,8 +14,16 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+// A crashed benchmark must not leave servers and simulators behind.
+process.on('exit', () => {
+  for (const c of running) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 export function startProc(args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   for (const s of [child.stdout, child.stderr]) {

@@ -115,6 +115,29 @@ const cpuNs = (cpu.user + cpu.system) * 1000;
 gc();
 const heapAfter = process.memoryUsage().heapUsed;
 
+// --- batched: a frame of 64 records stamped once, then one drain (a feed message carrying many updates)
+function runBatched(n: number, from: number): void {
+  for (let i = 0; i < n; i += 64) {
+    const recvUs = nowUs();
+    for (let j = 0; j < 64; j++) {
+      const r = (from + i + j) & (TABLE - 1);
+      const t = (clock[0] += SIM_MS_PER_UPDATE);
+      if (kind[r] === 1) engine.pushQuote(recId[r], a[r], b[r], c[r], d[r], t, recvUs);
+      else engine.pushFunding(recId[r], a[r], b[r], t + c[r], d[r] === 1, t, recvUs);
+    }
+    engine.drain();
+    if (sub.pending > 0) events += sub.popBatch(4096).length;
+  }
+}
+const BATCHED = 2_000_000;
+runBatched(200_000, 0);
+const tb = nowNs();
+const cb = process.cpuUsage();
+runBatched(BATCHED, 200_000);
+const batchedNs = nowNs() - tb;
+const batchedCpu = process.cpuUsage(cb);
+const batchedCpuNs = (batchedCpu.user + batchedCpu.system) * 1000;
+
 // --- allocation check without events: nothing opens, so any heap growth would be per update -----
 engine.setConfig({ ...config, thresholds: { ...config.thresholds, minSpreadBps: 10_000 } });
 run(200_000, 0); // closes what was open
@@ -149,12 +172,14 @@ const result = {
   max_ns: Math.round(lat.maxUs * 1000),
   heap_growth_bytes: heapAfter - heapBefore,
   heap_samples_mb: heapSamples.map((h) => Math.round(h / 1e5) / 10),
+  batched64_updates_per_s: Math.round(BATCHED / (batchedNs / 1e9)),
+  batched64_cpu_ns_per_update: Math.round(batchedCpuNs / BATCHED),
   quiet_phase_updates: 2_000_000,
   quiet_phase_heap_growth_bytes: quietGrowth,
   quiet_phase_events: quietEvents,
   quiet_phase_ns_per_update: Math.round(quietNsPerUpdate),
   quiet_phase_cpu_ns_per_update: Math.round(quietCpuNsPerUpdate),
-  events_per_update: events / (UPDATES + 2_200_000),
+  events_per_update: events / (UPDATES + 2_200_000 + BATCHED + 200_000),
   events_measured: events,
   events_warmup: warmEvents,
   bus_missed: missed,
@@ -175,6 +200,7 @@ report('engine: pipeline → store → detector → bus (push one, drain)', [
   ['CPU ns/update (updates per CPU-second)', `${fmt(result.cpu_ns_per_update)} (${fmt(result.updates_per_cpu_s)})`],
   ['load average (1 min) at the end', fmt(result.load_average_1m, 2)],
   ['detection latency p50 / p99 / p99.9', `${fmt(result.p50_ns)} / ${fmt(result.p99_ns)} / ${fmt(result.p999_ns)} ns`],
+  ['batched (64 records per drain) updates/s (CPU ns/update)', `${fmt(result.batched64_updates_per_s)} (${fmt(result.batched64_cpu_ns_per_update)})`],
   ['heap growth over run (after gc)', `${fmt(result.heap_growth_bytes)} B`],
   ['heap used per 1 M updates (MB)', result.heap_samples_mb.join(' ')],
   ['quiet phase: heap growth / 2 M updates (no gc)', `${fmt(quietGrowth)} B (${quietEvents} events)`],

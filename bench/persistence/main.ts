@@ -46,6 +46,10 @@ interface ModeResult {
     mean_backlog: number;
     dropped: number;
     failed_attempts: number;
+    build_ms_mean: number;
+    build_ms_max: number;
+    exec_ms_mean: number;
+    exec_ms_max: number;
   };
 }
 
@@ -143,6 +147,10 @@ async function runMode(rate: number, persistence: RedisPersistence | null): Prom
       mean_backlog: backlogSamples ? backlogSum / backlogSamples : 0,
       dropped: persistence.health().dropped,
       failed_attempts: s.failedAttempts,
+      build_ms_mean: s.totalBuildMs / Math.max(1, s.roundTrips),
+      build_ms_max: s.maxBuildMs,
+      exec_ms_mean: s.totalExecMs / Math.max(1, s.batches),
+      exec_ms_max: s.maxExecMs,
     };
     recorder?.stop();
   }
@@ -198,6 +206,8 @@ async function main(): Promise<void> {
         ['records per batch', w.records_per_batch.toFixed(0)],
         ['backlog max | mean', `${w.max_backlog} | ${w.mean_backlog.toFixed(0)}`],
         ['dropped | failed attempts', `${w.dropped} | ${w.failed_attempts}`],
+        ['batch build ms mean | max (main thread)', `${w.build_ms_mean.toFixed(2)} | ${w.build_ms_max.toFixed(2)}`],
+        ['batch send→ack ms mean | max', `${w.exec_ms_mean.toFixed(2)} | ${w.exec_ms_max.toFixed(2)}`],
         ['drain after run (ms)', drainMs.toFixed(1)],
       ]);
     }

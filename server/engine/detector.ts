@@ -35,6 +35,8 @@ import {
 
 const E = EXCHANGE_COUNT;
 const PAIRS_PER_INSTRUMENT = E * E;
+export const TIME_NOW_MS = 0;
+export const TIME_RECV_US = 1;
 const LEGS_OK = 0;
 const LEGS_STALE = 1;
 const LEGS_DOWN = 2;
@@ -70,6 +72,13 @@ export class Detector {
   private epsilonBps = 0;
   private maxUpdateIntervalMs = 0;
   private readonly takerBps = new Float64Array(E);
+
+  /**
+   * [TIME_NOW_MS, TIME_RECV_US] of the update being processed, written by the caller. Doubles travel
+   * through this array rather than as arguments: a double passed to a call V8 does not inline is boxed
+   * (a heap allocation per update).
+   */
+  readonly time = new Float64Array(2);
 
   // Per-pair state.
   private pairCap = 0;
@@ -133,31 +142,35 @@ export class Detector {
     for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
   }
 
-  /** Scores every pair involving `id` (both directions) after its quote or funding changed. */
-  onUpdate(id: number, nowMs: number, recvUs: number): void {
+  /**
+   * Scores every pair involving `id` (both directions) after its quote or funding changed, at business
+   * time `time[TIME_NOW_MS]`, triggered by a record received at `time[TIME_RECV_US]`.
+   */
+  onUpdate(id: number): void {
     const inst = this.instruments.instrumentIndexOf(id);
     const ex = this.store.exchange[id];
-    const own = this.legState(id, ex, nowMs);
+    const own = this.legState(id, ex);
     for (let other = 0; other < E; other++) {
       if (other === ex) continue;
       const otherId = this.instruments.venueId(inst, other);
       if (otherId < 0) continue;
       // feed_down wins over stale: check the other leg unless ours is already down.
-      const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, other, nowMs));
-      this.evaluatePair(inst, id, ex, otherId, other, legs, nowMs, recvUs);
-      this.evaluatePair(inst, otherId, other, id, ex, legs, nowMs, recvUs);
+      const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, other));
+      this.evaluatePair(inst, id, ex, otherId, other, legs);
+      this.evaluatePair(inst, otherId, other, id, ex, legs);
     }
   }
 
   /** LEGS_OK, LEGS_STALE (no fresh quote) or LEGS_DOWN (its exchange's feed is down). */
-  private legState(id: number, ex: number, nowMs: number): number {
+  private legState(id: number, ex: number): number {
     if (this.store.exchangeDown[ex] !== 0) return LEGS_DOWN;
-    return this.store.fresh(id, nowMs) ? LEGS_OK : LEGS_STALE;
+    return this.store.fresh(id, this.time[TIME_NOW_MS]) ? LEGS_OK : LEGS_STALE;
   }
 
   /** Closes every open opportunity with a leg on exchange index `ex` (its feed went down, or it was disabled). */
   closeExchange(ex: number, nowMs: number, reason: OpportunityCloseReason = 'feed_down'): void {
     const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       const lx = Math.floor(p / E) % E;
@@ -169,6 +182,7 @@ export class Detector {
   /** Closes open opportunities that have a stale or down leg (no update arrives to notice it). */
   sweep(nowMs: number): void {
     const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
@@ -202,8 +216,10 @@ export class Detector {
   }
 
   /** `legs`: the worse state of the two legs (LEGS_*), computed once per update by onUpdate. */
-  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, legs: number, nowMs: number, recvUs: number): void {
+  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, legs: number): void {
     this.evaluations++;
+    const nowMs = this.time[TIME_NOW_MS];
+    const recvUs = this.time[TIME_RECV_US];
     const p = (inst * E + lx) * E + sx;
     const open = this.pOpen[p] === 1;
     const store = this.store;
@@ -218,12 +234,12 @@ export class Detector {
       if (!(spread >= this.minSpreadBps)) return;
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
-      this.score(longId, lx, shortId, sx, nowMs);
+      this.score(longId, lx, shortId, sx);
       if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps) this.open(p, inst, longId, shortId, nowMs, recvUs);
       return;
     }
 
-    this.score(longId, lx, shortId, sx, nowMs);
+    this.score(longId, lx, shortId, sx);
     const spread = this.sSpread;
     const delta = this.sDelta;
     const profit = this.sProfit;
@@ -251,8 +267,9 @@ export class Detector {
   }
 
   /** Fills the scratch fields for (long, short) from the store. */
-  private score(longId: number, lx: number, shortId: number, sx: number, nowMs: number): void {
+  private score(longId: number, lx: number, shortId: number, sx: number): void {
     const s = this.store;
+    const nowMs = this.time[TIME_NOW_MS];
     const longAsk = s.ask[longId];
     const shortBid = s.bid[shortId];
     const longRate = s.fundingRate[longId];

@@ -106,18 +106,27 @@ export function count(errors: Record<string, number>, reason: string): void {
   errors[reason] = (errors[reason] ?? 0) + 1;
 }
 
-const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-
 /**
  * A decimal string or JSON number as a finite number, or NaN. Number() of the exact decimal text is
- * correctly rounded, which is far more precise than any bps computation needs; the regex rejects
- * `""`, `"0x10"`, `" 1"` and the like that Number() would otherwise accept.
+ * correctly rounded, which is far more precise than any bps computation needs. The character checks
+ * (first char digit or '-', last char digit, no 0x/0b/0o prefix) reject `""`, `" 1"`, `"0x10"`,
+ * `"Infinity"`, `"1."` and the like that Number() would otherwise accept; they are much cheaper than a
+ * regex on the hot path.
  */
 export function num(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
-  if (typeof value !== 'string' || !DECIMAL.test(value)) return NaN;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : NaN;
+  if (typeof value !== 'string') return NaN;
+  const n = value.length;
+  if (n === 0) return NaN;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(n - 1);
+  if (last < 48 || last > 57 || ((first < 48 || first > 57) && first !== 45)) return NaN;
+  if (n > 2 && first === 48) {
+    const c = value.charCodeAt(1) | 32; // 0x.., 0b.., 0o.. are not decimals
+    if (c === 120 || c === 98 || c === 111) return NaN;
+  }
+  const x = Number(value);
+  return Number.isFinite(x) ? x : NaN;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

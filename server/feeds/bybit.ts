@@ -73,6 +73,7 @@ const LOWER_E = 101;
 const UPPER_E = 69;
 const PLUS = 43;
 const FAST_PREFIX = '{"topic":"tickers.';
+const ESCAPE_OR_CONTROL = /[\u0000-\u001f\\]/;
 
 function isDigit(c: number): boolean {
   return c >= ZERO && c <= NINE;
@@ -283,7 +284,8 @@ export class BybitParser implements VenueParser {
    */
   private scanTicker(raw: string, sink: UpdateSink): ParseOutcome | null {
     const n = raw.length;
-    if (!raw.startsWith(FAST_PREFIX) || raw.charCodeAt(n - 1) !== RBRACE || raw.indexOf('\\') !== -1) return null;
+    // Escapes and control characters (invalid in JSON strings; could hide a key we read): JSON.parse decides.
+    if (!raw.startsWith(FAST_PREFIX) || raw.charCodeAt(n - 1) !== RBRACE || ESCAPE_OR_CONTROL.test(raw)) return null;
     const f = this.fields;
     f.symbol = f.bid = f.bidSize = f.ask = f.askSize = f.rate = f.next = f.intervalHours = undefined;
     let topic: string | undefined;
@@ -341,8 +343,6 @@ export class BybitParser implements VenueParser {
       const ke = raw.indexOf('"', ks);
       if (ke < 0 || raw.charCodeAt(ke + 1) !== COLON) return -1;
       const field = fieldId(raw, ks, ke - ks);
-      // A control character in a key is invalid JSON and could hide a field we read: let JSON.parse decide.
-      if (field === F_NONE) for (let j = ks; j < ke; j++) if (raw.charCodeAt(j) < 32) return -1;
       let v = ke + 2;
       if (raw.charCodeAt(v) === QUOTE) {
         const se = raw.indexOf('"', v + 1);

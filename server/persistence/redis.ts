@@ -162,6 +162,11 @@ export interface WriterStats {
   droppedEvents: number;
   /** Records of batches given up after repeated command errors (counted in `dropped` too). */
   droppedRejected: number;
+  /** Main-thread time to build (encode) a batch, and time from send to acknowledgement, in ms. */
+  maxBuildMs: number;
+  totalBuildMs: number;
+  maxExecMs: number;
+  totalExecMs: number;
 }
 
 const MAX_COMMAND_ERROR_ATTEMPTS = 5;
@@ -215,6 +220,10 @@ export class RedisPersistence implements Persistence {
     droppedMarket: 0,
     droppedEvents: 0,
     droppedRejected: 0,
+    maxBuildMs: 0,
+    totalBuildMs: 0,
+    maxExecMs: 0,
+    totalExecMs: 0,
   };
   private lastErrorLogMs = 0;
   /** The last batch attempt failed (until one succeeds). */
@@ -414,6 +423,7 @@ export class RedisPersistence implements Persistence {
       this.logError('redis persistence: reading the last stream id failed', err);
       return;
     }
+    const buildStart = performance.now();
     const batch = this.retry ?? this.buildBatch();
     this.retry = batch;
     batch.attempts++;
@@ -452,9 +462,16 @@ export class RedisPersistence implements Persistence {
 
     this.stats.roundTrips++;
     this.stats.commands += commands;
+    const execStart = performance.now();
+    const buildMs = execStart - buildStart;
+    this.stats.totalBuildMs += buildMs;
+    if (buildMs > this.stats.maxBuildMs) this.stats.maxBuildMs = buildMs;
     let results: Array<[Error | null, unknown]> | null;
     try {
       results = await tx.exec();
+      const execMs = performance.now() - execStart;
+      this.stats.totalExecMs += execMs;
+      if (execMs > this.stats.maxExecMs) this.stats.maxExecMs = execMs;
     } catch (err) {
       // Connection trouble: keep the batch and retry it unchanged once Redis is back.
       this.stats.failedAttempts++;
@@ -604,7 +621,8 @@ export class RedisPersistence implements Persistence {
     const retry = this.retry;
     take(this.events.peekAll());
     if (retry?.closedData) take(decodeEvents(retry.closedData).events);
-    await this.connected();
+    // A REST read must not hang while Redis is away: answer with what is held in memory.
+    if (this.client.status !== 'ready') return out;
     let end = '+';
     while (out.length < want) {
       const entries = await this.client.xrevrangeBuffer(this.keys.closed, end, '-', 'COUNT', 16);

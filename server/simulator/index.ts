@@ -125,17 +125,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (n === 0) return;
     const nowMs = now();
     const dt = 1 / rate;
-    for (let i = 0; i < n; i++) {
-      const pair = model.next(dt);
-      if (pair) venues[pair.exchange].publish(pair, nowMs);
+    for (const ex of EXCHANGES) venues[ex].beginBatch();
+    try {
+      for (let i = 0; i < n; i++) {
+        const pair = model.next(dt);
+        if (pair) venues[pair.exchange].publish(pair, nowMs);
+      }
+    } finally {
+      for (const ex of EXCHANGES) venues[ex].endBatch();
     }
     generated += n;
   };
   const PERIODIC_MS = 250;
+  const enabled = EXCHANGES.filter((ex) => (opts.exchanges ?? EXCHANGES).includes(ex));
   const periodic = () => {
     model.driftFunding(PERIODIC_MS / 1000);
     const nowMs = now();
-    for (const ex of EXCHANGES) venues[ex].periodic(nowMs);
+    for (const ex of enabled) venues[ex].periodic(nowMs);
   };
   const tickTimer = setInterval(tick, opts.tickMs ?? 20);
   const periodicTimer = setInterval(periodic, PERIODIC_MS);

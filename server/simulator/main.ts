@@ -54,14 +54,18 @@ process.stdout.write('perpscan simulator running\n');
 for (const ex of EXCHANGES) process.stdout.write(`  ${ex.padEnd(8)} ws ${sim.endpoints[ex].ws}  rest ${sim.endpoints[ex].rest}\n`);
 process.stdout.write(`  rate ${sim.stats().messagesPerSec} msgs/s; Ctrl-C to stop\n`);
 
+const REPORT_MS = 10_000;
 let lastSent = 0;
+let lastGenerated = 0;
 const report = setInterval(() => {
   const s = sim.stats();
   const sent = Object.values(s.sent).reduce((a, b) => a + b, 0);
   const conns = EXCHANGES.map((ex) => `${ex}:${s.connections[ex]}`).join(' ');
-  process.stdout.write(`sent ${((sent - lastSent) / 10).toFixed(0)}/s, connections ${conns}, dislocations active ${s.activeDislocations}\n`);
+  const perSec = (n: number) => ((n * 1000) / REPORT_MS).toFixed(0);
+  process.stdout.write(`generated ${perSec(s.generated - lastGenerated)}/s, sent ${perSec(sent - lastSent)}/s, connections ${conns}, dislocations active ${s.activeDislocations}\n`);
   lastSent = sent;
-}, 10_000);
+  lastGenerated = s.generated;
+}, REPORT_MS);
 
 const stop = () => {
   clearInterval(report);

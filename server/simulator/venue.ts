@@ -74,6 +74,8 @@ export abstract class VenueServer {
   private host = '127.0.0.1';
   /** Messages sent (all clients). */
   sent = 0;
+  private batching = false;
+  private readonly pending = new Map<SimClient, string[]>();
 
   constructor(
     readonly exchange: Exchange,
@@ -134,6 +136,27 @@ export abstract class VenueServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * Between `beginBatch()` and `endBatch()` (one timer tick) frames are queued per client and then written
+   * as one buffer of WebSocket frames per client: one socket write per client per tick instead of one per
+   * message, which is what makes 100,000 msgs/s affordable. Order per client is kept because the batch is
+   * flushed before the tick returns (acks and heartbeats are sent outside ticks).
+   */
+  beginBatch(): void {
+    this.batching = true;
+  }
+
+  endBatch(): void {
+    this.batching = false;
+    for (const [client, texts] of this.pending) {
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      const socket = socketOf(client.ws);
+      if (socket) socket.write(encodeTextFrames(texts));
+      else for (const t of texts) client.ws.send(t);
+    }
+    this.pending.clear();
+  }
+
   /** Publishes the current quote of `pair` to its subscribers. */
   abstract publish(pair: Pair, nowMs: number): void;
 
@@ -185,7 +208,13 @@ export abstract class VenueServer {
       client.ws.terminate();
       return false;
     }
-    client.ws.send(text);
+    if (this.batching) {
+      const queued = this.pending.get(client);
+      if (queued) queued.push(text);
+      else this.pending.set(client, [text]);
+    } else {
+      client.ws.send(text);
+    }
     this.sent++;
     return true;
   }
@@ -265,6 +294,42 @@ export abstract class VenueServer {
       this.onOpen(client);
     });
   }
+}
+
+/** `ws` keeps the socket private; without it the batch falls back to `ws.send` per frame. */
+function socketOf(ws: WebSocket): Duplex | undefined {
+  const socket = (ws as unknown as { _socket?: Duplex })._socket;
+  return socket && !socket.destroyed ? socket : undefined;
+}
+
+/** Unmasked, unfragmented server→client text frames (RFC 6455 §5.2), concatenated. */
+export function encodeTextFrames(texts: readonly string[]): Buffer {
+  let total = 0;
+  const lengths = new Array<number>(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const n = Buffer.byteLength(texts[i]);
+    lengths[i] = n;
+    total += n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const n = lengths[i];
+    buf[o++] = 0x81; // FIN + text opcode
+    if (n < 126) {
+      buf[o++] = n;
+    } else if (n < 65536) {
+      buf[o++] = 126;
+      buf.writeUInt16BE(n, o);
+      o += 2;
+    } else {
+      buf[o++] = 127;
+      buf.writeBigUInt64BE(BigInt(n), o);
+      o += 8;
+    }
+    o += buf.write(texts[i], o, 'utf8');
+  }
+  return buf;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, body: string): void {

@@ -50,8 +50,8 @@ export interface EntryContext {
   grossExposureUsd: number;
   dailyPnlUsd: number;
   availableCapitalUsd: number;
-  longQuote: StrategyQuote | null;
-  shortQuote: StrategyQuote | null;
+  /** Read only when the cheaper rules passed. */
+  quote: (instrument: string, exchange: Exchange) => StrategyQuote | null;
 }
 
 const EPS = 1e-9;
@@ -81,10 +81,11 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     return { reason: 'profit_below_min', detail: `projected ${opp.projectedProfitBps.toFixed(2)} bps < ${strategy.minProfitBps} bps` };
   if (opp.confidence < strategy.minConfidence)
     return { reason: 'confidence_below_min', detail: `confidence ${opp.confidence.toFixed(1)} < ${strategy.minConfidence}` };
-  for (const [leg, q, ex] of [
-    ['long', ctx.longQuote, opp.longExchange],
-    ['short', ctx.shortQuote, opp.shortExchange],
+  for (const [leg, ex] of [
+    ['long', opp.longExchange],
+    ['short', opp.shortExchange],
   ] as const) {
+    const q = ctx.quote(opp.instrument, ex);
     if (!q) return { reason: 'no_quote', detail: `no ${leg} quote on ${ex}` };
     if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
     const age = ctx.nowMs - q.receivedMs;

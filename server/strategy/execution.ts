@@ -16,6 +16,10 @@
  *   or `rejected` with nothing filled) within `timeoutMs` of submission. A live executor that cannot
  *   confirm an order by then must cancel it and report what the venue says was executed.
  * - **Never throws** from `submit`/`poll`: failures are reports with a machine-readable `reason`.
+ * - **Restart safety.** Client order ids are `${positionId}:${entry|exit|unwind}:${leg}[:${attempt}]`, and
+ *   after a restart the runner re-derives the next attempt from the recorded fills, so an order that was
+ *   in flight at the crash is re-submitted under the SAME id: the executor must answer it from the venue's
+ *   record of that id (query by client order id), not trade again.
  * - Latency: `fill.latencyUs` is decision (`decisionUs`) to fill confirmation, in µs.
  */
 import type { Exchange } from '../../shared/exchanges.js';

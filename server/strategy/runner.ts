@@ -3,14 +3,19 @@
  * positions through an Executor, marks them, accrues funding, exits them, and keeps the portfolio.
  *
  * Determinism: all business time comes from the `now` passed to `step(nowMs)` (or the injected `now()`
- * for REST calls); one `step` does one full pass in a fixed order — bus → pending orders and closes →
- * marks → entries (risk checks see fresh marks) → funding → exits — so a replay driving `step` gives the same trades every time.
+ * for REST calls). One `step` does one full pass in a fixed order — bus → pending orders and closes →
+ * marks → entries (risk checks see fresh marks) → funding → exits — so a replay driving `step` gives
+ * the same trades every time. `start()` only runs `step` on a timer and when the bus wakes it.
  *
  * State machine per position: opening → open → closing → closed, and closing → broken → closed when
- * the unwind of a failed entry itself failed (retried every step until the naked leg is flat).
+ * the unwind of a failed entry itself failed (retried every pass until the naked leg is flat).
  * Every transition is recorded on the position with its reason and emitted. A close is persisted
- * (state `closing` + exit reason) BEFORE any exit order, and the quantity still to close is derived
- * from the recorded fills, so a second close or a restart mid-close never trades twice.
+ * (state `closing` + exit reason) BEFORE any exit order; the quantity still to close and the next
+ * order attempt are derived from the recorded fills, so a second close or a restart mid-close never
+ * trades twice. Marks alone are not persisted (they are recomputed on the next pass).
+ *
+ * Halted blocks entries and automatic exits; explicit closes (manual, kill switch) and unwinds of a
+ * failed entry still run. Reducing blocks entries only.
  */
 import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
@@ -70,6 +75,9 @@ const LEGS: readonly LegKey[] = ['long', 'short'];
 const QTY_EPS = 1e-12;
 /** How long an order may stay without a terminal report before the runner records it (ms). */
 const ORDER_TIMEOUT_MS = 10_000;
+const DAY_MS = 86_400_000;
+/** Mark-to-market alone re-publishes a position / the portfolio at most this often (business ms). */
+const MARK_EMIT_MS = 250;
 /** States that hold (or may hold) exposure. */
 const LIVE_STATES: ReadonlySet<PositionState> = new Set(['opening', 'open', 'closing', 'broken']);
 
@@ -95,6 +103,8 @@ interface Book {
   /** A close requested while the entry was still in flight. */
   closeRequested: { reason: ExitReason; detail: string } | null;
   lastNote: string;
+  /** Business time of the last mark-only position_updated event. */
+  lastMarkEmitMs: number;
 }
 
 function emptyLeg(exchange: Exchange, symbol: string, side: LegSide): Leg {
@@ -139,9 +149,23 @@ export class StrategyRunner {
   private readonly maxFills: number;
   private config: Config;
   private readonly sub: Subscription<OpportunityEvent>;
+  /** Quotes read during the pass in progress (the engine does not change while a pass runs). */
+  private readonly passQuotes = new Map<string, StrategyQuote | null>();
+  private readonly quoteOf = (instrument: string, exchange: Exchange): StrategyQuote | null => {
+    if (!this.stepping) return this.engine.quote(instrument, exchange);
+    const key = `${instrument}|${exchange}`;
+    let q = this.passQuotes.get(key);
+    if (q === undefined) {
+      q = this.engine.quote(instrument, exchange);
+      this.passQuotes.set(key, q);
+    }
+    return q;
+  };
 
   private state: PortfolioState;
   private readonly books = new Map<string, Book>();
+  /** The books of live (opening/open/closing/broken) positions, in creation order. */
+  private readonly live = new Map<string, Book>();
   private closedOrder: string[] = [];
   private fillLog: Fill[] = [];
   private readonly fillIds = new Set<string>();
@@ -159,6 +183,10 @@ export class StrategyRunner {
   private timer: ReturnType<typeof setInterval> | null = null;
   private wakeScheduled = false;
   private missedEvents = 0;
+  /** Start of the UTC day `state.day` was last checked in (epoch ms). */
+  private dayStartMs = -Infinity;
+  /** Marks-only changes since the last portfolio event (emitted at most every MARK_EMIT_MS). */
+  private marksMoved = false;
   /** position id → funding schedule last saved (see fundingScheduleMoved). */
   private readonly savedSchedule = new Map<string, string>();
 
@@ -176,7 +204,7 @@ export class StrategyRunner {
     this.executor =
       opts.executor ??
       new PaperExecutor({
-        quote: (instrument, exchange) => this.engine.quote(instrument, exchange),
+        quote: (instrument, exchange) => this.quoteOf(instrument, exchange),
         config: () => this.config,
         now: () => this.clockMs,
         nowUs: this.nowUs,
@@ -199,6 +227,7 @@ export class StrategyRunner {
       this.persistence.loadPortfolioState(),
     ]);
     this.books.clear();
+    this.live.clear();
     this.closedOrder = [];
     this.orders.clear();
     this.fillIds.clear();
@@ -226,7 +255,8 @@ export class StrategyRunner {
         }
       }
       this.books.set(p.id, book);
-      if (!LIVE_STATES.has(p.state)) this.closedOrder.push(p.id);
+      if (LIVE_STATES.has(p.state)) this.live.set(p.id, book);
+      else this.closedOrder.push(p.id);
       if (p.state === 'opening') {
         // Interrupted mid-entry: the legs hold what their recorded entry fills say; flatten them.
         for (const leg of LEGS) {
@@ -271,13 +301,20 @@ export class StrategyRunner {
       for (const book of this.liveBooks()) this.accrueFunding(book, nowMs);
       this.checkExits(nowMs);
       this.watchOrders(nowMs);
-      if (this.dirty || nowMs - this.lastPortfolioEmitMs >= 1000) this.emitPortfolio(nowMs);
+      const sinceEmit = nowMs - this.lastPortfolioEmitMs;
+      if (this.dirty || (this.marksMoved && sinceEmit >= MARK_EMIT_MS) || sinceEmit >= 1000) this.emitPortfolio(nowMs);
     } finally {
       this.stepping = false;
+      this.passQuotes.clear();
     }
   }
 
   setConfig(config: Config): void {
+    const capital = config.strategy.startingCapitalUsd;
+    if (capital !== this.config.strategy.startingCapitalUsd && capital !== this.state.startingCapitalUsd) {
+      this.state.startingCapitalUsd = capital; // a deposit/withdrawal: equity moves with it, PnL does not
+      this.saveState(this.clockMs);
+    }
     this.config = config;
   }
 
@@ -377,12 +414,13 @@ export class StrategyRunner {
     let busy: Set<string> | null = null;
     let live: Set<string> | null = null;
     for (const opp of this.watch.values()) {
-      live ??= new Set([...this.liveBooks()].map((b) => b.p.opportunityId));
+      if (live === null) {
+        live = new Set();
+        for (const b of this.live.values()) live.add(b.p.opportunityId);
+      }
       if (live.has(opp.id)) continue;
       pf ??= this.computePortfolio(nowMs);
       busy ??= this.busyInstruments();
-      const longQuote = this.engine.quote(opp.instrument, opp.longExchange);
-      const shortQuote = this.engine.quote(opp.instrument, opp.shortExchange);
       const rejection = entryRejection(opp, {
         config: this.config,
         nowMs,
@@ -395,8 +433,7 @@ export class StrategyRunner {
         grossExposureUsd: pf.grossExposureUsd,
         dailyPnlUsd: pf.dailyPnlUsd,
         availableCapitalUsd: pf.availableCapitalUsd,
-        longQuote,
-        shortQuote,
+        quote: this.quoteOf,
       });
       if (rejection) {
         this.reject(opp.id, opp.instrument, rejection, nowMs);
@@ -404,6 +441,8 @@ export class StrategyRunner {
       }
       this.lastRejection.delete(opp.id);
       // Rules passed on both quotes, so both exist here.
+      const longQuote = this.quoteOf(opp.instrument, opp.longExchange);
+      const shortQuote = this.quoteOf(opp.instrument, opp.shortExchange);
       if (longQuote && shortQuote) this.open(opp, longQuote, shortQuote, nowMs);
       pf = busy = live = null;
     }
@@ -448,6 +487,7 @@ export class StrategyRunner {
     p.long.marginUsd = p.short.marginUsd = cfg.notionalUsd / cfg.leverage;
     const book = this.newBook(p, quantity);
     this.books.set(id, book);
+    this.live.set(id, book);
     this.transition(book, 'opening', `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps`, nowMs, 'position_opened');
     const decisionUs = this.nowUs();
     for (const leg of LEGS) this.submit(book, leg, 'entry', quantity, `${id}:entry:${leg}`, this.config.strategy.maxQuoteAgeMs, nowMs, decisionUs);
@@ -465,7 +505,7 @@ export class StrategyRunner {
         l.liquidationPrice = liquidationPrice(leg, l.entryPrice, lev, mmr);
         l.markPrice = l.entryPrice;
         l.liquidationDistancePct = liquidationDistancePct(leg, l.markPrice, l.liquidationPrice);
-        this.initFunding(l, this.engine.quote(p.instrument, l.exchange), nowMs);
+        this.initFunding(l, this.quoteOf(p.instrument, l.exchange), nowMs);
       }
       p.entrySpreadBps = ((p.short.entryPrice - p.long.entryPrice) / p.long.entryPrice) * 10_000;
       this.mark(book); // a fresh position is worth what closing it now would fetch
@@ -598,6 +638,12 @@ export class StrategyRunner {
     for (const leg of LEGS) {
       const remaining = p[leg].quantity - book.closed[leg];
       if (remaining <= QTY_EPS * Math.max(1, p[leg].quantity) || book.pending[leg]) continue;
+      const q = this.quoteOf(p.instrument, p[leg].exchange);
+      if (!q || !q.usable) {
+        // No order into a dead or stale book: wait in closing (recorded once) and try again next pass.
+        this.closeAttemptFailed(book, `${leg} leg ${purpose} waiting: ${p[leg].exchange} quote is ${q ? 'stale or its feed is down' : 'missing'}`, nowMs);
+        continue;
+      }
       book.attempts[leg] += 1;
       this.submit(book, leg, purpose, remaining, `${p.id}:${purpose}:${leg}:${book.attempts[leg]}`, this.config.detector.staleAfterMs, nowMs, decisionUs);
     }
@@ -630,6 +676,7 @@ export class StrategyRunner {
     const how = p.state === 'broken' ? 'unwound on retry' : p.exitReason === 'leg_failed' ? 'filled leg unwound' : 'both legs closed';
     this.transition(book, 'closed', `${how}; realised ${p.realisedPnlUsd.toFixed(4)} USD`, nowMs, 'position_closed');
     this.saveState(nowMs);
+    this.live.delete(p.id);
     this.closedOrder.push(p.id);
     this.trimClosed();
   }
@@ -640,29 +687,34 @@ export class StrategyRunner {
   private mark(book: Book): void {
     const p = book.p;
     if (p.state === 'opening' && !(p.long.quantity > 0 && p.short.quantity > 0)) return;
-    const lq = this.engine.quote(p.instrument, p.long.exchange);
-    const sq = this.engine.quote(p.instrument, p.short.exchange);
-    let changed = false;
-    for (const [leg, q] of [
-      ['long', lq],
-      ['short', sq],
-    ] as const) {
-      if (!q || !(q.bid > 0) || !(q.ask > 0)) continue; // keep the last mark
-      const l = p[leg];
-      const mark = markPrice(leg, q.bid, q.ask);
-      const held = l.quantity - book.closed[leg];
-      const upnl = held > 0 ? legPricePnl(leg, held, l.entryPrice, mark) : 0;
-      if (mark !== l.markPrice || upnl !== l.unrealisedPnlUsd) changed = true;
-      l.markPrice = mark;
-      l.unrealisedPnlUsd = upnl;
-      l.liquidationDistancePct = liquidationDistancePct(leg, mark, l.liquidationPrice);
-    }
+    const lq = this.quoteOf(p.instrument, p.long.exchange);
+    const sq = this.quoteOf(p.instrument, p.short.exchange);
+    const longMoved = this.markLeg(book, 'long', lq);
+    const shortMoved = this.markLeg(book, 'short', sq);
+    const changed = longMoved || shortMoved;
     p.unrealisedPnlUsd = p.long.unrealisedPnlUsd + p.short.unrealisedPnlUsd;
     if (lq && sq && lq.bid > 0 && sq.ask > 0) p.currentSpreadBps = closeSpreadBps(lq.bid, sq.ask);
     if (changed) {
-      this.dirty = true;
-      this.emit({ kind: 'position_updated', tsMs: this.clockMs, position: snapshot(p) });
+      this.marksMoved = true;
+      if (this.clockMs - book.lastMarkEmitMs >= MARK_EMIT_MS) {
+        book.lastMarkEmitMs = this.clockMs;
+        this.emit({ kind: 'position_updated', tsMs: this.clockMs, position: snapshot(p) });
+      }
     }
+  }
+
+  /** Marks one leg at its closing side of `q` (keeps the last mark without a price); true when it moved. */
+  private markLeg(book: Book, leg: LegKey, q: StrategyQuote | null): boolean {
+    if (!q || !(q.bid > 0) || !(q.ask > 0)) return false;
+    const l = book.p[leg];
+    const mark = markPrice(leg, q.bid, q.ask);
+    const held = l.quantity - book.closed[leg];
+    const upnl = held > 0 ? legPricePnl(leg, held, l.entryPrice, mark) : 0;
+    const moved = mark !== l.markPrice || upnl !== l.unrealisedPnlUsd;
+    l.markPrice = mark;
+    l.unrealisedPnlUsd = upnl;
+    l.liquidationDistancePct = liquidationDistancePct(leg, mark, l.liquidationPrice);
+    return moved;
   }
 
   private accrueFunding(book: Book, nowMs: number): void {
@@ -672,7 +724,7 @@ export class StrategyRunner {
     for (const leg of LEGS) {
       const l = p[leg];
       if (book.closed[leg] > 0 || !(l.quantity > 0)) continue; // a leg being closed stops accruing
-      for (const s of settleFunding(l, this.engine.quote(p.instrument, l.exchange), nowMs)) total += s.amountUsd;
+      for (const s of settleFunding(l, this.quoteOf(p.instrument, l.exchange), nowMs)) total += s.amountUsd;
     }
     if (total === 0 && !this.fundingScheduleMoved(p)) return;
     p.fundingUsd = p.long.fundingUsd + p.short.fundingUsd;
@@ -702,8 +754,8 @@ export class StrategyRunner {
       const decision = exitDecision(p, {
         config: this.config,
         nowMs,
-        longQuote: this.engine.quote(p.instrument, p.long.exchange),
-        shortQuote: this.engine.quote(p.instrument, p.short.exchange),
+        longQuote: this.quoteOf(p.instrument, p.long.exchange),
+        shortQuote: this.quoteOf(p.instrument, p.short.exchange),
       });
       if (decision) this.requestClose(book, decision.reason, decision.detail, nowMs);
     }
@@ -719,7 +771,7 @@ export class StrategyRunner {
     let open = 0;
     const byInstrument: Record<string, number> = {};
     const byExchange: Partial<Record<Exchange, number>> = {};
-    for (const { p } of this.liveBooks()) {
+    for (const { p } of this.live.values()) {
       open++;
       reserved += p.long.marginUsd + p.short.marginUsd;
       unrealised += p.unrealisedPnlUsd;
@@ -753,11 +805,14 @@ export class StrategyRunner {
 
   private emitPortfolio(nowMs: number): void {
     this.dirty = false;
+    this.marksMoved = false;
     this.lastPortfolioEmitMs = nowMs;
     this.emit({ kind: 'portfolio', tsMs: nowMs, portfolio: this.computePortfolio(nowMs) });
   }
 
   private rollDay(nowMs: number): void {
+    if (nowMs >= this.dayStartMs && nowMs < this.dayStartMs + DAY_MS) return;
+    this.dayStartMs = nowMs - (((nowMs % DAY_MS) + DAY_MS) % DAY_MS);
     const day = utcDay(nowMs);
     if (day === this.state.day) return;
     this.state.day = day;
@@ -793,16 +848,18 @@ export class StrategyRunner {
       pending: { long: null, short: null },
       closeRequested: null,
       lastNote: '',
+      lastMarkEmitMs: -Infinity,
     };
   }
 
-  private *liveBooks(): Generator<Book> {
-    for (const book of [...this.books.values()]) if (LIVE_STATES.has(book.p.state)) yield book;
+  /** A copy, so a pass may close positions while it iterates. */
+  private liveBooks(): Book[] {
+    return [...this.live.values()];
   }
 
   private busyInstruments(): Set<string> {
     const out = new Set<string>();
-    for (const b of this.liveBooks()) out.add(b.p.instrument);
+    for (const b of this.live.values()) out.add(b.p.instrument);
     return out;
   }
 

@@ -282,6 +282,22 @@ describe('detector', () => {
     expect(engine.stats().detector.closed.feed_down).toBe(1);
   });
 
+  it('removing an exchange from config.market closes its opportunities (config_changed) and ignores it', () => {
+    const { engine, quote, events } = setup();
+    quote('bybit', 99.99, 100);
+    quote('okx', 100.3, 100.31);
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+    const base = config();
+    engine.setConfig({ ...base, market: { ...base.market, exchanges: ['bybit', 'kucoin', 'binance'] } });
+    expect(events().map((e) => [e.kind, (e as OpportunityClosed).reason])).toEqual([['closed', 'config_changed']]);
+    quote('okx', 100.3, 100.31);
+    expect(events()).toEqual([]);
+    expect(engine.stats().exchangesDisabled).toEqual(['okx']);
+    engine.setConfig(base);
+    quote('okx', 100.3, 100.31);
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+  });
+
   it('events carry increasing bus sequence numbers, business time and the trigger’s recvUs', () => {
     const { engine, ids, events, clock } = setup();
     engine.pushQuote(ids.bybit, 99.99, 100, BIG, BIG, 0, 111);

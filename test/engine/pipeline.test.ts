@@ -1,3 +1,4 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MarketPipeline, type RecordVisitor } from '../../server/engine/pipeline.js';
 
@@ -84,5 +85,48 @@ describe('MarketPipeline', () => {
     };
     expect(() => p.consume(10, boom)).toThrow('boom');
     expect(p.size).toBe(1);
+  });
+});
+
+describe('MarketPipeline across threads', () => {
+  it('a producer on a worker thread and a consumer here see every record intact and in order', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const count = 100_000;
+    const ring = new MarketPipeline(256); // small, so the producer keeps hitting "full" and wrapping
+    // The worker is TypeScript: register tsx's loader inside the worker thread, then import it.
+    const file = fileURLToPath(new URL('./pipeline-producer.worker.ts', import.meta.url));
+    const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`;
+    const worker = new Worker(bootstrap, { eval: true, workerData: { buffers: ring.buffers, count } });
+    let failure: unknown = null;
+    const finished = new Promise<{ done: number; retries: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', (err) => {
+        failure = err;
+        reject(err);
+      });
+    });
+    finished.catch(() => undefined);
+    let expected = 0;
+    let bad = 0;
+    const visitor: RecordVisitor = {
+      onQuote(id, bid, ask, bidSize, askSize, ts, recvUs) {
+        const i = expected++;
+        if (id !== i % 1000 || bid !== i || ask !== i + 1 || bidSize !== i * 2 || askSize !== i * 3 || ts !== i + 0.5 || recvUs !== i * 10) bad++;
+      },
+      onFunding() {
+        bad++;
+      },
+    };
+    const deadline = Date.now() + 20_000;
+    while (expected < count && failure === null && Date.now() < deadline) {
+      if (ring.consume(256, visitor) === 0) await new Promise((r) => setImmediate(r));
+    }
+    const result = await finished;
+    await worker.terminate();
+    expect(expected).toBe(count);
+    expect(bad).toBe(0);
+    expect(result.done).toBe(count);
+    expect(ring.dropped).toBe(result.retries); // every full-ring rejection was counted
+    expect(ring.size).toBe(0);
   });
 });

@@ -89,3 +89,25 @@ describe('codec', () => {
     expect(nextStreamId(id, 1001)).toEqual({ ms: 1001, seq: 0 });
   });
 });
+
+describe('tapMarketRecords', () => {
+  it('records what the engine accepts as MarketRecords, and stops cleanly', async () => {
+    const { Engine } = await import('../../server/engine/engine.js');
+    const { tapMarketRecords } = await import('../../server/persistence/market-tap.js');
+    const { MARKET_CONFIG, T0 } = await import('./market.js');
+    const engine = new Engine({ config: MARKET_CONFIG, now: () => T0 });
+    const p = new MemoryPersistence();
+    const stop = tapMarketRecords(engine, p);
+    const id = engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' });
+    engine.pushQuote(id, 100, 100.5, 1, 2, T0 - 1, (T0 + 0.5) * 1000);
+    engine.pushFunding(id, 0.0001, 28_800_000, T0 + 3_600_000, true, T0 - 1, T0 * 1000);
+    engine.drain();
+    stop();
+    engine.pushQuote(id, 101, 101.5, 1, 2, T0, T0 * 1000);
+    const { collect } = await import('./helpers.js');
+    expect(await collect(p.readMarketRecords())).toEqual([
+      { exchange: 'bybit', symbol: 'BTCUSDT', kind: 'quote', recvMs: T0, exchangeTsMs: T0 - 1, bid: 100, ask: 100.5, bidSize: 1, askSize: 2 },
+      { exchange: 'bybit', symbol: 'BTCUSDT', kind: 'funding', recvMs: T0, exchangeTsMs: T0 - 1, fundingRate: 0.0001, fundingIntervalMs: 28_800_000, nextFundingMs: T0 + 3_600_000, predicted: true },
+    ]);
+  });
+});

@@ -17,7 +17,7 @@ import { createReplay, type ReplayUpdate } from '../../server/replay/replay.js';
 import { describeWith, REDIS_URL } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RECORDING = join(ROOT, 'test/fixtures/recording/sim-15s.jsonl.gz');
+const RECORDING = join(ROOT, 'test/fixtures/recording/sim.jsonl.gz');
 const INSTRUMENTS = join(ROOT, 'test/fixtures/recording/instruments.json');
 
 function cli(args: string[], env: Record<string, string> = {}): { stdout: Buffer; stderr: string; status: number | null } {
@@ -43,7 +43,7 @@ describe('replay CLI', () => {
     expect(events.some((e) => e.kind === 'opened')).toBe(true);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const summary = JSON.parse(a.stderr.slice(a.stderr.indexOf('{'))) as { frames: number; errors: Record<string, Record<string, number>> };
-    expect(summary.frames).toBe(2458);
+    expect(summary.frames).toBe(3211);
     expect(summary.errors).toEqual({ bybit: {}, okx: {}, kucoin: {}, binance: {} });
   });
 
@@ -52,7 +52,7 @@ describe('replay CLI', () => {
     expect(r.status).toBe(0);
     const updates = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as ReplayUpdate);
     const all = await frames();
-    const okxFrame = all.find((f) => f.ex === 'okx' && f.raw.includes('"tickers"') && f.raw.includes('BTC-USDT-SWAP'))!;
+    const okxFrame = all.find((f) => f.ex === 'okx' && f.raw.startsWith('{"arg":{"channel":"tickers","instId":"BTC-USDT-SWAP"}'))!;
     const d = (JSON.parse(okxFrame.raw) as { data: Array<{ bidPx: string; bidSz: string; ts: string }> }).data[0];
     const q = updates.find((u) => u.ex === 'okx' && u.kind === 'quote' && u.symbol === 'BTC-USDT-SWAP' && u.t === okxFrame.t)!;
     expect(q).toMatchObject({ instrument: 'BTC-USDT-PERP', bid: Number(d.bidPx), exchangeTsMs: Number(d.ts) });

@@ -132,3 +132,16 @@ describe('simulator controls', () => {
     expect(Number(book.b)).toBeLessThan(Number(book.a));
   });
 });
+
+describe('simulator venue selection', () => {
+  it('publishes market data only for the selected exchanges while every endpoint still answers', async () => {
+    const s = await start({ exchanges: ['okx'] });
+    const binance = await binanceClient(s, ALL_BOOKS);
+    const okx = await open(`${s.endpoints.okx.ws}/ws/v5/public`);
+    okx.send({ op: 'subscribe', args: [{ channel: 'bbo-tbt', instId: 'BTC-USDT-SWAP' }] });
+    await okx.until(() => okx.jsons((m) => 'data' in m).length >= 5, 5000, 'okx data');
+    expect(binance.frames.filter((f) => f.text.includes('bookTicker'))).toHaveLength(0);
+    const info = await fetch(`${s.endpoints.binance.rest}/fapi/v1/exchangeInfo`);
+    expect(info.status).toBe(200);
+  });
+});

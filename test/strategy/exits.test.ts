@@ -132,7 +132,7 @@ describe('exits', () => {
     p = h.only();
     const retries = p.transitions.filter((t) => t.from === 'closing' && t.to === 'closing');
     expect(retries).toHaveLength(1);
-    expect(retries[0].reason).toMatch(/^exit retry: short leg exit quote_unusable/);
+    expect(retries[0].reason).toBe('exit retry: short leg exit waiting: bybit quote is stale or its feed is down');
     h.engine.setExchangeDown('bybit', false);
     h.advance(100);
     p = h.only();

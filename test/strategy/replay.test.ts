@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../shared/config.js';
 import type { Fill, Portfolio, Position } from '../../shared/position.js';
 import { Engine } from '../../server/engine/engine.js';
 import { FeedManager } from '../../server/feeds/manager.js';
@@ -20,7 +21,7 @@ import { StrategyRunner } from '../../server/strategy/runner.js';
 import { testConfig } from './harness.js';
 
 const FIXTURE_DIR = new URL('../fixtures/recording/', import.meta.url).pathname;
-const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
+const INSTRUMENTS = [...DEFAULT_CONFIG.market.instruments];
 const config = testConfig({
   market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: INSTRUMENTS },
   thresholds: { minSpreadBps: 5, minProfitBps: 0 },

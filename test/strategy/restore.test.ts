@@ -48,7 +48,7 @@ async function finishAfterRestart(h: Harness, persistence: Persistence): Promise
   h.advance(100);
   const p = h.only();
   expect(p.state).toBe('closed');
-  expect(h.runner.fills().map((f) => f.id)).toEqual(['pos-1:entry:long', 'pos-1:entry:short', 'pos-1:exit:long:1', 'pos-1:exit:short:2']);
+  expect(h.runner.fills().map((f) => f.id)).toEqual(['pos-1:entry:long', 'pos-1:entry:short', 'pos-1:exit:long:1', 'pos-1:exit:short:1']);
   // exits: long sold at 100.20 → +2.0, short bought at 100.60 → −1.0; fees 1.0025 + 0.501 + 0.503; funding 0.2016
   expect(p.realisedPnlUsd).toBeCloseTo(1.0 - 2.0065 + 0.2016, 9);
   expect(h.runner.portfolio().realisedPnlUsd).toBeCloseTo(1.0 - 2.0065 + 0.2016, 9);

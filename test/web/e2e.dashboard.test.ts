@@ -88,7 +88,9 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await page.locator(`[data-testid="spread-chart"][data-id="${id}"]`).waitFor();
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
 
-    await page.waitForTimeout(1500); // let a few updates and the chart paint
+    // Give the market a few seconds so the screenshot shows a working day, not a cold start.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="opportunity-row"]').length >= 6, null, { timeout: 10_000 }).catch(() => {});
+    await page.waitForTimeout(1500);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
   }, 90_000);
@@ -139,6 +141,14 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     const row = page.locator('[data-testid="position-row"][data-state="open"]').first();
     await row.waitFor({ timeout: 45_000 });
     const id = (await row.getAttribute('data-id'))!;
+
+    // Without the token the server refuses (API_TOKEN is set): the dashboard says so and the position stays.
+    await page.evaluate(() => localStorage.removeItem('perpscan.apiToken'));
+    await row.getByTestId('position-close').click();
+    await page.locator('[data-testid="toast"][data-kind="error"]').filter({ hasText: 'token' }).first().waitFor();
+    expect((await api<Position>(server, `positions/${encodeURIComponent(id)}`)).state).toBe('open');
+
+    await page.evaluate((t) => localStorage.setItem('perpscan.apiToken', t), TOKEN);
     await row.getByTestId('position-close').click();
     await page.locator(`[data-testid="position-row"][data-id="${id}"]`).waitFor({ state: 'detached' });
 
@@ -147,6 +157,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     expect(closed.exitReason).toBe('manual');
     await page.getByTestId('tab-trades').click();
     await page.locator(`[data-testid="trade-row"][data-id="${id}"]`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trades.png'), fullPage: true });
   }, 90_000);
 
   it('the system panel shows feeds, engine rate and per-stage latency against the budget', async () => {
@@ -161,6 +172,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
   }, 60_000);
 
   it('the kill switch changes the trading state', async () => {
+    await page.evaluate((t) => localStorage.setItem('perpscan.apiToken', t), TOKEN);
     await page.getByTestId('kill-halted').click();
     await page.locator('[data-testid="trading-state"][data-state="halted"]').waitFor();
     expect((await api<{ state: string }>(server, 'trading-state')).state).toBe('halted');
@@ -177,6 +189,8 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await server.kill9();
     await page.getByTestId('disconnected-banner').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('conn-status').getAttribute('data-status')).toBe('reconnecting');
+    expect(await page.getByTestId('opportunity-row').count()).toBeGreaterThan(0); // the last picture stays, marked frozen
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-disconnected.png') });
 
     server = await startServerProcess({ env: { API_TOKEN: TOKEN, PORT: String(port) } });
     await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor({ timeout: 30_000 });
@@ -184,4 +198,44 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await page.locator('[data-testid="opportunity-row"][data-state="open"]').first().waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(42);
   }, 120_000);
+});
+
+describeWith(['chromium'], 'dashboard under a sub-path (BASE_PATH)', () => {
+  let server: ServerProcess;
+  let context: BrowserContext;
+  let profileDir: string;
+
+  beforeAll(async () => {
+    server = await startServerProcess({ env: { BASE_PATH: '/perpscan' } });
+    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('reaches /perpscan/ws and /perpscan/api with its relative URLs', async () => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+    const requests: string[] = [];
+    const sockets: string[] = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+    await page.goto(`${server.baseUrl}/`);
+    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    await page.locator('[data-testid="opportunity-row"]').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('tab-config').click();
+    await page.getByTestId('config-version').waitFor();
+    expect(requests.filter((p) => p.includes('/api/')).every((p) => p.startsWith('/perpscan/api/'))).toBe(true);
+    expect(requests).toContain('/perpscan/api/config');
+    expect(sockets).toEqual(['/perpscan/ws']);
+  }, 90_000);
 });

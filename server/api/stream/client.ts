@@ -50,6 +50,26 @@ export class StreamClient {
     return true;
   }
 
+  /**
+   * Sends one frame whose `messages` tail (`<messages>]}` as bytes) is shared by every unfiltered client:
+   * only the small header differs, sent as the first fragment of the same WebSocket message, so the shared
+   * bytes are written as-is instead of being re-encoded per client.
+   */
+  sendSharedFrame(tail: Buffer, maxBufferBytes: number): boolean {
+    if (this.closed) return false;
+    if (this.socket.readyState !== 1 /* OPEN */) return true;
+    const header = `{"frame":${++this.frameNo},"messages":[`;
+    this.socket.send(header, { fin: false });
+    this.socket.send(tail, { fin: true });
+    this.framesSent++;
+    this.bytesSent += header.length + tail.length;
+    if (this.socket.bufferedAmount > maxBufferBytes) {
+      this.terminate();
+      return false;
+    }
+    return true;
+  }
+
   flushOwn(maxBufferBytes: number): boolean {
     if (this.out.length === 0) return true;
     const body = this.out.join(',');

@@ -369,13 +369,13 @@ export class StreamHub {
   /** One frame per client with something owed. */
   private flush(): void {
     const max = this.stream.maxClientBufferBytes;
-    const body = this.broadcast.length > 0 ? this.broadcast.join(',') : null;
+    const tail = this.broadcast.length > 0 ? Buffer.from(`${this.broadcast.join(',')}]}`) : null;
     this.broadcast.length = 0;
     for (const c of this.clients) {
       const before = c.framesSent;
       let ok = true;
       if (c.filter === null) {
-        if (body !== null) ok = c.sendFrame(body, max);
+        if (tail !== null) ok = c.sendSharedFrame(tail, max);
       } else {
         ok = c.flushOwn(max);
       }

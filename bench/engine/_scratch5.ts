@@ -1,0 +1,20 @@
+import { Session } from 'node:inspector/promises';
+import { DEFAULT_CONFIG } from '../../shared/config.js';
+import { Engine, nowUs } from '../../server/engine/index.js';
+const N = 1_000_000;
+const clock = new Float64Array([1.7e12]);
+const cfg = { ...DEFAULT_CONFIG, thresholds: { ...DEFAULT_CONFIG.thresholds, minSpreadBps: 10000 } };
+const e1 = new Engine({ config: cfg, now: () => clock[0] });
+const ids = (['bybit', 'okx', 'kucoin', 'binance'] as const).map((x) => e1.registerInstrument(x, 'BTC' + x, { base: 'BTC', quote: 'USDT' }));
+const stamp = process.argv[2] !== 'nostamp';
+function loop() { for (let i = 0; i < N; i++) { clock[0] += 0.05; e1.pushQuote(ids[i & 3], 100 + (i & 15) * 0.01, 101, 1, 1, clock[0], stamp ? nowUs() : 0); e1.drain(); } }
+loop(); loop();
+const s = new Session(); s.connect();
+await s.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true } as never);
+loop();
+const { profile } = (await s.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
+type Node = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] };
+const agg = new Map<string, number>();
+const walk = (n: Node, st: string[]) => { const k = [...st, `${n.callFrame.functionName}:${n.callFrame.url.split('/').pop()}`]; if (n.selfSize) agg.set(k.slice(-3).reverse().join(' < '), (agg.get(k.slice(-3).reverse().join(' < ')) ?? 0) + n.selfSize); n.children.forEach((c) => walk(c, k)); };
+walk(profile.head, []);
+console.log([...agg].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${(v / N).toFixed(2)} B/upd  ${k}`).join('\n'));

@@ -1,0 +1,278 @@
+/**
+ * bench/ingest: raw wire frames (each venue's real shapes) → adapter parse → engine (push + drain per
+ * frame, as the live feed does), in frames/s per venue and per-frame p50/p99; then the same frames
+ * through ccxt.pro's own WebSocket message handler for that venue (JSON.parse + handleMessage with an
+ * in-process client object, no network) and the speed ratio.
+ *
+ *   npx tsx bench/ingest/main.ts [--seconds 1] [--rounds 3]
+ *
+ * The machine is shared: every figure is the best of `rounds` interleaved runs.
+ */
+import ccxt from 'ccxt';
+import { DEFAULT_CONFIG } from '../../shared/config.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import { Engine } from '../../server/engine/engine.js';
+import type { InstrumentMeta, MetadataTable, UpdateSink, VenueParser } from '../../server/feeds/adapter.js';
+import { BinanceParser } from '../../server/feeds/binance.js';
+import { BybitParser } from '../../server/feeds/bybit.js';
+import { KucoinParser } from '../../server/feeds/kucoin.js';
+import { defaultMetadata } from '../../server/feeds/metadata.js';
+import { OkxParser } from '../../server/feeds/okx.js';
+import { Samples, fmt, nowNs, report, writeResult } from '../lib.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+const SECONDS = arg('--seconds', 1);
+const ROUNDS = arg('--rounds', 3);
+const FRAMES = 20_000;
+const BASES = ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE'];
+const PRICES: Record<string, number> = { BTC: 91_000, ETH: 3050, SOL: 140, XRP: 2.1, DOGE: 0.16 };
+const KEYS = BASES.map((b) => `${b}-USDT-PERP`);
+const T0 = 1_795_600_000_000;
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rnd = prng(42);
+const px = (base: string) => (PRICES[base] * (1 + (rnd() - 0.5) * 0.002)).toFixed(base === 'BTC' ? 1 : base === 'ETH' ? 2 : 4);
+const sz = () => (rnd() * 20).toFixed(3);
+
+/** Bybit linear tickers: a snapshot per symbol, then deltas (bid/ask always, other fields half the time). */
+function bybitFrames(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < FRAMES; i++) {
+    const base = BASES[i % BASES.length];
+    const symbol = `${base}USDT`;
+    const ts = T0 + i * 2;
+    if (i < BASES.length || i % 500 < BASES.length) {
+      out.push(
+        `{"topic":"tickers.${symbol}","type":"snapshot","data":{"symbol":"${symbol}","tickDirection":"ZeroMinusTick","price24hPcnt":"0.023333","lastPrice":"${px(base)}","prevPrice24h":"${px(base)}","highPrice24h":"${px(base)}","lowPrice24h":"${px(base)}","prevPrice1h":"${px(base)}","markPrice":"${px(base)}","indexPrice":"${px(base)}","openInterest":"52774.528","openInterestValue":"1506861070.82","turnover24h":"4273027716.4294","volume24h":"151185.5160","nextFundingTime":"1795622400000","fundingRate":"0.0001","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}","preOpenPrice":"","preQty":"","curPreListingPhase":"","fundingIntervalHour":"8","fundingCap":"0.005","basisRate":"","deliveryTime":"0","basis":""},"cs":${50193544280 + i},"ts":${ts}}`,
+      );
+    } else if (rnd() < 0.5) {
+      out.push(`{"topic":"tickers.${symbol}","type":"delta","data":{"symbol":"${symbol}","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}"},"cs":${50193544280 + i},"ts":${ts}}`);
+    } else {
+      out.push(
+        `{"topic":"tickers.${symbol}","type":"delta","data":{"symbol":"${symbol}","price24hPcnt":"0.023362","lastPrice":"${px(base)}","markPrice":"${px(base)}","indexPrice":"${px(base)}","openInterest":"52774.611","openInterestValue":"1506863370.11","turnover24h":"4273030716.4294","volume24h":"151185.6160","fundingRate":"0.0001","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}"},"cs":${50193544280 + i},"ts":${ts}}`,
+      );
+    }
+  }
+  return out;
+}
+
+function okxFrames(): string[] {
+  return Array.from({ length: FRAMES }, (_, i) => {
+    const base = BASES[i % BASES.length];
+    const inst = `${base}-USDT-SWAP`;
+    const ts = T0 + i * 2;
+    if (i % 50 === 49)
+      return `{"arg":{"channel":"funding-rate","instId":"${inst}"},"data":[{"formulaType":"withRate","fundingRate":"0.0000${10 + (i % 80)}","fundingTime":"1795622400000","impactValue":"10000.0000000000000000","instId":"${inst}","instType":"SWAP","interestRate":"0.0001000000000000","maxFundingRate":"0.00375","method":"current_period","minFundingRate":"-0.00375","nextFundingRate":"","nextFundingTime":"1795651200000","premium":"-0.0008949500017283","prevFundingTime":"1795593600000","settFundingRate":"-0.0001996513270201","settState":"settled","ts":"${ts}"}]}`;
+    return `{"arg":{"channel":"tickers","instId":"${inst}"},"data":[{"instType":"SWAP","instId":"${inst}","last":"${px(base)}","lastSz":"1","askPx":"${px(base)}","askSz":"${Math.floor(rnd() * 900) + 1}","bidPx":"${px(base)}","bidSz":"${Math.floor(rnd() * 900) + 1}","open24h":"${px(base)}","high24h":"${px(base)}","low24h":"${px(base)}","sodUtc0":"${px(base)}","sodUtc8":"${px(base)}","volCcy24h":"803940","vol24h":"803940","ts":"${ts}"}]}`;
+  });
+}
+
+function kucoinFrames(): string[] {
+  return Array.from({ length: FRAMES }, (_, i) => {
+    const base = BASES[i % BASES.length];
+    const sym = `${base === 'BTC' ? 'XBT' : base}USDTM`;
+    const ts = T0 + i * 2;
+    if (i % 50 === 49) return `{"topic":"/contract/instrument:${sym}","type":"message","subject":"funding.rate","data":{"granularity":60000,"fundingRate":0.000${10 + (i % 80)},"timestamp":${ts}}}`;
+    return `{"topic":"/contractMarket/tickerV2:${sym}","type":"message","subject":"tickerV2","sn":${1702237470700 + i},"data":{"symbol":"${sym}","sequence":${1702237470700 + i},"bestBidSize":${Math.floor(rnd() * 900) + 1},"bestBidPrice":"${px(base)}","bestAskPrice":"${px(base)}","bestAskSize":${Math.floor(rnd() * 900) + 1},"ts":${ts}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}}}`;
+  });
+}
+
+function binanceFrames(): string[] {
+  return Array.from({ length: FRAMES }, (_, i) => {
+    const base = BASES[i % BASES.length];
+    const s = `${base}USDT`;
+    const ts = T0 + i * 2;
+    if (i % 20 === 19)
+      return `{"stream":"${s.toLowerCase()}@markPrice@1s","data":{"e":"markPriceUpdate","E":${ts},"s":"${s}","p":"${px(base)}","P":"${px(base)}","i":"${px(base)}","r":"0.000${10 + (i % 80)}","T":1795622400000}}`;
+    return `{"stream":"${s.toLowerCase()}@bookTicker","data":{"e":"bookTicker","u":${185130926750 + i},"s":"${s}","b":"${px(base)}","B":"${sz()}","a":"${px(base)}","A":"${sz()}","T":${ts},"E":${ts + 3}}}`;
+  });
+}
+
+/** The live feed's sink: push into the engine with a receive stamp. */
+class EngineSink implements UpdateSink {
+  constructor(private readonly engine: Engine) {}
+  quote(m: InstrumentMeta, bid: number, ask: number, bs: number, as: number, ts: number): void {
+    this.engine.pushQuote(m.id, bid, ask, bs, as, ts, ts * 1000);
+  }
+  funding(m: InstrumentMeta, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number): void {
+    this.engine.pushFunding(m.id, rate, intervalMs, next, predicted, ts, ts * 1000);
+  }
+}
+const NULL_SINK: UpdateSink = { quote() {}, funding() {} };
+
+interface Venue {
+  exchange: Exchange;
+  frames: string[];
+  makeParser: (meta: MetadataTable) => VenueParser;
+  ccxtId: string;
+  ccxtMarket: (base: string) => Record<string, unknown>;
+}
+
+const market = (id: string, base: string, contractSize: number) => ({
+  id,
+  symbol: `${base}/USDT:USDT`,
+  base,
+  quote: 'USDT',
+  settle: 'USDT',
+  baseId: base,
+  quoteId: 'USDT',
+  settleId: 'USDT',
+  type: 'swap',
+  spot: false,
+  margin: false,
+  swap: true,
+  future: false,
+  option: false,
+  contract: true,
+  linear: true,
+  inverse: false,
+  active: true,
+  contractSize,
+  precision: { amount: 1, price: 0.1 },
+  limits: {},
+  info: {},
+});
+const CT_OKX: Record<string, number> = { BTC: 0.01, ETH: 0.1, SOL: 1, XRP: 100, DOGE: 1000 };
+const CT_KUCOIN: Record<string, number> = { BTC: 0.001, ETH: 0.01, SOL: 0.1, XRP: 10, DOGE: 100 };
+
+const venues: Venue[] = [
+  { exchange: 'bybit', frames: bybitFrames(), makeParser: (m) => new BybitParser(m), ccxtId: 'bybit', ccxtMarket: (b) => market(`${b}USDT`, b, 1) },
+  { exchange: 'okx', frames: okxFrames(), makeParser: (m) => new OkxParser(m), ccxtId: 'okx', ccxtMarket: (b) => market(`${b}-USDT-SWAP`, b, CT_OKX[b]) },
+  { exchange: 'kucoin', frames: kucoinFrames(), makeParser: (m) => new KucoinParser(m), ccxtId: 'kucoinfutures', ccxtMarket: (b) => market(`${b === 'BTC' ? 'XBT' : b}USDTM`, b, CT_KUCOIN[b]) },
+  { exchange: 'binance', frames: binanceFrames(), makeParser: (m) => new BinanceParser(m), ccxtId: 'binanceusdm', ccxtMarket: (b) => market(`${b}USDT`, b, 1) },
+];
+
+function metaFor(exchange: Exchange, engine: Engine | null): MetadataTable {
+  const t = defaultMetadata(exchange, KEYS);
+  for (const m of t.values()) {
+    m.nextFundingMs = 1_795_622_400_000;
+    m.id = engine ? engine.registerInstrument(exchange, m.symbol, { base: m.base, quote: m.quote }) : 0;
+  }
+  return t;
+}
+
+/** Runs `step(i)` over the frames for ~SECONDS; returns frames/s. */
+function throughput(n: number, step: (i: number) => void): number {
+  for (let i = 0; i < Math.min(n, 5000); i++) step(i); // warm-up
+  let done = 0;
+  const start = nowNs();
+  const budget = SECONDS * 1e9;
+  let elapsed = 0;
+  while (elapsed < budget) {
+    for (let i = 0; i < n; i++) step(i);
+    done += n;
+    elapsed = nowNs() - start;
+  }
+  return (done * 1e9) / elapsed;
+}
+
+/** Per-frame latency: one timed call per frame (timer cost ~30-60 ns included). */
+function latency(n: number, step: (i: number) => void): { p50: number; p99: number } {
+  const s = new Samples(n * 2);
+  for (let r = 0; r < 2; r++)
+    for (let i = 0; i < n; i++) {
+      const t = process.hrtime.bigint();
+      step(i);
+      s.add(Number(process.hrtime.bigint() - t));
+    }
+  const sum = s.summary();
+  return { p50: sum.p50, p99: sum.p99 };
+}
+
+interface CcxtClient {
+  resolved: number;
+  resolve(v: unknown, hash: string): void;
+  reject(): void;
+}
+
+function ccxtStep(v: Venue): { step: (i: number) => void; client: CcxtClient } | { error: string } {
+  try {
+    const Cls = (ccxt as unknown as { pro: Record<string, new (o: object) => { setMarkets(m: unknown[]): void; handleMessage(c: unknown, m: unknown): void } > }).pro[v.ccxtId];
+    const ex = new Cls({});
+    ex.setMarkets(BASES.map((b) => v.ccxtMarket(b)));
+    const client: CcxtClient & Record<string, unknown> = {
+      resolved: 0,
+      resolve() {
+        client.resolved++;
+      },
+      reject() {},
+      futures: {},
+      subscriptions: {},
+      messageQueue: {},
+      url: `wss://${v.ccxtId}.invalid/public/stream`,
+    };
+    const frames = v.frames;
+    const step = (i: number) => ex.handleMessage(client, JSON.parse(frames[i]));
+    for (let i = 0; i < 200; i++) step(i);
+    if (client.resolved === 0) return { error: 'handler resolved nothing' };
+    return { step, client };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+const results: Record<string, Record<string, number | string>> = {};
+const best = (a: number | undefined, b: number) => (a === undefined || b > a ? b : a);
+const lowest = (a: number | undefined, b: number) => (a === undefined || b < a ? b : a);
+
+for (const v of venues) {
+  const r: Record<string, number | string> = {};
+  const n = v.frames.length;
+  const ccxtRun = ccxtStep(v);
+  for (let round = 0; round < ROUNDS; round++) {
+    // parse → engine (push + drain per frame), as FeedManager does
+    const engine = new Engine({ config: DEFAULT_CONFIG, now: () => T0 + 1000 });
+    const engineParser = v.makeParser(metaFor(v.exchange, engine));
+    const sink = new EngineSink(engine);
+    const frames = v.frames;
+    const full = (i: number) => {
+      if (engineParser.parse(frames[i], sink) === 'data') engine.drain();
+    };
+    r.msgs_per_s = best(r.msgs_per_s as number, throughput(n, full));
+    const lat = latency(n, full);
+    r.p50_ns = lowest(r.p50_ns as number, lat.p50);
+    r.p99_ns = lowest(r.p99_ns as number, lat.p99);
+    // parse only (no engine)
+    const bare = v.makeParser(metaFor(v.exchange, null));
+    r.parse_only_msgs_per_s = best(r.parse_only_msgs_per_s as number, throughput(n, (i) => bare.parse(frames[i], NULL_SINK)));
+    if (v.exchange === 'bybit') {
+      const jsonPath = new BybitParser(metaFor('bybit', null), { fastPath: false });
+      r.json_path_parse_only_msgs_per_s = best(r.json_path_parse_only_msgs_per_s as number, throughput(n, (i) => jsonPath.parse(frames[i], NULL_SINK)));
+      r.bare_json_parse_msgs_per_s = best(r.bare_json_parse_msgs_per_s as number, throughput(n, (i) => JSON.parse(frames[i])));
+    }
+    if ('step' in ccxtRun) {
+      r.ccxt_msgs_per_s = best(r.ccxt_msgs_per_s as number, throughput(n, ccxtRun.step));
+      const cl = latency(n, ccxtRun.step);
+      r.ccxt_p99_ns = lowest(r.ccxt_p99_ns as number, cl.p99);
+    }
+    const errs = Object.values(engineParser.errors).reduce((a, b) => a + b, 0);
+    if (errs > 0) throw new Error(`${v.exchange}: ${errs} frames rejected in the bench set: ${JSON.stringify(engineParser.errors)}`);
+  }
+  if ('step' in ccxtRun) {
+    r.ratio_vs_ccxt = Number(((r.msgs_per_s as number) / (r.ccxt_msgs_per_s as number)).toFixed(2));
+    r.parse_only_ratio_vs_ccxt = Number(((r.parse_only_msgs_per_s as number) / (r.ccxt_msgs_per_s as number)).toFixed(2));
+  } else r.ccxt = `not measured: ${ccxtRun.error}`;
+  r.frame_bytes_avg = Math.round(v.frames.reduce((s, f) => s + f.length, 0) / n);
+  for (const k of Object.keys(r)) if (typeof r[k] === 'number' && !k.startsWith('ratio') && !k.includes('ratio')) r[k] = Math.round(r[k] as number);
+  results[v.exchange] = r;
+  report(`ingest ${v.exchange}`, Object.entries(r).map(([k, val]) => [k, typeof val === 'number' ? fmt(val, k.includes('ratio') ? 2 : 0) : val]));
+}
+
+const file = writeResult('ingest', {
+  params: { seconds: SECONDS, rounds: ROUNDS, frames_per_venue: FRAMES, symbols: BASES.length, note: 'best of rounds; engine = real Engine, push + drain per frame; ccxt = JSON.parse + ccxt.pro handleMessage' },
+  ...results,
+  goal: { bybit_msgs_per_s: 300_000, bybit_ratio_vs_ccxt: 5 },
+});
+console.log(`\nwrote ${file}`);

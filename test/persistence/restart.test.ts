@@ -1,0 +1,129 @@
+/**
+ * Restart of a real server process (child) after `kill -9`, with Redis: config, open positions, trades
+ * and PnL come back exactly as Redis acknowledged them and as the API showed them before the kill; and
+ * `/api/ready` says not ready while Redis is away (persistence unreachable) and ready when it is back.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Fill, Portfolio, Position } from '../../shared/position.js';
+import { describeWith } from '../helpers/services.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { deletePrefix, PrivateRedis, SHARED_REDIS_URL, uniquePrefix, waitFor } from './helpers.js';
+
+async function api<T>(s: ServerProcess, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${s.baseUrl}/api${path}`, {
+    method: init?.method ?? 'GET',
+    headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** A position without the fields that move with every market tick. */
+function withoutMarks(p: Position): unknown {
+  const leg = ({ markPrice: _m, unrealisedPnlUsd: _u, liquidationDistancePct: _l, ...rest }: Position['long']) => rest;
+  const { currentSpreadBps: _c, unrealisedPnlUsd: _u, long, short, ...rest } = p;
+  return { ...rest, long: leg(long), short: leg(short) };
+}
+
+describeWith(['redis'], 'server restart with Redis (child process)', () => {
+  const prefixes: string[] = [];
+  const servers: ServerProcess[] = [];
+  let privateRedis: PrivateRedis | null = null;
+  afterAll(async () => {
+    for (const s of servers) await s.kill9();
+    for (const p of prefixes) await deletePrefix(SHARED_REDIS_URL, p);
+    await privateRedis?.destroy();
+  });
+
+  it('after kill -9 a new process restores config, open positions, trades and PnL exactly', async () => {
+    const prefix = uniquePrefix('restart');
+    prefixes.push(prefix);
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SIM_RATE: '2000', SIM_DISLOCATIONS_PER_MIN: '600', LOG_LEVEL: 'warn' };
+    const first = await startServerProcess({ env });
+    servers.push(first);
+    const put = await api<{ version: number; config: { thresholds: { minSpreadBps: number } } }>(first, '/config', {
+      method: 'PUT',
+      body: { thresholds: { minSpreadBps: 4.5 } },
+    });
+    expect(put.status).toBe(200);
+
+    await waitFor(
+      async () => {
+        const open = await api<{ count: number }>(first, '/positions?state=open');
+        const trades = await api<{ count: number }>(first, '/trades');
+        return open.body.count >= 1 && trades.body.count >= 2;
+      },
+      45_000,
+      'the strategy to open positions',
+    );
+    // Freeze trading so positions and fills stop changing (marks still move), then let the writer flush.
+    expect((await api(first, '/trading-state', { method: 'POST', body: { state: 'halted', reason: 'restart test' } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = {
+      positions: (await api<{ positions: Position[] }>(first, '/positions')).body.positions,
+      trades: (await api<{ fills: Fill[] }>(first, '/trades?limit=10000')).body.fills,
+      portfolio: (await api<Portfolio>(first, '/portfolio')).body,
+    };
+    await new Promise((r) => setTimeout(r, 200));
+    await first.kill9();
+
+    // What Redis acknowledged at the moment of the kill.
+    const r = new Redis(SHARED_REDIS_URL);
+    const stored = {
+      positions: Object.values(await r.hgetall(`${prefix}positions`)).map((s) => JSON.parse(s) as Position),
+      fills: Object.values(await r.hgetall(`${prefix}fills`)).map((s) => JSON.parse(s) as Fill),
+      config: JSON.parse((await r.get(`${prefix}config`)) ?? 'null') as { version: number },
+    };
+    r.disconnect();
+    expect(stored.config.version).toBe(put.body.version);
+
+    // Restart without market data, so nothing moves after the restore.
+    const second = await startServerProcess({ env: { ...env, FEEDS: 'none' } });
+    servers.push(second);
+    const config = (await api<{ version: number; config: { thresholds: { minSpreadBps: number } } }>(second, '/config')).body;
+    expect(config.version).toBe(put.body.version);
+    expect(config.config.thresholds.minSpreadBps).toBe(4.5);
+
+    const after = {
+      positions: (await api<{ positions: Position[] }>(second, '/positions')).body.positions,
+      trades: (await api<{ fills: Fill[] }>(second, '/trades?limit=10000')).body.fills,
+      portfolio: (await api<Portfolio>(second, '/portfolio')).body,
+      tradingState: (await api<{ state: string }>(second, '/trading-state')).body.state,
+    };
+    const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
+    // exactly what Redis held …
+    expect(byId(after.positions)).toEqual(byId(stored.positions));
+    expect(byId(after.trades)).toEqual(byId(stored.fills));
+    // … which is what the API showed before the kill (positions up to the mark-to-market fields)
+    expect(byId(after.trades)).toEqual(byId(before.trades));
+    expect(byId(after.positions).map(withoutMarks)).toEqual(byId(before.positions).map(withoutMarks));
+    expect(after.positions.filter((p) => p.state === 'open').length).toBeGreaterThanOrEqual(1);
+    expect(after.portfolio.realisedPnlUsd).toBe(before.portfolio.realisedPnlUsd);
+    expect(after.portfolio.feesPaidUsd).toBe(before.portfolio.feesPaidUsd);
+    expect(after.portfolio.fundingUsd).toBe(before.portfolio.fundingUsd);
+    expect(after.portfolio.openPositions).toBe(before.portfolio.openPositions);
+    expect(after.tradingState).toBe('halted');
+    await second.stop();
+  }, 120_000);
+
+  it('/api/ready is not ready while Redis is unreachable (persistence unreachable) and ready when it is back', async () => {
+    privateRedis = await PrivateRedis.start();
+    const server = await startServerProcess({ env: { REDIS_URL: privateRedis.url, REDIS_PREFIX: uniquePrefix('ready'), LOG_LEVEL: 'warn' } });
+    servers.push(server);
+    type Ready = { ready: boolean; persistence: string };
+    await waitFor(async () => (await api<Ready>(server, '/ready')).status === 200, 20_000, 'ready');
+    expect((await api<Ready>(server, '/ready')).body).toMatchObject({ ready: true, persistence: 'connected' });
+    await privateRedis.stop();
+    await waitFor(async () => (await api<Ready>(server, '/ready')).status === 503, 10_000, 'not ready');
+    expect((await api<Ready>(server, '/ready')).body).toMatchObject({ ready: false, persistence: 'unreachable' });
+    const health = await api<{ status?: string }>(server, '/health');
+    expect(health.status).toBe(200); // alive, only degraded
+    await privateRedis.start();
+    await waitFor(async () => (await api<Ready>(server, '/ready')).status === 200, 20_000, 'ready again');
+    expect((await api<Ready>(server, '/ready')).body).toMatchObject({ ready: true, persistence: 'connected' });
+    const stats = await api<{ persistence: { degraded: boolean; connected: boolean } }>(server, '/stats');
+    expect(stats.body.persistence).toMatchObject({ connected: true });
+    await server.stop();
+  }, 90_000);
+});
