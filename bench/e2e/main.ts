@@ -17,6 +17,7 @@ import { cpuSeconds, freePortBlock, nowUs, type Proc, rssMb, startProc } from '.
 const WARMUP_S = Number(process.env.E2E_WARMUP_S ?? 3);
 const MEASURE_S = Number(process.env.E2E_MEASURE_S ?? 10);
 const FANOUT_CLIENTS = Number(process.env.E2E_CLIENTS ?? 1000);
+const PARTS = (process.env.E2E_PARTS ?? 'rates,fanout').split(',');
 const DISLOCATIONS_PER_MIN = 600; // enough opened/closed events to sample
 
 interface Stack {
@@ -131,7 +132,7 @@ async function measureFanout(rate: number) {
 }
 
 const rates: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
-for (const rate of [10_000, 100_000]) {
+for (const rate of PARTS.includes('rates') ? [10_000, 100_000] : []) {
   const r = await measureRate(rate);
   rates[String(rate)] = r;
   report(`e2e @ ${rate.toLocaleString('en-US')} msgs/s (simulator → server → ws client)`, [
@@ -147,8 +148,8 @@ for (const rate of [10_000, 100_000]) {
     ...Object.entries(r.server_stages).map(([k, v]): [string, string] => [`stage ${k} p50/p99 ms`, `${v.p50_ms.toFixed(3)} / ${v.p99_ms.toFixed(3)}`]),
   ]);
 }
-const fanout = await measureFanout(2000);
-report(`fan-out: ${FANOUT_CLIENTS} clients (separate process), simulator 2,000 msgs/s, 10 Hz updates`, [
+const fanout = PARTS.includes('fanout') ? await measureFanout(2000) : null;
+if (fanout) report(`fan-out: ${fanout.clients} clients (separate process), simulator 2,000 msgs/s, 10 Hz updates`, [
   ['clients', fanout.clients],
   ['opened/closed deliveries sampled', fanout.samples],
   ['delivery p50 ms', fanout.p50_ms],

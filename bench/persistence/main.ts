@@ -94,7 +94,8 @@ async function runMode(rate: number, persistence: RedisPersistence | null): Prom
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = nowNs();
-      const due = Math.min(total, Math.floor((now - startNs) / stepNs) + 1);
+      // At most 2 ms worth of updates per tick, then yield, as a socket-driven feed would.
+      const due = Math.min(total, Math.floor((now - startNs) / stepNs) + 1, n + Math.max(1, Math.ceil(rate / 500)));
       const ms = Date.now();
       while (n < due) {
         const scheduled = startNs + n * stepNs;

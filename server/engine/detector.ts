@@ -235,7 +235,7 @@ export class Detector {
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
       this.score(longId, lx, shortId, sx);
-      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps) this.open(p, inst, longId, shortId, nowMs, recvUs);
+      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps) this.open(p, longId, shortId, nowMs, recvUs);
       return;
     }
 
@@ -289,8 +289,7 @@ export class Detector {
     this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
   }
 
-  private open(p: number, inst: number, longId: number, shortId: number, nowMs: number, recvUs: number): void {
-    void inst;
+  private open(p: number, longId: number, shortId: number, nowMs: number, recvUs: number): void {
     this.pOpen[p] = 1;
     this.pFirstSeenMs[p] = nowMs;
     this.pPeakProfit[p] = this.sProfit;

@@ -11,8 +11,9 @@ import { Detector } from './detector.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex } from './instruments.js';
 import { MarketStore } from './market-store.js';
-import { MarketPipeline, type RecordVisitor } from './pipeline.js';
-import { REJECT_NONE, REJECT_REASONS, R_UNKNOWN_ID, checkFunding, checkQuote, type RejectReason } from './sanity.js';
+import { MarketPipeline } from './pipeline.js';
+import { RecordProcessor } from './processor.js';
+import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
 export interface EngineOptions {
   config: Config;
@@ -73,16 +74,7 @@ export class Engine {
   private config: Config;
   private readonly pipelineLatency = new LatencyHistogram();
   private readonly busLatency = new LatencyHistogram();
-  private readonly rejected = new Float64Array(REJECT_REASONS.length);
-  private updates = 0;
-  private quotes = 0;
-  private fundings = 0;
-  /** Business time of the drain in progress (read once per drain). */
-  private drainNowMs = 0;
-  private readonly visitor: RecordVisitor;
-  /** recvUs of the stamped records of the drain in progress (a drain reads at most `capacity` records). */
-  private readonly batchRecvUs: Float64Array;
-  private batchCount = 0;
+  private readonly processor: RecordProcessor;
   private draining = false;
 
   constructor(opts: EngineOptions) {
@@ -91,16 +83,10 @@ export class Engine {
     this.store = new MarketStore(opts.config.detector.staleAfterMs);
     this.pipeline = new MarketPipeline(opts.pipelineCapacity ?? 65_536);
     this.bus = new BroadcastRing<OpportunityEvent>(opts.busCapacity ?? 16_384);
-    this.batchRecvUs = new Float64Array(this.pipeline.capacity);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency);
+    this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.pipeline.capacity);
     this.applyEnabledExchanges(opts.config);
-    // A dedicated visitor object keeps the pipeline's call sites monomorphic.
-    this.visitor = {
-      onQuote: (id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs) => this.applyQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs),
-      onFunding: (id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs) =>
-        this.applyFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs),
-    };
   }
 
   /** Registers (or returns) the id for a venue symbol; base/quote from venue metadata (XBT→BTC done here). */
@@ -135,14 +121,18 @@ export class Engine {
   }
 
   private drainBatch(max: number): number {
-    this.drainNowMs = this.now();
-    this.batchCount = 0;
-    const n = this.pipeline.consume(max, this.visitor);
-    if (this.batchCount > 0) {
+    const processor = this.processor;
+    processor.beginBatch(this.now());
+    const n = this.pipeline.consumeRaw(max, processor);
+    if (processor.batchCount > 0) {
       // One clock read per drain (performance.now() costs ~50-100 ns): every record of the batch is
       // "detected" when the batch is done.
+      // Outside [0, 60 s] the stamp is from another clock (a replay's recorded time): not a latency.
       const doneUs = nowUs();
-      for (let i = 0; i < this.batchCount; i++) this.pipelineLatency.recordUs(doneUs - this.batchRecvUs[i]);
+      for (let i = 0; i < processor.batchCount; i++) {
+        const latencyUs = doneUs - processor.batchRecvUs[i];
+        if (latencyUs >= 0 && latencyUs <= 60e6) this.pipelineLatency.recordUs(latencyUs);
+      }
     }
     return n;
   }
@@ -220,14 +210,15 @@ export class Engine {
   stats(): EngineCounters {
     const rejected = {} as Record<RejectReason, number>;
     let rejectedTotal = 0;
+    const p = this.processor;
     REJECT_REASONS.forEach((reason, i) => {
-      rejected[reason] = this.rejected[i];
-      rejectedTotal += this.rejected[i];
+      rejected[reason] = p.rejected[i];
+      rejectedTotal += p.rejected[i];
     });
     return {
-      updates: this.updates,
-      quotes: this.quotes,
-      fundings: this.fundings,
+      updates: p.updates,
+      quotes: p.quotes,
+      fundings: p.fundings,
       rejected,
       rejectedTotal,
       pipeline: { capacity: this.pipeline.capacity, pending: this.pipeline.size, pushed: this.pipeline.pushed, dropped: this.pipeline.dropped },
@@ -238,33 +229,5 @@ export class Engine {
       exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
       latencyUs: { pipeline_to_detected: this.pipelineLatency.summary(), detected_to_bus: this.busLatency.summary() },
     };
-  }
-
-  private applyQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): void {
-    this.updates++;
-    const nowMs = this.drainNowMs;
-    const bad = id < this.instruments.size ? checkQuote(bid, ask, bidSize, askSize, exchangeTsMs, nowMs) : R_UNKNOWN_ID;
-    if (bad !== REJECT_NONE) {
-      this.rejected[bad]++;
-      return;
-    }
-    this.quotes++;
-    this.store.setQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, nowMs, recvUs);
-    this.detector.onUpdate(id, nowMs, recvUs);
-    if (recvUs > 0) this.batchRecvUs[this.batchCount++] = recvUs; // 0 = the producer did not stamp it
-  }
-
-  private applyFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): void {
-    this.updates++;
-    const nowMs = this.drainNowMs;
-    const bad = id < this.instruments.size ? checkFunding(rate, intervalMs, nextFundingMs, exchangeTsMs, nowMs) : R_UNKNOWN_ID;
-    if (bad !== REJECT_NONE) {
-      this.rejected[bad]++;
-      return;
-    }
-    this.fundings++;
-    this.store.setFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, nowMs);
-    this.detector.onUpdate(id, nowMs, recvUs);
-    if (recvUs > 0) this.batchRecvUs[this.batchCount++] = recvUs; // 0 = the producer did not stamp it
   }
 }

@@ -3,7 +3,7 @@ export { Engine, type EngineCounters, type EngineOptions, type QuoteView } from 
 export { BroadcastRing, type Subscription, type SubscriberStats } from './bus.js';
 export { InstrumentMap, EXCHANGE_COUNT, exchangeIndex } from './instruments.js';
 export { MarketStore } from './market-store.js';
-export { MarketPipeline, RECORD_BYTES, type PipelineBuffers, type RecordVisitor } from './pipeline.js';
+export { MarketPipeline, RECORD_BYTES, type PipelineBuffers, type RecordSink, type RecordVisitor } from './pipeline.js';
 export { Detector, type DetectorCounters } from './detector.js';
 export { LatencyHistogram, type LatencySummary } from './histogram.js';
 export { REJECT_REASONS, type RejectReason } from './sanity.js';

@@ -27,7 +27,24 @@ const C_READ = 1; // records read (wraps as int32)
 const C_DROPPED = 2; // records rejected because the ring was full
 const C_WORDS = 4;
 
-/** Zero-allocation consumer: the pipeline calls one of these per record. */
+/** Float64 slot offsets of the fields inside a record (slot 0 holds kind and id). */
+export const F_BID = 1;
+export const F_ASK = 2;
+export const F_BID_SIZE = 3;
+export const F_ASK_SIZE = 4;
+export const F_RATE = 1;
+export const F_INTERVAL_MS = 2;
+export const F_NEXT_FUNDING_MS = 3;
+export const F_PREDICTED = 4;
+export const F_EXCHANGE_TS_MS = 5;
+export const F_RECV_US = 6;
+
+/** Zero-copy consumer: reads the record's fields from `data[at + F_*]` before returning. */
+export interface RecordSink {
+  onRecord(kind: number, id: number, data: Float64Array, at: number): void;
+}
+
+/** Decoded consumer (tests, tools): the pipeline calls one of these per record. */
 export interface RecordVisitor {
   onQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): void;
   onFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): void;
@@ -92,12 +109,12 @@ export class MarketPipeline {
     const f = slot * SLOTS;
     this.u32[f * 2] = KIND_QUOTE;
     this.u32[f * 2 + 1] = id;
-    this.f64[f + 1] = bid;
-    this.f64[f + 2] = ask;
-    this.f64[f + 3] = bidSize;
-    this.f64[f + 4] = askSize;
-    this.f64[f + 5] = exchangeTsMs;
-    this.f64[f + 6] = recvUs;
+    this.f64[f + F_BID] = bid;
+    this.f64[f + F_ASK] = ask;
+    this.f64[f + F_BID_SIZE] = bidSize;
+    this.f64[f + F_ASK_SIZE] = askSize;
+    this.f64[f + F_EXCHANGE_TS_MS] = exchangeTsMs;
+    this.f64[f + F_RECV_US] = recvUs;
     this.publish();
     return true;
   }
@@ -109,18 +126,22 @@ export class MarketPipeline {
     const f = slot * SLOTS;
     this.u32[f * 2] = KIND_FUNDING;
     this.u32[f * 2 + 1] = id;
-    this.f64[f + 1] = rate;
-    this.f64[f + 2] = intervalMs;
-    this.f64[f + 3] = nextFundingMs;
-    this.f64[f + 4] = predicted ? 1 : 0;
-    this.f64[f + 5] = exchangeTsMs;
-    this.f64[f + 6] = recvUs;
+    this.f64[f + F_RATE] = rate;
+    this.f64[f + F_INTERVAL_MS] = intervalMs;
+    this.f64[f + F_NEXT_FUNDING_MS] = nextFundingMs;
+    this.f64[f + F_PREDICTED] = predicted ? 1 : 0;
+    this.f64[f + F_EXCHANGE_TS_MS] = exchangeTsMs;
+    this.f64[f + F_RECV_US] = recvUs;
     this.publish();
     return true;
   }
 
-  /** Consumer: hands up to `max` records to the visitor in order; returns how many. */
-  consume(max: number, visitor: RecordVisitor): number {
+  /**
+   * Consumer, zero-copy: calls `sink.onRecord(kind, id, data, at)` for up to `max` records in order,
+   * where the record's fields are `data[at + F_*]`. Only small integers and the array cross the call,
+   * so nothing is boxed per record. Returns how many were consumed.
+   */
+  consumeRaw(max: number, sink: RecordSink): number {
     const control = this.control;
     const write = Atomics.load(control, C_WRITE);
     const start = Atomics.load(control, C_READ);
@@ -129,18 +150,27 @@ export class MarketPipeline {
     const u32 = this.u32;
     try {
       while (read !== write && ((read - start) | 0) < max) {
-        const f = (read & this.mask) * SLOTS;
-        // Advance before calling out, so a visitor that throws cannot make the record repeat forever.
+        const at = (read & this.mask) * SLOTS;
+        // Advance before calling out, so a sink that throws cannot make the record repeat forever.
         read = (read + 1) | 0;
-        if (u32[f * 2] === KIND_QUOTE) visitor.onQuote(u32[f * 2 + 1], f64[f + 1], f64[f + 2], f64[f + 3], f64[f + 4], f64[f + 5], f64[f + 6]);
-        else visitor.onFunding(u32[f * 2 + 1], f64[f + 1], f64[f + 2], f64[f + 3], f64[f + 4] !== 0, f64[f + 5], f64[f + 6]);
+        sink.onRecord(u32[at * 2], u32[at * 2 + 1], f64, at);
       }
     } finally {
-      // One release store per batch (Atomics.store is a full fence): the slots read become writable.
-      // Safe to release after the visitor ran: it receives values, never a view into the slot.
+      // One release store per batch (Atomics.store is a full fence) makes the slots writable again.
+      // The sink must have finished reading a record when it returns.
       Atomics.store(control, C_READ, read);
     }
     return (read - start) | 0;
+  }
+
+  /** Consumer, decoded: hands up to `max` records to the visitor in order; returns how many. */
+  consume(max: number, visitor: RecordVisitor): number {
+    return this.consumeRaw(max, {
+      onRecord(kind, id, d, at) {
+        if (kind === KIND_QUOTE) visitor.onQuote(id, d[at + F_BID], d[at + F_ASK], d[at + F_BID_SIZE], d[at + F_ASK_SIZE], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
+        else visitor.onFunding(id, d[at + F_RATE], d[at + F_INTERVAL_MS], d[at + F_NEXT_FUNDING_MS], d[at + F_PREDICTED] !== 0, d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
+      },
+    });
   }
 
   /** Slot index to write, or -1 (and the drop counted) when full. */

@@ -207,7 +207,11 @@ export class FeedManager {
       if (s) engine.pushFunding(m.id, s.rate, s.intervalMs, s.nextFundingMs, s.predicted, s.tsMs, recvUs);
     }
     engine.drain();
-    if (v.stopped || listed.length === 0) {
+    if (listed.length === 0) {
+      v.stopped = true;
+      v.lastError = `none of the instruments is listed by ${ex}`;
+    }
+    if (v.stopped) {
       this.emit(v);
       return;
     }

@@ -31,8 +31,6 @@ import { resolveCaps, type PersistenceCaps } from './caps.js';
 import {
   compareStreamIds,
   decodeEvents,
-  decodeMarketLine,
-  encodeMarketLine,
   EventEncoder,
   formatStreamId,
   nextStreamId,
@@ -40,6 +38,7 @@ import {
   type StreamId,
 } from './codec.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
+import { decodeMarketChunk, MarketRing } from './market-ring.js';
 import { BoundedQueue } from './queue.js';
 
 export const DEFAULT_PREFIX = 'perpscan:';
@@ -137,7 +136,7 @@ interface Batch {
   eventData: Buffer | null;
   closedData: Buffer | null;
   closedCount: number;
-  marketLines: Map<Exchange, string[]>;
+  marketChunks: Map<Exchange, { n: number; data: Buffer }>;
   eventCount: number;
   marketCount: number;
   /** State writes + stream records in this batch. */
@@ -195,7 +194,7 @@ export class RedisPersistence implements Persistence {
   private readonly pendingPositions = new Map<string, Position>();
   private readonly pendingFills = new Map<string, Fill>();
   private readonly events: BoundedQueue<OpportunityEvent>;
-  private readonly market: BoundedQueue<MarketRecord>;
+  private readonly market: MarketRing;
   private readonly eventEncoder = new EventEncoder();
   private readonly closedEncoder = new EventEncoder();
 
@@ -240,7 +239,7 @@ export class RedisPersistence implements Persistence {
     this.maxBatch = opts.maxBatch ?? 20_000;
     this.loadTimeoutMs = opts.loadTimeoutMs ?? 5_000;
     this.events = new BoundedQueue(opts.maxEventBacklog ?? 50_000);
-    this.market = new BoundedQueue(opts.maxBacklog ?? 200_000);
+    this.market = new MarketRing(opts.maxBacklog ?? 200_000);
     const retryMaxDelayMs = opts.retryMaxDelayMs ?? 1_000;
     this.client = new Redis(opts.url, {
       lazyConnect: true,
@@ -365,7 +364,7 @@ export class RedisPersistence implements Persistence {
       eventData: null,
       closedData: null,
       closedCount: 0,
-      marketLines: new Map(),
+      marketChunks: new Map(),
       eventCount: 0,
       marketCount: 0,
       items: 0,
@@ -389,22 +388,13 @@ export class RedisPersistence implements Persistence {
     batch.closedCount = this.closedEncoder.count;
     if (events.length > 0) batch.eventData = this.eventEncoder.take();
     if (batch.closedCount > 0) batch.closedData = this.closedEncoder.take();
-    const records = this.market.take(this.maxBatch);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      let lines = batch.marketLines.get(r.exchange);
-      if (!lines) {
-        if (!(EXCHANGES as readonly string[]).includes(r.exchange)) continue; // no stream for it
-        lines = [];
-        batch.marketLines.set(r.exchange, lines);
-      }
-      lines.push(encodeMarketLine(i, r));
-      if (r.recvMs > minMs) minMs = r.recvMs;
-    }
+    const market = this.market.take(this.maxBatch);
+    batch.marketChunks = market.chunks;
+    if (market.maxRecvMs > minMs) minMs = market.maxRecvMs;
     batch.eventCount = events.length;
-    batch.marketCount = records.length;
+    batch.marketCount = market.taken;
     batch.items =
-      (batch.config ? 1 : 0) + (batch.portfolio ? 1 : 0) + batch.positions.length + batch.fills.length + events.length + records.length;
+      (batch.config ? 1 : 0) + (batch.portfolio ? 1 : 0) + batch.positions.length + batch.fills.length + events.length + market.taken;
     // The id is ≥ every record's time, so `sinceMs` reads can start at the right entry.
     this.lastId = nextStreamId(this.lastId, Number.isFinite(minMs) ? minMs : this.now());
     batch.id = formatStreamId(this.lastId);
@@ -454,8 +444,8 @@ export class RedisPersistence implements Persistence {
     };
     if (batch.eventData) chunk([k.events, k.eventsCount, k.eventsSizes], batch.eventCount, batch.eventData, this.caps.opportunityEvents);
     if (batch.closedData) chunk([k.closed, k.closedCount, k.closedSizes], batch.closedCount, batch.closedData, this.caps.closedOpportunities);
-    for (const [ex, lines] of batch.marketLines) {
-      chunk([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], lines.length, lines.join('\n'), this.caps.marketRecordsPerExchange);
+    for (const [ex, c] of batch.marketChunks) {
+      chunk([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], c.n, c.data, this.caps.marketRecordsPerExchange);
     }
     tx.set(k.lastId, batch.id);
     commands++;
@@ -658,24 +648,23 @@ export class RedisPersistence implements Persistence {
       const it = this.readChunks([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], this.caps.marketRecordsPerExchange, sinceMs)[
         Symbol.asyncIterator
       ]();
-      return { ex, it, lines: [] as string[], id: { ms: 0, seq: 0 } as StreamId, at: 0, head: null as Head | null, done: false };
+      return { ex, it, records: [] as Array<{ index: number; record: MarketRecord }>, id: { ms: 0, seq: 0 } as StreamId, at: 0, head: null as Head | null, done: false };
     });
     const advance = async (c: (typeof cursors)[number]) => {
       c.head = null;
       while (!c.done) {
-        if (c.at >= c.lines.length) {
+        if (c.at >= c.records.length) {
           const next = await c.it.next();
           if (next.done) {
             c.done = true;
             return;
           }
-          c.lines = next.value.data.toString('utf8').split('\n');
+          c.records = decodeMarketChunk(c.ex, next.value.data).records;
           c.at = next.value.skip;
           c.id = next.value.id;
           continue;
         }
-        const decoded = decodeMarketLine(c.ex, c.lines[c.at++]);
-        if (!decoded) continue;
+        const decoded = c.records[c.at++];
         if (sinceMs !== undefined && decoded.record.recvMs < sinceMs) continue;
         c.head = { id: c.id, index: decoded.index, record: decoded.record };
         return;

@@ -113,7 +113,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let last = performance.now();
   const tick = () => {
     const t = performance.now();
-    let due = carry + (rate * (t - last)) / 1000;
+    const due = carry + (rate * (t - last)) / 1000;
     last = t;
     let n = Math.floor(due);
     carry = due - n;

@@ -52,6 +52,8 @@ export interface SimClient {
   silencedUntil: number;
   /** Per-venue connection data (e.g. the KuCoin connectId). */
   tag: string;
+  /** Timers owned by this connection (heartbeat, max age, silence); cleared when it closes. */
+  readonly timers: Set<NodeJS.Timeout>;
 }
 
 export interface RestReply {
@@ -69,7 +71,6 @@ export abstract class VenueServer {
   private readonly topicSubs = new Map<string, Set<SimClient>>();
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private port = 0;
   private host = '127.0.0.1';
   /** Messages sent (all clients). */
@@ -118,7 +119,7 @@ export abstract class VenueServer {
     const until = this.ctx.now() + ms;
     for (const c of this.clients) {
       c.silencedUntil = until;
-      this.later(ms, () => {
+      this.later(c, ms, () => {
         if (c.silencedUntil === until && c.ws.readyState === WebSocket.OPEN) {
           c.silencedUntil = 0;
           this.onResume(c);
@@ -128,9 +129,10 @@ export abstract class VenueServer {
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const c of this.clients) c.ws.terminate();
+    for (const c of this.clients) {
+      clearClientTimers(c);
+      c.ws.terminate();
+    }
     this.wss.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -171,13 +173,14 @@ export abstract class VenueServer {
   protected onResume(_client: SimClient): void {}
   protected onClosed(_client: SimClient): void {}
 
-  protected later(ms: number, fn: () => void): void {
+  /** Runs `fn` after `ms` unless the client's connection has closed by then. */
+  protected later(client: SimClient, ms: number, fn: () => void): void {
     const t = setTimeout(() => {
-      this.timers.delete(t);
+      client.timers.delete(t);
       fn();
     }, ms);
     t.unref();
-    this.timers.add(t);
+    client.timers.add(t);
   }
 
   protected subscribe(client: SimClient, topic: string): void {
@@ -271,6 +274,7 @@ export abstract class VenueServer {
         inboundWindow: [],
         silencedUntil: 0,
         tag: decision.tag ?? '',
+        timers: new Set(),
       };
       this.clients.add(client);
       ws.on('message', (data, isBinary) => {
@@ -287,6 +291,7 @@ export abstract class VenueServer {
       });
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
+        clearClientTimers(client);
         this.clients.delete(client);
         for (const t of client.topics) this.topicSubs.get(t)?.delete(client);
         this.onClosed(client);
@@ -294,6 +299,11 @@ export abstract class VenueServer {
       this.onOpen(client);
     });
   }
+}
+
+function clearClientTimers(client: SimClient): void {
+  for (const t of client.timers) clearTimeout(t);
+  client.timers.clear();
 }
 
 /** `ws` keeps the socket private; without it the batch falls back to `ws.send` per frame. */

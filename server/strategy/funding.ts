@@ -24,9 +24,13 @@ export interface FundingSettlement {
 }
 
 /** Learns the rate (and the schedule) for the leg's pending settlement from a current quote. */
-export function learnFunding(leg: Leg, quote: StrategyQuote | null): void {
+export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Infinity): void {
   if (!quote || !(quote.nextFundingMs > 0)) return;
-  if (!(leg.nextFundingMs > 0)) leg.nextFundingMs = quote.nextFundingMs;
+  // A leg without a schedule adopts the venue's next time only if it is still ahead (never a past settlement).
+  if (!(leg.nextFundingMs > 0)) {
+    if (quote.nextFundingMs <= nowMs) return;
+    leg.nextFundingMs = quote.nextFundingMs;
+  }
   if (quote.nextFundingMs !== leg.nextFundingMs) return; // the quote describes another period
   if (quote.fundingPredicted && leg.fundingRate !== undefined) return; // never replace a real rate by a predicted one
   leg.fundingRate = quote.fundingRate;
@@ -38,7 +42,7 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null): void {
  * `leg.fundingUsd`, `leg.nextFundingMs` (and the rate once the quote shows the new period).
  */
 export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): FundingSettlement[] {
-  learnFunding(leg, quote);
+  learnFunding(leg, quote, nowMs);
   const out: FundingSettlement[] = [];
   // Bounded: after a long outage a leg owes a few settlements, never thousands.
   for (let guard = 0; leg.nextFundingMs > 0 && nowMs >= leg.nextFundingMs && guard < 1000; guard++) {

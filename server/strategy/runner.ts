@@ -173,6 +173,7 @@ export class StrategyRunner {
   private rejectionLog: RiskRejection[] = [];
   /** opportunity id → last rejection reason recorded (so one flicker is not recorded on every update). */
   private readonly lastRejection = new Map<string, string>();
+  private readonly rejectionTotals = new Map<string, number>();
   private readonly watch = new Map<string, Opportunity>();
   private positionSeq = 0;
   /** Business time of the pass in progress (what the paper executor stamps fills with). */
@@ -344,6 +345,14 @@ export class StrategyRunner {
     return this.state.tradingState;
   }
 
+  /**
+   * Every rejected evaluation by reason (one per opportunity per pass), for metrics. `rejections()` keeps
+   * only the first of a run of identical rejections of one opportunity, so a flicker is not recorded 10×/s.
+   */
+  rejectionCounts(): Record<string, number> {
+    return Object.fromEntries(this.rejectionTotals);
+  }
+
   /** Bus items lost because the runner fell behind (it resynchronised from the engine's open set). */
   missedOpportunityEvents(): number {
     return this.missedEvents;
@@ -401,6 +410,7 @@ export class StrategyRunner {
       this.missedEvents += missed;
       this.watch.clear();
       for (const o of this.engine.opportunities()) this.watch.set(o.id, o);
+      for (const id of [...this.lastRejection.keys()]) if (!this.watch.has(id)) this.lastRejection.delete(id);
     }
   }
 
@@ -449,6 +459,7 @@ export class StrategyRunner {
   }
 
   private reject(opportunityId: string, instrument: string, r: Rejection, nowMs: number, force = false): void {
+    this.rejectionTotals.set(r.reason, (this.rejectionTotals.get(r.reason) ?? 0) + 1);
     if (!force && this.lastRejection.get(opportunityId) === r.reason) return;
     this.lastRejection.set(opportunityId, r.reason);
     const rejection: RiskRejection = Object.freeze({ tsMs: nowMs, opportunityId, instrument, reason: r.reason, detail: r.detail });
@@ -581,7 +592,12 @@ export class StrategyRunner {
     const l = p[leg];
     this.fillIds.add(fill.id);
     this.fillLog.push(fill);
-    if (this.fillLog.length > this.maxFills * 2) this.fillLog = this.fillLog.slice(-this.maxFills);
+    if (this.fillLog.length > this.maxFills * 2) {
+      this.fillLog = this.fillLog.slice(-this.maxFills);
+      // Duplicate reports are already stopped by the pending-order map; this set is the second guard.
+      this.fillIds.clear();
+      for (const f of this.fillLog) this.fillIds.add(f.id);
+    }
     if (fill.purpose === 'entry') {
       const qty = l.quantity + fill.quantity;
       l.entryPrice = (l.entryPrice * l.quantity + fill.price * fill.quantity) / qty;
@@ -677,6 +693,7 @@ export class StrategyRunner {
     this.transition(book, 'closed', `${how}; realised ${p.realisedPnlUsd.toFixed(4)} USD`, nowMs, 'position_closed');
     this.saveState(nowMs);
     this.live.delete(p.id);
+    this.savedSchedule.delete(p.id);
     this.closedOrder.push(p.id);
     this.trimClosed();
   }

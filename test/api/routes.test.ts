@@ -1,5 +1,7 @@
 /** Every REST route through Fastify inject, against a real engine + strategy + memory persistence. */
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_STATIC_DIR } from '../../server/app.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
 const apps: TestApp[] = [];
@@ -108,7 +110,7 @@ describe('opportunity routes', () => {
     await a.persistence.flush();
     const r = await a.app.inject({ method: 'GET', url: '/api/opportunities/history?limit=50' });
     expect(r.statusCode).toBe(200);
-    const closed = r.json().closed as Array<{ opportunity: { id: string }; closedMs: number; reason: string }>;
+    const closed = r.json().history as Array<{ opportunity: { id: string }; closedMs: number; reason: string }>;
     expect(closed.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < closed.length; i++) expect(closed[i - 1].closedMs).toBeGreaterThanOrEqual(closed[i].closedMs);
     expect(closed.map((c) => c.opportunity.id)).toContain('BTC-USDT-PERP|bybit|okx');
@@ -221,6 +223,20 @@ describe('system routes', () => {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     expect(doc.paths['/api/config'].put.requestBody).toBeDefined();
+  });
+
+  it('serves the built dashboard at / and still 404s unknown API routes with the error body', async () => {
+    const a = await make({ staticDir: DEFAULT_STATIC_DIR });
+    expect(existsSync(`${DEFAULT_STATIC_DIR}index.html`)).toBe(true); // npm test builds the dashboard first
+    const html = await a.app.inject({ method: 'GET', url: '/' });
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toContain('text/html');
+    const asset = /(?:src|href)="\.\/(assets\/[^"]+)"/.exec(html.body)?.[1];
+    expect(asset).toBeDefined();
+    expect((await a.app.inject({ method: 'GET', url: `/${asset}` })).statusCode).toBe(200);
+    const missing = await a.app.inject({ method: 'GET', url: '/api/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toBe('not_found');
   });
 
   it('unknown routes are 404 with the error body', async () => {

@@ -1,6 +1,16 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MarketPipeline, type RecordVisitor } from '../../server/engine/pipeline.js';
+import {
+  F_EXCHANGE_TS_MS,
+  F_INTERVAL_MS,
+  F_NEXT_FUNDING_MS,
+  F_PREDICTED,
+  F_RATE,
+  F_RECV_US,
+  KIND_FUNDING,
+  MarketPipeline,
+  type RecordVisitor,
+} from '../../server/engine/pipeline.js';
 
 type Rec = [string, ...Array<number | boolean>];
 function collector(): RecordVisitor & { got: Rec[] } {
@@ -31,6 +41,20 @@ describe('MarketPipeline', () => {
       ['f', 9, -0.000125, 3_600_000, 1_700_003_600_000, true, 1_700_000_000_200, 42],
     ]);
     expect(p.size).toBe(0);
+  });
+
+  it('consumeRaw hands out the record in place: fields at data[at + F_*]', () => {
+    const p = new MarketPipeline(2);
+    p.pushFunding(5, 0.0003, 14_400_000, 1_700_000_100_000, false, 1_700_000_000_000, 77);
+    const seen: number[] = [];
+    const n = p.consumeRaw(5, {
+      onRecord(kind, id, d, at) {
+        expect(kind).toBe(KIND_FUNDING);
+        seen.push(id, d[at + F_RATE], d[at + F_INTERVAL_MS], d[at + F_NEXT_FUNDING_MS], d[at + F_PREDICTED], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
+      },
+    });
+    expect(n).toBe(1);
+    expect(seen).toEqual([5, 0.0003, 14_400_000, 1_700_000_100_000, 0, 1_700_000_000_000, 77]);
   });
 
   it('rejects the newest record when full and counts it', () => {

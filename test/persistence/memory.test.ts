@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { decodeEvents, decodeMarketLine, encodeMarketLine, EventEncoder, nextStreamId } from '../../server/persistence/codec.js';
+import { decodeEvents, EventEncoder, nextStreamId } from '../../server/persistence/codec.js';
+import { decodeMarketChunk, MarketRing } from '../../server/persistence/market-ring.js';
 import { createPersistence } from '../../server/persistence/index.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { BoundedQueue } from '../../server/persistence/queue.js';
@@ -37,18 +38,42 @@ describe('BoundedQueue', () => {
 });
 
 describe('codec', () => {
-  it('market lines round-trip every field exactly, quotes and funding', () => {
-    for (let i = 0; i < 10; i++) {
-      const r = marketRecord(i, EXCHANGES[i % 4], 1_700_000_000_123 + i);
-      const decoded = decodeMarketLine(r.exchange, encodeMarketLine(i, r));
-      expect(decoded).toEqual({ index: i, record: r });
-    }
+  it('market records round-trip every field exactly through the binary ring and chunks, in batch order', () => {
+    const ring = new MarketRing(100);
+    const records = Array.from({ length: 30 }, (_, i) => marketRecord(i, EXCHANGES[i % 3], 1_700_000_000_123 + i));
+    records[1] = { exchange: 'okx', symbol: 'ÜNI-USDT-SWAP', kind: 'quote', recvMs: 1, exchangeTsMs: -0 }; // optional fields absent
+    records[4] = { exchange: 'okx', symbol: 'X', kind: 'funding', recvMs: 2, exchangeTsMs: 3, fundingRate: -0.0001 }; // predicted absent
+    records.forEach((r) => ring.push(r));
+    const { chunks, taken, maxRecvMs } = ring.take(1000);
+    expect(taken).toBe(30);
+    expect(maxRecvMs).toBe(1_700_000_000_123 + 29);
+    expect([...chunks.keys()].sort()).toEqual(['bybit', 'kucoin', 'okx']);
+    const merged = [...chunks].flatMap(([ex, c]) => decodeMarketChunk(ex, c.data).records).sort((a, b) => a.index - b.index);
+    expect(merged.map((m) => m.record)).toEqual(records);
+    expect(Object.is(merged[1].record.exchangeTsMs, -0)).toBe(true);
+    expect(ring.size).toBe(0);
   });
 
-  it('malformed lines decode to null instead of throwing', () => {
-    for (const bad of ['', 'x', '1\tz\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t\t2\t3\t4\t5\t6', 'a\tq\tA\t1\t2\t3\t4\t5\t6', '1\tq\tA\t1\t2\t3']) {
-      expect(decodeMarketLine('bybit', bad)).toBeNull();
-    }
+  it('the market ring drops the oldest beyond its capacity and counts exactly', () => {
+    const ring = new MarketRing(10);
+    const records = Array.from({ length: 25 }, (_, i) => marketRecord(i, 'binance', 1_700_000_000_000 + i));
+    records.forEach((r) => ring.push(r));
+    expect(ring.size).toBe(10);
+    expect(ring.dropped).toBe(15);
+    const { chunks } = ring.take(4);
+    expect(decodeMarketChunk('binance', chunks.get('binance')!.data).records.map((x) => x.record)).toEqual(records.slice(15, 19));
+    expect(ring.size).toBe(6);
+  });
+
+  it('malformed market chunks decode what they can and never throw', () => {
+    const ring = new MarketRing(10);
+    for (let i = 0; i < 3; i++) ring.push(marketRecord(i, 'okx', 1_700_000_000_000 + i));
+    const data = ring.take(10).chunks.get('okx')!.data;
+    const cut = decodeMarketChunk('okx', data.subarray(0, data.length - 3));
+    expect(cut).toMatchObject({ malformed: true });
+    expect(cut.records).toHaveLength(2);
+    expect(decodeMarketChunk('okx', Buffer.from('garbage!')).malformed).toBe(true);
+    expect(decodeMarketChunk('okx', Buffer.alloc(0))).toEqual({ records: [], malformed: false });
   });
 
   it('opportunity events round-trip exactly through the binary records (-0, null, optional flags, odd ids)', () => {

@@ -19,11 +19,11 @@ async function api<T>(s: ServerProcess, path: string, init?: { method?: string; 
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** A position without the fields that move with every market tick. */
+/** A position without the fields that move with every market tick (marks, current funding rate). */
 function withoutMarks(p: Position): unknown {
-  const leg = ({ markPrice: _m, unrealisedPnlUsd: _u, liquidationDistancePct: _l, ...rest }: Position['long']) => rest;
-  const { currentSpreadBps: _c, unrealisedPnlUsd: _u, long, short, ...rest } = p;
-  return { ...rest, long: leg(long), short: leg(short) };
+  const omit = (o: object, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  const legMoving = ['markPrice', 'unrealisedPnlUsd', 'liquidationDistancePct', 'fundingRate'];
+  return { ...omit(p, ['currentSpreadBps', 'unrealisedPnlUsd']), long: omit(p.long, legMoving), short: omit(p.short, legMoving) };
 }
 
 describeWith(['redis'], 'server restart with Redis (child process)', () => {
@@ -39,7 +39,7 @@ describeWith(['redis'], 'server restart with Redis (child process)', () => {
   it('after kill -9 a new process restores config, open positions, trades and PnL exactly', async () => {
     const prefix = uniquePrefix('restart');
     prefixes.push(prefix);
-    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SIM_RATE: '2000', SIM_DISLOCATIONS_PER_MIN: '600', LOG_LEVEL: 'warn' };
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SIM_RATE: '2000', SIM_DISLOCATIONS_PER_MIN: '600' };
     const first = await startServerProcess({ env });
     servers.push(first);
     const put = await api<{ version: number; config: { thresholds: { minSpreadBps: number } } }>(first, '/config', {
@@ -109,7 +109,7 @@ describeWith(['redis'], 'server restart with Redis (child process)', () => {
 
   it('/api/ready is not ready while Redis is unreachable (persistence unreachable) and ready when it is back', async () => {
     privateRedis = await PrivateRedis.start();
-    const server = await startServerProcess({ env: { REDIS_URL: privateRedis.url, REDIS_PREFIX: uniquePrefix('ready'), LOG_LEVEL: 'warn' } });
+    const server = await startServerProcess({ env: { REDIS_URL: privateRedis.url, REDIS_PREFIX: uniquePrefix('ready') } });
     servers.push(server);
     type Ready = { ready: boolean; persistence: string };
     await waitFor(async () => (await api<Ready>(server, '/ready')).status === 200, 20_000, 'ready');

@@ -84,6 +84,8 @@ describe('binance simulator', () => {
     const ws = await open(`${s.endpoints.binance.ws}/public/stream`);
     ws.send({ method: 'SUBSCRIBE', params: ['btcusdt@bookTicker'] });
     expect((await ws.next((m) => 'error' in m)).error).toMatchObject({ code: 2 });
+    ws.send({ method: 'SUBSCRIBE', params: ['not asdfads'], id: 8 });
+    expect(await ws.next((m) => m.id === 8)).toEqual({ error: { code: 2, msg: 'Invalid request: invalid stream' }, id: 8 });
     ws.send({ method: 'SUBSCRIB', params: [], id: 9 });
     expect(await ws.next((m) => m.id === 9)).toHaveProperty('error');
     expect(ws.closeInfo).toBeNull();
@@ -114,11 +116,11 @@ describe('binance simulator', () => {
   });
 
   it('sends ping frames and cuts a connection that never answers with pong', async () => {
-    const s = await start({ timings: { binancePingIntervalMs: 100, binancePongTimeoutMs: 300 } });
+    const s = await start({ timings: { binancePingIntervalMs: 150, binancePongTimeoutMs: 1000 } });
     const good = await open(`${s.endpoints.binance.ws}/market/stream`);
     const mute = await open(`${s.endpoints.binance.ws}/market/stream`, { autoPong: false });
     await good.until(() => good.pings >= 3, 3000, 'pings');
-    await mute.closed(3000);
+    await mute.closed(6000);
     expect(mute.pings).toBeGreaterThan(0);
     expect(good.closeInfo).toBeNull();
   });

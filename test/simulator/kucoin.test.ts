@@ -113,12 +113,12 @@ describe('kucoin simulator', () => {
   });
 
   it('closes a connection that stops pinging, keeps one that pings', async () => {
-    const s = await start({ timings: { kucoinPingIntervalMs: 300, kucoinPingTimeoutMs: 200 } });
+    const s = await start({ timings: { kucoinPingIntervalMs: 600, kucoinPingTimeoutMs: 400 } });
     const quiet = await open((await bullet(s)).url);
     const pinger = await open((await bullet(s)).url);
     const timer = setInterval(() => pinger.send({ id: String(Date.now()), type: 'ping' }), 150);
     try {
-      await quiet.closed(3000);
+      await quiet.closed(5000);
       expect(pinger.closeInfo).toBeNull();
     } finally {
       clearInterval(timer);

@@ -114,6 +114,7 @@ describe('entry rules and hygiene', () => {
     h.advance(100);
     expect(h.runner.positions()).toHaveLength(0);
     expect(h.runner.rejections().map((r) => r.reason)).toEqual(['too_young']); // recorded once, not per pass
+    expect(h.runner.rejectionCounts()).toEqual({ too_young: 3 }); // but counted per pass (T0, +100, +200)
     h.advance(300); // lived 500 ms
     expect(h.only().state).toBe('open');
     expect(h.only().openedMs).toBe(T0 + 500);

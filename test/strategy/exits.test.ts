@@ -209,3 +209,34 @@ describe('one leg fails', () => {
     expect(h.runner.fills().map((f) => f.id)).toEqual(['pos-1:entry:long', 'pos-1:unwind:long:3']);
   });
 });
+
+describe('partial fills', () => {
+  it('a partially filled entry leg unwinds what both legs hold', () => {
+    // The venue fills only 40 % of the okx entry and expires the rest (IOC), as a live executor reports it.
+    const h = new Harness({
+      executor: (x) => {
+        const paper = paperFor(x);
+        return {
+          kind: 'paper',
+          submit: (o) => paper.submit(o.exchange === 'okx' && o.purpose === 'entry' ? { ...o, quantity: o.quantity * 0.4 } : o),
+          poll: (nowMs) =>
+            paper.poll(nowMs).map((r) => (r.clientOrderId.endsWith(':entry:long') ? { ...r, status: 'expired' as const, reason: 'no_liquidity' as const, detail: 'IOC remainder expired' } : r)),
+        };
+      },
+    });
+    h.openStandard();
+    const p = h.only();
+    expect(p).toMatchObject({ state: 'closed', exitReason: 'leg_failed' });
+    expect(p.transitions[1].reason).toMatch(/^leg_failed: long leg entry no_liquidity \(IOC remainder expired\)/);
+    // long bought 4 @ 100 and sold back 4 @ 99.90; short sold 10 @ 100.50 and bought back 10 @ 100.60
+    expect(h.runner.fills().map((f) => [f.purpose, f.side, f.exchange, f.quantity, f.price])).toEqual([
+      ['entry', 'buy', 'okx', 4, 100],
+      ['entry', 'sell', 'bybit', 10, 100.5],
+      ['unwind', 'sell', 'okx', 4, 99.9],
+      ['unwind', 'buy', 'bybit', 10, 100.6],
+    ]);
+    // price −0.4 − 1.0; fees 0.20 + 0.5025 + 0.1998 + 0.503 = 1.4053
+    expect(p.realisedPnlUsd).toBeCloseTo(-1.4 - 1.4053, 9);
+    expect(h.runner.portfolio().openPositions).toBe(0);
+  });
+});

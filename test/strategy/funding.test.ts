@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Leg } from '../../shared/position.js';
+import type { StrategyQuote } from '../../server/strategy/engine-view.js';
+import { settleFunding } from '../../server/strategy/funding.js';
 import { HOUR, Harness, T0 } from './harness.js';
 
 /**
@@ -80,5 +83,58 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     expect(h.only().long.nextFundingMs).toBe(T0 + HOUR);
     h.advance(10);
     expect(h.only().long.fundingUsd).toBe(0);
+  });
+});
+
+describe('settleFunding (one leg)', () => {
+  const leg = (over: Partial<Leg> = {}): Leg => ({
+    exchange: 'okx',
+    symbol: 'BTC-USDT-SWAP',
+    side: 'short',
+    quantity: 2,
+    entryPrice: 100,
+    markPrice: 100,
+    marginUsd: 40,
+    liquidationPrice: 119.5,
+    liquidationDistancePct: 19.5,
+    fundingUsd: 0,
+    feesUsd: 0,
+    unrealisedPnlUsd: 0,
+    nextFundingMs: 0,
+    ...over,
+  });
+  const quote = (rate: number, next: number, predicted = false): StrategyQuote => ({
+    exchange: 'okx',
+    symbol: 'BTC-USDT-SWAP',
+    instrument: 'BTC-USDT-PERP',
+    bid: 99.9,
+    ask: 100,
+    bidSize: 1,
+    askSize: 1,
+    fundingRate: rate,
+    fundingIntervalMs: 8 * HOUR,
+    nextFundingMs: next,
+    fundingPredicted: predicted,
+    receivedMs: T0,
+    ageMs: 0,
+    usable: true,
+  });
+
+  it('never adopts a settlement time that is already past', () => {
+    const l = leg();
+    expect(settleFunding(l, quote(0.001, T0 - 1), T0)).toEqual([]);
+    expect(l.nextFundingMs).toBe(0);
+    expect(settleFunding(l, quote(0.001, T0 + HOUR), T0)).toEqual([]);
+    expect(l.nextFundingMs).toBe(T0 + HOUR);
+  });
+
+  it('books each missed settlement once after an outage, on the leg\'s own interval', () => {
+    const l = leg({ nextFundingMs: T0, fundingRate: 0.0001, fundingIntervalMs: 8 * HOUR });
+    // 17 h later, no quote: T0, T0+8h, T0+16h → 3 × 0.0001·2·100 = 0.06 received by the short
+    const s = settleFunding(l, null, T0 + 17 * HOUR);
+    expect(s.map((x) => x.fundingMs)).toEqual([T0, T0 + 8 * HOUR, T0 + 16 * HOUR]);
+    expect(l.fundingUsd).toBeCloseTo(0.06, 12);
+    expect(l.nextFundingMs).toBe(T0 + 24 * HOUR);
+    expect(settleFunding(l, null, T0 + 17 * HOUR)).toEqual([]); // idempotent
   });
 });

@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import type { Fill, Portfolio, Position } from '../../shared/position.js';
 import { Engine } from '../../server/engine/engine.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { MetadataTable } from '../../server/feeds/adapter.js';
 import { FeedManager } from '../../server/feeds/manager.js';
+import { loadInstrumentsFile } from '../../server/feeds/metadata.js';
 import { FrameRecorder, readRecording } from '../../server/feeds/recorder.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { createReplay } from '../../server/replay/replay.js';
@@ -37,6 +40,12 @@ function fixtureRecording(): string | null {
   return file ? join(FIXTURE_DIR, file) : null;
 }
 
+/** The venue metadata recorded with the fixture (funding intervals, KuCoin next times), when shipped. */
+function fixtureInstruments(): Partial<Record<Exchange, MetadataTable>> | undefined {
+  const file = join(FIXTURE_DIR, 'instruments.json');
+  return existsSync(file) ? loadInstrumentsFile(file) : undefined;
+}
+
 async function recordSession(file: string, ms: number): Promise<void> {
   const sim = await startSimulator({ seed: 11, instruments: INSTRUMENTS, messagesPerSec: 1500, dislocationsPerMin: 600 });
   const recorder = new FrameRecorder(file);
@@ -57,35 +66,54 @@ interface RunResult {
   positions: Position[];
   portfolio: Portfolio;
   frames: number;
+  /** The first frame after which a position was open (-1: never). */
+  firstOpenFrame: number;
+  /** Live positions the restarted strategy restored (restart runs only). */
+  restoredLive: number;
 }
 
-async function replayOnce(file: string): Promise<RunResult> {
-  const replay = createReplay({ config });
-  const runner = new StrategyRunner({
-    engine: replay.engine,
-    config,
-    persistence: new MemoryPersistence(),
-    now: replay.now,
-    nowUs: () => replay.now() * 1000, // latency on the recording's clock
-  });
+/** Replays `file` through engine + strategy; with `restartAtFrame`, the strategy restarts from persistence there. */
+async function replayOnce(file: string, instruments?: Partial<Record<Exchange, MetadataTable>>, restartAtFrame = -1): Promise<RunResult> {
+  const replay = createReplay({ config, instruments });
+  const persistence = new MemoryPersistence();
+  const makeRunner = () =>
+    new StrategyRunner({
+      engine: replay.engine,
+      config,
+      persistence,
+      now: replay.now,
+      nowUs: () => replay.now() * 1000, // latency on the recording's clock
+    });
+  let runner = makeRunner();
   let frames = 0;
+  let firstOpenFrame = -1;
+  let restoredLive = 0;
   for await (const frame of readRecording(file)) {
+    if (frames === restartAtFrame) {
+      runner.stop();
+      runner = makeRunner();
+      await runner.restore();
+      restoredLive = runner.portfolio().openPositions;
+    }
     replay.feedFrame(frame);
     runner.step(replay.now());
+    if (firstOpenFrame < 0 && runner.portfolio().openPositions > 0) firstOpenFrame = frames;
     frames++;
   }
   runner.setTradingState('halted', { closeAll: true, reason: 'end of session' });
   runner.step(replay.now());
-  return { fills: runner.fills(), positions: runner.positions(), portfolio: runner.portfolio(), frames };
+  return { fills: runner.fills(), positions: runner.positions(), portfolio: runner.portfolio(), frames, firstOpenFrame, restoredLive };
 }
 
 describe('deterministic end-to-end replay', () => {
   let dir = '';
   let file = '';
+  let instruments: Partial<Record<Exchange, MetadataTable>> | undefined;
   beforeAll(async () => {
     const fixture = fixtureRecording();
     if (fixture) {
       file = fixture;
+      instruments = fixtureInstruments();
       return;
     }
     dir = mkdtempSync(join(tmpdir(), 'perpscan-strategy-'));
@@ -97,8 +125,8 @@ describe('deterministic end-to-end replay', () => {
   });
 
   it('gives the same trades and final PnL twice', async () => {
-    const a = await replayOnce(file);
-    const b = await replayOnce(file);
+    const a = await replayOnce(file, instruments);
+    const b = await replayOnce(file, instruments);
     expect(a.frames).toBeGreaterThan(100);
     const entries = a.fills.filter((f) => f.purpose === 'entry');
     expect(entries.length).toBeGreaterThan(0); // the session traded
@@ -112,5 +140,18 @@ describe('deterministic end-to-end replay', () => {
     expect(a.portfolio.equityUsd).toBeCloseTo(a.portfolio.startingCapitalUsd + a.portfolio.realisedPnlUsd, 9);
     const byPosition = a.positions.reduce((s, p) => s + p.realisedPnlUsd, 0);
     expect(a.portfolio.realisedPnlUsd).toBeCloseTo(byPosition, 9);
+  }, 60_000);
+
+  it('a strategy restart from persistence mid-session ends with the same trades and PnL', async () => {
+    const straight = await replayOnce(file, instruments);
+    expect(straight.firstOpenFrame).toBeGreaterThanOrEqual(0);
+    // restart while the first position is open
+    const restarted = await replayOnce(file, instruments, straight.firstOpenFrame + 1);
+    expect(restarted.restoredLive).toBe(1);
+    expect(restarted.fills).toEqual(straight.fills);
+    expect(restarted.portfolio).toEqual(straight.portfolio);
+    expect(restarted.positions.map((p) => [p.id, p.state, p.exitReason, p.realisedPnlUsd])).toEqual(
+      straight.positions.map((p) => [p.id, p.state, p.exitReason, p.realisedPnlUsd]),
+    );
   }, 60_000);
 });

@@ -93,6 +93,10 @@ describe('ApiClient', () => {
     expect(seen.at(-1)!.auth).toBeUndefined();
     again.token = '';
     expect(storage.map.has(TOKEN_STORAGE_KEY)).toBe(false);
+    storage.setItem(TOKEN_STORAGE_KEY, 'from-another-tab');
+    expect(again.token).toBe('from-another-tab');
+    storage.removeItem(TOKEN_STORAGE_KEY);
+    expect(again.token).toBe('');
   });
 
   it('reports an unreachable server as a network error', async () => {

@@ -84,7 +84,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     // Click a row: the chart shows its spread and profit history.
     const row = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
     const id = await row.getAttribute('data-id');
-    await row.click();
+    await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click(); // rows re-sort live: click by id
     await page.locator(`[data-testid="spread-chart"][data-id="${id}"]`).waitFor();
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
 

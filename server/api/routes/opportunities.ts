@@ -35,7 +35,7 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
     { schema: { tags: ['opportunities'], summary: 'Closed opportunities, newest first', querystring: HistoryQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } } },
     async (request) => {
       const closed = await ctx.persistence.opportunityHistory(request.query.limit ?? 100);
-      return { count: closed.length, closed };
+      return { count: closed.length, history: closed };
     },
   );
 };

@@ -51,18 +51,17 @@ export class StreamClient {
   }
 
   /**
-   * Sends one frame whose `messages` tail (`<messages>]}` as bytes) is shared by every unfiltered client:
-   * only the small header differs, sent as the first fragment of the same WebSocket message, so the shared
-   * bytes are written as-is instead of being re-encoded per client.
+   * Sends one frame whose `messages` tail (`<messages>]}` as UTF-8 bytes) is shared by every unfiltered
+   * client: only the small header is encoded per client.
    */
   sendSharedFrame(tail: Buffer, maxBufferBytes: number): boolean {
     if (this.closed) return false;
     if (this.socket.readyState !== 1 /* OPEN */) return true;
-    const header = `{"frame":${++this.frameNo},"messages":[`;
-    this.socket.send(header, { fin: false });
-    this.socket.send(tail, { fin: true });
+    const header = Buffer.from(`{"frame":${++this.frameNo},"messages":[`);
+    const frame = Buffer.concat([header, tail], header.length + tail.length);
+    this.socket.send(frame, { binary: false });
     this.framesSent++;
-    this.bytesSent += header.length + tail.length;
+    this.bytesSent += frame.length;
     if (this.socket.bufferedAmount > maxBufferBytes) {
       this.terminate();
       return false;

@@ -20,6 +20,9 @@ interface ClientMode {
   lastPongAt: number;
 }
 
+/** `<symbol>@<stream>[@<option>]` or an all-market `!<stream>`; anything else is "invalid stream". */
+const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?|![A-Za-z0-9_]+(?:@[A-Za-z0-9_]+){0,2})$/;
+
 const PATH = /^\/(public|market)\/(stream|ws)(?:\/(.*))?$/;
 
 export class BinanceVenue extends VenueServer {
@@ -51,13 +54,13 @@ export class BinanceVenue extends VenueServer {
     const m = PATH.exec(client.url.pathname);
     for (const s of initialStreams(client.url, m?.[3])) this.subscribe(client, `${base}|${s}`);
     this.schedulePing(client);
-    this.later(this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection lifetime reached'));
+    this.later(client, this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection lifetime reached'));
   }
 
   /** Ping frame every interval; no pong within the timeout → cut. Silenced clients get no ping. */
   private schedulePing(client: SimClient): void {
     const { binancePingIntervalMs: every, binancePongTimeoutMs: timeout } = this.ctx.timings;
-    this.later(every, () => {
+    this.later(client, every, () => {
       if (client.ws.readyState !== WebSocket.OPEN) return;
       const mode = this.modes.get(client);
       const now = this.ctx.now();
@@ -102,6 +105,7 @@ export class BinanceVenue extends VenueServer {
     }
     if (id === null) return fail(2, 'Invalid request: request ID must be an unsigned integer');
     if (!Array.isArray(req.params) || !req.params.every((p) => typeof p === 'string')) return fail(2, 'Invalid request: params must be an array of strings');
+    if (!(req.params as string[]).every((s) => STREAM_NAME.test(s))) return fail(2, 'Invalid request: invalid stream');
     const topics = (req.params as string[]).map((s) => `${mode.base}|${s}`);
     if (req.method === 'UNSUBSCRIBE') {
       for (const t of topics) this.unsubscribe(client, t);

@@ -50,7 +50,7 @@ export class KucoinVenue extends VenueServer {
     }
     this.send(client, JSON.stringify({ id: connectId, type: 'welcome' }));
     this.watchHeartbeat(client);
-    this.later(this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection expired'));
+    this.later(client, this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection expired'));
   }
 
   /** KuCoin closes a connection that sent nothing for pingInterval + pingTimeout. */
@@ -60,9 +60,9 @@ export class KucoinVenue extends VenueServer {
       if (client.ws.readyState !== client.ws.OPEN) return;
       const idle = this.ctx.now() - client.lastInboundAt;
       if (idle >= limit) client.ws.close(1000, 'ping timeout');
-      else this.later(limit - idle + 5, check);
+      else this.later(client, limit - idle + 5, check);
     };
-    this.later(limit, check);
+    this.later(client, limit, check);
   }
 
   protected override onText(client: SimClient, text: string): void {

@@ -22,7 +22,7 @@ export class OkxVenue extends VenueServer {
   protected override onOpen(client: SimClient): void {
     client.tag = randomBytes(4).toString('hex');
     const idleMs = this.ctx.timings.okxIdleMs;
-    this.later(idleMs, () => {
+    this.later(client, idleMs, () => {
       if (client.topics.size === 0) client.ws.close(4004, 'No data received in 30s.');
     });
   }

@@ -59,7 +59,8 @@ export class ApiClient {
 
   get token(): string {
     try {
-      return this.storage?.getItem(TOKEN_STORAGE_KEY) ?? this.memoryToken;
+      // The browser's storage is the truth when there is one (another tab may have changed or cleared it).
+      return this.storage ? (this.storage.getItem(TOKEN_STORAGE_KEY) ?? '') : this.memoryToken;
     } catch {
       return this.memoryToken;
     }

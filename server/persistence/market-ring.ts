@@ -1,0 +1,180 @@
+/**
+ * The Redis writer's backlog of market records: a bounded ring of fixed 64-byte binary slots, so the
+ * caller's path copies a few numbers and allocates nothing, and no record object is kept alive until
+ * the next batch (at 100,000 updates/s that retention was the writer's main GC cost). Full → the
+ * OLDEST record is dropped and counted exactly.
+ *
+ * Slot (8 × float64): u32 exchange | kind << 4 | flags << 8, u32 symbol id; recvMs; exchangeTsMs;
+ * v0..v3 (bid, ask, bidSize, askSize — or rate, intervalMs, nextFundingMs, unused); one spare.
+ * flags: bit i (0..3) = v_i present; bit 4 = `predicted` present; bit 5 = `predicted` true.
+ *
+ * A chunk (one per exchange per batch, the `d` field of its stream entry) is:
+ *   u16 symbol count, then per symbol u32 id + u16 length + UTF-8 bytes; then per record
+ *   u32 index in the batch (for merging the exchanges back into receive order) + the 64-byte slot.
+ */
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import type { MarketRecord } from './persistence.js';
+
+const SLOT_F64 = 8;
+const SLOT_BYTES = SLOT_F64 * 8;
+const RECORD_BYTES = 4 + SLOT_BYTES;
+const KIND_FUNDING = 1;
+
+export class MarketRing {
+  readonly capacity: number;
+  private readonly f64: Float64Array;
+  private readonly u32: Uint32Array;
+  private readonly bytes: Uint8Array;
+  private head = 0;
+  private count = 0;
+  private droppedTotal = 0;
+  private readonly symbolIds = new Map<string, number>();
+  private readonly symbols: string[] = [];
+
+  constructor(capacity: number) {
+    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError('MarketRing capacity must be a positive integer');
+    this.capacity = capacity;
+    const buf = new ArrayBuffer(capacity * SLOT_BYTES);
+    this.f64 = new Float64Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.bytes = new Uint8Array(buf);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  push(r: MarketRecord): void {
+    const ex = EXCHANGES.indexOf(r.exchange);
+    if (ex < 0) return; // no stream for it
+    let sym = this.symbolIds.get(r.symbol);
+    if (sym === undefined) {
+      sym = this.symbols.length;
+      this.symbols.push(r.symbol);
+      this.symbolIds.set(r.symbol, sym);
+    }
+    if (this.count === this.capacity) {
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
+      this.droppedTotal++;
+    }
+    const slot = (this.head + this.count) % this.capacity;
+    this.count++;
+    const f = slot * SLOT_F64;
+    let flags = 0;
+    let v0: number | undefined, v1: number | undefined, v2: number | undefined, v3: number | undefined;
+    if (r.kind === 'quote') {
+      v0 = r.bid;
+      v1 = r.ask;
+      v2 = r.bidSize;
+      v3 = r.askSize;
+    } else {
+      v0 = r.fundingRate;
+      v1 = r.fundingIntervalMs;
+      v2 = r.nextFundingMs;
+      if (r.predicted !== undefined) flags |= 16 | (r.predicted ? 32 : 0);
+    }
+    if (v0 !== undefined) flags |= 1;
+    if (v1 !== undefined) flags |= 2;
+    if (v2 !== undefined) flags |= 4;
+    if (v3 !== undefined) flags |= 8;
+    this.u32[f * 2] = ex | ((r.kind === 'funding' ? KIND_FUNDING : 0) << 4) | (flags << 8);
+    this.u32[f * 2 + 1] = sym;
+    this.f64[f + 1] = r.recvMs;
+    this.f64[f + 2] = r.exchangeTsMs;
+    this.f64[f + 3] = v0 ?? 0;
+    this.f64[f + 4] = v1 ?? 0;
+    this.f64[f + 5] = v2 ?? 0;
+    this.f64[f + 6] = v3 ?? 0;
+  }
+
+  /**
+   * Removes up to `max` records from the front and encodes them as one chunk per exchange.
+   * `maxRecvMs` is the latest receive time among them (the batch id must not be below it).
+   */
+  take(max: number): { chunks: Map<Exchange, { n: number; data: Buffer }>; taken: number; maxRecvMs: number } {
+    const n = Math.min(this.count, Math.max(0, Math.floor(max)));
+    const perEx = new Array<number>(EXCHANGES.length).fill(0);
+    const symsPerEx = EXCHANGES.map(() => new Set<number>());
+    let maxRecvMs = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const f = ((this.head + i) % this.capacity) * SLOT_F64;
+      const ex = this.u32[f * 2] & 0xf;
+      perEx[ex]++;
+      symsPerEx[ex].add(this.u32[f * 2 + 1]);
+      if (this.f64[f + 1] > maxRecvMs) maxRecvMs = this.f64[f + 1];
+    }
+    const chunks = new Map<Exchange, { n: number; data: Buffer }>();
+    const writers: Array<{ buf: Buffer; off: number } | null> = EXCHANGES.map((ex, i) => {
+      if (perEx[i] === 0) return null;
+      const names = [...symsPerEx[i]].map((id) => ({ id, bytes: Buffer.from(this.symbols[id], 'utf8') }));
+      const tableBytes = 2 + names.reduce((s, x) => s + 6 + x.bytes.length, 0);
+      const buf = Buffer.allocUnsafe(tableBytes + perEx[i] * RECORD_BYTES);
+      let off = buf.writeUInt16LE(names.length, 0);
+      for (const x of names) {
+        off = buf.writeUInt32LE(x.id, off);
+        off = buf.writeUInt16LE(x.bytes.length, off);
+        off += x.bytes.copy(buf, off);
+      }
+      chunks.set(ex, { n: perEx[i], data: buf });
+      return { buf, off };
+    });
+    for (let i = 0; i < n; i++) {
+      const slot = (this.head + i) % this.capacity;
+      const w = writers[this.u32[slot * SLOT_F64 * 2] & 0xf] as { buf: Buffer; off: number };
+      w.buf.writeUInt32LE(i, w.off);
+      w.buf.set(this.bytes.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + SLOT_BYTES), w.off + 4);
+      w.off += RECORD_BYTES;
+    }
+    this.head = (this.head + n) % this.capacity;
+    this.count -= n;
+    return { chunks, taken: n, maxRecvMs };
+  }
+}
+
+/** Decodes one exchange's chunk; malformed data yields what decoded cleanly and `malformed: true`. */
+export function decodeMarketChunk(exchange: Exchange, data: Buffer): { records: Array<{ index: number; record: MarketRecord }>; malformed: boolean } {
+  const records: Array<{ index: number; record: MarketRecord }> = [];
+  if (data.length < 2) return { records, malformed: data.length !== 0 };
+  const symbols = new Map<number, string>();
+  let off = 2;
+  const nSyms = data.readUInt16LE(0);
+  for (let i = 0; i < nSyms; i++) {
+    if (off + 6 > data.length) return { records, malformed: true };
+    const id = data.readUInt32LE(off);
+    const len = data.readUInt16LE(off + 4);
+    if (off + 6 + len > data.length) return { records, malformed: true };
+    symbols.set(id, data.toString('utf8', off + 6, off + 6 + len));
+    off += 6 + len;
+  }
+  while (off + RECORD_BYTES <= data.length) {
+    const index = data.readUInt32LE(off);
+    const meta = data.readUInt32LE(off + 4);
+    const symbol = symbols.get(data.readUInt32LE(off + 8));
+    if (symbol === undefined) return { records, malformed: true };
+    const flags = meta >>> 8;
+    const d = (k: number) => data.readDoubleLE(off + 4 + 8 * k);
+    const kind = (meta >>> 4) & 0xf;
+    const base = { exchange, symbol, recvMs: d(1), exchangeTsMs: d(2) };
+    let record: MarketRecord;
+    if (kind === KIND_FUNDING) {
+      record = { ...base, kind: 'funding' };
+      if (flags & 1) record.fundingRate = d(3);
+      if (flags & 2) record.fundingIntervalMs = d(4);
+      if (flags & 4) record.nextFundingMs = d(5);
+      if (flags & 16) record.predicted = (flags & 32) !== 0;
+    } else {
+      record = { ...base, kind: 'quote' };
+      if (flags & 1) record.bid = d(3);
+      if (flags & 2) record.ask = d(4);
+      if (flags & 4) record.bidSize = d(5);
+      if (flags & 8) record.askSize = d(6);
+    }
+    records.push({ index, record });
+    off += RECORD_BYTES;
+  }
+  return { records, malformed: off !== data.length };
+}
