@@ -22,7 +22,7 @@ import { ConfigService } from './config/service.js';
 import { pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
-import { createPersistence, recordOpportunities } from './persistence/index.js';
+import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
@@ -160,6 +160,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   });
   feeds?.onState((state) => hub.publishFeed(state));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
+  // Market records for `--replay redis` (only worth their memory when they outlive the process).
+  const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
 
   configService.onChange((next) => {
     engine.setConfig(next.config);
@@ -216,6 +218,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       strategy.stop();
       hub.close();
       opportunityRecorder.stop();
+      stopMarketTap?.();
       await app.close();
       await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
       await persistence.close().catch((err: unknown) => log.warn({ err }, 'persistence close failed'));

@@ -63,6 +63,7 @@ class RingSubscription<T> implements Subscription<T> {
     for (let i = 0; i < n; i++) out[i] = this.ring.at(this.cursor + i);
     this.cursor += n;
     this.poppedTotal += n;
+    if (n > 0) this.ring.release();
     return out;
   }
 
@@ -105,6 +106,8 @@ export class BroadcastRing<T> {
   readonly capacity: number;
   private readonly items: Array<T | undefined>;
   private seq = 0;
+  /** Slots below this sequence have been cleared (every subscriber is past them). */
+  private cleared = 0;
   private readonly subs: Array<RingSubscription<T>> = [];
   private wakeScheduled = false;
   private readonly wake = (): void => {
@@ -132,7 +135,8 @@ export class BroadcastRing<T> {
   }
 
   publish(item: T): void {
-    this.items[this.seq % this.capacity] = item;
+    // With nobody subscribed nobody can ever read it (new subscribers start at the head): keep nothing.
+    this.items[this.seq % this.capacity] = this.subs.length > 0 ? item : undefined;
     this.seq++;
     if (!this.wakeScheduled && this.subs.length > 0) {
       this.wakeScheduled = true;
@@ -160,5 +164,18 @@ export class BroadcastRing<T> {
   unsubscribe(sub: RingSubscription<T>): void {
     const i = this.subs.indexOf(sub);
     if (i >= 0) this.subs.splice(i, 1);
+    this.release();
+  }
+
+  /**
+   * @internal Drops the ring's references to items every subscriber has read, so they can be
+   * garbage-collected young instead of living until overwritten. Each slot is cleared once.
+   */
+  release(): void {
+    let min = this.seq;
+    for (const sub of this.subs) if (sub.cursor < min) min = sub.cursor;
+    let from = Math.max(this.cleared, this.seq - this.capacity);
+    for (; from < min; from++) this.items[from % this.capacity] = undefined;
+    if (min > this.cleared) this.cleared = min;
   }
 }

@@ -101,9 +101,15 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Increments a reason counter. */
+/** Distinct reasons kept per counter; reasons can carry venue-sent codes, so they must not grow unbounded. */
+export const MAX_ERROR_REASONS = 64;
+
+/** Increments a reason counter (past MAX_ERROR_REASONS distinct reasons, new ones count as `other`). */
 export function count(errors: Record<string, number>, reason: string): void {
-  errors[reason] = (errors[reason] ?? 0) + 1;
+  const n = errors[reason];
+  if (n !== undefined) errors[reason] = n + 1;
+  else if (Object.keys(errors).length < MAX_ERROR_REASONS) errors[reason] = 1;
+  else errors.other = (errors.other ?? 0) + 1;
 }
 
 /**

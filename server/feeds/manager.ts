@@ -187,6 +187,12 @@ export class FeedManager {
     const { endpoints, engine } = this.opts;
     const symbols = this.opts.instruments.map((k) => nativeSymbol(ex, k));
     this.emit(v);
+    if (!endpoints[ex]?.rest) {
+      v.metadata = 'failed';
+      v.lastError = `no endpoints configured for ${ex}`;
+      this.emit(v);
+      return;
+    }
     try {
       v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.fetchJson, this.now());
     } catch (e) {

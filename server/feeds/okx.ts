@@ -30,6 +30,8 @@ export const OKX_WS_PATH = '/ws/v5/public';
 export const OKX_ARGS_PER_MESSAGE = 300;
 /** The server drops a connection idle for 30 s; ping after 25 s of silence. */
 export const OKX_IDLE_PING_MS = 25_000;
+/** public/funding-rate allows 20 requests per 2 s per IP. */
+export const OKX_FUNDING_REST_SPACING_MS = 110;
 export type OkxQuoteChannel = 'tickers' | 'bbo-tbt';
 
 export class OkxParser implements VenueParser {
@@ -189,11 +191,20 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
           id: -1,
         });
       }
-      // Seed funding (and the real interval) per instrument: the WS channel may take a while to push.
+      // Seed funding (and the real interval) per instrument, paced under the endpoint's 20 requests / 2 s.
+      // A failed seed is not fatal: the funding-rate channel pushes the same fields once subscribed.
+      let first = true;
       for (const meta of table.values()) {
-        const fr = await fetchJson(`${rest}/api/v5/public/funding-rate?instId=${encodeURIComponent(meta.symbol)}`);
-        const seed = isRecord(fr) && fr.code === '0' && Array.isArray(fr.data) ? fundingSeed(fr.data[0]) : null;
-        if (seed === null) throw new Error(`okx public/funding-rate: unexpected body for ${meta.symbol}`);
+        if (!first) await new Promise((r) => setTimeout(r, OKX_FUNDING_REST_SPACING_MS));
+        first = false;
+        let seed: ReturnType<typeof fundingSeed> = null;
+        try {
+          const fr = await fetchJson(`${rest}/api/v5/public/funding-rate?instId=${encodeURIComponent(meta.symbol)}`);
+          seed = isRecord(fr) && fr.code === '0' && Array.isArray(fr.data) ? fundingSeed(fr.data[0]) : null;
+        } catch {
+          seed = null;
+        }
+        if (seed === null) continue;
         meta.fundingIntervalMs = seed.intervalMs;
         meta.seedFunding = { ...seed, predicted: false };
       }

@@ -62,11 +62,26 @@ const F_NULL_BREAK_EVEN = 1;
 const F_CUSTOM_ID = 2;
 const FIXED_BYTES = 5 + 8 * (4 + OPPORTUNITY_NUMBERS.length);
 
+const NUMBERS_PER_EVENT = 4 + OPPORTUNITY_NUMBERS.length;
+
+/** The binary formats copy typed-array bytes as they are and read them little-endian. */
+export function assertLittleEndian(): void {
+  if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f) throw new Error('perpscan persistence needs a little-endian platform');
+}
+
 /** Appends events as binary records into a growing buffer; `take()` returns a copy and resets it. */
 export class EventEncoder {
   private buf = Buffer.allocUnsafe(1 << 16);
   private off = 0;
   count = 0;
+  // Numbers go through one Float64Array and one copy; strings through a small cache of their UTF-8 bytes.
+  private readonly scratch = new Float64Array(NUMBERS_PER_EVENT);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  private readonly utf8 = new Map<string, Buffer>();
+
+  constructor() {
+    assertLittleEndian();
+  }
 
   private ensure(extra: number): void {
     if (this.off + extra <= this.buf.length) return;
@@ -78,44 +93,72 @@ export class EventEncoder {
   }
 
   private str(s: string): void {
-    this.ensure(2 + s.length * 3);
-    const n = this.buf.write(s, this.off + 2, 'utf8');
-    this.buf.writeUInt16LE(n, this.off);
-    this.off += 2 + n;
+    let bytes = this.utf8.get(s);
+    if (!bytes) {
+      if (this.utf8.size >= 4096) this.utf8.clear();
+      bytes = Buffer.from(s, 'utf8');
+      this.utf8.set(s, bytes);
+    }
+    this.ensure(2 + bytes.length);
+    this.buf.writeUInt16LE(bytes.length, this.off);
+    this.buf.set(bytes, this.off + 2);
+    this.off += 2 + bytes.length;
   }
 
   add(e: OpportunityEvent): void {
     const o = e.opportunity;
     const customId = o.id !== `${o.instrument}|${o.longExchange}|${o.shortExchange}`;
-    this.ensure(FIXED_BYTES);
+    this.ensure(5);
     const b = this.buf;
     b[this.off] = KINDS.indexOf(e.kind);
     b[this.off + 1] = e.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : 255;
     b[this.off + 2] = EXCHANGES.indexOf(o.longExchange);
     b[this.off + 3] = EXCHANGES.indexOf(o.shortExchange);
     let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0);
-    OPPORTUNITY_BOOLEANS.forEach((k, i) => {
-      const v = o[k];
-      if (v !== undefined) flags |= (4 << (2 * i)) | (v ? 8 << (2 * i) : 0);
-    });
+    if (o.longFundingPredicted !== undefined) flags |= 4 | (o.longFundingPredicted ? 8 : 0);
+    if (o.shortFundingPredicted !== undefined) flags |= 16 | (o.shortFundingPredicted ? 32 : 0);
     b[this.off + 4] = flags;
     this.off += 5;
     this.str(o.instrument);
     this.str(o.longSymbol);
     this.str(o.shortSymbol);
     if (customId) this.str(o.id);
-    this.ensure(8 * (4 + OPPORTUNITY_NUMBERS.length));
-    let off = this.off;
-    const w = (v: number) => {
-      this.buf.writeDoubleLE(v, off);
-      off += 8;
-    };
-    w(e.seq);
-    w(e.tsMs);
-    w(e.recvUs);
-    w(e.kind === 'closed' ? e.lifetimeMs : 0);
-    for (const k of OPPORTUNITY_NUMBERS) w(k === 'breakEvenHours' ? (o.breakEvenHours ?? 0) : o[k]);
-    this.off = off;
+    // Same order as OPPORTUNITY_NUMBERS (a test checks every field with distinct values).
+    const f = this.scratch;
+    f[0] = e.seq;
+    f[1] = e.tsMs;
+    f[2] = e.recvUs;
+    f[3] = e.kind === 'closed' ? e.lifetimeMs : 0;
+    f[4] = o.longAsk;
+    f[5] = o.shortBid;
+    f[6] = o.longAskSize;
+    f[7] = o.shortBidSize;
+    f[8] = o.spreadBps;
+    f[9] = o.longFundingRate8h;
+    f[10] = o.shortFundingRate8h;
+    f[11] = o.fundingDelta8h;
+    f[12] = o.fundingAprPct;
+    f[13] = o.longNextFundingMs;
+    f[14] = o.shortNextFundingMs;
+    f[15] = o.longFundingIntervalMs;
+    f[16] = o.shortFundingIntervalMs;
+    f[17] = o.feesBps;
+    f[18] = o.slippageBps;
+    f[19] = o.expectedFundingBps;
+    f[20] = o.projectedProfitBps;
+    f[21] = o.projectedProfitUsd;
+    f[22] = o.notionalUsd;
+    f[23] = o.confidence;
+    f[24] = o.breakEvenHours ?? 0;
+    f[25] = o.longQuoteAgeMs;
+    f[26] = o.shortQuoteAgeMs;
+    f[27] = o.firstSeenMs;
+    f[28] = o.updatedMs;
+    f[29] = o.peakProfitBps;
+    f[30] = o.updateCount;
+    this.ensure(this.scratchBytes.length);
+    this.buf.set(this.scratchBytes, this.off); // platform byte order (little-endian on every Node target)
+    this.off += this.scratchBytes.length;
     this.count++;
   }
 
@@ -167,9 +210,8 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
     const o = { id, instrument, longExchange, shortExchange, longSymbol, shortSymbol } as Record<string, unknown>;
     for (const k of OPPORTUNITY_NUMBERS) o[k] = r();
     if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;
-    OPPORTUNITY_BOOLEANS.forEach((k, i) => {
-      if (flags & (4 << (2 * i))) o[k] = (flags & (8 << (2 * i))) !== 0;
-    });
+    if (flags & 4) o.longFundingPredicted = (flags & 8) !== 0;
+    if (flags & 16) o.shortFundingPredicted = (flags & 32) !== 0;
     const opportunity = o as unknown as Opportunity;
     if (kind === 'closed') {
       const reason = OPPORTUNITY_CLOSE_REASONS[reasonIdx];

@@ -13,6 +13,7 @@
  *   u32 index in the batch (for merging the exchanges back into receive order) + the 64-byte slot.
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { assertLittleEndian } from './codec.js';
 import type { MarketRecord } from './persistence.js';
 
 const SLOT_F64 = 8;
@@ -21,10 +22,12 @@ const RECORD_BYTES = 4 + SLOT_BYTES;
 const KIND_FUNDING = 1;
 
 export class MarketRing {
+  /** The bound (records); memory grows towards it only while a backlog builds up. */
   readonly capacity: number;
-  private readonly f64: Float64Array;
-  private readonly u32: Uint32Array;
-  private readonly bytes: Uint8Array;
+  private slots: number;
+  private f64: Float64Array;
+  private u32: Uint32Array;
+  private bytes: Uint8Array;
   private head = 0;
   private count = 0;
   private droppedTotal = 0;
@@ -33,11 +36,28 @@ export class MarketRing {
 
   constructor(capacity: number) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError('MarketRing capacity must be a positive integer');
+    assertLittleEndian();
     this.capacity = capacity;
-    const buf = new ArrayBuffer(capacity * SLOT_BYTES);
+    this.slots = Math.min(capacity, 8192);
+    const buf = new ArrayBuffer(this.slots * SLOT_BYTES);
     this.f64 = new Float64Array(buf);
     this.u32 = new Uint32Array(buf);
     this.bytes = new Uint8Array(buf);
+  }
+
+  /** Doubles the storage (up to the bound), keeping the records in order from slot 0. */
+  private grow(): void {
+    const slots = Math.min(this.capacity, this.slots * 2);
+    const buf = new ArrayBuffer(slots * SLOT_BYTES);
+    const bytes = new Uint8Array(buf);
+    const first = Math.min(this.count, this.slots - this.head);
+    bytes.set(this.bytes.subarray(this.head * SLOT_BYTES, (this.head + first) * SLOT_BYTES), 0);
+    bytes.set(this.bytes.subarray(0, (this.count - first) * SLOT_BYTES), first * SLOT_BYTES);
+    this.slots = slots;
+    this.f64 = new Float64Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.bytes = bytes;
+    this.head = 0;
   }
 
   get size(): number {
@@ -56,12 +76,13 @@ export class MarketRing {
       this.symbols.push(r.symbol);
       this.symbolIds.set(r.symbol, sym);
     }
+    if (this.count === this.slots && this.slots < this.capacity) this.grow();
     if (this.count === this.capacity) {
-      this.head = (this.head + 1) % this.capacity;
+      this.head = (this.head + 1) % this.slots;
       this.count--;
       this.droppedTotal++;
     }
-    const slot = (this.head + this.count) % this.capacity;
+    const slot = (this.head + this.count) % this.slots;
     this.count++;
     const f = slot * SLOT_F64;
     let flags = 0;
@@ -101,7 +122,7 @@ export class MarketRing {
     const symsPerEx = EXCHANGES.map(() => new Set<number>());
     let maxRecvMs = -Infinity;
     for (let i = 0; i < n; i++) {
-      const f = ((this.head + i) % this.capacity) * SLOT_F64;
+      const f = ((this.head + i) % this.slots) * SLOT_F64;
       const ex = this.u32[f * 2] & 0xf;
       perEx[ex]++;
       symsPerEx[ex].add(this.u32[f * 2 + 1]);
@@ -123,13 +144,13 @@ export class MarketRing {
       return { buf, off };
     });
     for (let i = 0; i < n; i++) {
-      const slot = (this.head + i) % this.capacity;
+      const slot = (this.head + i) % this.slots;
       const w = writers[this.u32[slot * SLOT_F64 * 2] & 0xf] as { buf: Buffer; off: number };
       w.buf.writeUInt32LE(i, w.off);
       w.buf.set(this.bytes.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + SLOT_BYTES), w.off + 4);
       w.off += RECORD_BYTES;
     }
-    this.head = (this.head + n) % this.capacity;
+    this.head = (this.head + n) % this.slots;
     this.count -= n;
     return { chunks, taken: n, maxRecvMs };
   }

@@ -1,8 +1,9 @@
 /**
  * Redis persistence with a write-behind worker (key layout: docs/persistence.md).
  *
- * The caller's path (the save and append methods) only stores a reference in memory: no Redis command, no await, no
- * serialisation. A timer every `flushIntervalMs` (or sooner when `maxBatch` records are waiting, but
+ * The caller's path (the save and append methods) touches memory only — no Redis command, no await:
+ * a market record is copied into a binary ring slot (MarketRing), events and state are kept by
+ * reference and serialised by the worker. A timer every `flushIntervalMs` (or sooner when `maxBatch` records are waiting, but
  * never more often than every `minFlushGapMs`) takes what is pending and sends it as ONE MULTI/EXEC
  * (one round trip). So Redis round trips per second are bounded by the batch interval, not by the
  * update rate. Stream records are packed as one entry per stream per batch (a "chunk"), which keeps

@@ -63,6 +63,8 @@ export interface RestReply {
 
 type UpgradeDecision = { accept: true; tag?: string } | { accept: false; status: number; body: string };
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** A client whose unsent buffer passes this is cut off, like the venues do with slow consumers. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
@@ -175,6 +177,7 @@ export abstract class VenueServer {
 
   /** Runs `fn` after `ms` unless the client's connection has closed by then. */
   protected later(client: SimClient, ms: number, fn: () => void): void {
+    if (!(ms <= MAX_TIMER_MS)) return; // "never" (Infinity) or beyond what setTimeout can hold
     const t = setTimeout(() => {
       client.timers.delete(t);
       fn();

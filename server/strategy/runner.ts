@@ -12,7 +12,7 @@
  * Every transition is recorded on the position with its reason and emitted. A close is persisted
  * (state `closing` + exit reason) BEFORE any exit order; the quantity still to close and the next
  * order attempt are derived from the recorded fills, so a second close or a restart mid-close never
- * trades twice. Marks alone are not persisted (they are recomputed on the next pass).
+ * trades twice. Marks alone are persisted at most once a second (recomputed on the next pass anyway).
  *
  * Halted blocks entries and automatic exits; explicit closes (manual, kill switch) and unwinds of a
  * failed entry still run. Reducing blocks entries only.
@@ -42,6 +42,8 @@ import { entryRejection, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type ExecutionReport, type Executor } from './execution.js';
 import { exitDecision } from './exits.js';
 import { settleFunding, learnFunding } from './funding.js';
+import { LEGS, LIVE_STATES, QTY_EPS, attemptOf, emptyLeg, legOfFill, newBook, positionSeq, snapshot, type Book, type LegKey } from './book.js';
+import { computePortfolio, freshPortfolioState } from './portfolio.js';
 
 export interface StrategyRunnerOptions {
   engine: StrategyEngine;
@@ -70,70 +72,18 @@ export class PositionNotFoundError extends Error {
   }
 }
 
-type LegKey = LegSide;
-const LEGS: readonly LegKey[] = ['long', 'short'];
-const QTY_EPS = 1e-12;
 /** How long an order may stay without a terminal report before the runner records it (ms). */
 const ORDER_TIMEOUT_MS = 10_000;
 const DAY_MS = 86_400_000;
 /** Mark-to-market alone re-publishes a position / the portfolio at most this often (business ms). */
 const MARK_EMIT_MS = 250;
-/** States that hold (or may hold) exposure. */
-const LIVE_STATES: ReadonlySet<PositionState> = new Set(['opening', 'open', 'closing', 'broken']);
-
+/** ...and is persisted at most this often (fills, funding and transitions are saved at once). */
+const MARK_SAVE_MS = 1000;
 interface PendingOrder {
   book: Book;
   leg: LegKey;
   purpose: FillPurpose;
   submittedMs: number;
-}
-
-/** Runner-side bookkeeping of one position (everything here can be rebuilt from the position + its fills). */
-interface Book {
-  p: Position;
-  /** Entry quantity per leg we asked for. */
-  entryTarget: number;
-  entryDone: Record<LegKey, boolean>;
-  entryFailure: string[];
-  /** Quantity already closed per leg by exit/unwind fills. */
-  closed: Record<LegKey, number>;
-  /** Exit/unwind orders sent per leg (the attempt number in client order ids). */
-  attempts: Record<LegKey, number>;
-  pending: Record<LegKey, string | null>;
-  /** A close requested while the entry was still in flight. */
-  closeRequested: { reason: ExitReason; detail: string } | null;
-  lastNote: string;
-  /** Business time of the last mark-only position_updated event. */
-  lastMarkEmitMs: number;
-}
-
-function emptyLeg(exchange: Exchange, symbol: string, side: LegSide): Leg {
-  return {
-    exchange,
-    symbol,
-    side,
-    quantity: 0,
-    entryPrice: 0,
-    markPrice: 0,
-    marginUsd: 0,
-    liquidationPrice: 0,
-    liquidationDistancePct: 0,
-    fundingUsd: 0,
-    feesUsd: 0,
-    unrealisedPnlUsd: 0,
-    nextFundingMs: 0,
-  };
-}
-
-function legOfFill(fill: Fill): LegKey {
-  // entry: buy = long leg, sell = short leg; exit/unwind: the opposite side
-  const buy = fill.side === 'buy';
-  return fill.purpose === 'entry' ? (buy ? 'long' : 'short') : buy ? 'short' : 'long';
-}
-
-function attemptOf(clientOrderId: string): number {
-  const n = Number(clientOrderId.slice(clientOrderId.lastIndexOf(':') + 1));
-  return Number.isInteger(n) ? n : 0;
 }
 
 export class StrategyRunner {
@@ -211,7 +161,7 @@ export class StrategyRunner {
         nowUs: this.nowUs,
       });
     this.clockMs = this.now();
-    this.state = this.freshState(this.clockMs);
+    this.state = freshPortfolioState(this.config.strategy.startingCapitalUsd, this.clockMs);
     // Subscribed from construction so no opportunity published before start() is lost.
     this.sub = this.engine.bus.subscribe('strategy', () => this.onWake());
     // ...and what is already open when it starts (the engine may have run before the strategy).
@@ -242,10 +192,10 @@ export class StrategyRunner {
       if (list) list.push(f);
       else byPosition.set(f.positionId, [f]);
     }
-    const sorted = [...positions].sort((a, b) => this.seqOf(a.id) - this.seqOf(b.id));
+    const sorted = [...positions].sort((a, b) => positionSeq(a.id) - positionSeq(b.id));
     for (const p of sorted) {
-      this.positionSeq = Math.max(this.positionSeq, this.seqOf(p.id));
-      const book = this.newBook(p, 0);
+      this.positionSeq = Math.max(this.positionSeq, positionSeq(p.id));
+      const book = newBook(p, 0);
       const own = byPosition.get(p.id) ?? [];
       for (const f of own) {
         const leg = legOfFill(f);
@@ -496,7 +446,7 @@ export class StrategyRunner {
     };
     // Margin is reserved for the target notional while the entry is in flight.
     p.long.marginUsd = p.short.marginUsd = cfg.notionalUsd / cfg.leverage;
-    const book = this.newBook(p, quantity);
+    const book = newBook(p, quantity);
     this.books.set(id, book);
     this.live.set(id, book);
     this.transition(book, 'opening', `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps`, nowMs, 'position_opened');
@@ -717,6 +667,10 @@ export class StrategyRunner {
         book.lastMarkEmitMs = this.clockMs;
         this.emit({ kind: 'position_updated', tsMs: this.clockMs, position: snapshot(p) });
       }
+      if (this.clockMs - book.lastMarkSaveMs >= MARK_SAVE_MS) {
+        book.lastMarkSaveMs = this.clockMs;
+        this.savePosition(book);
+      }
     }
   }
 
@@ -782,42 +736,7 @@ export class StrategyRunner {
   // Portfolio
 
   private computePortfolio(nowMs: number): Portfolio {
-    let reserved = 0;
-    let unrealised = 0;
-    let gross = 0;
-    let open = 0;
-    const byInstrument: Record<string, number> = {};
-    const byExchange: Partial<Record<Exchange, number>> = {};
-    for (const { p } of this.live.values()) {
-      open++;
-      reserved += p.long.marginUsd + p.short.marginUsd;
-      unrealised += p.unrealisedPnlUsd;
-      // Exposure counts the position's per-leg notional on each leg until it is closed (conservative).
-      byInstrument[p.instrument] = (byInstrument[p.instrument] ?? 0) + p.notionalUsd;
-      byExchange[p.long.exchange] = (byExchange[p.long.exchange] ?? 0) + p.notionalUsd;
-      byExchange[p.short.exchange] = (byExchange[p.short.exchange] ?? 0) + p.notionalUsd;
-      gross += 2 * p.notionalUsd;
-    }
-    const s = this.state;
-    const equity = s.startingCapitalUsd + s.realisedPnlUsd + unrealised;
-    return {
-      tsMs: nowMs,
-      startingCapitalUsd: s.startingCapitalUsd,
-      equityUsd: equity,
-      availableCapitalUsd: equity - reserved,
-      reservedMarginUsd: reserved,
-      grossExposureUsd: gross,
-      exposureByInstrument: byInstrument,
-      exposureByExchange: byExchange,
-      realisedPnlUsd: s.realisedPnlUsd,
-      unrealisedPnlUsd: unrealised,
-      feesPaidUsd: s.feesPaidUsd,
-      fundingUsd: s.fundingUsd,
-      // Today's realised PnL plus what the open positions would realise now.
-      dailyPnlUsd: s.dailyRealisedPnlUsd + unrealised,
-      openPositions: open,
-      tradingState: s.tradingState,
-    };
+    return computePortfolio(this.state, this.live.values(), nowMs);
   }
 
   private emitPortfolio(nowMs: number): void {
@@ -837,37 +756,8 @@ export class StrategyRunner {
     this.saveState(nowMs);
   }
 
-  private freshState(nowMs: number): PortfolioState {
-    return {
-      startingCapitalUsd: this.config.strategy.startingCapitalUsd,
-      realisedPnlUsd: 0,
-      feesPaidUsd: 0,
-      fundingUsd: 0,
-      day: utcDay(nowMs),
-      dailyRealisedPnlUsd: 0,
-      tradingState: 'active',
-      cooldownUntilMs: {},
-      updatedMs: nowMs,
-    };
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Helpers
-
-  private newBook(p: Position, entryTarget: number): Book {
-    return {
-      p,
-      entryTarget,
-      entryDone: { long: false, short: false },
-      entryFailure: [],
-      closed: { long: 0, short: 0 },
-      attempts: { long: 0, short: 0 },
-      pending: { long: null, short: null },
-      closeRequested: null,
-      lastNote: '',
-      lastMarkEmitMs: -Infinity,
-    };
-  }
 
   /** A copy, so a pass may close positions while it iterates. */
   private liveBooks(): Book[] {
@@ -921,14 +811,5 @@ export class StrategyRunner {
     }
   }
 
-  private seqOf(id: string): number {
-    const n = Number(id.slice(id.lastIndexOf('-') + 1));
-    return Number.isInteger(n) ? n : 0;
-  }
-}
 
-/** An independent copy of a position (events and saves must not change when the live one does). */
-function snapshot(p: Position): Position {
-  // Transitions are never mutated once pushed, so the entries are shared.
-  return { ...p, long: { ...p.long }, short: { ...p.short }, transitions: p.transitions.slice() };
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { BroadcastRing } from '../../server/engine/bus.js';
 
@@ -59,6 +61,31 @@ describe('BroadcastRing', () => {
     const got = idle.popBatch(1000);
     expect(got.length).toBe(32);
     expect(got[0].n).toBe(100_000 - 32);
+  });
+
+  it('drops its reference to an item once every subscriber has read it (items die young)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ring = new BroadcastRing<{ payload: number[] }>(64);
+    const a = ring.subscribe('a');
+    const b = ring.subscribe('b');
+    const refs: Array<WeakRef<object>> = [];
+    // Made in a helper so this async frame holds no reference of its own.
+    const publish = (i: number) => {
+      const item = { payload: new Array(1000).fill(i) };
+      refs.push(new WeakRef(item));
+      ring.publish(item);
+    };
+    for (let i = 0; i < 4; i++) publish(i);
+    a.popBatch(4);
+    b.popBatch(2); // b has not read items 2 and 3 yet
+    await new Promise((r) => setImmediate(r)); // WeakRef targets are kept until the current job ends
+    gc();
+    expect(refs.map((r) => r.deref() !== undefined)).toEqual([false, false, true, true]);
+    expect(b.popBatch(10).map((x) => x.payload[0])).toEqual([2, 3]);
+    await new Promise((r) => setImmediate(r));
+    gc();
+    expect(refs.map((r) => r.deref() !== undefined)).toEqual([false, false, false, false]);
   });
 
   it('wakes each subscriber once per microtask after publishes (coalesced)', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityClosed, OpportunityEvent } from '../../shared/opportunity.js';
-import { Engine } from '../../server/engine/index.js';
+import { Engine, nowUs } from '../../server/engine/index.js';
 
 const T0 = 1_700_000_000_000;
 const H = 3_600_000;
@@ -387,6 +387,20 @@ describe('engine facade', () => {
     expect(s.bus.subscribers).toEqual([{ name: 'strategy', pending: 0, missed: 0, popped: 0 }]);
     expect(s.instruments).toEqual({ ids: 1, instruments: 1 });
     sub.close();
+  });
+
+  it('latency histograms count stamped records and published events; foreign-clock stamps are ignored', () => {
+    const { engine, ids, events } = setup();
+    engine.pushQuote(ids.bybit, 99.99, 100, BIG, BIG, 0, nowUs());
+    engine.pushQuote(ids.okx, 100.3, 100.31, BIG, BIG, 0, nowUs());
+    engine.pushQuote(ids.okx, 100.3, 100.31, BIG, BIG, 0, 1_000_000); // a replay's recorded µs: not a latency
+    engine.pushQuote(ids.okx, 100.3, 100.31, BIG, BIG, 0, 0); // unstamped
+    engine.drain();
+    const lat = engine.stats().latencyUs;
+    expect(lat.pipeline_to_detected.count).toBe(2);
+    expect(lat.pipeline_to_detected.p50Us).toBeGreaterThanOrEqual(0);
+    expect(events().length).toBe(1);
+    expect(lat.detected_to_bus.count).toBe(1);
   });
 
   it('preRegister uses the config market by default', () => {

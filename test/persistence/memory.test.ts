@@ -65,6 +65,18 @@ describe('codec', () => {
     expect(ring.size).toBe(6);
   });
 
+  it('the market ring grows towards its bound keeping order across the wrap-around', () => {
+    const ring = new MarketRing(20_000);
+    const records = Array.from({ length: 30_000 }, (_, i) => marketRecord(i, 'okx', 1_700_000_000_000 + i));
+    records.slice(0, 5000).forEach((r) => ring.push(r));
+    expect(ring.take(3000).taken).toBe(3000); // head moves, so the next growth has to unwrap
+    records.slice(5000).forEach((r) => ring.push(r));
+    expect(ring.size).toBe(20_000);
+    expect(ring.dropped).toBe(7_000);
+    const out = decodeMarketChunk('okx', ring.take(50_000).chunks.get('okx')!.data).records.map((x) => x.record);
+    expect(out).toEqual(records.slice(10_000));
+  });
+
   it('malformed market chunks decode what they can and never throw', () => {
     const ring = new MarketRing(10);
     for (let i = 0; i < 3; i++) ring.push(marketRecord(i, 'okx', 1_700_000_000_000 + i));
@@ -86,6 +98,11 @@ describe('codec', () => {
     b.opportunity.shortFundingPredicted = false;
     c.opportunity.id = 'custom|id|ünïcode';
     c.opportunity.instrument = 'ÄBC-USDT-PERP';
+    // every numeric field distinct, so a field written in the wrong slot cannot go unnoticed
+    Object.keys(b.opportunity).forEach((k, i) => {
+      const o = b.opportunity as unknown as Record<string, unknown>;
+      if (typeof o[k] === 'number') o[k] = 1000 + i + i / 7;
+    });
     const enc = new EventEncoder();
     for (let i = 0; i < 2000; i++) enc.add([a, b, c][i % 3]); // grows the buffer past its first size
     const data = enc.take();

@@ -97,6 +97,22 @@ describeWith(['redis'], 'Redis outage (private redis-server)', () => {
     await p.close();
   }, 30_000);
 
+  it('starts while Redis is down: open() does not throw, writes wait, loads fail after their timeout, then it catches up', async () => {
+    await redis.stop();
+    const p = new RedisPersistence({ url: redis.url, prefix: uniquePrefix('cold'), flushIntervalMs: 20, retryMaxDelayMs: 50, connectTimeoutMs: 300, loadTimeoutMs: 300 });
+    await p.open();
+    expect(p.health()).toMatchObject({ connected: false, degraded: true });
+    p.savePosition(position('pos-cold', 1));
+    p.appendOpportunityEvent(oppEvent(1, 1_700_000_000_000, 'closed'));
+    await expect(p.loadPositions()).rejects.toThrow(/not connected/);
+    expect(await p.opportunityHistory(5)).toHaveLength(1); // history answers from memory meanwhile
+    await redis.start();
+    await waitFor(() => p.health().connected && p.health().backlog === 0, 10_000, 'catch-up');
+    expect((await p.loadPositions()).map((x) => x.id)).toEqual(['pos-cold']);
+    expect(await p.readOpportunityEvents()).toEqual([oppEvent(1, 1_700_000_000_000, 'closed')]);
+    await p.close();
+  }, 30_000);
+
   it('the engine keeps detecting while Redis is down, and every event it published is in Redis afterwards', async () => {
     const p = await writer({ maxBacklog: 200_000, maxEventBacklog: 100_000 });
     const driver = new EngineDriver(undefined, { wallClock: true });
