@@ -25,7 +25,7 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const SECONDS = arg('seconds', 3);
-const WARMUP_S = 0.5;
+const WARMUP_S = 0.25;
 const RATES = (process.env.BENCH_RATES ?? "10000,100000").split(",").map(Number);
 
 interface ModeResult {
@@ -53,30 +53,49 @@ interface ModeResult {
   };
 }
 
-async function runMode(rate: number, persistence: RedisPersistence | null): Promise<ModeResult> {
+/** What one mode accumulates over its slices. */
+class ModeAcc {
+  readonly detect: Samples;
+  readonly arrival: Samples;
+  seconds = 0;
+  events = 0;
+  batches = 0;
+  commands = 0;
+  roundTrips = 0;
+  written = 0;
+  backlogMax = 0;
+  backlogSum = 0;
+  backlogN = 0;
+  constructor(capacity: number) {
+    this.detect = new Samples(capacity);
+    this.arrival = new Samples(capacity);
+  }
+}
+
+/**
+ * One slice: a fresh Engine fed at `rate` for WARMUP_S + `seconds` on the wall clock; samples after the
+ * warm-up go into `acc`. With `persistence`, records and events are written behind as the server does.
+ */
+async function runSlice(rate: number, seconds: number, seed: number, persistence: RedisPersistence | null, acc: ModeAcc): Promise<void> {
   const engine = new Engine({ config: MARKET_CONFIG });
   const ids = new Map<string, number>();
-  const market = new SyntheticMarket(3);
+  const market = new SyntheticMarket(seed);
   const recorder = persistence ? recordOpportunities(engine.bus, persistence) : null;
-  const total = Math.round(rate * (SECONDS + WARMUP_S));
-  const detect = new Samples(Math.round(rate * SECONDS) + 10);
-  const arrival = new Samples(Math.round(rate * SECONDS) + 10);
+  const total = Math.round(rate * (seconds + WARMUP_S));
   const stepNs = 1e9 / rate;
   const startNs = nowNs();
   const warmupEnd = Math.round(rate * WARMUP_S);
   let n = 0;
-  let backlogMax = 0;
-  let backlogSum = 0;
-  let backlogSamples = 0;
-  const statsAtStart = { batches: 0, commands: 0, roundTrips: 0, records: 0 };
+  let measuredFromNs = 0;
+  let publishedAtStart = 0;
+  const at = { batches: 0, commands: 0, roundTrips: 0, written: 0 };
   const sampler = setInterval(() => {
     if (!persistence || n < warmupEnd) return;
     const b = persistence.health().backlog;
-    backlogMax = Math.max(backlogMax, b);
-    backlogSum += b;
-    backlogSamples++;
+    acc.backlogMax = Math.max(acc.backlogMax, b);
+    acc.backlogSum += b;
+    acc.backlogN++;
   }, 20);
-  const publishedAtStart = { v: 0 };
 
   const apply = (r: MarketRecord): void => {
     const key = `${r.exchange}:${r.symbol}`;
@@ -105,14 +124,15 @@ async function runMode(rate: number, persistence: RedisPersistence | null): Prom
         const t1 = nowNs();
         if (persistence) persistence.appendMarketRecord(rec);
         if (n === warmupEnd) {
-          publishedAtStart.v = engine.bus.published;
+          measuredFromNs = t1;
+          publishedAtStart = engine.bus.published;
           if (persistence) {
             const s = persistence.writerStats();
-            Object.assign(statsAtStart, { batches: s.batches, commands: s.commands, roundTrips: s.roundTrips, records: persistence.health().written });
+            Object.assign(at, { batches: s.batches, commands: s.commands, roundTrips: s.roundTrips, written: persistence.health().written });
           }
         } else if (n > warmupEnd) {
-          detect.add((t1 - t0) / 1000);
-          arrival.add((t1 - scheduled) / 1000);
+          acc.detect.add((t1 - t0) / 1000);
+          acc.arrival.add((t1 - scheduled) / 1000);
         }
         n++;
       }
@@ -121,31 +141,42 @@ async function runMode(rate: number, persistence: RedisPersistence | null): Prom
     };
     tick();
   });
-  const elapsedS = (nowNs() - startNs) / 1e9 - WARMUP_S;
   clearInterval(sampler);
+  acc.seconds += (nowNs() - measuredFromNs) / 1e9;
+  acc.events += engine.bus.published - publishedAtStart;
   recorder?.drain();
-  const d = detect.summary();
-  const a = arrival.summary();
+  if (persistence) {
+    const s = persistence.writerStats();
+    acc.batches += s.batches - at.batches;
+    acc.commands += s.commands - at.commands;
+    acc.roundTrips += s.roundTrips - at.roundTrips;
+    acc.written += persistence.health().written - at.written;
+    recorder?.stop();
+  }
+}
+
+function summarise(acc: ModeAcc, persistence: RedisPersistence | null): ModeResult {
+  const d = acc.detect.summary();
+  const a = acc.arrival.summary();
   const result: ModeResult = {
     updates: d.count,
-    achieved_per_s: d.count / elapsedS,
+    achieved_per_s: d.count / acc.seconds,
     detect_p50_us: d.p50,
     detect_p99_us: d.p99,
     detect_p999_us: d.p999,
     arrival_p50_us: a.p50,
     arrival_p99_us: a.p99,
-    events: engine.bus.published - publishedAtStart.v,
+    events: acc.events,
   };
   if (persistence) {
     const s = persistence.writerStats();
-    const batches = s.batches - statsAtStart.batches;
     result.writer = {
-      batches_per_s: batches / elapsedS,
-      commands_per_batch: (s.commands - statsAtStart.commands) / Math.max(1, s.roundTrips - statsAtStart.roundTrips),
-      records_per_batch: (persistence.health().written - statsAtStart.records) / Math.max(1, batches),
-      round_trips_per_s: (s.roundTrips - statsAtStart.roundTrips) / elapsedS,
-      max_backlog: backlogMax,
-      mean_backlog: backlogSamples ? backlogSum / backlogSamples : 0,
+      batches_per_s: acc.batches / acc.seconds,
+      commands_per_batch: acc.commands / Math.max(1, acc.roundTrips),
+      records_per_batch: acc.written / Math.max(1, acc.batches),
+      round_trips_per_s: acc.roundTrips / acc.seconds,
+      max_backlog: acc.backlogMax,
+      mean_backlog: acc.backlogN ? acc.backlogSum / acc.backlogN : 0,
       dropped: persistence.health().dropped,
       failed_attempts: s.failedAttempts,
       build_ms_mean: s.totalBuildMs / Math.max(1, s.roundTrips),
@@ -153,10 +184,12 @@ async function runMode(rate: number, persistence: RedisPersistence | null): Prom
       exec_ms_mean: s.totalExecMs / Math.max(1, s.batches),
       exec_ms_max: s.maxExecMs,
     };
-    recorder?.stop();
   }
   return result;
 }
+
+/** Off and on alternate in slices (off, on, on, off, off, on) so both see the same machine load. */
+const ORDER: Array<'off' | 'on'> = ['off', 'on', 'on', 'off', 'off', 'on'];
 
 async function main(): Promise<void> {
   let redis: PrivateRedis | null = null;
@@ -169,19 +202,25 @@ async function main(): Promise<void> {
   }
   const rows: Array<Record<string, unknown>> = [];
   const prefixes: string[] = [];
+  const sliceSeconds = (SECONDS * 2) / ORDER.length;
   try {
     for (const rate of RATES) {
-      global.gc?.();
-      const off = await runMode(rate, null);
       const prefix = uniquePrefix(`bench-${rate}`);
       prefixes.push(prefix);
       const p = new RedisPersistence({ url, prefix });
       await p.open();
-      global.gc?.();
-      const on = await runMode(rate, p);
+      const capacity = Math.round(rate * SECONDS * 1.2) + 10;
+      const acc = { off: new ModeAcc(capacity), on: new ModeAcc(capacity) };
+      for (let i = 0; i < ORDER.length; i++) {
+        global.gc?.();
+        const mode = ORDER[i];
+        await runSlice(rate, sliceSeconds, 3 + i, mode === 'on' ? p : null, acc[mode]);
+      }
       const flushStart = nowNs();
       await p.flush(30_000);
       const drainMs = (nowNs() - flushStart) / 1e6;
+      const off = summarise(acc.off, null);
+      const on = summarise(acc.on, p);
       await p.close();
       const row = {
         rate,
@@ -193,7 +232,7 @@ async function main(): Promise<void> {
       };
       rows.push(row);
       const w = on.writer!;
-      report(`persistence @ ${rate.toLocaleString('en-US')} updates/s (${SECONDS}s each, same process)`, [
+      report(`persistence @ ${rate.toLocaleString('en-US')} updates/s (${SECONDS}s per mode in alternating slices, same process)`, [
         ['achieved updates/s off | on', `${off.achieved_per_s.toFixed(0)} | ${on.achieved_per_s.toFixed(0)}`],
         ['detection p50/p99/p99.9 µs, Redis off', `${off.detect_p50_us.toFixed(2)} / ${off.detect_p99_us.toFixed(2)} / ${off.detect_p999_us.toFixed(2)}`],
         ['detection p50/p99/p99.9 µs, Redis on', `${on.detect_p50_us.toFixed(2)} / ${on.detect_p99_us.toFixed(2)} / ${on.detect_p999_us.toFixed(2)}`],

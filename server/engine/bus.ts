@@ -58,7 +58,7 @@ class RingSubscription<T> implements Subscription<T> {
   popBatch(max: number): T[] {
     if (this.isClosed) return [];
     this.catchUp();
-    const n = Math.min(Math.max(0, Math.floor(max)), this.ring.published - this.cursor);
+    const n = max > 0 ? Math.min(Math.floor(max), this.ring.published - this.cursor) : 0; // NaN → 0
     const out = new Array<T>(n);
     for (let i = 0; i < n; i++) out[i] = this.ring.at(this.cursor + i);
     this.cursor += n;

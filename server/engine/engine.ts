@@ -207,6 +207,12 @@ export class Engine {
     };
   }
 
+  /** Clears the latency histograms (counters are never reset). */
+  resetLatency(): void {
+    this.pipelineLatency.reset();
+    this.busLatency.reset();
+  }
+
   stats(): EngineCounters {
     const rejected = {} as Record<RejectReason, number>;
     let rejectedTotal = 0;

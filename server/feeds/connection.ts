@@ -3,6 +3,11 @@
  * heartbeat, silence detection, reconnect with exponential backoff and jitter, proactive rotation
  * before the venue's 24 h cut-off. Venue specifics come from a `ConnectionPlan`, re-made on every
  * connect (KuCoin needs a fresh token each time). Frames go to `onFrame`; exceptions never escape.
+ *
+ * Planned reconnects (rotation, a venue's "reconnect soon" notice) are make-before-break: the old
+ * socket keeps delivering until the new one has its first data, so the venue is never marked down
+ * (which would close its opportunities, and positions with `onFeedDown: close`) for a routine rotation.
+ * Only used for venues without merge state (Binance, KuCoin, OKX); Bybit never rotates.
  */
 import WebSocket from 'ws';
 import type { FeedStatus } from '../../shared/feeds.js';
@@ -50,6 +55,8 @@ export class FeedConnection {
   label: string;
 
   private ws: WebSocket | null = null;
+  /** The socket being replaced during a make-before-break rotation. */
+  private retiring: WebSocket | null = null;
   private plan: ConnectionPlan | null = null;
   private attempts = 0;
   private stopped = false;
@@ -77,8 +84,9 @@ export class FeedConnection {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }
 
+  /** A socket is open (during a rotation: the old or the new one). */
   get open(): boolean {
-    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+    return this.ws?.readyState === WebSocket.OPEN || this.retiring?.readyState === WebSocket.OPEN;
   }
 
   start(): void {
@@ -94,6 +102,8 @@ export class FeedConnection {
     const ws = this.ws;
     this.ws = null;
     this.status = 'stopped';
+    this.retiring?.terminate();
+    this.retiring = null;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
@@ -103,12 +113,26 @@ export class FeedConnection {
     this.hooks.onChange();
   }
 
-  /** Forces a reconnect now (used on a venue's "reconnect soon" notice and for rotation). */
+  /** Replaces the socket now, make-before-break (a venue's "reconnect soon" notice, rotation). */
   recycle(reason: string): void {
     const ws = this.ws;
-    if (!ws) return;
-    this.drop(ws, reason, true);
-    ws.close(1000, 'rotate');
+    if (!ws || this.retiring) return;
+    this.opts.log?.('info', `${this.label}: replacing the connection (${reason})`);
+    this.retiring = ws;
+    this.ws = null;
+    this.clearTimers();
+    this.reconnects++;
+    void this.connect();
+  }
+
+  /** The replacement is live: close the old socket quietly. */
+  private retireOld(): void {
+    const old = this.retiring;
+    this.retiring = null;
+    if (old) {
+      old.removeAllListeners('message');
+      old.close(1000, 'rotated');
+    }
   }
 
   private setStatus(status: FeedStatus): void {
@@ -119,7 +143,7 @@ export class FeedConnection {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    this.setStatus('connecting');
+    if (!this.retiring) this.setStatus('connecting'); // while rotating, the old socket is still live
     this.subscribed = false;
     this.live = false;
     let plan: ConnectionPlan;
@@ -147,16 +171,17 @@ export class FeedConnection {
       if (!plan.awaitWelcome) this.subscribe(ws, plan);
     });
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      if (this.ws !== ws) return;
-      this.onMessage(ws, plan, isBinary ? null : data.toString());
+      if (this.ws === ws) this.onMessage(ws, plan, isBinary ? null : data.toString());
+      else if (this.retiring === ws) this.onRetiringMessage(isBinary ? null : data.toString());
     });
     ws.on('error', (err: Error) => {
       count(this.errors, 'socket_error');
       this.lastError = err.message;
-      if (this.ws === ws) this.drop(ws, `socket error: ${err.message}`, false);
+      if (this.ws === ws) this.drop(ws, `socket error: ${err.message}`);
     });
     ws.on('close', (code: number) => {
-      if (this.ws === ws) this.drop(ws, `closed by venue (${code})`, false);
+      if (this.ws === ws) this.drop(ws, `closed by venue (${code})`);
+      else if (this.retiring === ws) this.retiring = null; // the old socket ended first: the new one carries on
     });
   }
 
@@ -186,6 +211,7 @@ export class FeedConnection {
         if (!this.live) {
           this.live = true;
           this.attempts = 0;
+          this.retireOld();
           this.setStatus('live');
           this.hooks.onLive();
         }
@@ -195,6 +221,19 @@ export class FeedConnection {
         break;
       default:
         break;
+    }
+  }
+
+  /** Frames still arriving on the socket being replaced: data only (its protocol replies are moot). */
+  private onRetiringMessage(raw: string | null): void {
+    if (raw === null) return;
+    this.lastMessageMs = this.now();
+    this.messages++;
+    try {
+      this.hooks.onFrame(raw, this.lastMessageMs);
+    } catch (e) {
+      count(this.errors, 'handler_exception');
+      this.lastError = (e as Error).message;
     }
   }
 
@@ -231,7 +270,7 @@ export class FeedConnection {
     if (now - this.lastInboundMs > this.opts.silenceMs) {
       count(this.errors, 'silence');
       this.setStatus('stale');
-      this.drop(ws, `silent for ${now - this.lastInboundMs} ms`, false);
+      this.drop(ws, `silent for ${now - this.lastInboundMs} ms`);
       ws.terminate();
       return;
     }
@@ -257,23 +296,23 @@ export class FeedConnection {
     this.subTimers.clear();
   }
 
-  /** The socket is gone: tell the venue, then reconnect (immediately when planned, else after backoff). */
-  private drop(ws: WebSocket, reason: string, planned: boolean): void {
+  /** The socket is gone: tell the venue, then reconnect after backoff. */
+  private drop(ws: WebSocket, reason: string): void {
     if (this.ws !== ws) return;
     this.ws = null;
     this.clearTimers();
     this.subscriptions = 0;
     this.live = false;
-    if (!planned) this.lastError = reason;
+    if (this.retiring) {
+      // The replacement failed: the old socket cannot be trusted to carry on alone.
+      this.retiring.terminate();
+      this.retiring = null;
+    }
+    this.lastError = reason;
     ws.removeAllListeners('message');
     ws.on('error', () => {}); // late errors from a socket we no longer use
     this.safeDown(reason);
-    if (this.stopped) return;
-    if (planned) {
-      this.reconnects++;
-      this.setStatus('connecting');
-      void this.connect();
-    } else this.scheduleReconnect();
+    this.scheduleReconnect();
   }
 
   private safeDown(reason: string): void {
@@ -286,6 +325,8 @@ export class FeedConnection {
   }
 
   private fail(reason: string): void {
+    this.retiring?.terminate();
+    this.retiring = null;
     this.lastError = reason;
     count(this.errors, 'connect_failed');
     this.safeDown(reason);

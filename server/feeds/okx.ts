@@ -90,26 +90,23 @@ export class OkxParser implements VenueParser {
   }
 
   private tickers(data: unknown[], argInst: string | undefined, sink: UpdateSink): ParseOutcome {
-    const out: Array<[number, number, number, number, number]> = [];
-    const metas = [];
-    for (const d of data) {
-      if (!isRecord(d)) return this.reject('bad_entry');
-      const instId = typeof d.instId === 'string' ? d.instId : argInst;
-      const meta = instId === undefined ? undefined : this.meta.get(instId);
-      if (meta === undefined) return this.reject('unknown_symbol');
-      const bid = num(d.bidPx);
-      const ask = num(d.askPx);
-      const bidSz = num(d.bidSz);
-      const askSz = num(d.askSz);
-      const ts = num(d.ts);
-      if (!isEpochMs(ts)) return this.reject('bad_timestamp');
-      if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject(d.bidPx === '' || d.askPx === '' ? 'empty_book' : 'bad_number');
-      out.push([bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts]);
-      metas.push(meta);
-    }
-    for (let i = 0; i < out.length; i++) {
-      const [bid, ask, bs, as, ts] = out[i];
-      sink.quote(metas[i], bid, ask, bs, as, ts);
+    // Validate every entry before emitting any (one frame = all or nothing); OKX sends one entry per push.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const d of data) {
+        if (!isRecord(d)) return this.reject('bad_entry');
+        const instId = typeof d.instId === 'string' ? d.instId : argInst;
+        const meta = instId === undefined ? undefined : this.meta.get(instId);
+        if (meta === undefined) return this.reject('unknown_symbol');
+        const bid = num(d.bidPx);
+        const ask = num(d.askPx);
+        const bidSz = num(d.bidSz);
+        const askSz = num(d.askSz);
+        const ts = num(d.ts);
+        if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+        if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject(d.bidPx === '' || d.askPx === '' ? 'empty_book' : 'bad_number');
+        if (pass === 1 || data.length === 1) sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+      }
+      if (data.length === 1) break;
     }
     return 'data';
   }

@@ -25,7 +25,6 @@ import type {
   Fill,
   FillPurpose,
   Leg,
-  LegSide,
   Portfolio,
   Position,
   PositionState,
@@ -39,7 +38,7 @@ import type { Persistence, PortfolioState } from '../persistence/persistence.js'
 import { closeSpreadBps, legMargin, legPricePnl, liquidationDistancePct, liquidationPrice, markPrice, utcDay } from './accounting.js';
 import type { StrategyEngine, StrategyQuote } from './engine-view.js';
 import { entryRejection, type Rejection } from './entry-rules.js';
-import { PaperExecutor, type ExecutionReport, type Executor } from './execution.js';
+import { PaperExecutor, type ExecutionReport, type Executor, type OrderRequest } from './execution.js';
 import { exitDecision } from './exits.js';
 import { settleFunding, learnFunding } from './funding.js';
 import { LEGS, LIVE_STATES, QTY_EPS, attemptOf, emptyLeg, legOfFill, newBook, positionSeq, snapshot, type Book, type LegKey } from './book.js';
@@ -120,12 +119,14 @@ export class StrategyRunner {
   private fillLog: Fill[] = [];
   private readonly fillIds = new Set<string>();
   private readonly orders = new Map<string, PendingOrder>();
+  /** Rejections for orders whose executor threw on submit (delivered with the next poll). */
+  private brokenPromises: ExecutionReport[] = [];
   private rejectionLog: RiskRejection[] = [];
   /** opportunity id → last rejection reason recorded (so one flicker is not recorded on every update). */
   private readonly lastRejection = new Map<string, string>();
   private readonly rejectionTotals = new Map<string, number>();
   private readonly watch = new Map<string, Opportunity>();
-  private positionSeq = 0;
+  private lastPositionSeq = 0;
   /** Business time of the pass in progress (what the paper executor stamps fills with). */
   private clockMs = 0;
   private stepping = false;
@@ -194,7 +195,7 @@ export class StrategyRunner {
     }
     const sorted = [...positions].sort((a, b) => positionSeq(a.id) - positionSeq(b.id));
     for (const p of sorted) {
-      this.positionSeq = Math.max(this.positionSeq, positionSeq(p.id));
+      this.lastPositionSeq = Math.max(this.lastPositionSeq, positionSeq(p.id));
       const book = newBook(p, 0);
       const own = byPosition.get(p.id) ?? [];
       for (const f of own) {
@@ -420,7 +421,7 @@ export class StrategyRunner {
 
   private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, nowMs: number): void {
     const cfg = this.config.strategy;
-    const id = `pos-${++this.positionSeq}`;
+    const id = `pos-${++this.lastPositionSeq}`;
     // Same BASE quantity on both legs (delta-neutral), sized on the long leg's ask.
     const quantity = cfg.notionalUsd / longQuote.ask;
     const p: Position = {
@@ -496,7 +497,7 @@ export class StrategyRunner {
     book.pending[leg] = clientOrderId;
     this.orders.set(clientOrderId, { book, leg, purpose, submittedMs: nowMs });
     const buy = purpose === 'entry' ? leg === 'long' : leg === 'short';
-    this.executor.submit({
+    this.safeSubmit({
       clientOrderId,
       positionId: book.p.id,
       purpose,
@@ -513,7 +514,25 @@ export class StrategyRunner {
   }
 
   private processReports(nowMs: number): void {
-    for (const report of this.executor.poll(nowMs)) this.applyReport(report, nowMs);
+    let polled: ExecutionReport[] = [];
+    try {
+      polled = this.executor.poll(nowMs);
+    } catch {
+      // a broken executor: its orders stay pending and are reported by watchOrders
+    }
+    const reports = polled.length === 0 ? this.brokenPromises : [...polled, ...this.brokenPromises];
+    this.brokenPromises = [];
+    for (const report of reports) this.applyReport(report, nowMs);
+  }
+
+  /** Executors must not throw; if one does, the order is rejected rather than the pass aborted. */
+  private safeSubmit(order: OrderRequest): void {
+    try {
+      this.executor.submit(order);
+    } catch (err) {
+      const detail = `executor threw: ${err instanceof Error ? err.message : String(err)}`;
+      this.brokenPromises.push({ clientOrderId: order.clientOrderId, status: 'rejected', terminal: true, fill: null, reason: 'venue_rejected', detail });
+    }
   }
 
   private applyReport(report: ExecutionReport, nowMs: number): void {
@@ -810,6 +829,4 @@ export class StrategyRunner {
       if (id !== undefined) this.books.delete(id);
     }
   }
-
-
 }

@@ -16,6 +16,11 @@ describe('BroadcastRing', () => {
     expect(b.popped).toBe(10);
     expect(ring.published).toBe(10);
     expect(a.popBatch(5)).toEqual([]);
+    ring.publish(11);
+    expect(b.popBatch(0)).toEqual([]);
+    expect(b.popBatch(Number.NaN)).toEqual([]);
+    expect(b.popBatch(-3)).toEqual([]);
+    expect(b.popBatch(Number.POSITIVE_INFINITY)).toEqual([11]);
   });
 
   it('a subscriber sees only items published after it subscribed', () => {

@@ -403,6 +403,28 @@ describe('engine facade', () => {
     expect(lat.detected_to_bus.count).toBe(1);
   });
 
+  it('every bus subscriber (strategy, dashboard, persistence) sees every event in order', () => {
+    const { engine, quote, events } = setup();
+    const dashboard = engine.bus.subscribe('dashboard');
+    const persistence = engine.bus.subscribe('persistence');
+    quote('bybit', 99.99, 100);
+    quote('okx', 100.3, 100.31); // opened
+    quote('okx', 100.5, 100.51); // updated
+    quote('okx', 99, 99.01); // okx now cheap: the reverse pair opens, then bybit→okx closes
+    const seqs = (evs: OpportunityEvent[]) => evs.map((e) => [e.seq, e.kind, e.opportunity.id]);
+    const expected = [
+      [1, 'opened', 'BTC-USDT-PERP|bybit|okx'],
+      [2, 'updated', 'BTC-USDT-PERP|bybit|okx'],
+      [3, 'opened', 'BTC-USDT-PERP|okx|bybit'],
+      [4, 'closed', 'BTC-USDT-PERP|bybit|okx'],
+    ];
+    expect(seqs(events())).toEqual(expected);
+    expect(seqs(dashboard.popBatch(100))).toEqual(expected);
+    expect(seqs(persistence.popBatch(2))).toEqual(expected.slice(0, 2));
+    expect(seqs(persistence.popBatch(2))).toEqual(expected.slice(2));
+    expect(engine.opportunities().map((o) => o.id)).toEqual(['BTC-USDT-PERP|okx|bybit']);
+  });
+
   it('preRegister uses the config market by default', () => {
     const engine = new Engine({ config: config(), now: () => T0 });
     const ids = engine.preRegister();

@@ -163,20 +163,25 @@ describe('FeedManager against the simulator', () => {
 
   it('rotates Binance and KuCoin connections at the configured max age (fresh KuCoin token)', async () => {
     const sim = await simulator();
-    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const spy = new RecordingEngine(new Engine({ config: DEFAULT_CONFIG }));
+    const engine = spy.engine;
     const real = createFetchJson();
     let bullets = 0;
     const fetchJson: FetchJson = (url, init) => {
       if (url.endsWith('/api/v1/bullet-public')) bullets++;
       return real(url, init);
     };
-    const fm = manager(engine, sim, { exchanges: ['binance', 'kucoin', 'bybit'], maxConnectionAgeMs: 600, fetchJson });
+    const fm = manager(spy, sim, { exchanges: ['binance', 'kucoin', 'bybit'], maxConnectionAgeMs: 600, fetchJson });
     await fm.start();
     await waitFor('rotations', () => state(fm, 'binance').reconnects >= 4 && state(fm, 'kucoin').reconnects >= 2, 15_000);
     expect(bullets).toBeGreaterThanOrEqual(3); // one token per connection, never reused
     await waitFor('live again', () => state(fm, 'binance').status === 'live' && state(fm, 'kucoin').status === 'live');
     expect(state(fm, 'bybit').reconnects).toBe(0); // Bybit has no 24 h cut-off
     expect(state(fm, 'kucoin').errors).toEqual({});
+    // Make-before-break: a routine rotation never marks the venue down (no feed_down closes).
+    expect(spy.downCalls).toEqual([]);
+    expect(state(fm, 'binance').connections).toBe(2);
+    expect(engine.quote('BTC-USDT-PERP', 'binance')?.usable).toBe(true);
   });
 });
 
@@ -291,6 +296,34 @@ describe('FeedConnection', () => {
     await new Promise((r) => setTimeout(r, 1200));
     expect(pings.every).toBeGreaterThanOrEqual(2);
     expect(pings.idle).toBe(0); // traffic every 20 ms: an idle-only ping is never due
+  });
+
+  it("OKX's reconnect notice: a new socket is opened and the old one closed only after the new one delivers data", async () => {
+    const opened: number[] = [];
+    const closedAt: Record<number, number> = {};
+    const srv = await scriptedServer((ws, n) => {
+      opened.push(Date.now());
+      ws.on('close', () => (closedAt[n] = Date.now()));
+      ws.on('message', (m) => {
+        if (m.toString() !== 'sub-1') return;
+        if (n === 0) {
+          ws.send('data');
+          setTimeout(() => ws.send('notice'), 50);
+          const t = setInterval(() => ws.readyState === ws.OPEN && ws.send('data'), 10); // keeps flowing meanwhile
+          ws.on('close', () => clearInterval(t));
+        } else setTimeout(() => ws.send('data'), 150);
+      });
+    });
+    let downs = 0;
+    const c = new FeedConnection('okx', async () => plan(srv.url), { ...hooks((raw) => (raw === 'notice' ? 'reconnect_notice' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 5000 });
+    cleanups.push(() => c.stop());
+    c.start();
+    await waitFor('old socket closed', () => closedAt[0] !== undefined);
+    expect(opened).toHaveLength(2);
+    expect(closedAt[0]).toBeGreaterThanOrEqual(opened[1] + 140); // closed after the new socket's first data
+    expect(downs).toBe(0);
+    expect(c.status).toBe('live');
+    expect(c.reconnects).toBe(1);
   });
 
   it('backs off exponentially with jitter while the venue refuses, then resets after data', async () => {

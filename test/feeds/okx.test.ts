@@ -15,6 +15,17 @@ describe('okx', () => {
     expect(sink.updates).toEqual([{ kind: 'quote', symbol: 'WNCG-USDT-SWAP', bid: 2.1737, ask: 2.1738, bidSize: 20, askSize: 1680, ts: 1640131263109 }]);
   });
 
+  it('a multi-entry push is all or nothing', () => {
+    const good = { instId: 'BTC-USDT-SWAP', bidPx: '1', askPx: '2', bidSz: '100', askSz: '200', ts: '1651761120004' };
+    const frame = (second: object) => JSON.stringify({ arg: { channel: 'tickers', instId: 'BTC-USDT-SWAP' }, data: [good, second] });
+    const p = new OkxParser(meta());
+    const sink = new CollectingSink();
+    expect(p.parse(frame({ ...good, askPx: 'x' }), sink)).toBe('rejected');
+    expect(sink.take()).toEqual([]);
+    expect(p.parse(frame({ ...good, bidPx: '1.5' }), sink)).toBe('data');
+    expect(sink.take().map((u) => (u.kind === 'quote' ? [u.bid, u.bidSize] : null))).toEqual([[1, 1], [1.5, 1]]);
+  });
+
   it('bbo-tbt: top level, contracts × ctVal', () => {
     const sink = new CollectingSink();
     expect(new OkxParser(meta()).parse(fixture('okx', 'bbo-tbt.json'), sink)).toBe('data');
@@ -71,6 +82,17 @@ describe('okx metadata and plan', () => {
     expect([...t.keys()]).toEqual(['BTC-USDT-SWAP']);
     expect(t.get('BTC-USDT-SWAP')).toMatchObject({ key: 'BTC-USDT-PERP', contractValue: 0.01, fundingIntervalMs: 4 * 3_600_000 });
     expect(t.get('BTC-USDT-SWAP')!.seedFunding).toEqual({ rate: 0.0001, intervalMs: 4 * 3_600_000, nextFundingMs: 1785888000000, predicted: false, tsMs: 1785870855692 });
+  });
+
+  it('a failed funding seed does not fail the venue (the WS channel delivers funding); a failed instruments call does', async () => {
+    const instruments = { code: '0', data: [{ instId: 'BTC-USDT-SWAP', ctVal: '0.01', ctValCcy: 'BTC', settleCcy: 'USDT', ctType: 'linear' }] };
+    const t = await okxAdapter.loadMetadata('http://x', ['BTC-USDT-SWAP'], async (url) => {
+      if (url.includes('/public/instruments')) return instruments;
+      throw new Error('HTTP 429 from /api/v5/public/funding-rate');
+    }, 0);
+    expect(t.get('BTC-USDT-SWAP')).toMatchObject({ contractValue: 0.01, fundingIntervalMs: 8 * 3_600_000 });
+    expect(t.get('BTC-USDT-SWAP')!.seedFunding).toBeUndefined();
+    await expect(okxAdapter.loadMetadata('http://x', ['BTC-USDT-SWAP'], async () => ({ code: '50011', msg: 'rate limited' }), 0)).rejects.toThrow(/okx public\/instruments/);
   });
 
   it('batches many args per subscribe request and pings with text when idle', async () => {

@@ -75,6 +75,10 @@ describeWith(['redis'], 'server restart with Redis (child process)', () => {
       fills: Object.values(await r.hgetall(`${prefix}fills`)).map((s) => JSON.parse(s) as Fill),
       config: JSON.parse((await r.get(`${prefix}config`)) ?? 'null') as { version: number },
     };
+    // the server also recorded the market (for --replay redis) and the opportunity events
+    const marketCounts = await Promise.all(['bybit', 'okx', 'kucoin', 'binance'].map((ex) => r.get(`${prefix}market:${ex}:count`)));
+    expect(marketCounts.reduce((sum, c) => sum + Number(c ?? 0), 0)).toBeGreaterThan(100);
+    expect(Number(await r.get(`${prefix}opps:count`))).toBeGreaterThan(0);
     r.disconnect();
     expect(stored.config.version).toBe(put.body.version);
 

@@ -210,6 +210,32 @@ describe('one leg fails', () => {
   });
 });
 
+describe('a throwing executor', () => {
+  it('is treated as a rejected order: the filled leg is unwound, nothing crashes', () => {
+    const h = new Harness({
+      executor: (x) => {
+        const paper = paperFor(x);
+        return {
+          kind: 'live',
+          submit: (o) => {
+            if (o.exchange === 'bybit') throw new Error('socket closed');
+            paper.submit(o);
+          },
+          poll: (nowMs) => paper.poll(nowMs),
+        };
+      },
+    });
+    h.openStandard();
+    const p = h.only();
+    expect(p).toMatchObject({ state: 'closed', exitReason: 'leg_failed' });
+    expect(p.transitions[1].reason).toMatch(/short leg entry venue_rejected \(executor threw: socket closed\)/);
+    expect(h.runner.fills().map((f) => [f.purpose, f.exchange])).toEqual([
+      ['entry', 'okx'],
+      ['unwind', 'okx'],
+    ]);
+  });
+});
+
 describe('partial fills', () => {
   it('a partially filled entry leg unwinds what both legs hold', () => {
     // The venue fills only 40 % of the okx entry and expires the rest (IOC), as a live executor reports it.

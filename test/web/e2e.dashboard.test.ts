@@ -81,13 +81,16 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     expect(instruments).toEqual([...instruments].sort((a, b) => a.localeCompare(b)));
     await page.getByTestId('sort-projectedProfitBps').click();
 
-    // Click a row: the chart shows its spread and profit history.
+    // Click a row: the chart shows its spread and profit history. The pointer over the rows pauses the order.
+    await page.locator('[data-testid="opportunities-table"] tbody').hover();
+    await page.getByTestId('order-paused').waitFor();
     const row = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
     const id = await row.getAttribute('data-id');
-    await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click(); // rows re-sort live: click by id
+    await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click();
     await page.locator(`[data-testid="spread-chart"][data-id="${id}"]`).waitFor();
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
 
+    await page.mouse.move(5, 5); // leave the rows: live order again
     // Give the market a few seconds so the screenshot shows a working day, not a cold start.
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="opportunity-row"]').length >= 6, null, { timeout: 10_000 }).catch(() => {});
     await page.waitForTimeout(1500);
@@ -189,7 +192,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await server.kill9();
     await page.getByTestId('disconnected-banner').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('conn-status').getAttribute('data-status')).toBe('reconnecting');
-    expect(await page.getByTestId('opportunity-row').count()).toBeGreaterThan(0); // the last picture stays, marked frozen
+    await page.locator('main.top.frozen').waitFor(); // the last picture stays, dimmed as frozen
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-disconnected.png') });
 
     server = await startServerProcess({ env: { API_TOKEN: TOKEN, PORT: String(port) } });

@@ -234,7 +234,10 @@ export class StreamHub {
     const stats = this.stats();
     this.lastStats = stats;
     if (this.clients.size === 0) return;
-    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs: this.now(), stats }, null);
+    const tsMs = this.now();
+    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs, stats }, null);
+    // Feed counters (messages/s, last message age) move continuously: refresh them with the stats.
+    for (const feed of this.opts.state.feeds()) this.dispatch({ type: 'feed', seq: ++this.seq, tsMs, feed }, null);
     this.flush();
   }
 

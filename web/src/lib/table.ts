@@ -116,3 +116,14 @@ export function isStale(o: Opportunity, serverNowMs: number, staleAfterMs: numbe
 export function isFlashing(row: OpportunityRow, localNowMs: number, flashMs = 500): boolean {
   return row.state === 'open' && row.direction !== 'none' && localNowMs - row.changedMs < flashMs;
 }
+
+/**
+ * Keeps rows in a frozen order (ids) while the pointer is over the table, so a row does not move under the
+ * cursor between aim and click. Rows not in the frozen order (new ones) follow in their sorted order;
+ * rows gone since are dropped. Values keep updating.
+ */
+export function applyFrozenOrder(sorted: readonly OpportunityRow[], frozenIds: readonly string[]): OpportunityRow[] {
+  const rank = new Map(frozenIds.map((id, i) => [id, i]));
+  const kept = sorted.filter((r) => rank.has(r.id)).sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
+  return [...kept, ...sorted.filter((r) => !rank.has(r.id))];
+}
