@@ -6,8 +6,9 @@
  * appended to RedisPersistence, whose recorder also takes every opportunity event from the bus.
  * Measured per update: detection (push → drain done, synchronous) and arrival → detected (includes
  * event-loop delay, e.g. while the writer builds a batch). Writer: batches/s, commands per batch,
- * records per batch, backlog (sampled every 20 ms), drops. Redis is a private redis-server on a free
- * loopback port (or REDIS_URL when redis-server is not installed).
+ * records per batch, backlog (sampled every 20 ms), drops. Off and on alternate in 1 s slices (a fresh
+ * Engine each) so both modes see the same load on a shared machine. Redis is a private redis-server on
+ * a free loopback port (or REDIS_URL when redis-server is not installed).
  *
  *   npx tsx bench/persistence/main.ts [--seconds 3]
  */

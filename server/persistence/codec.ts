@@ -93,6 +93,7 @@ export class EventEncoder {
   }
 
   private str(s: string): void {
+    if (typeof s !== 'string') throw new TypeError('opportunity event: expected a string field');
     let bytes = this.utf8.get(s);
     if (!bytes) {
       if (this.utf8.size >= 4096) this.utf8.clear();
@@ -105,7 +106,19 @@ export class EventEncoder {
     this.off += 2 + bytes.length;
   }
 
+  /** Appends one event; a malformed one throws and leaves the buffer as it was. */
   add(e: OpportunityEvent): void {
+    const start = this.off;
+    try {
+      this.write(e);
+      this.count++;
+    } catch (err) {
+      this.off = start;
+      throw err;
+    }
+  }
+
+  private write(e: OpportunityEvent): void {
     const o = e.opportunity;
     const customId = o.id !== `${o.instrument}|${o.longExchange}|${o.shortExchange}`;
     this.ensure(5);
@@ -159,7 +172,6 @@ export class EventEncoder {
     this.ensure(this.scratchBytes.length);
     this.buf.set(this.scratchBytes, this.off); // platform byte order (little-endian on every Node target)
     this.off += this.scratchBytes.length;
-    this.count++;
   }
 
   take(): Buffer {

@@ -67,9 +67,15 @@ export class MarketRing {
     return this.droppedTotal;
   }
 
+  /** Records refused because they were malformed (unknown exchange, no symbol, bad kind). */
+  rejected = 0;
+
   push(r: MarketRecord): void {
     const ex = EXCHANGES.indexOf(r.exchange);
-    if (ex < 0) return; // no stream for it
+    if (ex < 0 || typeof r.symbol !== 'string' || r.symbol.length > 1000 || (r.kind !== 'quote' && r.kind !== 'funding')) {
+      this.rejected++;
+      return;
+    }
     let sym = this.symbolIds.get(r.symbol);
     if (sym === undefined) {
       sym = this.symbols.length;

@@ -315,7 +315,9 @@ export class RedisPersistence implements Persistence {
   /** Starts one batch unless one is running or Redis is not ready. */
   private kick(): void {
     if (this.running || this.client.status !== 'ready' || !this.hasPending()) return;
-    this.running = this.writeOnce().finally(() => {
+    this.running = this.writeOnce()
+      .catch((err: unknown) => this.logError('redis persistence: writer error', err))
+      .finally(() => {
       this.running = null;
       // More than a full batch waiting: go again after the minimum gap.
       if (this.client.status === 'ready' && (this.market.size >= this.maxBatch || this.events.size >= this.maxBatch)) this.kickEarly();
@@ -358,8 +360,8 @@ export class RedisPersistence implements Persistence {
     let minMs = this.now();
     const batch: Batch = {
       id: '',
-      config: this.pendingConfig ? JSON.stringify(this.pendingConfig) : null,
-      portfolio: this.pendingPortfolio ? JSON.stringify(this.pendingPortfolio) : null,
+      config: this.pendingConfig ? this.json(this.pendingConfig) : null,
+      portfolio: this.pendingPortfolio ? this.json(this.pendingPortfolio) : null,
       positions: [],
       fills: [],
       eventData: null,
@@ -374,32 +376,54 @@ export class RedisPersistence implements Persistence {
     this.pendingConfig = null;
     this.pendingPortfolio = null;
     for (const p of this.pendingPositions.values()) {
-      batch.positions.push({ id: p.id, json: JSON.stringify(p), closedMs: isClosedPosition(p) ? p.closedMs : null });
+      const json = this.json(p);
+      if (json !== null && typeof p.id === 'string') batch.positions.push({ id: p.id, json, closedMs: isClosedPosition(p) ? p.closedMs : null });
     }
     this.pendingPositions.clear();
-    for (const f of this.pendingFills.values()) batch.fills.push({ id: f.id, json: JSON.stringify(f), fillMs: f.fillMs });
+    for (const f of this.pendingFills.values()) {
+      const json = this.json(f);
+      if (json !== null && typeof f.id === 'string') batch.fills.push({ id: f.id, json, fillMs: Number.isFinite(f.fillMs) ? f.fillMs : 0 });
+    }
     this.pendingFills.clear();
 
     const events = this.events.take(this.maxBatch);
+    let encoded = 0;
     for (const e of events) {
-      this.eventEncoder.add(e);
-      if (e.kind === 'closed') this.closedEncoder.add(e);
+      try {
+        this.eventEncoder.add(e);
+        if (e.kind === 'closed') this.closedEncoder.add(e);
+        encoded++;
+      } catch (err) {
+        this.stats.droppedRejected++; // a malformed event: counted, never written, never fatal
+        this.logError('redis persistence: malformed opportunity event dropped', err);
+        continue;
+      }
       if (e.tsMs > minMs) minMs = e.tsMs;
     }
     batch.closedCount = this.closedEncoder.count;
-    if (events.length > 0) batch.eventData = this.eventEncoder.take();
+    if (encoded > 0) batch.eventData = this.eventEncoder.take();
     if (batch.closedCount > 0) batch.closedData = this.closedEncoder.take();
     const market = this.market.take(this.maxBatch);
     batch.marketChunks = market.chunks;
     if (market.maxRecvMs > minMs) minMs = market.maxRecvMs;
-    batch.eventCount = events.length;
+    batch.eventCount = encoded;
     batch.marketCount = market.taken;
     batch.items =
-      (batch.config ? 1 : 0) + (batch.portfolio ? 1 : 0) + batch.positions.length + batch.fills.length + events.length + market.taken;
+      (batch.config ? 1 : 0) + (batch.portfolio ? 1 : 0) + batch.positions.length + batch.fills.length + encoded + market.taken;
     // The id is ≥ every record's time, so `sinceMs` reads can start at the right entry.
     this.lastId = nextStreamId(this.lastId, Number.isFinite(minMs) ? minMs : this.now());
     batch.id = formatStreamId(this.lastId);
     return batch;
+  }
+
+  /** JSON of a state value, or null (logged) when it cannot be serialised (e.g. a cycle). */
+  private json(value: unknown): string | null {
+    try {
+      return JSON.stringify(value) ?? null;
+    } catch (err) {
+      this.logError('redis persistence: unserialisable state value skipped', err);
+      return null;
+    }
   }
 
   private async writeOnce(): Promise<void> {
@@ -514,7 +538,7 @@ export class RedisPersistence implements Persistence {
       connected,
       degraded: !connected || this.failing,
       backlog: this.backlog(),
-      dropped: this.events.dropped + this.market.dropped + this.stats.droppedRejected,
+      dropped: this.events.dropped + this.market.dropped + this.market.rejected + this.stats.droppedRejected,
       written: this.written,
       batches: this.stats.batches,
     };
