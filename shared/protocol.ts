@@ -78,6 +78,8 @@ export type ServerMessage =
 
 export interface ServerFrame {
   frame: number;
+  /** Server clock (epoch µs) when the tick that sent this frame began; arrival − sentUs = delivery latency. */
+  sentUs?: number;
   messages: ServerMessage[];
 }
 

@@ -77,6 +77,17 @@ export class MemoryPersistence implements Persistence {
   private readonly market = new Map<Exchange, CappedLog<{ order: number; record: MarketRecord }>>();
   private marketOrder = 0;
   private written = 0;
+  /** Values refused because they could not be stored (unserialisable, unknown exchange). */
+  private dropped = 0;
+
+  private json(value: unknown): string | null {
+    try {
+      return JSON.stringify(value) ?? null;
+    } catch {
+      this.dropped++;
+      return null;
+    }
+  }
 
   constructor(opts: { caps?: Partial<PersistenceCaps> } = {}) {
     this.caps = resolveCaps(opts.caps);
@@ -91,7 +102,9 @@ export class MemoryPersistence implements Persistence {
     return this.config === null ? null : (JSON.parse(this.config) as VersionedConfig);
   }
   saveConfig(config: VersionedConfig): void {
-    this.config = JSON.stringify(config);
+    const json = this.json(config);
+    if (json === null) return;
+    this.config = json;
     this.written++;
   }
 
@@ -100,7 +113,9 @@ export class MemoryPersistence implements Persistence {
     return all.sort((a, b) => a.openedMs - b.openedMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
   savePosition(position: Position): void {
-    this.positions.set(position.id, JSON.stringify(position));
+    const json = this.json(position);
+    if (json === null) return;
+    this.positions.set(position.id, json);
     this.written++;
     if (position.closedMs !== null && (position.state === 'closed' || position.state === 'broken')) {
       for (const id of this.closedPositions.upsert(position.id, position.closedMs, this.caps.closedPositions)) this.positions.delete(id);
@@ -112,7 +127,9 @@ export class MemoryPersistence implements Persistence {
     return all.sort((a, b) => a.fillMs - b.fillMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
   saveFill(fill: Fill): void {
-    this.fills.set(fill.id, JSON.stringify(fill));
+    const json = this.json(fill);
+    if (json === null) return;
+    this.fills.set(fill.id, json);
     this.written++;
     for (const id of this.fillOrder.upsert(fill.id, fill.fillMs, this.caps.fills)) this.fills.delete(id);
   }
@@ -121,7 +138,9 @@ export class MemoryPersistence implements Persistence {
     return this.portfolio === null ? null : (JSON.parse(this.portfolio) as PortfolioState);
   }
   savePortfolioState(state: PortfolioState): void {
-    this.portfolio = JSON.stringify(state);
+    const json = this.json(state);
+    if (json === null) return;
+    this.portfolio = json;
     this.written++;
   }
 
@@ -144,7 +163,10 @@ export class MemoryPersistence implements Persistence {
 
   appendMarketRecord(record: MarketRecord): void {
     const log = this.market.get(record.exchange);
-    if (!log) return; // not a known exchange: nothing to replay it into
+    if (!log || typeof record.symbol !== 'string') {
+      this.dropped++; // not a known exchange or no symbol: nothing to replay it into
+      return;
+    }
     log.push({ order: this.marketOrder++, record: { ...record } });
     this.written++;
   }
@@ -163,7 +185,7 @@ export class MemoryPersistence implements Persistence {
   }
 
   health(): PersistenceHealth {
-    return { kind: 'memory', connected: true, degraded: false, backlog: 0, dropped: 0, written: this.written, batches: 0 };
+    return { kind: 'memory', connected: true, degraded: false, backlog: 0, dropped: this.dropped, written: this.written, batches: 0 };
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}

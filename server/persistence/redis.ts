@@ -318,10 +318,10 @@ export class RedisPersistence implements Persistence {
     this.running = this.writeOnce()
       .catch((err: unknown) => this.logError('redis persistence: writer error', err))
       .finally(() => {
-      this.running = null;
-      // More than a full batch waiting: go again after the minimum gap.
-      if (this.client.status === 'ready' && (this.market.size >= this.maxBatch || this.events.size >= this.maxBatch)) this.kickEarly();
-    });
+        this.running = null;
+        // More than a full batch waiting: go again after the minimum gap.
+        if (this.client.status === 'ready' && (this.market.size >= this.maxBatch || this.events.size >= this.maxBatch)) this.kickEarly();
+      });
   }
 
   private hasPending(): boolean {

@@ -50,7 +50,7 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     await check(p);
     const again = await reopen();
     await check(again);
-  });
+  }, 30_000);
 
   it('saving the same position or fill twice keeps one (idempotent by id, latest wins)', async () => {
     const { persistence: p } = await make();
@@ -65,7 +65,7 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     await p.flush();
     expect(await p.loadPositions()).toEqual([closed]);
     expect(await p.loadFills()).toEqual([fill('f-1', 'pos-1', 1001)]);
-  });
+  }, 30_000);
 
   it('a saved object mutated afterwards is not changed in the store once flushed', async () => {
     const { persistence: p } = await make();
@@ -74,7 +74,7 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     await p.flush();
     pos.realisedPnlUsd = 999;
     expect((await p.loadPositions())[0].realisedPnlUsd).toBe(0);
-  });
+  }, 30_000);
 
   it('keeps opportunity events in order, closed ones newest first in history, within their caps', async () => {
     const { persistence: p, reopen } = await make(SMALL_CAPS);
@@ -97,7 +97,7 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     expect(await p.readOpportunityEvents(since)).toEqual(events.slice(100));
     const again = await reopen();
     expect(await again.readOpportunityEvents()).toEqual(events.slice(-50));
-  });
+  }, 30_000);
 
   it('prunes closed positions and fills beyond their caps, oldest first, never open positions', async () => {
     const { persistence: p } = await make(SMALL_CAPS);
@@ -109,7 +109,7 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     const ids = (await p.loadPositions()).map((x) => x.id);
     expect(ids).toEqual(['open-1', 'open-2', 'closed-3', 'closed-4', 'closed-5']);
     expect((await p.loadFills()).map((f) => f.id)).toEqual(['fill-3', 'fill-4', 'fill-5', 'fill-6', 'fill-7']);
-  });
+  }, 30_000);
 
   it('merges the per-exchange market records back into receive order, capped per exchange, since a time', async () => {
     const { persistence: p } = await make(SMALL_CAPS);
@@ -126,5 +126,5 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     expect(got).toEqual(expected);
     const since = t0 + 50;
     expect(await collect(p.readMarketRecords(since))).toEqual(expected.filter((r) => r.recvMs >= since));
-  });
+  }, 30_000);
 }

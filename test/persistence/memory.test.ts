@@ -23,6 +23,18 @@ describe('MemoryPersistence', () => {
   });
 });
 
+describe('MemoryPersistence bad input', () => {
+  it('an unserialisable value or an unknown exchange is counted, never thrown at the caller', async () => {
+    const p = new MemoryPersistence();
+    const cyclic = { id: 'c', openedMs: 1 } as unknown as Record<string, unknown>;
+    cyclic.self = cyclic;
+    expect(() => p.savePosition(cyclic as never)).not.toThrow();
+    expect(() => p.appendMarketRecord({ exchange: 'nowhere', symbol: 'X', kind: 'quote', recvMs: 1, exchangeTsMs: 1 } as never)).not.toThrow();
+    expect(p.health().dropped).toBe(2);
+    expect(await p.loadPositions()).toEqual([]);
+  });
+});
+
 describe('BoundedQueue', () => {
   it('drops the oldest beyond its capacity and counts exactly', () => {
     const q = new BoundedQueue<number>(5);

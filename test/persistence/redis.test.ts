@@ -3,7 +3,10 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import type { OpportunityEvent } from '../../shared/opportunity.js';
+import type { Position } from '../../shared/position.js';
 import { createPersistence } from '../../server/persistence/index.js';
+import type { MarketRecord } from '../../server/persistence/persistence.js';
 import { RedisPersistence, type RedisPersistenceOptions } from '../../server/persistence/redis.js';
 import { describeWith } from '../helpers/services.js';
 import { persistenceContract } from './contract.js';
@@ -20,10 +23,10 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
   };
   afterEach(async () => {
     await Promise.all(open.splice(0).map((p) => p.close()));
-  });
+  }, 30_000);
   afterAll(async () => {
     for (const prefix of prefixes) await deletePrefix(SHARED_REDIS_URL, prefix);
-  });
+  }, 30_000);
 
   describe('contract', () => {
     persistenceContract(async (caps) => {
@@ -32,7 +35,7 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
       const persistence = await make(prefix, { caps });
       return { persistence, reopen: () => make(prefix, { caps }) };
     });
-  });
+  }, 30_000);
 
   it('createPersistence with a URL gives Redis under the given prefix; keys are namespaced by it', async () => {
     const prefix = uniquePrefix('factory');
@@ -49,7 +52,7 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
     expect(keys).toEqual([`${prefix}market:okx`, `${prefix}market:okx:count`, `${prefix}market:okx:sizes`, `${prefix}positions`, `${prefix}writer:lastid`]);
     expect(p.health()).toMatchObject({ kind: 'redis', connected: true, degraded: false, backlog: 0, dropped: 0 });
     await p.close();
-  });
+  }, 30_000);
 
   it('two instances with different prefixes on one Redis do not see each other', async () => {
     const [a, b] = [uniquePrefix('a'), uniquePrefix('b')];
@@ -62,7 +65,29 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
     expect(await pb.loadPositions()).toEqual([]);
     expect(await pb.opportunityHistory(10)).toEqual([]);
     expect(await pa.opportunityHistory(10)).toHaveLength(1);
-  });
+  }, 30_000);
+
+  it('malformed records are counted and skipped; the writer keeps writing the good ones', async () => {
+    const prefix = uniquePrefix('bad');
+    prefixes.push(prefix);
+    const p = await make(prefix);
+    const good = oppEvent(1, 1_700_000_000_000, 'closed');
+    const bad = { ...oppEvent(2, 1_700_000_000_001), opportunity: { ...good.opportunity, instrument: undefined } } as unknown as OpportunityEvent;
+    p.appendOpportunityEvent(bad);
+    p.appendOpportunityEvent(good);
+    p.appendMarketRecord({ exchange: 'nowhere', symbol: 'X', kind: 'quote', recvMs: 1, exchangeTsMs: 1 } as unknown as MarketRecord);
+    p.appendMarketRecord({ exchange: 'okx', kind: 'quote', recvMs: 1, exchangeTsMs: 1 } as unknown as MarketRecord);
+    p.appendMarketRecord(marketRecord(1, 'okx', 1_700_000_000_000));
+    const cyclic = position('pos-cyclic', 1) as Position & { self?: unknown };
+    cyclic.self = cyclic;
+    p.savePosition(cyclic);
+    p.savePosition(position('pos-ok', 2));
+    await p.flush();
+    expect(p.health()).toMatchObject({ connected: true, degraded: false, backlog: 0, dropped: 3 });
+    expect(await p.readOpportunityEvents()).toEqual([good]);
+    expect(await collect(p.readMarketRecords())).toEqual([marketRecord(1, 'okx', 1_700_000_000_000)]);
+    expect((await p.loadPositions()).map((x) => x.id)).toEqual(['pos-ok']);
+  }, 30_000);
 
   it('history includes closed events not yet written', async () => {
     const prefix = uniquePrefix('pending');
@@ -72,7 +97,7 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
     p.appendOpportunityEvent(oppEvent(2, 1_700_000_000_001, 'closed'));
     const h = await p.opportunityHistory(5);
     expect(h.map((x) => x.closedMs)).toEqual([1_700_000_000_001, 1_700_000_000_000]);
-  });
+  }, 30_000);
 });
 
 describeWith(['redis'], 'RedisPersistence retried batches (private redis-server behind a reply-losing proxy)', () => {
@@ -81,7 +106,7 @@ describeWith(['redis'], 'RedisPersistence retried batches (private redis-server 
   afterAll(async () => {
     await proxy?.close();
     await redis?.destroy();
-  });
+  }, 30_000);
 
   it('a batch whose acknowledgement was lost is retried unchanged and written exactly once', async () => {
     redis = await PrivateRedis.start();
@@ -111,5 +136,5 @@ describeWith(['redis'], 'RedisPersistence retried batches (private redis-server 
     expect(p.health().dropped).toBe(0);
     direct.disconnect();
     await p.close();
-  });
+  }, 30_000);
 });

@@ -30,11 +30,11 @@ describeWith(['redis'], 'Redis round trips (private redis-server)', () => {
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     probe = new Redis(redis.url);
-  });
+  }, 30_000);
   afterAll(async () => {
     probe.disconnect();
     await redis.destroy();
-  });
+  }, 30_000);
 
   it('appending 20,000 updates sends nothing to Redis until the writer runs', async () => {
     const p = new RedisPersistence({ url: redis.url, prefix: uniquePrefix('rt'), flushIntervalMs: 60_000, maxBatch: 1_000_000 });
@@ -60,7 +60,7 @@ describeWith(['redis'], 'Redis round trips (private redis-server)', () => {
     expect(calls.get ?? 0).toBe(1); // and the writer's one-off read of the last stream id
     expect(p.health().backlog).toBe(0);
     await p.close();
-  });
+  }, 30_000);
 
   it('round trips per second follow the batch interval: the same at 1,000 and at 20,000 updates/s', async () => {
     const flushIntervalMs = 50;

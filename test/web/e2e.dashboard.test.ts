@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VersionedConfig } from '../../shared/config.js';
+import { OPPORTUNITY_CLOSE_REASONS } from '../../shared/opportunity.js';
 import type { Position } from '../../shared/position.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
 import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
@@ -96,6 +97,32 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await page.waitForTimeout(1500);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
+  }, 90_000);
+
+  it('filters rows by instrument, exchange and minimum profit, and lists closed opportunities with their reason', async () => {
+    const first = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
+    await first.waitFor();
+    const instrument = (await first.getAttribute('data-id'))!.split('|')[0];
+    const base = instrument.split('-')[0];
+    await page.getByTestId('filter-instrument').fill(base.toLowerCase());
+    await expect
+      .poll(async () => (await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!.split('|')[0]))).every((i) => i === instrument))
+      .toBe(true);
+    await page.getByTestId('filter-instrument').fill('');
+    await page.getByTestId('filter-exchange').selectOption('okx');
+    const routes = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!.split('|').slice(1)));
+    for (const legs of routes) expect(legs).toContain('okx');
+    await page.getByTestId('filter-exchange').selectOption('');
+    await page.getByTestId('filter-min-profit').fill('100000');
+    await expect.poll(() => page.getByTestId('opportunity-row').count()).toBe(0);
+    await page.getByText('No opportunity matches the filter.').waitFor();
+    await page.getByTestId('filter-min-profit').fill('');
+
+    // The simulator's dislocations come and go: wait for one to close.
+    const closed = page.getByTestId('closed-row').first();
+    await closed.waitFor({ timeout: 45_000 });
+    const reason = await closed.locator('.tag').innerText();
+    expect(OPPORTUNITY_CLOSE_REASONS.map((r) => r.replace(/_/g, ' '))).toContain(reason.toLowerCase());
   }, 90_000);
 
   it('applies a config change made in the panel (with the API token kept in the browser)', async () => {

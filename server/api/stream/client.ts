@@ -36,10 +36,10 @@ export class StreamClient {
    * Sends one frame whose `messages` array is `body` (comma-joined encoded messages). Returns false when the
    * client was cut off because its buffer passed `maxBufferBytes`.
    */
-  sendFrame(body: string, maxBufferBytes: number): boolean {
+  sendFrame(body: string, maxBufferBytes: number, sentUs: number): boolean {
     if (this.closed) return false;
     if (this.socket.readyState !== 1 /* OPEN */) return true;
-    const frame = `{"frame":${++this.frameNo},"messages":[${body}]}`;
+    const frame = `{"frame":${++this.frameNo},"sentUs":${sentUs},"messages":[${body}]}`;
     this.socket.send(frame);
     this.framesSent++;
     this.bytesSent += frame.length;
@@ -54,10 +54,10 @@ export class StreamClient {
    * Sends one frame whose `messages` tail (`<messages>]}` as UTF-8 bytes) is shared by every unfiltered
    * client: only the small header is encoded per client.
    */
-  sendSharedFrame(tail: Buffer, maxBufferBytes: number): boolean {
+  sendSharedFrame(tail: Buffer, maxBufferBytes: number, sentUs: number): boolean {
     if (this.closed) return false;
     if (this.socket.readyState !== 1 /* OPEN */) return true;
-    const header = Buffer.from(`{"frame":${++this.frameNo},"messages":[`);
+    const header = Buffer.from(`{"frame":${++this.frameNo},"sentUs":${sentUs},"messages":[`);
     const frame = Buffer.concat([header, tail], header.length + tail.length);
     this.socket.send(frame, { binary: false });
     this.framesSent++;
@@ -69,11 +69,11 @@ export class StreamClient {
     return true;
   }
 
-  flushOwn(maxBufferBytes: number): boolean {
+  flushOwn(maxBufferBytes: number, sentUs: number): boolean {
     if (this.out.length === 0) return true;
     const body = this.out.join(',');
     this.out.length = 0;
-    return this.sendFrame(body, maxBufferBytes);
+    return this.sendFrame(body, maxBufferBytes, sentUs);
   }
 
   terminate(): void {

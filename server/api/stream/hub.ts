@@ -210,7 +210,7 @@ export class StreamHub {
       configVersion: state.configVersion(),
       stats: this.stats(),
     };
-    if (!client.sendFrame(JSON.stringify(snapshot), this.stream.maxClientBufferBytes)) this.cutOff(client);
+    if (!client.sendFrame(JSON.stringify(snapshot), this.stream.maxClientBufferBytes, Math.round(this.nowUs()))) this.cutOff(client);
   }
 
   /** Engine stats plus the stream's own numbers. */
@@ -372,23 +372,24 @@ export class StreamHub {
   /** One frame per client with something owed. */
   private flush(): void {
     const max = this.stream.maxClientBufferBytes;
+    const sentUs = Math.round(this.nowUs());
     const tail = this.broadcast.length > 0 ? Buffer.from(`${this.broadcast.join(',')}]}`) : null;
     this.broadcast.length = 0;
     for (const c of this.clients) {
       const before = c.framesSent;
       let ok = true;
       if (c.filter === null) {
-        if (tail !== null) ok = c.sendSharedFrame(tail, max);
+        if (tail !== null) ok = c.sendSharedFrame(tail, max, sentUs);
       } else {
-        ok = c.flushOwn(max);
+        ok = c.flushOwn(max, sentUs);
       }
       this.counters.framesSent += c.framesSent - before;
       if (!ok) this.cutOff(c);
     }
     if (this.sentRecvUs.length > 0) {
-      const sentUs = this.nowUs();
-      this.latency.busToSent.record(sentUs - this.pumpStartUs);
-      for (const r of this.sentRecvUs) this.latency.endToEnd.record(sentUs - r);
+      const doneUs = this.nowUs(); // after the last client's write
+      this.latency.busToSent.record(doneUs - this.pumpStartUs);
+      for (const r of this.sentRecvUs) this.latency.endToEnd.record(doneUs - r);
       this.sentRecvUs.length = 0;
     }
   }

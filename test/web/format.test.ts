@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { budgetVerdict } from '../../web/src/lib/latency.js';
+import { exName, fmtBps, fmtCountdown, fmtDuration, fmtMicros, fmtPrice, fmtSignedUsd } from '../../web/src/lib/format.js';
+
+describe('formatting', () => {
+  it('formats durations, countdowns and latencies compactly', () => {
+    expect(fmtDuration(850)).toBe('850ms');
+    expect(fmtDuration(12_340)).toBe('12s');
+    expect(fmtDuration(4_300)).toBe('4.3s');
+    expect(fmtDuration(245_000)).toBe('4m 05s');
+    expect(fmtDuration(3 * 3_600_000 + 12 * 60_000)).toBe('3h 12m');
+    expect(fmtCountdown(3_725_000)).toBe('1:02:05');
+    expect(fmtCountdown(245_000)).toBe('4:05');
+    expect(fmtCountdown(-1)).toBe('now');
+    expect(fmtMicros(35)).toBe('35 µs');
+    expect(fmtMicros(2100)).toBe('2.10 ms');
+  });
+
+  it('formats prices by magnitude, money with sign, and missing values as a dash', () => {
+    expect(fmtPrice(90_780.7)).toBe('90,780.70');
+    expect(fmtPrice(0.15715)).toBe('0.157150');
+    expect(fmtSignedUsd(-3.26)).toBe('−$3.26');
+    expect(fmtSignedUsd(2.5)).toBe('+$2.50');
+    expect(fmtBps(Number.NaN)).toBe('–');
+    expect(exName('okx')).toBe('OKX');
+  });
+
+  it('judges p99 against the seed budget', () => {
+    expect(budgetVerdict('pipeline_to_detected', 400)).toBe('ok');
+    expect(budgetVerdict('pipeline_to_detected', 900)).toBe('warn');
+    expect(budgetVerdict('end_to_end', 12_000)).toBe('over');
+    expect(budgetVerdict('bus_to_sent', 12_000)).toBe('none');
+  });
+});
