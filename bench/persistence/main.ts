@@ -114,8 +114,8 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = nowNs();
-      // At most 2 ms worth of updates per tick, then yield, as a socket-driven feed would.
-      const due = Math.min(total, Math.floor((now - startNs) / stepNs) + 1, n + Math.max(1, Math.ceil(rate / 500)));
+      // At most 10 ms worth of updates per tick, then yield (as a socket-driven feed would), so I/O interleaves.
+      const due = Math.min(total, Math.floor((now - startNs) / stepNs) + 1, n + Math.max(1, Math.ceil(rate / 100)));
       const ms = Date.now();
       while (n < due) {
         const scheduled = startNs + n * stepNs;
