@@ -38,6 +38,8 @@ interface ModeResult {
   arrival_p50_us: number;
   arrival_p99_us: number;
   events: number;
+  /** This process's CPU time (user + system) per measured update, µs (redis-server's own CPU not included). */
+  cpu_us_per_update: number;
   writer?: {
     batches_per_s: number;
     commands_per_batch: number;
@@ -60,6 +62,7 @@ class ModeAcc {
   readonly arrival: Samples;
   seconds = 0;
   events = 0;
+  cpuUs = 0;
   batches = 0;
   commands = 0;
   roundTrips = 0;
@@ -88,6 +91,7 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
   const warmupEnd = Math.round(rate * WARMUP_S);
   let n = 0;
   let measuredFromNs = 0;
+  let cpuAtStart = process.cpuUsage();
   let publishedAtStart = 0;
   const at = { batches: 0, commands: 0, roundTrips: 0, written: 0 };
   const sampler = setInterval(() => {
@@ -126,6 +130,7 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
         if (persistence) persistence.appendMarketRecord(rec);
         if (n === warmupEnd) {
           measuredFromNs = t1;
+          cpuAtStart = process.cpuUsage();
           publishedAtStart = engine.bus.published;
           if (persistence) {
             const s = persistence.writerStats();
@@ -143,6 +148,8 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
     tick();
   });
   clearInterval(sampler);
+  const cpu = process.cpuUsage(cpuAtStart);
+  acc.cpuUs += cpu.user + cpu.system;
   acc.seconds += (nowNs() - measuredFromNs) / 1e9;
   acc.events += engine.bus.published - publishedAtStart;
   recorder?.drain();
@@ -168,6 +175,7 @@ function summarise(acc: ModeAcc, persistence: RedisPersistence | null): ModeResu
     arrival_p50_us: a.p50,
     arrival_p99_us: a.p99,
     events: acc.events,
+    cpu_us_per_update: acc.cpuUs / Math.max(1, d.count),
   };
   if (persistence) {
     const s = persistence.writerStats();
@@ -241,6 +249,7 @@ async function main(): Promise<void> {
         ['arrival→detected p99 µs off | on', `${off.arrival_p99_us.toFixed(0)} | ${on.arrival_p99_us.toFixed(0)}`],
         ['p99 ratio on/off (arrival→detected)', row.arrival_p99_ratio_redis_on_off.toFixed(3)],
         ['opportunity events (on)', on.events],
+        ['node CPU µs per update off | on', `${off.cpu_us_per_update.toFixed(2)} | ${on.cpu_us_per_update.toFixed(2)}`],
         ['writer batches/s', w.batches_per_s.toFixed(1)],
         ['writer round trips/s', w.round_trips_per_s.toFixed(1)],
         ['commands per batch', w.commands_per_batch.toFixed(1)],

@@ -54,7 +54,7 @@ export interface RedisPersistenceOptions {
   flushIntervalMs?: number;
   /** A full batch (`maxBatch` records waiting) is written early, but never within this long of the previous one (ms). Default 10. */
   minFlushGapMs?: number;
-  /** Stream records per batch. Default 20,000. */
+  /** Stream records per batch (bounds the main-thread time spent encoding one batch). Default 5,000. */
   maxBatch?: number;
   /** Market records queued while Redis is slow or away; beyond it the oldest are dropped and counted. Default 200,000. */
   maxBacklog?: number;
@@ -237,7 +237,7 @@ export class RedisPersistence implements Persistence {
     this.now = opts.now ?? Date.now;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
     this.minFlushGapMs = opts.minFlushGapMs ?? 10;
-    this.maxBatch = opts.maxBatch ?? 20_000;
+    this.maxBatch = opts.maxBatch ?? 5_000;
     this.loadTimeoutMs = opts.loadTimeoutMs ?? 5_000;
     this.events = new BoundedQueue(opts.maxEventBacklog ?? 50_000);
     this.market = new MarketRing(opts.maxBacklog ?? 200_000);
