@@ -94,7 +94,14 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const log = app.log;
 
-  const persistence = createPersistence({ redisUrl: opts.redisUrl ?? undefined, prefix: opts.redisPrefix, logger: logger });
+  // In memory (no REDIS_URL) every retained event costs heap: keep a short event log there (the closed-
+  // opportunity history has its own cap); Redis keeps the full default caps.
+  const persistence = createPersistence({
+    redisUrl: opts.redisUrl ?? undefined,
+    prefix: opts.redisPrefix,
+    logger,
+    caps: opts.redisUrl ? undefined : { opportunityEvents: 5_000, marketRecordsPerExchange: 5_000 },
+  });
   await persistence.open();
 
   // file → env (opts.config) → persisted config if newer → REST (ConfigService)

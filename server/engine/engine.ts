@@ -160,12 +160,15 @@ export class Engine {
     return this.config;
   }
 
-  /** down: its quotes are unusable and its open opportunities close with `feed_down`. */
+  /** down: its open opportunities close with `feed_down` and its quotes are forgotten (only the new snapshot counts). */
   setExchangeDown(exchange: Exchange, down: boolean): void {
     const ex = exchangeIndex(exchange);
     if (ex < 0) return;
     this.store.setExchangeDown(ex, down);
-    if (down) this.detector.closeExchange(ex, this.now());
+    if (down) {
+      this.detector.closeExchange(ex, this.now());
+      this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
+    }
   }
 
   /** Closes opportunities with a stale leg (`stale_quote`); call every ~250 ms. */

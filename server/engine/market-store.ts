@@ -99,7 +99,13 @@ export class MarketStore {
     this.hasQuote[id] = 1;
   }
 
+  /**
+   * A predicted rate never replaces the CURRENT rate known for the same settlement (KuCoin pushes a
+   * per-minute prediction next to the rate in force): that rate is what the settlement will charge.
+   * A predicted rate for a later settlement, or with no current rate known, is stored (and flagged).
+   */
   setFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, receivedMs: number): void {
+    if (predicted && this.hasFunding[id] === 1 && this.fundingPredicted[id] === 0 && this.nextFundingMs[id] === nextFundingMs) return;
     this.fundingRate[id] = rate;
     this.fundingIntervalMs[id] = intervalMs;
     this.nextFundingMs[id] = nextFundingMs;
@@ -122,6 +128,15 @@ export class MarketStore {
   /** Fresh and its exchange's feed is up: the quote may be used for detection. */
   usable(id: number, nowMs: number): boolean {
     return this.exchangeDown[this.exchange[id]] === 0 && this.fresh(id, nowMs);
+  }
+
+  /**
+   * Forgets the quotes of ids 0..idCount-1 on `exchangeIndex` (its feed dropped): a quote from before a
+   * drop is never used after the reconnect, even while it is younger than staleAfterMs. Prices stay
+   * readable; the id is unusable until the venue's new snapshot sets a quote again.
+   */
+  forgetQuotes(exchangeIndex: number, idCount: number): void {
+    for (let id = 0; id < idCount; id++) if (this.exchange[id] === exchangeIndex) this.hasQuote[id] = 0;
   }
 
   setExchangeDown(exchangeIndex: number, down: boolean): void {

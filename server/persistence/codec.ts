@@ -44,7 +44,7 @@ export function nextStreamId(last: StreamId, minMs: number): StreamId {
 //   and the Opportunity's numeric fields in OPPORTUNITY_NUMBERS order.
 
 /** Every numeric field of Opportunity, in record order (a compile-time check below keeps it complete). */
-const OPPORTUNITY_NUMBERS = [
+export const OPPORTUNITY_NUMBERS = [
   'longAsk', 'shortBid', 'longAskSize', 'shortBidSize', 'spreadBps', 'longFundingRate8h', 'shortFundingRate8h', 'fundingDelta8h',
   'fundingAprPct', 'longNextFundingMs', 'shortNextFundingMs', 'longFundingIntervalMs', 'shortFundingIntervalMs', 'feesBps',
   'slippageBps', 'expectedFundingBps', 'projectedProfitBps', 'projectedProfitUsd', 'notionalUsd', 'confidence', 'breakEvenHours',
@@ -57,9 +57,9 @@ type EncodedOpportunityKeys = (typeof OPPORTUNITY_NUMBERS)[number] | (typeof OPP
 const _allFieldsEncoded: [Exclude<keyof Opportunity, EncodedOpportunityKeys>] extends [never] ? true : never = true;
 void _allFieldsEncoded;
 
-const KINDS: ReadonlyArray<OpportunityEvent['kind']> = ['opened', 'updated', 'closed'];
-const F_NULL_BREAK_EVEN = 1;
-const F_CUSTOM_ID = 2;
+export const KINDS: ReadonlyArray<OpportunityEvent['kind']> = ['opened', 'updated', 'closed'];
+export const F_NULL_BREAK_EVEN = 1;
+export const F_CUSTOM_ID = 2;
 const FIXED_BYTES = 5 + 8 * (4 + OPPORTUNITY_NUMBERS.length);
 
 const NUMBERS_PER_EVENT = 4 + OPPORTUNITY_NUMBERS.length;

@@ -1,8 +1,8 @@
 /**
- * The Redis writer's backlog of market records: a bounded ring of fixed 64-byte binary slots, so the
- * caller's path copies a few numbers and allocates nothing, and no record object is kept alive until
- * the next batch (at 100,000 updates/s that retention was the writer's main GC cost). Full → the
- * OLDEST record is dropped and counted exactly.
+ * The Redis writer's backlog of market records: a bounded ring of fixed 64-byte binary slots
+ * (SlotRing), so the caller's path copies a few numbers and allocates nothing, and no record object
+ * is kept alive until the next batch. Full → the OLDEST record is dropped and counted exactly.
+ * Chunk encoding (`encodeMarketSlots`) runs on the writer thread, from raw slots.
  *
  * Slot (8 × float64): u32 exchange | kind << 4 | flags << 8, u32 symbol id; recvMs; exchangeTsMs;
  * v0..v3 (bid, ask, bidSize, askSize — or rate, intervalMs, nextFundingMs, unused); one spare.
@@ -15,60 +15,40 @@
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { assertLittleEndian } from './codec.js';
 import type { MarketRecord } from './persistence.js';
+import { SlotRing } from './slot-ring.js';
+import { StringTable, Utf8Cache } from './string-table.js';
 
 const SLOT_F64 = 8;
-const SLOT_BYTES = SLOT_F64 * 8;
-const RECORD_BYTES = 4 + SLOT_BYTES;
+export const MARKET_SLOT_BYTES = SLOT_F64 * 8;
+const RECORD_BYTES = 4 + MARKET_SLOT_BYTES;
 const KIND_FUNDING = 1;
 
+export type MarketChunks = Map<Exchange, { n: number; data: Buffer }>;
+
 export class MarketRing {
-  /** The bound (records); memory grows towards it only while a backlog builds up. */
-  readonly capacity: number;
-  private slots: number;
-  private f64: Float64Array;
-  private u32: Uint32Array;
-  private bytes: Uint8Array;
-  private head = 0;
-  private count = 0;
-  private droppedTotal = 0;
-  private readonly symbolIds = new Map<string, number>();
-  private readonly symbols: string[] = [];
-
-  constructor(capacity: number) {
-    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError('MarketRing capacity must be a positive integer');
-    assertLittleEndian();
-    this.capacity = capacity;
-    this.slots = Math.min(capacity, 8192);
-    const buf = new ArrayBuffer(this.slots * SLOT_BYTES);
-    this.f64 = new Float64Array(buf);
-    this.u32 = new Uint32Array(buf);
-    this.bytes = new Uint8Array(buf);
-  }
-
-  /** Doubles the storage (up to the bound), keeping the records in order from slot 0. */
-  private grow(): void {
-    const slots = Math.min(this.capacity, this.slots * 2);
-    const buf = new ArrayBuffer(slots * SLOT_BYTES);
-    const bytes = new Uint8Array(buf);
-    const first = Math.min(this.count, this.slots - this.head);
-    bytes.set(this.bytes.subarray(this.head * SLOT_BYTES, (this.head + first) * SLOT_BYTES), 0);
-    bytes.set(this.bytes.subarray(0, (this.count - first) * SLOT_BYTES), first * SLOT_BYTES);
-    this.slots = slots;
-    this.f64 = new Float64Array(buf);
-    this.u32 = new Uint32Array(buf);
-    this.bytes = bytes;
-    this.head = 0;
-  }
-
-  get size(): number {
-    return this.count;
-  }
-  get dropped(): number {
-    return this.droppedTotal;
-  }
-
+  private readonly ring: SlotRing;
   /** Records refused because they were malformed (unknown exchange, no symbol, bad kind). */
   rejected = 0;
+
+  /** `strings`: the symbol table (shared with the event ring, mirrored by the writer thread). */
+  constructor(
+    capacity: number,
+    readonly strings = new StringTable(),
+  ) {
+    assertLittleEndian();
+    this.ring = new SlotRing(capacity, MARKET_SLOT_BYTES, 8192);
+  }
+
+  /** The bound (records); memory grows towards it only while a backlog builds up. */
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+  get size(): number {
+    return this.ring.size;
+  }
+  get dropped(): number {
+    return this.ring.dropped;
+  }
 
   push(r: MarketRecord): void {
     const ex = EXCHANGES.indexOf(r.exchange);
@@ -76,21 +56,8 @@ export class MarketRing {
       this.rejected++;
       return;
     }
-    let sym = this.symbolIds.get(r.symbol);
-    if (sym === undefined) {
-      sym = this.symbols.length;
-      this.symbols.push(r.symbol);
-      this.symbolIds.set(r.symbol, sym);
-    }
-    if (this.count === this.slots && this.slots < this.capacity) this.grow();
-    if (this.count === this.capacity) {
-      this.head = (this.head + 1) % this.slots;
-      this.count--;
-      this.droppedTotal++;
-    }
-    const slot = (this.head + this.count) % this.slots;
-    this.count++;
-    const f = slot * SLOT_F64;
+    const sym = this.strings.id(r.symbol);
+    const f = this.ring.claim();
     let flags = 0;
     let v0: number | undefined, v1: number | undefined, v2: number | undefined, v3: number | undefined;
     if (r.kind === 'quote') {
@@ -108,58 +75,69 @@ export class MarketRing {
     if (v1 !== undefined) flags |= 2;
     if (v2 !== undefined) flags |= 4;
     if (v3 !== undefined) flags |= 8;
-    this.u32[f * 2] = ex | ((r.kind === 'funding' ? KIND_FUNDING : 0) << 4) | (flags << 8);
-    this.u32[f * 2 + 1] = sym;
-    this.f64[f + 1] = r.recvMs;
-    this.f64[f + 2] = r.exchangeTsMs;
-    this.f64[f + 3] = v0 ?? 0;
-    this.f64[f + 4] = v1 ?? 0;
-    this.f64[f + 5] = v2 ?? 0;
-    this.f64[f + 6] = v3 ?? 0;
+    const u32 = this.ring.u32;
+    const f64 = this.ring.f64;
+    u32[f * 2] = ex | ((r.kind === 'funding' ? KIND_FUNDING : 0) << 4) | (flags << 8);
+    u32[f * 2 + 1] = sym;
+    f64[f + 1] = r.recvMs;
+    f64[f + 2] = r.exchangeTsMs;
+    f64[f + 3] = v0 ?? 0;
+    f64[f + 4] = v1 ?? 0;
+    f64[f + 5] = v2 ?? 0;
+    f64[f + 6] = v3 ?? 0;
   }
 
-  /**
-   * Removes up to `max` records from the front and encodes them as one chunk per exchange.
-   * `maxRecvMs` is the latest receive time among them (the batch id must not be below it).
-   */
-  take(max: number): { chunks: Map<Exchange, { n: number; data: Buffer }>; taken: number; maxRecvMs: number } {
-    const n = Math.min(this.count, Math.max(0, Math.floor(max)));
-    const perEx = new Array<number>(EXCHANGES.length).fill(0);
-    const symsPerEx = EXCHANGES.map(() => new Set<number>());
-    let maxRecvMs = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const f = ((this.head + i) % this.slots) * SLOT_F64;
-      const ex = this.u32[f * 2] & 0xf;
-      perEx[ex]++;
-      symsPerEx[ex].add(this.u32[f * 2 + 1]);
-      if (this.f64[f + 1] > maxRecvMs) maxRecvMs = this.f64[f + 1];
-    }
-    const chunks = new Map<Exchange, { n: number; data: Buffer }>();
-    const writers: Array<{ buf: Buffer; off: number } | null> = EXCHANGES.map((ex, i) => {
-      if (perEx[i] === 0) return null;
-      const names = [...symsPerEx[i]].map((id) => ({ id, bytes: Buffer.from(this.symbols[id], 'utf8') }));
-      const tableBytes = 2 + names.reduce((s, x) => s + 6 + x.bytes.length, 0);
-      const buf = Buffer.allocUnsafe(tableBytes + perEx[i] * RECORD_BYTES);
-      let off = buf.writeUInt16LE(names.length, 0);
-      for (const x of names) {
-        off = buf.writeUInt32LE(x.id, off);
-        off = buf.writeUInt16LE(x.bytes.length, off);
-        off += x.bytes.copy(buf, off);
-      }
-      chunks.set(ex, { n: perEx[i], data: buf });
-      return { buf, off };
-    });
-    for (let i = 0; i < n; i++) {
-      const slot = (this.head + i) % this.slots;
-      const w = writers[this.u32[slot * SLOT_F64 * 2] & 0xf] as { buf: Buffer; off: number };
-      w.buf.writeUInt32LE(i, w.off);
-      w.buf.set(this.bytes.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + SLOT_BYTES), w.off + 4);
-      w.off += RECORD_BYTES;
-    }
-    this.head = (this.head + n) % this.slots;
-    this.count -= n;
-    return { chunks, taken: n, maxRecvMs };
+  /** Removes up to `max` records from the front as raw slots (what the writer thread encodes). */
+  takeSlots(max: number): { bytes: Uint8Array; n: number } {
+    return this.ring.takeSlots(max);
   }
+
+  /** Removes up to `max` records from the front and encodes them as one chunk per exchange. */
+  take(max: number): { chunks: MarketChunks; taken: number; maxRecvMs: number } {
+    const { bytes, n } = this.ring.takeSlots(max);
+    return { ...encodeMarketSlots(bytes, n, new Utf8Cache(this.strings)), taken: n };
+  }
+}
+
+/**
+ * Encodes `n` raw slots as one chunk per exchange. `maxRecvMs` is the latest receive time among
+ * them (the batch id must not be below it).
+ */
+export function encodeMarketSlots(bytes: Uint8Array, n: number, utf8: Utf8Cache): { chunks: MarketChunks; maxRecvMs: number } {
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, n * SLOT_F64 * 2);
+  const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, n * SLOT_F64);
+  const perEx = new Array<number>(EXCHANGES.length).fill(0);
+  const symsPerEx = EXCHANGES.map(() => new Set<number>());
+  let maxRecvMs = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const f = i * SLOT_F64;
+    const ex = u32[f * 2] & 0xf;
+    perEx[ex]++;
+    symsPerEx[ex].add(u32[f * 2 + 1]);
+    if (f64[f + 1] > maxRecvMs) maxRecvMs = f64[f + 1];
+  }
+  const chunks: MarketChunks = new Map();
+  const writers: Array<{ buf: Buffer; off: number } | null> = EXCHANGES.map((ex, i) => {
+    if (perEx[i] === 0) return null;
+    const names = [...symsPerEx[i]].map((id) => ({ id, bytes: utf8.get(id) }));
+    const tableBytes = 2 + names.reduce((s, x) => s + 6 + x.bytes.length, 0);
+    const buf = Buffer.allocUnsafe(tableBytes + perEx[i] * RECORD_BYTES);
+    let off = buf.writeUInt16LE(names.length, 0);
+    for (const x of names) {
+      off = buf.writeUInt32LE(x.id, off);
+      off = buf.writeUInt16LE(x.bytes.length, off);
+      off += x.bytes.copy(buf, off);
+    }
+    chunks.set(ex, { n: perEx[i], data: buf });
+    return { buf, off };
+  });
+  for (let i = 0; i < n; i++) {
+    const w = writers[u32[i * SLOT_F64 * 2] & 0xf] as { buf: Buffer; off: number };
+    w.buf.writeUInt32LE(i, w.off);
+    w.buf.set(bytes.subarray(i * MARKET_SLOT_BYTES, (i + 1) * MARKET_SLOT_BYTES), w.off + 4);
+    w.off += RECORD_BYTES;
+  }
+  return { chunks, maxRecvMs };
 }
 
 /** Decodes one exchange's chunk; malformed data yields what decoded cleanly and `malformed: true`. */

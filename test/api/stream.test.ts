@@ -197,6 +197,30 @@ describe('/ws stream', () => {
     for (const p of a.strategy.positions()) expect(shownPositions.has(p.id)).toBe(true);
   });
 
+  it('a fan-out larger than one write slice keeps every client complete and in order', { timeout: 60_000 }, async () => {
+    const { a, url } = await listening();
+    for (const i of INSTRUMENTS) a.flat(i, MID[i]);
+    const many: StreamTestClient[] = [];
+    for (let i = 0; i < 230; i += 23) many.push(...(await Promise.all(Array.from({ length: 23 }, () => connect(url)))));
+    const observer = a.engine.bus.subscribe('observer');
+    for (let n = 0; n < 20; n++) {
+      cycle(a, INSTRUMENTS[n % 3]);
+      if (n === 10) many[5].send({ type: 'subscribe', filter: { instruments: ['BTC-USDT-PERP'] } });
+      await tick();
+    }
+    const expected = observer.popBatch(100_000).filter((e) => e.kind !== 'updated').map(key);
+    const done = (c: StreamTestClient) => c.opportunityEvents().filter((m) => m.event !== 'updated').length >= expected.length;
+    for (const c of many) if (c !== many[5]) await c.waitFor(() => done(c), 20_000);
+    for (const c of many) {
+      expect(c.violations).toEqual([]);
+      if (c !== many[5]) expect(c.opportunityEvents().filter((m) => m.event !== 'updated').map(key)).toEqual(expected);
+    }
+    // the re-subscribed client: its second snapshot came after all frames owed under the old filter
+    await many[5].waitFor(() => many[5].snapshots().length === 2);
+    const afterSnap = many[5].messages.slice(many[5].messages.indexOf(many[5].snapshots()[1]) + 1);
+    expect(afterSnap.filter((m) => m.type === 'opportunity').every((m) => m.type === 'opportunity' && m.opportunity.instrument === 'BTC-USDT-PERP')).toBe(true);
+  });
+
   it('tells clients to resync (missed) when the stream fell behind the bus', async () => {
     const { a, url } = await listening({ busCapacity: 256 });
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);

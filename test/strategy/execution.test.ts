@@ -62,6 +62,7 @@ describe('PaperExecutor', () => {
     h.engine.setExchangeDown('okx', true);
     x.submit(order(h, { clientOrderId: 'b' }));
     h.engine.setExchangeDown('okx', false);
+    h.quote('okx', 99.9, 100.0); // the venue's new snapshot (a pre-drop quote is never used again)
     h.t += 1500;
     x.submit(order(h, { clientOrderId: 'c', maxQuoteAgeMs: 1000 }));
     x.submit(order(h, { clientOrderId: 'd', quantity: Number.NaN }));

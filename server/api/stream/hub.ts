@@ -9,7 +9,8 @@
  *   increase.
  * - Unfiltered clients share one pre-encoded body per tick; filtered clients get their own list.
  * - Each client gets at most one frame per tick; one whose send buffer passes `maxClientBufferBytes` is
- *   terminated (others are unaffected, the engine is never blocked).
+ *   terminated (others are unaffected, the engine is never blocked). Large fan-outs are written in slices
+ *   across event-loop turns so feeds and the engine keep running in between.
  * - If the shared subscriber itself fell behind the bus (events lost), every client gets `missed` and
  *   should resync (reconnect → new snapshot).
  */
@@ -62,6 +63,8 @@ export interface StreamCounters {
 type OppRoute = { opp: Opportunity; kind: 'opened' | 'updated' | 'closed' };
 
 const POP_BATCH = 4096;
+/** Clients written per event-loop turn during a flush. */
+const FLUSH_SLICE = 200;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class StreamHub {
@@ -83,6 +86,10 @@ export class StreamHub {
   /** recvUs of immediate opportunity messages dispatched since the last flush (for end-to-end latency). */
   private readonly sentRecvUs: number[] = [];
   private pumpStartUs = 0;
+  private pendingFlush: { clients: StreamClient[]; index: number; tail: Buffer | null; sentUs: number; recvUs: number[] | null; pumpStartUs: number } | null = null;
+  private flushImmediate: NodeJS.Immediate | null = null;
+  /** Some filtered client has messages in its own list. */
+  private ownOutPending = false;
   private updateTimer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -193,6 +200,7 @@ export class StreamHub {
   // ---- snapshot & stats --------------------------------------------------------------------------
 
   private sendSnapshot(client: StreamClient): void {
+    this.completePendingFlush(); // older frames first
     const state = this.opts.state;
     const all = state.opportunities();
     const opportunities = client.filter ? client.filter.snapshot(all) : all;
@@ -364,33 +372,72 @@ export class StreamHub {
         anyUnfiltered = true;
         continue;
       }
-      if (route === null || c.filter.pass(route.opp, route.kind)) c.out.push(encoded);
+      if (route === null || c.filter.pass(route.opp, route.kind)) {
+        c.out.push(encoded);
+        this.ownOutPending = true;
+      }
     }
     if (anyUnfiltered) this.broadcast.push(encoded);
   }
 
-  /** One frame per client with something owed. */
+  /**
+   * One frame per client with something owed. With many clients the writes are spread over event-loop
+   * turns (FLUSH_SLICE clients per turn) so a large fan-out never holds up the feeds and the engine; a
+   * later flush (or a snapshot) first completes the one in progress, so every client's frames stay in order.
+   */
   private flush(): void {
-    const max = this.stream.maxClientBufferBytes;
+    this.completePendingFlush();
     const sentUs = Math.round(this.nowUs());
     const tail = this.broadcast.length > 0 ? Buffer.from(`${this.broadcast.join(',')}]}`) : null;
     this.broadcast.length = 0;
-    for (const c of this.clients) {
+    const recvUs = this.sentRecvUs.length > 0 ? this.sentRecvUs.splice(0) : null;
+    const owed = tail !== null || this.ownOutPending;
+    this.ownOutPending = false;
+    if (!owed) return;
+    this.pendingFlush = { clients: [...this.clients], index: 0, tail, sentUs, recvUs, pumpStartUs: this.pumpStartUs };
+    this.runFlushSlice(FLUSH_SLICE);
+    if (this.pendingFlush && !this.flushImmediate) this.flushImmediate = setImmediate(() => this.continueFlush());
+  }
+
+  private continueFlush(): void {
+    this.flushImmediate = null;
+    if (!this.pendingFlush || this.closed) return;
+    this.runFlushSlice(FLUSH_SLICE);
+    if (this.pendingFlush) this.flushImmediate = setImmediate(() => this.continueFlush());
+  }
+
+  private completePendingFlush(): void {
+    if (this.pendingFlush) this.runFlushSlice(Number.POSITIVE_INFINITY);
+    if (this.flushImmediate) {
+      clearImmediate(this.flushImmediate);
+      this.flushImmediate = null;
+    }
+  }
+
+  private runFlushSlice(count: number): void {
+    const job = this.pendingFlush;
+    if (!job) return;
+    const max = this.stream.maxClientBufferBytes;
+    const end = Math.min(job.clients.length, job.index + count);
+    for (; job.index < end; job.index++) {
+      const c = job.clients[job.index];
+      if (c.closed) continue;
       const before = c.framesSent;
       let ok = true;
       if (c.filter === null) {
-        if (tail !== null) ok = c.sendSharedFrame(tail, max, sentUs);
+        if (job.tail !== null) ok = c.sendSharedFrame(job.tail, max, job.sentUs);
       } else {
-        ok = c.flushOwn(max, sentUs);
+        ok = c.flushOwn(max, job.sentUs);
       }
       this.counters.framesSent += c.framesSent - before;
       if (!ok) this.cutOff(c);
     }
-    if (this.sentRecvUs.length > 0) {
+    if (job.index < job.clients.length) return;
+    this.pendingFlush = null;
+    if (job.recvUs) {
       const doneUs = this.nowUs(); // after the last client's write
-      this.latency.busToSent.record(doneUs - this.pumpStartUs);
-      for (const r of this.sentRecvUs) this.latency.endToEnd.record(doneUs - r);
-      this.sentRecvUs.length = 0;
+      this.latency.busToSent.record(doneUs - job.pumpStartUs);
+      for (const r of job.recvUs) this.latency.endToEnd.record(doneUs - r);
     }
   }
 
@@ -407,6 +454,8 @@ export class StreamHub {
     if (this.closed) return;
     this.closed = true;
     for (const t of [this.updateTimer, this.statsTimer, this.heartbeatTimer]) if (t) clearInterval(t);
+    if (this.flushImmediate) clearImmediate(this.flushImmediate);
+    this.pendingFlush = null;
     this.oppSub.close();
     this.strategySub?.close();
     for (const c of this.clients) {

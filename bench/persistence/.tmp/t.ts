@@ -1,0 +1,10 @@
+import { RedisPersistence } from '../../../server/persistence/redis.js';
+import pino from 'pino';
+const p = new RedisPersistence({ url: 'redis://127.0.0.1:6379', prefix: 'perpscan-test:dbg:', logger: pino() });
+await p.open();
+console.log(p.health());
+p.saveConfig({ version: 1, config: {} } as never);
+await p.flush();
+console.log(p.health(), p.writerStats());
+console.log(await p.loadConfig());
+await p.close();

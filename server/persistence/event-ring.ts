@@ -1,0 +1,211 @@
+/**
+ * The Redis writer's backlog of opportunity events as fixed 272-byte binary slots (SlotRing): the
+ * caller's path copies an event's numbers and interned-string ids and retains no object; full → the
+ * OLDEST event is dropped and counted exactly. The writer thread turns raw slots into the stream's
+ * self-delimiting records (format in codec.ts) with `encodeEventSlots`.
+ *
+ * Slot: u8 kind, u8 close reason (255 none), u8 long exchange, u8 short exchange, u8 flags (as in the
+ * stream record), 3 spare; u32 string ids: instrument, longSymbol, shortSymbol, id (custom ids only);
+ * then 31 float64 in stream-record order: seq, tsMs, recvUs, lifetimeMs, OPPORTUNITY_NUMBERS.
+ */
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { OPPORTUNITY_CLOSE_REASONS, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
+import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, KINDS, OPPORTUNITY_NUMBERS } from './codec.js';
+import { SlotRing } from './slot-ring.js';
+import { StringTable, type Utf8Cache } from './string-table.js';
+
+const NUMBERS = 4 + OPPORTUNITY_NUMBERS.length;
+const NUMBERS_AT = 24; // bytes
+export const EVENT_SLOT_BYTES = NUMBERS_AT + 8 * NUMBERS;
+const SLOT_WORDS = EVENT_SLOT_BYTES / 8;
+const NUMBER_BYTES = 8 * NUMBERS;
+const CLOSED = KINDS.indexOf('closed');
+
+export class EventRing {
+  private readonly ring: SlotRing;
+  /** Events refused because they were malformed (not written, counted). */
+  rejected = 0;
+
+  constructor(
+    capacity: number,
+    readonly strings = new StringTable(),
+  ) {
+    assertLittleEndian();
+    this.ring = new SlotRing(capacity, EVENT_SLOT_BYTES, 1024);
+  }
+
+  get size(): number {
+    return this.ring.size;
+  }
+  get dropped(): number {
+    return this.ring.dropped;
+  }
+
+  push(e: OpportunityEvent): void {
+    const o = e?.opportunity;
+    const kind = KINDS.indexOf(e?.kind);
+    const reason = e?.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : 255;
+    const longEx = EXCHANGES.indexOf(o?.longExchange);
+    const shortEx = EXCHANGES.indexOf(o?.shortExchange);
+    if (
+      kind < 0 || reason < 0 || longEx < 0 || shortEx < 0 ||
+      typeof o.instrument !== 'string' || typeof o.longSymbol !== 'string' || typeof o.shortSymbol !== 'string' || typeof o.id !== 'string'
+    ) {
+      this.rejected++;
+      return;
+    }
+    const customId = o.id !== `${o.instrument}|${o.longExchange}|${o.shortExchange}`;
+    let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0);
+    if (o.longFundingPredicted !== undefined) flags |= 4 | (o.longFundingPredicted ? 8 : 0);
+    if (o.shortFundingPredicted !== undefined) flags |= 16 | (o.shortFundingPredicted ? 32 : 0);
+    const instrument = this.strings.id(o.instrument);
+    const longSymbol = this.strings.id(o.longSymbol);
+    const shortSymbol = this.strings.id(o.shortSymbol);
+    const id = customId ? this.strings.id(o.id) : 0;
+    const w = this.ring.claim();
+    const b = w * 8;
+    const u8 = this.ring.u8;
+    const u32 = this.ring.u32;
+    const f = this.ring.f64;
+    u8[b] = kind;
+    u8[b + 1] = reason;
+    u8[b + 2] = longEx;
+    u8[b + 3] = shortEx;
+    u8[b + 4] = flags;
+    u32[w * 2 + 2] = instrument;
+    u32[w * 2 + 3] = longSymbol;
+    u32[w * 2 + 4] = shortSymbol;
+    u32[w * 2 + 5] = id;
+    const n = w + NUMBERS_AT / 8;
+    f[n] = e.seq;
+    f[n + 1] = e.tsMs;
+    f[n + 2] = e.recvUs;
+    f[n + 3] = e.kind === 'closed' ? e.lifetimeMs : 0;
+    f[n + 4] = o.longAsk;
+    f[n + 5] = o.shortBid;
+    f[n + 6] = o.longAskSize;
+    f[n + 7] = o.shortBidSize;
+    f[n + 8] = o.spreadBps;
+    f[n + 9] = o.longFundingRate8h;
+    f[n + 10] = o.shortFundingRate8h;
+    f[n + 11] = o.fundingDelta8h;
+    f[n + 12] = o.fundingAprPct;
+    f[n + 13] = o.longNextFundingMs;
+    f[n + 14] = o.shortNextFundingMs;
+    f[n + 15] = o.longFundingIntervalMs;
+    f[n + 16] = o.shortFundingIntervalMs;
+    f[n + 17] = o.feesBps;
+    f[n + 18] = o.slippageBps;
+    f[n + 19] = o.expectedFundingBps;
+    f[n + 20] = o.projectedProfitBps;
+    f[n + 21] = o.projectedProfitUsd;
+    f[n + 22] = o.notionalUsd;
+    f[n + 23] = o.confidence;
+    f[n + 24] = o.breakEvenHours ?? 0;
+    f[n + 25] = o.longQuoteAgeMs;
+    f[n + 26] = o.shortQuoteAgeMs;
+    f[n + 27] = o.firstSeenMs;
+    f[n + 28] = o.updatedMs;
+    f[n + 29] = o.peakProfitBps;
+    f[n + 30] = o.updateCount;
+  }
+
+  /** Removes up to `max` events from the front as raw slots. */
+  takeSlots(max: number): { bytes: Uint8Array; n: number } {
+    return this.ring.takeSlots(max);
+  }
+
+  /** The queued events, oldest first, without removing them (REST history while they wait). */
+  peekAll(): OpportunityEvent[] {
+    const { bytes, n } = this.ring.peekSlots();
+    return decodeEventSlots(bytes, n, this.strings);
+  }
+}
+
+/** Events back from raw slots (the same objects the stream records decode to). */
+export function decodeEventSlots(bytes: Uint8Array, n: number, strings: StringTable): OpportunityEvent[] {
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, (n * EVENT_SLOT_BYTES) / 4);
+  const f = new Float64Array(bytes.buffer, bytes.byteOffset, n * SLOT_WORDS);
+  const out: OpportunityEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = i * EVENT_SLOT_BYTES;
+    const w = i * SLOT_WORDS;
+    const flags = bytes[b + 4];
+    const kind = KINDS[bytes[b]];
+    const longExchange = EXCHANGES[bytes[b + 2]];
+    const shortExchange = EXCHANGES[bytes[b + 3]];
+    const instrument = strings.get(u32[w * 2 + 2]) ?? '';
+    const id = flags & F_CUSTOM_ID ? (strings.get(u32[w * 2 + 5]) ?? '') : `${instrument}|${longExchange}|${shortExchange}`;
+    const o = { id, instrument, longExchange, shortExchange, longSymbol: strings.get(u32[w * 2 + 3]) ?? '', shortSymbol: strings.get(u32[w * 2 + 4]) ?? '' } as Record<string, unknown>;
+    const at = w + NUMBERS_AT / 8;
+    OPPORTUNITY_NUMBERS.forEach((k, j) => (o[k] = f[at + 4 + j]));
+    if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;
+    if (flags & 4) o.longFundingPredicted = (flags & 8) !== 0;
+    if (flags & 16) o.shortFundingPredicted = (flags & 32) !== 0;
+    const opportunity = o as unknown as Opportunity;
+    const [seq, tsMs, recvUs, lifetimeMs] = [f[at], f[at + 1], f[at + 2], f[at + 3]];
+    if (kind === 'closed') out.push({ kind, seq, tsMs, recvUs, opportunity, reason: OPPORTUNITY_CLOSE_REASONS[bytes[b + 1]], lifetimeMs });
+    else out.push({ kind, seq, tsMs, recvUs, opportunity });
+  }
+  return out;
+}
+
+/** Appends one UTF-8 string (u16 length + bytes) at `off`; returns the new offset. */
+function putString(buf: Buffer, off: number, s: Buffer): number {
+  buf.writeUInt16LE(s.length, off);
+  s.copy(buf, off + 2);
+  return off + 2 + s.length;
+}
+
+/**
+ * Encodes `n` raw event slots as stream records (codec.ts format): all of them, and the `closed` ones
+ * again for the closed-history stream. `maxTsMs` is the latest event time (the batch id is not below it).
+ */
+export function encodeEventSlots(
+  bytes: Uint8Array,
+  n: number,
+  utf8: Utf8Cache,
+): { all: Buffer | null; closed: Buffer | null; closedCount: number; maxTsMs: number } {
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, (n * EVENT_SLOT_BYTES) / 4);
+  const f = new Float64Array(bytes.buffer, bytes.byteOffset, n * SLOT_WORDS);
+  let size = 0;
+  let closedSize = 0;
+  let closedCount = 0;
+  let maxTsMs = -Infinity;
+  const recordSize = (i: number) => {
+    const w = i * SLOT_WORDS;
+    const custom = bytes[i * EVENT_SLOT_BYTES + 4] & F_CUSTOM_ID;
+    let s = 5 + NUMBER_BYTES + 6 + utf8.get(u32[w * 2 + 2]).length + utf8.get(u32[w * 2 + 3]).length + utf8.get(u32[w * 2 + 4]).length;
+    if (custom) s += 2 + utf8.get(u32[w * 2 + 5]).length;
+    return s;
+  };
+  for (let i = 0; i < n; i++) {
+    const s = recordSize(i);
+    size += s;
+    if (bytes[i * EVENT_SLOT_BYTES] === CLOSED) {
+      closedSize += s;
+      closedCount++;
+    }
+    const ts = f[i * SLOT_WORDS + NUMBERS_AT / 8 + 1];
+    if (ts > maxTsMs) maxTsMs = ts;
+  }
+  const all = Buffer.allocUnsafe(size);
+  const closed = closedCount > 0 ? Buffer.allocUnsafe(closedSize) : null;
+  let off = 0;
+  let closedOff = 0;
+  for (let i = 0; i < n; i++) {
+    const b = i * EVENT_SLOT_BYTES;
+    const w = i * SLOT_WORDS;
+    const start = off;
+    all.set(bytes.subarray(b, b + 5), off);
+    off += 5;
+    off = putString(all, off, utf8.get(u32[w * 2 + 2]));
+    off = putString(all, off, utf8.get(u32[w * 2 + 3]));
+    off = putString(all, off, utf8.get(u32[w * 2 + 4]));
+    if (bytes[b + 4] & F_CUSTOM_ID) off = putString(all, off, utf8.get(u32[w * 2 + 5]));
+    all.set(bytes.subarray(b + NUMBERS_AT, b + EVENT_SLOT_BYTES), off);
+    off += NUMBER_BYTES;
+    if (closed && bytes[b] === CLOSED) closedOff += all.copy(closed, closedOff, start, off);
+  }
+  return { all: n > 0 ? all : null, closed, closedCount, maxTsMs };
+}

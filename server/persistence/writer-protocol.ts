@@ -1,0 +1,64 @@
+/**
+ * Messages between RedisPersistence (main thread) and its writer thread (writer-worker.ts).
+ * Records cross as raw binary slots (ArrayBuffers moved, not copied); state crosses as JSON text.
+ */
+import type { PersistenceCaps } from './caps.js';
+
+/** What the writer thread needs to start (its `workerData`). */
+export interface WriterThreadOptions {
+  url: string;
+  prefix: string;
+  caps: PersistenceCaps;
+  /** Retry a failed batch this often while Redis is reachable (ms). */
+  retryIntervalMs: number;
+  connectTimeoutMs: number;
+  retryMaxDelayMs: number;
+}
+
+/** One batch as handed over by the main thread; the writer encodes it, gives it an id and retries it unchanged until acknowledged. */
+export interface BatchMessage {
+  type: 'batch';
+  seq: number;
+  /** Interned strings added since the previous batch (the writer mirrors the table). */
+  strings: string[];
+  config: string | null;
+  portfolio: string | null;
+  positions: Array<{ id: string; json: string; closedMs: number | null }>;
+  fills: Array<{ id: string; json: string; fillMs: number }>;
+  eventSlots: ArrayBuffer;
+  eventCount: number;
+  marketSlots: ArrayBuffer;
+  marketCount: number;
+  /** Wall clock at hand-over; the batch id is at least this and every record's time. */
+  nowMs: number;
+}
+
+export type MainToWriter = BatchMessage | { type: 'close' };
+
+/** Counters kept by the writer thread. */
+export interface WriterThreadStats {
+  batches: number;
+  roundTrips: number;
+  commands: number;
+  lastBatchCommands: number;
+  lastBatchItems: number;
+  failedAttempts: number;
+  duplicateChunks: number;
+  /** Records of batches given up after repeated command errors. */
+  droppedRejected: number;
+  maxEncodeMs: number;
+  totalEncodeMs: number;
+  maxExecMs: number;
+  totalExecMs: number;
+}
+
+export type WriterToMain =
+  /** The first connection attempt finished (either way). */
+  | { type: 'opened' }
+  | { type: 'status'; connected: boolean }
+  /** The batch got its stream id (the closed-history read skips that entry while the batch is in flight). */
+  | { type: 'built'; seq: number; id: string }
+  /** `acked`: written; `failed`: kept for retry; `given-up`: dropped after repeated command errors. */
+  | { type: 'settled'; seq: number; outcome: 'acked' | 'failed' | 'given-up'; stats: WriterThreadStats }
+  | { type: 'log'; msg: string; err: string }
+  | { type: 'closed' };

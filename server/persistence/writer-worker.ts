@@ -1,0 +1,16 @@
+/**
+ * Entry point of the Redis writer thread (started by RedisPersistence): encoding and every Redis
+ * round trip of the write-behind run here, so they never occupy the detection thread's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchWriter } from './batch-writer.js';
+import type { MainToWriter, WriterThreadOptions, WriterToMain } from './writer-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('writer-worker.ts runs as a worker thread');
+const writer = new BatchWriter(workerData as WriterThreadOptions, (msg: WriterToMain) => port.postMessage(msg));
+port.on('message', (msg: MainToWriter) => {
+  if (msg.type === 'batch') writer.receive(msg);
+  else if (msg.type === 'close') void writer.close().then(() => port.close());
+});
+void writer.open();
