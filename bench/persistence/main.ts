@@ -5,13 +5,16 @@
  * uniform rate on the wall clock) each update is pushed into a real Engine and drained, then (Redis on)
  * appended to RedisPersistence, whose recorder also takes every opportunity event from the bus.
  * Measured per update: detection (push → drain done, synchronous) and arrival → detected (includes
- * event-loop delay, e.g. while the writer builds a batch). Writer: batches/s, commands per batch,
- * records per batch, backlog (sampled every 20 ms), drops. Off and on alternate in 1 s slices (a fresh
+ * event-loop delay, e.g. while the writer hands a batch over). Writer: batches/s, commands per batch,
+ * records per batch, backlog (sampled every 20 ms), drops, the main thread's time per batch hand-over
+ * (the stall it can cause) and the writer thread's encode time; event-loop delay per mode
+ * (perf_hooks monitorEventLoopDelay). Off and on alternate in 1 s slices (a fresh
  * Engine each) so both modes see the same load on a shared machine. Redis is a private redis-server on
  * a free loopback port (or REDIS_URL when redis-server is not installed).
  *
  *   npx tsx bench/persistence/main.ts [--seconds 3]
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../server/engine/engine.js';
 import { parseNativeSymbol } from '../../server/engine/symbols.js';
 import { recordOpportunities } from '../../server/persistence/recorder.js';
@@ -40,6 +43,9 @@ interface ModeResult {
   events: number;
   /** This process's CPU time (user + system) per measured update, µs (redis-server's own CPU not included). */
   cpu_us_per_update: number;
+  /** Event-loop delay while this mode ran (ms, worst slice): what a stall on the main thread costs every update behind it. */
+  loop_delay_p99_ms: number;
+  loop_delay_max_ms: number;
   writer?: {
     batches_per_s: number;
     commands_per_batch: number;
@@ -49,8 +55,12 @@ interface ModeResult {
     mean_backlog: number;
     dropped: number;
     failed_attempts: number;
+    /** Main-thread time per batch (take slots, JSON of state, hand-over to the writer thread), ms. */
     build_ms_mean: number;
     build_ms_max: number;
+    /** Writer-thread time to encode a batch, ms (off the detection thread). */
+    encode_ms_mean: number;
+    encode_ms_max: number;
     exec_ms_mean: number;
     exec_ms_max: number;
   };
@@ -70,6 +80,9 @@ class ModeAcc {
   backlogMax = 0;
   backlogSum = 0;
   backlogN = 0;
+  /** Event-loop delay over this mode's measured parts (one monitor per slice): worst slice p99 and max, ns. */
+  loopP99 = 0;
+  loopMax = 0;
   constructor(capacity: number) {
     this.detect = new Samples(capacity);
     this.arrival = new Samples(capacity);
@@ -93,6 +106,7 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
   let measuredFromNs = 0;
   let cpuAtStart = process.cpuUsage();
   let publishedAtStart = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const at = { batches: 0, commands: 0, roundTrips: 0, written: 0 };
   const sampler = setInterval(() => {
     if (!persistence || n < warmupEnd) return;
@@ -136,6 +150,7 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
             const s = persistence.writerStats();
             Object.assign(at, { batches: s.batches, commands: s.commands, roundTrips: s.roundTrips, written: persistence.health().written });
           }
+          loopDelay.enable();
         } else if (n > warmupEnd) {
           acc.detect.add((t1 - t0) / 1000);
           acc.arrival.add((t1 - scheduled) / 1000);
@@ -148,6 +163,9 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
     tick();
   });
   clearInterval(sampler);
+  loopDelay.disable();
+  acc.loopP99 = Math.max(acc.loopP99, loopDelay.percentile(99));
+  acc.loopMax = Math.max(acc.loopMax, loopDelay.max);
   const cpu = process.cpuUsage(cpuAtStart);
   acc.cpuUs += cpu.user + cpu.system;
   acc.seconds += (nowNs() - measuredFromNs) / 1e9;
@@ -176,6 +194,8 @@ function summarise(acc: ModeAcc, persistence: RedisPersistence | null): ModeResu
     arrival_p99_us: a.p99,
     events: acc.events,
     cpu_us_per_update: acc.cpuUs / Math.max(1, d.count),
+    loop_delay_p99_ms: acc.loopP99 / 1e6,
+    loop_delay_max_ms: acc.loopMax / 1e6,
   };
   if (persistence) {
     const s = persistence.writerStats();
@@ -188,8 +208,10 @@ function summarise(acc: ModeAcc, persistence: RedisPersistence | null): ModeResu
       mean_backlog: acc.backlogN ? acc.backlogSum / acc.backlogN : 0,
       dropped: persistence.health().dropped,
       failed_attempts: s.failedAttempts,
-      build_ms_mean: s.totalBuildMs / Math.max(1, s.roundTrips),
+      build_ms_mean: s.totalBuildMs / Math.max(1, s.handoffs),
       build_ms_max: s.maxBuildMs,
+      encode_ms_mean: s.totalEncodeMs / Math.max(1, s.handoffs),
+      encode_ms_max: s.maxEncodeMs,
       exec_ms_mean: s.totalExecMs / Math.max(1, s.batches),
       exec_ms_max: s.maxExecMs,
     };
@@ -256,7 +278,10 @@ async function main(): Promise<void> {
         ['records per batch', w.records_per_batch.toFixed(0)],
         ['backlog max | mean', `${w.max_backlog} | ${w.mean_backlog.toFixed(0)}`],
         ['dropped | failed attempts', `${w.dropped} | ${w.failed_attempts}`],
-        ['batch build ms mean | max (main thread)', `${w.build_ms_mean.toFixed(2)} | ${w.build_ms_max.toFixed(2)}`],
+        ['batch hand-over ms mean | max (main thread)', `${w.build_ms_mean.toFixed(3)} | ${w.build_ms_max.toFixed(3)}`],
+        ['batch encode ms mean | max (writer thread)', `${w.encode_ms_mean.toFixed(2)} | ${w.encode_ms_max.toFixed(2)}`],
+        ['event-loop delay p99 | max ms off', `${off.loop_delay_p99_ms.toFixed(2)} | ${off.loop_delay_max_ms.toFixed(2)}`],
+        ['event-loop delay p99 | max ms on', `${on.loop_delay_p99_ms.toFixed(2)} | ${on.loop_delay_max_ms.toFixed(2)}`],
         ['batch send→ack ms mean | max', `${w.exec_ms_mean.toFixed(2)} | ${w.exec_ms_max.toFixed(2)}`],
         ['drain after run (ms)', drainMs.toFixed(1)],
       ]);
@@ -271,6 +296,10 @@ async function main(): Promise<void> {
     p99_ratio_redis_on_off: Math.max(...rows.map((r) => r.p99_ratio_redis_on_off as number)),
     arrival_p99_ratio_redis_on_off: Math.max(...rows.map((r) => r.arrival_p99_ratio_redis_on_off as number)),
     max_backlog: Math.max(...rows.map((r) => (r.on as ModeResult).writer?.max_backlog ?? 0)),
+    /** The stall: longest main-thread time spent on one batch (ms), over all rates. */
+    max_batch_build_ms: Math.max(...rows.map((r) => (r.on as ModeResult).writer?.build_ms_max ?? 0)),
+    max_event_loop_delay_ms_off: Math.max(...rows.map((r) => (r.off as ModeResult).loop_delay_max_ms)),
+    max_event_loop_delay_ms_on: Math.max(...rows.map((r) => (r.on as ModeResult).loop_delay_max_ms)),
   });
   console.log(`\nwrote ${file}`);
 }

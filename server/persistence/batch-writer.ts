@@ -62,7 +62,7 @@ export class BatchWriter {
 
   constructor(
     private readonly opts: WriterThreadOptions,
-    private readonly post: (msg: WriterToMain) => void,
+    private readonly post: (msg: WriterToMain, transfer?: ArrayBuffer[]) => void,
   ) {
     this.keys = redisKeys(opts.prefix);
     this.client = new Redis(opts.url, {
@@ -104,6 +104,7 @@ export class BatchWriter {
     const events = encodeEventSlots(new Uint8Array(msg.eventSlots), msg.eventCount, this.utf8);
     const market = encodeMarketSlots(new Uint8Array(msg.marketSlots), msg.marketCount, this.utf8);
     const encodeMs = performance.now() - t0;
+    this.post({ type: 'buffers', eventSlots: msg.eventSlots, marketSlots: msg.marketSlots }, [msg.eventSlots, msg.marketSlots]);
     this.stats.totalEncodeMs += encodeMs;
     if (encodeMs > this.stats.maxEncodeMs) this.stats.maxEncodeMs = encodeMs;
     this.batch = {

@@ -111,8 +111,8 @@ export class EventRing {
   }
 
   /** Removes up to `max` events from the front as raw slots. */
-  takeSlots(max: number): { bytes: Uint8Array; n: number } {
-    return this.ring.takeSlots(max);
+  takeSlots(max: number, reuse?: ArrayBuffer): { bytes: Uint8Array; n: number } {
+    return this.ring.takeSlots(max, reuse);
   }
 
   /** The queued events, oldest first, without removing them (REST history while they wait). */
@@ -120,6 +120,19 @@ export class EventRing {
     const { bytes, n } = this.ring.peekSlots();
     return decodeEventSlots(bytes, n, this.strings);
   }
+}
+
+/** The `closed` events' slots among `n` raw slots (a small copy). */
+export function closedEventSlots(bytes: Uint8Array, n: number): { bytes: Uint8Array; n: number } {
+  let closed = 0;
+  for (let i = 0; i < n; i++) if (bytes[i * EVENT_SLOT_BYTES] === CLOSED) closed++;
+  const out = new Uint8Array(closed * EVENT_SLOT_BYTES);
+  for (let i = 0, at = 0; i < n; i++) {
+    if (bytes[i * EVENT_SLOT_BYTES] !== CLOSED) continue;
+    out.set(bytes.subarray(i * EVENT_SLOT_BYTES, (i + 1) * EVENT_SLOT_BYTES), at);
+    at += EVENT_SLOT_BYTES;
+  }
+  return { bytes: out, n: closed };
 }
 
 /** Events back from raw slots (the same objects the stream records decode to). */

@@ -88,8 +88,8 @@ export class MarketRing {
   }
 
   /** Removes up to `max` records from the front as raw slots (what the writer thread encodes). */
-  takeSlots(max: number): { bytes: Uint8Array; n: number } {
-    return this.ring.takeSlots(max);
+  takeSlots(max: number, reuse?: ArrayBuffer): { bytes: Uint8Array; n: number } {
+    return this.ring.takeSlots(max, reuse);
   }
 
   /** Removes up to `max` records from the front and encodes them as one chunk per exchange. */

@@ -18,6 +18,8 @@
  * Reads (start-up restore, REST history, replay) use a separate connection on this thread; they are
  * never on the per-update path.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -28,7 +30,7 @@ import type { Fill, Position } from '../../shared/position.js';
 import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
 import { compareStreamIds, decodeEvents, parseStreamId, type StreamId } from './codec.js';
-import { decodeEventSlots, EventRing } from './event-ring.js';
+import { closedEventSlots, decodeEventSlots, EventRing } from './event-ring.js';
 import { decodeMarketChunk, MarketRing } from './market-ring.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
@@ -79,9 +81,9 @@ interface InFlight {
   /** Its stream id, once the writer assigned it. */
   id: string | null;
   items: number;
-  /** Kept for REST history while the batch is unacknowledged. */
-  eventSlots: Uint8Array;
-  eventCount: number;
+  /** Its closed events' slots, kept for REST history while the batch is unacknowledged. */
+  closedSlots: Uint8Array;
+  closedCount: number;
 }
 
 const READ_PAGE = 64;
@@ -90,12 +92,17 @@ function isClosedPosition(p: Position): boolean {
   return p.closedMs !== null && (p.state === 'closed' || p.state === 'broken');
 }
 
-/** The writer thread's module: the .ts source under tsx/vitest (loaded through tsx), else the compiled .js. */
+/**
+ * Starts the writer thread. Run from TypeScript source (tsx, vitest) the thread registers tsx's
+ * loader itself before importing writer-worker.ts (a worker does not inherit the parent's loader);
+ * compiled, it loads writer-worker.js directly.
+ */
 function startWriterThread(options: WriterThreadOptions): Worker {
-  const source = import.meta.url.endsWith('.ts');
-  const url = new URL(source ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-  const hasTsx = process.execArgv.some((a) => a.includes('tsx'));
-  return new Worker(url, { workerData: options, execArgv: source && !hasTsx ? [...process.execArgv, '--import', 'tsx'] : process.execArgv });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: options });
+  const entry = new URL('./writer-worker.ts', import.meta.url).href;
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData: options });
 }
 
 export class RedisPersistence implements Persistence {
@@ -126,6 +133,9 @@ export class RedisPersistence implements Persistence {
   private opening: Promise<void> | null = null;
   private writerConnected = false;
   private sentStrings = 0;
+  /** Slot buffers handed back by the writer thread, reused for the next batch. */
+  private spareEventSlots: ArrayBuffer | undefined;
+  private spareMarketSlots: ArrayBuffer | undefined;
   private nextSeq = 1;
   private inFlight: InFlight | null = null;
   /** Resolved on every message from the writer thread (flush and close wait on these). */
@@ -244,6 +254,10 @@ export class RedisPersistence implements Persistence {
         this.writerConnected = msg.connected;
         if (msg.connected) this.kick();
         break;
+      case 'buffers':
+        this.spareEventSlots = msg.eventSlots;
+        this.spareMarketSlots = msg.marketSlots;
+        break;
       case 'built':
         if (this.inFlight?.seq === msg.seq) this.inFlight.id = msg.id;
         break;
@@ -304,8 +318,10 @@ export class RedisPersistence implements Persistence {
     this.lastBatchStartMs = start;
     const seen = this.backlog();
     if (seen > this.local.maxBacklogSeen) this.local.maxBacklogSeen = seen;
-    const events = this.events.takeSlots(this.maxBatch);
-    const market = this.market.takeSlots(this.maxBatch);
+    const events = this.events.takeSlots(this.maxBatch, this.spareEventSlots);
+    const market = this.market.takeSlots(this.maxBatch, this.spareMarketSlots);
+    this.spareEventSlots = undefined;
+    this.spareMarketSlots = undefined;
     const positions: BatchMessage['positions'] = [];
     for (const p of this.pendingPositions.values()) {
       const json = this.json(p);
@@ -326,7 +342,7 @@ export class RedisPersistence implements Persistence {
       portfolio: this.pendingPortfolio ? this.json(this.pendingPortfolio) : null,
       positions,
       fills,
-      eventSlots: events.bytes.slice().buffer, // a copy crosses; the original stays for REST history
+      eventSlots: events.bytes.buffer as ArrayBuffer,
       eventCount: events.n,
       marketSlots: market.bytes.buffer as ArrayBuffer,
       marketCount: market.n,
@@ -336,7 +352,8 @@ export class RedisPersistence implements Persistence {
     this.pendingConfig = null;
     this.pendingPortfolio = null;
     const items = (msg.config ? 1 : 0) + (msg.portfolio ? 1 : 0) + positions.length + fills.length + events.n + market.n;
-    this.inFlight = { seq: msg.seq, id: null, items, eventSlots: events.bytes, eventCount: events.n };
+    const closed = closedEventSlots(events.bytes, events.n);
+    this.inFlight = { seq: msg.seq, id: null, items, closedSlots: closed.bytes, closedCount: closed.n };
     this.worker.postMessage(msg satisfies MainToWriter, [msg.marketSlots, msg.eventSlots]);
     const ms = performance.now() - start;
     this.local.handoffs++;
@@ -503,7 +520,7 @@ export class RedisPersistence implements Persistence {
     // Not yet written closed events first (newest), then the stream from its end.
     const inFlight = this.inFlight;
     take(this.events.peekAll());
-    if (inFlight) take(decodeEventSlots(inFlight.eventSlots, inFlight.eventCount, this.strings));
+    if (inFlight) take(decodeEventSlots(inFlight.closedSlots, inFlight.closedCount, this.strings));
     // A REST read must not hang while Redis is away: answer with what is held in memory.
     if (this.reader.status !== 'ready') return out;
     let end = '+';

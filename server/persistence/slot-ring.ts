@@ -70,10 +70,14 @@ export class SlotRing {
     return slot * (this.slotBytes / 8);
   }
 
-  /** Removes up to `max` records from the front and returns their slots as one contiguous copy. */
-  takeSlots(max: number): { bytes: Uint8Array; n: number } {
+  /**
+   * Removes up to `max` records from the front and returns their slots as one contiguous copy, in
+   * `reuse` when it is large enough (so a steady writer allocates nothing).
+   */
+  takeSlots(max: number, reuse?: ArrayBuffer): { bytes: Uint8Array; n: number } {
     const n = Math.min(this.count, Math.max(0, Math.floor(max)));
-    const bytes = new Uint8Array(n * this.slotBytes);
+    const need = n * this.slotBytes;
+    const bytes = reuse && reuse.byteLength >= need ? new Uint8Array(reuse, 0, need) : new Uint8Array(need);
     this.copyOut(bytes, 0, n);
     this.head = n === this.count ? 0 : (this.head + n) % this.slots;
     this.count -= n;

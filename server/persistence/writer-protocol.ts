@@ -25,8 +25,10 @@ export interface BatchMessage {
   portfolio: string | null;
   positions: Array<{ id: string; json: string; closedMs: number | null }>;
   fills: Array<{ id: string; json: string; fillMs: number }>;
+  /** Raw slots (the first `eventCount` × 272 bytes); the buffer is handed back for reuse once encoded. */
   eventSlots: ArrayBuffer;
   eventCount: number;
+  /** Raw slots (the first `marketCount` × 64 bytes); handed back likewise. */
   marketSlots: ArrayBuffer;
   marketCount: number;
   /** Wall clock at hand-over; the batch id is at least this and every record's time. */
@@ -60,5 +62,7 @@ export type WriterToMain =
   | { type: 'built'; seq: number; id: string }
   /** `acked`: written; `failed`: kept for retry; `given-up`: dropped after repeated command errors. */
   | { type: 'settled'; seq: number; outcome: 'acked' | 'failed' | 'given-up'; stats: WriterThreadStats }
+  /** The slot buffers of a batch, encoded and no longer needed here: moved back for the next batch. */
+  | { type: 'buffers'; eventSlots: ArrayBuffer; marketSlots: ArrayBuffer }
   | { type: 'log'; msg: string; err: string }
   | { type: 'closed' };

@@ -8,7 +8,7 @@ import type { MainToWriter, WriterThreadOptions, WriterToMain } from './writer-p
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker.ts runs as a worker thread');
-const writer = new BatchWriter(workerData as WriterThreadOptions, (msg: WriterToMain) => port.postMessage(msg));
+const writer = new BatchWriter(workerData as WriterThreadOptions, (msg: WriterToMain, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer));
 port.on('message', (msg: MainToWriter) => {
   if (msg.type === 'batch') writer.receive(msg);
   else if (msg.type === 'close') void writer.close().then(() => port.close());
