@@ -146,7 +146,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     });
   }
 
-  const statsTracker = new EngineStatsTracker(() => engine.stats(), undefined, now);
+  const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
   const feedStates = (): FeedState[] => feeds?.states() ?? [];
   const hub = new StreamHub({
     opportunities: engine.bus,
@@ -170,8 +170,14 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
 
-  configService.onChange((next) => {
-    engine.setConfig(next.config);
+  configService.onChange((next, previous) => {
+    engine.setConfig(next.config); // first: a disabled exchange's opportunities close `config_changed`
+    const market = next.config.market;
+    const before = previous.config.market;
+    if (feeds && (market.exchanges.join() !== before.exchanges.join() || market.instruments.join() !== before.instruments.join())) {
+      // Subscriptions follow the config (metadata/connects run in the background; errors land in FeedState).
+      feeds.reconfigure({ exchanges: market.exchanges, instruments: market.instruments }).catch((err: unknown) => log.error({ err }, 'feed reconfiguration failed'));
+    }
     strategy.setConfig(next.config);
     hub.setStreamConfig(next.config.stream);
     hub.publishConfigVersion(next.version);

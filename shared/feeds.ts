@@ -18,4 +18,6 @@ export interface FeedState {
   reconnects: number;
   metadata: 'loading' | 'loaded' | 'failed';
   lastError: string | null;
+  /** Configured instruments (venue-native symbols) this venue does not list: not subscribed, never guessed. */
+  unlisted?: string[];
 }

@@ -1,8 +1,9 @@
 /**
- * Fan-out load process: `node --import tsx bench/e2e/load.ts <wsUrl> <clients> <seconds>` connects N `ws`
- * clients and measures, on the same host clock, every frame's delivery latency (arrival − the server's
+ * Fan-out load process: `node --import tsx bench/e2e/load.ts <wsUrl> <clients> <seconds> [--raw]` connects N
+ * `ws` clients and measures, on the same host clock, every frame's delivery latency (arrival − the server's
  * `sentUs`) and each opened/closed message's end-to-end latency (arrival − the market frame's receive
- * time); prints one JSON line with the summary.
+ * time); prints one JSON line with the summary (with `--raw`, also the samples, so several load processes
+ * can be merged: one process reading 1,000 sockets in turn adds its own queueing to the last ones read).
  */
 import WebSocket from 'ws';
 import { Samples } from '../lib.js';
@@ -11,12 +12,17 @@ import { nowUs } from './proc.js';
 const [url, nArg, secondsArg] = process.argv.slice(2);
 const n = Number(nArg ?? 1000);
 const seconds = Number(secondsArg ?? 15);
+const raw = process.argv.includes('--raw');
 const samples = new Samples(5_000_000);
 let frames = 0;
 const HEAD_RE = /^\{"frame":(\d+),"sentUs":(\d+),/;
 const delivery = new Samples(5_000_000);
 const EVENT_RE = /"recvUs":(\d+(?:\.\d+)?),"event":"(?:opened|closed)"/g;
 let gaps = 0;
+/** Rounded copies of the samples for --raw (µs resolution). */
+const deliveryRaw: number[] = [];
+const e2eRaw: number[] = [];
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
 let closedEarly = 0;
 let measuring = false;
 const sockets: WebSocket[] = [];
@@ -41,9 +47,15 @@ async function connectAll(): Promise<void> {
             last = frameNo;
             if (!measuring) return;
             frames++;
-            delivery.add((arrival - Number(head[2])) / 1000);
+            const d = (arrival - Number(head[2])) / 1000;
+            delivery.add(d);
+            if (raw) deliveryRaw.push(r3(d));
             if (buf.indexOf('"event":"opened"') < 0 && buf.indexOf('"event":"closed"') < 0) return;
-            for (const m of buf.toString().matchAll(EVENT_RE)) samples.add((arrival - Number(m[1])) / 1000);
+            for (const m of buf.toString().matchAll(EVENT_RE)) {
+              const e = (arrival - Number(m[1])) / 1000;
+              samples.add(e);
+              if (raw) e2eRaw.push(r3(e));
+            }
           });
           ws.once('open', () => resolve());
           ws.once('error', reject);
@@ -59,10 +71,16 @@ async function connectAll(): Promise<void> {
 
 await connectAll();
 process.stdout.write(`${JSON.stringify({ connected: sockets.length })}\n`);
-await new Promise((r) => setTimeout(r, 2000)); // let snapshots drain
+// Let snapshots drain; with several load processes, start measuring on a shared wall-clock second.
+await new Promise((r) => setTimeout(r, 2000));
+await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
 measuring = true;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 measuring = false;
+const cpu = process.cpuUsage(cpu0);
+const cpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
 const s = samples.summary();
 const d = delivery.summary();
 process.stdout.write(
@@ -81,6 +99,8 @@ process.stdout.write(
       e2e_samples: s.count,
       e2e_p50_ms: s.p50,
       e2e_p99_ms: s.p99,
+      cpu_pct: cpuPct,
+      ...(raw ? { delivery_raw: deliveryRaw, e2e_raw: e2eRaw } : {}),
     },
   })}\n`,
 );

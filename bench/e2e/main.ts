@@ -17,6 +17,8 @@ import { cpuSeconds, freePortBlock, nowUs, type Proc, rssMb, startProc } from '.
 const WARMUP_S = Number(process.env.E2E_WARMUP_S ?? 3);
 const MEASURE_S = Number(process.env.E2E_MEASURE_S ?? 10);
 const FANOUT_CLIENTS = Number(process.env.E2E_CLIENTS ?? 1000);
+/** Load processes the fan-out clients are spread over (one process reading 1,000 sockets queues behind itself). */
+const LOAD_PROCS = Math.max(1, Number(process.env.E2E_LOAD_PROCS ?? 4));
 const PARTS = (process.env.E2E_PARTS ?? 'rates,fanout').split(',');
 const DISLOCATIONS_PER_MIN = 600; // enough opened/closed events to sample
 
@@ -34,7 +36,9 @@ async function startStack(rate: number, dislocationsPerMin = DISLOCATIONS_PER_MI
   const endpoints = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${portBase + i}`, rest: `http://127.0.0.1:${portBase + i}` }]));
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints), PERPSCAN_CONFIG: '/nonexistent.json', LOG_LEVEL: 'info' };
   for (const k of ['REDIS_URL', 'API_TOKEN', 'BASE_PATH']) delete env[k];
-  const server = startProc(['server/main.ts'], env);
+  // E2E_SERVER_PROF=<dir>: write a V8 CPU profile of the server process there (node --cpu-prof).
+  const prof = process.env.E2E_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_SERVER_PROF}`] : [];
+  const server = startProc([...prof, 'server/main.ts'], env);
   const line = await server.waitFor((l) => l.includes('"msg":"listening"'));
   const port = (JSON.parse(line) as { port: number }).port;
   return { sim, server, pid: server.child.pid!, port };
@@ -116,21 +120,55 @@ interface FanoutResult {
   e2e_p99_ms: number;
 }
 
+interface LoadResult extends FanoutResult {
+  cpu_pct: number;
+  delivery_raw: number[];
+  e2e_raw: number[];
+}
+
+function summarise(values: number[]): { p50: number; p99: number; p999: number; max: number; count: number } {
+  const s = new Samples(Math.max(1, values.length));
+  for (const v of values) s.add(v);
+  return s.summary();
+}
+
 async function measureFanout(rate: number) {
   const stack = await startStack(rate, 30); // the simulator's default dislocation rate
-  const load = startProc(['bench/e2e/load.ts', `ws://127.0.0.1:${stack.port}/ws`, String(FANOUT_CLIENTS), String(MEASURE_S)], { ...process.env });
-  await load.waitFor((l) => l.includes('"connected"'), 120_000);
+  const url = `ws://127.0.0.1:${stack.port}/ws`;
+  const loads = Array.from({ length: LOAD_PROCS }, (_, i) => {
+    const n = Math.floor(FANOUT_CLIENTS / LOAD_PROCS) + (i < FANOUT_CLIENTS % LOAD_PROCS ? 1 : 0);
+    return startProc(['bench/e2e/load.ts', url, String(n), String(MEASURE_S), '--raw'], { ...process.env });
+  });
+  await Promise.all(loads.map((l) => l.waitFor((line) => line.includes('"connected"'), 120_000)));
   await sleep(2000);
   const rssStart = rssMb(stack.pid);
   const cpu0 = cpuSeconds(stack.pid);
   const t0 = performance.now();
-  const line = await load.waitFor((l) => l.includes('"result"'), (MEASURE_S + 30) * 1000);
-  const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
+  const lines = await Promise.all(loads.map((l) => l.waitFor((line) => line.includes('"result"'), (MEASURE_S + 30) * 1000)));
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / elapsedS) * 100;
   const rssEnd = rssMb(stack.pid);
-  await load.stop();
+  await Promise.all(loads.map((l) => l.stop()));
   await stopStack(stack);
-  const r = (JSON.parse(line) as { result: FanoutResult }).result;
-  return { rate, ...r, cpu_pct: cpuPct, rss_mb: rssEnd, rss_added_mb: rssEnd - rssStart };
+  const parts = lines.map((line) => (JSON.parse(line) as { result: LoadResult }).result);
+  const loadCpuPct = parts.reduce((acc, p) => acc + p.cpu_pct, 0);
+  const d = summarise(parts.flatMap((p) => p.delivery_raw));
+  const e = summarise(parts.flatMap((p) => p.e2e_raw));
+  const sum = (k: 'clients' | 'frames' | 'frameGaps' | 'closedEarly') => parts.reduce((acc, p) => acc + p[k], 0);
+  const r: FanoutResult = {
+    clients: sum('clients'),
+    frames: sum('frames'),
+    frameGaps: sum('frameGaps'),
+    closedEarly: sum('closedEarly'),
+    p50_ms: d.p50,
+    p99_ms: d.p99,
+    p999_ms: d.p999,
+    max_ms: d.max,
+    e2e_samples: e.count,
+    e2e_p50_ms: e.p50,
+    e2e_p99_ms: e.p99,
+  };
+  return { rate, load_processes: LOAD_PROCS, load_cpu_pct: loadCpuPct, ...r, cpu_pct: cpuPct, rss_mb: rssEnd, rss_added_mb: rssEnd - rssStart };
 }
 
 const rates: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
@@ -152,8 +190,9 @@ for (const rate of PARTS.includes('rates') ? [10_000, 100_000] : []) {
   ]);
 }
 const fanout = PARTS.includes('fanout') ? await measureFanout(2000) : null;
-if (fanout) report(`fan-out: ${fanout.clients} clients (separate process), simulator 2,000 msgs/s, 10 Hz updates`, [
-  ['clients', fanout.clients],
+if (fanout) report(`fan-out: ${fanout.clients} clients (${fanout.load_processes} load processes), simulator 2,000 msgs/s, 10 Hz updates`, [
+  ['clients / load processes', `${fanout.clients} / ${fanout.load_processes}`],
+  ['frame gaps', fanout.frameGaps],
   ['frames received', fanout.frames],
   ['frame delivery p50 ms', fanout.p50_ms],
   ['frame delivery p99 ms', fanout.p99_ms],
@@ -163,6 +202,7 @@ if (fanout) report(`fan-out: ${fanout.clients} clients (separate process), simul
   ['goal p99 < 20 ms', fanout.p99_ms < 20 ? 'met' : 'MISSED'],
   ['server CPU %', fanout.cpu_pct],
   ['server RSS MB', fanout.rss_mb],
+  ['load processes CPU % (sum)', fanout.load_cpu_pct],
 ]);
 const file = writeResult('e2e', {
   loadavg_1m_at_end: loadavg()[0],

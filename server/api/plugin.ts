@@ -38,7 +38,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
     },
   });
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyWebsocket, { options: { maxPayload: opts.maxClientMessageBytes ?? 64 * 1024 } });
+  await app.register(fastifyWebsocket, { options: { maxPayload: opts.maxClientMessageBytes ?? 64 * 1024, perMessageDeflate: false } });
 
   await app.register(
     async (scoped) => {

@@ -77,6 +77,12 @@ export interface ConnectionPlan {
   maxAgeMs: number;
 }
 
+/** Frames that change what one live socket carries, and the topic count it has afterwards. */
+export interface SubscriptionChange {
+  messages: string[];
+  topicCount: number;
+}
+
 /** Minimal fetch used for REST metadata (injectable for tests). Returns parsed JSON or throws. */
 export type FetchJson = (url: string, init?: { method?: 'GET' | 'POST' }) => Promise<unknown>;
 
@@ -87,6 +93,12 @@ export interface VenueAdapter {
   /** Socket plans covering `symbols` within the venue's limits (KuCoin fetches its bullet token here). */
   plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]>;
   createParser(meta: MetadataTable): VenueParser;
+  /**
+   * Subscription change on the live sockets made from `plans` (one entry per socket, same order) so they
+   * carry `symbols` (the full new list) after adding `add` and removing `remove`. null = the venue's
+   * layout cannot change in place (e.g. the sockets would have to be split): the sockets are re-made.
+   */
+  liveChange?(plans: readonly ConnectionPlan[], symbols: readonly string[], add: readonly string[], remove: readonly string[]): SubscriptionChange[] | null;
 }
 
 export const HOUR_MS = 3_600_000;

@@ -122,6 +122,9 @@ function streamPlans(base: string, kind: 'public' | 'market', streams: string[],
   }));
 }
 
+/** Request ids for subscription changes (the start-up subscribes use 1..n per socket). */
+let changeSeq = 1_000_000;
+
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
@@ -165,5 +168,16 @@ export const binanceAdapter: VenueAdapter = {
 
   createParser(meta: MetadataTable): VenueParser {
     return new BinanceParser(meta);
+  },
+
+  liveChange(plans, symbols, add, remove) {
+    // In place only while one socket per stream kind carries everything; beyond that the split changes.
+    if (plans.length !== 2 || symbols.length > BINANCE_STREAMS_PER_CONNECTION) return null;
+    return plans.map((plan) => {
+      const suffix = plan.label.startsWith('binance/public') ? '@bookTicker' : '@markPrice@1s';
+      const frames = (method: string, syms: readonly string[]) =>
+        chunk(syms.map((s) => `${s.toLowerCase()}${suffix}`), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method, params, id: ++changeSeq }));
+      return { messages: [...frames('UNSUBSCRIBE', remove), ...frames('SUBSCRIBE', add)], topicCount: symbols.length };
+    });
   },
 };

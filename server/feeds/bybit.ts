@@ -105,7 +105,7 @@ export class BybitParser implements VenueParser {
       count(this.errors, `venue_error:${msg.op ?? 'unknown'}`);
       return 'venue_error';
     }
-    if (msg.op === 'subscribe' && msg.success === true) return 'ack';
+    if ((msg.op === 'subscribe' || msg.op === 'unsubscribe') && msg.success === true) return 'ack';
     return this.reject('unknown_message');
   }
 
@@ -173,6 +173,8 @@ interface BybitInstrument {
   fundingInterval?: unknown;
 }
 
+let changeSeq = 0;
+
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
@@ -226,6 +228,13 @@ export const bybitAdapter: VenueAdapter = {
 
   createParser(meta: MetadataTable): VenueParser {
     return new BybitParser(meta);
+  },
+
+  liveChange(plans, symbols, add, remove) {
+    if (plans.length !== 1) return null;
+    const frames = (op: string, syms: readonly string[]) =>
+      chunk(syms.map((s) => `tickers.${s}`), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a }));
+    return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length }];
   },
 };
 

@@ -12,6 +12,7 @@
 import WebSocket from 'ws';
 import type { FeedStatus } from '../../shared/feeds.js';
 import type { ConnectionPlan, ParseOutcome } from './adapter.js';
+import { nowUs } from '../engine/clock.js';
 import { count } from './adapter.js';
 
 export interface BackoffOptions {
@@ -23,8 +24,8 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2 };
 
 export interface ConnectionHooks {
-  /** Parse and push one frame; returns what it was. */
-  onFrame(raw: string, recvMs: number): ParseOutcome;
+  /** Parse and push one frame; returns what it was. `recvUs`: epoch µs read at the socket's 'message' event. */
+  onFrame(raw: string, recvMs: number, recvUs: number): ParseOutcome;
   /** The socket is gone (merge state must be dropped, the venue marked down). */
   onDown(reason: string): void;
   /** First data after (re)subscribing: the new snapshot has arrived. */
@@ -61,6 +62,8 @@ export class FeedConnection {
   private attempts = 0;
   private stopped = false;
   private subscribed = false;
+  /** The subscription changed while a plan was being made: make a fresh one. */
+  private replanRequested = false;
   private live = false;
   private openedMs = 0;
   private lastInboundMs = 0;
@@ -113,6 +116,45 @@ export class FeedConnection {
     this.hooks.onChange();
   }
 
+  /** The plan of the current socket (null before the first). */
+  get currentPlan(): ConnectionPlan | null {
+    return this.plan;
+  }
+
+  /**
+   * Changes what the live socket carries by sending `messages` (spaced as the plan's subscribes);
+   * a socket that has not subscribed yet is re-made instead, so its next plan has the new list.
+   */
+  applyChange(messages: readonly string[], topicCount: number): void {
+    const ws = this.ws;
+    const plan = this.plan;
+    if (this.stopped) return;
+    if (ws && plan && this.subscribed && ws.readyState === WebSocket.OPEN) {
+      this.subscriptions = topicCount;
+      messages.forEach((msg, i) => {
+        const send = () => {
+          if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
+        };
+        if (i === 0) send();
+        else {
+          const t = setTimeout(() => {
+            this.subTimers.delete(t);
+            send();
+          }, i * plan.subscribeSpacingMs);
+          this.subTimers.add(t);
+        }
+      });
+      this.hooks.onChange();
+      return;
+    }
+    this.replanRequested = true;
+    if (ws) {
+      this.drop(ws, 'subscription changed before the socket subscribed');
+      ws.terminate();
+    }
+    // No socket: a plan is being made (re-made on return) or a reconnect is scheduled (plans afresh).
+  }
+
   /** Replaces the socket now, make-before-break (a venue's "reconnect soon" notice, rotation). */
   recycle(reason: string): void {
     const ws = this.ws;
@@ -146,6 +188,7 @@ export class FeedConnection {
     if (!this.retiring) this.setStatus('connecting'); // while rotating, the old socket is still live
     this.subscribed = false;
     this.live = false;
+    this.replanRequested = false;
     let plan: ConnectionPlan;
     try {
       plan = await this.planner();
@@ -154,6 +197,7 @@ export class FeedConnection {
       return;
     }
     if (this.stopped) return;
+    if (this.replanRequested) return this.connect();
     this.plan = plan;
     this.label = plan.label;
     let ws: WebSocket;
@@ -171,8 +215,9 @@ export class FeedConnection {
       if (!plan.awaitWelcome) this.subscribe(ws, plan);
     });
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      if (this.ws === ws) this.onMessage(ws, plan, isBinary ? null : data.toString());
-      else if (this.retiring === ws) this.onRetiringMessage(isBinary ? null : data.toString());
+      const recvUs = nowUs(); // the frame's receive stamp, before any decoding
+      if (this.ws === ws) this.onMessage(ws, plan, isBinary ? null : data.toString(), recvUs);
+      else if (this.retiring === ws) this.onRetiringMessage(isBinary ? null : data.toString(), recvUs);
     });
     ws.on('error', (err: Error) => {
       count(this.errors, 'socket_error');
@@ -185,7 +230,7 @@ export class FeedConnection {
     });
   }
 
-  private onMessage(ws: WebSocket, plan: ConnectionPlan, raw: string | null): void {
+  private onMessage(ws: WebSocket, plan: ConnectionPlan, raw: string | null, recvUs: number): void {
     const recvMs = this.now();
     this.lastInboundMs = recvMs;
     this.lastMessageMs = recvMs;
@@ -196,7 +241,7 @@ export class FeedConnection {
     }
     let outcome: ParseOutcome;
     try {
-      outcome = this.hooks.onFrame(raw, recvMs);
+      outcome = this.hooks.onFrame(raw, recvMs, recvUs);
     } catch (e) {
       // A bug downstream must not kill the socket loop: count it and carry on.
       count(this.errors, 'handler_exception');
@@ -225,12 +270,12 @@ export class FeedConnection {
   }
 
   /** Frames still arriving on the socket being replaced: data only (its protocol replies are moot). */
-  private onRetiringMessage(raw: string | null): void {
+  private onRetiringMessage(raw: string | null, recvUs: number): void {
     if (raw === null) return;
     this.lastMessageMs = this.now();
     this.messages++;
     try {
-      this.hooks.onFrame(raw, this.lastMessageMs);
+      this.hooks.onFrame(raw, this.lastMessageMs, recvUs);
     } catch (e) {
       count(this.errors, 'handler_exception');
       this.lastError = (e as Error).message;

@@ -146,6 +146,8 @@ export class KucoinParser implements VenueParser {
   }
 }
 
+let changeSeq = 0;
+
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
@@ -213,5 +215,14 @@ export const kucoinAdapter: VenueAdapter = {
 
   createParser(meta: MetadataTable): VenueParser {
     return new KucoinParser(meta);
+  },
+
+  liveChange(plans, symbols, add, remove) {
+    if (plans.length !== 1) return null;
+    const frames = (type: 'subscribe' | 'unsubscribe', syms: readonly string[]) =>
+      chunk(syms, KUCOIN_TOPICS_PER_MESSAGE).flatMap((g) =>
+        [TICKER_PREFIX, INSTRUMENT_PREFIX].map((prefix) => JSON.stringify({ id: `chg${++changeSeq}`, type, topic: `${prefix}${g.join(',')}`, privateChannel: false, response: true })),
+      );
+    return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length * 2 }];
   },
 };

@@ -2,13 +2,18 @@
  * FeedManager: per venue, load metadata (REST, cached), register instruments with the engine, open the
  * adapter's connections, push parsed updates into the engine and drain it on the same tick, and keep
  * a FeedState per venue. A venue whose metadata cannot be loaded is reported (`metadata: 'failed'`)
- * and not connected.
+ * and not connected. `reconfigure` applies a new exchange/instrument set to running feeds (live
+ * subscribe/unsubscribe where the venue allows it). Records the feed-side latency stages
+ * (receive_to_parsed, parsed_to_pipeline) without allocating per frame.
  */
 import type { Logger } from 'pino';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
+import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
+import { LatencyHistogram } from '../engine/histogram.js';
 import { nativeSymbol } from '../engine/symbols.js';
-import type { FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
+import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
+import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, FeedConnection } from './connection.js';
 import { ADAPTERS } from './endpoints.js';
 import { MetadataCache, createFetchJson } from './metadata.js';
@@ -42,10 +47,27 @@ export interface FeedManagerOptions {
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
 }
 
-/** Epoch µs for latency stamps (same clock as server/engine/clock.ts nowUs). */
-function nowUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+/** Feed-side latency stages (µs), shared by all venues of a manager. */
+export class FeedLatency {
+  readonly receiveToParsed = new LatencyHistogram();
+  readonly parsedToPipeline = new LatencyHistogram();
+
+  summary(): Pick<Record<LatencyStage, LatencySummary>, 'receive_to_parsed' | 'parsed_to_pipeline'> {
+    const pick = (h: LatencyHistogram): LatencySummary => {
+      const s = h.summary();
+      return { p50Us: s.count > 0 ? s.p50Us : 0, p99Us: s.count > 0 ? s.p99Us : 0, count: s.count };
+    };
+    return { receive_to_parsed: pick(this.receiveToParsed), parsed_to_pipeline: pick(this.parsedToPipeline) };
+  }
+
+  reset(): void {
+    this.receiveToParsed.reset();
+    this.parsedToPipeline.reset();
+  }
 }
+
+/** Outside [0, 60 s] a difference is not a latency (clocks disagree). */
+const MAX_LATENCY_US = 60e6;
 
 class VenueFeed implements UpdateSink {
   readonly connections: FeedConnection[] = [];
@@ -55,7 +77,17 @@ class VenueFeed implements UpdateSink {
   stopped = false;
   down = false;
   meta: MetadataTable = new Map();
+  /** Venue symbols subscribed (listed by the venue and configured). */
+  symbols: string[] = [];
+  /** Configured symbols the venue does not list. */
+  unlisted: string[] = [];
+  /** Bumped on every subscription change: a plan made for an older list is not reused. */
+  generation = 0;
+  /** Settles when the venue's start (metadata, connections) is done. */
+  started: Promise<void> = Promise.resolve();
   private recvUs = 0;
+  /** Stamp at the frame's first parsed update (0 = none yet in this frame). */
+  private parsedUs = 0;
   private rateAtMs = 0;
   private rateCount = 0;
   messagesPerSec = 0;
@@ -64,20 +96,36 @@ class VenueFeed implements UpdateSink {
     readonly exchange: Exchange,
     readonly adapter: VenueAdapter,
     private readonly engine: FeedEngine,
+    private readonly latency: FeedLatency,
   ) {}
 
   quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void {
-    if (meta.id >= 0) this.engine.pushQuote(meta.id, bid, ask, bidSize, askSize, exchangeTsMs, this.recvUs);
+    if (meta.id < 0) return; // not (or no longer) configured
+    if (this.parsedUs === 0) this.parsedUs = nowUs();
+    this.engine.pushQuote(meta.id, bid, ask, bidSize, askSize, exchangeTsMs, this.recvUs);
   }
 
   funding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void {
-    if (meta.id >= 0) this.engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, this.recvUs);
+    if (meta.id < 0) return;
+    if (this.parsedUs === 0) this.parsedUs = nowUs();
+    this.engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, this.recvUs);
   }
 
-  /** One frame: parse → push → drain (detection on the same tick). */
-  handle(parser: VenueParser, raw: string): ReturnType<VenueParser['parse']> {
-    this.recvUs = nowUs();
+  /**
+   * One frame: parse → push → drain (detection on the same tick). Latency: receive (socket event) →
+   * first update parsed; parsed → all of the frame's records in the pipeline.
+   */
+  handle(parser: VenueParser, raw: string, recvUs: number): ReturnType<VenueParser['parse']> {
+    this.recvUs = recvUs;
+    this.parsedUs = 0;
     const outcome = parser.parse(raw, this);
+    if (this.parsedUs !== 0) {
+      const inPipelineUs = nowUs();
+      const parse = this.parsedUs - recvUs;
+      const push = inPipelineUs - this.parsedUs;
+      if (parse >= 0 && parse <= MAX_LATENCY_US) this.latency.receiveToParsed.recordUs(parse);
+      if (push >= 0 && push <= MAX_LATENCY_US) this.latency.parsedToPipeline.recordUs(push);
+    }
     if (outcome === 'data') this.engine.drain();
     return outcome;
   }
@@ -112,7 +160,7 @@ class VenueFeed implements UpdateSink {
     for (const c of cs) add(c.errors);
     const last = cs.reduce<number | null>((m, c) => (c.lastMessageMs === null ? m : m === null ? c.lastMessageMs : Math.max(m, c.lastMessageMs)), null);
     let status: FeedState['status'];
-    if (this.stopped || this.metadata === 'failed') status = 'stopped';
+    if (this.stopped || this.metadata === 'failed' || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';
     else if (cs.length > 0 && cs.every((c) => c.status === 'live')) status = 'live';
     else if (cs.some((c) => c.status === 'stale')) status = 'stale';
     else if (cs.some((c) => c.status === 'backoff')) status = 'backoff';
@@ -129,33 +177,57 @@ class VenueFeed implements UpdateSink {
       reconnects: cs.reduce((s, c) => s + c.reconnects, 0),
       metadata: this.metadata,
       lastError: this.lastError ?? cs.find((c) => c.lastError !== null)?.lastError ?? null,
+      ...(this.unlisted.length > 0 ? { unlisted: [...this.unlisted] } : {}),
     };
   }
 }
 
 export class FeedManager {
-  private readonly venues: VenueFeed[];
+  private venues: VenueFeed[];
   private readonly listeners: Array<(state: FeedState) => void> = [];
   private readonly now: () => number;
   private readonly fetchJson: FetchJson;
   private readonly cache: MetadataCache;
+  private readonly feedLatency = new FeedLatency();
+  private instruments: string[];
+  private running = false;
+  /** Reconfigurations run one after another. */
+  private changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: FeedManagerOptions) {
     this.now = opts.now ?? Date.now;
     this.fetchJson = opts.fetchJson ?? createFetchJson();
     this.cache = opts.metadataCache ?? new MetadataCache();
-    this.venues = opts.exchanges.map((ex) => new VenueFeed(ex, opts.adapters?.[ex] ?? ADAPTERS[ex], opts.engine));
+    this.instruments = [...opts.instruments];
+    this.venues = opts.exchanges.map((ex) => this.newVenue(ex));
   }
 
   /** Loads metadata, registers instruments, connects and subscribes (does not wait for data). */
   async start(): Promise<void> {
-    await Promise.all(this.venues.map((v) => this.startVenue(v)));
+    this.running = true;
+    await Promise.all(this.venues.map((v) => this.launch(v)));
   }
 
   async stop(): Promise<void> {
+    this.running = false;
+    await this.changes.catch(() => {});
     for (const v of this.venues) v.stopped = true;
     await Promise.all(this.venues.flatMap((v) => v.connections.map((c) => c.stop())));
     for (const v of this.venues) this.emit(v);
+  }
+
+  /**
+   * Applies a new exchange/instrument set: venues newly enabled start (metadata, connect); venues
+   * disabled stop and their quotes are forgotten (call engine.setConfig first, so their opportunities
+   * close `config_changed`); instruments added/removed are subscribed/unsubscribed on the live sockets
+   * where the venue allows it, else that venue's sockets are re-made. New instruments are registered in
+   * the engine from the cached venue metadata; one a venue does not list shows in FeedState.unlisted.
+   * Resolves when the change is applied (not when data has arrived).
+   */
+  reconfigure(next: { exchanges: readonly Exchange[]; instruments: readonly string[] }): Promise<void> {
+    const run = this.changes.then(() => this.apply([...next.exchanges], [...next.instruments]));
+    this.changes = run.catch((err: unknown) => this.log('error', 'feed reconfiguration failed', { err: (err as Error).message }));
+    return run;
   }
 
   states(): FeedState[] {
@@ -172,6 +244,131 @@ export class FeedManager {
     return Object.fromEntries(this.venues.map((v) => [v.exchange, v.meta]));
   }
 
+  /** Feed-side latency stages since start (or the last resetLatency), for EngineStats.latency. */
+  latency(): Partial<Record<LatencyStage, LatencySummary>> {
+    return this.feedLatency.summary();
+  }
+
+  resetLatency(): void {
+    this.feedLatency.reset();
+  }
+
+  private newVenue(ex: Exchange): VenueFeed {
+    return new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency);
+  }
+
+  private launch(v: VenueFeed): Promise<void> {
+    v.started = this.startVenue(v);
+    return v.started;
+  }
+
+  private async apply(exchanges: Exchange[], instruments: string[]): Promise<void> {
+    const instrumentsChanged = instruments.length !== this.instruments.length || instruments.some((k, i) => k !== this.instruments[i]);
+    this.instruments = instruments;
+    const wanted = new Set(exchanges);
+    const removed = this.venues.filter((v) => !wanted.has(v.exchange));
+    const kept = this.venues.filter((v) => wanted.has(v.exchange));
+    const added = exchanges.filter((ex, i) => exchanges.indexOf(ex) === i && !this.venues.some((v) => v.exchange === ex)).map((ex) => this.newVenue(ex));
+    this.venues = [...kept, ...added];
+    for (const v of removed) await this.disableVenue(v);
+    // Disabled earlier (quotes forgotten) or never seen: up again with its first snapshot.
+    for (const v of added) v.down = true;
+    if (!this.running) return; // start() picks the new lists up
+    for (const v of added) {
+      this.log('info', `${v.exchange}: enabled`);
+      void this.launch(v);
+    }
+    if (instrumentsChanged) await Promise.all(kept.map((v) => this.changeInstruments(v)));
+  }
+
+  private async disableVenue(v: VenueFeed): Promise<void> {
+    v.stopped = true;
+    await v.started.catch(() => {});
+    await Promise.all(v.connections.map((c) => c.stop()));
+    // Its quotes must not be used again until the venue is re-enabled and has sent new data.
+    this.opts.engine.setExchangeDown(v.exchange, true);
+    this.opts.engine.drain();
+    this.log('info', `${v.exchange}: disabled`);
+    this.emit(v);
+  }
+
+  /** Diffs a running venue's instruments against the configured list and applies the difference. */
+  private async changeInstruments(v: VenueFeed): Promise<void> {
+    await v.started.catch(() => {});
+    if (v.stopped) return; // being shut down
+    const ex = v.exchange;
+    if (v.metadata !== 'loaded' || v.connections.length === 0) {
+      // Never connected (metadata failed, nothing listed): start over with the new list.
+      await Promise.all(v.connections.map((c) => c.stop()));
+      const fresh = this.newVenue(ex);
+      fresh.down = v.down;
+      this.venues = this.venues.map((x) => (x === v ? fresh : x));
+      await this.launch(fresh);
+      return;
+    }
+    const wanted = this.instruments.map((k) => nativeSymbol(ex, k));
+    const unknown = wanted.filter((s) => !v.meta.has(s));
+    if (unknown.length > 0) {
+      try {
+        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.fetchJson, this.now());
+        for (const [s, m] of loaded) v.meta.set(s, m); // parsers share this table
+      } catch (e) {
+        v.lastError = `metadata: ${(e as Error).message}`;
+        this.log('error', `${ex}: metadata for new instruments could not be loaded`, { err: v.lastError });
+      }
+    }
+    v.unlisted = wanted.filter((s) => !v.meta.has(s));
+    if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
+    const listed = wanted.filter((s) => v.meta.has(s));
+    const before = new Set(v.symbols);
+    const now = new Set(listed);
+    const add = listed.filter((s) => !before.has(s));
+    const remove = v.symbols.filter((s) => !now.has(s));
+    if (add.length === 0 && remove.length === 0) {
+      this.emit(v);
+      return;
+    }
+    this.register(v, add);
+    for (const s of remove) v.meta.get(s)!.id = -1; // frames still in flight are dropped quietly
+    v.symbols = listed;
+    v.generation++;
+    this.log('info', `${ex}: instruments changed`, { added: add, removed: remove });
+    if (listed.length === 0) {
+      await Promise.all(v.connections.map((c) => c.stop()));
+      v.connections.length = 0;
+      v.parsers.length = 0;
+      v.lastError = `none of the instruments is listed by ${ex}`;
+      this.emit(v);
+      return;
+    }
+    const plans = v.connections.map((c) => c.currentPlan);
+    const change = plans.every((p): p is ConnectionPlan => p !== null) ? (v.adapter.liveChange?.(plans, listed, add, remove) ?? null) : null;
+    if (change && change.length === v.connections.length) {
+      v.connections.forEach((c, i) => c.applyChange(change[i]!.messages, change[i]!.topicCount));
+    } else {
+      // The venue's socket layout changes: re-make its sockets with the new list.
+      await Promise.all(v.connections.map((c) => c.stop()));
+      v.connections.length = 0;
+      v.parsers.length = 0;
+      await this.connectVenue(v);
+    }
+    this.emit(v);
+  }
+
+  /** Registers `symbols` of the venue's metadata with the engine and pushes their REST-seeded funding. */
+  private register(v: VenueFeed, symbols: readonly string[]): void {
+    const { engine } = this.opts;
+    const recvUs = nowUs();
+    for (const s of symbols) {
+      const m = v.meta.get(s);
+      if (!m) continue;
+      m.id = engine.registerInstrument(v.exchange, m.symbol, { base: m.base, quote: m.quote });
+      const seed = m.seedFunding;
+      if (seed) engine.pushFunding(m.id, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs, recvUs);
+    }
+    engine.drain();
+  }
+
   private emit(v: VenueFeed): void {
     if (this.listeners.length === 0) return;
     const s = v.state(this.now());
@@ -184,8 +381,8 @@ export class FeedManager {
 
   private async startVenue(v: VenueFeed): Promise<void> {
     const ex = v.exchange;
-    const { endpoints, engine } = this.opts;
-    const symbols = this.opts.instruments.map((k) => nativeSymbol(ex, k));
+    const { endpoints } = this.opts;
+    const symbols = this.instruments.map((k) => nativeSymbol(ex, k));
     this.emit(v);
     if (!endpoints[ex]?.rest) {
       v.metadata = 'failed';
@@ -203,44 +400,52 @@ export class FeedManager {
       return;
     }
     v.metadata = 'loaded';
-    const missing = symbols.filter((s) => !v.meta.has(s));
-    if (missing.length > 0) this.log('warn', `${ex}: not listed by the venue: ${missing.join(', ')}`);
-    const listed = symbols.filter((s) => v.meta.has(s));
-    const recvUs = nowUs();
-    for (const m of v.meta.values()) {
-      m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
-      const s = m.seedFunding;
-      if (s) engine.pushFunding(m.id, s.rate, s.intervalMs, s.nextFundingMs, s.predicted, s.tsMs, recvUs);
-    }
-    engine.drain();
-    if (listed.length === 0) {
-      v.stopped = true;
+    v.unlisted = symbols.filter((s) => !v.meta.has(s));
+    if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
+    v.symbols = symbols.filter((s) => v.meta.has(s));
+    if (v.stopped) return; // disabled while loading
+    this.register(v, v.symbols);
+    if (v.symbols.length === 0) {
       v.lastError = `none of the instruments is listed by ${ex}`;
-    }
-    if (v.stopped) {
       this.emit(v);
       return;
     }
-    let plans;
+    await this.connectVenue(v);
+    this.emit(v);
+  }
+
+  /** Makes the venue's sockets for its current symbol list and starts them. */
+  private async connectVenue(v: VenueFeed): Promise<void> {
+    const ex = v.exchange;
+    const endpoints = this.opts.endpoints[ex];
+    const planFor = (symbols: string[]) => v.adapter.plan(endpoints, symbols, this.fetchJson, { maxAgeMs: this.opts.maxConnectionAgeMs });
+    const generation = v.generation;
+    let plans: Array<ConnectionPlan | null>;
     try {
-      plans = await v.adapter.plan(endpoints[ex], listed, this.fetchJson, { maxAgeMs: this.opts.maxConnectionAgeMs });
+      plans = await planFor(v.symbols);
     } catch (e) {
       // Only KuCoin's token fetch can fail here: connect anyway and let the connection retry with backoff.
       plans = [null];
       v.lastError = (e as Error).message;
+    }
+    if (v.stopped || generation !== v.generation) {
+      // Disabled, or the list changed while planning (that change re-plans): make nothing from this plan.
+      if (!v.stopped && v.connections.length === 0) return this.connectVenue(v);
+      return;
     }
     plans.forEach((first, i) => {
       const parser = v.adapter.createParser(v.meta);
       v.parsers.push(parser);
       let reuse = first;
       const planner = async () => {
-        // The first plan is used once; every reconnect re-plans (fresh KuCoin token).
-        if (reuse) {
+        // The first plan is used once; every reconnect re-plans with the current list (fresh KuCoin token).
+        if (reuse && generation === v.generation) {
           const p = reuse;
           reuse = null;
           return p;
         }
-        const fresh = await v.adapter.plan(endpoints[ex], listed, this.fetchJson, { maxAgeMs: this.opts.maxConnectionAgeMs });
+        reuse = null;
+        const fresh = await planFor(v.symbols);
         if (!fresh[i]) throw new Error(`no plan #${i}`);
         return fresh[i];
       };
@@ -248,9 +453,9 @@ export class FeedManager {
         `${ex}#${i}`,
         planner,
         {
-          onFrame: (raw, recvMs) => {
+          onFrame: (raw, recvMs, recvUs) => {
             this.opts.recorder?.record(ex, raw, recvMs);
-            return v.handle(parser, raw);
+            return v.handle(parser, raw, recvUs);
           },
           onDown: (reason) => {
             parser.reset(); // no merge state survives a drop
@@ -269,7 +474,6 @@ export class FeedManager {
       );
       v.connections.push(conn);
     });
-    if (!v.stopped) for (const c of v.connections) c.start();
-    this.emit(v);
+    for (const c of v.connections) c.start();
   }
 }

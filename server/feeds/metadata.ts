@@ -109,18 +109,34 @@ export function createFetchJson(timeoutMs = 10_000): FetchJson {
   };
 }
 
-/** Caches loaded metadata per (venue, REST origin, symbol set) for `ttlMs`: reconnects do not reload. */
+/**
+ * Caches loaded metadata per (venue, REST origin) and symbol for `ttlMs`, including "not listed"
+ * answers: reconnects do not reload, and adding an instrument later fetches only the symbols not
+ * known yet. Returns fresh copies (ids reset), so callers never share mutable metadata objects.
+ */
 export class MetadataCache {
-  private readonly entries = new Map<string, { atMs: number; table: MetadataTable }>();
+  private readonly entries = new Map<string, Map<string, { atMs: number; meta: InstrumentMeta | null }>>();
   constructor(private readonly ttlMs = 6 * 3_600_000) {}
 
+  /** Metadata for the listed ones among `symbols` (a symbol the venue does not list is absent). Throws when the venue cannot be read. */
   async load(adapter: VenueAdapter, rest: string, symbols: string[], fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
-    const key = `${adapter.exchange}|${rest}|${[...symbols].sort().join(',')}`;
-    const hit = this.entries.get(key);
-    if (hit && nowMs - hit.atMs < this.ttlMs) return hit.table;
-    const table = await adapter.loadMetadata(rest, symbols, fetchJson, nowMs);
-    this.entries.set(key, { atMs: nowMs, table });
-    return table;
+    const venueKey = `${adapter.exchange}|${rest}`;
+    let known = this.entries.get(venueKey);
+    if (!known) this.entries.set(venueKey, (known = new Map()));
+    const need = symbols.filter((s) => {
+      const hit = known.get(s);
+      return hit === undefined || nowMs - hit.atMs >= this.ttlMs;
+    });
+    if (need.length > 0) {
+      const table = await adapter.loadMetadata(rest, need, fetchJson, nowMs);
+      for (const s of need) known.set(s, { atMs: nowMs, meta: table.get(s) ?? null });
+    }
+    const out: MetadataTable = new Map();
+    for (const s of symbols) {
+      const m = known.get(s)?.meta;
+      if (m) out.set(s, { ...m, id: -1 });
+    }
+    return out;
   }
 }
 

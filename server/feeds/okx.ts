@@ -160,6 +160,8 @@ function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFu
   return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : at };
 }
 
+let changeSeq = 0;
+
 export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
   return {
     exchange: EXCHANGE,
@@ -230,6 +232,19 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
 
     createParser(meta: MetadataTable): VenueParser {
       return new OkxParser(meta);
+    },
+
+    liveChange(plans, symbols, add, remove) {
+      if (plans.length !== 1) return null;
+      const frames = (op: string, syms: readonly string[]) =>
+        chunk(
+          syms.flatMap((instId) => [
+            { channel: quoteChannel, instId },
+            { channel: 'funding-rate', instId },
+          ]),
+          OKX_ARGS_PER_MESSAGE,
+        ).map((a) => JSON.stringify({ id: `chg${++changeSeq}`, op, args: a }));
+      return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length * 2 }];
     },
   };
 }

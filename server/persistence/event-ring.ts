@@ -204,19 +204,20 @@ export function encodeEventSlots(
   }
   const all = Buffer.allocUnsafe(size);
   const closed = closedCount > 0 ? Buffer.allocUnsafe(closedSize) : null;
+  const src = Buffer.from(bytes.buffer, bytes.byteOffset, n * EVENT_SLOT_BYTES);
   let off = 0;
   let closedOff = 0;
   for (let i = 0; i < n; i++) {
     const b = i * EVENT_SLOT_BYTES;
     const w = i * SLOT_WORDS;
     const start = off;
-    all.set(bytes.subarray(b, b + 5), off);
+    src.copy(all, off, b, b + 5);
     off += 5;
     off = putString(all, off, utf8.get(u32[w * 2 + 2]));
     off = putString(all, off, utf8.get(u32[w * 2 + 3]));
     off = putString(all, off, utf8.get(u32[w * 2 + 4]));
     if (bytes[b + 4] & F_CUSTOM_ID) off = putString(all, off, utf8.get(u32[w * 2 + 5]));
-    all.set(bytes.subarray(b + NUMBERS_AT, b + EVENT_SLOT_BYTES), off);
+    src.copy(all, off, b + NUMBERS_AT, b + EVENT_SLOT_BYTES);
     off += NUMBER_BYTES;
     if (closed && bytes[b] === CLOSED) closedOff += all.copy(closed, closedOff, start, off);
   }

@@ -131,10 +131,11 @@ export function encodeMarketSlots(bytes: Uint8Array, n: number, utf8: Utf8Cache)
     chunks.set(ex, { n: perEx[i], data: buf });
     return { buf, off };
   });
+  const src = Buffer.from(bytes.buffer, bytes.byteOffset, n * MARKET_SLOT_BYTES);
   for (let i = 0; i < n; i++) {
     const w = writers[u32[i * SLOT_F64 * 2] & 0xf] as { buf: Buffer; off: number };
     w.buf.writeUInt32LE(i, w.off);
-    w.buf.set(bytes.subarray(i * MARKET_SLOT_BYTES, (i + 1) * MARKET_SLOT_BYTES), w.off + 4);
+    src.copy(w.buf, w.off + 4, i * MARKET_SLOT_BYTES, (i + 1) * MARKET_SLOT_BYTES);
     w.off += RECORD_BYTES;
   }
   return { chunks, maxRecvMs };

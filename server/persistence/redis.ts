@@ -21,17 +21,15 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { VersionedConfig } from '../../shared/config.js';
-import { EXCHANGES } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { Fill, Position } from '../../shared/position.js';
 import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
-import { compareStreamIds, decodeEvents, parseStreamId, type StreamId } from './codec.js';
 import { closedEventSlots, decodeEventSlots, EventRing } from './event-ring.js';
-import { decodeMarketChunk, MarketRing } from './market-ring.js';
+import { MarketRing } from './market-ring.js';
+import { RedisReader, takeClosed } from './redis-reader.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable } from './string-table.js';
@@ -81,12 +79,29 @@ interface InFlight {
   /** Its stream id, once the writer assigned it. */
   id: string | null;
   items: number;
+  /** Stream records (events + market) in it. */
+  records: number;
   /** Its closed events' slots, kept for REST history while the batch is unacknowledged. */
   closedSlots: Uint8Array;
   closedCount: number;
 }
 
-const READ_PAGE = 64;
+function emptyThreadStats(): WriterThreadStats {
+  return {
+    batches: 0,
+    roundTrips: 0,
+    commands: 0,
+    lastBatchCommands: 0,
+    lastBatchItems: 0,
+    failedAttempts: 0,
+    duplicateChunks: 0,
+    droppedRejected: 0,
+    maxEncodeMs: 0,
+    totalEncodeMs: 0,
+    maxExecMs: 0,
+    totalExecMs: 0,
+  };
+}
 
 function isClosedPosition(p: Position): boolean {
   return p.closedMs !== null && (p.state === 'closed' || p.state === 'broken');
@@ -109,8 +124,8 @@ export class RedisPersistence implements Persistence {
   readonly kind = 'redis' as const;
   readonly prefix: string;
   readonly keys: RedisKeys;
-  /** The read connection (restore, history, replay). Writes go through the writer thread's own connection. */
-  readonly reader: Redis;
+  /** Reads (restore, history, replay) on their own connection; writes go through the writer thread's. */
+  readonly reads: RedisReader;
   private readonly caps: PersistenceCaps;
   private readonly log: Logger | undefined;
   private readonly now: () => number;
@@ -147,20 +162,10 @@ export class RedisPersistence implements Persistence {
   private written = 0;
   /** The last batch attempt failed (until one succeeds). */
   private failing = false;
-  private thread: WriterThreadStats = {
-    batches: 0,
-    roundTrips: 0,
-    commands: 0,
-    lastBatchCommands: 0,
-    lastBatchItems: 0,
-    failedAttempts: 0,
-    duplicateChunks: 0,
-    droppedRejected: 0,
-    maxEncodeMs: 0,
-    totalEncodeMs: 0,
-    maxExecMs: 0,
-    totalExecMs: 0,
-  };
+  /** Records lost with a writer thread that died while holding them. */
+  private lostRecords = 0;
+  private threadBase = emptyThreadStats();
+  private thread: WriterThreadStats = emptyThreadStats();
   private readonly local = { maxBacklogSeen: 0, maxBuildMs: 0, totalBuildMs: 0, handoffs: 0 };
   private lastErrorLogMs = 0;
 
@@ -179,15 +184,16 @@ export class RedisPersistence implements Persistence {
     const retryMaxDelayMs = opts.retryMaxDelayMs ?? 1_000;
     const connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
     this.threadOptions = { url: opts.url, prefix: this.prefix, caps: this.caps, retryIntervalMs: this.flushIntervalMs, connectTimeoutMs, retryMaxDelayMs };
-    this.reader = new Redis(opts.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: connectTimeoutMs,
-      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 8), retryMaxDelayMs),
-      connectionName: `${this.prefix}reader`,
+    this.reads = new RedisReader({
+      url: opts.url,
+      prefix: this.prefix,
+      keys: this.keys,
+      caps: this.caps,
+      loadTimeoutMs: this.loadTimeoutMs,
+      connectTimeoutMs,
+      retryMaxDelayMs,
+      logError: (msg, err) => this.logError(msg, err),
     });
-    this.reader.on('error', (err: Error) => this.logError('redis read connection error', err));
   }
 
   async open(): Promise<void> {
@@ -198,29 +204,44 @@ export class RedisPersistence implements Persistence {
   private async start(): Promise<void> {
     this.timer = setInterval(() => this.kick(), this.flushIntervalMs);
     this.timer.unref();
+    await Promise.all([this.spawnWriter(), this.reads.open()]);
+  }
+
+  /** Starts the writer thread; resolves once its first connection attempt finished (or it died). */
+  private spawnWriter(): Promise<void> {
     const worker = startWriterThread(this.threadOptions);
     this.worker = worker;
+    this.sentStrings = 0; // a new thread mirrors the string table from scratch
     worker.unref();
-    const opened = new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
       worker.on('message', (msg: WriterToMain) => {
         if (msg.type === 'opened') resolve();
         this.onWriterMessage(msg);
       });
-      worker.on('error', (err) => {
-        this.writerConnected = false;
-        this.failing = true;
-        this.logError('redis persistence: writer thread failed', err);
-        resolve();
-      });
+      worker.on('error', (err) => this.logError('redis persistence: writer thread failed', err));
       worker.on('exit', () => {
+        if (this.worker === worker) this.worker = null;
         this.writerConnected = false;
-        this.worker = null;
+        if (!this.closing) this.restartWriter();
         this.wake();
         resolve();
       });
     });
-    const reading = this.reader.status === 'wait' ? this.reader.connect().catch((err: unknown) => this.logError('redis not reachable at start-up', err)) : null;
-    await Promise.all([opened, reading]);
+  }
+
+  /** The writer thread died: the batch it held is lost with it (counted as dropped, exactly); start another. */
+  private restartWriter(): void {
+    if (this.inFlight) {
+      this.lostRecords += this.inFlight.records;
+      this.inFlight = null;
+    }
+    this.failing = true;
+    // Its counters restart at zero: keep the totals.
+    this.threadBase = this.threadTotals();
+    this.thread = emptyThreadStats();
+    setTimeout(() => {
+      if (!this.closing && !this.worker) void this.spawnWriter();
+    }, 1_000).unref();
   }
 
   // ---- caller's path: memory only -------------------------------------------------------------
@@ -353,7 +374,7 @@ export class RedisPersistence implements Persistence {
     this.pendingPortfolio = null;
     const items = (msg.config ? 1 : 0) + (msg.portfolio ? 1 : 0) + positions.length + fills.length + events.n + market.n;
     const closed = closedEventSlots(events.bytes, events.n);
-    this.inFlight = { seq: msg.seq, id: null, items, closedSlots: closed.bytes, closedCount: closed.n };
+    this.inFlight = { seq: msg.seq, id: null, items, records: events.n + market.n, closedSlots: closed.bytes, closedCount: closed.n };
     this.worker.postMessage(msg satisfies MainToWriter, [msg.marketSlots, msg.eventSlots]);
     const ms = performance.now() - start;
     this.local.handoffs++;
@@ -403,25 +424,37 @@ export class RedisPersistence implements Persistence {
     }
   }
 
+  /** The writer threads' counters over this instance's life (a restarted thread counts from zero). */
+  private threadTotals(): WriterThreadStats {
+    const out = emptyThreadStats();
+    for (const key of Object.keys(out) as Array<keyof WriterThreadStats>) {
+      const [base, now] = [this.threadBase[key], this.thread[key]];
+      out[key] = key.startsWith('max') ? Math.max(base, now) : key.startsWith('last') ? now || base : base + now;
+    }
+    return out;
+  }
+
   health(): PersistenceHealth {
+    const thread = this.threadTotals();
     const connected = this.writerConnected;
     return {
       kind: 'redis',
       connected,
       degraded: !connected || this.failing,
       backlog: this.backlog(),
-      dropped: this.events.dropped + this.events.rejected + this.market.dropped + this.market.rejected + this.thread.droppedRejected,
+      dropped: this.events.dropped + this.events.rejected + this.market.dropped + this.market.rejected + thread.droppedRejected + this.lostRecords,
       written: this.written,
-      batches: this.thread.batches,
+      batches: thread.batches,
     };
   }
 
   /** Writer counters for benchmarks and metrics. */
   writerStats(): WriterStats {
+    const thread = this.threadTotals();
     return {
-      ...this.thread,
+      ...thread,
       ...this.local,
-      droppedRejected: this.thread.droppedRejected + this.events.rejected,
+      droppedRejected: thread.droppedRejected + this.events.rejected + this.lostRecords,
       droppedMarket: this.market.dropped,
       droppedEvents: this.events.dropped,
     };
@@ -442,187 +475,40 @@ export class RedisPersistence implements Persistence {
       await exited;
       clearTimeout(timer);
     }
-    if (this.reader.status === 'ready') {
-      try {
-        await this.reader.quit();
-        return;
-      } catch {
-        // fall through to disconnect
-      }
-    }
-    this.reader.disconnect();
+    await this.reads.close();
   }
 
   // ---- reads (start-up restore, REST, replay): never per market update ---------------------------
 
-  private async connected(): Promise<void> {
-    if (this.reader.status === 'ready') return;
-    if (this.reader.status === 'wait') void this.open();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reader.off('ready', onReady);
-        reject(new Error(`redis persistence: not connected within ${this.loadTimeoutMs} ms`));
-      }, this.loadTimeoutMs);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.reader.once('ready', onReady);
-    });
+  loadConfig(): Promise<VersionedConfig | null> {
+    return this.reads.loadConfig();
   }
-
-  private parseJson<T>(text: string | null, what: string): T | null {
-    if (text === null) return null;
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      this.logError(`redis persistence: unreadable ${what}`, err);
-      return null;
-    }
+  loadPortfolioState(): Promise<PortfolioState | null> {
+    return this.reads.loadPortfolioState();
   }
-
-  async loadConfig(): Promise<VersionedConfig | null> {
-    await this.connected();
-    return this.parseJson<VersionedConfig>(await this.reader.get(this.keys.config), 'config');
+  loadPositions(): Promise<Position[]> {
+    return this.reads.loadPositions();
   }
-
-  async loadPortfolioState(): Promise<PortfolioState | null> {
-    await this.connected();
-    return this.parseJson<PortfolioState>(await this.reader.get(this.keys.portfolio), 'portfolio state');
+  loadFills(): Promise<Fill[]> {
+    return this.reads.loadFills();
   }
-
-  async loadPositions(): Promise<Position[]> {
-    await this.connected();
-    const all = Object.values(await this.reader.hgetall(this.keys.positions))
-      .map((s) => this.parseJson<Position>(s, 'position'))
-      .filter((p): p is Position => p !== null && typeof p.id === 'string');
-    return all.sort((a, b) => a.openedMs - b.openedMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  readOpportunityEvents(sinceMs?: number): Promise<OpportunityEvent[]> {
+    return this.reads.readOpportunityEvents(sinceMs);
   }
-
-  async loadFills(): Promise<Fill[]> {
-    await this.connected();
-    const all = Object.values(await this.reader.hgetall(this.keys.fills))
-      .map((s) => this.parseJson<Fill>(s, 'fill'))
-      .filter((f): f is Fill => f !== null && typeof f.id === 'string');
-    return all.sort((a, b) => a.fillMs - b.fillMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  readMarketRecords(sinceMs?: number): AsyncIterable<MarketRecord> {
+    return this.reads.readMarketRecords(sinceMs);
   }
 
   async opportunityHistory(limit: number): Promise<ClosedOpportunity[]> {
     const want = Math.min(Math.max(0, Math.floor(limit)), this.caps.closedOpportunities);
     const out: ClosedOpportunity[] = [];
     if (want === 0) return out;
-    const take = (events: Array<OpportunityEvent | undefined>) => {
-      for (let i = events.length - 1; i >= 0 && out.length < want; i--) {
-        const e = events[i];
-        if (e?.kind === 'closed') out.push({ opportunity: e.opportunity, reason: e.reason, lifetimeMs: e.lifetimeMs, closedMs: e.tsMs });
-      }
-    };
     // Not yet written closed events first (newest), then the stream from its end.
     const inFlight = this.inFlight;
-    take(this.events.peekAll());
-    if (inFlight) take(decodeEventSlots(inFlight.closedSlots, inFlight.closedCount, this.strings));
-    // A REST read must not hang while Redis is away: answer with what is held in memory.
-    if (this.reader.status !== 'ready') return out;
-    let end = '+';
-    while (out.length < want) {
-      const entries = await this.reader.xrevrangeBuffer(this.keys.closed, end, '-', 'COUNT', 16);
-      if (entries.length === 0) break;
-      for (const [id, fields] of entries) {
-        if (inFlight?.id && id.toString() === inFlight.id) continue; // already taken from the pending batch
-        take(decodeEvents(chunkData(fields)).events);
-      }
-      end = `(${entries[entries.length - 1][0].toString()}`;
-    }
+    takeClosed(this.events.peekAll(), out, want);
+    if (inFlight) takeClosed(decodeEventSlots(inFlight.closedSlots, inFlight.closedCount, this.strings), out, want);
+    if (out.length < want) out.push(...(await this.reads.closedHistory(want - out.length, inFlight?.id ?? null)));
     return out;
-  }
-
-  async readOpportunityEvents(sinceMs?: number): Promise<OpportunityEvent[]> {
-    await this.connected();
-    const out: OpportunityEvent[] = [];
-    const k = this.keys;
-    for await (const { data, skip } of this.readChunks([k.events, k.eventsCount, k.eventsSizes], this.caps.opportunityEvents, sinceMs)) {
-      const { events } = decodeEvents(data);
-      for (let i = skip; i < events.length; i++) {
-        const e = events[i];
-        if (sinceMs === undefined || e.tsMs >= sinceMs) out.push(e);
-      }
-    }
-    return out;
-  }
-
-  async *readMarketRecords(sinceMs?: number): AsyncIterable<MarketRecord> {
-    await this.connected();
-    type Head = { id: StreamId; index: number; record: MarketRecord };
-    const k = this.keys;
-    const cursors = EXCHANGES.map((ex) => {
-      const it = this.readChunks([k.market(ex), k.marketCount(ex), k.marketSizes(ex)], this.caps.marketRecordsPerExchange, sinceMs)[
-        Symbol.asyncIterator
-      ]();
-      return { ex, it, records: [] as Array<{ index: number; record: MarketRecord }>, id: { ms: 0, seq: 0 } as StreamId, at: 0, head: null as Head | null, done: false };
-    });
-    const advance = async (c: (typeof cursors)[number]) => {
-      c.head = null;
-      while (!c.done) {
-        if (c.at >= c.records.length) {
-          const next = await c.it.next();
-          if (next.done) {
-            c.done = true;
-            return;
-          }
-          c.records = decodeMarketChunk(c.ex, next.value.data).records;
-          c.at = next.value.skip;
-          c.id = next.value.id;
-          continue;
-        }
-        const decoded = c.records[c.at++];
-        if (sinceMs !== undefined && decoded.record.recvMs < sinceMs) continue;
-        c.head = { id: c.id, index: decoded.index, record: decoded.record };
-        return;
-      }
-    };
-    for (const c of cursors) await advance(c);
-    for (;;) {
-      let best: (typeof cursors)[number] | null = null;
-      for (const c of cursors) {
-        if (!c.head) continue;
-        if (!best?.head) {
-          best = c;
-          continue;
-        }
-        const cmp = compareStreamIds(c.head.id, best.head.id);
-        if (cmp < 0 || (cmp === 0 && c.head.index < best.head.index)) best = c;
-      }
-      if (!best?.head) return;
-      yield best.head.record;
-      await advance(best);
-    }
-  }
-
-  /**
-   * The chunks of a stream, oldest first, from the chunk that may hold `sinceMs` on. The append script
-   * keeps at least `cap` records and trims whole chunks, so the excess (count − cap) always lies in the
-   * oldest chunk: `skip` says how many of its records to pass over, so readers see at most `cap`.
-   */
-  private async *readChunks(
-    [stream, countKey, sizesKey]: [string, string, string],
-    cap: number,
-    sinceMs?: number,
-  ): AsyncIterable<{ id: StreamId; data: Buffer; skip: number }> {
-    const [total, head] = await Promise.all([this.reader.get(countKey), this.reader.lindex(sizesKey, 0)]);
-    const excess = Math.max(0, (Number(total) || 0) - cap);
-    const oldest = excess > 0 && head ? head.split(' ')[0] : undefined;
-    let start = sinceMs === undefined ? '-' : `${Math.max(0, Math.floor(sinceMs))}-0`;
-    for (;;) {
-      const page = await this.reader.xrangeBuffer(stream, start, '+', 'COUNT', READ_PAGE);
-      if (page.length === 0) return;
-      for (const [rawId, fields] of page) {
-        const idText = rawId.toString();
-        const id = parseStreamId(idText);
-        if (id) yield { id, data: chunkData(fields), skip: idText === oldest ? excess : 0 };
-      }
-      start = `(${page[page.length - 1][0].toString()}`;
-      if (page.length < READ_PAGE) return;
-    }
   }
 
   private logError(msg: string, err: unknown): void {
@@ -632,10 +518,4 @@ export class RedisPersistence implements Persistence {
     this.lastErrorLogMs = t;
     this.log?.warn({ err: err instanceof Error ? err.message : String(err), prefix: this.prefix }, msg);
   }
-}
-
-/** The `d` field of a chunk entry. */
-function chunkData(fields: Buffer[]): Buffer {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].length === 1 && fields[i][0] === 0x64) return fields[i + 1];
-  return Buffer.alloc(0);
 }

@@ -89,6 +89,25 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
     expect((await p.loadPositions()).map((x) => x.id)).toEqual(['pos-ok']);
   }, 30_000);
 
+  it('a writer thread that dies is replaced: health says degraded, then writing resumes and nothing queued is lost', async () => {
+    const prefix = uniquePrefix('respawn');
+    prefixes.push(prefix);
+    const p = await make(prefix);
+    const t0 = 1_700_000_000_000;
+    const records = Array.from({ length: 200 }, (_, i) => marketRecord(i, i % 2 ? 'okx' : 'bybit', t0 + i));
+    records.slice(0, 100).forEach((r) => p.appendMarketRecord(r));
+    await p.flush();
+    const batchesBefore = p.health().batches;
+    // A real thread termination (the writer thread is private: reached through a cast, as no caller should).
+    await (p as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
+    expect(p.health()).toMatchObject({ connected: false, degraded: true });
+    records.slice(100).forEach((r) => p.appendMarketRecord(r));
+    await waitFor(() => p.health().connected && p.health().backlog === 0, 10_000, 'a new writer thread');
+    expect(p.health()).toMatchObject({ degraded: false, dropped: 0 });
+    expect(p.health().batches).toBeGreaterThan(batchesBefore);
+    expect(await collect(p.readMarketRecords())).toEqual(records);
+  }, 30_000);
+
   it('history includes closed events not yet written', async () => {
     const prefix = uniquePrefix('pending');
     prefixes.push(prefix);

@@ -3,6 +3,7 @@
  * hub tick, and cuts itself off when its unsent buffer passes the limit (a client that stops reading must
  * never hold memory or slow anyone else down).
  */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { CompiledFilter } from './filter.js';
 
@@ -40,7 +41,7 @@ export class StreamClient {
     if (this.closed) return false;
     if (this.socket.readyState !== 1 /* OPEN */) return true;
     const frame = `{"frame":${++this.frameNo},"sentUs":${sentUs},"messages":[${body}]}`;
-    this.socket.send(frame);
+    this.socket.send(frame, { compress: false });
     this.framesSent++;
     this.bytesSent += frame.length;
     if (this.socket.bufferedAmount > maxBufferBytes) {
@@ -51,17 +52,31 @@ export class StreamClient {
   }
 
   /**
-   * Sends one frame whose `messages` tail (`<messages>]}` as UTF-8 bytes) is shared by every unfiltered
-   * client: only the small header is encoded per client.
+   * Sends one frame whose tail (`,"sentUs":T,"messages":[<messages>]}` as UTF-8 bytes) is shared by every
+   * unfiltered client of a tick. Only `{"frame":N` and the WebSocket frame header are written per client,
+   * into `scratch`; both parts go to the TCP socket corked, i.e. one writev, and the shared tail is never
+   * copied. Falls back to `ws.send` when the raw socket is not reachable.
    */
-  sendSharedFrame(tail: Buffer, maxBufferBytes: number, sentUs: number): boolean {
+  sendSharedFrame(tail: Buffer, maxBufferBytes: number, scratch: HeadScratch): boolean {
     if (this.closed) return false;
     if (this.socket.readyState !== 1 /* OPEN */) return true;
-    const header = Buffer.from(`{"frame":${++this.frameNo},"sentUs":${sentUs},"messages":[`);
-    const frame = Buffer.concat([header, tail], header.length + tail.length);
-    this.socket.send(frame, { binary: false });
+    const frameNo = ++this.frameNo;
+    const raw = rawSocketOf(this.socket);
+    let bytes: number;
+    if (raw) {
+      const head = scratch.head(frameNo, tail.length);
+      raw.cork();
+      raw.write(head);
+      raw.write(tail);
+      raw.uncork();
+      bytes = head.length + tail.length;
+    } else {
+      const frame = Buffer.concat([Buffer.from(`{"frame":${frameNo}`), tail]);
+      this.socket.send(frame, { binary: false, compress: false });
+      bytes = frame.length;
+    }
     this.framesSent++;
-    this.bytesSent += frame.length;
+    this.bytesSent += bytes;
     if (this.socket.bufferedAmount > maxBufferBytes) {
       this.terminate();
       return false;
@@ -81,5 +96,62 @@ export class StreamClient {
     this.closed = true;
     this.out.length = 0;
     this.socket.terminate();
+  }
+}
+
+/**
+ * `ws` keeps its TCP socket in `_socket` (not public API, stable across ws 8). Writing a complete,
+ * unmasked server frame to it is what ws's own Sender does when compression is off; going around it lets
+ * the shared tail be written without a per-client copy. Any other shape → null (callers use `send`).
+ */
+function rawSocketOf(ws: WebSocket): Duplex | null {
+  const raw = (ws as unknown as { _socket?: unknown })._socket;
+  return raw !== null && typeof raw === 'object' && typeof (raw as Duplex).cork === 'function' && !(raw as Duplex).destroyed ? (raw as Duplex) : null;
+}
+
+const FRAME_PREFIX = Buffer.from('{"frame":');
+/** Room per client: WebSocket header (≤ 10) + `{"frame":` (9) + up to 16 digits. */
+const HEAD_MAX = 40;
+
+/**
+ * Per-tick slab for the per-client frame heads (WebSocket header + `{"frame":N`). Each head is a
+ * subarray of the slab; a fresh slab is taken when one fills up, so heads still queued in a socket are
+ * never overwritten.
+ */
+export class HeadScratch {
+  private slab: Buffer;
+  private used = 0;
+
+  constructor(private readonly clientsHint: number) {
+    this.slab = Buffer.allocUnsafe(Math.max(16, clientsHint) * HEAD_MAX);
+  }
+
+  head(frameNo: number, tailLength: number): Buffer {
+    if (this.used + HEAD_MAX > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(Math.max(16, this.clientsHint) * HEAD_MAX);
+      this.used = 0;
+    }
+    const digits = String(frameNo);
+    const payload = FRAME_PREFIX.length + digits.length + tailLength;
+    const b = this.slab;
+    const start = this.used;
+    let o = start;
+    b[o++] = 0x81; // FIN + text opcode
+    if (payload < 126) {
+      b[o++] = payload;
+    } else if (payload < 65_536) {
+      b[o++] = 126;
+      b.writeUInt16BE(payload, o);
+      o += 2;
+    } else {
+      b[o++] = 127;
+      b.writeUInt32BE(Math.floor(payload / 2 ** 32), o);
+      b.writeUInt32BE(payload >>> 0, o + 4);
+      o += 8;
+    }
+    o += FRAME_PREFIX.copy(b, o);
+    o += b.write(digits, o, 'latin1');
+    this.used = o;
+    return b.subarray(start, o);
   }
 }

@@ -23,7 +23,7 @@ import type { Portfolio, Position, StrategyEvent, TradingState } from '../../../
 import type { ClientMessage, ClosedOpportunity, EngineStats, ServerMessage, Snapshot } from '../../../shared/protocol.js';
 import { LatencyWindow } from '../latency.js';
 import type { EventSource, EventSubscription, Logger } from '../ports.js';
-import { StreamClient } from './client.js';
+import { HeadScratch, StreamClient } from './client.js';
 import { ClientMessageSchema, CompiledFilter } from './filter.js';
 
 /** What a snapshot and the periodic stats are made of. */
@@ -63,8 +63,13 @@ export interface StreamCounters {
 type OppRoute = { opp: Opportunity; kind: 'opened' | 'updated' | 'closed' };
 
 const POP_BATCH = 4096;
-/** Clients written per event-loop turn during a flush. */
-const FLUSH_SLICE = 200;
+/**
+ * Time a flush may write before yielding to the event loop (checked every FLUSH_CHECK clients). A
+ * 1,000-client tick fits in one pass, so every client of a tick gets the same, short delay; a much larger
+ * fan-out still lets feeds and the engine run in between.
+ */
+const FLUSH_BUDGET_MS = 8;
+const FLUSH_CHECK = 64;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class StreamHub {
@@ -86,7 +91,15 @@ export class StreamHub {
   /** recvUs of immediate opportunity messages dispatched since the last flush (for end-to-end latency). */
   private readonly sentRecvUs: number[] = [];
   private pumpStartUs = 0;
-  private pendingFlush: { clients: StreamClient[]; index: number; tail: Buffer | null; sentUs: number; recvUs: number[] | null; pumpStartUs: number } | null = null;
+  private pendingFlush: {
+    clients: StreamClient[];
+    index: number;
+    tail: Buffer | null;
+    scratch: HeadScratch;
+    sentUs: number;
+    recvUs: number[] | null;
+    pumpStartUs: number;
+  } | null = null;
   private flushImmediate: NodeJS.Immediate | null = null;
   /** Some filtered client has messages in its own list. */
   private ownOutPending = false;
@@ -382,27 +395,28 @@ export class StreamHub {
 
   /**
    * One frame per client with something owed. With many clients the writes are spread over event-loop
-   * turns (FLUSH_SLICE clients per turn) so a large fan-out never holds up the feeds and the engine; a
+   * turns (FLUSH_BUDGET_MS of writing per turn) so a large fan-out never holds up the feeds and the engine; a
    * later flush (or a snapshot) first completes the one in progress, so every client's frames stay in order.
    */
   private flush(): void {
     this.completePendingFlush();
     const sentUs = Math.round(this.nowUs());
-    const tail = this.broadcast.length > 0 ? Buffer.from(`${this.broadcast.join(',')}]}`) : null;
+    const tail = this.broadcast.length > 0 ? Buffer.from(`,"sentUs":${sentUs},"messages":[${this.broadcast.join(',')}]}`) : null;
     this.broadcast.length = 0;
     const recvUs = this.sentRecvUs.length > 0 ? this.sentRecvUs.splice(0) : null;
     const owed = tail !== null || this.ownOutPending;
     this.ownOutPending = false;
     if (!owed) return;
-    this.pendingFlush = { clients: [...this.clients], index: 0, tail, sentUs, recvUs, pumpStartUs: this.pumpStartUs };
-    this.runFlushSlice(FLUSH_SLICE);
+    const clients = [...this.clients];
+    this.pendingFlush = { clients, index: 0, tail, scratch: new HeadScratch(clients.length), sentUs, recvUs, pumpStartUs: this.pumpStartUs };
+    this.runFlushSlice(FLUSH_BUDGET_MS);
     if (this.pendingFlush && !this.flushImmediate) this.flushImmediate = setImmediate(() => this.continueFlush());
   }
 
   private continueFlush(): void {
     this.flushImmediate = null;
     if (!this.pendingFlush || this.closed) return;
-    this.runFlushSlice(FLUSH_SLICE);
+    this.runFlushSlice(FLUSH_BUDGET_MS);
     if (this.pendingFlush) this.flushImmediate = setImmediate(() => this.continueFlush());
   }
 
@@ -414,18 +428,21 @@ export class StreamHub {
     }
   }
 
-  private runFlushSlice(count: number): void {
+  /** Writes the pending flush's clients until done or `budgetMs` has passed. */
+  private runFlushSlice(budgetMs: number): void {
     const job = this.pendingFlush;
     if (!job) return;
     const max = this.stream.maxClientBufferBytes;
-    const end = Math.min(job.clients.length, job.index + count);
+    const deadline = performance.now() + budgetMs;
+    const end = job.clients.length;
     for (; job.index < end; job.index++) {
+      if (job.index % FLUSH_CHECK === FLUSH_CHECK - 1 && performance.now() > deadline) break;
       const c = job.clients[job.index];
       if (c.closed) continue;
       const before = c.framesSent;
       let ok = true;
       if (c.filter === null) {
-        if (job.tail !== null) ok = c.sendSharedFrame(job.tail, max, job.sentUs);
+        if (job.tail !== null) ok = c.sendSharedFrame(job.tail, max, job.scratch);
       } else {
         ok = c.flushOwn(max, job.sentUs);
       }

@@ -1,0 +1,155 @@
+/**
+ * FeedManager.reconfigure against the real simulator with the real Engine: instruments added and removed
+ * on live sockets (no reconnect), an instrument a venue does not list reported, venues disabled and
+ * re-enabled; and the feed-side latency stages recorded once frames flow.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyConfigPatch, type Config, DEFAULT_CONFIG } from '../../shared/config.js';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { Engine } from '../../server/engine/index.js';
+import { nativeSymbol } from '../../server/engine/symbols.js';
+import { FeedManager } from '../../server/feeds/index.js';
+import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+
+/** The simulator fixes its instruments at start: give it a superset of what the tests configure. */
+const SIM_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
+const NOT_LISTED = 'ZZZ-USDT-PERP';
+const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function config(market: { exchanges: Exchange[]; instruments: string[] }): Config {
+  const r = applyConfigPatch(DEFAULT_CONFIG, { market });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(market: { exchanges: Exchange[]; instruments: string[] }): Promise<{ sim: Simulator; engine: Engine; fm: FeedManager }> {
+  const sim = await startSimulator({ seed: 11, messagesPerSec: 600, instruments: SIM_INSTRUMENTS });
+  cleanups.push(() => sim.close());
+  const engine = new Engine({ config: config(market) });
+  const fm = new FeedManager({ engine, exchanges: market.exchanges, instruments: market.instruments, endpoints: sim.endpoints, silenceMs: 3000, backoff: FAST_BACKOFF });
+  cleanups.push(() => fm.stop());
+  await fm.start();
+  return { sim, engine, fm };
+}
+
+const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex);
+const usable = (engine: Engine, key: string, ex: Exchange) => engine.quote(key, ex)?.usable === true;
+
+describe('FeedManager.reconfigure (simulator, real engine)', () => {
+  it('adds and removes instruments on the live sockets of every venue, and reports an unlisted one', async () => {
+    const { fm, engine } = await setup({ exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP'] });
+    await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
+    await waitFor('BTC everywhere', () => EXCHANGES.every((ex) => usable(engine, 'BTC-USDT-PERP', ex)));
+    const subsBefore = Object.fromEntries(fm.states().map((s) => [s.exchange, s.subscriptions]));
+    expect(engine.instruments.idFor('ETH-USDT-PERP', 'okx')).toBeLessThan(0);
+
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP', NOT_LISTED] });
+    await waitFor('ETH everywhere', () => EXCHANGES.every((ex) => usable(engine, 'ETH-USDT-PERP', ex)));
+    for (const s of fm.states()) {
+      expect(s.status).toBe('live');
+      expect(s.reconnects).toBe(0); // changed in place: no socket was re-made
+      expect(s.subscriptions).toBe(subsBefore[s.exchange]! * 2);
+      expect(s.unlisted).toEqual([nativeSymbol(s.exchange, NOT_LISTED)]);
+      expect(s.errors).toEqual({}); // acks of the changes are understood
+    }
+    expect(engine.instruments.idFor(NOT_LISTED, 'bybit')).toBeLessThan(0); // never guessed
+
+    // Remove BTC: its quotes stop arriving; ETH carries on.
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-USDT-PERP'] });
+    await sleep(400); // unsubscribes sent and acknowledged
+    const btcAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('BTC-USDT-PERP', ex)!.receivedMs]));
+    const ethAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('ETH-USDT-PERP', ex)!.receivedMs]));
+    await sleep(1500);
+    for (const ex of EXCHANGES) {
+      expect(engine.quote('BTC-USDT-PERP', ex)!.receivedMs, ex).toBe(btcAt[ex]);
+      expect(state(fm, ex)!.subscriptions).toBe(subsBefore[ex]);
+      expect(state(fm, ex)!.unlisted).toBeUndefined();
+      expect(state(fm, ex)!.reconnects).toBe(0);
+      expect(state(fm, ex)!.errors).toEqual({});
+    }
+    // Binance's markPrice stream is 1 s: check quotes where they tick often.
+    for (const ex of EXCHANGES) expect(engine.quote('ETH-USDT-PERP', ex)!.receivedMs, ex).toBeGreaterThan(ethAt[ex]!);
+
+    // And back: a removed instrument can be added again (fresh snapshot, Bybit merge base rebuilt).
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-USDT-PERP', 'BTC-USDT-PERP'] });
+    await waitFor('BTC back', () => EXCHANGES.every((ex) => engine.quote('BTC-USDT-PERP', ex)!.receivedMs > btcAt[ex]!));
+    for (const s of fm.states()) expect(s.errors).toEqual({});
+  });
+
+  it('disables a venue (sockets closed, quotes forgotten, opportunities closed) and enables it again', async () => {
+    const market = { exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] };
+    const { fm, engine, sim } = await setup(market);
+    const closed: string[] = [];
+    const sub = engine.bus.subscribe('test');
+    cleanups.push(() => sub.close());
+    await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
+    await waitFor('okx quotes', () => usable(engine, 'BTC-USDT-PERP', 'okx'));
+    expect(sim.stats().connections.okx).toBeGreaterThan(0);
+
+    const without = { exchanges: EXCHANGES.filter((e) => e !== 'okx'), instruments: market.instruments };
+    engine.setConfig(config(without)); // the order server/app.ts uses: engine first, then feeds
+    await fm.reconfigure(without);
+    expect(fm.states().map((s) => s.exchange)).not.toContain('okx');
+    expect(usable(engine, 'BTC-USDT-PERP', 'okx')).toBe(false);
+    await waitFor('simulator sees okx gone', () => sim.stats().connections.okx === 0);
+    for (const e of sub.popBatch(100_000)) if (e.kind === 'closed') closed.push(`${e.opportunity.longExchange}/${e.opportunity.shortExchange}:${e.reason}`);
+    expect(engine.opportunities().some((o) => o.longExchange === 'okx' || o.shortExchange === 'okx')).toBe(false);
+    for (const c of closed.filter((c) => c.includes('okx'))) expect(c.endsWith(':config_changed')).toBe(true);
+    const sentAfter = sim.stats().sent.okx;
+    await sleep(300);
+    expect(sim.stats().sent.okx).toBe(sentAfter);
+    expect(fm.states().every((s) => s.status === 'live')).toBe(true);
+
+    engine.setConfig(config(market));
+    await fm.reconfigure(market);
+    await waitFor('okx live again', () => state(fm, 'okx')?.status === 'live');
+    await waitFor('okx quotes again', () => usable(engine, 'BTC-USDT-PERP', 'okx') && usable(engine, 'ETH-USDT-PERP', 'okx'));
+    expect(sim.stats().connections.okx).toBeGreaterThan(0);
+  });
+
+  it('a change made before start() is what start() connects', async () => {
+    const sim = await startSimulator({ seed: 12, messagesPerSec: 300, instruments: SIM_INSTRUMENTS });
+    cleanups.push(() => sim.close());
+    const engine = new Engine({ config: config({ exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'] }) });
+    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], endpoints: sim.endpoints, backoff: FAST_BACKOFF });
+    cleanups.push(() => fm.stop());
+    await fm.reconfigure({ exchanges: ['binance'], instruments: ['SOL-USDT-PERP'] });
+    await fm.start();
+    await waitFor('binance SOL', () => usable(engine, 'SOL-USDT-PERP', 'binance'));
+    expect(fm.states().map((s) => s.exchange)).toEqual(['binance']);
+    expect(sim.stats().connections.bybit).toBe(0);
+  });
+
+  it('records receive_to_parsed and parsed_to_pipeline once frames flow', async () => {
+    const { fm, engine } = await setup({ exchanges: ['bybit', 'binance'], instruments: ['BTC-USDT-PERP'] });
+    const before = fm.latency();
+    expect(before.receive_to_parsed?.count).toBe(0);
+    await waitFor('frames', () => (fm.latency().parsed_to_pipeline?.count ?? 0) >= 50);
+    const l = fm.latency();
+    for (const stage of ['receive_to_parsed', 'parsed_to_pipeline'] as const) {
+      const s = l[stage]!;
+      expect(s.count, stage).toBeGreaterThanOrEqual(50);
+      expect(s.p50Us, stage).toBeGreaterThan(0);
+      expect(s.p99Us, stage).toBeGreaterThanOrEqual(s.p50Us);
+      expect(s.p99Us, stage).toBeLessThan(60e6);
+    }
+    // One sample per data frame: never more than the records the engine processed.
+    expect(l.receive_to_parsed!.count).toBeLessThanOrEqual(engine.stats().updates);
+    fm.resetLatency();
+    expect(fm.latency().receive_to_parsed!.count).toBeLessThan(l.receive_to_parsed!.count);
+  });
+});
