@@ -27,6 +27,34 @@ interface Stack {
   server: Proc;
   pid: number;
   port: number;
+  inspectorUrl: string;
+}
+
+/** Forces a full GC in the server (inspector) and returns its V8 heap used after it, MB. */
+async function heapAfterGcMb(inspectorUrl: string): Promise<number> {
+  const ws = new WebSocket(inspectorUrl);
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  let id = 0;
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<{ result?: { result?: { value?: unknown } } }>((resolve) => {
+      const my = ++id;
+      const on = (data: Buffer) => {
+        const m = JSON.parse(data.toString()) as { id?: number };
+        if (m.id === my) {
+          ws.off('message', on);
+          resolve(m as { result?: { result?: { value?: unknown } } });
+        }
+      };
+      ws.on('message', on);
+      ws.send(JSON.stringify({ id: my, method, params }));
+    });
+  await call('HeapProfiler.collectGarbage');
+  const r = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+  ws.close();
+  return Number(r.result?.result?.value) / 1024 / 1024;
 }
 
 async function startStack(rate: number, dislocationsPerMin = DISLOCATIONS_PER_MIN): Promise<Stack> {
@@ -38,15 +66,26 @@ async function startStack(rate: number, dislocationsPerMin = DISLOCATIONS_PER_MI
   for (const k of ['REDIS_URL', 'API_TOKEN', 'BASE_PATH']) delete env[k];
   // E2E_SERVER_PROF=<dir>: write a V8 CPU profile of the server process there (node --cpu-prof).
   const prof = process.env.E2E_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_SERVER_PROF}`] : [];
-  const server = startProc([...prof, 'server/main.ts'], env);
+  // E2E_SERVER_FLAGS: extra node flags for the server, e.g. `--max-semi-space-size=2` (see the RSS note).
+  const flags = (process.env.E2E_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  // The inspector (loopback, random port) lets the bench force a full GC and read the heap after it.
+  const server = startProc(['--inspect=127.0.0.1:0', ...prof, ...flags, 'server/main.ts'], env);
+  const inspectorLine = await server.waitFor((l) => l.includes('Debugger listening on'));
   const line = await server.waitFor((l) => l.includes('"msg":"listening"'));
   const port = (JSON.parse(line) as { port: number }).port;
-  return { sim, server, pid: server.child.pid!, port };
+  return { sim, server, pid: server.child.pid!, port, inspectorUrl: /ws:\/\/\S+/.exec(inspectorLine)?.[0] ?? '' };
 }
 
 async function stopStack(s: Stack): Promise<void> {
   await s.server.stop();
   await s.sim.stop();
+}
+
+/** V8 heap used and young-generation size (MB) from the server's /metrics (prom-client default metrics). */
+async function heapMb(port: number): Promise<{ used: number; young: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN) / 1024 / 1024;
+  return { used: num(/^perpscan_process_nodejs_heap_size_used_bytes (\S+)/m), young: num(/^perpscan_process_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +112,8 @@ async function measureRate(rate: number) {
   await new Promise((r) => ws.once('open', r));
   await sleep(WARMUP_S * 1000);
   const rssStart = rssMb(stack.pid);
+  const heapStart = await heapMb(stack.port);
+  const heapGcStart = await heapAfterGcMb(stack.inspectorUrl);
   const cpu0 = cpuSeconds(stack.pid);
   const t0 = performance.now();
   measuring = true;
@@ -80,6 +121,8 @@ async function measureRate(rate: number) {
   measuring = false;
   const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
   const rssEnd = rssMb(stack.pid);
+  const heapEnd = await heapMb(stack.port);
+  const heapGcEnd = await heapAfterGcMb(stack.inspectorUrl);
   const simCpu = cpuSeconds(stack.sim.child.pid!);
   ws.terminate();
   await stopStack(stack);
@@ -98,6 +141,13 @@ async function measureRate(rate: number) {
     rss_mb: rssEnd,
     rss_idle_mb: idleRss,
     rss_added_mb: rssEnd - rssStart,
+    heap_used_start_mb: heapStart.used,
+    heap_used_end_mb: heapEnd.used,
+    heap_after_gc_start_mb: heapGcStart,
+    heap_after_gc_end_mb: heapGcEnd,
+    heap_after_gc_added_mb: heapGcEnd - heapGcStart,
+    young_gen_start_mb: heapStart.young,
+    young_gen_end_mb: heapEnd.young,
     updates_per_sec: stats?.updatesPerSec ?? 0,
     pipeline_dropped: stats?.pipelineDropped ?? 0,
     frame_gaps: gaps,
@@ -172,7 +222,8 @@ async function measureFanout(rate: number) {
 }
 
 const rates: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
-for (const rate of PARTS.includes('rates') ? [10_000, 100_000] : []) {
+const RATES = (process.env.E2E_RATES ?? '10000,100000').split(',').map(Number);
+for (const rate of PARTS.includes('rates') ? RATES : []) {
   const r = await measureRate(rate);
   rates[String(rate)] = r;
   report(`e2e @ ${rate.toLocaleString('en-US')} msgs/s (simulator → server → ws client)`, [
@@ -183,6 +234,9 @@ for (const rate of PARTS.includes('rates') ? [10_000, 100_000] : []) {
     ['server CPU %', r.cpu_pct],
     ['server RSS MB', r.rss_mb],
     ['RSS added during run MB', r.rss_added_mb],
+    ['V8 heap used start → end MB (not after GC)', `${r.heap_used_start_mb.toFixed(1)} → ${r.heap_used_end_mb.toFixed(1)}`],
+    ['V8 heap after full GC start → end MB', `${r.heap_after_gc_start_mb.toFixed(1)} → ${r.heap_after_gc_end_mb.toFixed(1)}`],
+    ['V8 young generation start → end MB', `${r.young_gen_start_mb.toFixed(1)} → ${r.young_gen_end_mb.toFixed(1)}`],
     ['engine updates/s', r.updates_per_sec],
     ['pipeline dropped', r.pipeline_dropped],
     ['budget p99 < 5 ms / CPU < 15 % / < 5 MB added', `${r.p99_ms < 5 ? 'met' : 'MISSED'} / ${r.cpu_pct < 15 ? 'met' : 'MISSED'} / ${r.rss_added_mb < 5 ? 'met' : 'MISSED'}`],

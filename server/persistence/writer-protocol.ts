@@ -13,6 +13,8 @@ export interface WriterThreadOptions {
   retryIntervalMs: number;
   connectTimeoutMs: number;
   retryMaxDelayMs: number;
+  /** Nice value of the writer thread (Linux only; 0 leaves it alone). */
+  nice: number;
 }
 
 /** One batch as handed over by the main thread; the writer encodes it, gives it an id and retries it unchanged until acknowledged. */

@@ -9,6 +9,7 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/index.js';
 import { nativeSymbol } from '../../server/engine/symbols.js';
 import { FeedManager } from '../../server/feeds/index.js';
+import { bybitAdapter } from '../../server/feeds/bybit.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 
 /** The simulator fixes its instruments at start: give it a superset of what the tests configure. */
@@ -121,12 +122,29 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
     expect(sim.stats().connections.okx).toBeGreaterThan(0);
   });
 
+  it('re-makes the sockets when the venue cannot change them in place', async () => {
+    const sim = await startSimulator({ seed: 13, messagesPerSec: 300, instruments: SIM_INSTRUMENTS });
+    cleanups.push(() => sim.close());
+    const market = { exchanges: ['bybit'] as Exchange[], instruments: ['BTC-USDT-PERP'] };
+    const engine = new Engine({ config: config(market) });
+    // The same adapter without in-place changes (as for a socket layout that has to split).
+    const fm = new FeedManager({ engine, ...market, endpoints: sim.endpoints, backoff: FAST_BACKOFF, adapters: { bybit: { ...bybitAdapter, liveChange: undefined } } });
+    cleanups.push(() => fm.stop());
+    await fm.start();
+    await waitFor('BTC', () => usable(engine, 'BTC-USDT-PERP', 'bybit'));
+    await fm.reconfigure({ exchanges: ['bybit'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] });
+    await waitFor('ETH', () => usable(engine, 'ETH-USDT-PERP', 'bybit'));
+    await waitFor('one socket again', () => sim.stats().connections.bybit === 1);
+    expect(state(fm, 'bybit')).toMatchObject({ status: 'live', subscriptions: 2, connections: 1, errors: {} });
+  });
+
   it('a change made before start() is what start() connects', async () => {
     const sim = await startSimulator({ seed: 12, messagesPerSec: 300, instruments: SIM_INSTRUMENTS });
     cleanups.push(() => sim.close());
     const engine = new Engine({ config: config({ exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'] }) });
     const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], endpoints: sim.endpoints, backoff: FAST_BACKOFF });
     cleanups.push(() => fm.stop());
+    engine.setConfig(config({ exchanges: ['binance'], instruments: ['SOL-USDT-PERP'] }));
     await fm.reconfigure({ exchanges: ['binance'], instruments: ['SOL-USDT-PERP'] });
     await fm.start();
     await waitFor('binance SOL', () => usable(engine, 'SOL-USDT-PERP', 'binance'));

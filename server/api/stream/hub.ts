@@ -7,7 +7,9 @@
  * - `updated` events (and position updates, portfolio) are coalesced per id, latest wins, and sent on a
  *   timer at `stream.updateRateHz`; each coalesced message gets a fresh `seq` so every client sees `seq`
  *   increase.
- * - Unfiltered clients share one pre-encoded body per tick; filtered clients get their own list.
+ * - Periodic stats (and the feed-counter refresh that comes with them) ride on the next coalescing tick.
+ * - Unfiltered clients share one pre-encoded body per tick (only `{"frame":N` and the WebSocket header are
+ *   written per client, see StreamClient.sendSharedFrame); filtered clients get their own list.
  * - Each client gets at most one frame per tick; one whose send buffer passes `maxClientBufferBytes` is
  *   terminated (others are unaffected, the engine is never blocked). Large fan-outs are written in slices
  *   across event-loop turns so feeds and the engine keep running in between.
@@ -103,6 +105,8 @@ export class StreamHub {
   private flushImmediate: NodeJS.Immediate | null = null;
   /** Some filtered client has messages in its own list. */
   private ownOutPending = false;
+  /** Something that must go out now (not just periodic stats riding on the next tick) is waiting. */
+  private urgentOwed = false;
   private updateTimer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -156,7 +160,7 @@ export class StreamHub {
   addClient(socket: WebSocket, remote = ''): StreamClient {
     const client = new StreamClient(this.nextClientId++, socket, remote);
     // Everything published before this point is reflected in the snapshot, so deliver it to the others first.
-    this.pump();
+    this.pump(true);
     this.clients.add(client);
     this.counters.clients = this.clients.size;
     this.counters.connectionsTotal++;
@@ -191,7 +195,7 @@ export class StreamHub {
     const m = msg as ClientMessage;
     client.alive = true;
     if (m.type === 'subscribe') {
-      this.pump(); // flush what is owed under the old filter first
+      this.pump(true); // flush what is owed under the old filter first
       const filter = new CompiledFilter(m.filter);
       client.filter = filter.isEmpty ? null : filter;
       this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
@@ -256,10 +260,11 @@ export class StreamHub {
     this.lastStats = stats;
     if (this.clients.size === 0) return;
     const tsMs = this.now();
-    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs, stats }, null);
+    // Periodic, not urgent: these ride on the next coalescing tick (or an earlier urgent frame), so every
+    // client gets one frame per tick instead of an extra fan-out pass per stats interval.
+    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs, stats }, null, false);
     // Feed counters (messages/s, last message age) move continuously: refresh them with the stats.
-    for (const feed of this.opts.state.feeds()) this.dispatch({ type: 'feed', seq: ++this.seq, tsMs, feed }, null);
-    this.flush();
+    for (const feed of this.opts.state.feeds()) this.dispatch({ type: 'feed', seq: ++this.seq, tsMs, feed }, null, false);
   }
 
   // ---- out-of-band events (feeds, config) ---------------------------------------------------------
@@ -278,8 +283,8 @@ export class StreamHub {
 
   // ---- the event path ----------------------------------------------------------------------------
 
-  /** Drains both subscriptions and sends what is due now. Safe to call at any time. */
-  pump(): void {
+  /** Drains both subscriptions and sends what is due now (`all`: also what could wait for the tick). Safe to call at any time. */
+  pump(all = false): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
     try {
@@ -302,7 +307,7 @@ export class StreamHub {
           if (batch.length < POP_BATCH) break;
         }
       }
-      this.flush();
+      if (all || this.urgentOwed) this.flush();
     } finally {
       this.pumping = false;
     }
@@ -363,7 +368,10 @@ export class StreamHub {
   /** The coalescing tick: latest update per opportunity / position, then the portfolio. */
   private tick(): void {
     this.pump();
-    if (this.pendingUpdates.size === 0 && this.pendingPositions.size === 0 && this.pendingPortfolio === null) return;
+    if (this.pendingUpdates.size === 0 && this.pendingPositions.size === 0 && this.pendingPortfolio === null) {
+      this.flush(); // deferred stats, if any
+      return;
+    }
     if (this.clients.size > 0) {
       for (const ev of this.pendingUpdates.values()) this.dispatchOpportunity(ev);
       const tsMs = this.now();
@@ -376,8 +384,9 @@ export class StreamHub {
     this.flush();
   }
 
-  private dispatch(msg: ServerMessage, route: OppRoute | null): void {
+  private dispatch(msg: ServerMessage, route: OppRoute | null, urgent = true): void {
     this.counters.messagesCreated++;
+    if (urgent) this.urgentOwed = true;
     const encoded = JSON.stringify(msg);
     let anyUnfiltered = false;
     for (const c of this.clients) {
@@ -400,6 +409,7 @@ export class StreamHub {
    */
   private flush(): void {
     this.completePendingFlush();
+    this.urgentOwed = false;
     const sentUs = Math.round(this.nowUs());
     const tail = this.broadcast.length > 0 ? Buffer.from(`,"sentUs":${sentUs},"messages":[${this.broadcast.join(',')}]}`) : null;
     this.broadcast.length = 0;
