@@ -179,6 +179,16 @@ export class Detector {
     }
   }
 
+  /** Closes every open opportunity of instrument index `inst` (it was removed from the config). */
+  closeInstrument(inst: number, nowMs: number, reason: OpportunityCloseReason = 'config_changed'): void {
+    const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      if (Math.floor(p / PAIRS_PER_INSTRUMENT) === inst) this.closeFromSnapshot(p, reason, nowMs, recvUs);
+    }
+  }
+
   /** Closes open opportunities that have a stale or down leg (no update arrives to notice it). */
   sweep(nowMs: number): void {
     const recvUs = nowUs();

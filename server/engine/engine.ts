@@ -142,10 +142,29 @@ export class Engine {
    * open opportunities close now with `config_changed` and its quotes are not used until re-enabled.
    */
   setConfig(config: Config): void {
+    const previous = this.config;
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
     this.detector.setConfig(config);
     this.applyEnabledExchanges(config);
+    this.applyRemovedInstruments(previous, config);
+  }
+
+  /**
+   * An instrument removed from config.market.instruments: its open opportunities close now with
+   * `config_changed` and its quotes are forgotten, so nothing trades it on a quote from before the change
+   * (the feeds unsubscribe it; a late frame or a re-add brings a fresh quote). Only instruments that the
+   * previous config listed are affected: ids registered outside the config (replays, benchmarks) are not.
+   */
+  private applyRemovedInstruments(previous: Config, config: Config): void {
+    const kept = new Set(config.market.instruments);
+    for (const key of previous.market.instruments) {
+      if (kept.has(key)) continue;
+      const inst = this.instruments.instrumentIndex(key);
+      if (inst < 0) continue;
+      this.detector.closeInstrument(inst, this.now());
+      for (const id of this.instruments.idsFor(key)) this.store.forgetQuote(id);
+    }
   }
 
   private applyEnabledExchanges(config: Config): void {

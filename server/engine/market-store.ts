@@ -139,6 +139,11 @@ export class MarketStore {
     for (let id = 0; id < idCount; id++) if (this.exchange[id] === exchangeIndex) this.hasQuote[id] = 0;
   }
 
+  /** Forgets one id's quote: unusable until a new quote arrives. */
+  forgetQuote(id: number): void {
+    this.hasQuote[id] = 0;
+  }
+
   setExchangeDown(exchangeIndex: number, down: boolean): void {
     this.exchangeDown[exchangeIndex] = down ? this.exchangeDown[exchangeIndex] | EXCHANGE_DOWN : this.exchangeDown[exchangeIndex] & ~EXCHANGE_DOWN;
   }

@@ -298,6 +298,25 @@ describe('detector', () => {
     expect(events().map((e) => e.kind)).toEqual(['opened']);
   });
 
+  it('removing an instrument from config.market closes its opportunities (config_changed) and forgets its quotes', () => {
+    const { engine, quote, events } = setup();
+    quote('bybit', 99.99, 100);
+    quote('okx', 100.3, 100.31);
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+    const base = config();
+    const without = { ...base, market: { ...base.market, instruments: base.market.instruments.filter((k) => k !== 'BTC-USDT-PERP') } };
+    engine.setConfig(without);
+    expect(events().map((e) => [e.kind, (e as OpportunityClosed).reason])).toEqual([['closed', 'config_changed']]);
+    // The pre-change quotes are gone: a fresh quote on one venue alone cannot reopen the pair.
+    expect(engine.quote('BTC-USDT-PERP', 'bybit')?.usable).toBe(false);
+    quote('okx', 100.3, 100.31);
+    expect(events()).toEqual([]);
+    // Re-added, fresh quotes on both legs open it again.
+    engine.setConfig(base);
+    quote('bybit', 99.99, 100);
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+  });
+
   it('events carry increasing bus sequence numbers, business time and the trigger’s recvUs', () => {
     const { engine, ids, events, clock } = setup();
     engine.pushQuote(ids.bybit, 99.99, 100, BIG, BIG, 0, 111);

@@ -12,7 +12,7 @@
  * Engine each) so both modes see the same load on a shared machine. Redis is a private redis-server on
  * a free loopback port (or REDIS_URL when redis-server is not installed).
  *
- *   npx tsx bench/persistence/main.ts [--seconds 3]
+ *   npx tsx bench/persistence/main.ts [--seconds 3]   (env: BENCH_RATES=10000,100000; BENCH_WRITER_NICE=<n> overrides writerNice)
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
