@@ -1,10 +1,11 @@
 /**
- * Fan-out load process: `node --import tsx bench/e2e/load.ts <wsUrl> <clients> <seconds> [--raw]` connects N
+ * Fan-out load process: `node --import tsx bench/e2e/load.ts <wsUrl> <clients> <seconds> [--raw=<file>]` connects N
  * `ws` clients and measures, on the same host clock, every frame's delivery latency (arrival − the server's
  * `sentUs`) and each opened/closed message's end-to-end latency (arrival − the market frame's receive
- * time); prints one JSON line with the summary (with `--raw`, also the samples, so several load processes
+ * time); prints one JSON line with the summary (with `--raw=<file>`, the samples go to that JSON file, so several load processes
  * can be merged: one process reading 1,000 sockets in turn adds its own queueing to the last ones read).
  */
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Samples } from '../lib.js';
 import { nowUs } from './proc.js';
@@ -12,7 +13,8 @@ import { nowUs } from './proc.js';
 const [url, nArg, secondsArg] = process.argv.slice(2);
 const n = Number(nArg ?? 1000);
 const seconds = Number(secondsArg ?? 15);
-const raw = process.argv.includes('--raw');
+const rawFile = process.argv.find((a) => a.startsWith('--raw='))?.slice('--raw='.length) ?? null;
+const raw = rawFile !== null;
 const samples = new Samples(5_000_000);
 let frames = 0;
 const HEAD_RE = /^\{"frame":(\d+),"sentUs":(\d+),/;
@@ -83,6 +85,7 @@ const cpu = process.cpuUsage(cpu0);
 const cpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
 const s = samples.summary();
 const d = delivery.summary();
+if (rawFile) writeFileSync(rawFile, JSON.stringify({ delivery_raw: deliveryRaw, e2e_raw: e2eRaw }));
 process.stdout.write(
   `${JSON.stringify({
     result: {
@@ -100,7 +103,6 @@ process.stdout.write(
       e2e_p50_ms: s.p50,
       e2e_p99_ms: s.p99,
       cpu_pct: cpuPct,
-      ...(raw ? { delivery_raw: deliveryRaw, e2e_raw: e2eRaw } : {}),
     },
   })}\n`,
 );

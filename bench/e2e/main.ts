@@ -7,7 +7,9 @@
  *
  * Budget (seed): p99 < 5 ms end to end, CPU < 15 %, < 5 MB added memory; fan-out p99 < 20 ms.
  */
-import { loadavg } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ServerFrame, ServerMessage } from '../../shared/protocol.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
@@ -170,6 +172,27 @@ interface FanoutResult {
   e2e_p99_ms: number;
 }
 
+/**
+ * One stage's latency from a fresh snapshot's stats (the server's last completed stats window). In the
+ * fan-out, `bus_to_sent` of an opened/closed event spans the whole pass over all clients: the server's
+ * own share of the delivery latency, without the load processes' reading.
+ */
+async function serverStageFromSnapshot(url: string, stage: 'bus_to_sent'): Promise<{ p50_ms: number; p99_ms: number; count: number } | null> {
+  const ws = new WebSocket(url);
+  const first = await new Promise<ServerFrame | null>((resolve) => {
+    const t = setTimeout(() => resolve(null), 10_000);
+    ws.once('message', (data) => {
+      clearTimeout(t);
+      resolve(JSON.parse((data as Buffer).toString()) as ServerFrame);
+    });
+    ws.once('error', () => resolve(null));
+  });
+  ws.terminate();
+  const snap = first?.messages[0];
+  const v = snap?.type === 'snapshot' ? snap.stats.latency[stage] : undefined;
+  return v ? { p50_ms: v.p50Us / 1000, p99_ms: v.p99Us / 1000, count: v.count } : null;
+}
+
 interface LoadResult extends FanoutResult {
   cpu_pct: number;
   delivery_raw: number[];
@@ -185,9 +208,10 @@ function summarise(values: number[]): { p50: number; p99: number; p999: number; 
 async function measureFanout(rate: number) {
   const stack = await startStack(rate, 30); // the simulator's default dislocation rate
   const url = `ws://127.0.0.1:${stack.port}/ws`;
+  const rawFile = (i: number) => join(tmpdir(), `perpscan-e2e-load-${process.pid}-${i}.json`);
   const loads = Array.from({ length: LOAD_PROCS }, (_, i) => {
     const n = Math.floor(FANOUT_CLIENTS / LOAD_PROCS) + (i < FANOUT_CLIENTS % LOAD_PROCS ? 1 : 0);
-    return startProc(['bench/e2e/load.ts', url, String(n), String(MEASURE_S), '--raw'], { ...process.env });
+    return startProc(['bench/e2e/load.ts', url, String(n), String(MEASURE_S), `--raw=${rawFile(i)}`], { ...process.env });
   });
   await Promise.all(loads.map((l) => l.waitFor((line) => line.includes('"connected"'), 120_000)));
   await sleep(2000);
@@ -198,9 +222,14 @@ async function measureFanout(rate: number) {
   const elapsedS = (performance.now() - t0) / 1000;
   const cpuPct = ((cpuSeconds(stack.pid) - cpu0) / elapsedS) * 100;
   const rssEnd = rssMb(stack.pid);
+  const serverPass = await serverStageFromSnapshot(url, 'bus_to_sent');
   await Promise.all(loads.map((l) => l.stop()));
   await stopStack(stack);
-  const parts = lines.map((line) => (JSON.parse(line) as { result: LoadResult }).result);
+  const parts = lines.map((line, i): LoadResult => {
+    const raw = JSON.parse(readFileSync(rawFile(i), 'utf8')) as Pick<LoadResult, 'delivery_raw' | 'e2e_raw'>;
+    rmSync(rawFile(i), { force: true });
+    return { ...(JSON.parse(line) as { result: LoadResult }).result, ...raw };
+  });
   const loadCpuPct = parts.reduce((acc, p) => acc + p.cpu_pct, 0);
   const d = summarise(parts.flatMap((p) => p.delivery_raw));
   const e = summarise(parts.flatMap((p) => p.e2e_raw));
@@ -218,7 +247,7 @@ async function measureFanout(rate: number) {
     e2e_p50_ms: e.p50,
     e2e_p99_ms: e.p99,
   };
-  return { rate, load_processes: LOAD_PROCS, load_cpu_pct: loadCpuPct, ...r, cpu_pct: cpuPct, rss_mb: rssEnd, rss_added_mb: rssEnd - rssStart };
+  return { rate, load_processes: LOAD_PROCS, load_cpu_pct: loadCpuPct, server_bus_to_sent_last_window: serverPass, ...r, cpu_pct: cpuPct, rss_mb: rssEnd, rss_added_mb: rssEnd - rssStart };
 }
 
 const rates: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
@@ -253,6 +282,7 @@ if (fanout) report(`fan-out: ${fanout.clients} clients (${fanout.load_processes}
   ['frame delivery p99.9 ms', fanout.p999_ms],
   ['opened/closed end-to-end p50 / p99 ms', `${fanout.e2e_p50_ms.toFixed(2)} / ${fanout.e2e_p99_ms.toFixed(2)} (${fanout.e2e_samples} samples)`],
   ['clients cut off', fanout.closedEarly],
+  ['server pass (bus_to_sent, last stats window) p50 / p99 ms', fanout.server_bus_to_sent_last_window ? `${fanout.server_bus_to_sent_last_window.p50_ms.toFixed(2)} / ${fanout.server_bus_to_sent_last_window.p99_ms.toFixed(2)} (${fanout.server_bus_to_sent_last_window.count})` : 'n/a'],
   ['goal p99 < 20 ms', fanout.p99_ms < 20 ? 'met' : 'MISSED'],
   ['server CPU %', fanout.cpu_pct],
   ['server RSS MB', fanout.rss_mb],

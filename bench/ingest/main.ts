@@ -18,7 +18,7 @@ import { BybitParser } from '../../server/feeds/bybit.js';
 import { KucoinParser } from '../../server/feeds/kucoin.js';
 import { defaultMetadata } from '../../server/feeds/metadata.js';
 import { OkxParser } from '../../server/feeds/okx.js';
-import { Samples, fmt, nowNs, report, writeResult } from '../lib.js';
+import { Samples, fmt, report, writeResult } from '../lib.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

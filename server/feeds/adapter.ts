@@ -59,6 +59,39 @@ export interface VenueParser {
   readonly errors: Record<string, number>;
 }
 
+/**
+ * Base for the venues' JSON parsers: the per-reason drop counter, and the JSON.parse guard every frame
+ * goes through. A venue keeps only its message routing and field extraction.
+ */
+export abstract class JsonVenueParser implements VenueParser {
+  readonly errors: Record<string, number> = {};
+  constructor(protected readonly meta: MetadataTable) {}
+
+  abstract parse(raw: string, sink: UpdateSink): ParseOutcome;
+
+  /** Stateless by default; a venue with merge state overrides it. */
+  reset(): void {}
+
+  protected reject(reason: string): ParseOutcome {
+    count(this.errors, reason);
+    return 'rejected';
+  }
+
+  /** The frame as a JSON object, or null after counting it as `invalid_json` / `not_an_object`. */
+  protected parseObject(raw: string): Record<string, unknown> | null {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      this.reject('invalid_json');
+      return null;
+    }
+    if (isRecord(msg)) return msg;
+    this.reject('not_an_object');
+    return null;
+  }
+}
+
 /** One socket's worth of work. */
 export interface ConnectionPlan {
   /** Label for logs/state, e.g. `binance/public#0`. */

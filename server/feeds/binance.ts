@@ -10,6 +10,7 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import { instrumentKey } from '../engine/symbols.js';
 import {
+  JsonVenueParser,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
@@ -36,28 +37,11 @@ export const BINANCE_STREAMS_PER_MESSAGE = 50;
 /** ≤ 10 messages/s per connection: space subscribe messages by more than 100 ms. */
 export const BINANCE_SUBSCRIBE_SPACING_MS = 150;
 
-export class BinanceParser implements VenueParser {
-  readonly errors: Record<string, number> = {};
-  /** Stream symbols are lower-case; metadata is keyed upper-case. */
-  constructor(private readonly meta: MetadataTable) {}
-
-  reset(): void {
-    // No merge state.
-  }
-
-  private reject(reason: string): ParseOutcome {
-    count(this.errors, reason);
-    return 'rejected';
-  }
-
+/** Stream names are lower-case; payload symbols (`s`) and metadata keys are upper-case. */
+export class BinanceParser extends JsonVenueParser {
   parse(raw: string, sink: UpdateSink): ParseOutcome {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return this.reject('invalid_json');
-    }
-    if (!isRecord(msg)) return this.reject('not_an_object');
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
     // Combined stream wrapper, or a raw event (ws mode).
     const d = isRecord(msg.data) && typeof msg.stream === 'string' ? msg.data : msg;
     switch (d.e) {

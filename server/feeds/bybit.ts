@@ -13,6 +13,7 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import { instrumentKey } from '../engine/symbols.js';
 import {
+  JsonVenueParser,
   type ConnectionPlan,
   type FetchJson,
   type InstrumentMeta,
@@ -60,30 +61,18 @@ interface TickerFields {
   intervalHours: unknown;
 }
 
-export class BybitParser implements VenueParser {
-  readonly errors: Record<string, number> = {};
+export class BybitParser extends JsonVenueParser {
   private readonly states = new Map<string, TickerState>();
   private readonly fields: TickerFields = { symbol: undefined, bid: undefined, bidSize: undefined, ask: undefined, askSize: undefined, rate: undefined, next: undefined, intervalHours: undefined };
 
-  constructor(private readonly meta: MetadataTable) {}
-
-  reset(): void {
+  override reset(): void {
     this.states.clear();
   }
 
-  private reject(reason: string): ParseOutcome {
-    count(this.errors, reason);
-    return 'rejected';
-  }
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return this.reject('invalid_json');
-    }
-    if (!isRecord(msg)) return this.reject('not_an_object');
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
     const topic = msg.topic;
     if (typeof topic === 'string') {
       if (!topic.startsWith('tickers.')) return this.reject('unknown_topic');

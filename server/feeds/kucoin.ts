@@ -12,6 +12,7 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import { instrumentKey } from '../engine/symbols.js';
 import {
+  JsonVenueParser,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
@@ -60,27 +61,11 @@ function rawTsDigits(raw: string): string {
   return raw.slice(start, i);
 }
 
-export class KucoinParser implements VenueParser {
-  readonly errors: Record<string, number> = {};
-  constructor(private readonly meta: MetadataTable) {}
-
-  reset(): void {
-    // No merge state: tickerV2 pushes are complete.
-  }
-
-  private reject(reason: string): ParseOutcome {
-    count(this.errors, reason);
-    return 'rejected';
-  }
+export class KucoinParser extends JsonVenueParser {
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return this.reject('invalid_json');
-    }
-    if (!isRecord(msg)) return this.reject('not_an_object');
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
     switch (msg.type) {
       case 'message':
         break;

@@ -8,6 +8,7 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import { instrumentKey } from '../engine/symbols.js';
 import {
+  JsonVenueParser,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
@@ -34,28 +35,12 @@ export const OKX_IDLE_PING_MS = 25_000;
 export const OKX_FUNDING_REST_SPACING_MS = 110;
 export type OkxQuoteChannel = 'tickers' | 'bbo-tbt';
 
-export class OkxParser implements VenueParser {
-  readonly errors: Record<string, number> = {};
-  constructor(private readonly meta: MetadataTable) {}
-
-  reset(): void {
-    // No merge state: every OKX push is complete.
-  }
-
-  private reject(reason: string): ParseOutcome {
-    count(this.errors, reason);
-    return 'rejected';
-  }
+export class OkxParser extends JsonVenueParser {
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      return this.reject('invalid_json');
-    }
-    if (!isRecord(msg)) return this.reject('not_an_object');
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
     if (typeof msg.event === 'string') return this.event(msg);
     const arg = msg.arg;
     if (!isRecord(arg) || typeof arg.channel !== 'string') return this.reject('unknown_message');
