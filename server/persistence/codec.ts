@@ -60,7 +60,6 @@ void _allFieldsEncoded;
 export const KINDS: ReadonlyArray<OpportunityEvent['kind']> = ['opened', 'updated', 'closed'];
 export const F_NULL_BREAK_EVEN = 1;
 export const F_CUSTOM_ID = 2;
-const FIXED_BYTES = 5 + 8 * (4 + OPPORTUNITY_NUMBERS.length);
 
 const NUMBERS_PER_EVENT = 4 + OPPORTUNITY_NUMBERS.length;
 

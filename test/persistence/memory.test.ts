@@ -4,7 +4,6 @@ import { decodeEvents, EventEncoder, nextStreamId } from '../../server/persisten
 import { decodeMarketChunk, MarketRing } from '../../server/persistence/market-ring.js';
 import { createPersistence } from '../../server/persistence/index.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
-import { BoundedQueue } from '../../server/persistence/queue.js';
 import { persistenceContract } from './contract.js';
 import { marketRecord, oppEvent } from './helpers.js';
 
@@ -32,20 +31,6 @@ describe('MemoryPersistence bad input', () => {
     expect(() => p.appendMarketRecord({ exchange: 'nowhere', symbol: 'X', kind: 'quote', recvMs: 1, exchangeTsMs: 1 } as never)).not.toThrow();
     expect(p.health().dropped).toBe(2);
     expect(await p.loadPositions()).toEqual([]);
-  });
-});
-
-describe('BoundedQueue', () => {
-  it('drops the oldest beyond its capacity and counts exactly', () => {
-    const q = new BoundedQueue<number>(5);
-    for (let i = 0; i < 12; i++) q.push(i);
-    expect(q.size).toBe(5);
-    expect(q.dropped).toBe(7);
-    expect(q.take(2)).toEqual([7, 8]);
-    q.push(12);
-    expect(q.peekAll()).toEqual([9, 10, 11, 12]);
-    expect(q.take(100)).toEqual([9, 10, 11, 12]);
-    expect(q.size).toBe(0);
   });
 });
 

@@ -70,7 +70,7 @@ const POP_BATCH = 4096;
  * 1,000-client tick fits in one pass, so every client of a tick gets the same, short delay; a much larger
  * fan-out still lets feeds and the engine run in between.
  */
-const FLUSH_BUDGET_MS = 8;
+const FLUSH_BUDGET_MS = 50;
 const FLUSH_CHECK = 64;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
