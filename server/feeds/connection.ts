@@ -202,7 +202,9 @@ export class FeedConnection {
     this.label = plan.label;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000 });
+      // No compression (inflating every small frame costs latency and CPU) and no UTF-8 validation pass:
+      // a frame that is not valid text fails the adapter's parse and is counted as malformed anyway.
+      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true });
     } catch (e) {
       this.fail(`bad url: ${(e as Error).message}`);
       return;

@@ -6,29 +6,13 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
 import type { Subscription } from '../engine/bus.js';
+import type { QuoteView } from '../engine/engine.js';
 
-/** Fields of the engine's `QuoteView` (docs/INTERFACES.md) that the strategy reads. */
-export interface StrategyQuote {
-  exchange: Exchange;
-  symbol: string;
-  instrument: string;
-  bid: number;
-  ask: number;
-  /** Sizes in BASE units. */
-  bidSize: number;
-  askSize: number;
-  /** Rate for the settlement at `nextFundingMs`, per its own interval (fraction). */
-  fundingRate: number;
-  fundingIntervalMs: number;
-  /** Next funding settlement (epoch ms); 0 when unknown. */
-  nextFundingMs: number;
-  /** True when `fundingRate` is a predicted/indicative rate rather than the one in force. */
-  fundingPredicted: boolean;
-  receivedMs: number;
-  ageMs: number;
-  /** Fresh and feed up. */
-  usable: boolean;
-}
+/** The fields of the engine's `QuoteView` the strategy reads (sizes in BASE units, funding per its own interval). */
+export type StrategyQuote = Pick<
+  QuoteView,
+  'exchange' | 'symbol' | 'instrument' | 'bid' | 'ask' | 'bidSize' | 'askSize' | 'fundingRate' | 'fundingIntervalMs' | 'nextFundingMs' | 'fundingPredicted' | 'receivedMs' | 'ageMs' | 'usable'
+>;
 
 export interface StrategyEngine {
   readonly bus: { subscribe(name: string, onWake?: () => void): Subscription<OpportunityEvent> };
