@@ -1,9 +1,13 @@
 /**
  * Runner-side bookkeeping of one position, and the small pure helpers around it. Everything in a Book
- * can be rebuilt from the persisted position and its fills (see StrategyRunner.restore).
+ * can be rebuilt from the persisted position and its fills (see restore.ts).
  */
+import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
+import type { Opportunity } from '../../shared/opportunity.js';
 import type { ExitReason, Fill, Leg, LegSide, Position, PositionState } from '../../shared/position.js';
+import { closeSpreadBps, legMargin, legPricePnl, liquidationDistancePct, liquidationPrice, markPrice } from './accounting.js';
+import type { StrategyQuote } from './engine-view.js';
 
 export type LegKey = LegSide;
 export const LEGS: readonly LegKey[] = ['long', 'short'];
@@ -89,4 +93,84 @@ export function positionSeq(id: string): number {
 export function snapshot(p: Position): Position {
   // Transitions are never mutated once pushed, so the entries are shared.
   return { ...p, long: { ...p.long }, short: { ...p.short }, transitions: p.transitions.slice() };
+}
+
+/** A fresh `opening` position on `opp` (no transitions yet); margin is reserved for the target notional while the entry is in flight. */
+export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, cfg: Config['strategy'], nowMs: number): Position {
+  const p: Position = {
+    id,
+    instrument: opp.instrument,
+    opportunityId: opp.id,
+    state: 'opening',
+    long: emptyLeg(opp.longExchange, opp.longSymbol, 'long'),
+    short: emptyLeg(opp.shortExchange, opp.shortSymbol, 'short'),
+    notionalUsd: cfg.notionalUsd,
+    openedMs: nowMs,
+    closedMs: null,
+    entrySpreadBps: opp.spreadBps,
+    currentSpreadBps: closeSpreadBps(longQuote.bid, shortQuote.ask),
+    entryProjectedProfitBps: opp.projectedProfitBps,
+    entryFundingDelta8h: opp.fundingDelta8h,
+    realisedPnlUsd: 0,
+    unrealisedPnlUsd: 0,
+    fundingUsd: 0,
+    feesUsd: 0,
+    exitReason: null,
+    transitions: [],
+  };
+  p.long.marginUsd = p.short.marginUsd = cfg.notionalUsd / cfg.leverage;
+  return p;
+}
+
+/** Sets a fully entered leg's margin, liquidation price and first mark (at its entry price). */
+export function settleEnteredLeg(l: Leg, leg: LegKey, leverage: number, maintenanceMarginRate: number): void {
+  l.marginUsd = legMargin(l.quantity, l.entryPrice, leverage);
+  l.liquidationPrice = liquidationPrice(leg, l.entryPrice, leverage, maintenanceMarginRate);
+  l.markPrice = l.entryPrice;
+  l.liquidationDistancePct = liquidationDistancePct(leg, l.markPrice, l.liquidationPrice);
+}
+
+/**
+ * Books a fill into its position: an entry averages into the leg, an exit/unwind closes held quantity.
+ * Returns the price PnL an exit/unwind realised (null for an entry); the fee is already taken off the position.
+ */
+export function applyFill(book: Book, leg: LegKey, fill: Fill): number | null {
+  const p = book.p;
+  const l = p[leg];
+  let realised: number | null = null;
+  if (fill.purpose === 'entry') {
+    const qty = l.quantity + fill.quantity;
+    l.entryPrice = (l.entryPrice * l.quantity + fill.price * fill.quantity) / qty;
+    l.quantity = qty;
+  } else {
+    const closedQty = Math.min(fill.quantity, l.quantity - book.closed[leg]);
+    realised = legPricePnl(leg, closedQty, l.entryPrice, fill.price);
+    book.closed[leg] += fill.quantity;
+    p.realisedPnlUsd += realised;
+  }
+  l.feesUsd += fill.feeUsd;
+  p.feesUsd += fill.feeUsd;
+  p.realisedPnlUsd -= fill.feeUsd;
+  return realised;
+}
+
+/** Marks one leg at its closing side of `q` (keeps the last mark without a price); true when it moved. */
+export function markLeg(book: Book, leg: LegKey, q: StrategyQuote | null): boolean {
+  if (!q || !(q.bid > 0) || !(q.ask > 0)) return false;
+  const l = book.p[leg];
+  const mark = markPrice(leg, q.bid, q.ask);
+  const held = l.quantity - book.closed[leg];
+  const upnl = held > 0 ? legPricePnl(leg, held, l.entryPrice, mark) : 0;
+  const moved = mark !== l.markPrice || upnl !== l.unrealisedPnlUsd;
+  l.markPrice = mark;
+  l.unrealisedPnlUsd = upnl;
+  l.liquidationDistancePct = liquidationDistancePct(leg, mark, l.liquidationPrice);
+  return moved;
+}
+
+/** Quantity a leg still holds, or 0 when what is left counts as flat. */
+export function remainingToClose(book: Book, leg: LegKey): number {
+  const l = book.p[leg];
+  const remaining = l.quantity - book.closed[leg];
+  return remaining > QTY_EPS * Math.max(1, l.quantity) ? remaining : 0;
 }

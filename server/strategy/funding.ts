@@ -58,3 +58,10 @@ export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: numb
   }
   return out;
 }
+
+/** Starts funding on a freshly entered leg: its pending settlement must be after we held it, so a timestamp the venue has not rolled yet is skipped. */
+export function startFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): void {
+  learnFunding(leg, quote);
+  const interval = leg.fundingIntervalMs && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : 8 * 3_600_000;
+  while (leg.nextFundingMs > 0 && leg.nextFundingMs <= nowMs) leg.nextFundingMs += interval;
+}

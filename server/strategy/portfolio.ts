@@ -60,3 +60,36 @@ export function freshPortfolioState(startingCapitalUsd: number, nowMs: number): 
     updatedMs: nowMs,
   };
 }
+
+/** Adds realised PnL (negative for costs) to the all-time and today's totals. */
+export function creditRealised(s: PortfolioState, usd: number): void {
+  s.realisedPnlUsd += usd;
+  s.dailyRealisedPnlUsd += usd;
+}
+
+/** Books a fill's realised price PnL (null for an entry) and its fee. */
+export function recordFill(s: PortfolioState, realisedPnlUsd: number | null, feeUsd: number): void {
+  if (realisedPnlUsd !== null) creditRealised(s, realisedPnlUsd);
+  s.feesPaidUsd += feeUsd;
+  creditRealised(s, -feeUsd);
+}
+
+/** Books funding settled on positions. */
+export function recordFunding(s: PortfolioState, usd: number): void {
+  s.fundingUsd += usd;
+  creditRealised(s, usd);
+}
+
+/** Starts today's PnL when `nowMs` is on a new UTC day; true when the state changed. */
+export function rollDay(s: PortfolioState, nowMs: number): boolean {
+  const day = utcDay(nowMs);
+  if (day === s.day) return false;
+  s.day = day;
+  s.dailyRealisedPnlUsd = 0;
+  return true;
+}
+
+/** An independent copy for persistence. */
+export function copyPortfolioState(s: PortfolioState): PortfolioState {
+  return { ...s, cooldownUntilMs: { ...s.cooldownUntilMs } };
+}
