@@ -13,6 +13,8 @@ import { frame, opened, opportunity, snapshot } from './make.js';
 interface Peer {
   socket: WebSocket;
   nextFrame: number;
+  /** Client messages this connection received, parsed. */
+  received: unknown[];
   send(messages: Parameters<typeof frame>[1][], frameNumber?: number): void;
 }
 
@@ -28,12 +30,14 @@ async function startServer(port = 0, onConnect: (peer: Peer, index: number) => v
     const peer: Peer = {
       socket,
       nextFrame: 1,
+      received: [],
       send(messages, frameNumber) {
         const n = frameNumber ?? peer.nextFrame;
         peer.nextFrame = n + 1;
         socket.send(JSON.stringify({ frame: n, messages }));
       },
     };
+    socket.on('message', (data) => peer.received.push(JSON.parse(String(data))));
     peers.push(peer);
     onConnect(peer, peers.length - 1);
   });
@@ -61,13 +65,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function client(port: number) {
+function client(port: number, filterDebounceMs?: number) {
   const store = new StreamStore();
   const conn = new StreamConnection({
     url: `ws://127.0.0.1:${port}/ws`,
     store,
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     backoff: { baseMs: 50, maxMs: 400 },
+    filterDebounceMs,
   });
   const statuses: ConnectionInfo['status'][] = [];
   conn.subscribe((i) => {
@@ -170,6 +175,76 @@ describe('StreamConnection', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(conn.value.status).toBe('stopped');
     expect(server.peers).toHaveLength(1);
+  });
+});
+
+describe('StreamConnection: server-side subscribe filter', () => {
+  const subscribes = (peer: Peer) => peer.received.filter((m) => (m as { type?: string }).type === 'subscribe');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('sends the filter once after the user stops changing it, and re-sends it after a reconnect', async () => {
+    const server = await startServer(0, (peer, index) => {
+      peer.send([snapshot(index === 0 ? 1 : 30, [a, b])]);
+      // Like the real hub: a subscribe is answered with a fresh filtered snapshot in the same frame sequence.
+      peer.socket.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { type: string; filter: { minProfitBps?: number } };
+        if (m.type !== 'subscribe') return;
+        const min = m.filter.minProfitBps ?? -Infinity;
+        peer.send([snapshot(100 + peer.received.length, [a, b].filter((o) => o.projectedProfitBps >= min))]);
+      });
+    });
+    cleanups.push(server.close);
+    const { store, conn } = client(server.port, 80);
+    await until(() => conn.value.status === 'live' && store.value.rows.length === 2, 5000, 'live');
+
+    // Typing "8" after "7": only the last value goes out.
+    conn.setFilter({ minProfitBps: 7 });
+    conn.setFilter({ minProfitBps: 8 });
+    await until(() => subscribes(server.peers[0]).length === 1, 5000, 'subscribe');
+    expect(subscribes(server.peers[0])).toEqual([{ type: 'subscribe', filter: { minProfitBps: 8 } }]);
+    // The filtered snapshot replaces the rows: `a` (5 bps) no longer matches and does not linger as open.
+    await until(() => store.value.rows.length === 1, 5000, 'filtered snapshot applied');
+    expect(store.value.rows.map((r) => r.id)).toEqual([b.id]);
+
+    // The same filter again sends nothing.
+    conn.setFilter({ minProfitBps: 8 });
+    await sleep(250);
+    expect(subscribes(server.peers[0])).toHaveLength(1);
+
+    // A resync (here: a frame gap) opens a new socket, which starts unfiltered: the filter is sent again.
+    server.peers[0].send([opened(50, a)], 99);
+    await until(() => server.peers.length === 2 && subscribes(server.peers[1]).length === 1, 5000, 'subscribe after resync');
+    expect(subscribes(server.peers[1])[0]).toEqual({ type: 'subscribe', filter: { minProfitBps: 8 } });
+    await until(() => store.value.rows.length === 1 && store.value.rows[0].id === b.id, 5000, 'filtered again');
+    expect(conn.value.resyncs).toBe(1);
+  });
+
+  it('clearing the filter sends an empty one, and a connection with no filter sends nothing', async () => {
+    const server = await startServer(0, (peer) => peer.send([snapshot(1, [a])]));
+    cleanups.push(server.close);
+    const { conn } = client(server.port, 20);
+    await until(() => conn.value.status === 'live', 5000, 'live');
+    conn.setFilter({});
+    await sleep(150);
+    expect(subscribes(server.peers[0])).toHaveLength(0);
+    conn.setFilter({ instruments: ['BTC-USDT-PERP'] });
+    await until(() => subscribes(server.peers[0]).length === 1, 5000, 'subscribe');
+    conn.setFilter({});
+    await until(() => subscribes(server.peers[0]).length === 2, 5000, 'clearing subscribe');
+    expect(subscribes(server.peers[0])[1]).toEqual({ type: 'subscribe', filter: {} });
+  });
+
+  it('a filter set while down goes out on the connection that comes up', async () => {
+    const server = await startServer(0, (peer) => peer.send([snapshot(1, [a])]));
+    const port = server.port;
+    await server.close();
+    const { conn } = client(port, 10);
+    conn.setFilter({ minProfitBps: 3 });
+    await until(() => conn.value.attempt >= 1, 5000, 'a failed attempt');
+    const again = await startServer(port, (peer) => peer.send([snapshot(1, [a])]));
+    cleanups.push(again.close);
+    await until(() => again.peers.length === 1 && subscribes(again.peers[0]).length === 1, 5000, 'subscribe on connect');
+    expect(subscribes(again.peers[0])[0]).toEqual({ type: 'subscribe', filter: { minProfitBps: 3 } });
   });
 });
 

@@ -125,6 +125,84 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     expect(OPPORTUNITY_CLOSE_REASONS.map((r) => r.replace(/_/g, ' '))).toContain(reason.toLowerCase());
   }, 90_000);
 
+  it('sends the instrument and minimum-profit filters to the server: the frames then carry only matching opportunities', async () => {
+    // Watch the page's own socket from its start: reload with the listener in place.
+    type Opp = { id: string; instrument: string; projectedProfitBps: number };
+    type Msg = { type: string; event?: string; opportunity?: Opp; opportunities?: Opp[] };
+    const log: ({ dir: 'in'; frame: number; messages: Msg[] } | { dir: 'out'; message: { type: string; filter?: Record<string, unknown> } })[] = [];
+    const onSocket = (ws: import('playwright-core').WebSocket) => {
+      if (!ws.url().endsWith('/ws')) return;
+      ws.on('framereceived', ({ payload }) => {
+        const f = JSON.parse(String(payload)) as { frame: number; messages: Msg[] };
+        log.push({ dir: 'in', frame: f.frame, messages: f.messages });
+      });
+      ws.on('framesent', ({ payload }) => log.push({ dir: 'out', message: JSON.parse(String(payload)) }));
+    };
+    page.on('websocket', onSocket);
+    try {
+      await page.reload();
+      await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+      const first = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
+      await first.waitFor({ timeout: 30_000 });
+      const instrument = (await first.getAttribute('data-id'))!.split('|')[0];
+
+      /** Opportunity messages received after the server's answer (a snapshot) to the last subscribe sent. */
+      const afterSubscribe = (match: (f: Record<string, unknown>) => boolean) => {
+        const sent = log.findLastIndex((e) => e.dir === 'out' && e.message.type === 'subscribe' && match(e.message.filter ?? {}));
+        if (sent < 0) return null;
+        const answer = log.findIndex((e, i) => i > sent && e.dir === 'in' && e.messages.some((m) => m.type === 'snapshot'));
+        if (answer < 0) return null;
+        return log.slice(answer).flatMap((e) => (e.dir === 'in' ? e.messages : []));
+      };
+      const oppsOf = (messages: Msg[]) => messages.flatMap((m) => (m.type === 'snapshot' ? (m.opportunities ?? []) : m.type === 'opportunity' && m.opportunity ? [m.opportunity] : []));
+
+      // An exact instrument key goes to the server; the stream then holds that instrument only.
+      await page.getByTestId('filter-instrument').fill(instrument.toLowerCase());
+      await expect.poll(() => afterSubscribe((f) => JSON.stringify(f.instruments) === JSON.stringify([instrument])) !== null, { timeout: 15_000 }).toBe(true);
+      await page.waitForTimeout(2500); // let the market stream for a while under the filter
+      const filtered = oppsOf(afterSubscribe((f) => JSON.stringify(f.instruments) === JSON.stringify([instrument]))!);
+      expect(filtered.every((o) => o.instrument === instrument)).toBe(true);
+      const rowInstruments = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!.split('|')[0]));
+      expect(rowInstruments.every((i) => i === instrument)).toBe(true);
+
+      // A substring is the browser's business only: the server filter is cleared again.
+      await page.getByTestId('filter-instrument').fill(instrument.split('-')[0].slice(0, 2).toLowerCase());
+      await expect.poll(() => afterSubscribe((f) => Object.keys(f).length === 0) !== null, { timeout: 15_000 }).toBe(true);
+      await page.getByTestId('filter-instrument').fill('');
+
+      // Minimum profit: the filtered snapshot and every opportunity first seen after it pass the minimum
+      // (one that passed it keeps streaming, so its later updates may be lower).
+      const profits = await page
+        .locator('[data-testid="opportunity-row"][data-state="open"]')
+        .evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
+      const sortedProfits = profits.filter(Number.isFinite).sort((x, y) => x - y);
+      const min = Math.floor(sortedProfits[Math.floor(sortedProfits.length / 4)] ?? 0); // most open rows pass, the lowest not
+      await page.getByTestId('filter-min-profit').fill(String(min));
+      /** Opportunities by first appearance after the filtered snapshot. */
+      const firstSeen = () => {
+        const seen = new Map<string, Opp>();
+        for (const o of oppsOf(afterSubscribe((f) => f.minProfitBps === min) ?? [])) if (!seen.has(o.id)) seen.set(o.id, o);
+        return [...seen.values()];
+      };
+      await expect.poll(() => firstSeen().length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await page.waitForTimeout(2000); // let the market stream for a while under the filter
+      const shown = firstSeen();
+      for (const o of shown) expect(o.projectedProfitBps, o.id).toBeGreaterThanOrEqual(min);
+
+      // The exchange filter stays in the browser (the server's keeps both legs in the set, the table either leg).
+      await page.getByTestId('filter-exchange').selectOption('okx');
+      await page.waitForTimeout(800);
+      for (const e of log) if (e.dir === 'out' && e.message.type === 'subscribe') expect(e.message.filter).not.toHaveProperty('exchanges');
+      const routes = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!.split('|').slice(1)));
+      for (const legs of routes) expect(legs).toContain('okx');
+    } finally {
+      page.off('websocket', onSocket);
+      await page.getByTestId('filter-instrument').fill('');
+      await page.getByTestId('filter-exchange').selectOption('');
+      await page.getByTestId('filter-min-profit').fill('');
+    }
+  }, 90_000);
+
   it('applies a config change made in the panel (with the API token kept in the browser)', async () => {
     await page.getByTestId('tab-config').click();
     await page.getByTestId('api-token').fill(TOKEN);
@@ -171,15 +249,17 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     const row = page.locator('[data-testid="position-row"][data-state="open"]').first();
     await row.waitFor({ timeout: 45_000 });
     const id = (await row.getAttribute('data-id'))!;
+    // Pin the row by id: positions list newest first and the strategy keeps opening new ones, so `.first()` moves on.
+    const exit = page.locator(`[data-testid="position-row"][data-id="${id}"]`).getByTestId('position-close');
 
     // Without the token the server refuses (API_TOKEN is set): the dashboard says so and the position stays.
     await page.evaluate(() => localStorage.removeItem('perpscan.apiToken'));
-    await row.getByTestId('position-close').click();
+    await exit.click();
     await page.locator('[data-testid="toast"][data-kind="error"]').filter({ hasText: 'token' }).first().waitFor();
     expect((await api<Position>(server, `positions/${encodeURIComponent(id)}`)).state).toBe('open');
 
     await page.evaluate((t) => localStorage.setItem('perpscan.apiToken', t), TOKEN);
-    await row.getByTestId('position-close').click();
+    await exit.click();
     await page.locator(`[data-testid="position-row"][data-id="${id}"]`).waitFor({ state: 'detached' });
 
     const closed = await api<Position>(server, `positions/${encodeURIComponent(id)}`);

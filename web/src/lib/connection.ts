@@ -4,7 +4,9 @@
  * Works with the browser's WebSocket and with the `ws` package (tests) through `SocketLike`.
  */
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { StreamFilter } from '../../../shared/protocol.js';
 import { Observable } from './observable.js';
+import { sameStreamFilter } from './server-filter.js';
 import type { StreamStore } from './stream-store.js';
 
 /** The part of the WebSocket API used here (browser WebSocket and `ws` both have it). */
@@ -44,6 +46,8 @@ export interface ConnectionOptions {
   /** No frame for this long on an open socket counts as a dead connection (the server sends stats every second). */
   silenceMs?: number;
   now?: () => number;
+  /** Quiet time before a changed subscribe filter is sent (typing in a field sends once). */
+  filterDebounceMs?: number;
 }
 
 export class StreamConnection extends Observable<ConnectionInfo> {
@@ -55,6 +59,10 @@ export class StreamConnection extends Observable<ConnectionInfo> {
   private frameTimes: number[] = [];
   private messageCounts: number[] = [];
   private everConnected = false;
+  /** The subscribe filter wanted, and the one the current socket's server side has (a new socket starts unfiltered). */
+  private filter: StreamFilter = {};
+  private sentFilter: StreamFilter = {};
+  private filterTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: ConnectionOptions) {
     const now = (opts.now ?? Date.now)();
@@ -85,6 +93,8 @@ export class StreamConnection extends Observable<ConnectionInfo> {
 
   stop(): void {
     this.clearRetry();
+    if (this.filterTimer) clearTimeout(this.filterTimer);
+    this.filterTimer = null;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     this.dropSocket();
@@ -97,6 +107,27 @@ export class StreamConnection extends Observable<ConnectionInfo> {
     this.dropSocket();
     this.update({ resyncs: this.info.resyncs + 1, lastError: `resync: ${reason}` });
     this.scheduleReconnect(0);
+  }
+
+  /**
+   * Sets the server-side subscribe filter (a pre-filter; see server-filter.ts). Sent after `filterDebounceMs`
+   * of quiet, and again on every new connection. The server answers a subscribe with a fresh filtered
+   * snapshot, which replaces the store's rows, so rows that stopped matching do not linger as open.
+   */
+  setFilter(filter: StreamFilter): void {
+    this.filter = filter;
+    if (this.filterTimer) clearTimeout(this.filterTimer);
+    this.filterTimer = setTimeout(() => {
+      this.filterTimer = null;
+      this.syncFilter();
+    }, this.opts.filterDebounceMs ?? 300);
+  }
+
+  /** Sends the wanted filter when the live socket's server side has another one. */
+  private syncFilter(): void {
+    if (this.info.status !== 'live' || this.socket === null || sameStreamFilter(this.filter, this.sentFilter)) return;
+    this.sentFilter = this.filter;
+    this.send({ type: 'subscribe', filter: this.filter });
   }
 
   send(message: unknown): void {
@@ -117,6 +148,7 @@ export class StreamConnection extends Observable<ConnectionInfo> {
       return;
     }
     this.socket = socket;
+    this.sentFilter = {}; // a new connection starts unfiltered on the server
     this.opts.store.beginConnection();
     socket.onopen = () => {
       if (this.socket !== socket) return;
@@ -165,6 +197,7 @@ export class StreamConnection extends Observable<ConnectionInfo> {
       ...this.rates(),
     });
     this.everConnected = true;
+    if (!wasLive) this.syncFilter(); // after every (re)connect and resync: the first snapshot was unfiltered
   }
 
   private onDown(reason: string): void {
