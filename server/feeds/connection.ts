@@ -131,19 +131,7 @@ export class FeedConnection {
     if (this.stopped) return;
     if (ws && plan && this.subscribed && ws.readyState === WebSocket.OPEN) {
       this.subscriptions = topicCount;
-      messages.forEach((msg, i) => {
-        const send = () => {
-          if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
-        };
-        if (i === 0) send();
-        else {
-          const t = setTimeout(() => {
-            this.subTimers.delete(t);
-            send();
-          }, i * plan.subscribeSpacingMs);
-          this.subTimers.add(t);
-        }
-      });
+      this.sendSpaced(ws, messages, plan.subscribeSpacingMs);
       this.hooks.onChange();
       return;
     }
@@ -287,7 +275,16 @@ export class FeedConnection {
   private subscribe(ws: WebSocket, plan: ConnectionPlan): void {
     this.subscribed = true;
     this.subscriptions = plan.topicCount;
-    plan.subscribeMessages.forEach((msg, i) => {
+    this.sendSpaced(ws, plan.subscribeMessages, plan.subscribeSpacingMs);
+    this.hooks.onChange();
+  }
+
+  /**
+   * Sends the first message now and each next one `spacingMs` later (venues limit messages per second);
+   * a message is dropped if the socket was replaced or closed meanwhile.
+   */
+  private sendSpaced(ws: WebSocket, messages: readonly string[], spacingMs: number): void {
+    messages.forEach((msg, i) => {
       const send = () => {
         if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
       };
@@ -296,11 +293,10 @@ export class FeedConnection {
         const t = setTimeout(() => {
           this.subTimers.delete(t);
           send();
-        }, i * plan.subscribeSpacingMs);
+        }, i * spacingMs);
         this.subTimers.add(t);
       }
     });
-    this.hooks.onChange();
   }
 
   private startTick(): void {

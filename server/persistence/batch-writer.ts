@@ -11,7 +11,7 @@ import { encodeEventSlots } from './event-ring.js';
 import { encodeMarketSlots, type MarketChunks } from './market-ring.js';
 import { APPEND_CHUNK, PRUNE_BY_TIME, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable, Utf8Cache } from './string-table.js';
-import type { BatchMessage, WriterThreadOptions, WriterThreadStats, WriterToMain } from './writer-protocol.js';
+import { emptyThreadStats, type BatchMessage, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
 
 const MAX_COMMAND_ERROR_ATTEMPTS = 5;
 
@@ -45,20 +45,7 @@ export class BatchWriter {
   private running = false;
   private closing = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly stats: WriterThreadStats = {
-    batches: 0,
-    roundTrips: 0,
-    commands: 0,
-    lastBatchCommands: 0,
-    lastBatchItems: 0,
-    failedAttempts: 0,
-    duplicateChunks: 0,
-    droppedRejected: 0,
-    maxEncodeMs: 0,
-    totalEncodeMs: 0,
-    maxExecMs: 0,
-    totalExecMs: 0,
-  };
+  private readonly stats: WriterThreadStats = emptyThreadStats();
 
   constructor(
     private readonly opts: WriterThreadOptions,

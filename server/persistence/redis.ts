@@ -33,7 +33,7 @@ import { RedisReader, takeClosed } from './redis-reader.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable } from './string-table.js';
-import type { BatchMessage, MainToWriter, WriterThreadOptions, WriterThreadStats, WriterToMain } from './writer-protocol.js';
+import { emptyThreadStats, type BatchMessage, type MainToWriter, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
 
 export { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 
@@ -92,22 +92,6 @@ interface InFlight {
   closedCount: number;
 }
 
-function emptyThreadStats(): WriterThreadStats {
-  return {
-    batches: 0,
-    roundTrips: 0,
-    commands: 0,
-    lastBatchCommands: 0,
-    lastBatchItems: 0,
-    failedAttempts: 0,
-    duplicateChunks: 0,
-    droppedRejected: 0,
-    maxEncodeMs: 0,
-    totalEncodeMs: 0,
-    maxExecMs: 0,
-    totalExecMs: 0,
-  };
-}
 
 function isClosedPosition(p: Position): boolean {
   return p.closedMs !== null && (p.state === 'closed' || p.state === 'broken');

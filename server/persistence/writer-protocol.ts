@@ -68,3 +68,21 @@ export type WriterToMain =
   | { type: 'buffers'; eventSlots: ArrayBuffer; marketSlots: ArrayBuffer }
   | { type: 'log'; msg: string; err: string }
   | { type: 'closed' };
+
+/** All-zero writer-thread counters (the thread's start value, and the base totals are summed onto). */
+export function emptyThreadStats(): WriterThreadStats {
+  return {
+    batches: 0,
+    roundTrips: 0,
+    commands: 0,
+    lastBatchCommands: 0,
+    lastBatchItems: 0,
+    failedAttempts: 0,
+    duplicateChunks: 0,
+    droppedRejected: 0,
+    maxEncodeMs: 0,
+    totalEncodeMs: 0,
+    maxExecMs: 0,
+    totalExecMs: 0,
+  };
+}
