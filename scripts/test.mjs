@@ -97,7 +97,7 @@ try {
   summary = { passed: r.numPassedTests, failed: r.numFailedTests + (r.numFailedTestSuites ?? 0) - 0, skipped: r.numPendingTests + (r.numTodoTests ?? 0), total: r.numTotalTests };
   if (summary.total === 0) { console.error('[test] no test ran'); stopPrivateRedis(); process.exit(1); }
   console.log(`\ntests: ${summary.passed} passed, ${r.numFailedTests} failed, ${summary.skipped} skipped`);
-  if (r.numFailedTestSuites) console.log(`(${r.numFailedTestSuites} test files failed to run)`);
+  if (r.numFailedTestSuites) console.log(`(${r.numFailedTestSuites} failing suites)`);
 } catch {
   console.error('[test] could not read the Vitest results');
 }

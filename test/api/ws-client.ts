@@ -68,6 +68,13 @@ export class StreamTestClient {
     return this.messages.filter((m): m is Extract<ServerMessage, { type: 'opportunity' }> => m.type === 'opportunity');
   }
 
+  /** Opportunity events that arrived after the `n`-th snapshot (1-based), e.g. after a filter's fresh snapshot. */
+  opportunityEventsAfterSnapshot(n: number): Array<Extract<ServerMessage, { type: 'opportunity' }>> {
+    let seen = 0;
+    const start = this.messages.findIndex((m) => m.type === 'snapshot' && ++seen === n);
+    return start < 0 ? [] : this.messages.slice(start + 1).filter((m): m is Extract<ServerMessage, { type: 'opportunity' }> => m.type === 'opportunity');
+  }
+
   snapshots(): Array<Extract<ServerMessage, { type: 'snapshot' }>> {
     return this.messages.filter((m): m is Extract<ServerMessage, { type: 'snapshot' }> => m.type === 'snapshot');
   }
