@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { configRoutes } from './routes/config.js';
@@ -21,11 +22,17 @@ export interface MountOptions {
   /** Built dashboard directory; skipped (with a hint at /) when missing. */
   staticDir: string | null;
   maxClientMessageBytes?: number;
+  /** Host names served and cross-site origins allowed (default: loopback names, same-origin only). */
+  access?: AccessPolicy;
 }
+
+const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
 export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: MountOptions): Promise<void> {
   const base = opts.basePath;
   installErrorHandlers(app);
+  // First of all hooks: a request for a foreign host name or a cross-site write never reaches a route.
+  app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
   app.addSchema(ErrorSchema);
   app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode));
 
@@ -38,7 +45,19 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
     },
   });
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyWebsocket, { options: { maxPayload: opts.maxClientMessageBytes ?? 64 * 1024, perMessageDeflate: false } });
+  const maxPayload = opts.maxClientMessageBytes ?? DEFAULT_MAX_CLIENT_MESSAGE_BYTES;
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload, perMessageDeflate: false },
+    // ws has already closed the socket (1009 for an oversized message, 1002 for a protocol error): one line
+    // naming the client and the cause, no stack trace (the default handler logs the error at level error).
+    errorHandler: (err: Error & { code?: string }, _socket, request) => {
+      const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      request.log.warn(
+        { remote: request.ip, code: err.code, ...(tooBig ? { maxBytes: maxPayload } : {}) },
+        tooBig ? 'ws client message too large: socket closed (1009)' : `ws client socket error: ${err.message}`,
+      );
+    },
+  });
 
   await app.register(
     async (scoped) => {

@@ -48,6 +48,14 @@ const OWN_VARS = [
   'SIM_DISLOCATIONS_PER_MIN',
   'LOG_LEVEL',
   'FEED_ENDPOINTS',
+  'ALLOWED_HOSTS',
+  'ALLOWED_ORIGINS',
+  'AUTH_FAILURE_LIMIT',
+  'AUTH_FAILURE_WINDOW_MS',
+  'MAX_CONNECTIONS_PER_IP',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'WS_CLIENT_MESSAGES_PER_SEC',
 ];
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
