@@ -31,8 +31,6 @@ const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: MountOptions): Promise<void> {
   const base = opts.basePath;
   installErrorHandlers(app);
-  // First of all hooks: a request for a foreign host name or a cross-site write never reaches a route.
-  app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
   app.addSchema(ErrorSchema);
   app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode));
 
@@ -58,6 +56,10 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       );
     },
   });
+  // Before every route, the 404 handler and /ws: a request for a foreign host name or a cross-site write never
+  // reaches a handler. Added after @fastify/websocket so its onRequest hook has marked upgrade requests and
+  // its onResponse hook closes the socket of an upgrade refused here.
+  app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
 
   await app.register(
     async (scoped) => {
