@@ -96,7 +96,7 @@ describe('the real server under a hostile client', () => {
         `health max ${maxHealthMs.toFixed(0)} ms over ${healthMs.length} polls; engine updates during flood ${during.length > 1 ? during.at(-1)!.stats.updatesTotal - during[0].stats.updatesTotal : 0}`,
     );
     expect(result.sent).toBeGreaterThan(5_000); // the flood really ran
-    expect(maxHealthMs).toBeLessThan(1000);
+    expect(maxHealthMs).toBeLessThan(2000); // before the fix: > 5 s, growing with the flood; the bound leaves room for a loaded CI machine
     expect(healthMs.length).toBeGreaterThan(15);
     // stats kept arriving each second and the engine kept processing quotes throughout
     expect(during.length).toBeGreaterThanOrEqual(3);
