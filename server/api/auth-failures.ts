@@ -52,9 +52,11 @@ export class AuthFailureLimiter {
 
   private prune(now: number): void {
     for (const [address, e] of this.entries) if (now - e.windowStartMs >= this.limit.windowMs) this.entries.delete(address);
-    // Map order is insertion order: what is left over the bound are the oldest windows.
+    // Map order is insertion order: the oldest windows go first. Freeing a tenth at once keeps the scan
+    // above amortised (one pass per maxAddresses / 10 new addresses, not one per address).
+    const target = Math.floor(this.maxAddresses * 0.9);
     for (const address of this.entries.keys()) {
-      if (this.entries.size < this.maxAddresses) break;
+      if (this.entries.size <= target) break;
       this.entries.delete(address);
     }
   }
