@@ -104,12 +104,26 @@ export function originAllowed(policy: AccessPolicy, origin: string, host: string
   return served !== null && fromOrigin !== null && served.name === fromOrigin.name && served.port === fromOrigin.port;
 }
 
+/** True the first time a key is seen in a minute: a flood of refused requests logs one line per culprit, not one per request. */
+function onceAMinute(now: () => number = Date.now): (key: string) => boolean {
+  const lastMs = new Map<string, number>();
+  return (key) => {
+    const t = now();
+    const last = lastMs.get(key);
+    if (last !== undefined && t - last < 60_000) return false;
+    if (lastMs.size >= 1000) lastMs.clear();
+    lastMs.set(key, t);
+    return true;
+  };
+}
+
 /** The onRequest hook enforcing `policy` (registered before every route, the 404 handler and /ws). */
 export function accessGuard(policy: AccessPolicy) {
+  const shouldLog = onceAMinute();
   return async function checkAccess(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const host = request.host;
     if (!hostAllowed(policy, host)) {
-      request.log.warn({ host, remote: request.ip }, 'request for a host name this server does not serve (ALLOWED_HOSTS)');
+      if (shouldLog(`host ${request.ip} ${host}`)) request.log.warn({ host, remote: request.ip }, 'request for a host name this server does not serve (ALLOWED_HOSTS)');
       await sendError(reply, 421, 'misdirected_request', 'host', `this server does not answer to host ${JSON.stringify(host)}; add it to ALLOWED_HOSTS`);
       return;
     }
@@ -119,7 +133,9 @@ export function accessGuard(policy: AccessPolicy) {
     const isWebSocket = typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
     if (SAFE_METHODS.has(request.method) && !isWebSocket) return;
     if (!originAllowed(policy, origin, host)) {
-      request.log.warn({ origin, host, remote: request.ip, method: request.method, url: request.url }, 'cross-site request refused (ALLOWED_ORIGINS)');
+      if (shouldLog(`origin ${request.ip} ${origin}`)) {
+        request.log.warn({ origin, host, remote: request.ip, method: request.method, url: request.url }, 'cross-site request refused (ALLOWED_ORIGINS)');
+      }
       await sendError(reply, 403, 'forbidden_origin', 'origin', `requests from origin ${JSON.stringify(origin)} are not allowed; add it to ALLOWED_ORIGINS`);
     }
   };
