@@ -95,7 +95,7 @@ describe('the real server under a hostile client', () => {
       `flood: ${result.sent} subscribes over ${result.connections} connections in ${endMs - startMs} ms; close codes ${JSON.stringify([...new Set(result.closeCodes)])}; ` +
         `health max ${maxHealthMs.toFixed(0)} ms over ${healthMs.length} polls; engine updates during flood ${during.length > 1 ? during.at(-1)!.stats.updatesTotal - during[0].stats.updatesTotal : 0}`,
     );
-    expect(result.sent).toBeGreaterThan(5_000); // the flood really ran
+    expect(result.sent).toBeGreaterThan(3_000); // the flood really ran (reconnecting after each 1008)
     expect(maxHealthMs).toBeLessThan(2000); // before the fix: > 5 s, growing with the flood; the bound leaves room for a loaded CI machine
     expect(healthMs.length).toBeGreaterThan(15);
     // stats kept arriving each second and the engine kept processing quotes throughout
@@ -116,19 +116,22 @@ describe('the real server under a hostile client', () => {
 
   it('by default one address may hold 64 connections; more are closed at once', async () => {
     await new Promise((r) => setTimeout(r, 300)); // earlier tests' sockets are gone
+    let closedByServer = 0;
     const sockets = await Promise.all(
       Array.from(
         { length: 70 },
         () =>
           new Promise<net.Socket>((resolve, reject) => {
             const s = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(s));
-            s.on('error', reject);
+            s.on('error', reject); // a reset after connecting lands here harmlessly (already resolved)
+            s.on('close', () => closedByServer++);
+            s.resume();
           }),
       ),
     );
     try {
       await new Promise((r) => setTimeout(r, 500));
-      expect(sockets.filter((s) => s.destroyed || s.readableEnded).length).toBe(6);
+      expect(closedByServer).toBe(6);
     } finally {
       for (const s of sockets) s.destroy();
     }
