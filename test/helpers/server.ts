@@ -14,6 +14,8 @@ export interface ServerProcessOptions {
   args?: string[];
   /** ms to wait for "listening" (default 30 s). */
   timeoutMs?: number;
+  /** How the server is launched: from source through tsx (default), or `npm start` (compiled; `child` is npm). */
+  launcher?: 'tsx' | 'npm start';
 }
 
 export interface ServerProcess {
@@ -72,7 +74,9 @@ function waitExit(child: ChildProcess): Promise<number | null> {
 
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
   const env = childEnv(opts.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...(opts.args ?? [])], {
+  const args = opts.args ?? [];
+  const [command, commandArgs]: [string, string[]] = opts.launcher === 'npm start' ? ['npm', ['start', '--silent', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'server/main.ts', ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
