@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { describeWith, REDIS_URL } from '../helpers/services.js';
 import { REPO_ROOT, startServerProcess } from '../helpers/server.js';
 
@@ -57,6 +57,7 @@ beforeAll(() => {
 describe('npm start', () => {
   it('runs the compiled server as npm’s child without rebuilding, and SIGTERM to npm frees the port', async () => {
     const srv = await startServerProcess({ launcher: 'npm start', env: { FEEDS: 'none' } });
+    onTestFinished(() => srv.kill9()); // whatever failed, nothing keeps running
     const npmPid = srv.child.pid!;
 
     // Nothing changed since the build: no rebuild on start.
@@ -88,6 +89,7 @@ describe('npm start', () => {
 describeWith(['redis'], 'npm start with Redis', () => {
   it('starts the persistence writer thread from the compiled worker file', async () => {
     const srv = await startServerProcess({ launcher: 'npm start', env: { FEEDS: 'none', REDIS_URL, REDIS_PREFIX: `perpscan-npm-start-${process.pid}:` } });
+    onTestFinished(() => srv.kill9());
     try {
       const listening = srv.logs.find((l) => l.includes('"msg":"listening"'));
       expect(listening).toContain('"persistence":"redis"');
