@@ -88,7 +88,8 @@ export interface PerpscanApp {
 }
 
 const SWEEP_MS = 250;
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
+/** The built dashboard: `dist/web` beside the sources (tsx) or beside the compiled server (`dist/server`). */
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/web/' : '../web/', import.meta.url));
 
 function isLogger(v: unknown): v is pino.Logger {
   return typeof v === 'object' && v !== null && typeof (v as pino.Logger).child === 'function' && typeof (v as pino.Logger).info === 'function';

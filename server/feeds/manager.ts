@@ -253,6 +253,18 @@ export class FeedManager {
     this.feedLatency.reset();
   }
 
+  /** The REST fetch for one venue's metadata: with a recorder, every response is recorded too (for replay). */
+  private metadataFetch(ex: Exchange): FetchJson {
+    const recorder = this.opts.recorder;
+    if (!recorder) return this.fetchJson;
+    return async (url, init) => {
+      const requestMs = this.now();
+      const body = await this.fetchJson(url, init);
+      recorder.recordRest(ex, url, body, requestMs);
+      return body;
+    };
+  }
+
   private newVenue(ex: Exchange): VenueFeed {
     return new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency);
   }
@@ -310,7 +322,7 @@ export class FeedManager {
     const unknown = wanted.filter((s) => !v.meta.has(s));
     if (unknown.length > 0) {
       try {
-        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.fetchJson, this.now());
+        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.metadataFetch(ex), this.now());
         for (const [s, m] of loaded) v.meta.set(s, m); // parsers share this table
       } catch (e) {
         v.lastError = `metadata: ${(e as Error).message}`;
@@ -391,7 +403,7 @@ export class FeedManager {
       return;
     }
     try {
-      v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.fetchJson, this.now());
+      v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.metadataFetch(ex), this.now());
     } catch (e) {
       v.metadata = 'failed';
       v.lastError = `metadata: ${(e as Error).message}`;
