@@ -6,7 +6,7 @@
  * that would scan nothing asks for confirmation.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { freePortRange } from '../helpers/ports.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
 import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
 
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const TOKEN = 'e2e-feed-health-token-0123456789abcdef';
 const VENUE_NAMES = { bybit: 'Bybit', okx: 'OKX', kucoin: 'KuCoin', binance: 'Binance' } as const;
 
@@ -94,6 +95,7 @@ describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)'
       const line = await item.innerText();
       expect(line).toContain(VENUE_NAMES[ex]);
       expect(line).toContain('ECONNREFUSED');
+      expect(line).toMatch(/down since \d\d:\d\d:\d\d \(/);
       expect(await item.getByTestId('feed-down-since').innerText()).toMatch(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/); // 24-hour clock
     }
     // Nothing claims the detector is watching quotes.
@@ -102,6 +104,8 @@ describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)'
     expect(empty).toMatch(/No venue is live/);
     // The banner fits the page.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-down.png') });
   });
 
   it('two venues come up (metadata retried, no restart): DEGRADED naming the two still down', async () => {
@@ -113,6 +117,7 @@ describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)'
     const down = await page.getByTestId('feed-down').evaluateAll((items) => items.map((i) => i.getAttribute('data-venue')));
     expect(down.sort()).toEqual(['binance', 'kucoin']);
     expect(await page.getByTestId('feed-banner').innerText()).toMatch(/2 of 4 venues down/);
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-degraded.png') });
   });
 
   it('a position whose venue goes down is marked on its legs', async () => {
@@ -132,6 +137,7 @@ describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)'
     expect(await marked.getAttribute('data-venue-down')).toMatch(/bybit|okx/);
     expect(await marked.getByTestId('leg-feed-down').count()).toBe(2);
     expect(await marked.innerText()).toMatch(/feed down/i);
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-position-marked.png') });
   }, 90_000);
 
   it('unchecking every venue in Config asks first; dismissed, nothing changes; confirmed, it applies', async () => {
