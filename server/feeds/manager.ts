@@ -285,7 +285,12 @@ export class FeedManager {
    * Resolves when the change is applied (not when data has arrived).
    */
   reconfigure(next: { exchanges: readonly Exchange[]; instruments: readonly string[] }): Promise<void> {
-    const run = this.changes.then(() => this.apply([...next.exchanges], [...next.instruments]));
+    return this.enqueue(() => this.apply([...next.exchanges], [...next.instruments]));
+  }
+
+  /** Runs `job` after every change queued before it (changes to the venue set never interleave). */
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.changes.then(job);
     this.changes = run.catch((err: unknown) => this.log('error', 'feed reconfiguration failed', { err: (err as Error).message }));
     return run;
   }
@@ -405,16 +410,25 @@ export class FeedManager {
     }
     const wanted = this.instruments.map((k) => nativeSymbol(ex, k));
     const unknown = wanted.filter((s) => !v.meta.has(s));
+    /** Symbols whose metadata could not be loaded: not known to be unlisted, retried with backoff. */
+    let pending = new Set<string>();
     if (unknown.length > 0) {
       try {
         const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.fetchJson, this.now());
         for (const [s, m] of loaded) v.meta.set(s, m); // parsers share this table
+        v.metadataAttempts = 0;
       } catch (e) {
+        pending = new Set(unknown);
         v.lastError = feedError(e, 'metadata', this.now());
-        this.log('error', `${ex}: metadata for new instruments could not be loaded`, { err: v.lastError.message, code: v.lastError.code });
+        const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
+        this.log('error', `${ex}: metadata for new instruments could not be loaded; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
+        v.scheduleRetry(delay, () => {
+          if (this.running && !v.stopped && this.venues.includes(v)) void this.enqueue(() => this.changeInstruments(v));
+        });
       }
     }
-    v.unlisted = wanted.filter((s) => !v.meta.has(s));
+    if (v.stopped) return; // stopped while loading
+    v.unlisted = wanted.filter((s) => !v.meta.has(s) && !pending.has(s));
     if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
     const listed = wanted.filter((s) => v.meta.has(s));
     const before = new Set(v.symbols);

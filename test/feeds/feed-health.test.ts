@@ -12,6 +12,7 @@ import { Engine } from '../../server/engine/engine.js';
 import { backoffDelayMs, DEFAULT_BACKOFF } from '../../server/feeds/connection.js';
 import { errorCode, feedError, HttpStatusError } from '../../server/feeds/feed-error.js';
 import { bybitAdapter } from '../../server/feeds/bybit.js';
+import type { FetchJson } from '../../server/feeds/adapter.js';
 import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedManagerOptions } from '../../server/feeds/manager.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
@@ -121,6 +122,27 @@ describe('feed health (simulator, real engine)', () => {
     const tookMs = Date.now() - backMs;
     expect(tookMs).toBeLessThan(5_000);
   }, 40_000);
+
+  it('metadata for an added instrument that fails to load is retried, not reported as unlisted', async () => {
+    const sim = await startSimulator({ seed: 6, messagesPerSec: 400, instruments: INSTRUMENTS });
+    cleanups.push(() => sim.close());
+    const real = createFetchJson();
+    let restDown = false;
+    const fetchJson: FetchJson = (url, init) => (restDown ? Promise.reject(new HttpStatusError(503, new URL(url).pathname)) : real(url, init));
+    const { fm, engine } = manager({ endpoints: sim.endpoints, exchanges: ['okx'], instruments: ['BTC-USDT-PERP'], fetchJson, backoff: { initialMs: 100, maxMs: 400, factor: 2 } });
+    await fm.start();
+    await waitFor('okx live', () => allLive(fm));
+    restDown = true;
+    await fm.reconfigure({ exchanges: ['okx'], instruments: INSTRUMENTS });
+    const failed = state(fm, 'okx');
+    expect(failed.lastError).toMatchObject({ code: 'HTTP 503', message: expect.stringMatching(/^metadata: /) });
+    expect(failed.unlisted ?? []).toEqual([]); // not known to be unlisted: it could not be asked
+    expect(failed.status).toBe('live'); // BTC carries on
+    await sleep(600);
+    restDown = false;
+    await waitFor('ETH subscribed and usable', () => engine.quote('ETH-USDT-PERP', 'okx')?.usable === true, 10_000);
+    expect(state(fm, 'okx').unlisted ?? []).toEqual([]);
+  });
 
   it('backoff is capped and jittered', () => {
     const atCap = Array.from({ length: 200 }, () => backoffDelayMs(DEFAULT_BACKOFF, 40, Math.random));
