@@ -119,10 +119,6 @@ class VenueFeed implements UpdateSink {
     this.downSinceMs = nowMs;
   }
 
-  get retryPending(): boolean {
-    return this.retryTimer !== null;
-  }
-
   scheduleRetry(delayMs: number, run: () => void): void {
     this.cancelRetry();
     this.retryTimer = setTimeout(() => {
@@ -206,7 +202,8 @@ class VenueFeed implements UpdateSink {
     const last = cs.reduce<number | null>((m, c) => (c.lastMessageMs === null ? m : m === null ? c.lastMessageMs : Math.max(m, c.lastMessageMs)), null);
     let status: FeedState['status'];
     if (this.stopped || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';
-    else if (this.metadata === 'failed') status = this.retryPending ? 'backoff' : 'stopped';
+    // Failed and being retried (also while a retry is in flight), or failed for good (no endpoints).
+    else if (this.metadata === 'failed') status = this.metadataAttempts > 0 ? 'backoff' : 'stopped';
     else if (this.isLive()) status = 'live';
     else if (cs.some((c) => c.status === 'stale')) status = 'stale';
     else if (cs.some((c) => c.status === 'backoff')) status = 'backoff';
