@@ -118,6 +118,11 @@ describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)'
     expect(down.sort()).toEqual(['binance', 'kucoin']);
     expect(await page.getByTestId('feed-banner').innerText()).toMatch(/2 of 4 venues down/);
     await page.screenshot({ path: join(ARTIFACTS, 'feed-health-degraded.png') });
+
+    // Restart one venue from the banner (the token is in the browser): the server restarts that feed.
+    await page.locator('[data-testid="feed-down"][data-venue="kucoin"] [data-testid="feed-restart"]').click();
+    await page.getByTestId('toast').filter({ hasText: 'Restarting the kucoin feed' }).waitFor();
+    await expect.poll(() => server.logs.some((l) => l.includes('kucoin: restarting on request')), { timeout: 10_000 }).toBe(true);
   });
 
   it('a position whose venue goes down is marked on its legs', async () => {
