@@ -12,6 +12,7 @@ import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { configRoutes } from './routes/config.js';
+import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
@@ -67,6 +68,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       await scoped.register(opportunityRoutes, { prefix: '/api', ctx });
       await scoped.register(tradingRoutes, { prefix: '/api', ctx });
       await scoped.register(systemRoutes, { prefix: '/api', ctx });
+      await scoped.register(feedRoutes, { prefix: '/api', ctx });
       await scoped.register(metricsRoute, { ctx });
       scoped.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
       scoped.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {

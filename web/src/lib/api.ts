@@ -3,6 +3,7 @@
  * directory, which keeps working behind a reverse proxy sub-path. Mutating calls carry the API token.
  */
 import type { Config, ConfigPatch, VersionedConfig } from '../../../shared/config.js';
+import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
@@ -83,8 +84,14 @@ export class ApiClient {
     return { version: 0, config: body as Config };
   }
 
-  putConfig(patch: ConfigPatch | Record<string, unknown>): Promise<VersionedConfig> {
-    return this.call('PUT', 'api/config', patch);
+  /** `force`: apply even a change that leaves no venue or no instrument scanned (refused otherwise: `nothing_scanned`). */
+  putConfig(patch: ConfigPatch | Record<string, unknown>, opts: { force?: boolean } = {}): Promise<VersionedConfig> {
+    return this.call('PUT', opts.force ? 'api/config?force=true' : 'api/config', patch);
+  }
+
+  /** Starts one venue's feed afresh (metadata, sockets). */
+  restartFeed(venue: Exchange): Promise<unknown> {
+    return this.call('POST', `api/feeds/${encodeURIComponent(venue)}/restart`, {});
   }
 
   async getHistory(limit = 200): Promise<ClosedOpportunity[]> {
