@@ -30,8 +30,16 @@ export interface OpportunityRow {
 
 export interface FeedView {
   feed: FeedState;
-  /** Local time the state was received (to age `lastMessageAgeMs`). */
+  /** Local time the state was received. */
   receivedMs: number;
+  /** Server clock when the server built the state (the carrying message's `tsMs`): ages count from here. */
+  asOfServerMs: number;
+}
+
+/** Server time of the feed's last message (null before the first): `asOfServerMs − lastMessageAgeMs`. */
+export function feedLastMessageServerMs(view: FeedView): number | null {
+  const age = view.feed.lastMessageAgeMs;
+  return typeof age === 'number' && Number.isFinite(age) ? view.asOfServerMs - Math.max(0, age) : null;
 }
 
 export interface HistorySeries {
@@ -243,7 +251,7 @@ export class StreamStore extends Observable<StreamView> {
   /** Feed states polled over REST: the stream only sends a feed's state when it changes, so message ages and rates go stale. */
   updateFeeds(list: FeedState[]): void {
     const now = this.now();
-    for (const f of list) if (f && typeof f.exchange === 'string') this.feeds.set(f.exchange, { feed: f, receivedMs: now });
+    for (const f of list) if (f && typeof f.exchange === 'string') this.feeds.set(f.exchange, { feed: f, receivedMs: now, asOfServerMs: now - this.clockOffsetMs });
     this.changed();
   }
 
@@ -284,7 +292,7 @@ export class StreamStore extends Observable<StreamView> {
         this.tradingStateReason = m.reason;
         return;
       case 'feed':
-        this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now() });
+        this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now(), asOfServerMs: m.tsMs });
         return;
       case 'stats':
         this.stats = m.stats;
@@ -326,7 +334,7 @@ export class StreamStore extends Observable<StreamView> {
     this.positions = open;
     this.portfolio = s.portfolio ?? null;
     this.tradingState = s.tradingState ?? this.portfolio?.tradingState ?? 'active';
-    this.feeds = new Map((s.feeds ?? []).map((f) => [f.exchange, { feed: f, receivedMs: now }]));
+    this.feeds = new Map((s.feeds ?? []).map((f) => [f.exchange, { feed: f, receivedMs: now, asOfServerMs: s.tsMs }]));
     this.stats = s.stats ?? null;
     this.configVersion = s.configVersion ?? 0;
     this.synced = true;
