@@ -46,7 +46,7 @@ export const COLUMNS: readonly Column[] = [
   { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.shortBid },
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, widthPx: 68, value: (o) => o.spreadBps },
   { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta per 8 h (bps); positive = the pair earns funding', numeric: true, widthPx: 70, value: (o) => o.fundingDelta8h },
-  { key: 'nextFunding', label: 'Next fund.', unit: 'h:mm:ss', title: 'Time to the next funding event on either leg', numeric: true, widthPx: 74, value: (o, now) => nextFundingMs(o) - now },
+  { key: 'nextFunding', label: 'Funding in', unit: 'h:mm:ss', title: 'Time to the next funding event on either leg', numeric: true, widthPx: 80, value: (o, now) => nextFundingMs(o) - now },
   { key: 'feesBps', label: 'Fees', unit: 'bps', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, widthPx: 56, value: (o) => o.feesBps },
   { key: 'slippageBps', label: 'Slip.', unit: 'bps', title: 'Estimated entry slippage at the configured notional (bps)', numeric: true, widthPx: 56, value: (o) => o.slippageBps },
   { key: 'projectedProfitBps', label: 'Profit', unit: 'bps', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage', numeric: true, widthPx: 70, value: (o) => o.projectedProfitBps },
