@@ -110,7 +110,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     return page.evaluate(() => {
       const table = document.querySelector<HTMLTableElement>('[data-testid="opportunities-table"]')!;
       const scroller = table.parentElement!;
-      const clipped = [...table.querySelectorAll<HTMLElement>('th .label, th .unit, tbody td:not(.empty), tbody td .name')]
+      const clipped = Array.from(table.querySelectorAll<HTMLElement>('th .label, th .unit, tbody td:not(.empty), tbody td .name'))
         .filter((el) => el.scrollWidth > el.clientWidth)
         .map((el) => `${el.className}: "${el.innerText}" ${el.scrollWidth} > ${el.clientWidth}`);
       return {
@@ -118,7 +118,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
         innerWidth: window.innerWidth,
         tableScrollWidth: scroller.scrollWidth,
         tableClientWidth: scroller.clientWidth,
-        columnWidths: [...table.querySelectorAll('thead th')].map((th) => Math.round(th.getBoundingClientRect().width)),
+        columnWidths: Array.from(table.querySelectorAll('thead th')).map((th) => Math.round(th.getBoundingClientRect().width)),
         clipped,
       };
     });
@@ -126,13 +126,15 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
 
   for (const width of [1280, 1440, 1536, 1920]) {
     it(`fits the opportunities table at ${width} px: fixed columns, no horizontal overflow, no clipped value, units in the headers`, async () => {
-      const rows = BASES.map((_, i) => wideRow(i, i % 3 === 0 ? -123.45 : 1234.56 - i));
+      // Fresh quotes (no stale tag) for the whole test: a marked row may shorten its name with an ellipsis (full name in its title).
+      const rows = BASES.map((_, i) => wideRow(i, i % 3 === 0 ? -123.45 : 1234.56 - i, { updatedMs: Date.now() + 60_000 }));
       const page = await openPage({ width, rows });
       await expect.poll(async () => (await rowIds(page)).length).toBe(rows.length);
+      await page.screenshot({ path: join(ARTIFACTS, `readable-table-${width}.png`) });
       const m = await measureTable(page);
       expect(m.pageScrollWidth).toBeLessThanOrEqual(m.innerWidth);
       expect(m.tableScrollWidth).toBeLessThanOrEqual(m.tableClientWidth);
-      expect(m.clipped).toEqual([]);
+      expect(m.clipped, JSON.stringify(m)).toEqual([]);
       expect(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="opportunities-table"]')!).tableLayout)).toBe('fixed');
 
       // Column widths do not follow the values: rows with short values leave every column where it was.
@@ -144,7 +146,6 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       expect(units).toMatchObject({ spreadBps: 'bps', projectedProfitBps: 'bps', projectedProfitUsd: 'USD', longAsk: 'USD', confidence: '%', feesBps: 'bps' });
       expect(units.nextFunding).toMatch(/h/);
       expect(units.fundingDelta8h).toMatch(/bps.*8h/);
-      await page.screenshot({ path: join(ARTIFACTS, `readable-table-${width}.png`) });
     }, 60_000);
   }
 
@@ -155,11 +156,11 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     const victim = ids[3];
     const layout = () =>
       page.evaluate(() => ({
-        rows: [...document.querySelectorAll<HTMLElement>('[data-testid="opportunity-row"]')].map((r) => ({ id: r.dataset.id, state: r.dataset.state, top: Math.round(r.getBoundingClientRect().top), height: Math.round(r.getBoundingClientRect().height) })),
-        columns: [...document.querySelectorAll('[data-testid="opportunities-table"] thead th')].map((th) => Math.round(th.getBoundingClientRect().width)),
+        rows: Array.from(document.querySelectorAll<HTMLElement>('[data-testid="opportunity-row"]')).map((r) => ({ id: r.dataset.id, state: r.dataset.state, top: Math.round(r.getBoundingClientRect().top), height: Math.round(r.getBoundingClientRect().height) })),
+        columns: Array.from(document.querySelectorAll('[data-testid="opportunities-table"] thead th')).map((th) => Math.round(th.getBoundingClientRect().width)),
       }));
     const before = await layout();
-    stage.close(victim, 'spread_collapsed');
+    stage.close(victim, 'spread_below_min');
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"][data-state="closing"]`).waitFor();
     const opacities: number[] = [];
     const started = Date.now();
@@ -174,7 +175,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     expect(opacities[opacities.length - 1]).toBeLessThan(opacities[0]);
     // Then it leaves the table and is listed in Recently Closed with its reason.
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"]`).waitFor({ state: 'detached', timeout: 5000 });
-    await expect.poll(() => page.locator(`[data-testid="closed-row"][data-id="${victim}"] .tag`).innerText()).toMatch(/spread collapsed/i);
+    await expect.poll(() => page.locator(`[data-testid="closed-row"][data-id="${victim}"] .tag`).innerText()).toMatch(/spread below min/i);
     expect(await rowIds(page)).toEqual(ids.filter((id) => id !== victim));
   }, 60_000);
 
@@ -185,7 +186,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       w.__orderChanges = [];
       w.__orderStop = false;
       let last = '';
-      const read = () => [...document.querySelectorAll('[data-testid="opportunity-row"]')].map((r) => r.getAttribute('data-id')).join(',');
+      const read = () => Array.from(document.querySelectorAll('[data-testid="opportunity-row"]')).map((r) => r.getAttribute('data-id')).join(',');
       last = read();
       const tick = () => {
         const now = read();
@@ -306,6 +307,13 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       expect(box.x, testId).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width, testId).toBeLessThanOrEqual(390);
       expect(await el.isVisible(), testId).toBe(true);
+      // Nothing covers it: a tap at its centre lands on it.
+      const hit = await el.evaluate((node) => {
+        const r = node.getBoundingClientRect();
+        const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return top !== null && (node === top || node.contains(top));
+      });
+      expect(hit, `${testId} is covered`).toBe(true);
     };
     expect(await noPageScroll()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'readable-phone-390.png'), fullPage: false });
@@ -379,7 +387,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       expect(await row(s).locator('[data-testid="latency-no-samples"]').innerText()).toBe('no samples');
       expect(await row(s).locator('[data-testid="latency-badge"]').count()).toBe(0);
     }
-    await page.screenshot({ path: join(ARTIFACTS, 'readable-system-1440.png') });
+    await page.getByTestId('system-panel').screenshot({ path: join(ARTIFACTS, 'readable-system-1440.png') });
   }, 60_000);
 
   /** An IANA zone where the local hour is now between 13 and 22, so a 12-hour clock would show. */
@@ -427,7 +435,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     await expect.poll(() => page.locator('[data-testid="spread-chart"] .u-legend .u-series').first().locator('.u-value').innerText()).toMatch(new RegExp(`^(${hh}|${String((hour + 1) % 24).padStart(2, '0')}):\\d{2}:\\d{2}$`));
 
     // Recently closed times, 24-hour.
-    stage.close(rows[2].id, 'spread_collapsed');
+    stage.close(rows[2].id, 'spread_below_min');
     const closedAt = await page.locator(`[data-testid="closed-row"][data-id="${rows[2].id}"] td`).first().innerText();
     expect(closedAt).toMatch(new RegExp(`^(${hh}|${String((hour + 1) % 24).padStart(2, '0')}):\\d{2}:\\d{2}$`));
     await page.screenshot({ path: join(ARTIFACTS, 'readable-chart-1920.png') });
