@@ -485,6 +485,24 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     const dark = await colours(page);
     for (const k of ['body', 'panel', 'header', 'input'] as const) expect(luminance(dark[k]), k).toBeLessThan(0.2);
 
+    // The system switches to light while the page is open: the page and the chart (painted on a canvas) follow.
+    await page.evaluate(() => {
+      const w = window as unknown as { __axisInk: string[] };
+      w.__axisInk = [];
+      const orig = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (text: string, x: number, y: number) {
+        if (/\d/.test(String(text))) w.__axisInk.push(String(this.fillStyle));
+        return orig.call(this, text, x, y);
+      };
+    });
+    await page.getByTestId('opportunity-row').first().click();
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __axisInk: string[] }).__axisInk.at(-1))).toBe('#7f8c9b');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(async () => luminance((await colours(page)).body)).toBeGreaterThan(0.85);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __axisInk: string[] }).__axisInk.at(-1))).toBe('#56616d');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.keyboard.press('Escape');
+
     // Keyboard help.
     await page.getByTestId('opportunity-row').first().focus();
     await page.keyboard.press('?');
