@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ageSince, fmtClock, fmtTimeTicks } from '../../web/src/lib/format.js';
 import { budgetVerdict, fmtLatency, latencyUnit } from '../../web/src/lib/latency.js';
 import { feedLastMessageServerMs, StreamStore, type OpportunityRow } from '../../web/src/lib/stream-store.js';
-import { COLUMNS, countLabel, DEFAULT_SORT, DisplayOrder, EMPTY_FILTER, FIXED_COLUMNS_PX, isFilterActive, parseMinProfit, sortRows } from '../../web/src/lib/table.js';
+import { COLUMNS, countLabel, DEFAULT_SORT, DisplayOrder, EMPTY_FILTER, FIXED_COLUMNS_PX, isFilterActive, parseMinProfit, settledClosed, sortRows } from '../../web/src/lib/table.js';
 import { closed, frame, opportunity, snapshot, stats } from './make.js';
 
 const NOW = 1_700_000_000_000;
@@ -157,9 +157,27 @@ describe('store: closed rows', () => {
     store.applyFrame(frame(1, snapshot(1, [a])));
     store.applyFrame(frame(2, closed(2, a, 'spread_below_min')));
     expect(store.value.rows.map((r) => r.state)).toEqual(['closing']);
+    // While it fades in the table it is not yet in Recently Closed…
+    expect(settledClosed(store.value.recentlyClosed, store.value.rows)).toEqual([]);
     local += 1500;
     store.tick(local);
     expect(store.value.rows).toEqual([]);
-    expect(store.value.recentlyClosed.map((c) => c.reason)).toEqual(['spread_below_min']);
+    // …then it is.
+    expect(settledClosed(store.value.recentlyClosed, store.value.rows).map((c) => c.reason)).toEqual(['spread_below_min']);
+  });
+});
+
+describe('recently closed while a row fades', () => {
+  it('holds back only the newest closing of a fading id', () => {
+    const o = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const other = opportunity('ETH-USDT-PERP', 'okx', 'bybit', 5);
+    const list = [
+      { opportunity: o, reason: 'spread_below_min' as const, lifetimeMs: 1, closedMs: 3 },
+      { opportunity: other, reason: 'stale_quote' as const, lifetimeMs: 1, closedMs: 2 },
+      { opportunity: o, reason: 'stale_quote' as const, lifetimeMs: 1, closedMs: 1 },
+    ];
+    const fading = { ...row('BTC', 5, 'closing'), id: o.id };
+    expect(settledClosed(list, [fading]).map((c) => c.closedMs)).toEqual([2, 1]);
+    expect(settledClosed(list, []).map((c) => c.closedMs)).toEqual([3, 2, 1]);
   });
 });

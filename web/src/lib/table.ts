@@ -1,6 +1,7 @@
 /** Columns, sorting, filtering and row marks of the opportunities table (pure functions). */
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
+import type { ClosedOpportunity } from '../../../shared/protocol.js';
 import type { OpportunityRow } from './stream-store.js';
 
 export type ColumnKey =
@@ -204,4 +205,20 @@ function reorderKeepingClosing(prev: readonly OpportunityRow[], live: readonly O
   const out = live.filter((r) => !pinnedIds.has(r.id));
   for (const { slot, row } of pinned) out.splice(Math.min(slot, out.length), 0, row);
   return out;
+}
+
+/**
+ * Recently Closed without the closings still fading in the table: a closed row first fades in its slot, then
+ * moves to the list (newest first; only the newest closing of an id can still be fading).
+ */
+export function settledClosed(closed: readonly ClosedOpportunity[], rows: readonly OpportunityRow[]): ClosedOpportunity[] {
+  const fading = new Set(rows.filter((r) => r.state === 'closing').map((r) => r.id));
+  if (fading.size === 0) return closed.slice();
+  const skipped = new Set<string>();
+  return closed.filter((c) => {
+    const id = c.opportunity.id;
+    if (!fading.has(id) || skipped.has(id)) return true;
+    skipped.add(id);
+    return false;
+  });
 }
