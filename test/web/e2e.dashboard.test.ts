@@ -71,15 +71,24 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     const known = new Set([...current.opportunities.map((o) => o.id), ...(JSON.stringify(history).match(/[A-Z0-9]+-USDT-PERP\|[a-z]+\|[a-z]+/g) ?? [])]);
     expect(ids.some((id) => known.has(id))).toBe(true);
 
-    // Default order: projected profit, best first (read in one evaluation, so no update slips in between).
-    const profits = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
-    expect(profits).toEqual([...profits].sort((a, b) => b - a));
+    // Default order: projected profit, best first. The table re-sorts at most once a second while values move
+    // continuously, so wait for a moment the shown values are in order (read in one evaluation). Closing rows
+    // keep their slot while they fade, so only open rows count.
+    const profitsSorted = async () => {
+      const profits = await page.locator('[data-testid="opportunity-row"][data-state="open"]').evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
+      return profits.every((p, i) => i === 0 || p <= profits[i - 1]);
+    };
+    await expect.poll(profitsSorted, { timeout: 10_000, interval: 50 }).toBe(true);
 
     // Sort by instrument from the keyboard.
     await page.getByTestId('sort-instrument').focus();
     await page.keyboard.press('Enter');
-    const instruments = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => (r.children[0] as HTMLElement).innerText.split(/\s/)[0]));
-    expect(instruments).toEqual([...instruments].sort((a, b) => a.localeCompare(b)));
+    // (Rows opened since the last reorder wait at the bottom until the next one, at most a second later.)
+    const instrumentsSorted = async () => {
+      const instruments = await page.locator('[data-testid="opportunity-row"][data-state="open"]').evaluateAll((rows) => rows.map((r) => (r.children[0] as HTMLElement).innerText.split(/\s/)[0]));
+      return instruments.every((x, i) => i === 0 || instruments[i - 1].localeCompare(x) <= 0);
+    };
+    await expect.poll(instrumentsSorted, { timeout: 10_000, interval: 50 }).toBe(true);
     await page.getByTestId('sort-projectedProfitBps').click();
 
     // Click a row: the chart shows its spread and profit history. The pointer over the rows pauses the order.
@@ -115,7 +124,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await page.getByTestId('filter-exchange').selectOption('');
     await page.getByTestId('filter-min-profit').fill('100000');
     await expect.poll(() => page.getByTestId('opportunity-row').count()).toBe(0);
-    await page.getByText('No opportunity matches the filter.').waitFor();
+    await expect.poll(() => page.getByTestId('opportunities-empty').innerText()).toMatch(/filter hides all \d+ open opportunit|a filter is active/);
     await page.getByTestId('filter-min-profit').fill('');
 
     // The simulator's dislocations come and go: wait for one to close.
@@ -277,7 +286,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     expect(exchanges.sort()).toEqual(['binance', 'bybit', 'kucoin', 'okx']);
     await expect.poll(async () => Number((await page.getByTestId('stat-updates-per-sec').innerText()).replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThan(0);
     const e2e = page.locator('[data-testid="latency-row"][data-stage="end_to_end"]');
-    await expect.poll(async () => e2e.getAttribute('data-verdict'), { timeout: 10_000 }).not.toBe('none');
+    await expect.poll(async () => e2e.getAttribute('data-verdict'), { timeout: 10_000 }).toMatch(/^(ok|warn|over)$/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-system.png'), fullPage: true });
   }, 60_000);
 

@@ -26,9 +26,10 @@ describe('formatting', () => {
   });
 
   it('judges p99 against the seed budget', () => {
-    expect(budgetVerdict('pipeline_to_detected', 400)).toBe('ok');
-    expect(budgetVerdict('pipeline_to_detected', 900)).toBe('warn');
-    expect(budgetVerdict('end_to_end', 12_000)).toBe('over');
-    expect(budgetVerdict('bus_to_sent', 12_000)).toBe('none');
+    const p99 = (p99Us: number) => ({ p50Us: p99Us / 2, p99Us, count: 100 });
+    expect(budgetVerdict('pipeline_to_detected', p99(400))).toBe('ok');
+    expect(budgetVerdict('pipeline_to_detected', p99(900))).toBe('warn');
+    expect(budgetVerdict('end_to_end', p99(12_000))).toBe('over');
+    expect(budgetVerdict('bus_to_sent', p99(12_000))).toBe('none');
   });
 });

@@ -179,7 +179,7 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
     store.applyFrame(frame(1, snapshot(1, [])));
     advance(5000);
     store.updateFeeds([{ exchange: 'bybit', status: 'live', connections: 1, subscriptions: 5, lastMessageAgeMs: 12, messages: 900, messagesPerSec: 50, errors: {}, reconnects: 0, metadata: 'loaded', lastError: null, downSinceMs: null }]);
-    expect(store.value.feeds).toEqual([{ feed: expect.objectContaining({ exchange: 'bybit', lastMessageAgeMs: 12 }), receivedMs: now() }]);
+    expect(store.value.feeds).toEqual([{ feed: expect.objectContaining({ exchange: 'bybit', lastMessageAgeMs: 12 }), receivedMs: now(), asOfServerMs: now() - store.value.clockOffsetMs }]);
   });
 
   it('keeps a bounded spread/profit history per opportunity for the chart', () => {

@@ -76,13 +76,3 @@ describe('stream URL', () => {
     expect(streamUrl({ protocol: 'https:', host: 'example.test', pathname: '/perpscan/index.html' })).toBe('wss://example.test/perpscan/ws');
   });
 });
-
-describe('paused order under the pointer', () => {
-  it('keeps the frozen order, appends new rows, drops gone ones', async () => {
-    const { applyFrozenOrder } = await import('../../web/src/lib/table.js');
-    const r = rows();
-    const live = sortRows(r, DEFAULT_SORT, EMPTY_FILTER, NOW); // ETH:binance, BTC:binance, SOL:kucoin, BTC:okx
-    const frozen = [live[3].id, live[0].id, 'GONE|okx|bybit', live[2].id];
-    expect(names(applyFrozenOrder(live, frozen))).toEqual(['BTC:okx', 'ETH:binance', 'SOL:kucoin', 'BTC:binance']);
-  });
-});

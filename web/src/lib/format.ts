@@ -75,10 +75,40 @@ export function fmtMicros(us: number | null | undefined): string {
   return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
 }
 
+// hourCycle h23, not hour12: false: the latter lets some engines print midnight as 24:00.
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const CLOCK_HM = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const DAY = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short' });
+
+/** Local wall-clock time, 24-hour: "17:05:09". */
 export function fmtClock(epochMs: number | null | undefined): string {
   if (!finite(epochMs)) return DASH;
-  const d = new Date(epochMs);
-  return d.toLocaleTimeString('en-GB', { hour12: false });
+  return CLOCK.format(epochMs);
+}
+
+/**
+ * Labels of a time axis (uPlot splits, epoch seconds), 24-hour: seconds only when the ticks are closer than a
+ * minute, the date on the first tick of a new day when ticks are hours apart.
+ */
+export function fmtTimeTicks(splitsSec: readonly number[], spacingSec: number): string[] {
+  let lastDay = '';
+  return splitsSec.map((s) => {
+    const ms = s * 1000;
+    if (!finite(ms)) return '';
+    if (spacingSec < 60) return CLOCK.format(ms);
+    const hm = CLOCK_HM.format(ms);
+    if (spacingSec < 3600) return hm;
+    const day = DAY.format(ms);
+    const label = day !== lastDay ? `${day} ${hm}` : hm;
+    lastDay = day;
+    return label;
+  });
+}
+
+/** Age since a past server time, on the server clock; never negative (clocks and rounding can cross). */
+export function ageSince(serverNowMs: number, thenServerMs: number | null | undefined): number | null {
+  if (!finite(thenServerMs) || !finite(serverNowMs)) return null;
+  return Math.max(0, serverNowMs - thenServerMs);
 }
 
 export function signClass(v: number | null | undefined): string {

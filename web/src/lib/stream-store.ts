@@ -30,8 +30,16 @@ export interface OpportunityRow {
 
 export interface FeedView {
   feed: FeedState;
-  /** Local time the state was received (to age `lastMessageAgeMs`). */
+  /** Local time the state was received. */
   receivedMs: number;
+  /** Server clock when the server built the state (the carrying message's `tsMs`): ages count from here. */
+  asOfServerMs: number;
+}
+
+/** Server time of the feed's last message (null before the first): `asOfServerMs − lastMessageAgeMs`. */
+export function feedLastMessageServerMs(view: FeedView): number | null {
+  const age = view.feed.lastMessageAgeMs;
+  return typeof age === 'number' && Number.isFinite(age) ? view.asOfServerMs - Math.max(0, age) : null;
 }
 
 export interface HistorySeries {
@@ -245,7 +253,7 @@ export class StreamStore extends Observable<StreamView> {
     const now = this.now();
     // The server lists exactly the configured venues: one missing from the list was removed.
     const listed = list.filter((f) => f && typeof f.exchange === 'string' && !f.removed);
-    this.feeds = new Map(listed.map((f) => [f.exchange, { feed: f, receivedMs: now }]));
+    this.feeds = new Map(listed.map((f) => [f.exchange, { feed: f, receivedMs: now, asOfServerMs: now - this.clockOffsetMs }]));
     this.changed();
   }
 
@@ -288,7 +296,7 @@ export class StreamStore extends Observable<StreamView> {
       case 'feed':
         // A venue removed from the config sends its last state once: forget it (it is no longer "down").
         if (m.feed.removed) this.feeds.delete(m.feed.exchange);
-        else this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now() });
+        else this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now(), asOfServerMs: m.tsMs });
         return;
       case 'stats':
         this.stats = m.stats;
@@ -330,7 +338,7 @@ export class StreamStore extends Observable<StreamView> {
     this.positions = open;
     this.portfolio = s.portfolio ?? null;
     this.tradingState = s.tradingState ?? this.portfolio?.tradingState ?? 'active';
-    this.feeds = new Map((s.feeds ?? []).map((f) => [f.exchange, { feed: f, receivedMs: now }]));
+    this.feeds = new Map((s.feeds ?? []).map((f) => [f.exchange, { feed: f, receivedMs: now, asOfServerMs: s.tsMs }]));
     this.stats = s.stats ?? null;
     this.configVersion = s.configVersion ?? 0;
     this.synced = true;

@@ -1,6 +1,7 @@
 /** Columns, sorting, filtering and row marks of the opportunities table (pure functions). */
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
+import type { ClosedOpportunity } from '../../../shared/protocol.js';
 import type { OpportunityRow } from './stream-store.js';
 
 export type ColumnKey =
@@ -21,8 +22,15 @@ export type ColumnKey =
 export interface Column {
   key: ColumnKey;
   label: string;
+  /** Unit shown under the label ('' = none). */
+  unit: string;
   title: string;
   numeric: boolean;
+  /**
+   * Fixed width (px, padding included) so live values never resize the table; null = takes the rest
+   * (the instrument). The fixed columns add up to `FIXED_COLUMNS_PX`.
+   */
+  widthPx: number | null;
   /** Sort value at `serverNowMs`. */
   value(o: Opportunity, serverNowMs: number): number | string;
 }
@@ -33,20 +41,23 @@ export function nextFundingMs(o: Opportunity): number {
 }
 
 export const COLUMNS: readonly Column[] = [
-  { key: 'instrument', label: 'Instrument', title: 'Normalised instrument', numeric: false, value: (o) => o.instrument },
-  { key: 'route', label: 'Long → Short', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, value: (o) => `${o.longExchange}>${o.shortExchange}` },
-  { key: 'longAsk', label: 'Long ask', title: 'Best ask on the long exchange', numeric: true, value: (o) => o.longAsk },
-  { key: 'shortBid', label: 'Short bid', title: 'Best bid on the short exchange', numeric: true, value: (o) => o.shortBid },
-  { key: 'spreadBps', label: 'Spread', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, value: (o) => o.spreadBps },
-  { key: 'fundingDelta8h', label: 'Fund Δ 8h', title: 'Funding delta per 8 h (bps); positive = the pair earns funding', numeric: true, value: (o) => o.fundingDelta8h },
-  { key: 'nextFunding', label: 'Next fund.', title: 'Time to the next funding event on either leg', numeric: true, value: (o, now) => nextFundingMs(o) - now },
-  { key: 'feesBps', label: 'Fees', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, value: (o) => o.feesBps },
-  { key: 'slippageBps', label: 'Slip.', title: 'Estimated entry slippage at the configured notional (bps)', numeric: true, value: (o) => o.slippageBps },
-  { key: 'projectedProfitBps', label: 'Profit bps', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage', numeric: true, value: (o) => o.projectedProfitBps },
-  { key: 'projectedProfitUsd', label: 'Profit $', title: 'Projected net profit at the configured notional (USD)', numeric: true, value: (o) => o.projectedProfitUsd },
-  { key: 'confidence', label: 'Conf.', title: 'Confidence score 0–100', numeric: true, value: (o) => o.confidence },
-  { key: 'age', label: 'Age', title: 'Time since the opportunity opened', numeric: true, value: (o, now) => now - o.firstSeenMs },
+  { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, widthPx: null, value: (o) => o.instrument },
+  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 142, value: (o) => `${o.longExchange}>${o.shortExchange}` },
+  { key: 'longAsk', label: 'Long ask', unit: 'USD', title: 'Best ask on the long exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.longAsk },
+  { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.shortBid },
+  { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, widthPx: 68, value: (o) => o.spreadBps },
+  { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta per 8 h (bps); positive = the pair earns funding', numeric: true, widthPx: 70, value: (o) => o.fundingDelta8h },
+  { key: 'nextFunding', label: 'Funding in', unit: 'h:mm:ss', title: 'Time to the next funding event on either leg', numeric: true, widthPx: 80, value: (o, now) => nextFundingMs(o) - now },
+  { key: 'feesBps', label: 'Fees', unit: 'bps', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, widthPx: 56, value: (o) => o.feesBps },
+  { key: 'slippageBps', label: 'Slip.', unit: 'bps', title: 'Estimated entry slippage at the configured notional (bps)', numeric: true, widthPx: 56, value: (o) => o.slippageBps },
+  { key: 'projectedProfitBps', label: 'Profit', unit: 'bps', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage', numeric: true, widthPx: 70, value: (o) => o.projectedProfitBps },
+  { key: 'projectedProfitUsd', label: 'Profit', unit: 'USD', title: 'Projected net profit at the configured notional (USD)', numeric: true, widthPx: 92, value: (o) => o.projectedProfitUsd },
+  { key: 'confidence', label: 'Conf.', unit: '%', title: 'Confidence score 0–100 %', numeric: true, widthPx: 56, value: (o) => o.confidence },
+  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 70, value: (o, now) => now - o.firstSeenMs },
 ];
+
+/** Sum of the fixed column widths: the instrument column gets what is left of the table's width. */
+export const FIXED_COLUMNS_PX = COLUMNS.reduce((sum, c) => sum + (c.widthPx ?? 0), 0);
 
 export interface SortSpec {
   key: ColumnKey;
@@ -72,6 +83,28 @@ export interface RowFilter {
 }
 
 export const EMPTY_FILTER: RowFilter = { instrument: '', exchange: '', minProfitBps: null };
+
+/** The minimum-profit box: empty = no minimum; anything but a finite number is invalid (marked, not applied). */
+export function parseMinProfit(text: string): { valid: boolean; value: number | null } {
+  const t = text.trim().replace(/^\u2212/, '-');
+  if (t === '') return { valid: true, value: null };
+  const n = Number(t);
+  return Number.isFinite(n) ? { valid: true, value: n } : { valid: false, value: null };
+}
+
+export function isFilterActive(f: RowFilter): boolean {
+  return f.instrument.trim() !== '' || f.exchange !== '' || f.minProfitBps !== null;
+}
+
+/**
+ * The count beside the title: "x of N" while a filter is active, else "N". `totalOpen` is the server's count
+ * of open opportunities when the stream itself is filtered (the table then never sees the hidden rows);
+ * null when the table holds them all.
+ */
+export function countLabel(shown: number, openHere: number, totalOpen: number | null, filterActive: boolean): string {
+  if (!filterActive) return String(openHere);
+  return `${shown} of ${Math.max(openHere, totalOpen ?? 0)}`;
+}
 
 export function matchesFilter(o: Opportunity, f: RowFilter): boolean {
   if (f.instrument && !o.instrument.toLowerCase().includes(f.instrument.trim().toLowerCase())) return false;
@@ -118,12 +151,74 @@ export function isFlashing(row: OpportunityRow, localNowMs: number, flashMs = 50
 }
 
 /**
- * Keeps rows in a frozen order (ids) while the pointer is over the table, so a row does not move under the
- * cursor between aim and click. Rows not in the frozen order (new ones) follow in their sorted order;
- * rows gone since are dropped. Values keep updating.
+ * The order the reader sees. Live order changes many times a second; the display takes it at most once per
+ * `minIntervalMs`, never while `held` (pointer or keyboard focus in the table), and at once when the reader
+ * changes the sort or filter (`viewKey`). Between reorders rows keep their slots and show fresh values; new
+ * rows join at the bottom. A closing row keeps its slot (it fades there), also across reorders, and leaves
+ * only at a reorder after the store dropped it: its neighbours never move while it fades.
  */
-export function applyFrozenOrder(sorted: readonly OpportunityRow[], frozenIds: readonly string[]): OpportunityRow[] {
-  const rank = new Map(frozenIds.map((id, i) => [id, i]));
-  const kept = sorted.filter((r) => rank.has(r.id)).sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
-  return [...kept, ...sorted.filter((r) => !rank.has(r.id))];
+export class DisplayOrder {
+  private rows: OpportunityRow[] | null = null;
+  private viewKey = '';
+  private reorderedMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly minIntervalMs = 1000) {}
+
+  next(live: readonly OpportunityRow[], nowMs: number, held: boolean, viewKey: string): OpportunityRow[] {
+    const prev = this.rows;
+    const forced = prev === null || viewKey !== this.viewKey;
+    let out: OpportunityRow[];
+    if (forced || (!held && nowMs - this.reorderedMs >= this.minIntervalMs)) {
+      out = forced ? live.slice() : reorderKeepingClosing(prev, live);
+      if (forced || !sameIds(prev, out)) this.reorderedMs = nowMs;
+    } else {
+      out = holdSlots(prev, live);
+    }
+    this.rows = out;
+    this.viewKey = viewKey;
+    return out;
+  }
+}
+
+function sameIds(a: readonly OpportunityRow[], b: readonly OpportunityRow[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.id === b[i].id);
+}
+
+/** Previous slots with fresh values; rows gone since stay as closing ghosts; new rows appended in live order. */
+function holdSlots(prev: readonly OpportunityRow[], live: readonly OpportunityRow[]): OpportunityRow[] {
+  const byId = new Map(live.map((r) => [r.id, r]));
+  const out = prev.map((r) => byId.get(r.id) ?? (r.state === 'closing' ? r : { ...r, state: 'closing' as const }));
+  const shown = new Set(prev.map((r) => r.id));
+  for (const r of live) if (!shown.has(r.id)) out.push(r);
+  return out;
+}
+
+/** Live order, except closing rows that were on screen: they stay in their previous slot. */
+function reorderKeepingClosing(prev: readonly OpportunityRow[], live: readonly OpportunityRow[]): OpportunityRow[] {
+  const byId = new Map(live.map((r) => [r.id, r]));
+  const pinned: { slot: number; row: OpportunityRow }[] = [];
+  prev.forEach((r, slot) => {
+    const now = byId.get(r.id);
+    if (now && now.state === 'closing') pinned.push({ slot, row: now });
+  });
+  const pinnedIds = new Set(pinned.map((p) => p.row.id));
+  const out = live.filter((r) => !pinnedIds.has(r.id));
+  for (const { slot, row } of pinned) out.splice(Math.min(slot, out.length), 0, row);
+  return out;
+}
+
+/**
+ * Recently Closed without the closings still fading in the table: a closed row first fades in its slot, then
+ * moves to the list (newest first; only the newest closing of an id can still be fading).
+ */
+export function settledClosed(closed: readonly ClosedOpportunity[], rows: readonly OpportunityRow[]): ClosedOpportunity[] {
+  const fading = new Set(rows.filter((r) => r.state === 'closing').map((r) => r.id));
+  if (fading.size === 0) return closed.slice();
+  const skipped = new Set<string>();
+  return closed.filter((c) => {
+    const id = c.opportunity.id;
+    if (!fading.has(id) || skipped.has(id)) return true;
+    skipped.add(id);
+    return false;
+  });
 }
