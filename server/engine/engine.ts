@@ -177,7 +177,7 @@ export class Engine {
       this.detector.closeInstrument(inst, this.now());
       for (const id of this.instruments.idsFor(key)) {
         this.store.forgetQuote(id);
-        this.quarantine.clear(id);
+        this.quarantine.forget(id);
       }
     }
   }
@@ -202,7 +202,7 @@ export class Engine {
     if (down) {
       this.detector.closeExchange(ex, this.now());
       this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
-      this.quarantine.clearExchange(ex);
+      this.quarantine.forgetExchange(ex);
     }
   }
 

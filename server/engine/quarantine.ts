@@ -22,7 +22,8 @@
  *    without an accepted quote a persistent new level is taken as real).
  * Release: a held quote is reviewed again whenever another venue of I is accepted; when it passes (it
  * converged, or the others moved to it) it is applied to the store as received, with its own receive
- * time. A newer quote from V replaces the held one. A feed drop forgets the venue's held quotes.
+ * time. A newer quote from V replaces the held one. A feed drop forgets the venue's held quotes and
+ * its last accepted mids (the first quote after a reconnect is judged by the other venues alone).
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { EXCHANGE_COUNT, type InstrumentMap } from './instruments.js';
@@ -166,18 +167,27 @@ export class QuoteQuarantine {
     this.lastAcceptedMs[id] = nowMs;
   }
 
-  /** Forgets `id`'s held quote (its feed dropped or it left the config). */
-  clear(id: number): void {
+  /** Ends `id`'s quarantine, dropping its held quote. */
+  private clear(id: number): void {
     if (this.state[id] === 0) return;
     this.state[id] = 0;
     this.heldBid[id] = 0;
     this.heldPerInstrument[this.instruments.instrumentIndexOf(id)]--;
   }
 
-  /** Forgets the held quotes of every id on exchange index `ex`. */
-  clearExchange(ex: number): void {
+  /**
+   * Forgets everything about `id`'s quotes (its feed dropped or it left the config): the held quote and
+   * the last accepted mid, which is no reference for the first quote after a reconnect.
+   */
+  forget(id: number): void {
+    this.clear(id);
+    this.lastAcceptedMid[id] = 0;
+  }
+
+  /** `forget` for every id on exchange index `ex`. */
+  forgetExchange(ex: number): void {
     const n = this.instruments.size;
-    for (let id = 0; id < n; id++) if (this.store.exchange[id] === ex) this.clear(id);
+    for (let id = 0; id < n; id++) if (this.store.exchange[id] === ex) this.forget(id);
   }
 
   /**

@@ -112,6 +112,19 @@ describe('quote quarantine', () => {
     expect(counts().byExchange.bybit).toEqual({ price_jump: 2 });
   });
 
+  it('a feed drop forgets the venue: its first quote after the reconnect is not compared with the price before the drop', () => {
+    const { quote, stored, engine, clock } = setup();
+    quote('bybit', 100, 100.01);
+    quote('bybit', 120, 120.01);
+    expect(stored('bybit')?.quarantine).toBe('price_jump');
+    engine.setExchangeDown('bybit', true);
+    engine.setExchangeDown('bybit', false);
+    expect(stored('bybit')?.quarantine).toBe(null);
+    clock.t += 100;
+    quote('bybit', 200, 200.01);
+    expect(stored('bybit')).toMatchObject({ bid: 200, quarantine: null, usable: true });
+  });
+
   it('two venues that disagree: the newcomer is held (no majority, no history), nothing opens', () => {
     const { quote, stored, events } = setup(config({ thresholds: { minProfitBps: -10_000 } }));
     quote('bybit', 100, 100.01);
