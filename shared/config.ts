@@ -47,6 +47,11 @@ export const DetectorSchema = Type.Object(
       maximum: 100,
       description: 'A quote whose mid is further than this from the consensus of the other venues (or, without one, from its own last accepted mid) is quarantined: not used until it converges (%)',
     }),
+    quarantineConfirmMs: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      description: 'A venue whose quotes stayed quarantined this long, consistently, confirms the same move on other venues (ms)',
+    }),
   },
   Strict,
 );
@@ -166,6 +171,7 @@ export const DEFAULT_CONFIG: Config = {
     updateEpsilonBps: 0.1,
     maxUpdateIntervalMs: 1000,
     quarantineBandPct: 5,
+    quarantineConfirmMs: 1000,
   },
   fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },
   strategy: {

@@ -96,6 +96,7 @@ export class Engine {
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency);
     this.quarantine = new QuoteQuarantine(this.instruments, this.store);
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
+    this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
     this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.quarantine, this.pipeline.capacity);
     this.applyEnabledExchanges(opts.config);
   }
@@ -157,6 +158,7 @@ export class Engine {
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
     this.quarantine.band = config.detector.quarantineBandPct / 100;
+    this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
     this.detector.setConfig(config);
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);

@@ -7,10 +7,13 @@
  * The rule, for a quote of instrument I on venue V with mid m (band b = detector.quarantineBandPct):
  * 1. bid or ask not a positive finite number → `non_positive`; bid ≥ ask → `crossed_book`;
  *    (ask − bid) / m > b → `spread_sanity`. (The first two are also counted by sanity.ts as rejects.)
- * 2. Witnesses: every OTHER venue of I whose feed is up. Its fresh held (quarantined) quote counts
- *    only when it agrees — when all venues move together the second venue to move confirms the first,
- *    but a quote already judged implausible never vetoes. Otherwise its fresh accepted quote counts,
- *    agreeing or not. A witness agrees when |m / witnessMid − 1| ≤ b.
+ * 2. Witnesses: every OTHER venue of I whose feed is up. A venue whose quotes have been held for at
+ *    least detector.quarantineConfirmMs, consistently (each held mid within b of the one before),
+ *    confirms with its held quote when that agrees: when every venue moves together, the venues that
+ *    moved first confirm the later ones once the move has lasted that long. A held quote never vetoes
+ *    and a fleeting one never confirms (one-off wrong prices on several venues must not add up to a
+ *    majority). Otherwise the venue's fresh accepted quote counts, agreeing or not.
+ *    A witness agrees when |m / witnessMid − 1| ≤ b.
  * 3. Consensus is a strict majority of the venues quoting I, V included: accepted when
  *    1 + agree > disagree; `off_consensus` when 1 + agree < disagree. (Robust where a median of two
  *    witnesses is not: one wrong venue cannot drag the reference to the middle.)
@@ -60,6 +63,8 @@ export class QuoteQuarantine {
   readonly input = new Float64Array(3);
   /** Quarantine band as a fraction (0.05 = 5 %). */
   band = 0.05;
+  /** How long a venue's held quotes must persist, consistently, before they confirm other venues (ms). */
+  confirmMs = 1000;
   /** Per id: the reason index + 1 of the quarantine in force, 0 when its latest quote was accepted. */
   private state = new Uint8Array(0);
   /** The held quote per id (heldBid 0 = none: a non-positive or crossed quote is never held). */
@@ -70,6 +75,8 @@ export class QuoteQuarantine {
   private heldExchangeTsMs = new Float64Array(0);
   private heldReceivedMs = new Float64Array(0);
   private heldRecvUs = new Float64Array(0);
+  /** Since when the id's held quotes have been consistent (each within the band of the previous one). */
+  private heldSinceMs = new Float64Array(0);
   private lastAcceptedMid = new Float64Array(0);
   private lastAcceptedMs = new Float64Array(0);
   /** Ids in quarantine per instrument index, so an accepted quote looks for releases only when needed. */
@@ -120,8 +127,8 @@ export class QuoteQuarantine {
       if (other === ex || store.exchangeDown[other] !== 0) continue;
       const oid = this.instruments.venueId(inst, other);
       if (oid < 0) continue;
-      if (this.state[oid] !== 0 && this.heldBid[oid] > 0 && nowMs - this.heldReceivedMs[oid] <= staleMs) {
-        // A held quote may confirm a move (it agrees) but never vetoes one: it was judged implausible already.
+      if (this.state[oid] !== 0 && this.heldBid[oid] > 0 && nowMs - this.heldReceivedMs[oid] <= staleMs && nowMs - this.heldSinceMs[oid] >= this.confirmMs) {
+        // A persistent held quote may confirm a move (it agrees) but never vetoes one.
         const held = (this.heldBid[oid] + this.heldAsk[oid]) / 2;
         if (Math.abs(mid - held) <= band * held) {
           agree++;
@@ -148,6 +155,9 @@ export class QuoteQuarantine {
 
   /** Records that `id`'s latest quote is quarantined for `reason`; `bid` 0 holds nothing (not a witness, never released). */
   hold(id: number, reason: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, receivedMs: number, recvUs: number): void {
+    const previousMid = this.state[id] !== 0 && this.heldBid[id] > 0 ? (this.heldBid[id] + this.heldAsk[id]) / 2 : 0;
+    const mid = (bid + ask) / 2;
+    if (!(bid > 0) || !(previousMid > 0) || Math.abs(mid - previousMid) > this.band * previousMid) this.heldSinceMs[id] = receivedMs;
     if (this.state[id] === 0) this.heldPerInstrument[this.instruments.instrumentIndexOf(id)]++;
     this.state[id] = reason + 1;
     this.heldBid[id] = bid;
@@ -260,6 +270,7 @@ export class QuoteQuarantine {
       this.heldExchangeTsMs = f64(this.heldExchangeTsMs);
       this.heldReceivedMs = f64(this.heldReceivedMs);
       this.heldRecvUs = f64(this.heldRecvUs);
+      this.heldSinceMs = f64(this.heldSinceMs);
       this.lastAcceptedMid = f64(this.lastAcceptedMid);
       this.lastAcceptedMs = f64(this.lastAcceptedMs);
       this.idCap = cap;

@@ -133,7 +133,7 @@ describe('quote quarantine', () => {
     expect(events()).toEqual([]);
   });
 
-  it('two venues that both move: the second confirms the first and both are released', () => {
+  it('two venues that both move: once the move has lasted quarantineConfirmMs, the first confirms the second and both are released', () => {
     const { quote, stored, clock } = setup();
     quote('bybit', 100, 100.01);
     quote('okx', 100.01, 100.02);
@@ -141,19 +141,40 @@ describe('quote quarantine', () => {
     quote('bybit', 107, 107.01); // a real 7 % move, seen first on bybit: held (it disagrees with okx and jumped)
     expect(stored('bybit')).toMatchObject({ bid: 100, quarantine: 'price_jump' });
     clock.t += 200;
-    quote('okx', 107.02, 107.03); // okx agrees with bybit's held quote: accepted, and bybit's held quote is released
+    quote('okx', 107.02, 107.03); // bybit's move is only 200 ms old: no confirmation yet
+    expect(stored('okx')).toMatchObject({ bid: 100.01, quarantine: 'price_jump' });
+    clock.t += 500;
+    quote('bybit', 107.01, 107.02); // still held, consistent with its previous held quote
+    clock.t += 400; // bybit has now been held, consistently, for 1100 ms ≥ 1000
+    quote('okx', 107.02, 107.03); // confirmed by bybit: accepted, and bybit's held quote is released
     expect(stored('okx')).toMatchObject({ bid: 107.02, quarantine: null });
-    expect(stored('bybit')).toMatchObject({ bid: 107, quarantine: null, usable: true, receivedMs: T0 + 500 });
+    expect(stored('bybit')).toMatchObject({ bid: 107.01, quarantine: null, usable: true, receivedMs: T0 + 1200 });
   });
 
-  it('a wrong first quote does not poison the consensus: the majority wins once it arrives', () => {
-    const { quote, stored } = setup();
+  it('one-off wrong prices on two venues do not confirm each other', () => {
+    const { quote, stored, clock } = setup();
+    quote('bybit', 100, 100.01);
+    quote('okx', 100.01, 100.02);
+    quote('binance', 100.02, 100.03);
+    quote('kucoin', 100.01, 100.02);
+    clock.t += 10;
+    quote('bybit', 10, 10.001); // held
+    quote('okx', 10.0005, 10.0015); // bybit's wrong quote is fleeting: 1 + 0 against 3 → held
+    quote('binance', 10.001, 10.002); // still fleeting: held
+    for (const ex of ['bybit', 'okx', 'binance'] as const) expect(stored(ex)?.quarantine).toBe('off_consensus');
+  });
+
+  it('a wrong first quote does not poison the consensus: the majority wins once it has lasted quarantineConfirmMs', () => {
+    const { quote, stored, clock } = setup();
     quote('kucoin', 1000, 1000.1); // alone: accepted (nothing to compare with)
     quote('okx', 100, 100.01); // 1 against 1, no history: held
     expect(stored('okx')?.quarantine).toBe('off_consensus');
-    quote('bybit', 100.01, 100.02); // agrees with okx's held quote: 2 against 1 → accepted, okx released
-    expect(stored('bybit')?.quarantine).toBe(null);
+    quote('bybit', 100.01, 100.02); // okx's held quote is not yet confirmed: 1 against 1, no history → held
+    expect(stored('bybit')?.quarantine).toBe('off_consensus');
+    clock.t += 1000;
+    quote('okx', 100, 100.01); // bybit, held consistently for 1 s, confirms: 2 against 1 → accepted; bybit released
     expect(stored('okx')).toMatchObject({ bid: 100, quarantine: null });
+    expect(stored('bybit')).toMatchObject({ bid: 100.01, quarantine: null });
     quote('kucoin', 1000, 1000.1); // now 1 against 2: held
     expect(stored('kucoin')?.quarantine).toBe('off_consensus');
   });

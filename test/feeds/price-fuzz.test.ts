@@ -2,7 +2,8 @@
  * Price fuzz, end to end: wire frames of four venues for BTC and ETH, built from the venues' fixture
  * shapes around a known true price, go through the REAL adapters into a real Engine (store + detector)
  * and a real StrategyRunner. One frame in ten carries a parseable but wrong price: a shifted decimal
- * (×10, ÷10, ×100, ÷100, on one side or both), another coin's price, a crossed book, a 7 % fat finger.
+ * (×10, ÷10, ×100, ÷100, on one side or both), another coin's price, a crossed book, a 7 % fat finger;
+ * now and then one venue symbol is stuck on a wrong price for 2 s.
  * Bybit is a snapshot followed by deltas that often carry one side only, and its merged state is never
  * reset, so a corrupted side lives on in later frames (as it would on a live socket).
  *
@@ -111,8 +112,9 @@ function fuzzConfig(): Config {
   const r = applyConfigPatch(DEFAULT_CONFIG, {
     market: { exchanges: VENUES, instruments: COINS.map((c) => INSTRUMENT[c]) },
     thresholds: { minSpreadBps: 5, minProfitBps: 0 },
-    strategy: { minOpportunityAgeMs: 0, minProfitBps: 1, cooldownMs: 2_000 },
-    exits: { stopLossUsd: 0, minLiquidationDistancePct: 0, exitSpreadBps: 0 },
+    // Positions cycle quickly so the strategy meets many quotes, wrong ones included.
+    strategy: { minOpportunityAgeMs: 0, minProfitBps: 1, cooldownMs: 200 },
+    exits: { stopLossUsd: 0, minLiquidationDistancePct: 0, exitSpreadBps: 0, maxHoldingMs: 1_000 },
     risk: { dailyLossLimitUsd: 0 },
   });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -121,6 +123,7 @@ function fuzzConfig(): Config {
 
 type Mutation = 'none' | 'x10' | '/10' | 'x100' | '/100' | 'bid_x10' | 'ask_/10' | 'foreign_coin' | 'crossed' | 'fat_finger';
 const MUTATIONS: Mutation[] = ['x10', '/10', 'x100', '/100', 'bid_x10', 'ask_/10', 'foreign_coin', 'crossed', 'fat_finger'];
+const STUCK: Mutation[] = ['/10', 'x10', 'foreign_coin', 'fat_finger'];
 
 function mutateQuote(q: { bid: number; ask: number }, coin: Coin, m: Mutation, rnd: () => number): { bid: number; ask: number } {
   switch (m) {
@@ -154,7 +157,7 @@ function mutateQuote(q: { bid: number; ask: number }, coin: Coin, m: Mutation, r
 
 describe('price fuzz: implausible prices through the real adapters never reach the strategy', () => {
   it(`${N} frames on 4 venues × BTC, ETH; 1 in 10 with a wrong price`, { timeout: 300_000 }, () => {
-    const rnd = mulberry32(0xbad9);
+    const rnd = mulberry32(Number(process.env.PRICE_FUZZ_SEED ?? 0xbad9));
     const config = fuzzConfig();
     const clock = { t: T0 };
     const engine = new Engine({ config, now: () => clock.t });
@@ -183,6 +186,7 @@ describe('price fuzz: implausible prices through the real adapters never reach t
     const cfgMaxSpread = config.thresholds.maxSpreadBps;
     const maxLegNotional = config.strategy.notionalUsd * (1 + config.strategy.notionalTolerancePct / 100);
     let mutated = 0;
+    const stuck = new Map<string, { until: number; m: Mutation }>();
     let falselyHeld = 0;
     let badUsable = 0;
     let phantom = 0;
@@ -216,7 +220,18 @@ describe('price fuzz: implausible prices through the real adapters never reach t
       }
       const ex = VENUES[Math.floor(rnd() * VENUES.length)];
       const coin = COINS[Math.floor(rnd() * COINS.length)];
-      const m: Mutation = rnd() < 0.1 ? MUTATIONS[Math.floor(rnd() * MUTATIONS.length)] : 'none';
+      if (rnd() < 1 / 2000) {
+        // A stuck venue: for 2 s every frame of one venue symbol carries the same wrong price (a
+        // mis-routed symbol, a unit bug) — long enough for the strategy to act on it. One venue per
+        // coin at a time: several venues sending the SAME wrong price at once is what a real move
+        // looks like, and the majority would rightly follow it.
+        const stuckCoin = COINS[Math.floor(rnd() * COINS.length)];
+        const stuckVenue = VENUES[Math.floor(rnd() * VENUES.length)];
+        const busy = VENUES.some((v) => (stuck.get(`${v}|${stuckCoin}`)?.until ?? 0) > i);
+        if (!busy) stuck.set(`${stuckVenue}|${stuckCoin}`, { until: i + 400, m: STUCK[Math.floor(rnd() * STUCK.length)] });
+      }
+      const episode = stuck.get(`${ex}|${coin}`);
+      const m: Mutation = episode && episode.until > i ? episode.m : rnd() < 0.1 ? MUTATIONS[Math.floor(rnd() * MUTATIONS.length)] : 'none';
       if (m !== 'none') mutated++;
       const q: Side = mutateQuote(clean(ex, coin), coin, m, rnd);
       if (ex === 'bybit') {
