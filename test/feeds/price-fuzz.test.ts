@@ -184,7 +184,7 @@ describe('price fuzz: implausible prices through the real adapters never reach t
     for (const ex of VENUES) for (const coin of COINS) send(ex, frameFor(ex, coin, clean(ex, coin), clock.t, seq++, 'snapshot'));
 
     const cfgMaxSpread = config.thresholds.maxSpreadBps;
-    const maxLegNotional = config.strategy.notionalUsd * (1 + config.strategy.notionalTolerancePct / 100);
+    const maxLegNotional = config.strategy.notionalUsd * (1 + (config.strategy.notionalTolerancePct ?? 2) / 100); // (?? 2: the spec value, for a run on code before the rule existed)
     let mutated = 0;
     const stuck = new Map<string, { until: number; m: Mutation }>();
     let falselyHeld = 0;
