@@ -28,12 +28,12 @@
  * time. A newer quote from V replaces the held one. A feed drop forgets the venue's held quotes and
  * its last accepted mids (the first quote after a reconnect is judged by the other venues alone).
  */
-import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from '../../shared/protocol.js';
 import { EXCHANGE_COUNT, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
 
-export const QUARANTINE_REASONS = ['non_positive', 'crossed_book', 'spread_sanity', 'off_consensus', 'price_jump'] as const;
-export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from '../../shared/protocol.js';
 
 export const Q_NONE = -1;
 export const Q_NON_POSITIVE = 0;
@@ -48,15 +48,6 @@ const E = EXCHANGE_COUNT;
 export const IN_BID = 0;
 export const IN_ASK = 1;
 export const IN_NOW_MS = 2;
-
-export interface QuarantineStats {
-  /** Quotes quarantined since start (a counter: never decreases). */
-  total: number;
-  /** The same, per venue and reason (only non-zero entries). */
-  byExchange: Partial<Record<Exchange, Partial<Record<QuarantineReason, number>>>>;
-  /** Venue symbols whose latest quote is quarantined now, per venue (only non-zero entries). */
-  active: Partial<Record<Exchange, number>>;
-}
 
 export class QuoteQuarantine {
   /** Scratch inputs of `review`: [IN_BID, IN_ASK, IN_NOW_MS]. */
