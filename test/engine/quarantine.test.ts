@@ -5,7 +5,7 @@
  * Band: the default 5 % (config.detector.quarantineBandPct).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
+import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/index.js';
@@ -209,5 +209,21 @@ describe('spread sanity limit (thresholds.maxSpreadBps)', () => {
     quote('okx', 107, 107.01);
     const evs = events();
     expect(evs.map((e) => [e.kind, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'spread_implausible']]);
+  });
+});
+
+describe('config of the plausibility checks', () => {
+  it('has defaults and refuses values that would switch them off or contradict the thresholds, naming the field', () => {
+    expect(DEFAULT_CONFIG.detector.quarantineBandPct).toBe(5);
+    expect(DEFAULT_CONFIG.thresholds.maxSpreadBps).toBe(500);
+    expect(DEFAULT_CONFIG.strategy.notionalTolerancePct).toBe(2);
+    const bad = (patch: unknown) => {
+      const r = applyConfigPatch(DEFAULT_CONFIG, patch);
+      return r.ok ? [] : r.errors.map((e) => e.field);
+    };
+    expect(bad({ detector: { quarantineBandPct: 0 } })).toEqual(['detector.quarantineBandPct']);
+    expect(bad({ thresholds: { maxSpreadBps: 4 } })).toEqual(['thresholds.maxSpreadBps']); // not above minSpreadBps 5
+    expect(bad({ strategy: { notionalTolerancePct: -1 } })).toEqual(['strategy.notionalTolerancePct']);
+    expect(bad({ detector: { quarantineConfirmMs: 250 } })).toEqual([]);
   });
 });
