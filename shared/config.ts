@@ -25,6 +25,11 @@ export const ThresholdsSchema = Type.Object(
     minConfidence: NonNeg('Minimum confidence score 0..100', 100),
     minProfitBps: Bps('Minimum projected net profit (bps) to open'),
     hysteresisBps: NonNeg('An open opportunity closes only when it falls this far (bps) below an open threshold', 1000),
+    maxSpreadBps: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1_000_000,
+      description: 'Sanity limit: a price spread beyond this (bps, either sign) is implausible; it never opens an opportunity and closes an open one',
+    }),
   },
   Strict,
 );
@@ -37,6 +42,16 @@ export const DetectorSchema = Type.Object(
     slippageImpactBps: NonNeg('Impact assumed for the part of the notional beyond the visible size (bps)', 1000),
     updateEpsilonBps: NonNeg('An update is emitted only when profit or spread moved by more than this (bps)', 1000),
     maxUpdateIntervalMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Emit an update at least this often while values move less than epsilon (ms); 0 = never' }),
+    quarantineBandPct: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      description: 'A quote whose mid is further than this from the consensus of the other venues (or, without one, from its own last accepted mid) is quarantined: not used until it converges (%)',
+    }),
+    quarantineConfirmMs: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      description: 'A venue whose quotes stayed quarantined this long, consistently, confirms the same move on other venues (ms)',
+    }),
   },
   Strict,
 );
@@ -69,6 +84,7 @@ export const StrategySchema = Type.Object(
     minOpportunityAgeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'Entry hygiene: opportunity must have lived this long (ms)' }),
     minOpportunityUpdates: Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Entry hygiene: ... or seen this many updates' }),
     cooldownMs: Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'No new entry on an instrument for this long after an exit (ms)' }),
+    notionalTolerancePct: NonNeg('Entry rule: refuse an entry whose quantity × the short bid or the consensus mid exceeds notionalUsd by more than this (%)', 100),
   },
   Strict,
 );
@@ -146,7 +162,7 @@ export interface VersionedConfig {
 }
 
 export const DEFAULT_CONFIG: Config = {
-  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2 },
+  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2, maxSpreadBps: 500 },
   detector: {
     notionalUsd: 1000,
     holdingHorizonHours: 8,
@@ -154,6 +170,8 @@ export const DEFAULT_CONFIG: Config = {
     slippageImpactBps: 5,
     updateEpsilonBps: 0.1,
     maxUpdateIntervalMs: 1000,
+    quarantineBandPct: 5,
+    quarantineConfirmMs: 1000,
   },
   fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },
   strategy: {
@@ -168,6 +186,7 @@ export const DEFAULT_CONFIG: Config = {
     minOpportunityAgeMs: 500,
     minOpportunityUpdates: 0,
     cooldownMs: 30_000,
+    notionalTolerancePct: 2,
   },
   exits: {
     exitSpreadBps: 0,
@@ -257,6 +276,8 @@ function crossFieldErrors(c: Config): ConfigError[] {
   const errors: ConfigError[] = [];
   if (c.risk.maxNotionalPerInstrumentUsd > 0 && c.strategy.notionalUsd > c.risk.maxNotionalPerInstrumentUsd)
     errors.push({ field: 'strategy.notionalUsd', message: 'must not exceed risk.maxNotionalPerInstrumentUsd' });
+  if (c.thresholds.maxSpreadBps <= c.thresholds.minSpreadBps)
+    errors.push({ field: 'thresholds.maxSpreadBps', message: 'must be greater than thresholds.minSpreadBps' });
   return errors;
 }
 

@@ -9,6 +9,8 @@ export const OPPORTUNITY_CLOSE_REASONS = [
   'stale_quote',
   'feed_down',
   'config_changed',
+  /** The spread passed thresholds.maxSpreadBps: a price is wrong, not an opportunity. */
+  'spread_implausible',
 ] as const;
 export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 

@@ -24,6 +24,23 @@ export interface LatencySummary {
   count: number;
 }
 
+/**
+ * Why the engine's quote quarantine held a quote out of the store (server/engine/quarantine.ts):
+ * a non-positive or non-finite price, a crossed or locked book (bid ≥ ask), a book wider than the
+ * band, a mid off the other venues' consensus, a jump from the venue's own last accepted mid.
+ */
+export const QUARANTINE_REASONS = ['non_positive', 'crossed_book', 'spread_sanity', 'off_consensus', 'price_jump'] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+export interface QuarantineStats {
+  /** Quotes quarantined since start (a counter: never decreases). */
+  total: number;
+  /** The same per venue and reason (only non-zero entries). */
+  byExchange: Partial<Record<Exchange, Partial<Record<QuarantineReason, number>>>>;
+  /** Venue symbols whose latest quote is quarantined now, per venue (only non-zero entries). */
+  active: Partial<Record<Exchange, number>>;
+}
+
 export interface EngineStats {
   tsMs: number;
   updatesPerSec: number;
@@ -35,6 +52,8 @@ export interface EngineStats {
   /** Events missed by slow bus subscribers, by subscriber name. */
   busMissed: Record<string, number>;
   opportunitiesOpen: number;
+  /** Implausible quotes the engine held out of scoring, per venue and reason. */
+  quarantine: QuarantineStats;
   wsClients: number;
   latency: Partial<Record<LatencyStage, LatencySummary>>;
 }

@@ -42,6 +42,7 @@ export class EngineStatsTracker {
       rejected,
       busMissed,
       opportunitiesOpen: c.detector.open,
+      quarantine: c.quarantine,
       wsClients: 0,
       latency: {
         ...this.extraLatency(),

@@ -11,6 +11,9 @@
  * threshold minus the hysteresis (hysteresisBps for bps metrics and confidence points,
  * hysteresisBps/1e4 for the funding fraction), so a value hovering at a threshold does not flap.
  * A leg whose quote went stale closes it with `stale_quote`, a leg whose feed is down with `feed_down`.
+ * A spread beyond ±maxSpreadBps is a wrong price, not an opportunity: it never opens one and closes an
+ * open one with `spread_implausible` (the quarantine should have caught the price first; this is the
+ * last line).
  */
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
@@ -48,6 +51,7 @@ const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   stale_quote: 4,
   feed_down: 5,
   config_changed: 6,
+  spread_implausible: 7,
 };
 
 export interface DetectorCounters {
@@ -66,6 +70,7 @@ export class Detector {
   private minConfidence = 0;
   private minProfitBps = 0;
   private hysteresisBps = 0;
+  private maxSpreadBps = Number.POSITIVE_INFINITY;
   private notionalUsd = 0;
   private horizonMs = 0;
   private impactBps = 0;
@@ -134,6 +139,7 @@ export class Detector {
     this.minConfidence = t.minConfidence;
     this.minProfitBps = t.minProfitBps;
     this.hysteresisBps = t.hysteresisBps;
+    this.maxSpreadBps = t.maxSpreadBps;
     this.notionalUsd = d.notionalUsd;
     this.horizonMs = d.holdingHorizonHours * HOUR_MS;
     this.impactBps = d.slippageImpactBps;
@@ -241,7 +247,7 @@ export class Detector {
       // Cheap exits first: most pairs fail the spread test (one direction is nearly always negative),
       // and an unopened pair cannot open without passing it, so the rest need not be scored.
       const spread = spreadBps(store.ask[longId], store.bid[shortId]);
-      if (!(spread >= this.minSpreadBps)) return;
+      if (!(spread >= this.minSpreadBps) || !(Math.abs(spread) <= this.maxSpreadBps)) return;
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
       this.score(longId, lx, shortId, sx);
@@ -257,7 +263,8 @@ export class Detector {
 
     const h = this.hysteresisBps;
     let reason: OpportunityCloseReason | null = null;
-    if (spread < this.minSpreadBps - h) reason = 'spread_below_min';
+    if (!(Math.abs(spread) <= this.maxSpreadBps)) reason = 'spread_implausible';
+    else if (spread < this.minSpreadBps - h) reason = 'spread_below_min';
     else if (delta < this.minFundingDelta8h - h / 1e4) reason = 'funding_below_min';
     else if (confidence < this.minConfidence - h) reason = 'confidence_below_min';
     else if (profit < this.minProfitBps - h) reason = 'unprofitable';

@@ -13,6 +13,7 @@ import { InstrumentMap, exchangeIndex } from './instruments.js';
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
+import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
 export interface EngineOptions {
@@ -44,6 +45,11 @@ export interface QuoteView {
   ageMs: number;
   /** Fresh and its feed up. */
   usable: boolean;
+  /**
+   * Why the venue's LATEST quote was quarantined (the fields above are then its last accepted quote,
+   * still usable until it goes stale), or null.
+   */
+  quarantine: QuarantineReason | null;
 }
 
 export interface EngineCounters {
@@ -60,6 +66,8 @@ export interface EngineCounters {
   exchangesDown: Exchange[];
   /** Not in config.market.exchanges: quotes unused. */
   exchangesDisabled: Exchange[];
+  /** Implausible quotes held out of the store (server/engine/quarantine.ts), per venue and reason. */
+  quarantine: QuarantineStats;
   /** Per-stage latency, µs: record recvUs → detection done; event built → published on the bus. */
   latencyUs: { pipeline_to_detected: LatencySummary; detected_to_bus: LatencySummary };
 }
@@ -75,6 +83,7 @@ export class Engine {
   private readonly pipelineLatency = new LatencyHistogram();
   private readonly busLatency = new LatencyHistogram();
   private readonly processor: RecordProcessor;
+  private readonly quarantine: QuoteQuarantine;
   private draining = false;
 
   constructor(opts: EngineOptions) {
@@ -85,7 +94,10 @@ export class Engine {
     this.bus = new BroadcastRing<OpportunityEvent>(opts.busCapacity ?? 16_384);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency);
-    this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.pipeline.capacity);
+    this.quarantine = new QuoteQuarantine(this.instruments, this.store);
+    this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
+    this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
+    this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.quarantine, this.pipeline.capacity);
     this.applyEnabledExchanges(opts.config);
   }
 
@@ -145,6 +157,8 @@ export class Engine {
     const previous = this.config;
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
+    this.quarantine.band = config.detector.quarantineBandPct / 100;
+    this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
     this.detector.setConfig(config);
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
@@ -163,7 +177,10 @@ export class Engine {
       const inst = this.instruments.instrumentIndex(key);
       if (inst < 0) continue;
       this.detector.closeInstrument(inst, this.now());
-      for (const id of this.instruments.idsFor(key)) this.store.forgetQuote(id);
+      for (const id of this.instruments.idsFor(key)) {
+        this.store.forgetQuote(id);
+        this.quarantine.forget(id);
+      }
     }
   }
 
@@ -187,6 +204,7 @@ export class Engine {
     if (down) {
       this.detector.closeExchange(ex, this.now());
       this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
+      this.quarantine.forgetExchange(ex);
     }
   }
 
@@ -226,6 +244,7 @@ export class Engine {
       receivedMs: s.quoteReceivedMs[id],
       ageMs: s.quoteAgeMs(id, nowMs),
       usable: s.usable(id, nowMs),
+      quarantine: this.quarantine.reasonOf(id),
     };
   }
 
@@ -255,6 +274,7 @@ export class Engine {
       instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount },
       exchangesDown: EXCHANGES.filter((_, i) => this.store.isExchangeDown(i)),
       exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
+      quarantine: this.quarantine.stats(),
       latencyUs: { pipeline_to_detected: this.pipelineLatency.summary(), detected_to_bus: this.busLatency.summary() },
     };
   }

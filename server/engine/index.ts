@@ -7,6 +7,7 @@ export { MarketPipeline, RECORD_BYTES, type PipelineBuffers, type RecordSink, ty
 export { Detector, type DetectorCounters } from './detector.js';
 export { LatencyHistogram, type LatencySummary } from './histogram.js';
 export { REJECT_REASONS, type RejectReason } from './sanity.js';
+export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 export { nowUs } from './clock.js';
 export * as scoring from './scoring.js';
 export {

@@ -1,5 +1,5 @@
 /**
- * Applies pipeline records: sanity check → market store → detector. It is the pipeline's zero-copy
+ * Applies pipeline records: sanity check → quarantine review → market store → detector. It is the pipeline's zero-copy
  * sink, so record fields are read straight out of the ring and no double crosses a call boundary that
  * V8 might not inline (which would box it: an allocation per update).
  */
@@ -21,7 +21,8 @@ import {
   KIND_QUOTE,
   type RecordSink,
 } from './pipeline.js';
-import { REJECT_NONE, REJECT_REASONS, R_UNKNOWN_ID, checkFunding, checkQuote } from './sanity.js';
+import { IN_ASK, IN_BID, IN_NOW_MS, Q_CROSSED, Q_NONE, Q_NON_POSITIVE, type QuoteQuarantine } from './quarantine.js';
+import { REJECT_NONE, REJECT_REASONS, R_CROSSED, R_PRICE, R_UNKNOWN_ID, checkFunding, checkQuote } from './sanity.js';
 
 export class RecordProcessor implements RecordSink {
   /** Rejections per REJECT_REASONS index. */
@@ -29,6 +30,8 @@ export class RecordProcessor implements RecordSink {
   updates = 0;
   quotes = 0;
   fundings = 0;
+  /** Quotes held by the quarantine (also counted per venue and reason there). */
+  quarantined = 0;
   /** recvUs of the stamped records applied since the last resetBatch() (for the latency histogram). */
   readonly batchRecvUs: Float64Array;
   batchCount = 0;
@@ -37,6 +40,7 @@ export class RecordProcessor implements RecordSink {
     private readonly instruments: InstrumentMap,
     private readonly store: MarketStore,
     private readonly detector: Detector,
+    private readonly quarantine: QuoteQuarantine,
     /** Largest batch: the pipeline's capacity (a drain never reads more). */
     maxBatch: number,
   ) {
@@ -67,10 +71,23 @@ export class RecordProcessor implements RecordSink {
       const bad = checkQuote(bid, ask, bidSize, askSize, exchangeTsMs, nowMs);
       if (bad !== REJECT_NONE) {
         this.rejected[bad]++;
+        // A broken book says the venue's current state is unknown: counted per venue, nothing held.
+        if (bad === R_PRICE || bad === R_CROSSED) this.quarantine.hold(id, bad === R_PRICE ? Q_NON_POSITIVE : Q_CROSSED, 0, 0, 0, 0, 0, 0, 0);
+        return;
+      }
+      const q = this.quarantine;
+      q.input[IN_BID] = bid;
+      q.input[IN_ASK] = ask;
+      q.input[IN_NOW_MS] = nowMs;
+      const held = q.review(id);
+      if (held !== Q_NONE) {
+        this.quarantined++;
+        q.hold(id, held, bid, ask, bidSize, askSize, exchangeTsMs, nowMs, recvUs);
         return;
       }
       this.quotes++;
       this.store.setQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, nowMs, recvUs);
+      q.accept(id, (bid + ask) / 2, nowMs);
     } else {
       const rate = d[at + F_RATE];
       const intervalMs = d[at + F_INTERVAL_MS];
@@ -86,5 +103,16 @@ export class RecordProcessor implements RecordSink {
     time[TIME_RECV_US] = recvUs;
     this.detector.onUpdate(id);
     if (recvUs > 0) this.batchRecvUs[this.batchCount++] = recvUs; // 0 = the producer did not stamp it
+    if (kind === KIND_QUOTE) this.releaseConverged(id, nowMs);
+  }
+
+  /** After `id`'s quote was accepted: held quotes of the same instrument that now pass are applied and scored. */
+  private releaseConverged(id: number, nowMs: number): void {
+    const inst = this.instruments.instrumentIndexOf(id);
+    if (this.quarantine.heldIn(inst) === 0) return;
+    for (let released = this.quarantine.nextReleasable(inst, nowMs); released >= 0; released = this.quarantine.nextReleasable(inst, nowMs)) {
+      this.detector.time[TIME_RECV_US] = this.quarantine.applyHeld(released);
+      this.detector.onUpdate(released);
+    }
   }
 }

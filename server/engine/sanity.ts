@@ -7,7 +7,7 @@
 export const REJECT_REASONS = [
   'unknown_id',
   'price_invalid', // non-finite or <= 0 bid/ask
-  'quote_crossed', // bid > ask
+  'quote_crossed', // bid >= ask (crossed or locked book)
   'size_invalid', // negative or non-finite size
   'timestamp_invalid', // exchange timestamp in seconds, non-finite, or > now + 30 d
   'funding_rate_out_of_bounds', // |rate| > 5 % per interval, or non-finite
@@ -45,7 +45,7 @@ function timestampOk(tsMs: number, nowMs: number): boolean {
 export function checkQuote(bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, nowMs: number): number {
   // `!(x > 0)` also catches NaN.
   if (!(bid > 0) || !(ask > 0) || bid === Infinity || ask === Infinity) return R_PRICE;
-  if (bid > ask) return R_CROSSED;
+  if (bid >= ask) return R_CROSSED;
   if (!(bidSize >= 0) || !(askSize >= 0) || bidSize === Infinity || askSize === Infinity) return R_SIZE;
   if (!timestampOk(exchangeTsMs, nowMs)) return R_TIMESTAMP;
   return REJECT_NONE;

@@ -21,6 +21,7 @@ export const REJECTION_REASONS = [
   'no_quote',
   'quote_unusable',
   'quote_too_old',
+  'notional_exceeded',
   'max_open_positions',
   'max_notional_instrument',
   'max_notional_exchange',
@@ -57,6 +58,51 @@ export interface EntryContext {
 const EPS = 1e-9;
 const usd = (v: number) => v.toFixed(2);
 
+/**
+ * The BASE quantity bought on the long leg and sold on the short leg (delta-neutral): the configured
+ * notional at the long leg's ask. `sizingRejection` checks it against the other prices that matter.
+ */
+export function entryQuantity(notionalUsd: number, longQuote: Pick<StrategyQuote, 'ask'>): number {
+  return notionalUsd / longQuote.ask;
+}
+
+/** Median of the usable mids of `instrument` on `exchanges` (the venues' consensus), or null when none is usable. */
+export function consensusMid(instrument: string, exchanges: readonly Exchange[], quote: EntryContext['quote']): number | null {
+  const mids: number[] = [];
+  for (const ex of exchanges) {
+    const q = quote(instrument, ex);
+    if (q && q.usable && q.bid > 0 && q.ask > q.bid) mids.push((q.bid + q.ask) / 2);
+  }
+  if (mids.length === 0) return null;
+  mids.sort((a, b) => a - b);
+  const m = mids.length >> 1;
+  return mids.length % 2 === 1 ? mids[m] : (mids[m - 1] + mids[m]) / 2;
+}
+
+/**
+ * Sizing uses BOTH legs: the quantity (notional / long ask) times the short leg's bid, and times the
+ * consensus mid of every configured venue, must not exceed the notional by more than
+ * strategy.notionalTolerancePct. A wrong long price (too low) would otherwise buy a multiple of the
+ * notional and sell the same multiple on the honest short leg (7 ETH at $142 against $1,000).
+ */
+export function sizingRejection(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, ctx: EntryContext): Rejection | null {
+  const n = ctx.config.strategy.notionalUsd;
+  const limit = n * (1 + ctx.config.strategy.notionalTolerancePct / 100);
+  const qty = entryQuantity(n, longQuote);
+  const consensus = consensusMid(opp.instrument, ctx.config.market.exchanges, ctx.quote);
+  const refs: Array<[string, number]> = [[`the short bid ${shortQuote.bid} on ${opp.shortExchange}`, shortQuote.bid]];
+  if (consensus !== null) refs.push([`the consensus mid ${consensus}`, consensus]);
+  for (const [what, price] of refs) {
+    const notional = qty * price;
+    if (!(notional <= limit + EPS))
+      return {
+        reason: 'notional_exceeded',
+        detail: `${qty} sized on the long ask ${longQuote.ask} is worth ${usd(notional)} at ${what} > ${usd(n)} + ${ctx.config.strategy.notionalTolerancePct} %`,
+      };
+  }
+  return null;
+}
+
 /** Passes when the opportunity has lived `minOpportunityAgeMs` OR seen `minOpportunityUpdates` (0 = that rule off). */
 export function oldEnough(opp: Opportunity, nowMs: number, minAgeMs: number, minUpdates: number): boolean {
   if (minAgeMs <= 0 && minUpdates <= 0) return true;
@@ -81,6 +127,7 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     return { reason: 'profit_below_min', detail: `projected ${opp.projectedProfitBps.toFixed(2)} bps < ${strategy.minProfitBps} bps` };
   if (opp.confidence < strategy.minConfidence)
     return { reason: 'confidence_below_min', detail: `confidence ${opp.confidence.toFixed(1)} < ${strategy.minConfidence}` };
+  const legQuotes: StrategyQuote[] = [];
   for (const [leg, ex] of [
     ['long', opp.longExchange],
     ['short', opp.shortExchange],
@@ -90,7 +137,10 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
     const age = ctx.nowMs - q.receivedMs;
     if (age > strategy.maxQuoteAgeMs) return { reason: 'quote_too_old', detail: `${leg} quote on ${ex} is ${age} ms old (max ${strategy.maxQuoteAgeMs})` };
+    legQuotes.push(q);
   }
+  const sizing = sizingRejection(opp, legQuotes[0], legQuotes[1], ctx);
+  if (sizing) return sizing;
   if (ctx.openPositions >= risk.maxOpenPositions)
     return { reason: 'max_open_positions', detail: `${ctx.openPositions} open, max ${risk.maxOpenPositions}` };
   const n = strategy.notionalUsd;

@@ -36,7 +36,7 @@ import type { Persistence, PortfolioState } from '../persistence/persistence.js'
 import { closeSpreadBps } from './accounting.js';
 import { LEGS, applyFill, markLeg, newBook, newPosition, remainingToClose, settleEnteredLeg, snapshot, type Book, type LegKey } from './book.js';
 import type { StrategyEngine, StrategyQuote } from './engine-view.js';
-import { entryRejection, type Rejection } from './entry-rules.js';
+import { entryQuantity, entryRejection, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type ExecutionReport, type Executor } from './execution.js';
 import { exitDecision } from './exits.js';
 import { FillLog } from './fill-log.js';
@@ -343,8 +343,8 @@ export class StrategyRunner {
   private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, nowMs: number): void {
     const cfg = this.config.strategy;
     const id = this.registry.nextId();
-    // Same BASE quantity on both legs (delta-neutral), sized on the long leg's ask.
-    const quantity = cfg.notionalUsd / longQuote.ask;
+    // Same BASE quantity on both legs (delta-neutral); entryRejection checked it against both legs.
+    const quantity = entryQuantity(cfg.notionalUsd, longQuote);
     // Margin is reserved for the target notional while the entry is in flight.
     const p = newPosition(id, opp, longQuote, shortQuote, cfg, nowMs);
     const book = newBook(p, quantity);

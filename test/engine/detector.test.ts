@@ -86,13 +86,13 @@ describe('detector', () => {
 
   it('fees count entry and exit of both legs, per exchange', () => {
     const { quote, events, find } = setup(config({ thresholds: OPEN_ALL }));
-    quote('kucoin', 100, 100);
-    quote('binance', 100, 100);
+    quote('kucoin', 99.99, 100);
+    quote('binance', 99.99, 100);
     const evs = events();
-    // kucoin 6 + binance 5 → 2 · 11 = 22 bps; spread 0 → profit −22
+    // kucoin 6 + binance 5 → 2 · 11 = 22 bps; spread (99.99 − 100)/100 = −1 bps → profit −23
     for (const e of [...find(evs, 'kucoin', 'binance'), ...find(evs, 'binance', 'kucoin')]) {
       expect(e.opportunity.feesBps).toBe(22);
-      expect(e.opportunity.projectedProfitBps).toBeCloseTo(-22, 10);
+      expect(e.opportunity.projectedProfitBps).toBeCloseTo(-23, 10);
     }
     expect(find(evs, 'kucoin', 'binance')).toHaveLength(1);
     expect(find(evs, 'binance', 'kucoin')).toHaveLength(1);
@@ -102,18 +102,19 @@ describe('detector', () => {
     const { quote, funding, events, find } = setup(config({ thresholds: OPEN_ALL }));
     funding('bybit', 0.0001, 8 * H, T0 + H);
     funding('okx', -0.0001, 8 * H, T0 + H);
-    quote('bybit', 100, 100);
-    quote('okx', 100, 100);
+    quote('bybit', 99.99, 100);
+    quote('okx', 99.99, 100);
     const evs = events();
+    // spread (99.99 − 100)/100 = −1 bps both ways (a locked book, bid = ask, is rejected)
     // long okx (pays −0.0001 = receives 1 bp), short bybit (receives +0.0001 = 1 bp):
     // delta8h = 0.0001 − (−0.0001) = 0.0002; one event each in 8 h → expected (1·0.0001 − 1·(−0.0001))·1e4 = +2 bps
     const earn = find(evs, 'okx', 'bybit')[0].opportunity;
     expect(earn.fundingDelta8h).toBeCloseTo(0.0002, 12);
     expect(earn.expectedFundingBps).toBeCloseTo(2, 10);
     expect(earn.fundingAprPct).toBeCloseTo(21.9, 8); // 0.0002 · 3 · 365 · 100
-    // fees 2·(5+5.5) = 21, spread 0 → profit = 2 − 21 = −19; break-even 21 / (2 bps / 8 h) = 84 h
-    expect(earn.projectedProfitBps).toBeCloseTo(-19, 10);
-    expect(earn.breakEvenHours).toBeCloseTo(84, 8);
+    // fees 2·(5+5.5) = 21, spread −1 → profit = −1 + 2 − 21 = −20; break-even (21 + 1) / (2 bps / 8 h) = 88 h
+    expect(earn.projectedProfitBps).toBeCloseTo(-20, 10);
+    expect(earn.breakEvenHours).toBeCloseTo(88, 8);
     // confidence 0 + 0.0002/0.01·30 + 20 = 20.6
     expect(earn.confidence).toBeCloseTo(20.6, 10);
     // the other direction pays: delta −0.0002, expected −2 bps, no break-even
@@ -129,7 +130,7 @@ describe('detector', () => {
     funding('bybit', 0.0001, 1 * H, T0 + 0.5 * H); // 8h: 0.0008, 8 events in (T0, T0+8h]
     funding('okx', 0.0002, 4 * H, T0 + 0.5 * H, true); // 8h: 0.0004, events at +0.5 h, +4.5 h = 2
     funding('binance', 0.0003, 8 * H, T0 + 0.5 * H); // 8h: 0.0003, 1 event
-    for (const ex of ['bybit', 'okx', 'binance'] as const) quote(ex, 100, 100);
+    for (const ex of ['bybit', 'okx', 'binance'] as const) quote(ex, 99.99, 100);
     const evs = events();
     const a = find(evs, 'binance', 'bybit').at(-1)!.opportunity;
     expect(a.shortFundingRate8h).toBeCloseTo(0.0008, 12);

@@ -1,8 +1,15 @@
 /**
  * Fuzz: 100,000 mutated or truncated frames per adapter (seeded, reproducible). No exception may
  * escape; every frame is accounted for (rejected frames counted exactly once); whatever is emitted is
- * sane; invalid JSON is always rejected. Bybit deltas are fed onto an undamaged snapshot so they have
- * a merge base (and the base is rebuilt before each frame: no state leaks between cases).
+ * sane; invalid JSON is always rejected. Bybit's merge state is primed with an undamaged snapshot once
+ * and then lives on across cases, as on a live socket: a damaged delta corrupts what later frames emit.
+ *
+ * What the parser emits goes on, as in production, into a real Engine (store + detector) and a real
+ * StrategyRunner, next to two reference venues quoting each instrument 40 bps below its undamaged
+ * price (so real opportunities open and the strategy trades). After
+ * every frame: no quote the detector may score is more than 10 % off that price, no opportunity has a
+ * leg that far off or a spread beyond thresholds.maxSpreadBps, and no entry exceeds the configured
+ * notional by more than strategy.notionalTolerancePct.
  */
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
@@ -12,6 +19,13 @@ import { BinanceParser } from '../../server/feeds/binance.js';
 import { BybitParser } from '../../server/feeds/bybit.js';
 import { KucoinParser } from '../../server/feeds/kucoin.js';
 import { OkxParser } from '../../server/feeds/okx.js';
+import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import type { MetadataTable } from '../../server/feeds/adapter.js';
+import { Engine } from '../../server/engine/engine.js';
+import { MemoryPersistence } from '../../server/persistence/memory.js';
+import { StrategyRunner } from '../../server/strategy/runner.js';
+import { EngineSink, register } from '../traps/wire.js';
 import { CollectingSink, type Update, fixture, table, totalErrors } from './helpers.js';
 
 const N = 100_000;
@@ -92,7 +106,9 @@ function isJson(s: string): boolean {
 interface Case {
   exchange: Exchange;
   frames: string[];
-  make: () => VenueParser;
+  /** The metadata the parser is built on (registered with the downstream engine). */
+  meta: () => MetadataTable;
+  make: (meta: MetadataTable) => VenueParser;
   /** Frames fed (unmutated) before each mutated one, e.g. the snapshot a delta merges into. */
   prime?: string[];
 }
@@ -101,43 +117,121 @@ const cases: Case[] = [
   {
     exchange: 'bybit',
     frames: ['snapshot.json', 'delta.json', 'delta-funding.json', 'delta-no-quote.json', 'snapshot-newer.json', 'ack.json', 'pong.json', 'error.json'].map((f) => fixture('bybit', f)),
-    make: () => new BybitParser(table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'ETHUSDT', base: 'ETH' }])),
+    meta: () => table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'ETHUSDT', base: 'ETH' }]),
+    make: (meta) => new BybitParser(meta),
     prime: [fixture('bybit', 'snapshot.json')],
   },
   {
     exchange: 'okx',
     frames: ['tickers.json', 'bbo-tbt.json', 'funding-rate.json', 'funding-rate-old.json', 'ack.json', 'error.json', 'notice.json'].map((f) => fixture('okx', f)),
-    make: () => new OkxParser(table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }, { symbol: 'WNCG-USDT-SWAP', base: 'WNCG', contractValue: 10 }])),
+    meta: () => table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }, { symbol: 'WNCG-USDT-SWAP', base: 'WNCG', contractValue: 10 }]),
+    make: (meta) => new OkxParser(meta),
   },
   {
     exchange: 'kucoin',
     frames: ['tickerV2.json', 'tickerV2-xbt.json', 'funding.json', 'funding-predicted.json', 'mark.json', 'welcome.json', 'ack.json', 'error.json'].map((f) => fixture('kucoin', f)),
-    make: () =>
-      new KucoinParser(table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, nextFundingMs: 1706083200000 }, { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: 1706083200000 }])),
+    meta: () =>
+      table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, nextFundingMs: 1706083200000 }, { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: 1706083200000 }]),
+    make: (meta) => new KucoinParser(meta),
   },
   {
     exchange: 'binance',
     frames: ['bookTicker.json', 'markPrice.json', 'markPrice-4h.json', 'ack.json', 'error.json'].map((f) => fixture('binance', f)),
-    make: () => new BinanceParser(table('binance', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'SOLUSDT', base: 'SOL' }])),
+    meta: () => table('binance', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'SOLUSDT', base: 'SOL' }]),
+    make: (meta) => new BinanceParser(meta),
   },
 ];
 
+/** Business time of the downstream engine: after every fixture timestamp (the latest is OKX's, Aug 2026). */
+const ENGINE_NOW_MS = Date.UTC(2026, 7, 10);
+
+/** The undamaged mid of each symbol, from the case's frames parsed in order (after the prime). */
+function cleanMids(c: Case): Map<string, number> {
+  const p = c.make(c.meta());
+  const sink = new CollectingSink();
+  for (const f of [...(c.prime ?? []), ...c.frames]) p.parse(f, sink);
+  const mids = new Map<string, number>();
+  for (const u of sink.take()) if (u.kind === 'quote' && !mids.has(u.symbol)) mids.set(u.symbol, (u.bid + u.ask) / 2);
+  return mids;
+}
+
+function downstreamConfig(): Config {
+  const r = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: 5, minProfitBps: 0 }, strategy: { minOpportunityAgeMs: 0, minProfitBps: 1 } });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+/**
+ * A real engine and strategy behind the fuzzed parser: each symbol with a clean price is also quoted at
+ * that price by two other venues (the consensus), so what the fuzzed venue contributes can be judged.
+ */
+function downstream(c: Case, meta: MetadataTable) {
+  const config = downstreamConfig();
+  const engine = new Engine({ config, now: () => ENGINE_NOW_MS });
+  register(engine, meta);
+  const mids = cleanMids(c);
+  const refs = EXCHANGES.filter((ex) => ex !== c.exchange).slice(0, 2);
+  const watched: Array<{ id: number; key: string; mid: number }> = [];
+  for (const m of meta.values()) {
+    const mid = mids.get(m.symbol);
+    if (mid === undefined) continue;
+    watched.push({ id: m.id, key: engine.instruments.instrumentOf(m.id), mid });
+    for (const ex of refs) {
+      const id = engine.registerInstrument(ex, `REF-${m.symbol}`, { base: m.base, quote: m.quote });
+      // 40 bps below the fuzzed venue: buying there and selling on the fuzzed venue is a real opportunity.
+      const refMid = mid * (1 - 0.004);
+      engine.pushQuote(id, refMid * (1 - 1e-4), refMid * (1 + 1e-4), 1e6, 1e6, ENGINE_NOW_MS, 0);
+    }
+  }
+  engine.drain();
+  const runner = new StrategyRunner({ engine, config, persistence: new MemoryPersistence(), now: () => ENGINE_NOW_MS, nowUs: () => ENGINE_NOW_MS * 1000 });
+  const tap = engine.bus.subscribe('fuzz');
+  const trades = runner.events.subscribe('fuzz');
+  const midOf = new Map(watched.map((w) => [w.key, w.mid]));
+  const maxLegNotional = config.strategy.notionalUsd * (1 + config.strategy.notionalTolerancePct / 100);
+  /** What reached the store, the detector and the strategy after one frame: a problem, or null. */
+  const check = (): string | null => {
+    engine.drain();
+    for (const w of watched) {
+      if (!engine.store.usable(w.id, ENGINE_NOW_MS)) continue;
+      const mid = (engine.store.bid[w.id] + engine.store.ask[w.id]) / 2;
+      if (Math.abs(mid / w.mid - 1) > 0.1) return `stored ${w.key} mid ${mid} vs ${w.mid}`;
+    }
+    for (const e of tap.popBatch(10_000)) {
+      if (e.kind === 'closed') continue;
+      const o = e.opportunity;
+      const ref = midOf.get(o.instrument) ?? NaN;
+      if (!(Math.abs(o.spreadBps) <= config.thresholds.maxSpreadBps)) return `opportunity ${o.id} spread ${o.spreadBps} bps`;
+      if (!(Math.abs(o.longAsk / ref - 1) <= 0.1 && Math.abs(o.shortBid / ref - 1) <= 0.1)) return `opportunity ${o.id} legs ${o.longAsk} / ${o.shortBid} vs ${ref}`;
+    }
+    runner.step(ENGINE_NOW_MS);
+    for (const e of trades.popBatch(10_000)) {
+      if (e.kind !== 'fill') continue;
+      const f = e.fill;
+      if (f.purpose === 'entry' && f.notionalUsd > maxLegNotional + 1e-6) return `entry ${f.exchange} ${f.side} ${f.quantity} @ ${f.price} = ${f.notionalUsd} USD`;
+    }
+    return null;
+  };
+  return { engine, runner, check, watched };
+}
+
 describe('fuzz: 100,000 damaged frames per adapter', () => {
   for (const c of cases) {
-    it(`${c.exchange}: no exception escapes, every bad frame is counted`, { timeout: 180_000 }, () => {
+    it(`${c.exchange}: no exception escapes, every bad frame is counted, nothing implausible reaches the engine or the strategy`, { timeout: 180_000 }, () => {
       const rnd = mulberry32(0x5eed + c.exchange.length);
-      const p = c.make();
+      const meta = c.meta();
+      const p = c.make(meta);
       const sink = new CollectingSink();
+      const down = downstream(c, meta);
+      expect(down.watched.length).toBeGreaterThan(0);
+      const toEngine = new EngineSink(down.engine);
+      for (const f of c.prime ?? []) p.parse(f, toEngine);
+      let downstreamProblems = 0;
       let rejected = 0;
       let venueErrors = 0;
       const failures: string[] = [];
       for (let i = 0; i < N; i++) {
         const m = mutate(c.frames[i % c.frames.length], rnd);
-        if (c.prime) {
-          p.reset();
-          for (const f of c.prime) p.parse(f, sink);
-          sink.take();
-        }
         const before = totalErrors(p.errors);
         let outcome: ParseOutcome;
         try {
@@ -149,6 +243,16 @@ describe('fuzz: 100,000 damaged frames per adapter', () => {
         if (outcome === 'rejected') rejected++;
         if (outcome === 'venue_error') venueErrors++;
         const updates = sink.take();
+        for (const u of updates) {
+          const um = meta.get(u.symbol)!;
+          if (u.kind === 'quote') toEngine.quote(um, u.bid, u.ask, u.bidSize, u.askSize, u.ts);
+          else toEngine.funding(um, u.rate, u.intervalMs, u.nextFundingMs, u.predicted, u.ts);
+        }
+        const downstreamProblem = down.check();
+        if (downstreamProblem !== null) {
+          downstreamProblems++;
+          if (failures.length < 5) failures.push(`downstream: ${downstreamProblem} after ${JSON.stringify(m)}`);
+        }
         const problem = !OUTCOMES.includes(outcome)
           ? 'unknown outcome'
           : added !== (outcome === 'rejected' || outcome === 'venue_error' ? 1 : 0)
@@ -164,6 +268,13 @@ describe('fuzz: 100,000 damaged frames per adapter', () => {
         if (problem !== null && failures.length < 5) failures.push(`${problem}: ${JSON.stringify(m)} → ${outcome}`);
       }
       expect(failures).toEqual([]);
+      expect(downstreamProblems).toBe(0);
+      // The downstream check is not vacuous: damaged prices were held out, real ones scored and traded.
+      const engineStats = down.engine.stats();
+      console.log(`${c.exchange} downstream`, JSON.stringify({ quarantine: engineStats.quarantine.byExchange, opened: engineStats.detector.opened, entries: down.runner.fills().filter((f) => f.purpose === 'entry').length }));
+      expect(engineStats.quarantine.total).toBeGreaterThan(0);
+      expect(engineStats.detector.opened).toBeGreaterThan(0);
+      expect(down.runner.fills().some((f) => f.purpose === 'entry')).toBe(true);
       expect(totalErrors(p.errors)).toBe(rejected + venueErrors);
       // Reasons may carry venue-sent codes: the counter must stay bounded.
       expect(Object.keys(p.errors).length).toBeLessThanOrEqual(MAX_ERROR_REASONS + 1);

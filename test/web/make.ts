@@ -96,6 +96,7 @@ export function stats(over: Partial<EngineStats> = {}): EngineStats {
     rejected: {},
     busMissed: {},
     opportunitiesOpen: 0,
+    quarantine: { total: 0, byExchange: {}, active: {} },
     wsClients: 1,
     latency: { end_to_end: { p50Us: 300, p99Us: 1200, count: 5000 } },
     ...over,
