@@ -26,6 +26,7 @@ import { createPersistence, recordOpportunities, tapMarketRecords } from './pers
 import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
+import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
 
 export type FeedsOption =
   | 'none'
@@ -115,7 +116,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
   engine.preRegister();
-  const strategy = new StrategyRunner({ engine, config, persistence, now });
+  // Exit rules see a venue as down only when its feed is (not when no quote arrived since start).
+  let venues: VenueFeedView = venueViewFromEngine((ex) => engine.isExchangeDown(ex));
+  const strategy = new StrategyRunner({ engine, config, persistence, now, venues: (ex) => venues(ex) });
   await strategy.restore();
 
   let simulator: Simulator | null = null;
@@ -144,6 +147,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       recorder: opts.recorder,
       now,
     });
+    const running = feeds;
+    venues = venueViewFromFeeds(() => running.states(), (ex) => engine.isExchangeDown(ex));
   }
 
   const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
