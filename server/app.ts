@@ -231,9 +231,10 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     closing ??= (async () => {
       running = false;
       if (sweepTimer) clearInterval(sweepTimer);
+      // The strategy stops first: feeds going down for a shutdown are no reason to close positions.
+      strategy.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
-      strategy.stop();
       hub.close();
       opportunityRecorder.stop();
       stopMarketTap?.();
