@@ -171,6 +171,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     heartbeatMs: opts.heartbeatMs,
   });
   feeds?.onState((state) => hub.publishFeed(state));
+  // A store found empty while we run (Redis restarted without persistence) gets the full state again.
+  persistence.setResyncSource(() => ({ config: configService.versioned, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;

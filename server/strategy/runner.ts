@@ -269,6 +269,11 @@ export class StrategyRunner {
     return this.computePortfolio(this.clockMs);
   }
 
+  /** The persisted portfolio state (a copy), e.g. for rewriting a store that lost it. */
+  portfolioState(): PortfolioState {
+    return copyPortfolioState(this.state);
+  }
+
   /** Newest first. */
   rejections(limit = 100): RiskRejection[] {
     return this.rejectionLog.newest(limit);
