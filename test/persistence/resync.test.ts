@@ -11,7 +11,8 @@ import type { VersionedConfig } from '../../shared/config.js';
 import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { PrivateRedis, uniquePrefix, waitFor } from './helpers.js';
+import { RedisPersistence } from '../../server/persistence/redis.js';
+import { deletePrefix, fill, portfolioState, position, PrivateRedis, SHARED_REDIS_URL, uniquePrefix, versionedConfig, waitFor } from './helpers.js';
 
 async function api<T>(s: ServerProcess, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
   const res = await fetch(`${s.baseUrl}/api${path}`, {
@@ -102,4 +103,30 @@ describeWith(['redis'], 'Redis restarted empty under load (real redis-server, ch
     expect(after.tradingState).toBe('halted');
     expect(await second.stop()).toBe(0);
   }, 180_000);
+
+  it('a store emptied without a reconnect (keys deleted) is noticed by the next batch and rewritten', async () => {
+    const prefix = uniquePrefix('resync-flush');
+    const p = new RedisPersistence({ url: SHARED_REDIS_URL, prefix, flushIntervalMs: 20 });
+    const state = { config: versionedConfig(7), portfolio: portfolioState(1_700_000_000_000), positions: [position('pos-1', 1), position('pos-2', 2)], fills: [fill('f-1', 'pos-1', 3)] };
+    p.setResyncSource(() => state);
+    await p.open();
+    p.saveConfig(state.config);
+    for (const x of state.positions) p.savePosition(x);
+    for (const f of state.fills) p.saveFill(f);
+    await p.flush();
+    await deletePrefix(SHARED_REDIS_URL, prefix); // what FLUSHALL would do to us
+    expect(p.health().resyncs).toBe(0);
+    p.savePortfolioState(state.portfolio); // any write: its batch finds the epoch key missing
+    await waitFor(() => p.health().resyncs === 1, 5_000, 'the resync');
+    await p.flush();
+    const reader = new RedisPersistence({ url: SHARED_REDIS_URL, prefix });
+    await reader.open();
+    expect(await reader.loadConfig()).toEqual(state.config);
+    expect((await reader.loadPositions()).map((x) => x.id).sort()).toEqual(['pos-1', 'pos-2']);
+    expect(await reader.loadFills()).toEqual(state.fills);
+    expect(await reader.loadPortfolioState()).toEqual(state.portfolio);
+    expect(p.health().resyncs).toBe(1); // once, not on every batch
+    await Promise.all([reader.close(), p.close()]);
+    await deletePrefix(SHARED_REDIS_URL, prefix);
+  }, 30_000);
 });
