@@ -241,7 +241,11 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       opportunityRecorder.stop();
       stopMarketTap?.();
       await app.close();
-      await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
+      // Waiting for a store that is away would only delay the exit: report what is lost instead.
+      if (persistence.health().connected) await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
+      const unflushed = persistence.health().backlog;
+      if (unflushed > 0) log.warn({ unflushed, connected: persistence.health().connected }, `shutdown: ${unflushed} persistence writes could not be flushed`);
+      else log.info({ unflushed }, 'shutdown: persistence flushed');
       await persistence.close().catch((err: unknown) => log.warn({ err }, 'persistence close failed'));
     })();
     return closing;
