@@ -7,6 +7,14 @@ import type { Exchange } from './exchanges.js';
  */
 export type PositionState = 'opening' | 'open' | 'closing' | 'closed' | 'broken';
 
+/**
+ * The one test for "this position is over": only `closed`. Every other state — `broken` included —
+ * holds (or may hold) exposure and belongs among open positions, on the server and in the dashboard.
+ */
+export function isPositionClosed(p: { state: PositionState }): boolean {
+  return p.state === 'closed';
+}
+
 export const EXIT_REASONS = [
   'spread_converged',
   'take_profit',

@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
-import type { Fill, Position } from '../../shared/position.js';
+import { isPositionClosed, type Fill, type Position } from '../../shared/position.js';
 import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
 import { closedEventSlots, decodeEventSlots, EventRing } from './event-ring.js';
@@ -94,7 +94,7 @@ interface InFlight {
 
 
 function isClosedPosition(p: Position): boolean {
-  return p.closedMs !== null && (p.state === 'closed' || p.state === 'broken');
+  return p.closedMs !== null && isPositionClosed(p);
 }
 
 /**

@@ -183,8 +183,10 @@ export class PositionLifecycle {
       this.ctx.journal.transition(book, 'broken', `unwind failed: ${failure}; retrying every step`, nowMs);
       return;
     }
-    if (p.state === 'broken') p.warning = `naked ${this.heldLegs(book)}: ${failure}`;
-    else p.action = `closing: ${failure}`;
+    if (p.state === 'broken') {
+      p.action = `unwinding naked ${this.heldLegs(book)}: retrying every step`;
+      p.warning = `naked ${this.heldLegs(book)}: ${failure}`;
+    } else p.action = `closing: ${failure}`;
     this.ctx.journal.note(book, `exit retry: ${failure}`, nowMs);
   }
 
