@@ -144,6 +144,8 @@ export interface Portfolio {
   fundingUsd: number;
   dailyPnlUsd: number;
   openPositions: number;
+  /** Live positions whose marks are not current (see Position.markStale): unrealised PnL includes their last marks. */
+  staleMarkPositions?: number;
   tradingState: TradingState;
 }
 

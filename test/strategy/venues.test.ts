@@ -39,6 +39,7 @@ describe('feed down is a connection state, not a missing quote', () => {
     const after = b.only();
     expect(after.state).toBe('open');
     expect(after.markStale).toBe(true); // PnL at marks from before the stop is not current
+    expect(b.runner.portfolio().staleMarkPositions).toBe(1);
     expect(after.transitions).toEqual(before.transitions);
     for (const leg of ['long', 'short'] as const) {
       expect(after[leg]).toMatchObject({ quantity: before[leg].quantity, entryPrice: before[leg].entryPrice, feesUsd: before[leg].feesUsd, fundingUsd: before[leg].fundingUsd });

@@ -119,7 +119,12 @@ describeWith(['chromium', 'redis'], 'Positions: broken and stale marks, server a
     const stale = row.getByTestId('position-mark-stale');
     expect(await stale.isVisible()).toBe(true);
     expect((await stale.innerText()).toLowerCase()).toBe('stale');
-    // No PnL colour is presented as current
+    // No PnL colour is presented as current, for the position and the portfolio total
     expect(await row.getByTestId('position-upnl').getAttribute('class')).toContain('muted');
+    const portfolio = (await (await fetch(`${server.baseUrl}/api/portfolio`)).json()) as { staleMarkPositions?: number };
+    expect(portfolio.staleMarkPositions).toBe(2); // the open one and the broken one: no quotes at all
+    const total = page.getByTestId('portfolio-upnl');
+    await expect.poll(() => total.innerText()).toContain('2 STALE');
+    expect(await total.getAttribute('class')).toContain('muted');
   }, 30_000);
 });
