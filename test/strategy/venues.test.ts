@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
-import type { VenueFeedState } from '../../server/strategy/venue-state.js';
+import type { FeedState } from '../../shared/feeds.js';
+import { venueViewFromFeeds, type VenueFeedState } from '../../server/strategy/venue-state.js';
 import { Harness, VenueRejectingExecutor, paperFor, testConfig } from './harness.js';
 
 /** A harness with one open position (long okx / short bybit), persisted in `store`. */
@@ -118,5 +119,35 @@ describe('broken: a naked leg, still a live position, with the action being take
     h.advance(100);
     p = h.only();
     expect(p).toMatchObject({ state: 'closed', action: null, warning: null });
+  });
+});
+
+describe('venue states from the feed manager', () => {
+  const state = (exchange: Exchange, status: FeedState['status']): FeedState => ({
+    exchange,
+    status,
+    connections: status === 'live' ? 1 : 0,
+    subscriptions: 0,
+    lastMessageAgeMs: null,
+    messages: 0,
+    messagesPerSec: 0,
+    errors: {},
+    reconnects: 0,
+    metadata: 'loaded',
+    lastError: null,
+  });
+
+  it('waiting until first live, live while every socket is, down once lost (and when not run or disabled)', () => {
+    let feeds: FeedState[] = [state('okx', 'connecting'), state('bybit', 'backoff')];
+    const disabled = new Set<Exchange>();
+    const view = venueViewFromFeeds(() => feeds, (ex) => disabled.has(ex));
+    expect([view('okx'), view('bybit'), view('kucoin')]).toEqual(['waiting', 'waiting', 'down']);
+    feeds = [state('okx', 'live'), state('bybit', 'stale')];
+    expect([view('okx'), view('bybit')]).toEqual(['live', 'waiting']);
+    feeds = [state('okx', 'backoff'), state('bybit', 'live')];
+    expect([view('okx'), view('bybit')]).toEqual(['down', 'live']);
+    feeds = [state('okx', 'connecting'), state('bybit', 'live')];
+    disabled.add('bybit');
+    expect([view('okx'), view('bybit')]).toEqual(['down', 'down']);
   });
 });
