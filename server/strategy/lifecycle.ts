@@ -14,7 +14,7 @@
 import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { ExitReason, Fill, FillPurpose } from '../../shared/position.js';
-import type { PortfolioState } from '../persistence/persistence.js';
+import type { Persistence, PortfolioState } from '../persistence/persistence.js';
 import { LEGS, applyFill, remainingToClose, settleEnteredLeg, type Book, type LegKey } from './book.js';
 import type { StrategyQuote } from './engine-view.js';
 import type { ExecutionReport } from './execution.js';
@@ -24,7 +24,6 @@ import type { StrategyJournal } from './journal.js';
 import type { OrderDesk } from './orders.js';
 import { recordFill } from './portfolio.js';
 import type { PositionRegistry } from './position-registry.js';
-import type { Persistence } from '../persistence/persistence.js';
 
 export interface LifecycleContext {
   journal: StrategyJournal;
