@@ -31,6 +31,7 @@ import { createPersistence, recordOpportunities, tapMarketRecords } from './pers
 import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
+import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
 
 export type FeedsOption =
   | 'none'
@@ -149,7 +150,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
   engine.preRegister();
-  const strategy = new StrategyRunner({ engine, config, persistence, now });
+  // Exit rules see a venue as down only when its feed is (not when no quote arrived since start).
+  let venues: VenueFeedView = venueViewFromEngine((ex) => engine.isExchangeDown(ex));
+  const strategy = new StrategyRunner({ engine, config, persistence, now, venues: (ex) => venues(ex) });
   await strategy.restore();
 
   let simulator: Simulator | null = null;
@@ -178,6 +181,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       recorder: opts.recorder,
       now,
     });
+    const running = feeds;
+    venues = venueViewFromFeeds(() => running.states(), (ex) => engine.isExchangeDown(ex));
   }
 
   const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
@@ -201,6 +206,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     clientLimits: { messagesPerSec: opts.wsClientMessagesPerSec ?? DEFAULT_WS_CLIENT_MESSAGES_PER_SEC },
   });
   feeds?.onState((state) => hub.publishFeed(state));
+  // A store found empty while we run (Redis restarted without persistence) gets the full state again.
+  persistence.setResyncSource(() => ({ config: configService.versioned, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
@@ -262,14 +269,19 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     closing ??= (async () => {
       running = false;
       if (sweepTimer) clearInterval(sweepTimer);
+      // The strategy stops first: feeds going down for a shutdown are no reason to close positions.
+      strategy.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
-      strategy.stop();
       hub.close();
       opportunityRecorder.stop();
       stopMarketTap?.();
       await app.close();
-      await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
+      // Waiting for a store that is away would only delay the exit: report what is lost instead.
+      if (persistence.health().connected) await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
+      const unflushed = persistence.health().backlog;
+      if (unflushed > 0) log.warn({ unflushed, connected: persistence.health().connected }, `shutdown: ${unflushed} persistence writes could not be flushed`);
+      else log.info({ unflushed }, 'shutdown: persistence flushed');
       await persistence.close().catch((err: unknown) => log.warn({ err }, 'persistence close failed'));
     })();
     return closing;

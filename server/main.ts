@@ -9,12 +9,13 @@ import { buildApp, type FeedsOption, type PerpscanApp } from './app.js';
 import { readServerSettings } from './config/env.js';
 import { loadStartupConfig } from './config/load.js';
 import { FrameRecorder } from './feeds/index.js';
+import { stdoutLogDestination } from './log-destination.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 async function main(): Promise<void> {
   const settingsResult = readServerSettings(process.env, process.argv.slice(2));
-  const logger = pino({ level: settingsResult.ok ? settingsResult.settings.logLevel : 'info', base: { app: 'perpscan' } });
+  const logger = pino({ level: settingsResult.ok ? settingsResult.settings.logLevel : 'info', base: { app: 'perpscan' } }, stdoutLogDestination());
   if (!settingsResult.ok) {
     for (const e of settingsResult.errors) logger.fatal({ field: e.field }, `invalid setting ${e.field}: ${e.message}`);
     console.error(`perpscan: invalid settings: ${formatConfigErrors(settingsResult.errors)}`);

@@ -1,7 +1,19 @@
 import type { Exchange } from './exchanges.js';
 
-/** opening → open → closing → closed; `broken` when a leg failed and could not be paired. */
+/**
+ * opening → open → closing → closed. `broken`: a position with a naked leg — an entry leg failed and
+ * the unwind of the other leg failed too; it is still live (listed among open positions, counted in
+ * exposure), retried every strategy pass until the naked leg is flat, then `closed`.
+ */
 export type PositionState = 'opening' | 'open' | 'closing' | 'closed' | 'broken';
+
+/**
+ * The one test for "this position is over": only `closed`. Every other state — `broken` included —
+ * holds (or may hold) exposure and belongs among open positions, on the server and in the dashboard.
+ */
+export function isPositionClosed(p: { state: PositionState }): boolean {
+  return p.state === 'closed';
+}
 
 export const EXIT_REASONS = [
   'spread_converged',
@@ -97,6 +109,15 @@ export interface Position {
   feesUsd: number;
   exitReason: ExitReason | null;
   transitions: PositionTransition[];
+  /**
+   * The marks (and so the unrealised PnL) are not from a current quote: restored from before a restart
+   * and not yet re-marked, or a leg's quote is stale or its venue's feed is down. Absent = false.
+   */
+  markStale?: boolean;
+  /** What the strategy is doing about this position right now when it is not simply holding it, e.g. `unwinding naked long leg on okx`. */
+  action?: string | null;
+  /** A condition the operator should look at (e.g. a venue still not live long after a restart), or null. */
+  warning?: string | null;
 }
 
 export interface RiskRejection {
@@ -123,6 +144,8 @@ export interface Portfolio {
   fundingUsd: number;
   dailyPnlUsd: number;
   openPositions: number;
+  /** Live positions whose marks are not current (see Position.markStale): unrealised PnL includes their last marks. */
+  staleMarkPositions?: number;
   tradingState: TradingState;
 }
 

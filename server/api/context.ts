@@ -12,6 +12,9 @@ export interface Readiness {
   engine: boolean;
   feeds: 'none' | 'live' | 'not_live';
   persistence: 'memory' | 'connected' | 'unreachable';
+  /** Times the store was found empty and the full state rewritten from memory, and when last (epoch ms). */
+  persistenceResyncs: number;
+  lastResyncMs: number | null;
   details: FeedState[];
 }
 

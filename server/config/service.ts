@@ -3,6 +3,7 @@
  * current config (errors name the field, nothing changes on error), bumps the version, persists it and
  * tells the listeners (engine, strategy, stream) — the change applies on the next market update.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { applyConfigPatch, type Config, type ConfigError, type VersionedConfig } from '../../shared/config.js';
 
 export type ConfigListener = (next: VersionedConfig, previous: VersionedConfig) => void;
@@ -36,9 +37,11 @@ export class ConfigService {
     this.listeners.push(listener);
   }
 
+  /** Applies a patch; one that changes nothing (e.g. `{}`) keeps the version and tells no one. */
   update(patch: unknown): UpdateResult {
     const result = applyConfigPatch(this.current.config, patch);
     if (!result.ok) return result;
+    if (isDeepStrictEqual(result.config, this.current.config)) return { ok: true, versioned: this.current };
     const previous = this.current;
     this.current = { version: previous.version + 1, config: result.config, updatedMs: this.now() };
     this.save(this.current);

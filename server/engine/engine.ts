@@ -208,6 +208,12 @@ export class Engine {
     }
   }
 
+  /** Whether the venue's feed is down (lost, per setExchangeDown) or the venue is disabled by config. */
+  isExchangeDown(exchange: Exchange): boolean {
+    const ex = exchangeIndex(exchange);
+    return ex >= 0 && (this.store.isExchangeDown(ex) || this.store.isExchangeDisabled(ex));
+  }
+
   /** Closes opportunities with a stale leg (`stale_quote`); call every ~250 ms. */
   sweep(nowMs: number = this.now()): void {
     this.detector.sweep(nowMs);

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { compareStreamIds, formatStreamId, nextStreamId, parseStreamId, type StreamId } from './codec.js';
 import { encodeEventSlots } from './event-ring.js';
 import { encodeMarketSlots, type MarketChunks } from './market-ring.js';
-import { APPEND_CHUNK, PRUNE_BY_TIME, redisKeys, type RedisKeys } from './redis-keys.js';
+import { APPEND_CHUNK, CHECK_EPOCH, PRUNE_BY_TIME, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable, Utf8Cache } from './string-table.js';
 import { emptyThreadStats, type BatchMessage, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
 
@@ -66,6 +66,7 @@ export class BatchWriter {
     this.client.on('ready', () => {
       this.idsInitialised = false;
       this.post({ type: 'status', connected: true });
+      void this.checkEpoch();
       void this.attempt();
     });
     this.client.on('close', () => {
@@ -114,6 +115,18 @@ export class BatchWriter {
     void this.attempt();
   }
 
+  /** On every (re)connect: is the store still the one this process wrote to? (The main thread decides.) */
+  private async checkEpoch(): Promise<void> {
+    try {
+      this.stats.roundTrips++;
+      const found = await this.client.eval(CHECK_EPOCH, 1, this.keys.epoch, this.opts.epoch);
+      this.post({ type: 'epoch', found: found !== null });
+    } catch (err) {
+      // The next batch checks it too.
+      this.log('redis persistence: epoch check failed', err);
+    }
+  }
+
   /** Sends the held batch unless a send is running or Redis is not ready. */
   private async attempt(): Promise<void> {
     if (this.running || !this.batch || this.client.status !== 'ready') return;
@@ -155,7 +168,9 @@ export class BatchWriter {
     const k = this.keys;
     const caps = this.opts.caps;
     const tx = this.client.multi();
-    let commands = 2;
+    // First in the transaction (result 0): an emptied store is noticed even without a reconnect (FLUSHALL).
+    tx.eval(CHECK_EPOCH, 1, k.epoch, this.opts.epoch);
+    let commands = 3;
     if (batch.config !== null) (tx.set(k.config, batch.config), commands++);
     if (batch.portfolio !== null) (tx.set(k.portfolio, batch.portfolio), commands++);
     if (batch.positions.length > 0) {
@@ -208,7 +223,8 @@ export class BatchWriter {
       this.stats.droppedRejected += batch.eventCount + batch.marketCount;
       return 'given-up';
     }
-    for (const [, res] of results ?? []) if (res === 0) this.stats.duplicateChunks++;
+    this.post({ type: 'epoch', found: results?.[0]?.[1] !== null });
+    for (const [, res] of (results ?? []).slice(1)) if (res === 0) this.stats.duplicateChunks++;
     this.stats.batches++;
     this.stats.lastBatchCommands = commands;
     this.stats.lastBatchItems = batch.items;

@@ -184,8 +184,10 @@ export class MemoryPersistence implements Persistence {
     }
   }
 
+  /** Memory never loses what it holds while the process lives: nothing to resync. */
+  setResyncSource(): void {}
   health(): PersistenceHealth {
-    return { kind: 'memory', connected: true, degraded: false, backlog: 0, dropped: this.dropped, written: this.written, batches: 0 };
+    return { kind: 'memory', connected: true, degraded: false, backlog: 0, dropped: this.dropped, written: this.written, batches: 0, resyncs: 0, lastResyncMs: null };
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}

@@ -56,6 +56,18 @@ export interface PersistenceHealth {
   dropped: number;
   written: number;
   batches: number;
+  /** Times the store was found empty (Redis restarted without persistence) and the full state rewritten from memory. */
+  resyncs: number;
+  /** When the last such rewrite was queued (epoch ms), or null. */
+  lastResyncMs: number | null;
+}
+
+/** Everything a store must hold to restore this process: what a resync rewrites after the store lost it. */
+export interface StateSnapshot {
+  config: VersionedConfig;
+  portfolio: PortfolioState | null;
+  positions: Position[];
+  fills: Fill[];
 }
 
 export interface Persistence {
@@ -82,6 +94,12 @@ export interface Persistence {
   appendMarketRecord(record: MarketRecord): void;
   /** Recorded market updates across venues in receive order, for `--replay redis`. */
   readMarketRecords(sinceMs?: number): AsyncIterable<MarketRecord>;
+
+  /**
+   * Where the full state comes from when the store is found empty while this process runs (Redis
+   * restarted without persistence): it is then rewritten from memory, so the next restart loses nothing.
+   */
+  setResyncSource(source: () => StateSnapshot): void;
 
   health(): PersistenceHealth;
   /** Writes everything buffered (best effort within timeoutMs). */

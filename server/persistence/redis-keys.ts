@@ -25,6 +25,7 @@ export function redisKeys(prefix: string) {
     marketCount: (ex: Exchange) => `${prefix}market:${ex}:count`,
     marketSizes: (ex: Exchange) => `${prefix}market:${ex}:sizes`,
     lastId: `${prefix}writer:lastid`,
+    epoch: `${prefix}epoch`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
@@ -64,3 +65,13 @@ redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
 for i = 1, #ids do redis.call('HDEL', KEYS[1], ids[i]) end
 return over`;
 
+
+/**
+ * The store's epoch marker: returns the value held (nil when the key is missing) and sets `ARGV[1]`
+ * when it was missing. A missing marker once this process has written one means the store lost its
+ * data (Redis restarted without persistence, or flushed). KEYS: epoch. ARGV: value.
+ */
+export const CHECK_EPOCH = `
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1]) end
+return v`;

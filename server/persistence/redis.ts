@@ -24,13 +24,13 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
-import type { Fill, Position } from '../../shared/position.js';
+import { isPositionClosed, type Fill, type Position } from '../../shared/position.js';
 import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
 import { closedEventSlots, decodeEventSlots, EventRing } from './event-ring.js';
 import { MarketRing } from './market-ring.js';
 import { RedisReader, takeClosed } from './redis-reader.js';
-import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
+import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState, StateSnapshot } from './persistence.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable } from './string-table.js';
 import { emptyThreadStats, type BatchMessage, type MainToWriter, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
@@ -94,7 +94,7 @@ interface InFlight {
 
 
 function isClosedPosition(p: Position): boolean {
-  return p.closedMs !== null && (p.state === 'closed' || p.state === 'broken');
+  return p.closedMs !== null && isPositionClosed(p);
 }
 
 /**
@@ -158,6 +158,11 @@ export class RedisPersistence implements Persistence {
   private thread: WriterThreadStats = emptyThreadStats();
   private readonly local = { maxBacklogSeen: 0, maxBuildMs: 0, totalBuildMs: 0, handoffs: 0 };
   private lastErrorLogMs = 0;
+  /** The epoch key was seen or written by this process: from then on a missing key means the store lost its data. */
+  private epochEstablished = false;
+  private resyncSource: (() => StateSnapshot) | null = null;
+  private resyncs = 0;
+  private lastResyncMs: number | null = null;
 
   constructor(opts: RedisPersistenceOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
@@ -173,7 +178,8 @@ export class RedisPersistence implements Persistence {
     this.market = new MarketRing(opts.maxBacklog ?? 200_000, this.strings);
     const retryMaxDelayMs = opts.retryMaxDelayMs ?? 1_000;
     const connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
-    this.threadOptions = { url: opts.url, prefix: this.prefix, caps: this.caps, retryIntervalMs: this.flushIntervalMs, connectTimeoutMs, retryMaxDelayMs, nice: opts.writerNice ?? 5 };
+    const epoch = `${this.now()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+    this.threadOptions = { url: opts.url, prefix: this.prefix, caps: this.caps, retryIntervalMs: this.flushIntervalMs, connectTimeoutMs, retryMaxDelayMs, nice: opts.writerNice ?? 5, epoch };
     this.reads = new RedisReader({
       url: opts.url,
       prefix: this.prefix,
@@ -257,6 +263,34 @@ export class RedisPersistence implements Persistence {
     if (this.market.size >= this.maxBatch) this.kickEarly();
   }
 
+  setResyncSource(source: () => StateSnapshot): void {
+    this.resyncSource = source;
+  }
+
+  /**
+   * The store was found without our epoch key: it lost everything (restarted without persistence, or
+   * flushed). Queue the full state held in memory; the next batches write it (coalesced by key, never
+   * dropped). Opportunity and market streams are not rewritten: they were history, not state.
+   */
+  private resync(): void {
+    this.resyncs++;
+    this.lastResyncMs = this.now();
+    const state = this.resyncSource?.();
+    if (!state) {
+      this.log?.warn({ prefix: this.prefix }, 'redis persistence: the store lost its data and there is no state source to rewrite it from');
+      return;
+    }
+    this.saveConfig(state.config);
+    if (state.portfolio) this.savePortfolioState(state.portfolio);
+    for (const p of state.positions) this.savePosition(p);
+    for (const f of state.fills) this.saveFill(f);
+    this.log?.warn(
+      { prefix: this.prefix, resyncs: this.resyncs, positions: state.positions.length, fills: state.fills.length, configVersion: state.config.version },
+      'redis persistence: the store was found empty (restarted without persistence?); rewriting config, portfolio, positions and fills from memory',
+    );
+    this.kick();
+  }
+
   // ---- hand-over to the writer thread -----------------------------------------------------------
 
   private onWriterMessage(msg: WriterToMain): void {
@@ -289,6 +323,10 @@ export class RedisPersistence implements Persistence {
         break;
       case 'log':
         this.logError(msg.msg, new Error(msg.err));
+        break;
+      case 'epoch':
+        if (!msg.found && this.epochEstablished) this.resync();
+        this.epochEstablished = true;
         break;
       default:
         break;
@@ -435,6 +473,8 @@ export class RedisPersistence implements Persistence {
       dropped: this.events.dropped + this.events.rejected + this.market.dropped + this.market.rejected + thread.droppedRejected + this.lostRecords,
       written: this.written,
       batches: thread.batches,
+      resyncs: this.resyncs,
+      lastResyncMs: this.lastResyncMs,
     };
   }
 

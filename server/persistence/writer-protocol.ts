@@ -15,6 +15,8 @@ export interface WriterThreadOptions {
   retryMaxDelayMs: number;
   /** Nice value of the writer thread (Linux only; 0 leaves it alone). */
   nice: number;
+  /** Written to the epoch key when it is missing (see CHECK_EPOCH). */
+  epoch: string;
 }
 
 /** One batch as handed over by the main thread; the writer encodes it, gives it an id and retries it unchanged until acknowledged. */
@@ -64,6 +66,8 @@ export type WriterToMain =
   | { type: 'built'; seq: number; id: string }
   /** `acked`: written; `failed`: kept for retry; `given-up`: dropped after repeated command errors. */
   | { type: 'settled'; seq: number; outcome: 'acked' | 'failed' | 'given-up'; stats: WriterThreadStats }
+  /** The epoch key was checked (on every connect and in every batch): `found` false = it was missing (now set). */
+  | { type: 'epoch'; found: boolean }
   /** The slot buffers of a batch, encoded and no longer needed here: moved back for the next batch. */
   | { type: 'buffers'; eventSlots: ArrayBuffer; marketSlots: ArrayBuffer }
   | { type: 'log'; msg: string; err: string }

@@ -18,4 +18,6 @@ export interface StrategyEngine {
   readonly bus: { subscribe(name: string, onWake?: () => void): Subscription<OpportunityEvent> };
   opportunities(): Opportunity[];
   quote(instrument: string, exchange: Exchange): StrategyQuote | null;
+  /** Whether the venue's feed is down or the venue disabled (default venue view; see venue-state.ts). */
+  isExchangeDown?(exchange: Exchange): boolean;
 }

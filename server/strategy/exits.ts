@@ -1,6 +1,7 @@
 /**
  * Exit rules (config.exits) for one marked, open position. Checked in this order; the first that fires
- * names the exit: feed_down, liquidation_risk, stop_loss, take_profit, spread_converged,
+ * names the exit: feed_down (a leg's venue feed is down — not merely no quote yet), then, only on
+ * usable quotes for both legs, liquidation_risk, stop_loss, take_profit, spread_converged,
  * funding_flipped, max_holding_time. (manual and kill_switch come from outside; leg_failed from entry.)
  * PnL here is the position's net PnL: realised (funding − fees so far) + unrealised price PnL at marks.
  */
@@ -19,6 +20,9 @@ export interface ExitContext {
   nowMs: number;
   longQuote: StrategyQuote | null;
   shortQuote: StrategyQuote | null;
+  /** Whether each leg's venue feed is down (connection state, not quote age). */
+  longFeedDown: boolean;
+  shortFeedDown: boolean;
 }
 
 /** Funding delta per 8 h the pair earns now (short rate − long rate, each normalised from its own interval). */
@@ -34,14 +38,17 @@ export function netPnlUsd(p: Position): number {
 export function exitDecision(p: Position, ctx: ExitContext): ExitDecision | null {
   const x = ctx.config.exits;
   const down = [
-    ['long', p.long.exchange, ctx.longQuote],
-    ['short', p.short.exchange, ctx.shortQuote],
-  ].filter(([, , q]) => !q || !(q as StrategyQuote).usable);
+    ['long', p.long.exchange, ctx.longFeedDown],
+    ['short', p.short.exchange, ctx.shortFeedDown],
+  ].filter(([, , isDown]) => isDown);
   if (down.length > 0) {
     // Marks are stale while a feed is down: no price-based rule may fire on them.
     if (x.onFeedDown === 'hold') return null;
     return { reason: 'feed_down', detail: `feed down on ${down.map(([leg, ex]) => `${leg} leg (${ex})`).join(' and ')}` };
   }
+  // A live feed without a usable quote for this instrument (none yet, or stale): the marks are not
+  // current, so no price-based rule may fire — and a missing quote is not a feed down.
+  if (!ctx.longQuote?.usable || !ctx.shortQuote?.usable) return null;
   if (x.minLiquidationDistancePct > 0) {
     const near = [p.long, p.short].find((l) => l.liquidationDistancePct < x.minLiquidationDistancePct);
     if (near)

@@ -14,10 +14,12 @@ export function computePortfolio(s: PortfolioState, live: Iterable<{ p: Position
   let unrealised = 0;
   let gross = 0;
   let open = 0;
+  let stale = 0;
   const byInstrument: Record<string, number> = {};
   const byExchange: Partial<Record<Exchange, number>> = {};
   for (const { p } of live) {
     open++;
+    if (p.markStale) stale++;
     reserved += p.long.marginUsd + p.short.marginUsd;
     unrealised += p.unrealisedPnlUsd;
     // Exposure counts the position's per-leg notional on each leg until it is closed (conservative).
@@ -43,6 +45,7 @@ export function computePortfolio(s: PortfolioState, live: Iterable<{ p: Position
     // Today's realised PnL plus what the open positions would realise now.
     dailyPnlUsd: s.dailyRealisedPnlUsd + unrealised,
     openPositions: open,
+    staleMarkPositions: stale,
     tradingState: s.tradingState,
   };
 }

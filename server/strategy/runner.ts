@@ -7,12 +7,15 @@
  * marks → entries (risk checks see fresh marks) → funding → exits — so a replay driving `step` gives
  * the same trades every time. `start()` only runs `step` on a timer and when the bus wakes it.
  *
- * State machine per position: opening → open → closing → closed, and closing → broken → closed when
- * the unwind of a failed entry itself failed (retried every pass until the naked leg is flat).
- * Every transition is recorded on the position with its reason and emitted. A close is persisted
- * (state `closing` + exit reason) BEFORE any exit order; the quantity still to close and the next
- * order attempt are derived from the recorded fills, so a second close or a restart mid-close never
- * trades twice. Marks alone are persisted at most once a second (recomputed on the next pass anyway).
+ * The per-position state machine (opening → open → closing → closed / broken) lives in lifecycle.ts;
+ * the runner decides when a position opens or closes and keeps marks, funding and the portfolio.
+ * Marks alone are persisted at most once a second (recomputed on the next pass anyway).
+ *
+ * Feeds and restarts: exit rules treat a leg as feed down only when its venue's feed is down
+ * (venue-state.ts), never because no quote has arrived since start. After a restart the exit rules of a
+ * position wait until both legs' venues are live (at most `venueWaitMs`; then a venue still not live
+ * counts as down and the position carries a warning). Restored marks are flagged `markStale` until
+ * usable quotes re-mark them, so a PnL from before the stop is never presented as current.
  *
  * Halted blocks entries and automatic exits; explicit closes (manual, kill switch) and unwinds of a
  * failed entry still run. Reducing blocks entries only.
@@ -23,7 +26,6 @@ import type { Opportunity } from '../../shared/opportunity.js';
 import type {
   ExitReason,
   Fill,
-  FillPurpose,
   Portfolio,
   Position,
   RiskRejection,
@@ -34,20 +36,22 @@ import { BroadcastRing } from '../engine/bus.js';
 import { nowUs as systemNowUs } from '../engine/clock.js';
 import type { Persistence, PortfolioState } from '../persistence/persistence.js';
 import { closeSpreadBps } from './accounting.js';
-import { LEGS, applyFill, markLeg, newBook, newPosition, remainingToClose, settleEnteredLeg, snapshot, type Book, type LegKey } from './book.js';
+import { LEGS, markLeg, newBook, newPosition, snapshot, type Book } from './book.js';
 import type { StrategyEngine, StrategyQuote } from './engine-view.js';
 import { entryQuantity, entryRejection, type Rejection } from './entry-rules.js';
-import { PaperExecutor, type ExecutionReport, type Executor } from './execution.js';
+import { PaperExecutor, type Executor } from './execution.js';
 import { exitDecision } from './exits.js';
 import { FillLog } from './fill-log.js';
-import { settleFunding, startFunding } from './funding.js';
+import { settleFunding } from './funding.js';
+import { PositionLifecycle } from './lifecycle.js';
 import { OpportunityWatch } from './opportunity-watch.js';
 import { StrategyJournal } from './journal.js';
 import { OrderDesk } from './orders.js';
-import { computePortfolio, copyPortfolioState, freshPortfolioState, recordFill, recordFunding, rollDay } from './portfolio.js';
+import { computePortfolio, copyPortfolioState, freshPortfolioState, recordFunding, rollDay } from './portfolio.js';
 import { PositionRegistry } from './position-registry.js';
 import { RejectionLog } from './rejections.js';
 import { rebuildBooks } from './restore.js';
+import { venueViewFromEngine, type VenueFeedState, type VenueFeedView } from './venue-state.js';
 
 export interface StrategyRunnerOptions {
   engine: StrategyEngine;
@@ -67,6 +71,13 @@ export interface StrategyRunnerOptions {
   maxClosedPositions?: number;
   /** Fills kept in memory for `fills()` (default 10,000). */
   maxFills?: number;
+  /**
+   * Each venue's feed state (venue-state.ts). Default: from the engine — down only when its feed was
+   * reported down or it is disabled.
+   */
+  venues?: VenueFeedView;
+  /** After start, exit rules wait at most this long for a leg's venue to go live (ms, default 30,000). */
+  venueWaitMs?: number;
 }
 
 export class PositionNotFoundError extends Error {
@@ -122,6 +133,13 @@ export class StrategyRunner {
   private marksMoved = false;
   /** position id → funding schedule last saved (see fundingScheduleMoved). */
   private readonly savedSchedule = new Map<string, string>();
+  private readonly lifecycle: PositionLifecycle;
+  private readonly venues: VenueFeedView;
+  /** Venue states read during the pass in progress. */
+  private readonly passVenues = new Map<Exchange, VenueFeedState>();
+  private readonly venueWaitMs: number;
+  /** Business time of construction (or start()): venues not yet live are waited for until venueWaitMs after it. */
+  private startedMs: number;
 
   constructor(opts: StrategyRunnerOptions) {
     this.engine = opts.engine;
@@ -144,7 +162,24 @@ export class StrategyRunner {
           nowUs: this.nowUs,
         }),
     );
+    this.venues = opts.venues ?? venueViewFromEngine(this.engine.isExchangeDown?.bind(this.engine));
+    this.venueWaitMs = opts.venueWaitMs ?? 30_000;
+    this.lifecycle = new PositionLifecycle({
+      journal: this.journal,
+      orders: this.orders,
+      fillLog: this.fillLog,
+      registry: this.registry,
+      persistence: this.persistence,
+      portfolio: () => this.state,
+      config: () => this.config,
+      quote: this.quoteOf,
+      nowUs: this.nowUs,
+      mark: (book) => this.mark(book),
+      entryFailed: (book, detail, nowMs) => this.reject(book.p.opportunityId, book.p.instrument, { reason: 'entry_failed', detail }, nowMs, true),
+      closed: (book) => this.savedSchedule.delete(book.p.id),
+    });
     this.clockMs = this.now();
+    this.startedMs = this.clockMs;
     this.state = freshPortfolioState(this.config.strategy.startingCapitalUsd, this.clockMs);
     // Subscribed from construction so no opportunity published before start() is lost.
     this.watch = new OpportunityWatch(this.engine, () => this.onWake());
@@ -164,14 +199,15 @@ export class StrategyRunner {
     this.fillLog.reset(restored.fills);
     if (state) this.state = copyPortfolioState(state);
     this.registry.replace(restored.books, restored.lastPositionSeq);
-    for (const book of restored.interruptedEntries) {
-      this.journal.transition(book, 'closing', 'leg_failed: restarted during entry; unwinding what was filled', this.clockMs);
-    }
+    // Marks from before the stop are not current until usable quotes re-mark them.
+    for (const book of this.registry.liveBooks()) book.p.markStale = true;
+    for (const book of restored.interruptedEntries) this.lifecycle.resumeInterruptedEntry(book, this.clockMs);
     this.journal.portfolioChanged = true;
   }
 
   start(): void {
     if (this.timer) return;
+    this.startedMs = this.now();
     this.timer = setInterval(() => this.step(this.now()), this.stepIntervalMs);
     this.timer.unref?.();
   }
@@ -189,20 +225,21 @@ export class StrategyRunner {
       this.clockMs = nowMs;
       this.startDay(nowMs);
       this.consumeBus();
-      this.processReports(nowMs);
+      this.lifecycle.processReports(nowMs);
       for (const book of this.registry.liveBooks()) {
-        if (book.p.state === 'closing' || book.p.state === 'broken') this.progressClosing(book, nowMs);
+        if (book.p.state === 'closing' || book.p.state === 'broken') this.lifecycle.progress(book, nowMs);
       }
       for (const book of this.registry.liveBooks()) this.mark(book);
       this.enterPositions(nowMs);
       for (const book of this.registry.liveBooks()) this.accrueFunding(book, nowMs);
       this.checkExits(nowMs);
-      this.watchOrders(nowMs);
+      this.lifecycle.watchOrders(nowMs);
       const sinceEmit = nowMs - this.lastPortfolioEmitMs;
       if (this.journal.portfolioChanged || (this.marksMoved && sinceEmit >= MARK_EMIT_MS) || sinceEmit >= 1000) this.emitPortfolio(nowMs);
     } finally {
       this.stepping = false;
       this.passQuotes.clear();
+      this.passVenues.clear();
     }
   }
 
@@ -230,6 +267,11 @@ export class StrategyRunner {
 
   portfolio(): Portfolio {
     return this.computePortfolio(this.clockMs);
+  }
+
+  /** The persisted portfolio state (a copy), e.g. for rewriting a store that lost it. */
+  portfolioState(): PortfolioState {
+    return copyPortfolioState(this.state);
   }
 
   /** Newest first. */
@@ -260,7 +302,7 @@ export class StrategyRunner {
     if (!book) throw new PositionNotFoundError(id);
     const nowMs = this.now();
     this.clockMs = Math.max(this.clockMs, nowMs);
-    this.requestClose(book, reason, reason === 'manual' ? 'closed by request' : reason, this.clockMs);
+    this.lifecycle.requestClose(book, reason, reason === 'manual' ? 'closed by request' : reason, this.clockMs);
     return snapshot(book.p);
   }
 
@@ -273,7 +315,7 @@ export class StrategyRunner {
       this.journal.emit({ kind: 'trading_state', tsMs: this.clockMs, state, reason });
     }
     if (opts.closeAll) {
-      for (const book of this.registry.liveBooks()) this.requestClose(book, 'kill_switch', `kill switch: ${reason}`, this.clockMs);
+      for (const book of this.registry.liveBooks()) this.lifecycle.requestClose(book, 'kill_switch', `kill switch: ${reason}`, this.clockMs);
     }
   }
 
@@ -349,142 +391,7 @@ export class StrategyRunner {
     const p = newPosition(id, opp, longQuote, shortQuote, cfg, nowMs);
     const book = newBook(p, quantity);
     this.registry.add(book);
-    this.journal.transition(book, 'opening', `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps`, nowMs, 'position_opened');
-    const decisionUs = this.nowUs();
-    for (const leg of LEGS) this.orders.submit(book, leg, 'entry', quantity, `${id}:entry:${leg}`, this.config.strategy.maxQuoteAgeMs, nowMs, decisionUs);
-    this.processReports(nowMs);
-  }
-
-  private finishEntry(book: Book, nowMs: number): void {
-    const p = book.p;
-    if (book.entryFailure.length === 0) {
-      const lev = this.config.strategy.leverage;
-      const mmr = this.config.strategy.maintenanceMarginRate;
-      for (const leg of LEGS) {
-        const l = p[leg];
-        settleEnteredLeg(l, leg, lev, mmr);
-        startFunding(l, this.quoteOf(p.instrument, l.exchange), nowMs);
-      }
-      p.entrySpreadBps = ((p.short.entryPrice - p.long.entryPrice) / p.long.entryPrice) * 10_000;
-      this.mark(book); // a fresh position is worth what closing it now would fetch
-      this.journal.transition(book, 'open', `both legs filled: long ${p.long.quantity} @ ${p.long.entryPrice} on ${p.long.exchange}, short @ ${p.short.entryPrice} on ${p.short.exchange}`, nowMs);
-      if (book.closeRequested) this.requestClose(book, book.closeRequested.reason, book.closeRequested.detail, nowMs);
-      return;
-    }
-    const why = book.entryFailure.join('; ');
-    p.exitReason = 'leg_failed';
-    this.reject(p.opportunityId, p.instrument, { reason: 'entry_failed', detail: `${p.id}: ${why}` }, nowMs, true);
-    this.journal.transition(book, 'closing', `leg_failed: ${why}; unwinding the filled quantity`, nowMs);
-    this.progressClosing(book, nowMs);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Orders
-
-  private processReports(nowMs: number): void {
-    for (const report of this.orders.collect(nowMs)) this.applyReport(report, nowMs);
-  }
-
-  private applyReport(report: ExecutionReport, nowMs: number): void {
-    if (!report.terminal) return; // the terminal report carries the cumulative fill
-    const order = this.orders.settle(report.clientOrderId);
-    if (!order) return; // unknown or already settled (duplicate report)
-    const { book, leg, purpose } = order;
-    const fill = report.fill && report.fill.quantity > 0 && !this.fillLog.has(report.fill.id) ? report.fill : null;
-    if (fill) this.bookFill(book, leg, fill, nowMs);
-    const filledQty = report.fill?.quantity ?? 0;
-    const failure = report.status === 'filled' ? null : `${leg} leg ${purpose} ${report.reason ?? report.status}${report.detail ? ` (${report.detail})` : ''}`;
-    if (purpose === 'entry') {
-      book.entryDone[leg] = true;
-      if (failure || filledQty < book.entryTarget * (1 - 1e-9)) book.entryFailure.push(failure ?? `${leg} leg filled ${filledQty} of ${book.entryTarget}`);
-      if (book.entryDone.long && book.entryDone.short && book.p.state === 'opening') this.finishEntry(book, nowMs);
-      return;
-    }
-    if (failure) this.closeAttemptFailed(book, failure, nowMs);
-    this.checkClosed(book, nowMs);
-  }
-
-  private bookFill(book: Book, leg: LegKey, fill: Fill, nowMs: number): void {
-    this.fillLog.add(fill);
-    recordFill(this.state, applyFill(book, leg, fill), fill.feeUsd);
-    Object.freeze(fill); // fills never change once booked: shared, not copied
-    this.persistence.saveFill(fill);
-    this.journal.emit({ kind: 'fill', tsMs: nowMs, fill });
-    this.journal.savePosition(book);
-    this.journal.saveState(this.state, nowMs);
-  }
-
-  /** An order with no terminal report after the timeout is a broken executor promise: record it once. */
-  private watchOrders(nowMs: number): void {
-    for (const { clientOrderId, order, ageMs } of this.orders.overdue(nowMs)) {
-      this.journal.note(order.book, `order ${clientOrderId} has no terminal report after ${ageMs} ms`, nowMs);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Closing
-
-  private requestClose(book: Book, reason: ExitReason, detail: string, nowMs: number): void {
-    const p = book.p;
-    if (p.state === 'opening') {
-      book.closeRequested ??= { reason, detail };
-      return;
-    }
-    if (p.state !== 'open') return; // closing, broken, closed: already on its way (idempotent)
-    p.exitReason = reason;
-    // Persisted (via transition) before any exit order: a restart finds the intent.
-    this.journal.transition(book, 'closing', `${reason}: ${detail}`, nowMs);
-    this.progressClosing(book, nowMs);
-  }
-
-  /** Sends an order for whatever each leg still holds (derived from fills) unless one is in flight. */
-  private progressClosing(book: Book, nowMs: number): void {
-    const p = book.p;
-    const purpose: FillPurpose = p.exitReason === 'leg_failed' ? 'unwind' : 'exit';
-    const decisionUs = this.nowUs();
-    for (const leg of LEGS) {
-      const remaining = remainingToClose(book, leg);
-      if (remaining === 0 || book.pending[leg]) continue;
-      const q = this.quoteOf(p.instrument, p[leg].exchange);
-      if (!q || !q.usable) {
-        // No order into a dead or stale book: wait in closing (recorded once) and try again next pass.
-        this.closeAttemptFailed(book, `${leg} leg ${purpose} waiting: ${p[leg].exchange} quote is ${q ? 'stale or its feed is down' : 'missing'}`, nowMs);
-        continue;
-      }
-      book.attempts[leg] += 1;
-      this.orders.submit(book, leg, purpose, remaining, `${p.id}:${purpose}:${leg}:${book.attempts[leg]}`, this.config.detector.staleAfterMs, nowMs, decisionUs);
-    }
-    this.processReports(nowMs);
-    this.checkClosed(book, nowMs);
-  }
-
-  private closeAttemptFailed(book: Book, failure: string, nowMs: number): void {
-    if (book.p.exitReason === 'leg_failed' && book.p.state === 'closing') {
-      this.journal.transition(book, 'broken', `unwind failed: ${failure}; retrying every step`, nowMs);
-      return;
-    }
-    this.journal.note(book, `exit retry: ${failure}`, nowMs);
-  }
-
-  private checkClosed(book: Book, nowMs: number): void {
-    const p = book.p;
-    if (p.state !== 'closing' && p.state !== 'broken') return;
-    for (const leg of LEGS) {
-      if (book.pending[leg]) return;
-      if (remainingToClose(book, leg) > 0) return;
-    }
-    for (const leg of LEGS) {
-      p[leg].unrealisedPnlUsd = 0;
-      p[leg].marginUsd = 0;
-    }
-    p.unrealisedPnlUsd = 0;
-    p.closedMs = nowMs;
-    this.state.cooldownUntilMs[p.instrument] = nowMs + this.config.strategy.cooldownMs;
-    const how = p.state === 'broken' ? 'unwound on retry' : p.exitReason === 'leg_failed' ? 'filled leg unwound' : 'both legs closed';
-    this.journal.transition(book, 'closed', `${how}; realised ${p.realisedPnlUsd.toFixed(4)} USD`, nowMs, 'position_closed');
-    this.journal.saveState(this.state, nowMs);
-    this.savedSchedule.delete(p.id);
-    this.registry.retire(book);
+    this.lifecycle.open(book, quantity, `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps`, nowMs);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -497,12 +404,16 @@ export class StrategyRunner {
     const sq = this.quoteOf(p.instrument, p.short.exchange);
     const longMoved = markLeg(book, 'long', lq);
     const shortMoved = markLeg(book, 'short', sq);
-    const changed = longMoved || shortMoved;
+    // Stale when a leg that still holds a quantity has no usable quote (restored, stale, feed down).
+    const stale = (['long', 'short'] as const).some((leg) => p[leg].quantity - book.closed[leg] > 0 && !(leg === 'long' ? lq : sq)?.usable);
+    const staleFlipped = stale !== (p.markStale ?? false);
+    p.markStale = stale;
+    const changed = longMoved || shortMoved || staleFlipped;
     p.unrealisedPnlUsd = p.long.unrealisedPnlUsd + p.short.unrealisedPnlUsd;
     if (lq && sq && lq.bid > 0 && sq.ask > 0) p.currentSpreadBps = closeSpreadBps(lq.bid, sq.ask);
     if (changed) {
       this.marksMoved = true;
-      if (this.clockMs - book.lastMarkEmitMs >= MARK_EMIT_MS) {
+      if (staleFlipped || this.clockMs - book.lastMarkEmitMs >= MARK_EMIT_MS) {
         book.lastMarkEmitMs = this.clockMs;
         this.journal.emit({ kind: 'position_updated', tsMs: this.clockMs, position: snapshot(p) });
       }
@@ -545,14 +456,47 @@ export class StrategyRunner {
     for (const book of this.registry.liveBooks()) {
       const p = book.p;
       if (p.state !== 'open') continue;
+      const longVenue = this.venueState(p.long.exchange);
+      const shortVenue = this.venueState(p.short.exchange);
+      const waiting = [...new Set([longVenue === 'waiting' ? p.long.exchange : null, shortVenue === 'waiting' ? p.short.exchange : null].filter((x) => x !== null))];
+      const waitedMs = nowMs - this.startedMs;
+      if (waiting.length > 0 && waitedMs < this.venueWaitMs) {
+        // Not live since start (a restart): the marks are from before the stop; judge nothing yet.
+        this.setAttention(book, `exit rules wait for the ${waiting.join(' and ')} feed to go live (at most ${Math.round(this.venueWaitMs / 1000)} s after start)`, null, nowMs);
+        continue;
+      }
+      const warning = waiting.length > 0 ? `${waiting.join(' and ')} feed not live ${Math.round(this.venueWaitMs / 1000)} s after start: counted as down` : null;
+      this.setAttention(book, null, warning, nowMs);
       const decision = exitDecision(p, {
         config: this.config,
         nowMs,
         longQuote: this.quoteOf(p.instrument, p.long.exchange),
         shortQuote: this.quoteOf(p.instrument, p.short.exchange),
+        longFeedDown: longVenue !== 'live',
+        shortFeedDown: shortVenue !== 'live',
       });
-      if (decision) this.requestClose(book, decision.reason, decision.detail, nowMs);
+      if (decision) this.lifecycle.requestClose(book, decision.reason, decision.detail, nowMs);
     }
+  }
+
+  /** The venue's feed state, read once per pass. */
+  private venueState(exchange: Exchange): VenueFeedState {
+    let state = this.passVenues.get(exchange);
+    if (state === undefined) {
+      state = this.venues(exchange);
+      this.passVenues.set(exchange, state);
+    }
+    return state;
+  }
+
+  /** Sets what an open position is waiting for and what is wrong with it; saved and emitted when it changes. */
+  private setAttention(book: Book, action: string | null, warning: string | null, nowMs: number): void {
+    const p = book.p;
+    if ((p.action ?? null) === action && (p.warning ?? null) === warning) return;
+    p.action = action;
+    p.warning = warning;
+    this.journal.savePosition(book);
+    this.journal.emit({ kind: 'position_updated', tsMs: nowMs, position: snapshot(p) });
   }
 
   // ---------------------------------------------------------------------------------------------

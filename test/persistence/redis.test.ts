@@ -49,7 +49,7 @@ describeWith(['redis'], 'RedisPersistence (shared Redis, own prefix)', () => {
     const r = new Redis(SHARED_REDIS_URL);
     const keys = (await r.keys(`${prefix}*`)).sort();
     r.disconnect();
-    expect(keys).toEqual([`${prefix}market:okx`, `${prefix}market:okx:count`, `${prefix}market:okx:sizes`, `${prefix}positions`, `${prefix}writer:lastid`]);
+    expect(keys).toEqual([`${prefix}epoch`, `${prefix}market:okx`, `${prefix}market:okx:count`, `${prefix}market:okx:sizes`, `${prefix}positions`, `${prefix}writer:lastid`]);
     expect(p.health()).toMatchObject({ kind: 'redis', connected: true, degraded: false, backlog: 0, dropped: 0 });
     await p.close();
   }, 30_000);

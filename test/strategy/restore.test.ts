@@ -21,12 +21,14 @@ async function restartExact(h: Harness, persistence: Persistence): Promise<void>
   const before = { positions: h.runner.positions(), fills: h.runner.fills(), portfolio: h.runner.portfolio(), state: h.runner.tradingState() };
   expect(before.positions[0].fundingUsd).toBeCloseTo(0.2016, 12);
   await h.restart(persistence);
-  expect(h.runner.positions()).toEqual(before.positions);
+  // Identical, except that the marks from before the stop are flagged stale until quotes re-mark them.
+  expect(h.runner.positions()).toEqual(before.positions.map((p) => ({ ...p, markStale: true })));
   expect(h.runner.fills()).toEqual(before.fills);
   expect(h.runner.tradingState()).toBe(before.state);
-  expect({ ...h.runner.portfolio(), tsMs: 0 }).toEqual({ ...before.portfolio, tsMs: 0 });
+  expect({ ...h.runner.portfolio(), tsMs: 0 }).toEqual({ ...before.portfolio, tsMs: 0, staleMarkPositions: 1 });
   // no second accrual for the settlement already booked, no new trades
   h.advance(1000);
+  expect(h.only().markStale).toBe(false); // fresh quotes re-marked it
   expect(h.only().fundingUsd).toBeCloseTo(0.2016, 12);
   expect(h.runner.fills()).toHaveLength(2);
 }

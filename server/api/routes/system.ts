@@ -8,7 +8,15 @@ export function readiness(ctx: ApiContext): Readiness {
   const feeds: Readiness['feeds'] = ctx.feeds === null ? 'none' : details.length > 0 && details.every((f) => f.status === 'live') ? 'live' : 'not_live';
   const persistence: Readiness['persistence'] = health.kind === 'memory' ? 'memory' : health.connected ? 'connected' : 'unreachable';
   const engine = ctx.running();
-  return { ready: engine && feeds !== 'not_live' && persistence !== 'unreachable', engine, feeds, persistence, details };
+  return {
+    ready: engine && feeds !== 'not_live' && persistence !== 'unreachable',
+    engine,
+    feeds,
+    persistence,
+    persistenceResyncs: health.resyncs,
+    lastResyncMs: health.lastResyncMs,
+    details,
+  };
 }
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {

@@ -5,7 +5,7 @@
  */
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Opportunity, OpportunityCloseReason } from '../../../shared/opportunity.js';
-import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
+import { isPositionClosed, type Fill, type Portfolio, type Position, type RiskRejection, type TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity, EngineStats, ServerFrame, ServerMessage, Snapshot } from '../../../shared/protocol.js';
 import { Observable } from './observable.js';
 
@@ -259,7 +259,7 @@ export class StreamStore extends Observable<StreamView> {
 
   /** Forgets a position at once (after a successful close request), before the stream confirms it. */
   markPositionClosed(position: Position): void {
-    if (position.state === 'closed' || position.state === 'broken') this.closePosition(position);
+    if (isPositionClosed(position)) this.closePosition(position);
     else this.positions.set(position.id, position);
     this.changed();
   }
@@ -276,7 +276,7 @@ export class StreamStore extends Observable<StreamView> {
         else this.upsertOpportunity(m.opportunity, m.seq);
         return;
       case 'position':
-        if (m.event === 'closed' || m.position.state === 'closed' || m.position.state === 'broken') this.closePosition(m.position);
+        if (m.event === 'closed' || isPositionClosed(m.position)) this.closePosition(m.position);
         else this.positions.set(m.position.id, m.position);
         return;
       case 'fill':
@@ -332,7 +332,7 @@ export class StreamStore extends Observable<StreamView> {
       .slice(0, this.opts.closedLimit);
     const open = new Map<string, Position>();
     for (const p of s.positions ?? []) {
-      if (p.state === 'closed' || p.state === 'broken') this.closePosition(p);
+      if (isPositionClosed(p)) this.closePosition(p);
       else open.set(p.id, p);
     }
     this.positions = open;
