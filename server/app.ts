@@ -186,10 +186,21 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   let running = false;
   const metrics = new ApiMetrics({
     stats: () => hub.stats(),
+    opportunityCounts: () => engine.stats().detector,
     feeds: feedStates,
     persistence: () => persistence.health(),
     stream: () => hub.counters,
     configVersion: () => configService.version,
+    portfolio: () => strategy.portfolio(),
+    tradingState: () => strategy.tradingState(),
+    rejectionCounts: () => strategy.rejectionCounts(),
+    fillCounts: () => strategy.fillCounts(),
+    latency: () => ({
+      ...feeds?.latencyBuckets(),
+      ...engine.latencyBuckets(),
+      bus_to_sent: hub.latency.busToSent.cumulative,
+      end_to_end: hub.latency.endToEnd.cumulative,
+    }),
   });
   const ctx: ApiContext = {
     engine,

@@ -27,7 +27,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
   const base = opts.basePath;
   installErrorHandlers(app);
   app.addSchema(ErrorSchema);
-  app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode));
+  app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode, request.routeOptions.url ?? null, reply.elapsedTime));
 
   await app.register(fastifySwagger, {
     openapi: {

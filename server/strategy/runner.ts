@@ -39,7 +39,7 @@ import type { StrategyEngine, StrategyQuote } from './engine-view.js';
 import { entryRejection, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type ExecutionReport, type Executor } from './execution.js';
 import { exitDecision } from './exits.js';
-import { FillLog } from './fill-log.js';
+import { type FillCount, FillLog } from './fill-log.js';
 import { settleFunding, startFunding } from './funding.js';
 import { OpportunityWatch } from './opportunity-watch.js';
 import { StrategyJournal } from './journal.js';
@@ -247,6 +247,11 @@ export class StrategyRunner {
    */
   rejectionCounts(): Record<string, number> {
     return this.rejectionLog.counts();
+  }
+
+  /** Fills booked since start, by venue and purpose (for metrics; `fills()` keeps only the newest). */
+  fillCounts(): FillCount[] {
+    return this.fillLog.bookedCounts();
   }
 
   /** Bus items lost because the runner fell behind (it resynchronised from the engine's open set). */
