@@ -19,13 +19,14 @@ import { mountApi } from './api/plugin.js';
 import type { ApiContext } from './api/context.js';
 import { StreamHub } from './api/stream/hub.js';
 import { ConfigService } from './config/service.js';
-import { pickStartupConfig } from './config/load.js';
+import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
+import { logFeedLive, RequestLogAtDebug } from './logging.js';
 
 export type FeedsOption =
   | 'none'
@@ -39,6 +40,8 @@ export interface BuildAppOptions {
   config?: Config;
   /** When the config file last changed (decides file vs persisted config). */
   configFileMtimeMs?: number | null;
+  /** Which file and env overrides built `config` (reported in the start-up log); default: none (defaults). */
+  configOrigin?: ConfigOrigin;
   feeds?: FeedsOption;
   basePath?: string;
   trustProxy?: boolean | number | string;
@@ -89,6 +92,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     // A hop count becomes proxy-addr's (address, hop) → trusted function.
     trustProxy: typeof opts.trustProxy === 'number' ? ((hops: number) => (_addr: string, i: number) => i < hops)(opts.trustProxy) : (opts.trustProxy ?? false),
     bodyLimit: 256 * 1024,
+    logController: new RequestLogAtDebug(),
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -110,7 +114,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   if (picked.persistedErrors.length > 0) log.warn({ errors: picked.persistedErrors }, 'persisted config is invalid; using the file/env config');
   const configService = new ConfigService(picked.versioned, (v: VersionedConfig) => persistence.saveConfig(v), now);
   if (picked.source === 'file') persistence.saveConfig(picked.versioned);
-  log.info({ version: picked.versioned.version, source: picked.source }, 'config loaded');
+  const configSource = describeConfigSource(picked, opts.configOrigin ?? { file: null, env: [] });
+  log.info({ version: picked.versioned.version, ...configSource }, `config loaded from ${configSource.source}`);
+  if (configSource.ignored) log.warn({ ignored: configSource.ignored }, `the persisted config is newer: not applied: ${configSource.ignored.join(', ')}`);
   const config = configService.config;
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
@@ -166,6 +172,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     heartbeatMs: opts.heartbeatMs,
   });
   feeds?.onState((state) => hub.publishFeed(state));
+  feeds?.onState(logFeedLive(log));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
