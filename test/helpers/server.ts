@@ -47,6 +47,7 @@ const OWN_VARS = [
   'SIM_SEED',
   'SIM_DISLOCATIONS_PER_MIN',
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'FEED_ENDPOINTS',
 ];
 
