@@ -20,7 +20,7 @@ export function chooseLogFormat(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): L
  * is never lost. When pino-pretty is not installed (a production install without it) the logger falls
  * back to JSON rather than failing to start.
  */
-export async function createLogger(opts: { level: string; format: LogFormat }): Promise<pino.Logger> {
+export async function createLogger(opts: { level: string; format: LogFormat; /** JSON lines go here; default stdout. */ destination?: pino.DestinationStream }): Promise<pino.Logger> {
   const options: pino.LoggerOptions = { level: opts.level, base: { app: 'perpscan' } };
   if (opts.format === 'pretty') {
     const pretty = await import('pino-pretty').then((m) => m.default).catch(() => null);
@@ -28,7 +28,7 @@ export async function createLogger(opts: { level: string; format: LogFormat }): 
       return pino(options, pretty({ sync: true, colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,app' }));
     }
   }
-  return pino(options);
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** Logs one line when a venue's feed becomes live (again), naming the venue. */

@@ -9,6 +9,7 @@ import { EXCHANGES } from './exchanges.js';
 import {
   ClosedOpportunitySchema,
   EngineStatsSchema,
+  ExchangeEnum,
   FeedStateSchema,
   FillSchema,
   OpportunitySchema,
@@ -120,6 +121,10 @@ export type TradingStateChangeResponse = Static<typeof TradingStateChangeRespons
 
 export const FeedsResponseSchema = Type.Object({ feeds: Type.Array(FeedStateSchema) });
 export type FeedsResponse = Static<typeof FeedsResponseSchema>;
+
+/** POST /api/feeds/:venue/restart: the venue restarted and its state right after (not yet live). */
+export const FeedRestartResponseSchema = Type.Object({ restarted: ExchangeEnum, feed: Type.Union([FeedStateSchema, Type.Null()]) });
+export type FeedRestartResponse = Static<typeof FeedRestartResponseSchema>;
 
 export const HealthResponseSchema = Type.Object({
   status: Type.Literal('ok'),

@@ -49,16 +49,30 @@ interface Readings {
   portfolio: Portfolio;
 }
 
-/** Quarantined quotes per venue and reason, when the engine reports them (`EngineStats.quarantined`). */
+/**
+ * The engine's quote quarantine as it reports itself in `EngineStats.quarantine` (`byExchange`: venue →
+ * reason → count since start; `active`: venue → symbols held now). Read defensively: absent on an engine
+ * without a quarantine, and anything not shaped so is ignored.
+ */
+function quarantineOf(stats: EngineStats): { byExchange: Record<string, unknown>; active: Record<string, unknown> } {
+  const q = (stats as EngineStats & { quarantine?: unknown }).quarantine;
+  const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+  return { byExchange: record(record(q).byExchange), active: record(record(q).active) };
+}
+
+/** Quarantined quotes since start per venue and reason. */
 export function quarantineCounts(stats: EngineStats): Array<{ venue: string; reason: string; count: number }> {
-  const raw = (stats as EngineStats & { quarantined?: unknown }).quarantined;
   const out: Array<{ venue: string; reason: string; count: number }> = [];
-  if (typeof raw !== 'object' || raw === null) return out;
-  for (const [venue, byReason] of Object.entries(raw)) {
+  for (const [venue, byReason] of Object.entries(quarantineOf(stats).byExchange)) {
     if (typeof byReason !== 'object' || byReason === null) continue;
     for (const [reason, count] of Object.entries(byReason)) if (typeof count === 'number' && count >= 0) out.push({ venue, reason, count });
   }
   return out;
+}
+
+/** Venue symbols whose latest quote is quarantined now, per venue. */
+export function quarantineActive(stats: EngineStats): Array<{ venue: string; count: number }> {
+  return Object.entries(quarantineOf(stats).active).flatMap(([venue, count]) => (typeof count === 'number' && count >= 0 ? [{ venue, count }] : []));
 }
 
 /**
@@ -139,6 +153,9 @@ export class ApiMetrics {
     });
     counter('perpscan_quotes_quarantined_total', 'Quotes kept out of scoring for being far from the other venues, by venue and reason', ['venue', 'reason'], (m, x) => {
       for (const q of quarantineCounts(x.stats)) m.inc({ venue: q.venue, reason: q.reason }, q.count);
+    });
+    gauge('perpscan_quotes_quarantined', 'Venue symbols whose latest quote is quarantined now, per venue', ['venue'], (m, x) => {
+      for (const q of quarantineActive(x.stats)) m.set({ venue: q.venue }, q.count);
     });
     counter('perpscan_bus_missed_total', 'Events missed by slow bus subscribers', ['subscriber'], (m, x) => {
       for (const [subscriber, n] of Object.entries(x.stats.busMissed)) m.inc({ subscriber }, n);

@@ -177,6 +177,10 @@ describe('live responses match their declared schemas', () => {
     while (Date.now() < deadline && (await fed.app.inject({ method: 'GET', url: '/api/ready' })).statusCode !== 200) await new Promise((r) => setTimeout(r, 200));
     for (const url of ['/api/feeds', '/api/ready', '/api/stats', '/api/opportunities']) expect((await fed.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
     expect((await fed.app.inject({ method: 'GET', url: '/api/feeds' })).json().feeds).toHaveLength(4);
+    // Restarting a feed (a route of the feed-health work; exercised whenever the server has it).
+    if (operations(await openApi(fed)).includes('POST /api/feeds/:venue/restart')) {
+      expect((await fed.app.inject({ method: 'POST', url: '/api/feeds/bybit/restart', payload: {} })).statusCode).toBe(200);
+    }
 
     const all = [...checked, ...fedChecked];
     const failures = all.filter((c) => c.problems.length > 0);

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../server/engine/histogram.js';
-import { quarantineCounts } from '../../server/api/metrics.js';
+import { quarantineActive, quarantineCounts } from '../../server/api/metrics.js';
 import type { EngineStats } from '../../shared/protocol.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { type Family, parsePrometheusText, sampleValue } from './prom-text.js';
@@ -187,23 +187,27 @@ describe('/metrics trading metrics', () => {
 describe('quarantine counter', () => {
   const base: EngineStats = { tsMs: 0, updatesPerSec: 0, updatesTotal: 0, pipelineDropped: 0, rejected: {}, busMissed: {}, opportunitiesOpen: 0, wsClients: 0, latency: {} };
 
-  it('reads EngineStats.quarantined (venue → reason → count) and tolerates its absence', () => {
+  it('reads EngineStats.quarantine (byExchange: venue → reason → count; active: venue → symbols) and tolerates its absence', () => {
     expect(quarantineCounts(base)).toEqual([]);
-    const stats = { ...base, quarantined: { okx: { off_consensus: 3, crossed_book: 1 }, bybit: { off_consensus: 0 } } };
+    expect(quarantineActive(base)).toEqual([]);
+    const stats = { ...base, quarantine: { total: 4, byExchange: { okx: { off_consensus: 3, crossed_book: 1 } }, active: { okx: 2 } } };
     expect(quarantineCounts(stats)).toEqual([
       { venue: 'okx', reason: 'off_consensus', count: 3 },
       { venue: 'okx', reason: 'crossed_book', count: 1 },
-      { venue: 'bybit', reason: 'off_consensus', count: 0 },
     ]);
-    expect(quarantineCounts({ ...base, quarantined: 5 } as EngineStats)).toEqual([]);
+    expect(quarantineActive(stats)).toEqual([{ venue: 'okx', count: 2 }]);
+    expect(quarantineCounts({ ...base, quarantine: 5 } as EngineStats)).toEqual([]);
+    expect(quarantineCounts({ ...base, quarantine: { byExchange: { okx: 'x' } } } as EngineStats)).toEqual([]);
   });
 
   it('is exported when the engine reports quarantined quotes', async () => {
     const a = await make();
     const real = a.hub.stats.bind(a.hub);
-    a.hub.stats = () => ({ ...real(), quarantined: { kucoin: { off_consensus: 4 } } }) as EngineStats;
+    a.hub.stats = () => ({ ...real(), quarantine: { total: 4, byExchange: { kucoin: { off_consensus: 4 } }, active: { kucoin: 1 } } }) as EngineStats;
     const families = await scrape(a);
+    expect(families.get('perpscan_quotes_quarantined_total')?.type).toBe('counter');
     expect(sampleValue(families, 'perpscan_quotes_quarantined_total', { venue: 'kucoin', reason: 'off_consensus' })).toBe(4);
+    expect(sampleValue(families, 'perpscan_quotes_quarantined', { venue: 'kucoin' })).toBe(1);
   });
 });
 
