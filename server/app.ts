@@ -40,7 +40,7 @@ export interface BuildAppOptions {
   config?: Config;
   /** When the config file last changed (decides file vs persisted config). */
   configFileMtimeMs?: number | null;
-  /** Which file and env overrides built `config` (reported in the start-up log); default: none (defaults). */
+  /** Which file and env overrides built `config` (reported in the start-up log). */
   configOrigin?: ConfigOrigin;
   feeds?: FeedsOption;
   basePath?: string;
@@ -114,7 +114,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   if (picked.persistedErrors.length > 0) log.warn({ errors: picked.persistedErrors }, 'persisted config is invalid; using the file/env config');
   const configService = new ConfigService(picked.versioned, (v: VersionedConfig) => persistence.saveConfig(v), now);
   if (picked.source === 'file') persistence.saveConfig(picked.versioned);
-  const configSource = describeConfigSource(picked, opts.configOrigin ?? { file: null, env: [] });
+  // Without an origin: the defaults when no config was given, else a config object from the caller.
+  const configSource = describeConfigSource(picked, opts.configOrigin ?? (opts.config ? null : { file: null, env: [] }));
   log.info({ version: picked.versioned.version, ...configSource }, `config loaded from ${configSource.source}`);
   if (configSource.ignored) log.warn({ ignored: configSource.ignored }, `the persisted config is newer: not applied: ${configSource.ignored.join(', ')}`);
   const config = configService.config;

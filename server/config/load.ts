@@ -144,7 +144,8 @@ export function pickStartupConfig(
 
 /** The config source as the start-up log reports it: what actually supplied the config in force. */
 export interface ConfigSourceReport {
-  source: 'persisted' | 'file+env' | 'file' | 'env' | 'defaults';
+  /** `options`: a config object handed to buildApp by code (tests, benchmarks), not read from anywhere. */
+  source: 'persisted' | 'file+env' | 'file' | 'env' | 'defaults' | 'options';
   /** The config file read, when it supplied the config. */
   file?: string;
   /** Environment overrides applied. */
@@ -155,11 +156,12 @@ export interface ConfigSourceReport {
   ignored?: string[];
 }
 
-export function describeConfigSource(picked: { source: 'file' | 'persisted'; versioned: VersionedConfig }, origin: ConfigOrigin): ConfigSourceReport {
+export function describeConfigSource(picked: { source: 'file' | 'persisted'; versioned: VersionedConfig }, origin: ConfigOrigin | null): ConfigSourceReport {
   if (picked.source === 'persisted') {
-    const ignored = [...(origin.file ? [origin.file] : []), ...origin.env];
+    const ignored = origin ? [...(origin.file ? [origin.file] : []), ...origin.env] : [];
     return { source: 'persisted', savedMs: picked.versioned.updatedMs, ...(ignored.length > 0 ? { ignored } : {}) };
   }
+  if (!origin) return { source: 'options' };
   const source = origin.file && origin.env.length > 0 ? 'file+env' : origin.file ? 'file' : origin.env.length > 0 ? 'env' : 'defaults';
   return { source, ...(origin.file ? { file: origin.file } : {}), ...(origin.env.length > 0 ? { env: origin.env } : {}) };
 }

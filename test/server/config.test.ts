@@ -86,6 +86,11 @@ describe('config loading', () => {
     }
   });
 
+  it('a config object handed over by code is reported as such, not as defaults', () => {
+    const picked = pickStartupConfig({ config: DEFAULT_CONFIG, fileMtimeMs: null }, null, 1000);
+    expect(describeConfigSource(picked, null)).toEqual({ source: 'options' });
+  });
+
   it('file then env overrides', () => {
     const path = file('ok.json', JSON.stringify({ thresholds: { minSpreadBps: 8, minProfitBps: 4 }, market: { exchanges: ['bybit', 'okx'] } }));
     const r = loadStartupConfig({ path, env: { PERPSCAN_MIN_SPREAD_BPS: '11', PERPSCAN_INSTRUMENTS: 'BTC-USDT-PERP, ETH-USDT-PERP', PERPSCAN_STRATEGY_ENABLED: 'false' } });
