@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['engine', 'ingest', 'strategy', 'e2e', 'persistence'];
+const ALL = ['engine', 'ingest', 'strategy', 'e2e', 'persistence', 'startup'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : ALL;
 let failed = 0;

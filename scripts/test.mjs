@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: gets the services the suites need going, builds the dashboard, runs Vitest, and closes
-// with one plain `N passed, N failed, N skipped` line.
+// `npm test`: gets the services the suites need going, builds the server and the dashboard (when their
+// sources changed), type-checks (tsc --noEmit, svelte-check: 0 errors and 0 warnings), runs Vitest, and
+// closes with one plain `tests: N passed, N failed, N skipped` line in which a failed build or check
+// counts as one failure each (so a type error can never hide behind green tests).
 //
 // - Redis: uses REDIS_URL, else 127.0.0.1:6379 if it answers PING, else starts a private
 //   `redis-server` on a free loopback port for this run (stopped at the end).
@@ -80,11 +82,35 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!existsSync(chromium)) console.warn(`[test] ${chromium} is missing: browser tests ${ci ? 'will FAIL' : 'are skipped'}. Install it with: apt-get install -y chromium`);
 if (!which('nginx') && !existsSync('/usr/sbin/nginx')) console.warn(`[test] nginx is missing: reverse-proxy tests ${ci ? 'will FAIL' : 'are skipped'}. Install it with: apt-get install -y nginx`);
 
-// The dashboard must be built for the server and browser tests.
-if (existsSync(join(root, 'web/index.html'))) {
-  const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env });
-  if (b.status !== 0) { console.error('[test] dashboard build failed'); process.exit(1); }
+/** Runs one check with its output held back, so parallel checks do not interleave; resolves pass/fail. */
+function runCheck(name, command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    child.on('error', (err) => { output += String(err); });
+    child.on('close', (code, signal) => {
+      const ok = code === 0;
+      process.stdout.write(`[test] ${name}: ${ok ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`}\n`);
+      if (!ok || output.trim() !== '') process.stdout.write(`${output.trimEnd()}\n`);
+      resolve(ok);
+    });
+  });
 }
+
+const failedChecks = [];
+// The server and browser tests need the compiled server and the built dashboard.
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env });
+if (build.status !== 0) failedChecks.push('build');
+const tscBin = join(root, 'node_modules/typescript/bin/tsc');
+const svelteCheckBin = join(root, 'node_modules/svelte-check/bin/svelte-check');
+const checks = await Promise.all([
+  runCheck('tsc --noEmit', process.execPath, [tscBin, '--noEmit', '-p', 'tsconfig.json']),
+  runCheck('svelte-check', process.execPath, [svelteCheckBin, '--tsconfig', './web/tsconfig.json', '--fail-on-warnings', '--output', 'human']),
+]);
+if (!checks[0]) failedChecks.push('tsc');
+if (!checks[1]) failedChecks.push('svelte-check');
 
 const resultsFile = join(root, '.vitest-results.json');
 rmSync(resultsFile, { force: true });
@@ -98,9 +124,10 @@ try {
   if (summary.total === 0) { console.error('[test] no test ran'); stopPrivateRedis(); process.exit(1); }
   // A file that fails to load has no failed test of its own: count it as one failure so the line never hides it.
   const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-  console.log(`\ntests: ${summary.passed} passed, ${r.numFailedTests + brokenFiles} failed, ${summary.skipped} skipped`);
+  const checksNote = failedChecks.length > 0 ? ` (failed checks: ${failedChecks.join(', ')})` : '';
+  console.log(`\ntests: ${summary.passed} passed, ${r.numFailedTests + brokenFiles + failedChecks.length} failed, ${summary.skipped} skipped${checksNote}`);
 } catch {
   console.error('[test] could not read the Vitest results');
 }
 stopPrivateRedis();
-process.exit(code);
+process.exit(code !== 0 ? code : failedChecks.length > 0 ? 1 : 0);

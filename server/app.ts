@@ -13,11 +13,16 @@ import pino from 'pino';
 import { type Config, DEFAULT_CONFIG, type VersionedConfig } from '../shared/config.js';
 import type { Exchange } from '../shared/exchanges.js';
 import type { FeedState } from '../shared/feeds.js';
+import compileTrust from '@fastify/proxy-addr';
+import type { AccessPolicy } from './api/access.js';
+import { AuthFailureLimiter, type AuthFailureLimit } from './api/auth-failures.js';
+import { capConnectionsPerAddress } from './api/connection-cap.js';
 import { EngineStatsTracker } from './api/engine-stats.js';
 import { ApiMetrics } from './api/metrics.js';
 import { mountApi } from './api/plugin.js';
 import type { ApiContext } from './api/context.js';
 import { StreamHub } from './api/stream/hub.js';
+import { DEFAULT_AUTH_FAILURES, DEFAULT_HTTP_LIMITS, DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, type HttpLimits } from './config/env.js';
 import { ConfigService } from './config/service.js';
 import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
@@ -54,6 +59,14 @@ export interface BuildAppOptions {
   /** pino options or an existing logger; default silent (tests). */
   logger?: pino.LoggerOptions | pino.Logger | false;
   rateLimit?: { max: number; timeWindowMs: number };
+  /** Host names served and cross-site origins allowed; default loopback names, same-origin only. */
+  access?: AccessPolicy;
+  /** Failed authentications per address before 429; default 10 per 60 s. */
+  authFailures?: AuthFailureLimit;
+  /** HTTP timeouts and the per-address connection cap; default 15 s / 10 s and no cap (main.ts passes 64). */
+  http?: Partial<HttpLimits>;
+  /** Messages a /ws client may send per second; default 20. */
+  wsClientMessagesPerSec?: number;
   /** Start the main loop (strategy, sweep, feeds) inside buildApp. Default true. */
   start?: boolean;
   now?: () => number;
@@ -78,7 +91,8 @@ export interface PerpscanApp {
 }
 
 const SWEEP_MS = 250;
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
+/** The built dashboard: `dist/web` beside the sources (tsx) or beside the compiled server (`dist/server`). */
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/web/' : '../web/', import.meta.url));
 
 function isLogger(v: unknown): v is pino.Logger {
   return typeof v === 'object' && v !== null && typeof (v as pino.Logger).child === 'function' && typeof (v as pino.Logger).info === 'function';
@@ -87,14 +101,34 @@ function isLogger(v: unknown): v is pino.Logger {
 export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp> {
   const now = opts.now ?? Date.now;
   const logger: pino.Logger = isLogger(opts.logger) ? opts.logger : pino(opts.logger ? opts.logger : { level: 'silent' });
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, maxConnectionsPerIp: 0, ...opts.http };
+  // A hop count becomes proxy-addr's (address, hop) → trusted function.
+  const trustProxy = typeof opts.trustProxy === 'number' ? ((hops: number) => (_addr: string, i: number) => i < hops)(opts.trustProxy) : (opts.trustProxy ?? false);
   const app = Fastify({
     loggerInstance: logger,
-    // A hop count becomes proxy-addr's (address, hop) → trusted function.
-    trustProxy: typeof opts.trustProxy === 'number' ? ((hops: number) => (_addr: string, i: number) => i < hops)(opts.trustProxy) : (opts.trustProxy ?? false),
+    trustProxy,
     bodyLimit: 256 * 1024,
     logController: new RequestLogAtDebug(),
     forceCloseConnections: true,
+    // A request (headers and body) must arrive within requestTimeoutMs or it gets 408 and the socket
+    // closes: a body trickled in byte by byte cannot hold a connection forever. Node checks these
+    // deadlines every connectionsCheckingInterval, so that is kept well under the timeout.
+    requestTimeout: httpLimits.requestTimeoutMs,
+    // Idle sockets (no byte either way) are closed after this; an upgraded /ws socket is exempt (ws clears it).
+    connectionTimeout: 120_000,
+    http: {
+      headersTimeout: Math.min(httpLimits.headersTimeoutMs, httpLimits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(httpLimits.requestTimeoutMs / 5))),
+    },
   }) as unknown as FastifyInstance;
+  if (httpLimits.maxConnectionsPerIp > 0) {
+    const trusted = trustProxy === false ? null : typeof trustProxy === 'function' || trustProxy === true ? () => true : compileTrust.compile(trustProxy.split(',').map((a) => a.trim()));
+    capConnectionsPerAddress(app.server, {
+      maxPerAddress: httpLimits.maxConnectionsPerIp,
+      exempt: trusted ? (address) => trusted(address, 0) : undefined,
+      logger,
+    });
+  }
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const log = app.log;
 
@@ -171,6 +205,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     logger: log,
     now,
     heartbeatMs: opts.heartbeatMs,
+    clientLimits: { messagesPerSec: opts.wsClientMessagesPerSec ?? DEFAULT_WS_CLIENT_MESSAGES_PER_SEC },
   });
   feeds?.onState((state) => hub.publishFeed(state));
   feeds?.onState(logFeedLive(log));
@@ -222,8 +257,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     startedMs: now(),
     apiToken: opts.apiToken ?? null,
     rateLimit: opts.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
+    authFailures: new AuthFailureLimiter(opts.authFailures ?? DEFAULT_AUTH_FAILURES, now),
   };
-  await mountApi(app, ctx, { basePath: opts.basePath ?? '', staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir });
+  await mountApi(app, ctx, { basePath: opts.basePath ?? '', staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir, access: opts.access });
 
   let sweepTimer: NodeJS.Timeout | null = null;
   let startPromise: Promise<void> | null = null;

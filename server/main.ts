@@ -53,6 +53,10 @@ async function main(): Promise<void> {
       redisPrefix: s.redisPrefix,
       recorder,
       logger,
+      access: { allowedHosts: s.allowedHosts, allowedOrigins: s.allowedOrigins },
+      authFailures: s.authFailures,
+      http: s.http,
+      wsClientMessagesPerSec: s.wsClientMessagesPerSec,
     });
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

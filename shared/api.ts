@@ -33,6 +33,11 @@ function deepPartial(schema: TSchema): TSchema {
 
 export const ConfigPatchSchema = deepPartial(ConfigSchema);
 
+export const ConfigPutQuery = Type.Object(
+  { force: Type.Optional(Type.Boolean({ description: 'Apply a change that leaves no venue or no instrument scanned' })) },
+  { additionalProperties: false },
+);
+
 export const ErrorSchema = Type.Object(
   {
     error: Type.String({ description: 'Machine-readable error code' }),
@@ -68,6 +73,9 @@ export const PositionsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Any string: an unknown venue gets a 400 that names it (not a schema error listing the enum). */
+export const VenueParams = Type.Object({ venue: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
@@ -149,6 +157,7 @@ export const StreamCountersSchema = Type.Object({
   messagesCreated: Type.Integer(),
   terminatedSlow: Type.Integer({ description: 'Clients cut off because their send buffer passed the limit' }),
   malformedClientMessages: Type.Integer(),
+  rateLimitedClientMessages: Type.Integer({ description: 'Client messages dropped because their client sent faster than its budget' }),
   missedEvents: Type.Integer(),
 });
 

@@ -10,7 +10,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { EXCHANGES } from './exchanges.js';
-import type { FeedState } from './feeds.js';
+import type { FeedError, FeedState } from './feeds.js';
 import { OPPORTUNITY_CLOSE_REASONS, type Opportunity } from './opportunity.js';
 import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type PositionTransition, type RiskRejection } from './position.js';
 import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary } from './protocol.js';
@@ -180,6 +180,15 @@ export const PortfolioSchema = Type.Object(
   { title: 'Portfolio' },
 );
 
+export const FeedErrorSchema = Type.Object(
+  {
+    code: Type.String({ description: 'The cause: an OS error code (ECONNREFUSED, ENOTFOUND, …), `HTTP <status>`, or CLOSED, SILENT, NOT_LISTED, NO_ENDPOINTS, ERROR' }),
+    message: Type.String({ description: 'Human-readable, naming the step that failed' }),
+    atMs: Ms('When it failed'),
+  },
+  { title: 'FeedError' },
+);
+
 export const FeedStateSchema = Type.Object(
   {
     exchange: ExchangeEnum,
@@ -192,8 +201,10 @@ export const FeedStateSchema = Type.Object(
     errors: Type.Record(Type.String(), Type.Integer(), { description: 'Malformed or unknown messages dropped, by reason' }),
     reconnects: Type.Integer(),
     metadata: Type.Enum(['loading', 'loaded', 'failed']),
-    lastError: Nullable(Type.String()),
+    lastError: Nullable(FeedErrorSchema),
+    downSinceMs: Nullable(Ms('Not live since (from start until the first data); null while live')),
     unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instruments this venue does not list' })),
+    removed: Type.Optional(Type.Literal(true, { description: 'The venue was removed from the config: this is its last state' })),
   },
   { title: 'FeedState' },
 );
@@ -231,6 +242,7 @@ const schemaMatchesType: {
   fill: SameShape<Static<typeof FillSchema>, Fill>;
   rejection: SameShape<Static<typeof RiskRejectionSchema>, RiskRejection>;
   portfolio: SameShape<Static<typeof PortfolioSchema>, Portfolio>;
+  feedError: SameShape<Static<typeof FeedErrorSchema>, FeedError>;
   feed: SameShape<Static<typeof FeedStateSchema>, FeedState>;
   latency: SameShape<Static<typeof LatencySummarySchema>, LatencySummary>;
   stats: SameShape<Static<typeof EngineStatsSchema>, EngineStats>;
@@ -243,6 +255,7 @@ const schemaMatchesType: {
   fill: true,
   rejection: true,
   portfolio: true,
+  feedError: true,
   feed: true,
   latency: true,
   stats: true,

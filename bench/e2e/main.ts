@@ -64,7 +64,7 @@ async function startStack(rate: number, dislocationsPerMin = DISLOCATIONS_PER_MI
   const sim = startProc(['server/simulator/main.ts', '--port-base', String(portBase), '--rate', String(rate), '--dislocations', String(dislocationsPerMin)], { ...process.env });
   await sim.waitFor((l) => l.includes('simulator running'));
   const endpoints = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${portBase + i}`, rest: `http://127.0.0.1:${portBase + i}` }]));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints), PERPSCAN_CONFIG: '/nonexistent.json', LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints), PERPSCAN_CONFIG: '/nonexistent.json', LOG_LEVEL: 'info', MAX_CONNECTIONS_PER_IP: '0' }; // 1,000 fan-out clients share 127.0.0.1
   for (const k of ['REDIS_URL', 'API_TOKEN', 'BASE_PATH']) delete env[k];
   // E2E_SERVER_PROF=<dir>: write a V8 CPU profile of the server process there (node --cpu-prof).
   const prof = process.env.E2E_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_SERVER_PROF}`] : [];

@@ -2,6 +2,7 @@
 import type { FeedState } from '../../shared/feeds.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 import type { ApiMetrics } from './metrics.js';
 import type { EngineView, FeedsView, StrategyView } from './ports.js';
 import type { StreamHub } from './stream/hub.js';
@@ -28,4 +29,6 @@ export interface ApiContext {
   /** Bearer token for mutating routes; null = open (only allowed on loopback). */
   apiToken: string | null;
   rateLimit: { max: number; timeWindowMs: number };
+  /** Failed authentications per client address (shared by every mutating route). */
+  authFailures: AuthFailureLimiter;
 }

@@ -7,7 +7,7 @@
  * `nodejs_*`), so stock dashboards work.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import type { FeedState, FeedStatus } from '../../shared/feeds.js';
+import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
 import type { Portfolio, TradingState } from '../../shared/position.js';
 import type { EngineStats, LatencyStage } from '../../shared/protocol.js';
 import type { LatencyBuckets } from '../engine/histogram.js';
@@ -194,7 +194,7 @@ export class ApiMetrics {
 
     // Feeds
     gauge('perpscan_feed_up', 'Feed state per venue: 1 when live, 0 otherwise', ['venue'], (m, x) => {
-      for (const f of x.feeds) m.set({ venue: f.exchange }, f.status === 'live' ? 1 : 0);
+      for (const f of x.feeds) m.set({ venue: f.exchange }, isFeedLive(f) ? 1 : 0);
     });
     gauge('perpscan_feed_status', 'Feed status per venue (1 for the current status)', ['venue', 'status'], (m, x) => {
       for (const f of x.feeds) for (const status of FEED_STATUSES) m.set({ venue: f.exchange, status }, f.status === status ? 1 : 0);
@@ -219,6 +219,7 @@ export class ApiMetrics {
     counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because their send buffer passed the limit', [], (m, x) => m.inc(x.stream.terminatedSlow));
     counter('perpscan_ws_missed_events_total', 'Bus events the stream lost (clients told to resync)', [], (m, x) => m.inc(x.stream.missedEvents));
     counter('perpscan_ws_malformed_messages_total', 'Client messages that were not valid protocol messages', [], (m, x) => m.inc(x.stream.malformedClientMessages));
+    counter('perpscan_ws_rate_limited_messages_total', 'Client messages dropped because their client sent faster than its budget', [], (m, x) => m.inc(x.stream.rateLimitedClientMessages));
     gauge('perpscan_persistence_backlog', 'Writes buffered and not yet acknowledged', [], (m, x) => m.set(x.persistence.backlog));
     counter('perpscan_persistence_dropped_total', 'Writes dropped because the backlog passed its bound', [], (m, x) => m.inc(x.persistence.dropped));
     gauge('perpscan_persistence_connected', '1 when the store is reachable', [], (m, x) => m.set(x.persistence.connected ? 1 : 0));

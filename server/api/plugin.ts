@@ -10,9 +10,11 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { configRoutes } from './routes/config.js';
+import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
@@ -23,7 +25,11 @@ export interface MountOptions {
   /** Built dashboard directory; skipped (with a hint at /) when missing. */
   staticDir: string | null;
   maxClientMessageBytes?: number;
+  /** Host names served and cross-site origins allowed (default: loopback names, same-origin only). */
+  access?: AccessPolicy;
 }
+
+const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
 export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: MountOptions): Promise<void> {
   const base = opts.basePath;
@@ -44,7 +50,23 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
     },
   });
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyWebsocket, { options: { maxPayload: opts.maxClientMessageBytes ?? 64 * 1024, perMessageDeflate: false } });
+  const maxPayload = opts.maxClientMessageBytes ?? DEFAULT_MAX_CLIENT_MESSAGE_BYTES;
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload, perMessageDeflate: false },
+    // ws has already closed the socket (1009 for an oversized message, 1002 for a protocol error): one line
+    // naming the client and the cause, no stack trace (the default handler logs the error at level error).
+    errorHandler: (err: Error & { code?: string }, _socket, request) => {
+      const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      request.log.warn(
+        { remote: request.ip, code: err.code, ...(tooBig ? { maxBytes: maxPayload } : {}) },
+        tooBig ? 'ws client message too large: socket closed (1009)' : `ws client socket error: ${err.message}`,
+      );
+    },
+  });
+  // Before every route, the 404 handler and /ws: a request for a foreign host name or a cross-site write never
+  // reaches a handler. Added after @fastify/websocket so its onRequest hook has marked upgrade requests and
+  // its onResponse hook closes the socket of an upgrade refused here.
+  app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
 
   await app.register(
     async (scoped) => {
@@ -52,6 +74,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       await scoped.register(opportunityRoutes, { prefix: '/api', ctx });
       await scoped.register(tradingRoutes, { prefix: '/api', ctx });
       await scoped.register(systemRoutes, { prefix: '/api', ctx });
+      await scoped.register(feedRoutes, { prefix: '/api', ctx });
       await scoped.register(metricsRoute, { ctx });
       // indexPrefix: the page at `/api/docs` (no slash) links its assets by absolute path, which must include BASE_PATH.
       await scoped.register(fastifySwaggerUi, { routePrefix: '/api/docs', indexPrefix: base || undefined, uiConfig: { docExpansion: 'list', deepLinking: true } });

@@ -3,6 +3,7 @@
  * (docs/INTERFACES.md `BroadcastRing` / `Subscription`), so the API layer depends on behaviour, not classes.
  */
 import type { Config } from '../../shared/config.js';
+import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Opportunity } from '../../shared/opportunity.js';
 import type { ExitReason, Fill, Portfolio, Position, RiskRejection, TradingState } from '../../shared/position.js';
@@ -47,4 +48,6 @@ export interface StrategyView {
 /** What the API reads from the feeds (server/feeds `FeedManager`). */
 export interface FeedsView {
   states(): FeedState[];
+  /** Starts one configured venue's feed afresh; false when the venue is not configured. */
+  restartVenue(venue: Exchange): Promise<boolean>;
 }

@@ -2,8 +2,13 @@
  * Process settings from the environment (not part of the versioned Config): where to listen, which feeds,
  * the reverse-proxy base path, auth, Redis. Every invalid value is reported with the variable's name.
  */
+import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { LOOPBACK_HOST_NAMES, normaliseAllowedHost, normaliseOrigin } from '../api/access.js';
+
+/** An API token guessable in reasonable time must not guard a server the network can reach. */
+export const MIN_API_TOKEN_LENGTH = 32;
 
 export type FeedsMode = 'sim' | 'live' | 'none';
 
@@ -28,7 +33,29 @@ export interface ServerSettings {
   /** `--record FILE`: raw wire frames are written here by the feeds. */
   recordFile: string | null;
   logLevel: string;
+  /** Host names (optionally with a port) the server answers to: the defaults plus ALLOWED_HOSTS; '*' = any (no DNS-rebinding defence). */
+  allowedHosts: string[] | '*';
+  /** ALLOWED_ORIGINS: cross-site origins allowed to call mutating routes and /ws ('*' = any). */
+  allowedOrigins: string[] | '*';
+  /** AUTH_FAILURE_LIMIT failed authentications per AUTH_FAILURE_WINDOW_MS from one address, then 429. */
+  authFailures: { max: number; windowMs: number };
+  http: HttpLimits;
+  /** WS_CLIENT_MESSAGES_PER_SEC: messages a /ws client may send per second (burst twice that). */
+  wsClientMessagesPerSec: number;
 }
+
+export interface HttpLimits {
+  /** HTTP_REQUEST_TIMEOUT_MS: the whole request (headers and body) must arrive within this, else 408. */
+  requestTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS: the request headers must arrive within this (≤ requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** MAX_CONNECTIONS_PER_IP: open connections from one address (0 = no cap); trusted proxies are exempt. */
+  maxConnectionsPerIp: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, maxConnectionsPerIp: 64 };
+export const DEFAULT_AUTH_FAILURES = { max: 10, windowMs: 60_000 };
+export const DEFAULT_WS_CLIENT_MESSAGES_PER_SEC = 20;
 
 export interface SettingsError {
   field: string;
@@ -104,9 +131,19 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     }
   }
 
+  const host = env.HOST || '127.0.0.1';
+  // ALLOWED_HOSTS adds names (e.g. the public name behind a proxy) to the defaults, which stay: they are
+  // loopback names and IP literals, which DNS cannot rebind.
+  const listedHosts = parseList(env.ALLOWED_HOSTS, 'ALLOWED_HOSTS', normaliseAllowedHost, errors);
+  const allowedHosts = listedHosts === '*' ? '*' : [...new Set([...defaultAllowedHosts(host), ...(listedHosts ?? [])])];
+  const allowedOrigins = parseList(env.ALLOWED_ORIGINS, 'ALLOWED_ORIGINS', normaliseOrigin, errors) ?? [];
+  const requestTimeoutMs = int('HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.requestTimeoutMs, 1_000, 3_600_000);
+  const headersTimeoutMs = int('HTTP_HEADERS_TIMEOUT_MS', Math.min(DEFAULT_HTTP_LIMITS.headersTimeoutMs, requestTimeoutMs), 1_000, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) errors.push({ field: 'HTTP_HEADERS_TIMEOUT_MS', message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})` });
+
   const configPath = env.PERPSCAN_CONFIG ?? './perpscan.config.json';
   const settings: ServerSettings = {
-    host: env.HOST || '127.0.0.1',
+    host,
     port: int('PORT', 8080, 0, 65535),
     feeds,
     basePath: basePath ?? '',
@@ -121,14 +158,63 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     feedEndpoints,
     recordFile,
     logLevel: env.LOG_LEVEL || 'info',
+    allowedHosts,
+    allowedOrigins,
+    authFailures: {
+      max: int('AUTH_FAILURE_LIMIT', DEFAULT_AUTH_FAILURES.max, 1, 1_000_000),
+      windowMs: int('AUTH_FAILURE_WINDOW_MS', DEFAULT_AUTH_FAILURES.windowMs, 1_000, 86_400_000),
+    },
+    http: { requestTimeoutMs, headersTimeoutMs, maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', DEFAULT_HTTP_LIMITS.maxConnectionsPerIp, 0, 1_000_000) },
+    wsClientMessagesPerSec: int('WS_CLIENT_MESSAGES_PER_SEC', DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, 1, 10_000),
   };
-  if (errors.length === 0 && !isLoopbackHost(settings.host) && !settings.apiToken) {
-    errors.push({
-      field: 'API_TOKEN',
-      message: `HOST=${settings.host} is not a loopback address: set API_TOKEN so the mutating routes are not open to the network`,
-    });
+  if (errors.length === 0 && !isLoopbackHost(settings.host)) {
+    if (!settings.apiToken) {
+      errors.push({
+        field: 'API_TOKEN',
+        message: `HOST=${settings.host} is not a loopback address: set API_TOKEN so the mutating routes are not open to the network`,
+      });
+    } else if (settings.apiToken.length < MIN_API_TOKEN_LENGTH) {
+      errors.push({
+        field: 'API_TOKEN',
+        message: `HOST=${settings.host} is not a loopback address: API_TOKEN must be at least ${MIN_API_TOKEN_LENGTH} characters (got ${settings.apiToken.length}); e.g. openssl rand -hex 32`,
+      });
+    }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, settings };
+}
+
+/** A comma-separated list, each item normalised (null = invalid → error); undefined when the variable is unset; '*' alone = any. */
+function parseList(raw: string | undefined, field: string, normalise: (item: string) => string | null, errors: SettingsError[]): string[] | '*' | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (raw.trim() === '*') return '*';
+  const out: string[] = [];
+  for (const item of raw.split(',').map((i) => i.trim()).filter(Boolean)) {
+    const n = normalise(item);
+    if (n === null) errors.push({ field, message: `invalid entry ${JSON.stringify(item)}` });
+    else out.push(n);
+  }
+  return out;
+}
+
+/**
+ * The loopback names, plus the listen address; a wildcard listen address (0.0.0.0, ::) adds this machine's
+ * interface addresses and host name, so the server answers to whatever address the network reaches it by.
+ * IP literals cannot be rebound by DNS, so none of these weakens the DNS-rebinding defence.
+ */
+export function defaultAllowedHosts(host: string, interfaces = networkInterfaces(), machineName = osHostname()): string[] {
+  const hosts = new Set<string>(LOOPBACK_HOST_NAMES);
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    for (const list of Object.values(interfaces)) for (const i of list ?? []) {
+      const address = normaliseAllowedHost(i.address);
+      if (address) hosts.add(address);
+    }
+    const name = normaliseAllowedHost(machineName);
+    if (name) hosts.add(name);
+  } else {
+    const own = normaliseAllowedHost(host);
+    if (own) hosts.add(own);
+  }
+  return [...hosts];
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -10,10 +10,11 @@
  * Only used for venues without merge state (Binance, KuCoin, OKX); Bybit never rotates.
  */
 import WebSocket from 'ws';
-import type { FeedStatus } from '../../shared/feeds.js';
+import type { FeedError, FeedStatus } from '../../shared/feeds.js';
 import type { ConnectionPlan, ParseOutcome } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { count } from './adapter.js';
+import { feedError, reasonError } from './feed-error.js';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -21,7 +22,20 @@ export interface BackoffOptions {
   /** Multiplier per failed attempt. */
   factor: number;
 }
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2 };
+/**
+ * Capped low on purpose: a venue that comes back is live again within ~3 s of its return (one delay at the
+ * cap plus the handshake), at the price of one connection attempt every 1.5–3 s while it is away.
+ */
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 3_000, factor: 2 };
+
+/**
+ * Exponential backoff with "equal jitter": half the delay fixed, half random (`random` in [0, 1)), so
+ * sockets that dropped together do not all come back in the same instant.
+ */
+export function backoffDelayMs(b: BackoffOptions, attempt: number, random: () => number): number {
+  const ceiling = Math.min(b.maxMs, b.initialMs * b.factor ** Math.min(attempt, 64));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
 
 export interface ConnectionHooks {
   /** Parse and push one frame; returns what it was. `recvUs`: epoch µs read at the socket's 'message' event. */
@@ -49,7 +63,7 @@ export class FeedConnection {
   messages = 0;
   reconnects = 0;
   lastMessageMs: number | null = null;
-  lastError: string | null = null;
+  lastError: FeedError | null = null;
   /** Topics subscribed on the current socket. */
   subscriptions = 0;
   readonly errors: Record<string, number> = {};
@@ -137,7 +151,7 @@ export class FeedConnection {
     }
     this.replanRequested = true;
     if (ws) {
-      this.drop(ws, 'subscription changed before the socket subscribed');
+      this.drop(ws, reasonError('RESUBSCRIBE', 'subscription changed before the socket subscribed', this.now()));
       ws.terminate();
     }
     // No socket: a plan is being made (re-made on return) or a reconnect is scheduled (plans afresh).
@@ -181,7 +195,7 @@ export class FeedConnection {
     try {
       plan = await this.planner();
     } catch (e) {
-      this.fail(`plan failed: ${(e as Error).message}`);
+      this.fail(feedError(e, 'plan', this.now()));
       return;
     }
     if (this.stopped) return;
@@ -194,7 +208,7 @@ export class FeedConnection {
       // a frame that is not valid text fails the adapter's parse and is counted as malformed anyway.
       ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true });
     } catch (e) {
-      this.fail(`bad url: ${(e as Error).message}`);
+      this.fail(feedError(e, 'bad url', this.now()));
       return;
     }
     this.ws = ws;
@@ -211,11 +225,11 @@ export class FeedConnection {
     });
     ws.on('error', (err: Error) => {
       count(this.errors, 'socket_error');
-      this.lastError = err.message;
-      if (this.ws === ws) this.drop(ws, `socket error: ${err.message}`);
+      const error = feedError(err, 'socket', this.now());
+      if (this.ws === ws) this.drop(ws, error); // a late error of a socket no longer in use changes nothing
     });
     ws.on('close', (code: number) => {
-      if (this.ws === ws) this.drop(ws, `closed by venue (${code})`);
+      if (this.ws === ws) this.drop(ws, reasonError('CLOSED', `closed by venue (${code})`, this.now()));
       else if (this.retiring === ws) this.retiring = null; // the old socket ended first: the new one carries on
     });
   }
@@ -235,7 +249,7 @@ export class FeedConnection {
     } catch (e) {
       // A bug downstream must not kill the socket loop: count it and carry on.
       count(this.errors, 'handler_exception');
-      this.lastError = (e as Error).message;
+      this.lastError = feedError(e, 'frame handler', this.now());
       return;
     }
     switch (outcome) {
@@ -268,7 +282,7 @@ export class FeedConnection {
       this.hooks.onFrame(raw, this.lastMessageMs, recvUs);
     } catch (e) {
       count(this.errors, 'handler_exception');
-      this.lastError = (e as Error).message;
+      this.lastError = feedError(e, 'frame handler', this.now());
     }
   }
 
@@ -313,7 +327,7 @@ export class FeedConnection {
     if (now - this.lastInboundMs > this.opts.silenceMs) {
       count(this.errors, 'silence');
       this.setStatus('stale');
-      this.drop(ws, `silent for ${now - this.lastInboundMs} ms`);
+      this.drop(ws, reasonError('SILENT', `silent for ${now - this.lastInboundMs} ms`, now));
       ws.terminate();
       return;
     }
@@ -340,7 +354,7 @@ export class FeedConnection {
   }
 
   /** The socket is gone: tell the venue, then reconnect after backoff. */
-  private drop(ws: WebSocket, reason: string): void {
+  private drop(ws: WebSocket, error: FeedError): void {
     if (this.ws !== ws) return;
     this.ws = null;
     this.clearTimers();
@@ -351,10 +365,10 @@ export class FeedConnection {
       this.retiring.terminate();
       this.retiring = null;
     }
-    this.lastError = reason;
+    this.lastError = error;
     ws.removeAllListeners('message');
     ws.on('error', () => {}); // late errors from a socket we no longer use
-    this.safeDown(reason);
+    this.safeDown(error.message);
     this.scheduleReconnect();
   }
 
@@ -363,24 +377,22 @@ export class FeedConnection {
       this.hooks.onDown(reason);
     } catch (e) {
       count(this.errors, 'handler_exception');
-      this.lastError = (e as Error).message;
+      this.lastError = feedError(e, 'down handler', this.now());
     }
   }
 
-  private fail(reason: string): void {
+  private fail(error: FeedError): void {
     this.retiring?.terminate();
     this.retiring = null;
-    this.lastError = reason;
+    this.lastError = error;
     count(this.errors, 'connect_failed');
-    this.safeDown(reason);
+    this.safeDown(error.message);
     this.scheduleReconnect();
   }
 
-  /** Exponential backoff with "equal jitter": half the delay fixed, half random. */
+  /** The delay before reconnect attempt number `attempt` (0-based), see `backoffDelayMs`. */
   backoffDelayMs(attempt: number): number {
-    const b = this.backoff;
-    const ceiling = Math.min(b.maxMs, b.initialMs * b.factor ** attempt);
-    return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+    return backoffDelayMs(this.backoff, attempt, this.random);
   }
 
   private scheduleReconnect(): void {
@@ -388,7 +400,7 @@ export class FeedConnection {
     const delay = this.backoffDelayMs(this.attempts++);
     if (this.status !== 'stale') this.setStatus('backoff');
     else this.hooks.onChange();
-    this.opts.log?.('warn', `${this.label}: ${this.lastError ?? 'down'}; reconnecting in ${delay} ms`);
+    this.opts.log?.('warn', `${this.label}: ${this.lastError?.message ?? 'down'}; reconnecting in ${delay} ms`);
     if (this.retry) clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       this.retry = null;

@@ -1,21 +1,25 @@
 /**
  * FeedManager: per venue, load metadata (REST, cached), register instruments with the engine, open the
  * adapter's connections, push parsed updates into the engine and drain it on the same tick, and keep
- * a FeedState per venue. A venue whose metadata cannot be loaded is reported (`metadata: 'failed'`)
- * and not connected. `reconfigure` applies a new exchange/instrument set to running feeds (live
+ * a FeedState per venue. A venue counts as live (its quotes usable by the engine) only once every one
+ * of its sockets has delivered data; until then, and from any drop until the venue's new snapshot, the
+ * engine has it down. A venue whose metadata cannot be loaded is reported (`metadata: 'failed'`) and
+ * retried with backoff for as long as it stays configured; `restartVenue` starts one venue afresh.
+ * `reconfigure` applies a new exchange/instrument set to running feeds (live
  * subscribe/unsubscribe where the venue allows it). Records the feed-side latency stages
  * (receive_to_parsed, parsed_to_pipeline) without allocating per frame.
  */
 import type { Logger } from 'pino';
 import type { Exchange } from '../../shared/exchanges.js';
-import type { FeedState } from '../../shared/feeds.js';
+import type { FeedError, FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import { type LatencyBuckets, LatencyHistogram } from '../engine/histogram.js';
 import { nativeSymbol } from '../engine/symbols.js';
 import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
-import { type BackoffOptions, FeedConnection } from './connection.js';
+import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { ADAPTERS } from './endpoints.js';
+import { feedError, reasonError } from './feed-error.js';
 import { MetadataCache, createFetchJson } from './metadata.js';
 import type { FrameRecorder } from './recorder.js';
 
@@ -41,7 +45,10 @@ export interface FeedManagerOptions {
   now?: () => number;
   /** Rotate Binance/KuCoin sockets after this long (ms); default 23 h (venues cut at 24 h). */
   maxConnectionAgeMs?: number;
+  /** Reconnect and metadata-retry backoff. Default DEFAULT_BACKOFF (capped at 3 s). */
   backoff?: BackoffOptions;
+  /** [0,1) source for the backoff jitter (injectable for tests). Default Math.random. */
+  random?: () => number;
   fetchJson?: FetchJson;
   metadataCache?: MetadataCache;
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
@@ -73,9 +80,19 @@ class VenueFeed implements UpdateSink {
   readonly connections: FeedConnection[] = [];
   readonly parsers: VenueParser[] = [];
   metadata: FeedState['metadata'] = 'loading';
-  lastError: string | null = null;
+  /** The venue's own last failure (metadata, nothing listed); sockets keep theirs. */
+  lastError: FeedError | null = null;
   stopped = false;
-  down = false;
+  /** Removed from the config (its last state says so, then it is forgotten). */
+  removed = false;
+  /** Down for the engine until every socket has delivered data (at start too: no half-connected venue is scanned). */
+  down = true;
+  downSinceMs: number | null;
+  /** Frames received since the venue was created (survives re-made sockets, so rates never go negative). */
+  framesTotal = 0;
+  /** Failed metadata loads in a row (the backoff attempt number). */
+  metadataAttempts = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
   meta: MetadataTable = new Map();
   /** Venue symbols subscribed (listed by the venue and configured). */
   symbols: string[] = [];
@@ -97,7 +114,28 @@ class VenueFeed implements UpdateSink {
     readonly adapter: VenueAdapter,
     private readonly engine: FeedEngine,
     private readonly latency: FeedLatency,
-  ) {}
+    nowMs: number,
+  ) {
+    this.downSinceMs = nowMs;
+  }
+
+  scheduleRetry(delayMs: number, run: () => void): void {
+    this.cancelRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      run();
+    }, delayMs);
+  }
+
+  cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Every socket of the venue is live (has delivered data since it last (re)subscribed). */
+  isLive(): boolean {
+    return !this.stopped && this.connections.length > 0 && this.connections.every((c) => c.status === 'live');
+  }
 
   quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void {
     if (meta.id < 0) return; // not (or no longer) configured
@@ -118,6 +156,7 @@ class VenueFeed implements UpdateSink {
   handle(parser: VenueParser, raw: string, recvUs: number): ReturnType<VenueParser['parse']> {
     this.recvUs = recvUs;
     this.parsedUs = 0;
+    this.framesTotal++;
     const outcome = parser.parse(raw, this);
     if (this.parsedUs !== 0) {
       const inPipelineUs = nowUs();
@@ -130,7 +169,8 @@ class VenueFeed implements UpdateSink {
     return outcome;
   }
 
-  markDown(): void {
+  markDown(nowMs: number): void {
+    this.downSinceMs ??= nowMs;
     if (this.down) return;
     this.down = true;
     this.engine.setExchangeDown(this.exchange, true);
@@ -139,16 +179,17 @@ class VenueFeed implements UpdateSink {
 
   /** Up again once every socket of the venue has delivered its new snapshot. */
   maybeUp(): void {
-    if (!this.down || !this.connections.every((c) => c.status === 'live')) return;
+    if (!this.down || !this.isLive()) return;
     this.down = false;
+    this.downSinceMs = null;
     this.engine.setExchangeDown(this.exchange, false);
   }
 
   state(nowMs: number): FeedState {
     const cs = this.connections;
-    const messages = cs.reduce((s, c) => s + c.messages, 0);
+    const messages = this.framesTotal;
     if (nowMs - this.rateAtMs >= 1000) {
-      this.messagesPerSec = this.rateAtMs === 0 ? 0 : Math.round(((messages - this.rateCount) * 1000) / (nowMs - this.rateAtMs));
+      this.messagesPerSec = this.rateAtMs === 0 ? 0 : Math.max(0, Math.round(((messages - this.rateCount) * 1000) / (nowMs - this.rateAtMs)));
       this.rateAtMs = nowMs;
       this.rateCount = messages;
     }
@@ -160,11 +201,18 @@ class VenueFeed implements UpdateSink {
     for (const c of cs) add(c.errors);
     const last = cs.reduce<number | null>((m, c) => (c.lastMessageMs === null ? m : m === null ? c.lastMessageMs : Math.max(m, c.lastMessageMs)), null);
     let status: FeedState['status'];
-    if (this.stopped || this.metadata === 'failed' || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';
-    else if (cs.length > 0 && cs.every((c) => c.status === 'live')) status = 'live';
+    if (this.stopped || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';
+    // Failed and being retried (also while a retry is in flight), or failed for good (no endpoints).
+    else if (this.metadata === 'failed') status = this.metadataAttempts > 0 ? 'backoff' : 'stopped';
+    else if (this.isLive()) status = 'live';
     else if (cs.some((c) => c.status === 'stale')) status = 'stale';
     else if (cs.some((c) => c.status === 'backoff')) status = 'backoff';
     else status = 'connecting';
+    if (status === 'live') this.downSinceMs = null;
+    else this.downSinceMs ??= nowMs;
+    // The newest failure, the venue's own or one of its sockets'.
+    let lastError = this.lastError;
+    for (const c of cs) if (c.lastError && (!lastError || c.lastError.atMs >= lastError.atMs)) lastError = c.lastError;
     return {
       exchange: this.exchange,
       status,
@@ -176,8 +224,10 @@ class VenueFeed implements UpdateSink {
       errors,
       reconnects: cs.reduce((s, c) => s + c.reconnects, 0),
       metadata: this.metadata,
-      lastError: this.lastError ?? cs.find((c) => c.lastError !== null)?.lastError ?? null,
+      lastError,
+      downSinceMs: this.downSinceMs,
       ...(this.unlisted.length > 0 ? { unlisted: [...this.unlisted] } : {}),
+      ...(this.removed ? { removed: true as const } : {}),
     };
   }
 }
@@ -189,6 +239,8 @@ export class FeedManager {
   private readonly fetchJson: FetchJson;
   private readonly cache: MetadataCache;
   private readonly feedLatency = new FeedLatency();
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
   private instruments: string[];
   private running = false;
   /** Reconfigurations run one after another. */
@@ -198,6 +250,8 @@ export class FeedManager {
     this.now = opts.now ?? Date.now;
     this.fetchJson = opts.fetchJson ?? createFetchJson();
     this.cache = opts.metadataCache ?? new MetadataCache();
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.random = opts.random ?? Math.random;
     this.instruments = [...opts.instruments];
     this.venues = opts.exchanges.map((ex) => this.newVenue(ex));
   }
@@ -211,7 +265,10 @@ export class FeedManager {
   async stop(): Promise<void> {
     this.running = false;
     await this.changes.catch(() => {});
-    for (const v of this.venues) v.stopped = true;
+    for (const v of this.venues) {
+      v.stopped = true;
+      v.cancelRetry();
+    }
     await Promise.all(this.venues.flatMap((v) => v.connections.map((c) => c.stop())));
     for (const v of this.venues) this.emit(v);
   }
@@ -225,7 +282,12 @@ export class FeedManager {
    * Resolves when the change is applied (not when data has arrived).
    */
   reconfigure(next: { exchanges: readonly Exchange[]; instruments: readonly string[] }): Promise<void> {
-    const run = this.changes.then(() => this.apply([...next.exchanges], [...next.instruments]));
+    return this.enqueue(() => this.apply([...next.exchanges], [...next.instruments]));
+  }
+
+  /** Runs `job` after every change queued before it (changes to the venue set never interleave). */
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.changes.then(job);
     this.changes = run.catch((err: unknown) => this.log('error', 'feed reconfiguration failed', { err: (err as Error).message }));
     return run;
   }
@@ -233,6 +295,42 @@ export class FeedManager {
   states(): FeedState[] {
     const now = this.now();
     return this.venues.map((v) => v.state(now));
+  }
+
+  /** The state of one configured venue; null when it is not configured. */
+  venueState(venue: Exchange): FeedState | null {
+    return this.venues.find((v) => v.exchange === venue)?.state(this.now()) ?? null;
+  }
+
+  /** The venue is configured and every one of its sockets is live (its quotes are usable). */
+  isVenueLive(venue: Exchange): boolean {
+    return this.venues.find((v) => v.exchange === venue)?.isLive() ?? false;
+  }
+
+  /**
+   * Starts one configured venue afresh (metadata, sockets, backoff reset): its quotes are forgotten and
+   * its opportunities close `feed_down` until its new snapshot. Resolves false when the venue is not
+   * configured; does not wait for the venue to be live.
+   */
+  restartVenue(venue: Exchange): Promise<boolean> {
+    const run = this.changes.then(async () => {
+      const old = this.venues.find((v) => v.exchange === venue);
+      if (!old) return false;
+      old.stopped = true; // an in-flight metadata load or plan of the old venue makes nothing
+      old.cancelRetry();
+      await Promise.all(old.connections.map((c) => c.stop()));
+      const fresh = this.newVenue(venue);
+      this.venues = this.venues.map((v) => (v === old ? fresh : v));
+      this.log('info', `${venue}: restarting on request`);
+      if (this.running) void this.launch(fresh);
+      else this.emit(fresh);
+      return true;
+    });
+    this.changes = run.then(
+      () => undefined,
+      (err: unknown) => this.log('error', `${venue}: restart failed`, { err: (err as Error).message }),
+    );
+    return run;
   }
 
   onState(listener: (state: FeedState) => void): void {
@@ -258,8 +356,20 @@ export class FeedManager {
     this.feedLatency.reset();
   }
 
+  /** The REST fetch for one venue's metadata: with a recorder, every response is recorded too (for replay). */
+  private metadataFetch(ex: Exchange): FetchJson {
+    const recorder = this.opts.recorder;
+    if (!recorder) return this.fetchJson;
+    return async (url, init) => {
+      const requestMs = this.now();
+      const body = await this.fetchJson(url, init);
+      recorder.recordRest(ex, url, body, requestMs);
+      return body;
+    };
+  }
+
   private newVenue(ex: Exchange): VenueFeed {
-    return new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency);
+    return new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency, this.now());
   }
 
   private launch(v: VenueFeed): Promise<void> {
@@ -276,8 +386,6 @@ export class FeedManager {
     const added = exchanges.filter((ex, i) => exchanges.indexOf(ex) === i && !this.venues.some((v) => v.exchange === ex)).map((ex) => this.newVenue(ex));
     this.venues = [...kept, ...added];
     for (const v of removed) await this.disableVenue(v);
-    // Disabled earlier (quotes forgotten) or never seen: up again with its first snapshot.
-    for (const v of added) v.down = true;
     if (!this.running) return; // start() picks the new lists up
     for (const v of added) {
       this.log('info', `${v.exchange}: enabled`);
@@ -288,6 +396,8 @@ export class FeedManager {
 
   private async disableVenue(v: VenueFeed): Promise<void> {
     v.stopped = true;
+    v.removed = true;
+    v.cancelRetry();
     await v.started.catch(() => {});
     await Promise.all(v.connections.map((c) => c.stop()));
     // Its quotes must not be used again until the venue is re-enabled and has sent new data.
@@ -304,25 +414,35 @@ export class FeedManager {
     const ex = v.exchange;
     if (v.metadata !== 'loaded' || v.connections.length === 0) {
       // Never connected (metadata failed, nothing listed): start over with the new list.
+      v.stopped = true; // a metadata retry of the old venue makes nothing
+      v.cancelRetry();
       await Promise.all(v.connections.map((c) => c.stop()));
       const fresh = this.newVenue(ex);
-      fresh.down = v.down;
       this.venues = this.venues.map((x) => (x === v ? fresh : x));
       await this.launch(fresh);
       return;
     }
     const wanted = this.instruments.map((k) => nativeSymbol(ex, k));
     const unknown = wanted.filter((s) => !v.meta.has(s));
+    /** Symbols whose metadata could not be loaded: not known to be unlisted, retried with backoff. */
+    let pending = new Set<string>();
     if (unknown.length > 0) {
       try {
-        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.fetchJson, this.now());
+        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.metadataFetch(ex), this.now());
         for (const [s, m] of loaded) v.meta.set(s, m); // parsers share this table
+        v.metadataAttempts = 0;
       } catch (e) {
-        v.lastError = `metadata: ${(e as Error).message}`;
-        this.log('error', `${ex}: metadata for new instruments could not be loaded`, { err: v.lastError });
+        pending = new Set(unknown);
+        v.lastError = feedError(e, 'metadata', this.now());
+        const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
+        this.log('error', `${ex}: metadata for new instruments could not be loaded; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
+        v.scheduleRetry(delay, () => {
+          if (this.running && !v.stopped && this.venues.includes(v)) void this.enqueue(() => this.changeInstruments(v));
+        });
       }
     }
-    v.unlisted = wanted.filter((s) => !v.meta.has(s));
+    if (v.stopped) return; // stopped while loading
+    v.unlisted = wanted.filter((s) => !v.meta.has(s) && !pending.has(s));
     if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
     const listed = wanted.filter((s) => v.meta.has(s));
     const before = new Set(v.symbols);
@@ -342,7 +462,7 @@ export class FeedManager {
       await Promise.all(v.connections.map((c) => c.stop()));
       v.connections.length = 0;
       v.parsers.length = 0;
-      v.lastError = `none of the instruments is listed by ${ex}`;
+      v.lastError = reasonError('NOT_LISTED', `none of the instruments is listed by ${ex}`, this.now());
       this.emit(v);
       return;
     }
@@ -388,22 +508,31 @@ export class FeedManager {
     const ex = v.exchange;
     const { endpoints } = this.opts;
     const symbols = this.instruments.map((k) => nativeSymbol(ex, k));
+    // Not scanned until every socket is live (a no-op for a venue that never had quotes).
+    this.opts.engine.setExchangeDown(ex, true);
     this.emit(v);
     if (!endpoints[ex]?.rest) {
       v.metadata = 'failed';
-      v.lastError = `no endpoints configured for ${ex}`;
+      v.lastError = reasonError('NO_ENDPOINTS', `no endpoints configured for ${ex}`, this.now());
       this.emit(v);
       return;
     }
     try {
-      v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.fetchJson, this.now());
+      v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.metadataFetch(ex), this.now());
     } catch (e) {
+      if (v.stopped) return;
       v.metadata = 'failed';
-      v.lastError = `metadata: ${(e as Error).message}`;
-      this.log('error', `${ex}: metadata could not be loaded; venue not connected`, { err: v.lastError });
+      v.lastError = feedError(e, 'metadata', this.now());
+      // Retried for as long as the venue stays configured: a venue that was away at start joins when it returns.
+      const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
+      this.log('error', `${ex}: metadata could not be loaded; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
+      v.scheduleRetry(delay, () => {
+        if (this.running && !v.stopped && this.venues.includes(v)) void this.launch(v);
+      });
       this.emit(v);
       return;
     }
+    v.metadataAttempts = 0;
     v.metadata = 'loaded';
     v.unlisted = symbols.filter((s) => !v.meta.has(s));
     if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
@@ -411,7 +540,7 @@ export class FeedManager {
     if (v.stopped) return; // disabled while loading
     this.register(v, v.symbols);
     if (v.symbols.length === 0) {
-      v.lastError = `none of the instruments is listed by ${ex}`;
+      v.lastError = reasonError('NOT_LISTED', `none of the instruments is listed by ${ex}`, this.now());
       this.emit(v);
       return;
     }
@@ -431,7 +560,7 @@ export class FeedManager {
     } catch (e) {
       // Only KuCoin's token fetch can fail here: connect anyway and let the connection retry with backoff.
       plans = [null];
-      v.lastError = (e as Error).message;
+      v.lastError = feedError(e, 'plan', this.now());
     }
     if (v.stopped || generation !== v.generation) {
       // Disabled, or the list changed while planning (that change re-plans): make nothing from this plan.
@@ -465,14 +594,15 @@ export class FeedManager {
           onDown: (reason) => {
             parser.reset(); // no merge state survives a drop
             this.log('warn', `${ex}: connection down (${reason})`);
-            v.markDown();
+            v.markDown(this.now());
           },
           onLive: () => v.maybeUp(),
           onChange: () => this.emit(v),
         },
         {
           silenceMs: this.opts.silenceMs ?? 15_000,
-          backoff: this.opts.backoff,
+          backoff: this.backoff,
+          random: this.random,
           now: this.now,
           log: (level, msg) => this.log(level, msg),
         },

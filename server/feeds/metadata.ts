@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { EXCHANGES, type Exchange, isExchange } from '../../shared/exchanges.js';
 import { instrumentKey, nativeSymbol, parseInstrumentKey } from '../engine/symbols.js';
+import { HttpStatusError } from './feed-error.js';
 import { type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, DEFAULT_FUNDING_INTERVAL_MS, isRecord } from './adapter.js';
 
 /** One line of an instruments file (JSON array of these). */
@@ -104,7 +105,7 @@ export function cloneTable(table: MetadataTable): MetadataTable {
 export function createFetchJson(timeoutMs = 10_000): FetchJson {
   return async (url, init) => {
     const res = await fetch(url, { method: init?.method ?? 'GET', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status} from ${new URL(url).pathname}`);
+    if (!res.ok) throw new HttpStatusError(res.status, new URL(url).pathname);
     return (await res.json()) as unknown;
   };
 }

@@ -1,5 +1,7 @@
 /**
- * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"bybit","raw":"<frame>"}`.
+ * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"bybit","raw":"<frame>"}`, and
+ * every REST metadata response the feeds used as `{"t":<request epoch ms>,"ex":"bybit","rest":"<path?query>","raw":"<JSON body>"}`
+ * (so a replay uses the same instruments, contract values and funding times; see server/replay/recorded-metadata.ts).
  * A path ending in `.gz` is gzip-compressed (zlib). Reading back: `readRecording` (replay).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
@@ -12,8 +14,19 @@ export interface RecordedFrame {
   /** Receive time, epoch ms. */
   t: number;
   ex: Exchange;
-  /** The text frame exactly as received. */
+  /** The text frame exactly as received (a REST response: its JSON body). */
   raw: string;
+  /**
+   * Only on a REST response: the request's path and query (e.g. `/v5/market/instruments-info?category=linear&limit=1000`).
+   * Its `t` is the time the request was sent (venues state some times relative to it).
+   */
+  rest?: string;
+}
+
+/** The path and query of a REST URL (what a `rest` frame stores; the origin differs between live and simulator). */
+export function restPathOf(url: string): string {
+  const u = new URL(url, 'http://recorded.invalid');
+  return u.pathname + u.search;
 }
 
 export class FrameRecorder {
@@ -22,6 +35,7 @@ export class FrameRecorder {
   private readonly gzip: Gzip | null;
   private closed = false;
   frames = 0;
+  restResponses = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -35,6 +49,14 @@ export class FrameRecorder {
     if (this.closed) return;
     this.frames++;
     const line = `{"t":${recvMs},"ex":"${exchange}","raw":${JSON.stringify(raw)}}\n`;
+    (this.gzip ?? this.file).write(line);
+  }
+
+  /** Appends one REST response body the feeds used (`url`'s origin is dropped; `requestMs` = when it was sent). */
+  recordRest(exchange: Exchange, url: string, body: unknown, requestMs: number): void {
+    if (this.closed) return;
+    this.restResponses++;
+    const line = `{"t":${requestMs},"ex":"${exchange}","rest":${JSON.stringify(restPathOf(url))},"raw":${JSON.stringify(JSON.stringify(body))}}\n`;
     (this.gzip ?? this.file).write(line);
   }
 
@@ -61,7 +83,9 @@ export function parseRecordLine(line: string): RecordedFrame | null {
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
   if (typeof r.t !== 'number' || !Number.isFinite(r.t) || !isExchange(r.ex) || typeof r.raw !== 'string') return null;
-  return { t: r.t, ex: r.ex, raw: r.raw };
+  if (r.rest === undefined) return { t: r.t, ex: r.ex, raw: r.raw };
+  if (typeof r.rest !== 'string' || !r.rest.startsWith('/')) return null;
+  return { t: r.t, ex: r.ex, rest: r.rest, raw: r.raw };
 }
 
 /** Streams a recording (plain or .gz) line by line; invalid lines are counted via `onBadLine`. */

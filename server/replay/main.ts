@@ -2,7 +2,8 @@
  * `npm run replay -- FILE [--speed 1|10|max] [--emit quotes|opportunities] [--config FILE] [--instruments FILE]`
  * `npm run replay -- --replay redis [...]` (records from the persistence layer; REDIS_URL, default redis://127.0.0.1:6379)
  *
- * Feeds a recording through the same adapters and engine, headless, on the recording's clock; writes
+ * Feeds a recording through the same adapters and engine, headless, on the recording's clock (with the
+ * REST metadata the recording carries, else `--instruments FILE`, else built-in defaults); writes
  * the normalised quotes or the opportunity events as JSON lines to stdout, then a summary to stderr.
  * Same input → same output, byte for byte (the summary's wall time goes to stderr only).
  */
@@ -133,8 +134,8 @@ async function main(): Promise<void> {
 
   if (args.source === 'file') {
     for await (const frame of readRecording(args.file!, () => badLines++)) {
-      replay.feedFrame(frame);
-      await afterEach(frame.t);
+      await replay.feed(frame);
+      if (frame.rest === undefined) await afterEach(frame.t);
     }
   } else {
     // Loaded only for this source: a file replay needs no persistence code at all.
@@ -156,6 +157,9 @@ async function main(): Promise<void> {
   const summary = {
     source: args.source === 'file' ? args.file : 'redis',
     frames: s.frames,
+    restResponses: s.restResponses,
+    metadata: s.metadata,
+    ...(Object.keys(s.metadataErrors).length > 0 ? { metadataErrors: s.metadataErrors } : {}),
     records: s.records,
     badLines,
     recordingMs: s.firstMs === null || s.lastMs === null ? 0 : s.lastMs - s.firstMs,

@@ -4,7 +4,8 @@
  *   npx tsx server/replay/record.ts OUT.jsonl[.gz] [--seconds 30] [--live] [--rate 200] [--seed 1]
  *        [--dislocations 20] [--instruments-out FILE]
  *
- * `--instruments-out` writes the metadata the feeds loaded, for `npm run replay -- --instruments FILE`.
+ * The recording carries the REST metadata responses the feeds loaded, which the replay uses; `--instruments-out`
+ * also writes that metadata as a file, for `npm run replay -- --instruments FILE` (e.g. with older recordings).
  */
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_CONFIG } from '../../shared/config.js';

@@ -4,19 +4,24 @@
  * time, recvUs = frame time), so the same input gives the same output every time.
  *
  *   const r = createReplay({ config });
- *   for await (const f of readRecording(file)) r.feedFrame(f);
+ *   for await (const f of readRecording(file)) await r.feed(f);
  *   r.engine.opportunities(); r.stats();
+ *
+ * Metadata per venue, first that applies: an instruments file (`instruments`), the REST responses the
+ * recording carries (`rest` frames, loaded through the venue's own adapter before its next socket frame:
+ * only `feed` does this, as it is async), else the built-in defaults.
  */
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../engine/engine.js';
 import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count } from '../feeds/adapter.js';
-import { instrumentKey, parseNativeSymbol } from '../engine/symbols.js';
+import { instrumentKey, nativeSymbol, parseNativeSymbol } from '../engine/symbols.js';
 import { ADAPTERS } from '../feeds/endpoints.js';
 import { cloneTable, defaultMetadata } from '../feeds/metadata.js';
 import type { RecordedFrame } from '../feeds/recorder.js';
 import type { MarketRecord } from '../persistence/persistence.js';
+import { RecordedMetadata } from './recorded-metadata.js';
 
 /** One normalised update, as `--emit quotes` prints it. */
 export type ReplayUpdate =
@@ -51,12 +56,23 @@ export interface ReplayStats {
   outOfOrder: number;
   /** Persisted records skipped because their symbol is not a recognised venue symbol, per venue. */
   unknownRecords: Record<string, number>;
+  /** REST metadata responses read from the recording (`rest` frames; not counted in `frames`). */
+  restResponses: number;
+  /** Where each venue's metadata came from. */
+  metadata: Record<Exchange, 'file' | 'recorded' | 'defaults'>;
+  /** Why a venue's recorded REST metadata could not be used (it kept its previous metadata). */
+  metadataErrors: Partial<Record<Exchange, string>>;
 }
 
 export interface Replay {
   readonly engine: Engine;
-  /** Parse one recorded frame, push its updates, drain the engine at the frame's time. */
+  /**
+   * Parse one recorded frame, push its updates, drain the engine at the frame's time. A `rest` frame is
+   * kept for `feed` (returns 'ignored'): a synchronous caller replays with the metadata it already has.
+   */
   feedFrame(frame: RecordedFrame): ParseOutcome;
+  /** Like feedFrame, but first loads the venue's metadata from the REST responses recorded before this frame. */
+  feed(frame: RecordedFrame): Promise<ParseOutcome>;
   /** Push one normalised record (from persistence) at its receive time. */
   feedRecord(record: MarketRecord): void;
   /** The replay clock (epoch ms of the last frame). */
@@ -74,7 +90,22 @@ export function createReplay(opts: ReplayOptions): Replay {
   const sweepEvery = opts.sweepEveryMs ?? 250;
   let lastSweepMs = 0;
   const onUpdate = opts.onUpdate;
-  const stats: ReplayStats = { frames: 0, outcomes: perExchange(() => ({})), errors: perExchange(() => ({})), quotes: 0, fundings: 0, records: 0, firstMs: null, lastMs: null, outOfOrder: 0, unknownRecords: {} };
+  const stats: ReplayStats = {
+    frames: 0,
+    outcomes: perExchange(() => ({})),
+    errors: perExchange(() => ({})),
+    quotes: 0,
+    fundings: 0,
+    records: 0,
+    firstMs: null,
+    lastMs: null,
+    outOfOrder: 0,
+    unknownRecords: {},
+    restResponses: 0,
+    metadata: perExchange(() => 'defaults' as const),
+    metadataErrors: {},
+  };
+  const recorded = new RecordedMetadata();
 
   const tables = {} as Record<Exchange, MetadataTable>;
   const parsers = {} as Record<Exchange, VenueParser>;
@@ -83,6 +114,7 @@ export function createReplay(opts: ReplayOptions): Replay {
   for (const ex of EXCHANGES) {
     const given = opts.instruments?.[ex];
     const table = given && given.size > 0 ? cloneTable(given) : defaultMetadata(ex, opts.config.market.instruments);
+    if (given && given.size > 0) stats.metadata[ex] = 'file';
     for (const m of table.values()) m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
     tables[ex] = table;
     bySymbol[ex] = new Map(table);
@@ -134,20 +166,60 @@ export function createReplay(opts: ReplayOptions): Replay {
     }
   };
 
+  /**
+   * Replaces the venue's metadata with what its recorded REST responses give (as the live feed did before
+   * connecting): registers the listed symbols and pushes their REST-seeded funding at the current clock.
+   */
+  const applyRecordedMetadata = async (ex: Exchange): Promise<void> => {
+    let loaded: MetadataTable;
+    try {
+      loaded = await recorded.load(ex, ADAPTERS[ex], opts.config.market.instruments.map((k) => nativeSymbol(ex, k)));
+    } catch (e) {
+      stats.metadataErrors[ex] = (e as Error).message;
+      return;
+    }
+    const table = tables[ex]; // the venue's parser reads this same map
+    table.clear();
+    currentEx = ex;
+    for (const m of loaded.values()) {
+      m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
+      table.set(m.symbol, m);
+      bySymbol[ex].set(m.symbol, m);
+    }
+    for (const m of table.values()) {
+      const seed = m.seedFunding;
+      if (seed) sink.funding(m, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs);
+    }
+    engine.drain();
+    stats.metadata[ex] = 'recorded';
+  };
+
+  const feedFrame = (frame: RecordedFrame): ParseOutcome => {
+    if (frame.rest !== undefined) {
+      // REST frames carry no market data and do not move the clock (their time is the request's).
+      stats.restResponses++;
+      if (stats.metadata[frame.ex] !== 'file') recorded.add({ ...frame, rest: frame.rest });
+      return 'ignored';
+    }
+    advance(frame.t);
+    stats.frames++;
+    currentEx = frame.ex;
+    const outcome = parsers[frame.ex].parse(frame.raw, sink);
+    const o = stats.outcomes[frame.ex];
+    o[outcome] = (o[outcome] ?? 0) + 1;
+    if (outcome === 'data') engine.drain();
+    return outcome;
+  };
+
   return {
     engine,
     now: () => clockMs,
     stats: () => stats,
+    feedFrame,
 
-    feedFrame(frame: RecordedFrame): ParseOutcome {
-      advance(frame.t);
-      stats.frames++;
-      currentEx = frame.ex;
-      const outcome = parsers[frame.ex].parse(frame.raw, sink);
-      const o = stats.outcomes[frame.ex];
-      o[outcome] = (o[outcome] ?? 0) + 1;
-      if (outcome === 'data') engine.drain();
-      return outcome;
+    async feed(frame: RecordedFrame): Promise<ParseOutcome> {
+      if (frame.rest === undefined && recorded.pending(frame.ex)) await applyRecordedMetadata(frame.ex);
+      return feedFrame(frame);
     },
 
     feedRecord(r: MarketRecord): void {

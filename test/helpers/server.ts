@@ -14,6 +14,8 @@ export interface ServerProcessOptions {
   args?: string[];
   /** ms to wait for "listening" (default 30 s). */
   timeoutMs?: number;
+  /** How the server is launched: from source through tsx (default), or `npm start` (compiled; `child` is npm). */
+  launcher?: 'tsx' | 'npm start';
 }
 
 export interface ServerProcess {
@@ -49,6 +51,14 @@ const OWN_VARS = [
   'LOG_LEVEL',
   'LOG_FORMAT',
   'FEED_ENDPOINTS',
+  'ALLOWED_HOSTS',
+  'ALLOWED_ORIGINS',
+  'AUTH_FAILURE_LIMIT',
+  'AUTH_FAILURE_WINDOW_MS',
+  'MAX_CONNECTIONS_PER_IP',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'WS_CLIENT_MESSAGES_PER_SEC',
 ];
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -73,17 +83,34 @@ function waitExit(child: ChildProcess): Promise<number | null> {
 
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
   const env = childEnv(opts.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...(opts.args ?? [])], {
+  const args = opts.args ?? [];
+  const [command, commandArgs]: [string, string[]] = opts.launcher === 'npm start' ? ['npm', ['start', '--silent', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'server/main.ts', ...args]];
+  const viaNpm = opts.launcher === 'npm start';
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env,
+    // npm in its own process group, so a forced kill can take the server (npm's child) with it.
+    detached: viaNpm,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  /** SIGKILL to the server and, when launched through npm, to npm's whole process group. */
+  const forceKill = () => {
+    if (viaNpm && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+        return;
+      } catch {
+        // group already gone
+      }
+    }
+    child.kill('SIGKILL');
+  };
   const basePath = (env.BASE_PATH ?? '').replace(/\/+$/, '');
 
   const port = await new Promise<number>((resolve, reject) => {
     const timeout = setTimeout(() => {
-      child.kill('SIGKILL');
+      forceKill();
       reject(new Error(`server did not start within ${opts.timeoutMs ?? 30_000} ms:\n${logs.slice(-30).join('\n')}`));
     }, opts.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
@@ -127,15 +154,18 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = waitExit(child);
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(forceKill, 10_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
     },
     async kill9() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (viaNpm) forceKill(); // npm gone, its server perhaps not
+        return;
+      }
       const exited = waitExit(child);
-      child.kill('SIGKILL');
+      forceKill();
       await exited;
     },
   };

@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
-import { readServerSettings } from '../../server/config/env.js';
+import { defaultAllowedHosts, readServerSettings } from '../../server/config/env.js';
 import { describeConfigSource, envConfigPatch, loadStartupConfig, pickStartupConfig } from '../../server/config/load.js';
 import { childEnv, REPO_ROOT } from '../helpers/server.js';
 
+/** 32 characters: the shortest API_TOKEN a non-loopback server accepts. */
+const LONG_TOKEN = 'k'.repeat(32);
 const dir = mkdtempSync(join(tmpdir(), 'perpscan-config-'));
 function file(name: string, body: string): string {
   const p = join(dir, name);
@@ -26,13 +28,13 @@ describe('server settings (env)', () => {
 
   it('reads every variable and --record', () => {
     const r = readServerSettings(
-      { HOST: '0.0.0.0', PORT: '0', FEEDS: 'live', BASE_PATH: '/perpscan/', TRUST_PROXY: '1', API_TOKEN: 't', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: 'x:', PERPSCAN_CONFIG: 'conf.json' },
+      { HOST: '0.0.0.0', PORT: '0', FEEDS: 'live', BASE_PATH: '/perpscan/', TRUST_PROXY: '1', API_TOKEN: LONG_TOKEN, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: 'x:', PERPSCAN_CONFIG: 'conf.json' },
       ['--record', 'frames.jsonl.gz'],
       '/srv',
     );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.settings).toMatchObject({ host: '0.0.0.0', port: 0, feeds: 'live', basePath: '/perpscan', trustProxy: true, apiToken: 't', redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'x:', configPath: '/srv/conf.json', recordFile: '/srv/frames.jsonl.gz' });
+    expect(r.settings).toMatchObject({ host: '0.0.0.0', port: 0, feeds: 'live', basePath: '/perpscan', trustProxy: true, apiToken: LONG_TOKEN, redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'x:', configPath: '/srv/conf.json', recordFile: '/srv/frames.jsonl.gz' });
     const hops = readServerSettings({ TRUST_PROXY: '2' });
     expect(hops.ok && hops.settings.trustProxy).toBe(2);
   });
@@ -46,6 +48,16 @@ describe('server settings (env)', () => {
     [{}, ['--record'], '--record'],
     [{ HOST: '0.0.0.0' }, [], 'API_TOKEN'],
     [{ HOST: '192.168.1.5' }, [], 'API_TOKEN'],
+    [{ HOST: '0.0.0.0', API_TOKEN: 'k'.repeat(31) }, [], 'API_TOKEN'],
+    [{ HOST: '192.168.1.5', API_TOKEN: 'secret' }, [], 'API_TOKEN'],
+    [{ ALLOWED_HOSTS: 'good.example, bad host' }, [], 'ALLOWED_HOSTS'],
+    [{ ALLOWED_ORIGINS: 'https://ok.example, not a url' }, [], 'ALLOWED_ORIGINS'],
+    [{ ALLOWED_ORIGINS: 'https://ok.example/with/path' }, [], 'ALLOWED_ORIGINS'],
+    [{ MAX_CONNECTIONS_PER_IP: '-1' }, [], 'MAX_CONNECTIONS_PER_IP'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, [], 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '9000' }, [], 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ AUTH_FAILURE_LIMIT: '0' }, [], 'AUTH_FAILURE_LIMIT'],
+    [{ WS_CLIENT_MESSAGES_PER_SEC: 'fast' }, [], 'WS_CLIENT_MESSAGES_PER_SEC'],
   ])('%j %j → error naming %s', (env, argv, field) => {
     const r = readServerSettings(env, argv);
     expect(r.ok).toBe(false);
@@ -53,9 +65,62 @@ describe('server settings (env)', () => {
     expect(r.errors[0].field).toBe(field);
   });
 
-  it('a non-loopback host is fine with an API token; loopback names need none', () => {
-    expect(readServerSettings({ HOST: '0.0.0.0', API_TOKEN: 'secret' }).ok).toBe(true);
+  it('a non-loopback host needs an API token of at least 32 characters; loopback names need none', () => {
+    expect(readServerSettings({ HOST: '0.0.0.0', API_TOKEN: LONG_TOKEN }).ok).toBe(true);
+    const short = readServerSettings({ HOST: '0.0.0.0', API_TOKEN: 'secret' });
+    expect(short.ok).toBe(false);
+    if (!short.ok) expect(short.errors[0].message).toMatch(/at least 32 characters/);
+    // a short token is still fine on loopback (nothing but this machine can reach it)
+    expect(readServerSettings({ HOST: '127.0.0.1', API_TOKEN: 'secret' }).ok).toBe(true);
     for (const HOST of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) expect(readServerSettings({ HOST }).ok).toBe(true);
+  });
+});
+
+describe('access and limit settings (env)', () => {
+  it('defaults: loopback names plus the listen address, no extra origins, bounded HTTP timeouts, a per-address cap', () => {
+    const r = readServerSettings({ HOST: '127.0.0.2' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.settings.allowedHosts).toEqual(['localhost', '127.0.0.1', '[::1]', '127.0.0.2']);
+    expect(r.settings.allowedOrigins).toEqual([]);
+    expect(r.settings.http).toEqual({ requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, maxConnectionsPerIp: 64 });
+    expect(r.settings.authFailures).toEqual({ max: 10, windowMs: 60_000 });
+    expect(r.settings.wsClientMessagesPerSec).toBe(20);
+  });
+
+  it('a wildcard listen address allows the machine\'s own addresses and name', () => {
+    const interfaces = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4' }],
+      eth0: [
+        { address: '192.168.1.5', family: 'IPv4' },
+        { address: 'fe80::1', family: 'IPv6' },
+      ],
+    } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
+    expect(defaultAllowedHosts('0.0.0.0', interfaces, 'Box.local')).toEqual(['localhost', '127.0.0.1', '[::1]', '192.168.1.5', '[fe80::1]', 'box.local']);
+  });
+
+  it('reads ALLOWED_HOSTS / ALLOWED_ORIGINS (normalised) and the limits', () => {
+    const r = readServerSettings({
+      ALLOWED_HOSTS: 'Scanner.Example.org, 10.0.0.7:8443, ::1',
+      ALLOWED_ORIGINS: 'https://dash.example.org/, http://localhost:5173',
+      MAX_CONNECTIONS_PER_IP: '0',
+      HTTP_REQUEST_TIMEOUT_MS: '20000',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      AUTH_FAILURE_LIMIT: '3',
+      AUTH_FAILURE_WINDOW_MS: '30000',
+      WS_CLIENT_MESSAGES_PER_SEC: '5',
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // the loopback names and the listen address stay allowed; ALLOWED_HOSTS adds to them
+    expect(r.settings.allowedHosts).toEqual(['localhost', '127.0.0.1', '[::1]', 'scanner.example.org', '10.0.0.7:8443']);
+    expect(r.settings.allowedOrigins).toEqual(['https://dash.example.org', 'http://localhost:5173']);
+    expect(r.settings.http).toEqual({ requestTimeoutMs: 20_000, headersTimeoutMs: 5_000, maxConnectionsPerIp: 0 });
+    expect(r.settings.authFailures).toEqual({ max: 3, windowMs: 30_000 });
+    expect(r.settings.wsClientMessagesPerSec).toBe(5);
+    const any = readServerSettings({ ALLOWED_HOSTS: '*', ALLOWED_ORIGINS: '*' });
+    expect(any.ok && any.settings.allowedHosts).toBe('*');
+    expect(any.ok && any.settings.allowedOrigins).toBe('*');
   });
 });
 
@@ -157,5 +222,11 @@ describe('server process start-up errors', () => {
     const r = run({ HOST: '0.0.0.0' });
     expect(r.status).toBe(1);
     expect(r.stderr + r.stdout).toContain('API_TOKEN');
+  });
+
+  it('exits 1 naming API_TOKEN when a non-loopback HOST has a token shorter than 32 characters', () => {
+    const r = run({ HOST: '0.0.0.0', API_TOKEN: 'short-secret' });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toMatch(/API_TOKEN.*at least 32 characters/);
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NGINX_PATH, describeWith } from '../helpers/services.js';
 import { REPO_ROOT, type ServerProcess, startServerProcess } from '../helpers/server.js';
+import { rawRequest } from '../api/raw-http.js';
 import { StreamTestClient } from '../api/ws-client.js';
 
 function freePort(): Promise<number> {
@@ -116,6 +117,18 @@ describeWith(['nginx'], 'deploy/nginx.conf in front of perpscan under /perpscan'
       expect(r.status).toBe(200);
       expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(0);
     }
+  });
+
+  it('refuses a rebound host name and a cross-site write through the proxy; same-origin writes pass', async () => {
+    const port = Number(new URL(base).port);
+    // nginx forwards the client's Host (X-Forwarded-Host); perpscan trusts it from the loopback proxy and checks it
+    const rebound = await rawRequest(port, { path: '/perpscan/api/health', headers: { host: `attacker.example:${port}` } });
+    expect(rebound.status).toBe(421);
+    const csrf = await rawRequest(port, { method: 'POST', path: '/perpscan/api/trading-state', headers: { origin: 'https://evil.example' }, body: { state: 'halted' } });
+    expect(csrf.status).toBe(403);
+    const same = await rawRequest(port, { method: 'POST', path: '/perpscan/api/trading-state', headers: { origin: base }, body: { state: 'active' } });
+    expect(same.status).toBe(200);
+    expect(same.json()).toMatchObject({ state: 'active' });
   });
 
   it('streams /ws through the proxy', async () => {

@@ -162,7 +162,7 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
           type: 'feed',
           seq: 3,
           tsMs: 1,
-          feed: { exchange: 'okx', status: 'backoff', connections: 0, subscriptions: 0, lastMessageAgeMs: 900, messages: 10, messagesPerSec: 0, errors: {}, reconnects: 2, metadata: 'loaded', lastError: 'closed' },
+          feed: { exchange: 'okx', status: 'backoff', connections: 0, subscriptions: 0, lastMessageAgeMs: 900, messages: 10, messagesPerSec: 0, errors: {}, reconnects: 2, metadata: 'loaded', lastError: { code: 'CLOSED', message: 'closed by venue (1006)', atMs: 1_000 }, downSinceMs: 1_000 },
         },
         { type: 'config', seq: 4, tsMs: 1, version: 7 },
       ),
@@ -178,7 +178,7 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
     const { store, advance, now } = storeAt();
     store.applyFrame(frame(1, snapshot(1, [])));
     advance(5000);
-    store.updateFeeds([{ exchange: 'bybit', status: 'live', connections: 1, subscriptions: 5, lastMessageAgeMs: 12, messages: 900, messagesPerSec: 50, errors: {}, reconnects: 0, metadata: 'loaded', lastError: null }]);
+    store.updateFeeds([{ exchange: 'bybit', status: 'live', connections: 1, subscriptions: 5, lastMessageAgeMs: 12, messages: 900, messagesPerSec: 50, errors: {}, reconnects: 0, metadata: 'loaded', lastError: null, downSinceMs: null }]);
     expect(store.value.feeds).toEqual([{ feed: expect.objectContaining({ exchange: 'bybit', lastMessageAgeMs: 12 }), receivedMs: now() }]);
   });
 

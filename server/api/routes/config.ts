@@ -1,6 +1,8 @@
 /** GET/PUT /api/config: the versioned config; a bad patch is a 400 naming the field and changes nothing. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ConfigPatchSchema, ErrorSchema, VersionedConfigSchema } from '../../../shared/api.js';
+import { ConfigPatchSchema, ConfigPutQuery, ErrorSchema, VersionedConfigSchema } from '../../../shared/api.js';
+import { applyConfigPatch } from '../../../shared/config.js';
+import { NOTHING_SCANNED, nothingScannedProblems } from '../../config/scan-guard.js';
 import type { ApiContext } from '../context.js';
 import { sendError } from '../errors.js';
 import { mutating } from './mutating.js';
@@ -16,10 +18,16 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
         tags: ['config'],
         summary: 'Partial config update (deep merge); applies on the next market update and is persisted',
         body: ConfigPatchSchema,
+        querystring: ConfigPutQuery,
         response: { 200: VersionedConfigSchema, 400: ErrorSchema, 401: ErrorSchema },
       },
     },
     async (request, reply) => {
+      if (request.query.force !== true) {
+        const preview = applyConfigPatch(ctx.config.config, request.body);
+        const problems = preview.ok ? nothingScannedProblems(request.body, preview.config) : [];
+        if (problems.length > 0) return sendError(reply, 400, NOTHING_SCANNED, problems[0].field, problems[0].message, problems);
+      }
       const result = ctx.config.update(request.body);
       if (!result.ok) {
         const first = result.errors[0];

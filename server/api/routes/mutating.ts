@@ -4,7 +4,7 @@ import type { ApiContext } from '../context.js';
 
 export function mutating(ctx: ApiContext) {
   return {
-    onRequest: bearerAuth(ctx.apiToken),
+    onRequest: bearerAuth(ctx.apiToken, ctx.authFailures),
     config: { rateLimit: { max: ctx.rateLimit.max, timeWindow: ctx.rateLimit.timeWindowMs } },
   };
 }

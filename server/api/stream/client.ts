@@ -5,7 +5,16 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import type { StreamFilter } from '../../../shared/protocol.js';
+import { LatestWinsThrottle, TokenBucket } from './client-limits.js';
 import type { CompiledFilter } from './filter.js';
+
+export interface ClientLimits {
+  /** Messages the client may send per second (a burst of twice that is allowed). */
+  messagesPerSec: number;
+  /** Least time between two applied subscribes (each rebuilds a full snapshot). */
+  subscribeIntervalMs: number;
+}
 
 export class StreamClient {
   private frameNo = 0;
@@ -18,12 +27,22 @@ export class StreamClient {
   framesSent = 0;
   bytesSent = 0;
   malformed = 0;
+  /** Messages dropped because the client sent faster than its budget. */
+  rateLimited = 0;
+  readonly messageBudget: TokenBucket;
+  /** Subscribes are merged (latest filter wins) and applied at most once per `subscribeIntervalMs`. */
+  readonly subscribes: LatestWinsThrottle<StreamFilter>;
 
   constructor(
     readonly id: number,
     readonly socket: WebSocket,
     readonly remote: string,
-  ) {}
+    limits: ClientLimits,
+    applySubscribe: (client: StreamClient, filter: StreamFilter) => void,
+  ) {
+    this.messageBudget = new TokenBucket(limits.messagesPerSec, 2 * limits.messagesPerSec);
+    this.subscribes = new LatestWinsThrottle(limits.subscribeIntervalMs, (filter) => applySubscribe(this, filter));
+  }
 
   get filtered(): boolean {
     return this.filter !== null;
@@ -95,7 +114,17 @@ export class StreamClient {
     if (this.closed) return;
     this.closed = true;
     this.out.length = 0;
+    this.subscribes.cancel();
     this.socket.terminate();
+  }
+
+  /** Closes with a WebSocket status code (e.g. 1008 policy violation); the client sees the reason. */
+  closeWith(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.length = 0;
+    this.subscribes.cancel();
+    this.socket.close(code, reason);
   }
 }
 

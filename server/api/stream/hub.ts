@@ -22,10 +22,10 @@ import type { Config } from '../../../shared/config.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Opportunity, OpportunityEvent } from '../../../shared/opportunity.js';
 import type { Portfolio, Position, StrategyEvent, TradingState } from '../../../shared/position.js';
-import type { ClientMessage, ClosedOpportunity, EngineStats, ServerMessage, Snapshot } from '../../../shared/protocol.js';
+import type { ClientMessage, ClosedOpportunity, EngineStats, ServerMessage, Snapshot, StreamFilter } from '../../../shared/protocol.js';
 import { LatencyWindow } from '../latency.js';
 import type { EventSource, EventSubscription, Logger } from '../ports.js';
-import { HeadScratch, StreamClient } from './client.js';
+import { type ClientLimits, HeadScratch, StreamClient } from './client.js';
 import { ClientMessageSchema, CompiledFilter } from './filter.js';
 
 /** What a snapshot and the periodic stats are made of. */
@@ -50,6 +50,8 @@ export interface StreamHubOptions {
   nowUs?: () => number;
   recentlyClosedLimit?: number;
   heartbeatMs?: number;
+  /** What each client may send; default 20 messages/s and one applied subscribe per 250 ms. */
+  clientLimits?: Partial<ClientLimits>;
 }
 
 export interface StreamCounters {
@@ -59,6 +61,8 @@ export interface StreamCounters {
   messagesCreated: number;
   terminatedSlow: number;
   malformedClientMessages: number;
+  /** Client messages dropped because their client sent faster than its budget. */
+  rateLimitedClientMessages: number;
   missedEvents: number;
 }
 
@@ -72,6 +76,8 @@ const POP_BATCH = 4096;
  */
 const FLUSH_BUDGET_MS = 50;
 const FLUSH_CHECK = 64;
+/** A client whose dropped messages pass this many times its burst is closed (1008): it ignores the limit. */
+const DROPPED_BURSTS_BEFORE_CLOSE = 10;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class StreamHub {
@@ -120,8 +126,10 @@ export class StreamHub {
     messagesCreated: 0,
     terminatedSlow: 0,
     malformedClientMessages: 0,
+    rateLimitedClientMessages: 0,
     missedEvents: 0,
   };
+  private readonly clientLimits: ClientLimits;
   private lastStats: EngineStats | null = null;
 
   constructor(private readonly opts: StreamHubOptions) {
@@ -129,6 +137,7 @@ export class StreamHub {
     this.nowUs = opts.nowUs ?? defaultNowUs;
     this.stream = opts.stream;
     this.recentlyClosedLimit = opts.recentlyClosedLimit ?? 200;
+    this.clientLimits = { messagesPerSec: 20, subscribeIntervalMs: 250, ...opts.clientLimits };
     this.oppSub = opts.opportunities.subscribe('ws', () => this.pump());
     this.strategySub = opts.strategy ? opts.strategy.subscribe('ws-strategy', () => this.pump()) : null;
     this.startTimers();
@@ -158,7 +167,7 @@ export class StreamHub {
 
   /** Registers a connected socket: sends its snapshot, then it receives the stream. */
   addClient(socket: WebSocket, remote = ''): StreamClient {
-    const client = new StreamClient(this.nextClientId++, socket, remote);
+    const client = new StreamClient(this.nextClientId++, socket, remote, this.clientLimits, (c, filter) => this.applySubscribe(c, filter));
     // Everything published before this point is reflected in the snapshot, so deliver it to the others first.
     this.pump(true);
     this.clients.add(client);
@@ -176,10 +185,16 @@ export class StreamHub {
 
   private removeClient(client: StreamClient): void {
     client.closed = true;
+    client.subscribes.cancel();
     if (this.clients.delete(client)) this.counters.clients = this.clients.size;
   }
 
   private onClientMessage(client: StreamClient, data: Buffer, isBinary: boolean): void {
+    if (client.closed) return;
+    if (!client.messageBudget.take()) {
+      this.dropOverRate(client);
+      return;
+    }
     let msg: unknown;
     try {
       msg = isBinary ? undefined : JSON.parse(data.toString('utf8'));
@@ -194,11 +209,28 @@ export class StreamHub {
     }
     const m = msg as ClientMessage;
     client.alive = true;
-    if (m.type === 'subscribe') {
-      this.pump(true); // flush what is owed under the old filter first
-      const filter = new CompiledFilter(m.filter);
-      client.filter = filter.isEmpty ? null : filter;
-      this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
+    if (m.type === 'subscribe') client.subscribes.request(m.filter); // → applySubscribe, at most every subscribeIntervalMs
+  }
+
+  private applySubscribe(client: StreamClient, spec: StreamFilter): void {
+    if (client.closed || this.closed) return;
+    this.pump(true); // flush what is owed under the old filter first
+    const filter = new CompiledFilter(spec);
+    client.filter = filter.isEmpty ? null : filter;
+    this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
+  }
+
+  private dropOverRate(client: StreamClient): void {
+    client.rateLimited++;
+    this.counters.rateLimitedClientMessages++;
+    const burst = 2 * this.clientLimits.messagesPerSec;
+    if (client.rateLimited === 1) {
+      this.opts.logger?.warn({ client: client.id, remote: client.remote, limitPerSec: this.clientLimits.messagesPerSec }, 'ws client sends too fast: excess messages dropped');
+    }
+    if (client.rateLimited > DROPPED_BURSTS_BEFORE_CLOSE * burst) {
+      this.opts.logger?.warn({ client: client.id, remote: client.remote, dropped: client.rateLimited }, 'ws client closed (1008): it keeps exceeding its message rate');
+      client.closeWith(1008, 'message rate limit exceeded');
+      this.removeClient(client);
     }
   }
 
@@ -487,6 +519,7 @@ export class StreamHub {
     this.strategySub?.close();
     for (const c of this.clients) {
       c.closed = true;
+      c.subscribes.cancel();
       try {
         c.socket.close(1001, 'server shutting down');
       } catch {

@@ -5,6 +5,7 @@
  * shape is a compile error here.
  */
 import type {
+  FeedRestartResponse,
   FeedsResponse,
   HealthResponse,
   HistoryResponse,
@@ -17,6 +18,7 @@ import type {
   TradingStateResponse,
 } from '../../../shared/api.js';
 import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
+import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
@@ -95,8 +97,14 @@ export class ApiClient {
     return this.call<VersionedConfig>('GET', 'api/config');
   }
 
-  putConfig(patch: ConfigPatch | Record<string, unknown>): Promise<VersionedConfig> {
-    return this.call('PUT', 'api/config', patch);
+  /** `force`: apply even a change that leaves no venue or no instrument scanned (refused otherwise: `nothing_scanned`). */
+  putConfig(patch: ConfigPatch | Record<string, unknown>, opts: { force?: boolean } = {}): Promise<VersionedConfig> {
+    return this.call('PUT', opts.force ? 'api/config?force=true' : 'api/config', patch);
+  }
+
+  /** Starts one venue's feed afresh (metadata, sockets). */
+  restartFeed(venue: Exchange): Promise<FeedRestartResponse> {
+    return this.call('POST', `api/feeds/${encodeURIComponent(venue)}/restart`, {});
   }
 
   async getOpportunities(limit = 500): Promise<Opportunity[]> {

@@ -243,7 +243,9 @@ export class StreamStore extends Observable<StreamView> {
   /** Feed states polled over REST: the stream only sends a feed's state when it changes, so message ages and rates go stale. */
   updateFeeds(list: FeedState[]): void {
     const now = this.now();
-    for (const f of list) if (f && typeof f.exchange === 'string') this.feeds.set(f.exchange, { feed: f, receivedMs: now });
+    // The server lists exactly the configured venues: one missing from the list was removed.
+    const listed = list.filter((f) => f && typeof f.exchange === 'string' && !f.removed);
+    this.feeds = new Map(listed.map((f) => [f.exchange, { feed: f, receivedMs: now }]));
     this.changed();
   }
 
@@ -284,7 +286,9 @@ export class StreamStore extends Observable<StreamView> {
         this.tradingStateReason = m.reason;
         return;
       case 'feed':
-        this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now() });
+        // A venue removed from the config sends its last state once: forget it (it is no longer "down").
+        if (m.feed.removed) this.feeds.delete(m.feed.exchange);
+        else this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now() });
         return;
       case 'stats':
         this.stats = m.stats;

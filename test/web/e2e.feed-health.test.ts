@@ -1,0 +1,171 @@
+/**
+ * Feed health as the user sees it, in a real Chromium against the real server process with FEEDS=live:
+ * the venues' endpoints point at local ports where nothing listens (then, for two venues, at a simulator
+ * this test starts and later stops). The header must not say LIVE while the venues are down, a banner names
+ * each venue down with its cause and since when, positions on a down venue are marked, and a config change
+ * that would scan nothing asks for confirmation.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { VersionedConfig } from '../../shared/config.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import type { Position } from '../../shared/position.js';
+import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+import { freePortRange } from '../helpers/ports.js';
+import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+const TOKEN = 'e2e-feed-health-token-0123456789abcdef';
+const VENUE_NAMES = { bybit: 'Bybit', okx: 'OKX', kucoin: 'KuCoin', binance: 'Binance' } as const;
+
+async function api<T>(server: ServerProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${server.baseUrl}/api/${path}`, {
+    method: init.method ?? 'GET',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)', () => {
+  let server: ServerProcess;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  /** bybit and okx point here (a simulator is started on it later); kucoin and binance at `neverBase`. */
+  let simBase: number;
+  let sim: Simulator | null = null;
+
+  beforeAll(async () => {
+    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
+      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
+      if (b.status !== 0) throw new Error('dashboard build failed');
+    }
+    simBase = await freePortRange(4);
+    let neverBase = await freePortRange(4);
+    while (Math.abs(neverBase - simBase) < 4) neverBase = await freePortRange(4);
+    const at = (port: number) => ({ ws: `ws://127.0.0.1:${port}`, rest: `http://127.0.0.1:${port}` });
+    const endpoints = { bybit: at(simBase), okx: at(simBase + 1), kucoin: at(neverBase + 2), binance: at(neverBase + 3) };
+    server = await startServerProcess({ env: { API_TOKEN: TOKEN, FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints) } });
+    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      viewport: { width: 1440, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+    await page.addInitScript((token) => localStorage.setItem('perpscan.apiToken', token), TOKEN);
+    await page.goto(`${server.baseUrl}/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    await sim?.close();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('every venue down: the header says DOWN (not LIVE), the banner names each venue, ECONNREFUSED and since when', async () => {
+    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const pill = page.getByTestId('feed-status');
+    await page.locator('[data-testid="feed-status"][data-level="down"]').waitFor();
+    expect(await pill.innerText()).toBe('DOWN');
+    const header = await page.locator('header.bar').innerText();
+    expect(header).not.toMatch(/\blive\b/i);
+    // The dashboard's own connection is shown apart, and says what it is.
+    expect(await page.getByTestId('conn-status').innerText()).toMatch(/server/i);
+
+    const banner = page.getByTestId('feed-banner');
+    await banner.waitFor();
+    expect(await banner.isVisible()).toBe(true);
+    await expect.poll(async () => (await banner.getByTestId('feed-error-code').allInnerTexts()).join(' '), { timeout: 15_000 }).toMatch(/^(ECONNREFUSED ?){4}$/);
+    const text = await banner.innerText();
+    expect(text).toMatch(/No venue is live/);
+    for (const ex of EXCHANGES) {
+      const item = banner.locator(`[data-testid="feed-down"][data-venue="${ex}"]`);
+      const line = await item.innerText();
+      expect(line).toContain(VENUE_NAMES[ex]);
+      expect(line).toContain('ECONNREFUSED');
+      expect(line).toMatch(/down since \d\d:\d\d:\d\d \(/);
+      expect(await item.getByTestId('feed-down-since').innerText()).toMatch(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/); // 24-hour clock
+    }
+    // Nothing claims the detector is watching quotes.
+    const empty = await page.locator('td.empty').first().innerText();
+    expect(empty).not.toMatch(/watching every quote/);
+    expect(empty).toMatch(/No venue is live/);
+    // The banner fits the page.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-down.png') });
+  });
+
+  it('two venues come up (metadata retried, no restart): DEGRADED naming the two still down', async () => {
+    sim = await startSimulator({ seed: 21, messagesPerSec: 400, dislocationsPerMin: 120, portBase: simBase, exchanges: ['bybit', 'okx'] });
+    await page.locator('[data-testid="feed-status"][data-level="degraded"][data-down="binance kucoin"]').waitFor({ timeout: 20_000 });
+    const pill = await page.getByTestId('feed-status').innerText();
+    expect(pill).toMatch(/^DEGRADED · (Binance, KuCoin) down$/i);
+    expect(await page.locator('header.bar').innerText()).not.toMatch(/\blive\b/i);
+    const down = await page.getByTestId('feed-down').evaluateAll((items) => items.map((i) => i.getAttribute('data-venue')));
+    expect(down.sort()).toEqual(['binance', 'kucoin']);
+    expect(await page.getByTestId('feed-banner').innerText()).toMatch(/2 of 4 venues down/);
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-degraded.png') });
+
+    // Restart one venue from the banner (the token is in the browser): the server restarts that feed.
+    await page.locator('[data-testid="feed-down"][data-venue="kucoin"] [data-testid="feed-restart"]').click();
+    await page.getByTestId('toast').filter({ hasText: 'Restarting the kucoin feed' }).waitFor();
+    await expect.poll(() => server.logs.some((l) => l.includes('kucoin: restarting on request')), { timeout: 10_000 }).toBe(true);
+  });
+
+  it('a position whose venue goes down is marked on its legs', async () => {
+    const cfg = await api<VersionedConfig>(server, 'config');
+    await api(server, 'config', { method: 'PUT', body: { exits: { onFeedDown: 'hold' }, thresholds: { minSpreadBps: Math.min(cfg.config.thresholds.minSpreadBps, 3) } } });
+    await expect
+      .poll(async () => (await api<{ positions: Position[] }>(server, 'positions?state=open')).positions.length, { timeout: 60_000, interval: 500 })
+      .toBeGreaterThan(0);
+    const row = page.locator('[data-testid="position-row"]').first();
+    await row.waitFor();
+    expect(await row.getAttribute('data-venue-down')).toBeNull();
+    await sim!.close();
+    sim = null;
+    await page.locator('[data-testid="feed-status"][data-level="down"]').waitFor({ timeout: 15_000 });
+    const marked = page.locator('[data-testid="position-row"][data-venue-down]').first();
+    await marked.waitFor({ timeout: 10_000 });
+    expect(await marked.getAttribute('data-venue-down')).toMatch(/bybit|okx/);
+    expect(await marked.getByTestId('leg-feed-down').count()).toBe(2);
+    expect(await marked.innerText()).toMatch(/feed down/i);
+    await page.screenshot({ path: join(ARTIFACTS, 'feed-health-position-marked.png') });
+  }, 90_000);
+
+  it('unchecking every venue in Config asks first; dismissed, nothing changes; confirmed, it applies', async () => {
+    const before = await api<VersionedConfig>(server, 'config');
+    await page.getByTestId('tab-config').click();
+    const boxes = page.locator('[data-testid="config-field-market.exchanges"] input[type="checkbox"]');
+    await boxes.first().waitFor();
+    for (const box of await boxes.all()) if (await box.isChecked()) await box.uncheck();
+    let dialogText = '';
+    page.once('dialog', (d) => {
+      dialogText = d.message();
+      void d.dismiss();
+    });
+    await page.getByTestId('config-apply').click();
+    await page.getByTestId('config-status').filter({ hasText: 'Not applied' }).waitFor();
+    expect(dialogText).toMatch(/no venue would be scanned/i);
+    expect((await api<VersionedConfig>(server, 'config')).version).toBe(before.version);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('config-apply').click();
+    await page.getByTestId('config-status').filter({ hasText: 'Saved' }).waitFor();
+    const after = await api<VersionedConfig>(server, 'config');
+    expect(after.version).toBe(before.version + 1);
+    expect(after.config.market.exchanges).toEqual([]);
+  });
+});
