@@ -24,7 +24,7 @@ import type { ApiContext } from './api/context.js';
 import { StreamHub } from './api/stream/hub.js';
 import { DEFAULT_AUTH_FAILURES, DEFAULT_HTTP_LIMITS, DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, type HttpLimits } from './config/env.js';
 import { ConfigService } from './config/service.js';
-import { pickStartupConfig } from './config/load.js';
+import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
@@ -32,6 +32,7 @@ import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
 import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
+import { logFeedLive, RequestLogAtDebug } from './logging.js';
 
 export type FeedsOption =
   | 'none'
@@ -45,6 +46,8 @@ export interface BuildAppOptions {
   config?: Config;
   /** When the config file last changed (decides file vs persisted config). */
   configFileMtimeMs?: number | null;
+  /** Which file and env overrides built `config` (reported in the start-up log). */
+  configOrigin?: ConfigOrigin;
   feeds?: FeedsOption;
   basePath?: string;
   trustProxy?: boolean | number | string;
@@ -106,6 +109,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     loggerInstance: logger,
     trustProxy,
     bodyLimit: 256 * 1024,
+    logController: new RequestLogAtDebug(),
     forceCloseConnections: true,
     // A request (headers and body) must arrive within requestTimeoutMs or it gets 408 and the socket
     // closes: a body trickled in byte by byte cannot hold a connection forever. Node checks these
@@ -145,7 +149,10 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   if (picked.persistedErrors.length > 0) log.warn({ errors: picked.persistedErrors }, 'persisted config is invalid; using the file/env config');
   const configService = new ConfigService(picked.versioned, (v: VersionedConfig) => persistence.saveConfig(v), now);
   if (picked.source === 'file') persistence.saveConfig(picked.versioned);
-  log.info({ version: picked.versioned.version, source: picked.source }, 'config loaded');
+  // Without an origin: the defaults when no config was given, else a config object from the caller.
+  const configSource = describeConfigSource(picked, opts.configOrigin ?? (opts.config ? null : { file: null, env: [] }));
+  log.info({ version: picked.versioned.version, ...configSource }, `config loaded from ${configSource.source}`);
+  if (configSource.ignored) log.warn({ ignored: configSource.ignored }, `the persisted config is newer: not applied: ${configSource.ignored.join(', ')}`);
   const config = configService.config;
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
@@ -208,6 +215,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   feeds?.onState((state) => hub.publishFeed(state));
   // A store found empty while we run (Redis restarted without persistence) gets the full state again.
   persistence.setResyncSource(() => ({ config: configService.versioned, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
+  feeds?.onState(logFeedLive(log));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
@@ -228,10 +236,21 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   let running = false;
   const metrics = new ApiMetrics({
     stats: () => hub.stats(),
+    opportunityCounts: () => engine.stats().detector,
     feeds: feedStates,
     persistence: () => persistence.health(),
     stream: () => hub.counters,
     configVersion: () => configService.version,
+    portfolio: () => strategy.portfolio(),
+    tradingState: () => strategy.tradingState(),
+    rejectionCounts: () => strategy.rejectionCounts(),
+    fillCounts: () => strategy.fillCounts(),
+    latency: () => ({
+      ...feeds?.latencyBuckets(),
+      ...engine.latencyBuckets(),
+      bus_to_sent: hub.latency.busToSent.cumulative,
+      end_to_end: hub.latency.endToEnd.cumulative,
+    }),
   });
   const ctx: ApiContext = {
     engine,

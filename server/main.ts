@@ -3,19 +3,19 @@
  * builds the app, listens, and shuts down gracefully on SIGINT/SIGTERM (feeds stopped, persistence
  * flushed, sockets closed, exit 0). Invalid settings or config: exit 1 with a message naming the field.
  */
-import pino from 'pino';
 import { formatConfigErrors } from '../shared/config.js';
 import { buildApp, type FeedsOption, type PerpscanApp } from './app.js';
 import { readServerSettings } from './config/env.js';
 import { loadStartupConfig } from './config/load.js';
 import { FrameRecorder } from './feeds/index.js';
 import { stdoutLogDestination } from './log-destination.js';
+import { chooseLogFormat, createLogger } from './logging.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 async function main(): Promise<void> {
   const settingsResult = readServerSettings(process.env, process.argv.slice(2));
-  const logger = pino({ level: settingsResult.ok ? settingsResult.settings.logLevel : 'info', base: { app: 'perpscan' } }, stdoutLogDestination());
+  const logger = await createLogger({ level: settingsResult.ok ? settingsResult.settings.logLevel : 'info', format: chooseLogFormat(process.env, process.stdout.isTTY === true), destination: stdoutLogDestination() });
   if (!settingsResult.ok) {
     for (const e of settingsResult.errors) logger.fatal({ field: e.field }, `invalid setting ${e.field}: ${e.message}`);
     console.error(`perpscan: invalid settings: ${formatConfigErrors(settingsResult.errors)}`);
@@ -28,7 +28,6 @@ async function main(): Promise<void> {
     console.error(`perpscan: invalid config: ${formatConfigErrors(loaded.errors)}`);
     process.exit(1);
   }
-  logger.info({ sources: loaded.sources }, 'config sources');
 
   const feeds: FeedsOption =
     s.feeds === 'live'
@@ -39,12 +38,14 @@ async function main(): Promise<void> {
         ? 'none'
         : { simulator: { seed: s.simSeed, messagesPerSec: s.simRate, dislocationsPerMin: s.simDislocationsPerMin } };
   const recorder = s.recordFile ? new FrameRecorder(s.recordFile) : undefined;
+  if (recorder) logger.info({ path: recorder.path }, `recording market frames to ${recorder.path}`);
 
   let perpscan: PerpscanApp;
   try {
     perpscan = await buildApp({
       config: loaded.config,
       configFileMtimeMs: loaded.fileMtimeMs,
+      configOrigin: loaded.origin,
       feeds,
       basePath: s.basePath,
       trustProxy: s.trustProxy,
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     try {
       await perpscan.close();
       await recorder?.close();
+      if (recorder) logger.info({ path: recorder.path, frames: recorder.frames }, 'recording closed');
       logger.info('stopped');
       logger.flush();
       process.exit(0);

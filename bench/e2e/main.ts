@@ -87,7 +87,7 @@ async function stopStack(s: Stack): Promise<void> {
 async function heapMb(port: number): Promise<{ used: number; young: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN) / 1024 / 1024;
-  return { used: num(/^perpscan_process_nodejs_heap_size_used_bytes (\S+)/m), young: num(/^perpscan_process_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m) };
+  return { used: num(/^nodejs_heap_size_used_bytes (\S+)/m), young: num(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

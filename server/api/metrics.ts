@@ -1,93 +1,246 @@
 /**
- * Prometheus metrics (prom-client) on a private registry, read from the live components at scrape time:
- * market updates, drops, per-stage latency, ws clients, feed states, persistence backlog.
+ * Prometheus metrics (prom-client) on a private registry, read from the live components at scrape time.
+ *
+ * Conventions (https://prometheus.io/docs/practices/naming/): every counter is a `counter` named `*_total`;
+ * latencies are `histogram`s in seconds (`*_seconds`); money is `*_usd`; per-venue series carry a `venue`
+ * label. Process and Node.js metrics are prom-client's defaults under their standard names (`process_*`,
+ * `nodejs_*`), so stock dashboards work.
  */
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { FeedState, FeedStatus } from '../../shared/feeds.js';
-import type { EngineStats } from '../../shared/protocol.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
+import type { Portfolio, TradingState } from '../../shared/position.js';
+import type { EngineStats, LatencyStage } from '../../shared/protocol.js';
+import type { LatencyBuckets } from '../engine/histogram.js';
 import type { PersistenceHealth } from '../persistence/persistence.js';
+import type { FillCount } from '../strategy/fill-log.js';
 import type { StreamCounters } from './stream/hub.js';
 
 export interface MetricsSources {
   stats(): EngineStats;
+  /** Detector lifecycle counters since start. */
+  opportunityCounts(): { opened: number; closed: Record<string, number> };
   feeds(): FeedState[];
   persistence(): PersistenceHealth;
   stream(): StreamCounters;
   configVersion(): number;
+  portfolio(): Portfolio;
+  tradingState(): TradingState;
+  /** Every rejected entry evaluation since start, by reason. */
+  rejectionCounts(): Record<string, number>;
+  fillCounts(): FillCount[];
+  /** Cumulative latency histograms per pipeline stage (those that exist in this process). */
+  latency(): Partial<Record<LatencyStage, LatencyBuckets>>;
 }
 
 const FEED_STATUSES: FeedStatus[] = ['connecting', 'live', 'stale', 'backoff', 'stopped'];
+const TRADING_STATES: TradingState[] = ['active', 'reducing', 'halted'];
+
+/** Histogram bounds (seconds) for pipeline stages: 10 µs … 5 s. */
+export const LATENCY_BUCKETS_SECONDS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const HTTP_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** One scrape's readings, so every metric of a scrape sees the same numbers and each source is read once. */
+interface Readings {
+  stats: EngineStats;
+  opportunities: { opened: number; closed: Record<string, number> };
+  feeds: FeedState[];
+  persistence: PersistenceHealth;
+  stream: StreamCounters;
+  portfolio: Portfolio;
+}
+
+/** Quarantined quotes since start per venue and reason (`EngineStats.quarantine.byExchange`). */
+export function quarantineCounts(stats: EngineStats): Array<{ venue: string; reason: string; count: number }> {
+  const out: Array<{ venue: string; reason: string; count: number }> = [];
+  for (const [venue, byReason] of Object.entries(stats.quarantine.byExchange)) {
+    for (const [reason, count] of Object.entries(byReason ?? {})) if (count !== undefined) out.push({ venue, reason, count });
+  }
+  return out;
+}
+
+/** Venue symbols whose latest quote is quarantined now, per venue. */
+export function quarantineActive(stats: EngineStats): Array<{ venue: string; count: number }> {
+  return Object.entries(stats.quarantine.active).flatMap(([venue, count]) => (count === undefined ? [] : [{ venue, count }]));
+}
+
+/**
+ * A Prometheus histogram whose buckets are read from the engine's own allocation-free histograms at scrape
+ * time (recording into prom-client on the hot path would cost a label hash and a search per update).
+ */
+class StageLatencyHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly boundsNs = LATENCY_BUCKETS_SECONDS.map((s) => s * 1e9);
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => Partial<Record<LatencyStage, LatencyBuckets>>,
+  ) {}
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> }> {
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    for (const [stage, h] of Object.entries(this.read())) {
+      if (!h) continue;
+      const counts = h.cumulativeCounts(this.boundsNs);
+      LATENCY_BUCKETS_SECONDS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { stage, le }, value: counts[i] }));
+      values.push({ metricName: `${this.name}_bucket`, labels: { stage, le: '+Inf' }, value: h.count });
+      values.push({ metricName: `${this.name}_sum`, labels: { stage }, value: h.sumNs / 1e9 });
+      values.push({ metricName: `${this.name}_count`, labels: { stage }, value: h.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    // Read-only view of the engine's histograms: nothing to reset here.
+  }
+}
 
 export class ApiMetrics {
   readonly registry = new Registry();
-  readonly httpRequests: Gauge<'method' | 'status'>;
-  private readonly requestCounts = new Map<string, number>();
+  private readonly httpRequests: Counter<'method' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route'>;
+  private readings: Readings | null = null;
 
-  constructor(sources: MetricsSources) {
+  constructor(private readonly sources: MetricsSources) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: 'perpscan_process_' });
-    const g = <L extends string>(name: string, help: string, labelNames: L[], collect: (gauge: Gauge<L>) => void) =>
-      new Gauge<L>({ name, help, labelNames, registers: [r], collect(this: Gauge<L>) { collect(this); } });
+    collectDefaultMetrics({ register: r });
+    // Within render() every metric shares one reading; a direct registry.metrics() reads per metric.
+    const read = (): Readings => this.readings ?? this.read();
 
-    g('perpscan_market_updates_total', 'Market updates processed by the engine', [], (m) => m.set(sources.stats().updatesTotal));
-    g('perpscan_market_updates_per_second', 'Market updates per second (last interval)', [], (m) => m.set(sources.stats().updatesPerSec));
-    g('perpscan_pipeline_dropped_total', 'Updates dropped because the pipeline ring was full', [], (m) => m.set(sources.stats().pipelineDropped));
-    g('perpscan_updates_rejected_total', 'Updates rejected for insane values, by reason', ['reason'], (m) => {
-      m.reset();
-      for (const [reason, n] of Object.entries(sources.stats().rejected)) m.set({ reason }, n);
+    /** A counter whose value is the source's running total (set at scrape; sources never go back). */
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], collect: (c: Counter<L>, now: Readings) => void) =>
+      new Counter<L>({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect(this: Counter<L>) {
+          this.reset();
+          collect(this, read());
+        },
+      });
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], collect: (g: Gauge<L>, now: Readings) => void) =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect(this: Gauge<L>) {
+          this.reset();
+          collect(this, read());
+        },
+      });
+
+    // Market data and engine
+    counter('perpscan_market_updates_total', 'Market updates processed by the engine', [], (m, x) => m.inc(x.stats.updatesTotal));
+    gauge('perpscan_market_updates_per_second', 'Market updates per second over the last stats interval', [], (m, x) => m.set(x.stats.updatesPerSec));
+    counter('perpscan_pipeline_dropped_total', 'Updates dropped because the pipeline ring was full', [], (m, x) => m.inc(x.stats.pipelineDropped));
+    counter('perpscan_updates_rejected_total', 'Updates rejected for insane values, by reason', ['reason'], (m, x) => {
+      for (const [reason, n] of Object.entries(x.stats.rejected)) m.inc({ reason }, n);
     });
-    g('perpscan_bus_missed_total', 'Events missed by slow bus subscribers', ['subscriber'], (m) => {
-      m.reset();
-      for (const [subscriber, n] of Object.entries(sources.stats().busMissed)) m.set({ subscriber }, n);
+    counter('perpscan_quotes_quarantined_total', 'Quotes kept out of scoring for being far from the other venues, by venue and reason', ['venue', 'reason'], (m, x) => {
+      for (const q of quarantineCounts(x.stats)) m.inc({ venue: q.venue, reason: q.reason }, q.count);
     });
-    g('perpscan_opportunities_open', 'Open opportunities', [], (m) => m.set(sources.stats().opportunitiesOpen));
-    g('perpscan_latency_microseconds', 'Per-stage latency over the last stats interval', ['stage', 'quantile'], (m) => {
-      m.reset();
-      for (const [stage, s] of Object.entries(sources.stats().latency)) {
-        if (!s) continue;
-        m.set({ stage, quantile: '0.5' }, s.p50Us);
-        m.set({ stage, quantile: '0.99' }, s.p99Us);
-      }
+    gauge('perpscan_quotes_quarantined', 'Venue symbols whose latest quote is quarantined now, per venue', ['venue'], (m, x) => {
+      for (const q of quarantineActive(x.stats)) m.set({ venue: q.venue }, q.count);
     });
-    g('perpscan_ws_clients', 'Connected /ws clients', [], (m) => m.set(sources.stream().clients));
-    g('perpscan_ws_frames_sent_total', 'Frames sent to /ws clients', [], (m) => m.set(sources.stream().framesSent));
-    g('perpscan_ws_clients_cut_off_total', 'Clients terminated because their send buffer passed the limit', [], (m) => m.set(sources.stream().terminatedSlow));
-    g('perpscan_ws_missed_events_total', 'Bus events the stream lost (clients told to resync)', [], (m) => m.set(sources.stream().missedEvents));
-    g('perpscan_feed_status', 'Feed status per exchange (1 for the current status)', ['exchange', 'status'], (m) => {
-      m.reset();
-      for (const f of sources.feeds()) for (const status of FEED_STATUSES) m.set({ exchange: f.exchange, status }, f.status === status ? 1 : 0);
+    counter('perpscan_bus_missed_total', 'Events missed by slow bus subscribers', ['subscriber'], (m, x) => {
+      for (const [subscriber, n] of Object.entries(x.stats.busMissed)) m.inc({ subscriber }, n);
     });
-    g('perpscan_feed_messages_total', 'Wire messages received per exchange', ['exchange'], (m) => {
-      m.reset();
-      for (const f of sources.feeds()) m.set({ exchange: f.exchange }, f.messages);
+    r.registerMetric(
+      // prom-client's typings list only its own classes; any object with this shape is a metric to the registry.
+      new StageLatencyHistogram('perpscan_stage_latency_seconds', 'Latency of each pipeline stage (receive → parsed → pipeline → detected → bus → sent), since start', () =>
+        this.sources.latency(),
+      ) as unknown as Metric,
+    );
+
+    // Opportunities
+    gauge('perpscan_opportunities_open', 'Open opportunities', [], (m, x) => m.set(x.stats.opportunitiesOpen));
+    counter('perpscan_opportunities_opened_total', 'Opportunities opened since start', [], (m, x) => m.inc(x.opportunities.opened));
+    counter('perpscan_opportunities_closed_total', 'Opportunities closed since start, by reason', ['reason'], (m, x) => {
+      for (const [reason, n] of Object.entries(x.opportunities.closed)) m.inc({ reason }, n);
     });
-    g('perpscan_feed_errors_total', 'Malformed or unknown wire messages dropped per exchange', ['exchange'], (m) => {
-      m.reset();
-      for (const f of sources.feeds()) m.set({ exchange: f.exchange }, Object.values(f.errors).reduce((a, b) => a + b, 0));
+
+    // Paper trading
+    gauge('perpscan_equity_usd', 'Portfolio equity: starting capital plus realised and unrealised PnL (USD)', [], (m, x) => m.set(x.portfolio.equityUsd));
+    gauge('perpscan_realised_pnl_usd', 'Realised PnL of closed positions (USD)', [], (m, x) => m.set(x.portfolio.realisedPnlUsd));
+    gauge('perpscan_unrealised_pnl_usd', 'Unrealised PnL of open positions at current marks (USD)', [], (m, x) => m.set(x.portfolio.unrealisedPnlUsd));
+    gauge('perpscan_daily_pnl_usd', 'PnL of the current UTC day (USD)', [], (m, x) => m.set(x.portfolio.dailyPnlUsd));
+    gauge('perpscan_gross_exposure_usd', 'Gross notional across all open legs (USD)', [], (m, x) => m.set(x.portfolio.grossExposureUsd));
+    gauge('perpscan_positions_open', 'Positions not yet closed', [], (m, x) => m.set(x.portfolio.openPositions));
+    gauge('perpscan_trading_state', 'Kill switch state (1 for the current state)', ['state'], (m) => {
+      const current = this.sources.tradingState();
+      for (const state of TRADING_STATES) m.set({ state }, state === current ? 1 : 0);
     });
-    g('perpscan_feed_reconnects_total', 'Reconnects per exchange', ['exchange'], (m) => {
-      m.reset();
-      for (const f of sources.feeds()) m.set({ exchange: f.exchange }, f.reconnects);
+    counter('perpscan_fills_total', 'Fills booked since start, by venue and purpose (entry, exit, unwind)', ['venue', 'purpose'], (m) => {
+      for (const f of this.sources.fillCounts()) m.inc({ venue: f.exchange, purpose: f.purpose }, f.count);
     });
-    g('perpscan_persistence_backlog', 'Writes buffered and not yet acknowledged', [], (m) => m.set(sources.persistence().backlog));
-    g('perpscan_persistence_dropped_total', 'Writes dropped because the backlog passed its bound', [], (m) => m.set(sources.persistence().dropped));
-    g('perpscan_persistence_connected', '1 when the store is reachable', [], (m) => m.set(sources.persistence().connected ? 1 : 0));
-    g('perpscan_config_version', 'Current config version', [], (m) => m.set(sources.configVersion()));
-    this.httpRequests = g('perpscan_http_requests_total', 'HTTP requests by method and status', ['method', 'status'], (m) => {
-      m.reset();
-      for (const [key, n] of this.requestCounts) {
-        const [method, status] = key.split(' ');
-        m.set({ method, status }, n);
-      }
+    counter('perpscan_risk_rejections_total', 'Entry evaluations refused by the risk rules since start, by reason', ['reason'], (m) => {
+      for (const [reason, n] of Object.entries(this.sources.rejectionCounts())) m.inc({ reason }, n);
+    });
+
+    // Feeds
+    gauge('perpscan_feed_up', 'Feed state per venue: 1 when live, 0 otherwise', ['venue'], (m, x) => {
+      for (const f of x.feeds) m.set({ venue: f.exchange }, isFeedLive(f) ? 1 : 0);
+    });
+    gauge('perpscan_feed_status', 'Feed status per venue (1 for the current status)', ['venue', 'status'], (m, x) => {
+      for (const f of x.feeds) for (const status of FEED_STATUSES) m.set({ venue: f.exchange, status }, f.status === status ? 1 : 0);
+    });
+    gauge('perpscan_feed_last_message_age_seconds', 'Seconds since the venue last sent a message (absent before the first)', ['venue'], (m, x) => {
+      for (const f of x.feeds) if (f.lastMessageAgeMs !== null && f.lastMessageAgeMs >= 0) m.set({ venue: f.exchange }, f.lastMessageAgeMs / 1000);
+    });
+    counter('perpscan_feed_messages_total', 'Wire messages received per venue', ['venue'], (m, x) => {
+      for (const f of x.feeds) m.inc({ venue: f.exchange }, f.messages);
+    });
+    counter('perpscan_feed_errors_total', 'Malformed or unknown wire messages dropped, per venue and reason', ['venue', 'reason'], (m, x) => {
+      for (const f of x.feeds) for (const [reason, n] of Object.entries(f.errors)) m.inc({ venue: f.exchange, reason }, n);
+    });
+    counter('perpscan_feed_reconnects_total', 'Reconnects per venue', ['venue'], (m, x) => {
+      for (const f of x.feeds) m.inc({ venue: f.exchange }, f.reconnects);
+    });
+
+    // Stream, persistence, config
+    gauge('perpscan_ws_clients', 'Connected /ws clients', [], (m, x) => m.set(x.stream.clients));
+    counter('perpscan_ws_connections_total', 'Accepted /ws connections since start', [], (m, x) => m.inc(x.stream.connectionsTotal));
+    counter('perpscan_ws_frames_sent_total', 'Frames sent to /ws clients', [], (m, x) => m.inc(x.stream.framesSent));
+    counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because their send buffer passed the limit', [], (m, x) => m.inc(x.stream.terminatedSlow));
+    counter('perpscan_ws_missed_events_total', 'Bus events the stream lost (clients told to resync)', [], (m, x) => m.inc(x.stream.missedEvents));
+    counter('perpscan_ws_malformed_messages_total', 'Client messages that were not valid protocol messages', [], (m, x) => m.inc(x.stream.malformedClientMessages));
+    counter('perpscan_ws_rate_limited_messages_total', 'Client messages dropped because their client sent faster than its budget', [], (m, x) => m.inc(x.stream.rateLimitedClientMessages));
+    gauge('perpscan_persistence_backlog', 'Writes buffered and not yet acknowledged', [], (m, x) => m.set(x.persistence.backlog));
+    counter('perpscan_persistence_dropped_total', 'Writes dropped because the backlog passed its bound', [], (m, x) => m.inc(x.persistence.dropped));
+    gauge('perpscan_persistence_connected', '1 when the store is reachable', [], (m, x) => m.set(x.persistence.connected ? 1 : 0));
+    gauge('perpscan_config_version', 'Current config version', [], (m) => m.set(this.sources.configVersion()));
+
+    // HTTP: counted as requests finish (real counters, not readings).
+    this.httpRequests = new Counter({ name: 'perpscan_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers: [r] });
+    this.httpDuration = new Histogram({
+      name: 'perpscan_http_request_duration_seconds',
+      help: 'HTTP request duration by method and route pattern',
+      labelNames: ['method', 'route'],
+      buckets: HTTP_BUCKETS_SECONDS,
+      registers: [r],
     });
   }
 
-  countRequest(method: string, status: number): void {
-    const key = `${method} ${status}`;
-    this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
+  /** One finished HTTP request; `route` is the route pattern (bounded label set), null when none matched. */
+  countRequest(method: string, status: number, route: string | null, durationMs: number): void {
+    this.httpRequests.inc({ method, status: String(status) });
+    this.httpDuration.observe({ method, route: route ?? '(unmatched)' }, durationMs / 1000);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    this.readings = this.read();
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      this.readings = null;
+    }
+  }
+
+  private read(): Readings {
+    const s = this.sources;
+    return { stats: s.stats(), opportunities: s.opportunityCounts(), feeds: s.feeds(), persistence: s.persistence(), stream: s.stream(), portfolio: s.portfolio() };
   }
 }

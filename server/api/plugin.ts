@@ -1,11 +1,13 @@
 /**
- * Mounts the whole HTTP surface under the base path: /api (REST + OpenAPI at /api/docs), /metrics, /ws and
- * the built dashboard (dist/web). Everything is relative to BASE_PATH so a reverse proxy can host it on a sub-path.
+ * Mounts the whole HTTP surface under the base path: /api (REST), /api/docs (Swagger UI; the OpenAPI document
+ * at /api/docs/json), /metrics, /ws and the built dashboard (dist/web). Everything is relative to BASE_PATH so
+ * a reverse proxy can host it on a sub-path.
  */
 import { existsSync } from 'node:fs';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.js';
@@ -16,7 +18,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
-import { ErrorSchema } from './schemas.js';
+import { ErrorSchema } from '../../shared/api.js';
 
 export interface MountOptions {
   basePath: string;
@@ -33,7 +35,11 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
   const base = opts.basePath;
   installErrorHandlers(app);
   app.addSchema(ErrorSchema);
-  app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode));
+  // Responses are declared with their schemas (shared/api.ts) for the contract and the OpenAPI document, but
+  // written with JSON.stringify: a schema-driven serializer silently drops any field its schema lacks.
+  // test/api/contract.test.ts checks every live response against its declared schema instead.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('onResponse', async (request, reply) => ctx.metrics.countRequest(request.method, reply.statusCode, request.routeOptions.url ?? null, reply.elapsedTime));
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -70,7 +76,8 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       await scoped.register(systemRoutes, { prefix: '/api', ctx });
       await scoped.register(feedRoutes, { prefix: '/api', ctx });
       await scoped.register(metricsRoute, { ctx });
-      scoped.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+      // indexPrefix: the page at `/api/docs` (no slash) links its assets by absolute path, which must include BASE_PATH.
+      await scoped.register(fastifySwaggerUi, { routePrefix: '/api/docs', indexPrefix: base || undefined, uiConfig: { docExpansion: 'list', deepLinking: true } });
       scoped.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
         ctx.hub.addClient(socket, request.ip);
       });

@@ -28,7 +28,13 @@ export const CONFIG_ENV_OVERRIDES: ReadonlyArray<{ env: string; field: string; k
   { env: 'PERPSCAN_STATS_INTERVAL_MS', field: 'stream.statsIntervalMs', kind: 'number' },
 ];
 
-export type LoadResult = { ok: true; config: Config; fileMtimeMs: number | null; sources: string[] } | { ok: false; errors: ConfigError[] };
+/** What supplied the start-up config besides the defaults: the file (when it exists) and the env overrides used. */
+export interface ConfigOrigin {
+  file: string | null;
+  env: string[];
+}
+
+export type LoadResult = { ok: true; config: Config; fileMtimeMs: number | null; origin: ConfigOrigin } | { ok: false; errors: ConfigError[] };
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
@@ -78,7 +84,7 @@ function envNamesFor(field: string, used: string[]): string {
 /** Defaults ← file ← env. Does not look at persistence (see `pickStartupConfig`). */
 export function loadStartupConfig(opts: { path: string; env: NodeJS.ProcessEnv; base?: Config }): LoadResult {
   let config = opts.base ?? DEFAULT_CONFIG;
-  const sources = ['defaults'];
+  const origin: ConfigOrigin = { file: null, env: [] };
   let fileMtimeMs: number | null = null;
   let text: string | null = null;
   try {
@@ -99,7 +105,7 @@ export function loadStartupConfig(opts: { path: string; env: NodeJS.ProcessEnv; 
     const r = applyConfigPatch(config, parsed);
     if (!r.ok) return { ok: false, errors: r.errors.map((e) => ({ field: e.field, message: `${e.message} (in ${opts.path})` })) };
     config = r.config;
-    sources.push(opts.path);
+    origin.file = opts.path;
   }
   const env = envConfigPatch(opts.env);
   if (env.errors.length > 0) return { ok: false, errors: env.errors };
@@ -107,9 +113,9 @@ export function loadStartupConfig(opts: { path: string; env: NodeJS.ProcessEnv; 
     const r = applyConfigPatch(config, env.patch);
     if (!r.ok) return { ok: false, errors: r.errors.map((e) => ({ field: e.field, message: `${e.message}${envNamesFor(e.field, env.used)}` })) };
     config = r.config;
-    sources.push(`env: ${env.used.join(', ')}`);
+    origin.env = env.used;
   }
-  return { ok: true, config, fileMtimeMs, sources };
+  return { ok: true, config, fileMtimeMs, origin };
 }
 
 /**
@@ -134,4 +140,28 @@ export function pickStartupConfig(
     source: 'file',
     persistedErrors: check.ok ? [] : check.errors,
   };
+}
+
+/** The config source as the start-up log reports it: what actually supplied the config in force. */
+export interface ConfigSourceReport {
+  /** `options`: a config object handed to buildApp by code (tests, benchmarks), not read from anywhere. */
+  source: 'persisted' | 'file+env' | 'file' | 'env' | 'defaults' | 'options';
+  /** The config file read, when it supplied the config. */
+  file?: string;
+  /** Environment overrides applied. */
+  env?: string[];
+  /** When the persisted config was saved (epoch ms), when it is the one in force. */
+  savedMs?: number;
+  /** File and env overrides present but not applied because the persisted config is newer. */
+  ignored?: string[];
+}
+
+export function describeConfigSource(picked: { source: 'file' | 'persisted'; versioned: VersionedConfig }, origin: ConfigOrigin | null): ConfigSourceReport {
+  if (picked.source === 'persisted') {
+    const ignored = origin ? [...(origin.file ? [origin.file] : []), ...origin.env] : [];
+    return { source: 'persisted', savedMs: picked.versioned.updatedMs, ...(ignored.length > 0 ? { ignored } : {}) };
+  }
+  if (!origin) return { source: 'options' };
+  const source = origin.file && origin.env.length > 0 ? 'file+env' : origin.file ? 'file' : origin.env.length > 0 ? 'env' : 'defaults';
+  return { source, ...(origin.file ? { file: origin.file } : {}), ...(origin.env.length > 0 ? { env: origin.env } : {}) };
 }

@@ -8,7 +8,7 @@ import type { Opportunity, OpportunityCloseReason, OpportunityEvent } from '../.
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector } from './detector.js';
-import { LatencyHistogram, type LatencySummary } from './histogram.js';
+import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex } from './instruments.js';
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
@@ -252,6 +252,11 @@ export class Engine {
       usable: s.usable(id, nowMs),
       quarantine: this.quarantine.reasonOf(id),
     };
+  }
+
+  /** The cumulative latency histograms, read-only (Prometheus histograms at /metrics). */
+  latencyBuckets(): { pipeline_to_detected: LatencyBuckets; detected_to_bus: LatencyBuckets } {
+    return { pipeline_to_detected: this.pipelineLatency, detected_to_bus: this.busLatency };
   }
 
   /** Clears the latency histograms (counters are never reset). */

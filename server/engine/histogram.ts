@@ -36,10 +36,18 @@ function bucketUpperNs(bucket: number): number {
   return 2 ** exp + (sub + 1) * width - 1;
 }
 
-export class LatencyHistogram {
+/** What a metrics exporter reads of a histogram (no reset, no recording). */
+export interface LatencyBuckets {
+  readonly count: number;
+  /** Sum of every recorded value, ns. */
+  readonly sumNs: number;
+  cumulativeCounts(boundsNs: readonly number[]): number[];
+}
+
+export class LatencyHistogram implements LatencyBuckets {
   private readonly counts = new Float64Array(BUCKETS);
   private total = 0;
-  private sumNs = 0;
+  private totalNs = 0;
   private maxNs = 0;
 
   /** Record one value in nanoseconds. */
@@ -47,7 +55,7 @@ export class LatencyHistogram {
     const v = ns > 0 ? Math.round(ns) : 0;
     this.counts[bucketOf(v)]++;
     this.total++;
-    this.sumNs += v;
+    this.totalNs += v;
     if (v > this.maxNs) this.maxNs = v;
   }
 
@@ -58,6 +66,28 @@ export class LatencyHistogram {
 
   get count(): number {
     return this.total;
+  }
+
+  get sumNs(): number {
+    return this.totalNs;
+  }
+
+  /**
+   * For each bound (ascending, ns) the number of values recorded at or below it, as Prometheus `le`
+   * buckets. A bucket counts towards a bound when its upper edge is within it, so a value is never
+   * reported below its true size (at most one sub-bucket, ~6 %, above).
+   */
+  cumulativeCounts(boundsNs: readonly number[]): number[] {
+    const out: number[] = [];
+    let b = 0;
+    let seen = 0;
+    // The last bucket also holds everything above ~4.3 s: its true upper edge is the largest value seen.
+    const edge = (bucket: number) => (bucket === BUCKETS - 1 ? Math.max(bucketUpperNs(bucket), this.maxNs) : bucketUpperNs(bucket));
+    for (const bound of boundsNs) {
+      while (b < BUCKETS && edge(b) <= bound) seen += this.counts[b++];
+      out.push(seen);
+    }
+    return out;
   }
 
   /** Percentile (0..100) in nanoseconds: the upper edge of the bucket holding that rank. */
@@ -76,7 +106,7 @@ export class LatencyHistogram {
     const us = (ns: number) => Math.round(ns) / 1000;
     return {
       count: this.total,
-      meanUs: this.total === 0 ? Number.NaN : us(this.sumNs / this.total),
+      meanUs: this.total === 0 ? Number.NaN : us(this.totalNs / this.total),
       p50Us: us(this.percentileNs(50)),
       p90Us: us(this.percentileNs(90)),
       p99Us: us(this.percentileNs(99)),
@@ -88,7 +118,7 @@ export class LatencyHistogram {
   reset(): void {
     this.counts.fill(0);
     this.total = 0;
-    this.sumNs = 0;
+    this.totalNs = 0;
     this.maxNs = 0;
   }
 }

@@ -5,7 +5,7 @@ export { InstrumentMap, EXCHANGE_COUNT, exchangeIndex } from './instruments.js';
 export { MarketStore } from './market-store.js';
 export { MarketPipeline, RECORD_BYTES, type PipelineBuffers, type RecordSink, type RecordVisitor } from './pipeline.js';
 export { Detector, type DetectorCounters } from './detector.js';
-export { LatencyHistogram, type LatencySummary } from './histogram.js';
+export { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 export { REJECT_REASONS, type RejectReason } from './sanity.js';
 export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 export { nowUs } from './clock.js';

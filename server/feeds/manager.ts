@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedError, FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
-import { LatencyHistogram } from '../engine/histogram.js';
+import { type LatencyBuckets, LatencyHistogram } from '../engine/histogram.js';
 import { nativeSymbol } from '../engine/symbols.js';
 import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
@@ -345,6 +345,11 @@ export class FeedManager {
   /** Feed-side latency stages since start (or the last resetLatency), for EngineStats.latency. */
   latency(): Partial<Record<LatencyStage, LatencySummary>> {
     return this.feedLatency.summary();
+  }
+
+  /** The cumulative feed-side latency histograms, read-only (Prometheus histograms at /metrics). */
+  latencyBuckets(): { receive_to_parsed: LatencyBuckets; parsed_to_pipeline: LatencyBuckets } {
+    return { receive_to_parsed: this.feedLatency.receiveToParsed, parsed_to_pipeline: this.feedLatency.parsedToPipeline };
   }
 
   resetLatency(): void {

@@ -1,9 +1,18 @@
 /** The fills kept in memory for `fills()` (bounded), and the ids already booked so a duplicate report books nothing. */
-import type { Fill } from '../../shared/position.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { Fill, FillPurpose } from '../../shared/position.js';
+
+export interface FillCount {
+  exchange: Exchange;
+  purpose: FillPurpose;
+  count: number;
+}
 
 export class FillLog {
   private kept: Fill[] = [];
   private readonly ids = new Set<string>();
+  /** Fills booked since start by venue and purpose (restored ones are not counted): a Prometheus counter. */
+  private readonly booked = new Map<string, FillCount>();
 
   constructor(private readonly maxKept: number) {}
 
@@ -13,6 +22,10 @@ export class FillLog {
 
   add(fill: Fill): void {
     this.ids.add(fill.id);
+    const key = `${fill.exchange}|${fill.purpose}`;
+    const counted = this.booked.get(key);
+    if (counted) counted.count++;
+    else this.booked.set(key, { exchange: fill.exchange, purpose: fill.purpose, count: 1 });
     this.kept.push(fill);
     if (this.kept.length > this.maxKept * 2) {
       this.kept = this.kept.slice(-this.maxKept);
@@ -27,6 +40,10 @@ export class FillLog {
     this.kept = sortedFills.slice(-this.maxKept);
     this.ids.clear();
     for (const f of sortedFills) this.ids.add(f.id);
+  }
+
+  bookedCounts(): FillCount[] {
+    return [...this.booked.values()].map((c) => ({ ...c }));
   }
 
   list(): Fill[] {

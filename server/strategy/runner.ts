@@ -41,7 +41,7 @@ import type { StrategyEngine, StrategyQuote } from './engine-view.js';
 import { entryQuantity, entryRejection, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type Executor } from './execution.js';
 import { exitDecision } from './exits.js';
-import { FillLog } from './fill-log.js';
+import { type FillCount, FillLog } from './fill-log.js';
 import { settleFunding } from './funding.js';
 import { PositionLifecycle } from './lifecycle.js';
 import { OpportunityWatch } from './opportunity-watch.js';
@@ -289,6 +289,11 @@ export class StrategyRunner {
    */
   rejectionCounts(): Record<string, number> {
     return this.rejectionLog.counts();
+  }
+
+  /** Fills booked since start, by venue and purpose (for metrics; `fills()` keeps only the newest). */
+  fillCounts(): FillCount[] {
+    return this.fillLog.bookedCounts();
   }
 
   /** Bus items lost because the runner fell behind (it resynchronised from the engine's open set). */

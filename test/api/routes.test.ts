@@ -215,7 +215,7 @@ describe('system routes', () => {
     expect(metrics.body).toMatch(/^perpscan_market_updates_total 4$/m);
     expect(metrics.body).toMatch(/^perpscan_ws_clients 0$/m);
     expect(metrics.body).toMatch(/^perpscan_persistence_backlog 0$/m);
-    const docs = await a.app.inject({ method: 'GET', url: '/api/docs' });
+    const docs = await a.app.inject({ method: 'GET', url: '/api/docs/json' });
     expect(docs.statusCode).toBe(200);
     const doc = docs.json();
     expect(doc.openapi).toMatch(/^3\./);
@@ -297,7 +297,7 @@ describe('auth, rate limit, base path', () => {
     expect(redirect.statusCode).toBe(301);
     expect(redirect.headers.location).toBe('/perpscan/');
     expect((await a.app.inject({ method: 'GET', url: '/perpscan/' })).statusCode).toBe(200);
-    const docs = (await a.app.inject({ method: 'GET', url: '/perpscan/api/docs' })).json();
+    const docs = (await a.app.inject({ method: 'GET', url: '/perpscan/api/docs/json' })).json();
     expect(docs.servers[0].url).toBe('/perpscan');
   });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { defaultAllowedHosts, readServerSettings } from '../../server/config/env.js';
-import { envConfigPatch, loadStartupConfig, pickStartupConfig } from '../../server/config/load.js';
+import { describeConfigSource, envConfigPatch, loadStartupConfig, pickStartupConfig } from '../../server/config/load.js';
 import { childEnv, REPO_ROOT } from '../helpers/server.js';
 
 /** 32 characters: the shortest API_TOKEN a non-loopback server accepts. */
@@ -128,6 +128,32 @@ describe('config loading', () => {
   it('uses defaults when the file is missing', () => {
     const r = loadStartupConfig({ path: join(dir, 'missing.json'), env: {} });
     expect(r.ok && r.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('reports which of file, env, persisted and defaults supplied the config', () => {
+    const path = file('origin.json', JSON.stringify({ thresholds: { minSpreadBps: 8 } }));
+    const cases: Array<[string, NodeJS.ProcessEnv, object]> = [
+      [join(dir, 'missing.json'), {}, { source: 'defaults' }],
+      [path, {}, { source: 'file', file: path }],
+      [join(dir, 'missing.json'), { PERPSCAN_MIN_PROFIT_BPS: '3' }, { source: 'env', env: ['PERPSCAN_MIN_PROFIT_BPS'] }],
+      [path, { PERPSCAN_MIN_PROFIT_BPS: '3', PERPSCAN_EXCHANGES: 'okx,bybit' }, { source: 'file+env', file: path, env: ['PERPSCAN_EXCHANGES', 'PERPSCAN_MIN_PROFIT_BPS'] }],
+    ];
+    const savedMs = Date.now() + 60_000;
+    for (const [p, env, expected] of cases) {
+      const r = loadStartupConfig({ path: p, env });
+      if (!r.ok) throw new Error('load failed');
+      const picked = pickStartupConfig(r, null, 1000);
+      expect(describeConfigSource(picked, r.origin)).toEqual(expected);
+      // A persisted config saved after the file wins; what it overrides is named, not claimed as applied.
+      const persisted = pickStartupConfig(r, { version: 4, config: DEFAULT_CONFIG, updatedMs: savedMs }, 1000);
+      const ignored = [...(r.origin.file ? [r.origin.file] : []), ...r.origin.env];
+      expect(describeConfigSource(persisted, r.origin)).toEqual({ source: 'persisted', savedMs, ...(ignored.length ? { ignored } : {}) });
+    }
+  });
+
+  it('a config object handed over by code is reported as such, not as defaults', () => {
+    const picked = pickStartupConfig({ config: DEFAULT_CONFIG, fileMtimeMs: null }, null, 1000);
+    expect(describeConfigSource(picked, null)).toEqual({ source: 'options' });
   });
 
   it('file then env overrides', () => {

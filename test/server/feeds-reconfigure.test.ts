@@ -108,7 +108,7 @@ describe('PUT /api/config → feeds', () => {
       expect(latency[stage]?.p50Us, stage).toBeGreaterThan(0);
     }
     const metrics = await app.app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/perpscan_latency_microseconds\{[^}]*stage="receive_to_parsed"/);
-    expect(metrics.body).toMatch(/perpscan_latency_microseconds\{[^}]*stage="parsed_to_pipeline"/);
+    expect(metrics.body).toMatch(/perpscan_stage_latency_seconds_count\{[^}]*stage="receive_to_parsed"\} [1-9]/);
+    expect(metrics.body).toMatch(/perpscan_stage_latency_seconds_count\{[^}]*stage="parsed_to_pipeline"\} [1-9]/);
   });
 });

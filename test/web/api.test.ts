@@ -35,8 +35,8 @@ const server = createServer(async (req: IncomingMessage, res) => {
     }
     return res.end(JSON.stringify({ id: 'p|1', state: 'closed' }));
   }
-  if (req.url === '/app/api/trades') return res.end(JSON.stringify({ count: 1, fills: [{ id: 'f1', side: 'buy', price: 10, fillMs: 5 }] }));
-  if (req.url === '/app/api/rejections') return res.end(JSON.stringify({ rejections: [{ tsMs: 1, opportunityId: 'x', instrument: 'BTC-USDT-PERP', reason: 'cooldown', detail: '' }] }));
+  if (req.url === '/app/api/trades?limit=500') return res.end(JSON.stringify({ count: 1, fills: [{ id: 'f1', side: 'buy', price: 10, fillMs: 5 }] }));
+  if (req.url === '/app/api/rejections?limit=500') return res.end(JSON.stringify({ count: 1, rejections: [{ tsMs: 1, opportunityId: 'x', instrument: 'BTC-USDT-PERP', reason: 'cooldown', detail: '' }] }));
   res.statusCode = 404;
   res.end(JSON.stringify({ error: 'not_found', message: 'no such route' }));
 });
@@ -68,8 +68,8 @@ describe('ApiClient', () => {
     expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/app/api/config', auth: undefined });
     expect((await api.getRejections())[0].reason).toBe('cooldown');
     const trades = await api.getTrades();
-    expect(trades.fills.map((f) => f.id)).toEqual(['f1']);
-    expect(trades.positions).toEqual([]);
+    expect(trades.map((f) => f.id)).toEqual(['f1']);
+    expect(seen.at(-1)!.url).toBe('/app/api/trades?limit=500');
   });
 
   it('turns a 400 into an ApiError naming the field', async () => {

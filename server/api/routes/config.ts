@@ -1,19 +1,11 @@
 /** GET/PUT /api/config: the versioned config; a bad patch is a 400 naming the field and changes nothing. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import { applyConfigPatch, ConfigSchema } from '../../../shared/config.js';
+import { ConfigPatchSchema, ConfigPutQuery, ErrorSchema, VersionedConfigSchema } from '../../../shared/api.js';
+import { applyConfigPatch } from '../../../shared/config.js';
 import { NOTHING_SCANNED, nothingScannedProblems } from '../../config/scan-guard.js';
 import type { ApiContext } from '../context.js';
 import { sendError } from '../errors.js';
-import { ConfigPatchSchema, ErrorSchema } from '../schemas.js';
 import { mutating } from './mutating.js';
-
-const ConfigPutQuery = Type.Object(
-  { force: Type.Optional(Type.Boolean({ description: 'Apply a change that leaves no venue or no instrument scanned' })) },
-  { additionalProperties: false },
-);
-
-const VersionedConfigSchema = Type.Object({ version: Type.Integer(), config: ConfigSchema, updatedMs: Type.Optional(Type.Number()) });
 
 export const configRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get('/config', { schema: { tags: ['config'], summary: 'Current config and its version', response: { 200: VersionedConfigSchema } } }, async () => ctx.config.versioned);

@@ -1,14 +1,10 @@
 /** POST /api/feeds/:venue/restart: start one venue's feed afresh (GET /api/feeds is in system.ts). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import { ErrorSchema, FeedRestartResponseSchema, VenueParams } from '../../../shared/api.js';
 import { EXCHANGES, isExchange } from '../../../shared/exchanges.js';
 import type { ApiContext } from '../context.js';
 import { sendError } from '../errors.js';
-import { ErrorSchema } from '../schemas.js';
 import { mutating } from './mutating.js';
-
-/** Any string: an unknown venue gets a 400 that names it (not a schema error listing the enum). */
-const VenueParams = Type.Object({ venue: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const feedRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.post(
@@ -19,7 +15,7 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
         tags: ['system'],
         summary: "Restart one venue's feed (metadata, sockets, backoff reset); answers before the venue is live",
         params: VenueParams,
-        response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema },
+        response: { 200: FeedRestartResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,31 @@
 /** Feeds, liveness, readiness, stats and Prometheus metrics. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
+import {
+  FeedsResponseSchema,
+  HealthResponseSchema,
+  MetricsTextSchema,
+  PersistenceHealthSchema,
+  ReadinessSchema,
+  StatsResponseSchema,
+  StreamCountersSchema,
+} from '../../../shared/api.js';
+import type { SameShape } from '../../../shared/schemas.js';
+import type { PersistenceHealth } from '../../persistence/persistence.js';
 import type { ApiContext, Readiness } from '../context.js';
+import type { StreamCounters } from '../stream/hub.js';
+
+// A compile error here: a server type and its REST schema (shared/api.ts) disagree; change both.
+const schemaMatchesType: {
+  readiness: SameShape<Static<typeof ReadinessSchema>, Readiness>;
+  stream: SameShape<Static<typeof StreamCountersSchema>, StreamCounters>;
+  persistence: SameShape<Static<typeof PersistenceHealthSchema>, PersistenceHealth>;
+} = {
+  readiness: true,
+  stream: true,
+  persistence: true,
+};
+void schemaMatchesType;
 
 export function readiness(ctx: ApiContext): Readiness {
   const details = ctx.feeds?.states() ?? [];
@@ -20,26 +45,38 @@ export function readiness(ctx: ApiContext): Readiness {
 }
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/feeds', { schema: { tags: ['system'], summary: 'Feed state per exchange' } }, async () => ({ feeds: ctx.feeds?.states() ?? [] }));
+  app.get('/feeds', { schema: { tags: ['system'], summary: 'Feed state per exchange', response: { 200: FeedsResponseSchema } } }, async () => ({ feeds: ctx.feeds?.states() ?? [] }));
 
-  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness' } }, async () => ({
-    status: 'ok',
+  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponseSchema } } }, async () => ({
+    status: 'ok' as const,
     uptimeMs: Date.now() - ctx.startedMs,
     configVersion: ctx.config.version,
   }));
 
-  app.get('/ready', { schema: { tags: ['system'], summary: 'Readiness: engine running, feeds live, persistence reachable (503 when not)' } }, async (_request, reply) => {
-    const r = readiness(ctx);
-    return reply.code(r.ready ? 200 : 503).send(r);
-  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['system'], summary: 'Readiness: engine running, feeds live, persistence reachable (503 when not)', response: { 200: ReadinessSchema, 503: ReadinessSchema } } },
+    async (_request, reply) => {
+      const r = readiness(ctx);
+      return reply.code(r.ready ? 200 : 503).send(r);
+    },
+  );
 
-  app.get('/stats', { schema: { tags: ['system'], summary: 'Engine and stream statistics' } }, async () => ({ stats: ctx.hub.stats(), stream: ctx.hub.counters, persistence: ctx.persistence.health() }));
+  app.get('/stats', { schema: { tags: ['system'], summary: 'Engine and stream statistics', response: { 200: StatsResponseSchema } } }, async () => ({
+    stats: ctx.hub.stats(),
+    stream: ctx.hub.counters,
+    persistence: ctx.persistence.health(),
+  }));
 };
 
 /** GET /metrics (outside /api, under the base path). */
 export const metricsRoute: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    const { contentType, body } = await ctx.metrics.render();
-    return reply.type(contentType).send(body);
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: MetricsTextSchema } } },
+    async (_request, reply) => {
+      const { contentType, body } = await ctx.metrics.render();
+      return reply.type(contentType).send(body);
+    },
+  );
 };

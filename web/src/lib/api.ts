@@ -1,10 +1,26 @@
 /**
  * REST calls of the dashboard. URLs are relative (no leading slash) so they resolve under the page's
  * directory, which keeps working behind a reverse proxy sub-path. Mutating calls carry the API token.
+ * Response types are the server's declared response schemas (shared/api.ts), so a change to a route's
+ * shape is a compile error here.
  */
-import type { Config, ConfigPatch, VersionedConfig } from '../../../shared/config.js';
+import type {
+  FeedRestartResponse,
+  FeedsResponse,
+  HealthResponse,
+  HistoryResponse,
+  OpportunitiesResponse,
+  PositionsResponse,
+  RejectionsResponse,
+  StatsResponse,
+  TradesResponse,
+  TradingStateChangeResponse,
+  TradingStateResponse,
+} from '../../../shared/api.js';
+import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
+import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
 
@@ -77,11 +93,8 @@ export class ApiClient {
     }
   }
 
-  async getConfig(): Promise<VersionedConfig> {
-    const body = await this.call<unknown>('GET', 'api/config');
-    // Accept both {version, config} and a bare config.
-    if (isObject(body) && isObject(body.config)) return body as unknown as VersionedConfig;
-    return { version: 0, config: body as Config };
+  getConfig(): Promise<VersionedConfig> {
+    return this.call<VersionedConfig>('GET', 'api/config');
   }
 
   /** `force`: apply even a change that leaves no venue or no instrument scanned (refused otherwise: `nothing_scanned`). */
@@ -90,51 +103,59 @@ export class ApiClient {
   }
 
   /** Starts one venue's feed afresh (metadata, sockets). */
-  restartFeed(venue: Exchange): Promise<unknown> {
+  restartFeed(venue: Exchange): Promise<FeedRestartResponse> {
     return this.call('POST', `api/feeds/${encodeURIComponent(venue)}/restart`, {});
   }
 
+  async getOpportunities(limit = 500): Promise<Opportunity[]> {
+    return (await this.call<OpportunitiesResponse>('GET', `api/opportunities?limit=${limit}`)).opportunities;
+  }
+
   async getHistory(limit = 200): Promise<ClosedOpportunity[]> {
-    return listOf<ClosedOpportunity>(await this.call('GET', `api/opportunities/history?limit=${limit}`), 'history');
+    return (await this.call<HistoryResponse>('GET', `api/opportunities/history?limit=${limit}`)).history;
   }
 
   async getPositions(state: 'open' | 'closed' | 'all' = 'all'): Promise<Position[]> {
-    return listOf<Position>(await this.call('GET', state === 'all' ? 'api/positions' : `api/positions?state=${state}`), 'positions');
+    return (await this.call<PositionsResponse>('GET', state === 'all' ? 'api/positions' : `api/positions?state=${state}`)).positions;
   }
 
-  closePosition(id: string): Promise<unknown> {
+  /** Requests the close; answers with the position as it now is (usually `closing` or `closed`). */
+  closePosition(id: string): Promise<Position> {
     return this.call('POST', `api/positions/${encodeURIComponent(id)}/close`, {});
   }
 
-  /** Closed trades: the server may answer with positions or with fills; both are returned, sorted out. */
-  async getTrades(): Promise<{ positions: Position[]; fills: Fill[] }> {
-    const body = await this.call<unknown>('GET', 'api/trades');
-    const items = listOf<Record<string, unknown>>(body, 'trades');
-    const positions: Position[] = [];
-    const fills: Fill[] = [];
-    for (const item of items) {
-      if (isObject(item) && isObject(item.long) && isObject(item.short)) positions.push(item as unknown as Position);
-      else if (isObject(item) && typeof item.side === 'string' && typeof item.price === 'number') fills.push(item as unknown as Fill);
-    }
-    if (isObject(body) && Array.isArray(body.fills)) fills.push(...(body.fills as Fill[]));
-    if (isObject(body) && Array.isArray(body.positions)) positions.push(...(body.positions as Position[]));
-    return { positions, fills };
+  /** Fills, newest first. */
+  async getTrades(limit = 500): Promise<Fill[]> {
+    return (await this.call<TradesResponse>('GET', `api/trades?limit=${limit}`)).fills;
   }
 
   getPortfolio(): Promise<Portfolio> {
     return this.call('GET', 'api/portfolio');
   }
 
-  async getRejections(): Promise<RiskRejection[]> {
-    return listOf<RiskRejection>(await this.call('GET', 'api/rejections'), 'rejections');
+  /** Recent risk rejections, newest first. */
+  async getRejections(limit = 500): Promise<RiskRejection[]> {
+    return (await this.call<RejectionsResponse>('GET', `api/rejections?limit=${limit}`)).rejections;
   }
 
-  setTradingState(state: TradingState, closeAll = false): Promise<unknown> {
+  async getTradingState(): Promise<TradingState> {
+    return (await this.call<TradingStateResponse>('GET', 'api/trading-state')).state;
+  }
+
+  setTradingState(state: TradingState, closeAll = false): Promise<TradingStateChangeResponse> {
     return this.call('POST', 'api/trading-state', closeAll ? { state, closeAll: true } : { state });
   }
 
   async getFeeds(): Promise<FeedState[]> {
-    return listOf<FeedState>(await this.call('GET', 'api/feeds'), 'feeds');
+    return (await this.call<FeedsResponse>('GET', 'api/feeds')).feeds;
+  }
+
+  getHealth(): Promise<HealthResponse> {
+    return this.call('GET', 'api/health');
+  }
+
+  getStats(): Promise<StatsResponse> {
+    return this.call('GET', 'api/stats');
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -158,15 +179,6 @@ export class ApiClient {
     if (!res.ok) throw toApiError(res.status, parsed);
     return parsed as T;
   }
-}
-
-/** A list endpoint may answer `[...]` or `{ <key>: [...] }` / `{ items: [...] }`. */
-function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (isObject(body)) {
-    for (const k of [key, 'items', 'data']) if (Array.isArray(body[k])) return body[k] as T[];
-  }
-  return [];
 }
 
 export function toApiError(status: number, body: unknown): ApiError {

@@ -1,0 +1,275 @@
+/**
+ * TypeBox schemas of the domain objects the REST API returns (opportunities, positions, fills, portfolio,
+ * feeds, engine stats). The REST response schemas (shared/api.ts) are built from these, Fastify declares
+ * them on every route (and so the OpenAPI document at /api/docs), and the dashboard's client reads the
+ * same `Static` types.
+ *
+ * The domain types themselves stay the interfaces in opportunity.ts, position.ts, feeds.ts and
+ * protocol.ts (the engine and strategy are written against them); the checks at the bottom fail to
+ * compile when an interface and its schema disagree on a field, so the two cannot drift apart.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { EXCHANGES } from './exchanges.js';
+import type { FeedError, FeedState } from './feeds.js';
+import { OPPORTUNITY_CLOSE_REASONS, type Opportunity } from './opportunity.js';
+import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type PositionTransition, type RiskRejection } from './position.js';
+import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary, QUARANTINE_REASONS } from './protocol.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Ms = (description: string) => Type.Number({ description: `${description} (epoch ms)` });
+const Usd = (description: string) => Type.Number({ description: `${description} (USD)` });
+
+export const ExchangeEnum = Type.Enum(EXCHANGES, { description: 'Venue' });
+export const TradingStateEnum = Type.Enum(['active', 'reducing', 'halted'], { description: 'Kill switch: active trades; reducing allows exits only; halted allows nothing' });
+
+export const OpportunitySchema = Type.Object(
+  {
+    id: Type.String({ description: '`${instrument}|${longExchange}|${shortExchange}`' }),
+    instrument: Type.String({ description: 'Normalised instrument key, e.g. BTC-USDT-PERP' }),
+    longExchange: ExchangeEnum,
+    shortExchange: ExchangeEnum,
+    longSymbol: Type.String(),
+    shortSymbol: Type.String(),
+    longAsk: Type.Number(),
+    shortBid: Type.Number(),
+    longAskSize: Type.Number({ description: 'Base units' }),
+    shortBidSize: Type.Number({ description: 'Base units' }),
+    spreadBps: Type.Number({ description: '(shortBid − longAsk) / longAsk, bps' }),
+    longFundingRate8h: Type.Number({ description: 'Fraction per 8 h' }),
+    shortFundingRate8h: Type.Number({ description: 'Fraction per 8 h' }),
+    fundingDelta8h: Type.Number({ description: 'short − long, fraction per 8 h; positive = the pair earns funding' }),
+    fundingAprPct: Type.Number({ description: 'Annualised funding edge, percent' }),
+    longFundingPredicted: Type.Optional(Type.Boolean()),
+    shortFundingPredicted: Type.Optional(Type.Boolean()),
+    longNextFundingMs: Ms('Next funding settlement of the long leg'),
+    shortNextFundingMs: Ms('Next funding settlement of the short leg'),
+    longFundingIntervalMs: Type.Number({ description: 'ms' }),
+    shortFundingIntervalMs: Type.Number({ description: 'ms' }),
+    feesBps: Type.Number({ description: 'Taker fees for entry and exit of both legs, bps of notional' }),
+    slippageBps: Type.Number(),
+    expectedFundingBps: Type.Number({ description: 'Funding expected over the holding horizon, bps (signed)' }),
+    projectedProfitBps: Type.Number(),
+    projectedProfitUsd: Type.Number(),
+    notionalUsd: Type.Number(),
+    confidence: Type.Number({ minimum: 0, maximum: 100 }),
+    breakEvenHours: Nullable(Type.Number({ description: 'null when the funding edge is ≤ 0' })),
+    longQuoteAgeMs: Type.Number(),
+    shortQuoteAgeMs: Type.Number(),
+    firstSeenMs: Ms('First seen'),
+    updatedMs: Ms('Last updated'),
+    peakProfitBps: Type.Number(),
+    updateCount: Type.Integer(),
+  },
+  { title: 'Opportunity' },
+);
+
+export const ClosedOpportunitySchema = Type.Object(
+  {
+    opportunity: OpportunitySchema,
+    reason: Type.Enum(OPPORTUNITY_CLOSE_REASONS),
+    lifetimeMs: Type.Number(),
+    closedMs: Ms('Closed'),
+  },
+  { title: 'ClosedOpportunity' },
+);
+
+export const LegSchema = Type.Object(
+  {
+    exchange: ExchangeEnum,
+    symbol: Type.String(),
+    side: Type.Enum(['long', 'short']),
+    quantity: Type.Number({ description: 'Base units' }),
+    entryPrice: Type.Number(),
+    markPrice: Type.Number({ description: 'Bid for a long, ask for a short' }),
+    marginUsd: Type.Number(),
+    liquidationPrice: Type.Number(),
+    liquidationDistancePct: Type.Number(),
+    fundingUsd: Type.Number(),
+    feesUsd: Type.Number(),
+    unrealisedPnlUsd: Type.Number(),
+    nextFundingMs: Ms('Next funding settlement not yet accrued; 0 when unknown'),
+    fundingRate: Type.Optional(Type.Number({ description: 'Fraction per its interval' })),
+    fundingIntervalMs: Type.Optional(Type.Number()),
+  },
+  { title: 'Leg' },
+);
+
+const PositionStateEnum = Type.Enum(['opening', 'open', 'closing', 'closed', 'broken']);
+
+export const PositionTransitionSchema = Type.Object({
+  from: Nullable(PositionStateEnum),
+  to: PositionStateEnum,
+  reason: Type.String(),
+  tsMs: Ms('When'),
+});
+
+export const PositionSchema = Type.Object(
+  {
+    id: Type.String(),
+    instrument: Type.String(),
+    opportunityId: Type.String(),
+    state: PositionStateEnum,
+    long: LegSchema,
+    short: LegSchema,
+    notionalUsd: Type.Number(),
+    openedMs: Ms('Opened'),
+    closedMs: Nullable(Ms('Closed')),
+    entrySpreadBps: Type.Number(),
+    currentSpreadBps: Type.Number({ description: 'Close-side spread in the entry spread’s sign, bps' }),
+    entryProjectedProfitBps: Type.Number(),
+    entryFundingDelta8h: Type.Optional(Type.Number()),
+    realisedPnlUsd: Type.Number(),
+    unrealisedPnlUsd: Type.Number(),
+    fundingUsd: Type.Number(),
+    feesUsd: Type.Number(),
+    exitReason: Nullable(Type.Enum(EXIT_REASONS)),
+    transitions: Type.Array(PositionTransitionSchema),
+    markStale: Type.Optional(Type.Boolean({ description: 'Marks are from before a restart (or no usable quote yet): unrealised PnL is not current' })),
+    action: Type.Optional(Nullable(Type.String({ description: 'What the strategy is doing about this position (e.g. unwinding a naked leg, waiting for a venue)' }))),
+    warning: Type.Optional(Nullable(Type.String({ description: 'A problem the trader should know (e.g. a venue not live after the wait bound)' }))),
+  },
+  { title: 'Position' },
+);
+
+export const FillSchema = Type.Object(
+  {
+    id: Type.String(),
+    positionId: Type.String(),
+    instrument: Type.String(),
+    exchange: ExchangeEnum,
+    symbol: Type.String(),
+    side: Type.Enum(['buy', 'sell']),
+    purpose: Type.Enum(['entry', 'exit', 'unwind']),
+    price: Type.Number({ description: 'Volume-weighted over the levels walked' }),
+    quantity: Type.Number({ description: 'Base units' }),
+    notionalUsd: Type.Number(),
+    feeUsd: Type.Number(),
+    decisionMs: Ms('Decision'),
+    fillMs: Ms('Fill'),
+    latencyUs: Type.Number({ description: 'Decision to fill, µs' }),
+  },
+  { title: 'Fill' },
+);
+
+export const RiskRejectionSchema = Type.Object(
+  {
+    tsMs: Ms('When'),
+    opportunityId: Type.String(),
+    instrument: Type.String(),
+    reason: Type.String({ description: 'Machine-readable, e.g. max_open_positions, trading_halted, cooldown' }),
+    detail: Type.String(),
+  },
+  { title: 'RiskRejection' },
+);
+
+export const PortfolioSchema = Type.Object(
+  {
+    tsMs: Ms('As of'),
+    startingCapitalUsd: Usd('Starting capital'),
+    equityUsd: Usd('Starting capital + realised + unrealised PnL'),
+    availableCapitalUsd: Usd('Equity not reserved as margin'),
+    reservedMarginUsd: Usd('Margin of open legs'),
+    grossExposureUsd: Usd('Notional across open legs'),
+    exposureByInstrument: Type.Record(Type.String(), Type.Number()),
+    exposureByExchange: Type.Partial(Type.Record(ExchangeEnum, Type.Number())),
+    realisedPnlUsd: Usd('Realised PnL'),
+    unrealisedPnlUsd: Usd('Unrealised PnL at current marks'),
+    feesPaidUsd: Usd('Fees paid'),
+    fundingUsd: Usd('Funding received (negative: paid)'),
+    dailyPnlUsd: Usd('PnL of the current UTC day'),
+    openPositions: Type.Integer(),
+    tradingState: TradingStateEnum,
+    staleMarkPositions: Type.Optional(Type.Integer({ description: 'Live positions whose marks are not current' })),
+  },
+  { title: 'Portfolio' },
+);
+
+export const FeedErrorSchema = Type.Object(
+  {
+    code: Type.String({ description: 'The cause: an OS error code (ECONNREFUSED, ENOTFOUND, …), `HTTP <status>`, or CLOSED, SILENT, NOT_LISTED, NO_ENDPOINTS, ERROR' }),
+    message: Type.String({ description: 'Human-readable, naming the step that failed' }),
+    atMs: Ms('When it failed'),
+  },
+  { title: 'FeedError' },
+);
+
+export const FeedStateSchema = Type.Object(
+  {
+    exchange: ExchangeEnum,
+    status: Type.Enum(['connecting', 'live', 'stale', 'backoff', 'stopped']),
+    connections: Type.Integer({ description: 'Open sockets for this venue' }),
+    subscriptions: Type.Integer(),
+    lastMessageAgeMs: Nullable(Type.Number({ description: 'ms since the last message; null before the first' })),
+    messages: Type.Integer(),
+    messagesPerSec: Type.Number(),
+    errors: Type.Record(Type.String(), Type.Integer(), { description: 'Malformed or unknown messages dropped, by reason' }),
+    reconnects: Type.Integer(),
+    metadata: Type.Enum(['loading', 'loaded', 'failed']),
+    lastError: Nullable(FeedErrorSchema),
+    downSinceMs: Nullable(Ms('Not live since (from start until the first data); null while live')),
+    unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instruments this venue does not list' })),
+    removed: Type.Optional(Type.Literal(true, { description: 'The venue was removed from the config: this is its last state' })),
+  },
+  { title: 'FeedState' },
+);
+
+export const LatencySummarySchema = Type.Object({ p50Us: Type.Number(), p99Us: Type.Number(), count: Type.Integer() });
+
+export const EngineStatsSchema = Type.Object(
+  {
+    tsMs: Ms('As of'),
+    updatesPerSec: Type.Number(),
+    updatesTotal: Type.Integer(),
+    pipelineDropped: Type.Integer(),
+    rejected: Type.Record(Type.String(), Type.Integer(), { description: 'Updates rejected for insane values, by reason' }),
+    busMissed: Type.Record(Type.String(), Type.Integer(), { description: 'Events missed by slow bus subscribers, by subscriber' }),
+    opportunitiesOpen: Type.Integer(),
+    wsClients: Type.Integer(),
+    latency: Type.Partial(Type.Record(Type.Enum(LATENCY_STAGES), LatencySummarySchema)),
+    quarantine: Type.Object(
+      {
+        total: Type.Integer({ description: 'Quotes quarantined since start' }),
+        byExchange: Type.Partial(Type.Record(ExchangeEnum, Type.Partial(Type.Record(Type.Enum(QUARANTINE_REASONS), Type.Integer())))),
+        active: Type.Partial(Type.Record(ExchangeEnum, Type.Integer({ description: 'Symbols whose latest quote is held now' }))),
+      },
+      { description: 'Implausible quotes held out of detection (server/engine/quarantine.ts)' },
+    ),
+  },
+  { title: 'EngineStats' },
+);
+
+/**
+ * True when A and B have the same keys and each is assignable to the other (a field added to, dropped
+ * from or retyped in only one of them makes it false).
+ */
+export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+
+// A compile error on one of these lines: the interface and its schema above disagree; change both.
+const schemaMatchesType: {
+  opportunity: SameShape<Static<typeof OpportunitySchema>, Opportunity>;
+  closed: SameShape<Static<typeof ClosedOpportunitySchema>, ClosedOpportunity>;
+  leg: SameShape<Static<typeof LegSchema>, Leg>;
+  transition: SameShape<Static<typeof PositionTransitionSchema>, PositionTransition>;
+  position: SameShape<Static<typeof PositionSchema>, Position>;
+  fill: SameShape<Static<typeof FillSchema>, Fill>;
+  rejection: SameShape<Static<typeof RiskRejectionSchema>, RiskRejection>;
+  portfolio: SameShape<Static<typeof PortfolioSchema>, Portfolio>;
+  feedError: SameShape<Static<typeof FeedErrorSchema>, FeedError>;
+  feed: SameShape<Static<typeof FeedStateSchema>, FeedState>;
+  latency: SameShape<Static<typeof LatencySummarySchema>, LatencySummary>;
+  stats: SameShape<Static<typeof EngineStatsSchema>, EngineStats>;
+} = {
+  opportunity: true,
+  closed: true,
+  leg: true,
+  transition: true,
+  position: true,
+  fill: true,
+  rejection: true,
+  portfolio: true,
+  feedError: true,
+  feed: true,
+  latency: true,
+  stats: true,
+};
+void schemaMatchesType;

@@ -1,0 +1,193 @@
+/**
+ * The REST contract: every route in the OpenAPI document declares its 2xx response, Swagger UI is served
+ * (also under BASE_PATH), and every live response matches the schema its route declares — no missing or
+ * mistyped field, and no field the schema does not declare.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from './harness.js';
+
+const apps: TestApp[] = [];
+async function make(opts: Parameters<typeof buildTestApp>[0] = {}): Promise<TestApp> {
+  const a = await buildTestApp(opts);
+  apps.push(a);
+  return a;
+}
+afterEach(async () => {
+  while (apps.length) await apps.pop()!.close();
+});
+
+interface OpenApiOperation {
+  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+}
+type OpenApiDoc = { openapi: string; servers: Array<{ url: string }>; paths: Record<string, Record<string, OpenApiOperation>> };
+
+async function openApi(a: TestApp, base = ''): Promise<OpenApiDoc> {
+  const r = await a.app.inject({ method: 'GET', url: `${base}/api/docs/json` });
+  expect(r.statusCode).toBe(200);
+  return r.json() as OpenApiDoc;
+}
+
+/** "GET /api/positions/:id" for every operation in the document. */
+function operations(doc: OpenApiDoc): string[] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+}
+
+interface CheckedResponse {
+  operation: string;
+  status: number;
+  problems: string[];
+}
+
+/** Paths (dotted) present in `actual` but not in `cleaned` (what the schema declares). */
+function undeclared(actual: unknown, cleaned: unknown, path = ''): string[] {
+  if (typeof actual !== 'object' || actual === null) return [];
+  if (Array.isArray(actual)) return actual.flatMap((v, i) => undeclared(v, (cleaned as unknown[])[i], `${path}[${i}]`));
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(actual)) {
+    const c = (cleaned as Record<string, unknown>)[k];
+    if (!(k in (cleaned as object))) out.push(`${path}.${k}`);
+    else out.push(...undeclared(v, c, `${path}.${k}`));
+  }
+  return out;
+}
+
+/** Checks every response the app sends against the schema its route declares for that status. */
+function checkResponses(app: FastifyInstance): CheckedResponse[] {
+  const checked: CheckedResponse[] = [];
+  app.addHook('onSend', async (request, reply, payload) => {
+    const route = request.routeOptions;
+    const schema = route.schema as { hide?: boolean; response?: Record<string, TSchema> } | undefined;
+    if (!route.url || schema?.hide) return payload; // Swagger UI assets, /ws, the dashboard, 404s
+    const operation = `${request.method} ${route.url}`;
+    const declared = schema?.response?.[String(reply.statusCode)] ?? schema?.response?.[`${String(reply.statusCode)[0]}xx`];
+    const problems: string[] = [];
+    if (!declared) problems.push(`no response schema for ${reply.statusCode}`);
+    else {
+      const json = String(reply.getHeader('content-type') ?? '').includes('json');
+      const body: unknown = json ? JSON.parse(String(payload)) : String(payload);
+      for (const e of Value.Errors(declared, body)) problems.push(`${e.instancePath || '(root)'}: ${e.message}`);
+      const cleaned = Value.Clean(declared, structuredClone(body));
+      if (!isDeepStrictEqual(cleaned, body)) problems.push(`undeclared fields: ${undeclared(body, cleaned).slice(0, 5).join(', ')}`);
+    }
+    checked.push({ operation, status: reply.statusCode, problems: problems.slice(0, 5) });
+    return payload;
+  });
+  return checked;
+}
+
+describe('OpenAPI document and Swagger UI', () => {
+  it('every route declares a 2xx response schema', async () => {
+    const a = await make();
+    const doc = await openApi(a);
+    expect(doc.openapi).toMatch(/^3\./);
+    const ops = operations(doc);
+    expect(ops.length).toBeGreaterThanOrEqual(17);
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const ok = Object.entries(op.responses ?? {}).filter(([status]) => /^2/.test(status));
+        expect(ok.length, `${method} ${path} declares a 2xx response`).toBeGreaterThan(0);
+        for (const [status, response] of ok) {
+          const media = Object.values(response.content ?? {});
+          expect(media.length, `${method} ${path} ${status} has a body schema`).toBeGreaterThan(0);
+          for (const m of media) expect(m.schema, `${method} ${path} ${status}`).toMatchObject({ type: expect.any(String) });
+        }
+      }
+    }
+    // The shapes are real schemas, not "anything".
+    const positions = doc.paths['/api/positions'].get.responses!['200'].content!['application/json'].schema as { properties: Record<string, unknown> };
+    expect(positions.properties.positions).toMatchObject({ type: 'array', items: { type: 'object', properties: { long: { type: 'object' } } } });
+  });
+
+  it('serves Swagger UI at /api/docs and the document at /api/docs/json, under BASE_PATH too', async () => {
+    for (const base of ['', '/perpscan']) {
+      const a = await make({ basePath: base });
+      const html = await a.app.inject({ method: 'GET', url: `${base}/api/docs` });
+      expect(html.statusCode).toBe(200);
+      expect(html.headers['content-type']).toContain('text/html');
+      expect(html.body).toContain('swagger-ui');
+      // Every script, stylesheet and icon the page names resolves (from the page's URL) under the base path.
+      const assets = [...html.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1], `http://127.0.0.1${base}/api/docs`).pathname);
+      expect(assets.length).toBeGreaterThanOrEqual(5);
+      for (const asset of assets) {
+        expect(asset.startsWith(`${base}/api/docs/`), asset).toBe(true);
+        expect((await a.app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
+      }
+      const init = await a.app.inject({ method: 'GET', url: `${base}/api/docs/static/swagger-initializer.js` });
+      expect(init.body).toContain("resolveUrl('./json')");
+      const doc = await openApi(a, base);
+      expect(doc.servers[0].url).toBe(base || '/');
+      expect(Object.keys(doc.paths)).toContain('/api/positions/{id}');
+      expect(Object.keys(doc.paths).every((p) => !p.startsWith('/perpscan'))).toBe(true);
+    }
+  });
+});
+
+describe('live responses match their declared schemas', () => {
+  it('every documented operation, with real positions, fills, rejections, history and feeds', async () => {
+    const a = await make({ start: false });
+    const checked = checkResponses(a.app);
+    const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => (await a.app.inject({ method, url, payload })).statusCode;
+
+    expect(await call('GET', '/api/ready')).toBe(503); // not started: the 503 body is declared too
+    await a.start();
+    a.strategy.stop(); // stepped by hand below
+    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('ETH-USDT-PERP', 3000);
+    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+    a.spread('ETH-USDT-PERP', 'kucoin', 'binance', 3000, 70);
+    for (let i = 0; i < 20 && a.strategy.positions().filter((p) => p.state === 'open').length < 2; i++) {
+      a.strategy.step(Date.now());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const [first] = a.strategy.positions();
+    expect(first).toBeDefined();
+    a.flat('ETH-USDT-PERP', 3000); // closes an opportunity: history has an entry
+    await a.persistence.flush();
+    a.strategy.setTradingState('reducing');
+    a.spread('SOL-USDT-PERP', 'bybit', 'binance', 150, 90);
+    a.strategy.step(Date.now()); // a rejection
+
+    for (const url of ['/api/config', '/api/opportunities', '/api/opportunities/history', '/api/positions', '/api/positions?state=open', `/api/positions/${encodeURIComponent(first.id)}`,
+      '/api/trades', '/api/portfolio', '/api/rejections', '/api/trading-state', '/api/feeds', '/api/health', '/api/ready', '/api/stats', '/metrics']) {
+      expect(await call('GET', url), url).toBe(200);
+    }
+    expect(await call('GET', '/api/positions/nope')).toBe(404);
+    expect(await call('PUT', '/api/config', { thresholds: { minSpreadBps: 6 } })).toBe(200);
+    expect(await call('PUT', '/api/config', { thresholds: { minSpreadBps: 'x' } })).toBe(400);
+    expect(await call('POST', `/api/positions/${encodeURIComponent(first.id)}/close`, {})).toBe(200);
+    expect(await call('POST', '/api/trading-state', { state: 'active' })).toBe(200);
+    expect(await call('GET', '/api/opportunities?limit=0')).toBe(400);
+
+    // Non-empty lists were checked, not just empty envelopes.
+    const body = async (url: string) => (await a.app.inject({ method: 'GET', url })).json();
+    expect((await body('/api/positions')).positions.length).toBeGreaterThan(0);
+    expect((await body('/api/trades')).fills.length).toBeGreaterThan(0);
+    expect((await body('/api/rejections')).rejections.length).toBeGreaterThan(0);
+    expect((await body('/api/opportunities/history')).history.length).toBeGreaterThan(0);
+    expect((await body('/api/opportunities')).opportunities.length).toBeGreaterThan(0);
+
+    // Feed states from the real simulator (sockets on 127.0.0.1).
+    const fed = await make({ feeds: { simulator: { seed: 3, messagesPerSec: 200 } }, start: true });
+    const fedChecked = checkResponses(fed.app);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await fed.app.inject({ method: 'GET', url: '/api/ready' })).statusCode !== 200) await new Promise((r) => setTimeout(r, 200));
+    for (const url of ['/api/feeds', '/api/ready', '/api/stats', '/api/opportunities']) expect((await fed.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    expect((await fed.app.inject({ method: 'GET', url: '/api/feeds' })).json().feeds).toHaveLength(4);
+    // Restarting a feed (a route of the feed-health work; exercised whenever the server has it).
+    if (operations(await openApi(fed)).includes('POST /api/feeds/:venue/restart')) {
+      expect((await fed.app.inject({ method: 'POST', url: '/api/feeds/bybit/restart', payload: {} })).statusCode).toBe(200);
+    }
+
+    const all = [...checked, ...fedChecked];
+    const failures = all.filter((c) => c.problems.length > 0);
+    expect(failures, JSON.stringify(failures, null, 1)).toEqual([]);
+    const covered = new Set(all.filter((c) => c.status < 300).map((c) => c.operation));
+    const documented = operations(await openApi(a));
+    expect(documented.filter((op) => !covered.has(op)), 'documented operations never exercised').toEqual([]);
+    expect(all.some((c) => c.status === 400) && all.some((c) => c.status === 404) && all.some((c) => c.status === 503)).toBe(true);
+  }, 40_000);
+});
