@@ -95,8 +95,17 @@ describeWith(['chromium', 'redis'], 'Positions: broken and stale marks, server a
     expect(await row.getByTestId('position-action').innerText()).toBe('unwinding naked long leg (0.01 on okx): retrying every step');
     expect(await row.getByTestId('position-warning').innerText()).toMatch(/^naked long leg \(0\.01 on okx\): long leg unwind waiting: okx quote is/);
     // highlighted: the row's cells carry the loss colour's background
-    const bg = await row.locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor);
-    expect(bg).toBe('rgba(240, 84, 92, 0.16)');
+    // (the theme's --neg-bg, resolved through a probe element so the check holds in light and dark themes)
+    const [bg, negBg] = await row.locator('td').first().evaluate((td) => {
+      const probe = document.createElement('div');
+      probe.style.background = 'var(--neg-bg)';
+      document.body.append(probe);
+      const expected = getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      return [getComputedStyle(td).backgroundColor, expected];
+    });
+    expect(negBg).toMatch(/^rgba\(\d+, \d+, \d+, 0\.\d+\)$/);
+    expect(bg).toBe(negBg);
     expect(await row.getByTestId('position-close').innerText()).toBe('Unwinding…');
 
     // Dashboard and server agree on what is open.
