@@ -18,7 +18,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
-import { ErrorSchema } from '../../shared/api.js';
+import { ErrorResponseSchema } from '../../shared/api.js';
 
 export interface MountOptions {
   basePath: string;
@@ -34,7 +34,7 @@ const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: MountOptions): Promise<void> {
   const base = opts.basePath;
   installErrorHandlers(app);
-  app.addSchema(ErrorSchema);
+  app.addSchema(ErrorResponseSchema);
   // Responses are declared with their schemas (shared/api.ts) for the contract and the OpenAPI document, but
   // written with JSON.stringify: a schema-driven serializer silently drops any field its schema lacks.
   // test/api/contract.test.ts checks every live response against its declared schema instead.

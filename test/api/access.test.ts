@@ -114,11 +114,12 @@ describe('Origin: mutating routes and /ws refuse other sites', () => {
 
   it('same-origin, origin-less (curl) and ALLOWED_ORIGINS requests pass', async () => {
     const { a, port } = await serve({ access: { allowedHosts: ['localhost', '127.0.0.1', '[::1]'], allowedOrigins: ['https://dash.example.org'] } });
-    const body = { thresholds: { minSpreadBps: 9 } };
-    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }, body })).status).toBe(200);
-    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}` }, body })).status).toBe(200);
-    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}`, origin: 'https://dash.example.org' }, body })).status).toBe(200);
-    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}`, origin: 'https://dash.example.org.evil.example' }, body })).status).toBe(403);
+    // A different value each time: a patch that changes nothing keeps the version.
+    const body = (bps: number) => ({ thresholds: { minSpreadBps: bps } });
+    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }, body: body(9) })).status).toBe(200);
+    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}` }, body: body(10) })).status).toBe(200);
+    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}`, origin: 'https://dash.example.org' }, body: body(11) })).status).toBe(200);
+    expect((await rawRequest(port, { method: 'PUT', path: '/api/config', headers: { host: `localhost:${port}`, origin: 'https://dash.example.org.evil.example' }, body: body(12) })).status).toBe(403);
     expect(a.config.version).toBe(4);
   });
 
