@@ -8,7 +8,7 @@
  */
 import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -179,7 +179,7 @@ describe('error responses', () => {
     const checked = checkResponses(a.app);
     const auth = { authorization: `Bearer ${token}` };
     const errors: Array<{ status: number; body: unknown }> = [];
-    const send = async (opts: Parameters<typeof a.app.inject>[0]) => {
+    const send = async (opts: InjectOptions) => {
       const r = await a.app.inject(opts);
       if (r.statusCode >= 400) errors.push({ status: r.statusCode, body: r.json() });
       return { status: r.statusCode, body: r.statusCode >= 400 ? (r.json() as { error: string; field: string | null }) : null };
