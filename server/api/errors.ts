@@ -62,17 +62,6 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, status, status >= 500 ? 'internal' : 'bad_request', null, status >= 500 ? 'internal error' : err.message);
   });
-  // Fastify's own 503 while closing is a fixed body of another shape (`return503OnClosing`, off in app.ts):
-  // requests that slip in during shutdown get the shared shape instead.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    if (!closing) return;
-    reply.header('connection', 'close');
-    await sendError(reply, 503, 'shutting_down', null, 'the server is shutting down');
-  });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]}`));
 }
 
@@ -95,4 +84,20 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
   }
   socket.destroy(err);
+}
+
+/**
+ * Requests that arrive while the server shuts down get 503 in the shared shape (Fastify's own 503 while
+ * closing is a fixed body of another shape; `return503OnClosing` is off in app.ts).
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    await sendError(reply, 503, 'shutting_down', null, 'the server is shutting down');
+  });
 }

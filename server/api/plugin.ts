@@ -12,7 +12,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.js';
 import type { ApiContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, refuseWhileClosing } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
@@ -67,6 +67,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
   // reaches a handler. Added after @fastify/websocket so its onRequest hook has marked upgrade requests and
   // its onResponse hook closes the socket of an upgrade refused here.
   app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
+  refuseWhileClosing(app);
 
   await app.register(
     async (scoped) => {
