@@ -18,6 +18,7 @@ import type { AccessPolicy } from './api/access.js';
 import { AuthFailureLimiter, type AuthFailureLimit } from './api/auth-failures.js';
 import { capConnectionsPerAddress } from './api/connection-cap.js';
 import { EngineStatsTracker } from './api/engine-stats.js';
+import { clientErrorHandler } from './api/errors.js';
 import { ApiMetrics } from './api/metrics.js';
 import { mountApi } from './api/plugin.js';
 import type { ApiContext } from './api/context.js';
@@ -111,6 +112,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     bodyLimit: 256 * 1024,
     logController: new RequestLogAtDebug(),
     forceCloseConnections: true,
+    // Timeouts and broken requests, and requests during shutdown, answered in the shared error shape (errors.ts).
+    clientErrorHandler,
+    return503OnClosing: false,
     // A request (headers and body) must arrive within requestTimeoutMs or it gets 408 and the socket
     // closes: a body trickled in byte by byte cannot hold a connection forever. Node checks these
     // deadlines every connectionsCheckingInterval, so that is kept well under the timeout.

@@ -40,16 +40,21 @@ export const ConfigPutQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ErrorSchema = Type.Object(
+/**
+ * The one body of every error the server sends, whatever sends it: route handlers, validation, the Host and
+ * Origin guard (421, 403), authentication (401, 429), rate limits (429), the request timeout (408), shutdown
+ * (503), not found (404). Routes declare it for each error status they can answer.
+ */
+export const ErrorResponseSchema = Type.Object(
   {
-    error: Type.String({ description: 'Machine-readable error code' }),
-    field: Type.Union([Type.String(), Type.Null()], { description: 'The offending input, e.g. thresholds.minSpreadBps' }),
-    message: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    error: Type.String({ description: 'Machine-readable error code, e.g. validation, unauthorized, rate_limited' }),
+    field: Type.Union([Type.String(), Type.Null()], { description: 'The offending input, e.g. thresholds.minSpreadBps, querystring.limit, authorization, host, origin; null when no one input is at fault' }),
+    message: Type.String({ description: 'What went wrong, for a human' }),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), { description: 'Every problem, when there was more than one' })),
   },
-  { $id: 'ErrorBody' },
+  { $id: 'ErrorBody', additionalProperties: false },
 );
-export type ErrorBody = Static<typeof ErrorSchema>;
+export type ErrorBody = Static<typeof ErrorResponseSchema>;
 
 export const ExchangeParam = Type.Union(EXCHANGES.map((e) => Type.Literal(e)));
 export const Limit = (max: number, dflt: number) => Type.Integer({ minimum: 1, maximum: max, default: dflt });

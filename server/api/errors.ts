@@ -1,17 +1,13 @@
 /**
- * One error body for every REST failure: `{ error, field, message }` where `field` names the offending
- * input (dotted path, e.g. `thresholds.minSpreadBps`, `querystring.limit`, `authorization`).
+ * One error body for every REST failure (`ErrorResponseSchema`, shared/api.ts): `{ error, field, message }`
+ * where `field` names the offending input (dotted path, e.g. `thresholds.minSpreadBps`, `querystring.limit`,
+ * `authorization`), or is null.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { ErrorBody } from '../../shared/api.js';
 import type { ConfigError } from '../../shared/config.js';
-
-export interface ErrorBody {
-  error: string;
-  field: string | null;
-  message: string;
-  /** All problems when there was more than one. */
-  errors?: ConfigError[];
-}
 
 export function sendError(reply: FastifyReply, status: number, error: string, field: string | null, message: string, errors?: ConfigError[]): FastifyReply {
   const body: ErrorBody = { error, field, message };
@@ -67,4 +63,41 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return sendError(reply, status, status >= 500 ? 'internal' : 'bad_request', null, status >= 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request that never became one (the request timeout, 408; oversized
+ * headers, 431; unparseable HTTP, 400) is answered on the raw socket, in the same body shape as every
+ * other error, and the socket closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, error, message]: [number, string, string] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS)']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'request headers too large']
+        : [400, 'bad_request', 'malformed HTTP request'];
+  const body: ErrorBody = { error, field: null, message };
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy(err);
+}
+
+/**
+ * Requests that arrive while the server shuts down get 503 in the shared shape (Fastify's own 503 while
+ * closing is a fixed body of another shape; `return503OnClosing` is off in app.ts).
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    await sendError(reply, 503, 'shutting_down', null, 'the server is shutting down');
+  });
 }

@@ -12,13 +12,13 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { type AccessPolicy, accessGuard, DEFAULT_ACCESS_POLICY } from './access.js';
 import type { ApiContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, refuseWhileClosing } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { feedRoutes } from './routes/feeds.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
-import { ErrorSchema } from '../../shared/api.js';
+import { ErrorResponseSchema } from '../../shared/api.js';
 
 export interface MountOptions {
   basePath: string;
@@ -34,7 +34,7 @@ const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: MountOptions): Promise<void> {
   const base = opts.basePath;
   installErrorHandlers(app);
-  app.addSchema(ErrorSchema);
+  app.addSchema(ErrorResponseSchema);
   // Responses are declared with their schemas (shared/api.ts) for the contract and the OpenAPI document, but
   // written with JSON.stringify: a schema-driven serializer silently drops any field its schema lacks.
   // test/api/contract.test.ts checks every live response against its declared schema instead.
@@ -67,6 +67,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
   // reaches a handler. Added after @fastify/websocket so its onRequest hook has marked upgrade requests and
   // its onResponse hook closes the socket of an upgrade refused here.
   app.addHook('onRequest', accessGuard(opts.access ?? DEFAULT_ACCESS_POLICY));
+  refuseWhileClosing(app);
 
   await app.register(
     async (scoped) => {

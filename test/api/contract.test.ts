@@ -1,13 +1,18 @@
 /**
  * The REST contract: every route in the OpenAPI document declares its 2xx response, Swagger UI is served
  * (also under BASE_PATH), and every live response matches the schema its route declares — no missing or
- * mistyped field, and no field the schema does not declare.
+ * mistyped field, and no field the schema does not declare. Every operation also declares the errors it can
+ * answer (400 naming the field, 401, 403, 404, 408, 421, 429, 503…), all in the one shared shape
+ * `ErrorResponseSchema`, and live errors from every source (validation, handlers, the Host/Origin guard,
+ * auth, the auth-failure and rate limits, the request timeout, shutdown) match it.
  */
+import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorResponseSchema } from '../../shared/api.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
 const apps: TestApp[] = [];
@@ -21,7 +26,9 @@ afterEach(async () => {
 });
 
 interface OpenApiOperation {
-  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
 }
 type OpenApiDoc = { openapi: string; servers: Array<{ url: string }>; paths: Record<string, Record<string, OpenApiOperation>> };
 
@@ -124,6 +131,131 @@ describe('OpenAPI document and Swagger UI', () => {
       expect(Object.keys(doc.paths).every((p) => !p.startsWith('/perpscan'))).toBe(true);
     }
   });
+});
+
+/** Statuses any operation can answer, and what a mutating one adds (server/api/error-responses.ts). */
+const EVERY_OPERATION = ['408', '421', '500', '503'];
+const MUTATING = ['400', '401', '403', '413', '415', '429'];
+
+describe('error responses', () => {
+  it('every operation declares the errors it can answer, each in the shared error shape', async () => {
+    const a = await make();
+    const doc = await openApi(a);
+    let declared = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        const statuses = Object.keys(op.responses ?? {});
+        const expected = [...EVERY_OPERATION];
+        if (method === 'post' || method === 'put') expected.push(...MUTATING);
+        if ((op.parameters ?? []).length > 0 || op.requestBody) expected.push('400');
+        if (/\{(id|venue)\}/.test(path)) expected.push('404');
+        for (const status of expected) expect(statuses, `${name} declares ${status}`).toContain(status);
+        for (const status of statuses.filter((s) => /^[45]/.test(s))) {
+          const response = op.responses![status];
+          expect(response.description, `${name} ${status} says what it means`).not.toMatch(/^(Default Response)?$/);
+          const schema = response.content?.['application/json']?.schema as { anyOf?: unknown[]; $ref?: string } | undefined;
+          expect(schema, `${name} ${status} has a JSON body`).toBeDefined();
+          // /ready's 503 is "not ready" (a Readiness body) or "shutting down" (the error body).
+          const variants = (schema!.anyOf ?? [schema]) as Array<{ $ref?: string; properties?: Record<string, unknown>; required?: string[] }>;
+          const resolved = variants.map((v) => (v.$ref ? (doc as unknown as { components: { schemas: Record<string, typeof v> } }).components.schemas[v.$ref.split('/').pop()!] : v));
+          const errorShape = resolved.find((v) => v.properties && 'error' in v.properties);
+          expect(errorShape, `${name} ${status} is the shared error shape`).toMatchObject({
+            type: 'object',
+            required: expect.arrayContaining(['error', 'field', 'message']),
+            properties: { error: { type: 'string' }, message: { type: 'string' } },
+          });
+          expect(Object.keys(errorShape!.properties!).sort()).toEqual(Object.keys(ErrorResponseSchema.properties).sort());
+          declared++;
+        }
+      }
+    }
+    expect(declared).toBeGreaterThanOrEqual(17 * EVERY_OPERATION.length);
+  });
+
+  it('live errors from every source — validation, handlers, Host, Origin, auth, the limits, not found, shutdown — match the shared shape', async () => {
+    const token = 'a-test-token-that-is-long-enough-000000';
+    const a = await make({ apiToken: token, authFailures: { max: 3, windowMs: 60_000 }, rateLimit: { max: 4, timeWindowMs: 60_000 } });
+    const checked = checkResponses(a.app);
+    const auth = { authorization: `Bearer ${token}` };
+    const errors: Array<{ status: number; body: unknown }> = [];
+    const send = async (opts: InjectOptions) => {
+      const r = await a.app.inject(opts);
+      if (r.statusCode >= 400) errors.push({ status: r.statusCode, body: r.json() });
+      return { status: r.statusCode, body: r.statusCode >= 400 ? (r.json() as { error: string; field: string | null }) : null };
+    };
+
+    expect(await send({ method: 'GET', url: '/api/opportunities?limit=0' })).toMatchObject({ status: 400, body: { error: 'validation', field: 'querystring.limit' } });
+    expect(await send({ method: 'PUT', url: '/api/config', headers: auth, payload: { thresholds: { minSpreadBps: 'x' } } })).toMatchObject({ status: 400, body: { field: 'thresholds.minSpreadBps' } });
+    expect(a.config.version).toBe(1);
+    expect(await send({ method: 'POST', url: '/api/feeds/nowhere/restart', headers: auth, payload: {} })).toMatchObject({ status: 400, body: { field: 'venue' } });
+    expect(await send({ method: 'PUT', url: '/api/config', payload: { thresholds: { minSpreadBps: 6 } } })).toMatchObject({ status: 401, body: { error: 'unauthorized', field: 'authorization' } });
+    expect(await send({ method: 'POST', url: '/api/trading-state', headers: { ...auth, origin: 'https://attacker.example' }, payload: { state: 'halted' } })).toMatchObject({ status: 403, body: { field: 'origin' } });
+    expect(await send({ method: 'GET', url: '/api/positions/nope' })).toMatchObject({ status: 404, body: { error: 'not_found', field: 'id' } });
+    expect(await send({ method: 'POST', url: '/api/positions/nope/close', headers: auth, payload: {} })).toMatchObject({ status: 404, body: { field: 'id' } });
+    expect(await send({ method: 'GET', url: '/api/no-such-route' })).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await send({ method: 'GET', url: '/api/health', headers: { host: 'attacker.example' } })).toMatchObject({ status: 421, body: { field: 'host' } });
+    expect(await send({ method: 'PUT', url: '/api/config', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<x/>' })).toMatchObject({ status: 415 });
+    expect(await send({ method: 'PUT', url: '/api/config', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"x":"${'y'.repeat(300_000)}"}` })).toMatchObject({ status: 413 });
+    // Wrong tokens: 401 each, then the address is refused (429) whatever it sends.
+    for (let i = 0; i < 3; i++) expect((await send({ method: 'POST', url: '/api/trading-state', headers: { authorization: 'Bearer wrong' }, payload: { state: 'halted' } })).status).toBe(401);
+    expect(await send({ method: 'POST', url: '/api/trading-state', headers: auth, payload: { state: 'halted' } })).toMatchObject({ status: 429, body: { error: 'rate_limited', field: 'authorization' } });
+    expect(a.strategy.tradingState()).toBe('active');
+
+    // The per-route rate limit (another address: the auth-failure block is per address).
+    const rate = await make({ rateLimit: { max: 2, timeWindowMs: 60_000 } });
+    const rateChecked = checkResponses(rate.app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await rate.app.inject({ method: 'POST', url: '/api/trading-state', payload: { state: 'active' } });
+      statuses.push(r.statusCode);
+      if (r.statusCode >= 400) errors.push({ status: r.statusCode, body: r.json() });
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+
+    // A request that arrives while the server shuts down (real HTTP: the server still listens during preClose).
+    const closingApp = await make();
+    const closingChecked = checkResponses(closingApp.app);
+    closingApp.app.addHook('preClose', async () => {
+      const r = await fetch(`http://127.0.0.1:${(closingApp.app.server.address() as { port: number }).port}/api/portfolio`);
+      errors.push({ status: r.status, body: await r.json() });
+    });
+    await closingApp.app.listen({ host: '127.0.0.1', port: 0 });
+    await closingApp.app.close();
+    expect(errors.at(-1)).toMatchObject({ status: 503, body: { error: 'shutting_down' } });
+
+    for (const e of errors) expect([...Value.Errors(ErrorResponseSchema, e.body)], `${e.status} ${JSON.stringify(e.body)}`).toEqual([]);
+    expect([...new Set(errors.map((e) => e.status))].sort()).toEqual([400, 401, 403, 404, 413, 415, 421, 429, 503]);
+    // …and each matched the schema its route declares for that status.
+    const all = [...checked, ...rateChecked, ...closingChecked];
+    expect(all.filter((c) => c.problems.length > 0), JSON.stringify(all.filter((c) => c.problems.length > 0), null, 1)).toEqual([]);
+    expect(all.filter((c) => c.status >= 400).length).toBeGreaterThanOrEqual(errors.length - 1); // all but the unrouted 404
+  });
+
+  it('a request that does not arrive in time gets 408 in the shared shape', async () => {
+    const a = await make({ http: { requestTimeoutMs: 1000, headersTimeoutMs: 1000 } });
+    await a.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (a.app.server.address() as { port: number }).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      const drip = setInterval(() => socket.writable && socket.write(' '), 200);
+      socket.on('connect', () => socket.write(`PUT /api/config HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`));
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve(text);
+      });
+      setTimeout(() => reject(new Error('no 408 within 8 s')), 8000).unref();
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply).toMatch(/content-type: application\/json/i);
+    const body: unknown = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    expect([...Value.Errors(ErrorResponseSchema, body)]).toEqual([]);
+    expect(body).toMatchObject({ error: 'request_timeout', field: null });
+    expect(a.config.version).toBe(1);
+  }, 15_000);
 });
 
 describe('live responses match their declared schemas', () => {

@@ -215,6 +215,16 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     }
   }
 
+  /** Moves the pointer a few pixels back and forth over row 3 every 500 ms for `ms`: a reader, not a resting hand. */
+  async function nudgePointer(page: Page, ms: number): Promise<void> {
+    const box = (await page.getByTestId('opportunity-row').nth(2).boundingBox())!;
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < ms; i++) {
+      await page.mouse.move(box.x + 40 + (i % 2) * 4, box.y + box.height / 2);
+      await page.waitForTimeout(500);
+    }
+  }
+
   it('re-sorts at most once a second, and never while the pointer or keyboard focus is in the table', async () => {
     const rows = Array.from({ length: 6 }, (_, i) => wideRow(i, 10 + i));
     const page = await openPage({ width: 1280, rows });
@@ -227,12 +237,12 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     expect(changes.length, `gaps ${gaps}`).toBeLessThanOrEqual(5); // …but not at 10 Hz
     for (const gap of gaps) expect(gap, `gaps ${gaps}`).toBeGreaterThanOrEqual(980);
 
-    // Pointer over the rows: values update, the order does not move.
+    // A reader's pointer over the rows (moving, as a reading hand does): values update, the order does not move.
     await page.getByTestId('opportunity-row').nth(2).hover();
     await page.getByTestId('order-paused').waitFor();
     const profitBefore = await page.getByTestId('opportunity-row').first().locator('td').nth(9).innerText();
     stop = await recordOrderChanges(page);
-    await churn(rows, 3000);
+    await Promise.all([churn(rows, 3000), nudgePointer(page, 3000)]);
     expect(await stop()).toEqual([]);
     expect(await page.getByTestId('opportunity-row').first().locator('td').nth(9).innerText()).not.toBe(profitBefore);
 
@@ -256,6 +266,48 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     await expect
       .poll(async () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((r) => Number((r.children[9] as HTMLElement).innerText))), { timeout: 3000 })
       .toEqual([55, 45, 35, 25, 15, 5]);
+  }, 60_000);
+
+  it('a pointer resting on the table holds the order only for 3 s: then a closed row leaves for Recently Closed (a warning tag) and the order moves', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => wideRow(i, 60 - i * 10));
+    const page = await openPage({ width: 1280, rows });
+    const ids = await rowIds(page);
+    const victim = ids[3];
+    await page.getByTestId('opportunity-row').nth(1).hover();
+    const restingSinceMs = Date.now();
+    await page.getByTestId('order-paused').waitFor();
+    // A wrong price closes one row; the last row becomes the best. The pointer does not move from here on.
+    stage.close(victim, 'spread_implausible');
+    const last = rows.find((o) => o.id === ids[5])!;
+    stage.update({ ...last, projectedProfitBps: 99, updatedMs: Date.now() });
+    await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"][data-state="closing"]`).waitFor();
+    await page.waitForTimeout(1500);
+    expect(await rowIds(page)).toEqual(ids); // still held: the closed row fades in its slot, nothing moves
+    // The pause ends about 3 s after the pointer stopped, with the pointer still on the rows.
+    await page.getByTestId('order-paused').waitFor({ state: 'detached', timeout: 5000 });
+    const pausedForMs = Date.now() - restingSinceMs;
+    expect(pausedForMs).toBeGreaterThanOrEqual(2500);
+    expect(pausedForMs).toBeLessThan(5000);
+    expect(await page.locator('[data-testid="opportunities"] .scroll').evaluate((el) => el.matches(':hover'))).toBe(true);
+    // The closed row leaves the table for Recently Closed, and the order follows the market (best first).
+    await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"]`).waitFor({ state: 'detached', timeout: 3000 });
+    await expect.poll(() => rowIds(page), { timeout: 3000 }).toEqual([ids[5], ...ids.slice(0, 5).filter((id) => id !== victim)]);
+    const tag = page.locator(`[data-testid="closed-row"][data-id="${victim}"] .tag`);
+    await expect.poll(() => tag.innerText()).toMatch(/spread implausible/i);
+    // Tagged as a warning, coloured like every other warning tag (not the plain grey of a market move).
+    const colours = await tag.evaluate((el) => {
+      const probe = (cls: string) => {
+        const span = document.createElement('span');
+        span.className = cls;
+        document.body.appendChild(span);
+        const c = getComputedStyle(span).color;
+        span.remove();
+        return c;
+      };
+      return { tag: getComputedStyle(el).color, warn: probe('tag warn'), plain: probe('tag') };
+    });
+    expect(colours.warn).not.toBe(colours.plain);
+    expect(colours.tag).toBe(colours.warn);
   }, 60_000);
 
   it('counts "x of N" under a filter, says when the filter hides every row, and marks invalid filter input', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetVerdict } from '../../web/src/lib/latency.js';
-import { exName, fmtBps, fmtCountdown, fmtDuration, fmtMicros, fmtPrice, fmtSignedUsd } from '../../web/src/lib/format.js';
+import { closeReasonLabel, exName, fmtBps, fmtCountdown, fmtDuration, fmtMicros, fmtPrice, fmtSignedUsd, isWarningCloseReason } from '../../web/src/lib/format.js';
+import { OPPORTUNITY_CLOSE_REASONS } from '../../shared/opportunity.js';
 
 describe('formatting', () => {
   it('formats durations, countdowns and latencies compactly', () => {
@@ -31,5 +32,12 @@ describe('formatting', () => {
     expect(budgetVerdict('pipeline_to_detected', p99(900))).toBe('warn');
     expect(budgetVerdict('end_to_end', p99(12_000))).toBe('over');
     expect(budgetVerdict('bus_to_sent', p99(12_000))).toBe('none');
+  });
+
+  it('tags close reasons that mean bad or missing data as warnings, market moves as plain', () => {
+    const warnings = OPPORTUNITY_CLOSE_REASONS.filter((r) => isWarningCloseReason(r));
+    expect(warnings.slice().sort()).toEqual(['feed_down', 'spread_implausible', 'stale_quote']);
+    expect(isWarningCloseReason('spread_below_min')).toBe(false);
+    expect(closeReasonLabel('spread_implausible')).toBe('spread implausible');
   });
 });

@@ -3,7 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { ageSince, fmtClock, fmtTimeTicks } from '../../web/src/lib/format.js';
 import { budgetVerdict, fmtLatency, latencyUnit } from '../../web/src/lib/latency.js';
 import { feedLastMessageServerMs, StreamStore, type OpportunityRow } from '../../web/src/lib/stream-store.js';
-import { COLUMNS, countLabel, DEFAULT_SORT, DisplayOrder, EMPTY_FILTER, FIXED_COLUMNS_PX, isFilterActive, parseMinProfit, settledClosed, sortRows } from '../../web/src/lib/table.js';
+import {
+  COLUMNS,
+  countLabel,
+  DEFAULT_SORT,
+  DisplayOrder,
+  EMPTY_FILTER,
+  FIXED_COLUMNS_PX,
+  isFilterActive,
+  parseMinProfit,
+  POINTER_IDLE_MS,
+  pointerHolds,
+  settledClosed,
+  sortRows,
+} from '../../web/src/lib/table.js';
 import { closed, frame, opportunity, snapshot, stats } from './make.js';
 
 const NOW = 1_700_000_000_000;
@@ -61,6 +74,42 @@ describe('display order', () => {
     expect(held[1].state).toBe('closing');
     // Next reorder: B goes.
     expect(names(order.next(live(row('A', 2), row('C', 8)), 2000, false, 'k'))).toEqual(['C', 'A']);
+  });
+});
+
+describe('pointer hold', () => {
+  it('holds only while the pointer is inside and moved within the idle time', () => {
+    expect(POINTER_IDLE_MS).toBe(3000);
+    expect(pointerHolds(false, NOW, NOW)).toBe(false);
+    expect(pointerHolds(true, NOW, NOW)).toBe(true);
+    expect(pointerHolds(true, NOW, NOW + 2999)).toBe(true);
+    expect(pointerHolds(true, NOW, NOW + 3000)).toBe(false);
+    expect(pointerHolds(true, NOW, NOW + 600_000)).toBe(false);
+  });
+
+  it('a pointer resting on the table lets a closed row leave and the order move after the idle time', () => {
+    const order = new DisplayOrder(1000);
+    const enteredMs = 0; // pointer enters the rows and then rests there
+    const held = (t: number) => pointerHolds(true, enteredMs, t);
+    order.next(live(row('A', 9), row('B', 5), row('C', 1)), 0, held(0), 'k');
+    // B closes and the store drops it; C overtakes A. While the pointer is fresh, nothing moves.
+    const during = order.next(live(row('A', 2), row('C', 8)), 2500, held(2500), 'k');
+    expect(names(during)).toEqual(['A', 'B', 'C']);
+    expect(during[1].state).toBe('closing');
+    // Three seconds without a move: the order is taken again, B is gone (to Recently Closed), C leads.
+    expect(names(order.next(live(row('A', 2), row('C', 8)), 3000, held(3000), 'k'))).toEqual(['C', 'A']);
+    // A new row joins in its sorted place, not at the bottom.
+    expect(names(order.next(live(row('A', 2), row('C', 8), row('D', 5)), 4000, held(4000), 'k'))).toEqual(['C', 'D', 'A']);
+  });
+
+  it('a pointer that keeps moving keeps the order held', () => {
+    const order = new DisplayOrder(1000);
+    order.next(live(row('A', 3), row('B', 2)), 0, pointerHolds(true, 0, 0), 'k');
+    let lastMoveMs = 0;
+    for (let t = 500; t <= 20_000; t += 500) {
+      if (t % 2000 === 0) lastMoveMs = t; // reading: the pointer moves every 2 s
+      expect(names(order.next(live(row('A', 1), row('B', 9)), t, pointerHolds(true, lastMoveMs, t), 'k'))).toEqual(['A', 'B']);
+    }
   });
 });
 

@@ -1,26 +1,26 @@
 /** GET/PUT /api/config: the versioned config; a bad patch is a 400 naming the field and changes nothing. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ConfigPatchSchema, ConfigPutQuery, ErrorSchema, VersionedConfigSchema } from '../../../shared/api.js';
+import { ConfigPatchSchema, ConfigPutQuery, VersionedConfigSchema } from '../../../shared/api.js';
 import { applyConfigPatch } from '../../../shared/config.js';
 import { NOTHING_SCANNED, nothingScannedProblems } from '../../config/scan-guard.js';
 import type { ApiContext } from '../context.js';
 import { sendError } from '../errors.js';
+import { errorResponses } from '../error-responses.js';
 import { mutating } from './mutating.js';
 
 export const configRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/config', { schema: { tags: ['config'], summary: 'Current config and its version', response: { 200: VersionedConfigSchema } } }, async () => ctx.config.versioned);
+  app.get('/config', { schema: { tags: ['config'], summary: 'Current config and its version', response: { 200: VersionedConfigSchema, ...errorResponses() } } }, async () => ctx.config.versioned);
 
   app.put(
     '/config',
     {
-      ...mutating(ctx),
-      schema: {
+      ...mutating(ctx, {
         tags: ['config'],
         summary: 'Partial config update (deep merge); applies on the next market update and is persisted',
         body: ConfigPatchSchema,
         querystring: ConfigPutQuery,
-        response: { 200: VersionedConfigSchema, 400: ErrorSchema, 401: ErrorSchema },
-      },
+        response: { 200: VersionedConfigSchema },
+      }),
     },
     async (request, reply) => {
       if (request.query.force !== true) {

@@ -1,6 +1,6 @@
 /** POST /api/feeds/:venue/restart: start one venue's feed afresh (GET /api/feeds is in system.ts). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorSchema, FeedRestartResponseSchema, VenueParams } from '../../../shared/api.js';
+import { FeedRestartResponseSchema, VenueParams } from '../../../shared/api.js';
 import { EXCHANGES, isExchange } from '../../../shared/exchanges.js';
 import type { ApiContext } from '../context.js';
 import { sendError } from '../errors.js';
@@ -10,13 +10,16 @@ export const feedRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async 
   app.post(
     '/feeds/:venue/restart',
     {
-      ...mutating(ctx),
-      schema: {
-        tags: ['system'],
-        summary: "Restart one venue's feed (metadata, sockets, backoff reset); answers before the venue is live",
-        params: VenueParams,
-        response: { 200: FeedRestartResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema },
-      },
+      ...mutating(
+        ctx,
+        {
+          tags: ['system'],
+          summary: "Restart one venue's feed (metadata, sockets, backoff reset); answers before the venue is live",
+          params: VenueParams,
+          response: { 200: FeedRestartResponseSchema },
+        },
+        404,
+      ),
     },
     async (request, reply) => {
       const { venue } = request.params;

@@ -1,8 +1,9 @@
 /** GET /api/opportunities (current, sorted and filtered) and /api/opportunities/history (closed, newest first). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorSchema, HistoryQuery, HistoryResponseSchema, OpportunitiesQuery, OpportunitiesResponseSchema } from '../../../shared/api.js';
+import { HistoryQuery, HistoryResponseSchema, OpportunitiesQuery, OpportunitiesResponseSchema } from '../../../shared/api.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { ApiContext } from '../context.js';
+import { errorResponses } from '../error-responses.js';
 
 const SORT_KEYS: Record<string, (o: Opportunity) => number> = {
   profit: (o) => o.projectedProfitBps,
@@ -15,7 +16,7 @@ const SORT_KEYS: Record<string, (o: Opportunity) => number> = {
 export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get(
     '/opportunities',
-    { schema: { tags: ['opportunities'], summary: 'Open opportunities', querystring: OpportunitiesQuery, response: { 200: OpportunitiesResponseSchema, 400: ErrorSchema } } },
+    { schema: { tags: ['opportunities'], summary: 'Open opportunities', querystring: OpportunitiesQuery, response: { 200: OpportunitiesResponseSchema, ...errorResponses(400) } } },
     async (request) => {
       const q = request.query;
       let list = ctx.engine.opportunities();
@@ -31,7 +32,7 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
 
   app.get(
     '/opportunities/history',
-    { schema: { tags: ['opportunities'], summary: 'Closed opportunities, newest first', querystring: HistoryQuery, response: { 200: HistoryResponseSchema, 400: ErrorSchema } } },
+    { schema: { tags: ['opportunities'], summary: 'Closed opportunities, newest first', querystring: HistoryQuery, response: { 200: HistoryResponseSchema, ...errorResponses(400) } } },
     async (request) => {
       const closed = await ctx.persistence.opportunityHistory(request.query.limit ?? 100);
       return { count: closed.length, history: closed };

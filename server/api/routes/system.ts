@@ -1,7 +1,8 @@
 /** Feeds, liveness, readiness, stats and Prometheus metrics. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Static } from 'typebox';
+import Type, { type Static } from 'typebox';
 import {
+  ErrorResponseSchema,
   FeedsResponseSchema,
   HealthResponseSchema,
   MetricsTextSchema,
@@ -13,6 +14,7 @@ import {
 import type { SameShape } from '../../../shared/schemas.js';
 import type { PersistenceHealth } from '../../persistence/persistence.js';
 import type { ApiContext, Readiness } from '../context.js';
+import { errorResponses } from '../error-responses.js';
 import type { StreamCounters } from '../stream/hub.js';
 
 // A compile error here: a server type and its REST schema (shared/api.ts) disagree; change both.
@@ -26,6 +28,9 @@ const schemaMatchesType: {
   persistence: true,
 };
 void schemaMatchesType;
+
+/** /ready's 503: not ready (a Readiness body), or the server is shutting down (the shared error body). */
+const NotReadySchema = Type.Union([ReadinessSchema, ErrorResponseSchema], { description: 'Not ready (a Readiness body), or shutting down (an error body)' });
 
 export function readiness(ctx: ApiContext): Readiness {
   const details = ctx.feeds?.states() ?? [];
@@ -45,9 +50,9 @@ export function readiness(ctx: ApiContext): Readiness {
 }
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/feeds', { schema: { tags: ['system'], summary: 'Feed state per exchange', response: { 200: FeedsResponseSchema } } }, async () => ({ feeds: ctx.feeds?.states() ?? [] }));
+  app.get('/feeds', { schema: { tags: ['system'], summary: 'Feed state per exchange', response: { 200: FeedsResponseSchema, ...errorResponses() } } }, async () => ({ feeds: ctx.feeds?.states() ?? [] }));
 
-  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponseSchema } } }, async () => ({
+  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponseSchema, ...errorResponses() } } }, async () => ({
     status: 'ok' as const,
     uptimeMs: Date.now() - ctx.startedMs,
     configVersion: ctx.config.version,
@@ -55,14 +60,14 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
 
   app.get(
     '/ready',
-    { schema: { tags: ['system'], summary: 'Readiness: engine running, feeds live, persistence reachable (503 when not)', response: { 200: ReadinessSchema, 503: ReadinessSchema } } },
+    { schema: { tags: ['system'], summary: 'Readiness: engine running, feeds live, persistence reachable (503 when not)', response: { 200: ReadinessSchema, ...errorResponses(), 503: NotReadySchema } } },
     async (_request, reply) => {
       const r = readiness(ctx);
       return reply.code(r.ready ? 200 : 503).send(r);
     },
   );
 
-  app.get('/stats', { schema: { tags: ['system'], summary: 'Engine and stream statistics', response: { 200: StatsResponseSchema } } }, async () => ({
+  app.get('/stats', { schema: { tags: ['system'], summary: 'Engine and stream statistics', response: { 200: StatsResponseSchema, ...errorResponses() } } }, async () => ({
     stats: ctx.hub.stats(),
     stream: ctx.hub.counters,
     persistence: ctx.persistence.health(),
@@ -73,7 +78,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
 export const metricsRoute: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: MetricsTextSchema } } },
+    { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain', 'application/json'], response: { 200: MetricsTextSchema, ...errorResponses() } } },
     async (_request, reply) => {
       const { contentType, body } = await ctx.metrics.render();
       return reply.type(contentType).send(body);

@@ -2,7 +2,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ClosePositionBody,
-  ErrorSchema,
   IdParams,
   LimitQuery,
   PositionsQuery,
@@ -15,13 +14,14 @@ import {
 } from '../../../shared/api.js';
 import { PortfolioSchema, PositionSchema } from '../../../shared/schemas.js';
 import type { ApiContext } from '../context.js';
+import { errorResponses } from '../error-responses.js';
 import { sendError } from '../errors.js';
 import { mutating } from './mutating.js';
 
 export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const s = ctx.strategy;
 
-  app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: PositionsResponseSchema, 400: ErrorSchema } } }, async (request) => {
+  app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: PositionsResponseSchema, ...errorResponses(400) } } }, async (request) => {
     const { state = 'all', limit = 1000 } = request.query;
     let list = s.positions();
     if (state === 'open') list = list.filter((p) => p.state !== 'closed');
@@ -30,7 +30,7 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
     return { count: list.length, positions: list.slice(0, limit) };
   });
 
-  app.get('/positions/:id', { schema: { tags: ['trading'], summary: 'One position', params: IdParams, response: { 200: PositionSchema, 404: ErrorSchema } } }, async (request, reply) => {
+  app.get('/positions/:id', { schema: { tags: ['trading'], summary: 'One position', params: IdParams, response: { 200: PositionSchema, ...errorResponses(400, 404) } } }, async (request, reply) => {
     const p = s.position(request.params.id);
     return p ?? sendError(reply, 404, 'not_found', 'id', `no position ${request.params.id}`);
   });
@@ -38,8 +38,7 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
   app.post(
     '/positions/:id/close',
     {
-      ...mutating(ctx),
-      schema: { tags: ['trading'], summary: 'Close a position now (idempotent)', params: IdParams, body: ClosePositionBody, response: { 200: PositionSchema, 401: ErrorSchema, 404: ErrorSchema } },
+      ...mutating(ctx, { tags: ['trading'], summary: 'Close a position now (idempotent)', params: IdParams, body: ClosePositionBody, response: { 200: PositionSchema } }, 404),
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -50,25 +49,24 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
     },
   );
 
-  app.get('/trades', { schema: { tags: ['trading'], summary: 'Fills, newest first', querystring: LimitQuery, response: { 200: TradesResponseSchema, 400: ErrorSchema } } }, async (request) => {
+  app.get('/trades', { schema: { tags: ['trading'], summary: 'Fills, newest first', querystring: LimitQuery, response: { 200: TradesResponseSchema, ...errorResponses(400) } } }, async (request) => {
     const fills = s.fills().slice().sort((a, b) => b.fillMs - a.fillMs);
     return { count: fills.length, fills: fills.slice(0, request.query.limit ?? 500) };
   });
 
-  app.get('/portfolio', { schema: { tags: ['trading'], summary: 'Capital, exposure, realised and unrealised PnL', response: { 200: PortfolioSchema } } }, async () => s.portfolio());
+  app.get('/portfolio', { schema: { tags: ['trading'], summary: 'Capital, exposure, realised and unrealised PnL', response: { 200: PortfolioSchema, ...errorResponses() } } }, async () => s.portfolio());
 
-  app.get('/rejections', { schema: { tags: ['trading'], summary: 'Recent risk rejections, newest first', querystring: LimitQuery, response: { 200: RejectionsResponseSchema, 400: ErrorSchema } } }, async (request) => {
+  app.get('/rejections', { schema: { tags: ['trading'], summary: 'Recent risk rejections, newest first', querystring: LimitQuery, response: { 200: RejectionsResponseSchema, ...errorResponses(400) } } }, async (request) => {
     const rejections = s.rejections(request.query.limit ?? 500);
     return { count: rejections.length, rejections };
   });
 
-  app.get('/trading-state', { schema: { tags: ['trading'], summary: 'The kill switch state', response: { 200: TradingStateResponseSchema } } }, async () => ({ state: s.tradingState() }));
+  app.get('/trading-state', { schema: { tags: ['trading'], summary: 'The kill switch state', response: { 200: TradingStateResponseSchema, ...errorResponses() } } }, async () => ({ state: s.tradingState() }));
 
   app.post(
     '/trading-state',
     {
-      ...mutating(ctx),
-      schema: { tags: ['trading'], summary: 'Kill switch: active | reducing (exits only) | halted', body: TradingStateBody, response: { 200: TradingStateChangeResponseSchema, 400: ErrorSchema, 401: ErrorSchema } },
+      ...mutating(ctx, { tags: ['trading'], summary: 'Kill switch: active | reducing (exits only) | halted', body: TradingStateBody, response: { 200: TradingStateChangeResponseSchema } }),
     },
     async (request) => {
       const { state, closeAll, reason } = request.body;

@@ -1,4 +1,6 @@
 /** Number and time formatting for the tables. Missing or non-finite values render as an en dash. */
+import type { OpportunityCloseReason } from '../../../shared/opportunity.js';
+
 const DASH = '–';
 
 function finite(v: number | null | undefined): v is number {
@@ -121,4 +123,28 @@ const EXCHANGE_NAMES: Record<string, string> = { bybit: 'Bybit', okx: 'OKX', kuc
 /** Display name of a venue (OKX, KuCoin, …). */
 export function exName(exchange: string): string {
   return EXCHANGE_NAMES[exchange] ?? exchange;
+}
+
+/**
+ * Close reasons that say the data was wrong or missing (a stale or implausible price, a feed down), not that
+ * the market moved: Recently Closed tags them as warnings. A Record, so a new reason must be classed here.
+ */
+const WARNING_CLOSE_REASONS: Record<OpportunityCloseReason, boolean> = {
+  spread_below_min: false,
+  funding_below_min: false,
+  confidence_below_min: false,
+  unprofitable: false,
+  config_changed: false,
+  stale_quote: true,
+  feed_down: true,
+  spread_implausible: true,
+};
+
+export function isWarningCloseReason(reason: OpportunityCloseReason): boolean {
+  return WARNING_CLOSE_REASONS[reason] ?? false;
+}
+
+/** `spread_implausible` → `spread implausible`. */
+export function closeReasonLabel(reason: string): string {
+  return reason.replace(/_/g, ' ');
 }

@@ -150,9 +150,21 @@ export function isFlashing(row: OpportunityRow, localNowMs: number, flashMs = 50
   return row.state === 'open' && row.direction !== 'none' && localNowMs - row.changedMs < flashMs;
 }
 
+/** The pointer holds the order only while it moves: resting this long on the table lets the order go. */
+export const POINTER_IDLE_MS = 3000;
+
+/**
+ * Whether the pointer holds the display order: it is over the rows and moved within `idleMs`. A pointer left
+ * resting on the table (the reader went away, or is watching without reading a row) must not freeze the
+ * table: closed rows would stay faded in place, Recently Closed would never update, new rows would pile up.
+ */
+export function pointerHolds(pointerInside: boolean, lastPointerMoveMs: number, nowMs: number, idleMs = POINTER_IDLE_MS): boolean {
+  return pointerInside && nowMs - lastPointerMoveMs < idleMs;
+}
+
 /**
  * The order the reader sees. Live order changes many times a second; the display takes it at most once per
- * `minIntervalMs`, never while `held` (pointer or keyboard focus in the table), and at once when the reader
+ * `minIntervalMs`, never while `held` (a moving pointer or keyboard focus in the table, see `pointerHolds`), and at once when the reader
  * changes the sort or filter (`viewKey`). Between reorders rows keep their slots and show fresh values; new
  * rows join at the bottom. A closing row keeps its slot (it fades there), also across reorders, and leaves
  * only at a reorder after the store dropped it: its neighbours never move while it fades.
