@@ -20,6 +20,8 @@ export const REJECTION_REASONS = [
   'confidence_below_min',
   'no_quote',
   'quote_unusable',
+  /** A leg's venue's latest quote is quarantined: its current price is unknown. */
+  'quote_quarantined',
   'quote_too_old',
   'notional_exceeded',
   'max_open_positions',
@@ -135,6 +137,8 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     const q = ctx.quote(opp.instrument, ex);
     if (!q) return { reason: 'no_quote', detail: `no ${leg} quote on ${ex}` };
     if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
+    if (q.quarantine)
+      return { reason: 'quote_quarantined', detail: `latest ${leg} quote on ${ex} is quarantined (${q.quarantine}): its current price is unknown` };
     const age = ctx.nowMs - q.receivedMs;
     if (age > strategy.maxQuoteAgeMs) return { reason: 'quote_too_old', detail: `${leg} quote on ${ex} is ${age} ms old (max ${strategy.maxQuoteAgeMs})` };
     legQuotes.push(q);
