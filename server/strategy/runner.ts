@@ -405,8 +405,8 @@ export class StrategyRunner {
   private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, nowMs: number): void {
     const cfg = this.config.strategy;
     const id = this.registry.nextId();
-    // Same BASE quantity on both legs (delta-neutral); entryRejection checked it against both legs.
-    const quantity = entryQuantity(cfg.notionalUsd, longQuote);
+    // Same BASE quantity on both legs (delta-neutral), sized on the higher leg price; entryRejection checked it.
+    const quantity = entryQuantity(cfg.notionalUsd, longQuote, shortQuote);
     // Margin is reserved for the target notional while the entry is in flight.
     const p = newPosition(id, opp, longQuote, shortQuote, cfg, nowMs);
     const book = newBook(p, quantity);
