@@ -74,7 +74,9 @@ export class RecordProcessor implements RecordSink {
         // A broken book says the venue's current state is unknown: counted per venue, nothing held.
         if (bad === R_PRICE || bad === R_CROSSED) {
           this.quarantine.hold(id, bad === R_PRICE ? Q_NON_POSITIVE : Q_CROSSED, 0, 0, 0, 0, 0, 0, 0);
-          this.scoreHeld(id, recvUs);
+          // The leg is unusable now: open opportunities on it close at once (quote_quarantined).
+          time[TIME_RECV_US] = recvUs;
+          this.detector.onUpdate(id);
         }
         return;
       }
@@ -86,7 +88,9 @@ export class RecordProcessor implements RecordSink {
       if (held !== Q_NONE) {
         this.quarantined++;
         q.hold(id, held, bid, ask, bidSize, askSize, exchangeTsMs, nowMs, recvUs);
-        this.scoreHeld(id, recvUs);
+        // Held: open opportunities on this leg close now (quote_quarantined), not when its last accepted quote goes stale.
+        time[TIME_RECV_US] = recvUs;
+        this.detector.onUpdate(id);
         return;
       }
       this.quotes++;
@@ -108,15 +112,6 @@ export class RecordProcessor implements RecordSink {
     this.detector.onUpdate(id);
     if (recvUs > 0) this.batchRecvUs[this.batchCount++] = recvUs; // 0 = the producer did not stamp it
     if (kind === KIND_QUOTE) this.releaseConverged(id, nowMs);
-  }
-
-  /**
-   * `id`'s latest quote was just held: the detector sees the leg as unusable, so open opportunities on
-   * it close now (`quote_quarantined`) rather than when its last accepted quote goes stale.
-   */
-  private scoreHeld(id: number, recvUs: number): void {
-    this.detector.time[TIME_RECV_US] = recvUs;
-    this.detector.onUpdate(id);
   }
 
   /** After `id`'s quote was accepted: held quotes of the same instrument that now pass are applied and scored. */
