@@ -11,6 +11,12 @@ export const OPPORTUNITY_CLOSE_REASONS = [
   'config_changed',
   /** The spread passed thresholds.maxSpreadBps: a price is wrong, not an opportunity. */
   'spread_implausible',
+  /**
+   * A leg's venue's latest quote for the instrument is quarantined (server/engine/quarantine.ts): its
+   * current price is unknown, so the pair is not an opportunity on the leg's last accepted quote.
+   * (Appended: persisted events store the index into this list.)
+   */
+  'quote_quarantined',
 ] as const;
 export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 

@@ -13,7 +13,9 @@
  * A leg whose quote went stale closes it with `stale_quote`, a leg whose feed is down with `feed_down`.
  * A spread beyond ±maxSpreadBps is a wrong price, not an opportunity: it never opens one and closes an
  * open one with `spread_implausible` (the quarantine should have caught the price first; this is the
- * last line).
+ * last line). A leg whose venue's latest quote for the instrument is quarantined (held, see
+ * quarantine.ts) is unusable though the store still has its last accepted quote: nothing opens on it and
+ * an open pair using it closes with `quote_quarantined` (on the held quote itself, or by sweep).
  */
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
@@ -40,9 +42,11 @@ const E = EXCHANGE_COUNT;
 const PAIRS_PER_INSTRUMENT = E * E;
 export const TIME_NOW_MS = 0;
 export const TIME_RECV_US = 1;
+// Ordered by precedence: the worse of two legs (Math.max) names the close reason.
 const LEGS_OK = 0;
 const LEGS_STALE = 1;
-const LEGS_DOWN = 2;
+const LEGS_HELD = 2;
+const LEGS_DOWN = 3;
 const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   spread_below_min: 0,
   funding_below_min: 1,
@@ -52,7 +56,13 @@ const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   feed_down: 5,
   config_changed: 6,
   spread_implausible: 7,
+  quote_quarantined: 8,
 };
+
+/** Which venue symbols have their latest quote quarantined (QuoteQuarantine satisfies it). */
+export interface HeldQuotes {
+  isHeld(id: number): boolean;
+}
 
 export interface DetectorCounters {
   /** Pair evaluations (two per other venue per update). */
@@ -124,6 +134,8 @@ export class Detector {
     private readonly bus: BroadcastRing<OpportunityEvent>,
     config: Config,
     private readonly busLatency?: LatencyHistogram,
+    /** Without it no leg counts as held (detector-only tests). */
+    private readonly held: HeldQuotes | null = null,
   ) {
     this.setConfig(config);
     this.ensurePairs(Math.max(1, instruments.instrumentCount));
@@ -160,16 +172,20 @@ export class Detector {
       if (other === ex) continue;
       const otherId = this.instruments.venueId(inst, other);
       if (otherId < 0) continue;
-      // feed_down wins over stale: check the other leg unless ours is already down.
+      // feed_down wins over held, held over stale: check the other leg unless ours is already down.
       const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, other));
       this.evaluatePair(inst, id, ex, otherId, other, legs);
       this.evaluatePair(inst, otherId, other, id, ex, legs);
     }
   }
 
-  /** LEGS_OK, LEGS_STALE (no fresh quote) or LEGS_DOWN (its exchange's feed is down). */
+  /**
+   * LEGS_OK, LEGS_STALE (no fresh quote), LEGS_HELD (its latest quote is quarantined: the stored one is
+   * not its current price) or LEGS_DOWN (its exchange's feed is down).
+   */
   private legState(id: number, ex: number): number {
     if (this.store.exchangeDown[ex] !== 0) return LEGS_DOWN;
+    if (this.held !== null && this.held.isHeld(id)) return LEGS_HELD;
     return this.store.fresh(id, this.time[TIME_NOW_MS]) ? LEGS_OK : LEGS_STALE;
   }
 
@@ -195,7 +211,7 @@ export class Detector {
     }
   }
 
-  /** Closes open opportunities that have a stale or down leg (no update arrives to notice it). */
+  /** Closes open opportunities that have a stale, held or down leg (no update arrives to notice it). */
   sweep(nowMs: number): void {
     const recvUs = nowUs();
     this.time[TIME_NOW_MS] = nowMs;
@@ -207,6 +223,7 @@ export class Detector {
       const longId = this.instruments.venueId(inst, lx);
       const shortId = this.instruments.venueId(inst, sx);
       if (this.store.exchangeDown[lx] !== 0 || this.store.exchangeDown[sx] !== 0) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
+      else if (this.held !== null && (this.held.isHeld(longId) || this.held.isHeld(shortId))) this.closeFromSnapshot(p, 'quote_quarantined', nowMs, recvUs);
       else if (!this.store.fresh(longId, nowMs) || !this.store.fresh(shortId, nowMs)) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
     }
   }
@@ -240,7 +257,7 @@ export class Detector {
     const open = this.pOpen[p] === 1;
     const store = this.store;
     if (legs !== LEGS_OK) {
-      if (open) this.closeFromSnapshot(p, legs === LEGS_DOWN ? 'feed_down' : 'stale_quote', nowMs, recvUs);
+      if (open) this.closeFromSnapshot(p, legs === LEGS_DOWN ? 'feed_down' : legs === LEGS_HELD ? 'quote_quarantined' : 'stale_quote', nowMs, recvUs);
       return;
     }
     if (!open) {
@@ -341,7 +358,7 @@ export class Detector {
     this.finishClose(p, opp, reason, nowMs, recvUs, t0);
   }
 
-  /** Close without fresh values (stale or down leg): the last published values, with current ages. */
+  /** Close without fresh values (stale, held or down leg): the last published values, with current ages. */
   private closeFromSnapshot(p: number, reason: OpportunityCloseReason, nowMs: number, recvUs: number): void {
     const t0 = nowUs();
     const last = this.snapshots[p];

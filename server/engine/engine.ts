@@ -93,8 +93,8 @@ export class Engine {
     this.pipeline = new MarketPipeline(opts.pipelineCapacity ?? 65_536);
     this.bus = new BroadcastRing<OpportunityEvent>(opts.busCapacity ?? 16_384);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
-    this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency);
     this.quarantine = new QuoteQuarantine(this.instruments, this.store);
+    this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency, this.quarantine);
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
     this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.quarantine, this.pipeline.capacity);

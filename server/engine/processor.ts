@@ -72,7 +72,12 @@ export class RecordProcessor implements RecordSink {
       if (bad !== REJECT_NONE) {
         this.rejected[bad]++;
         // A broken book says the venue's current state is unknown: counted per venue, nothing held.
-        if (bad === R_PRICE || bad === R_CROSSED) this.quarantine.hold(id, bad === R_PRICE ? Q_NON_POSITIVE : Q_CROSSED, 0, 0, 0, 0, 0, 0, 0);
+        if (bad === R_PRICE || bad === R_CROSSED) {
+          this.quarantine.hold(id, bad === R_PRICE ? Q_NON_POSITIVE : Q_CROSSED, 0, 0, 0, 0, 0, 0, 0);
+          // The leg is unusable now: open opportunities on it close at once (quote_quarantined).
+          time[TIME_RECV_US] = recvUs;
+          this.detector.onUpdate(id);
+        }
         return;
       }
       const q = this.quarantine;
@@ -83,6 +88,9 @@ export class RecordProcessor implements RecordSink {
       if (held !== Q_NONE) {
         this.quarantined++;
         q.hold(id, held, bid, ask, bidSize, askSize, exchangeTsMs, nowMs, recvUs);
+        // Held: open opportunities on this leg close now (quote_quarantined), not when its last accepted quote goes stale.
+        time[TIME_RECV_US] = recvUs;
+        this.detector.onUpdate(id);
         return;
       }
       this.quotes++;

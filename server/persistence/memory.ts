@@ -6,7 +6,7 @@
 import type { VersionedConfig } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
-import type { Fill, Position } from '../../shared/position.js';
+import { isPositionClosed, type Fill, type Position } from '../../shared/position.js';
 import type { ClosedOpportunity } from '../../shared/protocol.js';
 import { resolveCaps, type PersistenceCaps } from './caps.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState } from './persistence.js';
@@ -117,7 +117,7 @@ export class MemoryPersistence implements Persistence {
     if (json === null) return;
     this.positions.set(position.id, json);
     this.written++;
-    if (position.closedMs !== null && (position.state === 'closed' || position.state === 'broken')) {
+    if (position.closedMs !== null && isPositionClosed(position)) {
       for (const id of this.closedPositions.upsert(position.id, position.closedMs, this.caps.closedPositions)) this.positions.delete(id);
     }
   }

@@ -8,11 +8,16 @@ import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js'
 import type { Subscription } from '../engine/bus.js';
 import type { QuoteView } from '../engine/engine.js';
 
-/** The fields of the engine's `QuoteView` the strategy reads (sizes in BASE units, funding per its own interval). */
+/**
+ * The fields of the engine's `QuoteView` the strategy reads (sizes in BASE units, funding per its own
+ * interval). `quarantine`: why the venue's LATEST quote is held (the prices are then its last accepted
+ * quote, not its current price); absent or null when the latest quote was accepted.
+ */
 export type StrategyQuote = Pick<
   QuoteView,
   'exchange' | 'symbol' | 'instrument' | 'bid' | 'ask' | 'bidSize' | 'askSize' | 'fundingRate' | 'fundingIntervalMs' | 'nextFundingMs' | 'fundingPredicted' | 'receivedMs' | 'ageMs' | 'usable'
->;
+> &
+  Partial<Pick<QuoteView, 'quarantine'>>;
 
 export interface StrategyEngine {
   readonly bus: { subscribe(name: string, onWake?: () => void): Subscription<OpportunityEvent> };

@@ -20,6 +20,8 @@ export const REJECTION_REASONS = [
   'confidence_below_min',
   'no_quote',
   'quote_unusable',
+  /** A leg's venue's latest quote is quarantined: its current price is unknown. */
+  'quote_quarantined',
   'quote_too_old',
   'notional_exceeded',
   'max_open_positions',
@@ -60,10 +62,11 @@ const usd = (v: number) => v.toFixed(2);
 
 /**
  * The BASE quantity bought on the long leg and sold on the short leg (delta-neutral): the configured
- * notional at the long leg's ask. `sizingRejection` checks it against the other prices that matter.
+ * notional at the HIGHER of the two entry prices (long ask, short bid), so neither leg's notional
+ * exceeds the configured one. `sizingRejection` checks it against the venues' consensus as well.
  */
-export function entryQuantity(notionalUsd: number, longQuote: Pick<StrategyQuote, 'ask'>): number {
-  return notionalUsd / longQuote.ask;
+export function entryQuantity(notionalUsd: number, longQuote: Pick<StrategyQuote, 'ask'>, shortQuote: Pick<StrategyQuote, 'bid'>): number {
+  return notionalUsd / Math.max(longQuote.ask, shortQuote.bid);
 }
 
 /** Median of the usable mids of `instrument` on `exchanges` (the venues' consensus), or null when none is usable. */
@@ -80,24 +83,28 @@ export function consensusMid(instrument: string, exchanges: readonly Exchange[],
 }
 
 /**
- * Sizing uses BOTH legs: the quantity (notional / long ask) times the short leg's bid, and times the
- * consensus mid of every configured venue, must not exceed the notional by more than
- * strategy.notionalTolerancePct. A wrong long price (too low) would otherwise buy a multiple of the
- * notional and sell the same multiple on the honest short leg (7 ETH at $142 against $1,000).
+ * Sizing uses BOTH legs: the quantity (notional / max(long ask, short bid)) times each leg's price, and
+ * times the consensus mid of every configured venue, must not exceed the notional by more than
+ * strategy.notionalTolerancePct. By construction neither leg exceeds it; the consensus catches two legs
+ * that are both far below the other venues (sized on a low price, the position would be worth a
+ * multiple of the notional at the market's price: 7 ETH at $142 against $1,000).
  */
 export function sizingRejection(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, ctx: EntryContext): Rejection | null {
   const n = ctx.config.strategy.notionalUsd;
   const limit = n * (1 + ctx.config.strategy.notionalTolerancePct / 100);
-  const qty = entryQuantity(n, longQuote);
+  const qty = entryQuantity(n, longQuote, shortQuote);
   const consensus = consensusMid(opp.instrument, ctx.config.market.exchanges, ctx.quote);
-  const refs: Array<[string, number]> = [[`the short bid ${shortQuote.bid} on ${opp.shortExchange}`, shortQuote.bid]];
+  const refs: Array<[string, number]> = [
+    [`the long ask ${longQuote.ask} on ${opp.longExchange}`, longQuote.ask],
+    [`the short bid ${shortQuote.bid} on ${opp.shortExchange}`, shortQuote.bid],
+  ];
   if (consensus !== null) refs.push([`the consensus mid ${consensus}`, consensus]);
   for (const [what, price] of refs) {
     const notional = qty * price;
     if (!(notional <= limit + EPS))
       return {
         reason: 'notional_exceeded',
-        detail: `${qty} sized on the long ask ${longQuote.ask} is worth ${usd(notional)} at ${what} > ${usd(n)} + ${ctx.config.strategy.notionalTolerancePct} %`,
+        detail: `${qty} sized on ${usd(n)} at ${Math.max(longQuote.ask, shortQuote.bid)} is worth ${usd(notional)} at ${what} > ${usd(n)} + ${ctx.config.strategy.notionalTolerancePct} %`,
       };
   }
   return null;
@@ -135,6 +142,8 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     const q = ctx.quote(opp.instrument, ex);
     if (!q) return { reason: 'no_quote', detail: `no ${leg} quote on ${ex}` };
     if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
+    if (q.quarantine)
+      return { reason: 'quote_quarantined', detail: `latest ${leg} quote on ${ex} is quarantined (${q.quarantine}): its current price is unknown` };
     const age = ctx.nowMs - q.receivedMs;
     if (age > strategy.maxQuoteAgeMs) return { reason: 'quote_too_old', detail: `${leg} quote on ${ex} is ${age} ms old (max ${strategy.maxQuoteAgeMs})` };
     legQuotes.push(q);

@@ -1,7 +1,7 @@
 /**
  * Exit rules (config.exits) for one marked, open position. Checked in this order; the first that fires
  * names the exit: feed_down (a leg's venue feed is down — not merely no quote yet), then, only on
- * usable quotes for both legs, liquidation_risk, stop_loss, take_profit, spread_converged,
+ * usable quotes for both legs whose latest quote is not quarantined, liquidation_risk, stop_loss, take_profit, spread_converged,
  * funding_flipped, max_holding_time. (manual and kill_switch come from outside; leg_failed from entry.)
  * PnL here is the position's net PnL: realised (funding − fees so far) + unrealised price PnL at marks.
  */
@@ -31,6 +31,17 @@ export function currentFundingDelta8h(p: Position): number {
   return per8h(p.short.fundingRate, p.short.fundingIntervalMs) - per8h(p.long.fundingRate, p.long.fundingIntervalMs);
 }
 
+/** A usable quote whose venue's latest quote was not quarantined (what price-based rules may judge on). */
+export function usableNow(q: StrategyQuote | null): boolean {
+  return q !== null && q.usable && !q.quarantine;
+}
+
+/** Why a leg has no quote the exit rules may use, or null when it has one. */
+export function unusableBecause(q: StrategyQuote | null): string | null {
+  if (q?.quarantine) return `latest quote quarantined (${q.quarantine})`;
+  return q?.usable ? null : 'no usable quote';
+}
+
 export function netPnlUsd(p: Position): number {
   return p.realisedPnlUsd + p.unrealisedPnlUsd;
 }
@@ -46,9 +57,11 @@ export function exitDecision(p: Position, ctx: ExitContext): ExitDecision | null
     if (x.onFeedDown === 'hold') return null;
     return { reason: 'feed_down', detail: `feed down on ${down.map(([leg, ex]) => `${leg} leg (${ex})`).join(' and ')}` };
   }
-  // A live feed without a usable quote for this instrument (none yet, or stale): the marks are not
-  // current, so no price-based rule may fire — and a missing quote is not a feed down.
-  if (!ctx.longQuote?.usable || !ctx.shortQuote?.usable) return null;
+  // A live feed without a usable quote for this instrument (none yet, or stale), or whose latest quote
+  // is quarantined (its current price unknown): the marks are not current, so no price-based rule may
+  // fire — no exit can be filled on a price nobody knows — and a missing quote is not a feed down.
+  // The runner puts a warning on the position when this lasts (quoteWarning in runner.ts).
+  if (!usableNow(ctx.longQuote) || !usableNow(ctx.shortQuote)) return null;
   if (x.minLiquidationDistancePct > 0) {
     const near = [p.long, p.short].find((l) => l.liquidationDistancePct < x.minLiquidationDistancePct);
     if (near)

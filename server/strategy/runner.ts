@@ -16,6 +16,9 @@
  * position wait until both legs' venues are live (at most `venueWaitMs`; then a venue still not live
  * counts as down and the position carries a warning). Restored marks are flagged `markStale` until
  * usable quotes re-mark them, so a PnL from before the stop is never presented as current.
+ * A leg on a live venue with no usable quote, or whose latest quote is quarantined, holds the
+ * price-based exit rules (nothing can be filled on an unknown price); after `quoteWarnAfterMs` the
+ * position carries a warning naming the leg and why, cleared when the leg's quotes return.
  *
  * Halted blocks entries and automatic exits; explicit closes (manual, kill switch) and unwinds of a
  * failed entry still run. Reducing blocks entries only.
@@ -40,7 +43,7 @@ import { LEGS, markLeg, newBook, newPosition, snapshot, type Book } from './book
 import type { StrategyEngine, StrategyQuote } from './engine-view.js';
 import { entryQuantity, entryRejection, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type Executor } from './execution.js';
-import { exitDecision } from './exits.js';
+import { exitDecision, unusableBecause, usableNow } from './exits.js';
 import { type FillCount, FillLog } from './fill-log.js';
 import { settleFunding } from './funding.js';
 import { PositionLifecycle } from './lifecycle.js';
@@ -78,6 +81,11 @@ export interface StrategyRunnerOptions {
   venues?: VenueFeedView;
   /** After start, exit rules wait at most this long for a leg's venue to go live (ms, default 30,000). */
   venueWaitMs?: number;
+  /**
+   * A leg of an open position on a live venue without a usable, unquarantined quote for this long gets
+   * a warning on the position (ms, default 3,000).
+   */
+  quoteWarnAfterMs?: number;
 }
 
 export class PositionNotFoundError extends Error {
@@ -138,6 +146,9 @@ export class StrategyRunner {
   /** Venue states read during the pass in progress. */
   private readonly passVenues = new Map<Exchange, VenueFeedState>();
   private readonly venueWaitMs: number;
+  private readonly quoteWarnAfterMs: number;
+  /** `${positionId}|${leg}` → since when the leg has had no quote the exit rules may use (see quoteWarning). */
+  private readonly legUnusableSinceMs = new Map<string, number>();
   /** Business time of construction (or start()): venues not yet live are waited for until venueWaitMs after it. */
   private startedMs: number;
 
@@ -164,6 +175,7 @@ export class StrategyRunner {
     );
     this.venues = opts.venues ?? venueViewFromEngine(this.engine.isExchangeDown?.bind(this.engine));
     this.venueWaitMs = opts.venueWaitMs ?? 30_000;
+    this.quoteWarnAfterMs = opts.quoteWarnAfterMs ?? 3000;
     this.lifecycle = new PositionLifecycle({
       journal: this.journal,
       orders: this.orders,
@@ -176,7 +188,10 @@ export class StrategyRunner {
       nowUs: this.nowUs,
       mark: (book) => this.mark(book),
       entryFailed: (book, detail, nowMs) => this.reject(book.p.opportunityId, book.p.instrument, { reason: 'entry_failed', detail }, nowMs, true),
-      closed: (book) => this.savedSchedule.delete(book.p.id),
+      closed: (book) => {
+        this.savedSchedule.delete(book.p.id);
+        for (const leg of LEGS) this.legUnusableSinceMs.delete(`${book.p.id}|${leg}`);
+      },
     });
     this.clockMs = this.now();
     this.startedMs = this.clockMs;
@@ -390,8 +405,8 @@ export class StrategyRunner {
   private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, nowMs: number): void {
     const cfg = this.config.strategy;
     const id = this.registry.nextId();
-    // Same BASE quantity on both legs (delta-neutral); entryRejection checked it against both legs.
-    const quantity = entryQuantity(cfg.notionalUsd, longQuote);
+    // Same BASE quantity on both legs (delta-neutral), sized on the higher leg price; entryRejection checked it.
+    const quantity = entryQuantity(cfg.notionalUsd, longQuote, shortQuote);
     // Margin is reserved for the target notional while the entry is in flight.
     const p = newPosition(id, opp, longQuote, shortQuote, cfg, nowMs);
     const book = newBook(p, quantity);
@@ -409,8 +424,9 @@ export class StrategyRunner {
     const sq = this.quoteOf(p.instrument, p.short.exchange);
     const longMoved = markLeg(book, 'long', lq);
     const shortMoved = markLeg(book, 'short', sq);
-    // Stale when a leg that still holds a quantity has no usable quote (restored, stale, feed down).
-    const stale = (['long', 'short'] as const).some((leg) => p[leg].quantity - book.closed[leg] > 0 && !(leg === 'long' ? lq : sq)?.usable);
+    // Stale when a leg that still holds a quantity has no usable quote (restored, stale, feed down), or
+    // its latest quote is quarantined (the mark is then the last accepted quote, not the current price).
+    const stale = (['long', 'short'] as const).some((leg) => p[leg].quantity - book.closed[leg] > 0 && !usableNow(leg === 'long' ? lq : sq));
     const staleFlipped = stale !== (p.markStale ?? false);
     p.markStale = stale;
     const changed = longMoved || shortMoved || staleFlipped;
@@ -470,18 +486,45 @@ export class StrategyRunner {
         this.setAttention(book, `exit rules wait for the ${waiting.join(' and ')} feed to go live (at most ${Math.round(this.venueWaitMs / 1000)} s after start)`, null, nowMs);
         continue;
       }
-      const warning = waiting.length > 0 ? `${waiting.join(' and ')} feed not live ${Math.round(this.venueWaitMs / 1000)} s after start: counted as down` : null;
+      const longQuote = this.quoteOf(p.instrument, p.long.exchange);
+      const shortQuote = this.quoteOf(p.instrument, p.short.exchange);
+      const quoteWarning = this.quoteWarning(book, { long: [longVenue, longQuote], short: [shortVenue, shortQuote] }, nowMs);
+      const warning = waiting.length > 0 ? `${waiting.join(' and ')} feed not live ${Math.round(this.venueWaitMs / 1000)} s after start: counted as down` : quoteWarning;
       this.setAttention(book, null, warning, nowMs);
       const decision = exitDecision(p, {
         config: this.config,
         nowMs,
-        longQuote: this.quoteOf(p.instrument, p.long.exchange),
-        shortQuote: this.quoteOf(p.instrument, p.short.exchange),
+        longQuote,
+        shortQuote,
         longFeedDown: longVenue !== 'live',
         shortFeedDown: shortVenue !== 'live',
       });
       if (decision) this.lifecycle.requestClose(book, decision.reason, decision.detail, nowMs);
     }
+  }
+
+  /**
+   * The warning for legs on live venues that have had no quote the exit rules may use (none, stale, or
+   * the latest one quarantined) for at least quoteWarnAfterMs, e.g. `long leg (okx): latest quote
+   * quarantined (price_jump) for 4 s; price-based exits wait`; null otherwise. Tracks since when.
+   * (A down venue is the feed-down rule's business, not a quote problem.)
+   */
+  private quoteWarning(book: Book, legs: Record<'long' | 'short', [VenueFeedState, StrategyQuote | null]>, nowMs: number): string | null {
+    const parts: string[] = [];
+    for (const leg of LEGS) {
+      const key = `${book.p.id}|${leg}`;
+      const [venue, quote] = legs[leg];
+      const why = venue === 'live' ? unusableBecause(quote) : null;
+      if (why === null) {
+        this.legUnusableSinceMs.delete(key);
+        continue;
+      }
+      let since = this.legUnusableSinceMs.get(key);
+      if (since === undefined) this.legUnusableSinceMs.set(key, (since = nowMs));
+      const forMs = nowMs - since;
+      if (forMs >= this.quoteWarnAfterMs) parts.push(`${leg} leg (${book.p[leg].exchange}): ${why} for ${Math.floor(forMs / 1000)} s`);
+    }
+    return parts.length === 0 ? null : `${parts.join('; ')}; price-based exits wait`;
   }
 
   /** The venue's feed state, read once per pass. */

@@ -9,6 +9,10 @@ import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/conf
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/index.js';
+import { BroadcastRing } from '../../server/engine/bus.js';
+import { Detector, TIME_NOW_MS, TIME_RECV_US } from '../../server/engine/detector.js';
+import { InstrumentMap } from '../../server/engine/instruments.js';
+import { MarketStore } from '../../server/engine/market-store.js';
 
 const T0 = 1_700_000_000_000;
 const BIG = 1_000_000;
@@ -225,5 +229,80 @@ describe('config of the plausibility checks', () => {
     expect(bad({ thresholds: { maxSpreadBps: 4 } })).toEqual(['thresholds.maxSpreadBps']); // not above minSpreadBps 5
     expect(bad({ strategy: { notionalTolerancePct: -1 } })).toEqual(['strategy.notionalTolerancePct']);
     expect(bad({ detector: { quarantineConfirmMs: 250 } })).toEqual([]);
+  });
+});
+
+describe('a venue whose latest quote is quarantined is not used by the detector', () => {
+  const wide = config({ thresholds: { minSpreadBps: 5, minProfitBps: -10_000, maxSpreadBps: 500 } });
+
+  it('an open opportunity with that leg closes at once with quote_quarantined (not staleAfterMs later), and reopens on release', () => {
+    const { quote, events, stored, clock } = setup(wide);
+    quote('bybit', 100, 100.01);
+    quote('okx', 101, 101.01); // long bybit @100.01 / short okx @101: 99 bps, opens
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+    clock.t += 100;
+    quote('okx', 10.1, 10.101); // a shifted decimal: held; the store keeps okx's last accepted 101/101.01
+    expect(stored('okx')).toMatchObject({ bid: 101, usable: true, quarantine: 'price_jump' });
+    const closed = events();
+    expect(closed.map((e) => [e.kind, e.opportunity.id, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'BTC-USDT-PERP|bybit|okx', 'quote_quarantined']]);
+    expect(closed[0].tsMs).toBe(T0 + 100);
+    clock.t += 100;
+    quote('okx', 101, 101.01); // converged: accepted, the pair opens again
+    expect(events().map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-USDT-PERP|bybit|okx']]);
+  });
+
+  it('nothing opens against the held venue on its last accepted quote while the others move', () => {
+    const { quote, events, stored, engine } = setup(wide);
+    quote('bybit', 100, 100.01);
+    quote('okx', 100.02, 100.03);
+    quote('binance', 100.01, 100.02);
+    quote('kucoin', 100.01, 100.02);
+    expect(events()).toEqual([]);
+    quote('kucoin', 1000, 1000.1); // another coin's price: held, kucoin's stored quote stays 100.01/100.02
+    expect(stored('kucoin')).toMatchObject({ bid: 100.01, usable: true, quarantine: 'off_consensus' });
+    quote('bybit', 99.5, 99.51); // bybit moves down 0.5 %: 50 bps against every other venue's bid
+    const opened = events().filter((e) => e.kind === 'opened').map((e) => e.opportunity.id);
+    expect(opened.sort()).toEqual(['BTC-USDT-PERP|bybit|binance', 'BTC-USDT-PERP|bybit|okx']);
+    expect(engine.stats().detector.closed.quote_quarantined).toBe(0);
+    quote('kucoin', 100.01, 100.02); // back with the consensus: accepted, its pair opens now
+    expect(events().filter((e) => e.kind === 'opened').map((e) => e.opportunity.id)).toEqual(['BTC-USDT-PERP|bybit|kucoin']);
+  });
+
+  it('a crossed book (the current price of the venue unknown) closes an open opportunity on that leg with quote_quarantined', () => {
+    const { quote, events, engine, clock } = setup(wide);
+    quote('bybit', 100, 100.01);
+    quote('okx', 101, 101.01);
+    expect(events().map((e) => e.kind)).toEqual(['opened']);
+    quote('okx', 101.05, 101.01); // crossed: rejected and counted; okx's last accepted quote stays in the store
+    expect(events().map((e) => [e.kind, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'quote_quarantined']]);
+    clock.t += 10;
+    quote('bybit', 100, 100.01); // an update on the other leg does not reopen it on okx's old quote
+    engine.sweep();
+    expect(events()).toEqual([]);
+    expect(engine.opportunities()).toEqual([]);
+  });
+
+  it('the sweep closes an open opportunity whose leg became held without an update reaching the detector', () => {
+    const instruments = new InstrumentMap();
+    const store = new MarketStore(5000);
+    instruments.onCreate((id) => store.addId(id, instruments.exchangeIndexOf(id)));
+    const bus = new BroadcastRing<OpportunityEvent>(64);
+    const held = new Set<number>();
+    const detector = new Detector(instruments, store, bus, wide, undefined, { isHeld: (id) => held.has(id) });
+    const sub = bus.subscribe('test');
+    const bybit = instruments.register('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' });
+    const okx = instruments.register('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' });
+    store.setQuote(bybit, 100, 100.01, BIG, BIG, T0, T0, 1);
+    store.setQuote(okx, 101, 101.01, BIG, BIG, T0, T0, 1);
+    detector.time[TIME_NOW_MS] = T0;
+    detector.time[TIME_RECV_US] = 1;
+    detector.onUpdate(okx);
+    expect(sub.popBatch(10).map((e) => e.kind)).toEqual(['opened']);
+    detector.sweep(T0 + 10);
+    expect(sub.popBatch(10)).toEqual([]); // nothing held yet: stays open
+    held.add(okx);
+    detector.sweep(T0 + 20);
+    expect(sub.popBatch(10).map((e) => [e.kind, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'quote_quarantined']]);
+    expect(detector.counters().closed.quote_quarantined).toBe(1);
   });
 });

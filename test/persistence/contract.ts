@@ -111,6 +111,19 @@ export function persistenceContract(make: (caps?: Partial<PersistenceCaps>) => P
     expect((await p.loadFills()).map((f) => f.id)).toEqual(['fill-3', 'fill-4', 'fill-5', 'fill-6', 'fill-7']);
   }, 30_000);
 
+  it('a broken position (naked leg) is live: never pruned as closed, even with a closedMs set', async () => {
+    const { persistence: p } = await make(SMALL_CAPS);
+    p.savePosition(position('broken-1', 5, 'broken', 900)); // older than every closed one: pruned first if counted as closed
+    for (let i = 0; i < 6; i++) p.savePosition(position(`closed-${i}`, 100 + i, 'closed', 1000 + i));
+    await p.flush();
+    expect((await p.loadPositions()).map((x) => [x.id, x.state])).toEqual([
+      ['broken-1', 'broken'],
+      ['closed-3', 'closed'],
+      ['closed-4', 'closed'],
+      ['closed-5', 'closed'],
+    ]);
+  }, 30_000);
+
   it('merges the per-exchange market records back into receive order, capped per exchange, since a time', async () => {
     const { persistence: p } = await make(SMALL_CAPS);
     const t0 = 1_700_000_000_000;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PaperExecutor } from '../../server/strategy/execution.js';
-import { BTC, ETH, HOUR, Harness, T0, testConfig } from './harness.js';
+import { BTC, ETH, HOUR, Harness, STD_QTY, T0, testConfig } from './harness.js';
+
+const Q = STD_QTY;
 
 describe('entry: paper fills', () => {
   it('fills both legs at ask (buy) / bid (sell) with the taker fee and records latency', () => {
@@ -10,48 +12,54 @@ describe('entry: paper fills', () => {
     expect(p.state).toBe('open');
     expect(p.opportunityId).toBe(`${BTC}|okx|bybit`);
     expect(p.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['null->opening', 'opening->open']);
-    // quantity = 1000 / 100.00 (long ask) = 10 BTC on both legs
-    expect(p.long).toMatchObject({ exchange: 'okx', side: 'long', quantity: 10, entryPrice: 100 });
-    expect(p.short).toMatchObject({ exchange: 'bybit', side: 'short', quantity: 10, entryPrice: 100.5 });
+    // quantity = 1000 / max(100.00 long ask, 100.50 short bid) = 9.950248756… BTC on both legs
+    expect(Q).toBeCloseTo(9.950248756, 9);
+    expect(p.long).toMatchObject({ exchange: 'okx', side: 'long', quantity: Q, entryPrice: 100 });
+    expect(p.short).toMatchObject({ exchange: 'bybit', side: 'short', quantity: Q, entryPrice: 100.5 });
     const [buy, sell] = h.runner.fills();
-    // long: 10·100.00 = 1000 notional, fee 5 bps = 0.50
+    // long: Q·100.00 = 995.0249 notional, fee 5 bps = 0.497512
     // the harness µs clock ticks 250 per read: decision, long fill (+250), short fill (+500)
-    expect(buy).toMatchObject({ side: 'buy', purpose: 'entry', exchange: 'okx', price: 100, quantity: 10, notionalUsd: 1000, latencyUs: 250 });
-    expect(buy.feeUsd).toBeCloseTo(0.5, 12);
-    // short: 10·100.50 = 1005 notional, fee 5 bps = 0.5025
-    expect(sell).toMatchObject({ side: 'sell', purpose: 'entry', exchange: 'bybit', price: 100.5, quantity: 10, notionalUsd: 1005, latencyUs: 500 });
-    expect(sell.feeUsd).toBeCloseTo(0.5025, 12);
+    expect(buy).toMatchObject({ side: 'buy', purpose: 'entry', exchange: 'okx', price: 100, quantity: Q, latencyUs: 250 });
+    expect(buy.notionalUsd).toBeCloseTo(995.0248756, 6);
+    expect(buy.feeUsd).toBeCloseTo(0.4975124378, 9);
+    // short: Q·100.50 = 1000 notional (the configured notional, not more), fee 5 bps = 0.50
+    expect(sell).toMatchObject({ side: 'sell', purpose: 'entry', exchange: 'bybit', price: 100.5, quantity: Q, latencyUs: 500 });
+    expect(sell.notionalUsd).toBeCloseTo(1000, 9);
+    expect(sell.feeUsd).toBeCloseTo(0.5, 12);
     expect(buy.decisionMs).toBe(T0);
     expect(buy.fillMs).toBe(T0);
-    // fees 1.0025 booked as realised (negative); entry spread (100.50 − 100)/100 = 50 bps
-    expect(p.feesUsd).toBeCloseTo(1.0025, 12);
-    expect(p.realisedPnlUsd).toBeCloseTo(-1.0025, 12);
+    // fees 0.997512 booked as realised (negative); entry spread (100.50 − 100)/100 = 50 bps
+    expect(p.feesUsd).toBeCloseTo(0.9975124378, 9);
+    expect(p.realisedPnlUsd).toBeCloseTo(-0.9975124378, 9);
     expect(p.entrySpreadBps).toBeCloseTo(50, 9);
-    // margin 1000/5 = 200 and 1005/5 = 201; liq long 100·0.805 = 80.5, short 100.5·1.195 = 120.0975
-    expect(p.long.marginUsd).toBeCloseTo(200, 9);
-    expect(p.short.marginUsd).toBeCloseTo(201, 9);
+    // margin 995.0249/5 = 199.005 and 1000/5 = 200; liq long 100·0.805 = 80.5, short 100.5·1.195 = 120.0975
+    expect(p.long.marginUsd).toBeCloseTo(199.0049751, 6);
+    expect(p.short.marginUsd).toBeCloseTo(200, 9);
     expect(p.long.liquidationPrice).toBeCloseTo(80.5, 9);
     expect(p.short.liquidationPrice).toBeCloseTo(120.0975, 9);
     const kinds = h.seen.map((e) => e.kind);
     expect(kinds.slice(0, 4)).toEqual(['position_opened', 'fill', 'fill', 'position_updated']);
-    // marked at once: long at bid 99.90 → −1.0, short at ask 100.60 → −1.0
-    expect(p.unrealisedPnlUsd).toBeCloseTo(-2, 9);
+    // marked at once: long at bid 99.90 → −0.1·Q, short at ask 100.60 → −0.1·Q: −1.990050
+    expect(p.unrealisedPnlUsd).toBeCloseTo(-1.9900497512, 9);
   });
 
   it('walks past the touch size at the impacted price (same assumption as the detector)', () => {
     const h = new Harness();
-    // okx ask size 4: 4 @ 100 + 6 @ 100·1.0005 = 100.05 → VWAP 100.03; bybit bid size 2.5: 2.5 @ 100.5 + 7.5 @ 100.5·0.9995 = 100.44975
+    // Q = 9.950248756 (sized on the short bid 100.50)
+    // okx ask size 4: 4 @ 100 + 5.950248756 @ 100·1.0005 = 100.05 → 995.322388 notional, VWAP 100.029900
+    // bybit bid size 2.5: 2.5 @ 100.5 + 7.450248756 @ 100.5·0.9995 = 100.44975 → 999.625625 notional, VWAP 100.462375
     h.quote('okx', 99.9, 100.0, 1000, 4);
     h.quote('bybit', 100.5, 100.6, 2.5, 1000);
     h.step();
     const [buy, sell] = h.runner.fills();
-    expect(buy.price).toBeCloseTo(100.03, 10);
-    expect(buy.notionalUsd).toBeCloseTo(1000.3, 9);
-    expect(buy.feeUsd).toBeCloseTo(0.50015, 10); // 1000.30 · 5 bps
-    // (2.5·100.5 + 7.5·100.44975)/10 = (251.25 + 753.373125)/10 = 100.4623125
-    expect(sell.price).toBeCloseTo(100.4623125, 10);
-    expect(sell.feeUsd).toBeCloseTo(1004.623125 * 0.0005, 10);
-    expect(h.only().long.entryPrice).toBeCloseTo(100.03, 10);
+    expect(buy.notionalUsd).toBeCloseTo(4 * 100 + (Q - 4) * 100.05, 9);
+    expect(buy.notionalUsd).toBeCloseTo(995.3223881, 6);
+    expect(buy.price).toBeCloseTo(100.0299, 6);
+    expect(buy.feeUsd).toBeCloseTo(995.3223881 * 0.0005, 9);
+    expect(sell.notionalUsd).toBeCloseTo(2.5 * 100.5 + (Q - 2.5) * 100.44975, 9);
+    expect(sell.price).toBeCloseTo(100.4623753, 6);
+    expect(sell.feeUsd).toBeCloseTo(sell.notionalUsd * 0.0005, 12);
+    expect(h.only().long.entryPrice).toBeCloseTo(100.0299, 6);
   });
 
   it('marks to market at bid (long) and ask (short) and reflects it in the portfolio', () => {
@@ -61,24 +69,24 @@ describe('entry: paper fills', () => {
     h.quote('bybit', 100.4, 100.45);
     h.step();
     const p = h.only();
-    // long (100.20 − 100.00)·10 = 2.0; short (100.50 − 100.45)·10 = 0.5
+    // long (100.20 − 100.00)·Q = 1.990050; short (100.50 − 100.45)·Q = 0.497512
     expect(p.long.markPrice).toBe(100.2);
     expect(p.short.markPrice).toBe(100.45);
-    expect(p.long.unrealisedPnlUsd).toBeCloseTo(2.0, 9);
-    expect(p.short.unrealisedPnlUsd).toBeCloseTo(0.5, 9);
-    expect(p.unrealisedPnlUsd).toBeCloseTo(2.5, 9);
+    expect(p.long.unrealisedPnlUsd).toBeCloseTo(1.9900497512, 9);
+    expect(p.short.unrealisedPnlUsd).toBeCloseTo(0.4975124378, 9);
+    expect(p.unrealisedPnlUsd).toBeCloseTo(2.4875621891, 9);
     // close-side spread (100.45 − 100.20)/100.20 = 24.9501 bps
     expect(p.currentSpreadBps).toBeCloseTo(24.95010, 4);
     const pf = h.runner.portfolio();
-    // equity 100000 − 1.0025 + 2.5 = 100001.4975; reserved 200 + 201 = 401
-    expect(pf.equityUsd).toBeCloseTo(100_001.4975, 9);
-    expect(pf.reservedMarginUsd).toBeCloseTo(401, 9);
-    expect(pf.availableCapitalUsd).toBeCloseTo(100_001.4975 - 401, 9);
-    expect(pf.feesPaidUsd).toBeCloseTo(1.0025, 12);
+    // equity 100000 − 0.997512 + 2.487562 = 100001.490050; reserved 199.004975 + 200 = 399.004975
+    expect(pf.equityUsd).toBeCloseTo(100_001.4900497512, 6);
+    expect(pf.reservedMarginUsd).toBeCloseTo(399.0049751244, 6);
+    expect(pf.availableCapitalUsd).toBeCloseTo(100_001.4900497512 - 399.0049751244, 6);
+    expect(pf.feesPaidUsd).toBeCloseTo(0.9975124378, 9);
     expect(pf.exposureByInstrument).toEqual({ [BTC]: 1000 });
     expect(pf.exposureByExchange).toEqual({ okx: 1000, bybit: 1000 });
     expect(pf.grossExposureUsd).toBe(2000);
-    expect(pf.dailyPnlUsd).toBeCloseTo(1.4975, 9);
+    expect(pf.dailyPnlUsd).toBeCloseTo(1.4900497512, 9);
     expect(pf.openPositions).toBe(1);
   });
 
@@ -195,19 +203,20 @@ describe('risk limits', () => {
   });
 
   it('daily loss limit (today realised + open unrealised), reset at the UTC day boundary', () => {
-    const h = new Harness({ config: testConfig({ risk: { dailyLossLimitUsd: 3 } }) });
+    const h = new Harness({ config: testConfig({ risk: { dailyLossLimitUsd: 2.9 } }) });
     h.openStandard();
-    // today: fees −1.0025; marks long 99.90 → −1.0, short 100.60 → −1.0: −3.0025 ≤ −3
+    // today: fees −0.997512; marks long 99.90 → −0.1·Q, short 100.60 → −0.1·Q (−1.990050): −2.987562 ≤ −2.9
     h.quote('okx', 9.99, 10.0, 10_000, 10_000, ETH);
     h.quote('bybit', 10.05, 10.06, 10_000, 10_000, ETH);
     h.step();
-    expect(h.runner.portfolio().dailyPnlUsd).toBeCloseTo(-3.0025, 9);
+    expect(h.runner.portfolio().dailyPnlUsd).toBeCloseTo(-2.9875621891, 9);
     expect(h.runner.positions()).toHaveLength(1);
-    expect(h.runner.rejections()[0]).toMatchObject({ reason: 'daily_loss_limit', instrument: ETH, detail: 'daily PnL -3.00 reached the limit -3.00' });
-    // 14 h later it is the next UTC day: yesterday's fees drop out, −2.0 unrealised > −3 → ETH is taken
+    expect(h.runner.rejections()[0]).toMatchObject({ reason: 'daily_loss_limit', instrument: ETH, detail: 'daily PnL -2.99 reached the limit -2.90' });
+    // 14 h later it is the next UTC day: yesterday's fees drop out, −1.990050 unrealised > −2.9 → ETH is taken
     h.advance(14 * HOUR);
-    // today: BTC marks −2.0; ETH 100 @ 10.00 / 10.05 marked at 9.99 / 10.06 → −2.0, ETH fees 0.50 + 0.5025 → −5.0025
-    expect(h.runner.portfolio().dailyPnlUsd).toBeCloseTo(-5.0025, 9);
+    // today: BTC marks −1.990050; ETH 1000/10.05 = 99.502488 @ 10.00 / 10.05 marked at 9.99 / 10.06 → −1.990050,
+    // ETH fees (995.024876 + 1000)·5 bps = 0.997512 → −4.977612
+    expect(h.runner.portfolio().dailyPnlUsd).toBeCloseTo(-4.9776119403, 9);
     expect(h.runner.positions().map((p) => p.instrument)).toEqual([BTC, ETH]);
   });
 
@@ -251,16 +260,16 @@ describe('trading state (kill switch)', () => {
       ['closed', 'kill_switch'],
       ['closed', 'kill_switch'],
     ]);
-    // BTC exit: sell long 10 @ 99.90 (bid), buy short 10 @ 100.60 (ask): (−1.0) + (−1.0) = −2.0 price PnL
+    // BTC exit: sell long Q @ 99.90 (bid), buy short Q @ 100.60 (ask): −0.1·Q − 0.1·Q = −1.990050 price PnL
     const btc = ps.find((p) => p.instrument === BTC);
     const exits = h.runner.fills().filter((f) => f.positionId === btc?.id && f.purpose === 'exit');
     expect(exits.map((f) => [f.side, f.price])).toEqual([
       ['sell', 99.9],
       ['buy', 100.6],
     ]);
-    // fees: entry 1.0025 + exit (999·5 bps = 0.4995) + (1006·5 bps = 0.503) = 2.005
-    expect(btc?.feesUsd).toBeCloseTo(2.005, 9);
-    expect(btc?.realisedPnlUsd).toBeCloseTo(-2 - 2.005, 9);
+    // fees: entry Q·(100 + 100.5)·5 bps = 0.997512 + exit Q·(99.9 + 100.6)·5 bps = 0.997512 → 1.995025
+    expect(btc?.feesUsd).toBeCloseTo(1.9950248756, 9);
+    expect(btc?.realisedPnlUsd).toBeCloseTo(-1.9900497512 - 1.9950248756, 9);
     h.advance(60_000);
     expect(h.runner.positions().filter((p) => p.state !== 'closed')).toHaveLength(0); // halted: no new entries
   });

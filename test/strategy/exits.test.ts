@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Position } from '../../shared/position.js';
-import { HOUR, Harness, T0, VenueRejectingExecutor, paperFor, testConfig } from './harness.js';
+import { HOUR, Harness, STD_QTY, T0, VenueRejectingExecutor, paperFor, testConfig } from './harness.js';
 
-/** Entry (see Harness.openStandard): long okx 10 @ 100.00, short bybit 10 @ 100.50, entry fees 1.0025. */
+const Q = STD_QTY;
+
+/** Entry (see Harness.openStandard): long okx Q @ 100.00, short bybit Q @ 100.50 (Q = 1000 / 100.50), entry fees 0.997512. */
 function opened(patch: unknown = {}): Harness {
   const h = new Harness({ config: testConfig(patch) });
   h.openStandard();
@@ -32,15 +34,15 @@ describe('exits', () => {
       ['sell', 'okx', 100.1],
       ['buy', 'bybit', 100.1],
     ]);
-    // price: long (100.10 − 100)·10 = +1.0, short (100.50 − 100.10)·10 = +4.0 → +5.0
-    // fees: entry 1.0025 + exit 1001·5 bps ·2 = 1.001 → 2.0035; realised 5 − 2.0035 = 2.9965
-    expect(p.feesUsd).toBeCloseTo(2.0035, 9);
-    expect(p.realisedPnlUsd).toBeCloseTo(2.9965, 9);
+    // price: long (100.10 − 100)·Q = +0.995025, short (100.50 − 100.10)·Q = +3.980100 → +4.975124
+    // fees: entry Q·200.5·5 bps = 0.997512 + exit Q·200.2·5 bps = 0.996020 → 1.993532; realised 2.981592
+    expect(p.feesUsd).toBeCloseTo(1.9935323383, 9);
+    expect(p.realisedPnlUsd).toBeCloseTo(2.9815920398, 9);
     expect(p.unrealisedPnlUsd).toBe(0);
     expect(p.closedMs).toBe(T0);
     const pf = h.runner.portfolio();
-    expect(pf.realisedPnlUsd).toBeCloseTo(2.9965, 9);
-    expect(pf.equityUsd).toBeCloseTo(100_002.9965, 9);
+    expect(pf.realisedPnlUsd).toBeCloseTo(2.9815920398, 9);
+    expect(pf.equityUsd).toBeCloseTo(100_002.9815920398, 6);
     expect(pf.reservedMarginUsd).toBe(0);
     expect(pf.openPositions).toBe(0);
     expect(h.seen.filter((e) => e.kind === 'position_closed')).toHaveLength(1);
@@ -48,22 +50,22 @@ describe('exits', () => {
 
   it('take profit on net PnL', () => {
     const h = opened({ exits: { takeProfitUsd: 2 } });
-    h.quote('okx', 100.3, 100.4); // long +3.0, short −1.0, fees −1.0025 → 0.9975 < 2
+    h.quote('okx', 100.3, 100.4); // long +0.3·Q, short −0.1·Q, fees −0.997512 → 0.992537 < 2
     h.step();
     expect(h.only().state).toBe('open');
-    h.quote('okx', 100.41, 100.5); // long +4.1 → 2.0975 ≥ 2
+    h.quote('okx', 100.41, 100.5); // long +0.41·Q → 2.087065 ≥ 2
     h.step();
     expect(h.only()).toMatchObject({ state: 'closed', exitReason: 'take_profit' });
     expect(exitFills(h)[0]).toEqual(['sell', 'okx', 100.41]);
   });
 
   it('stop loss on net PnL', () => {
-    const h = opened({ exits: { stopLossUsd: 5 } });
-    h.quote('okx', 99.7, 99.8); // long −3.0, short −1.0, fees → −5.0025 ≤ −5
+    const h = opened({ exits: { stopLossUsd: 4.9 } });
+    h.quote('okx', 99.7, 99.8); // long −0.3·Q, short −0.1·Q, fees −0.997512 → −4.977612 ≤ −4.9
     h.step();
     const p = h.only();
     expect(p).toMatchObject({ state: 'closed', exitReason: 'stop_loss' });
-    expect(p.transitions[2].reason).toBe('stop_loss: net PnL -5.00 <= -5');
+    expect(p.transitions[2].reason).toBe('stop_loss: net PnL -4.98 <= -4.9');
   });
 
   it('max holding time', () => {
@@ -185,8 +187,8 @@ describe('one leg fails', () => {
       ['entry', 'buy', 'okx', 100],
       ['unwind', 'sell', 'okx', 99.9],
     ]);
-    // (99.90 − 100)·10 = −1.0; fees 0.50 + 0.4995 → realised −1.9995
-    expect(p.realisedPnlUsd).toBeCloseTo(-1.9995, 9);
+    // (99.90 − 100)·Q = −0.995025; fees Q·(100 + 99.9)·5 bps = 0.994527 → realised −1.989552
+    expect(p.realisedPnlUsd).toBeCloseTo(-1.9895522388, 9);
     expect(h.runner.rejections()[0]).toMatchObject({ reason: 'entry_failed' });
     expect(h.runner.portfolio().openPositions).toBe(0);
   });
@@ -255,15 +257,15 @@ describe('partial fills', () => {
     const p = h.only();
     expect(p).toMatchObject({ state: 'closed', exitReason: 'leg_failed' });
     expect(p.transitions[1].reason).toMatch(/^leg_failed: long leg entry no_liquidity \(IOC remainder expired\)/);
-    // long bought 4 @ 100 and sold back 4 @ 99.90; short sold 10 @ 100.50 and bought back 10 @ 100.60
+    // long bought 0.4·Q @ 100 and sold back 0.4·Q @ 99.90; short sold Q @ 100.50 and bought back Q @ 100.60
     expect(h.runner.fills().map((f) => [f.purpose, f.side, f.exchange, f.quantity, f.price])).toEqual([
-      ['entry', 'buy', 'okx', 4, 100],
-      ['entry', 'sell', 'bybit', 10, 100.5],
-      ['unwind', 'sell', 'okx', 4, 99.9],
-      ['unwind', 'buy', 'bybit', 10, 100.6],
+      ['entry', 'buy', 'okx', Q * 0.4, 100],
+      ['entry', 'sell', 'bybit', Q, 100.5],
+      ['unwind', 'sell', 'okx', Q * 0.4, 99.9],
+      ['unwind', 'buy', 'bybit', Q, 100.6],
     ]);
-    // price −0.4 − 1.0; fees 0.20 + 0.5025 + 0.1998 + 0.503 = 1.4053
-    expect(p.realisedPnlUsd).toBeCloseTo(-1.4 - 1.4053, 9);
+    // price −0.04·Q − 0.1·Q = −1.393035; fees Q·(0.4·100 + 100.5 + 0.4·99.9 + 100.6)·5 bps = 1.398308
+    expect(p.realisedPnlUsd).toBeCloseTo(-1.3930348259 - 1.3983084577, 9);
     expect(h.runner.portfolio().openPositions).toBe(0);
   });
 });

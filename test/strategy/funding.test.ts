@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { Leg } from '../../shared/position.js';
 import type { StrategyQuote } from '../../server/strategy/engine-view.js';
 import { settleFunding } from '../../server/strategy/funding.js';
-import { HOUR, Harness, T0 } from './harness.js';
+import { HOUR, Harness, STD_QTY, T0 } from './harness.js';
 
 /**
- * Position (Harness.openStandard): long okx 10 BTC marked at bid 99.90 (notional 999),
- * short bybit 10 BTC marked at ask 100.60 (notional 1006).
+ * Position (Harness.openStandard): long okx STD_QTY (9.950249) BTC marked at bid 99.90 (notional L),
+ * short bybit STD_QTY BTC marked at ask 100.60 (notional S); entry fees 0.997512.
  */
+const L = STD_QTY * 99.9; // 994.029851
+const S = STD_QTY * 100.6; // 1000.995025
+const ENTRY_FEES = STD_QTY * (100 + 100.5) * 0.0005; // 0.997512
 describe('funding accrual at the venues\' funding timestamps', () => {
   it('8 h interval, positive rate: the long pays, the short receives, once per timestamp', () => {
     const h = new Harness();
@@ -19,22 +22,25 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     expect(h.only().fundingUsd).toBe(0);
     h.advance(1); // at T
     let p = h.only();
-    // long −0.0001·999 = −0.0999; short +0.0001·1006 = +0.1006
-    expect(p.long.fundingUsd).toBeCloseTo(-0.0999, 12);
-    expect(p.short.fundingUsd).toBeCloseTo(0.1006, 12);
-    expect(p.fundingUsd).toBeCloseTo(0.0007, 12);
+    // long −0.0001·L = −0.099403; short +0.0001·S = +0.100100
+    expect(L).toBeCloseTo(994.0298507, 6);
+    expect(S).toBeCloseTo(1000.9950249, 6);
+    expect(p.long.fundingUsd).toBeCloseTo(-0.0001 * L, 12);
+    expect(p.short.fundingUsd).toBeCloseTo(0.0001 * S, 12);
+    expect(p.fundingUsd).toBeCloseTo(0.0006965174, 9);
     expect(p.long.nextFundingMs).toBe(T + 8 * HOUR);
     expect(p.short.nextFundingMs).toBe(T + 8 * HOUR);
     // the venues have not rolled their next time yet: no second accrual for T
     h.advance(1000);
     h.advance(HOUR);
     p = h.only();
-    expect(p.fundingUsd).toBeCloseTo(0.0007, 12);
-    // realised = funding − fees: 0.0007 − 1.0025
-    expect(p.realisedPnlUsd).toBeCloseTo(0.0007 - 1.0025, 12);
+    expect(p.fundingUsd).toBeCloseTo(0.0006965174, 9);
+    // realised = funding − fees: 0.000697 − 0.997512
+    expect(ENTRY_FEES).toBeCloseTo(0.9975124378, 9);
+    expect(p.realisedPnlUsd).toBeCloseTo(0.0006965174 - 0.9975124378, 9);
     const pf = h.runner.portfolio();
-    expect(pf.fundingUsd).toBeCloseTo(0.0007, 12);
-    expect(pf.realisedPnlUsd).toBeCloseTo(0.0007 - 1.0025, 12);
+    expect(pf.fundingUsd).toBeCloseTo(0.0006965174, 9);
+    expect(pf.realisedPnlUsd).toBeCloseTo(0.0006965174 - ENTRY_FEES, 9);
   });
 
   it('1 h interval, negative rate: the long receives, the short pays on its own 8 h schedule', () => {
@@ -42,18 +48,18 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     h.funding('okx', -0.0002, HOUR, T0 + HOUR);
     h.funding('bybit', -0.0001, 8 * HOUR, T0 + 8 * HOUR);
     h.openStandard();
-    h.advance(HOUR); // T0+1h: long +0.0002·999 = +0.1998
-    expect(h.only().long.fundingUsd).toBeCloseTo(0.1998, 12);
-    h.advance(HOUR); // T0+2h: okx never rolled its time: the leg steps one interval, same rate → +0.1998
-    expect(h.only().long.fundingUsd).toBeCloseTo(0.3996, 12);
+    h.advance(HOUR); // T0+1h: long +0.0002·L = +0.198806
+    expect(h.only().long.fundingUsd).toBeCloseTo(0.1988059701, 9);
+    h.advance(HOUR); // T0+2h: okx never rolled its time: the leg steps one interval, same rate → +0.198806
+    expect(h.only().long.fundingUsd).toBeCloseTo(2 * 0.1988059701, 9);
     h.funding('okx', 0.0001, HOUR, T0 + 3 * HOUR); // the new period's rate: positive, long pays
-    h.advance(HOUR); // T0+3h: −0.0001·999 = −0.0999
-    expect(h.only().long.fundingUsd).toBeCloseTo(0.3996 - 0.0999, 12);
+    h.advance(HOUR); // T0+3h: −0.0001·L = −0.099403
+    expect(h.only().long.fundingUsd).toBeCloseTo(2 * 0.1988059701 - 0.0994029851, 9);
     expect(h.only().short.fundingUsd).toBe(0);
-    h.advance(5 * HOUR); // T0+8h: okx settles T0+4h..T0+8h (5 more × −0.0999), bybit short pays 0.0001·1006 = −0.1006
+    h.advance(5 * HOUR); // T0+8h: okx settles T0+4h..T0+8h (5 more × −0.099403), bybit short pays 0.0001·S = −0.100100
     const p = h.only();
-    expect(p.long.fundingUsd).toBeCloseTo(0.3996 - 6 * 0.0999, 12);
-    expect(p.short.fundingUsd).toBeCloseTo(-0.1006, 12);
+    expect(p.long.fundingUsd).toBeCloseTo(2 * 0.1988059701 - 6 * 0.0994029851, 9);
+    expect(p.short.fundingUsd).toBeCloseTo(-0.1000995025, 9);
     expect(p.long.nextFundingMs).toBe(T0 + 9 * HOUR);
     expect(p.short.nextFundingMs).toBe(T0 + 16 * HOUR);
   });
@@ -67,12 +73,12 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     h.funding('okx', 0.0009, HOUR, T0 + 2 * HOUR); // at T the venue already shows the next period
     h.advance(0);
     const p = h.only();
-    // −0.0002·999 = −0.1998 (not −0.0009·999)
-    expect(p.long.fundingUsd).toBeCloseTo(-0.1998, 12);
+    // −0.0002·L = −0.198806 (not −0.0009·L)
+    expect(p.long.fundingUsd).toBeCloseTo(-0.1988059701, 9);
     expect(p.long.nextFundingMs).toBe(T0 + 2 * HOUR);
     expect(p.long.fundingRate).toBe(0.0009); // learned for the next settlement
     h.advance(HOUR);
-    expect(h.only().long.fundingUsd).toBeCloseTo(-0.1998 - 0.8991, 12);
+    expect(h.only().long.fundingUsd).toBeCloseTo(-0.1988059701 - 0.0009 * L, 9); // −0.0009·L = −0.894627
   });
 
   it('does not charge a settlement that happened before the entry', () => {

@@ -35,6 +35,9 @@ export const TEST_PATCH = {
   risk: { maxOpenPositions: 10, maxNotionalPerInstrumentUsd: 5000, maxNotionalPerExchangeUsd: 20_000, maxTotalExposureUsd: 50_000, dailyLossLimitUsd: 0 },
 };
 
+/** The standard pair's quantity (openStandard): 1000 / max(long ask 100.00, short bid 100.50) = 9.9502… BTC. */
+export const STD_QTY = 1000 / 100.5;
+
 export function testConfig(patch: unknown = {}): Config {
   const base = applyConfigPatch(DEFAULT_CONFIG, TEST_PATCH);
   if (!base.ok) throw new Error(JSON.stringify(base.errors));
@@ -139,7 +142,8 @@ export class Harness {
 
   /**
    * Long okx / short bybit BTC at a 50 bps spread: okx 99.90/100.00, bybit 100.50/100.60, deep books.
-   * 1000 USD per leg → 10 BTC per leg (1000 / 100.00).
+   * STD_QTY per leg: 1000 USD at the higher entry price, the short bid 100.50 (short leg 1000 USD,
+   * long leg 995.02 USD).
    */
   openStandard(): void {
     this.quote('okx', 99.9, 100.0);

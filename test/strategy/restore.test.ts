@@ -4,7 +4,7 @@ import type { Persistence } from '../../server/persistence/persistence.js';
 import { createPersistence } from '../../server/persistence/index.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { REDIS_URL, describeWith } from '../helpers/services.js';
-import { HOUR, Harness, T0 } from './harness.js';
+import { HOUR, Harness, STD_QTY, T0 } from './harness.js';
 
 /** Open a position, accrue one funding settlement, move the marks: the state a restart must keep. */
 function tradedHarness(persistence: Persistence): Harness {
@@ -13,13 +13,15 @@ function tradedHarness(persistence: Persistence): Harness {
   h.funding('bybit', 0.0003, 8 * HOUR, T0 + HOUR);
   h.openStandard();
   h.quote('okx', 100.2, 100.3);
-  h.advance(HOUR); // funding: long −0.0001·1002 = −0.1002, short +0.0003·1006 = +0.3018
+  // funding (quantity STD_QTY = 9.950249): long −0.0001·(Q·100.2 = 997.014925) = −0.099701,
+  // short +0.0003·(Q·100.6 = 1000.995025) = +0.300299 → +0.200597
+  h.advance(HOUR);
   return h;
 }
 
 async function restartExact(h: Harness, persistence: Persistence): Promise<void> {
   const before = { positions: h.runner.positions(), fills: h.runner.fills(), portfolio: h.runner.portfolio(), state: h.runner.tradingState() };
-  expect(before.positions[0].fundingUsd).toBeCloseTo(0.2016, 12);
+  expect(before.positions[0].fundingUsd).toBeCloseTo(0.2005970149, 9);
   await h.restart(persistence);
   // Identical, except that the marks from before the stop are flagged stale until quotes re-mark them.
   expect(h.runner.positions()).toEqual(before.positions.map((p) => ({ ...p, markStale: true })));
@@ -29,7 +31,7 @@ async function restartExact(h: Harness, persistence: Persistence): Promise<void>
   // no second accrual for the settlement already booked, no new trades
   h.advance(1000);
   expect(h.only().markStale).toBe(false); // fresh quotes re-marked it
-  expect(h.only().fundingUsd).toBeCloseTo(0.2016, 12);
+  expect(h.only().fundingUsd).toBeCloseTo(0.2005970149, 9);
   expect(h.runner.fills()).toHaveLength(2);
 }
 
@@ -51,9 +53,10 @@ async function finishAfterRestart(h: Harness, persistence: Persistence): Promise
   const p = h.only();
   expect(p.state).toBe('closed');
   expect(h.runner.fills().map((f) => f.id)).toEqual(['pos-1:entry:long', 'pos-1:entry:short', 'pos-1:exit:long:1', 'pos-1:exit:short:1']);
-  // exits: long sold at 100.20 → +2.0, short bought at 100.60 → −1.0; fees 1.0025 + 0.501 + 0.503; funding 0.2016
-  expect(p.realisedPnlUsd).toBeCloseTo(1.0 - 2.0065 + 0.2016, 9);
-  expect(h.runner.portfolio().realisedPnlUsd).toBeCloseTo(1.0 - 2.0065 + 0.2016, 9);
+  // exits: long sold at 100.20 → +0.2·Q, short bought at 100.60 → −0.1·Q: +0.995025;
+  // fees 0.997512 + Q·100.2·5 bps (0.498507) + Q·100.6·5 bps (0.500498) = 1.996517; funding 0.200597
+  expect(p.realisedPnlUsd).toBeCloseTo(0.9950248756 - 1.9965174129 + 0.2005970149, 9);
+  expect(h.runner.portfolio().realisedPnlUsd).toBeCloseTo(0.9950248756 - 1.9965174129 + 0.2005970149, 9);
 }
 
 describe('restore (memory persistence)', () => {
@@ -95,8 +98,8 @@ describe('restore (memory persistence)', () => {
     expect(p.state).toBe('closed');
     expect(p.transitions.map((t) => t.to)).toEqual(['opening', 'closing', 'closed']);
     expect(h.runner.fills().map((f) => [f.purpose, f.side, f.exchange, f.quantity])).toEqual([
-      ['entry', 'buy', 'okx', 10],
-      ['unwind', 'sell', 'okx', 10],
+      ['entry', 'buy', 'okx', STD_QTY],
+      ['unwind', 'sell', 'okx', STD_QTY],
     ]);
     // the short leg never traded
     expect(h.runner.fills().some((f) => f.exchange === 'bybit')).toBe(false);

@@ -109,8 +109,9 @@ describe('broken: a naked leg, still a live position, with the action being take
     h.openStandard();
     let p = h.only();
     expect(p.state).toBe('broken');
-    expect(p.action).toBe('unwinding naked long leg (10 on okx): retrying every step');
-    expect(p.warning).toMatch(/^naked long leg \(10 on okx\): long leg unwind venue_rejected/);
+    // STD_QTY = 1000 / 100.50 = 9.9502488 BTC (8 significant digits in the text)
+    expect(p.action).toBe('unwinding naked long leg (9.9502488 on okx): retrying every step');
+    expect(p.warning).toMatch(/^naked long leg \(9\.9502488 on okx\): long leg unwind venue_rejected/);
     expect(h.runner.portfolio().openPositions).toBe(1);
     const emitted = h.seen.filter((e) => e.kind === 'position_updated' && e.position.state === 'broken');
     expect(emitted.length).toBeGreaterThan(0);

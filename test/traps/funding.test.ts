@@ -84,7 +84,8 @@ describe('trap: current vs predicted funding (KuCoin granularity 60000)', () => 
     push('funding-predicted.json', 0.0004);
     expect(kq()).toMatchObject({ fundingRate: 0.000039, fundingPredicted: false, fundingIntervalMs: 8 * HOUR, nextFundingMs: N });
 
-    // Long KuCoin (ask 100), short Bybit (bid 100.5): 10 BTC per leg; the long is marked at bid 99.9.
+    // Long KuCoin (ask 100), short Bybit (bid 100.5): 1000 / 100.5 = 9.950249 BTC per leg (sized on the
+    // higher entry price); the long is marked at bid 99.9: 994.029851 USD.
     h.quote('kucoin', 99.9, 100.0);
     h.quote('bybit', 100.5, 100.6);
     const opp = h.engine.opportunities().find((o) => o.longExchange === 'kucoin' && o.shortExchange === 'bybit')!;
@@ -99,7 +100,7 @@ describe('trap: current vs predicted funding (KuCoin granularity 60000)', () => 
     push('funding-predicted.json', 0.0009); // a wild prediction just before settlement
     h.advance(HOUR); // at N
     let p = h.only();
-    expect(p.long.fundingUsd).toBeCloseTo(-0.000039 * 10 * 99.9, 12); // the long pays the CURRENT rate
+    expect(p.long.fundingUsd).toBeCloseTo(-0.000039 * 994.0298507, 9); // the long pays the CURRENT rate
     expect(p.long.nextFundingMs).toBe(N + 8 * HOUR);
 
     // At N KuCoin publishes the rate for the next period; its predictions are ignored again.
@@ -109,7 +110,7 @@ describe('trap: current vs predicted funding (KuCoin granularity 60000)', () => 
     expect(kq().fundingRate).toBe(-0.00002);
     h.advance(8 * HOUR);
     p = h.only();
-    expect(p.long.fundingUsd).toBeCloseTo(-0.000039 * 999 + 0.00002 * 999, 12); // a negative rate: the long receives
+    expect(p.long.fundingUsd).toBeCloseTo(-0.000039 * 994.0298507 + 0.00002 * 994.0298507, 9); // a negative rate: the long receives
     expect(p.short.fundingUsd).toBe(0); // Bybit published no funding: nothing is invented
   });
 });

@@ -52,8 +52,11 @@ describe('trap: contracts vs coins, and slippage', () => {
 
     h.step(); // the strategy takes it: quantities in BTC, the long fill walks past the 3 BTC touch at the impact
     const p = h.only();
-    expect(p.long.quantity).toBeCloseTo(10, 12);
-    expect(p.long.entryPrice).toBeCloseTo((3 * 100 + 7 * 100 * 1.0005) / 10, 9); // 3.5 bps above the ask
+    // The position is sized on the higher entry price, the short bid 100.6: q = 9.940358 BTC on both legs.
+    expect(p.long.quantity).toBeCloseTo(q, 12);
+    expect(p.short.quantity).toBeCloseTo(q, 12);
+    expect(p.long.entryPrice).toBeCloseTo((3 * 100 + (q - 3) * 100 * 1.0005) / q, 9); // 3.49 bps above the ask
+    expect(p.long.entryPrice).toBeCloseTo(100.0349100, 6);
     expect(p.short.entryPrice).toBeLessThan(100.6); // the sell walks down past the 4 BTC touch
   });
 });

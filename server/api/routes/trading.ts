@@ -12,6 +12,7 @@ import {
   TradingStateChangeResponseSchema,
   TradingStateResponseSchema,
 } from '../../../shared/api.js';
+import { isPositionClosed } from '../../../shared/position.js';
 import { PortfolioSchema, PositionSchema } from '../../../shared/schemas.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../error-responses.js';
@@ -24,8 +25,8 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
   app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: PositionsResponseSchema, ...errorResponses(400) } } }, async (request) => {
     const { state = 'all', limit = 1000 } = request.query;
     let list = s.positions();
-    if (state === 'open') list = list.filter((p) => p.state !== 'closed');
-    else if (state === 'closed') list = list.filter((p) => p.state === 'closed');
+    if (state === 'open') list = list.filter((p) => !isPositionClosed(p));
+    else if (state === 'closed') list = list.filter(isPositionClosed);
     list = list.slice().sort((a, b) => b.openedMs - a.openedMs);
     return { count: list.length, positions: list.slice(0, limit) };
   });

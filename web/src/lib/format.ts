@@ -138,6 +138,7 @@ const WARNING_CLOSE_REASONS: Record<OpportunityCloseReason, boolean> = {
   stale_quote: true,
   feed_down: true,
   spread_implausible: true,
+  quote_quarantined: true,
 };
 
 export function isWarningCloseReason(reason: OpportunityCloseReason): boolean {
