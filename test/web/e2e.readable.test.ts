@@ -163,17 +163,27 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     stage.close(victim, 'spread_below_min');
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"][data-state="closing"]`).waitFor();
     expect(await page.locator(`[data-testid="closed-row"][data-id="${victim}"]`).count()).toBe(0); // fades first, then moves
+    // Sampled for 1.3 s, or until the row leaves (the store holds a closed row 1.5 s from its close: on a loaded
+    // machine the wait above can eat part of that). While it is on screen, nothing moves.
     const opacities: number[] = [];
     const started = Date.now();
+    let sampledMs = 0;
     while (Date.now() - started < 1300) {
       const now = await layout();
+      const opacity = await page.evaluate((id) => {
+        const td = document.querySelector(`[data-testid="opportunity-row"][data-id="${id}"] td`);
+        return td ? Number(getComputedStyle(td).opacity) : null;
+      }, victim);
+      if (opacity === null || !now.rows.some((r) => r.id === victim)) break;
       expect(now.columns).toEqual(before.columns);
       expect(now.rows.map(({ id, top, height }) => ({ id, top, height }))).toEqual(before.rows.map(({ id, top, height }) => ({ id, top, height })));
-      opacities.push(await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"] td`).first().evaluate((td) => Number(getComputedStyle(td).opacity)));
+      opacities.push(opacity);
+      sampledMs = Date.now() - started;
       await page.waitForTimeout(100);
     }
-    expect(opacities[opacities.length - 1]).toBeLessThan(0.6); // faded
-    expect(opacities[opacities.length - 1]).toBeLessThan(opacities[0]);
+    expect(opacities.length).toBeGreaterThanOrEqual(2);
+    expect(opacities[opacities.length - 1]).toBeLessThan(opacities[0]); // fading
+    if (sampledMs >= 1000) expect(opacities[opacities.length - 1]).toBeLessThan(0.6); // faded (1.2 s animation)
     // Then it leaves the table and is listed in Recently Closed with its reason.
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"]`).waitFor({ state: 'detached', timeout: 5000 });
     await expect.poll(() => page.locator(`[data-testid="closed-row"][data-id="${victim}"] .tag`).innerText()).toMatch(/spread below min/i);
