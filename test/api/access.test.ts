@@ -4,23 +4,11 @@
  * rebound name could read and change everything, and /ws handed positions to any Origin even with API_TOKEN.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BuildAppOptions } from '../../server/app.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { trackApps, type TestApp } from './harness.js';
 import { rawRequest, wsHandshake } from './raw-http.js';
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
-
-async function serve(opts: BuildAppOptions = {}): Promise<{ a: TestApp; port: number }> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  await a.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a.app.server.address();
-  if (!addr || typeof addr !== 'object') throw new Error('not listening');
-  return { a, port: addr.port };
-}
+const { serve, closeAll } = trackApps();
+afterEach(closeAll);
 
 /** Opens a real paper position (so there is something to close and to leak). */
 async function openPosition(a: TestApp): Promise<string> {

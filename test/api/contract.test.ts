@@ -13,17 +13,10 @@ import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorResponseSchema } from '../../shared/api.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { trackApps, type TestApp } from './harness.js';
 
-const apps: TestApp[] = [];
-async function make(opts: Parameters<typeof buildTestApp>[0] = {}): Promise<TestApp> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  return a;
-}
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
+const { make, closeAll } = trackApps();
+afterEach(closeAll);
 
 interface OpenApiOperation {
   parameters?: unknown[];

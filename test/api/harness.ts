@@ -47,3 +47,31 @@ export async function buildTestApp(opts: BuildAppOptions = {}): Promise<TestApp>
   };
   return Object.assign(built, { quote, flat, spread });
 }
+
+/**
+ * Test apps a test file builds, all closed by `closeAll` (register it with `afterEach` at the file's top
+ * level, after whatever must go first, e.g. client sockets). `serve` also listens on 127.0.0.1.
+ */
+export function trackApps(): {
+  make(opts?: BuildAppOptions): Promise<TestApp>;
+  serve(opts?: BuildAppOptions): Promise<{ a: TestApp; port: number }>;
+  closeAll(): Promise<void>;
+} {
+  const apps: TestApp[] = [];
+  const make = async (opts: BuildAppOptions = {}): Promise<TestApp> => {
+    const a = await buildTestApp(opts);
+    apps.push(a);
+    return a;
+  };
+  const serve = async (opts: BuildAppOptions = {}): Promise<{ a: TestApp; port: number }> => {
+    const a = await make(opts);
+    await a.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = a.app.server.address();
+    if (!addr || typeof addr !== 'object') throw new Error('not listening');
+    return { a, port: addr.port };
+  };
+  const closeAll = async (): Promise<void> => {
+    while (apps.length) await apps.pop()!.close();
+  };
+  return { make, serve, closeAll };
+}

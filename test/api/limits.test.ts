@@ -7,26 +7,16 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BuildAppOptions } from '../../server/app.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { trackApps } from './harness.js';
 import { rawRequest } from './raw-http.js';
 import { StreamTestClient } from './ws-client.js';
 
-const apps: TestApp[] = [];
+const { serve, closeAll } = trackApps();
 const sockets: net.Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  while (apps.length) await apps.pop()!.close();
+  await closeAll();
 });
-
-async function serve(opts: BuildAppOptions = {}): Promise<{ a: TestApp; port: number }> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  await a.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a.app.server.address();
-  if (!addr || typeof addr !== 'object') throw new Error('not listening');
-  return { a, port: addr.port };
-}
 
 /** JSON log lines the app writes (a real pino logger into memory). */
 function captureLogs(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {

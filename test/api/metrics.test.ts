@@ -6,18 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../server/engine/histogram.js';
 import { quarantineActive, quarantineCounts } from '../../server/api/metrics.js';
 import type { EngineStats } from '../../shared/protocol.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { trackApps, type TestApp } from './harness.js';
 import { type Family, parsePrometheusText, sampleValue } from './prom-text.js';
 
-const apps: TestApp[] = [];
-async function make(opts: Parameters<typeof buildTestApp>[0] = {}): Promise<TestApp> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  return a;
-}
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
+const { make, closeAll } = trackApps();
+afterEach(closeAll);
 
 async function scrape(a: TestApp): Promise<Map<string, Family>> {
   const r = await a.app.inject({ method: 'GET', url: '/metrics' });

@@ -2,17 +2,10 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STATIC_DIR } from '../../server/app.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { buildTestApp, trackApps } from './harness.js';
 
-const apps: TestApp[] = [];
-async function make(opts: Parameters<typeof buildTestApp>[0] = {}): Promise<TestApp> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  return a;
-}
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
+const { make, closeAll } = trackApps();
+afterEach(closeAll);
 
 describe('config routes', () => {
   it('GET returns the config with version 1', async () => {

@@ -8,32 +8,17 @@ import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityClosed, OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine, nowUs } from '../../server/engine/index.js';
+import { btcOnFourVenues, engineConfig as config } from './btc-four-venues.js';
 
 const T0 = 1_700_000_000_000;
 const H = 3_600_000;
 const BIG = 1_000_000; // touch size that covers any notional: no slippage
 
-function config(patch: { thresholds?: Partial<Config['thresholds']>; detector?: Partial<Config['detector']> } = {}): Config {
-  return {
-    ...DEFAULT_CONFIG,
-    thresholds: { ...DEFAULT_CONFIG.thresholds, ...patch.thresholds },
-    detector: { ...DEFAULT_CONFIG.detector, ...patch.detector },
-  };
-}
-
 /** Thresholds every pair passes: lets a test read the scored values of both directions. */
 const OPEN_ALL = { minSpreadBps: -10_000, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: -10_000, hysteresisBps: 0 };
 
 function setup(cfg: Config = config()) {
-  const clock = { t: T0 };
-  const engine = new Engine({ config: cfg, now: () => clock.t });
-  const sub = engine.bus.subscribe('test');
-  const ids: Record<Exchange, number> = {
-    bybit: engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-    okx: engine.registerInstrument('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' }),
-    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'XBT', quote: 'USDT' }),
-    binance: engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-  };
+  const { clock, engine, sub, ids, events } = btcOnFourVenues(cfg, T0);
   const quote = (ex: Exchange, bid: number, ask: number, bidSize = BIG, askSize = BIG) => {
     engine.pushQuote(ids[ex], bid, ask, bidSize, askSize, clock.t, 1);
     engine.drain();
@@ -42,7 +27,6 @@ function setup(cfg: Config = config()) {
     engine.pushFunding(ids[ex], rate, intervalMs, nextFundingMs, predicted, clock.t, 1);
     engine.drain();
   };
-  const events = (): OpportunityEvent[] => sub.popBatch(10_000);
   const find = (evs: OpportunityEvent[], long: Exchange, short: Exchange) =>
     evs.filter((e) => e.opportunity.longExchange === long && e.opportunity.shortExchange === short);
   return { engine, clock, sub, ids, quote, funding, events, find };

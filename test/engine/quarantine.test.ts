@@ -8,38 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
-import { Engine } from '../../server/engine/index.js';
 import { BroadcastRing } from '../../server/engine/bus.js';
 import { Detector, TIME_NOW_MS, TIME_RECV_US } from '../../server/engine/detector.js';
 import { InstrumentMap } from '../../server/engine/instruments.js';
 import { MarketStore } from '../../server/engine/market-store.js';
+import { btcOnFourVenues, engineConfig as config } from './btc-four-venues.js';
 
 const T0 = 1_700_000_000_000;
 const BIG = 1_000_000;
 
-function config(patch: { thresholds?: Partial<Config['thresholds']>; detector?: Partial<Config['detector']> } = {}): Config {
-  return {
-    ...DEFAULT_CONFIG,
-    thresholds: { ...DEFAULT_CONFIG.thresholds, ...patch.thresholds },
-    detector: { ...DEFAULT_CONFIG.detector, ...patch.detector },
-  };
-}
-
 function setup(cfg: Config = config()) {
-  const clock = { t: T0 };
-  const engine = new Engine({ config: cfg, now: () => clock.t });
-  const sub = engine.bus.subscribe('test');
-  const ids: Record<Exchange, number> = {
-    bybit: engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-    okx: engine.registerInstrument('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' }),
-    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'XBT', quote: 'USDT' }),
-    binance: engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-  };
+  const { clock, engine, ids, events } = btcOnFourVenues(cfg, T0);
   const quote = (ex: Exchange, bid: number, ask: number) => {
     engine.pushQuote(ids[ex], bid, ask, BIG, BIG, clock.t, 1);
     engine.drain();
   };
-  const events = (): OpportunityEvent[] => sub.popBatch(10_000);
   const stored = (ex: Exchange) => engine.quote('BTC-USDT-PERP', ex);
   const counts = () => engine.stats().quarantine;
   return { engine, clock, ids, quote, events, stored, counts };

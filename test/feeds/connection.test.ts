@@ -16,17 +16,10 @@ import type { ConnectionPlan, FetchJson } from '../../server/feeds/adapter.js';
 import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+import { waitFor } from './helpers.js';
 
 const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 class RecordingEngine implements FeedEngine {
   readonly downCalls: Array<[Exchange, boolean]> = [];

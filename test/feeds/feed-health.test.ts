@@ -18,17 +18,9 @@ import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedManagerOptions } from '../../server/feeds/manager.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { freePortRange } from '../helpers/ports.js';
+import { sleep, waitFor } from './helpers.js';
 
 const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

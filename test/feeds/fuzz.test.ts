@@ -27,21 +27,11 @@ import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
 import { EngineSink, register } from '../traps/wire.js';
 import { CollectingSink, type Update, fixture, table, totalErrors } from './helpers.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const N = 100_000;
 const OUTCOMES: ParseOutcome[] = ['data', 'ack', 'pong', 'welcome', 'ignored', 'venue_error', 'reconnect_notice', 'rejected'];
 const NASTY = ['"', '{', '}', '[', ']', ',', ':', '\\', '-', '.', 'e', '0', '9', ' ', '\u0000', 'x', 'null', '"1e999"', '""', '-1'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const stringValues = new Map<string, RegExpMatchArray[]>();
 const numberValues = new Map<string, RegExpMatchArray[]>();

@@ -55,3 +55,14 @@ export function table(exchange: Exchange, entries: Array<{ symbol: string; base:
 export function totalErrors(errors: Record<string, number>): number {
   return Object.values(errors).reduce((a, b) => a + b, 0);
 }
+
+/** Polls `cond` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

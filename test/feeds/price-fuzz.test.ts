@@ -29,6 +29,7 @@ import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
 import { EngineSink, register } from '../traps/wire.js';
 import { table } from './helpers.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const N = 100_000;
 const STEP_MS = 5;
@@ -53,17 +54,6 @@ const CONTRACT: Record<Exchange, Record<Coin, number>> = {
   kucoin: { BTC: 0.001, ETH: 0.01 },
   binance: { BTC: 1, ETH: 1 },
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const px = (v: number) => v.toPrecision(8);
 

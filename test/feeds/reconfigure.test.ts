@@ -11,20 +11,12 @@ import { nativeSymbol } from '../../server/engine/symbols.js';
 import { FeedManager } from '../../server/feeds/index.js';
 import { bybitAdapter } from '../../server/feeds/bybit.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+import { sleep, waitFor } from './helpers.js';
 
 /** The simulator fixes its instruments at start: give it a superset of what the tests configure. */
 const SIM_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
 const NOT_LISTED = 'ZZZ-USDT-PERP';
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function config(market: { exchanges: Exchange[]; instruments: string[] }): Config {
   const r = applyConfigPatch(DEFAULT_CONFIG, { market });

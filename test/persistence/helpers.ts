@@ -14,6 +14,7 @@ import type { Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
 import type { Fill, Position } from '../../shared/position.js';
 import type { MarketRecord, PortfolioState } from '../../server/persistence/persistence.js';
+import type { ServerProcess } from '../helpers/server.js';
 
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? '';
 
@@ -47,6 +48,16 @@ export function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/** A JSON request to the server process's /api (no token); resolves the status and the parsed body. */
+export async function serverApi<T>(s: ServerProcess, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${s.baseUrl}/api${path}`, {
+    method: init?.method ?? 'GET',
+    headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {

@@ -9,6 +9,7 @@ import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/engine.js';
 import { nativeSymbol, parseNativeSymbol } from '../../server/engine/symbols.js';
 import type { MarketRecord } from '../../server/persistence/persistence.js';
+import { mulberry32 } from '../helpers/random.js';
 
 export const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
 export const T0 = 1_764_000_000_000;
@@ -17,17 +18,6 @@ export const MARKET_CONFIG: Config = {
   ...DEFAULT_CONFIG,
   market: { exchanges: [...EXCHANGES], instruments: INSTRUMENTS },
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random-walk mid prices with occasional dislocations of one venue (so opportunities open and close). */
 export class SyntheticMarket {

@@ -8,16 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from './helpers.js';
-
-async function api<T>(s: ServerProcess, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${s.baseUrl}/api${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor, serverApi as api } from './helpers.js';
 
 /** The book of a position: what a restart must not change (marks and the current spread move with the market). */
 function book(p: Position): unknown {

@@ -12,16 +12,7 @@ import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
 import { RedisPersistence } from '../../server/persistence/redis.js';
-import { deletePrefix, fill, portfolioState, position, PrivateRedis, SHARED_REDIS_URL, uniquePrefix, versionedConfig, waitFor } from './helpers.js';
-
-async function api<T>(s: ServerProcess, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${s.baseUrl}/api${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+import { deletePrefix, fill, portfolioState, position, PrivateRedis, SHARED_REDIS_URL, uniquePrefix, versionedConfig, waitFor, serverApi as api } from './helpers.js';
 
 /** The fields of a position that do not move with the market (marks do; so does the stale-mark flag). */
 function fixed(p: Position): unknown {

@@ -2,60 +2,37 @@
  * The dashboard in a real Chromium (playwright-core, headless) against the real server process with its
  * built-in simulator. Needs the built dashboard (dist/web): built here when missing.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VersionedConfig } from '../../shared/config.js';
 import { OPPORTUNITY_CLOSE_REASONS } from '../../shared/opportunity.js';
 import type { Position } from '../../shared/position.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+import { describeWith } from '../helpers/services.js';
+import { bearerApi, ensureDashboardBuilt, launchChromium, openDashboard, type ChromiumSession } from './browser.js';
 
 const TOKEN = 'e2e-dashboard-token';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
-async function api<T>(server: ServerProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const res = await fetch(`${server.baseUrl}/api/${path}`, {
-    method: init.method ?? 'GET',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = bearerApi(TOKEN);
 
 describeWith(['chromium'], 'dashboard in Chromium against the real server', () => {
   let server: ServerProcess;
-  let context: BrowserContext;
+  let browser: ChromiumSession;
   let page: Page;
-  let profileDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
+    ensureDashboardBuilt();
     server = await startServerProcess({ env: { API_TOKEN: TOKEN } });
-    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.baseUrl}/`);
+    browser = await openDashboard(server);
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('fills the opportunities table with live rows, sorted by projected profit, and charts a clicked row', async () => {
@@ -321,28 +298,20 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
 
 describeWith(['chromium'], 'dashboard under a sub-path (BASE_PATH)', () => {
   let server: ServerProcess;
-  let context: BrowserContext;
-  let profileDir: string;
+  let browser: ChromiumSession;
 
   beforeAll(async () => {
     server = await startServerProcess({ env: { BASE_PATH: '/perpscan' } });
-    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ viewport: { width: 1280, height: 800 } });
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('reaches /perpscan/ws and /perpscan/api with its relative URLs', async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = browser.page;
     page.setDefaultTimeout(20_000);
     const requests: string[] = [];
     const sockets: string[] = [];

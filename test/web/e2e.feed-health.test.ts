@@ -5,11 +5,9 @@
  * each venue down with its cause and since when, positions on a down venue are marked, and a config change
  * that would scan nothing asks for confirmation.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VersionedConfig } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
@@ -17,61 +15,39 @@ import type { Position } from '../../shared/position.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { freePortRange } from '../helpers/ports.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+import { describeWith } from '../helpers/services.js';
+import { bearerApi, ensureDashboardBuilt, openDashboard, type ChromiumSession } from './browser.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const TOKEN = 'e2e-feed-health-token-0123456789abcdef';
 const VENUE_NAMES = { bybit: 'Bybit', okx: 'OKX', kucoin: 'KuCoin', binance: 'Binance' } as const;
 
-async function api<T>(server: ServerProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const res = await fetch(`${server.baseUrl}/api/${path}`, {
-    method: init.method ?? 'GET',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = bearerApi(TOKEN);
 
 describeWith(['chromium'], 'feed health in the dashboard (Chromium, FEEDS=live)', () => {
   let server: ServerProcess;
-  let context: BrowserContext;
+  let browser: ChromiumSession;
   let page: Page;
-  let profileDir: string;
   /** bybit and okx point here (a simulator is started on it later); kucoin and binance at `neverBase`. */
   let simBase: number;
   let sim: Simulator | null = null;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
+    ensureDashboardBuilt();
     simBase = await freePortRange(4);
     let neverBase = await freePortRange(4);
     while (Math.abs(neverBase - simBase) < 4) neverBase = await freePortRange(4);
     const at = (port: number) => ({ ws: `ws://127.0.0.1:${port}`, rest: `http://127.0.0.1:${port}` });
     const endpoints = { bybit: at(simBase), okx: at(simBase + 1), kucoin: at(neverBase + 2), binance: at(neverBase + 3) };
     server = await startServerProcess({ env: { API_TOKEN: TOKEN, FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify(endpoints) } });
-    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.addInitScript((token) => localStorage.setItem('perpscan.apiToken', token), TOKEN);
-    await page.goto(`${server.baseUrl}/`);
+    browser = await openDashboard(server, { apiToken: TOKEN });
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
     await sim?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('every venue down: the header says DOWN (not LIVE), the banner names each venue, ECONNREFUSED and since when', async () => {

@@ -4,19 +4,17 @@
  * 127.0.0.1 that multiplies every BTCUSDT price by 10 (a shifted decimal that still parses). The engine
  * must hold those quotes out (no BTC opportunity with a Bybit leg) and the panel must say so.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { startSimulator, type Simulator, type VenueEndpoints } from '../../server/simulator/index.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+import { describeWith } from '../helpers/services.js';
+import { ensureDashboardBuilt, openDashboard, type ChromiumSession } from './browser.js';
 
 /** Bybit ticker frames for BTCUSDT with both prices ×10; everything else passes unchanged. */
 function shiftBtcDecimal(frame: string): string {
@@ -78,36 +76,23 @@ describeWith(['chromium'], 'quarantined quotes in the System panel (Chromium, re
   let sim: Simulator;
   let bybit: Awaited<ReturnType<typeof relay>>;
   let server: ServerProcess;
-  let context: BrowserContext;
+  let browser: ChromiumSession;
   let page: Page;
-  let profileDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
+    ensureDashboardBuilt();
     sim = await startSimulator({ seed: 7, messagesPerSec: 400 });
     bybit = await relay(sim.endpoints.bybit, shiftBtcDecimal);
     server = await startServerProcess({ env: { FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify({ ...sim.endpoints, bybit: bybit.endpoints }) } });
-    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.baseUrl}/`);
+    browser = await openDashboard(server);
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
     await bybit?.close();
     await sim?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('lists the venue and reason of the held quotes, and no opportunity uses them', async () => {

@@ -4,16 +4,13 @@
  * position restored after a restart shows its marks as stale until quotes re-mark it. Real Chromium
  * against a real server process restored from Redis (no feeds, so nothing moves).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Fill, Position } from '../../shared/position.js';
 import { RedisPersistence } from '../../server/persistence/redis.js';
-import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { CHROMIUM_PATH, REDIS_URL, describeWith } from '../helpers/services.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { REDIS_URL, describeWith } from '../helpers/services.js';
+import { ensureDashboardBuilt, openDashboard, type ChromiumSession } from './browser.js';
 import { deletePrefix, fill, position, uniquePrefix } from '../persistence/helpers.js';
 
 /** A failed entry whose unwind failed too: the long leg on okx is naked. */
@@ -40,15 +37,11 @@ function brokenPosition(openedMs: number): { position: Position; fills: Fill[] }
 describeWith(['chromium', 'redis'], 'Positions: broken and stale marks, server and dashboard agree', () => {
   const prefix = uniquePrefix('positions-state');
   let server: ServerProcess;
-  let context: BrowserContext;
+  let browser: ChromiumSession;
   let page: Page;
-  let profileDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
+    ensureDashboardBuilt();
     // What a previous run left in Redis: one broken position and one open position.
     const seed = new RedisPersistence({ url: REDIS_URL, prefix });
     await seed.open();
@@ -61,22 +54,13 @@ describeWith(['chromium', 'redis'], 'Positions: broken and stale marks, server a
     await seed.close();
 
     server = await startServerProcess({ env: { REDIS_URL, REDIS_PREFIX: prefix, FEEDS: 'none' } });
-    profileDir = mkdtempSync(join(tmpdir(), 'perpscan-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.baseUrl}/`);
+    browser = await openDashboard(server);
+    page = browser.page;
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     await deletePrefix(REDIS_URL, prefix);
   });
 

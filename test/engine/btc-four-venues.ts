@@ -1,0 +1,32 @@
+/**
+ * The engine the detector and quarantine tests drive: BTC perpetuals registered on all four venues, a
+ * clock the test sets, and a bus subscriber whose events the test reads.
+ */
+import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
+import type { Exchange } from '../../shared/exchanges.js';
+import type { OpportunityEvent } from '../../shared/opportunity.js';
+import { Engine } from '../../server/engine/index.js';
+
+/** DEFAULT_CONFIG with the given thresholds and detector settings replaced. */
+export function engineConfig(patch: { thresholds?: Partial<Config['thresholds']>; detector?: Partial<Config['detector']> } = {}): Config {
+  return {
+    ...DEFAULT_CONFIG,
+    thresholds: { ...DEFAULT_CONFIG.thresholds, ...patch.thresholds },
+    detector: { ...DEFAULT_CONFIG.detector, ...patch.detector },
+  };
+}
+
+export function btcOnFourVenues(cfg: Config, startMs: number) {
+  const clock = { t: startMs };
+  const engine = new Engine({ config: cfg, now: () => clock.t });
+  const sub = engine.bus.subscribe('test');
+  const ids: Record<Exchange, number> = {
+    bybit: engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
+    okx: engine.registerInstrument('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' }),
+    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'XBT', quote: 'USDT' }),
+    binance: engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
+  };
+  /** Every event published since the last call. */
+  const events = (): OpportunityEvent[] => sub.popBatch(10_000);
+  return { clock, engine, sub, ids, events };
+}
