@@ -56,6 +56,15 @@ export const COLUMNS: readonly Column[] = [
   { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 70, value: (o, now) => now - o.firstSeenMs },
 ];
 
+/**
+ * Height of a table row (px, border included). Fixed so the virtualised body knows every row's place without
+ * measuring; every cell is one line (`white-space: nowrap`), tags included.
+ */
+export const ROW_PX = 26;
+
+/** Rows rendered beyond the visible ones at each end: keyboard focus and a short scroll never meet a blank. */
+export const OVERSCAN_ROWS = 8;
+
 /** Sum of the fixed column widths: the instrument column gets what is left of the table's width. */
 export const FIXED_COLUMNS_PX = COLUMNS.reduce((sum, c) => sum + (c.widthPx ?? 0), 0);
 
