@@ -149,11 +149,11 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
     await browser?.close();
   });
 
-  async function openPage(rows: Opportunity[]): Promise<Page> {
+  async function openPage(rows: Opportunity[], phone = false): Promise<Page> {
     stage = await Stage.start({ staticDir: DIST });
     for (const o of rows) stage.opportunities.set(o.id, o);
     stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
+    context = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(stage.url);
@@ -190,6 +190,26 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
     await page.locator('[data-testid="opportunities"] .scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await expect.poll(async () => (await domRows(page)).indexes.at(-1)).toBe(ROWS - 1);
     expect((await domRows(page)).count).toBeLessThan(80);
+  }, 60_000);
+
+  it('on a 390 px phone the cards are virtualised too: a window of them in the DOM, the last reachable by scrolling', async () => {
+    const page = await openPage(universe(), true);
+    const cards = () => page.getByTestId('opportunity-card').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.index)));
+    const first = await cards();
+    expect(first[0]).toBe(0);
+    expect(first.length).toBeGreaterThan(2);
+    expect(first.length).toBeLessThan(40);
+    await page.getByTestId('opportunity-cards').evaluate((ul) => ul.parentElement!.scrollTo(0, ul.parentElement!.scrollHeight));
+    await expect.poll(async () => (await cards()).at(-1), { timeout: 5000 }).toBe(ROWS - 1);
+    expect((await cards()).length).toBeLessThan(40);
+    // The last card ends the list: it is in view at the bottom, nothing blank below it.
+    const gap = await page.getByTestId('opportunity-cards').evaluate((ul) => {
+      const scroller = ul.parentElement!;
+      const last = ul.querySelector<HTMLElement>('[data-testid="opportunity-card"]:last-of-type')!;
+      return Math.round(scroller.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom);
+    });
+    expect(gap).toBeGreaterThanOrEqual(0);
+    expect(gap).toBeLessThan(20);
   }, 60_000);
 
   it('walks rows with the keyboard past the visible ones: ↓/j scroll the focused row into view, ↑/k back to the top', async () => {
