@@ -7,12 +7,28 @@ function finite(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
+/**
+ * One `Intl.NumberFormat` per digit count, built once: `toLocaleString` with options builds a new formatter on
+ * every call, which at hundreds of cells per frame was the dashboard's most expensive function.
+ */
+const fixedFormats = new Map<string, Intl.NumberFormat>();
+
+function fixed(v: number, minDigits: number, maxDigits = minDigits): string {
+  const key = `${minDigits}|${maxDigits}`;
+  let f = fixedFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: maxDigits });
+    fixedFormats.set(key, f);
+  }
+  return f.format(v);
+}
+
 /** Prices with enough significant digits for cheap coins, grouped for big ones. */
 export function fmtPrice(v: number | null | undefined): string {
   if (!finite(v)) return DASH;
   const abs = Math.abs(v);
   const digits = abs >= 1000 ? 2 : abs >= 1 ? 4 : abs >= 0.01 ? 6 : 8;
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return fixed(v, digits);
 }
 
 export function fmtBps(v: number | null | undefined, digits = 2): string {
@@ -26,7 +42,7 @@ export function fmtSignedBps(v: number | null | undefined, digits = 2): string {
 
 export function fmtUsd(v: number | null | undefined, digits = 2): string {
   if (!finite(v)) return DASH;
-  const s = Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const s = fixed(Math.abs(v), digits);
   return `${v < 0 ? '−' : ''}$${s}`;
 }
 
@@ -36,12 +52,12 @@ export function fmtSignedUsd(v: number | null | undefined, digits = 2): string {
 }
 
 export function fmtNumber(v: number | null | undefined, digits = 0): string {
-  return finite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : DASH;
+  return finite(v) ? fixed(v, digits) : DASH;
 }
 
 export function fmtQty(v: number | null | undefined): string {
   if (!finite(v)) return DASH;
-  return v.toLocaleString('en-US', { maximumFractionDigits: Math.abs(v) >= 100 ? 2 : 6 });
+  return fixed(v, 0, Math.abs(v) >= 100 ? 2 : 6);
 }
 
 /** Compact duration: 850ms, 12.3s, 4m 05s, 3h 12m, 2d 4h. */

@@ -56,6 +56,21 @@ export const COLUMNS: readonly Column[] = [
   { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 70, value: (o, now) => now - o.firstSeenMs },
 ];
 
+/**
+ * Height of a table row (px, border included). Fixed so the virtualised body knows every row's place without
+ * measuring; every cell is one line (`white-space: nowrap`), tags included.
+ */
+export const ROW_PX = 26;
+
+/** Rows rendered beyond the visible ones at each end: keyboard focus and a short scroll never meet a blank. */
+export const OVERSCAN_ROWS = 8;
+
+/** Phone cards: a first guess at a card's height (each is measured once rendered), the gap between cards. */
+export const CARD_ESTIMATE_PX = 140;
+export const CARD_GAP_PX = 6;
+/** Cards rendered beyond the visible ones: a flick of the thumb never meets a blank. */
+export const OVERSCAN_CARDS = 10;
+
 /** Sum of the fixed column widths: the instrument column gets what is left of the table's width. */
 export const FIXED_COLUMNS_PX = COLUMNS.reduce((sum, c) => sum + (c.widthPx ?? 0), 0);
 
