@@ -18,5 +18,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time: most of a file's time is spent waiting on real servers, browsers and Redis, and
+    // Vitest's default on a 2-core machine is one worker (a serial suite of ~10 min).
+    maxWorkers: 2,
   },
 });

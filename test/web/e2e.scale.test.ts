@@ -224,7 +224,6 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
       return Math.floor((box.bottom - head.bottom) / rowPx);
     }, ROW_PX);
     const presses = visible + 20; // well past the first screen and the overscan
-    for (let i = 0; i < presses; i++) await page.keyboard.press(i % 2 === 0 ? 'ArrowDown' : 'j');
     const focused = () =>
       page.evaluate(() => {
         const el = document.activeElement as HTMLElement;
@@ -234,9 +233,19 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
         const box = scroller.getBoundingClientRect();
         return { index: Number(el.dataset.index), testid: el.dataset.testid, inView: r.top >= head.bottom - 1 && r.bottom <= box.bottom + 1 };
       });
+    // One key at a time, each waiting for the focus to land (as a reader sees it), so a loaded machine cannot
+    // drop a key press queued while the virtualiser swaps the rows in view.
+    const focusedIndex = async () => (await focused()).index;
+    for (let i = 0; i < presses; i++) {
+      await page.keyboard.press(i % 2 === 0 ? 'ArrowDown' : 'j');
+      await expect.poll(focusedIndex).toBe(i + 1);
+    }
     await expect.poll(focused).toEqual({ index: presses, testid: 'opportunity-row', inView: true });
     await page.getByTestId('order-paused').waitFor(); // keyboard focus holds the order meanwhile
-    for (let i = 0; i < presses; i++) await page.keyboard.press(i % 2 === 0 ? 'ArrowUp' : 'k');
+    for (let i = 0; i < presses; i++) {
+      await page.keyboard.press(i % 2 === 0 ? 'ArrowUp' : 'k');
+      await expect.poll(focusedIndex).toBe(presses - i - 1);
+    }
     await expect.poll(focused).toEqual({ index: 0, testid: 'opportunity-row', inView: true });
   }, 60_000);
 
