@@ -4,21 +4,17 @@
  * stand-in server (stage.ts: real HTTP and WebSocket on 127.0.0.1) so every picture is exact.
  * `STAGE_DIST=<dir>` serves another build (e.g. the dashboard before a fix, to see these tests fail).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Opportunity } from '../../shared/opportunity.js';
-import { REPO_ROOT } from '../helpers/server.js';
-import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+import { describeWith } from '../helpers/services.js';
 import { opportunity, position } from './make.js';
 import { Stage } from './stage.js';
+import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
 
-const DIST = process.env.STAGE_DIST ?? join(REPO_ROOT, 'dist/web');
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 const BASES = ['BTC', 'ETH', 'SOL', '1000PEPE', 'DOGE', 'XRP', '1000000MOG', 'WIF', 'SUI', 'AVAX', 'LINK', 'TON'];
 const PRICES = [97_123.45, 3_456.78, 187.1234, 0.01234567, 0.3812, 2.3456, 0.00123456, 2.1, 4.5, 38.12, 22.3, 5.4];
@@ -67,12 +63,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   let context: BrowserContext | null = null;
 
   beforeAll(async () => {
-    if (!process.env.STAGE_DIST && !existsSync(join(DIST, 'index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchStageBrowser();
   });
 
   afterEach(async () => {
@@ -86,7 +77,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   });
 
   async function openPage(opts: { width: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; rows?: Opportunity[] } = { width: 1280 }): Promise<Page> {
-    stage = await Stage.start({ staticDir: DIST });
+    stage = await Stage.start({ staticDir: STAGE_DIST });
     for (const o of opts.rows ?? []) stage.opportunities.set(o.id, o);
     stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
     context = await browser.newContext({

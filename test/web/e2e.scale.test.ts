@@ -13,22 +13,19 @@
  * the scroll height of all 500), that the keyboard walks rows out of view into view, and that the instrument
  * filter narrows the table within two frames. The figures are printed (and written to test-artifacts/).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { ROW_PX } from '../../web/src/lib/table.js';
-import { REPO_ROOT } from '../helpers/server.js';
-import { CHROMIUM_PATH, describeWith } from '../helpers/services.js';
+import { describeWith } from '../helpers/services.js';
 import { opportunity } from './make.js';
 import { Stage } from './stage.js';
+import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
 
-const DIST = process.env.STAGE_DIST ?? join(REPO_ROOT, 'dist/web');
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 const ROWS = 500;
 const UPDATE_HZ = 10;
@@ -133,12 +130,7 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
   let context: BrowserContext | null = null;
 
   beforeAll(async () => {
-    if (!process.env.STAGE_DIST && !existsSync(join(DIST, 'index.html'))) {
-      const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('dashboard build failed');
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchStageBrowser();
   });
 
   afterEach(async () => {
@@ -152,7 +144,7 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
   });
 
   async function openPage(rows: Opportunity[], phone = false): Promise<Page> {
-    stage = await Stage.start({ staticDir: DIST });
+    stage = await Stage.start({ staticDir: STAGE_DIST });
     for (const o of rows) stage.opportunities.set(o.id, o);
     stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
     context = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
