@@ -28,6 +28,7 @@ import { ConfigService } from './config/service.js';
 import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
+import { defaultSymbol } from './venues/index.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
@@ -160,7 +161,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   const config = configService.config;
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
-  engine.preRegister();
+  engine.preRegister(config.market.instruments, config.market.exchanges, defaultSymbol);
   // Exit rules see a venue as down only when its feed is (not when no quote arrived since start).
   let venues: VenueFeedView = venueViewFromEngine((ex) => engine.isExchangeDown(ex));
   const strategy = new StrategyRunner({ engine, config, persistence, now, venues: (ex) => venues(ex) });

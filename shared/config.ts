@@ -5,13 +5,13 @@
  * Units are in the names: `*Bps` basis points, `*Ms` milliseconds, `*Usd` US dollars, `*Pct` percent,
  * funding as a fraction per 8 h (0.0001 = 0.01 %).
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TLiteral, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { DEFAULT_TAKER_FEE_BPS, type Exchange } from './exchanges.js';
+import { DEFAULT_TAKER_FEE_BPS, EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
 
-// Keep in step with EXCHANGES (a compile-time check below fails when they drift).
-
-const ExchangeSchema = Type.Union([Type.Literal('bybit'), Type.Literal('okx'), Type.Literal('kucoin'), Type.Literal('binance')]);
+// Derived from the venue registry (shared/venues.ts); a compile-time check below fails when they drift.
+// (A one-element tuple type for the compiler: Static<> of the union is then exactly Exchange.)
+const ExchangeSchema = Type.Union(EXCHANGES.map((ex) => Type.Literal(ex)) as [TLiteral<Exchange>]);
 const Bps = (description: string, extra: { minimum?: number; maximum?: number } = {}) =>
   Type.Number({ minimum: -10_000, maximum: 10_000, ...extra, description });
 const NonNeg = (description: string, maximum?: number) =>
@@ -59,12 +59,7 @@ export const DetectorSchema = Type.Object(
 export const FeesSchema = Type.Object(
   {
     takerBps: Type.Object(
-      {
-        bybit: NonNeg('Bybit taker fee (bps)', 100),
-        okx: NonNeg('OKX taker fee (bps)', 100),
-        kucoin: NonNeg('KuCoin taker fee (bps)', 100),
-        binance: NonNeg('Binance taker fee (bps)', 100),
-      },
+      perVenue((ex) => NonNeg(`${venueDisplayName(ex)} taker fee (bps)`, 100)),
       Strict,
     ),
   },
@@ -116,10 +111,10 @@ export const RiskSchema = Type.Object(
 export const MarketSchema = Type.Object(
   {
     exchanges: Type.Array(ExchangeSchema, { uniqueItems: true, description: 'Enabled exchanges' }),
-    instruments: Type.Array(Type.String({ pattern: '^[A-Z0-9]+-[A-Z0-9]+-PERP$' }), {
+    instruments: Type.Array(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$' }), {
       uniqueItems: true,
       maxItems: 2000,
-      description: 'Normalised instrument keys to watch, e.g. BTC-USDT-PERP',
+      description: 'Normalised instrument keys to watch, e.g. BTC-PERP',
     }),
   },
   Strict,
@@ -205,8 +200,8 @@ export const DEFAULT_CONFIG: Config = {
     dailyLossLimitUsd: 500,
   },
   market: {
-    exchanges: ['bybit', 'okx', 'kucoin', 'binance'],
-    instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'],
+    exchanges: [...EXCHANGES],
+    instruments: ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'],
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
 };

@@ -30,7 +30,7 @@ export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 export interface Opportunity {
   /** `${instrument}|${longExchange}|${shortExchange}` */
   id: string;
-  /** Normalised instrument key, e.g. `BTC-USDT-PERP`. */
+  /** Normalised instrument key, e.g. `BTC-PERP`. */
   instrument: string;
   longExchange: Exchange;
   shortExchange: Exchange;

@@ -25,7 +25,7 @@ export const TradingStateEnum = Type.Enum(['active', 'reducing', 'halted'], { de
 export const OpportunitySchema = Type.Object(
   {
     id: Type.String({ description: '`${instrument}|${longExchange}|${shortExchange}`' }),
-    instrument: Type.String({ description: 'Normalised instrument key, e.g. BTC-USDT-PERP' }),
+    instrument: Type.String({ description: 'Normalised instrument key, e.g. BTC-PERP' }),
     longExchange: ExchangeEnum,
     shortExchange: ExchangeEnum,
     longSymbol: Type.String(),

@@ -13,11 +13,11 @@ import { DEFAULT_CONFIG } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/engine.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink, VenueParser } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/feeds/binance.js';
-import { BybitParser } from '../../server/feeds/bybit.js';
-import { KucoinParser } from '../../server/feeds/kucoin.js';
+import { BinanceParser } from '../../server/venues/binance/adapter.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
 import { defaultMetadata } from '../../server/feeds/metadata.js';
-import { OkxParser } from '../../server/feeds/okx.js';
+import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { Samples, fmt, report, writeResult } from '../lib.js';
 
 const argv = process.argv.slice(2);
@@ -30,7 +30,7 @@ const ROUNDS = arg('--rounds', 3);
 const FRAMES = 20_000;
 const BASES = ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE'];
 const PRICES: Record<string, number> = { BTC: 91_000, ETH: 3050, SOL: 140, XRP: 2.1, DOGE: 0.16 };
-const KEYS = BASES.map((b) => `${b}-USDT-PERP`);
+const KEYS = BASES.map((b) => `${b}-PERP`);
 const T0 = 1_795_600_000_000;
 
 function prng(seed: number): () => number {

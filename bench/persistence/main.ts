@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../server/engine/engine.js';
-import { parseNativeSymbol } from '../../server/engine/symbols.js';
+import { symbolBaseQuote } from '../../server/venues/index.js';
 import { recordOpportunities } from '../../server/persistence/recorder.js';
 import { RedisPersistence } from '../../server/persistence/redis.js';
 import type { MarketRecord } from '../../server/persistence/persistence.js';
@@ -136,7 +136,7 @@ async function runSlice(rate: number, seconds: number, seed: number, persistence
     const key = `${r.exchange}:${r.symbol}`;
     let id = ids.get(key);
     if (id === undefined) {
-      id = engine.registerInstrument(r.exchange, r.symbol, parseNativeSymbol(r.exchange, r.symbol) ?? { base: 'X', quote: 'USDT' });
+      id = engine.registerInstrument(r.exchange, r.symbol, symbolBaseQuote(r.exchange, r.symbol) ?? { base: 'X', quote: 'USDT' });
       ids.set(key, id);
     }
     const recvUs = r.recvMs * 1000;

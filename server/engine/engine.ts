@@ -106,9 +106,9 @@ export class Engine {
     return this.instruments.register(exchange, symbol, meta);
   }
 
-  /** Pre-registers instrument keys on exchanges with each venue's default symbol (defaults: the config's market). */
-  preRegister(keys: readonly string[] = this.config.market.instruments, exchanges: readonly Exchange[] = this.config.market.exchanges): number[] {
-    return this.instruments.preRegister(keys, exchanges);
+  /** Pre-registers instrument keys on exchanges with the symbols `symbolFor` guesses (see InstrumentMap.preRegister). */
+  preRegister(keys: readonly string[], exchanges: readonly Exchange[], symbolFor: (exchange: Exchange, base: string) => string): number[] {
+    return this.instruments.preRegister(keys, exchanges, symbolFor);
   }
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */

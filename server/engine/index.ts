@@ -10,12 +10,4 @@ export { REJECT_REASONS, type RejectReason } from './sanity.js';
 export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 export { nowUs } from './clock.js';
 export * as scoring from './scoring.js';
-export {
-  canonicalAsset,
-  instrumentKey,
-  nativeSymbol,
-  normaliseSymbol,
-  parseInstrumentKey,
-  parseNativeSymbol,
-  type BaseQuote,
-} from './symbols.js';
+export type { BaseQuote } from './instruments.js';

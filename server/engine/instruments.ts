@@ -1,14 +1,25 @@
 /**
  * Instrument map: (exchange, venue-native symbol) ↔ dense integer id, both ways in O(1); id → the
- * normalised instrument key (`BTC-USDT-PERP`); key → the ids (venues) quoting it, maintained as ids
+ * normalised instrument key (`BTC-PERP`); key → the ids (venues) quoting it, maintained as ids
  * are created. Ids start at 0, are dense and never change or get reused for the life of the map.
  *
  * Each (instrument, exchange) has exactly one id. When a second native symbol of the same exchange
- * normalises to an instrument that exchange already has (e.g. a pre-registered default symbol and the
- * venue's metadata spelling), the new symbol becomes an alias of the existing id.
+ * normalises to an instrument that exchange already has, the new symbol becomes an alias of the existing
+ * id; a pre-registered (guessed) symbol gives way to the first symbol registered from venue metadata.
+ * The map parses no symbols: callers (the venue modules' metadata) supply base and quote.
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
-import { instrumentKey, nativeSymbol, parseInstrumentKey, parseNativeSymbol, type BaseQuote } from './symbols.js';
+
+/** Base (the underlying's common code, multiplier and venue aliases already folded) and quote/settle of a venue symbol. */
+export interface BaseQuote {
+  base: string;
+  quote: string;
+}
+
+/** `BTC-PERP`: the instrument key of an underlying (kept in step with server/venues/symbology.ts). */
+function keyOf(base: string): string {
+  return `${base.toUpperCase()}-PERP`;
+}
 
 export const EXCHANGE_COUNT = EXCHANGES.length;
 
@@ -29,6 +40,8 @@ export class InstrumentMap {
   private idExchange = new Uint8Array(256);
   private idInstrument = new Int32Array(256);
   private readonly idSymbol: string[] = [];
+  /** Ids created by preRegister whose symbol is the venue's default spelling, not yet confirmed by metadata. */
+  private readonly provisional = new Set<number>();
   private readonly listeners: Array<(id: number) => void> = [];
 
   /** Number of ids created. */
@@ -42,22 +55,26 @@ export class InstrumentMap {
   }
 
   /**
-   * The id for a venue symbol, created when new. `meta` is the venue's base/quote (from its instrument
-   * metadata); without it the symbol is parsed by the venue's usual style. Throws when neither works.
+   * The id for a venue symbol, created when new. `meta` is the venue's base (the underlying) and quote,
+   * from its instrument metadata. Throws when base or quote is empty.
    */
-  register(exchange: Exchange, symbol: string, meta?: BaseQuote): number {
+  register(exchange: Exchange, symbol: string, meta: BaseQuote): number {
+    return this.registerAs(exchange, symbol, meta, false);
+  }
+
+  private registerAs(exchange: Exchange, symbol: string, bq: BaseQuote, guessed: boolean): number {
     const ex = exchangeIndex(exchange);
     if (ex < 0) throw new Error(`unknown exchange: ${String(exchange)}`);
     const known = this.bySymbol[ex].get(symbol);
     if (known !== undefined) return known;
-    const bq = meta ?? parseNativeSymbol(exchange, symbol);
-    if (!bq || !bq.base || !bq.quote) throw new Error(`cannot derive base/quote of ${exchange} symbol ${symbol}; pass meta`);
-    const key = instrumentKey(bq.base, bq.quote);
+    if (!bq.base || !bq.quote) throw new Error(`base and quote of ${exchange} symbol ${symbol} are required`);
+    const key = keyOf(bq.base);
     const inst = this.instrumentIndexOrCreate(key);
     const slot = inst * EXCHANGE_COUNT + ex;
     const existing = this.venueIds[slot];
     if (existing >= 0) {
       this.bySymbol[ex].set(symbol, existing); // alias
+      if (!guessed && this.provisional.delete(existing)) this.idSymbol[existing] = symbol; // the venue's real spelling wins
       return existing;
     }
     const id = this.idSymbol.length;
@@ -68,21 +85,22 @@ export class InstrumentMap {
     this.venueIds[slot] = id;
     this.idsByInstrument[inst].push(id);
     this.bySymbol[ex].set(symbol, id);
+    if (guessed) this.provisional.add(id);
     for (const listener of this.listeners) listener(id);
     return id;
   }
 
   /**
-   * Pre-registers instrument keys on exchanges with each venue's default native symbol
-   * (`BTC-USDT-PERP` → Bybit `BTCUSDT`, OKX `BTC-USDT-SWAP`, KuCoin `XBTUSDTM`, Binance `BTCUSDT`).
-   * Invalid keys are skipped. Returns the ids.
+   * Pre-registers instrument keys (`BTC-PERP`) on exchanges with the symbol `symbolFor` guesses (the
+   * venue module's default USDT spelling); the first symbol registered later from venue metadata for the
+   * same (instrument, exchange) replaces the guess. Keys that are not `<BASE>-PERP` are skipped. Returns the ids.
    */
-  preRegister(keys: readonly string[], exchanges: readonly Exchange[]): number[] {
+  preRegister(keys: readonly string[], exchanges: readonly Exchange[], symbolFor: (exchange: Exchange, base: string) => string): number[] {
     const ids: number[] = [];
     for (const key of keys) {
-      const bq = parseInstrumentKey(key);
-      if (!bq) continue;
-      for (const exchange of exchanges) ids.push(this.register(exchange, nativeSymbol(exchange, key), bq));
+      const m = /^([A-Z0-9]+)-PERP$/.exec(key);
+      if (!m) continue;
+      for (const exchange of exchanges) ids.push(this.registerAs(exchange, symbolFor(exchange, m[1]), { base: m[1], quote: 'USDT' }, true));
     }
     return ids;
   }

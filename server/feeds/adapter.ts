@@ -19,7 +19,7 @@ export interface InstrumentMeta {
   exchange: Exchange;
   /** Venue-native symbol, e.g. `BTC-USDT-SWAP`. */
   symbol: string;
-  /** Normalised instrument key, e.g. `BTC-USDT-PERP`. */
+  /** Normalised instrument key, e.g. `BTC-PERP`. */
   key: string;
   base: string;
   quote: string;

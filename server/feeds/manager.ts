@@ -14,7 +14,8 @@ import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedError, FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import { type LatencyBuckets, LatencyHistogram } from '../engine/histogram.js';
-import { nativeSymbol } from '../engine/symbols.js';
+import { defaultSymbol } from '../venues/index.js';
+import { parseInstrumentKey } from '../venues/symbology.js';
 import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
@@ -35,7 +36,7 @@ export interface FeedEngine {
 export interface FeedManagerOptions {
   engine: FeedEngine;
   exchanges: Exchange[];
-  /** Instrument keys, e.g. `BTC-USDT-PERP`. */
+  /** Instrument keys, e.g. `BTC-PERP`. */
   instruments: string[];
   endpoints: Record<Exchange, VenueEndpoints>;
   logger?: Logger;
@@ -422,7 +423,7 @@ export class FeedManager {
       await this.launch(fresh);
       return;
     }
-    const wanted = this.instruments.map((k) => nativeSymbol(ex, k));
+    const wanted = this.symbolsFor(ex);
     const unknown = wanted.filter((s) => !v.meta.has(s));
     /** Symbols whose metadata could not be loaded: not known to be unlisted, retried with backoff. */
     let pending = new Set<string>();
@@ -494,6 +495,14 @@ export class FeedManager {
     engine.drain();
   }
 
+  /** The venue's default symbols for the configured instruments. */
+  private symbolsFor(ex: Exchange): string[] {
+    return this.instruments.flatMap((k) => {
+      const bq = parseInstrumentKey(k);
+      return bq ? [defaultSymbol(ex, bq.base)] : [];
+    });
+  }
+
   private emit(v: VenueFeed): void {
     if (this.listeners.length === 0) return;
     const s = v.state(this.now());
@@ -507,7 +516,7 @@ export class FeedManager {
   private async startVenue(v: VenueFeed): Promise<void> {
     const ex = v.exchange;
     const { endpoints } = this.opts;
-    const symbols = this.instruments.map((k) => nativeSymbol(ex, k));
+    const symbols = this.symbolsFor(ex);
     // Not scanned until every socket is live (a no-op for a venue that never had quotes).
     this.opts.engine.setExchangeDown(ex, true);
     this.emit(v);

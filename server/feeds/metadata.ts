@@ -3,8 +3,9 @@
  * replay), the `--instruments FILE` format, a small cache, and the HTTP JSON fetch the loaders use.
  */
 import { readFileSync } from 'node:fs';
-import { EXCHANGES, type Exchange, isExchange } from '../../shared/exchanges.js';
-import { instrumentKey, nativeSymbol, parseInstrumentKey } from '../engine/symbols.js';
+import { EXCHANGES, type Exchange, isExchange, perVenue } from '../../shared/exchanges.js';
+import { defaultSymbol, VENUES } from '../venues/index.js';
+import { instrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { HttpStatusError } from './feed-error.js';
 import { type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, DEFAULT_FUNDING_INTERVAL_MS, isRecord } from './adapter.js';
 
@@ -19,12 +20,7 @@ export interface InstrumentFileEntry {
   nextFundingMs?: number;
 }
 
-/** Contract values published by the venues for the common symbols (base units per contract). */
-const CONTRACT_VALUE: Partial<Record<Exchange, Record<string, number>>> = {
-  okx: { BTC: 0.01, ETH: 0.1, SOL: 1, XRP: 100, DOGE: 1000 },
-  kucoin: { BTC: 0.001, ETH: 0.01, SOL: 0.1, XRP: 10, DOGE: 100 },
-};
-export const DEFAULT_INSTRUMENT_KEYS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'] as const;
+export const DEFAULT_INSTRUMENT_KEYS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'] as const;
 
 /**
  * Built-in metadata for the common symbols, for replay only (live feeds always load REST metadata).
@@ -35,16 +31,17 @@ export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DE
   for (const key of keys) {
     const bq = parseInstrumentKey(key);
     if (!bq) continue;
-    const contractValue = exchange in CONTRACT_VALUE ? CONTRACT_VALUE[exchange]![bq.base] : 1;
+    const values = VENUES[exchange].replayContractValues;
+    const contractValue = values ? values[bq.base] : 1;
     if (contractValue === undefined) continue; // contract venue, symbol we know nothing about: never guess
-    const symbol = nativeSymbol(exchange, key);
-    table.set(symbol, { exchange, symbol, key, base: bq.base, quote: bq.quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
+    const symbol = defaultSymbol(exchange, bq.base);
+    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote: 'USDT', contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
   }
   return table;
 }
 
 export function emptyTables(): Record<Exchange, MetadataTable> {
-  return { bybit: new Map(), okx: new Map(), kucoin: new Map(), binance: new Map() };
+  return perVenue(() => new Map());
 }
 
 /** Parses an instruments file body; errors name the offending entry and field. */
@@ -69,7 +66,7 @@ export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTab
     tables[e.exchange].set(e.symbol, {
       exchange: e.exchange,
       symbol: e.symbol,
-      key: instrumentKey(e.base, e.quote),
+      key: instrumentKey(e.base),
       base: e.base,
       quote: e.quote,
       contractValue: e.contractValue,

@@ -16,7 +16,8 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../engine/engine.js';
 import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count } from '../feeds/adapter.js';
-import { instrumentKey, nativeSymbol, parseNativeSymbol } from '../engine/symbols.js';
+import { defaultSymbol, symbolBaseQuote } from '../venues/index.js';
+import { instrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { ADAPTERS } from '../feeds/endpoints.js';
 import { cloneTable, defaultMetadata } from '../feeds/metadata.js';
 import type { RecordedFrame } from '../feeds/recorder.js';
@@ -128,15 +129,15 @@ export function createReplay(opts: ReplayOptions): Replay {
   const metaFor = (ex: Exchange, symbol: string): InstrumentMeta | null => {
     const known = bySymbol[ex].get(symbol);
     if (known) return known;
-    const bq = parseNativeSymbol(ex, symbol);
+    const bq = symbolBaseQuote(ex, symbol);
     if (!bq) return null;
-    const m: InstrumentMeta = { exchange: ex, symbol, key: instrumentKey(bq.base, bq.quote), base: bq.base, quote: bq.quote, contractValue: 1, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 };
+    const m: InstrumentMeta = { exchange: ex, symbol, key: instrumentKey(bq.base), base: bq.base, quote: bq.quote, contractValue: 1, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 };
     m.id = engine.registerInstrument(ex, symbol, bq);
     bySymbol[ex].set(symbol, m);
     return m;
   };
 
-  let currentEx: Exchange = 'bybit';
+  let currentEx: Exchange = EXCHANGES[0];
   let recvUs = 0;
   const sink: UpdateSink = {
     quote(meta, bid, ask, bidSize, askSize, exchangeTsMs) {
@@ -173,7 +174,7 @@ export function createReplay(opts: ReplayOptions): Replay {
   const applyRecordedMetadata = async (ex: Exchange): Promise<void> => {
     let loaded: MetadataTable;
     try {
-      loaded = await recorded.load(ex, ADAPTERS[ex], opts.config.market.instruments.map((k) => nativeSymbol(ex, k)));
+      loaded = await recorded.load(ex, ADAPTERS[ex], opts.config.market.instruments.flatMap((k) => { const bq = parseInstrumentKey(k); return bq ? [defaultSymbol(ex, bq.base)] : []; }));
     } catch (e) {
       stats.metadataErrors[ex] = (e as Error).message;
       return;

@@ -5,14 +5,11 @@
  *   const sim = await startSimulator({ seed: 1, messagesPerSec: 200 });
  *   sim.endpoints.bybit  // { ws: 'ws://127.0.0.1:PORT', rest: 'http://127.0.0.1:PORT' } — origins; clients add the real paths
  */
-import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
+import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
 import { MarketModel } from './market.js';
 import type { SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
-import { BinanceVenue } from './venues/binance.js';
-import { BybitVenue } from './venues/bybit.js';
-import { KucoinVenue } from './venues/kucoin.js';
-import { OkxVenue } from './venues/okx.js';
 
 export type { SimulatorTimings, VenueEndpoints } from './venue.js';
 export { DEFAULT_INSTRUMENTS } from './instruments.js';
@@ -38,14 +35,14 @@ export interface SimulatorOptions {
   seed?: number;
   /** Venues that publish market data (all four servers always run so every endpoint exists). Default all. */
   exchanges?: Exchange[];
-  /** Instrument keys (`BTC-USDT-PERP`); any base works. Default BTC, ETH, SOL, XRP, DOGE. */
+  /** Instrument keys (`BTC-PERP`); any base works. Default BTC, ETH, SOL, XRP, DOGE. */
   instruments?: string[];
   /** Total quote messages per second across venues, 1..100000 (periodic mark/funding streams come on top). Default 200. */
   messagesPerSec?: number;
   /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20. */
   dislocationsPerMin?: number;
   host?: string;
-  /** Fixed ports: bybit = portBase, okx +1, kucoin +2, binance +3. Default: ephemeral ports. */
+  /** Fixed ports: portBase + the venue's index in EXCHANGES. Default: ephemeral ports. */
   portBase?: number;
   /** Timer tick that batches the messages (ms). Default 20. */
   tickMs?: number;
@@ -95,12 +92,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     dislocationsPerMin: opts.dislocationsPerMin ?? DEFAULT_DISLOCATIONS_PER_MIN,
   });
   const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings } };
-  const venues: Record<Exchange, VenueServer> = {
-    bybit: new BybitVenue('bybit', ctx),
-    okx: new OkxVenue('okx', ctx),
-    kucoin: new KucoinVenue('kucoin', ctx),
-    binance: new BinanceVenue('binance', ctx),
-  };
+  const venues: Record<Exchange, VenueServer> = perVenue((ex) => VENUES[ex].twin.create(ex, ctx));
   try {
     for (const [i, ex] of EXCHANGES.entries()) await venues[ex].listen(host, opts.portBase ? opts.portBase + i : 0);
   } catch (err) {

@@ -3,23 +3,20 @@
  * chosen to resemble the venues' real USDT perpetuals for the common coins and derived from the price
  * for any other instrument key (e.g. synthetic ones for benchmarks).
  */
-import { parseInstrumentKey } from '../engine/symbols.js';
+import { parseInstrumentKey } from '../venues/symbology.js';
 import { Prng } from './prng.js';
 
 export interface InstrumentSpec {
   key: string;
   base: string;
-  quote: string;
   startPrice: number;
   tickSize: number;
   priceDecimals: number;
   /** Base-coin quantity step on Bybit and Binance. */
   qtyStep: number;
   qtyDecimals: number;
-  /** OKX `ctVal`: base coin per contract. */
-  okxCtVal: number;
-  /** KuCoin `multiplier`: base coin per contract. */
-  kucoinMultiplier: number;
+  /** A round contract size for contract-quoting venues (base coin per contract, about $1,000 or less). */
+  contractUnit: number;
 }
 
 interface KnownSpec {
@@ -37,7 +34,7 @@ const KNOWN: Readonly<Record<string, KnownSpec>> = {
   ADA: { price: 0.71, tick: 0.0001 },
 };
 
-export const DEFAULT_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP', 'XRP-USDT-PERP', 'DOGE-USDT-PERP'];
+export const DEFAULT_INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'];
 
 /** Number of decimals of a power-of-ten step such as 0.001 (0 for steps ≥ 1). */
 export function decimalsOf(step: number): number {
@@ -58,13 +55,11 @@ export function instrumentSpec(key: string, seed: number): InstrumentSpec {
   return {
     key,
     base: bq.base,
-    quote: bq.quote,
     startPrice,
     tickSize,
     priceDecimals: decimalsOf(tickSize),
     qtyStep,
     qtyDecimals: decimalsOf(qtyStep),
-    okxCtVal: pow10(ctExp),
-    kucoinMultiplier: pow10(ctExp - 1),
+    contractUnit: pow10(ctExp),
   };
 }

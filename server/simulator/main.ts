@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EXCHANGES, isExchange } from '../../shared/exchanges.js';
-import { parseInstrumentKey } from '../engine/symbols.js';
+import { parseInstrumentKey } from '../venues/symbology.js';
 import { startSimulator } from './index.js';
 
 // A closed stdout (e.g. piped into `head`) must not crash the simulator.
@@ -36,7 +36,7 @@ const { values } = parseArgs({
 });
 
 const instruments = values.instruments?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-for (const key of instruments ?? []) if (!parseInstrumentKey(key)) fail(`--instruments: ${key} is not a key like BTC-USDT-PERP`);
+for (const key of instruments ?? []) if (!parseInstrumentKey(key)) fail(`--instruments: ${key} is not a key like BTC-PERP`);
 const exchanges = values.exchanges?.split(',').map((s) => s.trim().toLowerCase());
 for (const ex of exchanges ?? []) if (!isExchange(ex)) fail(`--exchanges: unknown exchange ${ex} (known: ${EXCHANGES.join(', ')})`);
 

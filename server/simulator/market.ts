@@ -7,8 +7,8 @@
  * same on every run, so prices are reproducible whatever the timers do. Funding drifts on its own
  * generator (`driftFunding`), so its timer cannot disturb the price sequence.
  */
-import type { Exchange } from '../../shared/exchanges.js';
-import { nativeSymbol } from '../engine/symbols.js';
+import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
+import { VENUES } from '../venues/index.js';
 import { decimalsOf, instrumentSpec, type InstrumentSpec } from './instruments.js';
 import { Prng } from './prng.js';
 
@@ -25,12 +25,6 @@ export interface VenueProfile {
   touchUsd: number;
 }
 
-export const VENUE_PROFILES: Readonly<Record<Exchange, VenueProfile>> = {
-  bybit: { spreadBps: 0.4, noiseBps: 0.3, basisBps: 1.0, latencyMs: 12, touchUsd: 60_000 },
-  okx: { spreadBps: 0.5, noiseBps: 0.35, basisBps: 1.2, latencyMs: 18, touchUsd: 45_000 },
-  kucoin: { spreadBps: 0.9, noiseBps: 0.5, basisBps: 1.8, latencyMs: 30, touchUsd: 20_000 },
-  binance: { spreadBps: 0.3, noiseBps: 0.25, basisBps: 0.8, latencyMs: 8, touchUsd: 90_000 },
-};
 
 const HOUR_MS = 3_600_000;
 const EIGHT_HOURS_MS = 8 * HOUR_MS;
@@ -42,6 +36,8 @@ export interface Pair {
   readonly instrumentIndex: number;
   /** Venue-native symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBTUSDTM`). */
   readonly symbol: string;
+  /** Quote and settle currency (`USDT`, `USDC`). */
+  readonly settle: string;
   /** Size of one lot in base coin: OKX ctVal, KuCoin multiplier, else the quantity step. */
   readonly lot: number;
   readonly lotDecimals: number;
@@ -109,15 +105,14 @@ export class MarketModel {
     this.specs = opts.instruments.map((k) => instrumentSpec(k, opts.seed));
     this.refPrice = Float64Array.from(this.specs.map((s) => s.startPrice));
     this.refT = new Float64Array(this.specs.length);
-    this.byExchange = { bybit: [], okx: [], kucoin: [], binance: [] };
+    this.byExchange = perVenue(() => []);
     this.pairs = [];
     const setup = Prng.derive(opts.seed, 'setup');
     const instFunding = this.specs.map(() => 0.0001 + 0.0001 * setup.normal());
-    const allExchanges: Exchange[] = ['bybit', 'okx', 'kucoin', 'binance'];
-    for (const exchange of allExchanges) {
-      const profile = VENUE_PROFILES[exchange];
+    for (const exchange of EXCHANGES) {
+      const { profile } = VENUES[exchange].twin;
       this.specs.forEach((spec, instrumentIndex) => {
-        const lot = exchange === 'okx' ? spec.okxCtVal : exchange === 'kucoin' ? spec.kucoinMultiplier : spec.qtyStep;
+        const lot = VENUES[exchange].twin.lot(spec);
         const r = setup.next();
         const fundingIntervalMs = r < 0.12 ? 4 * HOUR_MS : r < 0.17 ? HOUR_MS : EIGHT_HOURS_MS;
         const fundingMean8h = clamp(instFunding[instrumentIndex] + 0.00015 * setup.normal(), -0.002, 0.002);
@@ -127,7 +122,8 @@ export class MarketModel {
           exchange,
           spec,
           instrumentIndex,
-          symbol: nativeSymbol(exchange, spec.key),
+          symbol: VENUES[exchange].symbols.nativeSymbol(spec.base, 'USDT'),
+          settle: 'USDT',
           lot,
           lotDecimals: decimalsOf(lot),
           bidTicks: 0,
@@ -226,7 +222,7 @@ export class MarketModel {
   }
 
   private quote(pair: Pair, g: Prng, initial: boolean): void {
-    const profile = VENUE_PROFILES[pair.exchange];
+    const { profile } = VENUES[pair.exchange].twin;
     const ref = this.ref(pair.instrumentIndex);
     const dtp = Math.min(30, this.t - pair.lastUpdateT);
     pair.lastUpdateT = this.t;
@@ -304,7 +300,7 @@ export function baseQty(pair: Pair, lots: number): string {
 
 /** A small deterministic jitter around the venue latency, for exchange timestamps. */
 export function exchangeLagMs(pair: Pair): number {
-  return VENUE_PROFILES[pair.exchange].latencyMs + ((pair.seq * 7919) % 9) - 4;
+  return VENUES[pair.exchange].twin.profile.latencyMs + ((pair.seq * 7919) % 9) - 4;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -12,8 +12,8 @@ afterEach(closeAll);
 
 /** Opens a real paper position (so there is something to close and to leak). */
 async function openPosition(a: TestApp): Promise<string> {
-  a.flat('BTC-USDT-PERP', 50_000);
-  a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+  a.flat('BTC-PERP', 50_000);
+  a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
   a.strategy.start();
   for (let i = 0; i < 20 && a.strategy.positions().length === 0; i++) {
     a.strategy.step(Date.now());
@@ -32,7 +32,7 @@ describe('Host header: only the configured names are served (DNS-rebinding defen
     const read = await rawRequest(port, { path: '/api/positions', headers: evil });
     expect(read.status).toBe(421);
     expect(read.json()).toMatchObject({ error: 'misdirected_request', field: 'host' });
-    expect(read.body).not.toContain('BTC-USDT-PERP'); // nothing leaks
+    expect(read.body).not.toContain('BTC-PERP'); // nothing leaks
 
     const put = await rawRequest(port, { method: 'PUT', path: '/api/config', headers: evil, body: { thresholds: { minSpreadBps: 99 } } });
     expect(put.status).toBe(421);

@@ -260,20 +260,20 @@ describe('live responses match their declared schemas', () => {
     expect(await call('GET', '/api/ready')).toBe(503); // not started: the 503 body is declared too
     await a.start();
     a.strategy.stop(); // stepped by hand below
-    a.flat('BTC-USDT-PERP', 50_000);
-    a.flat('ETH-USDT-PERP', 3000);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
-    a.spread('ETH-USDT-PERP', 'kucoin', 'binance', 3000, 70);
+    a.flat('BTC-PERP', 50_000);
+    a.flat('ETH-PERP', 3000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
+    a.spread('ETH-PERP', 'kucoin', 'binance', 3000, 70);
     for (let i = 0; i < 20 && a.strategy.positions().filter((p) => p.state === 'open').length < 2; i++) {
       a.strategy.step(Date.now());
       await new Promise((r) => setTimeout(r, 10));
     }
     const [first] = a.strategy.positions();
     expect(first).toBeDefined();
-    a.flat('ETH-USDT-PERP', 3000); // closes an opportunity: history has an entry
+    a.flat('ETH-PERP', 3000); // closes an opportunity: history has an entry
     await a.persistence.flush();
     a.strategy.setTradingState('reducing');
-    a.spread('SOL-USDT-PERP', 'bybit', 'binance', 150, 90);
+    a.spread('SOL-PERP', 'bybit', 'binance', 150, 90);
     a.strategy.step(Date.now()); // a rejection
 
     for (const url of ['/api/config', '/api/opportunities', '/api/opportunities/history', '/api/positions', '/api/positions?state=open', `/api/positions/${encodeURIComponent(first.id)}`,

@@ -29,13 +29,13 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 }
 
 async function appWithSimulator(exchanges = ['bybit', 'okx'] as const): Promise<{ a: TestApp; sim: Simulator }> {
-  const sim = await startSimulator({ seed: 4, messagesPerSec: 300, instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] });
+  const sim = await startSimulator({ seed: 4, messagesPerSec: 300, instruments: ['BTC-PERP', 'ETH-PERP'] });
   cleanups.push(() => sim.close());
   const a = await buildTestApp({
     apiToken: TOKEN,
     feeds: { endpoints: sim.endpoints },
     start: true,
-    config: testConfig({ market: { exchanges: [...exchanges], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] } }),
+    config: testConfig({ market: { exchanges: [...exchanges], instruments: ['BTC-PERP', 'ETH-PERP'] } }),
   });
   cleanups.push(() => a.close());
   return { a, sim };
@@ -80,13 +80,13 @@ describe('feed state in REST and in the /ws stream', () => {
   it('a venue that cannot be reached shows its cause (ECONNREFUSED) and since when, over REST and /ws', async () => {
     const base = await freePortRange(4);
     const closed = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${base + i}`, rest: `http://127.0.0.1:${base + i}` }]));
-    const sim = await startSimulator({ seed: 4, messagesPerSec: 200, instruments: ['BTC-USDT-PERP'] });
+    const sim = await startSimulator({ seed: 4, messagesPerSec: 200, instruments: ['BTC-PERP'] });
     cleanups.push(() => sim.close());
     const startedMs = Date.now();
     const a = await buildTestApp({
       feeds: { endpoints: { ...sim.endpoints, kucoin: closed.kucoin!, binance: closed.binance! } },
       start: true,
-      config: testConfig({ market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: ['BTC-USDT-PERP'] } }),
+      config: testConfig({ market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: ['BTC-PERP'] } }),
     });
     cleanups.push(() => a.close());
     await a.app.listen({ port: 0, host: '127.0.0.1' });

@@ -10,7 +10,7 @@ import { nowUs } from '../../server/engine/index.js';
 export function testConfig(patch: unknown = {}): Config {
   const base = applyConfigPatch(DEFAULT_CONFIG, {
     strategy: { minOpportunityAgeMs: 0, cooldownMs: 0 },
-    market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'] },
+    market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'] },
   });
   if (!base.ok) throw new Error('bad base test config');
   const r = applyConfigPatch(base.config, patch);

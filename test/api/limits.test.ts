@@ -73,20 +73,20 @@ describe('failed authentications per address', () => {
 describe('/ws client messages', () => {
   it('a burst of subscribes rebuilds at most a few snapshots, and the last filter wins', async () => {
     const { a, port } = await serve();
-    a.flat('BTC-USDT-PERP', 50_000);
-    a.flat('ETH-USDT-PERP', 3000);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 60);
-    a.spread('ETH-USDT-PERP', 'kucoin', 'binance', 3000, 120);
+    a.flat('BTC-PERP', 50_000);
+    a.flat('ETH-PERP', 3000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 60);
+    a.spread('ETH-PERP', 'kucoin', 'binance', 3000, 120);
     const ws = await StreamTestClient.connect(`ws://127.0.0.1:${port}/ws`);
     try {
-      for (let i = 0; i < 30; i++) ws.send({ type: 'subscribe', filter: { instruments: [i % 2 === 0 ? 'BTC-USDT-PERP' : 'SOL-USDT-PERP'] } });
-      ws.send({ type: 'subscribe', filter: { instruments: ['ETH-USDT-PERP'] } });
-      await ws.waitFor(() => ws.snapshots().at(-1)?.opportunities.some((o) => o.instrument === 'ETH-USDT-PERP') === true, 5000);
+      for (let i = 0; i < 30; i++) ws.send({ type: 'subscribe', filter: { instruments: [i % 2 === 0 ? 'BTC-PERP' : 'SOL-PERP'] } });
+      ws.send({ type: 'subscribe', filter: { instruments: ['ETH-PERP'] } });
+      await ws.waitFor(() => ws.snapshots().at(-1)?.opportunities.some((o) => o.instrument === 'ETH-PERP') === true, 5000);
       await new Promise((r) => setTimeout(r, 600)); // anything still scheduled would arrive now
       const snapshots = ws.snapshots();
       // the connect snapshot, the first subscribe at once, then one merged snapshot for the other 30
       expect(snapshots.length).toBe(3);
-      expect(new Set(snapshots.at(-1)!.opportunities.map((o) => o.instrument))).toEqual(new Set(['ETH-USDT-PERP']));
+      expect(new Set(snapshots.at(-1)!.opportunities.map((o) => o.instrument))).toEqual(new Set(['ETH-PERP']));
       expect(ws.closed).toBeNull();
       expect(ws.violations).toEqual([]);
       expect(a.hub.counters.rateLimitedClientMessages).toBe(0); // 31 messages fit the burst (2 × 20)
@@ -115,7 +115,7 @@ describe('/ws client messages', () => {
     const logs = captureLogs();
     const { a, port } = await serve({ logger: logs.logger });
     const ws = await StreamTestClient.connect(`ws://127.0.0.1:${port}/ws`);
-    ws.send({ type: 'subscribe', filter: { instruments: Array.from({ length: 2000 }, (_, i) => `X${i}-USDT-PERP`.padEnd(60, 'X')) } }); // ~130 KB > 64 KiB
+    ws.send({ type: 'subscribe', filter: { instruments: Array.from({ length: 2000 }, (_, i) => `X${i}-PERP`.padEnd(60, 'X')) } }); // ~130 KB > 64 KiB
     await ws.waitFor(() => ws.closed !== null, 5000).catch(() => undefined);
     expect(ws.closed?.code).toBe(1009);
     await new Promise((r) => setTimeout(r, 100));

@@ -20,8 +20,8 @@ async function scrape(a: TestApp): Promise<Map<string, Family>> {
 }
 
 async function openPosition(a: TestApp): Promise<string> {
-  a.flat('BTC-USDT-PERP', 50_000);
-  a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+  a.flat('BTC-PERP', 50_000);
+  a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
   a.strategy.start();
   for (let i = 0; i < 20 && a.strategy.positions().filter((p) => p.state === 'open').length === 0; i++) {
     a.strategy.step(Date.now());
@@ -120,7 +120,7 @@ describe('/metrics trading metrics', () => {
     expect(pf.unrealisedPnlUsd).not.toBe(0); // entry fees and the spread make it move
 
     // The spread converges: the opportunity closes with a reason; the position is closed by request.
-    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('BTC-PERP', 50_000);
     a.strategy.closePosition(id, 'manual');
     for (let i = 0; i < 20 && a.strategy.position(id)?.state !== 'closed'; i++) {
       a.strategy.step(Date.now());
@@ -129,7 +129,7 @@ describe('/metrics trading metrics', () => {
     expect(a.strategy.position(id)?.state).toBe('closed');
     // A halted strategy refuses the next opportunity with a reason.
     a.strategy.setTradingState('halted');
-    a.spread('BTC-USDT-PERP', 'kucoin', 'binance', 50_000, 90);
+    a.spread('BTC-PERP', 'kucoin', 'binance', 50_000, 90);
     a.strategy.step(Date.now());
 
     const after = await scrape(a);

@@ -64,17 +64,17 @@ describe('config routes', () => {
 describe('opportunity routes', () => {
   it('lists current opportunities sorted by profit and filtered by instrument/exchange', async () => {
     const a = await make();
-    for (const i of ['BTC-USDT-PERP', 'ETH-USDT-PERP']) a.flat(i, i.startsWith('BTC') ? 50_000 : 3000);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 60);
-    a.spread('ETH-USDT-PERP', 'kucoin', 'binance', 3000, 120);
+    for (const i of ['BTC-PERP', 'ETH-PERP']) a.flat(i, i.startsWith('BTC') ? 50_000 : 3000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 60);
+    a.spread('ETH-PERP', 'kucoin', 'binance', 3000, 120);
     const r = await a.app.inject({ method: 'GET', url: '/api/opportunities' });
     expect(r.statusCode).toBe(200);
     const list = r.json().opportunities as Array<{ instrument: string; projectedProfitBps: number; longExchange: string; shortExchange: string }>;
     expect(list.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < list.length; i++) expect(list[i - 1].projectedProfitBps).toBeGreaterThanOrEqual(list[i].projectedProfitBps);
-    const eth = (await a.app.inject({ method: 'GET', url: '/api/opportunities?instrument=ETH-USDT-PERP' })).json().opportunities as typeof list;
+    const eth = (await a.app.inject({ method: 'GET', url: '/api/opportunities?instrument=ETH-PERP' })).json().opportunities as typeof list;
     expect(eth.length).toBeGreaterThan(0);
-    expect(eth.every((o) => o.instrument === 'ETH-USDT-PERP')).toBe(true);
+    expect(eth.every((o) => o.instrument === 'ETH-PERP')).toBe(true);
     const okx = (await a.app.inject({ method: 'GET', url: '/api/opportunities?exchange=okx&order=asc&sort=spread' })).json().opportunities as typeof list;
     expect(okx.length).toBeGreaterThan(0);
     expect(okx.every((o) => o.longExchange === 'okx' || o.shortExchange === 'okx')).toBe(true);
@@ -95,18 +95,18 @@ describe('opportunity routes', () => {
 
   it('history holds closed opportunities, newest first', async () => {
     const a = await make();
-    a.flat('BTC-USDT-PERP', 50_000);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 60);
-    a.flat('BTC-USDT-PERP', 50_000);
-    a.spread('BTC-USDT-PERP', 'binance', 'kucoin', 50_000, 80);
-    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('BTC-PERP', 50_000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 60);
+    a.flat('BTC-PERP', 50_000);
+    a.spread('BTC-PERP', 'binance', 'kucoin', 50_000, 80);
+    a.flat('BTC-PERP', 50_000);
     await a.persistence.flush();
     const r = await a.app.inject({ method: 'GET', url: '/api/opportunities/history?limit=50' });
     expect(r.statusCode).toBe(200);
     const closed = r.json().history as Array<{ opportunity: { id: string }; closedMs: number; reason: string }>;
     expect(closed.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < closed.length; i++) expect(closed[i - 1].closedMs).toBeGreaterThanOrEqual(closed[i].closedMs);
-    expect(closed.map((c) => c.opportunity.id)).toContain('BTC-USDT-PERP|bybit|okx');
+    expect(closed.map((c) => c.opportunity.id)).toContain('BTC-PERP|bybit|okx');
     expect(closed[0].reason).toBeTypeOf('string');
   });
 });
@@ -114,8 +114,8 @@ describe('opportunity routes', () => {
 describe('trading routes', () => {
   async function withPosition(opts: Parameters<typeof buildTestApp>[0] = {}) {
     const a = await make(opts);
-    a.flat('BTC-USDT-PERP', 50_000);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+    a.flat('BTC-PERP', 50_000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
     a.strategy.start(); // lets the bus wake the strategy
     for (let i = 0; i < 5 && a.strategy.positions().length === 0; i++) {
       a.strategy.step(Date.now());
@@ -134,7 +134,7 @@ describe('trading routes', () => {
     expect(list.json().positions.map((p: { id: string }) => p.id)).toContain(id);
     const one = await a.app.inject({ method: 'GET', url: `/api/positions/${encodeURIComponent(id)}` });
     expect(one.statusCode).toBe(200);
-    expect(one.json().instrument).toBe('BTC-USDT-PERP');
+    expect(one.json().instrument).toBe('BTC-PERP');
     const trades = await a.app.inject({ method: 'GET', url: '/api/trades?limit=10' });
     expect(trades.statusCode).toBe(200);
     expect(trades.json().fills.length).toBeGreaterThanOrEqual(2);
@@ -199,7 +199,7 @@ describe('system routes', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ ready: true, engine: true, feeds: 'none', persistence: 'memory' });
     expect((await a.app.inject({ method: 'GET', url: '/api/feeds' })).json()).toEqual({ feeds: [] });
-    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('BTC-PERP', 50_000);
     const stats = (await a.app.inject({ method: 'GET', url: '/api/stats' })).json();
     expect(stats.stats.updatesTotal).toBe(4);
     const metrics = await a.app.inject({ method: 'GET', url: '/metrics' });

@@ -29,8 +29,8 @@ async function connect(url: string): Promise<StreamTestClient> {
 
 const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
-const MID: Record<string, number> = { 'BTC-USDT-PERP': 50_000, 'ETH-USDT-PERP': 3000, 'SOL-USDT-PERP': 150 };
+const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'];
+const MID: Record<string, number> = { 'BTC-PERP': 50_000, 'ETH-PERP': 3000, 'SOL-PERP': 150 };
 
 /** Opens then closes opportunities on an instrument. */
 function cycle(a: TestApp, instrument: string, bps = 80): void {
@@ -44,7 +44,7 @@ describe('/ws stream', () => {
   it('sends one snapshot first, then ordered events with contiguous frames and increasing seq', async () => {
     const { a, url } = await listening();
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
     const open = a.engine.opportunities();
     expect(open.length).toBeGreaterThan(0);
 
@@ -78,11 +78,11 @@ describe('/ws stream', () => {
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);
     const c = await connect(url);
     const observer = a.engine.bus.subscribe('observer');
-    a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
-    const id = 'BTC-USDT-PERP|bybit|okx';
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
+    const id = 'BTC-PERP|bybit|okx';
     await c.waitFor(() => c.opportunityEvents().some((m) => m.event === 'opened' && m.opportunity.id === id), 400);
     // A burst of 60 moves (each above the update epsilon) in one go.
-    for (let n = 1; n <= 60; n++) a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80 + n);
+    for (let n = 1; n <= 60; n++) a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80 + n);
     const published = observer.popBatch(100_000).filter((e) => e.kind === 'updated' && e.opportunity.id === id);
     expect(published.length).toBeGreaterThanOrEqual(30);
     const finalValue = a.engine.opportunities().find((o) => o.id === id)!;
@@ -93,7 +93,7 @@ describe('/ws stream', () => {
     expect(updates[0].opportunity.spreadBps).toBeCloseTo(finalValue.spreadBps, 6);
     expect(updates[0].opportunity.updateCount).toBe(finalValue.updateCount);
     // close goes out at once too
-    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('BTC-PERP', 50_000);
     await c.waitFor(() => c.opportunityEvents().some((m) => m.event === 'closed' && m.opportunity.id === id), 400);
     expect(c.violations).toEqual([]);
   });
@@ -101,11 +101,11 @@ describe('/ws stream', () => {
   it('applies a subscribe filter (instruments, exchanges, minProfitBps) with a fresh filtered snapshot', async () => {
     const { a, url } = await listening();
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);
-    a.spread('SOL-USDT-PERP', 'kucoin', 'binance', 150, 80);
+    a.spread('SOL-PERP', 'kucoin', 'binance', 150, 80);
     const eth = await connect(url);
     const bybitOkx = await connect(url);
     const rich = await connect(url);
-    eth.send({ type: 'subscribe', filter: { instruments: ['ETH-USDT-PERP'] } });
+    eth.send({ type: 'subscribe', filter: { instruments: ['ETH-PERP'] } });
     bybitOkx.send({ type: 'subscribe', filter: { exchanges: ['bybit', 'okx'] } });
     rich.send({ type: 'subscribe', filter: { minProfitBps: 60 } });
     for (const c of [eth, bybitOkx, rich]) await c.waitFor(() => c.snapshots().length === 2);
@@ -114,20 +114,20 @@ describe('/ws stream', () => {
     expect(snap(bybitOkx).opportunities).toEqual([]);
     expect(snap(rich).opportunities.every((o) => o.projectedProfitBps >= 60)).toBe(true);
 
-    a.spread('ETH-USDT-PERP', 'bybit', 'okx', 3000, 40); // small
-    a.spread('BTC-USDT-PERP', 'kucoin', 'okx', 50_000, 150); // big
+    a.spread('ETH-PERP', 'bybit', 'okx', 3000, 40); // small
+    a.spread('BTC-PERP', 'kucoin', 'okx', 50_000, 150); // big
     await sleep(300); // past a coalescing tick: the big one's update (above the threshold) goes out
-    a.flat('ETH-USDT-PERP', 3000);
-    a.flat('BTC-USDT-PERP', 50_000);
+    a.flat('ETH-PERP', 3000);
+    a.flat('BTC-PERP', 50_000);
     await sleep(300);
     // Only what arrived after the filtered snapshot: events sent before the filter took effect are unfiltered by design.
     const ids = (c: StreamTestClient) => [...new Set(c.opportunityEventsAfterSnapshot(2).map((m) => m.opportunity.id))];
     expect(ids(eth).length).toBeGreaterThan(0);
-    expect(ids(eth).every((id) => id.startsWith('ETH-USDT-PERP|'))).toBe(true);
-    expect(ids(bybitOkx)).toContain('ETH-USDT-PERP|bybit|okx');
+    expect(ids(eth).every((id) => id.startsWith('ETH-PERP|'))).toBe(true);
+    expect(ids(bybitOkx)).toContain('ETH-PERP|bybit|okx');
     expect(ids(bybitOkx).every((id) => /\|(bybit|okx)\|(bybit|okx)$/.test(id))).toBe(true);
-    expect(ids(rich)).toContain('BTC-USDT-PERP|kucoin|okx');
-    expect(ids(rich)).not.toContain('ETH-USDT-PERP|bybit|okx');
+    expect(ids(rich)).toContain('BTC-PERP|kucoin|okx');
+    expect(ids(rich)).not.toContain('ETH-PERP|bybit|okx');
     // a client only ever gets a close for something it was shown
     for (const c of [eth, bybitOkx, rich]) {
       const shown = new Set(snap(c).opportunities.map((o) => o.id));
@@ -206,7 +206,7 @@ describe('/ws stream', () => {
     const observer = a.engine.bus.subscribe('observer');
     for (let n = 0; n < 20; n++) {
       cycle(a, INSTRUMENTS[n % 3]);
-      if (n === 10) many[5].send({ type: 'subscribe', filter: { instruments: ['BTC-USDT-PERP'] } });
+      if (n === 10) many[5].send({ type: 'subscribe', filter: { instruments: ['BTC-PERP'] } });
       await tick();
     }
     const expected = observer.popBatch(100_000).filter((e) => e.kind !== 'updated').map(key);
@@ -219,7 +219,7 @@ describe('/ws stream', () => {
     // the re-subscribed client: its second snapshot came after all frames owed under the old filter
     await many[5].waitFor(() => many[5].snapshots().length === 2);
     const afterSnap = many[5].messages.slice(many[5].messages.indexOf(many[5].snapshots()[1]) + 1);
-    expect(afterSnap.filter((m) => m.type === 'opportunity').every((m) => m.type === 'opportunity' && m.opportunity.instrument === 'BTC-USDT-PERP')).toBe(true);
+    expect(afterSnap.filter((m) => m.type === 'opportunity').every((m) => m.type === 'opportunity' && m.opportunity.instrument === 'BTC-PERP')).toBe(true);
   });
 
   it('tells clients to resync (missed) when the stream fell behind the bus', async () => {

@@ -23,7 +23,7 @@ export function btcOnFourVenues(cfg: Config, startMs: number) {
   const ids: Record<Exchange, number> = {
     bybit: engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
     okx: engine.registerInstrument('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' }),
-    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'XBT', quote: 'USDT' }),
+    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'BTC', quote: 'USDT' }),
     binance: engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
   };
   /** Every event published since the last call. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityClosed, OpportunityEvent } from '../../shared/opportunity.js';
+import { defaultSymbol } from '../../server/venues/index.js';
 import { Engine, nowUs } from '../../server/engine/index.js';
 import { btcOnFourVenues, engineConfig as config } from './btc-four-venues.js';
 
@@ -40,7 +41,7 @@ describe('detector', () => {
     const evs = events();
     // long bybit @100.01, short okx @100.40: 0.39 / 100.01 · 1e4 = 38.9961 bps; fees 2·(5.5+5) = 21 → profit 17.9961
     // long okx @100.41, short bybit @100: −0.41 / 100.41 · 1e4 = −40.83 bps → not opened
-    expect(evs.map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-USDT-PERP|bybit|okx']]);
+    expect(evs.map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-PERP|bybit|okx']]);
     const o = evs[0].opportunity;
     expect(o.spreadBps).toBeCloseTo(38.99610039, 6);
     expect(o.feesBps).toBe(21);
@@ -53,15 +54,15 @@ describe('detector', () => {
     expect(o.shortSymbol).toBe('BTC-USDT-SWAP');
     // confidence: 38.996/50·50 + 0 + 20 = 58.996
     expect(o.confidence).toBeCloseTo(58.99610039, 6);
-    expect(engine.opportunities().map((x) => x.id)).toEqual(['BTC-USDT-PERP|bybit|okx']);
+    expect(engine.opportunities().map((x) => x.id)).toEqual(['BTC-PERP|bybit|okx']);
 
     // the market flips: okx now cheap. long okx @99.51, short bybit @100: 0.49/99.51·1e4 = 49.2413 → opens;
     // long bybit @100.01, short okx @99.5: −51.0 → the open one closes (spread_below_min)
     quote('okx', 99.5, 99.51);
     const flip = events();
     expect(flip.map((e) => [e.kind, e.opportunity.id])).toEqual([
-      ['opened', 'BTC-USDT-PERP|okx|bybit'],
-      ['closed', 'BTC-USDT-PERP|bybit|okx'],
+      ['opened', 'BTC-PERP|okx|bybit'],
+      ['closed', 'BTC-PERP|bybit|okx'],
     ]);
     expect(flip[0].opportunity.spreadBps).toBeCloseTo(49.24128228, 6);
     expect((flip[1] as OpportunityClosed).reason).toBe('spread_below_min');
@@ -141,7 +142,7 @@ describe('detector', () => {
     // entry 5.4875 bps, ×2 for the exit = 10.975 bps
     quote('bybit', 99.9, 100, BIG, 4);
     quote('okx', 100.5, 100.6, 5, BIG);
-    const o = events().find((e) => e.opportunity.id === 'BTC-USDT-PERP|bybit|okx')!.opportunity;
+    const o = events().find((e) => e.opportunity.id === 'BTC-PERP|bybit|okx')!.opportunity;
     expect(o.slippageBps).toBeCloseTo(10.975, 9);
     // spread 50 bps − fees 21 − slippage 10.975 = 18.025
     expect(o.projectedProfitBps).toBeCloseTo(18.025, 9);
@@ -243,7 +244,7 @@ describe('detector', () => {
     clock.t += 6000; // no update arrives at all
     engine.sweep();
     expect(events().map((e) => [e.kind, (e as OpportunityClosed).reason])).toEqual([['closed', 'stale_quote']]);
-    expect(engine.quote('BTC-USDT-PERP', 'bybit')?.usable).toBe(false);
+    expect(engine.quote('BTC-PERP', 'bybit')?.usable).toBe(false);
   });
 
   it('a feed going down closes its opportunities with feed_down; none open while it is down', () => {
@@ -252,15 +253,15 @@ describe('detector', () => {
     quote('okx', 100.3, 100.31);
     quote('kucoin', 100.3, 100.31);
     // long bybit / short okx (30 − 21 = 9) and long bybit / short kucoin (30 − 2·(5.5+6) = 7) open
-    expect(events().map((e) => e.opportunity.id).sort()).toEqual(['BTC-USDT-PERP|bybit|kucoin', 'BTC-USDT-PERP|bybit|okx']);
+    expect(events().map((e) => e.opportunity.id).sort()).toEqual(['BTC-PERP|bybit|kucoin', 'BTC-PERP|bybit|okx']);
     engine.setExchangeDown('okx', true);
     const evs = events();
     expect(evs.map((e) => [e.kind, e.opportunity.id, (e as OpportunityClosed).reason])).toEqual([
-      ['closed', 'BTC-USDT-PERP|bybit|okx', 'feed_down'],
+      ['closed', 'BTC-PERP|bybit|okx', 'feed_down'],
     ]);
     quote('okx', 100.3, 100.31);
     expect(events()).toEqual([]);
-    expect(engine.quote('BTC-USDT-PERP', 'okx')?.usable).toBe(false);
+    expect(engine.quote('BTC-PERP', 'okx')?.usable).toBe(false);
     engine.setExchangeDown('okx', false);
     quote('okx', 100.3, 100.31);
     expect(events().map((e) => e.kind)).toEqual(['opened']);
@@ -289,11 +290,11 @@ describe('detector', () => {
     quote('okx', 100.3, 100.31);
     expect(events().map((e) => e.kind)).toEqual(['opened']);
     const base = config();
-    const without = { ...base, market: { ...base.market, instruments: base.market.instruments.filter((k) => k !== 'BTC-USDT-PERP') } };
+    const without = { ...base, market: { ...base.market, instruments: base.market.instruments.filter((k) => k !== 'BTC-PERP') } };
     engine.setConfig(without);
     expect(events().map((e) => [e.kind, (e as OpportunityClosed).reason])).toEqual([['closed', 'config_changed']]);
     // The pre-change quotes are gone: a fresh quote on one venue alone cannot reopen the pair.
-    expect(engine.quote('BTC-USDT-PERP', 'bybit')?.usable).toBe(false);
+    expect(engine.quote('BTC-PERP', 'bybit')?.usable).toBe(false);
     quote('okx', 100.3, 100.31);
     expect(events()).toEqual([]);
     // Re-added, fresh quotes on both legs open it again.
@@ -350,7 +351,7 @@ describe('sanity rejection', () => {
     });
     expect(s.rejectedTotal).toBe(14);
     expect(s.updates).toBe(14);
-    const q = engine.quote('BTC-USDT-PERP', 'okx')!;
+    const q = engine.quote('BTC-PERP', 'okx')!;
     expect(q.bid).toBe(0);
     expect(q.fundingRate).toBe(0);
     expect(q.usable).toBe(false);
@@ -371,18 +372,18 @@ describe('engine facade', () => {
     const clock = { t: T0 };
     const engine = new Engine({ config: config(), now: () => clock.t, pipelineCapacity: 4, busCapacity: 8 });
     const sub = engine.bus.subscribe('strategy');
-    const id = engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'XBT', quote: 'USDT' });
+    const id = engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'BTC', quote: 'USDT' });
     for (let i = 0; i < 6; i++) engine.pushQuote(id, 100 + i, 101 + i, 1, 2, T0, 0); // 4 fit, 2 dropped
     expect(engine.drain(2)).toBe(2);
     expect(engine.drain()).toBe(2);
     engine.pushFunding(id, 0.0001, 4 * H, T0 + H, true, T0, 0);
     clock.t += 100;
     engine.drain();
-    const q = engine.quote('BTC-USDT-PERP', 'kucoin')!;
-    expect(q).toMatchObject({ id, exchange: 'kucoin', symbol: 'XBTUSDTM', instrument: 'BTC-USDT-PERP', bid: 103, ask: 104, bidSize: 1, askSize: 2 });
+    const q = engine.quote('BTC-PERP', 'kucoin')!;
+    expect(q).toMatchObject({ id, exchange: 'kucoin', symbol: 'XBTUSDTM', instrument: 'BTC-PERP', bid: 103, ask: 104, bidSize: 1, askSize: 2 });
     expect(q).toMatchObject({ fundingRate: 0.0001, fundingIntervalMs: 4 * H, nextFundingMs: T0 + H, fundingPredicted: true, usable: true });
     expect(q.ageMs).toBe(100);
-    expect(engine.quote('ETH-USDT-PERP', 'kucoin')).toBeNull();
+    expect(engine.quote('ETH-PERP', 'kucoin')).toBeNull();
     const s = engine.stats();
     expect(s.updates).toBe(5);
     expect(s.quotes).toBe(4);
@@ -417,23 +418,23 @@ describe('engine facade', () => {
     quote('okx', 99, 99.01); // okx now cheap: the reverse pair opens, then bybit→okx closes
     const seqs = (evs: OpportunityEvent[]) => evs.map((e) => [e.seq, e.kind, e.opportunity.id]);
     const expected = [
-      [1, 'opened', 'BTC-USDT-PERP|bybit|okx'],
-      [2, 'updated', 'BTC-USDT-PERP|bybit|okx'],
-      [3, 'opened', 'BTC-USDT-PERP|okx|bybit'],
-      [4, 'closed', 'BTC-USDT-PERP|bybit|okx'],
+      [1, 'opened', 'BTC-PERP|bybit|okx'],
+      [2, 'updated', 'BTC-PERP|bybit|okx'],
+      [3, 'opened', 'BTC-PERP|okx|bybit'],
+      [4, 'closed', 'BTC-PERP|bybit|okx'],
     ];
     expect(seqs(events())).toEqual(expected);
     expect(seqs(dashboard.popBatch(100))).toEqual(expected);
     expect(seqs(persistence.popBatch(2))).toEqual(expected.slice(0, 2));
     expect(seqs(persistence.popBatch(2))).toEqual(expected.slice(2));
-    expect(engine.opportunities().map((o) => o.id)).toEqual(['BTC-USDT-PERP|okx|bybit']);
+    expect(engine.opportunities().map((o) => o.id)).toEqual(['BTC-PERP|okx|bybit']);
   });
 
-  it('preRegister uses the config market by default', () => {
+  it('preRegister registers the config market with the venues’ default symbols', () => {
     const engine = new Engine({ config: config(), now: () => T0 });
-    const ids = engine.preRegister();
+    const ids = engine.preRegister(DEFAULT_CONFIG.market.instruments, DEFAULT_CONFIG.market.exchanges, defaultSymbol);
     expect(ids.length).toBe(DEFAULT_CONFIG.market.instruments.length * DEFAULT_CONFIG.market.exchanges.length);
     expect(engine.instruments.id('kucoin', 'XBTUSDTM')).toBeGreaterThanOrEqual(0);
-    expect(engine.instruments.exchangesFor('SOL-USDT-PERP')).toEqual(['bybit', 'okx', 'kucoin', 'binance']);
+    expect(engine.instruments.exchangesFor('SOL-PERP')).toEqual(['bybit', 'okx', 'kucoin', 'binance']);
   });
 });

@@ -23,7 +23,7 @@ function setup(cfg: Config = config()) {
     engine.pushQuote(ids[ex], bid, ask, BIG, BIG, clock.t, 1);
     engine.drain();
   };
-  const stored = (ex: Exchange) => engine.quote('BTC-USDT-PERP', ex);
+  const stored = (ex: Exchange) => engine.quote('BTC-PERP', ex);
   const counts = () => engine.stats().quarantine;
   return { engine, clock, ids, quote, events, stored, counts };
 }
@@ -227,11 +227,11 @@ describe('a venue whose latest quote is quarantined is not used by the detector'
     quote('okx', 10.1, 10.101); // a shifted decimal: held; the store keeps okx's last accepted 101/101.01
     expect(stored('okx')).toMatchObject({ bid: 101, usable: true, quarantine: 'price_jump' });
     const closed = events();
-    expect(closed.map((e) => [e.kind, e.opportunity.id, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'BTC-USDT-PERP|bybit|okx', 'quote_quarantined']]);
+    expect(closed.map((e) => [e.kind, e.opportunity.id, e.kind === 'closed' ? e.reason : null])).toEqual([['closed', 'BTC-PERP|bybit|okx', 'quote_quarantined']]);
     expect(closed[0].tsMs).toBe(T0 + 100);
     clock.t += 100;
     quote('okx', 101, 101.01); // converged: accepted, the pair opens again
-    expect(events().map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-USDT-PERP|bybit|okx']]);
+    expect(events().map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-PERP|bybit|okx']]);
   });
 
   it('nothing opens against the held venue on its last accepted quote while the others move', () => {
@@ -245,10 +245,10 @@ describe('a venue whose latest quote is quarantined is not used by the detector'
     expect(stored('kucoin')).toMatchObject({ bid: 100.01, usable: true, quarantine: 'off_consensus' });
     quote('bybit', 99.5, 99.51); // bybit moves down 0.5 %: 50 bps against every other venue's bid
     const opened = events().filter((e) => e.kind === 'opened').map((e) => e.opportunity.id);
-    expect(opened.sort()).toEqual(['BTC-USDT-PERP|bybit|binance', 'BTC-USDT-PERP|bybit|okx']);
+    expect(opened.sort()).toEqual(['BTC-PERP|bybit|binance', 'BTC-PERP|bybit|okx']);
     expect(engine.stats().detector.closed.quote_quarantined).toBe(0);
     quote('kucoin', 100.01, 100.02); // back with the consensus: accepted, its pair opens now
-    expect(events().filter((e) => e.kind === 'opened').map((e) => e.opportunity.id)).toEqual(['BTC-USDT-PERP|bybit|kucoin']);
+    expect(events().filter((e) => e.kind === 'opened').map((e) => e.opportunity.id)).toEqual(['BTC-PERP|bybit|kucoin']);
   });
 
   it('a crossed book (the current price of the venue unknown) closes an open opportunity on that leg with quote_quarantined', () => {

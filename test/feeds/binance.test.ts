@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BinanceParser, binanceAdapter } from '../../server/feeds/binance.js';
+import { BinanceParser, binanceAdapter } from '../../server/venues/binance/adapter.js';
 import { CollectingSink, fixture, fixtureLines, table, totalErrors } from './helpers.js';
 
 const meta = () =>

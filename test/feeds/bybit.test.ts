@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BybitParser, bybitAdapter } from '../../server/feeds/bybit.js';
+import { BybitParser, bybitAdapter } from '../../server/venues/bybit/adapter.js';
 import { CollectingSink, fixture, fixtureLines, table, totalErrors } from './helpers.js';
 
 const meta = () =>
@@ -106,7 +106,7 @@ describe('bybit metadata and plan', () => {
     const t = await bybitAdapter.loadMetadata('http://x', ['BTCUSDT', '1000PEPEUSDT', 'BTC-26DEC25'], async (u) => (urls.push(u), body), 0);
     expect(urls[0]).toBe('http://x/v5/market/instruments-info?category=linear&limit=1000');
     expect([...t.keys()]).toEqual(['BTCUSDT', '1000PEPEUSDT']);
-    expect(t.get('1000PEPEUSDT')).toMatchObject({ key: '1000PEPE-USDT-PERP', fundingIntervalMs: 4 * 3_600_000, contractValue: 1 });
+    expect(t.get('1000PEPEUSDT')).toMatchObject({ key: '1000PEPE-PERP', fundingIntervalMs: 4 * 3_600_000, contractValue: 1 });
   });
 
   it('rejects a bad body instead of guessing', async () => {

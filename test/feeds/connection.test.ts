@@ -18,7 +18,7 @@ import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { waitFor } from './helpers.js';
 
-const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
+const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP'];
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
 
 class RecordingEngine implements FeedEngine {
@@ -76,12 +76,12 @@ describe('FeedManager against the simulator', () => {
       expect(s.lastMessageAgeMs).not.toBeNull();
     }
     expect(state(fm, 'binance').connections).toBe(2); // /public and /market
-    const okx = engine.quote('BTC-USDT-PERP', 'okx')!;
-    const bybit = engine.quote('BTC-USDT-PERP', 'bybit')!;
+    const okx = engine.quote('BTC-PERP', 'okx')!;
+    const bybit = engine.quote('BTC-PERP', 'bybit')!;
     // Contracts converted to base units: OKX BTC sizes are BTC amounts, comparable to Bybit's.
     expect(okx.bidSize).toBeLessThan(1000);
     expect(Math.abs(okx.bid - bybit.bid) / bybit.bid).toBeLessThan(0.01);
-    await waitFor('kucoin funding', () => (engine.quote('BTC-USDT-PERP', 'kucoin')?.nextFundingMs ?? 0) > Date.now());
+    await waitFor('kucoin funding', () => (engine.quote('BTC-PERP', 'kucoin')?.nextFundingMs ?? 0) > Date.now());
   });
 
   it('silence → stale → reconnect; server drop → backoff → resubscribe; the venue is marked down then up', async () => {
@@ -109,7 +109,7 @@ describe('FeedManager against the simulator', () => {
       const calls = spy.downCalls.filter(([e]) => e === ex).map(([, d]) => d);
       expect(calls.at(-1)).toBe(false);
     }
-    expect(spy.engine.quote('BTC-USDT-PERP', 'okx')?.usable).toBe(true);
+    expect(spy.engine.quote('BTC-PERP', 'okx')?.usable).toBe(true);
   });
 
   it('a dropped feed closes its open opportunities with reason feed_down', async () => {
@@ -152,7 +152,7 @@ describe('FeedManager against the simulator', () => {
     expect(bybit.lastError).toMatchObject({ code: 'HTTP 503', message: expect.stringMatching(/^metadata: HTTP 503/) });
     expect(bybit.downSinceMs).toBeGreaterThan(0);
     await waitFor('okx live', () => state(fm, 'okx').status === 'live');
-    expect(engine.quote('BTC-USDT-PERP', 'bybit')).toBeNull();
+    expect(engine.quote('BTC-PERP', 'bybit')).toBeNull();
   });
 
   it('rotates Binance and KuCoin connections at the configured max age (fresh KuCoin token)', async () => {
@@ -179,7 +179,7 @@ describe('FeedManager against the simulator', () => {
     // Make-before-break: a routine rotation never marks the venue down (no feed_down closes).
     expect(spy.downCalls.slice(afterStart)).toEqual([]);
     expect(state(fm, 'binance').connections).toBe(2);
-    expect(engine.quote('BTC-USDT-PERP', 'binance')?.usable).toBe(true);
+    expect(engine.quote('BTC-PERP', 'binance')?.usable).toBe(true);
   });
 });
 
@@ -233,11 +233,11 @@ describe('FeedManager with a scripted Bybit server', () => {
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
     const rest = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], endpoints: { bybit: { ws: srv.url, rest }, okx: { ws: '', rest: '' }, kucoin: { ws: '', rest: '' }, binance: { ws: '', rest: '' } }, backoff: FAST_BACKOFF });
+    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-PERP'], endpoints: { bybit: { ws: srv.url, rest }, okx: { ws: '', rest: '' }, kucoin: { ws: '', rest: '' }, binance: { ws: '', rest: '' } }, backoff: FAST_BACKOFF });
     cleanups.push(() => fm.stop());
     await fm.start();
-    await waitFor('second connection data', () => engine.quote('BTC-USDT-PERP', 'bybit')?.bid === 200.2);
-    const q = engine.quote('BTC-USDT-PERP', 'bybit')!;
+    await waitFor('second connection data', () => engine.quote('BTC-PERP', 'bybit')?.bid === 200.2);
+    const q = engine.quote('BTC-PERP', 'bybit')!;
     expect(q.askSize).toBe(3.33); // from the new snapshot, never 7.77 from before the drop
     expect(state(fm, 'bybit').errors.delta_before_snapshot).toBe(1);
     expect(JSON.parse(received[1][0])).toMatchObject({ op: 'subscribe', args: ['tickers.BTCUSDT'] }); // resubscribed

@@ -12,7 +12,7 @@ import type { FeedState } from '../../shared/feeds.js';
 import { Engine } from '../../server/engine/engine.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from '../../server/feeds/connection.js';
 import { errorCode, feedError, HttpStatusError } from '../../server/feeds/feed-error.js';
-import { bybitAdapter } from '../../server/feeds/bybit.js';
+import { bybitAdapter } from '../../server/venues/bybit/adapter.js';
 import type { ConnectionPlan, FetchJson } from '../../server/feeds/adapter.js';
 import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedManagerOptions } from '../../server/feeds/manager.js';
@@ -20,7 +20,7 @@ import { startSimulator, type Simulator } from '../../server/simulator/index.js'
 import { freePortRange } from '../helpers/ports.js';
 import { sleep, waitFor } from './helpers.js';
 
-const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
+const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP'];
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -151,7 +151,7 @@ describe('feed health (simulator, real engine)', () => {
     const real = createFetchJson();
     let restDown = false;
     const fetchJson: FetchJson = (url, init) => (restDown ? Promise.reject(new HttpStatusError(503, new URL(url).pathname)) : real(url, init));
-    const { fm, engine } = manager({ endpoints: sim.endpoints, exchanges: ['okx'], instruments: ['BTC-USDT-PERP'], fetchJson, backoff: { initialMs: 100, maxMs: 400, factor: 2 } });
+    const { fm, engine } = manager({ endpoints: sim.endpoints, exchanges: ['okx'], instruments: ['BTC-PERP'], fetchJson, backoff: { initialMs: 100, maxMs: 400, factor: 2 } });
     await fm.start();
     await waitFor('okx live', () => allLive(fm));
     restDown = true;
@@ -162,7 +162,7 @@ describe('feed health (simulator, real engine)', () => {
     expect(failed.status).toBe('live'); // BTC carries on
     await sleep(600);
     restDown = false;
-    await waitFor('ETH subscribed and usable', () => engine.quote('ETH-USDT-PERP', 'okx')?.usable === true, 10_000);
+    await waitFor('ETH subscribed and usable', () => engine.quote('ETH-PERP', 'okx')?.usable === true, 10_000);
     expect(state(fm, 'okx').unlisted ?? []).toEqual([]);
   });
 
@@ -186,21 +186,21 @@ describe('feed health (simulator, real engine)', () => {
     while (Date.now() < until) {
       expect(state(fm, 'binance').status).not.toBe('live');
       expect(fm.isVenueLive('binance')).toBe(false);
-      expect(engine.quote('BTC-USDT-PERP', 'binance')?.usable ?? false).toBe(false);
+      expect(engine.quote('BTC-PERP', 'binance')?.usable ?? false).toBe(false);
       expect(engine.opportunities().filter((o) => o.longExchange === 'binance' || o.shortExchange === 'binance')).toEqual([]);
       await sleep(25);
     }
     proxy.release();
     await waitFor('binance live', () => state(fm, 'binance').status === 'live');
     expect(fm.isVenueLive('binance')).toBe(true);
-    await waitFor('binance quotes usable', () => engine.quote('BTC-USDT-PERP', 'binance')?.usable === true);
+    await waitFor('binance quotes usable', () => engine.quote('BTC-PERP', 'binance')?.usable === true);
   });
 
   it('messagesPerSec stays >= 0 when a venue\'s sockets are re-made', async () => {
     const sim = await startSimulator({ seed: 3, messagesPerSec: 800, instruments: INSTRUMENTS });
     cleanups.push(() => sim.close());
     // Without live (un)subscribe, an instrument change re-makes the venue's sockets.
-    const { fm } = manager({ endpoints: sim.endpoints, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], adapters: { bybit: { ...bybitAdapter, liveChange: undefined } } });
+    const { fm } = manager({ endpoints: sim.endpoints, exchanges: ['bybit'], instruments: ['BTC-PERP'], adapters: { bybit: { ...bybitAdapter, liveChange: undefined } } });
     await fm.start();
     await waitFor('live', () => allLive(fm));
     await sleep(1100);

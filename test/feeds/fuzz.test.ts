@@ -15,10 +15,10 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { ParseOutcome, VenueParser } from '../../server/feeds/adapter.js';
 import { MAX_ERROR_REASONS, isEpochMs } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/feeds/binance.js';
-import { BybitParser } from '../../server/feeds/bybit.js';
-import { KucoinParser } from '../../server/feeds/kucoin.js';
-import { OkxParser } from '../../server/feeds/okx.js';
+import { BinanceParser } from '../../server/venues/binance/adapter.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
+import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import type { MetadataTable } from '../../server/feeds/adapter.js';
@@ -121,7 +121,7 @@ const cases: Case[] = [
     exchange: 'kucoin',
     frames: ['tickerV2.json', 'tickerV2-xbt.json', 'funding.json', 'funding-predicted.json', 'mark.json', 'welcome.json', 'ack.json', 'error.json'].map((f) => fixture('kucoin', f)),
     meta: () =>
-      table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, nextFundingMs: 1706083200000 }, { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: 1706083200000 }]),
+      table('kucoin', [{ symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001, nextFundingMs: 1706083200000 }, { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: 1706083200000 }]),
     make: (meta) => new KucoinParser(meta),
   },
   {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink } from '../../server/feeds/adapter.js';
-import { instrumentKey } from '../../server/engine/symbols.js';
+import { instrumentKey } from '../../server/venues/symbology.js';
 
 export function fixture(exchange: Exchange, name: string): string {
   const text = readFileSync(fileURLToPath(new URL(`../fixtures/${exchange}/${name}`, import.meta.url)), 'utf8');
@@ -40,7 +40,7 @@ export function table(exchange: Exchange, entries: Array<{ symbol: string; base:
     t.set(e.symbol, {
       exchange,
       symbol: e.symbol,
-      key: instrumentKey(e.base, quote),
+      key: instrumentKey(e.base),
       base: e.base,
       quote,
       contractValue: e.contractValue ?? 1,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { KucoinParser, kucoinAdapter, msFromDigits } from '../../server/feeds/kucoin.js';
+import { KucoinParser, kucoinAdapter, msFromDigits } from '../../server/venues/kucoin/adapter.js';
 import { CollectingSink, fixture, fixtureLines, table, totalErrors } from './helpers.js';
 
 const NEXT = 1706083200000;
 const meta = () =>
   table('kucoin', [
-    { symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, nextFundingMs: NEXT },
+    { symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001, nextFundingMs: NEXT },
     { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: NEXT },
   ]);
 
@@ -43,7 +43,7 @@ describe('kucoin', () => {
       { kind: 'funding', symbol: 'XBTUSDTM', rate: 0.000039, intervalMs: 28_800_000, nextFundingMs: NEXT, predicted: false, ts: 1706068800000 },
       { kind: 'funding', symbol: 'XBTUSDTM', rate: 0.000112, intervalMs: 28_800_000, nextFundingMs: NEXT, predicted: true, ts: 1706068860000 },
     ]);
-    const late = new KucoinParser(table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, nextFundingMs: 1706068800000 - 28_800_000 }]));
+    const late = new KucoinParser(table('kucoin', [{ symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001, nextFundingMs: 1706068800000 - 28_800_000 }]));
     late.parse(fixture('kucoin', 'funding.json'), sink);
     expect(sink.updates[2]).toMatchObject({ nextFundingMs: 1706068800000 + 28_800_000 });
   });
@@ -81,9 +81,9 @@ describe('kucoin metadata and plan', () => {
       ],
     };
     const t = await kucoinAdapter.loadMetadata('http://x', ['XBTUSDTM', 'ETHUSDTM'], async () => body, 1706068800000);
-    expect(t.get('XBTUSDTM')).toMatchObject({ key: 'BTC-USDT-PERP', contractValue: 0.001, fundingIntervalMs: 28_800_000, nextFundingMs: 1706068800000 + 10561278 });
+    expect(t.get('XBTUSDTM')).toMatchObject({ key: 'BTC-PERP', contractValue: 0.001, fundingIntervalMs: 28_800_000, nextFundingMs: 1706068800000 + 10561278 });
     expect(t.get('XBTUSDTM')!.seedFunding).toMatchObject({ rate: 0.0001, predicted: false });
-    expect(t.get('ETHUSDTM')).toMatchObject({ key: 'ETH-USDT-PERP', fundingIntervalMs: 14_400_000, nextFundingMs: 1706083200000 });
+    expect(t.get('ETHUSDTM')).toMatchObject({ key: 'ETH-PERP', fundingIntervalMs: 14_400_000, nextFundingMs: 1706083200000 });
   });
 
   it('fetches a bullet token, connects with token+connectId, waits for welcome, ≤100 symbols per topic', async () => {

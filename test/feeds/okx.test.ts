@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OkxParser, okxAdapter, createOkxAdapter } from '../../server/feeds/okx.js';
+import { OkxParser, okxAdapter, createOkxAdapter } from '../../server/venues/okx/adapter.js';
 import { CollectingSink, fixture, fixtureLines, table, totalErrors } from './helpers.js';
 
 const meta = () =>
@@ -80,7 +80,7 @@ describe('okx metadata and plan', () => {
     };
     const t = await okxAdapter.loadMetadata('http://x', ['BTC-USDT-SWAP', 'BTC-USD-SWAP'], fetchJson, 0);
     expect([...t.keys()]).toEqual(['BTC-USDT-SWAP']);
-    expect(t.get('BTC-USDT-SWAP')).toMatchObject({ key: 'BTC-USDT-PERP', contractValue: 0.01, fundingIntervalMs: 4 * 3_600_000 });
+    expect(t.get('BTC-USDT-SWAP')).toMatchObject({ key: 'BTC-PERP', contractValue: 0.01, fundingIntervalMs: 4 * 3_600_000 });
     expect(t.get('BTC-USDT-SWAP')!.seedFunding).toEqual({ rate: 0.0001, intervalMs: 4 * 3_600_000, nextFundingMs: 1785888000000, predicted: false, tsMs: 1785870855692 });
   });
 

@@ -20,10 +20,10 @@ import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/conf
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { VenueParser } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/feeds/binance.js';
-import { BybitParser } from '../../server/feeds/bybit.js';
-import { KucoinParser } from '../../server/feeds/kucoin.js';
-import { OkxParser } from '../../server/feeds/okx.js';
+import { BinanceParser } from '../../server/venues/binance/adapter.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
+import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { Engine } from '../../server/engine/engine.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
@@ -37,7 +37,7 @@ const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 type Coin = 'BTC' | 'ETH';
 const COINS: Coin[] = ['BTC', 'ETH'];
 const VENUES: Exchange[] = ['bybit', 'okx', 'kucoin', 'binance'];
-const INSTRUMENT: Record<Coin, string> = { BTC: 'BTC-USDT-PERP', ETH: 'ETH-USDT-PERP' };
+const INSTRUMENT: Record<Coin, string> = { BTC: 'BTC-PERP', ETH: 'ETH-PERP' };
 const START_PRICE: Record<Coin, number> = { BTC: 60_000, ETH: 3_000 };
 /** Prices of other coins a mis-routed frame may carry. */
 const FOREIGN_PRICE = { SOL: 150, DOGE: 0.15 };
@@ -84,7 +84,7 @@ function frameFor(ex: Exchange, coin: Coin, q: Side, tMs: number, seq: number, b
 }
 
 function makeParser(ex: Exchange, engine: Engine): VenueParser {
-  const entries = COINS.map((coin) => ({ symbol: SYMBOL[ex][coin], base: ex === 'kucoin' && coin === 'BTC' ? 'XBT' : coin, contractValue: CONTRACT[ex][coin], nextFundingMs: T0 + 4 * 3_600_000 }));
+  const entries = COINS.map((coin) => ({ symbol: SYMBOL[ex][coin], base: coin, contractValue: CONTRACT[ex][coin], nextFundingMs: T0 + 4 * 3_600_000 }));
   const t = register(engine, table(ex, entries));
   switch (ex) {
     case 'bybit':

@@ -7,15 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyConfigPatch, type Config, DEFAULT_CONFIG } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/index.js';
-import { nativeSymbol } from '../../server/engine/symbols.js';
+import { defaultSymbolOfKey as nativeSymbol } from '../../server/venues/index.js';
 import { FeedManager } from '../../server/feeds/index.js';
-import { bybitAdapter } from '../../server/feeds/bybit.js';
+import { bybitAdapter } from '../../server/venues/bybit/adapter.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { sleep, waitFor } from './helpers.js';
 
 /** The simulator fixes its instruments at start: give it a superset of what the tests configure. */
-const SIM_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
-const NOT_LISTED = 'ZZZ-USDT-PERP';
+const SIM_INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'];
+const NOT_LISTED = 'ZZZ-PERP';
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
 
 function config(market: { exchanges: Exchange[]; instruments: string[] }): Config {
@@ -44,14 +44,14 @@ const usable = (engine: Engine, key: string, ex: Exchange) => engine.quote(key, 
 
 describe('FeedManager.reconfigure (simulator, real engine)', () => {
   it('adds and removes instruments on the live sockets of every venue, and reports an unlisted one', async () => {
-    const { fm, engine } = await setup({ exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP'] });
+    const { fm, engine } = await setup({ exchanges: [...EXCHANGES], instruments: ['BTC-PERP'] });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
-    await waitFor('BTC everywhere', () => EXCHANGES.every((ex) => usable(engine, 'BTC-USDT-PERP', ex)));
+    await waitFor('BTC everywhere', () => EXCHANGES.every((ex) => usable(engine, 'BTC-PERP', ex)));
     const subsBefore = Object.fromEntries(fm.states().map((s) => [s.exchange, s.subscriptions]));
-    expect(engine.instruments.idFor('ETH-USDT-PERP', 'okx')).toBeLessThan(0);
+    expect(engine.instruments.idFor('ETH-PERP', 'okx')).toBeLessThan(0);
 
-    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP', NOT_LISTED] });
-    await waitFor('ETH everywhere', () => EXCHANGES.every((ex) => usable(engine, 'ETH-USDT-PERP', ex)));
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['BTC-PERP', 'ETH-PERP', NOT_LISTED] });
+    await waitFor('ETH everywhere', () => EXCHANGES.every((ex) => usable(engine, 'ETH-PERP', ex)));
     for (const s of fm.states()) {
       expect(s.status).toBe('live');
       expect(s.reconnects).toBe(0); // changed in place: no socket was re-made
@@ -62,42 +62,42 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
     expect(engine.instruments.idFor(NOT_LISTED, 'bybit')).toBeLessThan(0); // never guessed
 
     // Remove BTC: its quotes stop arriving; ETH carries on.
-    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-USDT-PERP'] });
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-PERP'] });
     await sleep(400); // unsubscribes sent and acknowledged
-    const btcAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('BTC-USDT-PERP', ex)!.receivedMs]));
-    const ethAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('ETH-USDT-PERP', ex)!.receivedMs]));
+    const btcAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('BTC-PERP', ex)!.receivedMs]));
+    const ethAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('ETH-PERP', ex)!.receivedMs]));
     await sleep(1500);
     for (const ex of EXCHANGES) {
-      expect(engine.quote('BTC-USDT-PERP', ex)!.receivedMs, ex).toBe(btcAt[ex]);
+      expect(engine.quote('BTC-PERP', ex)!.receivedMs, ex).toBe(btcAt[ex]);
       expect(state(fm, ex)!.subscriptions).toBe(subsBefore[ex]);
       expect(state(fm, ex)!.unlisted).toBeUndefined();
       expect(state(fm, ex)!.reconnects).toBe(0);
       expect(state(fm, ex)!.errors).toEqual({});
     }
     // Binance's markPrice stream is 1 s: check quotes where they tick often.
-    for (const ex of EXCHANGES) expect(engine.quote('ETH-USDT-PERP', ex)!.receivedMs, ex).toBeGreaterThan(ethAt[ex]!);
+    for (const ex of EXCHANGES) expect(engine.quote('ETH-PERP', ex)!.receivedMs, ex).toBeGreaterThan(ethAt[ex]!);
 
     // And back: a removed instrument can be added again (fresh snapshot, Bybit merge base rebuilt).
-    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-USDT-PERP', 'BTC-USDT-PERP'] });
-    await waitFor('BTC back', () => EXCHANGES.every((ex) => engine.quote('BTC-USDT-PERP', ex)!.receivedMs > btcAt[ex]!));
+    await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-PERP', 'BTC-PERP'] });
+    await waitFor('BTC back', () => EXCHANGES.every((ex) => engine.quote('BTC-PERP', ex)!.receivedMs > btcAt[ex]!));
     for (const s of fm.states()) expect(s.errors).toEqual({});
   });
 
   it('disables a venue (sockets closed, quotes forgotten, opportunities closed) and enables it again', async () => {
-    const market = { exchanges: [...EXCHANGES], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] };
+    const market = { exchanges: [...EXCHANGES], instruments: ['BTC-PERP', 'ETH-PERP'] };
     const { fm, engine, sim } = await setup(market);
     const closed: string[] = [];
     const sub = engine.bus.subscribe('test');
     cleanups.push(() => sub.close());
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
-    await waitFor('okx quotes', () => usable(engine, 'BTC-USDT-PERP', 'okx'));
+    await waitFor('okx quotes', () => usable(engine, 'BTC-PERP', 'okx'));
     expect(sim.stats().connections.okx).toBeGreaterThan(0);
 
     const without = { exchanges: EXCHANGES.filter((e) => e !== 'okx'), instruments: market.instruments };
     engine.setConfig(config(without)); // the order server/app.ts uses: engine first, then feeds
     await fm.reconfigure(without);
     expect(fm.states().map((s) => s.exchange)).not.toContain('okx');
-    expect(usable(engine, 'BTC-USDT-PERP', 'okx')).toBe(false);
+    expect(usable(engine, 'BTC-PERP', 'okx')).toBe(false);
     await waitFor('simulator sees okx gone', () => sim.stats().connections.okx === 0);
     for (const e of sub.popBatch(100_000)) if (e.kind === 'closed') closed.push(`${e.opportunity.longExchange}/${e.opportunity.shortExchange}:${e.reason}`);
     expect(engine.opportunities().some((o) => o.longExchange === 'okx' || o.shortExchange === 'okx')).toBe(false);
@@ -110,22 +110,22 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
     engine.setConfig(config(market));
     await fm.reconfigure(market);
     await waitFor('okx live again', () => state(fm, 'okx')?.status === 'live');
-    await waitFor('okx quotes again', () => usable(engine, 'BTC-USDT-PERP', 'okx') && usable(engine, 'ETH-USDT-PERP', 'okx'));
+    await waitFor('okx quotes again', () => usable(engine, 'BTC-PERP', 'okx') && usable(engine, 'ETH-PERP', 'okx'));
     expect(sim.stats().connections.okx).toBeGreaterThan(0);
   });
 
   it('re-makes the sockets when the venue cannot change them in place', async () => {
     const sim = await startSimulator({ seed: 13, messagesPerSec: 300, instruments: SIM_INSTRUMENTS });
     cleanups.push(() => sim.close());
-    const market = { exchanges: ['bybit'] as Exchange[], instruments: ['BTC-USDT-PERP'] };
+    const market = { exchanges: ['bybit'] as Exchange[], instruments: ['BTC-PERP'] };
     const engine = new Engine({ config: config(market) });
     // The same adapter without in-place changes (as for a socket layout that has to split).
     const fm = new FeedManager({ engine, ...market, endpoints: sim.endpoints, backoff: FAST_BACKOFF, adapters: { bybit: { ...bybitAdapter, liveChange: undefined } } });
     cleanups.push(() => fm.stop());
     await fm.start();
-    await waitFor('BTC', () => usable(engine, 'BTC-USDT-PERP', 'bybit'));
-    await fm.reconfigure({ exchanges: ['bybit'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] });
-    await waitFor('ETH', () => usable(engine, 'ETH-USDT-PERP', 'bybit'));
+    await waitFor('BTC', () => usable(engine, 'BTC-PERP', 'bybit'));
+    await fm.reconfigure({ exchanges: ['bybit'], instruments: ['BTC-PERP', 'ETH-PERP'] });
+    await waitFor('ETH', () => usable(engine, 'ETH-PERP', 'bybit'));
     await waitFor('one socket again', () => sim.stats().connections.bybit === 1);
     expect(state(fm, 'bybit')).toMatchObject({ status: 'live', subscriptions: 2, connections: 1, errors: {} });
   });
@@ -133,19 +133,19 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
   it('a change made before start() is what start() connects', async () => {
     const sim = await startSimulator({ seed: 12, messagesPerSec: 300, instruments: SIM_INSTRUMENTS });
     cleanups.push(() => sim.close());
-    const engine = new Engine({ config: config({ exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'] }) });
-    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-USDT-PERP'], endpoints: sim.endpoints, backoff: FAST_BACKOFF });
+    const engine = new Engine({ config: config({ exchanges: ['bybit'], instruments: ['BTC-PERP'] }) });
+    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-PERP'], endpoints: sim.endpoints, backoff: FAST_BACKOFF });
     cleanups.push(() => fm.stop());
-    engine.setConfig(config({ exchanges: ['binance'], instruments: ['SOL-USDT-PERP'] }));
-    await fm.reconfigure({ exchanges: ['binance'], instruments: ['SOL-USDT-PERP'] });
+    engine.setConfig(config({ exchanges: ['binance'], instruments: ['SOL-PERP'] }));
+    await fm.reconfigure({ exchanges: ['binance'], instruments: ['SOL-PERP'] });
     await fm.start();
-    await waitFor('binance SOL', () => usable(engine, 'SOL-USDT-PERP', 'binance'));
+    await waitFor('binance SOL', () => usable(engine, 'SOL-PERP', 'binance'));
     expect(fm.states().map((s) => s.exchange)).toEqual(['binance']);
     expect(sim.stats().connections.bybit).toBe(0);
   });
 
   it('records receive_to_parsed and parsed_to_pipeline once frames flow', async () => {
-    const { fm, engine } = await setup({ exchanges: ['bybit', 'binance'], instruments: ['BTC-USDT-PERP'] });
+    const { fm, engine } = await setup({ exchanges: ['bybit', 'binance'], instruments: ['BTC-PERP'] });
     const before = fm.latency();
     expect(before.receive_to_parsed?.count).toBe(0);
     await waitFor('frames', () => (fm.latency().parsed_to_pipeline?.count ?? 0) >= 50);

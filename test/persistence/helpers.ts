@@ -233,7 +233,7 @@ export function opportunity(instrument: string, longExchange: Exchange, shortExc
   };
 }
 
-export function oppEvent(seq: number, tsMs: number, kind: OpportunityEvent['kind'] = 'updated', instrument = 'BTC-USDT-PERP'): OpportunityEvent {
+export function oppEvent(seq: number, tsMs: number, kind: OpportunityEvent['kind'] = 'updated', instrument = 'BTC-PERP'): OpportunityEvent {
   const opp = opportunity(instrument, 'bybit', 'okx', tsMs, 10 + (seq % 7));
   if (kind === 'closed') return { kind, seq, tsMs, recvUs: tsMs * 1000 + 17, opportunity: opp, reason: 'spread_below_min', lifetimeMs: 1234 + seq };
   return { kind, seq, tsMs, recvUs: tsMs * 1000 + 17, opportunity: opp };
@@ -277,8 +277,8 @@ function leg(exchange: Exchange, side: 'long' | 'short', price: number) {
 export function position(id: string, openedMs: number, state: Position['state'] = 'open', closedMs: number | null = null): Position {
   return {
     id,
-    instrument: 'BTC-USDT-PERP',
-    opportunityId: 'BTC-USDT-PERP|bybit|okx',
+    instrument: 'BTC-PERP',
+    opportunityId: 'BTC-PERP|bybit|okx',
     state,
     long: leg('bybit', 'long', 100_000.1),
     short: leg('okx', 'short', 100_125.3),
@@ -304,7 +304,7 @@ export function fill(id: string, positionId: string, fillMs: number): Fill {
   return {
     id,
     positionId,
-    instrument: 'BTC-USDT-PERP',
+    instrument: 'BTC-PERP',
     exchange: 'bybit',
     symbol: 'BTCUSDT',
     side: 'buy',
@@ -328,7 +328,7 @@ export function portfolioState(updatedMs: number): PortfolioState {
     day: '2026-11-25',
     dailyRealisedPnlUsd: 1 / 3,
     tradingState: 'reducing',
-    cooldownUntilMs: { 'BTC-USDT-PERP': updatedMs + 30_000 },
+    cooldownUntilMs: { 'BTC-PERP': updatedMs + 30_000 },
     updatedMs,
   };
 }

@@ -7,11 +7,11 @@ import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/engine.js';
-import { nativeSymbol, parseNativeSymbol } from '../../server/engine/symbols.js';
+import { defaultSymbolOfKey as nativeSymbol, symbolBaseQuote as parseNativeSymbol } from '../../server/venues/index.js';
 import type { MarketRecord } from '../../server/persistence/persistence.js';
 import { mulberry32 } from '../helpers/random.js';
 
-export const INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP'];
+export const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP'];
 export const T0 = 1_764_000_000_000;
 
 export const MARKET_CONFIG: Config = {
@@ -23,8 +23,8 @@ export const MARKET_CONFIG: Config = {
 export class SyntheticMarket {
   private readonly rnd: () => number;
   private readonly mid = new Map<string, number>([
-    ['BTC-USDT-PERP', 100_000],
-    ['ETH-USDT-PERP', 3_500],
+    ['BTC-PERP', 100_000],
+    ['ETH-PERP', 3_500],
   ]);
   private dislocated: { instrument: string; exchange: Exchange; bps: number; untilN: number } | null = null;
   private n = 0;

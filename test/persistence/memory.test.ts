@@ -94,7 +94,7 @@ describe('codec', () => {
     a.opportunity.longFundingPredicted = true;
     b.opportunity.shortFundingPredicted = false;
     c.opportunity.id = 'custom|id|ünïcode';
-    c.opportunity.instrument = 'ÄBC-USDT-PERP';
+    c.opportunity.instrument = 'ÄBC-PERP';
     // every numeric field distinct, so a field written in the wrong slot cannot go unnoticed
     Object.keys(b.opportunity).forEach((k, i) => {
       const o = b.opportunity as unknown as Record<string, unknown>;

@@ -17,7 +17,7 @@ import { marketRecord, oppEvent } from './helpers.js';
 function oddEvents(): OpportunityEvent[] {
   const a = oppEvent(1, 1_700_000_000_000, 'opened');
   const b = oppEvent(2, 1_700_000_000_001, 'closed');
-  const c = oppEvent(3, 1_700_000_000_002, 'updated', 'ÄBC-USDT-PERP');
+  const c = oppEvent(3, 1_700_000_000_002, 'updated', 'ÄBC-PERP');
   a.opportunity.longFundingRate8h = -0;
   a.opportunity.breakEvenHours = null;
   a.opportunity.longFundingPredicted = true;

@@ -27,7 +27,7 @@ const LIVE_RUN_MS = 9000;
 // simulator gives some pairs 1 h / 4 h funding intervals: without the recorded metadata a replay differs.
 const config: Config = {
   ...DEFAULT_CONFIG,
-  market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_CONFIG.market.instruments, 'BNB-USDT-PERP', 'ADA-USDT-PERP'] },
+  market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_CONFIG.market.instruments, 'BNB-PERP', 'ADA-PERP'] },
 };
 
 interface Closure {

@@ -55,7 +55,7 @@ describe('replay CLI', () => {
     const okxFrame = all.find((f) => f.ex === 'okx' && f.raw.startsWith('{"arg":{"channel":"tickers","instId":"BTC-USDT-SWAP"}'))!;
     const d = (JSON.parse(okxFrame.raw) as { data: Array<{ bidPx: string; bidSz: string; ts: string }> }).data[0];
     const q = updates.find((u) => u.ex === 'okx' && u.kind === 'quote' && u.symbol === 'BTC-USDT-SWAP' && u.t === okxFrame.t)!;
-    expect(q).toMatchObject({ instrument: 'BTC-USDT-PERP', bid: Number(d.bidPx), exchangeTsMs: Number(d.ts) });
+    expect(q).toMatchObject({ instrument: 'BTC-PERP', bid: Number(d.bidPx), exchangeTsMs: Number(d.ts) });
     if (q.kind !== 'quote') throw new Error('expected a quote');
     expect(q.bidSize).toBeCloseTo(Number(d.bidSz) * 0.01, 12);
     expect(new Set(updates.map((u) => u.ex))).toEqual(new Set(['bybit', 'okx', 'kucoin', 'binance']));
@@ -139,9 +139,9 @@ describeWith(['redis'], 'replay --replay redis', () => {
       expect(r.status).toBe(0);
       const lines = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as ReplayUpdate);
       expect(lines).toEqual([
-        { t, ex: 'bybit', symbol: 'BTCUSDT', instrument: 'BTC-USDT-PERP', kind: 'quote', bid: 100, ask: 100.5, bidSize: 1, askSize: 2, exchangeTsMs: t - 5 },
-        { t: t + 1, ex: 'okx', symbol: 'BTC-USDT-SWAP', instrument: 'BTC-USDT-PERP', kind: 'quote', bid: 101, ask: 101.5, bidSize: 3, askSize: 4, exchangeTsMs: t - 4 },
-        { t: t + 2, ex: 'okx', symbol: 'BTC-USDT-SWAP', instrument: 'BTC-USDT-PERP', kind: 'funding', rate: 0.0001, intervalMs: 28_800_000, nextFundingMs: t + 60_000, predicted: false, exchangeTsMs: t - 3 },
+        { t, ex: 'bybit', symbol: 'BTCUSDT', instrument: 'BTC-PERP', kind: 'quote', bid: 100, ask: 100.5, bidSize: 1, askSize: 2, exchangeTsMs: t - 5 },
+        { t: t + 1, ex: 'okx', symbol: 'BTC-USDT-SWAP', instrument: 'BTC-PERP', kind: 'quote', bid: 101, ask: 101.5, bidSize: 3, askSize: 4, exchangeTsMs: t - 4 },
+        { t: t + 2, ex: 'okx', symbol: 'BTC-USDT-SWAP', instrument: 'BTC-PERP', kind: 'funding', rate: 0.0001, intervalMs: 28_800_000, nextFundingMs: t + 60_000, predicted: false, exchangeTsMs: t - 3 },
       ]);
     } finally {
       const { default: Redis } = await import('ioredis');

@@ -158,11 +158,11 @@ describe('config loading', () => {
 
   it('file then env overrides', () => {
     const path = file('ok.json', JSON.stringify({ thresholds: { minSpreadBps: 8, minProfitBps: 4 }, market: { exchanges: ['bybit', 'okx'] } }));
-    const r = loadStartupConfig({ path, env: { PERPSCAN_MIN_SPREAD_BPS: '11', PERPSCAN_INSTRUMENTS: 'BTC-USDT-PERP, ETH-USDT-PERP', PERPSCAN_STRATEGY_ENABLED: 'false' } });
+    const r = loadStartupConfig({ path, env: { PERPSCAN_MIN_SPREAD_BPS: '11', PERPSCAN_INSTRUMENTS: 'BTC-PERP, ETH-PERP', PERPSCAN_STRATEGY_ENABLED: 'false' } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.thresholds).toMatchObject({ minSpreadBps: 11, minProfitBps: 4 });
-    expect(r.config.market).toEqual({ exchanges: ['bybit', 'okx'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] });
+    expect(r.config.market).toEqual({ exchanges: ['bybit', 'okx'], instruments: ['BTC-PERP', 'ETH-PERP'] });
     expect(r.config.strategy.enabled).toBe(false);
     expect(r.fileMtimeMs).toBeGreaterThan(0);
   });

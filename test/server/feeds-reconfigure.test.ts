@@ -11,7 +11,7 @@ import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { buildApp, type PerpscanApp } from '../../server/app.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 
-const SIM_INSTRUMENTS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'SOL-USDT-PERP'];
+const SIM_INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'];
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
@@ -54,27 +54,27 @@ async function feeds(app: PerpscanApp): Promise<FeedState[]> {
 
 describe('PUT /api/config → feeds', () => {
   it('adding an instrument subscribes it on every venue: its quotes and opportunities arrive', async () => {
-    const { app } = await setup(['BTC-USDT-PERP']);
+    const { app } = await setup(['BTC-PERP']);
     await waitFor('live', async () => (await feeds(app)).every((f) => f.status === 'live'));
-    expect(app.engine.instruments.idFor('SOL-USDT-PERP', 'bybit')).toBeLessThan(0);
+    expect(app.engine.instruments.idFor('SOL-PERP', 'bybit')).toBeLessThan(0);
 
-    const r = await app.app.inject({ method: 'PUT', url: '/api/config', payload: { market: { instruments: ['BTC-USDT-PERP', 'SOL-USDT-PERP'] } } });
+    const r = await app.app.inject({ method: 'PUT', url: '/api/config', payload: { market: { instruments: ['BTC-PERP', 'SOL-PERP'] } } });
     expect(r.statusCode).toBe(200);
-    await waitFor('SOL quotes on every venue', () => EXCHANGES.every((ex) => usable(app, 'SOL-USDT-PERP', ex)));
-    await waitFor('a SOL opportunity', () => app.engine.opportunities().some((o) => o.instrument === 'SOL-USDT-PERP'));
+    await waitFor('SOL quotes on every venue', () => EXCHANGES.every((ex) => usable(app, 'SOL-PERP', ex)));
+    await waitFor('a SOL opportunity', () => app.engine.opportunities().some((o) => o.instrument === 'SOL-PERP'));
     const states = await feeds(app);
     for (const f of states) {
       expect(f.status).toBe('live');
       expect(f.reconnects).toBe(0);
       expect(f.errors).toEqual({});
     }
-    const opps = await app.app.inject({ method: 'GET', url: '/api/opportunities?instrument=SOL-USDT-PERP' });
+    const opps = await app.app.inject({ method: 'GET', url: '/api/opportunities?instrument=SOL-PERP' });
     expect(opps.statusCode).toBe(200);
-    expect(JSON.stringify(opps.json())).toContain('SOL-USDT-PERP');
+    expect(JSON.stringify(opps.json())).toContain('SOL-PERP');
   });
 
   it('removing an exchange closes its opportunities and stops its feed', async () => {
-    const { app, sim } = await setup(['BTC-USDT-PERP', 'ETH-USDT-PERP']);
+    const { app, sim } = await setup(['BTC-PERP', 'ETH-PERP']);
     const sub = app.engine.bus.subscribe('test-closes');
     cleanups.push(() => sub.close());
     await waitFor('kucoin opportunities', () => app.engine.opportunities().some((o) => o.longExchange === 'kucoin' || o.shortExchange === 'kucoin'));
@@ -100,7 +100,7 @@ describe('PUT /api/config → feeds', () => {
   });
 
   it('stats carry the feed latency stages once frames flow', async () => {
-    const { app } = await setup(['BTC-USDT-PERP']);
+    const { app } = await setup(['BTC-PERP']);
     await waitFor('frames parsed', () => (app.feeds?.latency().receive_to_parsed?.count ?? 0) >= 20);
     const latency = app.hub.stats().latency;
     for (const stage of ['receive_to_parsed', 'parsed_to_pipeline'] as const) {

@@ -53,7 +53,7 @@ describe('npm start', () => {
       await ws.waitFor(() => ws.messages.some(hasOpportunity), 60_000);
       const first = ws.messages.find(hasOpportunity)!;
       const opp = first.type === 'snapshot' ? first.opportunities[0] : first.type === 'opportunity' ? first.opportunity : null;
-      expect(opp?.id).toMatch(/^[A-Z0-9]+-USDT-PERP\|\w+\|\w+$/);
+      expect(opp?.id).toMatch(/^[A-Z0-9]+-PERP\|\w+\|\w+$/);
       expect(ws.violations).toEqual([]);
     } finally {
       ws.close();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nativeSymbol } from '../../server/engine/symbols.js';
+import { defaultSymbolOfKey as nativeSymbol } from '../../server/venues/index.js';
 import { DEFAULT_INSTRUMENTS, startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { getJson, WsProbe } from './probe.js';
 

@@ -126,7 +126,7 @@ describe('kucoin simulator', () => {
   });
 
   it('rejects unknown topics and more than 100 symbols in one request', async () => {
-    const s = await start({ instruments: Array.from({ length: 101 }, (_, i) => `C${i}-USDT-PERP`) });
+    const s = await start({ instruments: Array.from({ length: 101 }, (_, i) => `C${i}-PERP`) });
     const ws = await open((await bullet(s)).url);
     await ws.next((m) => m.type === 'welcome');
     ws.send({ id: 'u', type: 'subscribe', topic: '/contractMarket/nope:XBTUSDTM', response: true });

@@ -57,7 +57,7 @@ describe('PaperExecutor', () => {
   it('rejects with a machine-readable reason: no quote, unusable, stale, invalid', () => {
     const h = new Harness();
     const x = executor(h);
-    x.submit(order(h, { clientOrderId: 'a', instrument: 'SOL-USDT-PERP' })); // not listed on okx here
+    x.submit(order(h, { clientOrderId: 'a', instrument: 'SOL-PERP' })); // not listed on okx here
     h.quote('okx', 99.9, 100.0);
     h.engine.setExchangeDown('okx', true);
     x.submit(order(h, { clientOrderId: 'b' }));

@@ -112,7 +112,7 @@ describe('settleFunding (one leg)', () => {
   const quote = (rate: number, next: number, predicted = false): StrategyQuote => ({
     exchange: 'okx',
     symbol: 'BTC-USDT-SWAP',
-    instrument: 'BTC-USDT-PERP',
+    instrument: 'BTC-PERP',
     bid: 99.9,
     ask: 100,
     bidSize: 1,

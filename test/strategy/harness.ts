@@ -14,8 +14,8 @@ import { PaperExecutor, type ExecutionReport, type Executor, type OrderRequest }
 
 export const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // a Monday, 10:00 UTC
 export const HOUR = 3_600_000;
-export const BTC = 'BTC-USDT-PERP';
-export const ETH = 'ETH-USDT-PERP';
+export const BTC = 'BTC-PERP';
+export const ETH = 'ETH-PERP';
 
 const SYMBOLS: Record<string, Partial<Record<Exchange, string>>> = {
   [BTC]: { bybit: 'BTCUSDT', okx: 'BTC-USDT-SWAP', binance: 'BTCUSDT', kucoin: 'XBTUSDTM' },

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { Engine } from '../../server/engine/engine.js';
-import { BinanceParser } from '../../server/feeds/binance.js';
-import { BybitParser } from '../../server/feeds/bybit.js';
-import { KucoinParser } from '../../server/feeds/kucoin.js';
+import { BinanceParser } from '../../server/venues/binance/adapter.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
 import { table } from '../feeds/helpers.js';
 import { BTC, HOUR, Harness, T0 } from '../strategy/harness.js';
 import { EngineSink, feed, frame, register } from './wire.js';
@@ -67,7 +67,7 @@ describe('trap: current vs predicted funding (KuCoin granularity 60000)', () => 
   it('a predicted rate never overrides the current rate for the detector or for accrual, over two settlements', () => {
     const h = new Harness();
     const N = T0 + 2 * HOUR; // KuCoin's next settlement (REST)
-    const meta = table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001, fundingIntervalMs: 8 * HOUR, nextFundingMs: N }]);
+    const meta = table('kucoin', [{ symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001, fundingIntervalMs: 8 * HOUR, nextFundingMs: N }]);
     meta.get('XBTUSDTM')!.id = h.id(BTC, 'kucoin');
     const kucoin = new KucoinParser(meta);
     const sink = new EngineSink(h.engine);

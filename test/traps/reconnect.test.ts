@@ -79,14 +79,14 @@ describe('trap: stale feed after a reconnect', () => {
     const fm = new FeedManager({
       engine,
       exchanges: ['bybit'],
-      instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'],
+      instruments: ['BTC-PERP', 'ETH-PERP'],
       endpoints: { bybit: { ws: `ws://127.0.0.1:${wsPort}`, rest: `http://127.0.0.1:${restPort}` }, okx: none, kucoin: none, binance: none },
       backoff: { initialMs: 20, maxMs: 100, factor: 2 },
     });
     cleanups.push(() => fm.stop());
     await fm.start();
 
-    await waitFor('pre-drop ETH quote', () => engine.quote('ETH-USDT-PERP', 'bybit')?.bid === 2010);
+    await waitFor('pre-drop ETH quote', () => engine.quote('ETH-PERP', 'bybit')?.bid === 2010);
     pushOkx();
     await waitFor('opened', () => events.some((e) => e.kind === 'opened'));
     const before = events.find((e) => e.kind === 'opened')!.opportunity;
@@ -100,13 +100,13 @@ describe('trap: stale feed after a reconnect', () => {
     const mark = events.length;
     pushOkx(); // the OKX leg updates: the pair is re-scored against whatever Bybit ETH the engine holds
     pushOkx();
-    expect(engine.quote('ETH-USDT-PERP', 'bybit')!.usable).toBe(false); // the pre-drop quote is not usable
+    expect(engine.quote('ETH-PERP', 'bybit')!.usable).toBe(false); // the pre-drop quote is not usable
     expect(events.slice(mark).filter((e) => e.kind === 'opened')).toEqual([]); // no ghost opportunity
     expect(engine.opportunities()).toEqual([]);
 
     // The new snapshot differs (no spread): still nothing; then a real post-reconnect dislocation opens with ITS price.
     sockets[1].send(snapshot('ETHUSDT', 2000.2, 2000.7, Date.now()));
-    await waitFor('new ETH quote', () => engine.quote('ETH-USDT-PERP', 'bybit')?.bid === 2000.2);
+    await waitFor('new ETH quote', () => engine.quote('ETH-PERP', 'bybit')?.bid === 2000.2);
     pushOkx();
     expect(events.slice(mark).filter((e) => e.kind === 'opened')).toEqual([]);
     sockets[1].send(snapshot('ETHUSDT', 2012, 2012.5, Date.now()));

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
-import { BinanceParser } from '../../server/feeds/binance.js';
-import { BybitParser } from '../../server/feeds/bybit.js';
-import { KucoinParser } from '../../server/feeds/kucoin.js';
-import { OkxParser } from '../../server/feeds/okx.js';
+import { BinanceParser } from '../../server/venues/binance/adapter.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
+import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { table } from '../feeds/helpers.js';
 import { BTC, Harness, testConfig } from '../strategy/harness.js';
 import { feed, frame } from './wire.js';
@@ -17,7 +17,7 @@ import { feed, frame } from './wire.js';
 function venues(h: Harness) {
   const okxMeta = table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }]);
   okxMeta.get('BTC-USDT-SWAP')!.id = h.id(BTC, 'okx');
-  const kuMeta = table('kucoin', [{ symbol: 'XBTUSDTM', base: 'XBT', contractValue: 0.001 }]);
+  const kuMeta = table('kucoin', [{ symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001 }]);
   kuMeta.get('XBTUSDTM')!.id = h.id(BTC, 'kucoin');
   return { okx: new OkxParser(okxMeta), kucoin: new KucoinParser(kuMeta) };
 }

@@ -23,13 +23,13 @@ beforeAll(async () => {
   a = await buildTestApp({ basePath: '/desk' });
   await a.app.listen({ host: '127.0.0.1', port: 0 });
   api = new ApiClient({ base: `http://127.0.0.1:${(a.app.server.address() as AddressInfo).port}/desk/`, storage: null });
-  a.flat('BTC-USDT-PERP', 50_000);
-  a.spread('BTC-USDT-PERP', 'bybit', 'okx', 50_000, 80);
+  a.flat('BTC-PERP', 50_000);
+  a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
   await a.start();
   for (let i = 0; i < 50 && a.strategy.positions().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  a.flat('ETH-USDT-PERP', 3000);
-  a.spread('ETH-USDT-PERP', 'kucoin', 'binance', 3000, 70);
-  a.flat('ETH-USDT-PERP', 3000);
+  a.flat('ETH-PERP', 3000);
+  a.spread('ETH-PERP', 'kucoin', 'binance', 3000, 70);
+  a.flat('ETH-PERP', 3000);
   await a.persistence.flush();
 });
 afterAll(async () => {

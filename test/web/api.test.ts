@@ -36,7 +36,7 @@ const server = createServer(async (req: IncomingMessage, res) => {
     return res.end(JSON.stringify({ id: 'p|1', state: 'closed' }));
   }
   if (req.url === '/app/api/trades?limit=500') return res.end(JSON.stringify({ count: 1, fills: [{ id: 'f1', side: 'buy', price: 10, fillMs: 5 }] }));
-  if (req.url === '/app/api/rejections?limit=500') return res.end(JSON.stringify({ count: 1, rejections: [{ tsMs: 1, opportunityId: 'x', instrument: 'BTC-USDT-PERP', reason: 'cooldown', detail: '' }] }));
+  if (req.url === '/app/api/rejections?limit=500') return res.end(JSON.stringify({ count: 1, rejections: [{ tsMs: 1, opportunityId: 'x', instrument: 'BTC-PERP', reason: 'cooldown', detail: '' }] }));
   res.statusCode = 404;
   res.end(JSON.stringify({ error: 'not_found', message: 'no such route' }));
 });

@@ -24,13 +24,13 @@ describe('config form', () => {
     draft['fees.takerBps.okx'] = '4';
     draft['strategy.enabled'] = false;
     draft['market.exchanges'] = ['okx', 'binance'];
-    draft['market.instruments'] = 'btc-usdt-perp, ETH-USDT-PERP';
+    draft['market.instruments'] = 'btc-perp, ETH-PERP';
     const patch = buildPatch(DEFAULT_CONFIG, draft, sections);
     expect(patch).toEqual({
       thresholds: { minSpreadBps: 7.5 },
       fees: { takerBps: { okx: 4 } },
       strategy: { enabled: false },
-      market: { exchanges: ['okx', 'binance'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] },
+      market: { exchanges: ['okx', 'binance'], instruments: ['BTC-PERP', 'ETH-PERP'] },
     });
     expect([...dirtyPaths(DEFAULT_CONFIG, draft, sections)].sort()).toEqual(
       ['fees.takerBps.okx', 'market.exchanges', 'market.instruments', 'strategy.enabled', 'thresholds.minSpreadBps'].sort(),

@@ -83,8 +83,8 @@ function client(port: number, filterDebounceMs?: number) {
   return { store, conn, statuses };
 }
 
-const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
-const b = opportunity('ETH-USDT-PERP', 'binance', 'kucoin', 9);
+const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
+const b = opportunity('ETH-PERP', 'binance', 'kucoin', 9);
 
 describe('StreamConnection', () => {
   it('goes live on the snapshot and applies the events that follow', async () => {
@@ -227,7 +227,7 @@ describe('StreamConnection: server-side subscribe filter', () => {
     conn.setFilter({});
     await sleep(150);
     expect(subscribes(server.peers[0])).toHaveLength(0);
-    conn.setFilter({ instruments: ['BTC-USDT-PERP'] });
+    conn.setFilter({ instruments: ['BTC-PERP'] });
     await until(() => subscribes(server.peers[0]).length === 1, 5000, 'subscribe');
     conn.setFilter({});
     await until(() => subscribes(server.peers[0]).length === 2, 5000, 'clearing subscribe');

@@ -41,11 +41,11 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
 
     const ids = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id') ?? ''));
     expect(ids.length).toBeGreaterThan(0);
-    for (const id of ids) expect(id).toMatch(/^[A-Z0-9]+-USDT-PERP\|(bybit|okx|kucoin|binance)\|(bybit|okx|kucoin|binance)$/);
+    for (const id of ids) expect(id).toMatch(/^[A-Z0-9]+-PERP\|(bybit|okx|kucoin|binance)\|(bybit|okx|kucoin|binance)$/);
     // Every row shown is (or was a moment ago) an opportunity of the server.
     const current = await api<{ opportunities: { id: string }[] }>(server, 'opportunities');
     const history = await api<unknown>(server, 'opportunities/history?limit=500');
-    const known = new Set([...current.opportunities.map((o) => o.id), ...(JSON.stringify(history).match(/[A-Z0-9]+-USDT-PERP\|[a-z]+\|[a-z]+/g) ?? [])]);
+    const known = new Set([...current.opportunities.map((o) => o.id), ...(JSON.stringify(history).match(/[A-Z0-9]+-PERP\|[a-z]+\|[a-z]+/g) ?? [])]);
     expect(ids.some((id) => known.has(id))).toBe(true);
 
     // Default order: projected profit, best first. The table re-sorts at most once a second while values move

@@ -31,7 +31,7 @@ function wideRow(i: number, profitBps: number, over: Partial<Opportunity> = {}):
   const [longEx, shortEx] = ROUTES[i % ROUTES.length];
   const price = PRICES[i % PRICES.length];
   const spreadBps = profitBps + 22.5;
-  return opportunity(`${BASES[i % BASES.length]}-USDT-PERP`, longEx, shortEx, profitBps, {
+  return opportunity(`${BASES[i % BASES.length]}-PERP`, longEx, shortEx, profitBps, {
     longAsk: price,
     shortBid: price * (1 + spreadBps / 1e4),
     spreadBps,
@@ -352,7 +352,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   it('on a 390 px phone: cards, no page-level horizontal scroll on any tab, every action within reach', async () => {
     const rows = BASES.map((_, i) => wideRow(i, 1234.56 - i));
     const page = await openPage({ width: 390, height: 844, rows: [] });
-    stage.positions = [position('pos-1', 'open', { instrument: '1000PEPE-USDT-PERP' })];
+    stage.positions = [position('pos-1', 'open', { instrument: '1000PEPE-PERP' })];
     for (const o of rows) stage.open(o);
     await page.reload();
     await expect.poll(() => page.getByTestId('opportunity-card').count()).toBe(rows.length);

@@ -63,7 +63,7 @@ function universe(): Opportunity[] {
     const [longEx, shortEx] = ROUTES[i % ROUTES.length];
     const base = `T${String(Math.floor(i / ROUTES.length)).padStart(3, '0')}X`;
     const profitBps = ((i * 37) % 400) / 4 - 20;
-    return opportunity(`${base}-USDT-PERP`, longEx, shortEx, profitBps, {
+    return opportunity(`${base}-PERP`, longEx, shortEx, profitBps, {
       longAsk: 1000 + i,
       shortBid: (1000 + i) * 1.002,
       firstSeenMs: t - 60_000,

@@ -66,8 +66,8 @@ function leg(exchange: Exchange, side: 'long' | 'short'): Leg {
 export function position(id: string, state: Position['state'] = 'open', over: Partial<Position> = {}): Position {
   return {
     id,
-    instrument: 'BTC-USDT-PERP',
-    opportunityId: opportunityId('BTC-USDT-PERP', 'okx', 'bybit'),
+    instrument: 'BTC-PERP',
+    opportunityId: opportunityId('BTC-PERP', 'okx', 'bybit'),
     state,
     long: leg('okx', 'long'),
     short: leg('bybit', 'short'),

@@ -22,7 +22,7 @@ import { closed, frame, opportunity, snapshot, stats } from './make.js';
 const NOW = 1_700_000_000_000;
 
 function row(name: string, profit: number, state: OpportunityRow['state'] = 'open'): OpportunityRow {
-  const o = opportunity(`${name}-USDT-PERP`, 'okx', 'bybit', profit);
+  const o = opportunity(`${name}-PERP`, 'okx', 'bybit', profit);
   return { id: o.id, opportunity: o, state, lastSeq: 1, changedMs: NOW, direction: 'none', closeReason: null, lifetimeMs: null, closingSinceMs: null };
 }
 
@@ -202,7 +202,7 @@ describe('store: closed rows', () => {
   it('keeps a closed row as closing for its hold, then drops it (the table then fades it out of its slot)', () => {
     let local = NOW;
     const store = new StreamStore({ now: () => local, closingHoldMs: 1500 });
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(1, [a])));
     store.applyFrame(frame(2, closed(2, a, 'spread_below_min')));
     expect(store.value.rows.map((r) => r.state)).toEqual(['closing']);
@@ -218,8 +218,8 @@ describe('store: closed rows', () => {
 
 describe('recently closed while a row fades', () => {
   it('holds back only the newest closing of a fading id', () => {
-    const o = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
-    const other = opportunity('ETH-USDT-PERP', 'okx', 'bybit', 5);
+    const o = opportunity('BTC-PERP', 'okx', 'bybit', 5);
+    const other = opportunity('ETH-PERP', 'okx', 'bybit', 5);
     const list = [
       { opportunity: o, reason: 'spread_below_min' as const, lifetimeMs: 1, closedMs: 3 },
       { opportunity: other, reason: 'stale_quote' as const, lifetimeMs: 1, closedMs: 2 },

@@ -5,7 +5,7 @@ import { StreamStore } from '../../web/src/lib/stream-store.js';
 import { EMPTY_FILTER, matchesFilter } from '../../web/src/lib/table.js';
 import { closed, frame, opened, opportunity, snapshot, updated } from './make.js';
 
-const KEYS = ['BTC-USDT-PERP', 'ETH-USDT-PERP', 'PEPE-USDT-PERP', '1000PEPE-USDT-PERP'];
+const KEYS = ['BTC-PERP', 'ETH-PERP', 'PEPE-PERP', '1000PEPE-PERP'];
 
 describe('toStreamFilter', () => {
   it('sends nothing for an empty browser filter', () => {
@@ -19,25 +19,25 @@ describe('toStreamFilter', () => {
   });
 
   it('sends instruments only for text naming exactly one key (the table matches substrings)', () => {
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: ' btc-usdt-perp ' }, KEYS)).toEqual({ instruments: ['BTC-USDT-PERP'] });
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: ' btc-usdt-perp ' }, KEYS)).toEqual({ instruments: ['BTC-PERP'] });
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'btc' }, KEYS)).toEqual({}); // a substring: the table decides
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'PEPE-USDT-PERP' }, KEYS)).toEqual({}); // also inside 1000PEPE
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: '1000PEPE-USDT-PERP' }, KEYS)).toEqual({ instruments: ['1000PEPE-USDT-PERP'] });
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'XRP-USDT-PERP' }, KEYS)).toEqual({}); // unknown key
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'PEPE-PERP' }, KEYS)).toEqual({}); // also inside 1000PEPE
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: '1000PEPE-PERP' }, KEYS)).toEqual({ instruments: ['1000PEPE-PERP'] });
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'XRP-PERP' }, KEYS)).toEqual({}); // unknown key
   });
 
   it('never sends exchanges: the server keeps both legs in the set, the table either leg', () => {
     const f = { ...EMPTY_FILTER, exchange: 'okx' as const, minProfitBps: 2 };
     expect(toStreamFilter(f, KEYS)).toEqual({ minProfitBps: 2 });
     // An okx → bybit row is shown by the table; a server filter {exchanges:['okx']} would have dropped it.
-    expect(matchesFilter(opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5), f)).toBe(true);
+    expect(matchesFilter(opportunity('BTC-PERP', 'okx', 'bybit', 5), f)).toBe(true);
   });
 
   it('whatever it sends lets through every opportunity the table shows (a superset)', () => {
     const opps = KEYS.flatMap((k, i) => [opportunity(k, 'okx', 'bybit', i * 3 - 2), opportunity(k, 'binance', 'kucoin', i * 5)]);
     const filters = [
       { ...EMPTY_FILTER, instrument: 'pepe', minProfitBps: 1 },
-      { ...EMPTY_FILTER, instrument: 'ETH-USDT-PERP', exchange: 'kucoin' as const },
+      { ...EMPTY_FILTER, instrument: 'ETH-PERP', exchange: 'kucoin' as const },
       { ...EMPTY_FILTER, minProfitBps: 4 },
     ];
     for (const f of filters) {
@@ -60,9 +60,9 @@ describe('StreamStore: the filtered snapshot the server sends after a subscribe'
   it('replaces the open rows mid-stream: rows that stopped matching go, without counting as closed', () => {
     let now = 1_700_000_000_000;
     const store = new StreamStore({ now: () => now, closingHoldMs: 1500 });
-    const low = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 2);
-    const high = opportunity('ETH-USDT-PERP', 'binance', 'kucoin', 9);
-    const gone = opportunity('SOL-USDT-PERP', 'okx', 'kucoin', 4);
+    const low = opportunity('BTC-PERP', 'okx', 'bybit', 2);
+    const high = opportunity('ETH-PERP', 'binance', 'kucoin', 9);
+    const gone = opportunity('SOL-PERP', 'okx', 'kucoin', 4);
     store.applyFrame(frame(1, snapshot(10, [low, high, gone])));
     store.applyFrame(frame(2, closed(11, gone)));
     expect(store.value.rows.find((r) => r.id === gone.id)!.state).toBe('closing');

@@ -13,8 +13,8 @@ const idsOf = (v: StreamView) => v.rows.map((r) => r.id);
 describe('StreamStore: snapshot and merge', () => {
   it('takes the snapshot, then merges opened/updated events by id', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
-    const b = opportunity('ETH-USDT-PERP', 'binance', 'kucoin', 9);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
+    const b = opportunity('ETH-PERP', 'binance', 'kucoin', 9);
     expect(store.applyFrame(frame(1, snapshot(10, [a])))).toEqual({ ok: true });
     expect(store.value.synced).toBe(true);
     expect(idsOf(store.value)).toEqual([a.id]);
@@ -34,7 +34,7 @@ describe('StreamStore: snapshot and merge', () => {
 
   it('drops an opportunity event older than what the row already holds', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(10, [])));
     store.applyFrame(frame(2, opened(20, a), updated(22, { ...a, projectedProfitBps: 8 })));
     store.applyFrame(frame(3, updated(21, { ...a, projectedProfitBps: 1 })));
@@ -44,8 +44,8 @@ describe('StreamStore: snapshot and merge', () => {
 
   it('a resync snapshot replaces the rows', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
-    const b = opportunity('SOL-USDT-PERP', 'okx', 'binance', 4);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
+    const b = opportunity('SOL-PERP', 'okx', 'binance', 4);
     store.applyFrame(frame(1, snapshot(10, [a])));
     store.beginConnection();
     expect(store.value.synced).toBe(false);
@@ -58,7 +58,7 @@ describe('StreamStore: snapshot and merge', () => {
 describe('StreamStore: closed lifecycle', () => {
   it('marks a closed row as closing, lists it with reason and lifetime, then removes it after the hold', () => {
     const { store, advance, now } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(1, [a])));
     store.applyFrame(frame(2, closed(2, { ...a, updatedMs: a.updatedMs + 4000 }, 'stale_quote', 4000)));
 
@@ -80,7 +80,7 @@ describe('StreamStore: closed lifecycle', () => {
 
   it('an opportunity that reopens while closing is open again', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(1, [a])));
     store.applyFrame(frame(2, closed(2, a)));
     store.applyFrame(frame(3, opened(3, { ...a, projectedProfitBps: 6 })));
@@ -91,21 +91,21 @@ describe('StreamStore: closed lifecycle', () => {
     const { store } = storeAt();
     store.applyFrame(frame(1, snapshot(1, [])));
     for (let i = 0; i < 260; i++) {
-      const o = opportunity(`C${i}-USDT-PERP`, 'okx', 'bybit', 3, { updatedMs: 1_700_000_000_000 + i });
+      const o = opportunity(`C${i}-PERP`, 'okx', 'bybit', 3, { updatedMs: 1_700_000_000_000 + i });
       store.applyFrame(frame(2 + i * 2, opened(10 + i * 2, o)));
       store.applyFrame(frame(3 + i * 2, closed(11 + i * 2, o)));
     }
     const list = store.value.recentlyClosed;
     expect(list.length).toBe(260);
-    expect(list[0].opportunity.instrument).toBe('C259-USDT-PERP');
-    expect(list[259].opportunity.instrument).toBe('C0-USDT-PERP');
+    expect(list[0].opportunity.instrument).toBe('C259-PERP');
+    expect(list[259].opportunity.instrument).toBe('C0-PERP');
   });
 });
 
 describe('StreamStore: frame sequence', () => {
   it('reports a gap in frame numbers and applies nothing from that frame', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(1, [])));
     const r = store.applyFrame(frame(3, opened(5, a)));
     expect(r).toMatchObject({ ok: false, reason: 'gap' });
@@ -115,7 +115,7 @@ describe('StreamStore: frame sequence', () => {
 
   it('requires the first frame of a connection to hold a snapshot', () => {
     const { store } = storeAt();
-    const r = store.applyFrame(frame(1, opened(5, opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5))));
+    const r = store.applyFrame(frame(1, opened(5, opportunity('BTC-PERP', 'okx', 'bybit', 5))));
     expect(r).toMatchObject({ ok: false, reason: 'no_snapshot' });
   });
 
@@ -136,7 +136,7 @@ describe('StreamStore: frame sequence', () => {
     const c = store.value.counters;
     expect(c.malformed).toBe(4); // null frame, bad frame, the number, the opportunity without a body
     expect(c.unknownTypes).toBe(1);
-    expect(store.applyFrame(frame(3, opened(5, opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5))))).toEqual({ ok: true });
+    expect(store.applyFrame(frame(3, opened(5, opportunity('BTC-PERP', 'okx', 'bybit', 5))))).toEqual({ ok: true });
   });
 });
 
@@ -184,7 +184,7 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
 
   it('keeps a bounded spread/profit history per opportunity for the chart', () => {
     const { store } = storeAt();
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 5);
     store.applyFrame(frame(1, snapshot(1, [a])));
     for (let i = 1; i <= 8; i++) store.applyFrame(frame(1 + i, updated(1 + i, { ...a, updatedMs: a.updatedMs + i * 100, projectedProfitBps: 5 + i, spreadBps: 27 + i })));
     const h = store.history(a.id)!;
@@ -206,8 +206,8 @@ describe('StreamStore: positions, portfolio, feeds, history', () => {
     const store = new StreamStore({ schedule: (fn) => queue.push(fn) });
     const seen: number[] = [];
     store.subscribe((v) => seen.push(v.rows.length));
-    store.applyFrame(frame(1, snapshot(1, [opportunity('BTC-USDT-PERP', 'okx', 'bybit', 5)])));
-    store.applyFrame(frame(2, opened(2, opportunity('ETH-USDT-PERP', 'okx', 'bybit', 5))));
+    store.applyFrame(frame(1, snapshot(1, [opportunity('BTC-PERP', 'okx', 'bybit', 5)])));
+    store.applyFrame(frame(2, opened(2, opportunity('ETH-PERP', 'okx', 'bybit', 5))));
     expect(queue).toHaveLength(1);
     queue.shift()!();
     expect(seen).toEqual([0, 2]);

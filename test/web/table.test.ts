@@ -12,10 +12,10 @@ function rows() {
     frame(
       1,
       snapshot(1, [
-        opportunity('BTC-USDT-PERP', 'okx', 'bybit', 4, { confidence: 90 }),
-        opportunity('ETH-USDT-PERP', 'binance', 'kucoin', 12, { confidence: 40 }),
-        opportunity('SOL-USDT-PERP', 'kucoin', 'okx', 7, { confidence: 70 }),
-        opportunity('BTC-USDT-PERP', 'binance', 'bybit', 7, { confidence: 10 }),
+        opportunity('BTC-PERP', 'okx', 'bybit', 4, { confidence: 90 }),
+        opportunity('ETH-PERP', 'binance', 'kucoin', 12, { confidence: 40 }),
+        opportunity('SOL-PERP', 'kucoin', 'okx', 7, { confidence: 70 }),
+        opportunity('BTC-PERP', 'binance', 'bybit', 7, { confidence: 10 }),
       ]),
     ),
   );
@@ -47,12 +47,12 @@ describe('opportunities table ordering', () => {
   it('keeps the order stable as updates re-sort rows', () => {
     let now = NOW;
     const store = new StreamStore({ now: () => now });
-    const a = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 4);
-    const b = opportunity('ETH-USDT-PERP', 'okx', 'bybit', 6);
+    const a = opportunity('BTC-PERP', 'okx', 'bybit', 4);
+    const b = opportunity('ETH-PERP', 'okx', 'bybit', 6);
     store.applyFrame(frame(1, snapshot(1, [a, b])));
     expect(names(sortRows(store.value.rows, DEFAULT_SORT, EMPTY_FILTER, now))).toEqual(['ETH:okx', 'BTC:okx']);
     now += 100;
-    store.applyFrame(frame(2, updated(2, { ...a, projectedProfitBps: 9 }), opened(3, opportunity('SOL-USDT-PERP', 'okx', 'bybit', 1))));
+    store.applyFrame(frame(2, updated(2, { ...a, projectedProfitBps: 9 }), opened(3, opportunity('SOL-PERP', 'okx', 'bybit', 1))));
     expect(names(sortRows(store.value.rows, DEFAULT_SORT, EMPTY_FILTER, now))).toEqual(['BTC:okx', 'ETH:okx', 'SOL:okx']);
     const btc = store.value.rows.find((r) => r.id === a.id)!;
     expect(isFlashing(btc, now + 100)).toBe(true);
@@ -63,7 +63,7 @@ describe('opportunities table ordering', () => {
 
 describe('row marks', () => {
   it('marks a row stale once its older quote used half of staleAfterMs', () => {
-    const o = opportunity('BTC-USDT-PERP', 'okx', 'bybit', 4, { longQuoteAgeMs: 1000, shortQuoteAgeMs: 200, updatedMs: NOW });
+    const o = opportunity('BTC-PERP', 'okx', 'bybit', 4, { longQuoteAgeMs: 1000, shortQuoteAgeMs: 200, updatedMs: NOW });
     expect(isStale(o, NOW + 1000, 5000)).toBe(false);
     expect(isStale(o, NOW + 1600, 5000)).toBe(true);
   });

@@ -4,6 +4,7 @@
  * that does not parse as a number is still sent, and the 400 names the field.
  */
 import { ConfigSchema, type Config } from '../../../shared/config.js';
+import { venueDisplayName } from '../../../shared/exchanges.js';
 
 export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'multi' | 'list';
 
@@ -65,7 +66,7 @@ const UNITS: [RegExp, string][] = [
 ];
 
 function labelAndUnit(key: string, parentKey: string): { label: string; unit: string } {
-  if (parentKey === 'takerBps') return { label: key === 'okx' ? 'OKX' : key === 'kucoin' ? 'KuCoin' : key[0].toUpperCase() + key.slice(1), unit: 'bps' };
+  if (parentKey === 'takerBps') return { label: venueDisplayName(key), unit: 'bps' };
   let base = key;
   let unit = '';
   for (const [re, u] of UNITS) {

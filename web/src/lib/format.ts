@@ -1,4 +1,5 @@
 /** Number and time formatting for the tables. Missing or non-finite values render as an en dash. */
+import { venueDisplayName } from '../../../shared/exchanges.js';
 import type { OpportunityCloseReason } from '../../../shared/opportunity.js';
 
 const DASH = '–';
@@ -134,11 +135,9 @@ export function signClass(v: number | null | undefined): string {
   return v > 0 ? 'pos' : 'neg';
 }
 
-const EXCHANGE_NAMES: Record<string, string> = { bybit: 'Bybit', okx: 'OKX', kucoin: 'KuCoin', binance: 'Binance' };
-
-/** Display name of a venue (OKX, KuCoin, …). */
+/** Display name of a venue (OKX, KuCoin, …), from the venue registry in shared/. */
 export function exName(exchange: string): string {
-  return EXCHANGE_NAMES[exchange] ?? exchange;
+  return venueDisplayName(exchange);
 }
 
 /**

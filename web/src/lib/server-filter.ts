@@ -6,8 +6,8 @@
  * - `minProfitBps`: sent as is. The server keeps streaming an opportunity once it passed the minimum (and
  *   sends its close), so it sends a superset of what the table shows at any moment.
  * - `instruments`: the table matches a case-insensitive substring; it is sent only when the text names exactly
- *   one known instrument key that is not also a substring of another key ("PEPE-USDT-PERP" vs
- *   "1000PEPE-USDT-PERP"), otherwise not at all.
+ *   one known instrument key that is not also a substring of another key ("PEPE-PERP" vs
+ *   "1000PEPE-PERP"), otherwise not at all.
  * - `exchanges`: never sent. The server keeps an opportunity only when BOTH legs are in the set, the table
  *   when EITHER leg is the chosen exchange; no exchange set expresses "either leg" short of all of them.
  */

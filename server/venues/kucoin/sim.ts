@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../market.js';
-import { ok, VenueServer, type RestReply, type SimClient } from '../venue.js';
+import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/endpoint';
 const TICKER = '/contractMarket/tickerV2:';
@@ -213,14 +213,14 @@ function contract(pair: Pair, nowMs: number): Record<string, unknown> {
   const rate = fundingRate(pair);
   return {
     symbol: pair.symbol,
-    rootSymbol: spec.quote,
+    rootSymbol: pair.settle,
     type: 'FFWCSX',
     firstOpenDate: 1585555200000,
     expireDate: null,
     settleDate: null,
     baseCurrency: base,
-    quoteCurrency: spec.quote,
-    settleCurrency: spec.quote,
+    quoteCurrency: pair.settle,
+    settleCurrency: pair.settle,
     maxOrderQty: 1000000,
     maxPrice: 1000000.0,
     lotSize: 1,
@@ -243,9 +243,9 @@ function contract(pair: Pair, nowMs: number): Record<string, unknown> {
     markMethod: 'FairPrice',
     fairMethod: 'FundingRate',
     fundingBaseSymbol: `.${base}INT${hours}H`,
-    fundingQuoteSymbol: `.${spec.quote}INT${hours}H`,
+    fundingQuoteSymbol: `.${pair.settle}INT${hours}H`,
     fundingRateSymbol: `.${pair.symbol}FPI${hours}H`,
-    indexSymbol: `.K${base}${spec.quote}`,
+    indexSymbol: `.K${base}${pair.settle}`,
     settlementSymbol: '',
     status: 'Open',
     fundingFeeRate: rate,
@@ -260,10 +260,10 @@ function contract(pair: Pair, nowMs: number): Record<string, unknown> {
     nextFundingRateTime: next - nowMs,
     maxLeverage: 125,
     sourceExchanges: ['okex', 'binance', 'kucoin', 'bybit', 'bitget', 'gateio'],
-    premiumsSymbol1M: `.${base}${spec.quote}MPI`,
-    premiumsSymbol8H: `.${base}${spec.quote}MPI8H`,
+    premiumsSymbol1M: `.${base}${pair.settle}MPI`,
+    premiumsSymbol8H: `.${base}${pair.settle}MPI8H`,
     fundingBaseSymbol1M: `.${base}INT`,
-    fundingQuoteSymbol1M: `.${spec.quote}INT`,
+    fundingQuoteSymbol1M: `.${pair.settle}INT`,
     lowPrice: Number((spec.startPrice * 0.98).toFixed(spec.priceDecimals)),
     highPrice: Number((spec.startPrice * 1.02).toFixed(spec.priceDecimals)),
     priceChgPct: 0.0012,

@@ -9,8 +9,9 @@
  * The WS funding carries no next funding time: it comes from REST (contracts/active) and is rolled
  * forward by the interval once it passes.
  */
-import type { Exchange } from '../../shared/exchanges.js';
-import { instrumentKey } from '../engine/symbols.js';
+import type { Exchange } from '../../../shared/exchanges.js';
+import { instrumentKey } from '../symbology.js';
+import { ASSET_ALIASES } from './symbols.js';
 import {
   JsonVenueParser,
   type ConnectionPlan,
@@ -28,7 +29,7 @@ import {
   isEpochMs,
   isRecord,
   num,
-} from './adapter.js';
+} from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'kucoin';
 export const KUCOIN_BULLET_PATH = '/api/v1/bullet-public';
@@ -157,8 +158,8 @@ export const kucoinAdapter: VenueAdapter = {
       table.set(c.symbol, {
         exchange: EXCHANGE,
         symbol: c.symbol,
-        key: instrumentKey(c.baseCurrency, c.quoteCurrency), // XBT → BTC in instrumentKey
-        base: c.baseCurrency,
+        key: instrumentKey(ASSET_ALIASES[c.baseCurrency] ?? c.baseCurrency),
+        base: ASSET_ALIASES[c.baseCurrency] ?? c.baseCurrency, // XBT → BTC
         quote: c.quoteCurrency,
         contractValue: multiplier,
         fundingIntervalMs: interval,

@@ -5,8 +5,8 @@
  * is the rate settled at `fundingTime` (the NEXT settlement) and `nextFundingTime` is the one after,
  * so the interval is their difference. Heartbeat: the text `ping` after < 30 s without traffic.
  */
-import type { Exchange } from '../../shared/exchanges.js';
-import { instrumentKey } from '../engine/symbols.js';
+import type { Exchange } from '../../../shared/exchanges.js';
+import { instrumentKey } from '../symbology.js';
 import {
   JsonVenueParser,
   type ConnectionPlan,
@@ -23,7 +23,7 @@ import {
   isEpochMs,
   isRecord,
   num,
-} from './adapter.js';
+} from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'okx';
 export const OKX_WS_PATH = '/ws/v5/public';
@@ -166,7 +166,7 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
         table.set(item.instId, {
           exchange: EXCHANGE,
           symbol: item.instId,
-          key: instrumentKey(typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base, settle),
+          key: instrumentKey(typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base),
           base: typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base,
           quote: settle,
           contractValue: ctVal,

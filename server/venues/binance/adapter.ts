@@ -7,8 +7,8 @@
  * Limits: ≤ 200 streams per connection, ≤ 10 incoming messages/s; connections end at 24 h.
  * Heartbeat: the server pings, `ws` answers with pong frames automatically.
  */
-import type { Exchange } from '../../shared/exchanges.js';
-import { instrumentKey } from '../engine/symbols.js';
+import type { Exchange } from '../../../shared/exchanges.js';
+import { instrumentKey } from '../symbology.js';
 import {
   JsonVenueParser,
   type ConnectionPlan,
@@ -27,7 +27,7 @@ import {
   isEpochMs,
   isRecord,
   num,
-} from './adapter.js';
+} from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'binance';
 export const BINANCE_PUBLIC_PATH = '/public/stream';
@@ -128,7 +128,7 @@ export const binanceAdapter: VenueAdapter = {
       table.set(s.symbol, {
         exchange: EXCHANGE,
         symbol: s.symbol,
-        key: instrumentKey(s.baseAsset, s.quoteAsset),
+        key: instrumentKey(s.baseAsset),
         base: s.baseAsset,
         quote: s.quoteAsset,
         contractValue: 1, // quantities are in base asset

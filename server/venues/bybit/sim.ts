@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../market.js';
-import { ok, query, VenueServer, type RestReply, type SimClient } from '../venue.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/v5/public/linear';
 /** Bybit caps the total length of a public connection's subscription args. */
@@ -219,7 +219,7 @@ function instrumentInfo(pair: Pair): Record<string, unknown> {
     contractType: 'LinearPerpetual',
     status: 'Trading',
     baseCoin: spec.base,
-    quoteCoin: spec.quote,
+    quoteCoin: pair.settle,
     launchTime: '1585526400000',
     deliveryTime: '0',
     deliveryFeeRate: '',
@@ -236,7 +236,7 @@ function instrumentInfo(pair: Pair): Record<string, unknown> {
     },
     unifiedMarginTrade: true,
     fundingInterval: pair.fundingIntervalMs / 60_000,
-    settleCoin: spec.quote,
+    settleCoin: pair.settle,
     copyTrading: 'both',
     upperFundingRate: '0.005',
     lowerFundingRate: '-0.005',

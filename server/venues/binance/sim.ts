@@ -7,8 +7,8 @@
  */
 import type http from 'node:http';
 import { WebSocket } from 'ws';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../market.js';
-import { ok, query, VenueServer, type RestReply, type SimClient } from '../venue.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../../simulator/market.js';
+import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const MAX_STREAMS = 200;
 const MAX_INBOUND_PER_SEC = 10;
@@ -277,8 +277,8 @@ function symbolInfo(pair: Pair): Record<string, unknown> {
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
     baseAsset: spec.base,
-    quoteAsset: spec.quote,
-    marginAsset: spec.quote,
+    quoteAsset: pair.settle,
+    marginAsset: pair.settle,
     pricePrecision: spec.priceDecimals,
     quantityPrecision: pair.lotDecimals,
     baseAssetPrecision: 8,

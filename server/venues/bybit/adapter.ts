@@ -10,8 +10,8 @@
  * validate every byte as JSON does, and a non-validating scan would accept damaged frames; so the
  * simple path stays.
  */
-import type { Exchange } from '../../shared/exchanges.js';
-import { instrumentKey } from '../engine/symbols.js';
+import type { Exchange } from '../../../shared/exchanges.js';
+import { instrumentKey } from '../symbology.js';
 import {
   JsonVenueParser,
   type ConnectionPlan,
@@ -30,7 +30,7 @@ import {
   isEpochMs,
   isRecord,
   num,
-} from './adapter.js';
+} from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'bybit';
 export const BYBIT_WS_PATH = '/v5/public/linear';
@@ -183,7 +183,7 @@ export const bybitAdapter: VenueAdapter = {
         table.set(item.symbol, {
           exchange: EXCHANGE,
           symbol: item.symbol,
-          key: instrumentKey(item.baseCoin, item.quoteCoin),
+          key: instrumentKey(item.baseCoin),
           base: item.baseCoin,
           quote: item.quoteCoin,
           contractValue: 1, // linear sizes are in base coin

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../market.js';
-import { ok, query, VenueServer, type RestReply, type SimClient } from '../venue.js';
+import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/ws/v5/public';
 const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate']);
@@ -202,7 +202,7 @@ function instrument(pair: Pair): Record<string, string> {
     ctVal: String(pair.lot),
     ctValCcy: spec.base,
     expTime: '',
-    instFamily: `${spec.base}-${spec.quote}`,
+    instFamily: `${spec.base}-${pair.settle}`,
     instId: pair.symbol,
     instType: 'SWAP',
     lever: '100',
@@ -220,10 +220,10 @@ function instrument(pair: Pair): Record<string, string> {
     optType: '',
     quoteCcy: '',
     ruleType: 'normal',
-    settleCcy: spec.quote,
+    settleCcy: pair.settle,
     state: 'live',
     stk: '',
     tickSz: spec.tickSize.toFixed(spec.priceDecimals),
-    uly: `${spec.base}-${spec.quote}`,
+    uly: `${spec.base}-${pair.settle}`,
   };
 }
