@@ -33,6 +33,26 @@ export interface InstrumentMeta {
   seedFunding?: { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; tsMs: number };
   /** Engine id once registered; -1 before. */
   id: number;
+  // Filled by discovery (issue 11 §2-3); optional until every source (instrument files, replay) carries them.
+  /** The base code as the venue lists it (`1000PEPE`, `XBT`); `base` is the underlying (`PEPE`, `BTC`). */
+  listedBase?: string;
+  /** Units of the underlying per listed unit (1000 for `1000PEPEUSDT`): prices are divided by it, sizes multiplied. */
+  priceMultiplier?: number;
+  /** Price tick in the venue's own price unit; 0 = unknown. */
+  tickSize?: number;
+  /** Minimum order size in base units of the underlying; 0 = unknown. */
+  minSize?: number;
+  /** Listing status from discovery. */
+  status?: InstrumentStatus;
+}
+
+/** Where a listed perpetual is in its life: only `trading` ones are subscribed. */
+export type InstrumentStatus = 'trading' | 'prelaunch' | 'delisting';
+
+/** Every live linear perpetual a venue lists, and the entries skipped (count per reason, never the whole venue). */
+export interface Discovery {
+  table: MetadataTable;
+  skipped: Record<string, number>;
 }
 
 /** Native symbol → metadata, for one venue. */
@@ -121,8 +141,13 @@ export type FetchJson = (url: string, init?: { method?: 'GET' | 'POST' }) => Pro
 
 export interface VenueAdapter {
   readonly exchange: Exchange;
+  /**
+   * Every linear perpetual the venue lists (USDT- and USDC-settled) from its public instruments endpoint.
+   * A malformed entry is skipped and counted in `skipped`; throws only when the venue cannot be read at all.
+   */
+  discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery>;
   /** Loads instrument metadata for `symbols` from the venue's REST API. Throws when it cannot (never guesses). */
-  loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson, nowMs: number): Promise<MetadataTable>;
+  loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable>;
   /** Socket plans covering `symbols` within the venue's limits (KuCoin fetches its bullet token here). */
   plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]>;
   createParser(meta: MetadataTable): VenueParser;

@@ -17,6 +17,7 @@ import {
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
+  type Discovery,
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
@@ -112,17 +113,26 @@ let changeSeq = 1_000_000;
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson): Promise<MetadataTable> {
+  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
+
+  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
+
+    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
+
+  },
+
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
     const info = await fetchJson(`${rest}/fapi/v1/exchangeInfo`);
     if (!isRecord(info) || !Array.isArray(info.symbols)) throw new Error('binance exchangeInfo: unexpected body');
     const funding = await fetchJson(`${rest}/fapi/v1/fundingInfo`);
     if (!Array.isArray(funding)) throw new Error('binance fundingInfo: unexpected body');
     const hours = new Map<string, number>();
     for (const f of funding) if (isRecord(f) && typeof f.symbol === 'string' && num(f.fundingIntervalHours) > 0) hours.set(f.symbol, num(f.fundingIntervalHours));
-    const wanted = new Set(symbols);
+    const wanted = symbols === null ? null : new Set(symbols);
     const table: MetadataTable = new Map();
     for (const s of info.symbols) {
-      if (!isRecord(s) || typeof s.symbol !== 'string' || !wanted.has(s.symbol)) continue;
+      if (!isRecord(s) || typeof s.symbol !== 'string' || (wanted !== null && !wanted.has(s.symbol))) continue;
       if (s.contractType !== 'PERPETUAL' || typeof s.baseAsset !== 'string' || typeof s.quoteAsset !== 'string') continue;
       const h = hours.get(s.symbol);
       table.set(s.symbol, {

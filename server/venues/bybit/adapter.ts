@@ -21,6 +21,7 @@ import {
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
+  type Discovery,
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
@@ -167,8 +168,17 @@ let changeSeq = 0;
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson): Promise<MetadataTable> {
-    const wanted = new Set(symbols);
+  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
+
+  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
+
+    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
+
+  },
+
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
+    const wanted = symbols === null ? null : new Set(symbols);
     const table: MetadataTable = new Map();
     let cursor = '';
     for (let page = 0; page < 20; page++) {
@@ -177,7 +187,7 @@ export const bybitAdapter: VenueAdapter = {
       if (!isRecord(body) || body.retCode !== 0 || !isRecord(body.result) || !Array.isArray(body.result.list))
         throw new Error(`bybit instruments-info: unexpected body (retCode ${isRecord(body) ? String(body.retCode) : '?'})`);
       for (const item of body.result.list as BybitInstrument[]) {
-        if (!isRecord(item) || typeof item.symbol !== 'string' || !wanted.has(item.symbol)) continue;
+        if (!isRecord(item) || typeof item.symbol !== 'string' || (wanted !== null && !wanted.has(item.symbol))) continue;
         if (item.contractType !== 'LinearPerpetual' || typeof item.baseCoin !== 'string' || typeof item.quoteCoin !== 'string') continue;
         const minutes = num(item.fundingInterval);
         table.set(item.symbol, {
@@ -193,7 +203,7 @@ export const bybitAdapter: VenueAdapter = {
         });
       }
       cursor = typeof body.result.nextPageCursor === 'string' ? body.result.nextPageCursor : '';
-      if (!cursor || table.size === wanted.size) break;
+      if (!cursor || (wanted !== null && table.size === wanted.size)) break;
     }
     return table;
   },

@@ -20,6 +20,7 @@ import {
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
+  type Discovery,
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
@@ -137,13 +138,22 @@ let changeSeq = 0;
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
+
+  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
+
+    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
+
+  },
+
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
     const body = await fetchJson(`${rest}/api/v1/contracts/active`);
     if (!isRecord(body) || body.code !== '200000' || !Array.isArray(body.data)) throw new Error('kucoin contracts/active: unexpected body');
-    const wanted = new Set(symbols);
+    const wanted = symbols === null ? null : new Set(symbols);
     const table: MetadataTable = new Map();
     for (const c of body.data) {
-      if (!isRecord(c) || typeof c.symbol !== 'string' || !wanted.has(c.symbol)) continue;
+      if (!isRecord(c) || typeof c.symbol !== 'string' || (wanted !== null && !wanted.has(c.symbol))) continue;
       if (c.isInverse === true || typeof c.baseCurrency !== 'string' || typeof c.quoteCurrency !== 'string') continue;
       const multiplier = num(c.multiplier);
       if (!(multiplier > 0)) throw new Error(`kucoin contracts/active: bad multiplier for ${c.symbol}`);

@@ -15,6 +15,7 @@ import {
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
+  type Discovery,
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
@@ -151,13 +152,22 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
   return {
     exchange: EXCHANGE,
 
-    async loadMetadata(rest: string, symbols: string[], fetchJson: FetchJson): Promise<MetadataTable> {
+    // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
+
+    async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
+
+      return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
+
+    },
+
+
+    async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
       const body = await fetchJson(`${rest}/api/v5/public/instruments?instType=SWAP`);
       if (!isRecord(body) || body.code !== '0' || !Array.isArray(body.data)) throw new Error('okx public/instruments: unexpected body');
-      const wanted = new Set(symbols);
+      const wanted = symbols === null ? null : new Set(symbols);
       const table: MetadataTable = new Map();
       for (const item of body.data) {
-        if (!isRecord(item) || typeof item.instId !== 'string' || !wanted.has(item.instId)) continue;
+        if (!isRecord(item) || typeof item.instId !== 'string' || (wanted !== null && !wanted.has(item.instId))) continue;
         if (item.ctType !== undefined && item.ctType !== 'linear') continue;
         const ctVal = num(item.ctVal);
         const [base, quote] = item.instId.split('-');
