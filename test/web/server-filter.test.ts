@@ -19,7 +19,7 @@ describe('toStreamFilter', () => {
   });
 
   it('sends instruments only for text naming exactly one key (the table matches substrings)', () => {
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: ' btc-usdt-perp ' }, KEYS)).toEqual({ instruments: ['BTC-PERP'] });
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: ' btc-perp ' }, KEYS)).toEqual({ instruments: ['BTC-PERP'] });
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'btc' }, KEYS)).toEqual({}); // a substring: the table decides
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'PEPE-PERP' }, KEYS)).toEqual({}); // also inside 1000PEPE
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: '1000PEPE-PERP' }, KEYS)).toEqual({ instruments: ['1000PEPE-PERP'] });
