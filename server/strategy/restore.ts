@@ -3,7 +3,20 @@
  * how many exit attempts it made all follow from the recorded fills, so a restart never trades twice.
  */
 import type { Fill, Position } from '../../shared/position.js';
+import { normaliseInstrumentKey } from '../venues/symbology.js';
 import { LEGS, attemptOf, legOfFill, newBook, positionSeq, type Book } from './book.js';
+
+/**
+ * A position persisted by the first release names its instrument `BTC-USDT-PERP` (and its opportunity
+ * `BTC-USDT-PERP|okx|bybit`); keys are now per underlying (`BTC-PERP`). Rewritten in place, so the
+ * restored position finds its quotes and blocks re-entry of the same opportunity.
+ */
+function migrateLegacyKeys(p: Position): void {
+  const key = normaliseInstrumentKey(p.instrument);
+  if (key === null || key === p.instrument) return;
+  if (p.opportunityId.startsWith(`${p.instrument}|`)) p.opportunityId = key + p.opportunityId.slice(p.instrument.length);
+  p.instrument = key;
+}
 
 export interface RestoredBooks {
   /** Every position's book, oldest position first. */
@@ -32,6 +45,7 @@ export function rebuildBooks(positions: readonly Position[], fills: readonly Fil
   let lastPositionSeq = 0;
   for (const p of [...positions].sort((a, b) => positionSeq(a.id) - positionSeq(b.id))) {
     lastPositionSeq = Math.max(lastPositionSeq, positionSeq(p.id));
+    migrateLegacyKeys(p);
     const book = newBook(p, 0);
     const own = byPosition.get(p.id) ?? [];
     for (const f of own) {

@@ -162,3 +162,16 @@ describeWith(['redis'], 'restore from the real Redis', () => {
     await finishAfterRestart(h, await redisStore(prefix));
   });
 });
+
+describe('restore of first-release keys', () => {
+  it('renames a persisted BTC-USDT-PERP position (and its opportunity id) to the per-underlying key', async () => {
+    const { rebuildBooks } = await import('../../server/strategy/restore.js');
+    const h = tradedHarness(new MemoryPersistence());
+    const current = h.only();
+    const legacyKey = current.instrument.replace(/-PERP$/, '-USDT-PERP');
+    const legacy = structuredClone({ ...current, instrument: legacyKey, opportunityId: current.opportunityId.replace(current.instrument, legacyKey) });
+    const { books } = rebuildBooks([legacy], h.runner.fills());
+    expect(books[0].p.instrument).toBe(current.instrument);
+    expect(books[0].p.opportunityId).toBe(current.opportunityId);
+  });
+});
