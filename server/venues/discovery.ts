@@ -74,11 +74,12 @@ export class DiscoveryBuilder {
 /**
  * The listed base code: the venue's base field, except when the native symbol spells the same underlying
  * with a multiplier the field lacks (`1000BONKUSDTM` with base `BONK`): prices on the wire follow the
- * symbol, so the multiplier must not be lost. null when there is no usable code.
+ * symbol, so the multiplier must not be lost. null when the base field is not a usable code (the symbol
+ * alone is never trusted for the underlying).
  */
 export function listedBaseOf(baseField: unknown, symbolBase: string | null, aliases: Readonly<Record<string, string>> = {}): string | null {
   const field = typeof baseField === 'string' && /^[A-Za-z0-9]+$/.test(baseField) ? baseField.toUpperCase() : null;
-  if (field === null) return symbolBase !== null && /^[A-Z0-9]+$/.test(symbolBase) ? symbolBase : null;
+  if (field === null) return null;
   if (symbolBase !== null && symbolBase !== field) {
     const fromSymbol = splitMultiplier(symbolBase, aliases);
     const fromField = splitMultiplier(field, aliases);
