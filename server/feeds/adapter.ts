@@ -25,7 +25,7 @@ export interface InstrumentMeta {
   quote: string;
   /**
    * Units of the LISTED base (`listedBase`, e.g. `1000PEPE`) per contract as the venue sizes its quantities:
-   * 1 on venues that quote base units (Bybit, Binance), ctVal × ctMult on OKX, `multiplier` on KuCoin. Size in
+   * 1 on venues that quote base units, the contract size on contract venues (ctVal, multiplier). Size in
    * the underlying = wire size × contractValue × priceMultiplier (see `emitQuote`).
    */
   contractValue: number;

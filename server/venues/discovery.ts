@@ -73,7 +73,7 @@ export class DiscoveryBuilder {
 
 /**
  * The listed base code: the venue's base field, except when the native symbol spells the same underlying
- * with a multiplier the field lacks (`1000BONKUSDTM` with base `BONK`): prices on the wire follow the
+ * with a multiplier the field lacks (symbol `1000BONK…` with base field `BONK`): prices on the wire follow the
  * symbol, so the multiplier must not be lost. null when the base field is not a usable code (the symbol
  * alone is never trusted for the underlying).
  */

@@ -204,6 +204,16 @@ describe('specific rows', () => {
     expect(mega.seedFunding).toBeUndefined();
   });
 
+  it('Bybit keeps the tradable list when only the pre-launch query fails', async () => {
+    const d = await VENUES.bybit.adapter.discover(
+      REST,
+      server((u) => (u.searchParams.get('status') === 'PreLaunch' ? { retCode: 10002, retMsg: 'busy' } : ROUTES.bybit(u))).fetchJson,
+      NOW,
+    );
+    expect(statusCounts(d)).toEqual({ trading: 79, prelaunch: 0, delisting: 2 });
+    expect(d.skipped.prelaunch_list_unavailable).toBe(1);
+  });
+
   it('Bybit follows the cursor and asks for the pre-launch list separately', async () => {
     const s = server(ROUTES.bybit);
     await VENUES.bybit.adapter.discover(REST, s.fetchJson, NOW);

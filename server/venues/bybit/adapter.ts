@@ -211,7 +211,7 @@ export const bybitAdapter: VenueAdapter = {
    */
   async discover(rest: string, fetchJson: FetchJson): Promise<Discovery> {
     const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
-    for (const statusParam of ['', 'PreLaunch']) {
+    const readAll = async (statusParam: string): Promise<void> => {
       let cursor = '';
       for (let page = 0; page < BYBIT_MAX_PAGES; page++) {
         const url = `${rest}/v5/market/instruments-info?category=linear&limit=1000${statusParam ? `&status=${statusParam}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
@@ -224,6 +224,13 @@ export const bybitAdapter: VenueAdapter = {
         cursor = res.cursor;
         if (!cursor) break;
       }
+    };
+    await readAll('');
+    // Pre-launch contracts are never subscribed: losing their list must not lose the tradable ones.
+    try {
+      await readAll('PreLaunch');
+    } catch {
+      b.skip('prelaunch_list_unavailable');
     }
     return b.result();
   },
