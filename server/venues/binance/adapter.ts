@@ -112,14 +112,20 @@ function streamPlans(base: string, kind: 'public' | 'market', streams: string[],
 
 /** deliveryDate of a perpetual with no delisting scheduled (2100-12-25); an earlier one is its delisting time. */
 export const BINANCE_NO_DELIVERY_MS = 4_133_404_800_000;
-/** Contract status → ours (USD-M enum `contractStatus`); `CLOSE`/`DELIVERED` symbols are gone. */
+/**
+ * Contract status → ours (USD-M enum `contractStatus`). exchangeInfo keeps delisted perpetuals for good as
+ * `SETTLING` (a sixth or so of its symbols in 2026), so those count as gone with `CLOSE`/`DELIVERED`; a
+ * coming delisting shows first as a deliveryDate on a TRADING symbol. Halted / cancel-only are not tradable.
+ */
 const STATUS: Readonly<Record<string, InstrumentStatus | 'closed'>> = {
   TRADING: 'trading',
   PENDING_TRADING: 'prelaunch',
   PRE_SETTLE: 'delisting',
-  SETTLING: 'delisting',
   PRE_DELIVERING: 'delisting',
   DELIVERING: 'delisting',
+  TRADING_HALT: 'delisting',
+  TRADING_CANCEL_ONLY: 'delisting',
+  SETTLING: 'closed',
   CLOSE: 'closed',
   DELIVERED: 'closed',
 };
