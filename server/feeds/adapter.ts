@@ -23,7 +23,11 @@ export interface InstrumentMeta {
   key: string;
   base: string;
   quote: string;
-  /** Base units per contract: sizes on the wire are multiplied by this (1 when the venue quotes base units). */
+  /**
+   * Units of the LISTED base (`listedBase`, e.g. `1000PEPE`) per contract as the venue sizes its quantities:
+   * 1 on venues that quote base units, the contract size on contract venues (ctVal, multiplier). Size in
+   * the underlying = wire size × contractValue × priceMultiplier (see `emitQuote`).
+   */
   contractValue: number;
   /** Funding interval (ms) from the venue's metadata. */
   fundingIntervalMs: number;
@@ -38,15 +42,18 @@ export interface InstrumentMeta {
   listedBase?: string;
   /** Units of the underlying per listed unit (1000 for `1000PEPEUSDT`): prices are divided by it, sizes multiplied. */
   priceMultiplier?: number;
-  /** Price tick in the venue's own price unit; 0 = unknown. */
+  /** Price tick in the venue's own price unit (per listed unit, as on the wire); 0 = unknown. */
   tickSize?: number;
-  /** Minimum order size in base units of the underlying; 0 = unknown. */
+  /** Minimum order size in units of the UNDERLYING (`base`, contracts and multiplier folded); 0 = unknown. */
   minSize?: number;
   /** Listing status from discovery. */
   status?: InstrumentStatus;
 }
 
-/** Where a listed perpetual is in its life: only `trading` ones are subscribed. */
+/**
+ * Where a listed perpetual is in its life: only `trading` ones are subscribed. `prelaunch` = announced or
+ * pre-market (no index price yet); `delisting` = a delisting date is set, or settling/suspended.
+ */
 export type InstrumentStatus = 'trading' | 'prelaunch' | 'delisting';
 
 /** Every live linear perpetual a venue lists, and the entries skipped (count per reason, never the whole venue). */
@@ -58,7 +65,10 @@ export interface Discovery {
 /** Native symbol → metadata, for one venue. */
 export type MetadataTable = Map<string, InstrumentMeta>;
 
-/** Receives normalised updates from a parser. Sizes are in BASE units, times in epoch ms. */
+/**
+ * Receives normalised updates from a parser: prices per ONE unit of the underlying, sizes in units of the
+ * underlying, times in epoch ms. Parsers reach it through `emitQuote`, which folds the venue's units.
+ */
 export interface UpdateSink {
   quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void;
   funding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void;
@@ -157,6 +167,23 @@ export interface VenueAdapter {
    * layout cannot change in place (e.g. the sockets would have to be split): the sockets are re-made.
    */
   liveChange?(plans: readonly ConnectionPlan[], symbols: readonly string[], add: readonly string[], remove: readonly string[]): SubscriptionChange[] | null;
+}
+
+/**
+ * The one place a wire quote becomes the engine's unit: the price per ONE unit of the underlying (÷
+ * priceMultiplier: `1000PEPEUSDT` at 0.0123 is 0.0000123 per PEPE) and sizes in units of the underlying
+ * (× contractValue × priceMultiplier). Every venue parser calls this instead of `sink.quote` directly.
+ * Funding rates are ratios and need no folding.
+ */
+export function emitQuote(sink: UpdateSink, meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void {
+  const pm = meta.priceMultiplier;
+  if (pm === undefined || pm === 1) {
+    const cv = meta.contractValue;
+    sink.quote(meta, bid, ask, bidSize * cv, askSize * cv, exchangeTsMs);
+    return;
+  }
+  const sizeFactor = meta.contractValue * pm;
+  sink.quote(meta, bid / pm, ask / pm, bidSize * sizeFactor, askSize * sizeFactor, exchangeTsMs);
 }
 
 export const HOUR_MS = 3_600_000;

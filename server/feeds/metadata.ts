@@ -18,6 +18,8 @@ export interface InstrumentFileEntry {
   contractValue: number;
   fundingIntervalMs: number;
   nextFundingMs?: number;
+  /** Units of `base` per listed unit (1000 for `1000PEPEUSDT`, whose `base` is PEPE); 1 when absent. */
+  priceMultiplier?: number;
 }
 
 export const DEFAULT_INSTRUMENT_KEYS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'] as const;
@@ -62,6 +64,7 @@ export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTab
     for (const f of ['contractValue', 'fundingIntervalMs'] as const)
       if (typeof entry[f] !== 'number' || !(entry[f] > 0)) throw new Error(`${at(f)} must be a positive number`);
     if (entry.nextFundingMs !== undefined && (typeof entry.nextFundingMs !== 'number' || entry.nextFundingMs < 0)) throw new Error(`${at('nextFundingMs')} must be a number >= 0`);
+    if (entry.priceMultiplier !== undefined && (typeof entry.priceMultiplier !== 'number' || !(entry.priceMultiplier > 0))) throw new Error(`${at('priceMultiplier')} must be a positive number`);
     const e = entry as unknown as InstrumentFileEntry;
     tables[e.exchange].set(e.symbol, {
       exchange: e.exchange,
@@ -72,6 +75,7 @@ export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTab
       contractValue: e.contractValue,
       fundingIntervalMs: e.fundingIntervalMs,
       nextFundingMs: e.nextFundingMs ?? 0,
+      ...(e.priceMultiplier !== undefined && e.priceMultiplier !== 1 ? { priceMultiplier: e.priceMultiplier } : {}),
       id: -1,
     });
   });
@@ -87,7 +91,16 @@ export function toInstrumentsFile(tables: Partial<Record<Exchange, MetadataTable
   const out: InstrumentFileEntry[] = [];
   for (const ex of EXCHANGES)
     for (const m of tables[ex]?.values() ?? [])
-      out.push({ exchange: ex, symbol: m.symbol, base: m.base, quote: m.quote, contractValue: m.contractValue, fundingIntervalMs: m.fundingIntervalMs, nextFundingMs: m.nextFundingMs });
+      out.push({
+        exchange: ex,
+        symbol: m.symbol,
+        base: m.base,
+        quote: m.quote,
+        contractValue: m.contractValue,
+        fundingIntervalMs: m.fundingIntervalMs,
+        nextFundingMs: m.nextFundingMs,
+        ...(m.priceMultiplier !== undefined && m.priceMultiplier !== 1 ? { priceMultiplier: m.priceMultiplier } : {}),
+      });
   return out;
 }
 

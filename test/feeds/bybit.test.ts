@@ -106,7 +106,7 @@ describe('bybit metadata and plan', () => {
     const t = await bybitAdapter.loadMetadata('http://x', ['BTCUSDT', '1000PEPEUSDT', 'BTC-26DEC25'], async (u) => (urls.push(u), body), 0);
     expect(urls[0]).toBe('http://x/v5/market/instruments-info?category=linear&limit=1000');
     expect([...t.keys()]).toEqual(['BTCUSDT', '1000PEPEUSDT']);
-    expect(t.get('1000PEPEUSDT')).toMatchObject({ key: '1000PEPE-PERP', fundingIntervalMs: 4 * 3_600_000, contractValue: 1 });
+    expect(t.get('1000PEPEUSDT')).toMatchObject({ key: 'PEPE-PERP', base: 'PEPE', priceMultiplier: 1000, fundingIntervalMs: 4 * 3_600_000, contractValue: 1 });
   });
 
   it('rejects a bad body instead of guessing', async () => {

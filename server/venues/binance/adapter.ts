@@ -8,12 +8,15 @@
  * Heartbeat: the server pings, `ws` answers with pong frames automatically.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
-import { instrumentKey } from '../symbology.js';
+import { DiscoveryBuilder, pick } from '../discovery.js';
+import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
+  emitQuote,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
+  type InstrumentStatus,
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
@@ -74,7 +77,7 @@ export class BinanceParser extends JsonVenueParser {
     const ts = typeof d.T === 'number' ? d.T : num(d.E);
     if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
-    sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+    emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
     return 'data';
   }
 
@@ -107,48 +110,81 @@ function streamPlans(base: string, kind: 'public' | 'market', streams: string[],
   }));
 }
 
+/** deliveryDate of a perpetual with no delisting scheduled (2100-12-25); an earlier one is its delisting time. */
+export const BINANCE_NO_DELIVERY_MS = 4_133_404_800_000;
+/**
+ * Contract status → ours (USD-M enum `contractStatus`). exchangeInfo keeps delisted perpetuals for good as
+ * `SETTLING` (a sixth or so of its symbols in 2026), so those count as gone with `CLOSE`/`DELIVERED`; a
+ * coming delisting shows first as a deliveryDate on a TRADING symbol. Halted / cancel-only are not tradable.
+ */
+const STATUS: Readonly<Record<string, InstrumentStatus | 'closed'>> = {
+  TRADING: 'trading',
+  PENDING_TRADING: 'prelaunch',
+  PRE_SETTLE: 'delisting',
+  PRE_DELIVERING: 'delisting',
+  DELIVERING: 'delisting',
+  TRADING_HALT: 'delisting',
+  TRADING_CANCEL_ONLY: 'delisting',
+  SETTLING: 'closed',
+  CLOSE: 'closed',
+  DELIVERED: 'closed',
+};
+
+/** The first filter of `type` in an exchangeInfo symbol's `filters`, or an empty record. */
+function filter(s: Record<string, unknown>, type: string): Record<string, unknown> {
+  const found = Array.isArray(s.filters) ? s.filters.find((f) => isRecord(f) && f.filterType === type) : undefined;
+  return isRecord(found) ? found : {};
+}
+
+/** Reads one exchangeInfo symbol into the builder (or counts why not). */
+function addSymbol(b: DiscoveryBuilder, s: unknown, hours: ReadonlyMap<string, number>): void {
+  if (!isRecord(s) || typeof s.symbol !== 'string' || s.symbol === '') return b.skip('malformed');
+  // A perpetual being delivered (delisted) is typed PERPETUAL_DELIVERING while it settles.
+  if (s.contractType !== 'PERPETUAL' && s.contractType !== 'PERPETUAL_DELIVERING') return b.skip('not_perpetual');
+  const word = s.status === undefined ? 'trading' : typeof s.status === 'string' ? STATUS[s.status] : undefined;
+  if (word === undefined) return b.skip('unknown_status');
+  if (word === 'closed') return b.skip('closed');
+  const delivery = num(s.deliveryDate);
+  const delisting = s.contractType === 'PERPETUAL_DELIVERING' || (isEpochMs(delivery) && delivery < BINANCE_NO_DELIVERY_MS);
+  const h = hours.get(s.symbol);
+  b.add({
+    symbol: s.symbol,
+    baseField: s.baseAsset,
+    symbolBase: parseNative(s.symbol)?.base ?? null,
+    settle: typeof s.marginAsset === 'string' && s.marginAsset !== '' ? s.marginAsset : s.quoteAsset,
+    contractValue: 1, // quantities are in the listed base asset
+    tickSize: num(filter(s, 'PRICE_FILTER').tickSize),
+    minQty: num(filter(s, 'LOT_SIZE').minQty),
+    fundingIntervalMs: h !== undefined ? h * HOUR_MS : DEFAULT_FUNDING_INTERVAL_MS,
+    nextFundingMs: 0, // markPrice carries the next funding time
+    status: word === 'trading' && delisting ? 'delisting' : word,
+  });
+}
+
 /** Request ids for subscription changes (the start-up subscribes use 1..n per socket). */
 let changeSeq = 1_000_000;
 
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
-
-  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
-
-    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
-
-  },
-
-
-  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
+  /**
+   * Every USDT/USDC perpetual from exchangeInfo, with the funding interval from fundingInfo (which lists
+   * only symbols with adjusted settings: a missing one runs the default 8 h).
+   */
+  async discover(rest: string, fetchJson: FetchJson): Promise<Discovery> {
     const info = await fetchJson(`${rest}/fapi/v1/exchangeInfo`);
     if (!isRecord(info) || !Array.isArray(info.symbols)) throw new Error('binance exchangeInfo: unexpected body');
     const funding = await fetchJson(`${rest}/fapi/v1/fundingInfo`);
     if (!Array.isArray(funding)) throw new Error('binance fundingInfo: unexpected body');
     const hours = new Map<string, number>();
     for (const f of funding) if (isRecord(f) && typeof f.symbol === 'string' && num(f.fundingIntervalHours) > 0) hours.set(f.symbol, num(f.fundingIntervalHours));
-    const wanted = symbols === null ? null : new Set(symbols);
-    const table: MetadataTable = new Map();
-    for (const s of info.symbols) {
-      if (!isRecord(s) || typeof s.symbol !== 'string' || (wanted !== null && !wanted.has(s.symbol))) continue;
-      if (s.contractType !== 'PERPETUAL' || typeof s.baseAsset !== 'string' || typeof s.quoteAsset !== 'string') continue;
-      const h = hours.get(s.symbol);
-      table.set(s.symbol, {
-        exchange: EXCHANGE,
-        symbol: s.symbol,
-        key: instrumentKey(s.baseAsset),
-        base: s.baseAsset,
-        quote: s.quoteAsset,
-        contractValue: 1, // quantities are in base asset
-        // fundingInfo lists only symbols with adjusted settings: a missing one runs the default 8 h.
-        fundingIntervalMs: h !== undefined ? h * HOUR_MS : DEFAULT_FUNDING_INTERVAL_MS,
-        nextFundingMs: 0,
-        id: -1,
-      });
-    }
-    return table;
+    const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
+    for (const s of info.symbols) addSymbol(b, s, hours);
+    return b.result();
+  },
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+    return pick((await this.discover(rest, fetchJson, nowMs)).table, symbols);
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {

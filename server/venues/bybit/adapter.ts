@@ -11,12 +11,15 @@
  * simple path stays.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
-import { instrumentKey } from '../symbology.js';
+import { DiscoveryBuilder, pick } from '../discovery.js';
+import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
+  emitQuote,
   type ConnectionPlan,
   type FetchJson,
   type InstrumentMeta,
+  type InstrumentStatus,
   type MetadataTable,
   type ParseOutcome,
   type UpdateSink,
@@ -38,6 +41,8 @@ export const BYBIT_WS_PATH = '/v5/public/linear';
 /** Bybit's docs ask for ≤ 10 args per subscribe request (spot rule; futures have none, we stay conservative). */
 export const BYBIT_ARGS_PER_MESSAGE = 10;
 export const BYBIT_PING_MS = 20_000;
+/** Pages of 1000 instruments followed per query (Bybit lists ~600 linear symbols in 2026). */
+const BYBIT_MAX_PAGES = 20;
 
 /** Merged ticker state of one symbol. NaN = not known yet. */
 interface TickerState {
@@ -144,7 +149,7 @@ export class BybitParser extends JsonVenueParser {
     let emitted = false;
     // Every ticker frame refreshes the quote: Bybit only pushes while something changes.
     if (bid > 0 && ask > 0 && bidSize >= 0 && askSize >= 0) {
-      sink.quote(meta, bid, ask, bidSize, askSize, ts);
+      emitQuote(sink, meta, bid, ask, bidSize, askSize, ts);
       emitted = true;
     }
     if (fundingChanged && !Number.isNaN(rate) && next > 0) {
@@ -155,12 +160,44 @@ export class BybitParser extends JsonVenueParser {
   }
 }
 
-interface BybitInstrument {
-  symbol?: unknown;
-  contractType?: unknown;
-  baseCoin?: unknown;
-  quoteCoin?: unknown;
-  fundingInterval?: unknown;
+/** Bybit's LinearPerpetual statuses (instruments-info `status`) → ours; undefined = not a listed perpetual. */
+const STATUS: Readonly<Record<string, InstrumentStatus | 'closed'>> = { Trading: 'trading', PreLaunch: 'prelaunch', Delivering: 'delisting', Closed: 'closed' };
+
+/** One page of instruments-info, or a thrown error when the body is not one. */
+async function fetchPage(url: string, fetchJson: FetchJson): Promise<{ list: unknown[]; cursor: string }> {
+  const body = await fetchJson(url);
+  if (!isRecord(body) || body.retCode !== 0 || !isRecord(body.result) || !Array.isArray(body.result.list))
+    throw new Error(`bybit instruments-info: unexpected body (retCode ${isRecord(body) ? String(body.retCode) : '?'})`);
+  return { list: body.result.list, cursor: typeof body.result.nextPageCursor === 'string' ? body.result.nextPageCursor : '' };
+}
+
+/** Reads one instruments-info entry into the builder (or counts why not). */
+function addInstrument(b: DiscoveryBuilder, item: unknown): void {
+  if (!isRecord(item) || typeof item.symbol !== 'string' || item.symbol === '') return b.skip('malformed');
+  if (item.contractType === 'InversePerpetual' || item.contractType === 'InverseFutures') return b.skip('not_linear');
+  if (item.contractType !== 'LinearPerpetual') return b.skip('not_perpetual');
+  // The default query lists only Trading symbols, so an entry without a status is a trading one.
+  const word = item.status === undefined ? 'trading' : typeof item.status === 'string' ? STATUS[item.status] : undefined;
+  if (word === undefined) return b.skip('unknown_status');
+  if (word === 'closed') return b.skip('closed');
+  // A perpetual's deliveryTime is its delisting time once one is announced ("0" otherwise).
+  const delistAt = num(item.deliveryTime);
+  const status: InstrumentStatus = word === 'trading' && delistAt > 0 ? 'delisting' : item.isPreListing === true && word === 'trading' ? 'prelaunch' : word;
+  const minutes = num(item.fundingInterval);
+  const price = isRecord(item.priceFilter) ? item.priceFilter : {};
+  const lot = isRecord(item.lotSizeFilter) ? item.lotSizeFilter : {};
+  b.add({
+    symbol: item.symbol,
+    baseField: item.baseCoin,
+    symbolBase: parseNative(item.symbol)?.base ?? null,
+    settle: typeof item.settleCoin === 'string' && item.settleCoin !== '' ? item.settleCoin : item.quoteCoin,
+    contractValue: 1, // linear quantities are in the listed base coin
+    tickSize: num(price.tickSize),
+    minQty: num(lot.minOrderQty),
+    fundingIntervalMs: minutes > 0 ? minutes * 60_000 : DEFAULT_FUNDING_INTERVAL_MS,
+    nextFundingMs: 0, // not in instruments-info: the ticker stream carries nextFundingTime
+    status,
+  });
 }
 
 let changeSeq = 0;
@@ -168,44 +205,38 @@ let changeSeq = 0;
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
-
-  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
-
-    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
-
+  /**
+   * Every linear perpetual: instruments-info lists only Trading symbols by default, so a second query asks
+   * for the PreLaunch (pre-market) ones; both follow the cursor (the endpoint pages at ≤ 1000 entries).
+   */
+  async discover(rest: string, fetchJson: FetchJson): Promise<Discovery> {
+    const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
+    const readAll = async (statusParam: string): Promise<void> => {
+      let cursor = '';
+      for (let page = 0; page < BYBIT_MAX_PAGES; page++) {
+        const url = `${rest}/v5/market/instruments-info?category=linear&limit=1000${statusParam ? `&status=${statusParam}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await fetchPage(url, fetchJson);
+        for (const item of res.list) {
+          // The PreLaunch query adds only those; anything else it returns was read by the first query.
+          if (statusParam && !(isRecord(item) && item.status === statusParam)) continue;
+          addInstrument(b, item);
+        }
+        cursor = res.cursor;
+        if (!cursor) break;
+      }
+    };
+    await readAll('');
+    // Pre-launch contracts are never subscribed: losing their list must not lose the tradable ones.
+    try {
+      await readAll('PreLaunch');
+    } catch {
+      b.skip('prelaunch_list_unavailable');
+    }
+    return b.result();
   },
 
-
-  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
-    const wanted = symbols === null ? null : new Set(symbols);
-    const table: MetadataTable = new Map();
-    let cursor = '';
-    for (let page = 0; page < 20; page++) {
-      const url = `${rest}/v5/market/instruments-info?category=linear&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const body = await fetchJson(url);
-      if (!isRecord(body) || body.retCode !== 0 || !isRecord(body.result) || !Array.isArray(body.result.list))
-        throw new Error(`bybit instruments-info: unexpected body (retCode ${isRecord(body) ? String(body.retCode) : '?'})`);
-      for (const item of body.result.list as BybitInstrument[]) {
-        if (!isRecord(item) || typeof item.symbol !== 'string' || (wanted !== null && !wanted.has(item.symbol))) continue;
-        if (item.contractType !== 'LinearPerpetual' || typeof item.baseCoin !== 'string' || typeof item.quoteCoin !== 'string') continue;
-        const minutes = num(item.fundingInterval);
-        table.set(item.symbol, {
-          exchange: EXCHANGE,
-          symbol: item.symbol,
-          key: instrumentKey(item.baseCoin),
-          base: item.baseCoin,
-          quote: item.quoteCoin,
-          contractValue: 1, // linear sizes are in base coin
-          fundingIntervalMs: minutes > 0 ? minutes * 60_000 : DEFAULT_FUNDING_INTERVAL_MS,
-          nextFundingMs: 0,
-          id: -1,
-        });
-      }
-      cursor = typeof body.result.nextPageCursor === 'string' ? body.result.nextPageCursor : '';
-      if (!cursor || (wanted !== null && table.size === wanted.size)) break;
-    }
-    return table;
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+    return pick((await this.discover(rest, fetchJson, nowMs)).table, symbols);
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {

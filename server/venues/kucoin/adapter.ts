@@ -10,13 +10,15 @@
  * forward by the interval once it passes.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
-import { instrumentKey } from '../symbology.js';
-import { ASSET_ALIASES } from './symbols.js';
+import { DiscoveryBuilder, pick } from '../discovery.js';
+import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
+  emitQuote,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
+  type InstrumentStatus,
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
@@ -109,7 +111,7 @@ export class KucoinParser extends JsonVenueParser {
     const ts = msFromDigits(rawTsDigits(raw));
     // The digits we cut must be this frame's data.ts (guards against a `"ts":` elsewhere in the text).
     if (!isEpochMs(ts) || Math.abs(ts - d.ts / 1e6) > 1) return this.reject('bad_timestamp');
-    sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+    emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
     return 'data';
   }
 
@@ -133,52 +135,68 @@ export class KucoinParser extends JsonVenueParser {
   }
 }
 
+/** Contract type of KuCoin's perpetuals (`FFICSX` = dated futures). */
+const PERPETUAL_TYPE = 'FFWCSX';
+/** contracts/active `status` → ours (`Settled`/`Closed` contracts are gone). */
+const STATUS: Readonly<Record<string, InstrumentStatus | 'closed'>> = {
+  Open: 'trading',
+  Init: 'prelaunch',
+  BeingSettled: 'delisting',
+  Paused: 'delisting',
+  CancelOnly: 'delisting',
+  Settled: 'closed',
+  Closed: 'closed',
+};
+
+/** Reads one contracts/active entry into the builder (or counts why not). */
+function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
+  if (!isRecord(c) || typeof c.symbol !== 'string' || c.symbol === '') return b.skip('malformed');
+  if (c.isInverse === true) return b.skip('not_linear');
+  if (c.type !== undefined && c.type !== PERPETUAL_TYPE) return b.skip('not_perpetual');
+  const word = c.status === undefined ? 'trading' : typeof c.status === 'string' ? STATUS[c.status] : undefined;
+  if (word === undefined) return b.skip('unknown_status');
+  if (word === 'closed') return b.skip('closed');
+  const granularity = num(c.fundingRateGranularity);
+  const interval = granularity > 0 ? granularity : DEFAULT_FUNDING_INTERVAL_MS;
+  // Absolute time when given; otherwise `nextFundingRateTime` is the ms REMAINING from now. Without either
+  // (a contract not trading yet) the funding frames are rejected until a refresh brings one.
+  const absolute = num(c.nextFundingRateDateTime);
+  const relative = num(c.nextFundingRateTime);
+  const next = isEpochMs(absolute) ? absolute : relative >= 0 ? nowMs + relative : 0;
+  const rate = num(c.fundingFeeRate);
+  b.add(
+    {
+      symbol: c.symbol,
+      baseField: c.baseCurrency,
+      symbolBase: parseNative(c.symbol)?.base ?? null,
+      settle: typeof c.settleCurrency === 'string' && c.settleCurrency !== '' ? c.settleCurrency : c.quoteCurrency,
+      contractValue: num(c.multiplier),
+      tickSize: num(c.tickSize),
+      minQty: num(c.lotSize), // one lot of contracts
+      fundingIntervalMs: interval,
+      nextFundingMs: next,
+      status: word,
+    },
+    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs: interval, nextFundingMs: next, predicted: false, tsMs: nowMs } },
+  );
+}
+
 let changeSeq = 0;
 
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
 
-  // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
-
+  /** Every linear perpetual from contracts/active, with the funding seed and next funding time it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
-
-    return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
-
-  },
-
-
-  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
     const body = await fetchJson(`${rest}/api/v1/contracts/active`);
     if (!isRecord(body) || body.code !== '200000' || !Array.isArray(body.data)) throw new Error('kucoin contracts/active: unexpected body');
-    const wanted = symbols === null ? null : new Set(symbols);
-    const table: MetadataTable = new Map();
-    for (const c of body.data) {
-      if (!isRecord(c) || typeof c.symbol !== 'string' || (wanted !== null && !wanted.has(c.symbol))) continue;
-      if (c.isInverse === true || typeof c.baseCurrency !== 'string' || typeof c.quoteCurrency !== 'string') continue;
-      const multiplier = num(c.multiplier);
-      if (!(multiplier > 0)) throw new Error(`kucoin contracts/active: bad multiplier for ${c.symbol}`);
-      const granularity = num(c.fundingRateGranularity);
-      const interval = granularity > 0 ? granularity : DEFAULT_FUNDING_INTERVAL_MS;
-      // Absolute time when given; otherwise `nextFundingRateTime` is the ms REMAINING from now.
-      const absolute = num(c.nextFundingRateDateTime);
-      const relative = num(c.nextFundingRateTime);
-      const next = isEpochMs(absolute) ? absolute : relative >= 0 ? nowMs + relative : 0;
-      if (!(next > 0)) throw new Error(`kucoin contracts/active: no next funding time for ${c.symbol}`);
-      const rate = num(c.fundingFeeRate);
-      table.set(c.symbol, {
-        exchange: EXCHANGE,
-        symbol: c.symbol,
-        key: instrumentKey(ASSET_ALIASES[c.baseCurrency] ?? c.baseCurrency),
-        base: ASSET_ALIASES[c.baseCurrency] ?? c.baseCurrency, // XBT → BTC
-        quote: c.quoteCurrency,
-        contractValue: multiplier,
-        fundingIntervalMs: interval,
-        nextFundingMs: next,
-        ...(Number.isNaN(rate) ? {} : { seedFunding: { rate, intervalMs: interval, nextFundingMs: next, predicted: false, tsMs: nowMs } }),
-        id: -1,
-      });
-    }
-    return table;
+    const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
+    for (const c of body.data) addContract(b, c, nowMs);
+    return b.result();
+  },
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+    return pick((await this.discover(rest, fetchJson, nowMs)).table, symbols);
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {

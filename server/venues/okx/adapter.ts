@@ -6,12 +6,15 @@
  * so the interval is their difference. Heartbeat: the text `ping` after < 30 s without traffic.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
-import { instrumentKey } from '../symbology.js';
+import { DiscoveryBuilder, pick } from '../discovery.js';
+import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
+  emitQuote,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
+  type InstrumentStatus,
   type ParseOutcome,
   type UpdateSink,
   type VenueAdapter,
@@ -34,6 +37,8 @@ export const OKX_ARGS_PER_MESSAGE = 300;
 export const OKX_IDLE_PING_MS = 25_000;
 /** public/funding-rate allows 20 requests per 2 s per IP. */
 export const OKX_FUNDING_REST_SPACING_MS = 110;
+/** loadMetadata seeds funding over REST only for this many instruments (~2 s); beyond, the WS channel does. */
+export const OKX_FUNDING_SEED_MAX = 20;
 export type OkxQuoteChannel = 'tickers' | 'bbo-tbt';
 
 export class OkxParser extends JsonVenueParser {
@@ -90,7 +95,7 @@ export class OkxParser extends JsonVenueParser {
         const ts = num(d.ts);
         if (!isEpochMs(ts)) return this.reject('bad_timestamp');
         if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject(d.bidPx === '' || d.askPx === '' ? 'empty_book' : 'bad_number');
-        if (pass === 1 || data.length === 1) sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+        if (pass === 1 || data.length === 1) emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
       }
       if (data.length === 1) break;
     }
@@ -112,7 +117,7 @@ export class OkxParser extends JsonVenueParser {
     const ts = num(d.ts);
     if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
-    sink.quote(meta, bid, ask, bidSz * meta.contractValue, askSz * meta.contractValue, ts);
+    emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
     return 'data';
   }
 
@@ -146,47 +151,63 @@ function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFu
   return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : at };
 }
 
+/** OKX swap states → ours (`test` instruments are not real markets). */
+const STATUS: Readonly<Record<string, InstrumentStatus | 'test'>> = { live: 'trading', preopen: 'prelaunch', suspend: 'delisting', test: 'test' };
+
+/** Reads one public/instruments entry into the builder (or counts why not). */
+function addInstrument(b: DiscoveryBuilder, item: unknown): void {
+  if (!isRecord(item) || typeof item.instId !== 'string' || item.instId === '') return b.skip('malformed');
+  if (item.instType !== undefined && item.instType !== 'SWAP') return b.skip('not_perpetual');
+  if (item.ctType !== undefined && item.ctType !== 'linear') return b.skip('not_linear');
+  const word = item.state === undefined ? 'trading' : typeof item.state === 'string' ? STATUS[item.state] : undefined;
+  if (word === undefined) return b.skip('unknown_status');
+  if (word === 'test') return b.skip('test');
+  // A live swap with an expiry time set is being delisted; `pre_market` swaps trade before any index exists.
+  const status: InstrumentStatus = word === 'trading' && num(item.expTime) > 0 ? 'delisting' : word === 'trading' && item.ruleType === 'pre_market' ? 'prelaunch' : word;
+  const ctMult = item.ctMult === undefined || item.ctMult === '' ? 1 : num(item.ctMult);
+  const parsed = parseNative(item.instId);
+  b.add({
+    symbol: item.instId,
+    // For linear swaps ctValCcy is the base coin the contract is counted in.
+    baseField: typeof item.ctValCcy === 'string' && item.ctValCcy !== '' ? item.ctValCcy : parsed?.base,
+    symbolBase: parsed?.base ?? null,
+    settle: typeof item.settleCcy === 'string' && item.settleCcy !== '' ? item.settleCcy : parsed?.quote,
+    contractValue: num(item.ctVal) * ctMult,
+    tickSize: num(item.tickSz),
+    minQty: num(item.minSz), // in contracts
+    fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, // not listed here: the funding-rate channel gives the real one
+    nextFundingMs: 0,
+    status,
+  });
+}
+
 let changeSeq = 0;
 
 export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
   return {
     exchange: EXCHANGE,
 
-    // Provisional: every listed symbol through loadMetadata, no skip counts (issue 11 discovery replaces it).
-
-    async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
-
-      return { table: await this.loadMetadata(rest, null, fetchJson, nowMs), skipped: {} };
-
-    },
-
-
-    async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson): Promise<MetadataTable> {
+    /**
+     * Every linear USDT/USDC swap from public/instruments, without funding: seeding funding would cost one
+     * public/funding-rate request per instrument (20 per 2 s: ~15 s for 300 swaps) and block start-up, while
+     * the funding-rate channel pushes the same fields as soon as it is subscribed.
+     */
+    async discover(rest: string, fetchJson: FetchJson): Promise<Discovery> {
       const body = await fetchJson(`${rest}/api/v5/public/instruments?instType=SWAP`);
       if (!isRecord(body) || body.code !== '0' || !Array.isArray(body.data)) throw new Error('okx public/instruments: unexpected body');
-      const wanted = symbols === null ? null : new Set(symbols);
-      const table: MetadataTable = new Map();
-      for (const item of body.data) {
-        if (!isRecord(item) || typeof item.instId !== 'string' || (wanted !== null && !wanted.has(item.instId))) continue;
-        if (item.ctType !== undefined && item.ctType !== 'linear') continue;
-        const ctVal = num(item.ctVal);
-        const [base, quote] = item.instId.split('-');
-        const settle = typeof item.settleCcy === 'string' && item.settleCcy ? item.settleCcy : quote;
-        if (!(ctVal > 0) || !base || !quote) throw new Error(`okx public/instruments: bad ctVal for ${item.instId}`);
-        table.set(item.instId, {
-          exchange: EXCHANGE,
-          symbol: item.instId,
-          key: instrumentKey(typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base),
-          base: typeof item.ctValCcy === 'string' && item.ctValCcy ? item.ctValCcy : base,
-          quote: settle,
-          contractValue: ctVal,
-          fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS,
-          nextFundingMs: 0,
-          id: -1,
-        });
-      }
-      // Seed funding (and the real interval) per instrument, paced under the endpoint's 20 requests / 2 s.
-      // A failed seed is not fatal: the funding-rate channel pushes the same fields once subscribed.
+      const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
+      for (const item of body.data) addInstrument(b, item);
+      return b.result();
+    },
+
+    /**
+     * Discovery filtered to `symbols`; for a short explicit list (≤ OKX_FUNDING_SEED_MAX) also the funding
+     * seed per instrument, paced under the endpoint's 20 requests / 2 s. A failed seed is not fatal: the
+     * funding-rate channel pushes the same fields once subscribed.
+     */
+    async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+      const table = pick((await this.discover(rest, fetchJson, nowMs)).table, symbols);
+      if (symbols === null || table.size > OKX_FUNDING_SEED_MAX) return table;
       let first = true;
       for (const meta of table.values()) {
         if (!first) await new Promise((r) => setTimeout(r, OKX_FUNDING_REST_SPACING_MS));
