@@ -62,6 +62,8 @@ export interface SimulatorStats {
   /** Frames sent per venue (all connections). */
   sent: Record<Exchange, number>;
   connections: Record<Exchange, number>;
+  /** Topics subscribed per venue, summed over its open connections. */
+  subscriptions: Record<Exchange, number>;
   activeDislocations: number;
   dislocationsStarted: number;
   messagesPerSec: number;
@@ -166,6 +168,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         violations: per((v) => ({ ...v.violations })),
         sent: per((v) => v.sent),
         connections: per((v) => v.connectionCount),
+        subscriptions: per((v) => v.subscriptionCount),
         activeDislocations: model.activeDislocations().length,
         dislocationsStarted: model.dislocationsStarted,
         messagesPerSec: rate,

@@ -147,6 +147,13 @@ export abstract class VenueServer {
     return this.clients.size;
   }
 
+  /** Topics subscribed, summed over the open connections. */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.topics.size;
+    return n;
+  }
+
   /** Abrupt close of every connection (no close frame), like a network drop. */
   dropConnections(): void {
     for (const c of this.clients) c.ws.terminate();
