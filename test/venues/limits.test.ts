@@ -11,6 +11,7 @@ import type { ConnectionPlan, FetchJson, UpdateSink } from '../../server/feeds/a
 import { FeedConnection } from '../../server/feeds/connection.js';
 import { ConnectPacer } from '../../server/feeds/rate-gate.js';
 import { startSimulator, type Simulator, type SimulatorLimits } from '../../server/simulator/index.js';
+import { BINANCE_PUBLIC_PATH } from '../../server/venues/binance/adapter.js';
 import { VENUES } from '../../server/venues/index.js';
 import { waitFor } from '../feeds/helpers.js';
 
@@ -244,6 +245,34 @@ describe(`with ${N} symbols per venue`, () => {
       expect(await count('okx')).toBe(1);
       expect(await count('kucoin')).toBe(1);
     });
+
+    it('a burst of requests on one socket is paced within the message rate (Binance: 10/s)', async () => {
+      const streams = symbolsOf(sim, 'binance').slice(0, 30).map((s) => `${s.toLowerCase()}@bookTicker`);
+      await waitFor('earlier binance sockets gone', () => sim.stats().connections.binance === 0);
+      // 30 single-stream requests queued at once with no spacing: only the connection's rate gate spreads them.
+      const plan: ConnectionPlan = {
+        label: 'binance/public#0',
+        url: `${sim.endpoints.binance.ws}${BINANCE_PUBLIC_PATH}`,
+        subscribeMessages: streams.map((s, i) => JSON.stringify({ method: 'SUBSCRIBE', params: [s], id: i + 1 })),
+        topicCount: streams.length,
+        awaitWelcome: false,
+        subscribeSpacingMs: 0,
+        heartbeat: null,
+        maxAgeMs: 0,
+        limits: venueFacts('binance').limits,
+      };
+      const before = sim.stats().violations.binance.message_rate ?? 0;
+      const downs: string[] = [];
+      const t0 = Date.now();
+      const conn = new FeedConnection('burst', async () => plan, { onFrame: () => 'ack', onDown: (r) => downs.push(r), onLive: () => {}, onChange: () => {} }, { silenceMs: 60_000 });
+      running.push(conn);
+      conn.start();
+      await waitFor('30 streams', () => sim.stats().subscriptions.binance >= 30, 10_000);
+      expect(downs).toEqual([]);
+      expect(sim.stats().violations.binance.message_rate ?? 0).toBe(before);
+      // 8 per second (80 % of 10): 30 requests take at least 3 windows.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2_900);
+    }, 15_000);
 
     it('new sockets are paced within the per-IP connection rate (OKX: 3/s)', async () => {
       const adapter = VENUES.okx.adapter;
