@@ -83,7 +83,8 @@ export interface Redistribution {
 
 /**
  * Places `add` on live sockets with room (first fit) and takes `remove` off the sockets carrying them.
- * null when a socket's symbol list is unknown or the new symbols do not fit (the caller re-plans).
+ * null when a socket's symbol list is unknown, the new symbols do not fit, or a socket of several would be
+ * left empty (the caller re-plans).
  */
 export function redistribute(
   current: ReadonlyArray<readonly string[] | undefined>,
@@ -110,6 +111,8 @@ export function redistribute(
     chars[i]! += cost.chars(s);
     carried.add(s);
   }
+  // A socket left with nothing would idle (OKX closes such sockets) and cannot re-plan itself: re-plan all.
+  if (symbols.length > 1 && symbols.some((syms) => syms.length === 0)) return null;
   return { symbols, added, removed };
 }
 

@@ -74,6 +74,7 @@ describe('plan-limits', () => {
     expect(r).toEqual({ symbols: [['A', 'C', 'E'], ['D', 'F']], added: [['E'], ['F']], removed: [['B'], []] });
     expect(redistribute([['A', 'B', 'C']], ['D'], [], limits, cost)).toBeNull();
     expect(redistribute([undefined], ['D'], [], limits, cost)).toBeNull();
+    expect(redistribute([['A'], ['B']], [], ['B'], limits, cost)).toBeNull(); // socket #1 would idle
   });
 
   it('pickReplan keeps the socket in its group (Binance /public vs /market) and its label', () => {
