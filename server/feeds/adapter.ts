@@ -7,6 +7,7 @@
  * engine live in connection.ts / manager.ts.
  */
 import type { Exchange } from '../../shared/exchanges.js';
+import type { WsLimits } from '../../shared/venue-facts.js';
 
 /** Origins of one venue (real or simulated); adapters append the venue's real paths. */
 export interface VenueEndpoints {
@@ -138,12 +139,18 @@ export interface ConnectionPlan {
   heartbeat: { everyMs: number; whenIdle: boolean; message: () => string } | null;
   /** Reconnect proactively after this long (venues cut connections at 24 h). 0 = never. */
   maxAgeMs: number;
+  /** Venue symbols this socket carries (liveChange places added symbols by it; a reconnect re-plans it). */
+  symbols?: readonly string[];
+  /** The venue's limits: the connection paces its messages and new sockets by them. */
+  limits?: WsLimits;
 }
 
 /** Frames that change what one live socket carries, and the topic count it has afterwards. */
 export interface SubscriptionChange {
   messages: string[];
   topicCount: number;
+  /** The socket's symbols after the change. */
+  symbols?: string[];
 }
 
 /** Minimal fetch used for REST metadata (injectable for tests). Returns parsed JSON or throws. */

@@ -15,6 +15,7 @@ import type { ConnectionPlan, ParseOutcome } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { count } from './adapter.js';
 import { feedError, reasonError } from './feed-error.js';
+import { type ConnectPacer, connectionGates } from './rate-gate.js';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -56,6 +57,8 @@ export interface ConnectionOptions {
   /** [0,1) source for jitter (injectable for tests). */
   random?: () => number;
   log?: (level: 'info' | 'warn', msg: string) => void;
+  /** Paces new sockets within the venue's connections-per-IP rate (shared by the venue's connections). */
+  connectPacer?: ConnectPacer;
 }
 
 export class FeedConnection {
@@ -85,6 +88,11 @@ export class FeedConnection {
   private tick: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
   private readonly subTimers = new Set<NodeJS.Timeout>();
+  /** The current socket's rate budgets (messages; subscribe requests), from its plan's limits. */
+  private gates = connectionGates(undefined);
+  /** When the last queued message of the current socket goes (epoch ms). */
+  private lastQueuedMs = 0;
+  private pacingTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -116,6 +124,8 @@ export class FeedConnection {
     this.clearTimers();
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
+    if (this.pacingTimer) clearTimeout(this.pacingTimer);
+    this.pacingTimer = null;
     const ws = this.ws;
     this.ws = null;
     this.status = 'stopped';
@@ -139,10 +149,12 @@ export class FeedConnection {
    * Changes what the live socket carries by sending `messages` (spaced as the plan's subscribes);
    * a socket that has not subscribed yet is re-made instead, so its next plan has the new list.
    */
-  applyChange(messages: readonly string[], topicCount: number): void {
+  applyChange(messages: readonly string[], topicCount: number, symbols?: readonly string[]): void {
     const ws = this.ws;
-    const plan = this.plan;
     if (this.stopped) return;
+    // The socket's symbol list follows the change (a reconnect re-plans exactly these symbols).
+    if (this.plan && symbols) this.plan = { ...this.plan, symbols, topicCount };
+    const plan = this.plan;
     if (ws && plan && this.subscribed && ws.readyState === WebSocket.OPEN) {
       this.subscriptions = topicCount;
       this.sendSpaced(ws, messages, plan.subscribeSpacingMs);
@@ -200,8 +212,18 @@ export class FeedConnection {
     }
     if (this.stopped) return;
     if (this.replanRequested) return this.connect();
+    // New sockets of one venue are paced within its connections-per-IP rate.
+    const waitMs = this.opts.connectPacer?.delayMs(plan.limits, this.now()) ?? 0;
+    if (waitMs > 0) {
+      await new Promise<void>((resolve) => (this.pacingTimer = setTimeout(resolve, waitMs)));
+      this.pacingTimer = null;
+      if (this.stopped) return;
+      if (this.replanRequested) return this.connect();
+    }
     this.plan = plan;
     this.label = plan.label;
+    this.gates = connectionGates(plan.limits);
+    this.lastQueuedMs = 0;
     let ws: WebSocket;
     try {
       // No compression (inflating every small frame costs latency and CPU) and no UTF-8 validation pass:
@@ -294,23 +316,30 @@ export class FeedConnection {
   }
 
   /**
-   * Sends the first message now and each next one `spacingMs` later (venues limit messages per second);
-   * a message is dropped if the socket was replaced or closed meanwhile.
+   * Queues `messages` (subscribe/unsubscribe requests) at least `spacingMs` apart and within the socket's
+   * rate budgets (messages per window, subscribe requests per hour); a message is dropped if the socket
+   * was replaced or closed meanwhile.
    */
   private sendSpaced(ws: WebSocket, messages: readonly string[], spacingMs: number): void {
-    messages.forEach((msg, i) => {
+    const now = this.now();
+    for (const msg of messages) {
+      const notBefore = this.lastQueuedMs > 0 ? this.lastQueuedMs + spacingMs : now;
+      const at = Math.max(this.gates.messages.earliest(now, notBefore), this.gates.subscribes.earliest(now, notBefore));
+      this.gates.messages.book(at);
+      this.gates.subscribes.book(at);
+      this.lastQueuedMs = at;
       const send = () => {
         if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
       };
-      if (i === 0) send();
+      if (at <= now) send();
       else {
         const t = setTimeout(() => {
           this.subTimers.delete(t);
           send();
-        }, i * spacingMs);
+        }, at - now);
         this.subTimers.add(t);
       }
-    });
+    }
   }
 
   private startTick(): void {
@@ -341,6 +370,7 @@ export class FeedConnection {
       const due = hb.whenIdle ? now - this.lastInboundMs >= hb.everyMs && now - this.lastPingMs >= hb.everyMs : now - this.lastPingMs >= hb.everyMs;
       if (due) {
         this.lastPingMs = now;
+        this.gates.messages.book(now); // a heartbeat cannot wait, but it uses the message budget
         ws.send(hb.message());
       }
     }

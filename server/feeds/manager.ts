@@ -19,6 +19,8 @@ import { parseInstrumentKey } from '../venues/symbology.js';
 import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
+import { pickReplan } from './plan-limits.js';
+import { ConnectPacers } from './rate-gate.js';
 import { ADAPTERS } from './endpoints.js';
 import { feedError, reasonError } from './feed-error.js';
 import { MetadataCache, createFetchJson } from './metadata.js';
@@ -239,6 +241,8 @@ export class FeedManager {
   private readonly now: () => number;
   private readonly fetchJson: FetchJson;
   private readonly cache: MetadataCache;
+  /** New-socket pacing per venue (connections per IP, from the plans' limits). */
+  private readonly connectPacers = new ConnectPacers();
   private readonly feedLatency = new FeedLatency();
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
@@ -470,7 +474,7 @@ export class FeedManager {
     const plans = v.connections.map((c) => c.currentPlan);
     const change = plans.every((p): p is ConnectionPlan => p !== null) ? (v.adapter.liveChange?.(plans, listed, add, remove) ?? null) : null;
     if (change && change.length === v.connections.length) {
-      v.connections.forEach((c, i) => c.applyChange(change[i]!.messages, change[i]!.topicCount));
+      v.connections.forEach((c, i) => c.applyChange(change[i]!.messages, change[i]!.topicCount, change[i]!.symbols));
     } else {
       // The venue's socket layout changes: re-make its sockets with the new list.
       await Promise.all(v.connections.map((c) => c.stop()));
@@ -588,9 +592,11 @@ export class FeedManager {
           return p;
         }
         reuse = null;
-        const fresh = await planFor(v.symbols);
-        if (!fresh[i]) throw new Error(`no plan #${i}`);
-        return fresh[i];
+        // A socket that knows its symbols re-plans just those (live changes may have moved them between sockets).
+        const previous = conn.currentPlan;
+        const fresh = pickReplan(await planFor(previous?.symbols ? [...previous.symbols] : v.symbols), previous, i);
+        if (!fresh) throw new Error(`no plan #${i}`);
+        return fresh;
       };
       const conn = new FeedConnection(
         `${ex}#${i}`,
@@ -614,6 +620,7 @@ export class FeedManager {
           random: this.random,
           now: this.now,
           log: (level, msg) => this.log(level, msg),
+          connectPacer: this.connectPacers.for(ex),
         },
       );
       v.connections.push(conn);

@@ -9,9 +9,9 @@ import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
 import { MarketModel } from './market.js';
-import type { SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
+import type { SimulatorLimits, SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
 
-export type { SimulatorTimings, VenueEndpoints } from './venue.js';
+export type { SimulatorLimits, SimulatorTimings, VenueEndpoints } from './venue.js';
 export { DEFAULT_INSTRUMENTS } from './instruments.js';
 
 export const MIN_RATE = 1;
@@ -48,16 +48,22 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** Heartbeat/limit/cadence timings (the real venues' values by default; tests shorten them). */
   timings?: Partial<SimulatorTimings>;
+  /** WS limits per venue replacing the documented ones (facts.ts), e.g. lowered so a test can break them. */
+  limits?: SimulatorLimits;
   /** Epoch ms clock for exchange timestamps and funding times. Default Date.now. */
   now?: () => number;
 }
 
 export interface SimulatorStats {
+  /** Requests refused or connections closed per venue for breaking a WS limit, by rule. */
+  violations: Record<Exchange, Record<string, number>>;
   /** Model updates generated since start. */
   generated: number;
   /** Frames sent per venue (all connections). */
   sent: Record<Exchange, number>;
   connections: Record<Exchange, number>;
+  /** Topics subscribed per venue, summed over its open connections. */
+  subscriptions: Record<Exchange, number>;
   activeDislocations: number;
   dislocationsStarted: number;
   messagesPerSec: number;
@@ -91,7 +97,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
     dislocationsPerMin: opts.dislocationsPerMin ?? DEFAULT_DISLOCATIONS_PER_MIN,
   });
-  const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings } };
+  const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings }, limits: opts.limits };
   const venues: Record<Exchange, VenueServer> = perVenue((ex) => VENUES[ex].twin.create(ex, ctx));
   try {
     for (const [i, ex] of EXCHANGES.entries()) await venues[ex].listen(host, opts.portBase ? opts.portBase + i : 0);
@@ -159,8 +165,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const per = <T>(f: (v: VenueServer) => T) => Object.fromEntries(EXCHANGES.map((ex) => [ex, f(venues[ex])])) as Record<Exchange, T>;
       return {
         generated,
+        violations: per((v) => ({ ...v.violations })),
         sent: per((v) => v.sent),
         connections: per((v) => v.connectionCount),
+        subscriptions: per((v) => v.subscriptionCount),
         activeDislocations: model.activeDislocations().length,
         dislocationsStarted: model.dislocationsStarted,
         messagesPerSec: rate,

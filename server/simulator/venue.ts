@@ -8,7 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Exchange } from '../../shared/exchanges.js';
+import { venueFacts, type Exchange } from '../../shared/exchanges.js';
+import type { RateLimit, WsLimits } from '../../shared/venue-facts.js';
 import type { MarketModel, Pair } from './market.js';
 
 export interface VenueEndpoints {
@@ -33,9 +34,14 @@ export interface SimulatorTimings {
   fundingPushMs: number;
 }
 
+/** Per venue, limits that replace the documented ones (tests lower them). */
+export type SimulatorLimits = Partial<Record<Exchange, Partial<WsLimits>>>;
+
 export interface VenueContext {
   readonly model: MarketModel;
   readonly timings: SimulatorTimings;
+  /** Overrides of the venues' documented WS limits (facts.ts); absent = the real venue's. */
+  readonly limits?: SimulatorLimits;
   /** Epoch ms. */
   now(): number;
 }
@@ -47,8 +53,10 @@ export interface SimClient {
   readonly topics: Set<string>;
   readonly openedAt: number;
   lastInboundAt: number;
-  /** Inbound message times in the last second (Binance's 10 msgs/s limit). */
+  /** Inbound message times within the venue's message-rate window. */
   inboundWindow: number[];
+  /** Subscribe/unsubscribe request times within the venue's subscribe-rate window. */
+  subscribeWindow: number[];
   silencedUntil: number;
   /** Per-venue connection data (e.g. the KuCoin connectId). */
   tag: string;
@@ -61,7 +69,7 @@ export interface RestReply {
   body: unknown;
 }
 
-type UpgradeDecision = { accept: true; tag?: string } | { accept: false; status: number; body: string };
+export type UpgradeDecision = { accept: true; tag?: string } | { accept: false; status: number; body: string };
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -79,6 +87,12 @@ export abstract class VenueServer {
   sent = 0;
   private batching = false;
   private readonly pending = new Map<SimClient, string[]>();
+  /** The WS limits this twin enforces: the venue's documented ones unless the context overrides them. */
+  readonly limits: WsLimits;
+  /** Connection attempts (epoch ms) within the connect-rate window: every client is one IP here. */
+  private readonly connectWindow: number[] = [];
+  /** Requests refused or connections closed for breaking a limit, by rule. */
+  readonly violations: Record<string, number> = {};
 
   constructor(
     readonly exchange: Exchange,
@@ -88,6 +102,28 @@ export abstract class VenueServer {
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.keepAliveTimeout = 5_000;
+    this.limits = { ...venueFacts(exchange).limits, ...ctx.limits?.[exchange] };
+  }
+
+  /** Counts one broken rule (tests read `violations`). */
+  protected violation(rule: string): void {
+    this.violations[rule] = (this.violations[rule] ?? 0) + 1;
+  }
+
+  /**
+   * Records one event at `nowMs` in `window` and says whether it breaks `rate` (more than `count` events
+   * in the last `windowMs`). No rate: never.
+   */
+  protected overRate(window: number[], rate: RateLimit | null, nowMs: number): boolean {
+    if (rate === null || !Number.isFinite(rate.count)) return false;
+    window.push(nowMs);
+    while (window.length > 0 && window[0]! <= nowMs - rate.windowMs) window.shift();
+    return window.length > rate.count;
+  }
+
+  /** The upgrade refusal for too many connections (per IP); venues override the reply text. */
+  protected tooManyConnections(rule: 'connect_rate' | 'max_connections'): UpgradeDecision {
+    return { accept: false, status: 429, body: rule === 'connect_rate' ? 'Too many connection attempts' : 'Too many connections' };
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -109,6 +145,13 @@ export abstract class VenueServer {
 
   get connectionCount(): number {
     return this.clients.size;
+  }
+
+  /** Topics subscribed, summed over the open connections. */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.topics.size;
+    return n;
   }
 
   /** Abrupt close of every connection (no close frame), like a network drop. */
@@ -263,7 +306,18 @@ export abstract class VenueServer {
     } catch {
       return rejectUpgrade(socket, 400, 'bad url');
     }
-    const decision = this.acceptUpgrade(req, url);
+    // Per-IP connection limits first, as a venue's edge does: attempts count even when refused.
+    const now0 = this.ctx.now();
+    let decision: UpgradeDecision;
+    if (this.overRate(this.connectWindow, this.limits.connectRate, now0)) {
+      this.violation('connect_rate');
+      decision = this.tooManyConnections('connect_rate');
+    } else if (this.clients.size >= this.limits.maxConnections) {
+      this.violation('max_connections');
+      decision = this.tooManyConnections('max_connections');
+    } else {
+      decision = this.acceptUpgrade(req, url);
+    }
     if (!decision.accept) return rejectUpgrade(socket, decision.status, decision.body);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const now = this.ctx.now();
@@ -275,6 +329,7 @@ export abstract class VenueServer {
         openedAt: now,
         lastInboundAt: now,
         inboundWindow: [],
+        subscribeWindow: [],
         silencedUntil: 0,
         tag: decision.tag ?? '',
         timers: new Set(),

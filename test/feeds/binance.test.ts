@@ -57,14 +57,14 @@ describe('binance metadata and plan', () => {
     expect(t.get('SOLUSDT')!.fundingIntervalMs).toBe(4 * 3_600_000);
   });
 
-  it('two bases (/public bookTicker, /market markPrice@1s), ≤200 streams per connection, lower-case names', async () => {
-    const symbols = Array.from({ length: 250 }, (_, i) => `S${i}USDT`);
+  it('two bases (/public bookTicker, /market markPrice@1s), ≤1024 streams per connection, lower-case names', async () => {
+    const symbols = Array.from({ length: 1100 }, (_, i) => `S${i}USDT`);
     const plans = await binanceAdapter.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, symbols, async () => null, {});
     expect(plans.map((p) => [p.url, p.topicCount])).toEqual([
-      ['ws://h:1/public/stream', 200],
-      ['ws://h:1/public/stream', 50],
-      ['ws://h:1/market/stream', 200],
-      ['ws://h:1/market/stream', 50],
+      ['ws://h:1/public/stream', 1024],
+      ['ws://h:1/public/stream', 76],
+      ['ws://h:1/market/stream', 1024],
+      ['ws://h:1/market/stream', 76],
     ]);
     const first = JSON.parse(plans[0].subscribeMessages[0]) as { method: string; params: string[] };
     expect(first.method).toBe('SUBSCRIBE');

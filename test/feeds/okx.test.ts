@@ -96,11 +96,12 @@ describe('okx metadata and plan', () => {
   });
 
   it('batches many args per subscribe request and pings with text when idle', async () => {
-    const symbols = Array.from({ length: 200 }, (_, i) => `S${i}-USDT-SWAP`);
+    const symbols = Array.from({ length: 1000 }, (_, i) => `S${i}-USDT-SWAP`);
     const [plan] = await createOkxAdapter('bbo-tbt').plan({ ws: 'ws://h:1', rest: 'http://h:1' }, symbols, async () => null, {});
     expect(plan.url).toBe('ws://h:1/ws/v5/public');
     const msgs = plan.subscribeMessages.map((m) => JSON.parse(m) as { op: string; args: Array<{ channel: string; instId: string }> });
-    expect(msgs).toHaveLength(2); // 400 args in 2 requests (480 requests/hour budget)
+    expect(msgs).toHaveLength(2); // 2,000 args in 2 requests of ≤ 64 KB (480 requests/hour budget)
+    for (const m of plan.subscribeMessages) expect(m.length).toBeLessThanOrEqual(65_536);
     expect(msgs[0].args[0]).toEqual({ channel: 'bbo-tbt', instId: 'S0-USDT-SWAP' });
     expect(msgs[0].args[1]).toEqual({ channel: 'funding-rate', instId: 'S0-USDT-SWAP' });
     expect(plan.heartbeat).toMatchObject({ whenIdle: true });

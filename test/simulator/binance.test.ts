@@ -91,8 +91,8 @@ describe('binance simulator', () => {
     expect(ws.closeInfo).toBeNull();
   });
 
-  it('disconnects a connection over 200 streams or over 10 incoming messages per second', async () => {
-    const s = await start();
+  it('disconnects a connection over its stream cap (lowered to 200 here; 1024 by default) or over 10 incoming messages per second', async () => {
+    const s = await start({ limits: { binance: { topicsPerConnection: 200 } } });
     const many = await open(`${s.endpoints.binance.ws}/public/stream`);
     many.send({ method: 'SUBSCRIBE', params: Array.from({ length: 200 }, (_, i) => `s${i}usdt@bookTicker`), id: 1 });
     expect(await many.next((m) => m.id === 1)).toEqual({ result: null, id: 1 });

@@ -4,15 +4,19 @@
  *
  * markPrice: `r` = funding rate, `T` = next funding time. The interval comes from fundingInfo; a
  * symbol missing there has the default 8 h (fundingInfo only lists symbols with adjusted settings).
- * Limits: ≤ 200 streams per connection, ≤ 10 incoming messages/s; connections end at 24 h.
+ * Limits (facts.ts): ≤ 1024 streams per connection, ≤ 10 incoming messages/s; connections end at 24 h.
  * Heartbeat: the server pings, `ws` answers with pong frames automatically.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
+import { instrumentKey } from '../symbology.js';
+import { facts } from './facts.js';
+import { planGroup, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
   emitQuote,
+  type SubscriptionChange,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
@@ -36,10 +40,12 @@ import {
 const EXCHANGE: Exchange = 'binance';
 export const BINANCE_PUBLIC_PATH = '/public/stream';
 export const BINANCE_MARKET_PATH = '/market/stream';
-export const BINANCE_STREAMS_PER_CONNECTION = 200;
-export const BINANCE_STREAMS_PER_MESSAGE = 50;
-/** ≤ 10 messages/s per connection: space subscribe messages by more than 100 ms. */
-export const BINANCE_SUBSCRIBE_SPACING_MS = 150;
+/** From the venue's facts (documented limits and our batch size): 1024 streams per socket, ≤ 10 messages/s. */
+export const BINANCE_STREAMS_PER_CONNECTION = facts.limits.topicsPerConnection;
+export const BINANCE_STREAMS_PER_MESSAGE = topicsPerMessage(facts.limits);
+export const BINANCE_SUBSCRIBE_SPACING_MS = subscribeSpacingMs(facts.limits);
+/** One stream per symbol; stream names count against nothing but the stream cap. */
+const STREAM_COST: SymbolCost = { topics: 1, chars: () => 0 };
 
 /** Stream names are lower-case; payload symbols (`s`) and metadata keys are upper-case. */
 export class BinanceParser extends JsonVenueParser {
@@ -96,18 +102,27 @@ export class BinanceParser extends JsonVenueParser {
   }
 }
 
-function streamPlans(base: string, kind: 'public' | 'market', streams: string[], maxAgeMs: number): ConnectionPlan[] {
-  let id = 1;
-  return chunk(streams, BINANCE_STREAMS_PER_CONNECTION).map((group, i) => ({
-    label: `binance/${kind}#${i}`,
-    url: base,
-    subscribeMessages: chunk(group, BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method: 'SUBSCRIBE', params, id: id++ })),
-    topicCount: group.length,
-    awaitWelcome: false,
-    subscribeSpacingMs: BINANCE_SUBSCRIBE_SPACING_MS,
-    heartbeat: null,
-    maxAgeMs,
-  }));
+type StreamKind = 'public' | 'market';
+const SUFFIX: Record<StreamKind, string> = { public: '@bookTicker', market: '@markPrice@1s' };
+const streamOf = (symbol: string, kind: StreamKind) => `${symbol.toLowerCase()}${SUFFIX[kind]}`;
+
+/** `/public` (bookTicker) and `/market` (markPrice) sockets, each filled up to the stream cap before the next opens. */
+function streamPlans(base: string, kind: StreamKind, symbols: readonly string[], maxAgeMs: number): ConnectionPlan[] {
+  return splitSymbols(symbols, facts.limits, STREAM_COST).map((group, i) => {
+    let id = 1;
+    return {
+      label: `binance/${kind}#${i}`,
+      url: base,
+      subscribeMessages: chunk(group.map((s) => streamOf(s, kind)), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method: 'SUBSCRIBE', params, id: id++ })),
+      topicCount: group.length,
+      awaitWelcome: false,
+      subscribeSpacingMs: BINANCE_SUBSCRIBE_SPACING_MS,
+      heartbeat: null,
+      maxAgeMs,
+      symbols: group,
+      limits: facts.limits,
+    };
+  });
 }
 
 /** deliveryDate of a perpetual with no delisting scheduled (2100-12-25); an earlier one is its delisting time. */
@@ -188,11 +203,10 @@ export const binanceAdapter: VenueAdapter = {
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
-    const lower = symbols.map((s) => s.toLowerCase());
     const maxAge = opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
     return [
-      ...streamPlans(`${endpoints.ws}${BINANCE_PUBLIC_PATH}`, 'public', lower.map((s) => `${s}@bookTicker`), maxAge),
-      ...streamPlans(`${endpoints.ws}${BINANCE_MARKET_PATH}`, 'market', lower.map((s) => `${s}@markPrice@1s`), maxAge),
+      ...streamPlans(`${endpoints.ws}${BINANCE_PUBLIC_PATH}`, 'public', symbols, maxAge),
+      ...streamPlans(`${endpoints.ws}${BINANCE_MARKET_PATH}`, 'market', symbols, maxAge),
     ];
   },
 
@@ -200,14 +214,19 @@ export const binanceAdapter: VenueAdapter = {
     return new BinanceParser(meta);
   },
 
-  liveChange(plans, symbols, add, remove) {
-    // In place only while one socket per stream kind carries everything; beyond that the split changes.
-    if (plans.length !== 2 || symbols.length > BINANCE_STREAMS_PER_CONNECTION) return null;
-    return plans.map((plan) => {
-      const suffix = plan.label.startsWith('binance/public') ? '@bookTicker' : '@markPrice@1s';
-      const frames = (method: string, syms: readonly string[]) =>
-        chunk(syms.map((s) => `${s.toLowerCase()}${suffix}`), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method, params, id: ++changeSeq }));
-      return { messages: [...frames('UNSUBSCRIBE', remove), ...frames('SUBSCRIBE', add)], topicCount: symbols.length };
-    });
+  liveChange(plans, _symbols, add, remove) {
+    // Per stream kind: added symbols go to sockets with room; when none has room the sockets are re-planned.
+    const out: SubscriptionChange[] = new Array<SubscriptionChange>(plans.length);
+    for (const kind of ['public', 'market'] as const) {
+      const idx = plans.flatMap((p, i) => (planGroup(p.label) === `binance/${kind}` ? [i] : []));
+      const r = redistribute(idx.map((i) => plans[i]!.symbols), add, remove, facts.limits, STREAM_COST);
+      if (r === null) return null;
+      idx.forEach((planIdx, j) => {
+        const frames = (method: string, syms: readonly string[]) =>
+          chunk(syms.map((s) => streamOf(s, kind)), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method, params, id: ++changeSeq }));
+        out[planIdx] = { messages: [...frames('UNSUBSCRIBE', r.removed[j]!), ...frames('SUBSCRIBE', r.added[j]!)], topicCount: r.symbols[j]!.length, symbols: r.symbols[j]! };
+      });
+    }
+    return out.every((c) => c !== undefined) ? out : null;
   },
 };

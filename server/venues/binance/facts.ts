@@ -9,4 +9,22 @@ export const facts = {
   displayName: 'Binance',
   takerFeeBps: 5,
   liveEndpoints: { ws: 'wss://fstream.binance.com', rest: 'https://fapi.binance.com' },
+  /**
+   * USD-M "Websocket Market Streams" page (developers.binance.com/docs/derivatives/usds-margined-futures/
+   * websocket-market-streams, read 2026-12-01): 10 incoming messages/s per connection (over it: disconnected),
+   * at most 1024 streams per connection (older copies and shared/exchanges.md said 200). 300 connection
+   * attempts per 5 min per IP (Binance's connection limit, as documented for its stream endpoints).
+   * No documented per-request stream count or open-connection cap: we send 200 streams per SUBSCRIBE.
+   */
+  limits: {
+    topicsPerConnection: 1024,
+    topicsPerMessage: Infinity,
+    bytesPerMessage: Infinity,
+    argsCharsPerConnection: Infinity,
+    messageRate: { count: 10, windowMs: 1_000 },
+    subscribeRate: null,
+    connectRate: { count: 300, windowMs: 300_000 },
+    maxConnections: Infinity,
+    batchTopics: 200,
+  },
 } as const satisfies VenueFacts;

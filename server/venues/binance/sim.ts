@@ -2,7 +2,8 @@
  * Binance USD-M futures after the 2026 URL split: `<sym>@bookTicker` only on `/public`, `<sym>@markPrice`
  * and `<sym>@markPrice@1s` only on `/market`. Combined-stream mode (`/public/stream`, payloads wrapped as
  * `{"stream","data"}`) and raw mode (`/public/ws/...`), `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS`,
- * server ping frames, ≤ 200 streams and ≤ 10 incoming messages/s per connection (over it: disconnected),
+ * server ping frames, ≤ 1024 streams and ≤ 10 incoming messages/s per connection (limits from facts.ts; over
+ * the message rate: disconnected; over the stream cap: refused and disconnected), 300 connections per 5 min,
  * 24 h connection lifetime. REST `/fapi/v1/exchangeInfo`, `/fapi/v1/fundingInfo`, `/fapi/v1/premiumIndex`.
  */
 import type http from 'node:http';
@@ -10,8 +11,6 @@ import { WebSocket } from 'ws';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
-const MAX_STREAMS = 200;
-const MAX_INBOUND_PER_SEC = 10;
 type Base = 'public' | 'market';
 
 interface ClientMode {
@@ -40,7 +39,11 @@ export class BinanceVenue extends VenueServer {
     const m = PATH.exec(url.pathname);
     if (!m) return { accept: false, status: 404, body: 'Not Found' } as const;
     const initial = initialStreams(url, m[3]);
-    if (initial.length > MAX_STREAMS) return { accept: false, status: 400, body: `too many streams (max ${MAX_STREAMS})` } as const;
+    const max = this.limits.topicsPerConnection;
+    if (initial.length > max) {
+      this.violation('topics_per_connection');
+      return { accept: false, status: 400, body: `too many streams (max ${max})` } as const;
+    }
     return { accept: true, tag: `${m[1]}|${m[2]}` } as const;
   }
 
@@ -75,10 +78,8 @@ export class BinanceVenue extends VenueServer {
 
   protected override onText(client: SimClient, text: string): void {
     const now = this.ctx.now();
-    const window = client.inboundWindow;
-    window.push(now);
-    while (window.length > 0 && window[0] <= now - 1000) window.shift();
-    if (window.length > MAX_INBOUND_PER_SEC) {
+    if (this.overRate(client.inboundWindow, this.limits.messageRate, now)) {
+      this.violation('message_rate');
       client.ws.close(1008, 'Too many requests');
       return;
     }
@@ -106,13 +107,19 @@ export class BinanceVenue extends VenueServer {
     if (id === null) return fail(2, 'Invalid request: request ID must be an unsigned integer');
     if (!Array.isArray(req.params) || !req.params.every((p) => typeof p === 'string')) return fail(2, 'Invalid request: params must be an array of strings');
     if (!(req.params as string[]).every((s) => STREAM_NAME.test(s))) return fail(2, 'Invalid request: invalid stream');
+    if (req.params.length > this.limits.topicsPerMessage) {
+      this.violation('topics_per_message');
+      return fail(2, `Invalid request: too many streams in one request (max ${this.limits.topicsPerMessage})`);
+    }
     const topics = (req.params as string[]).map((s) => `${mode.base}|${s}`);
     if (req.method === 'UNSUBSCRIBE') {
       for (const t of topics) this.unsubscribe(client, t);
     } else {
       const total = new Set([...client.topics, ...topics]).size;
-      if (total > MAX_STREAMS) {
-        fail(-1, `Too many streams: at most ${MAX_STREAMS} per connection`);
+      const max = this.limits.topicsPerConnection;
+      if (total > max) {
+        this.violation('topics_per_connection');
+        fail(-1, `Too many streams: at most ${max} per connection`);
         client.ws.close(1008, 'Too many streams');
         return;
       }

@@ -13,6 +13,9 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
+import { instrumentKey } from '../symbology.js';
+import { facts } from './facts.js';
+import { redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -38,8 +41,12 @@ import {
 
 const EXCHANGE: Exchange = 'bybit';
 export const BYBIT_WS_PATH = '/v5/public/linear';
-/** Bybit's docs ask for ≤ 10 args per subscribe request (spot rule; futures have none, we stay conservative). */
-export const BYBIT_ARGS_PER_MESSAGE = 10;
+/** Args per subscribe request (facts.ts: our batch; Bybit documents no per-request cap for linear). */
+export const BYBIT_ARGS_PER_MESSAGE = topicsPerMessage(facts.limits);
+/** One `tickers.<symbol>` arg per symbol; its characters count against the 21,000 per connection. */
+const topicOf = (symbol: string) => `tickers.${symbol}`;
+const ARG_COST: SymbolCost = { topics: 1, chars: (s) => topicOf(s).length };
+
 export const BYBIT_PING_MS = 20_000;
 /** Pages of 1000 instruments followed per query (Bybit lists ~600 linear symbols in 2026). */
 const BYBIT_MAX_PAGES = 20;
@@ -240,31 +247,31 @@ export const bybitAdapter: VenueAdapter = {
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-    if (symbols.length === 0) return [];
-    const args = symbols.map((s) => `tickers.${s}`);
-    return [
-      {
-        label: 'bybit#0',
-        url: `${endpoints.ws}${BYBIT_WS_PATH}`,
-        subscribeMessages: chunk(args, BYBIT_ARGS_PER_MESSAGE).map((a, i) => JSON.stringify({ req_id: `sub-${i}`, op: 'subscribe', args: a })),
-        topicCount: args.length,
-        awaitWelcome: false,
-        subscribeSpacingMs: 20,
-        heartbeat: { everyMs: BYBIT_PING_MS, whenIdle: false, message: () => '{"op":"ping"}' },
-        maxAgeMs: 0,
-      },
-    ];
+    // A socket is filled up to the args-length cap before the next one opens.
+    return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
+      label: `bybit#${i}`,
+      url: `${endpoints.ws}${BYBIT_WS_PATH}`,
+      subscribeMessages: chunk(group.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a, j) => JSON.stringify({ req_id: `sub-${j}`, op: 'subscribe', args: a })),
+      topicCount: group.length,
+      awaitWelcome: false,
+      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+      heartbeat: { everyMs: BYBIT_PING_MS, whenIdle: false, message: () => '{"op":"ping"}' },
+      maxAgeMs: 0,
+      symbols: group,
+      limits: facts.limits,
+    }));
   },
 
   createParser(meta: MetadataTable): VenueParser {
     return new BybitParser(meta);
   },
 
-  liveChange(plans, symbols, add, remove) {
-    if (plans.length !== 1) return null;
+  liveChange(plans, _symbols, add, remove) {
+    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
+    if (r === null) return null;
     const frames = (op: string, syms: readonly string[]) =>
-      chunk(syms.map((s) => `tickers.${s}`), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a }));
-    return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length }];
+      chunk(syms.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a }));
+    return plans.map((_, i) => ({ messages: [...frames('unsubscribe', r.removed[i]!), ...frames('subscribe', r.added[i]!)], topicCount: r.symbols[i]!.length, symbols: r.symbols[i]! }));
   },
 };
 

@@ -9,4 +9,21 @@ export const facts = {
   displayName: 'Bybit',
   takerFeeBps: 5.5,
   liveEndpoints: { ws: 'wss://stream.bybit.com', rest: 'https://api.bybit.com' },
+  /**
+   * Bybit v5 "Connect" page (bybit-exchange.github.io/docs/v5/ws/connect, read 2026-12-01; shared/exchanges.md):
+   * at most 500 connections per 5 min per WS domain; the args of all subscriptions on one public connection
+   * together at most 21,000 characters; 10 args per request documented for spot only, none for linear.
+   * No documented message rate or open-connection cap. We batch 10 args per request anyway.
+   */
+  limits: {
+    topicsPerConnection: Infinity,
+    topicsPerMessage: Infinity,
+    bytesPerMessage: Infinity,
+    argsCharsPerConnection: 21_000,
+    messageRate: null,
+    subscribeRate: null,
+    connectRate: { count: 500, windowMs: 300_000 },
+    maxConnections: Infinity,
+    batchTopics: 10,
+  },
 } as const satisfies VenueFacts;

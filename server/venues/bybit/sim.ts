@@ -9,8 +9,6 @@ import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs,
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/v5/public/linear';
-/** Bybit caps the total length of a public connection's subscription args. */
-const MAX_ARGS_CHARS = 21_000;
 
 type Ticker = Record<string, string>;
 
@@ -41,6 +39,13 @@ export class BybitVenue extends VenueServer {
   }
 
   protected override onText(client: SimClient, text: string): void {
+    // Bybit documents no message rate for public sockets; a lowered one (tests) is refused and the socket closed.
+    if (this.overRate(client.inboundWindow, this.limits.messageRate, this.ctx.now())) {
+      this.violation('message_rate');
+      this.reply(client, '', false, 'error:too many requests', undefined);
+      client.ws.close(1008, 'too many requests');
+      return;
+    }
     let req: { op?: unknown; args?: unknown; req_id?: unknown };
     try {
       req = JSON.parse(text) as typeof req;
@@ -62,6 +67,10 @@ export class BybitVenue extends VenueServer {
       return this.reply(client, op, false, 'error:args must be a non-empty array of strings', req.req_id);
     }
     const topics = args as string[];
+    if (topics.length > this.limits.topicsPerMessage) {
+      this.violation('topics_per_message');
+      return this.reply(client, op, false, `error:args size >${this.limits.topicsPerMessage}`, req.req_id);
+    }
     const unknown = topics.filter((t) => !t.startsWith('tickers.') || !this.pair(t.slice(8)));
     if (unknown.length > 0) {
       return this.reply(client, op, false, `error:handler not found,topic:${unknown.join(',')}`, req.req_id);
@@ -74,8 +83,14 @@ export class BybitVenue extends VenueServer {
     if (dup.length > 0) return this.reply(client, op, false, `error:already subscribed,topic:${dup.join(',')}`, req.req_id);
     const fresh = [...new Set(topics)];
     const chars = (this.argsChars.get(client) ?? 0) + fresh.reduce((n, t) => n + t.length, 0);
-    if (chars > MAX_ARGS_CHARS) {
-      return this.reply(client, op, false, `error:args length exceeds ${MAX_ARGS_CHARS}`, req.req_id);
+    const maxChars = this.limits.argsCharsPerConnection;
+    if (chars > maxChars) {
+      this.violation('args_chars_per_connection');
+      return this.reply(client, op, false, `error:args length exceeds ${maxChars}`, req.req_id);
+    }
+    if (client.topics.size + fresh.length > this.limits.topicsPerConnection) {
+      this.violation('topics_per_connection');
+      return this.reply(client, op, false, `error:topics exceed ${this.limits.topicsPerConnection} per connection`, req.req_id);
     }
     this.argsChars.set(client, chars);
     for (const t of fresh) this.subscribe(client, t);

@@ -12,6 +12,9 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
+import { instrumentKey } from '../symbology.js';
+import { facts } from './facts.js';
+import { redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -36,7 +39,10 @@ import {
 
 const EXCHANGE: Exchange = 'kucoin';
 export const KUCOIN_BULLET_PATH = '/api/v1/bullet-public';
-export const KUCOIN_TOPICS_PER_MESSAGE = 100;
+/** Symbols per subscribe request (facts.ts: ≤ 100 topics per request; ≤ 100 uplink messages per 10 s). */
+export const KUCOIN_TOPICS_PER_MESSAGE = topicsPerMessage(facts.limits);
+/** Two topics per symbol (tickerV2 and instrument); KuCoin Futures documents no topic cap per socket. */
+const TOPIC_COST: SymbolCost = { topics: 2, chars: () => 0 };
 /** Granularity of the per-minute predicted funding rate on the instrument channel. */
 export const KUCOIN_PREDICTED_GRANULARITY = 60_000;
 const TICKER_PREFIX = '/contractMarket/tickerV2:';
@@ -209,34 +215,39 @@ export const kucoinAdapter: VenueAdapter = {
     const pingInterval = num(server.pingInterval);
     const connectId = `ps${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
     const sep = server.endpoint.includes('?') ? '&' : '?';
-    const groups = chunk(symbols, KUCOIN_TOPICS_PER_MESSAGE);
+    const token = data.token;
+    const endpoint = server.endpoint;
     let seq = 0;
     const subscribe = (topic: string) => JSON.stringify({ id: `sub${seq++}`, type: 'subscribe', topic, privateChannel: false, response: true });
-    return [
-      {
-        label: 'kucoin#0',
-        url: `${server.endpoint}${sep}token=${encodeURIComponent(data.token)}&connectId=${connectId}`,
+    // One token serves the plan's sockets; each socket has its own connectId.
+    return splitSymbols(symbols, facts.limits, TOPIC_COST).map((group, i) => {
+      const groups = chunk(group, KUCOIN_TOPICS_PER_MESSAGE);
+      return {
+        label: `kucoin#${i}`,
+        url: `${endpoint}${sep}token=${encodeURIComponent(token)}&connectId=${connectId}${i}`,
         subscribeMessages: [...groups.map((g) => subscribe(`${TICKER_PREFIX}${g.join(',')}`)), ...groups.map((g) => subscribe(`${INSTRUMENT_PREFIX}${g.join(',')}`))],
-        topicCount: symbols.length * 2,
+        topicCount: group.length * 2,
         awaitWelcome: true,
-        // 100 uplink messages per 10 s.
-        subscribeSpacingMs: 110,
+        subscribeSpacingMs: subscribeSpacingMs(facts.limits),
         heartbeat: { everyMs: pingInterval > 0 ? pingInterval : 18_000, whenIdle: false, message: () => JSON.stringify({ id: String(Date.now()), type: 'ping' }) },
         maxAgeMs: opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS,
-      },
-    ];
+        symbols: group,
+        limits: facts.limits,
+      };
+    });
   },
 
   createParser(meta: MetadataTable): VenueParser {
     return new KucoinParser(meta);
   },
 
-  liveChange(plans, symbols, add, remove) {
-    if (plans.length !== 1) return null;
+  liveChange(plans, _symbols, add, remove) {
+    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, TOPIC_COST);
+    if (r === null) return null;
     const frames = (type: 'subscribe' | 'unsubscribe', syms: readonly string[]) =>
       chunk(syms, KUCOIN_TOPICS_PER_MESSAGE).flatMap((g) =>
         [TICKER_PREFIX, INSTRUMENT_PREFIX].map((prefix) => JSON.stringify({ id: `chg${++changeSeq}`, type, topic: `${prefix}${g.join(',')}`, privateChannel: false, response: true })),
       );
-    return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length * 2 }];
+    return plans.map((_, i) => ({ messages: [...frames('unsubscribe', r.removed[i]!), ...frames('subscribe', r.added[i]!)], topicCount: r.symbols[i]!.length * 2, symbols: r.symbols[i]! }));
   },
 };

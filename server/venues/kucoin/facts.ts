@@ -9,4 +9,20 @@ export const facts = {
   displayName: 'KuCoin',
   takerFeeBps: 6,
   liveEndpoints: { ws: 'wss://ws-api-futures.kucoin.com', rest: 'https://api-futures.kucoin.com' },
+  /**
+   * KuCoin rate-limit page (kucoin.com/docs-new/rate-limit, copy in shared/exchanges.md, read 2026-12-01):
+   * 100 uplink messages per 10 s per connection (pings count), at most 100 topics per subscribe request,
+   * 30 new connections per minute, at most 800 connections per user; the 400-topics-per-connection cap
+   * does not apply to Futures. A bullet token may open several connections, each with its own connectId.
+   */
+  limits: {
+    topicsPerConnection: Infinity,
+    topicsPerMessage: 100,
+    bytesPerMessage: Infinity,
+    argsCharsPerConnection: Infinity,
+    messageRate: { count: 100, windowMs: 10_000 },
+    subscribeRate: null,
+    connectRate: { count: 30, windowMs: 60_000 },
+    maxConnections: 800,
+  },
 } as const satisfies VenueFacts;

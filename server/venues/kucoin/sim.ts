@@ -14,8 +14,6 @@ import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator
 const WS_PATH = '/endpoint';
 const TICKER = '/contractMarket/tickerV2:';
 const INSTRUMENT = '/contract/instrument:';
-/** KuCoin accepts at most 100 topics in one subscribe request. */
-const MAX_TOPICS_PER_REQUEST = 100;
 
 export class KucoinVenue extends VenueServer {
   /** token → expiry (epoch ms). */
@@ -78,6 +76,11 @@ export class KucoinVenue extends VenueServer {
     const err = (code: number, data: string): void => {
       this.send(client, JSON.stringify({ id, type: 'error', code, data }));
     };
+    // 100 uplink messages per 10 s, pings included (facts.ts): beyond it the message is refused.
+    if (this.overRate(client.inboundWindow, this.limits.messageRate, this.ctx.now())) {
+      this.violation('message_rate');
+      return err(509, 'exceed max permits per second');
+    }
     if (req.type === 'ping') {
       this.send(client, JSON.stringify({ id, type: 'pong', timestamp: this.ctx.now() * 1000 }));
       return;
@@ -88,9 +91,19 @@ export class KucoinVenue extends VenueServer {
     const prefix = colon < 0 ? req.topic : req.topic.slice(0, colon + 1);
     if ((prefix !== TICKER && prefix !== INSTRUMENT) || colon < 0) return err(404, `topic ${req.topic} is not found`);
     const symbols = req.topic.slice(colon + 1).split(',');
-    if (symbols.length > MAX_TOPICS_PER_REQUEST) return err(509, `exceed max subscription count limitation of ${MAX_TOPICS_PER_REQUEST} per time`);
+    const perRequest = this.limits.topicsPerMessage;
+    if (symbols.length > perRequest) {
+      this.violation('topics_per_message');
+      return err(509, `exceed max subscription count limitation of ${perRequest} per time`);
+    }
     const bad = symbols.filter((s) => !this.pair(s));
     if (bad.length > 0) return err(404, `topic ${prefix}${bad.join(',')} is not found`);
+    const fresh = symbols.filter((s) => !client.topics.has(prefix + s)).length;
+    if (req.type === 'subscribe' && client.topics.size + fresh > this.limits.topicsPerConnection) {
+      // Futures documents no per-socket cap (spot: 400); a lowered one (tests) refuses like the per-request cap.
+      this.violation('topics_per_connection');
+      return err(509, `exceed max subscription count limitation of ${this.limits.topicsPerConnection} per session`);
+    }
     for (const s of symbols) {
       if (req.type === 'subscribe') this.subscribe(client, prefix + s);
       else this.unsubscribe(client, prefix + s);

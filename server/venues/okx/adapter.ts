@@ -8,6 +8,9 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
+import { instrumentKey } from '../symbology.js';
+import { facts } from './facts.js';
+import { batchRequests, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -31,8 +34,14 @@ import {
 
 const EXCHANGE: Exchange = 'okx';
 export const OKX_WS_PATH = '/ws/v5/public';
-/** 480 subscribe requests/hour/connection: put many args in one request (64 KB max; ~60 B per arg). */
-export const OKX_ARGS_PER_MESSAGE = 300;
+/**
+ * 480 subscribe requests/hour/connection (facts.ts): many args per request, as many as fit in its 64 KB.
+ * OKX documents no topic cap per public socket, so one socket carries every symbol.
+ */
+const ARG_COST: SymbolCost = { topics: 2, chars: () => 0 };
+/** `{"id":"chg123456","op":"unsubscribe","args":[]}` and some. */
+const REQUEST_OVERHEAD = 64;
+const argBytes = (a: { channel: string; instId: string }) => JSON.stringify(a).length;
 /** The server drops a connection idle for 30 s; ping after 25 s of silence. */
 export const OKX_IDLE_PING_MS = 25_000;
 /** public/funding-rate allows 20 requests per 2 s per IP. */
@@ -227,42 +236,44 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
     },
 
     async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-      if (symbols.length === 0) return [];
-      const args = symbols.flatMap((instId) => [
-        { channel: quoteChannel, instId },
-        { channel: 'funding-rate', instId },
-      ]);
-      return [
-        {
-          label: 'okx#0',
-          url: `${endpoints.ws}${OKX_WS_PATH}`,
-          subscribeMessages: chunk(args, OKX_ARGS_PER_MESSAGE).map((a, i) => JSON.stringify({ id: `sub${i}`, op: 'subscribe', args: a })),
-          topicCount: args.length,
-          awaitWelcome: false,
-          subscribeSpacingMs: 50,
-          heartbeat: { everyMs: OKX_IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
-          maxAgeMs: 0,
-        },
-      ];
+      return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
+        label: `okx#${i}`,
+        url: `${endpoints.ws}${OKX_WS_PATH}`,
+        subscribeMessages: requests('subscribe', group, (j) => `sub${j}`),
+        topicCount: group.length * 2,
+        awaitWelcome: false,
+        subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+        heartbeat: { everyMs: OKX_IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
+        maxAgeMs: 0,
+        symbols: group,
+        limits: facts.limits,
+      }));
     },
 
     createParser(meta: MetadataTable): VenueParser {
       return new OkxParser(meta);
     },
 
-    liveChange(plans, symbols, add, remove) {
-      if (plans.length !== 1) return null;
-      const frames = (op: string, syms: readonly string[]) =>
-        chunk(
-          syms.flatMap((instId) => [
-            { channel: quoteChannel, instId },
-            { channel: 'funding-rate', instId },
-          ]),
-          OKX_ARGS_PER_MESSAGE,
-        ).map((a) => JSON.stringify({ id: `chg${++changeSeq}`, op, args: a }));
-      return [{ messages: [...frames('unsubscribe', remove), ...frames('subscribe', add)], topicCount: symbols.length * 2 }];
+    liveChange(plans, _symbols, add, remove) {
+      const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
+      if (r === null) return null;
+      const id = () => `chg${++changeSeq}`;
+      return plans.map((_, i) => ({
+        messages: [...requests('unsubscribe', r.removed[i]!, id), ...requests('subscribe', r.added[i]!, id)],
+        topicCount: r.symbols[i]!.length * 2,
+        symbols: r.symbols[i]!,
+      }));
     },
   };
+
+  /** Subscribe/unsubscribe requests for the quote and funding channels of `syms`, each within the request size limit. */
+  function requests(op: 'subscribe' | 'unsubscribe', syms: readonly string[], id: (j: number) => string): string[] {
+    const args = syms.flatMap((instId) => [
+      { channel: quoteChannel, instId },
+      { channel: 'funding-rate', instId },
+    ]);
+    return batchRequests(args, facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((a, j) => JSON.stringify({ id: id(j), op, args: a }));
+  }
 }
 
 export const okxAdapter: VenueAdapter = createOkxAdapter('tickers');

@@ -9,4 +9,20 @@ export const facts = {
   displayName: 'OKX',
   takerFeeBps: 5,
   liveEndpoints: { ws: 'wss://ws.okx.com:8443', rest: 'https://www.okx.com' },
+  /**
+   * OKX v5 WebSocket overview (okx.com/docs-v5/en/#overview-websocket, copy in shared/exchanges.md, read
+   * 2026-12-01): 3 new connections per second per IP; 480 subscribe/unsubscribe/login requests per hour per
+   * connection (a token bucket of 480 in newer copies); the args of one request at most 64 KB in total.
+   * No documented topic cap per public connection or open-connection cap.
+   */
+  limits: {
+    topicsPerConnection: Infinity,
+    topicsPerMessage: Infinity,
+    bytesPerMessage: 65_536,
+    argsCharsPerConnection: Infinity,
+    messageRate: null,
+    subscribeRate: { count: 480, windowMs: 3_600_000 },
+    connectRate: { count: 3, windowMs: 1_000 },
+    maxConnections: Infinity,
+  },
 } as const satisfies VenueFacts;

@@ -40,9 +40,19 @@ export class OkxVenue extends VenueServer {
   }
 
   protected override onText(client: SimClient, text: string): void {
+    const now = this.ctx.now();
+    // OKX documents no per-message rate for public sockets; a lowered one (tests) refuses like the hourly cap.
+    if (this.overRate(client.inboundWindow, this.limits.messageRate, now)) {
+      this.violation('message_rate');
+      return this.error(client, '60014', 'Requests too frequent.', undefined);
+    }
     if (text === 'ping') {
       this.send(client, 'pong');
       return;
+    }
+    if (Buffer.byteLength(text) > this.limits.bytesPerMessage) {
+      this.violation('bytes_per_message');
+      return this.error(client, '60012', `Invalid request: request exceeds ${this.limits.bytesPerMessage} bytes`, undefined);
     }
     let req: { op?: unknown; args?: unknown; id?: unknown };
     try {
@@ -54,7 +64,15 @@ export class OkxVenue extends VenueServer {
       return this.error(client, '60012', `Invalid request: ${text.slice(0, 200)}`, (req as { id?: unknown } | null)?.id);
     }
     const op = req.op;
-    const now = this.ctx.now();
+    // 480 subscribe/unsubscribe/login requests per hour per connection (facts.ts): beyond it, refused.
+    if (this.overRate(client.subscribeWindow, this.limits.subscribeRate, now)) {
+      this.violation('subscribe_rate');
+      return this.error(client, '60014', 'Requests too frequent.', req.id);
+    }
+    if (req.args.length > this.limits.topicsPerMessage) {
+      this.violation('topics_per_message');
+      return this.error(client, '60012', `Invalid request: more than ${this.limits.topicsPerMessage} args`, req.id);
+    }
     for (const raw of req.args as unknown[]) {
       const arg = raw as { channel?: unknown; instId?: unknown } | null;
       const channel = typeof arg?.channel === 'string' ? arg.channel : '';
@@ -76,6 +94,12 @@ export class OkxVenue extends VenueServer {
       if (op === 'unsubscribe') {
         this.unsubscribe(client, topic);
         this.send(client, JSON.stringify(ack));
+        continue;
+      }
+      if (!client.topics.has(topic) && client.topics.size >= this.limits.topicsPerConnection) {
+        // OKX documents no topic cap on public sockets; a lowered one (tests) refuses the arg.
+        this.violation('topics_per_connection');
+        this.error(client, '60012', `Invalid request: more than ${this.limits.topicsPerConnection} channels on this connection`, req.id);
         continue;
       }
       this.subscribe(client, topic);
