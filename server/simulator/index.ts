@@ -8,11 +8,17 @@
 import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
-import { MarketModel } from './market.js';
+import { MarketModel, type ChurnOptions } from './market.js';
+import { DEFAULT_UNIVERSE, generateUniverse } from './universe.js';
 import type { SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
 
 export type { SimulatorTimings, VenueEndpoints } from './venue.js';
 export { DEFAULT_INSTRUMENTS } from './instruments.js';
+export { DEFAULT_UNIVERSE, generateUniverse } from './universe.js';
+export type { ChurnOptions, LifecycleEvent, PairStatus } from './market.js';
+
+/** Default listing/delisting cadence of a universe: one event every ~5 min, a delisting shown for 2 min. */
+export const DEFAULT_CHURN: Readonly<ChurnOptions> = { everySec: 300, noticeSec: 120 };
 
 export const MIN_RATE = 1;
 export const MAX_RATE = 100_000;
@@ -35,8 +41,15 @@ export interface SimulatorOptions {
   seed?: number;
   /** Venues that publish market data (all four servers always run so every endpoint exists). Default all. */
   exchanges?: Exchange[];
-  /** Instrument keys (`BTC-PERP`); any base works. Default BTC, ETH, SOL, XRP, DOGE. */
+  /** Instrument keys (`BTC-PERP`), each on every venue; any base works. Default BTC, ETH, SOL, XRP, DOGE. Ignored with `universe`. */
   instruments?: string[];
+  /**
+   * A generated universe of this many coins (see universe.ts; `true` = DEFAULT_UNIVERSE): realistic
+   * overlap, multiplied names, USDC legs, listings and delistings during the run (see `churn`).
+   */
+  universe?: number | boolean;
+  /** Listing/delisting schedule of a universe (model seconds); default DEFAULT_CHURN; `false` = none. */
+  churn?: ChurnOptions | false;
   /** Total quote messages per second across venues, 1..100000 (periodic mark/funding streams come on top). Default 200. */
   messagesPerSec?: number;
   /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20. */
@@ -61,6 +74,10 @@ export interface SimulatorStats {
   activeDislocations: number;
   dislocationsStarted: number;
   messagesPerSec: number;
+  /** Listed (live or delisting) pairs per venue. */
+  listed: Record<Exchange, number>;
+  /** Lifecycle events so far (listed, delisting, delisted). */
+  lifecycleEvents: number;
 }
 
 export interface Simulator {
@@ -85,10 +102,28 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const now = opts.now ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
   let rate = clampRate(opts.messagesPerSec ?? DEFAULT_RATE);
+  const seed = opts.seed ?? 1;
+  const universeSize = opts.universe === true ? DEFAULT_UNIVERSE : typeof opts.universe === 'number' && opts.universe > 0 ? Math.floor(opts.universe) : 0;
+  const universe = universeSize > 0 ? generateUniverse(universeSize, seed) : null;
   const model = new MarketModel({
-    seed: opts.seed ?? 1,
+    seed,
     exchanges: opts.exchanges ?? [...EXCHANGES],
-    instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
+    ...(universe
+      ? {
+          listings: universe.listings,
+          churn:
+            opts.churn === false
+              ? undefined
+              : {
+                  ...(opts.churn ?? DEFAULT_CHURN),
+                  // The top decile never goes away (as BTC/ETH do not on the real venues).
+                  protectedKeys: opts.churn?.protectedKeys ?? universe.coins.filter((c) => c.rank < Math.max(1, Math.round(0.1 * universe.coins.length))).map((c) => c.key),
+                },
+        }
+      : {
+          instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
+          churn: opts.churn || undefined,
+        }),
     dislocationsPerMin: opts.dislocationsPerMin ?? DEFAULT_DISLOCATIONS_PER_MIN,
   });
   const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings } };
@@ -164,6 +199,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         activeDislocations: model.activeDislocations().length,
         dislocationsStarted: model.dislocationsStarted,
         messagesPerSec: rate,
+        listed: perVenue((ex) => model.listed(ex).length),
+        lifecycleEvents: model.lifecycleTotal,
       };
     },
     async close() {

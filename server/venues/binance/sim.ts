@@ -7,7 +7,7 @@
  */
 import type http from 'node:http';
 import { WebSocket } from 'ws';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../../simulator/market.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const MAX_STREAMS = 200;
@@ -27,13 +27,12 @@ const PATH = /^\/(public|market)\/(stream|ws)(?:\/(.*))?$/;
 
 export class BinanceVenue extends VenueServer {
   private readonly modes = new WeakMap<SimClient, ClientMode>();
-  private readonly pairsBySymbol = new Map<string, Pair>();
   private lastMark = 0;
   private lastMark3s = 0;
 
+  /** A listed symbol (REST answers -1121 Invalid symbol for a pending or delisted one). */
   private pair(symbol: string): Pair | undefined {
-    if (this.pairsBySymbol.size === 0) for (const p of this.ctx.model.byExchange.binance) this.pairsBySymbol.set(p.symbol, p);
-    return this.pairsBySymbol.get(symbol);
+    return this.ctx.model.findListed(this.exchange, symbol);
   }
 
   protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
@@ -155,7 +154,7 @@ export class BinanceVenue extends VenueServer {
     const wantAll = (s: string) => this.subscribers(`market|${s}`)?.size;
     const wantArr1s = wantAll('!markPrice@arr@1s');
     const wantArr = every3s && wantAll('!markPrice@arr');
-    for (const pair of this.ctx.model.byExchange.binance) {
+    for (const pair of this.ctx.model.live(this.exchange)) {
       const lower = pair.symbol.toLowerCase();
       const fast = this.subscribers(`market|${lower}@markPrice@1s`)?.size;
       const slow = every3s && this.subscribers(`market|${lower}@markPrice`)?.size;
@@ -172,7 +171,8 @@ export class BinanceVenue extends VenueServer {
   protected override rest(method: string, url: URL): RestReply | null {
     if (method !== 'GET') return null;
     const now = this.ctx.now();
-    const pairs = this.ctx.model.byExchange.binance;
+    const model = this.ctx.model;
+    const pairs = model.listed(this.exchange);
     const symbol = query(url, 'symbol');
     const pick = () => (symbol ? this.pair(symbol) : undefined);
     const badSymbol = ok({ code: -1121, msg: 'Invalid symbol.' }, 400);
@@ -191,8 +191,11 @@ export class BinanceVenue extends VenueServer {
             { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
           ],
           exchangeFilters: [],
-          assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
-          symbols: pairs.map(symbolInfo),
+          assets: [
+            { asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' },
+            { asset: 'USDC', marginAvailable: true, autoAssetExchange: '-10000' },
+          ],
+          symbols: pairs.map((p) => symbolInfo(p, model, now)),
         });
       case '/fapi/v1/fundingInfo':
         return ok(
@@ -263,20 +266,25 @@ function premiumIndex(pair: Pair, nowMs: number): Record<string, unknown> {
   };
 }
 
-function symbolInfo(pair: Pair): Record<string, unknown> {
+/**
+ * One exchangeInfo symbol (fields as in https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information).
+ * A delisting perpetual is `SETTLING` with its delisting time as `deliveryDate`, then leaves the list.
+ */
+function symbolInfo(pair: Pair, model: MarketModel, nowMs: number): Record<string, unknown> {
   const spec = pair.spec;
+  const delisting = pair.status === 'delisting';
   const tick = spec.tickSize.toFixed(spec.priceDecimals);
   const step = baseQty(pair, 1);
   return {
     symbol: pair.symbol,
     pair: pair.symbol,
     contractType: 'PERPETUAL',
-    deliveryDate: 4133404800000,
-    onboardDate: 1569398400000,
-    status: 'TRADING',
+    deliveryDate: delisting ? model.wallTimeOf(pair.statusUntil, nowMs) : 4133404800000,
+    onboardDate: pair.listedAt > 0 ? model.wallTimeOf(pair.listedAt, nowMs) : 1569398400000,
+    status: delisting ? 'SETTLING' : 'TRADING',
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
-    baseAsset: spec.base,
+    baseAsset: pair.listedBase,
     quoteAsset: pair.settle,
     marginAsset: pair.settle,
     pricePrecision: spec.priceDecimals,
