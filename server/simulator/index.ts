@@ -52,7 +52,7 @@ export interface SimulatorOptions {
   churn?: ChurnOptions | false;
   /** Total quote messages per second across venues, 1..100000 (periodic mark/funding streams come on top). Default 200. */
   messagesPerSec?: number;
-  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20. */
+  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20 (a universe: pairs ÷ 10). */
   dislocationsPerMin?: number;
   host?: string;
   /** Fixed ports: portBase + the venue's index in EXCHANGES. Default: ephemeral ports. */
@@ -124,7 +124,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
           churn: opts.churn || undefined,
         }),
-    dislocationsPerMin: opts.dislocationsPerMin ?? DEFAULT_DISLOCATIONS_PER_MIN,
+    // A universe gets about one dislocation per 10 pairs a minute (a few dozen open at a time), not 20 in all.
+    dislocationsPerMin: opts.dislocationsPerMin ?? (universe ? Math.max(DEFAULT_DISLOCATIONS_PER_MIN, Math.round(universe.listings.length / 10)) : DEFAULT_DISLOCATIONS_PER_MIN),
   });
   const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings } };
   const venues: Record<Exchange, VenueServer> = perVenue((ex) => VENUES[ex].twin.create(ex, ctx));

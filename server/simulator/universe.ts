@@ -76,8 +76,8 @@ const MULTIPLYING: ReadonlySet<Exchange> = new Set<Exchange>(['bybit', 'binance'
 
 /** Listing multiplier of a low-priced coin on the multiplying venues (1 when it is listed bare). */
 export function multiplierFor(price: number): number {
-  if (price < 1e-6) return 1_000_000;
-  if (price < 1e-5) return 10_000;
+  if (price < 1e-7) return 1_000_000;
+  if (price < 2e-6) return 10_000;
   if (price < 0.005) return 1000;
   return 1;
 }
