@@ -161,7 +161,8 @@ export function generateUniverse(n: number, seed: number): Universe {
   const legs = new Map<Exchange, Listing[]>(EXCHANGES.map((ex) => [ex, []]));
   const topDecile = Math.max(1, Math.round(0.1 * count));
   for (const coin of coins) {
-    const m = multiplierFor(coin.startPrice);
+    // A numeric-leading ticker is never multiplied: `10002Z` could not be read back (no venue does it either).
+    const m = /^[0-9]/.test(coin.base) ? 1 : multiplierFor(coin.startPrice);
     for (const exchange of venuesFor(g, coin.rank, count)) {
       const mult = MULTIPLYING.has(exchange) ? m : 1;
       const listing = { key: coin.key, exchange, listedBase: listedBaseOf(exchange, coin.base, mult), multiplier: mult, startPrice: coin.startPrice };
