@@ -9,7 +9,9 @@ import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
 import { MarketModel, type ChurnOptions } from './market.js';
-import { DEFAULT_UNIVERSE, generateUniverse } from './universe.js';
+import { normaliseInstrumentKey } from '../venues/symbology.js';
+import { instrumentSpec } from './instruments.js';
+import { DEFAULT_UNIVERSE, generateUniverse, type Universe } from './universe.js';
 import type { SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
 
 export type { SimulatorTimings, VenueEndpoints } from './venue.js';
@@ -103,8 +105,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const host = opts.host ?? '127.0.0.1';
   let rate = clampRate(opts.messagesPerSec ?? DEFAULT_RATE);
   const seed = opts.seed ?? 1;
+  const explicit = new Set((opts.instruments ?? []).map((k) => normaliseInstrumentKey(k)).filter((k): k is string => k !== null));
   const universeSize = opts.universe === true ? DEFAULT_UNIVERSE : typeof opts.universe === 'number' && opts.universe > 0 ? Math.floor(opts.universe) : 0;
-  const universe = universeSize > 0 ? generateUniverse(universeSize, seed) : null;
+  const universe = universeSize > 0 ? withInstruments(generateUniverse(universeSize, seed), opts.instruments ?? [], seed) : null;
   const model = new MarketModel({
     seed,
     exchanges: opts.exchanges ?? [...EXCHANGES],
@@ -117,7 +120,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
               : {
                   ...(opts.churn ?? DEFAULT_CHURN),
                   // The top decile never goes away (as BTC/ETH do not on the real venues).
-                  protectedKeys: opts.churn?.protectedKeys ?? universe.coins.filter((c) => c.rank < Math.max(1, Math.round(0.1 * universe.coins.length))).map((c) => c.key),
+                  protectedKeys:
+                    opts.churn?.protectedKeys ??
+                    universe.coins.filter((c) => c.rank < Math.max(1, Math.round(0.1 * universe.coins.length)) || explicit.has(c.key)).map((c) => c.key),
                 },
         }
       : {
@@ -212,4 +217,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       await Promise.all(EXCHANGES.map((ex) => venues[ex].close()));
     },
   };
+}
+
+/**
+ * The universe plus any explicitly configured instrument it lacks (on every venue, USDT, bare), so a
+ * configured key is always listed; those keys are also kept from delisting (see `protectedKeys`).
+ */
+function withInstruments(universe: Universe, instruments: readonly string[], seed: number): Universe {
+  const have = new Set(universe.coins.map((c) => c.key));
+  const coins = [...universe.coins];
+  const listings = [...universe.listings];
+  for (const raw of instruments) {
+    const key = normaliseInstrumentKey(raw);
+    if (!key || have.has(key)) continue;
+    have.add(key);
+    const spec = instrumentSpec(key, seed);
+    coins.push({ key, base: spec.base, startPrice: spec.startPrice, rank: coins.length });
+    for (const exchange of EXCHANGES) listings.push({ key, exchange, listedBase: spec.base, multiplier: 1, settle: 'USDT', startPrice: spec.startPrice });
+  }
+  return { coins, listings };
 }

@@ -228,6 +228,17 @@ describe('a running universe', () => {
     expect(await subscribeQuotes(sim, 'bybit', '1000PEPEUSDT')).toBe('data');
   });
 
+  it('adds a configured instrument the universe lacks, on every venue, and never delists it', async () => {
+    sim = await startSimulator({ seed: 2, universe: 40, instruments: ['ZZTOP-PERP', 'BTC-PERP'], churn: { everySec: 0.05, noticeSec: 0.05, pendingShare: 0.5 }, messagesPerSec: 5000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sim.stats().lifecycleEvents).toBeGreaterThan(10);
+    for (const ex of EXCHANGES) {
+      expect(sim.model.live(ex).filter((p) => p.spec.key === 'ZZTOP-PERP').map((p) => p.settle)).toEqual(['USDT']);
+      expect(sim.model.live(ex).some((p) => p.spec.key === 'BTC-PERP')).toBe(true);
+    }
+    expect(sim.model.lifecycle.some((e) => e.key === 'ZZTOP-PERP' || e.key === 'BTC-PERP')).toBe(false);
+  });
+
   it('lists and delists symbols during the run, in REST and WS', async () => {
     sim = await startSimulator({ seed: 4, universe: 60, churn: { everySec: 0.4, noticeSec: 1.2 }, messagesPerSec: 2000, tickMs: 10 });
     const s = sim;
