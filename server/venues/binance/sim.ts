@@ -195,7 +195,8 @@ export class BinanceVenue extends VenueServer {
             { asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' },
             { asset: 'USDC', marginAvailable: true, autoAssetExchange: '-10000' },
           ],
-          symbols: pairs.map((p) => symbolInfo(p, model, now)),
+          // Delisted perpetuals stay in exchangeInfo for good as SETTLING (as on the venue).
+          symbols: model.byExchange[this.exchange].filter((p) => p.status !== 'pending').map((p) => symbolInfo(p, model, now)),
         });
       case '/fapi/v1/fundingInfo':
         return ok(
@@ -268,7 +269,8 @@ function premiumIndex(pair: Pair, nowMs: number): Record<string, unknown> {
 
 /**
  * One exchangeInfo symbol (fields as in https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information).
- * A delisting perpetual is `SETTLING` with its delisting time as `deliveryDate`, then leaves the list.
+ * A coming delisting shows as `deliveryDate` (the delisting time) on a TRADING symbol; once delisted it
+ * stays listed as `SETTLING` with no more quotes.
  */
 function symbolInfo(pair: Pair, model: MarketModel, nowMs: number): Record<string, unknown> {
   const spec = pair.spec;
@@ -279,9 +281,9 @@ function symbolInfo(pair: Pair, model: MarketModel, nowMs: number): Record<strin
     symbol: pair.symbol,
     pair: pair.symbol,
     contractType: 'PERPETUAL',
-    deliveryDate: delisting ? model.wallTimeOf(pair.statusUntil, nowMs) : 4133404800000,
+    deliveryDate: delisting ? model.wallTimeOf(pair.statusUntil, nowMs) : pair.status === 'delisted' ? model.wallTimeOf(pair.statusSince, nowMs) : 4133404800000,
     onboardDate: pair.listedAt > 0 ? model.wallTimeOf(pair.listedAt, nowMs) : 1569398400000,
-    status: delisting ? 'SETTLING' : 'TRADING',
+    status: pair.status === 'delisted' ? 'SETTLING' : 'TRADING',
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
     baseAsset: pair.listedBase,
