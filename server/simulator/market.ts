@@ -6,6 +6,10 @@
  * and updates one pair. With the same seed and the same sequence of `dt`s the sequence of quotes is the
  * same on every run, so prices are reproducible whatever the timers do. Funding drifts on its own
  * generator (`driftFunding`), so its timer cannot disturb the price sequence.
+ *
+ * A pair is a listing (venue, native symbol, settle currency, multiplier): a `1000PEPE` pair quotes 1,000
+ * units of the shared PEPE walk. With `churn`, pairs are listed and delisted on model time from their own
+ * generator (`churn`), so the schedule is the same for the same seed (see PairStatus).
  */
 import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
