@@ -31,7 +31,7 @@ import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } 
 import { defaultSymbol } from './venues/index.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
-import { startSimulator, type Simulator } from './simulator/index.js';
+import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
 import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
 import { logFeedLive, RequestLogAtDebug } from './logging.js';
@@ -39,7 +39,17 @@ import { logFeedLive, RequestLogAtDebug } from './logging.js';
 export type FeedsOption =
   | 'none'
   | 'live'
-  | { simulator: { seed?: number; messagesPerSec?: number; dislocationsPerMin?: number } }
+  | {
+      simulator: {
+        seed?: number;
+        messagesPerSec?: number;
+        dislocationsPerMin?: number;
+        /** Generated universe of this many coins (instead of `config.market.instruments` on every venue); 0/absent = none. */
+        universe?: number;
+        /** Seconds between listings/delistings of the universe (0 = none; default the simulator's). */
+        churnSec?: number;
+      };
+    }
   /** Connect to venues at these endpoints (e.g. a simulator the test started itself). */
   | { endpoints: Record<Exchange, VenueEndpoints> };
 
@@ -178,6 +188,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       seed: feedsOpt.simulator.seed,
       exchanges: config.market.exchanges,
       instruments: config.market.instruments,
+      universe: feedsOpt.simulator.universe,
+      churn: simulatorChurn(feedsOpt.simulator.churnSec),
       messagesPerSec: feedsOpt.simulator.messagesPerSec,
       dislocationsPerMin: feedsOpt.simulator.dislocationsPerMin,
     });
@@ -313,4 +325,11 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
 
   if (opts.start !== false) await start();
   return { app, engine, strategy, feeds, simulator, persistence, hub, config: configService, start, close };
+}
+
+/** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */
+function simulatorChurn(churnSec: number | undefined): ChurnOptions | false | undefined {
+  if (churnSec === undefined) return undefined;
+  if (churnSec <= 0) return false;
+  return { ...DEFAULT_CHURN, everySec: churnSec, noticeSec: Math.min(DEFAULT_CHURN.noticeSec, 0.4 * churnSec) };
 }

@@ -36,7 +36,15 @@ async function main(): Promise<void> {
         : 'live'
       : s.feeds === 'none'
         ? 'none'
-        : { simulator: { seed: s.simSeed, messagesPerSec: s.simRate, dislocationsPerMin: s.simDislocationsPerMin } };
+        : {
+            simulator: {
+              seed: s.simSeed,
+              messagesPerSec: s.simRate,
+              dislocationsPerMin: s.simDislocationsPerMin,
+              universe: s.simUniverse,
+              churnSec: s.simChurnSec,
+            },
+          };
   const recorder = s.recordFile ? new FrameRecorder(s.recordFile) : undefined;
   if (recorder) logger.info({ path: recorder.path }, `recording market frames to ${recorder.path}`);
 

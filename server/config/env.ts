@@ -28,6 +28,10 @@ export interface ServerSettings {
   simRate: number;
   simSeed: number;
   simDislocationsPerMin: number | undefined;
+  /** SIM_UNIVERSE: coins of the generated universe (default 300; 0 = only the configured instruments, on every venue). */
+  simUniverse: number;
+  /** SIM_CHURN_SEC: seconds between listings/delistings in the universe (default: the simulator's, 300; 0 = none). */
+  simChurnSec: number | undefined;
   /** FEED_ENDPOINTS (JSON `{ "bybit": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
   feedEndpoints: Record<Exchange, { ws: string; rest: string }> | null;
   /** `--record FILE`: raw wire frames are written here by the feeds. */
@@ -142,6 +146,7 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
   if (headersTimeoutMs > requestTimeoutMs) errors.push({ field: 'HTTP_HEADERS_TIMEOUT_MS', message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})` });
 
   const configPath = env.PERPSCAN_CONFIG ?? './perpscan.config.json';
+  const simUniverse = int('SIM_UNIVERSE', 300, 0, 5000);
   const settings: ServerSettings = {
     host,
     port: int('PORT', 8080, 0, 65535),
@@ -152,7 +157,10 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
     redisPrefix: env.REDIS_PREFIX || 'perpscan:',
     configPath: isAbsolute(configPath) ? configPath : resolve(cwd, configPath),
-    simRate: int('SIM_RATE', 200, 1, 100_000),
+    // A universe spreads the messages over ~800 pairs: more of them by default so each still moves.
+    simRate: int('SIM_RATE', simUniverse > 0 ? 1000 : 200, 1, 100_000),
+    simUniverse,
+    simChurnSec: env.SIM_CHURN_SEC ? int('SIM_CHURN_SEC', 300, 0, 86_400) : undefined,
     simSeed: int('SIM_SEED', 1, 0, 2 ** 31 - 1),
     simDislocationsPerMin: env.SIM_DISLOCATIONS_PER_MIN ? int('SIM_DISLOCATIONS_PER_MIN', 6, 0, 100_000) : undefined,
     feedEndpoints,

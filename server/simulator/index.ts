@@ -8,11 +8,19 @@
 import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
-import { MarketModel } from './market.js';
+import { MarketModel, type ChurnOptions } from './market.js';
+import { normaliseInstrumentKey } from '../venues/symbology.js';
+import { instrumentSpec } from './instruments.js';
+import { DEFAULT_UNIVERSE, generateUniverse, type Universe } from './universe.js';
 import type { SimulatorLimits, SimulatorTimings, VenueContext, VenueEndpoints, VenueServer } from './venue.js';
 
 export type { SimulatorLimits, SimulatorTimings, VenueEndpoints } from './venue.js';
 export { DEFAULT_INSTRUMENTS } from './instruments.js';
+export { DEFAULT_UNIVERSE, generateUniverse } from './universe.js';
+export type { ChurnOptions, LifecycleEvent, PairStatus } from './market.js';
+
+/** Default listing/delisting cadence of a universe: one event every ~5 min, a delisting shown for 2 min. */
+export const DEFAULT_CHURN: Readonly<ChurnOptions> = { everySec: 300, noticeSec: 120 };
 
 export const MIN_RATE = 1;
 export const MAX_RATE = 100_000;
@@ -35,11 +43,18 @@ export interface SimulatorOptions {
   seed?: number;
   /** Venues that publish market data (all four servers always run so every endpoint exists). Default all. */
   exchanges?: Exchange[];
-  /** Instrument keys (`BTC-PERP`); any base works. Default BTC, ETH, SOL, XRP, DOGE. */
+  /** Instrument keys (`BTC-PERP`), each on every venue; any base works. Default BTC, ETH, SOL, XRP, DOGE. Ignored with `universe`. */
   instruments?: string[];
+  /**
+   * A generated universe of this many coins (see universe.ts; `true` = DEFAULT_UNIVERSE): realistic
+   * overlap, multiplied names, USDC legs, listings and delistings during the run (see `churn`).
+   */
+  universe?: number | boolean;
+  /** Listing/delisting schedule of a universe (model seconds); default DEFAULT_CHURN; `false` = none. */
+  churn?: ChurnOptions | false;
   /** Total quote messages per second across venues, 1..100000 (periodic mark/funding streams come on top). Default 200. */
   messagesPerSec?: number;
-  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20. */
+  /** Price dislocations started per minute (one venue jumps 12–60 bps away for 3–12 s). Default 20 (a universe: pairs ÷ 10). */
   dislocationsPerMin?: number;
   host?: string;
   /** Fixed ports: portBase + the venue's index in EXCHANGES. Default: ephemeral ports. */
@@ -67,6 +82,10 @@ export interface SimulatorStats {
   activeDislocations: number;
   dislocationsStarted: number;
   messagesPerSec: number;
+  /** Listed (live or delisting) pairs per venue. */
+  listed: Record<Exchange, number>;
+  /** Lifecycle events so far (listed, delisting, delisted). */
+  lifecycleEvents: number;
 }
 
 export interface Simulator {
@@ -91,11 +110,33 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const now = opts.now ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
   let rate = clampRate(opts.messagesPerSec ?? DEFAULT_RATE);
+  const seed = opts.seed ?? 1;
+  const explicit = new Set((opts.instruments ?? []).map((k) => normaliseInstrumentKey(k)).filter((k): k is string => k !== null));
+  const universeSize = opts.universe === true ? DEFAULT_UNIVERSE : typeof opts.universe === 'number' && opts.universe > 0 ? Math.floor(opts.universe) : 0;
+  const universe = universeSize > 0 ? withInstruments(generateUniverse(universeSize, seed), opts.instruments ?? [], seed) : null;
   const model = new MarketModel({
-    seed: opts.seed ?? 1,
+    seed,
     exchanges: opts.exchanges ?? [...EXCHANGES],
-    instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
-    dislocationsPerMin: opts.dislocationsPerMin ?? DEFAULT_DISLOCATIONS_PER_MIN,
+    ...(universe
+      ? {
+          listings: universe.listings,
+          churn:
+            opts.churn === false
+              ? undefined
+              : {
+                  ...(opts.churn ?? DEFAULT_CHURN),
+                  // The top decile never goes away (as BTC/ETH do not on the real venues).
+                  protectedKeys:
+                    opts.churn?.protectedKeys ??
+                    universe.coins.filter((c) => c.rank < Math.max(1, Math.round(0.1 * universe.coins.length)) || explicit.has(c.key)).map((c) => c.key),
+                },
+        }
+      : {
+          instruments: opts.instruments && opts.instruments.length > 0 ? opts.instruments : DEFAULT_INSTRUMENTS,
+          churn: opts.churn || undefined,
+        }),
+    // A universe gets about one dislocation per 10 pairs a minute (a few dozen open at a time), not 20 in all.
+    dislocationsPerMin: opts.dislocationsPerMin ?? (universe ? Math.max(DEFAULT_DISLOCATIONS_PER_MIN, Math.round(universe.listings.length / 10)) : DEFAULT_DISLOCATIONS_PER_MIN),
   });
   const ctx: VenueContext = { model, now, timings: { ...DEFAULT_TIMINGS, ...opts.timings }, limits: opts.limits };
   const venues: Record<Exchange, VenueServer> = perVenue((ex) => VENUES[ex].twin.create(ex, ctx));
@@ -172,6 +213,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         activeDislocations: model.activeDislocations().length,
         dislocationsStarted: model.dislocationsStarted,
         messagesPerSec: rate,
+        listed: perVenue((ex) => model.listed(ex).length),
+        lifecycleEvents: model.lifecycleTotal,
       };
     },
     async close() {
@@ -182,4 +225,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       await Promise.all(EXCHANGES.map((ex) => venues[ex].close()));
     },
   };
+}
+
+/**
+ * The universe plus any explicitly configured instrument it lacks (on every venue, USDT, bare), so a
+ * configured key is always listed; those keys are also kept from delisting (see `protectedKeys`).
+ */
+function withInstruments(universe: Universe, instruments: readonly string[], seed: number): Universe {
+  const have = new Set(universe.coins.map((c) => c.key));
+  const coins = [...universe.coins];
+  const listings = [...universe.listings];
+  for (const raw of instruments) {
+    const key = normaliseInstrumentKey(raw);
+    if (!key || have.has(key)) continue;
+    have.add(key);
+    const spec = instrumentSpec(key, seed);
+    coins.push({ key, base: spec.base, startPrice: spec.startPrice, rank: coins.length });
+    for (const exchange of EXCHANGES) listings.push({ key, exchange, listedBase: spec.base, multiplier: 1, settle: 'USDT', startPrice: spec.startPrice });
+  }
+  return { coins, listings };
 }

@@ -43,18 +43,33 @@ export function decimalsOf(step: number): number {
 
 const pow10 = (e: number) => Number(`1e${e}`); // exact decimal powers (0.001, not 0.0010000000000000002)
 
-export function instrumentSpec(key: string, seed: number): InstrumentSpec {
+export function instrumentSpec(key: string, seed: number, price?: number): InstrumentSpec {
   const bq = parseInstrumentKey(key);
   if (!bq) throw new Error(`not an instrument key: ${key}`);
   const known = KNOWN[bq.base];
-  // Unknown coins get a seeded log-uniform price between 0.05 and 500.
-  const startPrice = known ? known.price : Math.exp(Prng.derive(seed, `price:${key}`).uniform(Math.log(0.05), Math.log(500)));
-  const tickSize = known ? known.tick : pow10(Math.floor(Math.log10(startPrice)) - 4);
+  // Unknown coins get a seeded log-uniform price between 0.05 and 500 unless the universe gave one.
+  const startPrice = price ?? (known ? known.price : Math.exp(Prng.derive(seed, `price:${key}`).uniform(Math.log(0.05), Math.log(500))));
+  return specAt(key, bq.base, startPrice, known && price === undefined ? known.tick : undefined);
+}
+
+/**
+ * The spec of a multiplied listing (`1000PEPE`): prices and quantity steps per listed unit, i.e. per
+ * `multiplier` units of the underlying. `base` and `key` stay the underlying's; the contract unit of
+ * contract venues (which list bare) is not affected.
+ */
+export function listedSpec(spec: InstrumentSpec, multiplier: number): InstrumentSpec {
+  if (multiplier === 1) return spec;
+  const listed = specAt(spec.key, spec.base, spec.startPrice * multiplier, undefined);
+  return { ...listed, contractUnit: spec.contractUnit };
+}
+
+function specAt(key: string, base: string, startPrice: number, knownTick: number | undefined): InstrumentSpec {
+  const tickSize = knownTick ?? pow10(Math.floor(Math.log10(startPrice)) - 4);
   const ctExp = Math.floor(Math.log10(1000 / startPrice));
   const qtyStep = Math.min(1, pow10(Math.floor(Math.log10(100 / startPrice))));
   return {
     key,
-    base: bq.base,
+    base,
     startPrice,
     tickSize,
     priceDecimals: decimalsOf(tickSize),

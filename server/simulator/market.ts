@@ -6,11 +6,17 @@
  * and updates one pair. With the same seed and the same sequence of `dt`s the sequence of quotes is the
  * same on every run, so prices are reproducible whatever the timers do. Funding drifts on its own
  * generator (`driftFunding`), so its timer cannot disturb the price sequence.
+ *
+ * A pair is a listing (venue, native symbol, settle currency, multiplier): a `1000PEPE` pair quotes 1,000
+ * units of the shared PEPE walk. With `churn`, pairs are listed and delisted on model time from their own
+ * generator (`churn`), so the schedule is the same for the same seed (see PairStatus).
  */
 import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
-import { decimalsOf, instrumentSpec, type InstrumentSpec } from './instruments.js';
+import { parseInstrumentKey } from '../venues/symbology.js';
+import { decimalsOf, instrumentSpec, listedSpec, type InstrumentSpec } from './instruments.js';
 import { Prng } from './prng.js';
+import type { Listing } from './universe.js';
 
 export interface VenueProfile {
   /** Typical quoted spread (bps of mid). */
@@ -29,15 +35,33 @@ export interface VenueProfile {
 const HOUR_MS = 3_600_000;
 const EIGHT_HOURS_MS = 8 * HOUR_MS;
 
+/**
+ * Where a pair is in its life. `pending`: not listed yet (absent from REST, unknown to WS); `live`:
+ * trading and publishing; `delisting`: still in REST with the venue's delisting status, no more quotes;
+ * `delisted`: gone from REST and WS (it may be listed again later).
+ */
+export type PairStatus = 'pending' | 'live' | 'delisting' | 'delisted';
+
 export interface Pair {
   readonly index: number;
   readonly exchange: Exchange;
+  /** The listed contract: prices and quantity steps per listed unit (per 1,000 PEPE for `1000PEPE`); `base`/`key` are the underlying's. */
   readonly spec: InstrumentSpec;
   readonly instrumentIndex: number;
-  /** Venue-native symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBTUSDTM`). */
+  /** Venue-native symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBTUSDTM`, `1000PEPEUSDT`, `BTCPERP`). */
   readonly symbol: string;
+  /** The base code as listed (`1000PEPE`, `1MBABYDOGE`; `BTC` on KuCoin too, whose spelling `XBT` is in the symbol). */
+  readonly listedBase: string;
+  /** Units of the underlying per listed unit: 1000 for `1000PEPE`, else 1. */
+  readonly multiplier: number;
   /** Quote and settle currency (`USDT`, `USDC`). */
   readonly settle: string;
+  status: PairStatus;
+  /** Model time (s) it was (last) listed: 0 for the pairs listed from the start. */
+  listedAt: number;
+  /** Model time (s) of the last status change; for `delisting`, when it is removed is `statusUntil`. */
+  statusSince: number;
+  statusUntil: number;
   /** Size of one lot in base coin: OKX ctVal, KuCoin multiplier, else the quantity step. */
   readonly lot: number;
   readonly lotDecimals: number;
@@ -63,10 +87,36 @@ export interface Pair {
   lastUpdateT: number;
 }
 
+/** Listings and delistings during a run, on model time (≈ wall time at a steady message rate). */
+export interface ChurnOptions {
+  /** Mean seconds between lifecycle events; listings and delistings alternate. */
+  everySec: number;
+  /** How long a delisting pair shows the venue's delisting status before it disappears (s). */
+  noticeSec: number;
+  /** Share of the pairs held back at the start to be listed later (default 0.03). */
+  pendingShare?: number;
+  /** Instrument keys never delisted (default: none). */
+  protectedKeys?: readonly string[];
+}
+
+export interface LifecycleEvent {
+  /** Model time (s). */
+  t: number;
+  kind: 'listed' | 'delisting' | 'delisted';
+  exchange: Exchange;
+  symbol: string;
+  key: string;
+}
+
 export interface MarketOptions {
   seed: number;
   exchanges: readonly Exchange[];
-  instruments: readonly string[];
+  /** Instrument keys, each on every venue, USDT-settled (used when `listings` is absent). */
+  instruments?: readonly string[];
+  /** Explicit listings (a generated universe, see universe.ts). */
+  listings?: readonly Listing[];
+  /** Listing/delisting schedule; none by default. */
+  churn?: ChurnOptions;
   dislocationsPerMin: number;
   /** Volatility of the shared walk (bps per √second). */
   volBpsPerSqrtSec?: number;
@@ -96,22 +146,52 @@ export class MarketModel {
   private nextDislocationT: number;
   private readonly active: Dislocation[] = [];
   private readonly forced: Pair[] = [];
-  private readonly marketPairs: Pair[];
+  private marketPairs: Pair[] = [];
+  private readonly enabled: readonly Exchange[];
+  /** Listed pairs (live or delisting) per venue and by native symbol; rebuilt on lifecycle changes. */
+  private listedByExchange: Record<Exchange, Pair[]>;
+  private liveByExchange: Record<Exchange, Pair[]>;
+  private readonly bySymbol: Record<Exchange, Map<string, Pair>>;
+  private readonly churn: Required<Omit<ChurnOptions, 'protectedKeys'>> & { protectedKeys: ReadonlySet<string> } | null;
+  private readonly churnRng: Prng;
+  private nextChurnT = Infinity;
+  /** Earliest end of a delisting notice (Infinity when none): keeps `next()` from scanning pairs. */
+  private nextRemovalT = Infinity;
+  private churnCount = 0;
+  /** Recent lifecycle events, oldest first (at most 1,000 kept). */
+  readonly lifecycle: LifecycleEvent[] = [];
+  /** Lifecycle events since start (the log above is bounded). */
+  lifecycleTotal = 0;
+  /** Bumped on every lifecycle change (twins cache per-venue lists against it). */
+  lifecycleVersion = 0;
 
   constructor(opts: MarketOptions) {
     this.rng = Prng.derive(opts.seed, 'market');
     this.fundingRng = Prng.derive(opts.seed, 'funding');
+    this.churnRng = Prng.derive(opts.seed, 'churn');
     this.vol = (opts.volBpsPerSqrtSec ?? 1.5) / 1e4;
-    this.specs = opts.instruments.map((k) => instrumentSpec(k, opts.seed));
+    const listings = opts.listings ?? plainListings(opts.instruments ?? []);
+    // One spec (and one shared walk) per underlying, in order of first appearance.
+    const specIndex = new Map<string, number>();
+    this.specs = [];
+    for (const l of listings) {
+      if (specIndex.has(l.key)) continue;
+      specIndex.set(l.key, this.specs.length);
+      this.specs.push(instrumentSpec(l.key, opts.seed, opts.listings ? l.startPrice : undefined));
+    }
     this.refPrice = Float64Array.from(this.specs.map((s) => s.startPrice));
     this.refT = new Float64Array(this.specs.length);
     this.byExchange = perVenue(() => []);
+    this.bySymbol = perVenue(() => new Map());
     this.pairs = [];
     const setup = Prng.derive(opts.seed, 'setup');
     const instFunding = this.specs.map(() => 0.0001 + 0.0001 * setup.normal());
-    for (const exchange of EXCHANGES) {
+    for (const listing of listings) {
+      const exchange = listing.exchange;
       const { profile } = VENUES[exchange].twin;
-      this.specs.forEach((spec, instrumentIndex) => {
+      const instrumentIndex = specIndex.get(listing.key) as number;
+      const spec = listedSpec(this.specs[instrumentIndex], listing.multiplier);
+      {
         const lot = VENUES[exchange].twin.lot(spec);
         const r = setup.next();
         const fundingIntervalMs = r < 0.12 ? 4 * HOUR_MS : r < 0.17 ? HOUR_MS : EIGHT_HOURS_MS;
@@ -122,8 +202,14 @@ export class MarketModel {
           exchange,
           spec,
           instrumentIndex,
-          symbol: VENUES[exchange].symbols.nativeSymbol(spec.base, 'USDT'),
-          settle: 'USDT',
+          symbol: VENUES[exchange].symbols.nativeSymbol(listing.listedBase, listing.settle),
+          listedBase: listing.listedBase,
+          multiplier: listing.multiplier,
+          settle: listing.settle,
+          status: 'live',
+          listedAt: 0,
+          statusSince: 0,
+          statusUntil: Infinity,
           lot,
           lotDecimals: decimalsOf(lot),
           bidTicks: 0,
@@ -144,13 +230,157 @@ export class MarketModel {
         };
         this.pairs.push(pair);
         this.byExchange[exchange].push(pair);
-      });
+        this.bySymbol[exchange].set(pair.symbol, pair);
+      }
     }
     this.ensureShortIntervals(setup);
-    this.marketPairs = this.pairs.filter((p) => opts.exchanges.includes(p.exchange));
+    this.enabled = opts.exchanges;
+    this.churn = opts.churn && opts.churn.everySec > 0 && Number.isFinite(opts.churn.everySec)
+      ? {
+          everySec: opts.churn.everySec,
+          noticeSec: Math.max(0, opts.churn.noticeSec),
+          pendingShare: opts.churn.pendingShare ?? 0.03,
+          protectedKeys: new Set(opts.churn.protectedKeys ?? []),
+        }
+      : null;
+    if (this.churn) this.holdBackPending(this.churn.pendingShare);
+    this.listedByExchange = perVenue(() => []);
+    this.liveByExchange = perVenue(() => []);
+    this.rebuildLists();
     for (const pair of this.pairs) this.quote(pair, this.rng, true);
     this.dislocationsPerMin = Math.max(0, opts.dislocationsPerMin);
     this.nextDislocationT = this.drawNextDislocation(0);
+    if (this.churn) this.nextChurnT = this.drawNextChurn(0);
+  }
+
+  /** Listed pairs (live or delisting) of a venue: what its REST instrument list shows. */
+  listed(exchange: Exchange): readonly Pair[] {
+    return this.listedByExchange[exchange];
+  }
+
+  /** Live (trading, publishing) pairs of a venue. */
+  live(exchange: Exchange): readonly Pair[] {
+    return this.liveByExchange[exchange];
+  }
+
+  /** The listed pair (live or delisting) of a native symbol, or undefined when the venue does not know it. */
+  findListed(exchange: Exchange, symbol: string): Pair | undefined {
+    const p = this.bySymbol[exchange].get(symbol);
+    return p && (p.status === 'live' || p.status === 'delisting') ? p : undefined;
+  }
+
+  /** Epoch ms of model time `modelT`, given that model time `this.t` is `nowMs` (for listing and delisting times on REST). */
+  wallTimeOf(modelT: number, nowMs: number): number {
+    return Math.round(nowMs + (modelT - this.t) * 1000);
+  }
+
+  /** Model time (s) of the next scheduled listing/delisting (Infinity when there is no churn). */
+  get nextLifecycleT(): number {
+    return this.nextChurnT;
+  }
+
+  /**
+   * Holds back a share of the pairs to be listed later: whole coins from the tail (a new coin) and single
+   * legs (a coin coming to another venue). Never a venue's only pair of a protected key.
+   */
+  private holdBackPending(share: number): void {
+    const g = this.churnRng;
+    const want = Math.round(share * this.pairs.length);
+    const candidates = this.pairs.filter((p) => !this.churn!.protectedKeys.has(p.spec.key));
+    let held = 0;
+    // About a third of them as whole new coins (every leg of a tail coin).
+    const tailKeys = [...new Set(candidates.slice(-Math.ceil(candidates.length / 3)).map((p) => p.spec.key))];
+    while (held < want / 3 && tailKeys.length > 0) {
+      const key = tailKeys.splice(g.int(tailKeys.length), 1)[0];
+      for (const p of this.pairs) {
+        if (p.spec.key === key && p.status === 'live') {
+          p.status = 'pending';
+          held++;
+        }
+      }
+    }
+    const rest = candidates.filter((p) => p.status === 'live');
+    while (held < want && rest.length > 0) {
+      rest.splice(g.int(rest.length), 1)[0].status = 'pending';
+      held++;
+    }
+  }
+
+  private rebuildLists(): void {
+    for (const ex of EXCHANGES) {
+      this.listedByExchange[ex] = this.byExchange[ex].filter((p) => p.status === 'live' || p.status === 'delisting');
+      this.liveByExchange[ex] = this.byExchange[ex].filter((p) => p.status === 'live');
+    }
+    this.marketPairs = this.pairs.filter((p) => p.status === 'live' && this.enabled.includes(p.exchange));
+    this.lifecycleVersion++;
+  }
+
+  private drawNextChurn(from: number): number {
+    const c = this.churn!;
+    return from + c.everySec * this.churnRng.uniform(0.5, 1.5);
+  }
+
+  private record(kind: LifecycleEvent['kind'], pair: Pair): void {
+    this.lifecycleTotal++;
+    this.lifecycle.push({ t: this.t, kind, exchange: pair.exchange, symbol: pair.symbol, key: pair.spec.key });
+    if (this.lifecycle.length > 1000) this.lifecycle.splice(0, this.lifecycle.length - 1000);
+  }
+
+  /** Runs the lifecycle events due by model time `t`: delisting removals, then scheduled listings/delistings. */
+  private runLifecycle(): void {
+    let changed = false;
+    for (const ex of EXCHANGES) {
+      for (const p of this.listedByExchange[ex]) {
+        if (p.status === 'delisting' && this.t >= p.statusUntil) {
+          p.status = 'delisted';
+          p.statusSince = this.t;
+          this.record('delisted', p);
+          changed = true;
+        }
+      }
+    }
+    const c = this.churn;
+    while (c && this.t >= this.nextChurnT) {
+      const at = this.nextChurnT;
+      const listing = this.churnCount % 2 === 0;
+      this.churnCount++;
+      this.nextChurnT = this.drawNextChurn(at);
+      if (listing) {
+        // A held-back pair first; once none is left, one delisted earlier comes back.
+        let pool = this.pairs.filter((p) => p.status === 'pending');
+        if (pool.length === 0) pool = this.pairs.filter((p) => p.status === 'delisted');
+        if (pool.length === 0) continue;
+        const p = pool[this.churnRng.int(pool.length)];
+        p.status = 'live';
+        p.listedAt = this.t;
+        p.statusSince = this.t;
+        p.statusUntil = Infinity;
+        p.lastUpdateT = this.t;
+        this.record('listed', p);
+      } else {
+        const pool = this.pairs.filter((p) => p.status === 'live' && !c.protectedKeys.has(p.spec.key));
+        if (pool.length === 0) continue;
+        const p = pool[this.churnRng.int(pool.length)];
+        p.status = 'delisting';
+        p.statusSince = this.t;
+        p.statusUntil = this.t + c.noticeSec;
+        p.dislocationBps = 0;
+        this.record('delisting', p);
+        if (c.noticeSec === 0) {
+          p.status = 'delisted';
+          this.record('delisted', p);
+        }
+      }
+      changed = true;
+    }
+    this.nextRemovalT = Infinity;
+    for (const ex of EXCHANGES) {
+      for (const p of this.listedByExchange[ex]) if (p.status === 'delisting' && p.statusUntil < this.nextRemovalT) this.nextRemovalT = p.statusUntil;
+    }
+    if (changed) {
+      this.rebuildLists();
+      for (let i = this.active.length - 1; i >= 0; i--) if (this.active[i].pair.status !== 'live') this.active.splice(i, 1);
+    }
   }
 
   /**
@@ -182,6 +412,7 @@ export class MarketModel {
   /** Advances model time by `dt` seconds and updates one pair (of the enabled venues); returns it. */
   next(dt: number): Pair | null {
     this.t += dt;
+    if (this.t >= this.nextChurnT || this.t >= this.nextRemovalT) this.runLifecycle();
     while (this.t >= this.nextDislocationT) {
       this.startDislocation(this.nextDislocationT);
       this.nextDislocationT = this.drawNextDislocation(this.nextDislocationT);
@@ -195,7 +426,9 @@ export class MarketModel {
       }
     }
     if (this.marketPairs.length === 0) return null;
-    const pair = this.forced.shift() ?? this.marketPairs[this.rng.int(this.marketPairs.length)];
+    let pair = this.forced.shift();
+    while (pair && pair.status !== 'live') pair = this.forced.shift();
+    pair ??= this.marketPairs[this.rng.int(this.marketPairs.length)];
     this.quote(pair, this.rng, false);
     return pair;
   }
@@ -223,7 +456,8 @@ export class MarketModel {
 
   private quote(pair: Pair, g: Prng, initial: boolean): void {
     const { profile } = VENUES[pair.exchange].twin;
-    const ref = this.ref(pair.instrumentIndex);
+    // Multiplied listings quote `multiplier` units of the underlying: 1000PEPE = 1000 × PEPE.
+    const ref = this.ref(pair.instrumentIndex) * pair.multiplier;
     const dtp = Math.min(30, this.t - pair.lastUpdateT);
     pair.lastUpdateT = this.t;
     // Ornstein–Uhlenbeck basis with a ~30 s relaxation time.
@@ -305,4 +539,15 @@ export function exchangeLagMs(pair: Pair): number {
 
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Every key on every venue, USDT-settled and bare (the explicit `instruments` option). */
+function plainListings(keys: readonly string[]): Listing[] {
+  return EXCHANGES.flatMap((exchange) =>
+    keys.map((key) => {
+      const bq = parseInstrumentKey(key);
+      if (!bq) throw new Error(`not an instrument key: ${key}`);
+      return { key, exchange, listedBase: bq.base, multiplier: 1, settle: 'USDT' as const, startPrice: 0 };
+    }),
+  );
 }

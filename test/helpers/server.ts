@@ -48,6 +48,8 @@ const OWN_VARS = [
   'SIM_RATE',
   'SIM_SEED',
   'SIM_DISLOCATIONS_PER_MIN',
+  'SIM_UNIVERSE',
+  'SIM_CHURN_SEC',
   'LOG_LEVEL',
   'LOG_FORMAT',
   'FEED_ENDPOINTS',
@@ -68,6 +70,8 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   env.HOST = '127.0.0.1';
   env.PORT = '0';
   env.FEEDS = 'sim';
+  // The process tests watch the configured instruments: no generated universe unless a test asks for one.
+  env.SIM_UNIVERSE = '0';
   env.PERPSCAN_CONFIG = '/nonexistent/perpscan.config.json';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];

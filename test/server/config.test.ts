@@ -26,6 +26,15 @@ describe('server settings (env)', () => {
     expect(r.settings).toMatchObject({ host: '127.0.0.1', port: 8080, feeds: 'sim', basePath: '', trustProxy: false, apiToken: null, redisUrl: null, configPath: '/srv/perpscan.config.json', recordFile: null });
   });
 
+  it('runs a 300-coin simulated universe by default (more messages to go round), SIM_UNIVERSE=0 keeps the configured instruments', () => {
+    const d = readServerSettings({}, [], '/srv');
+    expect(d.ok && d.settings).toMatchObject({ simUniverse: 300, simRate: 1000, simChurnSec: undefined });
+    const off = readServerSettings({ SIM_UNIVERSE: '0', SIM_CHURN_SEC: '60' }, [], '/srv');
+    expect(off.ok && off.settings).toMatchObject({ simUniverse: 0, simRate: 200, simChurnSec: 60 });
+    const bad = readServerSettings({ SIM_UNIVERSE: 'lots' }, [], '/srv');
+    expect(bad.ok).toBe(false);
+  });
+
   it('reads every variable and --record', () => {
     const r = readServerSettings(
       { HOST: '0.0.0.0', PORT: '0', FEEDS: 'live', BASE_PATH: '/perpscan/', TRUST_PROXY: '1', API_TOKEN: LONG_TOKEN, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: 'x:', PERPSCAN_CONFIG: 'conf.json' },

@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import { WebSocket } from 'ws';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type Pair } from '../../simulator/market.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 type Base = 'public' | 'market';
@@ -26,13 +26,12 @@ const PATH = /^\/(public|market)\/(stream|ws)(?:\/(.*))?$/;
 
 export class BinanceVenue extends VenueServer {
   private readonly modes = new WeakMap<SimClient, ClientMode>();
-  private readonly pairsBySymbol = new Map<string, Pair>();
   private lastMark = 0;
   private lastMark3s = 0;
 
+  /** A listed symbol (REST answers -1121 Invalid symbol for a pending or delisted one). */
   private pair(symbol: string): Pair | undefined {
-    if (this.pairsBySymbol.size === 0) for (const p of this.ctx.model.byExchange.binance) this.pairsBySymbol.set(p.symbol, p);
-    return this.pairsBySymbol.get(symbol);
+    return this.ctx.model.findListed(this.exchange, symbol);
   }
 
   protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
@@ -162,7 +161,7 @@ export class BinanceVenue extends VenueServer {
     const wantAll = (s: string) => this.subscribers(`market|${s}`)?.size;
     const wantArr1s = wantAll('!markPrice@arr@1s');
     const wantArr = every3s && wantAll('!markPrice@arr');
-    for (const pair of this.ctx.model.byExchange.binance) {
+    for (const pair of this.ctx.model.live(this.exchange)) {
       const lower = pair.symbol.toLowerCase();
       const fast = this.subscribers(`market|${lower}@markPrice@1s`)?.size;
       const slow = every3s && this.subscribers(`market|${lower}@markPrice`)?.size;
@@ -179,7 +178,8 @@ export class BinanceVenue extends VenueServer {
   protected override rest(method: string, url: URL): RestReply | null {
     if (method !== 'GET') return null;
     const now = this.ctx.now();
-    const pairs = this.ctx.model.byExchange.binance;
+    const model = this.ctx.model;
+    const pairs = model.listed(this.exchange);
     const symbol = query(url, 'symbol');
     const pick = () => (symbol ? this.pair(symbol) : undefined);
     const badSymbol = ok({ code: -1121, msg: 'Invalid symbol.' }, 400);
@@ -198,8 +198,12 @@ export class BinanceVenue extends VenueServer {
             { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
           ],
           exchangeFilters: [],
-          assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
-          symbols: pairs.map(symbolInfo),
+          assets: [
+            { asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' },
+            { asset: 'USDC', marginAvailable: true, autoAssetExchange: '-10000' },
+          ],
+          // Delisted perpetuals stay in exchangeInfo for good as SETTLING (as on the venue).
+          symbols: model.byExchange[this.exchange].filter((p) => p.status !== 'pending').map((p) => symbolInfo(p, model, now)),
         });
       case '/fapi/v1/fundingInfo':
         return ok(
@@ -270,20 +274,26 @@ function premiumIndex(pair: Pair, nowMs: number): Record<string, unknown> {
   };
 }
 
-function symbolInfo(pair: Pair): Record<string, unknown> {
+/**
+ * One exchangeInfo symbol (fields as in https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information).
+ * A coming delisting shows as `deliveryDate` (the delisting time) on a TRADING symbol; once delisted it
+ * stays listed as `SETTLING` with no more quotes.
+ */
+function symbolInfo(pair: Pair, model: MarketModel, nowMs: number): Record<string, unknown> {
   const spec = pair.spec;
+  const delisting = pair.status === 'delisting';
   const tick = spec.tickSize.toFixed(spec.priceDecimals);
   const step = baseQty(pair, 1);
   return {
     symbol: pair.symbol,
     pair: pair.symbol,
     contractType: 'PERPETUAL',
-    deliveryDate: 4133404800000,
-    onboardDate: 1569398400000,
-    status: 'TRADING',
+    deliveryDate: delisting ? model.wallTimeOf(pair.statusUntil, nowMs) : pair.status === 'delisted' ? model.wallTimeOf(pair.statusSince, nowMs) : 4133404800000,
+    onboardDate: pair.listedAt > 0 ? model.wallTimeOf(pair.listedAt, nowMs) : 1569398400000,
+    status: pair.status === 'delisted' ? 'SETTLING' : 'TRADING',
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
-    baseAsset: spec.base,
+    baseAsset: pair.listedBase,
     quoteAsset: pair.settle,
     marginAsset: pair.settle,
     pricePrecision: spec.priceDecimals,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/v5/public/linear';
@@ -15,7 +15,6 @@ type Ticker = Record<string, string>;
 export class BybitVenue extends VenueServer {
   /** Per symbol: the last published full ticker (the base the next delta is computed against). */
   private readonly published = new Map<string, Ticker>();
-  private readonly pairsBySymbol = new Map<string, Pair>();
   private readonly argsChars = new WeakMap<SimClient, number>();
 
   protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
@@ -26,9 +25,9 @@ export class BybitVenue extends VenueServer {
     client.tag = randomUUID();
   }
 
+  /** A listed symbol (a pending or delisted one is unknown, as on the venue). */
   private pair(symbol: string): Pair | undefined {
-    if (this.pairsBySymbol.size === 0) for (const p of this.ctx.model.byExchange.bybit) this.pairsBySymbol.set(p.symbol, p);
-    return this.pairsBySymbol.get(symbol);
+    return this.ctx.model.findListed(this.exchange, symbol);
   }
 
   private reply(client: SimClient, op: string, success: boolean, retMsg: string, reqId: unknown): void {
@@ -195,17 +194,22 @@ export class BybitVenue extends VenueServer {
         if (query(url, 'category') !== 'linear') return envelope({}, 10001, 'params error: category only support linear here');
         const symbol = query(url, 'symbol');
         const limit = Math.min(1000, Math.max(1, Number(query(url, 'limit') ?? 500) || 500));
-        const start = Number(query(url, 'cursor') ?? 0) || 0;
-        let pairs = this.ctx.model.byExchange.bybit;
+        const start = cursorOffset(query(url, 'cursor'));
+        const status = query(url, 'status');
+        const baseCoin = query(url, 'baseCoin');
+        // A delisting perpetual keeps status Trading with its delisting time in deliveryTime; the default
+        // query (no status) returns Trading symbols. No simulated symbol is PreLaunch/Delivering/Closed.
+        let pairs = status === null || status === 'Trading' ? this.ctx.model.listed(this.exchange) : [];
         if (symbol) pairs = pairs.filter((p) => p.symbol === symbol);
+        if (baseCoin) pairs = pairs.filter((p) => p.listedBase === baseCoin);
         const page = pairs.slice(start, start + limit);
-        const nextPageCursor = start + limit < pairs.length ? String(start + limit) : '';
-        return envelope({ category: 'linear', list: page.map(instrumentInfo), nextPageCursor });
+        const nextPageCursor = start + limit < pairs.length ? makeCursor(start + limit) : '';
+        return envelope({ category: 'linear', list: page.map((p) => instrumentInfo(p, this.ctx.model, now)), nextPageCursor });
       }
       case '/v5/market/tickers': {
         if (query(url, 'category') !== 'linear') return envelope({}, 10001, 'params error: category only support linear here');
         const symbol = query(url, 'symbol');
-        let pairs = this.ctx.model.byExchange.bybit;
+        let pairs = this.ctx.model.listed(this.exchange);
         if (symbol) pairs = pairs.filter((p) => p.symbol === symbol);
         if (symbol && pairs.length === 0) return envelope({ category: '', list: [] }, 10001, 'params error: symbol invalid');
         return envelope({ category: 'linear', list: pairs.map((p) => this.current(p, now)) });
@@ -226,17 +230,31 @@ function formatRate(rate: number): string {
   return String(Number(rate.toFixed(8)));
 }
 
-function instrumentInfo(pair: Pair): Record<string, unknown> {
+/**
+ * Bybit's cursor is opaque (`"first%3D…%26last%3D…"` on the venue); ours encodes the next offset the same
+ * way a client must treat it: passed back verbatim.
+ */
+function makeCursor(offset: number): string {
+  return `next%3D${offset}`;
+}
+
+function cursorOffset(cursor: string | null): number {
+  const m = cursor ? /^next(?:%3D|=)(\d+)$/.exec(cursor) : null;
+  return m ? Number(m[1]) : 0;
+}
+
+/** One instruments-info entry (fields as in https://bybit-exchange.github.io/docs/v5/market/instrument). */
+function instrumentInfo(pair: Pair, model: MarketModel, nowMs: number): Record<string, unknown> {
   const spec = pair.spec;
   const step = baseQty(pair, 1);
   return {
     symbol: pair.symbol,
     contractType: 'LinearPerpetual',
     status: 'Trading',
-    baseCoin: spec.base,
+    baseCoin: pair.listedBase,
     quoteCoin: pair.settle,
-    launchTime: '1585526400000',
-    deliveryTime: '0',
+    launchTime: pair.listedAt > 0 ? String(model.wallTimeOf(pair.listedAt, nowMs)) : '1585526400000',
+    deliveryTime: pair.status === 'delisting' ? String(model.wallTimeOf(pair.statusUntil, nowMs)) : '0',
     deliveryFeeRate: '',
     priceScale: String(spec.priceDecimals),
     leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/endpoint';
@@ -18,15 +18,14 @@ const INSTRUMENT = '/contract/instrument:';
 export class KucoinVenue extends VenueServer {
   /** token → expiry (epoch ms). */
   private readonly tokens = new Map<string, number>();
-  private readonly pairsBySymbol = new Map<string, Pair>();
   private lastPredictedPush = 0;
   private lastMarkPush = 0;
   private readonly lastSettlement = new Map<string, number>();
   tokensIssued = 0;
 
+  /** A listed contract (a pending or delisted one is unknown, as on the venue). */
   private pair(symbol: string): Pair | undefined {
-    if (this.pairsBySymbol.size === 0) for (const p of this.ctx.model.byExchange.kucoin) this.pairsBySymbol.set(p.symbol, p);
-    return this.pairsBySymbol.get(symbol);
+    return this.ctx.model.findListed(this.exchange, symbol);
   }
 
   protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
@@ -131,7 +130,7 @@ export class KucoinVenue extends VenueServer {
     const predictedDue = nowMs - this.lastPredictedPush >= this.ctx.timings.fundingPushMs;
     if (markDue) this.lastMarkPush = nowMs;
     if (predictedDue) this.lastPredictedPush = nowMs;
-    for (const pair of this.ctx.model.byExchange.kucoin) {
+    for (const pair of this.ctx.model.live(this.exchange)) {
       const topic = INSTRUMENT + pair.symbol;
       if (!this.hasSubscribers(topic)) continue;
       const p = pair.spec.priceDecimals + 1;
@@ -173,14 +172,15 @@ export class KucoinVenue extends VenueServer {
       });
     }
     if (method !== 'GET') return null;
-    const pairs = this.ctx.model.byExchange.kucoin;
+    const model = this.ctx.model;
+    const pairs = model.listed(this.exchange);
     const path = url.pathname;
     if (path === '/api/v1/timestamp') return ok({ code: '200000', data: now });
-    if (path === '/api/v1/contracts/active') return ok({ code: '200000', data: pairs.map((p) => contract(p, now)) });
+    if (path === '/api/v1/contracts/active') return ok({ code: '200000', data: pairs.map((p) => contract(p, model, now)) });
     let m = /^\/api\/v1\/contracts\/([A-Z0-9]+)$/.exec(path);
     if (m) {
       const p = this.pair(m[1]);
-      return p ? ok({ code: '200000', data: contract(p, now) }) : ok({ code: '40010', msg: 'Contract does not exist' }, 404);
+      return p ? ok({ code: '200000', data: contract(p, model, now) }) : ok({ code: '40010', msg: 'Contract does not exist' }, 404);
     }
     m = /^\/api\/v1\/funding-rate\/([A-Z0-9]+)\/current$/.exec(path);
     if (m) {
@@ -218,7 +218,11 @@ function fundingFrame(topic: string, granularity: number, rate: number, timestam
   return `{"topic":"${topic}","type":"message","subject":"funding.rate","data":{"granularity":${granularity},"fundingRate":${rate},"timestamp":${timestamp}}}`;
 }
 
-function contract(pair: Pair, nowMs: number): Record<string, unknown> {
+/**
+ * One contracts/active entry (fields as in https://www.kucoin.com/docs-new/rest/futures-trading/market-data/get-all-symbols).
+ * A contract being delisted is `CancelOnly` (orders can only be cancelled) until it leaves the list.
+ */
+function contract(pair: Pair, model: MarketModel, nowMs: number): Record<string, unknown> {
   const spec = pair.spec;
   const base = spec.base === 'BTC' ? 'XBT' : spec.base;
   const next = nextFundingMs(pair, nowMs);
@@ -228,7 +232,7 @@ function contract(pair: Pair, nowMs: number): Record<string, unknown> {
     symbol: pair.symbol,
     rootSymbol: pair.settle,
     type: 'FFWCSX',
-    firstOpenDate: 1585555200000,
+    firstOpenDate: pair.listedAt > 0 ? model.wallTimeOf(pair.listedAt, nowMs) : 1585555200000,
     expireDate: null,
     settleDate: null,
     baseCurrency: base,
@@ -260,7 +264,7 @@ function contract(pair: Pair, nowMs: number): Record<string, unknown> {
     fundingRateSymbol: `.${pair.symbol}FPI${hours}H`,
     indexSymbol: `.K${base}${pair.settle}`,
     settlementSymbol: '',
-    status: 'Open',
+    status: pair.status === 'delisting' ? 'CancelOnly' : 'Open',
     fundingFeeRate: rate,
     predictedFundingFeeRate: rate,
     fundingRateGranularity: pair.fundingIntervalMs,

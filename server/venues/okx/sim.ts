@@ -5,14 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type Pair } from '../../simulator/market.js';
+import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/ws/v5/public';
 const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate']);
 
 export class OkxVenue extends VenueServer {
-  private readonly pairsById = new Map<string, Pair>();
   private readonly lastFundingPush = new Map<string, number>();
 
   protected override acceptUpgrade(_req: http.IncomingMessage, url: URL) {
@@ -27,9 +26,9 @@ export class OkxVenue extends VenueServer {
     });
   }
 
+  /** A listed instrument (a pending or delisted one does not exist, as on the venue). */
   private pair(instId: string): Pair | undefined {
-    if (this.pairsById.size === 0) for (const p of this.ctx.model.byExchange.okx) this.pairsById.set(p.symbol, p);
-    return this.pairsById.get(instId);
+    return this.ctx.model.findListed(this.exchange, instId);
   }
 
   private error(client: SimClient, code: string, msg: string, id: unknown): void {
@@ -120,7 +119,7 @@ export class OkxVenue extends VenueServer {
 
   override periodic(nowMs: number): void {
     const every = this.ctx.timings.fundingPushMs;
-    for (const pair of this.ctx.model.byExchange.okx) {
+    for (const pair of this.ctx.model.live(this.exchange)) {
       const topic = `funding-rate:${pair.symbol}`;
       if (!this.hasSubscribers(topic)) continue;
       const last = this.lastFundingPush.get(pair.symbol) ?? 0;
@@ -161,7 +160,7 @@ export class OkxVenue extends VenueServer {
   protected override rest(method: string, url: URL): RestReply | null {
     if (method !== 'GET') return null;
     const now = this.ctx.now();
-    const pairs = this.ctx.model.byExchange.okx;
+    const pairs = this.ctx.model.listed(this.exchange);
     switch (url.pathname) {
       case '/api/v5/public/time':
         return ok({ code: '0', msg: '', data: [{ ts: String(now) }] });
@@ -170,9 +169,11 @@ export class OkxVenue extends VenueServer {
         if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
         if (instType !== 'SWAP') return ok({ code: '0', msg: '', data: [] });
         const instId = query(url, 'instId');
-        const list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
+        const family = query(url, 'instFamily') ?? query(url, 'uly');
+        let list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
+        if (family) list = list.filter((p) => `${p.listedBase}-${p.settle}` === family);
         if (instId && list.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
-        return ok({ code: '0', msg: '', data: list.map(instrument) });
+        return ok({ code: '0', msg: '', data: list.map((p) => instrument(p, this.ctx.model, now)) });
       }
       case '/api/v5/public/funding-rate': {
         const instId = query(url, 'instId');
@@ -215,7 +216,11 @@ function fundingData(pair: Pair, nowMs: number): Record<string, string> {
   };
 }
 
-function instrument(pair: Pair): Record<string, string> {
+/**
+ * One SWAP instrument (fields as in https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments).
+ * A delisting swap stays `live` with `expTime` set to its delisting time, then leaves the list.
+ */
+function instrument(pair: Pair, model: MarketModel, nowMs: number): Record<string, string> {
   const spec = pair.spec;
   return {
     alias: '',
@@ -225,12 +230,12 @@ function instrument(pair: Pair): Record<string, string> {
     ctType: 'linear',
     ctVal: String(pair.lot),
     ctValCcy: spec.base,
-    expTime: '',
+    expTime: pair.status === 'delisting' ? String(model.wallTimeOf(pair.statusUntil, nowMs)) : '',
     instFamily: `${spec.base}-${pair.settle}`,
     instId: pair.symbol,
     instType: 'SWAP',
     lever: '100',
-    listTime: '1611916828000',
+    listTime: pair.listedAt > 0 ? String(model.wallTimeOf(pair.listedAt, nowMs)) : '1611916828000',
     lotSz: '1',
     maxIcebergSz: '100000000',
     maxLmtAmt: '20000000',
