@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
-import type { Opportunity, OpportunityCloseReason, OpportunityEvent } from '../../shared/opportunity.js';
+import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector } from './detector.js';
@@ -32,6 +32,8 @@ export interface QuoteView {
   exchange: Exchange;
   symbol: string;
   instrument: string;
+  /** Settle (quote) currency of the leg. */
+  settle: SettleCurrency;
   bid: number;
   ask: number;
   bidSize: number;
@@ -97,11 +99,15 @@ export class Engine {
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency, this.quarantine);
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
+    this.quarantine.reviewAfterMs = opts.config.detector.reviewAfterMs;
     this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.quarantine, this.pipeline.capacity);
     this.applyEnabledExchanges(opts.config);
   }
 
-  /** Registers (or returns) the id for a venue symbol; base/quote from venue metadata (XBT→BTC done here). */
+  /**
+   * Registers (or returns) the id (leg) for a venue symbol; base/quote from venue metadata (the quote is
+   * the settle currency: one of SETTLE_CURRENCIES, else it throws; see InstrumentMap.register).
+   */
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
     return this.instruments.register(exchange, symbol, meta);
   }
@@ -159,7 +165,9 @@ export class Engine {
     this.store.staleAfterMs = config.detector.staleAfterMs;
     this.quarantine.band = config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
+    this.quarantine.reviewAfterMs = config.detector.reviewAfterMs;
     this.detector.setConfig(config);
+    if (previous.detector.allowCrossQuote && !config.detector.allowCrossQuote) this.detector.closeCrossQuote(this.now());
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
   }
@@ -224,8 +232,9 @@ export class Engine {
     return this.detector.opportunities();
   }
 
-  quote(instrument: string, exchange: Exchange): QuoteView | null {
-    const id = this.instruments.idFor(instrument, exchange);
+  /** The latest quote of a leg; `settle` defaults to USDT (the leg of every first-release caller). */
+  quote(instrument: string, exchange: Exchange, settle?: string): QuoteView | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
     return id < 0 ? null : this.quoteById(id);
   }
 
@@ -238,6 +247,7 @@ export class Engine {
       exchange: this.instruments.exchangeOf(id),
       symbol: this.instruments.symbolOf(id),
       instrument: this.instruments.instrumentOf(id),
+      settle: this.instruments.settleOf(id),
       bid: s.bid[id],
       ask: s.ask[id],
       bidSize: s.bidSize[id],
@@ -285,7 +295,7 @@ export class Engine {
       instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount },
       exchangesDown: EXCHANGES.filter((_, i) => this.store.isExchangeDown(i)),
       exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
-      quarantine: this.quarantine.stats(),
+      quarantine: this.quarantine.stats(this.now()),
       latencyUs: { pipeline_to_detected: this.pipelineLatency.summary(), detected_to_bus: this.busLatency.summary() },
     };
   }
