@@ -80,6 +80,7 @@ export const LegSchema = Type.Object(
   {
     exchange: ExchangeEnum,
     symbol: Type.String(),
+    settle: Type.Optional(Type.Enum(SETTLE_CURRENCIES, { description: 'Settle currency of the leg market; absent = USDT' })),
     side: Type.Enum(['long', 'short']),
     quantity: Type.Number({ description: 'Base units' }),
     entryPrice: Type.Number(),
