@@ -28,7 +28,7 @@ import { opportunityId, type Opportunity, type OpportunityCloseReason, type Oppo
 import type { BroadcastRing } from './bus.js';
 import { nowUs } from './clock.js';
 import type { LatencyHistogram } from './histogram.js';
-import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, type InstrumentMap } from './instruments.js';
+import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, SETTLE_LEG_MASKS, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
 import {
   HOUR_MS,
@@ -177,19 +177,21 @@ export class Detector {
     const m = this.instruments;
     const inst = m.instrumentIndexOf(id);
     const leg = m.legIndexOf(id);
-    const settle = leg % S;
     const ex = this.store.exchange[id];
     const own = this.legState(id, ex);
-    for (let other = 0; other < L; other++) {
-      // Legs on the same venue never pair (its USDT and USDC markets are not a cross-exchange pair).
-      if (((other / S) | 0) === ex) continue;
-      if (!this.allowCrossQuote && other % S !== settle) continue;
+    // The instrument's legs with an id, less this venue's own (its USDT and USDC markets never pair: not
+    // a cross-exchange pair), less the other settle currencies' when cross-quote pairs are off.
+    let legs = m.legMask(inst) & ~VENUE_LEG_MASKS[ex];
+    if (!this.allowCrossQuote) legs &= SETTLE_LEG_MASKS[leg % S];
+    while (legs !== 0) {
+      const bit = legs & -legs;
+      legs ^= bit;
+      const other = 31 - Math.clz32(bit);
       const otherId = m.legId(inst, other);
-      if (otherId < 0) continue;
       // feed_down wins over held, held over stale: check the other leg unless ours is already down.
-      const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, this.store.exchange[otherId]));
-      this.evaluatePair(inst, id, leg, otherId, other, legs);
-      this.evaluatePair(inst, otherId, other, id, leg, legs);
+      const state = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, this.store.exchange[otherId]));
+      this.evaluatePair(inst, id, leg, otherId, other, state);
+      this.evaluatePair(inst, otherId, other, id, leg, state);
     }
   }
 

@@ -30,6 +30,16 @@ export const EXCHANGE_COUNT = EXCHANGES.length;
 export const SETTLE_COUNT = SETTLE_CURRENCIES.length;
 /** Leg slots per instrument: every (exchange, settle currency). */
 export const LEG_COUNT = EXCHANGE_COUNT * SETTLE_COUNT;
+if (LEG_COUNT > 32) throw new Error('instrument leg masks hold 32 legs: exchanges × settle currencies exceeds it');
+
+/** Per exchange index: the bits of its legs in a leg mask. */
+export const VENUE_LEG_MASKS: readonly number[] = Array.from({ length: EXCHANGE_COUNT }, (_, ex) => ((1 << SETTLE_COUNT) - 1) << (ex * SETTLE_COUNT));
+/** Per settle index: the bits of the legs settled in it in a leg mask. */
+export const SETTLE_LEG_MASKS: readonly number[] = Array.from({ length: SETTLE_COUNT }, (_, s) => {
+  let m = 0;
+  for (let ex = 0; ex < EXCHANGE_COUNT; ex++) m |= 1 << (ex * SETTLE_COUNT + s);
+  return m;
+});
 
 /** Index of a quote/settle currency in SETTLE_CURRENCIES (case-insensitive), or -1 when unsupported. */
 export function settleIndex(quote: string): number {
@@ -55,6 +65,8 @@ export class InstrumentMap {
   private readonly idsByInstrument: number[][] = [];
   /** legIds[instrumentIndex * LEG_COUNT + legIndex] = id, or -1. */
   private legIds = new Int32Array(64 * LEG_COUNT).fill(-1);
+  /** Per instrument index: bit `leg` set when the leg has an id (the detector walks only those). */
+  private legMasks = new Uint32Array(64);
   private idExchange = new Uint8Array(256);
   /** Leg index (exchangeIndex · SETTLE_COUNT + settleIndex) per id. */
   private idLeg = new Uint8Array(256);
@@ -108,6 +120,7 @@ export class InstrumentMap {
     this.idLeg[id] = leg;
     this.idInstrument[id] = inst;
     this.legIds[slot] = id;
+    this.legMasks[inst] |= 1 << leg;
     this.idsByInstrument[inst].push(id);
     this.bySymbol[ex].set(symbol, id);
     if (guessed) this.provisional.add(id);
@@ -194,6 +207,11 @@ export class InstrumentMap {
     return this.legIds[instrumentIndex * LEG_COUNT + leg];
   }
 
+  /** Bit `leg` set for every leg of instrument `index` that has an id. Hot-path accessor. */
+  legMask(instrumentIndex: number): number {
+    return this.legMasks[instrumentIndex];
+  }
+
   /** The ids (legs) quoting an instrument key (empty when unknown). */
   idsFor(key: string): readonly number[] {
     const inst = this.keyIndex.get(key);
@@ -226,6 +244,11 @@ export class InstrumentMap {
       const grown = new Int32Array(this.legIds.length * 2).fill(-1);
       grown.set(this.legIds);
       this.legIds = grown;
+    }
+    if (inst >= this.legMasks.length) {
+      const grown = new Uint32Array(this.legMasks.length * 2);
+      grown.set(this.legMasks);
+      this.legMasks = grown;
     }
     return inst;
   }

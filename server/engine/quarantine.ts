@@ -35,7 +35,7 @@
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats, type ReviewFlag } from '../../shared/protocol.js';
-import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, type InstrumentMap } from './instruments.js';
+import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
 
 export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from '../../shared/protocol.js';
@@ -125,8 +125,9 @@ export class QuoteQuarantine {
     const staleMs = store.staleAfterMs;
     let agree = 0;
     let disagree = 0;
+    const present = this.instruments.legMask(inst);
     for (let other = 0; other < E; other++) {
-      if (other === ex || store.exchangeDown[other] !== 0) continue;
+      if (other === ex || store.exchangeDown[other] !== 0 || (present & VENUE_LEG_MASKS[other]) === 0) continue;
       // One vote per venue: +1 when one of its legs agrees, -1 when it has fresh legs and none agrees.
       let vote = 0;
       for (let s = 0; s < S; s++) {
