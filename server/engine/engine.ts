@@ -9,7 +9,7 @@ import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
-import { InstrumentMap, exchangeIndex } from './instruments.js';
+import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
@@ -64,7 +64,8 @@ export interface EngineCounters {
   pipeline: { capacity: number; pending: number; pushed: number; dropped: number };
   bus: { capacity: number; published: number; subscribers: SubscriberStats[] };
   detector: { evaluations: number; opened: number; updated: number; closed: Record<OpportunityCloseReason, number>; open: number };
-  instruments: { ids: number; instruments: number };
+  /** refusedSettle: registrations refused for a settle currency the engine does not pair. */
+  instruments: { ids: number; instruments: number; refusedSettle: number };
   exchangesDown: Exchange[];
   /** Not in config.market.exchanges: quotes unused. */
   exchangesDisabled: Exchange[];
@@ -87,6 +88,8 @@ export class Engine {
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
   private draining = false;
+  /** registerInstrument calls refused for an unsupported settle currency. */
+  private refusedSettle = 0;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -106,9 +109,16 @@ export class Engine {
 
   /**
    * Registers (or returns) the id (leg) for a venue symbol; base/quote from venue metadata (the quote is
-   * the settle currency: one of SETTLE_CURRENCIES, else it throws; see InstrumentMap.register).
+   * the settle currency). A settle currency the engine cannot pair (not in SETTLE_CURRENCIES, e.g. an
+   * inverse contract's USD) gets -1, counted in stats().instruments.refusedSettle: a feed keeps -1 as
+   * "not registered" and a record pushed with it is rejected as an unknown id. Throws for an unknown
+   * exchange or an empty base/quote (see InstrumentMap.register).
    */
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
+    if (meta.quote && !isSupportedSettle(meta.quote) && this.instruments.id(exchange, symbol) < 0) {
+      this.refusedSettle++;
+      return -1;
+    }
     return this.instruments.register(exchange, symbol, meta);
   }
 
@@ -292,7 +302,7 @@ export class Engine {
       pipeline: { capacity: this.pipeline.capacity, pending: this.pipeline.size, pushed: this.pipeline.pushed, dropped: this.pipeline.dropped },
       bus: { capacity: this.bus.capacity, published: this.bus.published, subscribers: this.bus.subscribers() },
       detector: this.detector.counters(),
-      instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount },
+      instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount, refusedSettle: this.refusedSettle },
       exchangesDown: EXCHANGES.filter((_, i) => this.store.isExchangeDown(i)),
       exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
       quarantine: this.quarantine.stats(this.now()),

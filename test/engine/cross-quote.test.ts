@@ -80,6 +80,16 @@ describe('instrument map: a leg per (instrument, venue, settle currency)', () =>
     expect(m.size).toBe(0);
   });
 
+  it('the engine refuses (-1, counted) a market in a settle currency it does not pair; records pushed with -1 are rejected', () => {
+    const engine = new Engine({ config: config(), now: () => T0 });
+    expect(engine.registerInstrument('kucoin', 'XBTUSDM', { base: 'BTC', quote: 'USD' })).toBe(-1);
+    expect(engine.stats().instruments).toEqual({ ids: 0, instruments: 0, refusedSettle: 1 });
+    engine.pushQuote(-1, 100, 100.01, 1, 1, T0, 1);
+    engine.drain();
+    expect(engine.stats().rejected.unknown_id).toBe(1);
+    expect(engine.registerInstrument('kucoin', 'XBTUSDCM', { base: 'BTC', quote: 'USDC' })).toBe(0);
+  });
+
   it('a pre-registered USDT guess is replaced by the venue’s USDT spelling only, never by its USDC market', () => {
     const m = new InstrumentMap();
     const [guess] = m.preRegister(['PEPE-PERP'], ['bybit'], (_ex, base) => `${base}USDT`);
