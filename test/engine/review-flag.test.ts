@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
+import { Engine } from '../../server/engine/index.js';
 import { btcOnFourVenues, engineConfig as config } from './btc-four-venues.js';
 
 const T0 = 1_700_000_000_000;
@@ -71,6 +72,36 @@ describe('review flag: same ticker, another token', () => {
     expect(review()).toEqual([]);
     for (let s = 0; s < 11; s++) second(5000);
     expect(review().map((f) => [f.exchange, f.sinceMs])).toEqual([['kucoin', T0 + 27_000]]);
+  });
+
+  it('one vote per venue: a venue’s USDC leg does not vouch for its USDT leg, and a USDC leg elsewhere is a witness', () => {
+    const clock = { t: T0 };
+    const engine = new Engine({ config: config({ thresholds: OPEN_ALL, detector: { reviewAfterMs: REVIEW_MS } }), now: () => clock.t });
+    const bybitUsdt = engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' });
+    const bybitUsdc = engine.registerInstrument('bybit', 'BTCPERP', { base: 'BTC', quote: 'USDC' });
+    const okxUsdc = engine.registerInstrument('okx', 'BTC-USDC-SWAP', { base: 'BTC', quote: 'USDC' });
+    const binance = engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' });
+    const quote = (id: number, mid: number) => {
+      engine.pushQuote(id, mid - 0.05, mid + 0.05, BIG, BIG, clock.t, 1);
+      engine.drain();
+    };
+    for (let s = 0; s <= 31; s++) {
+      clock.t = T0 + s * 1000;
+      quote(okxUsdc, 100.0);
+      quote(binance, 100.02);
+      quote(bybitUsdc, 5000); // the other token, listed in both currencies on one venue
+      quote(bybitUsdt, 5000);
+    }
+    // okx's USDC leg and binance's USDT leg agree with each other (2 venues) against bybit (1 venue, 2 legs).
+    expect(engine.quote('BTC-PERP', 'okx', 'USDC')?.quarantine).toBeNull();
+    expect(engine.quote('BTC-PERP', 'bybit', 'USDT')?.quarantine).toBe('off_consensus');
+    expect(engine.quote('BTC-PERP', 'bybit', 'USDC')?.quarantine).toBe('off_consensus');
+    expect(engine.stats().quarantine.review.map((f) => [f.symbol, f.settle]).sort()).toEqual([
+      ['BTCPERP', 'USDC'],
+      ['BTCUSDT', 'USDT'],
+    ]);
+    expect(engine.opportunities().every((o) => o.longExchange !== 'bybit' && o.shortExchange !== 'bybit')).toBe(true);
+    expect(engine.opportunities().map((o) => o.id).sort()).toEqual(['BTC-PERP|binance|okx:USDC', 'BTC-PERP|okx:USDC|binance']);
   });
 
   it('a feed drop forgets the hold (the first quote after a reconnect is judged afresh)', () => {
