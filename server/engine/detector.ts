@@ -8,8 +8,9 @@
  * Legs pair only across DIFFERENT venues: the USDT and USDC markets of one venue are one venue's books
  * (same fee schedule, same outage, often one margin account), not a cross-exchange arbitrage.
  * A USDT leg against a USDC leg is a cross-quote pair (prices compared as if USDT = USDC), scored only
- * when config detector.allowCrossQuote; its money figures are computed exactly like any other pair's. Opportunity objects are made only
- * when an event is published; the last one published per open pair is kept for `opportunities()`.
+ * when config detector.allowCrossQuote; its money figures are computed exactly like any other pair's.
+ * Opportunity objects are made only when an event is published; the last one published per open pair
+ * is kept for `opportunities()`.
  *
  * Lifecycle: a pair OPENS when spread ≥ minSpreadBps, fundingDelta8h ≥ minFundingDelta8h, confidence
  * ≥ minConfidence and profit ≥ minProfitBps. An open pair CLOSES only when a metric falls below its
