@@ -52,6 +52,14 @@ export const DetectorSchema = Type.Object(
       maximum: 600_000,
       description: 'A venue whose quotes stayed quarantined this long, consistently, confirms the same move on other venues (ms)',
     }),
+    allowCrossQuote: Type.Boolean({
+      description: 'Score pairs whose legs settle in different currencies (a USDT leg against a USDC leg, prices compared as if USDT = USDC)',
+    }),
+    reviewAfterMs: Type.Integer({
+      minimum: 1000,
+      maximum: 86_400_000,
+      description: 'A venue symbol whose quotes stay off the other venues’ consensus this long without a break is flagged for review: likely another token with the same ticker (ms)',
+    }),
   },
   Strict,
 );
@@ -167,6 +175,8 @@ export const DEFAULT_CONFIG: Config = {
     maxUpdateIntervalMs: 1000,
     quarantineBandPct: 5,
     quarantineConfirmMs: 1000,
+    allowCrossQuote: true,
+    reviewAfterMs: 30_000,
   },
   fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },
   strategy: {

@@ -1,5 +1,14 @@
 import type { Exchange } from './exchanges.js';
 
+/**
+ * Settle (= quote) currencies of the linear perpetuals the engine pairs. A venue listing one underlying
+ * in both (Bybit `BTCUSDT` and `BTCPERP`) has two legs. USDT first: it is the default leg, and a leg
+ * settled in it is written without a suffix in opportunity ids.
+ */
+export const SETTLE_CURRENCIES = ['USDT', 'USDC'] as const;
+export type SettleCurrency = (typeof SETTLE_CURRENCIES)[number];
+export const DEFAULT_SETTLE: SettleCurrency = 'USDT';
+
 /** Why an opportunity stopped being one. Machine-readable: the dashboard and the strategy switch on it. */
 export const OPPORTUNITY_CLOSE_REASONS = [
   'spread_below_min',
@@ -28,7 +37,11 @@ export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
  * (0.0001 = 1 bp), `*Bps` in basis points, times in epoch milliseconds (`*Ms`).
  */
 export interface Opportunity {
-  /** `${instrument}|${longExchange}|${shortExchange}` */
+  /**
+   * `${instrument}|${longLeg}|${shortLeg}`, a leg being the exchange, suffixed `:${settle}` when not USDT
+   * (`BTC-PERP|bybit|okx`, `BTC-PERP|bybit:USDC|okx`): unique per (instrument, long leg, short leg), and
+   * unchanged from the first release for USDT legs. See opportunityId.
+   */
   id: string;
   /** Normalised instrument key, e.g. `BTC-PERP`. */
   instrument: string;
@@ -36,6 +49,14 @@ export interface Opportunity {
   shortExchange: Exchange;
   longSymbol: string;
   shortSymbol: string;
+  /** Settle (quote) currency of each leg's market: prices, fees and P&L of that leg are in it. */
+  longSettle: SettleCurrency;
+  shortSettle: SettleCurrency;
+  /**
+   * longSettle ≠ shortSettle (a USDT leg against a USDC leg). Prices are compared as if USDT = USDC;
+   * the spread then includes the USDT/USDC basis. Scored only when config detector.allowCrossQuote.
+   */
+  crossQuote: boolean;
   longAsk: number;
   shortBid: number;
   longAskSize: number;
@@ -109,6 +130,11 @@ export interface OpportunityClosed {
 }
 export type OpportunityEvent = OpportunityOpened | OpportunityUpdated | OpportunityClosed;
 
-export function opportunityId(instrument: string, longExchange: Exchange, shortExchange: Exchange): string {
-  return `${instrument}|${longExchange}|${shortExchange}`;
+/** A leg in an opportunity id: the exchange, with `:${settle}` when the settle is not USDT. */
+export function legTag(exchange: Exchange, settle: string = DEFAULT_SETTLE): string {
+  return settle === DEFAULT_SETTLE ? exchange : `${exchange}:${settle}`;
+}
+
+export function opportunityId(instrument: string, longExchange: Exchange, shortExchange: Exchange, longSettle: string = DEFAULT_SETTLE, shortSettle: string = DEFAULT_SETTLE): string {
+  return `${instrument}|${legTag(longExchange, longSettle)}|${legTag(shortExchange, shortSettle)}`;
 }

@@ -1,4 +1,5 @@
 import type { Exchange } from './exchanges.js';
+import type { SettleCurrency } from './opportunity.js';
 
 /**
  * opening → open → closing → closed. `broken`: a position with a naked leg — an entry leg failed and
@@ -58,6 +59,8 @@ export interface Fill {
 export interface Leg {
   exchange: Exchange;
   symbol: string;
+  /** Settle (quote) currency of the leg's market (the engine leg it trades); absent = USDT (positions from before settle currencies). */
+  settle?: SettleCurrency;
   side: LegSide;
   quantity: number;
   entryPrice: number;

@@ -39,6 +39,31 @@ export interface QuarantineStats {
   byExchange: Partial<Record<Exchange, Partial<Record<QuarantineReason, number>>>>;
   /** Venue symbols whose latest quote is quarantined now, per venue (only non-zero entries). */
   active: Partial<Record<Exchange, number>>;
+  /**
+   * Venue symbols flagged for review: held off the other venues' consensus without a break for at least
+   * config detector.reviewAfterMs. Most likely the venue's ticker names ANOTHER token than the others'
+   * (same ticker, different coin): it never pairs while held. Longest-held first.
+   */
+  review: ReviewFlag[];
+}
+
+/** One venue symbol flagged for review (see QuarantineStats.review). */
+export interface ReviewFlag {
+  instrument: string;
+  exchange: Exchange;
+  symbol: string;
+  /** Settle currency of the venue's market (USDT, USDC). */
+  settle: string;
+  /** Mid of its latest (held) quote. */
+  price: number;
+  /** Median mid of the other venues' fresh accepted quotes, or null when none is fresh. */
+  consensusPrice: number | null;
+  /** price / consensusPrice − 1, in percent (null without a consensus). */
+  deviationPct: number | null;
+  /** Since when it has been held without a break (epoch ms), from its first off-consensus quote. */
+  sinceMs: number;
+  /** When its latest held quote arrived (epoch ms). */
+  lastQuoteMs: number;
 }
 
 export interface EngineStats {

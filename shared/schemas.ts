@@ -11,7 +11,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { EXCHANGES } from './exchanges.js';
 import type { FeedError, FeedState } from './feeds.js';
-import { OPPORTUNITY_CLOSE_REASONS, type Opportunity } from './opportunity.js';
+import { OPPORTUNITY_CLOSE_REASONS, SETTLE_CURRENCIES, type Opportunity } from './opportunity.js';
 import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type PositionTransition, type RiskRejection } from './position.js';
 import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary, QUARANTINE_REASONS } from './protocol.js';
 
@@ -24,12 +24,15 @@ export const TradingStateEnum = Type.Enum(['active', 'reducing', 'halted'], { de
 
 export const OpportunitySchema = Type.Object(
   {
-    id: Type.String({ description: '`${instrument}|${longExchange}|${shortExchange}`' }),
+    id: Type.String({ description: '`${instrument}|${longLeg}|${shortLeg}`, a leg = the exchange, `:${settle}` appended when not USDT' }),
     instrument: Type.String({ description: 'Normalised instrument key, e.g. BTC-PERP' }),
     longExchange: ExchangeEnum,
     shortExchange: ExchangeEnum,
     longSymbol: Type.String(),
     shortSymbol: Type.String(),
+    longSettle: Type.Enum(SETTLE_CURRENCIES, { description: 'Settle (quote) currency of the long leg' }),
+    shortSettle: Type.Enum(SETTLE_CURRENCIES, { description: 'Settle (quote) currency of the short leg' }),
+    crossQuote: Type.Boolean({ description: 'The legs settle in different currencies (USDT against USDC)' }),
     longAsk: Type.Number(),
     shortBid: Type.Number(),
     longAskSize: Type.Number({ description: 'Base units' }),
@@ -77,6 +80,7 @@ export const LegSchema = Type.Object(
   {
     exchange: ExchangeEnum,
     symbol: Type.String(),
+    settle: Type.Optional(Type.Enum(SETTLE_CURRENCIES, { description: 'Settle currency of the leg market; absent = USDT' })),
     side: Type.Enum(['long', 'short']),
     quantity: Type.Number({ description: 'Base units' }),
     entryPrice: Type.Number(),
@@ -231,6 +235,20 @@ export const EngineStatsSchema = Type.Object(
         total: Type.Integer({ description: 'Quotes quarantined since start' }),
         byExchange: Type.Partial(Type.Record(ExchangeEnum, Type.Partial(Type.Record(Type.Enum(QUARANTINE_REASONS), Type.Integer())))),
         active: Type.Partial(Type.Record(ExchangeEnum, Type.Integer({ description: 'Symbols whose latest quote is held now' }))),
+        review: Type.Array(
+          Type.Object({
+            instrument: Type.String(),
+            exchange: ExchangeEnum,
+            symbol: Type.String(),
+            settle: Type.String({ description: 'Settle currency of the venue market' }),
+            price: Type.Number({ description: 'Mid of its latest held quote' }),
+            consensusPrice: Type.Union([Type.Number(), Type.Null()], { description: 'Median mid of the other venues (null: none fresh)' }),
+            deviationPct: Type.Union([Type.Number(), Type.Null()], { description: 'price / consensusPrice − 1, %' }),
+            sinceMs: Ms('Held off-consensus without a break since'),
+            lastQuoteMs: Ms('Latest held quote received at'),
+          }),
+          { description: 'Symbols flagged for review: off the consensus for longer than detector.reviewAfterMs (same ticker, another token?)' },
+        ),
       },
       { description: 'Implausible quotes held out of detection (server/engine/quarantine.ts)' },
     ),

@@ -2,9 +2,15 @@
  * Detector: on an update of one instrument id, scores only the pairs that involve that venue for that
  * instrument, in both directions, and runs each pair's lifecycle (opened → updated* → closed).
  *
- * Per-pair state lives in typed arrays indexed by pair = (instrument · E + longEx) · E + shortEx
- * (E = number of exchanges); the per-update path allocates nothing. Opportunity objects are made only
- * when an event is published; the last one published per open pair is kept for `opportunities()`.
+ * A leg is an instrument id: (instrument, exchange, settle currency), leg index = exchange · S + settle
+ * (instruments.ts; L = LEG_COUNT = exchanges × settle currencies). Per-pair state lives in typed arrays
+ * indexed by pair = (instrument · L + longLeg) · L + shortLeg; the per-update path allocates nothing.
+ * Legs pair only across DIFFERENT venues: the USDT and USDC markets of one venue are one venue's books
+ * (same fee schedule, same outage, often one margin account), not a cross-exchange arbitrage.
+ * A USDT leg against a USDC leg is a cross-quote pair (prices compared as if USDT = USDC), scored only
+ * when config detector.allowCrossQuote; its money figures are computed exactly like any other pair's.
+ * Opportunity objects are made only when an event is published; the last one published per open pair
+ * is kept for `opportunities()`.
  *
  * Lifecycle: a pair OPENS when spread ≥ minSpreadBps, fundingDelta8h ≥ minFundingDelta8h, confidence
  * ≥ minConfidence and profit ≥ minProfitBps. An open pair CLOSES only when a metric falls below its
@@ -23,7 +29,7 @@ import { opportunityId, type Opportunity, type OpportunityCloseReason, type Oppo
 import type { BroadcastRing } from './bus.js';
 import { nowUs } from './clock.js';
 import type { LatencyHistogram } from './histogram.js';
-import { EXCHANGE_COUNT, type InstrumentMap } from './instruments.js';
+import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, SETTLE_LEG_MASKS, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
 import {
   HOUR_MS,
@@ -39,7 +45,9 @@ import {
 } from './scoring.js';
 
 const E = EXCHANGE_COUNT;
-const PAIRS_PER_INSTRUMENT = E * E;
+const S = SETTLE_COUNT;
+const L = LEG_COUNT;
+const PAIRS_PER_INSTRUMENT = L * L;
 export const TIME_NOW_MS = 0;
 export const TIME_RECV_US = 1;
 // Ordered by precedence: the worse of two legs (Math.max) names the close reason.
@@ -86,6 +94,7 @@ export class Detector {
   private impactBps = 0;
   private epsilonBps = 0;
   private maxUpdateIntervalMs = 0;
+  private allowCrossQuote = true;
   private readonly takerBps = new Float64Array(E);
 
   /**
@@ -157,6 +166,7 @@ export class Detector {
     this.impactBps = d.slippageImpactBps;
     this.epsilonBps = d.updateEpsilonBps;
     this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
+    this.allowCrossQuote = d.allowCrossQuote;
     for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
   }
 
@@ -165,17 +175,24 @@ export class Detector {
    * time `time[TIME_NOW_MS]`, triggered by a record received at `time[TIME_RECV_US]`.
    */
   onUpdate(id: number): void {
-    const inst = this.instruments.instrumentIndexOf(id);
+    const m = this.instruments;
+    const inst = m.instrumentIndexOf(id);
+    const leg = m.legIndexOf(id);
     const ex = this.store.exchange[id];
     const own = this.legState(id, ex);
-    for (let other = 0; other < E; other++) {
-      if (other === ex) continue;
-      const otherId = this.instruments.venueId(inst, other);
-      if (otherId < 0) continue;
+    // The instrument's legs with an id, less this venue's own (its USDT and USDC markets never pair: not
+    // a cross-exchange pair), less the other settle currencies' when cross-quote pairs are off.
+    let legs = m.legMask(inst) & ~VENUE_LEG_MASKS[ex];
+    if (!this.allowCrossQuote) legs &= SETTLE_LEG_MASKS[leg % S];
+    while (legs !== 0) {
+      const bit = legs & -legs;
+      legs ^= bit;
+      const other = 31 - Math.clz32(bit);
+      const otherId = m.legId(inst, other);
       // feed_down wins over held, held over stale: check the other leg unless ours is already down.
-      const legs = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, other));
-      this.evaluatePair(inst, id, ex, otherId, other, legs);
-      this.evaluatePair(inst, otherId, other, id, ex, legs);
+      const state = own === LEGS_DOWN ? LEGS_DOWN : Math.max(own, this.legState(otherId, this.store.exchange[otherId]));
+      this.evaluatePair(inst, id, leg, otherId, other, state);
+      this.evaluatePair(inst, otherId, other, id, leg, state);
     }
   }
 
@@ -195,9 +212,19 @@ export class Detector {
     this.time[TIME_NOW_MS] = nowMs;
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
-      const lx = Math.floor(p / E) % E;
-      const sx = p % E;
+      const lx = Math.floor((Math.floor(p / L) % L) / S);
+      const sx = Math.floor((p % L) / S);
       if (lx === ex || sx === ex) this.closeFromSnapshot(p, reason, nowMs, recvUs);
+    }
+  }
+
+  /** Closes every open cross-quote opportunity (config detector.allowCrossQuote was turned off). */
+  closeCrossQuote(nowMs: number, reason: OpportunityCloseReason = 'config_changed'): void {
+    const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      if ((Math.floor(p / L) % L) % S !== (p % L) % S) this.closeFromSnapshot(p, reason, nowMs, recvUs);
     }
   }
 
@@ -218,10 +245,10 @@ export class Detector {
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
-      const lx = Math.floor(p / E) % E;
-      const sx = p % E;
-      const longId = this.instruments.venueId(inst, lx);
-      const shortId = this.instruments.venueId(inst, sx);
+      const longId = this.instruments.legId(inst, Math.floor(p / L) % L);
+      const shortId = this.instruments.legId(inst, p % L);
+      const lx = this.store.exchange[longId];
+      const sx = this.store.exchange[shortId];
       if (this.store.exchangeDown[lx] !== 0 || this.store.exchangeDown[sx] !== 0) this.closeFromSnapshot(p, 'feed_down', nowMs, recvUs);
       else if (this.held !== null && (this.held.isHeld(longId) || this.held.isHeld(shortId))) this.closeFromSnapshot(p, 'quote_quarantined', nowMs, recvUs);
       else if (!this.store.fresh(longId, nowMs) || !this.store.fresh(shortId, nowMs)) this.closeFromSnapshot(p, 'stale_quote', nowMs, recvUs);
@@ -248,14 +275,16 @@ export class Detector {
     return { evaluations: this.evaluations, opened: this.openedCount, updated: this.updatedCount, closed, open: this.openCount };
   }
 
-  /** `legs`: the worse state of the two legs (LEGS_*), computed once per update by onUpdate. */
-  private evaluatePair(inst: number, longId: number, lx: number, shortId: number, sx: number, legs: number): void {
+  /** `longLeg`/`shortLeg`: leg indexes within the instrument; `legs`: the worse state of the two legs (LEGS_*), computed once per update by onUpdate. */
+  private evaluatePair(inst: number, longId: number, longLeg: number, shortId: number, shortLeg: number, legs: number): void {
     this.evaluations++;
     const nowMs = this.time[TIME_NOW_MS];
     const recvUs = this.time[TIME_RECV_US];
-    const p = (inst * E + lx) * E + sx;
+    const p = (inst * L + longLeg) * L + shortLeg;
     const open = this.pOpen[p] === 1;
     const store = this.store;
+    const lx = store.exchange[longId];
+    const sx = store.exchange[shortId];
     if (legs !== LEGS_OK) {
       if (open) this.closeFromSnapshot(p, legs === LEGS_DOWN ? 'feed_down' : legs === LEGS_HELD ? 'quote_quarantined' : 'stale_quote', nowMs, recvUs);
       return;
@@ -364,8 +393,8 @@ export class Detector {
     const last = this.snapshots[p];
     if (!last) return;
     const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
-    const longId = this.instruments.venueId(inst, Math.floor(p / E) % E);
-    const shortId = this.instruments.venueId(inst, p % E);
+    const longId = this.instruments.legId(inst, Math.floor(p / L) % L);
+    const shortId = this.instruments.legId(inst, p % L);
     const opp: Opportunity = {
       ...last,
       updatedMs: nowMs,
@@ -411,15 +440,20 @@ export class Detector {
     const instrument = m.instrumentOf(longId);
     const longExchange = m.exchangeOf(longId);
     const shortExchange = m.exchangeOf(shortId);
+    const longSettle = m.settleOf(longId);
+    const shortSettle = m.settleOf(shortId);
     const profit = this.sProfit;
     if (profit > this.pPeakProfit[p]) this.pPeakProfit[p] = profit;
     return {
-      id: (this.pairIds[p] ??= opportunityId(instrument, longExchange, shortExchange)),
+      id: (this.pairIds[p] ??= opportunityId(instrument, longExchange, shortExchange, longSettle, shortSettle)),
       instrument,
       longExchange,
       shortExchange,
       longSymbol: m.symbolOf(longId),
       shortSymbol: m.symbolOf(shortId),
+      longSettle,
+      shortSettle,
+      crossQuote: longSettle !== shortSettle,
       longAsk: s.ask[longId],
       shortBid: s.bid[shortId],
       longAskSize: s.askSize[longId],

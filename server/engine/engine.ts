@@ -4,12 +4,12 @@
  */
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
-import type { Opportunity, OpportunityCloseReason, OpportunityEvent } from '../../shared/opportunity.js';
+import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
-import { InstrumentMap, exchangeIndex } from './instruments.js';
+import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
@@ -32,6 +32,8 @@ export interface QuoteView {
   exchange: Exchange;
   symbol: string;
   instrument: string;
+  /** Settle (quote) currency of the leg. */
+  settle: SettleCurrency;
   bid: number;
   ask: number;
   bidSize: number;
@@ -62,7 +64,8 @@ export interface EngineCounters {
   pipeline: { capacity: number; pending: number; pushed: number; dropped: number };
   bus: { capacity: number; published: number; subscribers: SubscriberStats[] };
   detector: { evaluations: number; opened: number; updated: number; closed: Record<OpportunityCloseReason, number>; open: number };
-  instruments: { ids: number; instruments: number };
+  /** refusedSettle: registrations refused for a settle currency the engine does not pair. */
+  instruments: { ids: number; instruments: number; refusedSettle: number };
   exchangesDown: Exchange[];
   /** Not in config.market.exchanges: quotes unused. */
   exchangesDisabled: Exchange[];
@@ -85,6 +88,8 @@ export class Engine {
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
   private draining = false;
+  /** registerInstrument calls refused for an unsupported settle currency. */
+  private refusedSettle = 0;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -97,12 +102,23 @@ export class Engine {
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency, this.quarantine);
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
+    this.quarantine.reviewAfterMs = opts.config.detector.reviewAfterMs;
     this.processor = new RecordProcessor(this.instruments, this.store, this.detector, this.quarantine, this.pipeline.capacity);
     this.applyEnabledExchanges(opts.config);
   }
 
-  /** Registers (or returns) the id for a venue symbol; base/quote from venue metadata (XBT→BTC done here). */
+  /**
+   * Registers (or returns) the id (leg) for a venue symbol; base/quote from venue metadata (the quote is
+   * the settle currency). A settle currency the engine cannot pair (not in SETTLE_CURRENCIES, e.g. an
+   * inverse contract's USD) gets -1, counted in stats().instruments.refusedSettle: a feed keeps -1 as
+   * "not registered" and a record pushed with it is rejected as an unknown id. Throws for an unknown
+   * exchange or an empty base/quote (see InstrumentMap.register).
+   */
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
+    if (meta.quote && !isSupportedSettle(meta.quote) && this.instruments.id(exchange, symbol) < 0) {
+      this.refusedSettle++;
+      return -1;
+    }
     return this.instruments.register(exchange, symbol, meta);
   }
 
@@ -159,7 +175,9 @@ export class Engine {
     this.store.staleAfterMs = config.detector.staleAfterMs;
     this.quarantine.band = config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
+    this.quarantine.reviewAfterMs = config.detector.reviewAfterMs;
     this.detector.setConfig(config);
+    if (previous.detector.allowCrossQuote && !config.detector.allowCrossQuote) this.detector.closeCrossQuote(this.now());
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
   }
@@ -224,8 +242,9 @@ export class Engine {
     return this.detector.opportunities();
   }
 
-  quote(instrument: string, exchange: Exchange): QuoteView | null {
-    const id = this.instruments.idFor(instrument, exchange);
+  /** The latest quote of a leg; `settle` defaults to USDT (the leg of every first-release caller). */
+  quote(instrument: string, exchange: Exchange, settle?: string): QuoteView | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
     return id < 0 ? null : this.quoteById(id);
   }
 
@@ -238,6 +257,7 @@ export class Engine {
       exchange: this.instruments.exchangeOf(id),
       symbol: this.instruments.symbolOf(id),
       instrument: this.instruments.instrumentOf(id),
+      settle: this.instruments.settleOf(id),
       bid: s.bid[id],
       ask: s.ask[id],
       bidSize: s.bidSize[id],
@@ -282,10 +302,10 @@ export class Engine {
       pipeline: { capacity: this.pipeline.capacity, pending: this.pipeline.size, pushed: this.pipeline.pushed, dropped: this.pipeline.dropped },
       bus: { capacity: this.bus.capacity, published: this.bus.published, subscribers: this.bus.subscribers() },
       detector: this.detector.counters(),
-      instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount },
+      instruments: { ids: this.instruments.size, instruments: this.instruments.instrumentCount, refusedSettle: this.refusedSettle },
       exchangesDown: EXCHANGES.filter((_, i) => this.store.isExchangeDown(i)),
       exchangesDisabled: EXCHANGES.filter((_, i) => this.store.isExchangeDisabled(i)),
-      quarantine: this.quarantine.stats(),
+      quarantine: this.quarantine.stats(this.now()),
       latencyUs: { pipeline_to_detected: this.pipelineLatency.summary(), detected_to_bus: this.busLatency.summary() },
     };
   }

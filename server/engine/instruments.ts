@@ -1,14 +1,19 @@
 /**
  * Instrument map: (exchange, venue-native symbol) ↔ dense integer id, both ways in O(1); id → the
- * normalised instrument key (`BTC-PERP`); key → the ids (venues) quoting it, maintained as ids
+ * normalised instrument key (`BTC-PERP`); key → the ids (legs) quoting it, maintained as ids
  * are created. Ids start at 0, are dense and never change or get reused for the life of the map.
  *
- * Each (instrument, exchange) has exactly one id. When a second native symbol of the same exchange
- * normalises to an instrument that exchange already has, the new symbol becomes an alias of the existing
- * id; a pre-registered (guessed) symbol gives way to the first symbol registered from venue metadata.
- * The map parses no symbols: callers (the venue modules' metadata) supply base and quote.
+ * An id is a LEG: (instrument, exchange, settle currency). A venue may list one underlying settled in
+ * USDT and in USDC (`BTCUSDT` and `BTCUSDC`): those are two markets with their own books and funding,
+ * so two ids. Leg index within an instrument = exchangeIndex · SETTLE_COUNT + settleIndex
+ * (LEG_COUNT slots per instrument). When a second native symbol of the same exchange normalises to a
+ * (instrument, settle) that exchange already has, the new symbol becomes an alias of the existing id;
+ * a pre-registered (guessed, USDT) symbol gives way to the first symbol registered from venue metadata
+ * for the same leg. The map parses no symbols: callers (the venue modules' metadata) supply base and
+ * quote; the quote (= settle currency of a linear perpetual) must be one of SETTLE_CURRENCIES.
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { SETTLE_CURRENCIES, type SettleCurrency } from '../../shared/opportunity.js';
 
 /** Base (the underlying's common code, multiplier and venue aliases already folded) and quote/settle of a venue symbol. */
 export interface BaseQuote {
@@ -22,6 +27,29 @@ function keyOf(base: string): string {
 }
 
 export const EXCHANGE_COUNT = EXCHANGES.length;
+export const SETTLE_COUNT = SETTLE_CURRENCIES.length;
+/** Leg slots per instrument: every (exchange, settle currency). */
+export const LEG_COUNT = EXCHANGE_COUNT * SETTLE_COUNT;
+if (LEG_COUNT > 32) throw new Error('instrument leg masks hold 32 legs: exchanges × settle currencies exceeds it');
+
+/** Per exchange index: the bits of its legs in a leg mask. */
+export const VENUE_LEG_MASKS: readonly number[] = Array.from({ length: EXCHANGE_COUNT }, (_, ex) => ((1 << SETTLE_COUNT) - 1) << (ex * SETTLE_COUNT));
+/** Per settle index: the bits of the legs settled in it in a leg mask. */
+export const SETTLE_LEG_MASKS: readonly number[] = Array.from({ length: SETTLE_COUNT }, (_, s) => {
+  let m = 0;
+  for (let ex = 0; ex < EXCHANGE_COUNT; ex++) m |= 1 << (ex * SETTLE_COUNT + s);
+  return m;
+});
+
+/** Index of a quote/settle currency in SETTLE_CURRENCIES (case-insensitive), or -1 when unsupported. */
+export function settleIndex(quote: string): number {
+  return (SETTLE_CURRENCIES as readonly string[]).indexOf(quote.toUpperCase());
+}
+
+/** Whether the engine can take a market settled in `quote` (callers filter discovered markets with it). */
+export function isSupportedSettle(quote: string): boolean {
+  return settleIndex(quote) >= 0;
+}
 
 /** Index of an exchange in EXCHANGES (0..EXCHANGE_COUNT-1). */
 export function exchangeIndex(exchange: Exchange): number {
@@ -35,9 +63,13 @@ export class InstrumentMap {
   private readonly keys: string[] = [];
   /** Per instrument index: the ids quoting it, in creation order. */
   private readonly idsByInstrument: number[][] = [];
-  /** venueIds[instrumentIndex * EXCHANGE_COUNT + exchangeIndex] = id, or -1. */
-  private venueIds = new Int32Array(64 * EXCHANGE_COUNT).fill(-1);
+  /** legIds[instrumentIndex * LEG_COUNT + legIndex] = id, or -1. */
+  private legIds = new Int32Array(64 * LEG_COUNT).fill(-1);
+  /** Per instrument index: bit `leg` set when the leg has an id (the detector walks only those). */
+  private legMasks = new Uint32Array(64);
   private idExchange = new Uint8Array(256);
+  /** Leg index (exchangeIndex · SETTLE_COUNT + settleIndex) per id. */
+  private idLeg = new Uint8Array(256);
   private idInstrument = new Int32Array(256);
   private readonly idSymbol: string[] = [];
   /** Ids created by preRegister whose symbol is the venue's default spelling, not yet confirmed by metadata. */
@@ -56,7 +88,8 @@ export class InstrumentMap {
 
   /**
    * The id for a venue symbol, created when new. `meta` is the venue's base (the underlying) and quote,
-   * from its instrument metadata. Throws when base or quote is empty.
+   * from its instrument metadata; quote is the settle currency. Throws when base or quote is empty, or
+   * the quote is not one of SETTLE_CURRENCIES (check with isSupportedSettle first).
    */
   register(exchange: Exchange, symbol: string, meta: BaseQuote): number {
     return this.registerAs(exchange, symbol, meta, false);
@@ -68,10 +101,13 @@ export class InstrumentMap {
     const known = this.bySymbol[ex].get(symbol);
     if (known !== undefined) return known;
     if (!bq.base || !bq.quote) throw new Error(`base and quote of ${exchange} symbol ${symbol} are required`);
+    const settle = settleIndex(bq.quote);
+    if (settle < 0) throw new Error(`${exchange} symbol ${symbol}: unsupported settle currency ${bq.quote} (supported: ${SETTLE_CURRENCIES.join(', ')})`);
     const key = keyOf(bq.base);
     const inst = this.instrumentIndexOrCreate(key);
-    const slot = inst * EXCHANGE_COUNT + ex;
-    const existing = this.venueIds[slot];
+    const leg = ex * SETTLE_COUNT + settle;
+    const slot = inst * LEG_COUNT + leg;
+    const existing = this.legIds[slot];
     if (existing >= 0) {
       this.bySymbol[ex].set(symbol, existing); // alias
       if (!guessed && this.provisional.delete(existing)) this.idSymbol[existing] = symbol; // the venue's real spelling wins
@@ -81,8 +117,10 @@ export class InstrumentMap {
     this.ensureIdCapacity(id + 1);
     this.idSymbol.push(symbol);
     this.idExchange[id] = ex;
+    this.idLeg[id] = leg;
     this.idInstrument[id] = inst;
-    this.venueIds[slot] = id;
+    this.legIds[slot] = id;
+    this.legMasks[inst] |= 1 << leg;
     this.idsByInstrument[inst].push(id);
     this.bySymbol[ex].set(symbol, id);
     if (guessed) this.provisional.add(id);
@@ -93,7 +131,7 @@ export class InstrumentMap {
   /**
    * Pre-registers instrument keys (`BTC-PERP`) on exchanges with the symbol `symbolFor` guesses (the
    * venue module's default USDT spelling); the first symbol registered later from venue metadata for the
-   * same (instrument, exchange) replaces the guess. Keys that are not `<BASE>-PERP` are skipped. Returns the ids.
+   * same (instrument, exchange, USDT) replaces the guess (a USDC market of the venue is another leg). Keys that are not `<BASE>-PERP` are skipped. Returns the ids.
    */
   preRegister(keys: readonly string[], exchanges: readonly Exchange[], symbolFor: (exchange: Exchange, base: string) => string): number[] {
     const ids: number[] = [];
@@ -111,11 +149,12 @@ export class InstrumentMap {
     return ex < 0 ? -1 : (this.bySymbol[ex].get(symbol) ?? -1);
   }
 
-  /** The id of (instrument key, exchange), or -1. */
-  idFor(key: string, exchange: Exchange): number {
+  /** The id of (instrument key, exchange, settle currency; USDT when omitted), or -1. */
+  idFor(key: string, exchange: Exchange, settle: string = 'USDT'): number {
     const inst = this.keyIndex.get(key);
     const ex = exchangeIndex(exchange);
-    return inst === undefined || ex < 0 ? -1 : this.venueIds[inst * EXCHANGE_COUNT + ex];
+    const si = settleIndex(settle);
+    return inst === undefined || ex < 0 || si < 0 ? -1 : this.legIds[inst * LEG_COUNT + ex * SETTLE_COUNT + si];
   }
 
   has(id: number): boolean {
@@ -129,6 +168,16 @@ export class InstrumentMap {
   /** Index of the id's exchange in EXCHANGES. */
   exchangeIndexOf(id: number): number {
     return this.idExchange[id];
+  }
+
+  /** Leg index of the id within its instrument (exchangeIndex · SETTLE_COUNT + settleIndex). */
+  legIndexOf(id: number): number {
+    return this.idLeg[id];
+  }
+
+  /** The id's settle (quote) currency. */
+  settleOf(id: number): SettleCurrency {
+    return SETTLE_CURRENCIES[this.idLeg[id] % SETTLE_COUNT];
   }
 
   /** The native symbol the id was created with. */
@@ -153,20 +202,25 @@ export class InstrumentMap {
     return this.keyIndex.get(key) ?? -1;
   }
 
-  /** The id quoting instrument `index` on exchange index `ex`, or -1. Hot-path accessor. */
-  venueId(instrumentIndex: number, ex: number): number {
-    return this.venueIds[instrumentIndex * EXCHANGE_COUNT + ex];
+  /** The id of leg `leg` (exchangeIndex · SETTLE_COUNT + settleIndex) of instrument `index`, or -1. Hot-path accessor. */
+  legId(instrumentIndex: number, leg: number): number {
+    return this.legIds[instrumentIndex * LEG_COUNT + leg];
   }
 
-  /** The ids quoting an instrument key (empty when unknown). */
+  /** Bit `leg` set for every leg of instrument `index` that has an id. Hot-path accessor. */
+  legMask(instrumentIndex: number): number {
+    return this.legMasks[instrumentIndex];
+  }
+
+  /** The ids (legs) quoting an instrument key (empty when unknown). */
   idsFor(key: string): readonly number[] {
     const inst = this.keyIndex.get(key);
     return inst === undefined ? [] : this.idsByInstrument[inst];
   }
 
-  /** The exchanges quoting an instrument key, in registration order. */
+  /** The exchanges quoting an instrument key (each once, whatever its settle currencies), in registration order. */
   exchangesFor(key: string): Exchange[] {
-    return this.idsFor(key).map((id) => this.exchangeOf(id));
+    return [...new Set(this.idsFor(key).map((id) => this.exchangeOf(id)))];
   }
 
   /** All instrument keys, in registration order. */
@@ -186,10 +240,15 @@ export class InstrumentMap {
     this.keys.push(key);
     this.keyIndex.set(key, inst);
     this.idsByInstrument.push([]);
-    if ((inst + 1) * EXCHANGE_COUNT > this.venueIds.length) {
-      const grown = new Int32Array(this.venueIds.length * 2).fill(-1);
-      grown.set(this.venueIds);
-      this.venueIds = grown;
+    if ((inst + 1) * LEG_COUNT > this.legIds.length) {
+      const grown = new Int32Array(this.legIds.length * 2).fill(-1);
+      grown.set(this.legIds);
+      this.legIds = grown;
+    }
+    if (inst >= this.legMasks.length) {
+      const grown = new Uint32Array(this.legMasks.length * 2);
+      grown.set(this.legMasks);
+      this.legMasks = grown;
     }
     return inst;
   }
@@ -201,6 +260,9 @@ export class InstrumentMap {
     const ex = new Uint8Array(cap);
     ex.set(this.idExchange);
     this.idExchange = ex;
+    const leg = new Uint8Array(cap);
+    leg.set(this.idLeg);
+    this.idLeg = leg;
     const inst = new Int32Array(cap);
     inst.set(this.idInstrument);
     this.idInstrument = inst;

@@ -7,7 +7,9 @@
  * The rule, for a quote of instrument I on venue V with mid m (band b = detector.quarantineBandPct):
  * 1. bid or ask not a positive finite number → `non_positive`; bid ≥ ask → `crossed_book`;
  *    (ask − bid) / m > b → `spread_sanity`. (The first two are also counted by sanity.ts as rejects.)
- * 2. Witnesses: every OTHER venue of I whose feed is up. A venue whose quotes have been held for at
+ * 2. Witnesses: every OTHER venue of I whose feed is up, one vote per venue whatever its legs (a venue
+ *    listing I in USDT and USDC agrees when either leg agrees, disagrees when its fresh legs all
+ *    disagree; the other leg of V's own venue is no witness: a venue does not confirm itself). A venue whose quotes have been held for at
  *    least detector.quarantineConfirmMs, consistently (each held mid within b of the one before),
  *    confirms with its held quote when that agrees: when every venue moves together, the venues that
  *    moved first confirm the later ones once the move has lasted that long. A held quote never vetoes
@@ -27,10 +29,13 @@
  * converged, or the others moved to it) it is applied to the store as received, with its own receive
  * time. A newer quote from V replaces the held one. A feed drop forgets the venue's held quotes and
  * its last accepted mids (the first quote after a reconnect is judged by the other venues alone).
+ * Review: a venue symbol held without a break since an `off_consensus` quote, for at least
+ * reviewAfterMs, is flagged for review (stats().review): the same ticker most likely names another
+ * token there. It never pairs while held; the flag clears when one of its quotes is accepted.
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from '../../shared/protocol.js';
-import { EXCHANGE_COUNT, type InstrumentMap } from './instruments.js';
+import { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats, type ReviewFlag } from '../../shared/protocol.js';
+import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
 
 export { QUARANTINE_REASONS, type QuarantineReason, type QuarantineStats } from '../../shared/protocol.js';
@@ -43,6 +48,8 @@ export const Q_OFF_CONSENSUS = 3;
 export const Q_JUMP = 4;
 const R = QUARANTINE_REASONS.length;
 const E = EXCHANGE_COUNT;
+const S = SETTLE_COUNT;
+const L = LEG_COUNT;
 
 /** Input slots of `review` (doubles travel through a typed array: a boxed argument would allocate). */
 export const IN_BID = 0;
@@ -56,6 +63,8 @@ export class QuoteQuarantine {
   band = 0.05;
   /** How long a venue's held quotes must persist, consistently, before they confirm other venues (ms). */
   confirmMs = 1000;
+  /** How long a symbol must stay held since an off-consensus quote before it is flagged for review (ms). */
+  reviewAfterMs = 30_000;
   /** Per id: the reason index + 1 of the quarantine in force, 0 when its latest quote was accepted. */
   private state = new Uint8Array(0);
   /** The held quote per id (heldBid 0 = none: a non-positive or crossed quote is never held). */
@@ -70,6 +79,8 @@ export class QuoteQuarantine {
   private heldSinceMs = new Float64Array(0);
   private lastAcceptedMid = new Float64Array(0);
   private lastAcceptedMs = new Float64Array(0);
+  /** Since when the id has been held without a break, from an off_consensus quote (0 = not). */
+  private offSinceMs = new Float64Array(0);
   /** Ids in quarantine per instrument index, so an accepted quote looks for releases only when needed. */
   private heldPerInstrument = new Int32Array(0);
   private readonly counts = new Float64Array(E * R);
@@ -114,22 +125,32 @@ export class QuoteQuarantine {
     const staleMs = store.staleAfterMs;
     let agree = 0;
     let disagree = 0;
+    const present = this.instruments.legMask(inst);
     for (let other = 0; other < E; other++) {
-      if (other === ex || store.exchangeDown[other] !== 0) continue;
-      const oid = this.instruments.venueId(inst, other);
-      if (oid < 0) continue;
-      if (this.state[oid] !== 0 && this.heldBid[oid] > 0 && nowMs - this.heldReceivedMs[oid] <= staleMs && nowMs - this.heldSinceMs[oid] >= this.confirmMs) {
-        // A persistent held quote may confirm a move (it agrees) but never vetoes one.
-        const held = (this.heldBid[oid] + this.heldAsk[oid]) / 2;
-        if (Math.abs(mid - held) <= band * held) {
-          agree++;
-          continue;
+      if (other === ex || store.exchangeDown[other] !== 0 || (present & VENUE_LEG_MASKS[other]) === 0) continue;
+      // One vote per venue: +1 when one of its legs agrees, -1 when it has fresh legs and none agrees.
+      let vote = 0;
+      for (let s = 0; s < S; s++) {
+        const oid = this.instruments.legId(inst, other * S + s);
+        if (oid < 0) continue;
+        if (this.state[oid] !== 0 && this.heldBid[oid] > 0 && nowMs - this.heldReceivedMs[oid] <= staleMs && nowMs - this.heldSinceMs[oid] >= this.confirmMs) {
+          // A persistent held quote may confirm a move (it agrees) but never vetoes one.
+          const held = (this.heldBid[oid] + this.heldAsk[oid]) / 2;
+          if (Math.abs(mid - held) <= band * held) {
+            vote = 1;
+            break;
+          }
         }
+        if (!store.fresh(oid, nowMs)) continue;
+        const witness = (store.bid[oid] + store.ask[oid]) / 2;
+        if (Math.abs(mid - witness) <= band * witness) {
+          vote = 1;
+          break;
+        }
+        vote = -1;
       }
-      if (!store.fresh(oid, nowMs)) continue;
-      const witness = (store.bid[oid] + store.ask[oid]) / 2;
-      if (Math.abs(mid - witness) <= band * witness) agree++;
-      else disagree++;
+      if (vote > 0) agree++;
+      else if (vote < 0) disagree++;
     }
     if (1 + agree > disagree && agree > 0) return Q_NONE;
     if (1 + agree < disagree) return Q_OFF_CONSENSUS;
@@ -150,6 +171,7 @@ export class QuoteQuarantine {
     const mid = (bid + ask) / 2;
     if (!(bid > 0) || !(previousMid > 0) || Math.abs(mid - previousMid) > this.band * previousMid) this.heldSinceMs[id] = receivedMs;
     if (this.state[id] === 0) this.heldPerInstrument[this.instruments.instrumentIndexOf(id)]++;
+    if (reason === Q_OFF_CONSENSUS && this.offSinceMs[id] === 0) this.offSinceMs[id] = receivedMs;
     this.state[id] = reason + 1;
     this.heldBid[id] = bid;
     this.heldAsk[id] = ask;
@@ -173,6 +195,7 @@ export class QuoteQuarantine {
     if (this.state[id] === 0) return;
     this.state[id] = 0;
     this.heldBid[id] = 0;
+    this.offSinceMs[id] = 0;
     this.heldPerInstrument[this.instruments.instrumentIndexOf(id)]--;
   }
 
@@ -196,8 +219,8 @@ export class QuoteQuarantine {
    * or -1. The caller applies it with `applyHeld` and asks again until -1.
    */
   nextReleasable(inst: number, nowMs: number): number {
-    for (let ex = 0; ex < E; ex++) {
-      const id = this.instruments.venueId(inst, ex);
+    for (let leg = 0; leg < L; leg++) {
+      const id = this.instruments.legId(inst, leg);
       if (id < 0 || this.state[id] === 0 || !(this.heldBid[id] > 0)) continue;
       if (nowMs - this.heldReceivedMs[id] > this.store.staleAfterMs) continue;
       this.input[IN_BID] = this.heldBid[id];
@@ -219,7 +242,43 @@ export class QuoteQuarantine {
     return recvUs;
   }
 
-  stats(): QuarantineStats {
+  /** The symbols flagged for review at `nowMs` (see the header), longest-held first. Off the hot path. */
+  reviewFlags(nowMs: number): ReviewFlag[] {
+    const out: ReviewFlag[] = [];
+    const m = this.instruments;
+    const store = this.store;
+    const n = m.size;
+    for (let id = 0; id < n; id++) {
+      const since = this.offSinceMs[id];
+      if (this.state[id] === 0 || since === 0 || nowMs - since < this.reviewAfterMs || !(this.heldBid[id] > 0)) continue;
+      const inst = m.instrumentIndexOf(id);
+      const ex = store.exchange[id];
+      const mids: number[] = [];
+      for (let leg = 0; leg < L; leg++) {
+        const oid = m.legId(inst, leg);
+        if (oid < 0 || ((leg / S) | 0) === ex || store.exchangeDown[store.exchange[oid]] !== 0 || !store.fresh(oid, nowMs)) continue;
+        mids.push((store.bid[oid] + store.ask[oid]) / 2);
+      }
+      mids.sort((a, b) => a - b);
+      const consensus = mids.length === 0 ? null : mids.length % 2 === 1 ? mids[(mids.length - 1) / 2] : (mids[mids.length / 2 - 1] + mids[mids.length / 2]) / 2;
+      const price = (this.heldBid[id] + this.heldAsk[id]) / 2;
+      out.push({
+        instrument: m.instrumentOf(id),
+        exchange: m.exchangeOf(id),
+        symbol: m.symbolOf(id),
+        settle: m.settleOf(id),
+        price,
+        consensusPrice: consensus,
+        deviationPct: consensus === null ? null : (price / consensus - 1) * 100,
+        sinceMs: since,
+        lastQuoteMs: this.heldReceivedMs[id],
+      });
+    }
+    return out.sort((a, b) => a.sinceMs - b.sinceMs);
+  }
+
+  /** Counters, the symbols held now, and the review flags as of `nowMs`. */
+  stats(nowMs: number): QuarantineStats {
     const byExchange: QuarantineStats['byExchange'] = {};
     const active: QuarantineStats['active'] = {};
     let total = 0;
@@ -237,7 +296,7 @@ export class QuoteQuarantine {
       const exchange = EXCHANGES[this.store.exchange[id]];
       active[exchange] = (active[exchange] ?? 0) + 1;
     }
-    return { total, byExchange, active };
+    return { total, byExchange, active, review: this.reviewFlags(nowMs) };
   }
 
   private grow(): void {
@@ -264,6 +323,7 @@ export class QuoteQuarantine {
       this.heldSinceMs = f64(this.heldSinceMs);
       this.lastAcceptedMid = f64(this.lastAcceptedMid);
       this.lastAcceptedMs = f64(this.lastAcceptedMs);
+      this.offSinceMs = f64(this.offSinceMs);
       this.idCap = cap;
     }
     if (instruments > this.heldPerInstrument.length) {

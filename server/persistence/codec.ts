@@ -3,7 +3,7 @@
  * the records of one write batch. Market-record chunks are in market-ring.ts.
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { OPPORTUNITY_CLOSE_REASONS, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
+import { OPPORTUNITY_CLOSE_REASONS, SETTLE_CURRENCIES, opportunityId, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
 
 /** A Redis stream id `<ms>-<seq>` as numbers. */
 export interface StreamId {
@@ -39,7 +39,10 @@ export function nextStreamId(last: StreamId, minMs: number): StreamId {
 // publish ~50,000 events/s, so events are packed as binary records instead (~300 bytes, no number
 // formatting, every double exact, -0 and NaN included). A record is self-delimiting:
 //   u8 kind, u8 close reason (255 none), u8 long exchange, u8 short exchange, u8 flags
-//   (1 breakEvenHours null, 2 id is not `${instrument}|${long}|${short}`, then 2 bits per OPPORTUNITY_BOOLEANS field), then u16-length-prefixed UTF-8
+//   (1 breakEvenHours null, 2 id is not opportunityId(...) of the record's fields, then 2 bits per
+//   OPPORTUNITY_BOOLEANS field, then 64 long leg settles in USDC, 128 short leg settles in USDC: records
+//   written before settle currencies existed have both bits 0 and read as USDT legs; crossQuote is
+//   derived from the two settles), then u16-length-prefixed UTF-8
 //   strings: instrument, longSymbol, shortSymbol[, id], then float64 LE: seq, tsMs, recvUs, lifetimeMs,
 //   and the Opportunity's numeric fields in OPPORTUNITY_NUMBERS order.
 
@@ -52,7 +55,18 @@ export const OPPORTUNITY_NUMBERS = [
 ] as const satisfies ReadonlyArray<keyof Opportunity>;
 /** Every (optional) boolean field of Opportunity: two flag bits each from bit 2 on, `present` and `true`. */
 const OPPORTUNITY_BOOLEANS = ['longFundingPredicted', 'shortFundingPredicted'] as const satisfies ReadonlyArray<keyof Opportunity>;
-type EncodedOpportunityKeys = (typeof OPPORTUNITY_NUMBERS)[number] | (typeof OPPORTUNITY_BOOLEANS)[number] | 'id' | 'instrument' | 'longExchange' | 'shortExchange' | 'longSymbol' | 'shortSymbol';
+type EncodedOpportunityKeys =
+  | (typeof OPPORTUNITY_NUMBERS)[number]
+  | (typeof OPPORTUNITY_BOOLEANS)[number]
+  | 'id'
+  | 'instrument'
+  | 'longExchange'
+  | 'shortExchange'
+  | 'longSymbol'
+  | 'shortSymbol'
+  | 'longSettle'
+  | 'shortSettle'
+  | 'crossQuote';
 // Fails to compile when Opportunity gains a field this codec does not write.
 const _allFieldsEncoded: [Exclude<keyof Opportunity, EncodedOpportunityKeys>] extends [never] ? true : never = true;
 void _allFieldsEncoded;
@@ -60,6 +74,26 @@ void _allFieldsEncoded;
 export const KINDS: ReadonlyArray<OpportunityEvent['kind']> = ['opened', 'updated', 'closed'];
 export const F_NULL_BREAK_EVEN = 1;
 export const F_CUSTOM_ID = 2;
+/** Settle index bits (one bit per leg: the format holds two settle currencies, USDT = 0 and USDC = 1). */
+export const F_LONG_SETTLE = 64;
+export const F_SHORT_SETTLE = 128;
+// Fails to compile when a third settle currency is added: the flag bits above would need a format change.
+const _twoSettles: (typeof SETTLE_CURRENCIES)['length'] extends 2 ? true : never = true;
+void _twoSettles;
+
+/** The settle flag bits of an opportunity, or -1 when a leg's settle is not a known currency. */
+export function settleFlags(o: Opportunity): number {
+  const l = SETTLE_CURRENCIES.indexOf(o.longSettle);
+  const s = SETTLE_CURRENCIES.indexOf(o.shortSettle);
+  return l < 0 || s < 0 ? -1 : (l === 1 ? F_LONG_SETTLE : 0) | (s === 1 ? F_SHORT_SETTLE : 0);
+}
+
+/** The settle fields read back from the flag bits (crossQuote derived). */
+export function settlesOf(flags: number): Pick<Opportunity, 'longSettle' | 'shortSettle' | 'crossQuote'> {
+  const longSettle = SETTLE_CURRENCIES[flags & F_LONG_SETTLE ? 1 : 0];
+  const shortSettle = SETTLE_CURRENCIES[flags & F_SHORT_SETTLE ? 1 : 0];
+  return { longSettle, shortSettle, crossQuote: longSettle !== shortSettle };
+}
 
 const NUMBERS_PER_EVENT = 4 + OPPORTUNITY_NUMBERS.length;
 
@@ -119,7 +153,9 @@ export class EventEncoder {
 
   private write(e: OpportunityEvent): void {
     const o = e.opportunity;
-    const customId = o.id !== `${o.instrument}|${o.longExchange}|${o.shortExchange}`;
+    const settles = settleFlags(o);
+    if (settles < 0) throw new TypeError('opportunity event: unknown settle currency');
+    const customId = o.id !== opportunityId(o.instrument, o.longExchange, o.shortExchange, o.longSettle, o.shortSettle);
     this.ensure(5);
     const b = this.buf;
     b[this.off] = KINDS.indexOf(e.kind);
@@ -129,7 +165,7 @@ export class EventEncoder {
     let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0);
     if (o.longFundingPredicted !== undefined) flags |= 4 | (o.longFundingPredicted ? 8 : 0);
     if (o.shortFundingPredicted !== undefined) flags |= 16 | (o.shortFundingPredicted ? 32 : 0);
-    b[this.off + 4] = flags;
+    b[this.off + 4] = flags | settles;
     this.off += 5;
     this.str(o.instrument);
     this.str(o.longSymbol);
@@ -204,10 +240,10 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
     const instrument = str();
     const longSymbol = str();
     const shortSymbol = str();
-    const id = flags & F_CUSTOM_ID ? str() : `${instrument}|${longExchange}|${shortExchange}`;
-    if (!kind || !longExchange || !shortExchange || instrument === null || longSymbol === null || shortSymbol === null || id === null) {
-      return { events, malformed: true };
-    }
+    if (!kind || !longExchange || !shortExchange || instrument === null || longSymbol === null || shortSymbol === null) return { events, malformed: true };
+    const settles = settlesOf(flags);
+    const id = flags & F_CUSTOM_ID ? str() : opportunityId(instrument, longExchange, shortExchange, settles.longSettle, settles.shortSettle);
+    if (id === null) return { events, malformed: true };
     if (off + 8 * (4 + OPPORTUNITY_NUMBERS.length) > data.length) return { events, malformed: true };
     const r = () => {
       const v = data.readDoubleLE(off);
@@ -218,7 +254,7 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
     const tsMs = r();
     const recvUs = r();
     const lifetimeMs = r();
-    const o = { id, instrument, longExchange, shortExchange, longSymbol, shortSymbol } as Record<string, unknown>;
+    const o = { id, instrument, longExchange, shortExchange, longSymbol, shortSymbol, ...settles } as Record<string, unknown>;
     for (const k of OPPORTUNITY_NUMBERS) o[k] = r();
     if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;
     if (flags & 4) o.longFundingPredicted = (flags & 8) !== 0;

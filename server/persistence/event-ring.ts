@@ -5,12 +5,12 @@
  * self-delimiting records (format in codec.ts) with `encodeEventSlots`.
  *
  * Slot: u8 kind, u8 close reason (255 none), u8 long exchange, u8 short exchange, u8 flags (as in the
- * stream record), 3 spare; u32 string ids: instrument, longSymbol, shortSymbol, id (custom ids only);
+ * stream record, settle bits included), 3 spare; u32 string ids: instrument, longSymbol, shortSymbol, id (custom ids only);
  * then 31 float64 in stream-record order: seq, tsMs, recvUs, lifetimeMs, OPPORTUNITY_NUMBERS.
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { OPPORTUNITY_CLOSE_REASONS, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
-import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, KINDS, OPPORTUNITY_NUMBERS } from './codec.js';
+import { OPPORTUNITY_CLOSE_REASONS, opportunityId, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
+import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, KINDS, OPPORTUNITY_NUMBERS, settleFlags, settlesOf } from './codec.js';
 import { SlotRing } from './slot-ring.js';
 import { StringTable, type Utf8Cache } from './string-table.js';
 
@@ -47,15 +47,16 @@ export class EventRing {
     const reason = e?.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : 255;
     const longEx = EXCHANGES.indexOf(o?.longExchange);
     const shortEx = EXCHANGES.indexOf(o?.shortExchange);
+    const settles = o ? settleFlags(o) : -1;
     if (
-      kind < 0 || reason < 0 || longEx < 0 || shortEx < 0 ||
+      kind < 0 || reason < 0 || longEx < 0 || shortEx < 0 || settles < 0 ||
       typeof o.instrument !== 'string' || typeof o.longSymbol !== 'string' || typeof o.shortSymbol !== 'string' || typeof o.id !== 'string'
     ) {
       this.rejected++;
       return;
     }
-    const customId = o.id !== `${o.instrument}|${o.longExchange}|${o.shortExchange}`;
-    let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0);
+    const customId = o.id !== opportunityId(o.instrument, o.longExchange, o.shortExchange, o.longSettle, o.shortSettle);
+    let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0) | settles;
     if (o.longFundingPredicted !== undefined) flags |= 4 | (o.longFundingPredicted ? 8 : 0);
     if (o.shortFundingPredicted !== undefined) flags |= 16 | (o.shortFundingPredicted ? 32 : 0);
     const instrument = this.strings.id(o.instrument);
@@ -148,8 +149,9 @@ export function decodeEventSlots(bytes: Uint8Array, n: number, strings: StringTa
     const longExchange = EXCHANGES[bytes[b + 2]];
     const shortExchange = EXCHANGES[bytes[b + 3]];
     const instrument = strings.get(u32[w * 2 + 2]) ?? '';
-    const id = flags & F_CUSTOM_ID ? (strings.get(u32[w * 2 + 5]) ?? '') : `${instrument}|${longExchange}|${shortExchange}`;
-    const o = { id, instrument, longExchange, shortExchange, longSymbol: strings.get(u32[w * 2 + 3]) ?? '', shortSymbol: strings.get(u32[w * 2 + 4]) ?? '' } as Record<string, unknown>;
+    const settles = settlesOf(flags);
+    const id = flags & F_CUSTOM_ID ? (strings.get(u32[w * 2 + 5]) ?? '') : opportunityId(instrument, longExchange, shortExchange, settles.longSettle, settles.shortSettle);
+    const o = { id, instrument, longExchange, shortExchange, longSymbol: strings.get(u32[w * 2 + 3]) ?? '', shortSymbol: strings.get(u32[w * 2 + 4]) ?? '', ...settles } as Record<string, unknown>;
     const at = w + NUMBERS_AT / 8;
     OPPORTUNITY_NUMBERS.forEach((k, j) => (o[k] = f[at + 4 + j]));
     if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
-import type { Opportunity } from '../../shared/opportunity.js';
+import type { Opportunity, SettleCurrency } from '../../shared/opportunity.js';
 import type { ExitReason, Fill, Leg, LegSide, Position, PositionState } from '../../shared/position.js';
 import { closeSpreadBps, legMargin, legPricePnl, liquidationDistancePct, liquidationPrice, markPrice } from './accounting.js';
 import type { StrategyQuote } from './engine-view.js';
@@ -36,10 +36,11 @@ export interface Book {
   lastMarkSaveMs: number;
 }
 
-export function emptyLeg(exchange: Exchange, symbol: string, side: LegSide): Leg {
+export function emptyLeg(exchange: Exchange, symbol: string, side: LegSide, settle: SettleCurrency = 'USDT'): Leg {
   return {
     exchange,
     symbol,
+    settle,
     side,
     quantity: 0,
     entryPrice: 0,
@@ -102,8 +103,8 @@ export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuo
     instrument: opp.instrument,
     opportunityId: opp.id,
     state: 'opening',
-    long: emptyLeg(opp.longExchange, opp.longSymbol, 'long'),
-    short: emptyLeg(opp.shortExchange, opp.shortSymbol, 'short'),
+    long: emptyLeg(opp.longExchange, opp.longSymbol, 'long', opp.longSettle),
+    short: emptyLeg(opp.shortExchange, opp.shortSymbol, 'short', opp.shortSettle),
     notionalUsd: cfg.notionalUsd,
     openedMs: nowMs,
     closedMs: null,

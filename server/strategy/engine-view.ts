@@ -22,7 +22,8 @@ export type StrategyQuote = Pick<
 export interface StrategyEngine {
   readonly bus: { subscribe(name: string, onWake?: () => void): Subscription<OpportunityEvent> };
   opportunities(): Opportunity[];
-  quote(instrument: string, exchange: Exchange): StrategyQuote | null;
+  /** The leg's latest quote; `settle` (the leg's settle currency) defaults to USDT. */
+  quote(instrument: string, exchange: Exchange, settle?: string): StrategyQuote | null;
   /** Whether the venue's feed is down or the venue disabled (default venue view; see venue-state.ts). */
   isExchangeDown?(exchange: Exchange): boolean;
 }

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
-import type { Opportunity } from '../../shared/opportunity.js';
+import { SETTLE_CURRENCIES, type Opportunity } from '../../shared/opportunity.js';
 import type { TradingState } from '../../shared/position.js';
 import type { StrategyQuote } from './engine-view.js';
 
@@ -54,7 +54,8 @@ export interface EntryContext {
   dailyPnlUsd: number;
   availableCapitalUsd: number;
   /** Read only when the cheaper rules passed. */
-  quote: (instrument: string, exchange: Exchange) => StrategyQuote | null;
+  /** A leg's latest quote: `settle` defaults to USDT. */
+  quote: (instrument: string, exchange: Exchange, settle?: string) => StrategyQuote | null;
 }
 
 const EPS = 1e-9;
@@ -73,8 +74,14 @@ export function entryQuantity(notionalUsd: number, longQuote: Pick<StrategyQuote
 export function consensusMid(instrument: string, exchanges: readonly Exchange[], quote: EntryContext['quote']): number | null {
   const mids: number[] = [];
   for (const ex of exchanges) {
-    const q = quote(instrument, ex);
-    if (q && q.usable && q.bid > 0 && q.ask > q.bid) mids.push((q.bid + q.ask) / 2);
+    for (const settle of SETTLE_CURRENCIES) {
+      // A venue listing the instrument in USDT and USDC counts once (its first usable leg).
+      const q = quote(instrument, ex, settle);
+      if (q && q.usable && q.bid > 0 && q.ask > q.bid) {
+        mids.push((q.bid + q.ask) / 2);
+        break;
+      }
+    }
   }
   if (mids.length === 0) return null;
   mids.sort((a, b) => a - b);
@@ -135,11 +142,11 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
   if (opp.confidence < strategy.minConfidence)
     return { reason: 'confidence_below_min', detail: `confidence ${opp.confidence.toFixed(1)} < ${strategy.minConfidence}` };
   const legQuotes: StrategyQuote[] = [];
-  for (const [leg, ex] of [
-    ['long', opp.longExchange],
-    ['short', opp.shortExchange],
+  for (const [leg, ex, settle] of [
+    ['long', opp.longExchange, opp.longSettle],
+    ['short', opp.shortExchange, opp.shortSettle],
   ] as const) {
-    const q = ctx.quote(opp.instrument, ex);
+    const q = ctx.quote(opp.instrument, ex, settle);
     if (!q) return { reason: 'no_quote', detail: `no ${leg} quote on ${ex}` };
     if (!q.usable) return { reason: 'quote_unusable', detail: `${leg} quote on ${ex} is stale or its feed is down` };
     if (q.quarantine)

@@ -37,6 +37,8 @@ export interface OrderRequest {
   instrument: string;
   exchange: Exchange;
   symbol: string;
+  /** Settle currency of the leg's market; absent = USDT. */
+  settle?: string;
   side: 'buy' | 'sell';
   /** BASE units. */
   quantity: number;
@@ -116,7 +118,7 @@ export function takeSideLevels(quote: StrategyQuote, side: 'buy' | 'sell'): Book
 }
 
 export interface PaperExecutorOptions {
-  quote: (instrument: string, exchange: Exchange) => StrategyQuote | null;
+  quote: (instrument: string, exchange: Exchange, settle?: string) => StrategyQuote | null;
   /** Read on every order (fees and impact follow config changes). */
   config: () => Config;
   now: () => number;
@@ -169,7 +171,7 @@ export class PaperExecutor implements Executor {
       detail,
     });
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) return reject('invalid_order', `quantity ${order.quantity}`);
-    const quote = this.opts.quote(order.instrument, order.exchange);
+    const quote = this.opts.quote(order.instrument, order.exchange, order.settle);
     if (!quote) return reject('no_quote', `no quote for ${order.instrument} on ${order.exchange}`);
     if (!quote.usable) return reject('quote_unusable', `${order.exchange} quote is stale or its feed is down`);
     const nowMs = this.opts.now();

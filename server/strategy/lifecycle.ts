@@ -34,7 +34,7 @@ export interface LifecycleContext {
   /** The portfolio state in force (restore replaces the object). */
   portfolio: () => PortfolioState;
   config: () => Config;
-  quote: (instrument: string, exchange: Exchange) => StrategyQuote | null;
+  quote: (instrument: string, exchange: Exchange, settle?: string) => StrategyQuote | null;
   nowUs: () => number;
   /** Marks a position at current quotes (a fresh position is worth what closing it now would fetch). */
   mark: (book: Book) => void;
@@ -92,7 +92,7 @@ export class PositionLifecycle {
     for (const leg of LEGS) {
       const remaining = remainingToClose(book, leg);
       if (remaining === 0 || book.pending[leg]) continue;
-      const q = this.ctx.quote(p.instrument, p[leg].exchange);
+      const q = this.ctx.quote(p.instrument, p[leg].exchange, p[leg].settle);
       if (!q || !q.usable) {
         // No order into a dead or stale book: wait (recorded once) and try again next pass.
         this.closeAttemptFailed(book, `${leg} leg ${purpose} waiting: ${p[leg].exchange} quote is ${q ? 'stale or its feed is down' : 'missing'}`, nowMs);
@@ -158,7 +158,7 @@ export class PositionLifecycle {
       for (const leg of LEGS) {
         const l = p[leg];
         settleEnteredLeg(l, leg, leverage, maintenanceMarginRate);
-        startFunding(l, this.ctx.quote(p.instrument, l.exchange), nowMs);
+        startFunding(l, this.ctx.quote(p.instrument, l.exchange, l.settle), nowMs);
       }
       p.entrySpreadBps = ((p.short.entryPrice - p.long.entryPrice) / p.long.entryPrice) * 10_000;
       this.ctx.mark(book);

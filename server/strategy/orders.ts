@@ -37,6 +37,7 @@ export class OrderDesk {
       instrument: book.p.instrument,
       exchange: l.exchange,
       symbol: l.symbol,
+      settle: l.settle,
       side: buy ? 'buy' : 'sell',
       quantity,
       decisionMs: nowMs,

@@ -114,12 +114,13 @@ export class StrategyRunner {
   private readonly watch: OpportunityWatch;
   /** Quotes read during the pass in progress (the engine does not change while a pass runs). */
   private readonly passQuotes = new Map<string, StrategyQuote | null>();
-  private readonly quoteOf = (instrument: string, exchange: Exchange): StrategyQuote | null => {
-    if (!this.stepping) return this.engine.quote(instrument, exchange);
-    const key = `${instrument}|${exchange}`;
+  /** A leg's quote: (instrument, exchange, settle currency; USDT when absent). */
+  private readonly quoteOf = (instrument: string, exchange: Exchange, settle?: string): StrategyQuote | null => {
+    if (!this.stepping) return this.engine.quote(instrument, exchange, settle);
+    const key = `${instrument}|${exchange}|${settle ?? 'USDT'}`;
     let q = this.passQuotes.get(key);
     if (q === undefined) {
-      q = this.engine.quote(instrument, exchange);
+      q = this.engine.quote(instrument, exchange, settle);
       this.passQuotes.set(key, q);
     }
     return q;
@@ -167,7 +168,7 @@ export class StrategyRunner {
     this.orders = new OrderDesk(
       opts.executor ??
         new PaperExecutor({
-          quote: (instrument, exchange) => this.quoteOf(instrument, exchange),
+          quote: (instrument, exchange, settle) => this.quoteOf(instrument, exchange, settle),
           config: () => this.config,
           now: () => this.clockMs,
           nowUs: this.nowUs,
@@ -390,8 +391,8 @@ export class StrategyRunner {
       }
       this.rejectionLog.forget(opp.id);
       // Rules passed on both quotes, so both exist here.
-      const longQuote = this.quoteOf(opp.instrument, opp.longExchange);
-      const shortQuote = this.quoteOf(opp.instrument, opp.shortExchange);
+      const longQuote = this.quoteOf(opp.instrument, opp.longExchange, opp.longSettle);
+      const shortQuote = this.quoteOf(opp.instrument, opp.shortExchange, opp.shortSettle);
       if (longQuote && shortQuote) this.open(opp, longQuote, shortQuote, nowMs);
       pf = busy = live = null;
     }
@@ -420,8 +421,8 @@ export class StrategyRunner {
   private mark(book: Book): void {
     const p = book.p;
     if (p.state === 'opening' && !(p.long.quantity > 0 && p.short.quantity > 0)) return;
-    const lq = this.quoteOf(p.instrument, p.long.exchange);
-    const sq = this.quoteOf(p.instrument, p.short.exchange);
+    const lq = this.quoteOf(p.instrument, p.long.exchange, p.long.settle);
+    const sq = this.quoteOf(p.instrument, p.short.exchange, p.short.settle);
     const longMoved = markLeg(book, 'long', lq);
     const shortMoved = markLeg(book, 'short', sq);
     // Stale when a leg that still holds a quantity has no usable quote (restored, stale, feed down), or
@@ -452,7 +453,7 @@ export class StrategyRunner {
     for (const leg of LEGS) {
       const l = p[leg];
       if (book.closed[leg] > 0 || !(l.quantity > 0)) continue; // a leg being closed stops accruing
-      for (const s of settleFunding(l, this.quoteOf(p.instrument, l.exchange), nowMs)) total += s.amountUsd;
+      for (const s of settleFunding(l, this.quoteOf(p.instrument, l.exchange, l.settle), nowMs)) total += s.amountUsd;
     }
     if (total === 0 && !this.fundingScheduleMoved(p)) return;
     p.fundingUsd = p.long.fundingUsd + p.short.fundingUsd;

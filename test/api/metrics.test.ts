@@ -179,7 +179,7 @@ describe('/metrics trading metrics', () => {
 
 describe('quarantine counter', () => {
   // Stats of an engine that has quarantined nothing, then with counts.
-  const base: EngineStats = { tsMs: 0, updatesPerSec: 0, updatesTotal: 0, pipelineDropped: 0, rejected: {}, busMissed: {}, opportunitiesOpen: 0, wsClients: 0, latency: {}, quarantine: { total: 0, byExchange: {}, active: {} } };
+  const base: EngineStats = { tsMs: 0, updatesPerSec: 0, updatesTotal: 0, pipelineDropped: 0, rejected: {}, busMissed: {}, opportunitiesOpen: 0, wsClients: 0, latency: {}, quarantine: { total: 0, byExchange: {}, active: {}, review: [] } };
 
   it('reads EngineStats.quarantine (byExchange: venue → reason → count; active: venue → symbols)', () => {
     expect(quarantineCounts(base)).toEqual([]);

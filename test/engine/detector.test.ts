@@ -390,7 +390,7 @@ describe('engine facade', () => {
     expect(s.fundings).toBe(1);
     expect(s.pipeline).toEqual({ capacity: 4, pending: 0, pushed: 5, dropped: 2 });
     expect(s.bus.subscribers).toEqual([{ name: 'strategy', pending: 0, missed: 0, popped: 0 }]);
-    expect(s.instruments).toEqual({ ids: 1, instruments: 1 });
+    expect(s.instruments).toEqual({ ids: 1, instruments: 1, refusedSettle: 0 });
     sub.close();
   });
 

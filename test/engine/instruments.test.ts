@@ -89,6 +89,6 @@ describe('InstrumentMap', () => {
     expect(m.size).toBe(600);
     expect(m.instrumentCount).toBe(300);
     expect(m.idFor('C299-PERP', 'okx')).toBe(599);
-    expect(m.venueId(m.instrumentIndex('C7-PERP'), 0)).toBe(14);
+    expect(m.legId(m.instrumentIndex('C7-PERP'), 0)).toBe(14);
   });
 });

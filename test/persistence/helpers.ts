@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DEFAULT_CONFIG, type VersionedConfig } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
-import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
+import { opportunityId, type Opportunity, type OpportunityEvent, type SettleCurrency } from '../../shared/opportunity.js';
 import type { Fill, Position } from '../../shared/position.js';
 import type { MarketRecord, PortfolioState } from '../../server/persistence/persistence.js';
 import type { ServerProcess } from '../helpers/server.js';
@@ -195,14 +195,25 @@ export function versionedConfig(version: number): VersionedConfig {
   return { version, config: { ...DEFAULT_CONFIG, thresholds: { ...DEFAULT_CONFIG.thresholds, minSpreadBps: 3 + version / 10 } } };
 }
 
-export function opportunity(instrument: string, longExchange: Exchange, shortExchange: Exchange, tsMs: number, spreadBps = 12.5): Opportunity {
+export function opportunity(
+  instrument: string,
+  longExchange: Exchange,
+  shortExchange: Exchange,
+  tsMs: number,
+  spreadBps = 12.5,
+  longSettle: SettleCurrency = 'USDT',
+  shortSettle: SettleCurrency = 'USDT',
+): Opportunity {
   return {
-    id: `${instrument}|${longExchange}|${shortExchange}`,
+    id: opportunityId(instrument, longExchange, shortExchange, longSettle, shortSettle),
     instrument,
     longExchange,
     shortExchange,
     longSymbol: instrument.replace(/-/g, ''),
     shortSymbol: instrument.replace(/-/g, ''),
+    longSettle,
+    shortSettle,
+    crossQuote: longSettle !== shortSettle,
     longAsk: 100_000.1,
     shortBid: 100_125.3,
     longAskSize: 0.75,

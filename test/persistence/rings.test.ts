@@ -1,7 +1,7 @@
 /**
  * The writer's binary backlogs and the writer-thread encoders: what crosses to the writer thread as
  * raw slots comes out as exactly the stream records the readers decode (every field, -0, null,
- * optional flags, custom ids, non-ASCII), drops are oldest-first and exact, and taking into a reused
+ * optional flags, settle currencies, custom ids, non-ASCII), drops are oldest-first and exact, and taking into a reused
  * buffer keeps order across the ring's wrap-around.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { closedEventSlots, decodeEventSlots, encodeEventSlots, EVENT_SLOT_BYTES,
 import { decodeMarketChunk, encodeMarketSlots, MarketRing } from '../../server/persistence/market-ring.js';
 import { SlotRing } from '../../server/persistence/slot-ring.js';
 import { StringTable, Utf8Cache } from '../../server/persistence/string-table.js';
-import type { OpportunityEvent } from '../../shared/opportunity.js';
+import { opportunityId, type OpportunityEvent } from '../../shared/opportunity.js';
 import { marketRecord, oppEvent } from './helpers.js';
 
 /** Three events covering the codec's corner cases. */
@@ -23,6 +23,9 @@ function oddEvents(): OpportunityEvent[] {
   a.opportunity.longFundingPredicted = true;
   b.opportunity.shortFundingPredicted = false;
   c.opportunity.id = 'custom|id|ünïcode';
+  // settle currencies: a USDC/USDC pair and a cross-quote pair, both with their default ids (`okx:USDC`)
+  Object.assign(a.opportunity, { longSettle: 'USDC', shortSettle: 'USDC', crossQuote: false, id: opportunityId('BTC-PERP', 'bybit', 'okx', 'USDC', 'USDC') });
+  Object.assign(b.opportunity, { shortSettle: 'USDC', crossQuote: true, id: opportunityId('BTC-PERP', 'bybit', 'okx', 'USDT', 'USDC') });
   Object.keys(b.opportunity).forEach((k, i) => {
     const o = b.opportunity as unknown as Record<string, unknown>;
     if (typeof o[k] === 'number') o[k] = 1000 + i + i / 7;

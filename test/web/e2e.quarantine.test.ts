@@ -2,14 +2,18 @@
  * Quarantined quotes are visible in the System panel, in a real Chromium against the real server process.
  * The server's feeds (FEEDS=live) connect to a simulator started here; Bybit goes through a relay on
  * 127.0.0.1 that multiplies every BTCUSDT price by 10 (a shifted decimal that still parses). The engine
- * must hold those quotes out (no BTC opportunity with a Bybit leg) and the panel must say so.
+ * must hold those quotes out (no BTC opportunity with a Bybit leg) and the panel must say so; held off
+ * the consensus for longer than detector.reviewAfterMs (2 s here), Bybit's BTCUSDT is flagged for review.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { StatsResponse } from '../../shared/api.js';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { startSimulator, type Simulator, type VenueEndpoints } from '../../server/simulator/index.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
@@ -78,12 +82,17 @@ describeWith(['chromium'], 'quarantined quotes in the System panel (Chromium, re
   let server: ServerProcess;
   let browser: ChromiumSession;
   let page: Page;
+  const configDir = mkdtempSync(join(tmpdir(), 'perpscan-quarantine-'));
 
   beforeAll(async () => {
     ensureDashboardBuilt();
     sim = await startSimulator({ seed: 7, messagesPerSec: 400 });
     bybit = await relay(sim.endpoints.bybit, shiftBtcDecimal);
-    server = await startServerProcess({ env: { FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify({ ...sim.endpoints, bybit: bybit.endpoints }) } });
+    const configPath = join(configDir, 'perpscan.config.json');
+    writeFileSync(configPath, JSON.stringify({ detector: { reviewAfterMs: 2000 } }));
+    server = await startServerProcess({
+      env: { FEEDS: 'live', FEED_ENDPOINTS: JSON.stringify({ ...sim.endpoints, bybit: bybit.endpoints }), PERPSCAN_CONFIG: configPath },
+    });
     browser = await openDashboard(server);
     page = browser.page;
   }, 60_000);
@@ -93,6 +102,7 @@ describeWith(['chromium'], 'quarantined quotes in the System panel (Chromium, re
     await server?.stop();
     await bybit?.close();
     await sim?.close();
+    rmSync(configDir, { recursive: true, force: true });
   });
 
   it('lists the venue and reason of the held quotes, and no opportunity uses them', async () => {
@@ -118,6 +128,15 @@ describeWith(['chromium'], 'quarantined quotes in the System panel (Chromium, re
     const { opportunities } = (await res.json()) as { opportunities: Opportunity[] };
     expect(opportunities.filter((o) => o.instrument === 'BTC-PERP' && (o.longExchange === 'bybit' || o.shortExchange === 'bybit'))).toEqual([]);
     expect(opportunities.every((o) => Math.abs(o.spreadBps) <= 500)).toBe(true);
+    // Held off the consensus for longer than reviewAfterMs: flagged for review (same ticker, another token?).
+    const review = page.locator('[data-testid="review-row"][data-exchange="bybit"][data-instrument="BTC-PERP"]');
+    await review.waitFor({ timeout: 15_000 });
+    expect(await review.innerText()).toMatch(/BTCUSDT/);
+    // The same list through the API, with the price off by ~×10 against the consensus.
+    const { stats } = (await (await fetch(`${server.baseUrl}/api/stats`)).json()) as StatsResponse;
+    const flag = stats.quarantine.review.find((f) => f.exchange === 'bybit' && f.instrument === 'BTC-PERP');
+    expect(flag).toMatchObject({ symbol: 'BTCUSDT', settle: 'USDT' });
+    expect(flag!.deviationPct!).toBeGreaterThan(500);
     await page.screenshot({ path: join(REPO_ROOT, 'test-artifacts', 'system-quarantine.png'), fullPage: true });
   }, 90_000);
 });

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
-import type { Opportunity } from '../../shared/opportunity.js';
+import { opportunityId, type Opportunity } from '../../shared/opportunity.js';
 import { describeWith } from '../helpers/services.js';
 import { opportunity, position } from './make.js';
 import { Stage } from './stage.js';
@@ -48,6 +48,15 @@ function wideRow(i: number, profitBps: number, over: Partial<Opportunity> = {}):
     shortQuoteAgeMs: 5,
     ...over,
   });
+}
+
+/** Settle currencies of row i: a USDC long leg (cross-quote) every fourth row from 1, both legs USDC in row 2. */
+function settles(i: number): Partial<Opportunity> {
+  const [longEx, shortEx] = ROUTES[i % ROUTES.length];
+  const instrument = `${BASES[i % BASES.length]}-PERP`;
+  if (i % 4 === 1) return { longSettle: 'USDC', shortSettle: 'USDT', crossQuote: true, id: opportunityId(instrument, longEx, shortEx, 'USDC', 'USDT') };
+  if (i === 2) return { longSettle: 'USDC', shortSettle: 'USDC', crossQuote: false, id: opportunityId(instrument, longEx, shortEx, 'USDC', 'USDC') };
+  return {};
 }
 
 function feed(exchange: Exchange, over: Partial<FeedState> = {}): FeedState {
@@ -118,9 +127,14 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   for (const width of [1280, 1440, 1536, 1920]) {
     it(`fits the opportunities table at ${width} px: fixed columns, no horizontal overflow, no clipped value, units in the headers`, async () => {
       // Fresh quotes (no stale tag) for the whole test: a marked row may shorten its name with an ellipsis (full name in its title).
-      const rows = BASES.map((_, i) => wideRow(i, i % 3 === 0 ? -123.45 : 1234.56 - i, { updatedMs: Date.now() + 60_000 }));
+      // Every fourth row a cross-quote pair (USDT against USDC), one row with both legs in USDC: the route must still fit.
+      const rows = BASES.map((_, i) => wideRow(i, i % 3 === 0 ? -123.45 : 1234.56 - i, { updatedMs: Date.now() + 60_000, ...settles(i) }));
       const page = await openPage({ width, rows });
       await expect.poll(async () => (await rowIds(page)).length).toBe(rows.length);
+      const cross = rows.filter((o) => o.crossQuote);
+      expect(await page.locator('[data-testid="opportunity-row"] [data-testid="cross-quote"]').count()).toBe(cross.length);
+      expect(await page.locator('[data-testid="opportunity-row"] [data-testid="leg-settle"]').count()).toBe(rows.filter((o) => o.crossQuote || o.shortSettle !== 'USDT').length);
+      expect(await page.locator('[data-testid="cross-quote"]').first().getAttribute('title')).toMatch(/different currencies/);
       await page.screenshot({ path: join(ARTIFACTS, `readable-table-${width}.png`) });
       const m = await measureTable(page);
       expect(m.pageScrollWidth).toBeLessThanOrEqual(m.innerWidth);

@@ -8,10 +8,13 @@ export function opportunity(instrument: string, longEx: Exchange, shortEx: Excha
   const longAsk = 100;
   const spreadBps = profitBps + 22;
   return {
-    id: opportunityId(instrument, longEx, shortEx),
+    id: opportunityId(instrument, longEx, shortEx, over.longSettle, over.shortSettle),
     instrument,
     longExchange: longEx,
     shortExchange: shortEx,
+    longSettle: 'USDT',
+    shortSettle: 'USDT',
+    crossQuote: (over.longSettle ?? 'USDT') !== (over.shortSettle ?? 'USDT'),
     longSymbol: instrument.replace(/-PERP$/, '').replace('-', ''),
     shortSymbol: instrument.replace(/-PERP$/, '').replace('-', ''),
     longAsk,
@@ -96,7 +99,7 @@ export function stats(over: Partial<EngineStats> = {}): EngineStats {
     rejected: {},
     busMissed: {},
     opportunitiesOpen: 0,
-    quarantine: { total: 0, byExchange: {}, active: {} },
+    quarantine: { total: 0, byExchange: {}, active: {}, review: [] },
     wsClients: 1,
     latency: { end_to_end: { p50Us: 300, p99Us: 1200, count: 5000 } },
     ...over,
