@@ -57,6 +57,7 @@ const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   config_changed: 6,
   spread_implausible: 7,
   quote_quarantined: 8,
+  instrument_delisted: 9,
 };
 
 /** Which venue symbols have their latest quote quarantined (QuoteQuarantine satisfies it). */
@@ -208,6 +209,17 @@ export class Detector {
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       if (Math.floor(p / PAIRS_PER_INSTRUMENT) === inst) this.closeFromSnapshot(p, reason, nowMs, recvUs);
+    }
+  }
+
+  /** Closes every open opportunity with venue symbol `id` as a leg (it left the scanned universe: setInstrumentListed). */
+  closeId(id: number, nowMs: number, reason: OpportunityCloseReason): void {
+    const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
+      if (this.instruments.venueId(inst, Math.floor(p / E) % E) === id || this.instruments.venueId(inst, p % E) === id) this.closeFromSnapshot(p, reason, nowMs, recvUs);
     }
   }
 
