@@ -254,7 +254,8 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
     // A refresh that fails changes nothing subscribed.
     steers.okx.failing = true;
     await fm.refreshDiscovery();
-    expect(state(fm, 'okx')).toMatchObject({ status: 'live', metadata: 'loaded', discovery: { subscribed: 3, failures: 1 } });
+    expect(state(fm, 'okx')).toMatchObject({ status: 'live', metadata: 'loaded', discovery: { subscribed: 3 } });
+    expect(state(fm, 'okx').discovery!.failures).toBeGreaterThanOrEqual(1); // its backoff retries may have run meanwhile
     expect(subscribedOn(engine, 'BTC-PERP', 'okx')).toBe(true);
     steers.okx.failing = false;
     await waitFor('okx refresh retried', () => state(fm, 'okx').discovery!.failures === 0);
