@@ -1,4 +1,5 @@
 /** GET /api/opportunities (current, sorted and filtered) and /api/opportunities/history (closed, newest first). */
+import { normaliseInstrumentKey } from '../../venues/symbology.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HistoryQuery, HistoryResponseSchema, OpportunitiesQuery, OpportunitiesResponseSchema } from '../../../shared/api.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
@@ -20,7 +21,10 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
     async (request) => {
       const q = request.query;
       let list = ctx.engine.opportunities();
-      if (q.instrument) list = list.filter((o) => o.instrument === q.instrument);
+      if (q.instrument) {
+        const key = normaliseInstrumentKey(q.instrument) ?? q.instrument;
+        list = list.filter((o) => o.instrument === key);
+      }
       if (q.exchange) list = list.filter((o) => o.longExchange === q.exchange || o.shortExchange === q.exchange);
       if (q.minProfitBps !== undefined) list = list.filter((o) => o.projectedProfitBps >= q.minProfitBps!);
       const key = SORT_KEYS[q.sort ?? 'profit'];
