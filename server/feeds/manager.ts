@@ -383,6 +383,7 @@ export class FeedManager {
       await Promise.all(v.connections.map((c) => c.stop()));
       v.connections.length = 0;
       v.parsers.length = 0;
+      v.markDown(this.now()); // sockets made later must all be live again before the venue counts
       v.lastError = reasonError('NOT_LISTED', `none of the instruments is listed by ${ex}`, this.now());
       this.emit(v);
       return;
