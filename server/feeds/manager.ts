@@ -345,10 +345,13 @@ export class FeedManager {
     if (!this.running) return;
     const live = this.venues.filter((v) => v.discovered !== null && !v.stopped);
     const universe = computeUniverse(new Map(live.map((v) => [v.exchange, v.discovered!])), this.rules);
-    for (const v of live) {
-      v.unlisted = universe.unlisted.get(v.exchange) ?? [];
-      await this.syncVenue(v, universe.symbols.get(v.exchange) ?? []);
-    }
+    // In parallel: one venue's socket planning (KuCoin's token fetch) never holds up another's subscriptions.
+    await Promise.all(
+      live.map((v) => {
+        v.unlisted = universe.unlisted.get(v.exchange) ?? [];
+        return this.syncVenue(v, universe.symbols.get(v.exchange) ?? []);
+      }),
+    );
   }
 
   /**
