@@ -125,7 +125,7 @@ export const MarketSchema = Type.Object(
     exclude: Type.Array(Type.String({ pattern: `^((${EXCHANGE_ALT}):)?[A-Z0-9]+(-USDT|-USDC)?-PERP$` }), {
       uniqueItems: true,
       maxItems: 2000,
-      description: 'Never scanned: instrument keys (BTC-PERP), or venue:KEY (binance:BTC-PERP) to drop that venue\'s leg only',
+      description: 'Never scanned: instrument keys (BTC-PERP), or venue:KEY (<venue id>:BTC-PERP) to drop that venue\'s leg only',
     }),
     minVenues: Type.Integer({ minimum: 1, maximum: 64, description: 'With "all": an instrument listed (trading) on fewer of the enabled venues gets no subscription' }),
     discoveryRefreshMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, description: "How often each venue's instrument list is re-read: new listings subscribed, delistings closed (ms)" }),

@@ -345,7 +345,7 @@ export class FeedManager {
     if (!this.running) return;
     const live = this.venues.filter((v) => v.discovered !== null && !v.stopped);
     const universe = computeUniverse(new Map(live.map((v) => [v.exchange, v.discovered!])), this.rules);
-    // In parallel: one venue's socket planning (KuCoin's token fetch) never holds up another's subscriptions.
+    // In parallel: one venue's socket planning (a token fetch) never holds up another's subscriptions.
     await Promise.all(
       live.map((v) => {
         v.unlisted = universe.unlisted.get(v.exchange) ?? [];

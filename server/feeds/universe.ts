@@ -3,7 +3,7 @@
  * `market.instruments` / `exclude` / `minVenues`), the venue symbols to subscribe, per venue. Pure: no
  * I/O, no engine; the FeedManager diffs its result against what is subscribed.
  *
- * Symbols are the venue's REAL ones from its discovery table (Binance lists PEPE as `1000PEPEUSDT`),
+ * Symbols are the venue's REAL ones from its discovery table (a venue may list PEPE as `1000PEPE…`),
  * never guessed. A venue that lists one underlying in both USDT and USDC gets both symbols (two legs).
  */
 import type { Exchange } from '../../shared/exchanges.js';
@@ -12,7 +12,7 @@ import type { InstrumentMeta, MetadataTable } from './adapter.js';
 export interface UniverseRules {
   /** `all`: every key listed (trading) on at least `minVenues` of the venues given; else exactly these keys where listed. */
   instruments: 'all' | readonly string[];
-  /** Instrument keys (`BTC-PERP`), or `venue:KEY` (`binance:BTC-PERP`) to drop that venue's leg only. */
+  /** Instrument keys (`BTC-PERP`), or `venue:KEY` (`<venue id>:BTC-PERP`) to drop that venue's leg only. */
   exclude: readonly string[];
   minVenues: number;
 }
