@@ -51,7 +51,7 @@ export interface FeedState {
   lastError: FeedError | null;
   /** Since when the venue is not live (epoch ms); null while live. Set from the start until the first data. */
   downSinceMs: number | null;
-  /** Configured instruments (venue-native symbols) this venue does not list: not subscribed, never guessed. */
+  /** Configured instrument keys (an explicit market.instruments list) this venue does not list: not subscribed, never guessed. */
   unlisted?: string[];
   /** The venue's instrument discovery (issue 11 §2); absent where feeds do not discover (replay). */
   discovery?: FeedDiscovery;

@@ -218,7 +218,7 @@ export const FeedStateSchema = Type.Object(
     metadata: Type.Enum(['loading', 'loaded', 'failed']),
     lastError: Nullable(FeedErrorSchema),
     downSinceMs: Nullable(Ms('Not live since (from start until the first data); null while live')),
-    unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instruments this venue does not list' })),
+    unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instrument keys (explicit list) this venue does not list' })),
     discovery: Type.Optional(FeedDiscoverySchema),
     removed: Type.Optional(Type.Literal(true, { description: 'The venue was removed from the config: this is its last state' })),
   },
