@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import pino from 'pino';
-import { type Config, DEFAULT_CONFIG, type VersionedConfig } from '../shared/config.js';
+import { type Config, DEFAULT_CONFIG, explicitInstruments, type VersionedConfig } from '../shared/config.js';
 import type { Exchange } from '../shared/exchanges.js';
 import type { FeedState } from '../shared/feeds.js';
 import compileTrust from '@fastify/proxy-addr';
@@ -29,6 +29,7 @@ import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './co
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
 import { defaultSymbol } from './venues/index.js';
+import { normaliseInstrumentKey } from './venues/symbology.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
@@ -171,11 +172,16 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   const config = configService.config;
 
   const engine = new Engine({ config, now, busCapacity: opts.busCapacity });
-  engine.preRegister(config.market.instruments, config.market.exchanges, defaultSymbol);
+  // An explicit list has ids from the start (guessed spellings until the feeds register the real symbols);
+  // with "all" the universe is known only from discovery.
+  engine.preRegister(explicitInstruments(config.market), config.market.exchanges, defaultSymbol);
   // Exit rules see a venue as down only when its feed is (not when no quote arrived since start).
   let venues: VenueFeedView = venueViewFromEngine((ex) => engine.isExchangeDown(ex));
   const strategy = new StrategyRunner({ engine, config, persistence, now, venues: (ex) => venues(ex) });
   await strategy.restore();
+  // Restored positions find their instrument ids (marks, exits) even where no list pre-registered them.
+  const heldKeys = [...new Set(strategy.positions().map((p) => normaliseInstrumentKey(p.instrument)).filter((k): k is string => k !== null))];
+  engine.preRegister(heldKeys, config.market.exchanges, defaultSymbol);
 
   let simulator: Simulator | null = null;
   let feeds: FeedManager | null = null;
@@ -187,7 +193,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     simulator = await startSimulator({
       seed: feedsOpt.simulator.seed,
       exchanges: config.market.exchanges,
-      instruments: config.market.instruments,
+      // With "all" the simulator lists its own universe.
+      instruments: [...explicitInstruments(config.market)],
       universe: feedsOpt.simulator.universe,
       churn: simulatorChurn(feedsOpt.simulator.churnSec),
       messagesPerSec: feedsOpt.simulator.messagesPerSec,
@@ -200,6 +207,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       engine,
       exchanges: config.market.exchanges,
       instruments: config.market.instruments,
+      exclude: config.market.exclude,
+      minVenues: config.market.minVenues,
+      discoveryRefreshMs: config.market.discoveryRefreshMs,
       endpoints,
       logger: logger,
       recorder: opts.recorder,
@@ -241,9 +251,9 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     engine.setConfig(next.config); // first: a disabled exchange's opportunities close `config_changed`
     const market = next.config.market;
     const before = previous.config.market;
-    if (feeds && (market.exchanges.join() !== before.exchanges.join() || market.instruments.join() !== before.instruments.join())) {
-      // Subscriptions follow the config (metadata/connects run in the background; errors land in FeedState).
-      feeds.reconfigure({ exchanges: market.exchanges, instruments: market.instruments }).catch((err: unknown) => log.error({ err }, 'feed reconfiguration failed'));
+    if (feeds && JSON.stringify(market) !== JSON.stringify(before)) {
+      // Subscriptions follow the config (discovery/connects run in the background; errors land in FeedState).
+      feeds.reconfigure(market).catch((err: unknown) => log.error({ err }, 'feed reconfiguration failed'));
     }
     strategy.setConfig(next.config);
     hub.setStreamConfig(next.config.stream);

@@ -63,7 +63,7 @@ export const OpportunitiesQuery = Type.Object(
   {
     sort: Type.Optional(Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age')], { default: 'profit' })),
     order: Type.Optional(Type.Union([Type.Literal('desc'), Type.Literal('asc')], { default: 'desc' })),
-    instrument: Type.Optional(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$' })),
+    instrument: Type.Optional(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$', description: 'Instrument key, e.g. BTC-PERP (first-release BTC-USDT-PERP is read as BTC-PERP)' })),
     exchange: Type.Optional(ExchangeParam),
     minProfitBps: Type.Optional(Type.Number({ minimum: -10_000, maximum: 10_000 })),
     limit: Type.Optional(Limit(5000, 500)),

@@ -116,14 +116,27 @@ export const RiskSchema = Type.Object(
   Strict,
 );
 
+/** An instrument key; the first release's `BTC-USDT-PERP` / `BTC-USDC-PERP` are accepted and normalised to `BTC-PERP` (normaliseMarketKeys). */
+const INSTRUMENT_KEY_PATTERN = '^[A-Z0-9]+(-USDT|-USDC)?-PERP$';
+const EXCHANGE_ALT = EXCHANGES.join('|');
+
 export const MarketSchema = Type.Object(
   {
     exchanges: Type.Array(ExchangeSchema, { uniqueItems: true, description: 'Enabled exchanges' }),
-    instruments: Type.Array(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$' }), {
+    instruments: Type.Union(
+      [
+        Type.Literal('all', { description: 'Every perpetual the enabled venues list (at least market.minVenues of them)' }),
+        Type.Array(Type.String({ pattern: INSTRUMENT_KEY_PATTERN }), { uniqueItems: true, maxItems: 2000, description: 'Instrument keys, e.g. BTC-PERP' }),
+      ],
+      { description: '"all" (every perpetual listed on at least market.minVenues enabled venues) or a list of normalised instrument keys, e.g. BTC-PERP' },
+    ),
+    exclude: Type.Array(Type.String({ pattern: `^((${EXCHANGE_ALT}):)?[A-Z0-9]+(-USDT|-USDC)?-PERP$` }), {
       uniqueItems: true,
       maxItems: 2000,
-      description: 'Normalised instrument keys to watch, e.g. BTC-PERP',
+      description: 'Never scanned: instrument keys (BTC-PERP), or venue:KEY (<venue id>:BTC-PERP) to drop that venue\'s leg only',
     }),
+    minVenues: Type.Integer({ minimum: 1, maximum: 64, description: 'With "all": an instrument listed (trading) on fewer of the enabled venues gets no subscription' }),
+    discoveryRefreshMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, description: "How often each venue's instrument list is re-read: new listings subscribed, delistings closed (ms)" }),
   },
   Strict,
 );
@@ -211,7 +224,10 @@ export const DEFAULT_CONFIG: Config = {
   },
   market: {
     exchanges: [...EXCHANGES],
-    instruments: ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'],
+    instruments: 'all',
+    exclude: [],
+    minVenues: 2,
+    discoveryRefreshMs: 5 * 60_000,
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
 };
@@ -268,12 +284,39 @@ export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
 /** Applies a partial patch to `base`; returns the new full config or the errors (naming fields). Never mutates `base`. */
 export function applyConfigPatch(base: Config, patch: unknown): ConfigResult {
   if (!isPlainObject(patch)) return { ok: false, errors: [{ field: '(root)', message: 'config patch must be a JSON object' }] };
-  const merged = mergeConfig(base, patch);
+  const merged = normaliseMarketKeys(mergeConfig(base, patch));
   const errors = schemaErrors(ConfigSchema, merged);
   if (errors.length > 0) return { ok: false, errors };
   const config = merged as Config;
   const cross = crossFieldErrors(config);
   return cross.length > 0 ? { ok: false, errors: cross } : { ok: true, config };
+}
+
+/**
+ * `BTC-USDT-PERP` / `BTC-USDC-PERP` (first release: one key per quote) → `BTC-PERP` (one key per
+ * underlying; same rule as server/venues/symbology.ts normaliseInstrumentKey, which shared/ cannot
+ * import), in market.instruments and market.exclude, duplicates dropped. Runs on every config that
+ * passes applyConfigPatch: file, environment, PUT /api/config and the persisted config at restore.
+ * Anything that is not a legacy key is left for the schema to judge.
+ */
+export function normaliseMarketKeys(config: unknown): unknown {
+  if (!isPlainObject(config) || !isPlainObject(config.market)) return config;
+  const fix = (list: unknown): unknown => {
+    if (!Array.isArray(list)) return list;
+    const out = list.map((k) => (typeof k === 'string' ? k.replace(/^((?:[a-z0-9]+:)?[A-Z0-9]+)-(?:USDT|USDC)-PERP$/, '$1-PERP') : k));
+    return out.filter((k, i) => typeof k !== 'string' || out.indexOf(k) === i);
+  };
+  return { ...config, market: { ...config.market, instruments: fix(config.market.instruments), exclude: fix(config.market.exclude) } };
+}
+
+/** Whether the config scans every listed instrument (market.instruments = "all") rather than a list. */
+export function scansAll(market: Config['market']): market is Config['market'] & { instruments: 'all' } {
+  return market.instruments === 'all';
+}
+
+/** The explicit instrument list, or [] with "all" (the feeds' discovery decides then). */
+export function explicitInstruments(market: Config['market']): readonly string[] {
+  return market.instruments === 'all' ? [] : market.instruments;
 }
 
 /** Rules a JSON schema cannot express. */

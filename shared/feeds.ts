@@ -15,6 +15,20 @@ export interface FeedError {
   atMs: number;
 }
 
+/** What the venue's instruments endpoint listed at the last good discovery, and what of it is subscribed. */
+export interface FeedDiscovery {
+  /** Linear perpetuals listed with status trading. */
+  listed: number;
+  /** Venue symbols subscribed (in the scanned universe). */
+  subscribed: number;
+  /** Entries of the venue's response skipped, by reason (malformed, not a linear perpetual, …). */
+  skipped: Record<string, number>;
+  /** When the last good discovery arrived (epoch ms); null before the first. */
+  refreshedMs: number | null;
+  /** Failed discoveries since the last good one (the last good table is kept meanwhile). */
+  failures: number;
+}
+
 /** State of one venue's feed, for /api/feeds, the /ws stream and the dashboard. */
 export interface FeedState {
   exchange: Exchange;
@@ -37,8 +51,10 @@ export interface FeedState {
   lastError: FeedError | null;
   /** Since when the venue is not live (epoch ms); null while live. Set from the start until the first data. */
   downSinceMs: number | null;
-  /** Configured instruments (venue-native symbols) this venue does not list: not subscribed, never guessed. */
+  /** Configured instrument keys (an explicit market.instruments list) this venue does not list: not subscribed, never guessed. */
   unlisted?: string[];
+  /** The venue's instrument discovery (issue 11 §2); absent where feeds do not discover (replay). */
+  discovery?: FeedDiscovery;
   /** The venue was removed from the config: this is its last state, forget it. */
   removed?: true;
 }

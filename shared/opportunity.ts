@@ -26,6 +26,11 @@ export const OPPORTUNITY_CLOSE_REASONS = [
    * (Appended: persisted events store the index into this list.)
    */
   'quote_quarantined',
+  /**
+   * A leg's venue symbol was delisted (or stopped trading) according to the venue's instrument discovery:
+   * it is unsubscribed and unusable until listed again. (Appended, as above.)
+   */
+  'instrument_delisted',
 ] as const;
 export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 

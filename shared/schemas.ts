@@ -197,6 +197,17 @@ export const FeedErrorSchema = Type.Object(
   { title: 'FeedError' },
 );
 
+export const FeedDiscoverySchema = Type.Object(
+  {
+    listed: Type.Integer({ description: 'Linear perpetuals the venue lists with status trading' }),
+    subscribed: Type.Integer({ description: 'Venue symbols subscribed (in the scanned universe)' }),
+    skipped: Type.Record(Type.String(), Type.Integer(), { description: 'Entries of the instruments response skipped, by reason' }),
+    refreshedMs: Nullable(Ms('When the last good discovery arrived; null before the first')),
+    failures: Type.Integer({ description: 'Failed discoveries since the last good one (its table is kept meanwhile)' }),
+  },
+  { title: 'FeedDiscovery' },
+);
+
 export const FeedStateSchema = Type.Object(
   {
     exchange: ExchangeEnum,
@@ -211,7 +222,8 @@ export const FeedStateSchema = Type.Object(
     metadata: Type.Enum(['loading', 'loaded', 'failed']),
     lastError: Nullable(FeedErrorSchema),
     downSinceMs: Nullable(Ms('Not live since (from start until the first data); null while live')),
-    unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instruments this venue does not list' })),
+    unlisted: Type.Optional(Type.Array(Type.String(), { description: 'Configured instrument keys (explicit list) this venue does not list' })),
+    discovery: Type.Optional(FeedDiscoverySchema),
     removed: Type.Optional(Type.Literal(true, { description: 'The venue was removed from the config: this is its last state' })),
   },
   { title: 'FeedState' },

@@ -69,7 +69,8 @@ export function envConfigPatch(env: NodeJS.ProcessEnv): { patch: Record<string, 
       }
       value = raw === 'true' || raw === '1';
     } else {
-      value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      // PERPSCAN_INSTRUMENTS=all: every listed perpetual (market.instruments accepts "all" as well as a list).
+      value = o.field === 'market.instruments' && raw.trim().toLowerCase() === 'all' ? 'all' : raw.split(',').map((s) => s.trim()).filter(Boolean);
     }
     setPath(patch, o.field, value);
   }

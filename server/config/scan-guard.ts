@@ -18,7 +18,7 @@ export function nothingScannedProblems(patch: unknown, next: Config): ConfigErro
   const problems: ConfigError[] = [];
   if (touches(patch, 'exchanges') && next.market.exchanges.length === 0)
     problems.push({ field: 'market.exchanges', message: 'no venue would be scanned; send ?force=true to apply it anyway' });
-  if (touches(patch, 'instruments') && next.market.instruments.length === 0)
+  if (touches(patch, 'instruments') && next.market.instruments !== 'all' && next.market.instruments.length === 0)
     problems.push({ field: 'market.instruments', message: 'no instrument would be scanned; send ?force=true to apply it anyway' });
   return problems;
 }

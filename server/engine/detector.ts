@@ -65,6 +65,7 @@ const CLOSE_REASON_INDEX: Record<OpportunityCloseReason, number> = {
   config_changed: 6,
   spread_implausible: 7,
   quote_quarantined: 8,
+  instrument_delisted: 9,
 };
 
 /** Which venue symbols have their latest quote quarantined (QuoteQuarantine satisfies it). */
@@ -235,6 +236,17 @@ export class Detector {
     for (let i = this.openCount - 1; i >= 0; i--) {
       const p = this.openList[i];
       if (Math.floor(p / PAIRS_PER_INSTRUMENT) === inst) this.closeFromSnapshot(p, reason, nowMs, recvUs);
+    }
+  }
+
+  /** Closes every open opportunity with venue symbol `id` as a leg (it left the scanned universe: setInstrumentListed). */
+  closeId(id: number, nowMs: number, reason: OpportunityCloseReason): void {
+    const recvUs = nowUs();
+    this.time[TIME_NOW_MS] = nowMs;
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const p = this.openList[i];
+      const inst = Math.floor(p / PAIRS_PER_INSTRUMENT);
+      if (this.instruments.legId(inst, Math.floor(p / L) % L) === id || this.instruments.legId(inst, p % L) === id) this.closeFromSnapshot(p, reason, nowMs, recvUs);
     }
   }
 

@@ -189,6 +189,8 @@ export class Engine {
    * previous config listed are affected: ids registered outside the config (replays, benchmarks) are not.
    */
   private applyRemovedInstruments(previous: Config, config: Config): void {
+    // With "all" the feeds decide what is scanned (and close what leaves: setInstrumentListed).
+    if (previous.market.instruments === 'all' || config.market.instruments === 'all') return;
     const kept = new Set(config.market.instruments);
     for (const key of previous.market.instruments) {
       if (kept.has(key)) continue;
@@ -224,6 +226,26 @@ export class Engine {
       this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
       this.quarantine.forgetExchange(ex);
     }
+  }
+
+  /**
+   * One venue symbol's id leaves (listed=false) or rejoins the scanned universe: unlisted, its open
+   * opportunities close now with `reason` (the venue delisted it: `instrument_delisted`; a config
+   * exclusion: `config_changed`), its quote is forgotten and no later quote makes it usable (a record
+   * still in the pipeline included) until it is listed again. The per-id counterpart of setExchangeDown.
+   */
+  setInstrumentListed(id: number, listed: boolean, reason: 'instrument_delisted' | 'config_changed' = 'instrument_delisted'): void {
+    if (!this.instruments.has(id)) return;
+    this.store.setListed(id, listed);
+    if (listed) return;
+    this.detector.closeId(id, this.now(), reason);
+    this.store.forgetQuote(id);
+    this.quarantine.forget(id);
+  }
+
+  /** Whether the venue symbol's id is in the scanned universe (see setInstrumentListed). */
+  isInstrumentListed(id: number): boolean {
+    return this.instruments.has(id) && this.store.isListed(id);
   }
 
   /** Whether the venue's feed is down (lost, per setExchangeDown) or the venue is disabled by config. */

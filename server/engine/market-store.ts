@@ -30,6 +30,8 @@ export class MarketStore {
   fundingExchangeTsMs = new Float64Array(INITIAL_CAPACITY);
   fundingReceivedMs = new Float64Array(INITIAL_CAPACITY);
   hasFunding = new Uint8Array(INITIAL_CAPACITY);
+  /** 1 while the id is out of the scanned universe (delisted or excluded): setQuote then keeps it unusable. */
+  unlisted = new Uint8Array(INITIAL_CAPACITY);
   /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
   exchange = new Uint8Array(INITIAL_CAPACITY);
   /**
@@ -79,6 +81,7 @@ export class MarketStore {
     this.fundingReceivedMs = f64(this.fundingReceivedMs);
     this.hasFunding = u8(this.hasFunding);
     this.exchange = u8(this.exchange);
+    this.unlisted = u8(this.unlisted);
     this.cap = cap;
   }
 
@@ -96,7 +99,7 @@ export class MarketStore {
     this.quoteExchangeTsMs[id] = exchangeTsMs;
     this.quoteReceivedMs[id] = receivedMs;
     this.quoteRecvUs[id] = recvUs;
-    this.hasQuote[id] = 1;
+    this.hasQuote[id] = this.unlisted[id] === 0 ? 1 : 0;
   }
 
   /**
@@ -142,6 +145,17 @@ export class MarketStore {
   /** Forgets one id's quote: unusable until a new quote arrives. */
   forgetQuote(id: number): void {
     this.hasQuote[id] = 0;
+  }
+
+  /** An unlisted id's quote is forgotten and every later one stays unusable until it is listed again. */
+  setListed(id: number, listed: boolean): void {
+    this.ensureCapacity(id + 1);
+    this.unlisted[id] = listed ? 0 : 1;
+    if (!listed) this.hasQuote[id] = 0;
+  }
+
+  isListed(id: number): boolean {
+    return this.unlisted[id] === 0;
   }
 
   setExchangeDown(exchangeIndex: number, down: boolean): void {

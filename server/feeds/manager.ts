@@ -1,45 +1,62 @@
 /**
- * FeedManager: per venue, load metadata (REST, cached), register instruments with the engine, open the
- * adapter's connections, push parsed updates into the engine and drain it on the same tick, and keep
- * a FeedState per venue. A venue counts as live (its quotes usable by the engine) only once every one
- * of its sockets has delivered data; until then, and from any drop until the venue's new snapshot, the
- * engine has it down. A venue whose metadata cannot be loaded is reported (`metadata: 'failed'`) and
- * retried with backoff for as long as it stays configured; `restartVenue` starts one venue afresh.
- * `reconfigure` applies a new exchange/instrument set to running feeds (live
- * subscribe/unsubscribe where the venue allows it). Records the feed-side latency stages
+ * FeedManager: per venue, discover every listed linear perpetual (REST, at start and every
+ * `discoveryRefreshMs`), work out the scanned universe over the enabled venues (universe.ts), register
+ * its symbols with the engine, open the adapter's connections, push parsed updates into the engine and
+ * drain it on the same tick, and keep a FeedState per venue. Each venue proceeds on its own: a slow or
+ * failing discovery delays nobody else (it is retried with backoff; a failed refresh keeps the last good
+ * table), and a venue that arrives late joins the universe then (instruments it brings over minVenues
+ * are subscribed on the others too). New listings are subscribed and delistings unsubscribed on the
+ * live sockets (re-made where the venue cannot change in place); a delisted symbol's opportunities
+ * close `instrument_delisted` (engine.setInstrumentListed). A venue counts as live (its quotes usable
+ * by the engine) only once every one of its sockets has delivered data; until then, and from any drop
+ * until the venue's new snapshot, the engine has it down. `restartVenue` starts one venue afresh;
+ * `reconfigure` applies a new market config to running feeds. Records the feed-side latency stages
  * (receive_to_parsed, parsed_to_pipeline) without allocating per frame.
  */
 import type { Logger } from 'pino';
 import type { Exchange } from '../../shared/exchanges.js';
-import type { FeedError, FeedState } from '../../shared/feeds.js';
+import type { FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
-import { type LatencyBuckets, LatencyHistogram } from '../engine/histogram.js';
-import { defaultSymbol } from '../venues/index.js';
-import { parseInstrumentKey } from '../venues/symbology.js';
-import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueEndpoints, VenueParser } from './adapter.js';
+import type { LatencyBuckets } from '../engine/histogram.js';
+import { normaliseInstrumentKey } from '../venues/symbology.js';
+import type { ConnectionPlan, FetchJson, MetadataTable, VenueAdapter, VenueEndpoints } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
 import { ConnectPacers } from './rate-gate.js';
 import { ADAPTERS } from './endpoints.js';
 import { feedError, reasonError } from './feed-error.js';
-import { MetadataCache, createFetchJson } from './metadata.js';
+import { type MetadataCache, createFetchJson } from './metadata.js';
 import type { FrameRecorder } from './recorder.js';
+import { computeUniverse, isTrading, type UniverseRules } from './universe.js';
+import { type FeedEngine, FeedLatency, VenueFeed } from './venue-feed.js';
 
-/** The part of the engine the feeds use (server/engine Engine satisfies it). */
-export interface FeedEngine {
-  registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number;
-  pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): boolean;
-  pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean;
-  drain(max?: number): number;
-  setExchangeDown(exchange: Exchange, down: boolean): void;
+export { type FeedEngine, FeedLatency } from './venue-feed.js';
+
+/** The market part of the config the feeds follow (config.market). */
+export interface FeedMarket {
+  exchanges: readonly Exchange[];
+  /** `all`, or instrument keys (`BTC-PERP`; first-release `BTC-USDT-PERP` is normalised). */
+  instruments: 'all' | readonly string[];
+  /** Instrument keys, or `venue:KEY` to drop one venue's leg. Default none. */
+  exclude?: readonly string[];
+  /** With `all`: instruments listed on fewer enabled venues are not subscribed. Default 2. */
+  minVenues?: number;
+  /** Default 5 min. */
+  discoveryRefreshMs?: number;
 }
+
+export const DEFAULT_MIN_VENUES = 2;
+export const DEFAULT_DISCOVERY_REFRESH_MS = 5 * 60_000;
 
 export interface FeedManagerOptions {
   engine: FeedEngine;
   exchanges: Exchange[];
-  /** Instrument keys, e.g. `BTC-PERP`. */
-  instruments: string[];
+  /** `all` (every perpetual listed on at least minVenues enabled venues), or instrument keys, e.g. `BTC-PERP`. */
+  instruments: 'all' | readonly string[];
+  exclude?: readonly string[];
+  minVenues?: number;
+  discoveryRefreshMs?: number;
   endpoints: Record<Exchange, VenueEndpoints>;
   logger?: Logger;
   /** Reconnect a socket that is silent this long (ms). Default 15 s. */
@@ -48,191 +65,33 @@ export interface FeedManagerOptions {
   now?: () => number;
   /** Rotate Binance/KuCoin sockets after this long (ms); default 23 h (venues cut at 24 h). */
   maxConnectionAgeMs?: number;
-  /** Reconnect and metadata-retry backoff. Default DEFAULT_BACKOFF (capped at 3 s). */
+  /** Reconnect and discovery-retry backoff. Default DEFAULT_BACKOFF (capped at 3 s). */
   backoff?: BackoffOptions;
   /** [0,1) source for the backoff jitter (injectable for tests). Default Math.random. */
   random?: () => number;
   fetchJson?: FetchJson;
+  /** Unused since discovery replaced per-symbol metadata loads; accepted for existing callers. */
   metadataCache?: MetadataCache;
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
 }
 
-/** Feed-side latency stages (µs), shared by all venues of a manager. */
-export class FeedLatency {
-  readonly receiveToParsed = new LatencyHistogram();
-  readonly parsedToPipeline = new LatencyHistogram();
-
-  summary(): Pick<Record<LatencyStage, LatencySummary>, 'receive_to_parsed' | 'parsed_to_pipeline'> {
-    const pick = (h: LatencyHistogram): LatencySummary => {
-      const s = h.summary();
-      return { p50Us: s.count > 0 ? s.p50Us : 0, p99Us: s.count > 0 ? s.p99Us : 0, count: s.count };
-    };
-    return { receive_to_parsed: pick(this.receiveToParsed), parsed_to_pipeline: pick(this.parsedToPipeline) };
-  }
-
-  reset(): void {
-    this.receiveToParsed.reset();
-    this.parsedToPipeline.reset();
-  }
+/** Rules with legacy keys normalised and defaults applied. */
+function rulesOf(m: { instruments: 'all' | readonly string[]; exclude?: readonly string[]; minVenues?: number }): UniverseRules {
+  const norm = (k: string): string => {
+    const i = k.indexOf(':');
+    const key = normaliseInstrumentKey(i < 0 ? k : k.slice(i + 1)) ?? (i < 0 ? k : k.slice(i + 1));
+    return i < 0 ? key : `${k.slice(0, i)}:${key}`;
+  };
+  return {
+    instruments: m.instruments === 'all' ? 'all' : [...new Set(m.instruments.map(norm))],
+    exclude: [...new Set((m.exclude ?? []).map(norm))],
+    minVenues: m.minVenues ?? DEFAULT_MIN_VENUES,
+  };
 }
 
-/** Outside [0, 60 s] a difference is not a latency (clocks disagree). */
-const MAX_LATENCY_US = 60e6;
-
-class VenueFeed implements UpdateSink {
-  readonly connections: FeedConnection[] = [];
-  readonly parsers: VenueParser[] = [];
-  metadata: FeedState['metadata'] = 'loading';
-  /** The venue's own last failure (metadata, nothing listed); sockets keep theirs. */
-  lastError: FeedError | null = null;
-  stopped = false;
-  /** Removed from the config (its last state says so, then it is forgotten). */
-  removed = false;
-  /** Down for the engine until every socket has delivered data (at start too: no half-connected venue is scanned). */
-  down = true;
-  downSinceMs: number | null;
-  /** Frames received since the venue was created (survives re-made sockets, so rates never go negative). */
-  framesTotal = 0;
-  /** Failed metadata loads in a row (the backoff attempt number). */
-  metadataAttempts = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
-  meta: MetadataTable = new Map();
-  /** Venue symbols subscribed (listed by the venue and configured). */
-  symbols: string[] = [];
-  /** Configured symbols the venue does not list. */
-  unlisted: string[] = [];
-  /** Bumped on every subscription change: a plan made for an older list is not reused. */
-  generation = 0;
-  /** Settles when the venue's start (metadata, connections) is done. */
-  started: Promise<void> = Promise.resolve();
-  private recvUs = 0;
-  /** Stamp at the frame's first parsed update (0 = none yet in this frame). */
-  private parsedUs = 0;
-  private rateAtMs = 0;
-  private rateCount = 0;
-  messagesPerSec = 0;
-
-  constructor(
-    readonly exchange: Exchange,
-    readonly adapter: VenueAdapter,
-    private readonly engine: FeedEngine,
-    private readonly latency: FeedLatency,
-    nowMs: number,
-  ) {
-    this.downSinceMs = nowMs;
-  }
-
-  scheduleRetry(delayMs: number, run: () => void): void {
-    this.cancelRetry();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      run();
-    }, delayMs);
-  }
-
-  cancelRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-  }
-
-  /** Every socket of the venue is live (has delivered data since it last (re)subscribed). */
-  isLive(): boolean {
-    return !this.stopped && this.connections.length > 0 && this.connections.every((c) => c.status === 'live');
-  }
-
-  quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void {
-    if (meta.id < 0) return; // not (or no longer) configured
-    if (this.parsedUs === 0) this.parsedUs = nowUs();
-    this.engine.pushQuote(meta.id, bid, ask, bidSize, askSize, exchangeTsMs, this.recvUs);
-  }
-
-  funding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void {
-    if (meta.id < 0) return;
-    if (this.parsedUs === 0) this.parsedUs = nowUs();
-    this.engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, this.recvUs);
-  }
-
-  /**
-   * One frame: parse → push → drain (detection on the same tick). Latency: receive (socket event) →
-   * first update parsed; parsed → all of the frame's records in the pipeline.
-   */
-  handle(parser: VenueParser, raw: string, recvUs: number): ReturnType<VenueParser['parse']> {
-    this.recvUs = recvUs;
-    this.parsedUs = 0;
-    this.framesTotal++;
-    const outcome = parser.parse(raw, this);
-    if (this.parsedUs !== 0) {
-      const inPipelineUs = nowUs();
-      const parse = this.parsedUs - recvUs;
-      const push = inPipelineUs - this.parsedUs;
-      if (parse >= 0 && parse <= MAX_LATENCY_US) this.latency.receiveToParsed.recordUs(parse);
-      if (push >= 0 && push <= MAX_LATENCY_US) this.latency.parsedToPipeline.recordUs(push);
-    }
-    if (outcome === 'data') this.engine.drain();
-    return outcome;
-  }
-
-  markDown(nowMs: number): void {
-    this.downSinceMs ??= nowMs;
-    if (this.down) return;
-    this.down = true;
-    this.engine.setExchangeDown(this.exchange, true);
-    this.engine.drain();
-  }
-
-  /** Up again once every socket of the venue has delivered its new snapshot. */
-  maybeUp(): void {
-    if (!this.down || !this.isLive()) return;
-    this.down = false;
-    this.downSinceMs = null;
-    this.engine.setExchangeDown(this.exchange, false);
-  }
-
-  state(nowMs: number): FeedState {
-    const cs = this.connections;
-    const messages = this.framesTotal;
-    if (nowMs - this.rateAtMs >= 1000) {
-      this.messagesPerSec = this.rateAtMs === 0 ? 0 : Math.max(0, Math.round(((messages - this.rateCount) * 1000) / (nowMs - this.rateAtMs)));
-      this.rateAtMs = nowMs;
-      this.rateCount = messages;
-    }
-    const errors: Record<string, number> = {};
-    const add = (src: Record<string, number>) => {
-      for (const [k, v] of Object.entries(src)) errors[k] = (errors[k] ?? 0) + v;
-    };
-    for (const p of this.parsers) add(p.errors);
-    for (const c of cs) add(c.errors);
-    const last = cs.reduce<number | null>((m, c) => (c.lastMessageMs === null ? m : m === null ? c.lastMessageMs : Math.max(m, c.lastMessageMs)), null);
-    let status: FeedState['status'];
-    if (this.stopped || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';
-    // Failed and being retried (also while a retry is in flight), or failed for good (no endpoints).
-    else if (this.metadata === 'failed') status = this.metadataAttempts > 0 ? 'backoff' : 'stopped';
-    else if (this.isLive()) status = 'live';
-    else if (cs.some((c) => c.status === 'stale')) status = 'stale';
-    else if (cs.some((c) => c.status === 'backoff')) status = 'backoff';
-    else status = 'connecting';
-    if (status === 'live') this.downSinceMs = null;
-    else this.downSinceMs ??= nowMs;
-    // The newest failure, the venue's own or one of its sockets'.
-    let lastError = this.lastError;
-    for (const c of cs) if (c.lastError && (!lastError || c.lastError.atMs >= lastError.atMs)) lastError = c.lastError;
-    return {
-      exchange: this.exchange,
-      status,
-      connections: cs.filter((c) => c.open).length,
-      subscriptions: cs.reduce((s, c) => s + c.subscriptions, 0),
-      lastMessageAgeMs: last === null ? null : Math.max(0, nowMs - last),
-      messages,
-      messagesPerSec: this.messagesPerSec,
-      errors,
-      reconnects: cs.reduce((s, c) => s + c.reconnects, 0),
-      metadata: this.metadata,
-      lastError,
-      downSinceMs: this.downSinceMs,
-      ...(this.unlisted.length > 0 ? { unlisted: [...this.unlisted] } : {}),
-      ...(this.removed ? { removed: true as const } : {}),
-    };
-  }
+function sameRules(a: UniverseRules, b: UniverseRules): boolean {
+  const list = (x: 'all' | readonly string[]) => (x === 'all' ? 'all' : x.join());
+  return list(a.instruments) === list(b.instruments) && a.exclude.join() === b.exclude.join() && a.minVenues === b.minVenues;
 }
 
 export class FeedManager {
@@ -240,35 +99,42 @@ export class FeedManager {
   private readonly listeners: Array<(state: FeedState) => void> = [];
   private readonly now: () => number;
   private readonly fetchJson: FetchJson;
-  private readonly cache: MetadataCache;
   /** New-socket pacing per venue (connections per IP, from the plans' limits). */
   private readonly connectPacers = new ConnectPacers();
   private readonly feedLatency = new FeedLatency();
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
-  private instruments: string[];
+  private rules: UniverseRules;
+  private refreshMs: number;
+  private refreshTimer: NodeJS.Timeout | null = null;
   private running = false;
-  /** Reconfigurations run one after another. */
+  /** Universe changes (reconfigurations, discoveries arriving) run one after another. */
   private changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: FeedManagerOptions) {
     this.now = opts.now ?? Date.now;
     this.fetchJson = opts.fetchJson ?? createFetchJson();
-    this.cache = opts.metadataCache ?? new MetadataCache();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.random = opts.random ?? Math.random;
-    this.instruments = [...opts.instruments];
+    this.rules = rulesOf(opts);
+    this.refreshMs = opts.discoveryRefreshMs ?? DEFAULT_DISCOVERY_REFRESH_MS;
     this.venues = opts.exchanges.map((ex) => this.newVenue(ex));
   }
 
-  /** Loads metadata, registers instruments, connects and subscribes (does not wait for data). */
+  /**
+   * Discovers, registers, connects and subscribes every venue (does not wait for data). Each venue
+   * proceeds on its own: the others' subscriptions never wait for a slow one, though the promise does.
+   */
   async start(): Promise<void> {
     this.running = true;
+    this.scheduleRefresh();
     await Promise.all(this.venues.map((v) => this.launch(v)));
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = null;
     await this.changes.catch(() => {});
     for (const v of this.venues) {
       v.stopped = true;
@@ -279,15 +145,15 @@ export class FeedManager {
   }
 
   /**
-   * Applies a new exchange/instrument set: venues newly enabled start (metadata, connect); venues
-   * disabled stop and their quotes are forgotten (call engine.setConfig first, so their opportunities
-   * close `config_changed`); instruments added/removed are subscribed/unsubscribed on the live sockets
-   * where the venue allows it, else that venue's sockets are re-made. New instruments are registered in
-   * the engine from the cached venue metadata; one a venue does not list shows in FeedState.unlisted.
-   * Resolves when the change is applied (not when data has arrived).
+   * Applies a new market config: venues newly enabled start (discovery, connect); venues disabled stop
+   * and their quotes are forgotten (call engine.setConfig first, so their opportunities close
+   * `config_changed`); the universe is recomputed and the difference subscribed/unsubscribed on the
+   * live sockets where the venue allows it, else that venue's sockets are re-made. A configured key a
+   * venue does not list shows in FeedState.unlisted. Resolves when the change is applied (not when data
+   * has arrived).
    */
-  reconfigure(next: { exchanges: readonly Exchange[]; instruments: readonly string[] }): Promise<void> {
-    return this.enqueue(() => this.apply([...next.exchanges], [...next.instruments]));
+  reconfigure(next: FeedMarket): Promise<void> {
+    return this.enqueue(() => this.apply(next));
   }
 
   /** Runs `job` after every change queued before it (changes to the venue set never interleave). */
@@ -295,6 +161,11 @@ export class FeedManager {
     const run = this.changes.then(job);
     this.changes = run.catch((err: unknown) => this.log('error', 'feed reconfiguration failed', { err: (err as Error).message }));
     return run;
+  }
+
+  /** Re-reads every discovered venue's instrument list now (the periodic refresh does the same). */
+  refreshDiscovery(): Promise<void> {
+    return Promise.all(this.venues.filter((v) => v.discovered !== null).map((v) => this.refreshVenue(v))).then(() => undefined);
   }
 
   states(): FeedState[] {
@@ -382,13 +253,25 @@ export class FeedManager {
     return v.started;
   }
 
-  private async apply(exchanges: Exchange[], instruments: string[]): Promise<void> {
-    const instrumentsChanged = instruments.length !== this.instruments.length || instruments.some((k, i) => k !== this.instruments[i]);
-    this.instruments = instruments;
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = setInterval(() => void this.refreshDiscovery(), this.refreshMs);
+    this.refreshTimer.unref?.();
+  }
+
+  private async apply(next: FeedMarket): Promise<void> {
+    const exchanges = next.exchanges.filter((ex, i) => next.exchanges.indexOf(ex) === i);
+    const rules = rulesOf(next);
+    const rulesChanged = !sameRules(rules, this.rules);
+    this.rules = rules;
+    if (next.discoveryRefreshMs !== undefined && next.discoveryRefreshMs !== this.refreshMs) {
+      this.refreshMs = next.discoveryRefreshMs;
+      if (this.running) this.scheduleRefresh();
+    }
     const wanted = new Set(exchanges);
     const removed = this.venues.filter((v) => !wanted.has(v.exchange));
     const kept = this.venues.filter((v) => wanted.has(v.exchange));
-    const added = exchanges.filter((ex, i) => exchanges.indexOf(ex) === i && !this.venues.some((v) => v.exchange === ex)).map((ex) => this.newVenue(ex));
+    const added = exchanges.filter((ex) => !this.venues.some((v) => v.exchange === ex)).map((ex) => this.newVenue(ex));
     this.venues = [...kept, ...added];
     for (const v of removed) await this.disableVenue(v);
     if (!this.running) return; // start() picks the new lists up
@@ -396,14 +279,14 @@ export class FeedManager {
       this.log('info', `${v.exchange}: enabled`);
       void this.launch(v);
     }
-    if (instrumentsChanged) await Promise.all(kept.map((v) => this.changeInstruments(v)));
+    // A removed venue changes the venue counts behind minVenues; added ones resync when discovered.
+    if (rulesChanged || removed.length > 0) await this.resync();
   }
 
   private async disableVenue(v: VenueFeed): Promise<void> {
     v.stopped = true;
     v.removed = true;
     v.cancelRetry();
-    await v.started.catch(() => {});
     await Promise.all(v.connections.map((c) => c.stop()));
     // Its quotes must not be used again until the venue is re-enabled and has sent new data.
     this.opts.engine.setExchangeDown(v.exchange, true);
@@ -412,67 +295,113 @@ export class FeedManager {
     this.emit(v);
   }
 
-  /** Diffs a running venue's instruments against the configured list and applies the difference. */
-  private async changeInstruments(v: VenueFeed): Promise<void> {
-    await v.started.catch(() => {});
-    if (v.stopped) return; // being shut down
+  /**
+   * One discovery of the venue. A good one replaces its table; a failed one keeps the last good table
+   * (none before the first: the venue is `failed` and not scanned) and is retried with backoff.
+   * Resolves true when a new table arrived.
+   */
+  private async discoverVenue(v: VenueFeed): Promise<boolean> {
     const ex = v.exchange;
-    if (v.metadata !== 'loaded' || v.connections.length === 0) {
-      // Never connected (metadata failed, nothing listed): start over with the new list.
-      v.stopped = true; // a metadata retry of the old venue makes nothing
-      v.cancelRetry();
-      await Promise.all(v.connections.map((c) => c.stop()));
-      const fresh = this.newVenue(ex);
-      this.venues = this.venues.map((x) => (x === v ? fresh : x));
-      await this.launch(fresh);
-      return;
+    if (v.discovering) return false;
+    v.discovering = true;
+    try {
+      const d = await v.adapter.discover(this.opts.endpoints[ex].rest, this.metadataFetch(ex), this.now());
+      if (v.stopped) return false;
+      v.discovered = d.table;
+      v.skipped = { ...d.skipped };
+      v.refreshedMs = this.now();
+      v.discoveryFailures = 0;
+      v.metadataAttempts = 0;
+      v.metadata = 'loaded';
+      const skipped = Object.values(d.skipped).reduce((a, b) => a + b, 0);
+      this.log('info', `${ex}: discovered ${d.table.size} perpetuals${skipped > 0 ? `, ${skipped} entries skipped` : ''}`, skipped > 0 ? { skipped: d.skipped } : undefined);
+      return true;
+    } catch (e) {
+      if (v.stopped) return false;
+      v.discoveryFailures++;
+      v.lastError = feedError(e, 'metadata', this.now());
+      if (v.discovered === null) v.metadata = 'failed';
+      // Retried for as long as the venue stays configured: a venue that was away at start joins when it returns.
+      const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
+      const first = v.discovered === null;
+      this.log('error', `${ex}: discovery failed${first ? '' : ' (keeping the last good instrument list)'}; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
+      v.scheduleRetry(delay, () => {
+        if (!this.running || v.stopped || !this.venues.includes(v)) return;
+        if (first) void this.launch(v);
+        else void this.refreshVenue(v);
+      });
+      this.emit(v);
+      return false;
+    } finally {
+      v.discovering = false;
     }
-    const wanted = this.symbolsFor(ex);
-    const unknown = wanted.filter((s) => !v.meta.has(s));
-    /** Symbols whose metadata could not be loaded: not known to be unlisted, retried with backoff. */
-    let pending = new Set<string>();
-    if (unknown.length > 0) {
-      try {
-        const loaded = await this.cache.load(v.adapter, this.opts.endpoints[ex].rest, unknown, this.metadataFetch(ex), this.now());
-        for (const [s, m] of loaded) v.meta.set(s, m); // parsers share this table
-        v.metadataAttempts = 0;
-      } catch (e) {
-        pending = new Set(unknown);
-        v.lastError = feedError(e, 'metadata', this.now());
-        const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
-        this.log('error', `${ex}: metadata for new instruments could not be loaded; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
-        v.scheduleRetry(delay, () => {
-          if (this.running && !v.stopped && this.venues.includes(v)) void this.enqueue(() => this.changeInstruments(v));
-        });
-      }
+  }
+
+  /** A periodic (or retried) re-read of one venue's list; a change of what trades updates the universe. */
+  private async refreshVenue(v: VenueFeed): Promise<void> {
+    if (!this.running || v.stopped) return;
+    if (await this.discoverVenue(v)) await this.enqueue(() => this.resync());
+    else this.emit(v);
+  }
+
+  /** Recomputes the universe over the discovered venues and brings each one's subscriptions to it. */
+  private async resync(): Promise<void> {
+    if (!this.running) return;
+    const live = this.venues.filter((v) => v.discovered !== null && !v.stopped);
+    const universe = computeUniverse(new Map(live.map((v) => [v.exchange, v.discovered!])), this.rules);
+    // In parallel: one venue's socket planning (a token fetch) never holds up another's subscriptions.
+    await Promise.all(
+      live.map((v) => {
+        v.unlisted = universe.unlisted.get(v.exchange) ?? [];
+        return this.syncVenue(v, universe.symbols.get(v.exchange) ?? []);
+      }),
+    );
+  }
+
+  /**
+   * Brings one venue's subscriptions to `wanted` (its real symbols from discovery): new ones are
+   * registered and subscribed, those that left unsubscribed and made unusable in the engine, with
+   * `instrument_delisted` when the venue no longer lists them as trading, else `config_changed`.
+   */
+  private async syncVenue(v: VenueFeed, wanted: string[]): Promise<void> {
+    const ex = v.exchange;
+    const table = v.discovered!;
+    // The parsers' table: refreshed fields, ids kept; a symbol that left keeps its entry with id -1 so a late frame is dropped quietly.
+    for (const s of wanted) {
+      const fresh = table.get(s)!;
+      const known = v.meta.get(s);
+      if (known) Object.assign(known, fresh, { id: known.id });
+      else v.meta.set(s, { ...fresh, id: -1 });
     }
-    if (v.stopped) return; // stopped while loading
-    v.unlisted = wanted.filter((s) => !v.meta.has(s) && !pending.has(s));
-    if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
-    const listed = wanted.filter((s) => v.meta.has(s));
     const before = new Set(v.symbols);
-    const now = new Set(listed);
-    const add = listed.filter((s) => !before.has(s));
+    const now = new Set(wanted);
+    const add = wanted.filter((s) => !before.has(s));
     const remove = v.symbols.filter((s) => !now.has(s));
-    if (add.length === 0 && remove.length === 0) {
+    if (add.length === 0 && remove.length === 0 && (v.connections.length > 0 || wanted.length === 0)) {
       this.emit(v);
       return;
     }
+    this.unregister(v, remove);
     this.register(v, add);
-    for (const s of remove) v.meta.get(s)!.id = -1; // frames still in flight are dropped quietly
-    v.symbols = listed;
+    v.symbols = wanted;
     v.generation++;
-    this.log('info', `${ex}: instruments changed`, { added: add, removed: remove });
-    if (listed.length === 0) {
+    if (add.length + remove.length > 0) this.log('info', `${ex}: subscriptions changed`, { added: add.length, removed: remove.length, ...(add.length + remove.length <= 20 ? { add, remove } : {}) });
+    if (wanted.length === 0) {
       await Promise.all(v.connections.map((c) => c.stop()));
       v.connections.length = 0;
       v.parsers.length = 0;
+      v.markDown(this.now()); // sockets made later must all be live again before the venue counts
       v.lastError = reasonError('NOT_LISTED', `none of the instruments is listed by ${ex}`, this.now());
       this.emit(v);
       return;
     }
+    if (v.connections.length === 0) {
+      await this.connectVenue(v);
+      this.emit(v);
+      return;
+    }
     const plans = v.connections.map((c) => c.currentPlan);
-    const change = plans.every((p): p is ConnectionPlan => p !== null) ? (v.adapter.liveChange?.(plans, listed, add, remove) ?? null) : null;
+    const change = plans.every((p): p is ConnectionPlan => p !== null) ? (v.adapter.liveChange?.(plans, wanted, add, remove) ?? null) : null;
     if (change && change.length === v.connections.length) {
       v.connections.forEach((c, i) => c.applyChange(change[i]!.messages, change[i]!.topicCount, change[i]!.symbols));
     } else {
@@ -485,7 +414,7 @@ export class FeedManager {
     this.emit(v);
   }
 
-  /** Registers `symbols` of the venue's metadata with the engine and pushes their REST-seeded funding. */
+  /** Registers `symbols` of the venue's metadata with the engine (listed again if they had left) and pushes their REST-seeded funding. */
   private register(v: VenueFeed, symbols: readonly string[]): void {
     const { engine } = this.opts;
     const recvUs = nowUs();
@@ -493,18 +422,27 @@ export class FeedManager {
       const m = v.meta.get(s);
       if (!m) continue;
       m.id = engine.registerInstrument(v.exchange, m.symbol, { base: m.base, quote: m.quote });
+      engine.setInstrumentListed?.(m.id, true);
       const seed = m.seedFunding;
       if (seed) engine.pushFunding(m.id, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs, recvUs);
     }
     engine.drain();
   }
 
-  /** The venue's default symbols for the configured instruments. */
-  private symbolsFor(ex: Exchange): string[] {
-    return this.instruments.flatMap((k) => {
-      const bq = parseInstrumentKey(k);
-      return bq ? [defaultSymbol(ex, bq.base)] : [];
-    });
+  /** Takes `symbols` out of the engine's universe: their open opportunities close, frames in flight are dropped. */
+  private unregister(v: VenueFeed, symbols: readonly string[]): void {
+    if (symbols.length === 0) return;
+    const { engine } = this.opts;
+    engine.drain(); // records already queued for them are applied before they go
+    for (const s of symbols) {
+      const m = v.meta.get(s);
+      if (!m || m.id < 0) continue;
+      const listed = v.discovered?.get(s);
+      const delisted = listed === undefined || !isTrading(listed);
+      engine.setInstrumentListed?.(m.id, false, delisted ? 'instrument_delisted' : 'config_changed');
+      m.id = -1; // frames still in flight are dropped quietly
+    }
+    engine.drain();
   }
 
   private emit(v: VenueFeed): void {
@@ -517,48 +455,22 @@ export class FeedManager {
     this.opts.logger?.[level]({ component: 'feeds', ...extra }, msg);
   }
 
+  /** A venue's start: down until its sockets are live; discovery, then its share of the universe. */
   private async startVenue(v: VenueFeed): Promise<void> {
     const ex = v.exchange;
-    const { endpoints } = this.opts;
-    const symbols = this.symbolsFor(ex);
     // Not scanned until every socket is live (a no-op for a venue that never had quotes).
     this.opts.engine.setExchangeDown(ex, true);
     this.emit(v);
-    if (!endpoints[ex]?.rest) {
+    if (!this.opts.endpoints[ex]?.rest) {
       v.metadata = 'failed';
       v.lastError = reasonError('NO_ENDPOINTS', `no endpoints configured for ${ex}`, this.now());
       this.emit(v);
       return;
     }
-    try {
-      v.meta = await this.cache.load(v.adapter, endpoints[ex].rest, symbols, this.metadataFetch(ex), this.now());
-    } catch (e) {
-      if (v.stopped) return;
-      v.metadata = 'failed';
-      v.lastError = feedError(e, 'metadata', this.now());
-      // Retried for as long as the venue stays configured: a venue that was away at start joins when it returns.
-      const delay = backoffDelayMs(this.backoff, v.metadataAttempts++, this.random);
-      this.log('error', `${ex}: metadata could not be loaded; retrying in ${delay} ms`, { err: v.lastError.message, code: v.lastError.code });
-      v.scheduleRetry(delay, () => {
-        if (this.running && !v.stopped && this.venues.includes(v)) void this.launch(v);
-      });
-      this.emit(v);
-      return;
-    }
-    v.metadataAttempts = 0;
-    v.metadata = 'loaded';
-    v.unlisted = symbols.filter((s) => !v.meta.has(s));
-    if (v.unlisted.length > 0) this.log('warn', `${ex}: not listed by the venue: ${v.unlisted.join(', ')}`);
-    v.symbols = symbols.filter((s) => v.meta.has(s));
-    if (v.stopped) return; // disabled while loading
-    this.register(v, v.symbols);
-    if (v.symbols.length === 0) {
-      v.lastError = reasonError('NOT_LISTED', `none of the instruments is listed by ${ex}`, this.now());
-      this.emit(v);
-      return;
-    }
-    await this.connectVenue(v);
+    if (!(await this.discoverVenue(v))) return;
+    if (v.stopped) return; // disabled while discovering
     this.emit(v);
+    await this.enqueue(() => this.resync());
   }
 
   /** Makes the venue's sockets for its current symbol list and starts them. */

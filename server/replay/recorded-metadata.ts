@@ -4,11 +4,12 @@
  * and REST-seeded funding the live feeds had, instead of the built-in defaults.
  *
  *   recorded.add(frame);                       // every `rest` frame, in file order
- *   if (recorded.pending('okx')) table = await recorded.load('okx', adapter, symbols);
+ *   if (recorded.pending('okx')) table = await recorded.load('okx', adapter, keys, fallbackSymbols);
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { FetchJson, MetadataTable, VenueAdapter } from '../feeds/adapter.js';
 import { type RecordedFrame, restPathOf } from '../feeds/recorder.js';
+import { isTrading } from '../feeds/universe.js';
 
 export class RecordedMetadata {
   /** Latest recorded body per venue and request path (a later load of the same path replaces it). */
@@ -37,10 +38,37 @@ export class RecordedMetadata {
   }
 
   /**
-   * Runs the venue adapter's loader for `symbols` against the recorded responses (clock: the first
-   * pending request's time). Throws, like the live loader, when a response it needs is not recorded.
+   * Runs the venue adapter's discovery against the recorded responses (the live feeds discover since
+   * issue 11) and keeps the trading entries of `keys` (every one with `all`); a recording from before
+   * discovery, whose responses answer only the per-symbol loader, falls back to it for `symbols`
+   * (the configured keys' default spellings). Clock: the first pending request's time. Throws, like the
+   * live loader, when a response it needs is not recorded.
    */
-  async load(ex: Exchange, adapter: VenueAdapter, symbols: string[]): Promise<MetadataTable> {
+  async load(ex: Exchange, adapter: VenueAdapter, keys: 'all' | readonly string[], symbols: string[]): Promise<MetadataTable> {
+    const nowMs = this.pendingSinceMs.get(ex) ?? 0;
+    const fetchJson = this.fetchFor(ex);
+    try {
+      const { table } = await adapter.discover('', fetchJson, nowMs);
+      this.pendingSinceMs.delete(ex);
+      const wanted = keys === 'all' ? null : new Set(keys);
+      for (const [s, m] of table) if (!isTrading(m) || (wanted && !wanted.has(m.key))) table.delete(s);
+      return table;
+    } catch {
+      return this.loadSymbols(ex, adapter, symbols);
+    }
+  }
+
+  private fetchFor(ex: Exchange): FetchJson {
+    const bodies = this.bodies.get(ex)!;
+    return async (url) => {
+      const path = restPathOf(url);
+      if (!bodies.has(path)) throw new Error(`${path} is not in the recording`);
+      return bodies.get(path);
+    };
+  }
+
+  /** The per-symbol loader against the recorded responses (recordings made before discovery). */
+  async loadSymbols(ex: Exchange, adapter: VenueAdapter, symbols: string[]): Promise<MetadataTable> {
     const nowMs = this.pendingSinceMs.get(ex) ?? 0;
     this.pendingSinceMs.delete(ex);
     const bodies = this.bodies.get(ex)!;

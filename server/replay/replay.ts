@@ -17,9 +17,9 @@ import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../engine/engine.js';
 import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count } from '../feeds/adapter.js';
 import { defaultSymbol, symbolBaseQuote } from '../venues/index.js';
-import { instrumentKey, parseInstrumentKey } from '../venues/symbology.js';
+import { instrumentKey, normaliseInstrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { ADAPTERS } from '../feeds/endpoints.js';
-import { cloneTable, defaultMetadata } from '../feeds/metadata.js';
+import { cloneTable, DEFAULT_INSTRUMENT_KEYS, defaultMetadata } from '../feeds/metadata.js';
 import type { RecordedFrame } from '../feeds/recorder.js';
 import type { MarketRecord } from '../persistence/persistence.js';
 import { RecordedMetadata } from './recorded-metadata.js';
@@ -114,7 +114,7 @@ export function createReplay(opts: ReplayOptions): Replay {
   const bySymbol = {} as Record<Exchange, Map<string, InstrumentMeta>>;
   for (const ex of EXCHANGES) {
     const given = opts.instruments?.[ex];
-    const table = given && given.size > 0 ? cloneTable(given) : defaultMetadata(ex, opts.config.market.instruments);
+    const table = given && given.size > 0 ? cloneTable(given) : defaultMetadata(ex, opts.config.market.instruments === 'all' ? undefined : opts.config.market.instruments);
     if (given && given.size > 0) stats.metadata[ex] = 'file';
     for (const m of table.values()) m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
     tables[ex] = table;
@@ -174,7 +174,9 @@ export function createReplay(opts: ReplayOptions): Replay {
   const applyRecordedMetadata = async (ex: Exchange): Promise<void> => {
     let loaded: MetadataTable;
     try {
-      loaded = await recorded.load(ex, ADAPTERS[ex], opts.config.market.instruments.flatMap((k) => { const bq = parseInstrumentKey(k); return bq ? [defaultSymbol(ex, bq.base)] : []; }));
+      const keys = opts.config.market.instruments;
+      const symbols = (keys === 'all' ? DEFAULT_INSTRUMENT_KEYS : keys).flatMap((k) => { const bq = parseInstrumentKey(k); return bq ? [defaultSymbol(ex, bq.base)] : []; });
+      loaded = await recorded.load(ex, ADAPTERS[ex], keys === 'all' ? 'all' : keys.map((k) => normaliseInstrumentKey(k) ?? k), symbols);
     } catch (e) {
       stats.metadataErrors[ex] = (e as Error).message;
       return;

@@ -2,6 +2,7 @@
  * The engine the detector and quarantine tests drive: BTC perpetuals registered on all four venues, a
  * clock the test sets, and a bus subscriber whose events the test reads.
  */
+import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
@@ -13,6 +14,8 @@ export function engineConfig(patch: { thresholds?: Partial<Config['thresholds']>
     ...DEFAULT_CONFIG,
     thresholds: { ...DEFAULT_CONFIG.thresholds, ...patch.thresholds },
     detector: { ...DEFAULT_CONFIG.detector, ...patch.detector },
+    // An explicit list (the default is "all"): tests remove instruments from it.
+    market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_INSTRUMENT_KEYS] },
   };
 }
 

@@ -3,6 +3,7 @@
  * read from the bus. Every expected number is computed by hand in the comments.
  * Default fees (bps): bybit 5.5, okx 5, kucoin 6, binance 5. Notional $1000, impact 5 bps, horizon 8 h.
  */
+import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
@@ -290,7 +291,7 @@ describe('detector', () => {
     quote('okx', 100.3, 100.31);
     expect(events().map((e) => e.kind)).toEqual(['opened']);
     const base = config();
-    const without = { ...base, market: { ...base.market, instruments: base.market.instruments.filter((k) => k !== 'BTC-PERP') } };
+    const without = { ...base, market: { ...base.market, instruments: (base.market.instruments as string[]).filter((k) => k !== 'BTC-PERP') } };
     engine.setConfig(without);
     expect(events().map((e) => [e.kind, (e as OpportunityClosed).reason])).toEqual([['closed', 'config_changed']]);
     // The pre-change quotes are gone: a fresh quote on one venue alone cannot reopen the pair.
@@ -432,8 +433,8 @@ describe('engine facade', () => {
 
   it('preRegister registers the config market with the venues’ default symbols', () => {
     const engine = new Engine({ config: config(), now: () => T0 });
-    const ids = engine.preRegister(DEFAULT_CONFIG.market.instruments, DEFAULT_CONFIG.market.exchanges, defaultSymbol);
-    expect(ids.length).toBe(DEFAULT_CONFIG.market.instruments.length * DEFAULT_CONFIG.market.exchanges.length);
+    const ids = engine.preRegister(DEFAULT_INSTRUMENT_KEYS, DEFAULT_CONFIG.market.exchanges, defaultSymbol);
+    expect(ids.length).toBe(DEFAULT_INSTRUMENT_KEYS.length * DEFAULT_CONFIG.market.exchanges.length);
     expect(engine.instruments.id('kucoin', 'XBTUSDTM')).toBeGreaterThanOrEqual(0);
     expect(engine.instruments.exchangesFor('SOL-PERP')).toEqual(['bybit', 'okx', 'kucoin', 'binance']);
   });

@@ -145,7 +145,7 @@ describe('feed health (simulator, real engine)', () => {
     expect(tookMs).toBeLessThan(5_000);
   }, 40_000);
 
-  it('metadata for an added instrument that fails to load is retried, not reported as unlisted', async () => {
+  it('a discovery refresh that fails keeps the last good list (an added instrument is subscribed from it) and is retried', async () => {
     const sim = await startSimulator({ seed: 6, messagesPerSec: 400, instruments: INSTRUMENTS });
     cleanups.push(() => sim.close());
     const real = createFetchJson();
@@ -155,15 +155,16 @@ describe('feed health (simulator, real engine)', () => {
     await fm.start();
     await waitFor('okx live', () => allLive(fm));
     restDown = true;
-    await fm.reconfigure({ exchanges: ['okx'], instruments: INSTRUMENTS });
+    await fm.refreshDiscovery();
     const failed = state(fm, 'okx');
     expect(failed.lastError).toMatchObject({ code: 'HTTP 503', message: expect.stringMatching(/^metadata: /) });
-    expect(failed.unlisted ?? []).toEqual([]); // not known to be unlisted: it could not be asked
     expect(failed.status).toBe('live'); // BTC carries on
-    await sleep(600);
-    restDown = false;
-    await waitFor('ETH subscribed and usable', () => engine.quote('ETH-PERP', 'okx')?.usable === true, 10_000);
+    expect(failed.discovery!.failures).toBeGreaterThanOrEqual(1);
+    await fm.reconfigure({ exchanges: ['okx'], instruments: INSTRUMENTS });
+    await waitFor('ETH subscribed and usable (from the last good list)', () => engine.quote('ETH-PERP', 'okx')?.usable === true, 10_000);
     expect(state(fm, 'okx').unlisted ?? []).toEqual([]);
+    restDown = false;
+    await waitFor('the retried refresh succeeds', () => state(fm, 'okx').discovery!.failures === 0, 10_000);
   });
 
   it('backoff is capped and jittered', () => {

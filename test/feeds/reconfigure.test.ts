@@ -56,7 +56,7 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
       expect(s.status).toBe('live');
       expect(s.reconnects).toBe(0); // changed in place: no socket was re-made
       expect(s.subscriptions).toBe(subsBefore[s.exchange]! * 2);
-      expect(s.unlisted).toEqual([nativeSymbol(s.exchange, NOT_LISTED)]);
+      expect(s.unlisted).toEqual([NOT_LISTED]); // a key: a venue that does not list it has no symbol for it
       expect(s.errors).toEqual({}); // acks of the changes are understood
     }
     expect(engine.instruments.idFor(NOT_LISTED, 'bybit')).toBeLessThan(0); // never guessed

@@ -16,7 +16,7 @@ export const T0 = 1_764_000_000_000;
 
 export const MARKET_CONFIG: Config = {
   ...DEFAULT_CONFIG,
-  market: { exchanges: [...EXCHANGES], instruments: INSTRUMENTS },
+  market: { ...DEFAULT_CONFIG.market, exchanges: [...EXCHANGES], instruments: INSTRUMENTS },
 };
 
 /** Random-walk mid prices with occasional dislocations of one venue (so opportunities open and close). */

@@ -8,6 +8,7 @@
  * being handled (Date.now otherwise): the replay's clock by definition, so closure times compare exactly
  * instead of differing by the few µs–ms between a frame's arrival and its drain.
  */
+import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ const LIVE_RUN_MS = 9000;
 // simulator gives some pairs 1 h / 4 h funding intervals: without the recorded metadata a replay differs.
 const config: Config = {
   ...DEFAULT_CONFIG,
-  market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_CONFIG.market.instruments, 'BNB-PERP', 'ADA-PERP'] },
+  market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_INSTRUMENT_KEYS, 'BNB-PERP', 'ADA-PERP'] },
 };
 
 interface Closure {
@@ -64,7 +65,7 @@ let cutoffMs = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'perpscan-live-rec-'));
   file = join(dir, 'live.jsonl.gz');
-  const sim = await startSimulator({ seed: 11, instruments: config.market.instruments, messagesPerSec: 500, dislocationsPerMin: 150 });
+  const sim = await startSimulator({ seed: 11, instruments: [...DEFAULT_INSTRUMENT_KEYS, 'BNB-PERP', 'ADA-PERP'], messagesPerSec: 500, dislocationsPerMin: 150 });
   const recorder = new FrameClockRecorder(file);
   const perpscan = await buildApp({ config, feeds: { endpoints: sim.endpoints }, recorder, now: recorder.now, staticDir: null, logger: false, start: false });
   const sub = perpscan.engine.bus.subscribe('test');

@@ -4,7 +4,7 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../shared/config.js';
+import { applyConfigPatch, DEFAULT_CONFIG } from '../../shared/config.js';
 import { defaultAllowedHosts, readServerSettings } from '../../server/config/env.js';
 import { describeConfigSource, envConfigPatch, loadStartupConfig, pickStartupConfig } from '../../server/config/load.js';
 import { childEnv, REPO_ROOT } from '../helpers/server.js';
@@ -171,7 +171,7 @@ describe('config loading', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.thresholds).toMatchObject({ minSpreadBps: 11, minProfitBps: 4 });
-    expect(r.config.market).toEqual({ exchanges: ['bybit', 'okx'], instruments: ['BTC-PERP', 'ETH-PERP'] });
+    expect(r.config.market).toEqual({ ...DEFAULT_CONFIG.market, exchanges: ['bybit', 'okx'], instruments: ['BTC-PERP', 'ETH-PERP'] });
     expect(r.config.strategy.enabled).toBe(false);
     expect(r.fileMtimeMs).toBeGreaterThan(0);
   });
@@ -188,6 +188,42 @@ describe('config loading', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors[0].field).toBe(field);
+  });
+
+  it('market: "all" by default; exclude, minVenues and discoveryRefreshMs validated, errors naming the field', () => {
+    expect(DEFAULT_CONFIG.market).toMatchObject({ instruments: 'all', exclude: [], minVenues: 2, discoveryRefreshMs: 300_000 });
+    const ok = applyConfigPatch(DEFAULT_CONFIG, { market: { instruments: 'all', exclude: ['DOGE-PERP', 'binance:PEPE-PERP'], minVenues: 3, discoveryRefreshMs: 60_000 } });
+    expect(ok.ok && ok.config.market).toMatchObject({ instruments: 'all', exclude: ['DOGE-PERP', 'binance:PEPE-PERP'], minVenues: 3, discoveryRefreshMs: 60_000 });
+    const cases: Array<[unknown, string]> = [
+      [{ instruments: 'some' }, 'market.instruments'],
+      [{ instruments: ['btc'] }, 'market.instruments'],
+      [{ exclude: ['ftx:BTC-PERP'] }, 'market.exclude.0'],
+      [{ exclude: 'BTC-PERP' }, 'market.exclude'],
+      [{ minVenues: 0 }, 'market.minVenues'],
+      [{ minVenues: 1.5 }, 'market.minVenues'],
+      [{ discoveryRefreshMs: 100 }, 'market.discoveryRefreshMs'],
+    ];
+    for (const [market, field] of cases) {
+      const r = applyConfigPatch(DEFAULT_CONFIG, { market });
+      expect(r.ok, JSON.stringify(market)).toBe(false);
+      if (!r.ok) expect(r.errors.map((e) => e.field), JSON.stringify(market)).toContain(field);
+    }
+    expect(loadStartupConfig({ path: join(dir, 'missing.json'), env: { PERPSCAN_INSTRUMENTS: 'all' } })).toMatchObject({ ok: true, config: { market: { instruments: 'all' } } });
+  });
+
+  it('first-release keys (BTC-USDT-PERP) are normalised to BTC-PERP: file, env, PUT patch and persisted config', () => {
+    const path = file('legacy.json', JSON.stringify({ market: { instruments: ['BTC-USDT-PERP', 'ETH-PERP'], exclude: ['okx:SOL-USDC-PERP'] } }));
+    const r = loadStartupConfig({ path, env: {} });
+    expect(r.ok && r.config.market).toMatchObject({ instruments: ['BTC-PERP', 'ETH-PERP'], exclude: ['okx:SOL-PERP'] });
+    const env = loadStartupConfig({ path: join(dir, 'missing.json'), env: { PERPSCAN_INSTRUMENTS: 'BTC-USDT-PERP,BTC-USDC-PERP,XRP-PERP' } });
+    expect(env.ok && env.config.market.instruments).toEqual(['BTC-PERP', 'XRP-PERP']); // duplicates after normalising dropped
+    const put = applyConfigPatch(DEFAULT_CONFIG, { market: { instruments: ['DOGE-USDT-PERP'], exclude: ['SOL-USDT-PERP'] } });
+    expect(put.ok && put.config.market).toMatchObject({ instruments: ['DOGE-PERP'], exclude: ['SOL-PERP'] });
+    const legacyMarket = { exchanges: ['bybit', 'okx'], instruments: ['BTC-USDT-PERP', 'ETH-USDT-PERP'] }; // first release: no exclude/minVenues
+    const saved = { version: 3, config: { ...DEFAULT_CONFIG, market: legacyMarket } as unknown as typeof DEFAULT_CONFIG, updatedMs: 9000 };
+    const restored = pickStartupConfig({ config: DEFAULT_CONFIG, fileMtimeMs: 1000 }, saved, 10_000);
+    expect(restored.source).toBe('persisted');
+    expect(restored.versioned.config.market).toEqual({ ...DEFAULT_CONFIG.market, exchanges: ['bybit', 'okx'], instruments: ['BTC-PERP', 'ETH-PERP'] });
   });
 
   it('env errors say which variable', () => {

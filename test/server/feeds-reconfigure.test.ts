@@ -48,7 +48,7 @@ const usable = (app: PerpscanApp, key: string, ex: Exchange) => app.engine.quote
 
 async function feeds(app: PerpscanApp): Promise<FeedState[]> {
   const r = await app.app.inject({ method: 'GET', url: '/api/feeds' });
-  expect(r.statusCode).toBe(200);
+  expect(r.statusCode, r.body).toBe(200);
   return (r.json() as { feeds: FeedState[] }).feeds;
 }
 
@@ -59,7 +59,7 @@ describe('PUT /api/config → feeds', () => {
     expect(app.engine.instruments.idFor('SOL-PERP', 'bybit')).toBeLessThan(0);
 
     const r = await app.app.inject({ method: 'PUT', url: '/api/config', payload: { market: { instruments: ['BTC-PERP', 'SOL-PERP'] } } });
-    expect(r.statusCode).toBe(200);
+    expect(r.statusCode, r.body).toBe(200);
     await waitFor('SOL quotes on every venue', () => EXCHANGES.every((ex) => usable(app, 'SOL-PERP', ex)));
     await waitFor('a SOL opportunity', () => app.engine.opportunities().some((o) => o.instrument === 'SOL-PERP'));
     const states = await feeds(app);
@@ -81,7 +81,7 @@ describe('PUT /api/config → feeds', () => {
     const openKucoin = app.engine.opportunities().filter((o) => o.longExchange === 'kucoin' || o.shortExchange === 'kucoin').map((o) => o.id);
 
     const r = await app.app.inject({ method: 'PUT', url: '/api/config', payload: { market: { exchanges: ['bybit', 'okx', 'binance'] } } });
-    expect(r.statusCode).toBe(200);
+    expect(r.statusCode, r.body).toBe(200);
     const closes = new Map<string, string>();
     const collect = () => {
       for (const e of sub.popBatch(100_000) as OpportunityEvent[]) if (e.kind === 'closed') closes.set(e.opportunity.id, e.reason);

@@ -5,6 +5,7 @@
  * Source: the first recording in test/fixtures/recording/ when there is one; otherwise a session is
  * recorded here from the local simulator over real WebSockets on 127.0.0.1 (a few seconds).
  */
+import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { StrategyRunner } from '../../server/strategy/runner.js';
 import { testConfig } from './harness.js';
 
 const FIXTURE_DIR = new URL('../fixtures/recording/', import.meta.url).pathname;
-const INSTRUMENTS = [...DEFAULT_CONFIG.market.instruments];
+const INSTRUMENTS = [...DEFAULT_INSTRUMENT_KEYS];
 const config = testConfig({
   market: { exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: INSTRUMENTS },
   thresholds: { minSpreadBps: 5, minProfitBps: 0 },

@@ -14,7 +14,29 @@ describe('config form', () => {
     expect(fields.get('exits.onFeedDown')).toMatchObject({ kind: 'enum', options: ['close', 'hold'] });
     expect(fields.get('strategy.enabled')).toMatchObject({ kind: 'boolean' });
     expect(fields.get('market.exchanges')).toMatchObject({ kind: 'multi', options: ['bybit', 'okx', 'kucoin', 'binance'] });
-    expect(fields.get('market.instruments')).toMatchObject({ kind: 'list' });
+    expect(fields.get('market.instruments')).toMatchObject({ kind: 'list', allValue: 'all' });
+    expect(fields.get('market.exclude')).toMatchObject({ kind: 'list' });
+    expect(fields.get('market.minVenues')).toMatchObject({ kind: 'integer', min: 1 });
+    expect(fields.get('market.discoveryRefreshMs')).toMatchObject({ kind: 'integer', unit: 'ms' });
+  });
+
+  it('market: shows and edits "all", a list, exclusions (venue:KEY keeps the venue id) and minVenues', () => {
+    const draft = draftFromConfig(DEFAULT_CONFIG, sections);
+    expect(draft['market.instruments']).toBe('all');
+    expect(draft['market.exclude']).toBe('');
+    expect(draft['market.minVenues']).toBe('2');
+    draft['market.instruments'] = ' All ';
+    draft['market.exclude'] = 'doge-perp, Binance:pepe-perp';
+    draft['market.minVenues'] = '3';
+    const patch = buildPatch(DEFAULT_CONFIG, draft, sections);
+    expect(patch).toEqual({ market: { exclude: ['DOGE-PERP', 'binance:PEPE-PERP'], minVenues: 3 } });
+    expect(applyConfigPatch(DEFAULT_CONFIG, patch).ok).toBe(true);
+    const listed = applyConfigPatch(DEFAULT_CONFIG, { market: { instruments: ['BTC-PERP', 'ETH-PERP'] } });
+    if (!listed.ok) throw new Error('invalid');
+    const back = draftFromConfig(listed.config, sections);
+    expect(back['market.instruments']).toBe('BTC-PERP, ETH-PERP');
+    back['market.instruments'] = 'all';
+    expect(buildPatch(listed.config, back, sections)).toEqual({ market: { instruments: 'all' } });
   });
 
   it('builds a partial patch of only what changed, which the shared validator accepts', () => {

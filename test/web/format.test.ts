@@ -36,7 +36,7 @@ describe('formatting', () => {
 
   it('tags close reasons that mean bad or missing data as warnings, market moves as plain', () => {
     const warnings = OPPORTUNITY_CLOSE_REASONS.filter((r) => isWarningCloseReason(r));
-    expect(warnings.slice().sort()).toEqual(['feed_down', 'quote_quarantined', 'spread_implausible', 'stale_quote']);
+    expect(warnings.slice().sort()).toEqual(['feed_down', 'instrument_delisted', 'quote_quarantined', 'spread_implausible', 'stale_quote']);
     expect(isWarningCloseReason('spread_below_min')).toBe(false);
     expect(closeReasonLabel('spread_implausible')).toBe('spread implausible');
   });

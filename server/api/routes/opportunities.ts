@@ -21,8 +21,10 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
     async (request) => {
       const q = request.query;
       let list = ctx.engine.opportunities();
-      const instrument = q.instrument ? normaliseInstrumentKey(q.instrument) : null; // a first-release key still works
-      if (instrument) list = list.filter((o) => o.instrument === instrument);
+      if (q.instrument) {
+        const key = normaliseInstrumentKey(q.instrument) ?? q.instrument;
+        list = list.filter((o) => o.instrument === key);
+      }
       if (q.exchange) list = list.filter((o) => o.longExchange === q.exchange || o.shortExchange === q.exchange);
       if (q.minProfitBps !== undefined) list = list.filter((o) => o.projectedProfitBps >= q.minProfitBps!);
       const key = SORT_KEYS[q.sort ?? 'profit'];

@@ -18,6 +18,8 @@ export interface FieldSpec {
   min: number | null;
   max: number | null;
   description: string;
+  /** A list that also accepts one word for "everything" (market.instruments: `all`); typed as that word. */
+  allValue?: string;
 }
 
 export interface SectionSpec {
@@ -95,6 +97,9 @@ function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema):
     return [{ ...base, kind: 'multi', options: s.items.anyOf.map((a) => String(a.const)) }];
   }
   if (s.type === 'array') return [{ ...base, kind: 'list', unit: 'comma-separated' }];
+  // "all" or a list (market.instruments): a list field where the word itself is accepted too.
+  const word = s.anyOf?.find((a) => typeof a.const === 'string');
+  if (word && s.anyOf?.some((a) => a.type === 'array')) return [{ ...base, kind: 'list', unit: `${String(word.const)}, or comma-separated`, allValue: String(word.const) }];
   return [];
 }
 
@@ -133,7 +138,7 @@ export function draftFromConfig(config: Config, sections: SectionSpec[]): Draft 
       const v = getPath(config, f.path);
       if (f.kind === 'boolean') draft[f.path] = v === true;
       else if (f.kind === 'multi') draft[f.path] = Array.isArray(v) ? v.map(String) : [];
-      else if (f.kind === 'list') draft[f.path] = Array.isArray(v) ? v.join(', ') : '';
+      else if (f.kind === 'list') draft[f.path] = Array.isArray(v) ? v.join(', ') : f.allValue !== undefined && v === f.allValue ? f.allValue : '';
       else draft[f.path] = v === undefined || v === null ? '' : String(v);
     }
   }
@@ -144,10 +149,16 @@ function parseValue(f: FieldSpec, d: DraftValue): unknown {
   if (f.kind === 'boolean') return d === true;
   if (f.kind === 'multi') return Array.isArray(d) ? d : [];
   if (f.kind === 'list') {
+    if (f.allValue !== undefined && String(d).trim().toLowerCase() === f.allValue) return f.allValue;
+    // Keys are upper case; a `venue:KEY` prefix (market.exclude) keeps the venue id's lower case.
     return String(d)
       .split(/[\s,]+/)
-      .map((s) => s.trim().toUpperCase())
-      .filter(Boolean);
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const i = s.indexOf(':');
+        return i < 0 ? s.toUpperCase() : `${s.slice(0, i).toLowerCase()}:${s.slice(i + 1).toUpperCase()}`;
+      });
   }
   if (f.kind === 'number' || f.kind === 'integer') {
     const text = String(d).trim().replace(/_/g, '');

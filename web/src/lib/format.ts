@@ -154,6 +154,7 @@ const WARNING_CLOSE_REASONS: Record<OpportunityCloseReason, boolean> = {
   feed_down: true,
   spread_implausible: true,
   quote_quarantined: true,
+  instrument_delisted: true,
 };
 
 export function isWarningCloseReason(reason: OpportunityCloseReason): boolean {
