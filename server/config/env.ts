@@ -28,7 +28,7 @@ export interface ServerSettings {
   simRate: number;
   simSeed: number;
   simDislocationsPerMin: number | undefined;
-  /** FEED_ENDPOINTS (JSON `{ "bybit": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
+  /** FEED_ENDPOINTS (JSON `{ "<venue id>": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
   feedEndpoints: Record<Exchange, { ws: string; rest: string }> | null;
   /** `--record FILE`: raw wire frames are written here by the feeds. */
   recordFile: string | null;

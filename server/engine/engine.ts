@@ -101,7 +101,7 @@ export class Engine {
     this.applyEnabledExchanges(opts.config);
   }
 
-  /** Registers (or returns) the id for a venue symbol; base/quote from venue metadata (XBT→BTC done here). */
+  /** Registers (or returns) the id for a venue symbol; base/quote from venue metadata (venue aliases already folded by the venue module). */
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
     return this.instruments.register(exchange, symbol, meta);
   }

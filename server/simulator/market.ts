@@ -34,16 +34,16 @@ export interface Pair {
   readonly exchange: Exchange;
   readonly spec: InstrumentSpec;
   readonly instrumentIndex: number;
-  /** Venue-native symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBTUSDTM`). */
+  /** Venue-native symbol (from the venue module's symbols). */
   readonly symbol: string;
   /** Quote and settle currency (`USDT`, `USDC`). */
   readonly settle: string;
-  /** Size of one lot in base coin: OKX ctVal, KuCoin multiplier, else the quantity step. */
+  /** Size of one lot in base coin: the contract value on contract venues, else the quantity step (the twin's `lot`). */
   readonly lot: number;
   readonly lotDecimals: number;
   bidTicks: number;
   askTicks: number;
-  /** Touch sizes in lots (contracts on OKX and KuCoin). */
+  /** Touch sizes in lots (contracts on contract venues). */
   bidLots: number;
   askLots: number;
   /** Venue mid before rounding to ticks. */

@@ -12,6 +12,9 @@ import { ok, query, VenueServer, type RestReply, type SimClient } from '../../si
 
 const MAX_STREAMS = 200;
 const MAX_INBOUND_PER_SEC = 10;
+/** Server ping frame every 3 min; no pong within 10 min cuts the connection (timings.serverPingIntervalMs / pongTimeoutMs override). */
+const SERVER_PING_MS = 180_000;
+const PONG_TIMEOUT_MS = 600_000;
 type Base = 'public' | 'market';
 
 interface ClientMode {
@@ -59,7 +62,8 @@ export class BinanceVenue extends VenueServer {
 
   /** Ping frame every interval; no pong within the timeout → cut. Silenced clients get no ping. */
   private schedulePing(client: SimClient): void {
-    const { binancePingIntervalMs: every, binancePongTimeoutMs: timeout } = this.ctx.timings;
+    const every = this.ctx.timings.serverPingIntervalMs ?? SERVER_PING_MS;
+    const timeout = this.ctx.timings.pongTimeoutMs ?? PONG_TIMEOUT_MS;
     this.later(client, every, () => {
       if (client.ws.readyState !== WebSocket.OPEN) return;
       const mode = this.modes.get(client);
