@@ -116,7 +116,20 @@ export type Semantics =
     }
   | { kind: 'full' };
 
+/** Prices and sizes as the wire writes them (decimal text). */
+export interface QuoteSides {
+  bid?: string;
+  ask?: string;
+  size: string;
+}
+
 export interface ProtocolCase {
+  /**
+   * A top-of-book frame in the venue's documented shape, for generated traffic (price fuzz). `first`:
+   * the first frame for the symbol on the socket (a snapshot on merge venues). A side may be omitted only
+   * on a merge venue's delta. Sizes are in wire units (contracts on contract venues).
+   */
+  quoteFrame: (symbol: string, q: QuoteSides, tMs: number, seq: number, first: boolean) => string;
   /** Parser metadata for the fixtures' symbols. */
   meta: MetaRow[];
   /** Fixture files that are data frames (quotes or funding), each parseable alone after `prime`. */
