@@ -112,7 +112,7 @@ function mutateQuote(q: { bid: number; ask: number }, coin: Coin, m: Mutation, r
 }
 
 describe('price fuzz: implausible prices through the real adapters never reach the strategy', () => {
-  it(`${N} frames on 4 venues × BTC, ETH; 1 in 10 with a wrong price`, { timeout: 300_000 }, () => {
+  it(`${N} frames on ${VENUES.length} venues × BTC, ETH; 1 in 10 with a wrong price`, { timeout: 300_000 }, () => {
     const rnd = mulberry32(Number(process.env.PRICE_FUZZ_SEED ?? 0xbad9));
     const config = fuzzConfig();
     const clock = { t: T0 };
