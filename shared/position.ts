@@ -117,7 +117,7 @@ export interface Position {
    * and not yet re-marked, or a leg's quote is stale or its venue's feed is down. Absent = false.
    */
   markStale?: boolean;
-  /** What the strategy is doing about this position right now when it is not simply holding it, e.g. `unwinding naked long leg on okx`. */
+  /** What the strategy is doing about this position right now when it is not simply holding it, e.g. `unwinding naked long leg on <venue>`. */
   action?: string | null;
   /** A condition the operator should look at (e.g. a venue still not live long after a restart), or null. */
   warning?: string | null;

@@ -1,8 +1,8 @@
 /** The shape of one venue's facts (each venue module's `facts.ts` satisfies it; see shared/venues.ts). */
 export interface VenueFacts {
-  /** Lower-case id used in config, API and logs (`bybit`). */
+  /** Lower-case id used in config, API and logs (the venue folder's name). */
   readonly id: string;
-  /** Name shown to people (`OKX`, `KuCoin`). */
+  /** Name shown to people, spelled as the venue spells itself. */
   readonly displayName: string;
   /** Published regular-tier perpetual taker fee (bps); a default that config overrides per venue. */
   readonly takerFeeBps: number;

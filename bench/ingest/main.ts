@@ -10,14 +10,12 @@
  */
 import ccxt from 'ccxt';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/engine.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink, VenueParser } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/venues/binance/adapter.js';
-import { BybitParser } from '../../server/venues/bybit/adapter.js';
-import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
 import { defaultMetadata } from '../../server/feeds/metadata.js';
-import { OkxParser } from '../../server/venues/okx/adapter.js';
+import type { VenueIngestBench } from '../../server/venues/bench-types.js';
+import { VENUES } from '../../server/venues/index.js';
 import { Samples, fmt, report, writeResult } from '../lib.js';
 
 const argv = process.argv.slice(2);
@@ -45,60 +43,6 @@ function prng(seed: number): () => number {
 const rnd = prng(42);
 const px = (base: string) => (PRICES[base] * (1 + (rnd() - 0.5) * 0.002)).toFixed(base === 'BTC' ? 1 : base === 'ETH' ? 2 : 4);
 const sz = () => (rnd() * 20).toFixed(3);
-
-/** Bybit linear tickers: a snapshot per symbol, then deltas (bid/ask always, other fields half the time). */
-function bybitFrames(): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < FRAMES; i++) {
-    const base = BASES[i % BASES.length];
-    const symbol = `${base}USDT`;
-    const ts = T0 + i * 2;
-    if (i < BASES.length || i % 500 < BASES.length) {
-      out.push(
-        `{"topic":"tickers.${symbol}","type":"snapshot","data":{"symbol":"${symbol}","tickDirection":"ZeroMinusTick","price24hPcnt":"0.023333","lastPrice":"${px(base)}","prevPrice24h":"${px(base)}","highPrice24h":"${px(base)}","lowPrice24h":"${px(base)}","prevPrice1h":"${px(base)}","markPrice":"${px(base)}","indexPrice":"${px(base)}","openInterest":"52774.528","openInterestValue":"1506861070.82","turnover24h":"4273027716.4294","volume24h":"151185.5160","nextFundingTime":"1795622400000","fundingRate":"0.0001","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}","preOpenPrice":"","preQty":"","curPreListingPhase":"","fundingIntervalHour":"8","fundingCap":"0.005","basisRate":"","deliveryTime":"0","basis":""},"cs":${50193544280 + i},"ts":${ts}}`,
-      );
-    } else if (rnd() < 0.5) {
-      out.push(`{"topic":"tickers.${symbol}","type":"delta","data":{"symbol":"${symbol}","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}"},"cs":${50193544280 + i},"ts":${ts}}`);
-    } else {
-      out.push(
-        `{"topic":"tickers.${symbol}","type":"delta","data":{"symbol":"${symbol}","price24hPcnt":"0.023362","lastPrice":"${px(base)}","markPrice":"${px(base)}","indexPrice":"${px(base)}","openInterest":"52774.611","openInterestValue":"1506863370.11","turnover24h":"4273030716.4294","volume24h":"151185.6160","fundingRate":"0.0001","bid1Price":"${px(base)}","bid1Size":"${sz()}","ask1Price":"${px(base)}","ask1Size":"${sz()}"},"cs":${50193544280 + i},"ts":${ts}}`,
-      );
-    }
-  }
-  return out;
-}
-
-function okxFrames(): string[] {
-  return Array.from({ length: FRAMES }, (_, i) => {
-    const base = BASES[i % BASES.length];
-    const inst = `${base}-USDT-SWAP`;
-    const ts = T0 + i * 2;
-    if (i % 50 === 49)
-      return `{"arg":{"channel":"funding-rate","instId":"${inst}"},"data":[{"formulaType":"withRate","fundingRate":"0.0000${10 + (i % 80)}","fundingTime":"1795622400000","impactValue":"10000.0000000000000000","instId":"${inst}","instType":"SWAP","interestRate":"0.0001000000000000","maxFundingRate":"0.00375","method":"current_period","minFundingRate":"-0.00375","nextFundingRate":"","nextFundingTime":"1795651200000","premium":"-0.0008949500017283","prevFundingTime":"1795593600000","settFundingRate":"-0.0001996513270201","settState":"settled","ts":"${ts}"}]}`;
-    return `{"arg":{"channel":"tickers","instId":"${inst}"},"data":[{"instType":"SWAP","instId":"${inst}","last":"${px(base)}","lastSz":"1","askPx":"${px(base)}","askSz":"${Math.floor(rnd() * 900) + 1}","bidPx":"${px(base)}","bidSz":"${Math.floor(rnd() * 900) + 1}","open24h":"${px(base)}","high24h":"${px(base)}","low24h":"${px(base)}","sodUtc0":"${px(base)}","sodUtc8":"${px(base)}","volCcy24h":"803940","vol24h":"803940","ts":"${ts}"}]}`;
-  });
-}
-
-function kucoinFrames(): string[] {
-  return Array.from({ length: FRAMES }, (_, i) => {
-    const base = BASES[i % BASES.length];
-    const sym = `${base === 'BTC' ? 'XBT' : base}USDTM`;
-    const ts = T0 + i * 2;
-    if (i % 50 === 49) return `{"topic":"/contract/instrument:${sym}","type":"message","subject":"funding.rate","data":{"granularity":60000,"fundingRate":0.000${10 + (i % 80)},"timestamp":${ts}}}`;
-    return `{"topic":"/contractMarket/tickerV2:${sym}","type":"message","subject":"tickerV2","sn":${1702237470700 + i},"data":{"symbol":"${sym}","sequence":${1702237470700 + i},"bestBidSize":${Math.floor(rnd() * 900) + 1},"bestBidPrice":"${px(base)}","bestAskPrice":"${px(base)}","bestAskSize":${Math.floor(rnd() * 900) + 1},"ts":${ts}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}}}`;
-  });
-}
-
-function binanceFrames(): string[] {
-  return Array.from({ length: FRAMES }, (_, i) => {
-    const base = BASES[i % BASES.length];
-    const s = `${base}USDT`;
-    const ts = T0 + i * 2;
-    if (i % 20 === 19)
-      return `{"stream":"${s.toLowerCase()}@markPrice@1s","data":{"e":"markPriceUpdate","E":${ts},"s":"${s}","p":"${px(base)}","P":"${px(base)}","i":"${px(base)}","r":"0.000${10 + (i % 80)}","T":1795622400000}}`;
-    return `{"stream":"${s.toLowerCase()}@bookTicker","data":{"e":"bookTicker","u":${185130926750 + i},"s":"${s}","b":"${px(base)}","B":"${sz()}","a":"${px(base)}","A":"${sz()}","T":${ts},"E":${ts + 3}}}`;
-  });
-}
 
 /** The live feed's sink: push into the engine with a receive stamp. */
 class EngineSink implements UpdateSink {
@@ -144,15 +88,28 @@ const market = (id: string, base: string, contractSize: number) => ({
   limits: {},
   info: {},
 });
-const CT_OKX: Record<string, number> = { BTC: 0.01, ETH: 0.1, SOL: 1, XRP: 100, DOGE: 1000 };
-const CT_KUCOIN: Record<string, number> = { BTC: 0.001, ETH: 0.01, SOL: 0.1, XRP: 10, DOGE: 100 };
-
-const venues: Venue[] = [
-  { exchange: 'bybit', frames: bybitFrames(), makeParser: (m) => new BybitParser(m), ccxtId: 'bybit', ccxtMarket: (b) => market(`${b}USDT`, b, 1) },
-  { exchange: 'okx', frames: okxFrames(), makeParser: (m) => new OkxParser(m), ccxtId: 'okx', ccxtMarket: (b) => market(`${b}-USDT-SWAP`, b, CT_OKX[b]) },
-  { exchange: 'kucoin', frames: kucoinFrames(), makeParser: (m) => new KucoinParser(m), ccxtId: 'kucoinfutures', ccxtMarket: (b) => market(`${b === 'BTC' ? 'XBT' : b}USDTM`, b, CT_KUCOIN[b]) },
-  { exchange: 'binance', frames: binanceFrames(), makeParser: (m) => new BinanceParser(m), ccxtId: 'binanceusdm', ccxtMarket: (b) => market(`${b}USDT`, b, 1) },
-];
+/** Each registered venue with an ingest bench (`server/venues/<venue>/bench.ts`), in registry order (the PRNG is shared). */
+const venues: Venue[] = [];
+for (const exchange of EXCHANGES) {
+  let bench: VenueIngestBench;
+  try {
+    bench = ((await import(`../../server/venues/${exchange}/bench.ts`)) as { ingestBench: VenueIngestBench }).ingestBench;
+  } catch {
+    console.log(`${exchange}: no server/venues/${exchange}/bench.ts, not in this bench`);
+    continue;
+  }
+  const mod = VENUES[exchange];
+  const symbol = (base: string) => mod.symbols.nativeSymbol(base, 'USDT');
+  venues.push({
+    exchange,
+    frames: bench.frames({ count: FRAMES, bases: BASES, symbol, t0: T0, rnd, px, sz }),
+    makeParser: (m) => mod.adapter.createParser(m),
+    ccxtId: bench.ccxtId,
+    ccxtMarket: (b) => market(symbol(b), b, mod.replayContractValues?.[b] ?? 1),
+  });
+}
+/** The venue whose bare JSON.parse rate is also measured, and whose figures the goal names (the registry's first). */
+const REFERENCE = venues[0]?.exchange;
 
 function metaFor(exchange: Exchange, engine: Engine | null): MetadataTable {
   const t = defaultMetadata(exchange, KEYS);
@@ -251,7 +208,7 @@ for (const v of venues) {
     // parse only (no engine)
     const bare = v.makeParser(metaFor(v.exchange, null));
     r.parse_only_msgs_per_s = best(r.parse_only_msgs_per_s as number, throughput(n, (i) => bare.parse(frames[i], NULL_SINK)));
-    if (v.exchange === 'bybit') {
+    if (v.exchange === REFERENCE) {
       r.bare_json_parse_msgs_per_s = best(r.bare_json_parse_msgs_per_s as number, throughput(n, (i) => JSON.parse(frames[i])));
     }
     if ('step' in ccxtRun) {
@@ -275,6 +232,6 @@ for (const v of venues) {
 const file = writeResult('ingest', {
   params: { seconds: SECONDS, rounds: ROUNDS, frames_per_venue: FRAMES, symbols: BASES.length, note: 'msgs_per_s = frames per CPU second (process.cpuUsage), best of rounds; latency = wall ns per frame; engine = real Engine, push + drain per frame; ccxt = JSON.parse + ccxt.pro handleMessage on the same frames' },
   ...results,
-  goal: { bybit_msgs_per_s: 300_000, bybit_ratio_vs_ccxt: 5 },
+  goal: { [`${REFERENCE}_msgs_per_s`]: 300_000, [`${REFERENCE}_ratio_vs_ccxt`]: 5 },
 });
 console.log(`\nwrote ${file}`);

@@ -9,6 +9,7 @@
 import { DEFAULT_CONFIG, applyConfigPatch } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/engine.js';
+import { defaultSymbol } from '../../server/venues/index.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
 import { Samples, nowNs, report, writeResult } from '../lib.js';
@@ -21,7 +22,6 @@ const BASES: Array<[string, number]> = [
   ['XRP', 2],
   ['DOGE', 0.2],
 ];
-const SYMBOL = { bybit: (b: string) => `${b}USDT`, binance: (b: string) => `${b}USDT`, okx: (b: string) => `${b}-USDT-SWAP`, kucoin: (b: string) => `${b === 'BTC' ? 'XBT' : b}USDTM` };
 
 const patched = applyConfigPatch(DEFAULT_CONFIG, {
   strategy: { minOpportunityAgeMs: 200, cooldownMs: 2000, minProfitBps: 2 },
@@ -49,7 +49,7 @@ const rand = () => {
 const venues: Array<{ id: number; mid: number; ref: number }> = [];
 for (const [base, price] of BASES) {
   for (const ex of EXCHANGES) {
-    const id = engine.registerInstrument(ex, SYMBOL[ex](base), { base, quote: 'USDT' });
+    const id = engine.registerInstrument(ex, defaultSymbol(ex, base), { base, quote: 'USDT' });
     venues.push({ id, mid: price, ref: price });
   }
 }

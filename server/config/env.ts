@@ -32,7 +32,7 @@ export interface ServerSettings {
   simUniverse: number;
   /** SIM_CHURN_SEC: seconds between listings/delistings in the universe (default: the simulator's, 300; 0 = none). */
   simChurnSec: number | undefined;
-  /** FEED_ENDPOINTS (JSON `{ "bybit": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
+  /** FEED_ENDPOINTS (JSON `{ "<venue id>": { "ws": "...", "rest": "..." }, ... }`): venue origins for FEEDS=live, e.g. a separate simulator process. */
   feedEndpoints: Record<Exchange, { ws: string; rest: string }> | null;
   /** `--record FILE`: raw wire frames are written here by the feeds. */
   recordFile: string | null;

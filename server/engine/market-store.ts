@@ -103,7 +103,7 @@ export class MarketStore {
   }
 
   /**
-   * A predicted rate never replaces the CURRENT rate known for the same settlement (KuCoin pushes a
+   * A predicted rate never replaces the CURRENT rate known for the same settlement (a venue may push a
    * per-minute prediction next to the rate in force): that rate is what the settlement will charge.
    * A predicted rate for a later settlement, or with no current rate known, is stored (and flagged).
    */

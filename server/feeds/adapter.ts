@@ -18,7 +18,7 @@ export interface VenueEndpoints {
 /** What the feed layer needs to know about one venue symbol. */
 export interface InstrumentMeta {
   exchange: Exchange;
-  /** Venue-native symbol, e.g. `BTC-USDT-SWAP`. */
+  /** Venue-native symbol, spelled as the venue's symbols module writes it. */
   symbol: string;
   /** Normalised instrument key, e.g. `BTC-PERP`. */
   key: string;
@@ -32,16 +32,16 @@ export interface InstrumentMeta {
   contractValue: number;
   /** Funding interval (ms) from the venue's metadata. */
   fundingIntervalMs: number;
-  /** Next funding time (epoch ms) from REST when the WS feed does not carry it (KuCoin); 0 = unknown. */
+  /** Next funding time (epoch ms) from REST when the WS feed does not carry it; 0 = unknown. */
   nextFundingMs: number;
   /** Funding known from REST at load time, pushed once before the WS delivers its own. */
   seedFunding?: { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; tsMs: number };
   /** Engine id once registered; -1 before. */
   id: number;
   // Filled by discovery (issue 11 §2-3); optional until every source (instrument files, replay) carries them.
-  /** The base code as the venue lists it (`1000PEPE`, `XBT`); `base` is the underlying (`PEPE`, `BTC`). */
+  /** The base code as the venue lists it (`1000PEPE`, or a venue's own code for a coin); `base` is the underlying (`PEPE`). */
   listedBase?: string;
-  /** Units of the underlying per listed unit (1000 for `1000PEPEUSDT`): prices are divided by it, sizes multiplied. */
+  /** Units of the underlying per listed unit (1000 for a listed `1000PEPE`): prices are divided by it, sizes multiplied. */
   priceMultiplier?: number;
   /** Price tick in the venue's own price unit (per listed unit, as on the wire); 0 = unknown. */
   tickSize?: number;
@@ -125,14 +125,14 @@ export abstract class JsonVenueParser implements VenueParser {
 
 /** One socket's worth of work. */
 export interface ConnectionPlan {
-  /** Label for logs/state, e.g. `binance/public#0`. */
+  /** Label for logs/state, e.g. `<venue>/public#0`. */
   label: string;
   url: string;
   /** Text frames to send after open (or after the welcome when `awaitWelcome`), spaced by `subscribeSpacingMs`. */
   subscribeMessages: string[];
   /** Topics/streams covered, for FeedState.subscriptions. */
   topicCount: number;
-  /** Subscribe only after the venue's welcome frame (KuCoin). */
+  /** Subscribe only after the venue's welcome frame (for venues that send one). */
   awaitWelcome: boolean;
   subscribeSpacingMs: number;
   /** Client heartbeat: text to send every `everyMs` (only after `everyMs` of inbound silence when `whenIdle`). */
@@ -165,7 +165,7 @@ export interface VenueAdapter {
   discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery>;
   /** Loads instrument metadata for `symbols` from the venue's REST API. Throws when it cannot (never guesses). */
   loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable>;
-  /** Socket plans covering `symbols` within the venue's limits (KuCoin fetches its bullet token here). */
+  /** Socket plans covering `symbols` within the venue's limits (a venue that needs a connection token fetches it here). */
   plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]>;
   createParser(meta: MetadataTable): VenueParser;
   /**

@@ -2,12 +2,12 @@
  * One venue socket's life: connect, subscribe (after the welcome where the venue sends one), client
  * heartbeat, silence detection, reconnect with exponential backoff and jitter, proactive rotation
  * before the venue's 24 h cut-off. Venue specifics come from a `ConnectionPlan`, re-made on every
- * connect (KuCoin needs a fresh token each time). Frames go to `onFrame`; exceptions never escape.
+ * connect (a connection token, where the venue needs one, is fresh each time). Frames go to `onFrame`; exceptions never escape.
  *
  * Planned reconnects (rotation, a venue's "reconnect soon" notice) are make-before-break: the old
  * socket keeps delivering until the new one has its first data, so the venue is never marked down
  * (which would close its opportunities, and positions with `onFeedDown: close`) for a routine rotation.
- * Only used for venues without merge state (Binance, KuCoin, OKX); Bybit never rotates.
+ * Only used for venues whose plans set a max age (venues that cut connections at 24 h).
  */
 import WebSocket from 'ws';
 import type { FeedError, FeedStatus } from '../../shared/feeds.js';

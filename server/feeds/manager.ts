@@ -63,7 +63,7 @@ export interface FeedManagerOptions {
   silenceMs?: number;
   recorder?: FrameRecorder;
   now?: () => number;
-  /** Rotate Binance/KuCoin sockets after this long (ms); default 23 h (venues cut at 24 h). */
+  /** Rotate the sockets of venues that cut connections at 24 h after this long (ms); default 23 h. */
   maxConnectionAgeMs?: number;
   /** Reconnect and discovery-retry backoff. Default DEFAULT_BACKOFF (capped at 3 s). */
   backoff?: BackoffOptions;
@@ -483,7 +483,7 @@ export class FeedManager {
     try {
       plans = await planFor(v.symbols);
     } catch (e) {
-      // Only KuCoin's token fetch can fail here: connect anyway and let the connection retry with backoff.
+      // Only a plan that fetches a connection token can fail here: connect anyway and let the connection retry with backoff.
       plans = [null];
       v.lastError = feedError(e, 'plan', this.now());
     }
@@ -497,7 +497,7 @@ export class FeedManager {
       v.parsers.push(parser);
       let reuse = first;
       const planner = async () => {
-        // The first plan is used once; every reconnect re-plans with the current list (fresh KuCoin token).
+        // The first plan is used once; every reconnect re-plans with the current list (and a fresh token where the venue needs one).
         if (reuse && generation === v.generation) {
           const p = reuse;
           reuse = null;

@@ -26,7 +26,7 @@ export const DEFAULT_INSTRUMENT_KEYS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP
 
 /**
  * Built-in metadata for the common symbols, for replay only (live feeds always load REST metadata).
- * Funding interval 8 h; KuCoin's next funding time unknown (0) unless a file gives it.
+ * Funding interval 8 h; a next funding time the WS does not carry is unknown (0) unless a file gives it.
  */
 export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DEFAULT_INSTRUMENT_KEYS): MetadataTable {
   const table: MetadataTable = new Map();

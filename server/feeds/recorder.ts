@@ -1,6 +1,6 @@
 /**
- * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"bybit","raw":"<frame>"}`, and
- * every REST metadata response the feeds used as `{"t":<request epoch ms>,"ex":"bybit","rest":"<path?query>","raw":"<JSON body>"}`
+ * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"<venue id>","raw":"<frame>"}`, and
+ * every REST metadata response the feeds used as `{"t":<request epoch ms>,"ex":"<venue id>","rest":"<path?query>","raw":"<JSON body>"}`
  * (so a replay uses the same instruments, contract values and funding times; see server/replay/recorded-metadata.ts).
  * A path ending in `.gz` is gzip-compressed (zlib). Reading back: `readRecording` (replay).
  */

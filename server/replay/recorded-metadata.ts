@@ -4,7 +4,7 @@
  * and REST-seeded funding the live feeds had, instead of the built-in defaults.
  *
  *   recorded.add(frame);                       // every `rest` frame, in file order
- *   if (recorded.pending('okx')) table = await recorded.load('okx', adapter, keys, fallbackSymbols);
+ *   if (recorded.pending(venue)) table = await recorded.load(venue, adapter, keys, fallbackSymbols);
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { FetchJson, MetadataTable, VenueAdapter } from '../feeds/adapter.js';

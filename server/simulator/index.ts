@@ -3,7 +3,7 @@
  * real protocol on its real paths, all fed by one seeded market model (see market.ts).
  *
  *   const sim = await startSimulator({ seed: 1, messagesPerSec: 200 });
- *   sim.endpoints.bybit  // { ws: 'ws://127.0.0.1:PORT', rest: 'http://127.0.0.1:PORT' } — origins; clients add the real paths
+ *   sim.endpoints[venue]  // { ws: 'ws://127.0.0.1:PORT', rest: 'http://127.0.0.1:PORT' } — origins; clients add the real paths
  */
 import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
@@ -27,21 +27,16 @@ export const MAX_RATE = 100_000;
 export const DEFAULT_RATE = 200;
 export const DEFAULT_DISLOCATIONS_PER_MIN = 20;
 
+/** Venue-neutral defaults; each twin defaults its own mechanisms (ping intervals, token life) to its venue's values. */
 export const DEFAULT_TIMINGS: Readonly<SimulatorTimings> = {
-  binancePingIntervalMs: 180_000,
-  binancePongTimeoutMs: 600_000,
-  kucoinPingIntervalMs: 18_000,
-  kucoinPingTimeoutMs: 10_000,
-  kucoinTokenTtlMs: 24 * 3_600_000,
   connectionMaxAgeMs: 24 * 3_600_000,
-  okxIdleMs: 30_000,
   fundingPushMs: 30_000,
 };
 
 export interface SimulatorOptions {
   /** PRNG seed: the same seed (and rate) gives the same price sequence. Default 1. */
   seed?: number;
-  /** Venues that publish market data (all four servers always run so every endpoint exists). Default all. */
+  /** Venues that publish market data (every venue's server always runs so every endpoint exists). Default all. */
   exchanges?: Exchange[];
   /** Instrument keys (`BTC-PERP`), each on every venue; any base works. Default BTC, ETH, SOL, XRP, DOGE. Ignored with `universe`. */
   instruments?: string[];

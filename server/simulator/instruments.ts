@@ -12,7 +12,7 @@ export interface InstrumentSpec {
   startPrice: number;
   tickSize: number;
   priceDecimals: number;
-  /** Base-coin quantity step on Bybit and Binance. */
+  /** Base-coin quantity step (the lot on venues that quote sizes in base units). */
   qtyStep: number;
   qtyDecimals: number;
   /** A round contract size for contract-quoting venues (base coin per contract, about $1,000 or less). */

@@ -48,7 +48,7 @@ export interface Pair {
   /** The listed contract: prices and quantity steps per listed unit (per 1,000 PEPE for `1000PEPE`); `base`/`key` are the underlying's. */
   readonly spec: InstrumentSpec;
   readonly instrumentIndex: number;
-  /** Venue-native symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBTUSDTM`, `1000PEPEUSDT`, `BTCPERP`). */
+  /** Venue-native symbol (from the venue module's symbols). */
   readonly symbol: string;
   /** The base code as listed (`1000PEPE`, `1MBABYDOGE`; `BTC` on KuCoin too, whose spelling `XBT` is in the symbol). */
   readonly listedBase: string;
@@ -62,12 +62,12 @@ export interface Pair {
   /** Model time (s) of the last status change; for `delisting`, when it is removed is `statusUntil`. */
   statusSince: number;
   statusUntil: number;
-  /** Size of one lot in base coin: OKX ctVal, KuCoin multiplier, else the quantity step. */
+  /** Size of one lot in base coin: the contract value on contract venues, else the quantity step (the twin's `lot`). */
   readonly lot: number;
   readonly lotDecimals: number;
   bidTicks: number;
   askTicks: number;
-  /** Touch sizes in lots (contracts on OKX and KuCoin). */
+  /** Touch sizes in lots (contracts on contract venues). */
   bidLots: number;
   askLots: number;
   /** Venue mid before rounding to ticks. */

@@ -17,20 +17,24 @@ export interface VenueEndpoints {
   rest: string;
 }
 
+/**
+ * Heartbeat, limit and cadence timings, named by mechanism (not by venue). A twin uses the ones its
+ * venue has; the optional ones default to the real venue's value inside the twin (tests shorten them).
+ */
 export interface SimulatorTimings {
-  /** Binance: server ping frame interval and how long a pong may take before the connection is cut. */
-  binancePingIntervalMs: number;
-  binancePongTimeoutMs: number;
-  /** KuCoin: advertised ping interval/timeout; a connection silent for their sum is closed. */
-  kucoinPingIntervalMs: number;
-  kucoinPingTimeoutMs: number;
-  /** KuCoin: how long a bullet token may be used to connect. */
-  kucoinTokenTtlMs: number;
-  /** Binance and KuCoin close a connection after this age (24 h on the real venues). */
+  /** Server-sent ping frames: interval, and how long a pong may take before the connection is cut. */
+  serverPingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  /** Client pings the venue advertises: interval and timeout; a connection silent for their sum is closed. */
+  clientPingIntervalMs?: number;
+  clientPingTimeoutMs?: number;
+  /** How long a connection token from REST may be used to connect. */
+  tokenTtlMs?: number;
+  /** A connection that subscribed to nothing within this time is closed. */
+  idleUnsubscribedMs?: number;
+  /** Venues that cut connections at a maximum age close them after this (24 h on the real venues). */
   connectionMaxAgeMs: number;
-  /** OKX closes a connection that subscribed to nothing within this time (30 s on the real venue). */
-  okxIdleMs: number;
-  /** Cadence of OKX `funding-rate` and KuCoin predicted `funding.rate` pushes. */
+  /** Cadence of periodic funding pushes. */
   fundingPushMs: number;
 }
 
@@ -58,7 +62,7 @@ export interface SimClient {
   /** Subscribe/unsubscribe request times within the venue's subscribe-rate window. */
   subscribeWindow: number[];
   silencedUntil: number;
-  /** Per-venue connection data (e.g. the KuCoin connectId). */
+  /** Per-venue connection data (e.g. a connect id from the URL). */
   tag: string;
   /** Timers owned by this connection (heartbeat, max age, silence); cleared when it closes. */
   readonly timers: Set<NodeJS.Timeout>;

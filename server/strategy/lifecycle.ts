@@ -213,7 +213,7 @@ export class PositionLifecycle {
     this.ctx.registry.retire(book);
   }
 
-  /** "long leg (10 on okx)", or both legs, for the legs that still hold a quantity. */
+  /** "long leg (10 on <venue>)", or both legs, for the legs that still hold a quantity. */
   private heldLegs(book: Book): string {
     const held = LEGS.filter((leg) => remainingToClose(book, leg) > 0).map((leg) => `${leg} leg (${+remainingToClose(book, leg).toPrecision(8)} on ${book.p[leg].exchange})`);
     return held.length === 0 ? 'legs' : held.join(' and ');

@@ -506,7 +506,7 @@ export class StrategyRunner {
 
   /**
    * The warning for legs on live venues that have had no quote the exit rules may use (none, stale, or
-   * the latest one quarantined) for at least quoteWarnAfterMs, e.g. `long leg (okx): latest quote
+   * the latest one quarantined) for at least quoteWarnAfterMs, e.g. `long leg (<venue>): latest quote
    * quarantined (price_jump) for 4 s; price-based exits wait`; null otherwise. Tracks since when.
    * (A down venue is the feed-down rule's business, not a quote problem.)
    */

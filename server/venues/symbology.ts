@@ -57,7 +57,7 @@ export interface Underlying {
  * `1000PEPE` → PEPE ×1000, `10000SATS` → SATS ×10,000, `1MBABYDOGE` → BABYDOGE ×1,000,000, `SHIB1000`
  * → SHIB ×1000; `1INCH`, `BTC` and the like unchanged. Only a power of ten of at least 100 counts, so a
  * ticker that merely starts with a digit (`1INCH`, `2Z`) keeps its name. `aliases` maps a venue's own
- * spelling of an underlying to the common one (KuCoin `XBT` → `BTC`), applied after the split.
+ * spelling of an underlying to the common one (a venue's own code for bitcoin → `BTC`), applied after the split.
  */
 export function splitMultiplier(listedBase: string, aliases: Readonly<Record<string, string>> = {}): Underlying {
   const code = listedBase.toUpperCase();

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { perVenue, type Exchange } from '../../shared/exchanges.js';
+import { defaultSymbol } from '../../server/venues/index.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/index.js';
 
@@ -23,12 +24,8 @@ export function btcOnFourVenues(cfg: Config, startMs: number) {
   const clock = { t: startMs };
   const engine = new Engine({ config: cfg, now: () => clock.t });
   const sub = engine.bus.subscribe('test');
-  const ids: Record<Exchange, number> = {
-    bybit: engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-    okx: engine.registerInstrument('okx', 'BTC-USDT-SWAP', { base: 'BTC', quote: 'USDT' }),
-    kucoin: engine.registerInstrument('kucoin', 'XBTUSDTM', { base: 'BTC', quote: 'USDT' }),
-    binance: engine.registerInstrument('binance', 'BTCUSDT', { base: 'BTC', quote: 'USDT' }),
-  };
+  // Every registered venue, in registry order, with its usual BTC symbol.
+  const ids: Record<Exchange, number> = perVenue((ex) => engine.registerInstrument(ex, defaultSymbol(ex, 'BTC'), { base: 'BTC', quote: 'USDT' }));
   /** Every event published since the last call. */
   const events = (): OpportunityEvent[] => sub.popBatch(10_000);
   return { clock, engine, sub, ids, events };

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
+import { VENUES, defaultSymbolOfKey } from '../../server/venues/index.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/engine.js';
 import { FeedConnection } from '../../server/feeds/connection.js';
@@ -54,7 +55,7 @@ async function simulator(opts: Parameters<typeof startSimulator>[0] = {}): Promi
 }
 
 function manager(engine: FeedEngine, sim: { endpoints: Simulator['endpoints'] }, extra: Partial<ConstructorParameters<typeof FeedManager>[0]> = {}): FeedManager {
-  const fm = new FeedManager({ engine, exchanges: ['bybit', 'okx', 'kucoin', 'binance'], instruments: INSTRUMENTS, endpoints: sim.endpoints, silenceMs: 2000, backoff: FAST_BACKOFF, ...extra });
+  const fm = new FeedManager({ engine, exchanges: [...EXCHANGES], instruments: INSTRUMENTS, endpoints: sim.endpoints, silenceMs: 2000, backoff: FAST_BACKOFF, ...extra });
   cleanups.push(() => fm.stop());
   return fm;
 }
@@ -62,54 +63,33 @@ function manager(engine: FeedEngine, sim: { endpoints: Simulator['endpoints'] },
 const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex)!;
 
 describe('FeedManager against the simulator', () => {
-  it('loads metadata, subscribes and receives quotes and funding from all four venues', async () => {
+  it('loads metadata, subscribes and receives quotes and funding from every registered venue', async () => {
     const sim = await simulator();
     const engine = new Engine({ config: DEFAULT_CONFIG });
     const fm = manager(engine, sim);
     await fm.start();
     await waitFor('all venues live', () => fm.states().every((s) => s.status === 'live'));
-    await waitFor('quotes everywhere', () => (['bybit', 'okx', 'kucoin', 'binance'] as const).every((ex) => INSTRUMENTS.every((k) => engine.quote(k, ex)?.usable === true)));
+    await waitFor('quotes everywhere', () => EXCHANGES.every((ex) => INSTRUMENTS.every((k) => engine.quote(k, ex)?.usable === true)));
     for (const s of fm.states()) {
       expect(s.metadata).toBe('loaded');
       expect(s.subscriptions).toBeGreaterThanOrEqual(2);
       expect(s.errors).toEqual({});
       expect(s.lastMessageAgeMs).not.toBeNull();
+      // One socket per plan the adapter makes for these instruments (e.g. two stream bases on one venue).
+      const symbols = INSTRUMENTS.map((k) => defaultSymbolOfKey(s.exchange, k));
+      expect(s.connections).toBe((await VENUES[s.exchange].adapter.plan(sim.endpoints[s.exchange], symbols, createFetchJson(), {})).length);
     }
-    expect(state(fm, 'binance').connections).toBe(2); // /public and /market
-    const okx = engine.quote('BTC-PERP', 'okx')!;
-    const bybit = engine.quote('BTC-PERP', 'bybit')!;
-    // Contracts converted to base units: OKX BTC sizes are BTC amounts, comparable to Bybit's.
-    expect(okx.bidSize).toBeLessThan(1000);
-    expect(Math.abs(okx.bid - bybit.bid) / bybit.bid).toBeLessThan(0.01);
-    await waitFor('kucoin funding', () => (engine.quote('BTC-PERP', 'kucoin')?.nextFundingMs ?? 0) > Date.now());
-  });
-
-  it('silence → stale → reconnect; server drop → backoff → resubscribe; the venue is marked down then up', async () => {
-    const sim = await simulator();
-    const spy = new RecordingEngine(new Engine({ config: DEFAULT_CONFIG }));
-    const fm = manager(spy, sim, { silenceMs: 400 });
-    const seen = new Set<string>();
-    fm.onState((s) => seen.add(`${s.exchange}:${s.status}`));
-    await fm.start();
-    await waitFor('live', () => fm.states().every((s) => s.status === 'live'));
-
-    sim.silence('bybit', 1500);
-    await waitFor('bybit stale', () => seen.has('bybit:stale'));
-    await waitFor('bybit reconnected', () => state(fm, 'bybit').reconnects >= 1 && state(fm, 'bybit').status === 'live');
-    expect(state(fm, 'bybit').errors.silence).toBeGreaterThanOrEqual(1);
-
-    sim.dropConnections('okx');
-    await waitFor('okx backoff', () => seen.has('okx:backoff'));
-    await waitFor('okx resubscribed', () => state(fm, 'okx').reconnects >= 1 && state(fm, 'okx').status === 'live');
-    expect(state(fm, 'okx').subscriptions).toBe(4);
-    expect(spy.downCalls).toContainEqual(['bybit', true]);
-    expect(spy.downCalls).toContainEqual(['okx', true]);
-    // Every "down" is followed by an "up" once the new snapshot arrived.
-    for (const ex of ['bybit', 'okx'] as const) {
-      const calls = spy.downCalls.filter(([e]) => e === ex).map(([, d]) => d);
-      expect(calls.at(-1)).toBe(false);
+    // Contract venues' sizes are converted to base units: every venue's BTC touch is a BTC amount of the
+    // same order (the simulated touches are 20k–90k USD), and prices agree.
+    const quotes = EXCHANGES.map((ex) => engine.quote('BTC-PERP', ex)!);
+    const mid = quotes[0].bid;
+    for (const q of quotes) {
+      expect(q.bidSize * q.bid).toBeGreaterThan(1_000);
+      expect(q.bidSize * q.bid).toBeLessThan(1_000_000);
+      expect(Math.abs(q.bid - mid) / mid).toBeLessThan(0.01);
     }
-    expect(spy.engine.quote('BTC-PERP', 'okx')?.usable).toBe(true);
+    // Funding (with a next funding time) arrives from every venue, including those whose WS omits it.
+    await waitFor('funding everywhere', () => EXCHANGES.every((ex) => (engine.quote('BTC-PERP', ex)?.nextFundingMs ?? 0) > Date.now()));
   });
 
   it('a dropped feed closes its open opportunities with reason feed_down', async () => {
@@ -120,18 +100,19 @@ describe('FeedManager against the simulator', () => {
     const config: Config = r.config;
     const engine = new Engine({ config });
     const events = engine.bus.subscribe('test');
-    const fm = manager(engine, sim, { exchanges: ['bybit', 'binance'] });
+    const [venue, other] = EXCHANGES;
+    const fm = manager(engine, sim, { exchanges: [venue, other] });
     await fm.start();
-    await waitFor('opportunity open', () => engine.opportunities().some((o) => o.longExchange === 'bybit' || o.shortExchange === 'bybit'));
+    await waitFor('opportunity open', () => engine.opportunities().some((o) => o.longExchange === venue || o.shortExchange === venue));
     events.popBatch(1e9);
-    sim.dropConnections('bybit');
+    sim.dropConnections(venue);
     const closed: OpportunityEvent[] = [];
     await waitFor('feed_down close', () => {
       closed.push(...events.popBatch(1e9).filter((e) => e.kind === 'closed'));
       return closed.some((e) => e.kind === 'closed' && e.reason === 'feed_down');
     });
     const c = closed.find((e) => e.kind === 'closed' && e.reason === 'feed_down')!;
-    expect([c.opportunity.longExchange, c.opportunity.shortExchange]).toContain('bybit');
+    expect([c.opportunity.longExchange, c.opportunity.shortExchange]).toContain(venue);
   });
 
   it('a venue whose metadata cannot be loaded is reported (cause, HTTP status), not connected, and retried', async () => {
@@ -143,47 +124,64 @@ describe('FeedManager against the simulator', () => {
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
     const port = (http.address() as AddressInfo).port;
-    const endpoints = { ...sim.endpoints, bybit: { ws: sim.endpoints.bybit.ws, rest: `http://127.0.0.1:${port}` } };
+    const [broken, healthy] = EXCHANGES;
+    const endpoints = { ...sim.endpoints, [broken]: { ws: sim.endpoints[broken].ws, rest: `http://127.0.0.1:${port}` } };
     const engine = new Engine({ config: DEFAULT_CONFIG });
-    const fm = manager(engine, { endpoints }, { exchanges: ['bybit', 'okx'] });
+    const fm = manager(engine, { endpoints }, { exchanges: [broken, healthy] });
     await fm.start();
-    const bybit = state(fm, 'bybit');
-    expect(bybit).toMatchObject({ metadata: 'failed', status: 'backoff', connections: 0 });
-    expect(bybit.lastError).toMatchObject({ code: 'HTTP 503', message: expect.stringMatching(/^metadata: HTTP 503/) });
-    expect(bybit.downSinceMs).toBeGreaterThan(0);
-    await waitFor('okx live', () => state(fm, 'okx').status === 'live');
-    expect(engine.quote('BTC-PERP', 'bybit')).toBeNull();
+    const failed = state(fm, broken);
+    expect(failed).toMatchObject({ metadata: 'failed', status: 'backoff', connections: 0 });
+    expect(failed.lastError).toMatchObject({ code: 'HTTP 503', message: expect.stringMatching(/^metadata: HTTP 503/) });
+    expect(failed.downSinceMs).toBeGreaterThan(0);
+    await waitFor('healthy venue live', () => state(fm, healthy).status === 'live');
+    expect(engine.quote('BTC-PERP', broken)).toBeNull();
   });
 
-  it('rotates Binance and KuCoin connections at the configured max age (fresh KuCoin token)', async () => {
+  it('rotates the sockets of venues that cut connections at the configured max age (a fresh plan each time, e.g. a new token); the others never', async () => {
     const sim = await simulator();
     const spy = new RecordingEngine(new Engine({ config: DEFAULT_CONFIG }));
     const engine = spy.engine;
     const real = createFetchJson();
-    let bullets = 0;
+    const symbols = (ex: Exchange) => INSTRUMENTS.map((k) => defaultSymbolOfKey(ex, k));
+    // What each adapter plans with a max age: whether its sockets rotate, how many, and the REST calls one plan makes.
+    const shape = new Map<Exchange, { rotates: boolean; sockets: number; planFetches: number }>();
+    for (const ex of EXCHANGES) {
+      let n = 0;
+      const plans = await VENUES[ex].adapter.plan(sim.endpoints[ex], symbols(ex), (url, init) => (n++, real(url, init)), { maxAgeMs: 600 });
+      shape.set(ex, { rotates: plans.some((p) => p.maxAgeMs > 0), sockets: plans.length, planFetches: n });
+    }
+    const rotating = EXCHANGES.filter((ex) => shape.get(ex)!.rotates);
+    const steady = EXCHANGES.filter((ex) => !shape.get(ex)!.rotates);
+    expect(rotating.length).toBeGreaterThan(0);
+    const fetches = perVenue(() => 0);
     const fetchJson: FetchJson = (url, init) => {
-      if (url.endsWith('/api/v1/bullet-public')) bullets++;
+      const ex = EXCHANGES.find((e) => url.startsWith(sim.endpoints[e].rest));
+      if (ex) fetches[ex]++;
       return real(url, init);
     };
-    const fm = manager(spy, sim, { exchanges: ['binance', 'kucoin', 'bybit'], maxConnectionAgeMs: 600, fetchJson });
+    const fm = manager(spy, sim, { maxConnectionAgeMs: 600, fetchJson });
     await fm.start();
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     // At start each venue is down for the engine until all its sockets are live, then up once.
-    for (const ex of ['binance', 'kucoin', 'bybit'] as const) expect(spy.downCalls.filter(([e]) => e === ex).map(([, d]) => d)).toEqual([true, false]);
+    for (const ex of EXCHANGES) expect(spy.downCalls.filter(([e]) => e === ex).map(([, d]) => d)).toEqual([true, false]);
     const afterStart = spy.downCalls.length;
-    await waitFor('rotations', () => state(fm, 'binance').reconnects >= 4 && state(fm, 'kucoin').reconnects >= 2, 15_000);
-    expect(bullets).toBeGreaterThanOrEqual(3); // one token per connection, never reused
-    await waitFor('live again', () => state(fm, 'binance').status === 'live' && state(fm, 'kucoin').status === 'live');
-    expect(state(fm, 'bybit').reconnects).toBe(0); // Bybit has no 24 h cut-off
-    expect(state(fm, 'kucoin').errors).toEqual({});
+    const fetchesAtStart = { ...fetches };
+    await waitFor('rotations', () => rotating.every((ex) => state(fm, ex).reconnects >= 2 * shape.get(ex)!.sockets), 15_000);
+    // A plan that needs REST (a connection token) is made afresh for every new socket, never reused.
+    for (const ex of rotating) expect(fetches[ex] - fetchesAtStart[ex]).toBeGreaterThanOrEqual(2 * shape.get(ex)!.planFetches);
+    await waitFor('live again', () => rotating.every((ex) => state(fm, ex).status === 'live'));
+    for (const ex of steady) expect(state(fm, ex).reconnects).toBe(0); // no 24 h cut-off: never rotated
+    for (const ex of rotating) {
+      expect(state(fm, ex).errors).toEqual({});
+      expect(state(fm, ex).connections).toBe(shape.get(ex)!.sockets);
+      expect(engine.quote('BTC-PERP', ex)?.usable).toBe(true);
+    }
     // Make-before-break: a routine rotation never marks the venue down (no feed_down closes).
     expect(spy.downCalls.slice(afterStart)).toEqual([]);
-    expect(state(fm, 'binance').connections).toBe(2);
-    expect(engine.quote('BTC-PERP', 'binance')?.usable).toBe(true);
-  });
+  }, 30_000);
 });
 
-/** A minimal Bybit-speaking server whose frames the test scripts per connection. */
+/** A minimal WebSocket server whose frames the test scripts per connection. */
 async function scriptedServer(onConnection: (ws: WebSocket, n: number) => void): Promise<{ url: string; close: () => Promise<void> }> {
   const http: Server = createServer();
   const wss = new WebSocketServer({ server: http });
@@ -199,50 +197,6 @@ async function scriptedServer(onConnection: (ws: WebSocket, n: number) => void):
   cleanups.push(close);
   return { url, close };
 }
-
-const snap = (bid: string, askSize: string, ts: number) =>
-  `{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","bid1Price":"${bid}","bid1Size":"1.5","ask1Price":"${(Number(bid) + 0.5).toFixed(1)}","ask1Size":"${askSize}","fundingRate":"0.0001","nextFundingTime":"${ts + 3_600_000}"},"cs":1,"ts":${ts}}`;
-const delta = (bid: string, ts: number) => `{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"${bid}"},"cs":2,"ts":${ts}}`;
-
-describe('FeedManager with a scripted Bybit server', () => {
-  it('no ghost merge state after a reconnect: a delta before the new snapshot is dropped; deltas merge onto the NEW snapshot', async () => {
-    const t0 = Date.now();
-    const received: string[][] = [];
-    const srv = await scriptedServer((ws, n) => {
-      received[n] = [];
-      ws.on('message', (m) => {
-        const text = m.toString();
-        received[n].push(text);
-        if (!text.includes('subscribe')) return;
-        if (n === 0) {
-          ws.send(snap('100.0', '7.77', t0));
-          ws.send(delta('100.1', t0 + 1));
-          setTimeout(() => ws.terminate(), 50);
-        } else {
-          ws.send(delta('200.1', t0 + 2)); // no snapshot on this connection yet: must not merge into the old one
-          ws.send(snap('200.0', '3.33', t0 + 3));
-          ws.send(delta('200.2', t0 + 4));
-        }
-      });
-    });
-    const engine = new Engine({ config: DEFAULT_CONFIG });
-    const http = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ retCode: 0, result: { list: [{ symbol: 'BTCUSDT', contractType: 'LinearPerpetual', baseCoin: 'BTC', quoteCoin: 'USDT', fundingInterval: 480 }], nextPageCursor: '' } }));
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
-    const rest = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    const fm = new FeedManager({ engine, exchanges: ['bybit'], instruments: ['BTC-PERP'], endpoints: { bybit: { ws: srv.url, rest }, okx: { ws: '', rest: '' }, kucoin: { ws: '', rest: '' }, binance: { ws: '', rest: '' } }, backoff: FAST_BACKOFF });
-    cleanups.push(() => fm.stop());
-    await fm.start();
-    await waitFor('second connection data', () => engine.quote('BTC-PERP', 'bybit')?.bid === 200.2);
-    const q = engine.quote('BTC-PERP', 'bybit')!;
-    expect(q.askSize).toBe(3.33); // from the new snapshot, never 7.77 from before the drop
-    expect(state(fm, 'bybit').errors.delta_before_snapshot).toBe(1);
-    expect(JSON.parse(received[1][0])).toMatchObject({ op: 'subscribe', args: ['tickers.BTCUSDT'] }); // resubscribed
-  });
-});
 
 describe('FeedConnection', () => {
   const plan = (url: string, extra: Partial<ConnectionPlan> = {}): ConnectionPlan => ({
@@ -274,7 +228,7 @@ describe('FeedConnection', () => {
     expect(got[1][1] - got[0][1]).toBeGreaterThanOrEqual(25);
   });
 
-  it('sends the heartbeat: always on a period, or only after inbound silence (OKX style)', async () => {
+  it('sends the heartbeat: always on a period, or only after inbound silence (idle-only style)', async () => {
     const pings: Record<string, number> = { every: 0, idle: 0 };
     const srv = await scriptedServer((ws) => {
       let chatty: NodeJS.Timeout | null = null;
@@ -296,7 +250,7 @@ describe('FeedConnection', () => {
     expect(pings.idle).toBe(0); // traffic every 20 ms: an idle-only ping is never due
   });
 
-  it("OKX's reconnect notice: a new socket is opened and the old one closed only after the new one delivers data", async () => {
+  it("a venue's reconnect notice: a new socket is opened and the old one closed only after the new one delivers data", async () => {
     const opened: number[] = [];
     const closedAt: Record<number, number> = {};
     const srv = await scriptedServer((ws, n) => {
@@ -313,7 +267,7 @@ describe('FeedConnection', () => {
       });
     });
     let downs = 0;
-    const c = new FeedConnection('okx', async () => plan(srv.url), { ...hooks((raw) => (raw === 'notice' ? 'reconnect_notice' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 5000 });
+    const c = new FeedConnection('n', async () => plan(srv.url), { ...hooks((raw) => (raw === 'notice' ? 'reconnect_notice' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 5000 });
     cleanups.push(() => c.stop());
     c.start();
     await waitFor('old socket closed', () => closedAt[0] !== undefined);

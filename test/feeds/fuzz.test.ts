@@ -1,8 +1,9 @@
 /**
  * Fuzz: 100,000 mutated or truncated frames per adapter (seeded, reproducible). No exception may
  * escape; every frame is accounted for (rejected frames counted exactly once); whatever is emitted is
- * sane; invalid JSON is always rejected. Bybit's merge state is primed with an undamaged snapshot once
- * and then lives on across cases, as on a live socket: a damaged delta corrupts what later frames emit.
+ * sane; invalid JSON is always rejected. A venue with merge state is primed with an undamaged snapshot
+ * once (its case data's `fuzz.prime`) and then lives on across cases, as on a live socket: a damaged
+ * delta corrupts what later frames emit.
  *
  * What the parser emits goes on, as in production, into a real Engine (store + detector) and a real
  * StrategyRunner, next to two reference venues quoting each instrument 40 bps below its undamaged
@@ -15,10 +16,6 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { ParseOutcome, VenueParser } from '../../server/feeds/adapter.js';
 import { MAX_ERROR_REASONS, isEpochMs } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/venues/binance/adapter.js';
-import { BybitParser } from '../../server/venues/bybit/adapter.js';
-import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
-import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import type { MetadataTable } from '../../server/feeds/adapter.js';
@@ -26,7 +23,9 @@ import { Engine } from '../../server/engine/engine.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
 import { EngineSink, register } from '../traps/wire.js';
-import { CollectingSink, type Update, fixture, table, totalErrors } from './helpers.js';
+import { CollectingSink, type Update, fixture, totalErrors } from './helpers.js';
+import { VENUES } from '../../server/venues/index.js';
+import { CASES, metaTable } from '../venues/cases.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const N = 100_000;
@@ -103,36 +102,16 @@ interface Case {
   prime?: string[];
 }
 
-const cases: Case[] = [
-  {
-    exchange: 'bybit',
-    frames: ['snapshot.json', 'delta.json', 'delta-funding.json', 'delta-no-quote.json', 'snapshot-newer.json', 'ack.json', 'pong.json', 'error.json'].map((f) => fixture('bybit', f)),
-    meta: () => table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'ETHUSDT', base: 'ETH' }]),
-    make: (meta) => new BybitParser(meta),
-    prime: [fixture('bybit', 'snapshot.json')],
-  },
-  {
-    exchange: 'okx',
-    frames: ['tickers.json', 'bbo-tbt.json', 'funding-rate.json', 'funding-rate-old.json', 'ack.json', 'error.json', 'notice.json'].map((f) => fixture('okx', f)),
-    meta: () => table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }, { symbol: 'WNCG-USDT-SWAP', base: 'WNCG', contractValue: 10 }]),
-    make: (meta) => new OkxParser(meta),
-  },
-  {
-    exchange: 'kucoin',
-    frames: ['tickerV2.json', 'tickerV2-xbt.json', 'funding.json', 'funding-predicted.json', 'mark.json', 'welcome.json', 'ack.json', 'error.json'].map((f) => fixture('kucoin', f)),
-    meta: () =>
-      table('kucoin', [{ symbol: 'XBTUSDTM', base: 'BTC', contractValue: 0.001, nextFundingMs: 1706083200000 }, { symbol: 'AUCTIONUSDTM', base: 'AUCTION', contractValue: 0.1, nextFundingMs: 1706083200000 }]),
-    make: (meta) => new KucoinParser(meta),
-  },
-  {
-    exchange: 'binance',
-    frames: ['bookTicker.json', 'markPrice.json', 'markPrice-4h.json', 'ack.json', 'error.json'].map((f) => fixture('binance', f)),
-    meta: () => table('binance', [{ symbol: 'BTCUSDT', base: 'BTC' }, { symbol: 'SOLUSDT', base: 'SOL' }]),
-    make: (meta) => new BinanceParser(meta),
-  },
-];
+/** Every registered venue, from its protocol case data (test/fixtures/<venue>/protocol.ts). */
+const cases: Case[] = CASES.map(([exchange, c]) => ({
+  exchange,
+  frames: c.fuzz.files.map((f) => fixture(exchange, f)),
+  meta: () => metaTable(exchange, c.meta),
+  make: (meta) => VENUES[exchange].adapter.createParser(meta),
+  prime: c.fuzz.prime?.map((f) => fixture(exchange, f)),
+}));
 
-/** Business time of the downstream engine: after every fixture timestamp (the latest is OKX's, Aug 2026). */
+/** Business time of the downstream engine: after every fixture timestamp (the latest is Aug 2026). */
 const ENGINE_NOW_MS = Date.UTC(2026, 7, 10);
 
 /** The undamaged mid of each symbol, from the case's frames parsed in order (after the prime). */
@@ -247,7 +226,7 @@ describe('fuzz: 100,000 damaged frames per adapter', () => {
           ? 'unknown outcome'
           : added !== (outcome === 'rejected' || outcome === 'venue_error' ? 1 : 0)
             ? 'not counted exactly once'
-            : // Invalid JSON can never pass (OKX's bare `pong` is the only non-JSON frame a venue sends).
+            : // Invalid JSON can never pass (a bare-text `pong` is the only non-JSON frame a venue sends).
               outcome !== 'rejected' && m !== 'pong' && !isJson(m)
               ? 'invalid JSON accepted'
               : outcome !== 'data' && updates.length > 0

@@ -1,11 +1,11 @@
 /**
- * Price fuzz, end to end: wire frames of four venues for BTC and ETH, built from the venues' fixture
+ * Price fuzz, end to end: wire frames of every registered venue for BTC and ETH, built from the venues' fixture
  * shapes around a known true price, go through the REAL adapters into a real Engine (store + detector)
  * and a real StrategyRunner. One frame in ten carries a parseable but wrong price: a shifted decimal
  * (×10, ÷10, ×100, ÷100, on one side or both), another coin's price, a crossed book, a 7 % fat finger;
  * now and then one venue symbol is stuck on a wrong price for 2 s.
- * Bybit is a snapshot followed by deltas that often carry one side only, and its merged state is never
- * reset, so a corrupted side lives on in later frames (as it would on a live socket).
+ * A merge venue sends a snapshot followed by deltas that often carry one side only, and its merged state
+ * is never reset, so a corrupted side lives on in later frames (as it would on a live socket).
  *
  * What must hold (checked after every frame, seeded and reproducible):
  * - no quote the detector may score (usable in the store) has a mid more than 10 % off the true price;
@@ -17,13 +17,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, applyConfigPatch, type Config } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
+import { VENUES as VENUE_MODULES, defaultSymbolOfKey } from '../../server/venues/index.js';
+import { CASES } from '../venues/cases.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { VenueParser } from '../../server/feeds/adapter.js';
-import { BinanceParser } from '../../server/venues/binance/adapter.js';
-import { BybitParser } from '../../server/venues/bybit/adapter.js';
-import { KucoinParser } from '../../server/venues/kucoin/adapter.js';
-import { OkxParser } from '../../server/venues/okx/adapter.js';
 import { Engine } from '../../server/engine/engine.js';
 import { MemoryPersistence } from '../../server/persistence/memory.js';
 import { StrategyRunner } from '../../server/strategy/runner.js';
@@ -36,24 +34,17 @@ const STEP_MS = 5;
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 type Coin = 'BTC' | 'ETH';
 const COINS: Coin[] = ['BTC', 'ETH'];
-const VENUES: Exchange[] = ['bybit', 'okx', 'kucoin', 'binance'];
+const VENUES: Exchange[] = [...EXCHANGES];
 const INSTRUMENT: Record<Coin, string> = { BTC: 'BTC-PERP', ETH: 'ETH-PERP' };
 const START_PRICE: Record<Coin, number> = { BTC: 60_000, ETH: 3_000 };
 /** Prices of other coins a mis-routed frame may carry. */
 const FOREIGN_PRICE = { SOL: 150, DOGE: 0.15 };
-const SYMBOL: Record<Exchange, Record<Coin, string>> = {
-  bybit: { BTC: 'BTCUSDT', ETH: 'ETHUSDT' },
-  okx: { BTC: 'BTC-USDT-SWAP', ETH: 'ETH-USDT-SWAP' },
-  kucoin: { BTC: 'XBTUSDTM', ETH: 'ETHUSDTM' },
-  binance: { BTC: 'BTCUSDT', ETH: 'ETHUSDT' },
-};
-/** Base units per contract on the wire (OKX and KuCoin quote sizes in contracts). */
-const CONTRACT: Record<Exchange, Record<Coin, number>> = {
-  bybit: { BTC: 1, ETH: 1 },
-  okx: { BTC: 0.01, ETH: 0.1 },
-  kucoin: { BTC: 0.001, ETH: 0.01 },
-  binance: { BTC: 1, ETH: 1 },
-};
+const CASE = new Map(CASES);
+const SYMBOL = perVenue((ex) => ({ BTC: defaultSymbolOfKey(ex, 'BTC-PERP'), ETH: defaultSymbolOfKey(ex, 'ETH-PERP') }) as Record<Coin, string>);
+/** Base units per contract on the wire (contract venues quote sizes in contracts; the module's replay values). */
+const CONTRACT = perVenue((ex) => ({ BTC: VENUE_MODULES[ex].replayContractValues?.BTC ?? 1, ETH: VENUE_MODULES[ex].replayContractValues?.ETH ?? 1 }) as Record<Coin, number>);
+/** Venues whose deltas merge onto a snapshot (a side may be omitted; merged state lives on). */
+const MERGES = (ex: Exchange) => CASE.get(ex)!.semantics.kind === 'merge';
 
 const px = (v: number) => v.toPrecision(8);
 
@@ -62,40 +53,15 @@ interface Side {
   ask?: number;
 }
 
-/** One venue frame for one coin: bid/ask as given (either may be omitted only on a Bybit delta). */
-function frameFor(ex: Exchange, coin: Coin, q: Side, tMs: number, seq: number, bybitType: 'snapshot' | 'delta' = 'delta'): string {
-  const sym = SYMBOL[ex][coin];
-  const size = 50 / CONTRACT[ex][coin]; // 50 base units at the touch: any $1000 order fits
-  switch (ex) {
-    case 'bybit': {
-      const data: Record<string, string> = { symbol: sym };
-      if (bybitType === 'snapshot') Object.assign(data, { fundingRate: '0.0001', nextFundingTime: String(T0 + 4 * 3_600_000), fundingIntervalHour: '8' });
-      if (q.bid !== undefined) Object.assign(data, { bid1Price: px(q.bid), bid1Size: String(size) });
-      if (q.ask !== undefined) Object.assign(data, { ask1Price: px(q.ask), ask1Size: String(size) });
-      return JSON.stringify({ topic: `tickers.${sym}`, type: bybitType, data, cs: seq, ts: tMs });
-    }
-    case 'okx':
-      return JSON.stringify({ arg: { channel: 'bbo-tbt', instId: sym }, data: [{ asks: [[px(q.ask!), String(size), '0', '3']], bids: [[px(q.bid!), String(size), '0', '3']], ts: String(tMs), seqId: seq }] });
-    case 'kucoin':
-      return `{"topic":"/contractMarket/tickerV2:${sym}","type":"message","subject":"tickerV2","sn":${seq},"data":{"symbol":"${sym}","sequence":${seq},"bestBidSize":${size},"bestBidPrice":"${px(q.bid!)}","bestAskPrice":"${px(q.ask!)}","bestAskSize":${size},"ts":${tMs}000000}}`;
-    case 'binance':
-      return JSON.stringify({ stream: `${sym.toLowerCase()}@bookTicker`, data: { e: 'bookTicker', u: seq, s: sym, b: px(q.bid!), B: String(size), a: px(q.ask!), A: String(size), T: tMs, E: tMs } });
-  }
+/** One venue frame for one coin, in the venue's shape (its protocol case data): bid/ask as given (either may be omitted only on a merge venue's delta). */
+function frameFor(ex: Exchange, coin: Coin, q: Side, tMs: number, seq: number, first = false): string {
+  const size = String(50 / CONTRACT[ex][coin]); // 50 base units at the touch: any $1000 order fits
+  return CASE.get(ex)!.quoteFrame(SYMBOL[ex][coin], { bid: q.bid === undefined ? undefined : px(q.bid), ask: q.ask === undefined ? undefined : px(q.ask), size }, tMs, seq, first);
 }
 
 function makeParser(ex: Exchange, engine: Engine): VenueParser {
   const entries = COINS.map((coin) => ({ symbol: SYMBOL[ex][coin], base: coin, contractValue: CONTRACT[ex][coin], nextFundingMs: T0 + 4 * 3_600_000 }));
-  const t = register(engine, table(ex, entries));
-  switch (ex) {
-    case 'bybit':
-      return new BybitParser(t);
-    case 'okx':
-      return new OkxParser(t);
-    case 'kucoin':
-      return new KucoinParser(t);
-    case 'binance':
-      return new BinanceParser(t);
-  }
+  return VENUE_MODULES[ex].adapter.createParser(register(engine, table(ex, entries)));
 }
 
 function fuzzConfig(): Config {
@@ -146,7 +112,7 @@ function mutateQuote(q: { bid: number; ask: number }, coin: Coin, m: Mutation, r
 }
 
 describe('price fuzz: implausible prices through the real adapters never reach the strategy', () => {
-  it(`${N} frames on 4 venues × BTC, ETH; 1 in 10 with a wrong price`, { timeout: 300_000 }, () => {
+  it(`${N} frames on ${VENUES.length} venues × BTC, ETH; 1 in 10 with a wrong price`, { timeout: 300_000 }, () => {
     const rnd = mulberry32(Number(process.env.PRICE_FUZZ_SEED ?? 0xbad9));
     const config = fuzzConfig();
     const clock = { t: T0 };
@@ -171,7 +137,7 @@ describe('price fuzz: implausible prices through the real adapters never reach t
       parsers[ex].parse(raw, sink);
       engine.drain();
     };
-    for (const ex of VENUES) for (const coin of COINS) send(ex, frameFor(ex, coin, clean(ex, coin), clock.t, seq++, 'snapshot'));
+    for (const ex of VENUES) for (const coin of COINS) send(ex, frameFor(ex, coin, clean(ex, coin), clock.t, seq++, true));
 
     const cfgMaxSpread = config.thresholds.maxSpreadBps;
     const maxLegNotional = config.strategy.notionalUsd * (1 + (config.strategy.notionalTolerancePct ?? 2) / 100); // (?? 2: the spec value, for a run on code before the rule existed)
@@ -224,15 +190,15 @@ describe('price fuzz: implausible prices through the real adapters never reach t
       const m: Mutation = episode && episode.until > i ? episode.m : rnd() < 0.1 ? MUTATIONS[Math.floor(rnd() * MUTATIONS.length)] : 'none';
       if (m !== 'none') mutated++;
       const q: Side = mutateQuote(clean(ex, coin), coin, m, rnd);
-      if (ex === 'bybit') {
+      if (MERGES(ex)) {
         // Deltas often carry one side only: the other comes from the merged state (never reset here).
         const r = rnd();
         if (r < 0.25 && m !== 'ask_/10') delete q.ask;
         else if (r < 0.5 && m !== 'bid_x10') delete q.bid;
       }
       send(ex, frameFor(ex, coin, q, clock.t, seq++));
-      // A clean frame from a venue without merge state is never held (Bybit's may carry a corrupted side).
-      if (m === 'none' && ex !== 'bybit' && engine.quote(INSTRUMENT[coin], ex)?.quarantine !== null) falselyHeld++;
+      // A clean frame from a venue without merge state is never held (a merge venue's may carry a corrupted side).
+      if (m === 'none' && !MERGES(ex) && engine.quote(INSTRUMENT[coin], ex)?.quarantine !== null) falselyHeld++;
 
       for (const { id, coin: c, ex: e } of ids) {
         if (!engine.store.usable(id, clock.t)) continue;
@@ -272,9 +238,9 @@ describe('price fuzz: implausible prices through the real adapters never reach t
     expect(opened).toBeGreaterThan(20);
     expect(entries.length).toBeGreaterThan(4);
 
-    // Clean frames (a fresh Bybit snapshot included) bring every venue back.
+    // Clean frames (a fresh snapshot on merge venues included) bring every venue back.
     clock.t += STEP_MS;
-    for (const ex of VENUES) for (const coin of COINS) send(ex, frameFor(ex, coin, clean(ex, coin), clock.t, seq++, 'snapshot'));
+    for (const ex of VENUES) for (const coin of COINS) send(ex, frameFor(ex, coin, clean(ex, coin), clock.t, seq++, true));
     for (const { ex, coin } of ids) expect(engine.quote(INSTRUMENT[coin], ex), `${ex} ${coin}`).toMatchObject({ usable: true, quarantine: null });
   });
 });

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_CONFIG, applyConfigPatch } from '../../shared/config.js';
+import { perVenue } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/engine.js';
 import { FeedManager } from '../../server/feeds/manager.js';
@@ -80,7 +81,7 @@ describe('trap: stale feed after a reconnect', () => {
       engine,
       exchanges: ['bybit'],
       instruments: ['BTC-PERP', 'ETH-PERP'],
-      endpoints: { bybit: { ws: `ws://127.0.0.1:${wsPort}`, rest: `http://127.0.0.1:${restPort}` }, okx: none, kucoin: none, binance: none },
+      endpoints: { ...perVenue(() => none), bybit: { ws: `ws://127.0.0.1:${wsPort}`, rest: `http://127.0.0.1:${restPort}` } },
       backoff: { initialMs: 20, maxMs: 100, factor: 2 },
     });
     cleanups.push(() => fm.stop());

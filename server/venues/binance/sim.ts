@@ -11,6 +11,9 @@ import { WebSocket } from 'ws';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
+/** Server ping frame every 3 min; no pong within 10 min cuts the connection (timings.serverPingIntervalMs / pongTimeoutMs override). */
+const SERVER_PING_MS = 180_000;
+const PONG_TIMEOUT_MS = 600_000;
 type Base = 'public' | 'market';
 
 interface ClientMode {
@@ -61,7 +64,8 @@ export class BinanceVenue extends VenueServer {
 
   /** Ping frame every interval; no pong within the timeout → cut. Silenced clients get no ping. */
   private schedulePing(client: SimClient): void {
-    const { binancePingIntervalMs: every, binancePongTimeoutMs: timeout } = this.ctx.timings;
+    const every = this.ctx.timings.serverPingIntervalMs ?? SERVER_PING_MS;
+    const timeout = this.ctx.timings.pongTimeoutMs ?? PONG_TIMEOUT_MS;
     this.later(client, every, () => {
       if (client.ws.readyState !== WebSocket.OPEN) return;
       const mode = this.modes.get(client);

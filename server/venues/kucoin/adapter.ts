@@ -57,11 +57,12 @@ export function msFromDigits(digits: string): number {
   return Number(digits.slice(0, 13));
 }
 
-/** The digits of the last `"ts":<integer>` in a frame (tickerV2 has exactly one, inside `data`). */
+/** The digits of the last `"ts":<integer>` in a frame (tickerV2 has exactly one, inside `data`); JSON whitespace after the colon is allowed. */
 function rawTsDigits(raw: string): string {
   const at = raw.lastIndexOf('"ts":');
   if (at < 0) return '';
   let i = at + 5;
+  while (i < raw.length && (raw.charCodeAt(i) === 32 || raw.charCodeAt(i) === 10 || raw.charCodeAt(i) === 13 || raw.charCodeAt(i) === 9)) i++;
   const start = i;
   while (i < raw.length) {
     const c = raw.charCodeAt(i);

@@ -14,8 +14,19 @@ import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator
 const WS_PATH = '/endpoint';
 const TICKER = '/contractMarket/tickerV2:';
 const INSTRUMENT = '/contract/instrument:';
+/** Advertised in the bullet response (real values; timings.clientPing* override); a connection silent for their sum is closed. */
+const PING_INTERVAL_MS = 18_000;
+const PING_TIMEOUT_MS = 10_000;
+/** How long a bullet token may be used to connect (timings.tokenTtlMs overrides). */
+const TOKEN_TTL_MS = 24 * 3_600_000;
 
 export class KucoinVenue extends VenueServer {
+  private pingIntervalMs(): number {
+    return this.ctx.timings.clientPingIntervalMs ?? PING_INTERVAL_MS;
+  }
+  private pingTimeoutMs(): number {
+    return this.ctx.timings.clientPingTimeoutMs ?? PING_TIMEOUT_MS;
+  }
   /** token → expiry (epoch ms). */
   private readonly tokens = new Map<string, number>();
   private lastPredictedPush = 0;
@@ -52,7 +63,7 @@ export class KucoinVenue extends VenueServer {
 
   /** KuCoin closes a connection that sent nothing for pingInterval + pingTimeout. */
   private watchHeartbeat(client: SimClient): void {
-    const limit = this.ctx.timings.kucoinPingIntervalMs + this.ctx.timings.kucoinPingTimeoutMs;
+    const limit = this.pingIntervalMs() + this.pingTimeoutMs();
     const check = () => {
       if (client.ws.readyState !== client.ws.OPEN) return;
       const idle = this.ctx.now() - client.lastInboundAt;
@@ -153,7 +164,7 @@ export class KucoinVenue extends VenueServer {
     const now = this.ctx.now();
     if (method === 'POST' && url.pathname === '/api/v1/bullet-public') {
       const token = `${randomBytes(24).toString('base64url')}.sim${++this.tokensIssued}`;
-      this.tokens.set(token, now + this.ctx.timings.kucoinTokenTtlMs);
+      this.tokens.set(token, now + (this.ctx.timings.tokenTtlMs ?? TOKEN_TTL_MS));
       for (const [t, exp] of this.tokens) if (exp <= now) this.tokens.delete(t);
       return ok({
         code: '200000',
@@ -164,8 +175,8 @@ export class KucoinVenue extends VenueServer {
               endpoint: `${this.endpoints.ws}${WS_PATH}`,
               encrypt: false,
               protocol: 'websocket',
-              pingInterval: this.ctx.timings.kucoinPingIntervalMs,
-              pingTimeout: this.ctx.timings.kucoinPingTimeoutMs,
+              pingInterval: this.pingIntervalMs(),
+              pingTimeout: this.pingTimeoutMs(),
             },
           ],
         },

@@ -10,6 +10,8 @@ import { ok, query, VenueServer, type RestReply, type SimClient } from '../../si
 
 const WS_PATH = '/ws/v5/public';
 const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate']);
+/** OKX closes a connection that subscribed to nothing within 30 s (timings.idleUnsubscribedMs overrides). */
+const IDLE_UNSUBSCRIBED_MS = 30_000;
 
 export class OkxVenue extends VenueServer {
   private readonly lastFundingPush = new Map<string, number>();
@@ -20,7 +22,7 @@ export class OkxVenue extends VenueServer {
 
   protected override onOpen(client: SimClient): void {
     client.tag = randomBytes(4).toString('hex');
-    const idleMs = this.ctx.timings.okxIdleMs;
+    const idleMs = this.ctx.timings.idleUnsubscribedMs ?? IDLE_UNSUBSCRIBED_MS;
     this.later(client, idleMs, () => {
       if (client.topics.size === 0) client.ws.close(4004, 'No data received in 30s.');
     });

@@ -9,7 +9,7 @@ import { venueDisplayName } from '../../../shared/exchanges.js';
 export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'multi' | 'list';
 
 export interface FieldSpec {
-  /** Dotted path, as the server names fields in errors, e.g. `fees.takerBps.okx`. */
+  /** Dotted path, as the server names fields in errors, e.g. `fees.takerBps.<venue id>`. */
   path: string;
   label: string;
   unit: string;

@@ -15,7 +15,7 @@ export interface FeedHealth {
   /** The venues not live, by name. */
   down: FeedState[];
   downVenues: ReadonlySet<Exchange>;
-  /** Header text: `LIVE`, `DEGRADED · OKX, KuCoin down`, `DOWN`, `NO FEEDS`. */
+  /** Header text: `LIVE`, `DEGRADED · <venue names> down`, `DOWN`, `NO FEEDS`. */
   label: string;
 }
 

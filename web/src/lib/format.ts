@@ -135,7 +135,7 @@ export function signClass(v: number | null | undefined): string {
   return v > 0 ? 'pos' : 'neg';
 }
 
-/** Display name of a venue (OKX, KuCoin, …), from the venue registry in shared/. */
+/** Display name of a venue, from the venue registry in shared/. */
 export function exName(exchange: string): string {
   return venueDisplayName(exchange);
 }
