@@ -21,10 +21,10 @@ import { loadavg } from 'node:os';
 import WebSocket from 'ws';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { ServerFrame } from '../../shared/protocol.js';
-import { nowUs, rssMb, startProc } from '../e2e/proc.js';
+import { nowUs, rssMb } from '../e2e/proc.js';
 import { heapAfterGcMb } from '../inspector.js';
 import { report, Samples, writeResult } from '../lib.js';
-import { captureFrames, yardsticks } from './capture.js';
+import { type Captured, captureFrames, yardsticks } from './capture.js';
 import { cpuSeconds, feedsOf, framesOf, instrumentVenuePairs, simSent, startUniverseStack, statsOf, type UniverseStack } from './stack.js';
 import { syntheticKeys } from './universe.js';
 
@@ -138,22 +138,20 @@ async function measureRate(stack: UniverseStack, rate: number): Promise<RateResu
   }
 }
 
-/** ccxt.pro's handler (and our parse + engine, in-process) on frames recorded from the same simulated universe. */
-async function measureYardstick() {
-  const sim = startProc(['bench/universe/sim.ts', '--rate', String(RATES[0]), '--instruments', String(INSTRUMENTS), '--dislocations', String(DISLOCATIONS_PER_MIN)], { ...process.env });
-  try {
-    const endpoints = (JSON.parse(await sim.waitFor((l) => l.startsWith('{"endpoints":'))) as { endpoints: Record<Exchange, { ws: string; rest: string }> }).endpoints;
-    const captured = await captureFrames(endpoints, syntheticKeys(INSTRUMENTS), CAPTURE_S);
-    await sim.stop();
-    return yardsticks(captured, syntheticKeys(INSTRUMENTS), YARDSTICK_S);
-  } finally {
-    await sim.stop();
-  }
-}
-
 const rates: Record<string, RateResult> = {};
 // One server runs through every rate: its start-up with the full universe takes a while (see startup).
-const stack = await startUniverseStack({ rate: RATES[0], instruments: INSTRUMENTS, dislocationsPerMin: DISLOCATIONS_PER_MIN });
+// The yardstick's frames are recorded from the same simulator while the server starts (both wait for the
+// venues' metadata), so the recording never overlaps a measuring window.
+let capture: Promise<Captured> | null = null;
+const stack = await startUniverseStack({
+  rate: RATES[0],
+  instruments: INSTRUMENTS,
+  dislocationsPerMin: DISLOCATIONS_PER_MIN,
+  onSimulator: (endpoints) => {
+    capture = captureFrames(endpoints, syntheticKeys(INSTRUMENTS), CAPTURE_S);
+  },
+});
+const captured = await capture!;
 report('start-up with the full universe (server spawn → …), ms', [
   ['"listening"', stack.startup.listening_ms],
   ['every venue\'s metadata loaded', stack.startup.metadata_loaded_ms],
@@ -178,7 +176,7 @@ for (const rate of RATES) {
 }
 
 await stack.stop();
-const yard = await measureYardstick();
+const yard = yardsticks(captured, syntheticKeys(INSTRUMENTS), YARDSTICK_S);
 report('yardstick: the same universe frames in-process, CPU µs per frame', [
   ...Object.entries(yard.perVenue).map(([ex, v]): [string, string] =>
     [ex, 'error' in v! ? v!.error : `ccxt ${v!.ccxt_us_per_msg.toFixed(2)} · ours parse+engine ${v!.parse_engine_us_per_msg.toFixed(2)} (${v!.frames} frames)`]),

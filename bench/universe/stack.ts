@@ -31,6 +31,8 @@ export interface StackOptions {
   serverEnv?: Record<string, string>;
   /** How long start-up may take before the bench gives up (ms). */
   startupTimeoutMs?: number;
+  /** Called once the simulator is up, before the server is spawned (e.g. to record frames meanwhile). */
+  onSimulator?: (endpoints: Record<Exchange, { ws: string; rest: string }>) => void;
 }
 
 export interface StartupTimes {
@@ -148,7 +150,8 @@ async function watchStartup(base: string, t0: number, listeningMs: number, timeo
 export async function startUniverseStack(o: StackOptions): Promise<UniverseStack> {
   const sim = startProc(['bench/universe/sim.ts', '--rate', String(o.rate), '--instruments', String(o.instruments), '--dislocations', String(o.dislocationsPerMin ?? 600)], { ...process.env }, { stdin: 'pipe' });
   const endpointsLine = await sim.waitFor((l) => l.startsWith('{"endpoints":'));
-  const endpoints = (JSON.parse(endpointsLine) as { endpoints: unknown }).endpoints;
+  const endpoints = (JSON.parse(endpointsLine) as { endpoints: Record<Exchange, { ws: string; rest: string }> }).endpoints;
+  o.onSimulator?.(endpoints);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',

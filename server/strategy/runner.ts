@@ -234,6 +234,17 @@ export class StrategyRunner {
 
   /** One deterministic pass at business time `nowMs`. */
   step(nowMs: number): void {
+    this.pass(nowMs, 'all');
+  }
+
+  /**
+   * `entries: 'changed'` (a pass woken by the bus) evaluates entries only for the opportunities the bus
+   * opened or updated since the last pass: with hundreds open and a wake after nearly every socket read,
+   * re-checking every one each time was most of the strategy's CPU. Every open opportunity is still
+   * evaluated by each timer pass (`stepIntervalMs`), so a change outside the opportunity (time-based rules,
+   * a position closing, capital freed) is seen within one interval.
+   */
+  private pass(nowMs: number, entries: 'all' | 'changed'): void {
     if (this.stepping) return;
     this.stepping = true;
     try {
@@ -245,7 +256,7 @@ export class StrategyRunner {
         if (book.p.state === 'closing' || book.p.state === 'broken') this.lifecycle.progress(book, nowMs);
       }
       for (const book of this.registry.liveBooks()) this.mark(book);
-      this.enterPositions(nowMs);
+      this.enterPositions(nowMs, entries);
       for (const book of this.registry.liveBooks()) this.accrueFunding(book, nowMs);
       this.checkExits(nowMs);
       this.lifecycle.watchOrders(nowMs);
@@ -299,7 +310,8 @@ export class StrategyRunner {
   }
 
   /**
-   * Every rejected evaluation by reason (one per opportunity per pass), for metrics. `rejections()` keeps
+   * Every rejected evaluation by reason (one per opportunity evaluated in a pass: every open one in a timer
+   * pass, the changed ones in a bus-woken pass), for metrics. `rejections()` keeps
    * only the first of a run of identical rejections of one opportunity, so a flicker is not recorded 10×/s.
    */
   rejectionCounts(): Record<string, number> {
@@ -347,7 +359,7 @@ export class StrategyRunner {
     this.wakeScheduled = true;
     setImmediate(() => {
       this.wakeScheduled = false;
-      if (this.timer) this.step(this.now());
+      if (this.timer) this.pass(this.now(), 'changed');
     });
   }
 
@@ -359,13 +371,14 @@ export class StrategyRunner {
   // ---------------------------------------------------------------------------------------------
   // Entries
 
-  private enterPositions(nowMs: number): void {
+  private enterPositions(nowMs: number, which: 'all' | 'changed'): void {
+    const changed = this.watch.takeChanged(); // taken in every pass: a full pass covers the changed ones too
     if (!this.config.strategy.enabled || this.watch.size === 0) return;
     // The book as the rules see it; rebuilt only after an entry changes it.
     let pf: Portfolio | null = null;
     let busy: Set<string> | null = null;
     let live: Set<string> | null = null;
-    for (const opp of this.watch.values()) {
+    for (const opp of which === 'all' ? this.watch.values() : changed) {
       live ??= this.registry.liveOpportunities();
       if (live.has(opp.id)) continue;
       pf ??= this.computePortfolio(nowMs);
