@@ -1,18 +1,15 @@
 /**
  * The same frames for the yardsticks: connects the server's own feed code (FeedManager with a real Engine and
- * a FrameRecorder) to a running simulator for a few seconds and returns every venue's recorded frames and
+ * an in-memory recorder) to a running simulator for a few seconds and returns every venue's recorded frames and
  * metadata; then runs them through ccxt.pro's handler and through our parser + engine in this process.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { EXCHANGES, type Exchange, perVenue } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/engine.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink, VenueEndpoints } from '../../server/feeds/adapter.js';
 import { ADAPTERS } from '../../server/feeds/endpoints.js';
 import { FeedManager } from '../../server/feeds/manager.js';
-import { FrameRecorder, parseRecordLine } from '../../server/feeds/recorder.js';
+import { FrameRecorder } from '../../server/feeds/recorder.js';
 import { CCXT_IDS, ccxtHandler, ccxtMarket, throughput } from '../ingest/ccxt.js';
 
 export interface Captured {
@@ -22,24 +19,38 @@ export interface Captured {
 
 const configFor = (instruments: string[]) => ({ ...DEFAULT_CONFIG, market: { ...DEFAULT_CONFIG.market, instruments } });
 
-/** Records `seconds` of every venue's frames as the server's feed code receives them. */
+/**
+ * The feed's recorder hook, kept in memory: records nothing until `recording` is set (the venues start at
+ * different times), then up to `max` frames per venue. Nothing is written to disk.
+ */
+class CaptureRecorder extends FrameRecorder {
+  readonly captured = perVenue((): string[] => []);
+  recording = false;
+  constructor(private readonly max: number) {
+    super('/dev/null');
+  }
+  override record(exchange: Exchange, raw: string): void {
+    const list = this.captured[exchange];
+    if (this.recording && list.length < this.max) list.push(raw);
+  }
+  override recordRest(): void {}
+}
+
+/** Records `seconds` of every venue's frames as the server's feed code receives them, once every venue is live. */
 export async function captureFrames(endpoints: Record<Exchange, VenueEndpoints>, instruments: string[], seconds: number, perVenueMax = 30_000): Promise<Captured> {
-  const file = join(tmpdir(), `perpscan-universe-capture-${process.pid}.jsonl`);
-  const recorder = new FrameRecorder(file);
+  const recorder = new CaptureRecorder(perVenueMax);
   const engine = new Engine({ config: configFor(instruments) });
   const feeds = new FeedManager({ engine, exchanges: [...EXCHANGES], instruments, endpoints, recorder });
-  await feeds.start();
+  void feeds.start();
+  while (!feeds.states().every((f) => f.status === 'live')) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000)); // the last topics' snapshots
+  recorder.recording = true;
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  recorder.recording = false;
   await feeds.stop();
   await recorder.close();
-  const frames = perVenue((): string[] => []);
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const r = line ? parseRecordLine(line) : null;
-    if (r && r.rest === undefined && frames[r.ex].length < perVenueMax) frames[r.ex].push(r.raw);
-  }
-  rmSync(file, { force: true });
   const meta = feeds.metadata();
-  return { frames, meta: perVenue((ex) => meta[ex] ?? new Map()) };
+  return { frames: recorder.captured, meta: perVenue((ex) => meta[ex] ?? new Map()) };
 }
 
 export interface YardstickResult {
