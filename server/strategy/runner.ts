@@ -112,17 +112,24 @@ export class StrategyRunner {
   private readonly stepIntervalMs: number;
   private config: Config;
   private readonly watch: OpportunityWatch;
-  /** Quotes read during the pass in progress (the engine does not change while a pass runs). */
-  private readonly passQuotes = new Map<string, StrategyQuote | null>();
+  /**
+   * Quotes read during the pass in progress (the engine does not change while a pass runs): instrument →
+   * exchange → the quote read in pass `gen`. Entries are reused across passes (a new pass bumps `passGen`), so
+   * a lookup, which runs several times per opportunity per pass, builds no key string and allocates nothing.
+   */
+  private readonly passQuotes = new Map<string, Map<Exchange, { gen: number; q: StrategyQuote | null }>>();
+  private passGen = 0;
   private readonly quoteOf = (instrument: string, exchange: Exchange): StrategyQuote | null => {
     if (!this.stepping) return this.engine.quote(instrument, exchange);
-    const key = `${instrument}|${exchange}`;
-    let q = this.passQuotes.get(key);
-    if (q === undefined) {
-      q = this.engine.quote(instrument, exchange);
-      this.passQuotes.set(key, q);
+    let byExchange = this.passQuotes.get(instrument);
+    if (byExchange === undefined) this.passQuotes.set(instrument, (byExchange = new Map()));
+    let e = byExchange.get(exchange);
+    if (e === undefined) byExchange.set(exchange, (e = { gen: -1, q: null }));
+    if (e.gen !== this.passGen) {
+      e.q = this.engine.quote(instrument, exchange);
+      e.gen = this.passGen;
     }
-    return q;
+    return e.q;
   };
 
   private state: PortfolioState;
@@ -264,7 +271,7 @@ export class StrategyRunner {
       if (this.journal.portfolioChanged || (this.marksMoved && sinceEmit >= MARK_EMIT_MS) || sinceEmit >= 1000) this.emitPortfolio(nowMs);
     } finally {
       this.stepping = false;
-      this.passQuotes.clear();
+      this.passGen++; // the next pass reads quotes afresh
       this.passVenues.clear();
     }
   }
