@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ServerFrame, ServerMessage } from '../../shared/protocol.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
+import { heapAfterGcMb } from '../inspector.js';
 import { report, Samples, writeResult } from '../lib.js';
 import { cpuSeconds, freePortBlock, nowUs, type Proc, rssMb, startProc } from './proc.js';
 
@@ -30,33 +31,6 @@ interface Stack {
   pid: number;
   port: number;
   inspectorUrl: string;
-}
-
-/** Forces a full GC in the server (inspector) and returns its V8 heap used after it, MB. */
-async function heapAfterGcMb(inspectorUrl: string): Promise<number> {
-  const ws = new WebSocket(inspectorUrl);
-  await new Promise((r, j) => {
-    ws.once('open', r);
-    ws.once('error', j);
-  });
-  let id = 0;
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<{ result?: { result?: { value?: unknown } } }>((resolve) => {
-      const my = ++id;
-      const on = (data: Buffer) => {
-        const m = JSON.parse(data.toString()) as { id?: number };
-        if (m.id === my) {
-          ws.off('message', on);
-          resolve(m as { result?: { result?: { value?: unknown } } });
-        }
-      };
-      ws.on('message', on);
-      ws.send(JSON.stringify({ id: my, method, params }));
-    });
-  await call('HeapProfiler.collectGarbage');
-  const r = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
-  ws.close();
-  return Number(r.result?.result?.value) / 1024 / 1024;
 }
 
 async function startStack(rate: number, dislocationsPerMin = DISLOCATIONS_PER_MIN): Promise<Stack> {

@@ -8,7 +8,6 @@
  *
  * The machine is shared: throughput is per CPU second, and every figure is the best of `rounds` runs.
  */
-import ccxt from 'ccxt';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import { Engine } from '../../server/engine/engine.js';
@@ -17,6 +16,7 @@ import { defaultMetadata } from '../../server/feeds/metadata.js';
 import type { VenueIngestBench } from '../../server/venues/bench-types.js';
 import { VENUES } from '../../server/venues/index.js';
 import { Samples, fmt, report, writeResult } from '../lib.js';
+import { CCXT_IDS, ccxtHandler, ccxtMarket, throughput as cpuThroughput } from './ccxt.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -64,30 +64,7 @@ interface Venue {
   ccxtMarket: (base: string) => Record<string, unknown>;
 }
 
-const market = (id: string, base: string, contractSize: number) => ({
-  id,
-  symbol: `${base}/USDT:USDT`,
-  base,
-  quote: 'USDT',
-  settle: 'USDT',
-  baseId: base,
-  quoteId: 'USDT',
-  settleId: 'USDT',
-  type: 'swap',
-  spot: false,
-  margin: false,
-  swap: true,
-  future: false,
-  option: false,
-  contract: true,
-  linear: true,
-  inverse: false,
-  active: true,
-  contractSize,
-  precision: { amount: 1, price: 0.1 },
-  limits: {},
-  info: {},
-});
+const market = (id: string, base: string, contractSize: number) => ccxtMarket(id, base, contractSize);
 /** Each registered venue with an ingest bench (`server/venues/<venue>/bench.ts`), in registry order (the PRNG is shared). */
 const venues: Venue[] = [];
 for (const exchange of EXCHANGES) {
@@ -120,24 +97,7 @@ function metaFor(exchange: Exchange, engine: Engine | null): MetadataTable {
   return t;
 }
 
-/**
- * Runs `step(i)` over the frames for ~SECONDS of this process's CPU time; returns frames per CPU second.
- * CPU time, not wall time: the machine is shared, and time spent descheduled is not ingest cost.
- */
-function throughput(n: number, step: (i: number) => void): number {
-  for (let i = 0; i < Math.min(n, 5000); i++) step(i); // warm-up
-  let done = 0;
-  const start = process.cpuUsage();
-  const budgetUs = SECONDS * 1e6;
-  let elapsedUs = 0;
-  while (elapsedUs < budgetUs) {
-    for (let i = 0; i < n; i++) step(i);
-    done += n;
-    const d = process.cpuUsage(start);
-    elapsedUs = d.user + d.system;
-  }
-  return (done * 1e6) / elapsedUs;
-}
+const throughput = (n: number, step: (i: number) => void): number => cpuThroughput(n, step, SECONDS);
 
 /** Per-frame latency: one timed call per frame (timer cost ~30-60 ns included). */
 function latency(n: number, step: (i: number) => void): { p50: number; p99: number } {
@@ -152,36 +112,8 @@ function latency(n: number, step: (i: number) => void): { p50: number; p99: numb
   return { p50: sum.p50, p99: sum.p99 };
 }
 
-interface CcxtClient {
-  resolved: number;
-  resolve(v: unknown, hash: string): void;
-  reject(): void;
-}
-
-function ccxtStep(v: Venue): { step: (i: number) => void; client: CcxtClient } | { error: string } {
-  try {
-    const Cls = (ccxt as unknown as { pro: Record<string, new (o: object) => { setMarkets(m: unknown[]): void; handleMessage(c: unknown, m: unknown): void } > }).pro[v.ccxtId];
-    const ex = new Cls({});
-    ex.setMarkets(BASES.map((b) => v.ccxtMarket(b)));
-    const client: CcxtClient & Record<string, unknown> = {
-      resolved: 0,
-      resolve() {
-        client.resolved++;
-      },
-      reject() {},
-      futures: {},
-      subscriptions: {},
-      messageQueue: {},
-      url: `wss://${v.ccxtId}.invalid/public/stream`,
-    };
-    const frames = v.frames;
-    const step = (i: number) => ex.handleMessage(client, JSON.parse(frames[i]));
-    for (let i = 0; i < 200; i++) step(i);
-    if (client.resolved === 0) return { error: 'handler resolved nothing' };
-    return { step, client };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
+function ccxtStep(v: Venue) {
+  return ccxtHandler(v.ccxtId, BASES.map((b) => v.ccxtMarket(b)), v.frames);
 }
 
 const results: Record<string, Record<string, number | string>> = {};

@@ -10,6 +10,10 @@ const BATCH = 1024;
 
 export class OpportunityWatch {
   private readonly open = new Map<string, Opportunity>();
+  /** Opened or updated since the last `takeChanged()` (still open). */
+  private readonly changed = new Set<string>();
+  /** The set was rebuilt from the engine since the last `takeChanged()`: everything counts as changed. */
+  private allChanged = true;
   private readonly sub: Subscription<OpportunityEvent>;
   private missedTotal = 0;
 
@@ -30,8 +34,12 @@ export class OpportunityWatch {
       for (const ev of batch) {
         if (ev.kind === 'closed') {
           this.open.delete(ev.opportunity.id);
+          this.changed.delete(ev.opportunity.id);
           onClosed(ev.opportunity.id);
-        } else this.open.set(ev.opportunity.id, ev.opportunity);
+        } else {
+          this.open.set(ev.opportunity.id, ev.opportunity);
+          this.changed.add(ev.opportunity.id);
+        }
       }
       if (batch.length < BATCH) break;
     }
@@ -42,6 +50,23 @@ export class OpportunityWatch {
     this.open.clear();
     this.resync();
     return true;
+  }
+
+  /**
+   * The open opportunities opened or updated since the last call (all of them after a resync), and forgets
+   * them: a pass woken by the bus need only look at what the bus brought.
+   */
+  takeChanged(): Opportunity[] {
+    const out: Opportunity[] = [];
+    if (this.allChanged) out.push(...this.open.values());
+    else
+      for (const id of this.changed) {
+        const o = this.open.get(id);
+        if (o) out.push(o);
+      }
+    this.changed.clear();
+    this.allChanged = false;
+    return out;
   }
 
   has(opportunityId: string): boolean {
@@ -62,6 +87,7 @@ export class OpportunityWatch {
   }
 
   private resync(): void {
+    this.allChanged = true;
     for (const o of this.engine.opportunities()) this.open.set(o.id, o);
   }
 }

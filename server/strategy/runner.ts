@@ -112,18 +112,26 @@ export class StrategyRunner {
   private readonly stepIntervalMs: number;
   private config: Config;
   private readonly watch: OpportunityWatch;
-  /** Quotes read during the pass in progress (the engine does not change while a pass runs). */
-  private readonly passQuotes = new Map<string, StrategyQuote | null>();
+  /**
+   * Quotes read during the pass in progress (the engine does not change while a pass runs): instrument →
+   * leg (exchange, `exchange:USDC` for a non-USDT leg) → the quote read in pass `gen`. Entries are reused across passes (a new pass bumps `passGen`), so
+   * a lookup, which runs several times per opportunity per pass, builds no key string and allocates nothing.
+   */
+  private readonly passQuotes = new Map<string, Map<string, { gen: number; q: StrategyQuote | null }>>();
+  private passGen = 0;
   /** A leg's quote: (instrument, exchange, settle currency; USDT when absent). */
   private readonly quoteOf = (instrument: string, exchange: Exchange, settle?: string): StrategyQuote | null => {
     if (!this.stepping) return this.engine.quote(instrument, exchange, settle);
-    const key = `${instrument}|${exchange}|${settle ?? 'USDT'}`;
-    let q = this.passQuotes.get(key);
-    if (q === undefined) {
-      q = this.engine.quote(instrument, exchange, settle);
-      this.passQuotes.set(key, q);
+    const leg = settle === undefined || settle === 'USDT' ? exchange : `${exchange}:${settle}`;
+    let byExchange = this.passQuotes.get(instrument);
+    if (byExchange === undefined) this.passQuotes.set(instrument, (byExchange = new Map()));
+    let e = byExchange.get(leg);
+    if (e === undefined) byExchange.set(leg, (e = { gen: -1, q: null }));
+    if (e.gen !== this.passGen) {
+      e.q = this.engine.quote(instrument, exchange, settle);
+      e.gen = this.passGen;
     }
-    return q;
+    return e.q;
   };
 
   private state: PortfolioState;
@@ -235,6 +243,17 @@ export class StrategyRunner {
 
   /** One deterministic pass at business time `nowMs`. */
   step(nowMs: number): void {
+    this.pass(nowMs, 'all');
+  }
+
+  /**
+   * `entries: 'changed'` (a pass woken by the bus) evaluates entries only for the opportunities the bus
+   * opened or updated since the last pass: with hundreds open and a wake after nearly every socket read,
+   * re-checking every one each time was most of the strategy's CPU. Every open opportunity is still
+   * evaluated by each timer pass (`stepIntervalMs`), so a change outside the opportunity (time-based rules,
+   * a position closing, capital freed) is seen within one interval.
+   */
+  private pass(nowMs: number, entries: 'all' | 'changed'): void {
     if (this.stepping) return;
     this.stepping = true;
     try {
@@ -246,7 +265,7 @@ export class StrategyRunner {
         if (book.p.state === 'closing' || book.p.state === 'broken') this.lifecycle.progress(book, nowMs);
       }
       for (const book of this.registry.liveBooks()) this.mark(book);
-      this.enterPositions(nowMs);
+      this.enterPositions(nowMs, entries);
       for (const book of this.registry.liveBooks()) this.accrueFunding(book, nowMs);
       this.checkExits(nowMs);
       this.lifecycle.watchOrders(nowMs);
@@ -254,7 +273,7 @@ export class StrategyRunner {
       if (this.journal.portfolioChanged || (this.marksMoved && sinceEmit >= MARK_EMIT_MS) || sinceEmit >= 1000) this.emitPortfolio(nowMs);
     } finally {
       this.stepping = false;
-      this.passQuotes.clear();
+      this.passGen++; // the next pass reads quotes afresh
       this.passVenues.clear();
     }
   }
@@ -300,7 +319,8 @@ export class StrategyRunner {
   }
 
   /**
-   * Every rejected evaluation by reason (one per opportunity per pass), for metrics. `rejections()` keeps
+   * Every rejected evaluation by reason (one per opportunity evaluated in a pass: every open one in a timer
+   * pass, the changed ones in a bus-woken pass), for metrics. `rejections()` keeps
    * only the first of a run of identical rejections of one opportunity, so a flicker is not recorded 10×/s.
    */
   rejectionCounts(): Record<string, number> {
@@ -348,7 +368,7 @@ export class StrategyRunner {
     this.wakeScheduled = true;
     setImmediate(() => {
       this.wakeScheduled = false;
-      if (this.timer) this.step(this.now());
+      if (this.timer) this.pass(this.now(), 'changed');
     });
   }
 
@@ -360,13 +380,14 @@ export class StrategyRunner {
   // ---------------------------------------------------------------------------------------------
   // Entries
 
-  private enterPositions(nowMs: number): void {
+  private enterPositions(nowMs: number, which: 'all' | 'changed'): void {
+    const changed = this.watch.takeChanged(); // taken in every pass: a full pass covers the changed ones too
     if (!this.config.strategy.enabled || this.watch.size === 0) return;
     // The book as the rules see it; rebuilt only after an entry changes it.
     let pf: Portfolio | null = null;
     let busy: Set<string> | null = null;
     let live: Set<string> | null = null;
-    for (const opp of this.watch.values()) {
+    for (const opp of which === 'all' ? this.watch.values() : changed) {
       live ??= this.registry.liveOpportunities();
       if (live.has(opp.id)) continue;
       pf ??= this.computePortfolio(nowMs);
