@@ -4,10 +4,18 @@
  * throughput per CPU second.
  */
 import ccxt from 'ccxt';
+import type { VenueIngestBench } from '../../server/venues/bench-types.js';
 import type { Exchange } from '../../shared/exchanges.js';
 
 /** ccxt's class per venue (USDT-margined perpetuals). */
-export const CCXT_IDS: Readonly<Record<Exchange, string>> = { bybit: 'bybit', okx: 'okx', kucoin: 'kucoinfutures', binance: 'binanceusdm' };
+/** ccxt's id for a venue, from the venue module's `bench.ts` (null when the venue has no ingest bench). */
+export async function ccxtIdOf(exchange: Exchange): Promise<string | null> {
+  try {
+    return ((await import(`../../server/venues/${exchange}/bench.ts`)) as { ingestBench: VenueIngestBench }).ingestBench.ccxtId;
+  } catch {
+    return null;
+  }
+}
 
 /** A linear perpetual market as ccxt's `setMarkets` takes it. */
 export function ccxtMarket(id: string, base: string, contractSize: number, settle = 'USDT'): Record<string, unknown> {

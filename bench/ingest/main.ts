@@ -16,7 +16,7 @@ import { defaultMetadata } from '../../server/feeds/metadata.js';
 import type { VenueIngestBench } from '../../server/venues/bench-types.js';
 import { VENUES } from '../../server/venues/index.js';
 import { Samples, fmt, report, writeResult } from '../lib.js';
-import { CCXT_IDS, ccxtHandler, ccxtMarket, throughput as cpuThroughput } from './ccxt.js';
+import { ccxtHandler, ccxtMarket, throughput as cpuThroughput } from './ccxt.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

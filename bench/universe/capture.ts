@@ -10,7 +10,7 @@ import type { InstrumentMeta, MetadataTable, UpdateSink, VenueEndpoints } from '
 import { ADAPTERS } from '../../server/feeds/endpoints.js';
 import { FeedManager } from '../../server/feeds/manager.js';
 import { FrameRecorder } from '../../server/feeds/recorder.js';
-import { CCXT_IDS, ccxtHandler, ccxtMarket, throughput } from '../ingest/ccxt.js';
+import { ccxtHandler, ccxtIdOf, ccxtMarket, throughput } from '../ingest/ccxt.js';
 
 export interface Captured {
   frames: Record<Exchange, string[]>;
@@ -63,7 +63,7 @@ export interface YardstickResult {
 }
 
 /** Per venue: ccxt's handler and our parse + engine on the captured frames; plus the frame-weighted mean. */
-export function yardsticks(c: Captured, instruments: string[], seconds: number): { perVenue: Partial<Record<Exchange, YardstickResult | { error: string }>>; ccxt_us_per_msg: number; parse_engine_us_per_msg: number } {
+export async function yardsticks(c: Captured, instruments: string[], seconds: number): Promise<{ perVenue: Partial<Record<Exchange, YardstickResult | { error: string }>>; ccxt_us_per_msg: number; parse_engine_us_per_msg: number }> {
   const out: Partial<Record<Exchange, YardstickResult | { error: string }>> = {};
   let n = 0;
   let ccxtSum = 0;
@@ -75,7 +75,9 @@ export function yardsticks(c: Captured, instruments: string[], seconds: number):
       continue;
     }
     const metas = [...c.meta[ex].values()];
-    const run = ccxtHandler(CCXT_IDS[ex], metas.map((m) => ccxtMarket(m.symbol, m.base, m.contractValue, m.quote)), frames);
+    const ccxtId = await ccxtIdOf(ex);
+    if (ccxtId === null) continue;
+    const run = ccxtHandler(ccxtId, metas.map((m) => ccxtMarket(m.symbol, m.base, m.contractValue, m.quote)), frames);
     if ('error' in run) {
       out[ex] = { error: `ccxt: ${run.error}` };
       continue;

@@ -176,7 +176,7 @@ for (const rate of RATES) {
 }
 
 await stack.stop();
-const yard = yardsticks(captured, syntheticKeys(INSTRUMENTS), YARDSTICK_S);
+const yard = await yardsticks(captured, syntheticKeys(INSTRUMENTS), YARDSTICK_S);
 report('yardstick: the same universe frames in-process, CPU µs per frame', [
   ...Object.entries(yard.perVenue).map(([ex, v]): [string, string] =>
     [ex, 'error' in v! ? v!.error : `ccxt ${v!.ccxt_us_per_msg.toFixed(2)} · ours parse+engine ${v!.parse_engine_us_per_msg.toFixed(2)} (${v!.frames} frames)`]),
