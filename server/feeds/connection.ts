@@ -239,8 +239,9 @@ export class FeedConnection {
       this.fail(feedError(e, 'bad url', this.now()));
       return;
     }
-    // The handshake's end (however it ends) is the latest the venue can have counted this connect.
-    for (const ev of ['open', 'error', 'close', 'unexpected-response'] as const) ws.once(ev, () => settle(this.now()));
+    // The handshake's end (however it ends) is the latest the venue can have counted this connect. A refused
+    // upgrade ends in 'error' (no 'unexpected-response' listener here: one would swallow that error).
+    for (const ev of ['open', 'error', 'close'] as const) ws.once(ev, () => settle(this.now()));
     this.ws = ws;
     ws.on('open', () => {
       if (this.ws !== ws) return;
