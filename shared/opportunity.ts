@@ -2,7 +2,7 @@ import type { Exchange } from './exchanges.js';
 
 /**
  * Settle (= quote) currencies of the linear perpetuals the engine pairs. A venue listing one underlying
- * in both (Bybit `BTCUSDT` and `BTCPERP`) has two legs. USDT first: it is the default leg, and a leg
+ * in both (two native symbols) has two legs. USDT first: it is the default leg, and a leg
  * settled in it is written without a suffix in opportunity ids.
  */
 export const SETTLE_CURRENCIES = ['USDT', 'USDC'] as const;
@@ -44,7 +44,7 @@ export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 export interface Opportunity {
   /**
    * `${instrument}|${longLeg}|${shortLeg}`, a leg being the exchange, suffixed `:${settle}` when not USDT
-   * (`BTC-PERP|bybit|okx`, `BTC-PERP|bybit:USDC|okx`): unique per (instrument, long leg, short leg), and
+   * (`BTC-PERP|<long venue>|<short venue>`, `BTC-PERP|<long venue>:USDC|<short venue>`): unique per (instrument, long leg, short leg), and
    * unchanged from the first release for USDT legs. See opportunityId.
    */
   id: string;

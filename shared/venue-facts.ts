@@ -10,6 +10,26 @@ export interface VenueFacts {
   readonly liveEndpoints: { readonly ws: string; readonly rest: string };
   /** The venue's documented public-WebSocket limits: connection plans, pacing and the simulated twin all read them. */
   readonly limits: WsLimits;
+  /** How the venue lists coins: shapes the simulated universe (server/simulator/universe.ts). */
+  readonly listing: ListingProfile;
+}
+
+/**
+ * The shape of a venue's perpetual listings, as the simulator's synthetic universe draws them. Rough
+ * proportions from the real venues' listings (2025–26), not documented limits.
+ */
+export interface ListingProfile {
+  /** Relative weight of the venue when a long-tail coin picks its one to three venues. */
+  readonly tailWeight: number;
+  /** Chance that a middle-tier coin is listed on the venue. */
+  readonly midChance: number;
+  /** Chance of a USDC-settled leg next to the USDT one, for a top-decile coin on the venue. */
+  readonly usdcChance: number;
+  /**
+   * How the venue spells a low-priced coin's multiplied base, by multiplier (`{ 1000: '1000' }` → `1000PEPE`);
+   * `null` when it lists such coins bare with a contract value instead.
+   */
+  readonly multipliedPrefix: Readonly<Record<number, string>> | null;
 }
 
 /** At most `count` events in any `windowMs`. */
@@ -27,9 +47,9 @@ export interface WsLimits {
   readonly topicsPerConnection: number;
   /** Topics in one subscribe/unsubscribe request. */
   readonly topicsPerMessage: number;
-  /** Bytes of one client message (OKX: 64 KB of args). */
+  /** Bytes of one client message (a venue that caps the request's size rather than its topic count). */
   readonly bytesPerMessage: number;
-  /** Characters of all subscribed args together on one connection (Bybit: 21,000). */
+  /** Characters of all subscribed args together on one connection (a venue that counts text, not topics). */
   readonly argsCharsPerConnection: number;
   /** Client text messages of any kind per connection (pings included). */
   readonly messageRate: RateLimit | null;

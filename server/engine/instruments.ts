@@ -4,7 +4,7 @@
  * are created. Ids start at 0, are dense and never change or get reused for the life of the map.
  *
  * An id is a LEG: (instrument, exchange, settle currency). A venue may list one underlying settled in
- * USDT and in USDC (`BTCUSDT` and `BTCUSDC`): those are two markets with their own books and funding,
+ * USDT and in USDC (two native symbols, one per settle currency): those are two markets with their own books and funding,
  * so two ids. Leg index within an instrument = exchangeIndex · SETTLE_COUNT + settleIndex
  * (LEG_COUNT slots per instrument). When a second native symbol of the same exchange normalises to a
  * (instrument, settle) that exchange already has, the new symbol becomes an alias of the existing id;

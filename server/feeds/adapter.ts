@@ -178,7 +178,7 @@ export interface VenueAdapter {
 
 /**
  * The one place a wire quote becomes the engine's unit: the price per ONE unit of the underlying (÷
- * priceMultiplier: `1000PEPEUSDT` at 0.0123 is 0.0000123 per PEPE) and sizes in units of the underlying
+ * priceMultiplier: a quote of 0.0123 per listed `1000PEPE` is 0.0000123 per PEPE) and sizes in units of the underlying
  * (× contractValue × priceMultiplier). Every venue parser calls this instead of `sink.quote` directly.
  * Funding rates are ratios and need no folding.
  */

@@ -92,6 +92,9 @@ export class FeedConnection {
   private gates = connectionGates(undefined);
   /** When the last queued message of the current socket goes (epoch ms). */
   private lastQueuedMs = 0;
+  /** Requests waiting for their slot, in order, each for the socket it was queued on. */
+  private readonly outbox: Array<{ ws: WebSocket; msg: string; spacingMs: number }> = [];
+  private outboxTimer: NodeJS.Timeout | null = null;
   private pacingTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -212,14 +215,16 @@ export class FeedConnection {
     }
     if (this.stopped) return;
     if (this.replanRequested) return this.connect();
-    // New sockets of one venue are paced within its connections-per-IP rate.
-    const waitMs = this.opts.connectPacer?.delayMs(plan.limits, this.now()) ?? 0;
-    if (waitMs > 0) {
+    // New sockets of one venue are paced within its connections-per-IP rate: asked again after every
+    // wait (a late timer or a handshake settled meanwhile changes the answer), booked when the handshake ends.
+    const pacer = this.opts.connectPacer;
+    for (let waitMs = pacer?.delayMs(plan.limits, this.now()) ?? 0; waitMs > 0; waitMs = pacer!.delayMs(plan.limits, this.now())) {
       await new Promise<void>((resolve) => (this.pacingTimer = setTimeout(resolve, waitMs)));
       this.pacingTimer = null;
       if (this.stopped) return;
       if (this.replanRequested) return this.connect();
     }
+    const settle = pacer?.begin(this.now()) ?? (() => {});
     this.plan = plan;
     this.label = plan.label;
     this.gates = connectionGates(plan.limits);
@@ -230,9 +235,13 @@ export class FeedConnection {
       // a frame that is not valid text fails the adapter's parse and is counted as malformed anyway.
       ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true });
     } catch (e) {
+      settle(this.now());
       this.fail(feedError(e, 'bad url', this.now()));
       return;
     }
+    // The handshake's end (however it ends) is the latest the venue can have counted this connect. A refused
+    // upgrade ends in 'error' (no 'unexpected-response' listener here: one would swallow that error).
+    for (const ev of ['open', 'error', 'close'] as const) ws.once(ev, () => settle(this.now()));
     this.ws = ws;
     ws.on('open', () => {
       if (this.ws !== ws) return;
@@ -321,24 +330,37 @@ export class FeedConnection {
    * was replaced or closed meanwhile.
    */
   private sendSpaced(ws: WebSocket, messages: readonly string[], spacingMs: number): void {
-    const now = this.now();
-    for (const msg of messages) {
+    for (const msg of messages) this.outbox.push({ ws, msg, spacingMs });
+    this.drainOutbox();
+  }
+
+  /**
+   * Sends queued requests one at a time. Each goes only when the gates allow it at the actual time and is
+   * booked then, never at a planned time: timers that fire late send later, never together.
+   */
+  private drainOutbox(): void {
+    if (this.outboxTimer) return;
+    while (this.outbox.length > 0) {
+      const { ws, msg, spacingMs } = this.outbox[0]!;
+      if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) {
+        this.outbox.shift(); // the socket was replaced or closed: its requests go with it
+        continue;
+      }
+      const now = this.now();
       const notBefore = this.lastQueuedMs > 0 ? this.lastQueuedMs + spacingMs : now;
       const at = Math.max(this.gates.messages.earliest(now, notBefore), this.gates.subscribes.earliest(now, notBefore));
-      this.gates.messages.book(at);
-      this.gates.subscribes.book(at);
-      this.lastQueuedMs = at;
-      const send = () => {
-        if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
-      };
-      if (at <= now) send();
-      else {
-        const t = setTimeout(() => {
-          this.subTimers.delete(t);
-          send();
-        }, at - now);
-        this.subTimers.add(t);
+      if (at > now) {
+        this.outboxTimer = setTimeout(() => {
+          this.outboxTimer = null;
+          this.drainOutbox();
+        }, Math.ceil(at - now));
+        return;
       }
+      this.outbox.shift();
+      this.gates.messages.book(now);
+      this.gates.subscribes.book(now);
+      this.lastQueuedMs = now;
+      ws.send(msg);
     }
   }
 
@@ -381,6 +403,9 @@ export class FeedConnection {
     this.tick = null;
     for (const t of this.subTimers) clearTimeout(t);
     this.subTimers.clear();
+    if (this.outboxTimer) clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
+    this.outbox.length = 0;
   }
 
   /** The socket is gone: tell the venue, then reconnect after backoff. */

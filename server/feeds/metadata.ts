@@ -18,7 +18,7 @@ export interface InstrumentFileEntry {
   contractValue: number;
   fundingIntervalMs: number;
   nextFundingMs?: number;
-  /** Units of `base` per listed unit (1000 for `1000PEPEUSDT`, whose `base` is PEPE); 1 when absent. */
+  /** Units of `base` per listed unit (1000 for a listed base `1000PEPE`, whose `base` is PEPE); 1 when absent. */
   priceMultiplier?: number;
 }
 

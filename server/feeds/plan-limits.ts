@@ -111,12 +111,12 @@ export function redistribute(
     chars[i]! += cost.chars(s);
     carried.add(s);
   }
-  // A socket left with nothing would idle (OKX closes such sockets) and cannot re-plan itself: re-plan all.
+  // A socket left with nothing would idle (a venue may close such sockets) and cannot re-plan itself: re-plan all.
   if (symbols.length > 1 && symbols.some((syms) => syms.length === 0)) return null;
   return { symbols, added, removed };
 }
 
-/** The label's group (`binance/public#1` → `binance/public`): sockets of one kind. */
+/** The label's group (`<venue>/public#1` → `<venue>/public`): sockets of one kind. */
 export function planGroup(label: string): string {
   const hash = label.lastIndexOf('#');
   return hash < 0 ? label : label.slice(0, hash);

@@ -50,7 +50,7 @@ export interface Pair {
   readonly instrumentIndex: number;
   /** Venue-native symbol (from the venue module's symbols). */
   readonly symbol: string;
-  /** The base code as listed (`1000PEPE`, `1MBABYDOGE`; `BTC` on KuCoin too, whose spelling `XBT` is in the symbol). */
+  /** The base code as listed (`1000PEPE`, `1MBABYDOGE`; the common code even where the venue's symbol spells it its own way). */
   readonly listedBase: string;
   /** Units of the underlying per listed unit: 1000 for `1000PEPE`, else 1. */
   readonly multiplier: number;

@@ -1,11 +1,13 @@
 /**
  * A synthetic perpetual universe: N coins, each listed on some of the four venues, generated from a seed.
  * It is shaped like the real market (2025–26): the big coins on every venue, a middle tier on most, a long
- * tail on one to three; low-priced coins that Bybit and Binance list multiplied (`1000PEPEUSDT`,
- * `1MBABYDOGEUSDT`) while OKX and KuCoin list them bare with a contract value; some USDC-settled legs
- * next to the USDT ones. Listings and delistings during a run are scheduled by the market model (market.ts).
+ * tail on one to three; low-priced coins that some venues list multiplied (base `1000PEPE`, `1MBABYDOGE`)
+ * while others list them bare with a contract value; some USDC-settled legs next to the USDT ones. Each
+ * venue's proportions and spelling come from its facts' `listing` profile. Listings and delistings
+ * during a run are scheduled by the market model (market.ts).
  */
-import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, perVenue, venueFacts, type Exchange } from '../../shared/exchanges.js';
+import type { ListingProfile } from '../../shared/venue-facts.js';
 import { instrumentKey, type SettleCurrency } from '../venues/symbology.js';
 import { Prng } from './prng.js';
 
@@ -14,7 +16,7 @@ export interface Listing {
   /** Instrument key of the underlying (`PEPE-PERP`). */
   key: string;
   exchange: Exchange;
-  /** The base code as the venue lists it: `1000PEPE` on Bybit and Binance, `PEPE` elsewhere. */
+  /** The base code as the venue lists it: `1000PEPE` on a multiplying venue, `PEPE` elsewhere. */
   listedBase: string;
   /** Units of the underlying per listed unit (1000 for `1000PEPE`). */
   multiplier: number;
@@ -65,14 +67,13 @@ const REAL: ReadonlyArray<readonly [string, number]> = [
   ['ACE', 0.31], ['XAI', 0.021], ['MAV', 0.028], ['ID', 0.085], ['BLUR', 0.041], ['MEME', 0.0013], ['PEOPLE', 0.011],
 ];
 
-/** Listing weight of each venue for long-tail coins (Bybit and Binance list the most). */
-const TAIL_WEIGHT: Readonly<Record<Exchange, number>> = { bybit: 0.32, binance: 0.28, kucoin: 0.25, okx: 0.15 };
-/** Chance that a middle-tier coin is on the venue. */
-const MID_CHANCE: Readonly<Record<Exchange, number>> = { bybit: 0.92, binance: 0.85, kucoin: 0.78, okx: 0.62 };
-/** Chance of a USDC-settled leg next to the USDT one, for top-decile coins on the venue. */
-const USDC_CHANCE: Readonly<Record<Exchange, number>> = { bybit: 0.6, binance: 0.5, okx: 0.4, kucoin: 0.3 };
+/** Each venue's listing profile (its facts' `listing`): weights, chances and how it spells multiplied bases. */
+const PROFILE: Readonly<Record<Exchange, ListingProfile>> = perVenue((ex) => venueFacts(ex).listing);
+const TAIL_WEIGHT: Readonly<Record<Exchange, number>> = perVenue((ex) => PROFILE[ex].tailWeight);
+const MID_CHANCE: Readonly<Record<Exchange, number>> = perVenue((ex) => PROFILE[ex].midChance);
+const USDC_CHANCE: Readonly<Record<Exchange, number>> = perVenue((ex) => PROFILE[ex].usdcChance);
 /** Venues that list low-priced coins multiplied (`1000PEPE`); the others list them bare with a contract value. */
-const MULTIPLYING: ReadonlySet<Exchange> = new Set<Exchange>(['bybit', 'binance']);
+const MULTIPLYING: ReadonlySet<Exchange> = new Set(EXCHANGES.filter((ex) => PROFILE[ex].multipliedPrefix !== null));
 
 /** Listing multiplier of a low-priced coin on the multiplying venues (1 when it is listed bare). */
 export function multiplierFor(price: number): number {
@@ -82,11 +83,11 @@ export function multiplierFor(price: number): number {
   return 1;
 }
 
-/** How a venue spells a multiplied base: Binance writes a million as `1M`, Bybit in full. */
+/** How a venue spells a multiplied base (its facts' `multipliedPrefix`: `1000PEPE`, `1MBABYDOGE`). */
 export function listedBaseOf(exchange: Exchange, base: string, multiplier: number): string {
-  if (multiplier === 1 || !MULTIPLYING.has(exchange)) return base;
-  if (multiplier === 1_000_000 && exchange === 'binance') return `1M${base}`;
-  return `${multiplier}${base}`;
+  const prefixes = PROFILE[exchange].multipliedPrefix;
+  if (multiplier === 1 || prefixes === null) return base;
+  return `${prefixes[multiplier] ?? String(multiplier)}${base}`;
 }
 
 const CONSONANTS = 'BCDFGHJKLMNPRSTVXZ';

@@ -8,7 +8,7 @@ import { LEGS, attemptOf, legOfFill, newBook, positionSeq, type Book } from './b
 
 /**
  * A position persisted by the first release names its instrument `BTC-USDT-PERP` (and its opportunity
- * `BTC-USDT-PERP|okx|bybit`); keys are now per underlying (`BTC-PERP`). Rewritten in place, so the
+ * `BTC-USDT-PERP|<long venue>|<short venue>`); keys are now per underlying (`BTC-PERP`). Rewritten in place, so the
  * restored position finds its quotes and blocks re-entry of the same opportunity.
  */
 function migrateLegacyKeys(p: Position): void {

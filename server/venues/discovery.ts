@@ -12,7 +12,7 @@ export interface ListedInstrument {
   symbol: string;
   /** The venue's base field (`baseCoin`, `baseAsset`, `baseCurrency`, `ctValCcy`). */
   baseField: unknown;
-  /** The base spelled by the native symbol (`1000PEPE` of `1000PEPEUSDT`), when the symbol parses. */
+  /** The base spelled by the native symbol (`1000PEPE` of a symbol quoting `1000PEPE`), when the symbol parses. */
   symbolBase: string | null;
   settle: unknown;
   /** Listed base units per contract (1 on venues that size in base units). */

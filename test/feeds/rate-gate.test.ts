@@ -4,7 +4,7 @@ import type { WsLimits } from '../../shared/venue-facts.js';
 import { venueFacts } from '../../shared/exchanges.js';
 import type { ConnectionPlan } from '../../server/feeds/adapter.js';
 import { batchRequests, pickReplan, redistribute, splitSymbols } from '../../server/feeds/plan-limits.js';
-import { ConnectPacer, RateGate, withHeadroom } from '../../server/feeds/rate-gate.js';
+import { ConnectPacer, connectionGates, RateGate, withHeadroom } from '../../server/feeds/rate-gate.js';
 import { VENUES } from '../../server/venues/index.js';
 
 const NONE: WsLimits = {
@@ -44,10 +44,29 @@ describe('RateGate', () => {
     expect(withHeadroom(null)).toBeNull();
   });
 
-  it('ConnectPacer spaces new sockets by the venue connect rate (OKX 3/s → 2/s with headroom)', () => {
+  it('even spacing: at least minGapMs between events, within the window too', () => {
+    const g = new RateGate([{ count: 8, windowMs: 1_000 }], 125);
+    expect(Array.from({ length: 3 }, () => g.reserve(0))).toEqual([0, 125, 250]);
+    const messages = connectionGates(venueFacts('binance').limits).messages;
+    messages.book(0);
+    expect(messages.earliest(0)).toBe(125); // 10/s → 8/s with headroom, one every 125 ms
+  });
+
+  it('ConnectPacer: OKX 3/s → 2/s with headroom; a connect counts from its begin and is booked when its handshake ends', () => {
+    const okx = venueFacts('okx').limits;
     const p = new ConnectPacer();
-    const delays = Array.from({ length: 5 }, () => p.delayMs(venueFacts('okx').limits, 0));
-    expect(delays).toEqual([0, 0, 1_000, 1_000, 2_000]);
+    expect(p.delayMs(okx, 0)).toBe(0);
+    const a = p.begin(0);
+    expect(p.delayMs(okx, 0)).toBe(0);
+    const b = p.begin(0);
+    expect(p.delayMs(okx, 5)).toBeGreaterThan(0); // two handshakes in flight fill the window
+    a(40);
+    b(300); // a slow handshake: the venue may have counted it as late as 300
+    expect(p.delayMs(okx, 300)).toBe(740); // the first leaves the window at 40 + 1000
+    const c = p.begin(1_040);
+    c(1_050);
+    expect(p.delayMs(okx, 1_050)).toBe(250); // the slow one leaves at 300 + 1000
+    expect(p.delayMs(okx, 1_300)).toBe(0);
   });
 });
 

@@ -6,7 +6,7 @@
  * Fixture names (`file`) are read from `test/fixtures/<venue>/`; a step may give the raw frame instead.
  */
 import type { ConnectionPlan, FetchJson, ParseOutcome } from '../../server/feeds/adapter.js';
-import type { Simulator, SimulatorTimings } from '../../server/simulator/index.js';
+import type { Simulator, SimulatorLimits, SimulatorTimings } from '../../server/simulator/index.js';
 import type { Update } from '../feeds/helpers.js';
 
 /** Metadata rows the parser is built on (see test/feeds/helpers.ts `table`). */
@@ -60,6 +60,8 @@ export interface TwinQuirk {
   timings?: Partial<SimulatorTimings>;
   /** Simulator options beyond seed/rate (instrument list). */
   instruments?: string[];
+  /** The twin's WS limits replacing the venue's facts (lowered so a quirk can cross one cheaply). */
+  limits?: SimulatorLimits;
   timeoutMs?: number;
   run: (sim: Simulator) => void | Promise<void>;
 }

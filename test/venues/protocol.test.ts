@@ -15,7 +15,7 @@ import { isEpochMs, type ConnectionPlan, type FetchJson, type MetadataTable, typ
 import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
 import { Engine } from '../../server/engine/engine.js';
-import { startSimulator, type Simulator, type SimulatorTimings } from '../../server/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorLimits, type SimulatorTimings } from '../../server/simulator/index.js';
 import { VENUES, defaultSymbolOfKey } from '../../server/venues/index.js';
 import { CollectingSink, fixture, fixtureLines, totalErrors, waitFor, type Update } from '../feeds/helpers.js';
 import { WsProbe } from '../simulator/probe.js';
@@ -134,8 +134,8 @@ function replaceSymbols(text: string, symbols: string[]): string {
 
 // ------------------------------------------------------------------------------------------------ twin
 
-async function simulator(c: ProtocolCase, timings: Partial<SimulatorTimings> = {}, instruments?: string[]): Promise<Simulator> {
-  const sim = await startSimulator({ seed: c.twin.seed, messagesPerSec: 2000, timings: { ...c.twin.timings, ...timings }, ...(instruments ? { instruments } : {}) });
+async function simulator(c: ProtocolCase, timings: Partial<SimulatorTimings> = {}, instruments?: string[], limits?: SimulatorLimits): Promise<Simulator> {
+  const sim = await startSimulator({ seed: c.twin.seed, messagesPerSec: 2000, timings: { ...c.twin.timings, ...timings }, ...(instruments ? { instruments } : {}), ...(limits ? { limits } : {}) });
   cleanups.push(() => sim.close());
   return sim;
 }
@@ -442,7 +442,7 @@ for (const [ex, c] of CASES) {
     });
 
     for (const q of c.twin.quirks) {
-      it(q.name, async () => q.run(await simulator(c, q.timings, q.instruments)), q.timeoutMs ?? 20_000);
+      it(q.name, async () => q.run(await simulator(c, q.timings, q.instruments, q.limits)), q.timeoutMs ?? 20_000);
     }
   });
 

@@ -27,4 +27,6 @@ export const facts = {
     maxConnections: Infinity,
     batchTopics: 200,
   },
+  /** Simulated listings: rough proportions of the real venue's perpetual list (2025–26); multiplied bases (`1000PEPE`; a million spelled `1M`). */
+  listing: { tailWeight: 0.28, midChance: 0.85, usdcChance: 0.5, multipliedPrefix: { 1000: '1000', 10_000: '10000', 1_000_000: '1M' } },
 } as const satisfies VenueFacts;

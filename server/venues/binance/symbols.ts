@@ -2,7 +2,7 @@
 import { instrumentKey, splitConcatenated, splitMultiplier, type BaseQuote } from '../symbology.js';
 
 /**
- * The venue's own spellings of an underlying → the common code. `LUNA2` is Terra 2.0, which OKX and KuCoin
+ * The venue's own spellings of an underlying → the common code. `LUNA2` is Terra 2.0, which other venues
  * list as `LUNA` (Terra Classic is `LUNC`, multiplied as `1000LUNC`), from the venue's May 2022 listing of
  * the `LUNA2USDT` perpetual. Multipliers (`1000PEPE`, `SHIB1000`) are folded by splitMultiplier, not here.
  */

@@ -26,4 +26,6 @@ export const facts = {
     maxConnections: Infinity,
     batchTopics: 10,
   },
+  /** Simulated listings: rough proportions of the real venue's perpetual list (2025–26); multiplied bases spelled in full (`1000PEPE`, `1000000BABYDOGE`). */
+  listing: { tailWeight: 0.32, midChance: 0.92, usdcChance: 0.6, multipliedPrefix: { 1000: '1000', 10_000: '10000', 1_000_000: '1000000' } },
 } as const satisfies VenueFacts;

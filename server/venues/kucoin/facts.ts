@@ -25,4 +25,6 @@ export const facts = {
     connectRate: { count: 30, windowMs: 60_000 },
     maxConnections: 800,
   },
+  /** Simulated listings: rough proportions of the real venue's perpetual list (2025–26); low-priced coins bare, with a contract value. */
+  listing: { tailWeight: 0.25, midChance: 0.78, usdcChance: 0.3, multipliedPrefix: null },
 } as const satisfies VenueFacts;

@@ -25,4 +25,6 @@ export const facts = {
     connectRate: { count: 3, windowMs: 1_000 },
     maxConnections: Infinity,
   },
+  /** Simulated listings: rough proportions of the real venue's perpetual list (2025–26); low-priced coins bare, with a contract value. */
+  listing: { tailWeight: 0.15, midChance: 0.62, usdcChance: 0.4, multipliedPrefix: null },
 } as const satisfies VenueFacts;

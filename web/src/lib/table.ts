@@ -42,7 +42,7 @@ export function nextFundingMs(o: Opportunity): number {
 
 export const COLUMNS: readonly Column[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, widthPx: null, value: (o) => o.instrument },
-  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 172, value: (o) => `${o.longExchange}>${o.shortExchange}` }, // 172 px: room for a settle badge and the ⇄ mark (KuCoin USDC ⇄ Binance)
+  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 172, value: (o) => `${o.longExchange}>${o.shortExchange}` }, // 172 px: room for a settle badge and the ⇄ mark (the longest display names, USDC ⇄ other venue)
   { key: 'longAsk', label: 'Long ask', unit: 'USD', title: 'Best ask on the long exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.longAsk },
   { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.shortBid },
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, widthPx: 68, value: (o) => o.spreadBps },
