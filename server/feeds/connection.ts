@@ -81,6 +81,8 @@ export class FeedConnection {
   private subscribed = false;
   /** The subscription changed while a plan was being made: make a fresh one. */
   private replanRequested = false;
+  /** Subscription changes made while the socket was opening: sent right after the plan's subscribes. */
+  private readonly pendingChange: string[] = [];
   private live = false;
   private openedMs = 0;
   private lastInboundMs = 0;
@@ -164,6 +166,12 @@ export class FeedConnection {
       this.hooks.onChange();
       return;
     }
+    if (ws && plan && !this.subscribed && (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN)) {
+      // Opening (or awaiting the venue's welcome): the change follows the plan's own subscribes, in order,
+      // rather than costing a reconnect (at start-up every venue's discovery changes the others' lists).
+      this.pendingChange.push(...messages);
+      return;
+    }
     this.replanRequested = true;
     if (ws) {
       this.drop(ws, reasonError('RESUBSCRIBE', 'subscription changed before the socket subscribed', this.now()));
@@ -206,6 +214,7 @@ export class FeedConnection {
     this.subscribed = false;
     this.live = false;
     this.replanRequested = false;
+    this.pendingChange.length = 0; // a new socket is planned with the current list
     let plan: ConnectionPlan;
     try {
       plan = await this.planner();
@@ -319,8 +328,9 @@ export class FeedConnection {
 
   private subscribe(ws: WebSocket, plan: ConnectionPlan): void {
     this.subscribed = true;
-    this.subscriptions = plan.topicCount;
+    this.subscriptions = this.plan?.topicCount ?? plan.topicCount;
     this.sendSpaced(ws, plan.subscribeMessages, plan.subscribeSpacingMs);
+    if (this.pendingChange.length > 0) this.sendSpaced(ws, this.pendingChange.splice(0), plan.subscribeSpacingMs);
     this.hooks.onChange();
   }
 

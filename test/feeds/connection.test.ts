@@ -228,6 +228,27 @@ describe('FeedConnection', () => {
     expect(got[1][1] - got[0][1]).toBeGreaterThanOrEqual(25);
   });
 
+  it('a subscription change made while the socket is still opening follows its subscribes, without a reconnect', async () => {
+    const got: string[] = [];
+    let connections = 0;
+    const srv = await scriptedServer((ws) => {
+      connections++;
+      ws.on('message', (m) => got.push(m.toString()));
+      setTimeout(() => ws.send('welcome'), 150);
+    });
+    let downs = 0;
+    const c = new FeedConnection('o', async () => plan(srv.url, { awaitWelcome: true }), { ...hooks((raw) => (raw === 'welcome' ? 'welcome' : 'data')), onDown: () => void downs++ }, { silenceMs: 5000 });
+    cleanups.push(() => c.stop());
+    c.start();
+    await waitFor('socket connected', () => connections === 1);
+    c.applyChange(['unsub-2', 'sub-3'], 2); // before the welcome: nothing subscribed yet
+    await waitFor('subscribes and the change', () => got.length === 4);
+    expect(got).toEqual(['sub-1', 'sub-2', 'unsub-2', 'sub-3']);
+    expect(connections).toBe(1);
+    expect(downs).toBe(0);
+    expect(c.subscriptions).toBe(2);
+  });
+
   it('sends the heartbeat: always on a period, or only after inbound silence (idle-only style)', async () => {
     const pings: Record<string, number> = { every: 0, idle: 0 };
     const srv = await scriptedServer((ws) => {
