@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { sameStreamFilter, toStreamFilter } from '../../web/src/lib/server-filter.js';
 import { StreamStore } from '../../web/src/lib/stream-store.js';
-import { EMPTY_FILTER, matchesFilter } from '../../web/src/lib/table.js';
+import { EMPTY_FILTER, matchesFilter, matchesInstrument } from '../../web/src/lib/table.js';
 import { closed, frame, opened, opportunity, snapshot, updated } from './make.js';
 
 const KEYS = ['BTC-PERP', 'ETH-PERP', 'PEPE-PERP', '1000PEPE-PERP'];
@@ -18,12 +18,18 @@ describe('toStreamFilter', () => {
     expect(toStreamFilter({ ...EMPTY_FILTER, minProfitBps: Number.NaN }, KEYS)).toEqual({});
   });
 
-  it('sends instruments only for text naming exactly one key (the table matches substrings)', () => {
+  it('sends an instrument for a whole known key (the table then shows that key only), never for other substrings', () => {
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: ' btc-perp ' }, KEYS)).toEqual({ instruments: ['BTC-PERP'] });
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'btc' }, KEYS)).toEqual({}); // a substring: the table decides
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'PEPE-PERP' }, KEYS)).toEqual({}); // also inside 1000PEPE
+    // A whole key selects that instrument though it is inside another key (the table matches it exactly too).
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'PEPE-PERP' }, KEYS)).toEqual({ instruments: ['PEPE-PERP'] });
+    expect(matchesInstrument('1000PEPE-PERP', 'pepe-perp')).toBe(false);
+    expect(matchesInstrument('PEPE-PERP', 'pepe-perp')).toBe(true);
+    expect(matchesInstrument('1000PEPE-PERP', 'pepe')).toBe(true); // other text: substring
     expect(toStreamFilter({ ...EMPTY_FILTER, instrument: '1000PEPE-PERP' }, KEYS)).toEqual({ instruments: ['1000PEPE-PERP'] });
-    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'XRP-PERP' }, KEYS)).toEqual({}); // unknown key
+    // A whole key not seen yet (the universe is "all"): the table shows exactly it, so the server may filter on it.
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'XRP-PERP' }, KEYS)).toEqual({ instruments: ['XRP-PERP'] });
+    expect(toStreamFilter({ ...EMPTY_FILTER, instrument: 'xrp-perp' }, [])).toEqual({ instruments: ['XRP-PERP'] });
   });
 
   it('never sends exchanges: the server keeps both legs in the set, the table either leg', () => {

@@ -5,19 +5,22 @@
  *
  * - `minProfitBps`: sent as is. The server keeps streaming an opportunity once it passed the minimum (and
  *   sends its close), so it sends a superset of what the table shows at any moment.
- * - `instruments`: the table matches a case-insensitive substring; it is sent only when the text names exactly
- *   one known instrument key that is not also a substring of another key ("PEPE-PERP" vs
- *   "1000PEPE-PERP"), otherwise not at all.
+ * - `instruments`: sent when the text is a whole instrument key (the table then shows that instrument
+ *   only, see `matchesInstrument`), or when it is a substring of exactly one known key that equals it;
+ *   otherwise not at all (the table matches substrings).
  * - `exchanges`: never sent. The server keeps an opportunity only when BOTH legs are in the set, the table
  *   when EITHER leg is the chosen exchange; no exchange set expresses "either leg" short of all of them.
  */
 import type { StreamFilter } from '../../../shared/protocol.js';
-import type { RowFilter } from './table.js';
+import { wholeKey, type RowFilter } from './table.js';
 
 export function toStreamFilter(filter: RowFilter, knownInstruments: readonly string[]): StreamFilter {
   const out: StreamFilter = {};
   const text = filter.instrument.trim().toUpperCase();
-  if (text !== '') {
+  const key = wholeKey(text);
+  // A whole key: the table shows exactly that instrument, so the server may send exactly it (known or not yet).
+  if (key !== null) out.instruments = [key];
+  else if (text !== '') {
     const containing = knownInstruments.filter((k) => k.toUpperCase().includes(text));
     if (containing.length === 1 && containing[0].toUpperCase() === text) out.instruments = [containing[0]];
   }

@@ -89,7 +89,7 @@ export function toggleSort(current: SortSpec, key: ColumnKey): SortSpec {
 }
 
 export interface RowFilter {
-  /** Substring of the instrument, case-insensitive. */
+  /** Case-insensitive: a whole instrument key (`S-PERP`) matches that instrument only, other text any key containing it. */
   instrument: string;
   /** Either leg on this exchange; '' = any. */
   exchange: Exchange | '';
@@ -121,8 +121,21 @@ export function countLabel(shown: number, openHere: number, totalOpen: number | 
   return `${shown} of ${Math.max(openHere, totalOpen ?? 0)}`;
 }
 
+/** A whole instrument key typed in the filter (`s-perp`), upper-cased; null for any other text. */
+export function wholeKey(text: string): string | null {
+  const t = text.trim().toUpperCase();
+  return /^[A-Z0-9]+-PERP$/.test(t) ? t : null;
+}
+
+/** Instrument filter text: a whole key selects that instrument (`S-PERP` is not `ARS-PERP`), other text is a substring. */
+export function matchesInstrument(instrument: string, text: string): boolean {
+  const key = wholeKey(text);
+  if (key !== null) return instrument === key;
+  return instrument.toLowerCase().includes(text.trim().toLowerCase());
+}
+
 export function matchesFilter(o: Opportunity, f: RowFilter): boolean {
-  if (f.instrument && !o.instrument.toLowerCase().includes(f.instrument.trim().toLowerCase())) return false;
+  if (f.instrument && !matchesInstrument(o.instrument, f.instrument)) return false;
   if (f.exchange && o.longExchange !== f.exchange && o.shortExchange !== f.exchange) return false;
   if (f.minProfitBps !== null && Number.isFinite(f.minProfitBps) && !(o.projectedProfitBps >= f.minProfitBps)) return false;
   return true;
