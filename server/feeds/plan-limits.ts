@@ -4,7 +4,7 @@
  * to live sockets go. Pure functions; each adapter supplies its topic spelling.
  */
 import type { WsLimits } from '../../shared/venue-facts.js';
-import type { ConnectionPlan } from './adapter.js';
+import type { ConnectionPlan, SubscriptionChange } from './adapter.js';
 
 /** Share of a documented size limit (bytes, characters) we fill: envelopes and ids vary a little. */
 export const SIZE_HEADROOM = 0.95;
@@ -137,4 +137,12 @@ export function pickReplan(fresh: readonly ConnectionPlan[], previous: Connectio
 export function subscribeSpacingMs(limits: WsLimits, headroom = 0.8): number {
   const r = limits.messageRate;
   return r && Number.isFinite(r.count) ? Math.ceil(r.windowMs / Math.max(1, Math.floor(r.count * headroom))) : 0;
+}
+
+/**
+ * The change per socket of a redistribution: `frames(op, symbols)` spells the venue's requests for those
+ * symbols (unsubscribes first), `topicsPerSymbol` is how many channels each symbol carries.
+ */
+export function changesOf(r: Redistribution, frames: (op: 'subscribe' | 'unsubscribe', symbols: readonly string[]) => string[], topicsPerSymbol = 1): SubscriptionChange[] {
+  return r.symbols.map((symbols, i) => ({ messages: [...frames('unsubscribe', r.removed[i]!), ...frames('subscribe', r.added[i]!)], topicCount: symbols.length * topicsPerSymbol, symbols }));
 }

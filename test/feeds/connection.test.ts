@@ -17,31 +17,11 @@ import type { ConnectionPlan, FetchJson } from '../../server/feeds/adapter.js';
 import { createFetchJson } from '../../server/feeds/metadata.js';
 import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
-import { waitFor } from './helpers.js';
+import { RecordingEngine, waitFor } from './helpers.js';
 
 const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP'];
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2 };
 
-class RecordingEngine implements FeedEngine {
-  readonly downCalls: Array<[Exchange, boolean]> = [];
-  constructor(readonly engine: Engine) {}
-  registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
-    return this.engine.registerInstrument(exchange, symbol, meta);
-  }
-  pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, ts: number, recvUs: number): boolean {
-    return this.engine.pushQuote(id, bid, ask, bidSize, askSize, ts, recvUs);
-  }
-  pushFunding(id: number, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number, recvUs: number): boolean {
-    return this.engine.pushFunding(id, rate, intervalMs, next, predicted, ts, recvUs);
-  }
-  drain(max?: number): number {
-    return this.engine.drain(max);
-  }
-  setExchangeDown(exchange: Exchange, down: boolean): void {
-    this.downCalls.push([exchange, down]);
-    this.engine.setExchangeDown(exchange, down);
-  }
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

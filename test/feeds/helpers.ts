@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Exchange } from '../../shared/exchanges.js';
+import type { Engine } from '../../server/engine/engine.js';
+import type { FeedEngine } from '../../server/feeds/manager.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink } from '../../server/feeds/adapter.js';
 import { instrumentKey } from '../../server/venues/symbology.js';
 
@@ -66,3 +68,25 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The real engine as a FeedManager sees it, recording every setExchangeDown call. */
+export class RecordingEngine implements FeedEngine {
+  readonly downCalls: Array<[Exchange, boolean]> = [];
+  constructor(readonly engine: Engine) {}
+  registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
+    return this.engine.registerInstrument(exchange, symbol, meta);
+  }
+  pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, ts: number, recvUs: number): boolean {
+    return this.engine.pushQuote(id, bid, ask, bidSize, askSize, ts, recvUs);
+  }
+  pushFunding(id: number, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number, recvUs: number): boolean {
+    return this.engine.pushFunding(id, rate, intervalMs, next, predicted, ts, recvUs);
+  }
+  drain(max?: number): number {
+    return this.engine.drain(max);
+  }
+  setExchangeDown(exchange: Exchange, down: boolean): void {
+    this.downCalls.push([exchange, down]);
+    this.engine.setExchangeDown(exchange, down);
+  }
+}

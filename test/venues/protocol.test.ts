@@ -17,7 +17,7 @@ import { FeedManager, type FeedEngine } from '../../server/feeds/manager.js';
 import { Engine } from '../../server/engine/engine.js';
 import { startSimulator, type Simulator, type SimulatorLimits, type SimulatorTimings } from '../../server/simulator/index.js';
 import { VENUES, defaultSymbolOfKey } from '../../server/venues/index.js';
-import { CollectingSink, fixture, fixtureLines, totalErrors, waitFor, type Update } from '../feeds/helpers.js';
+import { CollectingSink, RecordingEngine, fixture, fixtureLines, totalErrors, waitFor, type Update } from '../feeds/helpers.js';
 import { WsProbe } from '../simulator/probe.js';
 import { CASES, metaTable } from './cases.js';
 import type { ProtocolCase, Step } from './protocol-case.js';
@@ -193,26 +193,6 @@ async function planned(ex: Exchange, sim: Simulator, symbols: string[]): Promise
 
 // ------------------------------------------------------------------------------------------ feed manager
 
-class RecordingEngine implements FeedEngine {
-  readonly downCalls: Array<[Exchange, boolean]> = [];
-  constructor(readonly engine: Engine) {}
-  registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number {
-    return this.engine.registerInstrument(exchange, symbol, meta);
-  }
-  pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, ts: number, recvUs: number): boolean {
-    return this.engine.pushQuote(id, bid, ask, bidSize, askSize, ts, recvUs);
-  }
-  pushFunding(id: number, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number, recvUs: number): boolean {
-    return this.engine.pushFunding(id, rate, intervalMs, next, predicted, ts, recvUs);
-  }
-  drain(max?: number): number {
-    return this.engine.drain(max);
-  }
-  setExchangeDown(exchange: Exchange, down: boolean): void {
-    this.downCalls.push([exchange, down]);
-    this.engine.setExchangeDown(exchange, down);
-  }
-}
 
 // ------------------------------------------------------------------------------------------------ suite
 

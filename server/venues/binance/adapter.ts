@@ -10,7 +10,7 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
-import { planGroup, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { changesOf, planGroup, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
@@ -221,11 +221,10 @@ export const binanceAdapter: VenueAdapter = {
       const idx = plans.flatMap((p, i) => (planGroup(p.label) === `binance/${kind}` ? [i] : []));
       const r = redistribute(idx.map((i) => plans[i]!.symbols), add, remove, facts.limits, STREAM_COST);
       if (r === null) return null;
-      idx.forEach((planIdx, j) => {
-        const frames = (method: string, syms: readonly string[]) =>
-          chunk(syms.map((s) => streamOf(s, kind)), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method, params, id: ++changeSeq }));
-        out[planIdx] = { messages: [...frames('UNSUBSCRIBE', r.removed[j]!), ...frames('SUBSCRIBE', r.added[j]!)], topicCount: r.symbols[j]!.length, symbols: r.symbols[j]! };
-      });
+      const changes = changesOf(r, (op, syms) =>
+        chunk(syms.map((s) => streamOf(s, kind)), BINANCE_STREAMS_PER_MESSAGE).map((params) => JSON.stringify({ method: op.toUpperCase(), params, id: ++changeSeq })),
+      );
+      idx.forEach((planIdx, j) => (out[planIdx] = changes[j]!));
     }
     return out.every((c) => c !== undefined) ? out : null;
   },

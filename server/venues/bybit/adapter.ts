@@ -15,7 +15,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
-import { redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -269,9 +269,7 @@ export const bybitAdapter: VenueAdapter = {
   liveChange(plans, _symbols, add, remove) {
     const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
     if (r === null) return null;
-    const frames = (op: string, syms: readonly string[]) =>
-      chunk(syms.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a }));
-    return plans.map((_, i) => ({ messages: [...frames('unsubscribe', r.removed[i]!), ...frames('subscribe', r.added[i]!)], topicCount: r.symbols[i]!.length, symbols: r.symbols[i]! }));
+    return changesOf(r, (op, syms) => chunk(syms.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a })));
   },
 };
 

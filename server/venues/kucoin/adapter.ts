@@ -14,7 +14,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
-import { redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -249,6 +249,6 @@ export const kucoinAdapter: VenueAdapter = {
       chunk(syms, KUCOIN_TOPICS_PER_MESSAGE).flatMap((g) =>
         [TICKER_PREFIX, INSTRUMENT_PREFIX].map((prefix) => JSON.stringify({ id: `chg${++changeSeq}`, type, topic: `${prefix}${g.join(',')}`, privateChannel: false, response: true })),
       );
-    return plans.map((_, i) => ({ messages: [...frames('unsubscribe', r.removed[i]!), ...frames('subscribe', r.added[i]!)], topicCount: r.symbols[i]!.length * 2, symbols: r.symbols[i]! }));
+    return changesOf(r, frames, 2);
   },
 };

@@ -10,7 +10,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
-import { batchRequests, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -258,11 +258,7 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
       const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
       if (r === null) return null;
       const id = () => `chg${++changeSeq}`;
-      return plans.map((_, i) => ({
-        messages: [...requests('unsubscribe', r.removed[i]!, id), ...requests('subscribe', r.added[i]!, id)],
-        topicCount: r.symbols[i]!.length * 2,
-        symbols: r.symbols[i]!,
-      }));
+      return changesOf(r, (op, syms) => requests(op, syms, id), 2);
     },
   };
 
