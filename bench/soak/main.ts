@@ -17,6 +17,8 @@ import { InspectorSession } from '../inspector.js';
 import { report, writeResult } from '../lib.js';
 import { cpuSeconds, feedsOf, framesOf, getJson, socketCount, startUniverseStack, statsOf } from '../universe/stack.js';
 
+// The soak runs the simulator's own universe (listings and delistings included) unless told otherwise.
+process.env.BENCH_UNIVERSE ??= 'sim';
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const WARMUP_MIN = Number(process.env.SOAK_WARMUP_MIN ?? 5);
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_S ?? 60);

@@ -84,7 +84,8 @@ export const framesOf = (feeds: FeedState[]): number => feeds.reduce((s, f) => s
 
 /** (venue, instrument) pairs subscribed: configured instruments minus those a venue does not list. */
 export function instrumentVenuePairs(feeds: FeedState[], instruments: number): number {
-  return feeds.reduce((s, f) => s + (f.status === 'stopped' ? 0 : instruments - (f.unlisted?.length ?? 0)), 0);
+  // With discovery ("all"), what each venue subscribed; with an explicit list, the list minus what a venue does not list.
+  return feeds.reduce((s, f) => s + (f.status === 'stopped' ? 0 : (f.discovery?.subscribed ?? instruments - (f.unlisted?.length ?? 0))), 0);
 }
 
 export function latestSim(proc: Proc): SimSample {
