@@ -199,7 +199,7 @@ report('summary', Object.entries(rates).map(([rate, r]): [string, string] => [
 const file = writeResult('universe', {
   instrument_venue_pairs: first?.instrument_venue_pairs ?? 0,
   instruments: INSTRUMENTS,
-  instrument_source: 'synthetic keys C0-PERP… on every venue (bench/universe/universe.ts) until the simulator universe lands',
+  instrument_source: process.env.BENCH_UNIVERSE === 'sim' ? `the simulator's own universe of ${INSTRUMENTS} coins, market.instruments "all"` : 'synthetic keys C0-PERP… listed on every venue (exactly instruments × 4 pairs; BENCH_UNIVERSE=sim for the simulated universe)',
   seconds_per_rate: SECONDS,
   warmup_s: WARMUP_S,
   startup_ms_to_all_venues_subscribed: stack.startup.all_venues_subscribed_ms,
