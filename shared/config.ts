@@ -7,6 +7,7 @@
  */
 import Type, { type Static, type TLiteral, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { normaliseInstrumentKey } from './instrument-key.js';
 import { DEFAULT_TAKER_FEE_BPS, EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
 
 // Derived from the venue registry (shared/venues.ts); a compile-time check below fails when they drift.
@@ -294,8 +295,7 @@ export function applyConfigPatch(base: Config, patch: unknown): ConfigResult {
 
 /**
  * `BTC-USDT-PERP` / `BTC-USDC-PERP` (first release: one key per quote) → `BTC-PERP` (one key per
- * underlying; same rule as server/venues/symbology.ts normaliseInstrumentKey, which shared/ cannot
- * import), in market.instruments and market.exclude, duplicates dropped. Runs on every config that
+ * underlying, normaliseInstrumentKey) in market.instruments and market.exclude, duplicates dropped. Runs on every config that
  * passes applyConfigPatch: file, environment, PUT /api/config and the persisted config at restore.
  * Anything that is not a legacy key is left for the schema to judge.
  */
@@ -303,7 +303,12 @@ export function normaliseMarketKeys(config: unknown): unknown {
   if (!isPlainObject(config) || !isPlainObject(config.market)) return config;
   const fix = (list: unknown): unknown => {
     if (!Array.isArray(list)) return list;
-    const out = list.map((k) => (typeof k === 'string' ? k.replace(/^((?:[a-z0-9]+:)?[A-Z0-9]+)-(?:USDT|USDC)-PERP$/, '$1-PERP') : k));
+    const out = list.map((k) => {
+      if (typeof k !== 'string') return k;
+      const venue = /^[a-z0-9]+:/.exec(k)?.[0] ?? ''; // `venue:KEY` in market.exclude
+      const key = normaliseInstrumentKey(k.slice(venue.length));
+      return key === null ? k : venue + key;
+    });
     return out.filter((k, i) => typeof k !== 'string' || out.indexOf(k) === i);
   };
   return { ...config, market: { ...config.market, instruments: fix(config.market.instruments), exclude: fix(config.market.exclude) } };

@@ -1,13 +1,8 @@
 import type { Exchange } from './exchanges.js';
 
-/**
- * Settle (= quote) currencies of the linear perpetuals the engine pairs. A venue listing one underlying
- * in both (two native symbols) has two legs. USDT first: it is the default leg, and a leg
- * settled in it is written without a suffix in opportunity ids.
- */
-export const SETTLE_CURRENCIES = ['USDT', 'USDC'] as const;
-export type SettleCurrency = (typeof SETTLE_CURRENCIES)[number];
-export const DEFAULT_SETTLE: SettleCurrency = 'USDT';
+import { DEFAULT_SETTLE, type SettleCurrency } from './instrument-key.js';
+
+export { SETTLE_CURRENCIES, DEFAULT_SETTLE, type SettleCurrency } from './instrument-key.js';
 
 /** Why an opportunity stopped being one. Machine-readable: the dashboard and the strategy switch on it. */
 export const OPPORTUNITY_CLOSE_REASONS = [

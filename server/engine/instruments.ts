@@ -13,7 +13,7 @@
  * quote; the quote (= settle currency of a linear perpetual) must be one of SETTLE_CURRENCIES.
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
-import { SETTLE_CURRENCIES, type SettleCurrency } from '../../shared/opportunity.js';
+import { SETTLE_CURRENCIES, instrumentKey, type SettleCurrency } from '../../shared/instrument-key.js';
 
 /** Base (the underlying's common code, multiplier and venue aliases already folded) and quote/settle of a venue symbol. */
 export interface BaseQuote {
@@ -21,10 +21,6 @@ export interface BaseQuote {
   quote: string;
 }
 
-/** `BTC-PERP`: the instrument key of an underlying (kept in step with server/venues/symbology.ts). */
-function keyOf(base: string): string {
-  return `${base.toUpperCase()}-PERP`;
-}
 
 export const EXCHANGE_COUNT = EXCHANGES.length;
 export const SETTLE_COUNT = SETTLE_CURRENCIES.length;
@@ -103,7 +99,7 @@ export class InstrumentMap {
     if (!bq.base || !bq.quote) throw new Error(`base and quote of ${exchange} symbol ${symbol} are required`);
     const settle = settleIndex(bq.quote);
     if (settle < 0) throw new Error(`${exchange} symbol ${symbol}: unsupported settle currency ${bq.quote} (supported: ${SETTLE_CURRENCIES.join(', ')})`);
-    const key = keyOf(bq.base);
+    const key = instrumentKey(bq.base);
     const inst = this.instrumentIndexOrCreate(key);
     const leg = ex * SETTLE_COUNT + settle;
     const slot = inst * LEG_COUNT + leg;

@@ -4,38 +4,21 @@
  * (`1000PEPE` quotes 1,000 PEPE). Venue spellings live in each venue's own `symbols.ts`.
  */
 
+import { SETTLE_CURRENCIES } from '../../shared/instrument-key.js';
+
 export interface BaseQuote {
   base: string;
   quote: string;
 }
 
-/** Settle currencies of the linear perpetuals perpscan scans. */
-export const SETTLE_CURRENCIES = ['USDT', 'USDC'] as const;
-export type SettleCurrency = (typeof SETTLE_CURRENCIES)[number];
-
-export function isSettleCurrency(value: unknown): value is SettleCurrency {
-  return typeof value === 'string' && (SETTLE_CURRENCIES as readonly string[]).includes(value);
-}
-
-/** `BTC-PERP` from the underlying's common code (upper-cased). */
-export function instrumentKey(base: string): string {
-  return `${base.toUpperCase()}-PERP`;
-}
-
-/**
- * The underlying of an instrument key, or null. Accepts the first release's `BTC-PERP` /
- * `BTC-PERP` spelling too (persisted configs and positions), see normaliseInstrumentKey.
- */
-export function parseInstrumentKey(key: string): { base: string } | null {
-  const m = /^([A-Z0-9]+)(?:-(?:USDT|USDC))?-PERP$/.exec(key);
-  return m ? { base: m[1] } : null;
-}
-
-/** `BTC-PERP` (first release) → `BTC-PERP`; a current key is returned unchanged; null when not a key. */
-export function normaliseInstrumentKey(key: string): string | null {
-  const bq = parseInstrumentKey(key);
-  return bq ? instrumentKey(bq.base) : null;
-}
+export {
+  SETTLE_CURRENCIES,
+  type SettleCurrency,
+  isSettleCurrency,
+  instrumentKey,
+  parseInstrumentKey,
+  normaliseInstrumentKey,
+} from '../../shared/instrument-key.js';
 
 /** Splits a concatenated `BASEQUOTE` symbol on a known settle currency suffix. */
 export function splitConcatenated(symbol: string): BaseQuote | null {
