@@ -1,3 +1,4 @@
+import type { TObject } from 'typebox';
 /** The shape of one venue's facts (each venue module's `facts.ts` satisfies it; see shared/venues.ts). */
 export interface VenueFacts {
   /** Lower-case id used in config, API and logs (the venue folder's name). */
@@ -12,6 +13,11 @@ export interface VenueFacts {
   readonly limits: WsLimits;
   /** How the venue lists coins: shapes the simulated universe (server/simulator/universe.ts). */
   readonly listing: ListingProfile;
+  /**
+   * Venue-specific settings, if any: a TypeBox object schema (config `venues.<id>`) and its defaults. The
+   * config schema composes them from the registry; the venue's adapter receives the values (VenueOptions).
+   */
+  readonly options?: { readonly schema: TObject; readonly defaults: Readonly<Record<string, unknown>> };
 }
 
 /**

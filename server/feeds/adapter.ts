@@ -49,6 +49,11 @@ export interface InstrumentMeta {
   minSize?: number;
   /** Listing status from discovery. */
   status?: InstrumentStatus;
+  /**
+   * Index of the symbol in the venue's own listing, for venues whose channels address instruments by
+   * position rather than by name (a positional context array pairs with the listing's order).
+   */
+  position?: number;
 }
 
 /**
@@ -153,8 +158,33 @@ export interface SubscriptionChange {
   symbols?: string[];
 }
 
-/** Minimal fetch used for REST metadata (injectable for tests). Returns parsed JSON or throws. */
-export type FetchJson = (url: string, init?: { method?: 'GET' | 'POST' }) => Promise<unknown>;
+/** Minimal fetch used for REST metadata (injectable for tests). Returns parsed JSON or throws. A POST sends `body` as JSON. */
+export type FetchJson = (url: string, init?: { method?: 'GET' | 'POST'; body?: unknown }) => Promise<unknown>;
+
+/**
+ * A venue's venue-specific settings (config `venues.<id>`, validated against the schema its facts.ts
+ * declares as `options`); `{}` for a venue that declares none.
+ */
+export type VenueOptions = Readonly<Record<string, unknown>>;
+
+/**
+ * One figure a venue publishes about ANOTHER venue's funding (e.g. a venue's view of others' next rates),
+ * used only as a cross-check of our own figures, never for scoring.
+ */
+export interface FundingReference {
+  /** The venue the figure is about. */
+  venue: Exchange;
+  /** Instrument key (`BTC-PERP`). */
+  key: string;
+  /** Settle currency of the referenced perpetual (`USDT` unless the source says otherwise). */
+  settle: string;
+  /** Funding rate per the referenced venue's own interval (a fraction, as that venue quotes it). */
+  rate: number;
+  /** That interval (ms) when the source gives it; null = not given. */
+  intervalMs: number | null;
+  /** Next settlement (epoch ms) when the source gives it; null = not given. */
+  nextFundingMs: number | null;
+}
 
 export interface VenueAdapter {
   readonly exchange: Exchange;
@@ -162,7 +192,7 @@ export interface VenueAdapter {
    * Every linear perpetual the venue lists (USDT- and USDC-settled) from its public instruments endpoint.
    * A malformed entry is skipped and counted in `skipped`; throws only when the venue cannot be read at all.
    */
-  discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery>;
+  discover(rest: string, fetchJson: FetchJson, nowMs: number, options?: VenueOptions): Promise<Discovery>;
   /** Loads instrument metadata for `symbols` from the venue's REST API. Throws when it cannot (never guesses). */
   loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable>;
   /** Socket plans covering `symbols` within the venue's limits (a venue that needs a connection token fetches it here). */
@@ -174,6 +204,16 @@ export interface VenueAdapter {
    * layout cannot change in place (e.g. the sockets would have to be split): the sockets are re-made.
    */
   liveChange?(plans: readonly ConnectionPlan[], symbols: readonly string[], add: readonly string[], remove: readonly string[]): SubscriptionChange[] | null;
+  /**
+   * The venue's published view of OTHER venues' funding (a cross-check shown on the System panel); absent
+   * on venues that publish none. Throws when the venue cannot be read.
+   */
+  fundingReferences?(rest: string, fetchJson: FetchJson, nowMs: number): Promise<FundingReference[]>;
+  /**
+   * Funding timing (next settlement, interval) comes from REST only, not from the venue's stream: the feed
+   * re-reads discovery shortly after each settlement so a changed interval or next time takes effect.
+   */
+  readonly refreshAfterSettlement?: boolean;
 }
 
 /**

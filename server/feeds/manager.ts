@@ -239,7 +239,7 @@ export class FeedManager {
     return async (url, init) => {
       const requestMs = this.now();
       const body = await this.fetchJson(url, init);
-      recorder.recordRest(ex, url, body, requestMs);
+      recorder.recordRest(ex, url, body, requestMs, init?.body);
       return body;
     };
   }

@@ -114,7 +114,13 @@ export function cloneTable(table: MetadataTable): MetadataTable {
 /** JSON over HTTP with a timeout; non-2xx is an error that names the status. */
 export function createFetchJson(timeoutMs = 10_000): FetchJson {
   return async (url, init) => {
-    const res = await fetch(url, { method: init?.method ?? 'GET', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const post = init?.body !== undefined;
+    const res = await fetch(url, {
+      method: init?.method ?? (post ? 'POST' : 'GET'),
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
+      ...(post ? { body: JSON.stringify(init.body) } : {}),
+    });
     if (!res.ok) throw new HttpStatusError(res.status, new URL(url).pathname);
     return (await res.json()) as unknown;
   };

@@ -24,9 +24,10 @@ export interface RecordedFrame {
 }
 
 /** The path and query of a REST URL (what a `rest` frame stores; the origin differs between live and simulator). */
-export function restPathOf(url: string): string {
+export function restPathOf(url: string, requestBody?: unknown): string {
   const u = new URL(url, 'http://recorded.invalid');
-  return u.pathname + u.search;
+  // A POST API (one path, many request types) is told apart by its JSON body.
+  return requestBody === undefined ? u.pathname + u.search : `${u.pathname}${u.search}#${JSON.stringify(requestBody)}`;
 }
 
 export class FrameRecorder {
@@ -52,11 +53,11 @@ export class FrameRecorder {
     (this.gzip ?? this.file).write(line);
   }
 
-  /** Appends one REST response body the feeds used (`url`'s origin is dropped; `requestMs` = when it was sent). */
-  recordRest(exchange: Exchange, url: string, body: unknown, requestMs: number): void {
+  /** Appends one REST response body the feeds used (`url`'s origin is dropped, a POST's request body kept; `requestMs` = when it was sent). */
+  recordRest(exchange: Exchange, url: string, body: unknown, requestMs: number, requestBody?: unknown): void {
     if (this.closed) return;
     this.restResponses++;
-    const line = `{"t":${requestMs},"ex":"${exchange}","rest":${JSON.stringify(restPathOf(url))},"raw":${JSON.stringify(JSON.stringify(body))}}\n`;
+    const line = `{"t":${requestMs},"ex":"${exchange}","rest":${JSON.stringify(restPathOf(url, requestBody))},"raw":${JSON.stringify(JSON.stringify(body))}}\n`;
     (this.gzip ?? this.file).write(line);
   }
 

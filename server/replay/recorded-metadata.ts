@@ -60,8 +60,8 @@ export class RecordedMetadata {
 
   private fetchFor(ex: Exchange): FetchJson {
     const bodies = this.bodies.get(ex)!;
-    return async (url) => {
-      const path = restPathOf(url);
+    return async (url, init) => {
+      const path = restPathOf(url, init?.body);
       if (!bodies.has(path)) throw new Error(`${path} is not in the recording`);
       return bodies.get(path);
     };
@@ -72,8 +72,8 @@ export class RecordedMetadata {
     const nowMs = this.pendingSinceMs.get(ex) ?? 0;
     this.pendingSinceMs.delete(ex);
     const bodies = this.bodies.get(ex)!;
-    const fetchJson: FetchJson = async (url) => {
-      const path = restPathOf(url);
+    const fetchJson: FetchJson = async (url, init) => {
+      const path = restPathOf(url, init?.body);
       if (!bodies.has(path)) throw new Error(`${path} is not in the recording`);
       return bodies.get(path);
     };

@@ -214,7 +214,8 @@ export abstract class VenueServer {
   /** Called about once a second: periodic streams (mark price, funding), heartbeats, limits. */
   periodic(_nowMs: number): void {}
 
-  protected abstract rest(method: string, url: URL): RestReply | null;
+  /** A REST request: `body` is the parsed JSON body (undefined when empty, the raw text when not JSON). */
+  protected abstract rest(method: string, url: URL, body?: unknown): RestReply | null;
   protected abstract acceptUpgrade(req: http.IncomingMessage, url: URL): UpgradeDecision;
   protected abstract onOpen(client: SimClient): void;
   protected abstract onText(client: SimClient, text: string): void;
@@ -286,12 +287,18 @@ export abstract class VenueServer {
   }
 
   private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
-    req.resume(); // bodies are not needed by any simulated endpoint
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_REST_BODY_BYTES) chunks.push(c);
+    });
     req.on('end', () => {
       let reply: RestReply | null;
       try {
         const url = new URL(req.url ?? '/', 'http://sim');
-        reply = this.rest(req.method ?? 'GET', url);
+        if (size > MAX_REST_BODY_BYTES) reply = { status: 413, body: { error: 'request body too large' } };
+        else reply = this.rest(req.method ?? 'GET', url, restBody(Buffer.concat(chunks).toString('utf8')));
       } catch (err) {
         reply = { status: 500, body: { error: String(err) } };
       }
@@ -418,4 +425,16 @@ export function ok(body: unknown, status = 200): RestReply {
 export function query(url: URL, name: string): string | null {
   const v = url.searchParams.get(name);
   return v === null || v === '' ? null : v;
+}
+
+/** Simulated REST endpoints take small JSON bodies only. */
+const MAX_REST_BODY_BYTES = 64 * 1024;
+
+function restBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
