@@ -210,6 +210,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       exclude: config.market.exclude,
       minVenues: config.market.minVenues,
       discoveryRefreshMs: config.market.discoveryRefreshMs,
+      venues: config.venues,
       endpoints,
       logger: logger,
       recorder: opts.recorder,
@@ -254,6 +255,10 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     if (feeds && JSON.stringify(market) !== JSON.stringify(before)) {
       // Subscriptions follow the config (discovery/connects run in the background; errors land in FeedState).
       feeds.reconfigure(market).catch((err: unknown) => log.error({ err }, 'feed reconfiguration failed'));
+    }
+    // A venue whose options changed discovers again with them (and so follows them in its subscriptions).
+    if (feeds && JSON.stringify(next.config.venues) !== JSON.stringify(previous.config.venues)) {
+      feeds.setVenueOptions(next.config.venues).catch((err: unknown) => log.error({ err }, 'venue options change failed'));
     }
     strategy.setConfig(next.config);
     hub.setStreamConfig(next.config.stream);

@@ -5,10 +5,12 @@
  * Units are in the names: `*Bps` basis points, `*Ms` milliseconds, `*Usd` US dollars, `*Pct` percent,
  * funding as a fraction per 8 h (0.0001 = 0.01 %).
  */
-import Type, { type Static, type TLiteral, type TSchema } from 'typebox';
+import Type, { type Static, type TLiteral, type TObject, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { normaliseInstrumentKey } from './instrument-key.js';
 import { DEFAULT_TAKER_FEE_BPS, EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
+import type { VenueFacts } from './venue-facts.js';
+import { VENUE_FACTS } from './venues.js';
 
 // Derived from the venue registry (shared/venues.ts); a compile-time check below fails when they drift.
 // (A one-element tuple type for the compiler: Static<> of the union is then exactly Exchange.)
@@ -151,6 +153,24 @@ export const StreamSchema = Type.Object(
   Strict,
 );
 
+/**
+ * `venues: { <id>: <that venue's options> }`, composed from a facts list: only venues that declare
+ * `options` (VenueFacts.options) get a property; unknown venue ids and unknown option fields are rejected.
+ * Exported with its defaults so tests can compose it from a fake facts list.
+ */
+export function venueOptionsSchema(facts: readonly VenueFacts[]): TObject<Record<string, TObject>> {
+  const props: Record<string, TObject> = {};
+  for (const f of facts) if (f.options) props[f.id] = Type.Object(f.options.schema.properties, { ...Strict, description: `${f.displayName} options` });
+  return Type.Object(props, { ...Strict, description: 'Venue-specific settings, per venue id (only venues that declare any)' });
+}
+
+/** The defaults of every venue that declares options (`{}` when none does). */
+export function venueOptionsDefaults(facts: readonly VenueFacts[]): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(facts.filter((f) => f.options).map((f) => [f.id, structuredClone({ ...f.options!.defaults })]));
+}
+
+export const VenuesSchema = venueOptionsSchema(VENUE_FACTS);
+
 export const ConfigSchema = Type.Object(
   {
     thresholds: ThresholdsSchema,
@@ -161,6 +181,7 @@ export const ConfigSchema = Type.Object(
     risk: RiskSchema,
     market: MarketSchema,
     stream: StreamSchema,
+    venues: VenuesSchema,
   },
   Strict,
 );
@@ -231,6 +252,7 @@ export const DEFAULT_CONFIG: Config = {
     discoveryRefreshMs: 5 * 60_000,
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
+  venues: venueOptionsDefaults(VENUE_FACTS),
 };
 
 /** A deep-partial config, as accepted by PUT /api/config and config files. */
@@ -282,11 +304,14 @@ export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
   return errors;
 }
 
-/** Applies a partial patch to `base`; returns the new full config or the errors (naming fields). Never mutates `base`. */
-export function applyConfigPatch(base: Config, patch: unknown): ConfigResult {
+/**
+ * Applies a partial patch to `base`; returns the new full config or the errors (naming fields). Never mutates `base`.
+ * `schema` is ConfigSchema but for tests that compose `venues` from a fake facts list (venueOptionsSchema).
+ */
+export function applyConfigPatch(base: Config, patch: unknown, schema: TSchema = ConfigSchema): ConfigResult {
   if (!isPlainObject(patch)) return { ok: false, errors: [{ field: '(root)', message: 'config patch must be a JSON object' }] };
   const merged = normaliseMarketKeys(mergeConfig(base, patch));
-  const errors = schemaErrors(ConfigSchema, merged);
+  const errors = schemaErrors(schema, merged);
   if (errors.length > 0) return { ok: false, errors };
   const config = merged as Config;
   const cross = crossFieldErrors(config);

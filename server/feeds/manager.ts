@@ -19,7 +19,7 @@ import type { FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import type { LatencyBuckets } from '../engine/histogram.js';
 import { normaliseInstrumentKey } from '../venues/symbology.js';
-import type { ConnectionPlan, FetchJson, MetadataTable, VenueAdapter, VenueEndpoints } from './adapter.js';
+import type { ConnectionPlan, FetchJson, MetadataTable, VenueAdapter, VenueEndpoints, VenueOptions } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
@@ -73,6 +73,8 @@ export interface FeedManagerOptions {
   /** Unused since discovery replaced per-symbol metadata loads; accepted for existing callers. */
   metadataCache?: MetadataCache;
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
+  /** Venue-specific settings (config.venues), handed to each venue's discovery; `{}` for a venue absent here. */
+  venues?: Readonly<Record<string, VenueOptions>>;
 }
 
 /** Rules with legacy keys normalised and defaults applied. */
@@ -108,6 +110,9 @@ export class FeedManager {
   private refreshMs: number;
   private refreshTimer: NodeJS.Timeout | null = null;
   private running = false;
+  private venueOptions: Readonly<Record<string, VenueOptions>>;
+  /** Venues whose options changed while a discovery was in flight: discovered again when it ends. */
+  private readonly rediscover = new Set<Exchange>();
   /** Universe changes (reconfigurations, discoveries arriving) run one after another. */
   private changes: Promise<void> = Promise.resolve();
 
@@ -118,6 +123,7 @@ export class FeedManager {
     this.random = opts.random ?? Math.random;
     this.rules = rulesOf(opts);
     this.refreshMs = opts.discoveryRefreshMs ?? DEFAULT_DISCOVERY_REFRESH_MS;
+    this.venueOptions = opts.venues ?? {};
     this.venues = opts.exchanges.map((ex) => this.newVenue(ex));
   }
 
@@ -161,6 +167,33 @@ export class FeedManager {
     const run = this.changes.then(job);
     this.changes = run.catch((err: unknown) => this.log('error', 'feed reconfiguration failed', { err: (err as Error).message }));
     return run;
+  }
+
+  /**
+   * New venue options (config.venues): each configured venue whose options changed discovers again with
+   * them (and so re-subscribes to what the new discovery lists); the others are untouched. Resolves once
+   * those discoveries are done (not when data has arrived).
+   */
+  setVenueOptions(next: Readonly<Record<string, VenueOptions>>): Promise<void> {
+    const before = this.venueOptions;
+    this.venueOptions = next;
+    const changed = this.venues.filter((v) => JSON.stringify(before[v.exchange] ?? {}) !== JSON.stringify(next[v.exchange] ?? {}));
+    return Promise.all(
+      changed.map((v) => {
+        this.log('info', `${v.exchange}: venue options changed; discovering again`);
+        if (v.discovering) {
+          this.rediscover.add(v.exchange); // the discovery in flight used the old options
+          return undefined;
+        }
+        // Not discovered yet: its start (or retry) reads the new options by itself.
+        return v.discovered !== null ? this.refreshVenue(v) : undefined;
+      }),
+    ).then(() => undefined);
+  }
+
+  /** The options handed to a venue's discovery. */
+  optionsOf(venue: Exchange): VenueOptions {
+    return this.venueOptions[venue] ?? {};
   }
 
   /** Re-reads every discovered venue's instrument list now (the periodic refresh does the same). */
@@ -305,7 +338,7 @@ export class FeedManager {
     if (v.discovering) return false;
     v.discovering = true;
     try {
-      const d = await v.adapter.discover(this.opts.endpoints[ex].rest, this.metadataFetch(ex), this.now());
+      const d = await v.adapter.discover(this.opts.endpoints[ex].rest, this.metadataFetch(ex), this.now(), this.optionsOf(ex));
       if (v.stopped) return false;
       v.discovered = d.table;
       v.skipped = { ...d.skipped };
@@ -334,6 +367,7 @@ export class FeedManager {
       return false;
     } finally {
       v.discovering = false;
+      if (this.rediscover.delete(ex) && v.discovered !== null) void this.refreshVenue(v);
     }
   }
 

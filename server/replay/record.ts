@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const sim = live ? null : await startSimulator({ seed: Number(opt('--seed', '1')), messagesPerSec: Number(opt('--rate', '200')), dislocationsPerMin: Number(opt('--dislocations', '20')) });
   const recorder = new FrameRecorder(out);
   const config = DEFAULT_CONFIG;
-  const feeds = new FeedManager({ engine: new Engine({ config }), exchanges: config.market.exchanges, instruments: config.market.instruments, exclude: config.market.exclude, minVenues: config.market.minVenues, endpoints: sim ? sim.endpoints : LIVE_ENDPOINTS, recorder });
+  const feeds = new FeedManager({ engine: new Engine({ config }), exchanges: config.market.exchanges, instruments: config.market.instruments, exclude: config.market.exclude, minVenues: config.market.minVenues, venues: config.venues, endpoints: sim ? sim.endpoints : LIVE_ENDPOINTS, recorder });
   await feeds.start();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   await feeds.stop();

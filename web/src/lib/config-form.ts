@@ -6,7 +6,7 @@
 import { ConfigSchema, type Config } from '../../../shared/config.js';
 import { venueDisplayName } from '../../../shared/exchanges.js';
 
-export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'multi' | 'list';
+export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'multi' | 'list' | 'text';
 
 export interface FieldSpec {
   /** Dotted path, as the server names fields in errors, e.g. `fees.takerBps.<venue id>`. */
@@ -20,6 +20,8 @@ export interface FieldSpec {
   description: string;
   /** A list that also accepts one word for "everything" (market.instruments: `all`); typed as that word. */
   allValue?: string;
+  /** A list whose items are sent as typed (venue options), not upper-cased like instrument keys. */
+  keepCase?: boolean;
 }
 
 export interface SectionSpec {
@@ -54,6 +56,7 @@ const SECTION_TITLES: Record<keyof Config, string> = {
   risk: 'Risk limits',
   market: 'Market',
   stream: 'Stream',
+  venues: 'Venue options',
 };
 
 const UNITS: [RegExp, string][] = [
@@ -86,8 +89,12 @@ function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema):
   if (s.type === 'object' && s.properties) {
     return Object.entries(s.properties).flatMap(([k, child]) => fieldFrom(`${path}.${k}`, k, key, child));
   }
-  const { label, unit } = labelAndUnit(key, parentKey);
-  const base = { path, label, unit, options: [] as string[], min: null as number | null, max: null as number | null, description: s.description ?? '' };
+  const named = labelAndUnit(key, parentKey);
+  // venues.<id>.<option>: the venue's name first (the form lists every venue's options in one section).
+  const venue = /^venues\.([^.]+)\./.exec(path)?.[1];
+  const label = venue ? `${venueDisplayName(venue)}: ${named.label.toLowerCase()}` : named.label;
+  const unit = named.unit;
+  const base = { path, label, unit, options: [] as string[], min: null as number | null, max: null as number | null, description: s.description ?? '', ...(venue ? { keepCase: true } : {}) };
   if (s.type === 'number' || s.type === 'integer') {
     return [{ ...base, kind: s.type, min: s.minimum ?? s.exclusiveMinimum ?? null, max: s.maximum ?? s.exclusiveMaximum ?? null }];
   }
@@ -97,6 +104,7 @@ function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema):
     return [{ ...base, kind: 'multi', options: s.items.anyOf.map((a) => String(a.const)) }];
   }
   if (s.type === 'array') return [{ ...base, kind: 'list', unit: 'comma-separated' }];
+  if (s.type === 'string') return [{ ...base, kind: 'text' }];
   // "all" or a list (market.instruments): a list field where the word itself is accepted too.
   const word = s.anyOf?.find((a) => typeof a.const === 'string');
   if (word && s.anyOf?.some((a) => a.type === 'array')) return [{ ...base, kind: 'list', unit: `${String(word.const)}, or comma-separated`, allValue: String(word.const) }];
@@ -108,7 +116,8 @@ export function configSections(schema: JsonSchema = ConfigSchema as unknown as J
   const order: (keyof Config)[] = ['thresholds', 'detector', 'fees', 'strategy', 'exits', 'risk', 'market', 'stream'];
   const props = schema.properties ?? {};
   const keys = [...order.filter((k) => k in props), ...(Object.keys(props) as (keyof Config)[]).filter((k) => !order.includes(k))];
-  return keys.map((key) => ({ key, title: SECTION_TITLES[key] ?? key, fields: fieldFrom(key, key, '', props[key]) }));
+  // A section with no field (venues, while no venue declares options) is left out, not shown empty.
+  return keys.map((key) => ({ key, title: SECTION_TITLES[key] ?? key, fields: fieldFrom(key, key, '', props[key]) })).filter((s) => s.fields.length > 0);
 }
 
 export function getPath(obj: unknown, path: string): unknown {
@@ -150,6 +159,7 @@ function parseValue(f: FieldSpec, d: DraftValue): unknown {
   if (f.kind === 'multi') return Array.isArray(d) ? d : [];
   if (f.kind === 'list') {
     if (f.allValue !== undefined && String(d).trim().toLowerCase() === f.allValue) return f.allValue;
+    if (f.keepCase) return String(d).split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
     // Keys are upper case; a `venue:KEY` prefix (market.exclude) keeps the venue id's lower case.
     return String(d)
       .split(/[\s,]+/)
