@@ -28,6 +28,7 @@ import { ConfigService } from './config/service.js';
 import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
+import { FundingCrossCheckRunner } from './feeds/funding-cross-check.js';
 import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
@@ -87,6 +88,8 @@ export interface BuildAppOptions {
   heartbeatMs?: number;
   /** Engine bus capacity (events kept for slow subscribers). */
   busCapacity?: number;
+  /** Funding cross-check cadence and thresholds (tests); defaults in server/feeds/funding-cross-check.ts. */
+  fundingCheck?: { intervalMs?: number; firstDelayMs?: number; thresholdBps?: number; nextToleranceMs?: number };
 }
 
 export interface PerpscanApp {
@@ -94,6 +97,8 @@ export interface PerpscanApp {
   engine: Engine;
   strategy: StrategyRunner;
   feeds: FeedManager | null;
+  /** The funding cross-check (null without feeds). */
+  fundingCheck: FundingCrossCheckRunner | null;
   simulator: Simulator | null;
   persistence: Persistence;
   hub: StreamHub;
@@ -219,6 +224,17 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     const running = feeds;
     venues = venueViewFromFeeds(() => running.states(), (ex) => engine.isExchangeDown(ex));
   }
+  // Venues that publish others' funding are compared with ours now and then (System panel; never scoring).
+  const fundingCheck = feeds
+    ? new FundingCrossCheckRunner({
+        sources: () => feeds!.fundingSources(),
+        lookup: (venue, key, settle) => engine.funding(key, venue, settle),
+        fetchJson: feeds.restFetch,
+        now,
+        logger,
+        ...opts.fundingCheck,
+      })
+    : null;
 
   const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
   const feedStates = (): FeedState[] => feeds?.states() ?? [];
@@ -231,6 +247,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       portfolio: () => strategy.portfolio(),
       tradingState: () => strategy.tradingState(),
       feeds: feedStates,
+      ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
       configVersion: () => configService.version,
       engineStats: () => statsTracker.stats(),
     },
@@ -241,6 +258,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     clientLimits: { messagesPerSec: opts.wsClientMessagesPerSec ?? DEFAULT_WS_CLIENT_MESSAGES_PER_SEC },
   });
   feeds?.onState((state) => hub.publishFeed(state));
+  fundingCheck?.onResult((check) => hub.publishFundingCheck(check));
   // A store found empty while we run (Redis restarted without persistence) gets the full state again.
   persistence.setResyncSource(() => ({ config: configService.versioned, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
   feeds?.onState(logFeedLive(log));
@@ -288,6 +306,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     engine,
     strategy,
     feeds,
+    ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
     persistence,
     config: configService,
     hub,
@@ -311,6 +330,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
         // Feeds connect in the background: a venue that is down must not block start-up.
         feeds.start().catch((err: unknown) => log.error({ err }, 'feeds failed to start'));
       }
+      fundingCheck?.start();
     })();
     return startPromise;
   };
@@ -322,6 +342,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       if (sweepTimer) clearInterval(sweepTimer);
       // The strategy stops first: feeds going down for a shutdown are no reason to close positions.
       strategy.stop();
+      fundingCheck?.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
       hub.close();
@@ -339,7 +360,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   };
 
   if (opts.start !== false) await start();
-  return { app, engine, strategy, feeds, simulator, persistence, hub, config: configService, start, close };
+  return { app, engine, strategy, feeds, fundingCheck, simulator, persistence, hub, config: configService, start, close };
 }
 
 /** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */

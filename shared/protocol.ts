@@ -9,6 +9,7 @@
  *
  * Client → server: `ClientMessage` JSON text frames.
  */
+import type { FundingCrossCheck } from './cross-check.js';
 import type { Exchange } from './exchanges.js';
 import type { FeedState } from './feeds.js';
 import type { Opportunity, OpportunityCloseReason } from './opportunity.js';
@@ -100,6 +101,8 @@ export interface Snapshot {
   portfolio: Portfolio | null;
   tradingState: TradingState;
   feeds: FeedState[];
+  /** The funding cross-check per source venue (absent from servers without feeds). */
+  fundingChecks?: FundingCrossCheck[];
   configVersion: number;
   stats: EngineStats;
 }
@@ -115,6 +118,8 @@ export type ServerMessage =
   | { type: 'portfolio'; seq: number; tsMs: number; portfolio: Portfolio }
   | { type: 'trading_state'; seq: number; tsMs: number; state: TradingState; reason: string }
   | { type: 'feed'; seq: number; tsMs: number; feed: FeedState }
+  /** A source venue's funding cross-check completed (or failed: its counters changed). */
+  | { type: 'funding_check'; seq: number; tsMs: number; check: FundingCrossCheck }
   | { type: 'stats'; seq: number; tsMs: number; stats: EngineStats }
   | { type: 'config'; seq: number; tsMs: number; version: number }
   /** This client fell behind the event stream and lost `count` events: it should resync. */

@@ -1,4 +1,5 @@
 /** Everything the routes need, handed over by server/app.ts. */
+import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
@@ -22,6 +23,8 @@ export interface ApiContext {
   engine: EngineView;
   strategy: StrategyView;
   feeds: FeedsView | null;
+  /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
+  fundingChecks?: () => FundingCrossCheck[];
   persistence: Persistence;
   config: ConfigService;
   hub: StreamHub;

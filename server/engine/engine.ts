@@ -54,6 +54,18 @@ export interface QuoteView {
   quarantine: QuarantineReason | null;
 }
 
+/** Latest funding of one leg (Engine.funding). */
+export interface FundingView {
+  /** Fraction per `intervalMs`. */
+  rate: number;
+  intervalMs: number;
+  /** Next settlement (epoch ms); 0 when the venue gave none. */
+  nextFundingMs: number;
+  predicted: boolean;
+  /** Engine-clock time it was applied. */
+  receivedMs: number;
+}
+
 export interface EngineCounters {
   /** Records processed (accepted + rejected). */
   updates: number;
@@ -268,6 +280,17 @@ export class Engine {
   quote(instrument: string, exchange: Exchange, settle?: string): QuoteView | null {
     const id = this.instruments.idFor(instrument, exchange, settle);
     return id < 0 ? null : this.quoteById(id);
+  }
+
+  /**
+   * The latest funding of a leg (rate per its own interval), or null when the leg is unknown or has had no
+   * funding yet. A plain read of the store: for side consumers (the funding cross-check), not the hot path.
+   */
+  funding(instrument: string, exchange: Exchange, settle?: string): FundingView | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    const s = this.store;
+    if (id < 0 || s.hasFunding[id] !== 1) return null;
+    return { rate: s.fundingRate[id], intervalMs: s.fundingIntervalMs[id], nextFundingMs: s.nextFundingMs[id], predicted: s.fundingPredicted[id] === 1, receivedMs: s.fundingReceivedMs[id] };
   }
 
   quoteById(id: number): QuoteView | null {

@@ -28,6 +28,7 @@ import { ADAPTERS } from './endpoints.js';
 import { feedError, reasonError } from './feed-error.js';
 import { type MetadataCache, createFetchJson } from './metadata.js';
 import type { FrameRecorder } from './recorder.js';
+import type { FundingSource } from './funding-cross-check.js';
 import { computeUniverse, isTrading, type UniverseRules } from './universe.js';
 import { type FeedEngine, FeedLatency, VenueFeed } from './venue-feed.js';
 
@@ -189,6 +190,26 @@ export class FeedManager {
         return v.discovered !== null ? this.refreshVenue(v) : undefined;
       }),
     ).then(() => undefined);
+  }
+
+  /**
+   * The configured venues whose adapter publishes other venues' funding (VenueAdapter.fundingReferences),
+   * for the funding cross-check (funding-cross-check.ts); read at each of its rounds.
+   */
+  fundingSources(): FundingSource[] {
+    const out: FundingSource[] = [];
+    for (const v of this.venues) {
+      const rest = this.opts.endpoints[v.exchange]?.rest;
+      const adapter = v.adapter;
+      if (v.stopped || !rest || !adapter.fundingReferences) continue;
+      out.push({ exchange: v.exchange, rest, fundingReferences: (r, f, n) => adapter.fundingReferences!(r, f, n) });
+    }
+    return out;
+  }
+
+  /** The REST fetch the feeds use (the funding cross-check asks through it too). */
+  get restFetch(): FetchJson {
+    return this.fetchJson;
   }
 
   /** The options handed to a venue's discovery. */

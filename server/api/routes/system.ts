@@ -11,6 +11,7 @@ import {
   StatsResponseSchema,
   StreamCountersSchema,
 } from '../../../shared/api.js';
+import { FundingCrossChecksResponseSchema } from '../../../shared/cross-check.js';
 import type { SameShape } from '../../../shared/schemas.js';
 import type { PersistenceHealth } from '../../persistence/persistence.js';
 import type { ApiContext, Readiness } from '../context.js';
@@ -51,6 +52,18 @@ export function readiness(ctx: ApiContext): Readiness {
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get('/feeds', { schema: { tags: ['system'], summary: 'Feed state per exchange', response: { 200: FeedsResponseSchema, ...errorResponses() } } }, async () => ({ feeds: ctx.feeds?.states() ?? [] }));
+
+  app.get(
+    '/feeds/funding-check',
+    {
+      schema: {
+        tags: ['system'],
+        summary: "Funding cross-check: each venue's published view of other venues' funding against ours (empty when no enabled venue publishes one)",
+        response: { 200: FundingCrossChecksResponseSchema, ...errorResponses() },
+      },
+    },
+    async () => ({ checks: ctx.fundingChecks?.() ?? [] }),
+  );
 
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponseSchema, ...errorResponses() } } }, async () => ({
     status: 'ok' as const,

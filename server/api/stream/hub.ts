@@ -19,6 +19,7 @@
 import type { WebSocket } from 'ws';
 import { Value } from 'typebox/value';
 import type { Config } from '../../../shared/config.js';
+import type { FundingCrossCheck } from '../../../shared/cross-check.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Opportunity, OpportunityEvent } from '../../../shared/opportunity.js';
 import type { Portfolio, Position, StrategyEvent, TradingState } from '../../../shared/position.js';
@@ -35,6 +36,8 @@ export interface StreamState {
   portfolio(): Portfolio | null;
   tradingState(): TradingState;
   feeds(): FeedState[];
+  /** The funding cross-check per source venue; absent = none runs. */
+  fundingChecks?(): FundingCrossCheck[];
   configVersion(): number;
   /** Engine counters and latency; the hub adds its own (ws clients, bus_to_sent, end_to_end). */
   engineStats(): EngineStats;
@@ -264,6 +267,7 @@ export class StreamHub {
       portfolio: state.portfolio(),
       tradingState: state.tradingState(),
       feeds: state.feeds(),
+      ...(state.fundingChecks ? { fundingChecks: state.fundingChecks() } : {}),
       configVersion: state.configVersion(),
       stats: this.stats(),
     };
@@ -304,6 +308,12 @@ export class StreamHub {
   publishFeed(feed: FeedState): void {
     this.pump();
     this.dispatch({ type: 'feed', seq: ++this.seq, tsMs: this.now(), feed }, null);
+    this.flush();
+  }
+
+  publishFundingCheck(check: FundingCrossCheck): void {
+    this.pump();
+    this.dispatch({ type: 'funding_check', seq: ++this.seq, tsMs: this.now(), check }, null);
     this.flush();
   }
 

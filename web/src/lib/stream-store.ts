@@ -3,6 +3,7 @@
  * No framework and no I/O: `StreamConnection` feeds it frames, Svelte components subscribe to its view,
  * and unit tests drive it directly.
  */
+import type { FundingCrossCheck } from '../../../shared/cross-check.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { Opportunity, OpportunityCloseReason } from '../../../shared/opportunity.js';
 import { isPositionClosed, type Fill, type Portfolio, type Position, type RiskRejection, type TradingState } from '../../../shared/position.js';
@@ -75,6 +76,8 @@ export interface StreamView {
   tradingStateReason: string;
   rejections: RiskRejection[];
   feeds: FeedView[];
+  /** Funding cross-check per source venue (venues publishing others' funding), by source id. */
+  fundingChecks: FundingCrossCheck[];
   stats: EngineStats | null;
   configVersion: number;
   lastSeq: number;
@@ -129,6 +132,7 @@ export class StreamStore extends Observable<StreamView> {
   private tradingStateReason = '';
   private rejections: RiskRejection[] = [];
   private feeds = new Map<string, FeedView>();
+  private fundingChecks = new Map<string, FundingCrossCheck>();
   private stats: EngineStats | null = null;
   private configVersion = 0;
   private lastSeq = 0;
@@ -295,8 +299,13 @@ export class StreamStore extends Observable<StreamView> {
         return;
       case 'feed':
         // A venue removed from the config sends its last state once: forget it (it is no longer "down").
-        if (m.feed.removed) this.feeds.delete(m.feed.exchange);
-        else this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now(), asOfServerMs: m.tsMs });
+        if (m.feed.removed) {
+          this.feeds.delete(m.feed.exchange);
+          this.fundingChecks.delete(m.feed.exchange);
+        } else this.feeds.set(m.feed.exchange, { feed: m.feed, receivedMs: this.now(), asOfServerMs: m.tsMs });
+        return;
+      case 'funding_check':
+        if (isObject(m.check) && typeof m.check.source === 'string') this.fundingChecks.set(m.check.source, m.check);
         return;
       case 'stats':
         this.stats = m.stats;
@@ -339,6 +348,7 @@ export class StreamStore extends Observable<StreamView> {
     this.portfolio = s.portfolio ?? null;
     this.tradingState = s.tradingState ?? this.portfolio?.tradingState ?? 'active';
     this.feeds = new Map((s.feeds ?? []).map((f) => [f.exchange, { feed: f, receivedMs: now, asOfServerMs: s.tsMs }]));
+    this.fundingChecks = new Map((s.fundingChecks ?? []).map((c) => [c.source, c]));
     this.stats = s.stats ?? null;
     this.configVersion = s.configVersion ?? 0;
     this.synced = true;
@@ -472,6 +482,7 @@ export class StreamStore extends Observable<StreamView> {
       tradingStateReason: this.tradingStateReason,
       rejections: this.rejections.slice(),
       feeds: [...this.feeds.values()].sort((a, b) => a.feed.exchange.localeCompare(b.feed.exchange)),
+      fundingChecks: [...this.fundingChecks.values()].sort((a, b) => a.source.localeCompare(b.source)),
       stats: this.stats,
       configVersion: this.configVersion,
       lastSeq: this.lastSeq,
