@@ -27,7 +27,7 @@ import { DEFAULT_AUTH_FAILURES, DEFAULT_HTTP_LIMITS, DEFAULT_WS_CLIENT_MESSAGES_
 import { ConfigService } from './config/service.js';
 import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
-import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueEndpoints } from './feeds/index.js';
+import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueAdapter, type VenueEndpoints } from './feeds/index.js';
 import { FundingCrossCheckRunner } from './feeds/funding-cross-check.js';
 import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
@@ -88,6 +88,8 @@ export interface BuildAppOptions {
   heartbeatMs?: number;
   /** Engine bus capacity (events kept for slow subscribers). */
   busCapacity?: number;
+  /** Venue adapters in place of the registry's (tests: a fake venue with fundingReferences). */
+  adapters?: Partial<Record<Exchange, VenueAdapter>>;
   /** Funding cross-check cadence and thresholds (tests); defaults in server/feeds/funding-cross-check.ts. */
   fundingCheck?: { intervalMs?: number; firstDelayMs?: number; thresholdBps?: number; nextToleranceMs?: number };
 }
@@ -220,6 +222,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       logger: logger,
       recorder: opts.recorder,
       now,
+      adapters: opts.adapters,
     });
     const running = feeds;
     venues = venueViewFromFeeds(() => running.states(), (ex) => engine.isExchangeDown(ex));
