@@ -231,7 +231,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   const fundingCheck = feeds
     ? new FundingCrossCheckRunner({
         sources: () => feeds!.fundingSources(),
-        lookup: (venue, key, settle) => engine.funding(key, venue, settle),
+        // A venue that is down or disabled has no current figures: its last ones would be flagged falsely.
+        lookup: (venue, key, settle) => (engine.isExchangeDown(venue) ? null : engine.funding(key, venue, settle)),
         fetchJson: feeds.restFetch,
         now,
         logger,

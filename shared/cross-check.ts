@@ -36,7 +36,7 @@ export const FundingCrossCheckSchema = Type.Object(
     checkedMs: Nullable(Type.Number({ description: 'When the last good check completed (epoch ms); null before the first' })),
     references: Type.Integer({ description: 'Figures the source published at the last good check' }),
     compared: Type.Integer({ description: 'Figures compared with ours' }),
-    unmatched: Type.Integer({ description: 'Figures for a leg we have no funding for (not scanned, or none received yet)' }),
+    unmatched: Type.Integer({ description: 'Figures for a leg we have no current funding for (not scanned, none received yet, or its feed down or disabled)' }),
     invalid: Type.Integer({ description: 'Figures with no usable rate or interval (null, NaN, non-positive interval): not compared' }),
     flagged: Type.Integer({ description: 'Compared figures over the threshold' }),
     maxAbsDiff8hBps: Nullable(Type.Number({ description: 'Largest |theirs − ours| per 8 h (bps); null when nothing was compared' })),

@@ -98,6 +98,13 @@ describe('funding cross-check routes', () => {
     await a.fundingCheck!.runOnce();
     const after = ((await a.app.inject({ method: 'GET', url: '/api/feeds/funding-check' })).json() as FundingCrossChecksResponse).checks[0];
     expect(after).toMatchObject({ compared: 2, flagged: 1, failures: 1, lastError: { message: 'HTTP 500 /info' } });
+
+    // The referenced venue's feed is down: our last figures are not current, so nothing is compared (no false flags).
+    fail = false;
+    a.engine.setExchangeDown(A, true);
+    await a.fundingCheck!.runOnce();
+    const down = ((await a.app.inject({ method: 'GET', url: '/api/feeds/funding-check' })).json() as FundingCrossChecksResponse).checks[0];
+    expect(down).toMatchObject({ compared: 0, unmatched: 3, invalid: 1, flagged: 0, maxAbsDiff8hBps: null, failures: 1 });
   });
 
   it('a venue removed from the config is no longer checked', async () => {
