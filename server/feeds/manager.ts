@@ -10,7 +10,8 @@
  * close `instrument_delisted` (engine.setInstrumentListed). A venue counts as live (its quotes usable
  * by the engine) only once every one of its sockets has delivered data; until then, and from any drop
  * until the venue's new snapshot, the engine has it down. `restartVenue` starts one venue afresh;
- * `reconfigure` applies a new market config to running feeds. Records the feed-side latency stages
+ * `reconfigure` applies a new market config to running feeds; `setVenueOptions` hands a venue's new
+ * options (config.venues) to its discovery, re-run at once. Records the feed-side latency stages
  * (receive_to_parsed, parsed_to_pipeline) without allocating per frame.
  */
 import type { Logger } from 'pino';
