@@ -513,7 +513,8 @@ export class FeedManager {
   private pushTiming(v: VenueFeed, m: InstrumentMeta, interval: number, next: number): boolean {
     if (m.id < 0) return false;
     const intervalChanged = m.fundingIntervalMs !== interval && m.fundingIntervalMs > 0;
-    const nextChanged = m.nextFundingMs > 0 && m.nextFundingMs !== next;
+    // Within a second is the same time (a venue that gives the time REMAINING yields a slightly different figure each read).
+    const nextChanged = m.nextFundingMs > 0 && Math.abs(m.nextFundingMs - next) >= 1000;
     if (!intervalChanged && !nextChanged) return false;
     const seed = m.seedFunding;
     const last = v.lastFunding.get(m);

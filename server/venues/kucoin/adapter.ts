@@ -192,6 +192,12 @@ let changeSeq = 0;
 
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  /**
+   * The next settlement and the interval come from REST (contracts/active `nextFundingRateDateTime`,
+   * `fundingRateGranularity`); the stream only rolls the time forward. Re-read right after each
+   * settlement so a changed interval or schedule takes effect from the venue's data, not the roll.
+   */
+  refreshAfterSettlement: true,
 
   /** Every linear perpetual from contracts/active, with the funding seed and next funding time it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
