@@ -12,7 +12,10 @@ import type { Leg } from '../../shared/position.js';
 import { fundingPayment } from './accounting.js';
 import type { StrategyQuote } from './engine-view.js';
 
-/** Used only when a venue never told us its interval (the common 8 h schedule). */
+/**
+ * ASSUMPTION, used only when a venue never told us its interval (the common 8 h schedule): it steps a
+ * leg's projected next settlement when the quote has not rolled yet; the venue's next time corrects it.
+ */
 const DEFAULT_INTERVAL_MS = 8 * 3_600_000;
 
 export interface FundingSettlement {
@@ -31,6 +34,13 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
     if (quote.nextFundingMs <= nowMs) return;
     leg.nextFundingMs = quote.nextFundingMs;
   }
+  // The venue's next settlement is EARLIER than the leg's but after the start of the leg's current period:
+  // the leg projected its next time with the old interval (the settlement was booked before the quote
+  // rolled) and the venue has since switched to a shorter one (Binance/Bybit go 1 h at the cap). That
+  // settlement is unbooked and due: follow the venue, never skip it. (At or before the start of the
+  // period it is the one already booked.)
+  const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
+  if (quote.nextFundingMs < leg.nextFundingMs && quote.nextFundingMs > leg.nextFundingMs - interval) leg.nextFundingMs = quote.nextFundingMs;
   if (quote.nextFundingMs !== leg.nextFundingMs) return; // the quote describes another period
   if (quote.fundingPredicted && leg.fundingRate !== undefined) return; // never replace a real rate by a predicted one
   leg.fundingRate = quote.fundingRate;
@@ -62,6 +72,6 @@ export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: numb
 /** Starts funding on a freshly entered leg: its pending settlement must be after we held it, so a timestamp the venue has not rolled yet is skipped. */
 export function startFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): void {
   learnFunding(leg, quote);
-  const interval = leg.fundingIntervalMs && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : 8 * 3_600_000;
+  const interval = leg.fundingIntervalMs && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
   while (leg.nextFundingMs > 0 && leg.nextFundingMs <= nowMs) leg.nextFundingMs += interval;
 }
