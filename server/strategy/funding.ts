@@ -36,7 +36,7 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
   }
   // The venue's next settlement is EARLIER than the leg's but after the start of the leg's current period:
   // the leg projected its next time with the old interval (the settlement was booked before the quote
-  // rolled) and the venue has since switched to a shorter one (Binance/Bybit go 1 h at the cap). That
+  // rolled) and the venue has since switched to a shorter one (some venues go 1 h at the cap). That
   // settlement is unbooked and due: follow the venue, never skip it. (At or before the start of the
   // period it is the one already booked.)
   const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
