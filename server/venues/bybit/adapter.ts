@@ -208,6 +208,7 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
     contractValue: 1, // linear quantities are in the listed base coin
     tickSize: num(price.tickSize),
     minQty: num(lot.minOrderQty),
+    // ASSUMPTION only when instruments-info omits fundingInterval; the ticker's fundingIntervalHour replaces it.
     fundingIntervalMs: minutes > 0 ? minutes * 60_000 : DEFAULT_FUNDING_INTERVAL_MS,
     nextFundingMs: 0, // not in instruments-info: the ticker stream carries nextFundingTime
     status,

@@ -164,6 +164,7 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   if (word === undefined) return b.skip('unknown_status');
   if (word === 'closed') return b.skip('closed');
   const granularity = num(c.fundingRateGranularity);
+  // ASSUMPTION only when fundingRateGranularity is missing; the settled funding message's granularity and the next refresh replace it.
   const interval = granularity > 0 ? granularity : DEFAULT_FUNDING_INTERVAL_MS;
   // Absolute time when given; otherwise `nextFundingRateTime` is the ms REMAINING from now. Without either
   // (a contract not trading yet) the funding frames are rejected until a refresh brings one.
