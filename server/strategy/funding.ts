@@ -17,6 +17,8 @@ import type { StrategyQuote } from './engine-view.js';
  * leg's projected next settlement when the quote has not rolled yet; the venue's next time corrects it.
  */
 const DEFAULT_INTERVAL_MS = 8 * 3_600_000;
+/** A venue's next time later than the leg's counts as a reschedule only this long before the leg's time. */
+const ROLL_SKEW_MS = 60_000;
 
 export interface FundingSettlement {
   fundingMs: number;
@@ -41,6 +43,11 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
   // period it is the one already booked.)
   const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
   if (quote.nextFundingMs < leg.nextFundingMs && quote.nextFundingMs > leg.nextFundingMs - interval) leg.nextFundingMs = quote.nextFundingMs;
+  // The venue's next settlement is LATER than the leg's while the leg's is still well ahead: venues roll
+  // their next time only at a settlement, so there is none at the leg's time (the interval went back to
+  // a longer one after the leg projected an hourly step). Follow the venue instead of booking settlements
+  // that never happen. The margin keeps a venue clock slightly ahead of ours from skipping a real one.
+  if (quote.nextFundingMs > leg.nextFundingMs && nowMs < leg.nextFundingMs - ROLL_SKEW_MS) leg.nextFundingMs = quote.nextFundingMs;
   if (quote.nextFundingMs !== leg.nextFundingMs) return; // the quote describes another period
   if (quote.fundingPredicted && leg.fundingRate !== undefined) return; // never replace a real rate by a predicted one
   leg.fundingRate = quote.fundingRate;
