@@ -234,6 +234,11 @@ export function emitQuote(sink: UpdateSink, meta: InstrumentMeta, bid: number, a
 }
 
 export const HOUR_MS = 3_600_000;
+/**
+ * ASSUMPTION (the common 8 h schedule): only where a venue documents it as its default (e.g. symbols a
+ * funding-info endpoint does not list) or a metadata field is missing. The venue's own data (a wire field,
+ * refreshed metadata, the spacing of its settlement times) replaces it; never a cached substitute for them.
+ */
 export const DEFAULT_FUNDING_INTERVAL_MS = 8 * HOUR_MS;
 /** Venues drop connections at 24 h: rotate a little before. */
 export const DEFAULT_MAX_CONNECTION_AGE_MS = 23 * HOUR_MS;

@@ -20,7 +20,7 @@ import type { FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import type { LatencyBuckets } from '../engine/histogram.js';
 import { normaliseInstrumentKey } from '../venues/symbology.js';
-import type { ConnectionPlan, FetchJson, MetadataTable, VenueAdapter, VenueEndpoints, VenueOptions } from './adapter.js';
+import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, VenueAdapter, VenueEndpoints, VenueOptions } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
@@ -77,7 +77,34 @@ export interface FeedManagerOptions {
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
   /** Venue-specific settings (config.venues), handed to each venue's discovery; `{}` for a venue absent here. */
   venues?: Readonly<Record<string, VenueOptions>>;
+  /** Timers for the post-settlement refreshes (injectable for tests). Default the global ones, unref'd. */
+  timers?: FeedTimers;
+  /** A venue with `refreshAfterSettlement` is re-read this long after its earliest next settlement, plus jitter. Default 3 s. */
+  settlementRefreshDelayMs?: number;
+  /** Up to this much random delay on top (so venues and instances do not all call at once). Default 2 s. */
+  settlementRefreshJitterMs?: number;
 }
+
+/** setTimeout/clearTimeout as the manager uses them. */
+export interface FeedTimers {
+  setTimeout(run: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: FeedTimers = {
+  setTimeout: (run, delayMs) => {
+    const t = setTimeout(run, delayMs);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export const DEFAULT_SETTLEMENT_REFRESH_DELAY_MS = 3_000;
+export const DEFAULT_SETTLEMENT_REFRESH_JITTER_MS = 2_000;
+/** A post-settlement refresh that still shows the settled time as next is retried this often, this many times. */
+const SETTLEMENT_RETRY_MS = 15_000;
+const SETTLEMENT_RETRIES = 3;
 
 /** Rules with legacy keys normalised and defaults applied. */
 function rulesOf(m: { instruments: 'all' | readonly string[]; exclude?: readonly string[]; minVenues?: number }): UniverseRules {
@@ -108,6 +135,7 @@ export class FeedManager {
   private readonly feedLatency = new FeedLatency();
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
+  private readonly timers: FeedTimers;
   private rules: UniverseRules;
   private refreshMs: number;
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -123,6 +151,7 @@ export class FeedManager {
     this.fetchJson = opts.fetchJson ?? createFetchJson();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.random = opts.random ?? Math.random;
+    this.timers = opts.timers ?? GLOBAL_TIMERS;
     this.rules = rulesOf(opts);
     this.refreshMs = opts.discoveryRefreshMs ?? DEFAULT_DISCOVERY_REFRESH_MS;
     this.venueOptions = opts.venues ?? {};
@@ -147,6 +176,7 @@ export class FeedManager {
     for (const v of this.venues) {
       v.stopped = true;
       v.cancelRetry();
+      this.clearSettlementTimer(v);
     }
     await Promise.all(this.venues.flatMap((v) => v.connections.map((c) => c.stop())));
     for (const v of this.venues) this.emit(v);
@@ -249,6 +279,7 @@ export class FeedManager {
       if (!old) return false;
       old.stopped = true; // an in-flight metadata load or plan of the old venue makes nothing
       old.cancelRetry();
+      this.clearSettlementTimer(old);
       await Promise.all(old.connections.map((c) => c.stop()));
       const fresh = this.newVenue(venue);
       this.venues = this.venues.map((v) => (v === old ? fresh : v));
@@ -300,7 +331,57 @@ export class FeedManager {
   }
 
   private newVenue(ex: Exchange): VenueFeed {
-    return new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency, this.now());
+    const v = new VenueFeed(ex, this.opts.adapters?.[ex] ?? ADAPTERS[ex], this.opts.engine, this.feedLatency, this.now());
+    if (v.adapter.refreshAfterSettlement) v.onEarlierSettlement = () => this.armSettlementRefresh(v);
+    return v;
+  }
+
+  /**
+   * For a venue whose funding timing comes from REST (`refreshAfterSettlement`): one discovery refresh a
+   * few seconds (jittered) after the earliest next settlement among its subscribed symbols, on top of
+   * the periodic one, so a changed interval or next time takes effect right after the settlement.
+   */
+  private armSettlementRefresh(v: VenueFeed): void {
+    if (!v.adapter.refreshAfterSettlement || !this.running || v.stopped) return;
+    const at = v.earliestNextMs;
+    if (!Number.isFinite(at) || v.settlementTimerFor === at) return;
+    this.clearSettlementTimer(v);
+    const delay = (this.opts.settlementRefreshDelayMs ?? DEFAULT_SETTLEMENT_REFRESH_DELAY_MS) + Math.floor(this.random() * (this.opts.settlementRefreshJitterMs ?? DEFAULT_SETTLEMENT_REFRESH_JITTER_MS));
+    v.settlementTimerFor = at;
+    v.settlementTimer = this.timers.setTimeout(() => void this.afterSettlement(v, at), Math.max(0, at + delay - this.now()));
+  }
+
+  private clearSettlementTimer(v: VenueFeed): void {
+    if (v.settlementTimer !== null) this.timers.clearTimeout(v.settlementTimer);
+    v.settlementTimer = null;
+    v.settlementTimerFor = 0;
+  }
+
+  /** The settlement at `at` has passed: re-read the venue, then arm for the next one. */
+  private async afterSettlement(v: VenueFeed, at: number): Promise<void> {
+    v.settlementTimer = null;
+    v.settlementTimerFor = 0;
+    if (!this.running || v.stopped || !this.venues.includes(v)) return;
+    v.settledThroughMs = Math.max(v.settledThroughMs, at);
+    v.earliestNextMs = Infinity;
+    // Later settlements already known (other symbols, streamed next times) stay armed.
+    for (const [m, f] of v.lastFunding) if (m.id >= 0) v.noteNextSettlement(f.nextFundingMs);
+    await this.refreshVenue(v);
+    if (!this.running || v.stopped) return;
+    if (Number.isFinite(v.earliestNextMs)) {
+      v.settlementRetries = 0;
+      return;
+    }
+    // The venue still shows the settled time as next (it had not rolled yet): look again shortly.
+    const stale = v.symbols.some((s) => {
+      const m = v.meta.get(s);
+      return m !== undefined && m.nextFundingMs > 0 && m.nextFundingMs <= at;
+    });
+    if (stale && v.settlementRetries < SETTLEMENT_RETRIES) {
+      v.settlementRetries++;
+      v.settlementTimerFor = at;
+      v.settlementTimer = this.timers.setTimeout(() => void this.afterSettlement(v, at), SETTLEMENT_RETRY_MS);
+    }
   }
 
   private launch(v: VenueFeed): Promise<void> {
@@ -342,6 +423,7 @@ export class FeedManager {
     v.stopped = true;
     v.removed = true;
     v.cancelRetry();
+    this.clearSettlementTimer(v);
     await Promise.all(v.connections.map((c) => c.stop()));
     // Its quotes must not be used again until the venue is re-enabled and has sent new data.
     this.opts.engine.setExchangeDown(v.exchange, true);
@@ -423,12 +505,20 @@ export class FeedManager {
     const ex = v.exchange;
     const table = v.discovered!;
     // The parsers' table: refreshed fields, ids kept; a symbol that left keeps its entry with id -1 so a late frame is dropped quietly.
+    // Funding timing is live data: a subscribed symbol whose interval or next time changed gets it pushed now.
+    let timingPushed = false;
     for (const s of wanted) {
       const fresh = table.get(s)!;
       const known = v.meta.get(s);
-      if (known) Object.assign(known, fresh, { id: known.id });
-      else v.meta.set(s, { ...fresh, id: -1 });
+      if (known) {
+        const interval = known.fundingIntervalMs;
+        const next = known.nextFundingMs;
+        Object.assign(known, fresh, { id: known.id });
+        if (this.pushTiming(v, known, interval, next)) timingPushed = true;
+      } else v.meta.set(s, { ...fresh, id: -1 });
     }
+    if (timingPushed) this.opts.engine.drain();
+    if (v.adapter.refreshAfterSettlement) for (const s of wanted) this.noteRestTiming(v, v.meta.get(s)!);
     const before = new Set(v.symbols);
     const now = new Set(wanted);
     const add = wanted.filter((s) => !before.has(s));
@@ -470,6 +560,36 @@ export class FeedManager {
     this.emit(v);
   }
 
+  /**
+   * After a refresh changed `m`'s funding interval or next time (from `interval` / `next`): the engine gets
+   * the venue's current rate (the freshest of the REST seed and the last streamed figure) with the new
+   * timing. Nothing is pushed before any rate is known: the venue's first funding frame brings it, and
+   * the parser reads the interval from this (now updated) metadata. Returns whether it pushed.
+   */
+  private pushTiming(v: VenueFeed, m: InstrumentMeta, interval: number, next: number): boolean {
+    if (m.id < 0) return false;
+    const intervalChanged = m.fundingIntervalMs !== interval && m.fundingIntervalMs > 0;
+    // Within a second is the same time (a venue that gives the time REMAINING yields a slightly different figure each read).
+    const nextChanged = m.nextFundingMs > 0 && Math.abs(m.nextFundingMs - next) >= 1000;
+    if (!intervalChanged && !nextChanged) return false;
+    const seed = m.seedFunding;
+    const last = v.lastFunding.get(m);
+    const src = seed && (!last || seed.tsMs >= last.exchangeTsMs) ? { rate: seed.rate, nextFundingMs: seed.nextFundingMs, predicted: seed.predicted, exchangeTsMs: seed.tsMs } : last;
+    if (src === undefined) return false;
+    const nextMs = m.nextFundingMs > 0 ? m.nextFundingMs : src.nextFundingMs;
+    if (!(nextMs > 0)) return false;
+    this.opts.engine.pushFunding(m.id, src.rate, m.fundingIntervalMs, nextMs, src.predicted, src.exchangeTsMs, nowUs());
+    v.noteFunding(m, src.rate, m.fundingIntervalMs, nextMs, src.predicted, src.exchangeTsMs);
+    if (intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs: m.fundingIntervalMs, previousIntervalMs: interval, nextFundingMs: nextMs });
+    return true;
+  }
+
+  /** A REST-known next settlement of a subscribed symbol (venues with `refreshAfterSettlement`). */
+  private noteRestTiming(v: VenueFeed, m: InstrumentMeta): void {
+    if (m.nextFundingMs > 0) v.noteNextSettlement(m.nextFundingMs);
+    if (m.seedFunding && m.seedFunding.nextFundingMs > 0) v.noteNextSettlement(m.seedFunding.nextFundingMs);
+  }
+
   /** Registers `symbols` of the venue's metadata with the engine (listed again if they had left) and pushes their REST-seeded funding. */
   private register(v: VenueFeed, symbols: readonly string[]): void {
     const { engine } = this.opts;
@@ -480,7 +600,10 @@ export class FeedManager {
       m.id = engine.registerInstrument(v.exchange, m.symbol, { base: m.base, quote: m.quote });
       engine.setInstrumentListed?.(m.id, true);
       const seed = m.seedFunding;
-      if (seed) engine.pushFunding(m.id, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs, recvUs);
+      if (seed) {
+        engine.pushFunding(m.id, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs, recvUs);
+        v.noteFunding(m, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs);
+      }
     }
     engine.drain();
   }

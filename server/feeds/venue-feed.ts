@@ -27,6 +27,15 @@ export interface FeedEngine {
 }
 
 
+/** The last funding figure pushed for one symbol. */
+export interface LastFunding {
+  rate: number;
+  intervalMs: number;
+  nextFundingMs: number;
+  predicted: boolean;
+  exchangeTsMs: number;
+}
+
 /** Feed-side latency stages (µs), shared by all venues of a manager. */
 export class FeedLatency {
   readonly receiveToParsed = new LatencyHistogram();
@@ -91,6 +100,23 @@ export class VenueFeed implements UpdateSink {
   private rateAtMs = 0;
   private rateCount = 0;
   messagesPerSec = 0;
+  /**
+   * The last funding pushed per symbol (rate, next time, exchange time): a discovery refresh that finds a
+   * changed interval re-pushes the venue's current rate with it. Entries are mutated, never re-made.
+   */
+  readonly lastFunding = new Map<InstrumentMeta, LastFunding>();
+  /** Earliest next settlement seen (WS or REST) after `settledThroughMs`; Infinity = none known. */
+  earliestNextMs = Infinity;
+  /** Settlements up to this time have had their post-settlement refresh. */
+  settledThroughMs = 0;
+  /** Called when `earliestNextMs` moves earlier (the manager re-arms its post-settlement refresh). */
+  onEarlierSettlement: (() => void) | null = null;
+  /** Post-settlement refresh timer handle (manager-owned). */
+  settlementTimer: unknown = null;
+  /** The settlement the timer is armed for. */
+  settlementTimerFor = 0;
+  /** Refreshes in a row after one settlement that still showed it as next (the venue had not rolled yet). */
+  settlementRetries = 0;
 
   constructor(
     readonly exchange: Exchange,
@@ -130,6 +156,28 @@ export class VenueFeed implements UpdateSink {
     if (meta.id < 0) return;
     if (this.parsedUs === 0) this.parsedUs = nowUs();
     this.engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, this.recvUs);
+    this.noteFunding(meta, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs);
+  }
+
+  /** Remembers a funding figure pushed for `meta` (also the REST seeds) and the earliest next settlement. */
+  noteFunding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void {
+    const last = this.lastFunding.get(meta);
+    if (last === undefined) this.lastFunding.set(meta, { rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
+    else {
+      last.rate = rate;
+      last.intervalMs = intervalMs;
+      last.nextFundingMs = nextFundingMs;
+      last.predicted = predicted;
+      last.exchangeTsMs = exchangeTsMs;
+    }
+    this.noteNextSettlement(nextFundingMs);
+  }
+
+  noteNextSettlement(nextFundingMs: number): void {
+    if (nextFundingMs > this.settledThroughMs && nextFundingMs < this.earliestNextMs) {
+      this.earliestNextMs = nextFundingMs;
+      this.onEarlierSettlement?.();
+    }
   }
 
   /**

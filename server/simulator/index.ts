@@ -158,6 +158,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     if (n === 0) return;
     const nowMs = now();
+    model.settleFunding(nowMs); // dynamic funding intervals switch at settlements, before anything is published
     const dt = 1 / rate;
     for (const ex of EXCHANGES) venues[ex].beginBatch();
     try {
@@ -175,6 +176,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const periodic = () => {
     model.driftFunding(PERIODIC_MS / 1000);
     const nowMs = now();
+    model.settleFunding(nowMs);
     for (const ex of enabled) venues[ex].periodic(nowMs);
   };
   const tickTimer = setInterval(tick, opts.tickMs ?? 20);

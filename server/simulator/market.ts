@@ -29,11 +29,29 @@ export interface VenueProfile {
   latencyMs: number;
   /** Median touch size (USD notional). */
   touchUsd: number;
+  /**
+   * Dynamic settlement frequency: a pair whose rate (per its interval) is at or beyond this cap at a
+   * settlement settles every hour from then on, and returns to its own interval after
+   * DYNAMIC_REVERT_SETTLEMENTS hourly settlements that would have stayed under the cap at it. Absent =
+   * the venue keeps its intervals.
+   */
+  dynamicFundingCap?: number;
 }
 
 
 const HOUR_MS = 3_600_000;
 const EIGHT_HOURS_MS = 8 * HOUR_MS;
+/** Quiet hourly settlements before a dynamically hourly pair returns to its own interval. */
+export const DYNAMIC_REVERT_SETTLEMENTS = 16;
+
+/** A pair on a venue with dynamic intervals: the interval it returns to, and its quiet hourly settlements. */
+interface DynamicInterval {
+  pair: Pair;
+  cap: number;
+  /** Its own interval while hourly (0 = not switched). */
+  baseMs: number;
+  quiet: number;
+}
 
 /**
  * Where a pair is in its life. `pending`: not listed yet (absent from REST, unknown to WS); `live`:
@@ -164,6 +182,12 @@ export class MarketModel {
   lifecycleTotal = 0;
   /** Bumped on every lifecycle change (twins cache per-venue lists against it). */
   lifecycleVersion = 0;
+  /** Pairs of venues whose profile has `dynamicFundingCap`. */
+  private readonly dynamic: DynamicInterval[] = [];
+  /** The next hour boundary (epoch ms) at which `settleFunding` looks at them; 0 before the first call. */
+  private nextSettlementCheckMs = 0;
+  /** Interval switches so far (both ways). */
+  intervalSwitches = 0;
 
   constructor(opts: MarketOptions) {
     this.rng = Prng.derive(opts.seed, 'market');
@@ -234,6 +258,10 @@ export class MarketModel {
       }
     }
     this.ensureShortIntervals(setup);
+    for (const pair of this.pairs) {
+      const cap = VENUES[pair.exchange].twin.profile.dynamicFundingCap;
+      if (cap !== undefined && cap > 0) this.dynamic.push({ pair, cap, baseMs: 0, quiet: 0 });
+    }
     this.enabled = opts.exchanges;
     this.churn = opts.churn && opts.churn.everySec > 0 && Number.isFinite(opts.churn.everySec)
       ? {
@@ -440,6 +468,39 @@ export class MarketModel {
     const sd = 0.000004 * Math.sqrt(dt);
     for (const p of this.pairs) {
       p.funding8h = clamp(p.funding8h + (p.fundingMean8h - p.funding8h) * revert + sd * g.normal(), -0.003, 0.003);
+    }
+  }
+
+  /**
+   * Settlements on wall time `nowMs` (epoch ms) for venues with dynamic intervals: called before
+   * anything is published at `nowMs`, so every frame after a settlement shows the schedule it set. O(1)
+   * between hour boundaries; no randomness (the same funding path gives the same switches).
+   */
+  settleFunding(nowMs: number): void {
+    if (this.dynamic.length === 0 || nowMs < this.nextSettlementCheckMs) return;
+    const hour = Math.floor(nowMs / HOUR_MS) * HOUR_MS; // the settlement boundary just passed
+    const first = this.nextSettlementCheckMs === 0;
+    this.nextSettlementCheckMs = hour + HOUR_MS;
+    if (first) return; // no settlement has been watched yet
+    for (const d of this.dynamic) {
+      const pair = d.pair;
+      if (hour % pair.fundingIntervalMs !== 0) continue; // not one of its settlements
+      const rate = Math.abs(fundingRate(pair));
+      if (pair.fundingIntervalMs > HOUR_MS) {
+        if (rate < d.cap) continue;
+        d.baseMs = pair.fundingIntervalMs;
+        d.quiet = 0;
+        pair.fundingIntervalMs = HOUR_MS;
+        this.intervalSwitches++;
+      } else if (d.baseMs > HOUR_MS) {
+        // Quiet: at its own interval the rate would have stayed under the cap.
+        d.quiet = Math.abs(pair.funding8h * d.baseMs) / EIGHT_HOURS_MS < d.cap ? d.quiet + 1 : 0;
+        if (d.quiet < DYNAMIC_REVERT_SETTLEMENTS) continue;
+        pair.fundingIntervalMs = d.baseMs;
+        d.baseMs = 0;
+        d.quiet = 0;
+        this.intervalSwitches++;
+      }
     }
   }
 

@@ -12,8 +12,13 @@ import type { Leg } from '../../shared/position.js';
 import { fundingPayment } from './accounting.js';
 import type { StrategyQuote } from './engine-view.js';
 
-/** Used only when a venue never told us its interval (the common 8 h schedule). */
+/**
+ * ASSUMPTION, used only when a venue never told us its interval (the common 8 h schedule): it steps a
+ * leg's projected next settlement when the quote has not rolled yet; the venue's next time corrects it.
+ */
 const DEFAULT_INTERVAL_MS = 8 * 3_600_000;
+/** A venue's next time later than the leg's counts as a reschedule only this long before the leg's time. */
+const ROLL_SKEW_MS = 60_000;
 
 export interface FundingSettlement {
   fundingMs: number;
@@ -31,6 +36,18 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
     if (quote.nextFundingMs <= nowMs) return;
     leg.nextFundingMs = quote.nextFundingMs;
   }
+  // The venue's next settlement is EARLIER than the leg's but after the start of the leg's current period:
+  // the leg projected its next time with the old interval (the settlement was booked before the quote
+  // rolled) and the venue has since switched to a shorter one (some venues go 1 h at the cap). That
+  // settlement is unbooked and due: follow the venue, never skip it. (At or before the start of the
+  // period it is the one already booked.)
+  const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
+  if (quote.nextFundingMs < leg.nextFundingMs && quote.nextFundingMs > leg.nextFundingMs - interval) leg.nextFundingMs = quote.nextFundingMs;
+  // The venue's next settlement is LATER than the leg's while the leg's is still well ahead: venues roll
+  // their next time only at a settlement, so there is none at the leg's time (the interval went back to
+  // a longer one after the leg projected an hourly step). Follow the venue instead of booking settlements
+  // that never happen. The margin keeps a venue clock slightly ahead of ours from skipping a real one.
+  if (quote.nextFundingMs > leg.nextFundingMs && nowMs < leg.nextFundingMs - ROLL_SKEW_MS) leg.nextFundingMs = quote.nextFundingMs;
   if (quote.nextFundingMs !== leg.nextFundingMs) return; // the quote describes another period
   if (quote.fundingPredicted && leg.fundingRate !== undefined) return; // never replace a real rate by a predicted one
   leg.fundingRate = quote.fundingRate;
@@ -62,6 +79,6 @@ export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: numb
 /** Starts funding on a freshly entered leg: its pending settlement must be after we held it, so a timestamp the venue has not rolled yet is skipped. */
 export function startFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): void {
   learnFunding(leg, quote);
-  const interval = leg.fundingIntervalMs && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : 8 * 3_600_000;
+  const interval = leg.fundingIntervalMs && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
   while (leg.nextFundingMs > 0 && leg.nextFundingMs <= nowMs) leg.nextFundingMs += interval;
 }

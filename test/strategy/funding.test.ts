@@ -134,6 +134,48 @@ describe('settleFunding (one leg)', () => {
     expect(l.nextFundingMs).toBe(T0 + HOUR);
   });
 
+  it('an interval switched to 1 h after the leg projected its next settlement: the venue\'s earlier settlement is booked, not skipped (issue 12)', () => {
+    // Short leg on an 8 h venue; the T0 settlement is booked before the venue rolls its next time.
+    const l = leg({ nextFundingMs: T0, fundingRate: 0.0001, fundingIntervalMs: 8 * HOUR });
+    expect(settleFunding(l, quote(0.0001, T0), T0).map((x) => x.fundingMs)).toEqual([T0]);
+    expect(l.nextFundingMs).toBe(T0 + 8 * HOUR); // projected with the old interval
+    // The rate was at its cap: the venue now settles hourly (next T0 + 1 h, rate per 1 h).
+    const hourly = { ...quote(0.003, T0 + HOUR), fundingIntervalMs: HOUR };
+    expect(settleFunding(l, hourly, T0 + 60_000)).toEqual([]);
+    expect(l.nextFundingMs).toBe(T0 + HOUR);
+    expect(l.fundingIntervalMs).toBe(HOUR);
+    const s = settleFunding(l, hourly, T0 + HOUR);
+    expect(s.map((x) => [x.fundingMs, x.rate])).toEqual([[T0 + HOUR, 0.003]]);
+    expect(l.fundingUsd).toBeCloseTo((0.0001 + 0.003) * 2 * 100, 12);
+    expect(l.nextFundingMs).toBe(T0 + 2 * HOUR); // the next hourly one (quote not rolled yet: one 1 h step)
+    // Never re-books the settlement already booked when the quote still shows it.
+    expect(settleFunding(l, hourly, T0 + HOUR + 1000)).toEqual([]);
+    expect(l.nextFundingMs).toBe(T0 + 2 * HOUR);
+  });
+
+  it('an hourly leg whose venue reverted to 4 h books no settlement at the hourly times that no longer exist (issue 12)', () => {
+    const l = leg({ nextFundingMs: T0, fundingRate: 0.0002, fundingIntervalMs: HOUR });
+    const hourly = { ...quote(0.0002, T0), fundingIntervalMs: HOUR };
+    expect(settleFunding(l, hourly, T0).map((x) => x.fundingMs)).toEqual([T0]);
+    expect(l.nextFundingMs).toBe(T0 + HOUR); // projected hourly (the quote has not rolled yet)
+    // 16 quiet periods: the venue's next settlement is now 4 h on (its 4 h grid), rate per 4 h.
+    const fourHourly = { ...quote(0.0001, T0 + 4 * HOUR), fundingIntervalMs: 4 * HOUR };
+    expect(settleFunding(l, fourHourly, T0 + 120_000)).toEqual([]);
+    expect(l.nextFundingMs).toBe(T0 + 4 * HOUR);
+    expect(l.fundingIntervalMs).toBe(4 * HOUR);
+    expect(settleFunding(l, fourHourly, T0 + HOUR)).toEqual([]); // no phantom hourly settlement
+    expect(settleFunding(l, fourHourly, T0 + 3 * HOUR + 59 * 60_000)).toEqual([]);
+    expect(settleFunding(l, fourHourly, T0 + 4 * HOUR).map((x) => [x.fundingMs, x.rate])).toEqual([[T0 + 4 * HOUR, 0.0001]]);
+  });
+
+  it('a venue clock slightly ahead (next time already rolled just before the leg\'s time) never skips the real settlement', () => {
+    const l = leg({ nextFundingMs: T0, fundingRate: 0.0001, fundingIntervalMs: 8 * HOUR });
+    const rolled = quote(0.0003, T0 + 8 * HOUR);
+    expect(settleFunding(l, rolled, T0 - 5000)).toEqual([]);
+    expect(l.nextFundingMs).toBe(T0);
+    expect(settleFunding(l, rolled, T0).map((x) => [x.fundingMs, x.rate])).toEqual([[T0, 0.0001]]);
+  });
+
   it('books each missed settlement once after an outage, on the leg\'s own interval', () => {
     const l = leg({ nextFundingMs: T0, fundingRate: 0.0001, fundingIntervalMs: 8 * HOUR });
     // 17 h later, no quote: T0, T0+8h, T0+16h → 3 × 0.0001·2·100 = 0.06 received by the short

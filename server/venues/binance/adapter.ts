@@ -2,8 +2,14 @@
  * Binance USD-M: `<sym>@bookTicker` on the `/public` base and `<sym>@markPrice@1s` on the `/market`
  * base (split since 2026), combined-stream mode (`{"stream":…,"data":…}`).
  *
- * markPrice: `r` = funding rate, `T` = next funding time. The interval comes from fundingInfo; a
- * symbol missing there has the default 8 h (fundingInfo only lists symbols with adjusted settings).
+ * markPrice: `r` = funding rate, `T` = next funding time. markPrice carries no interval: it comes from
+ * fundingInfo (re-read at every discovery refresh, and shortly after each settlement:
+ * `refreshAfterSettlement`); a symbol missing there has the default 8 h (fundingInfo only lists symbols
+ * with adjusted settings). Binance switches a symbol to 1 h by itself when a settlement's rate is at its
+ * cap/floor: the next `T` is then one hour after the settlement instead of one interval (announcement
+ * 3243c81a…, effective 2025-05-02: "rate at 08:00 reaches the cap → the new frequency starts from
+ * 09:00"), and fundingInfo may follow minutes later. So the parser also reads the interval from the
+ * spacing of successive `T` across a settlement (see `intervalOf`).
  * Limits (facts.ts): ≤ 1024 streams per connection, ≤ 10 incoming messages/s; connections end at 24 h.
  * Heartbeat: the server pings, `ws` answers with pong frames automatically.
  */
@@ -47,8 +53,66 @@ export const BINANCE_SUBSCRIBE_SPACING_MS = subscribeSpacingMs(facts.limits);
 /** One stream per symbol; stream names count against nothing but the stream cap. */
 const STREAM_COST: SymbolCost = { topics: 1, chars: () => 0 };
 
+/** A `T` that moves within this long of the previous `T` passing is a settlement roll (not a reschedule). */
+const ROLL_WINDOW_MS = 60_000;
+/** Clock slack between the event time `E` and `T` at the roll. */
+const ROLL_SLACK_MS = 5_000;
+/** Binance intervals are whole hours, at most 8 h (steps beyond that are a missed settlement, not an interval). */
+const MAX_INTERVAL_MS = 8 * HOUR_MS;
+
+/** An interval read from the spacing of `T`, valid while fundingInfo still says `metaMs`. */
+interface Observed {
+  intervalMs: number;
+  metaMs: number;
+}
+
 /** Stream names are lower-case; payload symbols (`s`) and metadata keys are upper-case. */
 export class BinanceParser extends JsonVenueParser {
+  /** Per symbol: the last next-funding time `T` seen on this socket (cleared on reconnect). */
+  private readonly lastNext = new Map<string, number>();
+  /** Per symbol: the interval read from the spacing of `T` when it differs from fundingInfo's. */
+  private readonly observed = new Map<string, Observed>();
+
+  /**
+   * The last `T` is forgotten (a roll is only read between two frames of one connection). An interval
+   * already read from `T` is kept: it is the venue's schedule, not quote state, and lapses as soon as
+   * fundingInfo changes or a roll shows fundingInfo's interval again.
+   */
+  override reset(): void {
+    this.lastNext.clear();
+  }
+
+  /**
+   * The symbol's interval: fundingInfo's (live metadata), unless the spacing of `T` across the latest
+   * settlement roll showed another one since fundingInfo last changed. A roll = `T` moves forward within
+   * a minute after the previous `T` passed; its step is the interval now in force (4 h → 1 h at the cap
+   * reads exactly; a revert to a longer interval off the longer grid reads short until the next roll or
+   * the next fundingInfo, which the post-settlement refresh fetches). A `T` moved mid-period is left to
+   * fundingInfo.
+   */
+  private intervalOf(symbol: string, metaMs: number, next: number, ts: number): number {
+    const prev = this.lastNext.get(symbol);
+    if (prev !== next) this.lastNext.set(symbol, next);
+    let obs = this.observed.get(symbol);
+    if (obs !== undefined && obs.metaMs !== metaMs) {
+      this.observed.delete(symbol); // fundingInfo changed since: the venue's REST figure wins
+      obs = undefined;
+    }
+    if (prev !== undefined && next > prev && ts >= prev - ROLL_SLACK_MS && ts <= prev + ROLL_WINDOW_MS) {
+      const step = next - prev;
+      if (step % HOUR_MS === 0 && step <= MAX_INTERVAL_MS) {
+        if (step === metaMs) {
+          this.observed.delete(symbol);
+          obs = undefined;
+        } else if (obs === undefined || obs.intervalMs !== step) {
+          obs = { intervalMs: step, metaMs };
+          this.observed.set(symbol, obs);
+        }
+      }
+    }
+    return obs === undefined ? metaMs : obs.intervalMs;
+  }
+
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
@@ -97,7 +161,7 @@ export class BinanceParser extends JsonVenueParser {
     // Dated contracts send r "" and T 0: no funding.
     if (d.r === '' || next === 0) return 'ignored';
     if (Number.isNaN(rate) || !isEpochMs(next)) return this.reject('bad_funding');
-    sink.funding(meta, rate, meta.fundingIntervalMs, next, false, ts);
+    sink.funding(meta, rate, this.intervalOf(meta.symbol, meta.fundingIntervalMs, next, ts), next, false, ts);
     return 'data';
   }
 }
@@ -181,6 +245,8 @@ let changeSeq = 1_000_000;
 
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  /** The interval is REST-only (fundingInfo): re-read it shortly after each settlement, when Binance switches intervals. */
+  refreshAfterSettlement: true,
 
   /**
    * Every USDT/USDC perpetual from exchangeInfo, with the funding interval from fundingInfo (which lists

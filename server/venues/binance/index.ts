@@ -2,7 +2,7 @@
 import type { VenueModule } from '../types.js';
 import { binanceAdapter } from './adapter.js';
 import { facts } from './facts.js';
-import { BinanceVenue } from './sim.js';
+import { BINANCE_SIM_FUNDING_CAP, BinanceVenue } from './sim.js';
 import * as symbols from './symbols.js';
 
 export const binance: VenueModule = {
@@ -10,7 +10,7 @@ export const binance: VenueModule = {
   adapter: binanceAdapter,
   symbols,
   twin: {
-    profile: { spreadBps: 0.3, noiseBps: 0.25, basisBps: 0.8, latencyMs: 8, touchUsd: 90_000 },
+    profile: { spreadBps: 0.3, noiseBps: 0.25, basisBps: 0.8, latencyMs: 8, touchUsd: 90_000, dynamicFundingCap: BINANCE_SIM_FUNDING_CAP },
     lot: (spec) => spec.qtyStep,
     create: (exchange, ctx) => new BinanceVenue(exchange, ctx),
   },

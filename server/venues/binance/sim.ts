@@ -27,6 +27,14 @@ const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?|![A-Za-z0-9
 
 const PATH = /^\/(public|market)\/(stream|ws)(?:\/(.*))?$/;
 
+/**
+ * The twin's funding cap/floor (fraction per interval), published in fundingInfo and used as the
+ * profile's `dynamicFundingCap`: Binance moves a symbol to 1 h when a settlement's rate is at its cap
+ * (from 2025-05-02) and fundingInfo then lists `fundingIntervalHours: 1`; markPrice's `T` steps one
+ * hour. Lower than the real caps (0.3 %–3 %) so that the simulator's funding (±0.3 % per 8 h) can reach it.
+ */
+export const BINANCE_SIM_FUNDING_CAP = 0.002;
+
 export class BinanceVenue extends VenueServer {
   private readonly modes = new WeakMap<SimClient, ClientMode>();
   private lastMark = 0;
@@ -215,8 +223,8 @@ export class BinanceVenue extends VenueServer {
             .filter((p) => p.fundingIntervalMs !== 8 * 3_600_000)
             .map((p) => ({
               symbol: p.symbol,
-              adjustedFundingRateCap: '0.02000000',
-              adjustedFundingRateFloor: '-0.02000000',
+              adjustedFundingRateCap: BINANCE_SIM_FUNDING_CAP.toFixed(8),
+              adjustedFundingRateFloor: (-BINANCE_SIM_FUNDING_CAP).toFixed(8),
               fundingIntervalHours: p.fundingIntervalMs / 3_600_000,
               disclaimer: false,
             })),

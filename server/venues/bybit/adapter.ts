@@ -60,6 +60,8 @@ interface TickerState {
   rate: number;
   nextFundingMs: number;
   intervalMs: number;
+  /** The interval came from the ticker's `fundingIntervalHour` (else it follows the live metadata). */
+  intervalFromWire: boolean;
 }
 
 /** Raw (string) values of the fields we read from one ticker frame; undefined = absent. */
@@ -138,11 +140,15 @@ export class BybitParser extends JsonVenueParser {
     if ((f.rate !== undefined && f.rate !== '' && Number.isNaN(rate)) || (f.next !== undefined && f.next !== '' && f.next !== '0' && !isEpochMs(next)))
       return this.reject('bad_funding');
     if (f.intervalHours !== undefined && !(hours > 0)) return this.reject('bad_funding');
-    const intervalMs = hours > 0 ? hours * HOUR_MS : snapshot || state === undefined ? meta.fundingIntervalMs : state.intervalMs;
+    // The ticker's fundingIntervalHour is live (dynamic settlement frequency: 1 h at the cap, back later);
+    // deltas omit it while unchanged. Without it, the interval is the metadata's (instruments-info
+    // `fundingInterval`), read on every frame so a discovery refresh that changed it takes effect.
+    const fromWire = hours > 0 || (!snapshot && state !== undefined && state.intervalFromWire);
+    const intervalMs = hours > 0 ? hours * HOUR_MS : fromWire ? state!.intervalMs : meta.fundingIntervalMs;
 
     const fundingChanged = snapshot || rate !== state!.rate || next !== state!.nextFundingMs || intervalMs !== state!.intervalMs;
     if (state === undefined || snapshot) {
-      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs };
+      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs, intervalFromWire: fromWire };
       this.states.set(symbol, state);
     } else {
       state.bid = bid;
@@ -152,6 +158,7 @@ export class BybitParser extends JsonVenueParser {
       state.rate = rate;
       state.nextFundingMs = next;
       state.intervalMs = intervalMs;
+      state.intervalFromWire = fromWire;
     }
     let emitted = false;
     // Every ticker frame refreshes the quote: Bybit only pushes while something changes.
@@ -201,6 +208,7 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
     contractValue: 1, // linear quantities are in the listed base coin
     tickSize: num(price.tickSize),
     minQty: num(lot.minOrderQty),
+    // ASSUMPTION only when instruments-info omits fundingInterval; the ticker's fundingIntervalHour replaces it.
     fundingIntervalMs: minutes > 0 ? minutes * 60_000 : DEFAULT_FUNDING_INTERVAL_MS,
     nextFundingMs: 0, // not in instruments-info: the ticker stream carries nextFundingTime
     status,

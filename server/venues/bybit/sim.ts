@@ -12,6 +12,14 @@ const WS_PATH = '/v5/public/linear';
 
 type Ticker = Record<string, string>;
 
+/**
+ * The twin's funding cap (fraction per interval), published in `fundingCap` / instruments-info and used
+ * as the profile's `dynamicFundingCap`: Bybit's dynamic settlement frequency (from 2025-10-30) moves a
+ * symbol to 1 h when a settlement's rate is at its cap and the ticker's `fundingIntervalHour` follows. Lower
+ * than the real venue's 0.5 % for BTC so that the simulator's funding (within ±0.3 % per 8 h) can reach it.
+ */
+export const BYBIT_SIM_FUNDING_CAP = 0.002;
+
 export class BybitVenue extends VenueServer {
   /** Per symbol: the last published full ticker (the base the next delta is computed against). */
   private readonly published = new Map<string, Ticker>();
@@ -179,7 +187,7 @@ export class BybitVenue extends VenueServer {
       preQty: '',
       curPreListingPhase: '',
       fundingIntervalHour: String(pair.fundingIntervalMs / 3_600_000),
-      fundingCap: '0.005',
+      fundingCap: String(BYBIT_SIM_FUNDING_CAP),
     };
   }
 
@@ -271,8 +279,8 @@ function instrumentInfo(pair: Pair, model: MarketModel, nowMs: number): Record<s
     fundingInterval: pair.fundingIntervalMs / 60_000,
     settleCoin: pair.settle,
     copyTrading: 'both',
-    upperFundingRate: '0.005',
-    lowerFundingRate: '-0.005',
+    upperFundingRate: String(BYBIT_SIM_FUNDING_CAP),
+    lowerFundingRate: String(-BYBIT_SIM_FUNDING_CAP),
     isPreListing: false,
     preListingInfo: null,
     riskParameters: { priceLimitRatioX: '0.01', priceLimitRatioY: '0.02' },

@@ -164,6 +164,7 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   if (word === undefined) return b.skip('unknown_status');
   if (word === 'closed') return b.skip('closed');
   const granularity = num(c.fundingRateGranularity);
+  // ASSUMPTION only when fundingRateGranularity is missing; the settled funding message's granularity and the next refresh replace it.
   const interval = granularity > 0 ? granularity : DEFAULT_FUNDING_INTERVAL_MS;
   // Absolute time when given; otherwise `nextFundingRateTime` is the ms REMAINING from now. Without either
   // (a contract not trading yet) the funding frames are rejected until a refresh brings one.
@@ -192,6 +193,12 @@ let changeSeq = 0;
 
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  /**
+   * The next settlement and the interval come from REST (contracts/active `nextFundingRateDateTime`,
+   * `fundingRateGranularity`); the stream only rolls the time forward. Re-read right after each
+   * settlement so a changed interval or schedule takes effect from the venue's data, not the roll.
+   */
+  refreshAfterSettlement: true,
 
   /** Every linear perpetual from contracts/active, with the funding seed and next funding time it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {

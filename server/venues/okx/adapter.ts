@@ -184,7 +184,9 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
     contractValue: num(item.ctVal) * ctMult,
     tickSize: num(item.tickSz),
     minQty: num(item.minSz), // in contracts
-    fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, // not listed here: the funding-rate channel gives the real one
+    // ASSUMPTION: public/instruments does not list it; every funding-rate push gives the real one
+    // (nextFundingTime − fundingTime), this is used only for a push without nextFundingTime.
+    fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS,
     nextFundingMs: 0,
     status,
   });
