@@ -25,6 +25,7 @@ const SYMBOL: Record<Exchange, Record<SettleCurrency, string>> = {
   okx: { USDT: 'BTC-USDT-SWAP', USDC: 'BTC-USDC-SWAP' },
   kucoin: { USDT: 'XBTUSDTM', USDC: 'XBTUSDCM' },
   binance: { USDT: 'BTCUSDT', USDC: 'BTCUSDC' },
+  gate: { USDT: 'BTC_USDT', USDC: 'BTC_USDC' },
 };
 
 type LegName = `${Exchange}:${SettleCurrency}`;

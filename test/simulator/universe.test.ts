@@ -166,6 +166,9 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   } else if (ex === 'kucoin') {
     const { body } = (await getJson(`${rest}/api/v1/contracts/active`)) as { body: { data: Array<Record<string, string>> } };
     for (const i of body.data) out.set(i.symbol, i.status);
+  } else if (ex === 'gate') {
+    const { body } = (await getJson(`${rest}/api/v4/futures/usdt/contracts`)) as { body: Array<Record<string, unknown>> };
+    for (const i of body) out.set(String(i.name), `${String(i.status)}/${i.in_delisting === true ? 'delisting' : 'none'}`);
   } else {
     const { body } = (await getJson(`${rest}/fapi/v1/exchangeInfo`)) as { body: { symbols: Array<Record<string, string>> } };
     for (const i of body.symbols) out.set(i.symbol, `${i.status}/${Number(i.deliveryDate) < 4133404800000 ? 'delivery' : 'none'}`);
@@ -173,8 +176,8 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   return out;
 }
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none' };
+const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting' };
+const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none' };
 
 /** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
@@ -201,6 +204,11 @@ async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Prom
     probe.send({ id: '1', type: 'subscribe', topic: `/contractMarket/tickerV2:${symbol}`, response: true });
     isData = (m) => m.type === 'message';
     isError = (m) => m.type === 'error';
+  } else if (ex === 'gate') {
+    probe = await WsProbe.open(`${ws}/v4/ws/usdt`);
+    probe.send({ time: Math.floor(Date.now() / 1000), channel: 'futures.book_ticker', event: 'subscribe', payload: [symbol] });
+    isData = (m) => m.event === 'update' && (m.result as { s?: string } | undefined)?.s === symbol;
+    isError = (m) => m.error !== null && m.error !== undefined;
   } else {
     probe = await WsProbe.open(`${ws}/public/stream`);
     probe.send({ method: 'SUBSCRIBE', params: [`${symbol.toLowerCase()}@bookTicker`], id: 1 });
