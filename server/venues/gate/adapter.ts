@@ -118,8 +118,8 @@ export class GateParser extends JsonVenueParser {
     if (!isRecord(r)) return this.reject('missing_data');
     const meta = typeof r.s === 'string' ? this.meta.get(r.s) : undefined;
     if (meta === undefined) return this.reject('unknown_symbol');
-    // An empty book (`b:""`, `a:""`, `t:0`) is not a quote.
-    if (r.b === '' || r.a === '') return this.reject('empty_book');
+    // An empty side is `""` (size 0): an empty book (`t:0` too) or a one-sided one is not a quote.
+    if (r.b === '' || r.a === '') return this.reject(r.b === '' && r.a === '' ? 'empty_book' : 'one_sided_book');
     const bid = num(r.b);
     const ask = num(r.a);
     const bidSz = num(r.B);
