@@ -173,6 +173,8 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   const word = c.status === undefined ? 'trading' : typeof c.status === 'string' ? STATUS[c.status] : undefined;
   if (word === undefined) return b.skip('unknown_status');
   if (word === 'closed') return b.skip('closed');
+  // OAS: `in_delisting` with open positions = delisting transition; with none (position_size 0) = delisted.
+  if (c.in_delisting === true && num(c.position_size) === 0) return b.skip('closed');
   const status: InstrumentStatus = word === 'trading' && c.in_delisting === true ? 'delisting' : word;
   const parsed = parseNative(c.name);
   if (parsed === null || parsed.base !== c.name.split('_')[0]) return b.skip('malformed');
