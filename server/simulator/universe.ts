@@ -168,8 +168,8 @@ export function generateUniverse(n: number, seed: number): Universe {
       const mult = MULTIPLYING.has(exchange) ? m : 1;
       const listing = { key: coin.key, exchange, listedBase: listedBaseOf(exchange, coin.base, mult), multiplier: mult, startPrice: coin.startPrice };
       legs.get(exchange)!.push({ ...listing, settle: 'USDT' });
-      // BTC has a USDC leg everywhere (as on the real venues); other top coins on some venues.
-      if (coin.rank === 0 || (coin.rank < topDecile && g.next() < USDC_CHANCE[exchange])) legs.get(exchange)!.push({ ...listing, settle: 'USDC' });
+      // BTC has a USDC leg on every venue that lists USDC-settled perpetuals (usdcChance > 0); other top coins on some.
+      if ((coin.rank === 0 && USDC_CHANCE[exchange] > 0) || (coin.rank < topDecile && g.next() < USDC_CHANCE[exchange])) legs.get(exchange)!.push({ ...listing, settle: 'USDC' });
     }
   }
   return { coins, listings: EXCHANGES.flatMap((ex) => legs.get(ex)!) };

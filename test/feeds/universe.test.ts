@@ -148,6 +148,9 @@ async function setup(opts: Partial<FeedManagerOptions> & { steer?: Partial<Recor
 }
 
 const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex)!;
+/** SOL hidden on every venue but bybit (whatever venues the registry holds). */
+const solOnlyOnBybit = (): Partial<Record<Exchange, Partial<Steer>>> =>
+  Object.fromEntries(EXCHANGES.filter((ex) => ex !== 'bybit').map((ex) => [ex, { hidden: new Set(['SOL-PERP']) }]));
 const usable = (engine: Engine, key: string, ex: Exchange) => engine.quote(key, ex)?.usable === true;
 const subscribedOn = (engine: Engine, key: string, ex: Exchange) => {
   const id = engine.instruments.idFor(key, ex);
@@ -157,8 +160,7 @@ const subscribedOn = (engine: Engine, key: string, ex: Exchange) => {
 describe('FeedManager: the whole universe (simulator, real engine)', () => {
   it('"all" subscribes every instrument listed on >= 2 venues and not one listed on a single venue; discovery stats in FeedState', async () => {
     // SOL listed by bybit only.
-    const hideSol = { hidden: new Set(['SOL-PERP']) };
-    const { fm, engine } = await setup({ steer: { okx: hideSol, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine } = await setup({ steer: solOnlyOnBybit() });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     await waitFor('BTC and ETH usable everywhere', () => EXCHANGES.every((ex) => usable(engine, 'BTC-PERP', ex) && usable(engine, 'ETH-PERP', ex)));
     expect(engine.instruments.idFor('SOL-PERP', 'bybit')).toBeLessThan(0); // never registered
@@ -170,8 +172,7 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
   });
 
   it('a listing added to a venue appears subscribed on the live sockets after a refresh, without a restart', async () => {
-    const okx = { hidden: new Set(['SOL-PERP']) };
-    const { fm, engine, steers } = await setup({ steer: { okx, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine, steers } = await setup({ steer: solOnlyOnBybit() });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     expect(state(fm, 'bybit').discovery!.subscribed).toBe(2);
     steers.okx.hidden.clear(); // okx lists SOL: now on two venues
@@ -184,7 +185,7 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
   });
 
   it('the periodic refresh (discoveryRefreshMs) picks a listing up on its own', async () => {
-    const { fm, engine, steers } = await setup({ discoveryRefreshMs: 300, steer: { okx: { hidden: new Set(['SOL-PERP']) }, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine, steers } = await setup({ discoveryRefreshMs: 300, steer: solOnlyOnBybit() });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     steers.binance.hidden.clear();
     await waitFor('SOL usable on binance', () => usable(engine, 'SOL-PERP', 'binance'));
@@ -234,7 +235,8 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
     const gate = new Promise<void>((r) => (release = r));
     const onlyOn = (keep: string) => ({ hidden: new Set(SIM_INSTRUMENTS.filter((k) => k !== keep && k !== 'BTC-PERP')) });
     // SOL on bybit and (late) kucoin only; ETH nowhere else.
-    const { fm, engine } = await setup({ start: false, steer: { bybit: onlyOn('SOL-PERP'), okx: onlyOn('BTC-PERP'), binance: onlyOn('BTC-PERP'), kucoin: { ...onlyOn('SOL-PERP'), gate } } });
+    const steer: Partial<Record<Exchange, Partial<Steer>>> = Object.fromEntries(EXCHANGES.map((ex) => [ex, onlyOn('BTC-PERP')]));
+    const { fm, engine } = await setup({ start: false, steer: { ...steer, bybit: onlyOn('SOL-PERP'), kucoin: { ...onlyOn('SOL-PERP'), gate } } });
     void fm.start();
     cleanups.push(() => release());
     await waitFor('BTC on the three', () => (['bybit', 'okx', 'binance'] as const).every((ex) => usable(engine, 'BTC-PERP', ex)));

@@ -22,12 +22,12 @@ describe('generated universe', () => {
     expect(new Set(u.coins.map((c) => c.key)).size).toBe(300);
     const on = venuesOf(u.listings);
     expect(on.size).toBe(300);
-    for (const c of u.coins.slice(0, 20)) expect(on.get(c.key)?.size).toBe(4);
-    const hist = [0, 0, 0, 0, 0];
+    for (const c of u.coins.slice(0, 20)) expect(on.get(c.key)?.size).toBe(EXCHANGES.length);
+    const hist: number[] = new Array<number>(EXCHANGES.length + 1).fill(0);
     for (const s of on.values()) hist[s.size]++;
     // Every overlap occurs, and a good share of the coins are not on every venue.
-    for (const k of [1, 2, 3, 4]) expect(hist[k]).toBeGreaterThan(20);
-    expect(hist[4]).toBeLessThan(200);
+    for (const k of [1, 2, 3]) expect(hist[k]).toBeGreaterThan(20);
+    expect(hist[EXCHANGES.length]).toBeLessThan(200);
     const usdt = (ex: Exchange) => u.listings.filter((l) => l.exchange === ex && l.settle === 'USDT').length;
     expect(usdt('okx')).toBeLessThan(usdt('bybit'));
     // Real-looking names, numeric-leading ones among them.
@@ -47,12 +47,12 @@ describe('generated universe', () => {
     const u = generateUniverse(300, 1);
     const pepe = u.listings.filter((l) => l.key === 'PEPE-PERP' && l.settle === 'USDT');
     const spelled = Object.fromEntries(pepe.map((l) => [l.exchange, VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)]));
-    expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM' });
+    expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM', gate: 'PEPE_USDT' });
     const million = u.listings.filter((l) => l.key === 'BABYDOGE-PERP');
     expect(million.find((l) => l.exchange === 'binance')?.listedBase).toBe('1MBABYDOGE');
     expect(million.find((l) => l.exchange === 'bybit')?.listedBase).toBe('1000000BABYDOGE');
     for (const l of u.listings) {
-      if (l.exchange === 'okx' || l.exchange === 'kucoin') expect(l.multiplier).toBe(1);
+      if (VENUES[l.exchange].facts.listing.multipliedPrefix === null) expect(l.multiplier).toBe(1);
       const symbol = VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle);
       expect(VENUES[l.exchange].symbols.keyOf(symbol), symbol).toBe(l.key);
     }
@@ -64,7 +64,11 @@ describe('generated universe', () => {
     const btcUsdc = u.listings.filter((l) => l.key === 'BTC-PERP' && l.settle === 'USDC');
     const symbols = btcUsdc.map((l) => VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)).sort();
     expect(symbols).toEqual(['BTC-USDC-SWAP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
-    for (const ex of EXCHANGES) expect(u.listings.filter((l) => l.exchange === ex && l.settle === 'USDC').length).toBeGreaterThan(2);
+    for (const ex of EXCHANGES) {
+      const usdc = u.listings.filter((l) => l.exchange === ex && l.settle === 'USDC').length;
+      if (VENUES[ex].facts.listing.usdcChance > 0) expect(usdc, ex).toBeGreaterThan(2);
+      else expect(usdc, ex).toBe(0);
+    }
   });
 
   it('quotes a multiplied listing at the multiple of the bare one (1000PEPE = 1000 × PEPE within the basis)', () => {
@@ -166,6 +170,9 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   } else if (ex === 'kucoin') {
     const { body } = (await getJson(`${rest}/api/v1/contracts/active`)) as { body: { data: Array<Record<string, string>> } };
     for (const i of body.data) out.set(i.symbol, i.status);
+  } else if (ex === 'gate') {
+    const { body } = (await getJson(`${rest}/api/v4/futures/usdt/contracts`)) as { body: Array<Record<string, unknown>> };
+    for (const i of body) out.set(String(i.name), `${String(i.status)}/${i.in_delisting === true ? 'delisting' : 'none'}`);
   } else {
     const { body } = (await getJson(`${rest}/fapi/v1/exchangeInfo`)) as { body: { symbols: Array<Record<string, string>> } };
     for (const i of body.symbols) out.set(i.symbol, `${i.status}/${Number(i.deliveryDate) < 4133404800000 ? 'delivery' : 'none'}`);
@@ -173,8 +180,8 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   return out;
 }
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none' };
+const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting' };
+const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none' };
 
 /** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
@@ -201,6 +208,11 @@ async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Prom
     probe.send({ id: '1', type: 'subscribe', topic: `/contractMarket/tickerV2:${symbol}`, response: true });
     isData = (m) => m.type === 'message';
     isError = (m) => m.type === 'error';
+  } else if (ex === 'gate') {
+    probe = await WsProbe.open(`${ws}/v4/ws/usdt`);
+    probe.send({ time: Math.floor(Date.now() / 1000), channel: 'futures.book_ticker', event: 'subscribe', payload: [symbol] });
+    isData = (m) => m.event === 'update' && (m.result as { s?: string } | undefined)?.s === symbol;
+    isError = (m) => m.error !== null && m.error !== undefined;
   } else {
     probe = await WsProbe.open(`${ws}/public/stream`);
     probe.send({ method: 'SUBSCRIBE', params: [`${symbol.toLowerCase()}@bookTicker`], id: 1 });

@@ -27,11 +27,19 @@ const REGISTRY = ['shared/venues.ts', 'server/venues/index.ts'];
 /**
  * Known exceptions: file, venue, and why. Keep this short; an entry needs a reason a reviewer accepts.
  */
-const ALLOWLIST: Array<{ file: string; venue: Exchange; reason: string }> = [
+const ALLOWLIST: Array<{ file: string; venue: Exchange; reason: string; lines?: RegExp }> = [
   ...(['bybit', 'binance'] as const).map((venue) => ({
     file: 'server/venues/kucoin/sim.ts',
     venue,
     reason: "KuCoin's documented index-price payload lists its source exchanges by name (`sourceExchanges`): wire data of that venue, not another venue's fact",
+  })),
+  // A venue id that is also an English word: the feed layer's rate "gate" (RateGate) is that word, not the venue.
+  { file: 'server/feeds/rate-gate.ts', venue: 'gate' as Exchange, reason: 'the module is a rate gate (the word), venue-agnostic' },
+  ...['server/feeds/connection.ts', 'server/feeds/manager.ts'].map((file) => ({
+    file,
+    venue: 'gate' as Exchange,
+    reason: 'imports of the rate gate module only (other lines are still checked)',
+    lines: /rate-gate\.js|connectionGates|ConnectPacers|RateGate/,
   })),
 ];
 
@@ -153,8 +161,10 @@ export async function findOffences(): Promise<string[]> {
     const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
     for (const p of pats) {
       if (p.owners.some((v) => file.startsWith(`server/venues/${v}/`))) continue;
-      if (p.owners.some((v) => ALLOWLIST.some((a) => a.file === file && a.venue === v))) continue;
+      if (p.owners.some((v) => ALLOWLIST.some((a) => a.file === file && a.venue === v && a.lines === undefined))) continue;
+      const excused = ALLOWLIST.filter((a) => a.file === file && a.lines !== undefined && p.owners.includes(a.venue)).map((a) => a.lines!);
       lines.forEach((line, i) => {
+        if (excused.some((re) => re.test(line))) return;
         p.re.lastIndex = 0;
         const m = p.re.exec(line);
         if (m) out.push(`${file}:${i + 1}: ${p.owners.join('/')} ${p.what} ("${m[0]}") in: ${line.trim().slice(0, 140)}`);

@@ -1,0 +1,262 @@
+/**
+ * Gate futures v4, USDT-settled (`BTC_USDT`): `futures.book_ticker` for the touch and `futures.tickers`
+ * for funding, on `/v4/ws/usdt` (gate.com/docs/developers/futures/ws/en, read 2026-12-01).
+ *
+ * Units, which differ field by field:
+ * - envelope `time` is unix SECONDS, `time_ms` (added 2022-11-22) is ms, book_ticker `result.t` is ms;
+ * - book_ticker `B`/`A` are CONTRACTS (integers, or decimal strings with the `X-Gate-Size-Decimal: 1`
+ *   header): base = size × `quanto_multiplier` (REST contracts); an empty book is `b:""`, `a:""`, `t:0`;
+ * - REST `funding_interval` is SECONDS, `funding_next_apply` is unix SECONDS (typed float by Gate's
+ *   OpenAPI model, so it may come float-formatted).
+ *
+ * Funding: `funding_rate` is the rate of the running period, settled at the next funding time, like the
+ * other venues' live rates (not flagged predicted). `funding_rate_indicative` is documented as
+ * "deprecated, use funding_rate" and is not emitted. The WS carries no funding time: the next settlement
+ * and the interval come from REST (`refreshAfterSettlement`), and the parser rolls a passed next time
+ * forward by the interval so the engine never sees a settlement in the past.
+ */
+import type { Exchange } from '../../../shared/exchanges.js';
+import type { WsLimits } from '../../../shared/venue-facts.js';
+import { DiscoveryBuilder, pick } from '../discovery.js';
+import { ASSET_ALIASES, parseNative } from './symbols.js';
+import { facts } from './facts.js';
+import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import {
+  JsonVenueParser,
+  emitQuote,
+  type ConnectionPlan,
+  type Discovery,
+  type FetchJson,
+  type InstrumentMeta,
+  type InstrumentStatus,
+  type MetadataTable,
+  type ParseOutcome,
+  type UpdateSink,
+  type VenueAdapter,
+  type VenueEndpoints,
+  type VenueParser,
+  DEFAULT_FUNDING_INTERVAL_MS,
+  chunk,
+  count,
+  isEpochMs,
+  isRecord,
+  num,
+} from '../../feeds/adapter.js';
+
+const EXCHANGE: Exchange = 'gate';
+export const GATE_WS_PATH = '/v4/ws/usdt';
+export const GATE_CONTRACTS_PATH = '/api/v4/futures/usdt/contracts';
+export const BOOK_TICKER = 'futures.book_ticker';
+export const TICKERS = 'futures.tickers';
+const CHANNELS = [BOOK_TICKER, TICKERS] as const;
+/** Application-level heartbeat (`futures.ping` → `futures.pong`); the docs' demo sends one every 10 s. */
+export const GATE_PING_MS = 10_000;
+/**
+ * Contracts per socket: our choice, not a venue limit. Gate documents no cap but closes a connection whose
+ * client falls behind its updates (gatews#25), so a large universe is spread over a few sockets.
+ */
+export const GATE_SYMBOLS_PER_SOCKET = 200;
+const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: GATE_SYMBOLS_PER_SOCKET * CHANNELS.length };
+const TOPIC_COST: SymbolCost = { topics: CHANNELS.length, chars: () => 0 };
+
+/** A plausible unix time in SECONDS (2001..2286); float-formatted values allowed. */
+export function isEpochSeconds(s: number): boolean {
+  return s >= 1e9 && s < 1e10;
+}
+
+/** `next` moved forward by whole intervals until it is after `nowMs` (a settlement time never lies in the past). */
+export function rollForward(nextMs: number, intervalMs: number, nowMs: number): number {
+  if (nextMs > nowMs || !(intervalMs > 0)) return nextMs;
+  return nextMs + Math.ceil((nowMs - nextMs + 1) / intervalMs) * intervalMs;
+}
+
+/**
+ * The frame time in epoch ms from the envelope: `time_ms` when present (it must agree with `time` to the
+ * second), else `time` (seconds) × 1000. NaN when a field is not in the unit its name says.
+ */
+export function envelopeMs(msg: Record<string, unknown>): number {
+  const s = msg.time;
+  if (typeof s !== 'number' || !Number.isInteger(s) || !isEpochSeconds(s)) return NaN;
+  if (msg.time_ms === undefined) return s * 1000;
+  const ms = msg.time_ms;
+  if (typeof ms !== 'number' || !isEpochMs(ms) || Math.abs(Math.floor(ms / 1000) - s) > 1) return NaN;
+  return ms;
+}
+
+interface FundingOut {
+  meta: InstrumentMeta;
+  rate: number;
+  intervalMs: number;
+  nextMs: number;
+}
+
+export class GateParser extends JsonVenueParser {
+  parse(raw: string, sink: UpdateSink): ParseOutcome {
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
+    const channel = msg.channel;
+    if (typeof channel !== 'string') return this.reject('unknown_message');
+    // `error` is null (or absent) on success, else `{code, message}` (codes 1..4 in the docs).
+    if (msg.error !== null && msg.error !== undefined) {
+      const code = isRecord(msg.error) && (typeof msg.error.code === 'number' || typeof msg.error.code === 'string') ? String(msg.error.code) : 'unknown';
+      count(this.errors, `venue_error:${code}`);
+      return 'venue_error';
+    }
+    if (channel === 'futures.pong') return 'pong';
+    const event = msg.event;
+    // Acks ride the data channel's name with the request's event: route on the event first.
+    if (event === 'subscribe' || event === 'unsubscribe') return 'ack';
+    if (event !== 'update' && event !== 'all') return this.reject('unknown_event');
+    const envMs = envelopeMs(msg);
+    if (Number.isNaN(envMs)) return this.reject('bad_timestamp');
+    if (channel === BOOK_TICKER) return this.bookTicker(msg.result, sink);
+    if (channel === TICKERS) return this.tickers(msg.result, envMs, sink);
+    return this.reject('unknown_channel');
+  }
+
+  private bookTicker(r: unknown, sink: UpdateSink): ParseOutcome {
+    if (!isRecord(r)) return this.reject('missing_data');
+    const meta = typeof r.s === 'string' ? this.meta.get(r.s) : undefined;
+    if (meta === undefined) return this.reject('unknown_symbol');
+    // An empty side is `""` (size 0): an empty book (`t:0` too) or a one-sided one is not a quote.
+    if (r.b === '' || r.a === '') return this.reject(r.b === '' && r.a === '' ? 'empty_book' : 'one_sided_book');
+    const bid = num(r.b);
+    const ask = num(r.a);
+    const bidSz = num(r.B);
+    const askSz = num(r.A);
+    if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
+    const t = r.t;
+    if (typeof t !== 'number' || !isEpochMs(t)) return this.reject('bad_timestamp');
+    emitQuote(sink, meta, bid, ask, bidSz, askSz, t);
+    return 'data';
+  }
+
+  private tickers(result: unknown, tsMs: number, sink: UpdateSink): ParseOutcome {
+    // An object, an array, or (old recordings) an array of arrays.
+    const entries = Array.isArray(result) ? (result.length > 0 && Array.isArray(result[0]) ? (result as unknown[]).flat() : result) : isRecord(result) ? [result] : null;
+    if (entries === null || entries.length === 0) return this.reject('missing_data');
+    // Validate every entry before emitting any (one frame = all or nothing).
+    const out: FundingOut[] = [];
+    for (const d of entries) {
+      if (!isRecord(d)) return this.reject('bad_entry');
+      const meta = typeof d.contract === 'string' ? this.meta.get(d.contract) : undefined;
+      if (meta === undefined) return this.reject('unknown_symbol');
+      const rate = num(d.funding_rate);
+      if (Number.isNaN(rate)) return this.reject('bad_funding');
+      // Some recent frames are said to carry the REST timing fields too (unverified): used when sane.
+      const wsIntervalS = num(d.funding_interval);
+      const wsNextS = num(d.funding_next_apply);
+      const intervalMs = wsIntervalS > 0 ? wsIntervalS * 1000 : meta.fundingIntervalMs;
+      const next = isEpochSeconds(wsNextS) ? Math.round(wsNextS * 1000) : meta.nextFundingMs;
+      if (!(next > 0) || !(intervalMs > 0)) return this.reject('no_next_funding_time');
+      out.push({ meta, rate, intervalMs, nextMs: rollForward(next, intervalMs, tsMs) });
+    }
+    for (const f of out) sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, tsMs);
+    return 'data';
+  }
+}
+
+/** Contract `status` → ours; `in_delisting` marks a trading contract that is being delisted. */
+const STATUS: Readonly<Record<string, InstrumentStatus | 'closed'>> = {
+  trading: 'trading',
+  prelaunch: 'prelaunch',
+  delisting: 'delisting',
+  circuit_breaker: 'delisting',
+  delisted: 'closed',
+};
+
+/** Reads one `GET /futures/usdt/contracts` entry into the builder (or counts why not). */
+function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
+  if (!isRecord(c) || typeof c.name !== 'string' || c.name === '') return b.skip('malformed');
+  // `direct` = linear (USDT-margined); `inverse` contracts live under /futures/btc.
+  if (c.type !== undefined && c.type !== 'direct') return b.skip('not_linear');
+  const word = c.status === undefined ? 'trading' : typeof c.status === 'string' ? STATUS[c.status] : undefined;
+  if (word === undefined) return b.skip('unknown_status');
+  if (word === 'closed') return b.skip('closed');
+  // OAS: `in_delisting` with open positions = delisting transition; with none (position_size 0) = delisted.
+  if (c.in_delisting === true && num(c.position_size) === 0) return b.skip('closed');
+  const status: InstrumentStatus = word === 'trading' && c.in_delisting === true ? 'delisting' : word;
+  const parsed = parseNative(c.name);
+  if (parsed === null || parsed.base !== c.name.split('_')[0]) return b.skip('malformed');
+  const intervalS = c.funding_interval === undefined ? DEFAULT_FUNDING_INTERVAL_MS / 1000 : num(c.funding_interval);
+  if (!(intervalS > 0)) return b.skip('bad_funding_interval');
+  const intervalMs = Math.round(intervalS * 1000);
+  // Seconds, maybe float-formatted (1.7132256e9); a value already passed rolls forward to the coming one.
+  const nextS = num(c.funding_next_apply);
+  const next = isEpochSeconds(nextS) ? rollForward(Math.round(nextS * 1000), intervalMs, nowMs) : 0;
+  const rate = num(c.funding_rate);
+  b.add(
+    {
+      symbol: c.name,
+      baseField: parsed.base,
+      symbolBase: parsed.base,
+      settle: parsed.quote,
+      contractValue: num(c.quanto_multiplier),
+      tickSize: num(c.order_price_round),
+      minQty: num(c.order_size_min), // contracts
+      fundingIntervalMs: intervalMs,
+      nextFundingMs: next,
+      status,
+    },
+    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs, nextFundingMs: next, predicted: false, tsMs: nowMs } },
+  );
+}
+
+/** Subscribe/unsubscribe requests for both channels of `syms`, at most `topicsPerMessage` contracts each. */
+function requests(event: 'subscribe' | 'unsubscribe', syms: readonly string[]): string[] {
+  const time = Math.floor(Date.now() / 1000); // the request's `time` is unix seconds
+  const batches = chunk(syms, topicsPerMessage(facts.limits));
+  return CHANNELS.flatMap((channel) => batches.map((payload) => JSON.stringify({ time, channel, event, payload })));
+}
+
+export function pingMessage(): string {
+  return JSON.stringify({ time: Math.floor(Date.now() / 1000), channel: 'futures.ping' });
+}
+
+export const gateAdapter: VenueAdapter = {
+  exchange: EXCHANGE,
+  refreshAfterSettlement: true,
+
+  /** Every USDT-settled linear contract, with interval, next funding time and the funding seed it carries. */
+  async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
+    const body = await fetchJson(`${rest}${GATE_CONTRACTS_PATH}`);
+    if (!Array.isArray(body)) throw new Error('gate futures/usdt/contracts: unexpected body');
+    const b = new DiscoveryBuilder(EXCHANGE, ASSET_ALIASES);
+    for (const c of body) addContract(b, c, nowMs);
+    return b.result();
+  },
+
+  async loadMetadata(rest: string, symbols: string[] | null, fetchJson: FetchJson, nowMs: number): Promise<MetadataTable> {
+    return pick((await this.discover(rest, fetchJson, nowMs)).table, symbols);
+  },
+
+  async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
+    return splitSymbols(symbols, PLAN_LIMITS, TOPIC_COST).map((group, i) => ({
+      label: `gate#${i}`,
+      url: `${endpoints.ws}${GATE_WS_PATH}`,
+      subscribeMessages: requests('subscribe', group),
+      topicCount: group.length * CHANNELS.length,
+      awaitWelcome: false,
+      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+      heartbeat: { everyMs: GATE_PING_MS, whenIdle: false, message: pingMessage },
+      maxAgeMs: opts.maxAgeMs ?? 0, // Gate documents no maximum connection age
+      symbols: group,
+      limits: facts.limits,
+    }));
+  },
+
+  createParser(meta: MetadataTable): VenueParser {
+    return new GateParser(meta);
+  },
+
+  liveChange(plans, _symbols, add, remove) {
+    const r = redistribute(
+      plans.map((p) => p.symbols),
+      add,
+      remove,
+      PLAN_LIMITS,
+      TOPIC_COST,
+    );
+    return r === null ? null : changesOf(r, requests, CHANNELS.length);
+  },
+};
