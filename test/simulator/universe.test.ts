@@ -166,6 +166,11 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   } else if (ex === 'kucoin') {
     const { body } = (await getJson(`${rest}/api/v1/contracts/active`)) as { body: { data: Array<Record<string, string>> } };
     for (const i of body.data) out.set(i.symbol, i.status);
+  } else if (ex === 'bitget') {
+    for (const category of ['USDT-FUTURES', 'USDC-FUTURES']) {
+      const { body } = (await getJson(`${rest}/api/v3/market/instruments?category=${category}`)) as { body: { data: Array<Record<string, string>> } };
+      for (const i of body.data) out.set(i.symbol, `${i.status}/${i.offTime === '-1' ? 'none' : 'off'}`);
+    }
   } else {
     const { body } = (await getJson(`${rest}/fapi/v1/exchangeInfo`)) as { body: { symbols: Array<Record<string, string>> } };
     for (const i of body.symbols) out.set(i.symbol, `${i.status}/${Number(i.deliveryDate) < 4133404800000 ? 'delivery' : 'none'}`);
@@ -173,8 +178,8 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   return out;
 }
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none' };
+const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', bitget: 'limit_open/off' };
+const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', bitget: 'online/none' };
 
 /** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
@@ -201,6 +206,11 @@ async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Prom
     probe.send({ id: '1', type: 'subscribe', topic: `/contractMarket/tickerV2:${symbol}`, response: true });
     isData = (m) => m.type === 'message';
     isError = (m) => m.type === 'error';
+  } else if (ex === 'bitget') {
+    probe = await WsProbe.open(`${ws}/v3/ws/public`);
+    probe.send({ op: 'subscribe', args: [{ instType: symbol.endsWith('PERP') ? 'usdc-futures' : 'usdt-futures', topic: 'ticker', symbol }] });
+    isData = (m) => Array.isArray(m.data) && (m.arg as { symbol?: string } | undefined)?.symbol === symbol;
+    isError = (m) => m.event === 'error';
   } else {
     probe = await WsProbe.open(`${ws}/public/stream`);
     probe.send({ method: 'SUBSCRIBE', params: [`${symbol.toLowerCase()}@bookTicker`], id: 1 });
