@@ -8,7 +8,8 @@
  * (`current-fund-rate` → `fundingRateInterval`, instruments → `fundInterval`), re-read at each discovery
  * refresh, and Bitget changes it per symbol at run time. The parser therefore takes the interval from the
  * metadata (updated in place by a refresh) and also from the spacing of `nextFundingTime` when it jumps
- * at a settlement; either change is emitted with the next funding update.
+ * at a settlement; either change is emitted with the next frame. Funding is passed on when it changes
+ * (rate, next time or interval), not with every push: the quote is.
  *
  * Pushes: the docs call a push `snapshot` (full) or `update` (incremental); a live feed sends full
  * records. An `update` that leaves fields out is merged onto the last frame of the same connection;
@@ -109,8 +110,10 @@ interface IntervalState {
   metaMs: number;
   /** The last `nextFundingTime` seen on this connection (NaN after a reset). */
   lastNextMs: number;
-  /** The interval last emitted with a funding update (NaN before the first). */
+  /** The funding last emitted on this connection (NaN before the first): unchanged funding is not re-sent. */
   emittedMs: number;
+  emittedRate: number;
+  emittedNextMs: number;
 }
 
 /** A string field: undefined = absent (keep the merged value), "" = empty (no value), else a number or NaN. */
@@ -139,7 +142,7 @@ export class BitgetParser extends JsonVenueParser {
     // disconnected is never read as an interval change.
     for (const iv of this.intervals.values()) {
       iv.lastNextMs = NaN;
-      iv.emittedMs = NaN;
+      iv.emittedMs = iv.emittedRate = iv.emittedNextMs = NaN;
     }
   }
 
@@ -199,10 +202,12 @@ export class BitgetParser extends JsonVenueParser {
       emitQuote(sink, meta, bid, ask, bidSize, askSize, ts);
       emitted = true;
     }
-    const carriesFunding = d.fundingRate !== undefined || d.nextFundingTime !== undefined;
-    if (fundingOk && (carriesFunding || iv.intervalMs !== iv.emittedMs)) {
+    // Every push repeats the funding fields: only a change (rate, next time or interval) is passed on.
+    if (fundingOk && (rate !== iv.emittedRate || next !== iv.emittedNextMs || iv.intervalMs !== iv.emittedMs)) {
       sink.funding(meta, rate, iv.intervalMs, next, false, ts);
       iv.emittedMs = iv.intervalMs;
+      iv.emittedRate = rate;
+      iv.emittedNextMs = next;
       emitted = true;
     }
     return emitted ? 'data' : 'ignored';
@@ -215,7 +220,7 @@ export class BitgetParser extends JsonVenueParser {
   private intervalOf(symbol: string, metaMs: number, next: number, ts: number): IntervalState {
     let iv = this.intervals.get(symbol);
     if (iv === undefined) {
-      iv = { intervalMs: metaMs, metaMs, lastNextMs: NaN, emittedMs: NaN };
+      iv = { intervalMs: metaMs, metaMs, lastNextMs: NaN, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
     } else if (iv.metaMs !== metaMs) {
       iv.intervalMs = metaMs;
