@@ -147,6 +147,10 @@ async function setup(opts: Partial<FeedManagerOptions> & { steer?: Partial<Recor
   return { sim, engine, fm, steers, events: pull };
 }
 
+/** One steer per venue for every registered venue but `except` (so a venue added to the registry behaves like the unnamed ones). */
+const allBut = (except: readonly Exchange[], steer: () => Partial<Steer>): Partial<Record<Exchange, Partial<Steer>>> =>
+  Object.fromEntries(EXCHANGES.filter((ex) => !except.includes(ex)).map((ex) => [ex, steer()]));
+
 const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex)!;
 const usable = (engine: Engine, key: string, ex: Exchange) => engine.quote(key, ex)?.usable === true;
 const subscribedOn = (engine: Engine, key: string, ex: Exchange) => {
@@ -157,8 +161,7 @@ const subscribedOn = (engine: Engine, key: string, ex: Exchange) => {
 describe('FeedManager: the whole universe (simulator, real engine)', () => {
   it('"all" subscribes every instrument listed on >= 2 venues and not one listed on a single venue; discovery stats in FeedState', async () => {
     // SOL listed by bybit only.
-    const hideSol = { hidden: new Set(['SOL-PERP']) };
-    const { fm, engine } = await setup({ steer: { okx: hideSol, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine } = await setup({ steer: allBut(['bybit'], () => ({ hidden: new Set(['SOL-PERP']) })) });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     await waitFor('BTC and ETH usable everywhere', () => EXCHANGES.every((ex) => usable(engine, 'BTC-PERP', ex) && usable(engine, 'ETH-PERP', ex)));
     expect(engine.instruments.idFor('SOL-PERP', 'bybit')).toBeLessThan(0); // never registered
@@ -170,8 +173,7 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
   });
 
   it('a listing added to a venue appears subscribed on the live sockets after a refresh, without a restart', async () => {
-    const okx = { hidden: new Set(['SOL-PERP']) };
-    const { fm, engine, steers } = await setup({ steer: { okx, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine, steers } = await setup({ steer: allBut(['bybit'], () => ({ hidden: new Set(['SOL-PERP']) })) });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     expect(state(fm, 'bybit').discovery!.subscribed).toBe(2);
     steers.okx.hidden.clear(); // okx lists SOL: now on two venues
@@ -184,7 +186,7 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
   });
 
   it('the periodic refresh (discoveryRefreshMs) picks a listing up on its own', async () => {
-    const { fm, engine, steers } = await setup({ discoveryRefreshMs: 300, steer: { okx: { hidden: new Set(['SOL-PERP']) }, kucoin: { hidden: new Set(['SOL-PERP']) }, binance: { hidden: new Set(['SOL-PERP']) } } });
+    const { fm, engine, steers } = await setup({ discoveryRefreshMs: 300, steer: allBut(['bybit'], () => ({ hidden: new Set(['SOL-PERP']) })) });
     await waitFor('all live', () => fm.states().every((s) => s.status === 'live'));
     steers.binance.hidden.clear();
     await waitFor('SOL usable on binance', () => usable(engine, 'SOL-PERP', 'binance'));
@@ -234,7 +236,7 @@ describe('FeedManager: the whole universe (simulator, real engine)', () => {
     const gate = new Promise<void>((r) => (release = r));
     const onlyOn = (keep: string) => ({ hidden: new Set(SIM_INSTRUMENTS.filter((k) => k !== keep && k !== 'BTC-PERP')) });
     // SOL on bybit and (late) kucoin only; ETH nowhere else.
-    const { fm, engine } = await setup({ start: false, steer: { bybit: onlyOn('SOL-PERP'), okx: onlyOn('BTC-PERP'), binance: onlyOn('BTC-PERP'), kucoin: { ...onlyOn('SOL-PERP'), gate } } });
+    const { fm, engine } = await setup({ start: false, steer: { ...allBut(['bybit', 'kucoin'], () => onlyOn('BTC-PERP')), bybit: onlyOn('SOL-PERP'), kucoin: { ...onlyOn('SOL-PERP'), gate } } });
     void fm.start();
     cleanups.push(() => release());
     await waitFor('BTC on the three', () => (['bybit', 'okx', 'binance'] as const).every((ex) => usable(engine, 'BTC-PERP', ex)));
