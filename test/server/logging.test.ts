@@ -3,6 +3,7 @@
  * and pino-pretty on a terminal, no per-request lines at info and exactly one per request at debug, a line
  * per venue going live and one for a recording with its path, and the config source told truthfully.
  */
+import { EXCHANGES } from '../../shared/exchanges.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,8 +60,8 @@ describe('server log', () => {
     const recording = join(dir, 'frames.jsonl');
     const server = await start({ LOG_LEVEL: 'info', PERPSCAN_MIN_SPREAD_BPS: '7' }, [`--record=${recording}`]);
 
-    const live = await waitForLines(server, (l) => l.msg.startsWith('feed live: '), 4);
-    expect(live.map((l) => l.venue).sort()).toEqual(['binance', 'bybit', 'kucoin', 'okx']);
+    const live = await waitForLines(server, (l) => l.msg.startsWith('feed live: '), EXCHANGES.length);
+    expect(live.map((l) => l.venue).sort()).toEqual([...EXCHANGES].sort());
     for (const l of live) expect(l.msg).toBe(`feed live: ${String(l.venue)}`);
 
     for (let i = 0; i < 5; i++) expect((await fetch(`${server.baseUrl}/api/health`)).status).toBe(200);
