@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyConfigPatch, DEFAULT_CONFIG } from '../../shared/config.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
 import { buildPatch, configSections, dirtyPaths, draftFromConfig } from '../../web/src/lib/config-form.js';
 
 describe('config form', () => {
@@ -13,7 +14,7 @@ describe('config form', () => {
     expect(fields.get('risk.maxOpenPositions')).toMatchObject({ kind: 'integer' });
     expect(fields.get('exits.onFeedDown')).toMatchObject({ kind: 'enum', options: ['close', 'hold'] });
     expect(fields.get('strategy.enabled')).toMatchObject({ kind: 'boolean' });
-    expect(fields.get('market.exchanges')).toMatchObject({ kind: 'multi', options: ['bybit', 'okx', 'kucoin', 'binance'] });
+    expect(fields.get('market.exchanges')).toMatchObject({ kind: 'multi', options: [...EXCHANGES] });
     expect(fields.get('market.instruments')).toMatchObject({ kind: 'list', allValue: 'all' });
     expect(fields.get('market.exclude')).toMatchObject({ kind: 'list' });
     expect(fields.get('market.minVenues')).toMatchObject({ kind: 'integer', min: 1 });
