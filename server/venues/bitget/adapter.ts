@@ -157,30 +157,37 @@ export class BitgetParser extends JsonVenueParser {
       if ((msg.op === 'subscribe' || msg.op === 'unsubscribe') && Array.isArray(msg.args) && msg.data === undefined) return 'ack';
       return this.reject('unknown_message');
     }
-    if (arg.topic !== 'ticker') return this.reject(typeof arg.topic === 'string' ? 'unknown_topic' : 'unknown_message');
+    // v3 names the topic and symbol `topic`/`symbol`; the classic (v2) socket `channel`/`instId` (read too, same meaning).
+    const topic = 'topic' in arg ? arg.topic : arg.channel;
+    if (topic !== 'ticker') return this.reject(typeof topic === 'string' ? 'unknown_topic' : 'unknown_message');
     const settle = typeof arg.instType === 'string' ? SETTLE_OF[arg.instType.toLowerCase()] : undefined;
     if (settle === undefined) return this.reject('unknown_inst_type');
-    if (typeof arg.symbol !== 'string') return this.reject('unknown_message');
-    const meta = this.meta.get(arg.symbol);
+    const symbol = 'symbol' in arg ? arg.symbol : arg.instId;
+    if (typeof symbol !== 'string') return this.reject('unknown_message');
+    const meta = this.meta.get(symbol);
     if (meta === undefined) return this.reject('unknown_symbol');
     if (meta.quote !== settle) return this.reject('inst_type_mismatch');
     const data = msg.data;
     if (!Array.isArray(data) || data.length === 0) return this.reject('missing_data');
     const d = data[data.length - 1];
     if (!isRecord(d)) return this.reject('bad_entry');
-    if (d.symbol !== undefined && d.symbol !== arg.symbol) return this.reject('symbol_mismatch');
+    const dataSymbol = 'symbol' in d ? d.symbol : d.instId;
+    if (dataSymbol !== undefined && dataSymbol !== symbol) return this.reject('symbol_mismatch');
     const ts = num(msg.ts);
     if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     const snapshot = msg.action === 'snapshot';
     if (!snapshot && msg.action !== 'update') return this.reject('unknown_action');
 
-    const symbol = arg.symbol;
     const prev = snapshot ? undefined : this.states.get(symbol);
-    const bid = field(d.bid1Price, prev?.bid ?? NaN);
-    const ask = field(d.ask1Price, prev?.ask ?? NaN);
-    const bidSize = field(d.bid1Size, prev?.bidSize ?? NaN);
-    const askSize = field(d.ask1Size, prev?.askSize ?? NaN);
-    if (isBad(d.bid1Price, bid) || isBad(d.ask1Price, ask) || isBad(d.bid1Size, bidSize) || isBad(d.ask1Size, askSize)) return this.reject('bad_number');
+    const bidRaw = 'bid1Price' in d ? d.bid1Price : d.bidPr;
+    const askRaw = 'ask1Price' in d ? d.ask1Price : d.askPr;
+    const bidSizeRaw = 'bid1Size' in d ? d.bid1Size : d.bidSz;
+    const askSizeRaw = 'ask1Size' in d ? d.ask1Size : d.askSz;
+    const bid = field(bidRaw, prev?.bid ?? NaN);
+    const ask = field(askRaw, prev?.ask ?? NaN);
+    const bidSize = field(bidSizeRaw, prev?.bidSize ?? NaN);
+    const askSize = field(askSizeRaw, prev?.askSize ?? NaN);
+    if (isBad(bidRaw, bid) || isBad(askRaw, ask) || isBad(bidSizeRaw, bidSize) || isBad(askSizeRaw, askSize)) return this.reject('bad_number');
     // Delivery contracts carry "" for funding: no funding, not an error.
     const rate = field(d.fundingRate, prev?.rate ?? NaN);
     if (d.fundingRate !== undefined && d.fundingRate !== '' && Number.isNaN(rate)) return this.reject('bad_funding');
