@@ -17,6 +17,9 @@
  *
  * Heartbeat: the text `ping`, answered by the text `pong`; the server drops a socket that sent no `ping`
  * for 2 minutes (docs), even while it streams data.
+ *
+ * The classic (v2) ticker shape (`channel`/`instId`, `bidPr`/`askPr`/`bidSz`/`askSz`, upper-case
+ * `instType`) is read the same way, so a recording from the v2 socket replays; plans speak v3 only.
  */
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
