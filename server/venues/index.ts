@@ -4,13 +4,14 @@
  */
 import type { Exchange } from '../../shared/exchanges.js';
 import { binance } from './binance/index.js';
+import { bitget } from './bitget/index.js';
 import { bybit } from './bybit/index.js';
 import { gate } from './gate/index.js';
 import { kucoin } from './kucoin/index.js';
 import { okx } from './okx/index.js';
 import type { VenueModule } from './types.js';
 
-export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance, gate };
+export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance, gate, bitget };
 
 export type { VenueModule } from './types.js';
 

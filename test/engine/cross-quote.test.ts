@@ -26,6 +26,7 @@ const SYMBOL: Record<Exchange, Record<SettleCurrency, string>> = {
   kucoin: { USDT: 'XBTUSDTM', USDC: 'XBTUSDCM' },
   binance: { USDT: 'BTCUSDT', USDC: 'BTCUSDC' },
   gate: { USDT: 'BTC_USDT', USDC: 'BTC_USDC' },
+  bitget: { USDT: 'BTCUSDT', USDC: 'BTCPERP' },
 };
 
 type LegName = `${Exchange}:${SettleCurrency}`;

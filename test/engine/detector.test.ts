@@ -6,7 +6,7 @@
 import { DEFAULT_INSTRUMENT_KEYS } from '../../server/feeds/metadata.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityClosed, OpportunityEvent } from '../../shared/opportunity.js';
 import { defaultSymbol } from '../../server/venues/index.js';
 import { Engine, nowUs } from '../../server/engine/index.js';

@@ -147,6 +147,10 @@ async function setup(opts: Partial<FeedManagerOptions> & { steer?: Partial<Recor
   return { sim, engine, fm, steers, events: pull };
 }
 
+/** One steer per venue for every registered venue but `except` (so a venue added to the registry behaves like the unnamed ones). */
+const allBut = (except: readonly Exchange[], steer: () => Partial<Steer>): Partial<Record<Exchange, Partial<Steer>>> =>
+  Object.fromEntries(EXCHANGES.filter((ex) => !except.includes(ex)).map((ex) => [ex, steer()]));
+
 const state = (fm: FeedManager, ex: Exchange) => fm.states().find((s) => s.exchange === ex)!;
 /** SOL hidden on every venue but bybit (whatever venues the registry holds). */
 const solOnlyOnBybit = (): Partial<Record<Exchange, Partial<Steer>>> =>

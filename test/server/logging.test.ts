@@ -3,12 +3,12 @@
  * and pino-pretty on a terminal, no per-request lines at info and exactly one per request at debug, a line
  * per venue going live and one for a recording with its path, and the config source told truthfully.
  */
+import { EXCHANGES } from '../../shared/exchanges.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { EXCHANGES } from '../../shared/exchanges.js';
 import { childEnv, REPO_ROOT, type ServerProcess, startServerProcess } from '../helpers/server.js';
 import { describeWith, REDIS_URL } from '../helpers/services.js';
 

@@ -47,7 +47,7 @@ describe('generated universe', () => {
     const u = generateUniverse(300, 1);
     const pepe = u.listings.filter((l) => l.key === 'PEPE-PERP' && l.settle === 'USDT');
     const spelled = Object.fromEntries(pepe.map((l) => [l.exchange, VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)]));
-    expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM', gate: 'PEPE_USDT' });
+    expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM', gate: 'PEPE_USDT', bitget: '1000PEPEUSDT' });
     const million = u.listings.filter((l) => l.key === 'BABYDOGE-PERP');
     expect(million.find((l) => l.exchange === 'binance')?.listedBase).toBe('1MBABYDOGE');
     expect(million.find((l) => l.exchange === 'bybit')?.listedBase).toBe('1000000BABYDOGE');
@@ -63,7 +63,7 @@ describe('generated universe', () => {
     const u = generateUniverse(300, 1);
     const btcUsdc = u.listings.filter((l) => l.key === 'BTC-PERP' && l.settle === 'USDC');
     const symbols = btcUsdc.map((l) => VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)).sort();
-    expect(symbols).toEqual(['BTC-USDC-SWAP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
+    expect(symbols).toEqual(['BTC-USDC-SWAP', 'BTCPERP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
     for (const ex of EXCHANGES) {
       const usdc = u.listings.filter((l) => l.exchange === ex && l.settle === 'USDC').length;
       if (VENUES[ex].facts.listing.usdcChance > 0) expect(usdc, ex).toBeGreaterThan(2);
@@ -173,6 +173,11 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   } else if (ex === 'gate') {
     const { body } = (await getJson(`${rest}/api/v4/futures/usdt/contracts`)) as { body: Array<Record<string, unknown>> };
     for (const i of body) out.set(String(i.name), `${String(i.status)}/${i.in_delisting === true ? 'delisting' : 'none'}`);
+  } else if (ex === 'bitget') {
+    for (const category of ['USDT-FUTURES', 'USDC-FUTURES']) {
+      const { body } = (await getJson(`${rest}/api/v3/market/instruments?category=${category}`)) as { body: { data: Array<Record<string, string>> } };
+      for (const i of body.data) out.set(i.symbol, `${i.status}/${i.offTime === '-1' ? 'none' : 'off'}`);
+    }
   } else {
     const { body } = (await getJson(`${rest}/fapi/v1/exchangeInfo`)) as { body: { symbols: Array<Record<string, string>> } };
     for (const i of body.symbols) out.set(i.symbol, `${i.status}/${Number(i.deliveryDate) < 4133404800000 ? 'delivery' : 'none'}`);
@@ -180,8 +185,8 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   return out;
 }
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none' };
+const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting', bitget: 'limit_open/off' };
+const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none', bitget: 'online/none' };
 
 /** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
@@ -213,6 +218,11 @@ async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Prom
     probe.send({ time: Math.floor(Date.now() / 1000), channel: 'futures.book_ticker', event: 'subscribe', payload: [symbol] });
     isData = (m) => m.event === 'update' && (m.result as { s?: string } | undefined)?.s === symbol;
     isError = (m) => m.error !== null && m.error !== undefined;
+  } else if (ex === 'bitget') {
+    probe = await WsProbe.open(`${ws}/v3/ws/public`);
+    probe.send({ op: 'subscribe', args: [{ instType: symbol.endsWith('PERP') ? 'usdc-futures' : 'usdt-futures', topic: 'ticker', symbol }] });
+    isData = (m) => Array.isArray(m.data) && (m.arg as { symbol?: string } | undefined)?.symbol === symbol;
+    isError = (m) => m.event === 'error';
   } else {
     probe = await WsProbe.open(`${ws}/public/stream`);
     probe.send({ method: 'SUBSCRIBE', params: [`${symbol.toLowerCase()}@bookTicker`], id: 1 });

@@ -1,0 +1,174 @@
+/**
+ * Bitget specifics beyond the table-driven protocol suite: discovery over the REST fixtures (status words,
+ * skips, the live interval from current-fund-rate), the pre-scaled funding rate and interval changes
+ * through a real Engine, and the whole-universe plan accepted by the twin without a limit violation.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../shared/config.js';
+import type { ConnectionPlan, Discovery, FetchJson, InstrumentStatus, UpdateSink } from '../../server/feeds/adapter.js';
+import { FeedConnection } from '../../server/feeds/connection.js';
+import { ConnectPacer } from '../../server/feeds/rate-gate.js';
+import { Engine } from '../../server/engine/engine.js';
+import { rate8h } from '../../server/engine/scoring.js';
+import { startSimulator, type Simulator } from '../../server/simulator/index.js';
+import { BITGET_TOPICS_PER_SOCKET, bitgetAdapter } from '../../server/venues/bitget/adapter.js';
+import { facts } from '../../server/venues/bitget/facts.js';
+import { table, waitFor } from '../feeds/helpers.js';
+import { feed, register } from '../traps/wire.js';
+
+const H = 3_600_000;
+const dir = new URL('../fixtures/bitget/', import.meta.url);
+const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
+const text = (name: string): string => readFileSync(new URL(name, dir), 'utf8').trim();
+
+/** The REST fixtures by path; `fail` names paths that answer with an error. */
+function rest(fail: (u: URL) => boolean = () => false): FetchJson {
+  return async (raw) => {
+    const u = new URL(raw);
+    if (fail(u)) throw new Error(`HTTP 503 for ${raw}`);
+    if (u.pathname === '/api/v3/market/instruments') return load(u.searchParams.get('category') === 'USDC-FUTURES' ? 'rest-instruments-usdc.json' : 'rest-instruments-usdt.json');
+    if (u.pathname === '/api/v2/mix/market/current-fund-rate') return load(u.searchParams.get('productType') === 'usdc-futures' ? 'rest-current-fund-rate-usdc.json' : 'rest-current-fund-rate-usdt.json');
+    throw new Error(`no fixture for ${raw}`);
+  };
+}
+
+function statusCounts(d: Discovery): Record<InstrumentStatus, number> {
+  const out: Record<InstrumentStatus, number> = { trading: 0, prelaunch: 0, delisting: 0 };
+  for (const m of d.table.values()) out[m.status!]++;
+  return out;
+}
+
+describe('bitget discovery over its REST fixtures', () => {
+  it('lists every USDT and USDC perpetual by status and counts every skipped entry by reason', async () => {
+    const d = await bitgetAdapter.discover('http://x', rest(), 0);
+    // 57 plain and multiplied USDT perps + ZEC + 3 USDC; NEWCOIN listed; OLDCOIN limit_open, FADE offTime, APIOFF restrictedAPI.
+    expect(statusCounts(d)).toEqual({ trading: 61, prelaunch: 1, delisting: 3 });
+    expect(d.skipped).toEqual({ offline: 1, not_perpetual: 1, unknown_status: 1, bad_base: 1, malformed: 1 });
+    expect(d.table.size).toBeGreaterThanOrEqual(50);
+    for (const m of d.table.values()) {
+      expect(m.contractValue, m.symbol).toBe(1);
+      expect(m.tickSize, m.symbol).toBeGreaterThan(0);
+      expect(m.minSize, m.symbol).toBeGreaterThan(0);
+      expect([1, 2, 4, 8].map((h) => h * H), m.symbol).toContain(m.fundingIntervalMs);
+      expect(m.key, m.symbol).toMatch(/^[A-Z0-9]+-PERP$/);
+    }
+  });
+
+  it('the interval is current-fund-rate\'s where it differs from the instruments\' fundInterval; fundInterval where the symbol is not listed there', async () => {
+    const d = await bitgetAdapter.discover('http://x', rest(), 0);
+    expect(d.table.get('ZECUSDT')).toMatchObject({ fundingIntervalMs: 4 * H, nextFundingMs: 1796169600000 });
+    expect(d.table.get('WIFUSDT')).toMatchObject({ fundingIntervalMs: H, nextFundingMs: 1796155200000 + H });
+    expect(d.table.get('POPCATUSDT')!.fundingIntervalMs).toBe(2 * H);
+    expect(d.table.get('NEWCOINUSDT')).toMatchObject({ fundingIntervalMs: 4 * H, nextFundingMs: 0, status: 'prelaunch' });
+    expect(d.table.get('NEWCOINUSDT')!.seedFunding).toBeUndefined();
+    expect(d.table.get('10000SATSUSDT')).toMatchObject({ key: 'SATS-PERP', priceMultiplier: 10_000, listedBase: '10000SATS' });
+    expect(d.table.get('1INCHUSDT')).toMatchObject({ key: '1INCH-PERP', priceMultiplier: 1 });
+    expect(d.table.get('BTCPERP')).toMatchObject({ key: 'BTC-PERP', quote: 'USDC', tickSize: 0.5 });
+  });
+
+  it('without the funding list the instruments\' fundInterval is used; without the USDC list the USDT one still stands; without the USDT list the venue fails', async () => {
+    const noFunding = await bitgetAdapter.discover('http://x', rest((u) => u.pathname.includes('current-fund-rate')), 0);
+    expect(noFunding.table.get('ZECUSDT')!.fundingIntervalMs).toBe(8 * H);
+    expect(noFunding.table.get('ETHUSDT')!.seedFunding).toBeUndefined();
+    expect(noFunding.skipped).toMatchObject({ usdt_funding_unavailable: 1, usdc_funding_unavailable: 1 });
+    const noUsdc = await bitgetAdapter.discover('http://x', rest((u) => u.searchParams.get('category') === 'USDC-FUTURES'), 0);
+    expect(noUsdc.table.has('BTCPERP')).toBe(false);
+    expect(noUsdc.table.has('BTCUSDT')).toBe(true);
+    expect(noUsdc.skipped).toMatchObject({ usdc_list_unavailable: 1 });
+    await expect(bitgetAdapter.discover('http://x', rest((u) => u.searchParams.get('category') === 'USDT-FUTURES'), 0)).rejects.toThrow(/503/);
+  });
+});
+
+describe('bitget funding through a real engine', () => {
+  function setup(intervalHours: number) {
+    const engine = new Engine({ config: DEFAULT_CONFIG, now: () => 1780000005000 });
+    const meta = register(engine, table('bitget', [{ symbol: 'ETHUSDT', base: 'ETH', fundingIntervalMs: intervalHours * H }, { symbol: 'BTCUSDT', base: 'BTC' }]));
+    return { engine, meta, parser: bitgetAdapter.createParser(meta) };
+  }
+  const stored = (engine: Engine, id: number) => ({ rate: engine.store.fundingRate[id], intervalMs: engine.store.fundingIntervalMs[id] });
+
+  it('the quoted rate is already per interval: a 4 h symbol\'s 0.00004 is 0.00008 per 8 h (rate × 2), a 1 h one\'s ×8, an 8 h one\'s ×1', () => {
+    for (const [hours, factor] of [[4, 2], [1, 8], [8, 1]] as const) {
+      const { engine, meta, parser } = setup(hours);
+      expect(feed(engine, parser, text('ticker-eth-4h.json'))).toBe('data');
+      const s = stored(engine, meta.get('ETHUSDT')!.id);
+      expect(s).toEqual({ rate: 0.00004, intervalMs: hours * H });
+      expect(rate8h(s.rate, s.intervalMs)).toBeCloseTo(0.00004 * factor, 15);
+    }
+  });
+
+  it('an interval change at a settlement reaches the engine with the new interval (8 h → 4 h: the same rate counts double per 8 h)', () => {
+    const { engine, meta, parser } = setup(8);
+    const id = meta.get('BTCUSDT')!.id;
+    feed(engine, parser, text('ticker-snapshot.json'));
+    expect(stored(engine, id)).toEqual({ rate: 0.000052, intervalMs: 8 * H });
+    feed(engine, parser, text('ticker-after-settlement-4h.json'));
+    expect(stored(engine, id)).toEqual({ rate: 0.00105, intervalMs: 4 * H });
+    expect(rate8h(0.00105, engine.store.fundingIntervalMs[id])).toBeCloseTo(0.0021, 15);
+  });
+
+  it('a discovery refresh with a new interval (the entry updated in place) takes effect on the next frame', () => {
+    const { engine, meta, parser } = setup(8);
+    const m = meta.get('BTCUSDT')!;
+    feed(engine, parser, text('ticker-snapshot.json'));
+    m.fundingIntervalMs = H;
+    feed(engine, parser, text('ticker-update-partial.json'));
+    expect(stored(engine, m.id)).toEqual({ rate: 0.000052, intervalMs: H });
+  });
+});
+
+describe('bitget: the plan for a whole universe is accepted by the twin', () => {
+  const N = 1_200;
+  let sim: Simulator;
+  const running: FeedConnection[] = [];
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, instruments: Array.from({ length: N }, (_, i) => `COIN${String(i + 1).padStart(4, '0')}-PERP`), messagesPerSec: 400, exchanges: ['bitget'] });
+  });
+  afterAll(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+    await sim?.close();
+  });
+
+  it(`${N} symbols: sockets of at most ${BITGET_TOPICS_PER_SOCKET} channels, every topic subscribed, no error, no violation`, async () => {
+    const fetchJson: FetchJson = async (url) => (await fetch(url)).json();
+    const symbols = sim.model.byExchange.bitget.map((p) => p.symbol);
+    const plans = await bitgetAdapter.plan(sim.endpoints.bitget, symbols, fetchJson, {});
+    expect(plans).toHaveLength(Math.ceil(N / BITGET_TOPICS_PER_SOCKET));
+    expect(plans.length).toBeLessThanOrEqual(facts.limits.maxConnections);
+    const parser = bitgetAdapter.createParser(new Map());
+    const nullSink: UpdateSink = { quote() {}, funding() {} };
+    const pacer = new ConnectPacer();
+    let venueErrors = 0;
+    const downs: string[] = [];
+    plans.forEach((first, i) => {
+      let reuse: ConnectionPlan | null = first;
+      const conn = new FeedConnection(
+        first.label,
+        async () => {
+          const p = reuse ?? (await bitgetAdapter.plan(sim.endpoints.bitget, symbols, fetchJson, {}))[i]!;
+          reuse = null;
+          return p;
+        },
+        {
+          onFrame: (t) => {
+            const outcome = parser.parse(t, nullSink);
+            if (outcome === 'venue_error') venueErrors++;
+            return outcome;
+          },
+          onDown: (reason) => downs.push(reason),
+          onLive: () => {},
+          onChange: () => {},
+        },
+        { silenceMs: 60_000, connectPacer: pacer },
+      );
+      running.push(conn);
+      conn.start();
+    });
+    await waitFor(`${N} topics subscribed`, () => sim.stats().subscriptions.bitget === N, 25_000);
+    expect(venueErrors).toBe(0);
+    expect(downs).toEqual([]);
+    expect(sim.stats().violations.bitget).toEqual({});
+    expect(sim.stats().connections.bitget).toBe(plans.length);
+  }, 30_000);
+});
