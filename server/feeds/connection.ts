@@ -15,7 +15,7 @@ import type { ConnectionPlan, ParseOutcome } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { count } from './adapter.js';
 import { feedError, reasonError } from './feed-error.js';
-import { type ConnectPacer, connectionGates } from './rate-gate.js';
+import { type ConnectPacer, connectionLimiters } from './rate-limiter.js';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -91,7 +91,7 @@ export class FeedConnection {
   private retry: NodeJS.Timeout | null = null;
   private readonly subTimers = new Set<NodeJS.Timeout>();
   /** The current socket's rate budgets (messages; subscribe requests), from its plan's limits. */
-  private gates = connectionGates(undefined);
+  private limiters = connectionLimiters(undefined);
   /** When the last queued message of the current socket goes (epoch ms). */
   private lastQueuedMs = 0;
   /** Requests waiting for their slot, in order, each for the socket it was queued on. */
@@ -236,7 +236,7 @@ export class FeedConnection {
     const settle = pacer?.begin(this.now()) ?? (() => {});
     this.plan = plan;
     this.label = plan.label;
-    this.gates = connectionGates(plan.limits);
+    this.limiters = connectionLimiters(plan.limits);
     this.lastQueuedMs = 0;
     let ws: WebSocket;
     try {
@@ -345,7 +345,7 @@ export class FeedConnection {
   }
 
   /**
-   * Sends queued requests one at a time. Each goes only when the gates allow it at the actual time and is
+   * Sends queued requests one at a time. Each goes only when the limiters allow it at the actual time and is
    * booked then, never at a planned time: timers that fire late send later, never together.
    */
   private drainOutbox(): void {
@@ -358,7 +358,7 @@ export class FeedConnection {
       }
       const now = this.now();
       const notBefore = this.lastQueuedMs > 0 ? this.lastQueuedMs + spacingMs : now;
-      const at = Math.max(this.gates.messages.earliest(now, notBefore), this.gates.subscribes.earliest(now, notBefore));
+      const at = Math.max(this.limiters.messages.earliest(now, notBefore), this.limiters.subscribes.earliest(now, notBefore));
       if (at > now) {
         this.outboxTimer = setTimeout(() => {
           this.outboxTimer = null;
@@ -367,8 +367,8 @@ export class FeedConnection {
         return;
       }
       this.outbox.shift();
-      this.gates.messages.book(now);
-      this.gates.subscribes.book(now);
+      this.limiters.messages.book(now);
+      this.limiters.subscribes.book(now);
       this.lastQueuedMs = now;
       ws.send(msg);
     }
@@ -402,7 +402,7 @@ export class FeedConnection {
       const due = hb.whenIdle ? now - this.lastInboundMs >= hb.everyMs && now - this.lastPingMs >= hb.everyMs : now - this.lastPingMs >= hb.everyMs;
       if (due) {
         this.lastPingMs = now;
-        this.gates.messages.book(now); // a heartbeat cannot wait, but it uses the message budget
+        this.limiters.messages.book(now); // a heartbeat cannot wait, but it uses the message budget
         ws.send(hb.message());
       }
     }

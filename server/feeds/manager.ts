@@ -24,7 +24,7 @@ import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, VenueAda
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
-import { ConnectPacers } from './rate-gate.js';
+import { ConnectPacers } from './rate-limiter.js';
 import { ADAPTERS } from './endpoints.js';
 import { feedError, reasonError } from './feed-error.js';
 import { type MetadataCache, createFetchJson } from './metadata.js';

@@ -133,7 +133,7 @@ export function pickReplan(fresh: readonly ConnectionPlan[], previous: Connectio
   return p ? { ...p, label: previous.label } : undefined;
 }
 
-/** Even spacing of a socket's subscribe requests within its short-term message rate (the gates keep every window). */
+/** Even spacing of a socket's subscribe requests within its short-term message rate (the limiters keep every window). */
 export function subscribeSpacingMs(limits: WsLimits, headroom = 0.8): number {
   const r = limits.messageRate;
   return r && Number.isFinite(r.count) ? Math.ceil(r.windowMs / Math.max(1, Math.floor(r.count * headroom))) : 0;

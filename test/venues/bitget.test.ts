@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import type { ConnectionPlan, Discovery, FetchJson, InstrumentStatus, UpdateSink } from '../../server/feeds/adapter.js';
 import { FeedConnection } from '../../server/feeds/connection.js';
-import { ConnectPacer } from '../../server/feeds/rate-gate.js';
+import { ConnectPacer } from '../../server/feeds/rate-limiter.js';
 import { Engine } from '../../server/engine/engine.js';
 import { rate8h } from '../../server/engine/scoring.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';

@@ -33,14 +33,6 @@ const ALLOWLIST: Array<{ file: string; venue: Exchange; reason: string; lines?: 
     venue,
     reason: "KuCoin's documented index-price payload lists its source exchanges by name (`sourceExchanges`): wire data of that venue, not another venue's fact",
   })),
-  // A venue id that is also an English word: the feed layer's rate "gate" (RateGate) is that word, not the venue.
-  { file: 'server/feeds/rate-gate.ts', venue: 'gate' as Exchange, reason: 'the module is a rate gate (the word), venue-agnostic' },
-  ...['server/feeds/connection.ts', 'server/feeds/manager.ts'].map((file) => ({
-    file,
-    venue: 'gate' as Exchange,
-    reason: 'imports of the rate gate module only (other lines are still checked)',
-    lines: /rate-gate\.js|connectionGates|ConnectPacers|RateGate/,
-  })),
 ];
 
 interface Pattern {

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { EXCHANGES, venueFacts, type Exchange } from '../../shared/exchanges.js';
 import type { ConnectionPlan, FetchJson, UpdateSink } from '../../server/feeds/adapter.js';
 import { FeedConnection } from '../../server/feeds/connection.js';
-import { ConnectPacer } from '../../server/feeds/rate-gate.js';
+import { ConnectPacer } from '../../server/feeds/rate-limiter.js';
 import { startSimulator, type Simulator, type SimulatorLimits } from '../../server/simulator/index.js';
 import { BINANCE_PUBLIC_PATH } from '../../server/venues/binance/adapter.js';
 import { VENUES } from '../../server/venues/index.js';

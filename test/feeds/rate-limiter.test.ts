@@ -1,10 +1,10 @@
-/** Pacing (rate-gate.ts) and planning within limits (plan-limits.ts), and the adapters' live changes under them. */
+/** Pacing (rate-limiter.ts) and planning within limits (plan-limits.ts), and the adapters' live changes under them. */
 import { describe, expect, it } from 'vitest';
 import type { WsLimits } from '../../shared/venue-facts.js';
 import { venueFacts } from '../../shared/exchanges.js';
 import type { ConnectionPlan } from '../../server/feeds/adapter.js';
 import { batchRequests, pickReplan, redistribute, splitSymbols } from '../../server/feeds/plan-limits.js';
-import { ConnectPacer, connectionGates, RateGate, withHeadroom } from '../../server/feeds/rate-gate.js';
+import { ConnectPacer, connectionLimiters, RateLimiter, withHeadroom } from '../../server/feeds/rate-limiter.js';
 import { VENUES } from '../../server/venues/index.js';
 
 const NONE: WsLimits = {
@@ -18,21 +18,21 @@ const NONE: WsLimits = {
   maxConnections: Infinity,
 };
 
-describe('RateGate', () => {
+describe('RateLimiter', () => {
   it('books at most `count` events in any window, later ones wait for the oldest to leave it', () => {
-    const g = new RateGate([{ count: 3, windowMs: 1_000 }]);
+    const g = new RateLimiter([{ count: 3, windowMs: 1_000 }]);
     const slots = Array.from({ length: 7 }, () => g.reserve(10_000));
     expect(slots).toEqual([10_000, 10_000, 10_000, 11_000, 11_000, 11_000, 12_000]);
   });
 
   it('keeps every window of several limits (a short and a long one)', () => {
-    const g = new RateGate([{ count: 2, windowMs: 100 }, { count: 3, windowMs: 10_000 }]);
+    const g = new RateLimiter([{ count: 2, windowMs: 100 }, { count: 3, windowMs: 10_000 }]);
     expect(Array.from({ length: 4 }, () => g.reserve(0))).toEqual([0, 0, 100, 10_000]);
   });
 
   it('no limit: everything goes now; a heartbeat booked now uses the budget', () => {
-    expect(new RateGate([null]).reserve(5)).toBe(5);
-    const g = new RateGate([{ count: 2, windowMs: 1_000 }]);
+    expect(new RateLimiter([null]).reserve(5)).toBe(5);
+    const g = new RateLimiter([{ count: 2, windowMs: 1_000 }]);
     g.book(0);
     expect(g.reserve(0)).toBe(0);
     expect(g.reserve(0)).toBe(1_000);
@@ -45,9 +45,9 @@ describe('RateGate', () => {
   });
 
   it('even spacing: at least minGapMs between events, within the window too', () => {
-    const g = new RateGate([{ count: 8, windowMs: 1_000 }], 125);
+    const g = new RateLimiter([{ count: 8, windowMs: 1_000 }], 125);
     expect(Array.from({ length: 3 }, () => g.reserve(0))).toEqual([0, 125, 250]);
-    const messages = connectionGates(venueFacts('binance').limits).messages;
+    const messages = connectionLimiters(venueFacts('binance').limits).messages;
     messages.book(0);
     expect(messages.earliest(0)).toBe(125); // 10/s → 8/s with headroom, one every 125 ms
   });

@@ -1,7 +1,7 @@
 /**
  * Pacing within a venue's documented rate limits (shared/venue-facts.ts `WsLimits`): a sliding-window
- * gate that answers "when may the next event go?" and books that slot, so a burst of subscribes or of
- * new sockets is spread out instead of tripping the venue. One gate per limit scope: per connection
+ * limiter that answers "when may the next event go?" and books that slot, so a burst of subscribes or of
+ * new sockets is spread out instead of tripping the venue. One limiter per limit scope: per connection
  * (messages, subscribe requests) or per venue (new connections per IP, shared by all its sockets).
  *
  * The venue counts ARRIVAL times, which trail our timers whenever the event loop or the network is late.
@@ -21,7 +21,7 @@ export function withHeadroom(limit: RateLimit | null, headroom = RATE_HEADROOM):
   return { count: Math.max(1, Math.floor(limit.count * headroom)), windowMs: limit.windowMs };
 }
 
-export class RateGate {
+export class RateLimiter {
   /** Booked event times (epoch ms), ascending. */
   private readonly times: number[] = [];
   private readonly limits: RateLimit[];
@@ -85,14 +85,14 @@ export function evenGapMs(limit: RateLimit | null): number {
 }
 
 /**
- * The per-connection gates of one socket: every client message (spaced evenly within the short message
+ * The per-connection limiters of one socket: every client message (spaced evenly within the short message
  * window), and subscribe/unsubscribe requests (a long window: no spacing, the window alone).
  */
-export function connectionGates(limits: WsLimits | undefined): { messages: RateGate; subscribes: RateGate } {
+export function connectionLimiters(limits: WsLimits | undefined): { messages: RateLimiter; subscribes: RateLimiter } {
   const messageRate = limits?.messageRate ?? null;
   return {
-    messages: new RateGate([withHeadroom(messageRate)], evenGapMs(messageRate)),
-    subscribes: new RateGate([withHeadroom(limits?.subscribeRate ?? null)]),
+    messages: new RateLimiter([withHeadroom(messageRate)], evenGapMs(messageRate)),
+    subscribes: new RateLimiter([withHeadroom(limits?.subscribeRate ?? null)]),
   };
 }
 
@@ -107,7 +107,7 @@ const HANDSHAKE_BOUND_MS = 15_000;
  * at most the headroom's count reach the venue in any window, however late timers or handshakes are.
  */
 export class ConnectPacer {
-  private gate: RateGate | null = null;
+  private limiter: RateLimiter | null = null;
   private limit: RateLimit | null = null;
   /** Connects begun and not yet settled: id → begin time. */
   private readonly pending = new Map<number, number>();
@@ -119,20 +119,20 @@ export class ConnectPacer {
    */
   delayMs(limits: WsLimits | undefined, nowMs: number): number {
     this.configure(limits);
-    if (this.gate === null || this.limit === null) return 0;
+    if (this.limiter === null || this.limit === null) return 0;
     for (const [id, began] of this.pending) if (nowMs - began > HANDSHAKE_BOUND_MS) this.settle(id, nowMs);
     const free = this.limit.count - this.pending.size;
     // In-flight handshakes fill the window until they settle: re-check shortly (a settle is usually milliseconds away).
     if (free <= 0) return Math.max(1, Math.min(50, this.limit.windowMs / this.limit.count));
     // `free` slots left for settled connects: the one `free` places back must have left the window.
-    const wait = new RateGate([{ count: free, windowMs: this.limit.windowMs }]);
-    for (const t of this.gate.bookedSince(nowMs - this.limit.windowMs)) wait.book(t);
+    const wait = new RateLimiter([{ count: free, windowMs: this.limit.windowMs }]);
+    for (const t of this.limiter.bookedSince(nowMs - this.limit.windowMs)) wait.book(t);
     return Math.max(0, wait.earliest(nowMs) - nowMs);
   }
 
   /** Marks one socket's connect as begun now; call the returned function once its handshake settles (open, refused, failed). */
   begin(nowMs: number): (settledMs: number) => void {
-    if (this.gate === null) return () => {};
+    if (this.limiter === null) return () => {};
     const id = this.nextId++;
     this.pending.set(id, nowMs);
     return (settledMs) => this.settle(id, settledMs);
@@ -140,13 +140,13 @@ export class ConnectPacer {
 
   private settle(id: number, atMs: number): void {
     if (!this.pending.delete(id)) return;
-    this.gate?.book(atMs);
+    this.limiter?.book(atMs);
   }
 
   private configure(limits: WsLimits | undefined): void {
-    if (this.gate !== null || limits === undefined) return;
+    if (this.limiter !== null || limits === undefined) return;
     this.limit = withHeadroom(limits.connectRate);
-    if (this.limit !== null) this.gate = new RateGate([this.limit]);
+    if (this.limit !== null) this.limiter = new RateLimiter([this.limit]);
   }
 }
 
