@@ -6,7 +6,8 @@
  */
 import { facts as binance } from '../server/venues/binance/facts.js';
 import { facts as bybit } from '../server/venues/bybit/facts.js';
+import { facts as hyperliquid } from '../server/venues/hyperliquid/facts.js';
 import { facts as kucoin } from '../server/venues/kucoin/facts.js';
 import { facts as okx } from '../server/venues/okx/facts.js';
 
-export const VENUE_FACTS = [bybit, okx, kucoin, binance] as const;
+export const VENUE_FACTS = [bybit, okx, kucoin, binance, hyperliquid] as const;

@@ -5,11 +5,12 @@
 import type { Exchange } from '../../shared/exchanges.js';
 import { binance } from './binance/index.js';
 import { bybit } from './bybit/index.js';
+import { hyperliquid } from './hyperliquid/index.js';
 import { kucoin } from './kucoin/index.js';
 import { okx } from './okx/index.js';
 import type { VenueModule } from './types.js';
 
-export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance };
+export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance, hyperliquid };
 
 export type { VenueModule } from './types.js';
 

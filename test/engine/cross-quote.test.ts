@@ -25,6 +25,7 @@ const SYMBOL: Record<Exchange, Record<SettleCurrency, string>> = {
   okx: { USDT: 'BTC-USDT-SWAP', USDC: 'BTC-USDC-SWAP' },
   kucoin: { USDT: 'XBTUSDTM', USDC: 'XBTUSDCM' },
   binance: { USDT: 'BTCUSDT', USDC: 'BTCUSDC' },
+  hyperliquid: { USDT: 'BTC', USDC: 'BTC' },
 };
 
 type LegName = `${Exchange}:${SettleCurrency}`;

@@ -33,6 +33,11 @@ const ALLOWLIST: Array<{ file: string; venue: Exchange; reason: string }> = [
     venue,
     reason: "KuCoin's documented index-price payload lists its source exchanges by name (`sourceExchanges`): wire data of that venue, not another venue's fact",
   })),
+  ...(['bybit', 'binance'] as const).map((venue) => ({
+    file: 'server/venues/hyperliquid/references.ts',
+    venue,
+    reason: "Hyperliquid's predictedFundings answer names the venues it reports on (`BinPerp`, `BybitPerp`): wire data of that venue, mapped to registry ids in this one file",
+  })),
 ];
 
 interface Pattern {
@@ -74,6 +79,8 @@ function symbolPatterns(venue: Exchange): Pattern[] {
       }
       const prefix = native.slice(0, at);
       const suffix = native.slice(at + base.length);
+      // A venue naming perps by the bare coin (`BTC`) has no distinctive symbol shape: nothing to search for.
+      if (prefix === '' && suffix === '') continue;
       out.push({ venue, what: `symbol ${prefix}<BASE>${suffix}`, re: new RegExp(`(?<![A-Za-z0-9])${escape(prefix)}[A-Z0-9]{2,}${escape(suffix)}(?![A-Za-z0-9])`, 'g') });
       // The suffix alone when it says more than the settle currency (`USDTM`, `-USDT-SWAP`, `-SWAP`).
       if (suffix !== quote && suffix.includes(quote)) out.push({ venue, what: `suffix ${suffix}`, re: new RegExp(`${escape(suffix)}(?![A-Za-z0-9])`, 'g') });
