@@ -240,9 +240,10 @@ export class HyperliquidParser extends JsonVenueParser {
 
 /** Price tick from szDecimals and a price: at most 6 − szDecimals decimals and 5 significant figures. */
 export function tickOf(szDecimals: number, price: number): number {
-  const finest = 10 ** -(MAX_PERP_DECIMALS - szDecimals);
+  // Powers of ten read from decimal text (`1e-5`), exact where `10 ** -5` is 0.000009999999999999999.
+  const finest = Number(`1e-${MAX_PERP_DECIMALS - szDecimals}`);
   if (!(price > 0)) return finest;
-  const sig = 10 ** (Math.floor(Math.log10(price)) - (MAX_SIG_FIGS - 1));
+  const sig = Number(`1e${Math.floor(Math.log10(price)) - (MAX_SIG_FIGS - 1)}`);
   return Math.max(finest, sig);
 }
 
@@ -273,7 +274,7 @@ function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, 
     const ctx = isRecord(ctxs[position]) ? (ctxs[position] as Record<string, unknown>) : {};
     const price = num(ctx.markPx);
     const rate = num(ctx.funding);
-    const lot = 10 ** -szDecimals;
+    const lot = Number(`1e-${szDecimals}`);
     const before = b.table.size;
     b.add(
       {
