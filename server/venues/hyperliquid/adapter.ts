@@ -107,7 +107,7 @@ export class HyperliquidParser extends JsonVenueParser {
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     // The plain-text greeting is not JSON: tolerated, never counted as an error.
-    if (raw.length > 0 && raw.charCodeAt(0) !== 123 && raw.trim() === HL_WELCOME_TEXT) return 'welcome';
+    if (raw === HL_WELCOME_TEXT) return 'welcome';
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
     const channel = msg.channel;
