@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../shared/config.js';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityClosed, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/index.js';
 import { InstrumentMap, LEG_COUNT, isSupportedSettle } from '../../server/engine/instruments.js';
@@ -70,7 +70,7 @@ describe('instrument map: a leg per (instrument, venue, settle currency)', () =>
     // a second spelling of the same leg is still an alias, not a new id
     expect(m.register('bybit', 'btcperp', { base: 'BTC', quote: 'USDC' })).toBe(usdc);
     expect(m.size).toBe(3);
-    expect(LEG_COUNT).toBe(8); // 4 venues × 2 settle currencies
+    expect(LEG_COUNT).toBe(EXCHANGES.length * 2); // every venue × 2 settle currencies
   });
 
   it('refuses a settle currency it cannot pair (callers filter with isSupportedSettle)', () => {

@@ -22,8 +22,8 @@ describe('generated universe', () => {
     expect(new Set(u.coins.map((c) => c.key)).size).toBe(300);
     const on = venuesOf(u.listings);
     expect(on.size).toBe(300);
-    for (const c of u.coins.slice(0, 20)) expect(on.get(c.key)?.size).toBe(4);
-    const hist = [0, 0, 0, 0, 0];
+    for (const c of u.coins.slice(0, 20)) expect(on.get(c.key)?.size).toBe(EXCHANGES.length);
+    const hist = new Array<number>(EXCHANGES.length + 1).fill(0);
     for (const s of on.values()) hist[s.size]++;
     // Every overlap occurs, and a good share of the coins are not on every venue.
     for (const k of [1, 2, 3, 4]) expect(hist[k]).toBeGreaterThan(20);
@@ -48,9 +48,16 @@ describe('generated universe', () => {
     const pepe = u.listings.filter((l) => l.key === 'PEPE-PERP' && l.settle === 'USDT');
     const spelled = Object.fromEntries(pepe.map((l) => [l.exchange, VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)]));
     expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM' });
-    const million = u.listings.filter((l) => l.key === 'BABYDOGE-PERP');
-    expect(million.find((l) => l.exchange === 'binance')?.listedBase).toBe('1MBABYDOGE');
-    expect(million.find((l) => l.exchange === 'bybit')?.listedBase).toBe('1000000BABYDOGE');
+    expect(u.listings.find((l) => l.key === 'PEPE-PERP' && l.exchange === 'hyperliquid')?.listedBase).toBe('kPEPE');
+    // A million: `1M…` on Binance, `1000000…` on Bybit; Hyperliquid spells ×1000 only (`k…`), never more.
+    const byMultiplier = (ex: Exchange, m: number) => u.listings.filter((l) => l.exchange === ex && l.multiplier === m);
+    expect(byMultiplier('binance', 1_000_000).length + byMultiplier('bybit', 1_000_000).length).toBeGreaterThan(0);
+    for (const l of byMultiplier('binance', 1_000_000)) expect(l.listedBase).toMatch(/^1M[A-Z]/);
+    for (const l of byMultiplier('bybit', 1_000_000)) expect(l.listedBase).toMatch(/^1000000[A-Z]/);
+    for (const l of u.listings.filter((x) => x.exchange === 'hyperliquid' && x.multiplier > 1)) {
+      expect(l.multiplier).toBe(1000);
+      expect(l.listedBase).toMatch(/^k[A-Z]/);
+    }
     for (const l of u.listings) {
       if (l.exchange === 'okx' || l.exchange === 'kucoin') expect(l.multiplier).toBe(1);
       const symbol = VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle);
@@ -63,7 +70,7 @@ describe('generated universe', () => {
     const u = generateUniverse(300, 1);
     const btcUsdc = u.listings.filter((l) => l.key === 'BTC-PERP' && l.settle === 'USDC');
     const symbols = btcUsdc.map((l) => VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)).sort();
-    expect(symbols).toEqual(['BTC-USDC-SWAP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
+    expect(symbols).toEqual(['BTC', 'BTC-USDC-SWAP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
     for (const ex of EXCHANGES) expect(u.listings.filter((l) => l.exchange === ex && l.settle === 'USDC').length).toBeGreaterThan(2);
   });
 
