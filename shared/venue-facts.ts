@@ -40,7 +40,8 @@ export interface ListingProfile {
   /**
    * The venue lists perpetuals in this settle currency only (one leg per coin, `usdcChance` unused); absent =
    * USDT legs, plus USDC legs by `usdcChance`. A coin needing a multiplier the venue does not spell (not in
-   * `multipliedPrefix`) is listed with the largest smaller one it does.
+   * `multipliedPrefix`) is listed with the largest smaller one it does. Also the leg a configured instrument is
+   * pre-registered on before discovery (server/engine/instruments.ts `preRegister`).
    */
   readonly onlySettle?: SettleCurrency;
 }
