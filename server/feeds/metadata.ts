@@ -37,7 +37,9 @@ export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DE
     const contractValue = values ? values[bq.base] : 1;
     if (contractValue === undefined) continue; // contract venue, symbol we know nothing about: never guess
     const symbol = defaultSymbol(exchange, bq.base);
-    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote: 'USDT', contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
+    // USDT, or the one settle currency of a venue listing no other.
+    const quote = VENUES[exchange].facts.listing.onlySettle ?? 'USDT';
+    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
   }
   return table;
 }
