@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, type MetadataTable } from '../../server/feeds/adapter.js';
-import { defaultMetadata } from '../../server/feeds/metadata.js';
+import { defaultMetadata, parseInstrumentsFile, toInstrumentsFile } from '../../server/feeds/metadata.js';
 import { Engine } from '../../server/engine/index.js';
 import { fundingAprPct, rate8h } from '../../server/engine/scoring.js';
 import { HL_FUNDING_INTERVAL_MS, hyperliquidAdapter as adapter, nextHourMs, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
@@ -134,6 +134,18 @@ describe('hyperliquid: frames', () => {
     expect(selectedDexes({ dexes: ['xyz', 'xyz', '', 'A', 7] })).toEqual(['xyz']);
     expect(selectedDexes(undefined)).toEqual([]);
     expect(facts.options.defaults).toEqual({ dexes: [] });
+  });
+
+  it('an instruments file (replay) keeps the universe positions, so context frames still pair', async () => {
+    const meta = await discovered(['xyz']);
+    const back = parseInstrumentsFile(JSON.stringify(toInstrumentsFile({ hyperliquid: meta }))).hyperliquid;
+    expect(back.get('kPEPE')).toMatchObject({ position: 9, priceMultiplier: 1000, quote: 'USDC' });
+    expect(back.get('xyz:TSLA')).toMatchObject({ position: 1 });
+    const p = adapter.createParser(back);
+    const sink = new CollectingSink();
+    p.parse(f('bbo.json'), sink);
+    expect(p.parse(f('assetCtxs-dex.json'), sink)).toBe('data');
+    expect(() => parseInstrumentsFile(JSON.stringify([{ ...toInstrumentsFile({ hyperliquid: meta })[0], position: -1 }]))).toThrow(/position/);
   });
 
   it('discovery counts what it leaves out; an unreadable builder dex is skipped, the main dex kept', async () => {

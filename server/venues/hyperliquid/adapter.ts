@@ -348,7 +348,7 @@ export const hyperliquidAdapter: VenueAdapter = {
     const dexes = dexesOf(symbols);
     // The first socket also carries one assetCtxs per dex: keep room for them.
     const limits = { ...facts.limits, topicsPerConnection: facts.limits.topicsPerConnection - dexes.length };
-    const groups = symbols.length > 0 ? splitSymbols(symbols, limits, BBO_COST) : [[]];
+    const groups = splitSymbols(symbols, limits, BBO_COST);
     return groups.map((group, i) => {
       const ctxMessages = i === 0 ? dexes.map((d) => request('subscribe', ctxSub(d))) : [];
       return {
