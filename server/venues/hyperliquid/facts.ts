@@ -1,10 +1,12 @@
 /**
  * Hyperliquid facts that both the server and the dashboard need (pure data: no imports with side effects).
  *
- * Fee: base tier (14-day weighted volume ≤ $5 M) perpetual taker 0.045 % = 4.5 bps (maker 0.015 %), from
- * the official fee page https://hyperliquid.gitbook.io/hyperliquid-docs/trading/fees (perps fee tiers
- * table; read 2026-12-01, agrees with shared/venues-2026.md §1.4). Builder-deployed (HIP-3) perps charge
- * 2× by default; the default here is the main dex's.
+ * Fee: base tier (tier 0, 14-day weighted volume ≤ $5 M) perpetual taker 0.045 % = 4.5 bps (maker 0.015 %).
+ * Source: the official fee page https://hyperliquid.gitbook.io/hyperliquid-docs/trading/fees ("Perps fee
+ * tiers"), checked 2026-12-01: the stored copy we could read shows the page's tier rules but not the table
+ * itself, so the figure was taken from two copies of that table (docs.hyperodd.com/trading/fees and
+ * hypernode-docs.polynode.dev/research/fees, both 0.045 % / 0.015 %), as in shared/venues-2026.md §1.4.
+ * Builder-deployed (HIP-3) perps charge 2× by default; the default here is the main dex's.
  */
 import Type from 'typebox';
 import type { VenueFacts } from '../../../shared/venue-facts.js';
