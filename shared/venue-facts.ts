@@ -1,4 +1,5 @@
 import type { TObject } from 'typebox';
+import type { SettleCurrency } from './instrument-key.js';
 /** The shape of one venue's facts (each venue module's `facts.ts` satisfies it; see shared/venues.ts). */
 export interface VenueFacts {
   /** Lower-case id used in config, API and logs (the venue folder's name). */
@@ -36,6 +37,13 @@ export interface ListingProfile {
    * `null` when it lists such coins bare with a contract value instead.
    */
   readonly multipliedPrefix: Readonly<Record<number, string>> | null;
+  /**
+   * The venue lists perpetuals in this settle currency only (one leg per coin, `usdcChance` unused); absent =
+   * USDT legs, plus USDC legs by `usdcChance`. A coin needing a multiplier the venue does not spell (not in
+   * `multipliedPrefix`) is listed with the largest smaller one it does. Also the leg a configured instrument is
+   * pre-registered on before discovery (server/engine/instruments.ts `preRegister`).
+   */
+  readonly onlySettle?: SettleCurrency;
 }
 
 /** At most `count` events in any `windowMs`. */

@@ -8,7 +8,8 @@ import { facts as binance } from '../server/venues/binance/facts.js';
 import { facts as bitget } from '../server/venues/bitget/facts.js';
 import { facts as bybit } from '../server/venues/bybit/facts.js';
 import { facts as gate } from '../server/venues/gate/facts.js';
+import { facts as hyperliquid } from '../server/venues/hyperliquid/facts.js';
 import { facts as kucoin } from '../server/venues/kucoin/facts.js';
 import { facts as okx } from '../server/venues/okx/facts.js';
 
-export const VENUE_FACTS = [bybit, okx, kucoin, binance, gate, bitget] as const;
+export const VENUE_FACTS = [bybit, okx, kucoin, binance, hyperliquid, gate, bitget] as const;

@@ -12,7 +12,7 @@
  * for the same leg. The map parses no symbols: callers (the venue modules' metadata) supply base and
  * quote; the quote (= settle currency of a linear perpetual) must be one of SETTLE_CURRENCIES.
  */
-import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, venueFacts, type Exchange } from '../../shared/exchanges.js';
 import { SETTLE_CURRENCIES, instrumentKey, type SettleCurrency } from '../../shared/instrument-key.js';
 
 /** Base (the underlying's common code, multiplier and venue aliases already folded) and quote/settle of a venue symbol. */
@@ -134,7 +134,8 @@ export class InstrumentMap {
     for (const key of keys) {
       const m = /^([A-Z0-9]+)-PERP$/.exec(key);
       if (!m) continue;
-      for (const exchange of exchanges) ids.push(this.registerAs(exchange, symbolFor(exchange, m[1]), { base: m[1], quote: 'USDT' }, true));
+      // USDT, or the one settle currency of a venue that lists no other (its guessed symbol is that leg's).
+      for (const exchange of exchanges) ids.push(this.registerAs(exchange, symbolFor(exchange, m[1]), { base: m[1], quote: venueFacts(exchange).listing.onlySettle ?? 'USDT' }, true));
     }
     return ids;
   }
@@ -145,12 +146,21 @@ export class InstrumentMap {
     return ex < 0 ? -1 : (this.bySymbol[ex].get(symbol) ?? -1);
   }
 
-  /** The id of (instrument key, exchange, settle currency; USDT when omitted), or -1. */
-  idFor(key: string, exchange: Exchange, settle: string = 'USDT'): number {
+  /**
+   * The id of (instrument key, exchange, settle currency), or -1. Settle omitted: the USDT leg, or the venue's
+   * first other leg when it has no USDT one (a venue listing only USDC perpetuals).
+   */
+  idFor(key: string, exchange: Exchange, settle?: string): number {
     const inst = this.keyIndex.get(key);
     const ex = exchangeIndex(exchange);
-    const si = settleIndex(settle);
-    return inst === undefined || ex < 0 || si < 0 ? -1 : this.legIds[inst * LEG_COUNT + ex * SETTLE_COUNT + si];
+    if (inst === undefined || ex < 0) return -1;
+    const base = inst * LEG_COUNT + ex * SETTLE_COUNT;
+    if (settle !== undefined) {
+      const si = settleIndex(settle);
+      return si < 0 ? -1 : this.legIds[base + si];
+    }
+    for (let si = 0; si < SETTLE_COUNT; si++) if (this.legIds[base + si] >= 0) return this.legIds[base + si];
+    return -1;
   }
 
   has(id: number): boolean {

@@ -20,6 +20,8 @@ export interface InstrumentFileEntry {
   nextFundingMs?: number;
   /** Units of `base` per listed unit (1000 for a listed base `1000PEPE`, whose `base` is PEPE); 1 when absent. */
   priceMultiplier?: number;
+  /** Index in the venue's own listing, for venues whose channels address instruments by position. */
+  position?: number;
 }
 
 export const DEFAULT_INSTRUMENT_KEYS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP-PERP', 'DOGE-PERP'] as const;
@@ -37,7 +39,9 @@ export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DE
     const contractValue = values ? values[bq.base] : 1;
     if (contractValue === undefined) continue; // contract venue, symbol we know nothing about: never guess
     const symbol = defaultSymbol(exchange, bq.base);
-    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote: 'USDT', contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
+    // USDT, or the one settle currency of a venue listing no other.
+    const quote = VENUES[exchange].facts.listing.onlySettle ?? 'USDT';
+    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
   }
   return table;
 }
@@ -65,6 +69,7 @@ export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTab
       if (typeof entry[f] !== 'number' || !(entry[f] > 0)) throw new Error(`${at(f)} must be a positive number`);
     if (entry.nextFundingMs !== undefined && (typeof entry.nextFundingMs !== 'number' || entry.nextFundingMs < 0)) throw new Error(`${at('nextFundingMs')} must be a number >= 0`);
     if (entry.priceMultiplier !== undefined && (typeof entry.priceMultiplier !== 'number' || !(entry.priceMultiplier > 0))) throw new Error(`${at('priceMultiplier')} must be a positive number`);
+    if (entry.position !== undefined && !(Number.isInteger(entry.position) && (entry.position as number) >= 0)) throw new Error(`${at('position')} must be an integer >= 0`);
     const e = entry as unknown as InstrumentFileEntry;
     tables[e.exchange].set(e.symbol, {
       exchange: e.exchange,
@@ -76,6 +81,7 @@ export function parseInstrumentsFile(text: string): Record<Exchange, MetadataTab
       fundingIntervalMs: e.fundingIntervalMs,
       nextFundingMs: e.nextFundingMs ?? 0,
       ...(e.priceMultiplier !== undefined && e.priceMultiplier !== 1 ? { priceMultiplier: e.priceMultiplier } : {}),
+      ...(e.position !== undefined ? { position: e.position } : {}),
       id: -1,
     });
   });
@@ -100,6 +106,7 @@ export function toInstrumentsFile(tables: Partial<Record<Exchange, MetadataTable
         fundingIntervalMs: m.fundingIntervalMs,
         nextFundingMs: m.nextFundingMs,
         ...(m.priceMultiplier !== undefined && m.priceMultiplier !== 1 ? { priceMultiplier: m.priceMultiplier } : {}),
+        ...(m.position !== undefined ? { position: m.position } : {}),
       });
   return out;
 }

@@ -36,6 +36,8 @@ export interface VenueProfile {
    * the venue keeps its intervals.
    */
   dynamicFundingCap?: number;
+  /** Every pair of the venue settles funding on this interval (ms), always; absent = intervals drawn per pair (mostly 8 h, some 4 h and 1 h). */
+  fixedFundingIntervalMs?: number;
 }
 
 
@@ -218,7 +220,7 @@ export class MarketModel {
       {
         const lot = VENUES[exchange].twin.lot(spec);
         const r = setup.next();
-        const fundingIntervalMs = r < 0.12 ? 4 * HOUR_MS : r < 0.17 ? HOUR_MS : EIGHT_HOURS_MS;
+        const fundingIntervalMs = profile.fixedFundingIntervalMs ?? (r < 0.12 ? 4 * HOUR_MS : r < 0.17 ? HOUR_MS : EIGHT_HOURS_MS);
         const fundingMean8h = clamp(instFunding[instrumentIndex] + 0.00015 * setup.normal(), -0.002, 0.002);
         const basisMeanBps = profile.basisBps * setup.normal();
         const pair: Pair = {
@@ -229,7 +231,8 @@ export class MarketModel {
           symbol: VENUES[exchange].symbols.nativeSymbol(listing.listedBase, listing.settle),
           listedBase: listing.listedBase,
           multiplier: listing.multiplier,
-          settle: listing.settle,
+          // A venue listing one settle currency only lists every pair in it (configured instruments come as USDT).
+          settle: VENUES[exchange].facts.listing.onlySettle ?? listing.settle,
           status: 'live',
           listedAt: 0,
           statusSince: 0,
@@ -416,14 +419,17 @@ export class MarketModel {
    * intervals occur somewhere (as on the real venues), so interval handling is always exercised.
    */
   private ensureShortIntervals(setup: Prng): void {
-    for (const pairs of Object.values(this.byExchange)) {
+    const drawn = (p: Pair) => VENUES[p.exchange].twin.profile.fixedFundingIntervalMs === undefined;
+    for (const all of Object.values(this.byExchange)) {
+      const pairs = all.filter(drawn);
       if (pairs.length < 3 || pairs.some((p) => p.fundingIntervalMs !== EIGHT_HOURS_MS)) continue;
       pairs[setup.int(pairs.length)].fundingIntervalMs = setup.next() < 0.6 ? 4 * HOUR_MS : HOUR_MS;
     }
     if (this.pairs.length < 8) return;
     for (const interval of [4 * HOUR_MS, HOUR_MS]) {
-      if (this.pairs.some((p) => p.fundingIntervalMs === interval)) continue;
-      const candidates = this.pairs.filter((p) => p.fundingIntervalMs === EIGHT_HOURS_MS);
+      if (this.pairs.some((p) => drawn(p) && p.fundingIntervalMs === interval)) continue;
+      const candidates = this.pairs.filter((p) => drawn(p) && p.fundingIntervalMs === EIGHT_HOURS_MS);
+      if (candidates.length === 0) continue;
       candidates[setup.int(candidates.length)].fundingIntervalMs = interval;
     }
   }

@@ -83,6 +83,13 @@ export function multiplierFor(price: number): number {
   return 1;
 }
 
+/** The multiplier a venue lists a coin with: `m` when it spells it, else the largest smaller one it spells (1 if none). */
+export function spelledMultiplier(exchange: Exchange, m: number): number {
+  const prefixes = PROFILE[exchange].multipliedPrefix;
+  if (prefixes === null || m === 1 || prefixes[m] !== undefined) return prefixes === null ? 1 : m;
+  return Math.max(1, ...Object.keys(prefixes).map(Number).filter((k) => k < m));
+}
+
 /** How a venue spells a multiplied base (its facts' `multipliedPrefix`: `1000PEPE`, `1MBABYDOGE`). */
 export function listedBaseOf(exchange: Exchange, base: string, multiplier: number): string {
   const prefixes = PROFILE[exchange].multipliedPrefix;
@@ -165,8 +172,13 @@ export function generateUniverse(n: number, seed: number): Universe {
     // A numeric-leading ticker is never multiplied: `10002Z` could not be read back (no venue does it either).
     const m = /^[0-9]/.test(coin.base) ? 1 : multiplierFor(coin.startPrice);
     for (const exchange of venuesFor(g, coin.rank, count)) {
-      const mult = MULTIPLYING.has(exchange) ? m : 1;
+      const mult = MULTIPLYING.has(exchange) ? spelledMultiplier(exchange, m) : 1;
       const listing = { key: coin.key, exchange, listedBase: listedBaseOf(exchange, coin.base, mult), multiplier: mult, startPrice: coin.startPrice };
+      const only = PROFILE[exchange].onlySettle;
+      if (only !== undefined) {
+        legs.get(exchange)!.push({ ...listing, settle: only });
+        continue;
+      }
       legs.get(exchange)!.push({ ...listing, settle: 'USDT' });
       // BTC has a USDC leg on every venue that lists USDC-settled perpetuals (usdcChance > 0); other top coins on some.
       if ((coin.rank === 0 && USDC_CHANCE[exchange] > 0) || (coin.rank < topDecile && g.next() < USDC_CHANCE[exchange])) legs.get(exchange)!.push({ ...listing, settle: 'USDC' });

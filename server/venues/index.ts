@@ -7,11 +7,12 @@ import { binance } from './binance/index.js';
 import { bitget } from './bitget/index.js';
 import { bybit } from './bybit/index.js';
 import { gate } from './gate/index.js';
+import { hyperliquid } from './hyperliquid/index.js';
 import { kucoin } from './kucoin/index.js';
 import { okx } from './okx/index.js';
 import type { VenueModule } from './types.js';
 
-export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance, gate, bitget };
+export const VENUES: Readonly<Record<Exchange, VenueModule>> = { bybit, okx, kucoin, binance, hyperliquid, gate, bitget };
 
 export type { VenueModule } from './types.js';
 

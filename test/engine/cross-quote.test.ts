@@ -27,6 +27,7 @@ const SYMBOL: Record<Exchange, Record<SettleCurrency, string>> = {
   binance: { USDT: 'BTCUSDT', USDC: 'BTCUSDC' },
   gate: { USDT: 'BTC_USDT', USDC: 'BTC_USDC' },
   bitget: { USDT: 'BTCUSDT', USDC: 'BTCPERP' },
+  hyperliquid: { USDT: 'BTC', USDC: 'BTC' },
 };
 
 type LegName = `${Exchange}:${SettleCurrency}`;
@@ -62,7 +63,7 @@ describe('instrument map: a leg per (instrument, venue, settle currency)', () =>
     expect([m.settleOf(usdt), m.settleOf(usdc), m.settleOf(okx)]).toEqual(['USDT', 'USDC', 'USDC']);
     expect(m.idFor('BTC-PERP', 'bybit')).toBe(usdt); // USDT when the settle is omitted
     expect(m.idFor('BTC-PERP', 'bybit', 'USDC')).toBe(usdc);
-    expect(m.idFor('BTC-PERP', 'okx')).toBe(-1);
+    expect(m.idFor('BTC-PERP', 'okx')).toBe(okx); // no USDT leg: the venue's only (USDC) leg
     expect(m.idFor('BTC-PERP', 'okx', 'USDC')).toBe(okx);
     expect(m.legIndexOf(usdt)).not.toBe(m.legIndexOf(usdc));
     expect(m.legId(m.instrumentIndexOf(usdc), m.legIndexOf(usdc))).toBe(usdc);

@@ -35,7 +35,10 @@ export class CollectingSink implements UpdateSink {
   }
 }
 
-export function table(exchange: Exchange, entries: Array<{ symbol: string; base: string; quote?: string; contractValue?: number; fundingIntervalMs?: number; nextFundingMs?: number }>): MetadataTable {
+export function table(
+  exchange: Exchange,
+  entries: Array<{ symbol: string; base: string; quote?: string; contractValue?: number; fundingIntervalMs?: number; nextFundingMs?: number; priceMultiplier?: number; position?: number }>,
+): MetadataTable {
   const t: MetadataTable = new Map();
   for (const e of entries) {
     const quote = e.quote ?? 'USDT';
@@ -49,6 +52,8 @@ export function table(exchange: Exchange, entries: Array<{ symbol: string; base:
       fundingIntervalMs: e.fundingIntervalMs ?? 8 * 3_600_000,
       nextFundingMs: e.nextFundingMs ?? 0,
       id: -1,
+      ...(e.priceMultiplier !== undefined ? { priceMultiplier: e.priceMultiplier } : {}),
+      ...(e.position !== undefined ? { position: e.position } : {}),
     });
   }
   return t;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, venueFacts, type Exchange } from '../../shared/exchanges.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { MarketModel, type LifecycleEvent, type Pair } from '../../server/simulator/market.js';
 import { generateUniverse } from '../../server/simulator/universe.js';
@@ -48,9 +48,16 @@ describe('generated universe', () => {
     const pepe = u.listings.filter((l) => l.key === 'PEPE-PERP' && l.settle === 'USDT');
     const spelled = Object.fromEntries(pepe.map((l) => [l.exchange, VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)]));
     expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM', gate: 'PEPE_USDT', bitget: '1000PEPEUSDT' });
-    const million = u.listings.filter((l) => l.key === 'BABYDOGE-PERP');
-    expect(million.find((l) => l.exchange === 'binance')?.listedBase).toBe('1MBABYDOGE');
-    expect(million.find((l) => l.exchange === 'bybit')?.listedBase).toBe('1000000BABYDOGE');
+    expect(u.listings.find((l) => l.key === 'PEPE-PERP' && l.exchange === 'hyperliquid')?.listedBase).toBe('kPEPE');
+    // A million: `1M…` on Binance, `1000000…` on Bybit; Hyperliquid spells ×1000 only (`k…`), never more.
+    const byMultiplier = (ex: Exchange, m: number) => u.listings.filter((l) => l.exchange === ex && l.multiplier === m);
+    expect(byMultiplier('binance', 1_000_000).length + byMultiplier('bybit', 1_000_000).length).toBeGreaterThan(0);
+    for (const l of byMultiplier('binance', 1_000_000)) expect(l.listedBase).toMatch(/^1M[A-Z]/);
+    for (const l of byMultiplier('bybit', 1_000_000)) expect(l.listedBase).toMatch(/^1000000[A-Z]/);
+    for (const l of u.listings.filter((x) => x.exchange === 'hyperliquid' && x.multiplier > 1)) {
+      expect(l.multiplier).toBe(1000);
+      expect(l.listedBase).toMatch(/^k[A-Z]/);
+    }
     for (const l of u.listings) {
       if (VENUES[l.exchange].facts.listing.multipliedPrefix === null) expect(l.multiplier).toBe(1);
       const symbol = VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle);
@@ -63,7 +70,7 @@ describe('generated universe', () => {
     const u = generateUniverse(300, 1);
     const btcUsdc = u.listings.filter((l) => l.key === 'BTC-PERP' && l.settle === 'USDC');
     const symbols = btcUsdc.map((l) => VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)).sort();
-    expect(symbols).toEqual(['BTC-USDC-SWAP', 'BTCPERP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
+    expect(symbols).toEqual(['BTC', 'BTC-USDC-SWAP', 'BTCPERP', 'BTCPERP', 'BTCUSDC', 'XBTUSDCM']);
     for (const ex of EXCHANGES) {
       const usdc = u.listings.filter((l) => l.exchange === ex && l.settle === 'USDC').length;
       if (VENUES[ex].facts.listing.usdcChance > 0) expect(usdc, ex).toBeGreaterThan(2);
@@ -167,6 +174,12 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   } else if (ex === 'okx') {
     const { body } = (await getJson(`${rest}/api/v5/public/instruments?instType=SWAP`)) as { body: { data: Array<Record<string, string>> } };
     for (const i of body.data) out.set(i.instId, `${i.state}/${i.expTime === '' ? 'none' : 'exp'}`);
+  } else if (ex === 'hyperliquid') {
+    // The universe is append-only: a delisted perp stays, flagged isDelisted.
+    const { body } = (await getJson(`${rest}/info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'metaAndAssetCtxs' }) })) as {
+      body: [{ universe: Array<{ name: string; isDelisted?: boolean }> }, unknown[]];
+    };
+    for (const i of body[0].universe) out.set(i.name, i.isDelisted ? 'delisted' : 'live');
   } else if (ex === 'kucoin') {
     const { body } = (await getJson(`${rest}/api/v1/contracts/active`)) as { body: { data: Array<Record<string, string>> } };
     for (const i of body.data) out.set(i.symbol, i.status);
@@ -185,8 +198,8 @@ async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>
   return out;
 }
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting', bitget: 'limit_open/off' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none', bitget: 'online/none' };
+const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting', bitget: 'limit_open/off', hyperliquid: 'delisted' };
+const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none', bitget: 'online/none', hyperliquid: 'live' };
 
 /** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
@@ -204,6 +217,11 @@ async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Prom
     probe.send({ op: 'subscribe', args: [{ channel: 'tickers', instId: symbol }] });
     isData = (m) => Array.isArray(m.data) && (m.arg as { instId?: string } | undefined)?.instId === symbol;
     isError = (m) => m.event === 'error';
+  } else if (ex === 'hyperliquid') {
+    probe = await WsProbe.open(`${ws}/ws`);
+    probe.send({ method: 'subscribe', subscription: { type: 'bbo', coin: symbol } });
+    isData = (m) => m.channel === 'bbo' && (m.data as { coin?: string } | undefined)?.coin === symbol;
+    isError = (m) => m.channel === 'error';
   } else if (ex === 'kucoin') {
     const { body } = (await getJson(`${s.endpoints.kucoin.rest}/api/v1/bullet-public`, { method: 'POST' })) as {
       body: { data: { token: string; instanceServers: Array<{ endpoint: string }> } };
@@ -255,7 +273,7 @@ describe('a running universe', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(sim.stats().lifecycleEvents).toBeGreaterThan(10);
     for (const ex of EXCHANGES) {
-      expect(sim.model.live(ex).filter((p) => p.spec.key === 'ZZTOP-PERP').map((p) => p.settle)).toEqual(['USDT']);
+      expect(sim.model.live(ex).filter((p) => p.spec.key === 'ZZTOP-PERP').map((p) => p.settle)).toEqual([venueFacts(ex).listing.onlySettle ?? 'USDT']);
       expect(sim.model.live(ex).some((p) => p.spec.key === 'BTC-PERP')).toBe(true);
     }
     expect(sim.model.lifecycle.some((e) => e.key === 'ZZTOP-PERP' || e.key === 'BTC-PERP')).toBe(false);
@@ -285,7 +303,7 @@ describe('a running universe', () => {
     expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(DELISTING_STATUS[notice.exchange]);
     await wait(() => m.lifecycle.find((e) => e.kind === 'delisted' && e.symbol === notice.symbol && e.exchange === notice.exchange), 5000);
     // Gone from the list; Binance keeps a delisted perpetual in exchangeInfo as SETTLING for good.
-    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(notice.exchange === 'binance' ? 'SETTLING/delivery' : undefined);
+    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(notice.exchange === 'binance' ? 'SETTLING/delivery' : notice.exchange === 'hyperliquid' ? 'delisted' : undefined);
     const gone = await subscribeQuotes(s, notice.exchange, notice.symbol);
     // Bybit, OKX and KuCoin reject an unknown symbol; Binance accepts any stream name and sends nothing.
     expect(gone).toBe(notice.exchange === 'binance' ? 'silent' : 'error');

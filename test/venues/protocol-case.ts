@@ -17,6 +17,10 @@ export interface MetaRow {
   contractValue?: number;
   fundingIntervalMs?: number;
   nextFundingMs?: number;
+  /** Units of the underlying per listed unit (1000 for a ×1000 listing). */
+  priceMultiplier?: number;
+  /** Index in the venue's listing, for venues whose channels address instruments by position. */
+  position?: number;
 }
 
 /** One frame fed to the parser and what must come of it. */

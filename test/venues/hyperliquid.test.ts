@@ -1,0 +1,200 @@
+/**
+ * Hyperliquid specifics the table-driven protocol suite has no generic form for: hourly funding through
+ * the real engine (8 h normalisation, APR), kilo coins, the plain-text greeting, positional contexts per
+ * dex with builder dexes selected in the venue options, and predictedFundings as funding references.
+ */
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS, type MetadataTable } from '../../server/feeds/adapter.js';
+import { defaultMetadata, parseInstrumentsFile, toInstrumentsFile } from '../../server/feeds/metadata.js';
+import { Engine } from '../../server/engine/index.js';
+import { fundingAprPct, rate8h } from '../../server/engine/scoring.js';
+import { HL_FUNDING_INTERVAL_MS, hyperliquidAdapter as adapter, nextHourMs, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
+import { ingestBench } from '../../server/venues/hyperliquid/bench.js';
+import { facts } from '../../server/venues/hyperliquid/facts.js';
+import { coinParts, keyOf, nativeSymbol, parseNative } from '../../server/venues/hyperliquid/symbols.js';
+import { VENUES } from '../../server/venues/index.js';
+import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
+import { engineConfig } from '../engine/btc-four-venues.js';
+import { CollectingSink, fixture, table, totalErrors } from '../feeds/helpers.js';
+import { feed, register } from '../traps/wire.js';
+
+const H = 3_600_000;
+const T = 1764590400123; // venue time of bbo.json
+const NEXT = 1764594000000;
+const OPEN_ALL = { minSpreadBps: -10_000, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: -10_000, hysteresisBps: 0 };
+const f = (name: string) => fixture('hyperliquid', name);
+
+async function discovered(dexes: string[] = []): Promise<MetadataTable> {
+  return (await adapter.discover('http://x', cannedInfo, T, { dexes })).table;
+}
+
+describe('hyperliquid: hourly funding through the real engine', () => {
+  it('a per-hour rate is normalised ×8 to 8 h, its APR is rate × 8,760, and it pairs (USDC) against a USDT venue', async () => {
+    const engine = new Engine({ config: engineConfig({ thresholds: OPEN_ALL }), now: () => T + 50 });
+    const sub = engine.bus.subscribe('test');
+    const hl = register(engine, await discovered());
+    const other = register(engine, table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }]));
+    const parser = adapter.createParser(hl);
+    expect(feed(engine, parser, f('bbo.json'))).toBe('data'); // 91234 / 91235, and the venue clock
+    expect(feed(engine, parser, f('assetCtxs.json'))).toBe('data'); // BTC funding 0.0000125 per hour
+    const q = engine.quote('BTC-PERP', 'hyperliquid', 'USDC')!;
+    expect(q).toMatchObject({ fundingRate: 0.0000125, fundingIntervalMs: H, nextFundingMs: NEXT });
+    expect(engine.quote('BTC-PERP', 'hyperliquid')!.id).toBe(q.id); // the venue's only leg
+    const bybit = other.get('BTCUSDT')!;
+    engine.pushQuote(bybit.id, 91_300, 91_301, 2, 2, T, 0);
+    engine.pushFunding(bybit.id, 0.0003, 8 * H, NEXT + 7 * H, false, T, 0);
+    engine.drain();
+    const opp = engine.opportunities().find((o) => o.instrument === 'BTC-PERP' && o.longExchange === 'hyperliquid' && o.shortExchange === 'bybit');
+    expect(opp).toBeDefined();
+    expect(opp!.longFundingRate8h).toBeCloseTo(0.0001, 12); // 0.0000125 × 8
+    expect(opp!.longFundingIntervalMs).toBe(H);
+    expect(opp!.fundingDelta8h).toBeCloseTo(0.0002, 12);
+    expect(opp!.fundingAprPct).toBeCloseTo(21.9, 9); // 0.0002 × 3 × 365 × 100
+    // The same APR from the hourly rate directly: rate × 24 × 365.
+    expect(fundingAprPct(rate8h(0.0000125, H))).toBeCloseTo(0.0000125 * 8760 * 100, 9);
+    sub.popBatch(1e6);
+  });
+
+  it('context frames are stamped with the venue clock and settle at the next top of the hour', () => {
+    expect(nextHourMs(T)).toBe(NEXT);
+    expect(nextHourMs(NEXT)).toBe(NEXT + H); // strictly after
+    expect(HL_FUNDING_INTERVAL_MS).toBe(H);
+  });
+});
+
+describe('hyperliquid: names and units', () => {
+  it('kPEPE-style coins are ×1000 of the underlying; upper-case K coins, spot pairs and odd names are not folded', () => {
+    expect(coinParts('kPEPE')).toEqual({ dex: '', listed: 'kPEPE', base: 'PEPE', multiplier: 1000 });
+    for (const k of ['kSHIB', 'kBONK', 'kFLOKI', 'kLUNC', 'kDOGS', 'kNEIRO']) expect(keyOf(k)).toBe(`${k.slice(1)}-PERP`);
+    expect(coinParts('KAITO')).toMatchObject({ base: 'KAITO', multiplier: 1 });
+    expect(coinParts('KAS')).toMatchObject({ base: 'KAS', multiplier: 1 });
+    expect(coinParts('xyz:TSLA')).toEqual({ dex: 'xyz', listed: 'TSLA', base: 'TSLA', multiplier: 1 });
+    expect(coinParts('xyz:kPEPE')).toMatchObject({ dex: 'xyz', base: 'PEPE', multiplier: 1000 });
+    for (const bad of ['@107', 'PURR/USDC', '', 'kpepe', 'Btc', 'XYZ:TSLA', 'k']) expect(coinParts(bad), bad).toBeNull();
+    expect(parseNative('BTC')).toEqual({ base: 'BTC', quote: 'USDC' });
+    expect(nativeSymbol('kPEPE', 'USDT')).toBe('kPEPE');
+    // It pairs with the 1000-multiplied symbols elsewhere.
+    expect(keyOf('kPEPE')).toBe(VENUES.bybit.symbols.keyOf('1000PEPEUSDT'));
+  });
+
+  it('kPEPE quotes are divided by 1000 in price and multiplied by 1000 in size (from discovered metadata)', async () => {
+    const meta = await discovered();
+    const pepe = meta.get('kPEPE')!;
+    expect(pepe).toMatchObject({ key: 'PEPE-PERP', base: 'PEPE', listedBase: 'kPEPE', priceMultiplier: 1000, quote: 'USDC', minSize: 1000 });
+    const sink = new CollectingSink();
+    expect(adapter.createParser(meta).parse(f('bbo-kpepe.json'), sink)).toBe('data');
+    const [u] = sink.take();
+    if (u.kind !== 'quote') throw new Error('not a quote');
+    expect(u.bid).toBeCloseTo(0.000004712, 15);
+    expect(u.ask).toBeCloseTo(0.000004713, 15);
+    expect(u.bidSize).toBe(2_500_000_000);
+    expect(u.askSize).toBe(1_200_000_000);
+  });
+
+  it('price ticks follow szDecimals and 5 significant figures', () => {
+    expect(tickOf(5, 91234.5)).toBe(1);
+    expect(tickOf(0, 0.0047125)).toBe(0.000001);
+    expect(tickOf(2, 142.115)).toBe(0.01);
+    expect(tickOf(3, 0)).toBe(0.001);
+  });
+});
+
+describe('hyperliquid: frames', () => {
+  it('the plain-text greeting is a welcome, counted nowhere; other text is invalid JSON', () => {
+    const p = adapter.createParser(new Map());
+    const sink = new CollectingSink();
+    expect(p.parse(f('ws-welcome.txt'), sink)).toBe('welcome');
+    expect(totalErrors(p.errors)).toBe(0);
+    expect(p.parse('Websocket connection closed.', sink)).toBe('rejected');
+    expect(p.errors).toEqual({ invalid_json: 1 });
+    expect(sink.updates).toEqual([]);
+  });
+
+  it('positional contexts pair per dex: a builder dex selected in the options, its position never read from another dex', async () => {
+    const meta = await discovered(['xyz', 'NotADex!']);
+    expect(meta.get('xyz:TSLA')).toMatchObject({ position: 1, key: 'TSLA-PERP', quote: 'USDC' });
+    expect(meta.get('ETH')).toMatchObject({ position: 1 });
+    expect(meta.has('xyz:BTC')).toBe(false); // same key and settle as the main dex's BTC: the first wins
+    expect(meta.has('MATIC')).toBe(false); // isDelisted
+    const p = adapter.createParser(meta);
+    const sink = new CollectingSink();
+    p.parse(f('bbo.json'), sink);
+    sink.take();
+    expect(p.parse(f('assetCtxs.json'), sink)).toBe('data');
+    const main = sink.take();
+    expect(main.map((u) => u.symbol)).not.toContain('xyz:TSLA');
+    expect(main.find((u) => u.symbol === 'ETH')).toMatchObject({ kind: 'funding', rate: 0.0000118721 });
+    expect(main.find((u) => u.symbol === 'KAITO')).toMatchObject({ rate: 0.0000412 }); // position 13
+    expect(p.parse(f('assetCtxs-dex.json'), sink)).toBe('data');
+    const dex = sink.take();
+    expect(dex.map((u) => u.symbol)).toEqual(['xyz:XYZ100', 'xyz:TSLA', 'xyz:NVDA']);
+    expect(dex[1]).toEqual({ kind: 'funding', symbol: 'xyz:TSLA', rate: -0.0000031, intervalMs: H, nextFundingMs: NEXT, predicted: false, ts: T });
+    // Without the option, only the main dex is discovered (and only valid dex names are used).
+    expect([...(await discovered()).keys()].some((s) => s.includes(':'))).toBe(false);
+    expect(selectedDexes({ dexes: ['xyz', 'xyz', '', 'A', 7] })).toEqual(['xyz']);
+    expect(selectedDexes(undefined)).toEqual([]);
+    expect(facts.options.defaults).toEqual({ dexes: [] });
+  });
+
+  it('an instruments file (replay) keeps the universe positions, so context frames still pair', async () => {
+    const meta = await discovered(['xyz']);
+    const back = parseInstrumentsFile(JSON.stringify(toInstrumentsFile({ hyperliquid: meta }))).hyperliquid;
+    expect(back.get('kPEPE')).toMatchObject({ position: 9, priceMultiplier: 1000, quote: 'USDC' });
+    expect(back.get('xyz:TSLA')).toMatchObject({ position: 1 });
+    const p = adapter.createParser(back);
+    const sink = new CollectingSink();
+    p.parse(f('bbo.json'), sink);
+    expect(p.parse(f('assetCtxs-dex.json'), sink)).toBe('data');
+    expect(() => parseInstrumentsFile(JSON.stringify([{ ...toInstrumentsFile({ hyperliquid: meta })[0], position: -1 }]))).toThrow(/position/);
+  });
+
+  it('discovery counts what it leaves out; an unreadable builder dex is skipped, the main dex kept', async () => {
+    const d = await adapter.discover('http://x', cannedInfo, T, { dexes: ['xyz', 'nope'] });
+    expect(d.skipped).toEqual({ delisted: 1, duplicate_key: 1, dex_unavailable: 1 });
+    expect(d.table.size).toBe(14 + 3);
+    const bodies: unknown[] = [];
+    await adapter.discover('http://x', async (url, init) => (bodies.push(init?.body), cannedInfo(url, init)), T, { dexes: ['xyz'] });
+    expect(bodies).toEqual([{ type: 'metaAndAssetCtxs' }, { type: 'metaAndAssetCtxs', dex: 'xyz' }]);
+  });
+
+  it('a builder dex coin moves in place; a change of the dex set re-plans', async () => {
+    const plans = await adapter.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, ['BTC', 'ETH'], cannedInfo, {});
+    const add = adapter.liveChange!(plans, ['BTC', 'ETH', 'SOL'], ['SOL'], []);
+    expect(add).toEqual([{ messages: ['{"method":"subscribe","subscription":{"type":"bbo","coin":"SOL"}}'], topicCount: 4, symbols: ['BTC', 'ETH', 'SOL'] }]);
+    const remove = adapter.liveChange!(plans, ['BTC'], [], ['ETH']);
+    expect(remove![0].messages).toEqual(['{"method":"unsubscribe","subscription":{"type":"bbo","coin":"ETH"}}']);
+    expect(adapter.liveChange!(plans, ['BTC', 'ETH', 'xyz:TSLA'], ['xyz:TSLA'], [])).toBeNull();
+  });
+
+  it('the ingest bench frames parse with no rejection on the bench metadata', () => {
+    let seed = 1;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const frames = ingestBench.frames({ count: 500, bases: ['BTC', 'ETH'], symbol: (b) => VENUES.hyperliquid.symbols.nativeSymbol(b, 'USDT'), t0: T, rnd, px: () => (90_000 + rnd() * 10).toFixed(1), sz: () => rnd().toFixed(3) });
+    const p = adapter.createParser(defaultMetadata('hyperliquid', ['BTC-PERP', 'ETH-PERP']));
+    const outcomes = frames.map((fr) => p.parse(fr, new CollectingSink()));
+    expect(totalErrors(p.errors)).toBe(0);
+    expect(outcomes.filter((o) => o === 'data').length).toBeGreaterThan(400);
+  });
+});
+
+describe('hyperliquid: predictedFundings as funding references', () => {
+  it('maps BinPerp/BybitPerp to registry venues, kPEPE to PEPE-PERP; skips itself, unknown venues and null entries or fields', async () => {
+    const refs = await adapter.fundingReferences!('http://x', cannedInfo, T);
+    expect(refs).toEqual([
+      { venue: 'binance', key: 'BTC-PERP', settle: 'USDT', rate: 0.0001, intervalMs: 8 * H, nextFundingMs: 1764604800000 },
+      { venue: 'bybit', key: 'BTC-PERP', settle: 'USDT', rate: 0.000085, intervalMs: 8 * H, nextFundingMs: 1764604800000 },
+      { venue: 'binance', key: 'PEPE-PERP', settle: 'USDT', rate: -0.00003125, intervalMs: 4 * H, nextFundingMs: 1764590400000 },
+      { venue: 'binance', key: 'HYPE-PERP', settle: 'USDT', rate: 0.00025, intervalMs: null, nextFundingMs: 1764594000000 },
+      { venue: 'bybit', key: 'KAITO-PERP', settle: 'USDT', rate: 0.0001, intervalMs: 2 * HOUR_MS, nextFundingMs: 1764590400000 },
+    ]);
+  });
+
+  it('posts predictedFundings; never throws on damaged rows, throws when the body is not a list', async () => {
+    const bodies: unknown[] = [];
+    const damaged = [null, 'x', ['BTC'], ['BTC', null], ['BTC', [null, ['BinPerp'], ['BinPerp', 'x'], ['BinPerp', { fundingRate: 'abc' }], ['BinPerp', { fundingRate: '0.0001', nextFundingTime: 'soon', fundingIntervalHours: -1 }]]]];
+    const refs = await adapter.fundingReferences!('http://x', async (_url, init) => (bodies.push(init?.body), damaged), T);
+    expect(bodies).toEqual([{ type: 'predictedFundings' }]);
+    expect(refs).toEqual([{ venue: 'binance', key: 'BTC-PERP', settle: 'USDT', rate: 0.0001, intervalMs: null, nextFundingMs: null }]);
+    await expect(adapter.fundingReferences!('http://x', async () => ({ error: 'x' }), T)).rejects.toThrow(/predictedFundings/);
+  });
+});
