@@ -109,10 +109,11 @@ describe('funding cross-check routes', () => {
 
   it('a venue removed from the config is no longer checked', async () => {
     const a = await make({ feeds: { endpoints: closed }, adapters: publishing(() => []) });
-    expect(a.fundingCheck!.checks().map((c) => c.source)).toEqual([SOURCE]);
+    expect(a.fundingCheck!.checks().map((c) => c.source)).toContain(SOURCE);
     const put = await a.app.inject({ method: 'PUT', url: '/api/config', payload: { market: { exchanges: EXCHANGES.filter((e) => e !== SOURCE) } } });
     expect(put.statusCode).toBe(200);
     await a.feeds!.reconfigure(a.config.config.market);
-    expect(a.fundingCheck!.checks()).toEqual([]);
+    // Other registered venues that publish references may still be checked; the removed one is not.
+    expect(a.fundingCheck!.checks().map((c) => c.source)).not.toContain(SOURCE);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Venue options (VenueFacts.options → config `venues.<id>` → the adapter's discovery). No registered venue
- * declares options yet, so the registry is mocked: its first venue gets an options schema and defaults.
+ * Venue options (VenueFacts.options → config `venues.<id>` → the adapter's discovery). The registry is
+ * mocked so that exactly one venue, its first, declares options (a test schema and defaults); the options
+ * real venues declare are removed here, so the assertions do not change when a venue adds some.
  * Covered: the schema composed from a facts list (defaults, validation naming the field), PUT /api/config
  * (bad value → 400 naming the field, old state kept; a change re-runs that venue's discovery with the new
  * options, the other venues untouched), the FeedManager handing `config.venues[id] ?? {}` to discover(),
@@ -19,7 +20,8 @@ vi.mock('../../shared/venues.js', async (importOriginal) => {
     }),
     defaults: { dexes: [], depth: 3 },
   };
-  return { VENUE_FACTS: [{ ...first, options }, ...rest] };
+  const withoutOptions = rest.map((f: import('../../shared/venue-facts.js').VenueFacts) => ({ ...f, options: undefined }));
+  return { VENUE_FACTS: [{ ...first, options }, ...withoutOptions] };
 });
 
 const { applyConfigPatch, ConfigSchema, DEFAULT_CONFIG, venueOptionsDefaults, venueOptionsSchema } = await import('../../shared/config.js');

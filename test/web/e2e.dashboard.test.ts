@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VersionedConfig } from '../../shared/config.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
 import { OPPORTUNITY_CLOSE_REASONS } from '../../shared/opportunity.js';
 import type { Position } from '../../shared/position.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from '../helpers/server.js';
@@ -41,7 +42,8 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
 
     const ids = await page.getByTestId('opportunity-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id') ?? ''));
     expect(ids.length).toBeGreaterThan(0);
-    for (const id of ids) expect(id).toMatch(/^[A-Z0-9]+-PERP\|(bybit|okx|kucoin|binance)\|(bybit|okx|kucoin|binance)$/);
+    const venue = `(${EXCHANGES.join('|')})(:USD[TC])?`;
+    for (const id of ids) expect(id).toMatch(new RegExp(`^[A-Z0-9]+-PERP\\|${venue}\\|${venue}$`));
     // Every row shown is (or was a moment ago) an opportunity of the server.
     const current = await api<{ opportunities: { id: string }[] }>(server, 'opportunities');
     const history = await api<unknown>(server, 'opportunities/history?limit=500');
@@ -260,7 +262,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     await page.getByTestId('tab-system').click();
     await page.locator('[data-testid="feed-row"][data-status="live"]').first().waitFor();
     const exchanges = await page.getByTestId('feed-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-exchange')));
-    expect(exchanges.sort()).toEqual(['binance', 'bybit', 'kucoin', 'okx']);
+    expect(exchanges.sort()).toEqual([...EXCHANGES].sort());
     await expect.poll(async () => Number((await page.getByTestId('stat-updates-per-sec').innerText()).replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThan(0);
     const e2e = page.locator('[data-testid="latency-row"][data-stage="end_to_end"]');
     await expect.poll(async () => e2e.getAttribute('data-verdict'), { timeout: 10_000 }).toMatch(/^(ok|warn|over)$/);

@@ -39,6 +39,11 @@ describe('feedHealth', () => {
     expect([...degraded.downVenues].sort()).toEqual(['kucoin', 'okx']);
     expect(degraded.feeds.map((f) => f.exchange)).toEqual(['bybit', 'kucoin', 'okx']);
 
+    // Beyond two venues down the label counts them (the pill must fit a phone); the banner names each.
+    const many = feedHealth([feed('okx', { status: 'backoff' }), feed('bybit'), feed('kucoin', { status: 'stale' }), feed('binance', { status: 'connecting' })]);
+    expect(many.label).toBe('DEGRADED · 3 of 4 venues down');
+    expect([...many.downVenues].sort()).toEqual(['binance', 'kucoin', 'okx']);
+
     const down = feedHealth([feed('okx', { status: 'backoff' }), feed('bybit', { status: 'stale' })]);
     expect(down).toMatchObject({ level: 'down', label: 'DOWN' });
     expect(feedHealth([])).toMatchObject({ level: 'none', label: 'NO FEEDS' });

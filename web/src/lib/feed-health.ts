@@ -15,9 +15,12 @@ export interface FeedHealth {
   /** The venues not live, by name. */
   down: FeedState[];
   downVenues: ReadonlySet<Exchange>;
-  /** Header text: `LIVE`, `DEGRADED · <venue names> down`, `DOWN`, `NO FEEDS`. */
+  /** Header text: `LIVE`, `DEGRADED · <venue names> down` (`DEGRADED · <n> of <m> venues down` beyond two), `DOWN`, `NO FEEDS`. */
   label: string;
 }
+
+/** Venues named in the DEGRADED label; more are counted. */
+const MAX_NAMED_DOWN = 2;
 
 export function feedHealth(all: readonly FeedState[]): FeedHealth {
   const feeds = all.filter((f) => f.removed !== true).sort((a, b) => a.exchange.localeCompare(b.exchange));
@@ -26,7 +29,9 @@ export function feedHealth(all: readonly FeedState[]): FeedHealth {
   if (feeds.length === 0) return { level: 'none', feeds, down, downVenues, label: 'NO FEEDS' };
   if (down.length === 0) return { level: 'live', feeds, down, downVenues, label: 'LIVE' };
   if (down.length === feeds.length) return { level: 'down', feeds, down, downVenues, label: 'DOWN' };
-  return { level: 'degraded', feeds, down, downVenues, label: `DEGRADED · ${down.map((f) => exName(f.exchange)).join(', ')} down` };
+  // Beyond two names the header pill would not fit a phone's width; the banner below names every venue.
+  const which = down.length <= MAX_NAMED_DOWN ? down.map((f) => exName(f.exchange)).join(', ') : `${down.length} of ${feeds.length} venues`;
+  return { level: 'degraded', feeds, down, downVenues, label: `DEGRADED · ${which} down` };
 }
 
 /** The exchanges of `legs` whose feed is down (in the order given, no repeats). */
