@@ -60,7 +60,7 @@ describe('/api/alerts', () => {
     expect(text).not.toContain(TG_TOKEN);
     expect(text).not.toContain('AAHsecret');
     const view = got.json() as AlertsResponse;
-    const [h, t] = view.config.sinks as Array<Record<string, string>>;
+    const [h, t] = view.config.sinks as unknown as Array<Record<string, string>>;
     expect(h.url).toBe(`${hook.base}/****thQ7`);
     expect(t.botToken).toBe('****ZZ9x');
     expect(view.config.rules[0]).toMatchObject({ id: 'r1', cooldownMs: 300_000, allowCrossQuote: false, minAprPct: null });
