@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertsResponse } from '../../shared/alerts.js';
 import { trackApps } from '../api/harness.js';
+import { REDIS_URL } from '../helpers/services.js';
 import { type SinkServer, sleep, startSinkServer } from './sink-server.js';
 
 const { make, closeAll } = trackApps();
@@ -135,10 +136,10 @@ describe('/api/alerts', () => {
     expect((await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().config).toEqual(before);
   });
 
-  it('is persisted in Redis and restored at start-up (secrets with it)', async () => {
+  it.skipIf(REDIS_URL === '')('is persisted in Redis (REDIS_URL) and restored at start-up (secrets with it)', async () => {
     const hook = await sinkServer();
     const tg = await sinkServer();
-    const redisUrl = `redis://127.0.0.1:${process.env.ALERTS_REDIS_PORT ?? '6382'}`;
+    const redisUrl = REDIS_URL;
     const prefix = `perpscan-alerts-test-${process.pid}-${Date.now()}:`;
     try {
       const a = await make({ redisUrl, redisPrefix: prefix });
