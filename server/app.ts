@@ -275,7 +275,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   // Alerts: transitions from the bus, the strategy and the feeds, sent from bounded queues (server/alerts/).
   const alerts = new AlertsService({ store: persistence, logger: log.child({ component: 'alerts' }), delivery: opts.alerts?.delivery, fetch: opts.alerts?.fetch, now });
   await alerts.restore();
-  const alertWiring = wireAlerts((e) => alerts.handle(e), { opportunities: engine.bus, strategy: strategy.events, feeds, now });
+  const alertWiring = wireAlerts((e) => alerts.handle(e), { opportunities: engine.bus, strategy: strategy.events, feeds, now }, (kind) => alerts.wants(kind));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;

@@ -32,8 +32,6 @@ function opportunityDetails(o: Opportunity): Record<string, unknown> {
 export function fromOpportunityEvent(e: OpportunityEvent): AlertEvent {
   const o = e.opportunity;
   const closed = e.kind === 'closed';
-  const legs = `long ${o.longExchange}${o.longSettle !== 'USDT' ? `:${o.longSettle}` : ''} / short ${o.shortExchange}${o.shortSettle !== 'USDT' ? `:${o.shortSettle}` : ''}`;
-  const figures = `spread ${fmt(o.spreadBps)} bps, profit ${fmt(o.projectedProfitBps)} bps ($${fmt(o.projectedProfitUsd)}), funding APR ${fmt(o.fundingAprPct)} %`;
   return {
     kind: closed ? 'opportunity_closed' : 'opportunity_opened',
     tsMs: e.tsMs,
@@ -43,8 +41,15 @@ export function fromOpportunityEvent(e: OpportunityEvent): AlertEvent {
     aprPct: o.fundingAprPct,
     profitBps: o.projectedProfitBps,
     crossQuote: o.crossQuote,
-    text: closed ? `Opportunity closed (${e.reason}): ${o.instrument} ${legs}; ${figures}` : `Opportunity opened: ${o.instrument} ${legs}; ${figures}`,
-    details: closed ? { ...opportunityDetails(o), reason: e.reason } : opportunityDetails(o),
+    // Lazy: most updates are repeats the gate drops; only a sent alert needs its text and details.
+    get text() {
+      const legs = `long ${o.longExchange}${o.longSettle !== 'USDT' ? `:${o.longSettle}` : ''} / short ${o.shortExchange}${o.shortSettle !== 'USDT' ? `:${o.shortSettle}` : ''}`;
+      const figures = `spread ${fmt(o.spreadBps)} bps, profit ${fmt(o.projectedProfitBps)} bps ($${fmt(o.projectedProfitUsd)}), funding APR ${fmt(o.fundingAprPct)} %`;
+      return closed ? `Opportunity closed (${e.reason}): ${o.instrument} ${legs}; ${figures}` : `Opportunity opened: ${o.instrument} ${legs}; ${figures}`;
+    },
+    get details() {
+      return closed ? { ...opportunityDetails(o), reason: e.reason } : opportunityDetails(o);
+    },
   };
 }
 

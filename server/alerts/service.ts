@@ -153,6 +153,8 @@ export class AlertsService {
   private readonly log: Pick<Logger, 'warn' | 'info' | 'debug'> | null;
   private readonly now: () => number;
   private readonly counts = { fired: 0, suppressed: 0, deduplicated: 0 };
+  /** Kinds some enabled rule alerts on (with alerts enabled). */
+  private wanted = new Set<string>();
 
   constructor(opts: AlertsServiceOptions) {
     this.store = opts.store;
@@ -193,8 +195,13 @@ export class AlertsService {
 
   private apply(config: AlertsConfig): void {
     this.current = config;
+    this.wanted = new Set(config.enabled ? config.rules.filter((r) => r.enabled).flatMap((r) => r.events) : []);
     this.dispatcher.setSinks(config.sinks);
     this.gate.forgetRulesExcept(new Set(config.rules.map((r) => r.id)));
+  }
+
+  wants(kind: AlertEvent['kind']): boolean {
+    return this.wanted.has(kind);
   }
 
   /** One transition: matched against every rule, gated, queued once per sink. Synchronous, no I/O. */

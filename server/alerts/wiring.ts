@@ -21,10 +21,16 @@ export interface AlertSources {
   now: () => number;
 }
 
-export function wireAlerts(handle: (e: AlertEvent) => void, sources: AlertSources): { stop(): void } {
+/**
+ * `wants(kind)`: some enabled rule alerts on that kind (cheap; checked before an event is converted).
+ */
+export function wireAlerts(handle: (e: AlertEvent) => void, sources: AlertSources, wants: (kind: AlertEvent['kind']) => boolean = () => true): { stop(): void } {
   let stopped = false;
   const opp = sources.opportunities.subscribe('alerts', () => {
-    for (let batch = opp.popBatch(4096); batch.length > 0; batch = opp.popBatch(4096)) for (const e of batch) handle(fromOpportunityEvent(e));
+    for (let batch = opp.popBatch(4096); batch.length > 0; batch = opp.popBatch(4096)) {
+      if (!wants('opportunity_opened') && !wants('opportunity_closed')) continue; // popped (the ring can release them), not converted
+      for (const e of batch) handle(fromOpportunityEvent(e));
+    }
   });
   const strat = sources.strategy.subscribe('alerts', () => {
     for (let batch = strat.popBatch(1024); batch.length > 0; batch = strat.popBatch(1024)) {
