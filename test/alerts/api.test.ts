@@ -206,4 +206,32 @@ describe('alerts from real transitions', () => {
     const status = (await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().status;
     expect(status).toMatchObject({ sent: 4, dropped: 0, failed: 0 });
   });
+
+  it('a hanging sink does not delay the engine: the bounded queue drops and GET /api/alerts shows it', async () => {
+    const hang = await sinkServer({ hang: true });
+    const a = await make({ alerts: { delivery: { capacity: 5, timeoutMs: 60_000, maxAttempts: 1 } } });
+    const put = await a.app.inject({
+      method: 'PUT',
+      url: '/api/alerts',
+      payload: { rules: [{ id: 'opps', events: ['opportunity_opened', 'opportunity_closed'], venues: ['bybit', 'okx'], instruments: ['BTC-PERP'], cooldownMs: 0 }], sinks: [{ id: 'hang', kind: 'webhook', url: `${hang.base}/h/abcdefgh` }] },
+    });
+    expect(put.statusCode).toBe(200);
+    a.flat('BTC-PERP', 50_000);
+    await hang.waitFor(0);
+    // 100 open/close cycles of one opportunity through the real engine, each yielding so the bus wakes its subscribers.
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) {
+      a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
+      await Promise.resolve();
+      a.flat('BTC-PERP', 50_000);
+      await Promise.resolve();
+    }
+    const ms = performance.now() - t0;
+    expect(ms).toBeLessThan(2_000);
+    await hang.waitFor(1);
+    const status = (await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().status;
+    expect(status.sent).toBe(0);
+    expect(status.queued).toBe(5);
+    expect(status.dropped).toBe(200 - 5);
+  });
 });
