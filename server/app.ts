@@ -37,6 +37,9 @@ import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from
 import { StrategyRunner } from './strategy/runner.js';
 import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
 import { logFeedLive, RequestLogAtDebug } from './logging.js';
+import { AlertsService } from './alerts/service.js';
+import type { DeliveryOptions, FetchFn } from './alerts/queue.js';
+import { wireAlerts } from './alerts/wiring.js';
 
 export type FeedsOption =
   | 'none'
@@ -92,6 +95,8 @@ export interface BuildAppOptions {
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
   /** Funding cross-check cadence and thresholds (tests); defaults in server/feeds/funding-cross-check.ts. */
   fundingCheck?: { intervalMs?: number; firstDelayMs?: number; thresholdBps?: number; nextToleranceMs?: number };
+  /** Alert delivery tuning (queue size, retries, backoff, timeout) and an injected fetch (tests). */
+  alerts?: { delivery?: Partial<DeliveryOptions>; fetch?: FetchFn };
 }
 
 export interface PerpscanApp {
@@ -105,6 +110,7 @@ export interface PerpscanApp {
   persistence: Persistence;
   hub: StreamHub;
   config: ConfigService;
+  alerts: AlertsService;
   /** Starts feeds, strategy and the sweep timer (done by buildApp unless `start: false`). */
   start(): Promise<void>;
   /** Stops feeds, flushes persistence, closes sockets and the HTTP server. Idempotent. */
@@ -264,8 +270,12 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   feeds?.onState((state) => hub.publishFeed(state));
   fundingCheck?.onResult((check) => hub.publishFundingCheck(check));
   // A store found empty while we run (Redis restarted without persistence) gets the full state again.
-  persistence.setResyncSource(() => ({ config: configService.versioned, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
+  persistence.setResyncSource(() => ({ config: configService.versioned, alerts: alerts.config, portfolio: strategy.portfolioState(), positions: strategy.positions(), fills: strategy.fills() }));
   feeds?.onState(logFeedLive(log));
+  // Alerts: transitions from the bus, the strategy and the feeds, sent from bounded queues (server/alerts/).
+  const alerts = new AlertsService({ store: persistence, logger: log.child({ component: 'alerts' }), delivery: opts.alerts?.delivery, fetch: opts.alerts?.fetch, now });
+  await alerts.restore();
+  const alertWiring = wireAlerts((e) => alerts.handle(e), { opportunities: engine.bus, strategy: strategy.events, feeds, now }, (kind) => alerts.wants(kind));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
   const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
@@ -312,6 +322,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     feeds,
     ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
     persistence,
+    alerts,
     config: configService,
     hub,
     metrics,
@@ -350,6 +361,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
       hub.close();
+      alertWiring.stop();
+      alerts.close();
       opportunityRecorder.stop();
       stopMarketTap?.();
       await app.close();
@@ -364,7 +377,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   };
 
   if (opts.start !== false) await start();
-  return { app, engine, strategy, feeds, fundingCheck, simulator, persistence, hub, config: configService, start, close };
+  return { app, engine, strategy, feeds, fundingCheck, simulator, persistence, hub, config: configService, alerts, start, close };
 }
 
 /** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */

@@ -1,6 +1,7 @@
 /** Everything the routes need, handed over by server/app.ts. */
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
+import type { AlertsService } from '../alerts/service.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
   persistence: Persistence;
+  /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. */
+  alerts?: AlertsService;
   config: ConfigService;
   hub: StreamHub;
   metrics: ApiMetrics;

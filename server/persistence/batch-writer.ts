@@ -21,6 +21,7 @@ interface EncodedBatch {
   id: string;
   minMs: number;
   config: string | null;
+  alerts: string | null;
   portfolio: string | null;
   positions: BatchMessage['positions'];
   fills: BatchMessage['fills'];
@@ -100,6 +101,7 @@ export class BatchWriter {
       id: '',
       minMs: Math.max(msg.nowMs, events.maxTsMs, market.maxRecvMs),
       config: msg.config,
+      alerts: msg.alerts,
       portfolio: msg.portfolio,
       positions: msg.positions,
       fills: msg.fills,
@@ -109,7 +111,7 @@ export class BatchWriter {
       closedCount: events.closedCount,
       marketChunks: market.chunks,
       marketCount: msg.marketCount,
-      items: (msg.config ? 1 : 0) + (msg.portfolio ? 1 : 0) + msg.positions.length + msg.fills.length + msg.eventCount + msg.marketCount,
+      items: (msg.config ? 1 : 0) + (msg.alerts ? 1 : 0) + (msg.portfolio ? 1 : 0) + msg.positions.length + msg.fills.length + msg.eventCount + msg.marketCount,
       attempts: 0,
     };
     void this.attempt();
@@ -172,6 +174,7 @@ export class BatchWriter {
     tx.eval(CHECK_EPOCH, 1, k.epoch, this.opts.epoch);
     let commands = 3;
     if (batch.config !== null) (tx.set(k.config, batch.config), commands++);
+    if (batch.alerts !== null) (tx.set(k.alerts, batch.alerts), commands++);
     if (batch.portfolio !== null) (tx.set(k.portfolio, batch.portfolio), commands++);
     if (batch.positions.length > 0) {
       tx.hset(k.positions, ...batch.positions.flatMap((p) => [p.id, p.json]));

@@ -3,6 +3,7 @@
  * same caps, newest-first history, idempotent by id, values stored as JSON snapshots so a later
  * mutation of a saved object does not change what was saved. Lives only as long as the process.
  */
+import type { AlertsConfig } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
@@ -67,6 +68,7 @@ export class MemoryPersistence implements Persistence {
   readonly kind = 'memory' as const;
   private readonly caps: PersistenceCaps;
   private config: string | null = null;
+  private alerts: string | null = null;
   private portfolio: string | null = null;
   private readonly positions = new Map<string, string>();
   private readonly closedPositions = new TimeIndex();
@@ -105,6 +107,16 @@ export class MemoryPersistence implements Persistence {
     const json = this.json(config);
     if (json === null) return;
     this.config = json;
+    this.written++;
+  }
+
+  async loadAlerts(): Promise<AlertsConfig | null> {
+    return this.alerts === null ? null : (JSON.parse(this.alerts) as AlertsConfig);
+  }
+  saveAlerts(alerts: AlertsConfig): void {
+    const json = this.json(alerts);
+    if (json === null) return;
+    this.alerts = json;
     this.written++;
   }
 

@@ -8,6 +8,7 @@
  * (a retried batch does not duplicate a fill).
  */
 import type { Exchange } from '../../shared/exchanges.js';
+import type { AlertsConfig } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { Fill, Position, TradingState } from '../../shared/position.js';
@@ -65,6 +66,8 @@ export interface PersistenceHealth {
 /** Everything a store must hold to restore this process: what a resync rewrites after the store lost it. */
 export interface StateSnapshot {
   config: VersionedConfig;
+  /** The alerts rules and sinks (absent = nothing to rewrite). */
+  alerts?: AlertsConfig | null;
   portfolio: PortfolioState | null;
   positions: Position[];
   fills: Fill[];
@@ -77,6 +80,9 @@ export interface Persistence {
 
   loadConfig(): Promise<VersionedConfig | null>;
   saveConfig(config: VersionedConfig): void;
+  /** The alerts rules and sinks (secrets included: the store is as trusted as the config). */
+  loadAlerts(): Promise<AlertsConfig | null>;
+  saveAlerts(alerts: AlertsConfig): void;
 
   loadPositions(): Promise<Position[]>;
   savePosition(position: Position): void;

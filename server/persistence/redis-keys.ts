@@ -10,6 +10,7 @@ export const DEFAULT_PREFIX = 'perpscan:';
 export function redisKeys(prefix: string) {
   return {
     config: `${prefix}config`,
+    alerts: `${prefix}alerts`,
     portfolio: `${prefix}portfolio`,
     positions: `${prefix}positions`,
     closedPositions: `${prefix}positions:closed`,

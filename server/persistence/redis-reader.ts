@@ -3,6 +3,7 @@
  * connection on the calling thread, never used per market update.
  */
 import { Redis } from 'ioredis';
+import type { AlertsConfig } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
@@ -106,6 +107,11 @@ export class RedisReader {
   async loadConfig(): Promise<VersionedConfig | null> {
     await this.connected();
     return this.parseJson<VersionedConfig>(await this.client.get(this.keys.config), 'config');
+  }
+
+  async loadAlerts(): Promise<AlertsConfig | null> {
+    await this.connected();
+    return this.parseJson<AlertsConfig>(await this.client.get(this.keys.alerts), 'alerts config');
   }
 
   async loadPortfolioState(): Promise<PortfolioState | null> {

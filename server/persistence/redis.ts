@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { AlertsConfig } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { isPositionClosed, type Fill, type Position } from '../../shared/position.js';
@@ -127,6 +128,7 @@ export class RedisPersistence implements Persistence {
 
   // Pending writes (the caller's path only touches these).
   private pendingConfig: VersionedConfig | null = null;
+  private pendingAlerts: AlertsConfig | null = null;
   private pendingPortfolio: PortfolioState | null = null;
   private readonly pendingPositions = new Map<string, Position>();
   private readonly pendingFills = new Map<string, Fill>();
@@ -245,6 +247,9 @@ export class RedisPersistence implements Persistence {
   saveConfig(config: VersionedConfig): void {
     this.pendingConfig = config;
   }
+  saveAlerts(alerts: AlertsConfig): void {
+    this.pendingAlerts = alerts;
+  }
   savePortfolioState(state: PortfolioState): void {
     this.pendingPortfolio = state;
   }
@@ -281,6 +286,7 @@ export class RedisPersistence implements Persistence {
       return;
     }
     this.saveConfig(state.config);
+    if (state.alerts) this.saveAlerts(state.alerts);
     if (state.portfolio) this.savePortfolioState(state.portfolio);
     for (const p of state.positions) this.savePosition(p);
     for (const f of state.fills) this.saveFill(f);
@@ -388,6 +394,7 @@ export class RedisPersistence implements Persistence {
       seq: this.nextSeq++,
       strings: this.strings.since(this.sentStrings),
       config: this.pendingConfig ? this.json(this.pendingConfig) : null,
+      alerts: this.pendingAlerts ? this.json(this.pendingAlerts) : null,
       portfolio: this.pendingPortfolio ? this.json(this.pendingPortfolio) : null,
       positions,
       fills,
@@ -399,8 +406,9 @@ export class RedisPersistence implements Persistence {
     };
     this.sentStrings = this.strings.size;
     this.pendingConfig = null;
+    this.pendingAlerts = null;
     this.pendingPortfolio = null;
-    const items = (msg.config ? 1 : 0) + (msg.portfolio ? 1 : 0) + positions.length + fills.length + events.n + market.n;
+    const items = (msg.config ? 1 : 0) + (msg.alerts ? 1 : 0) + (msg.portfolio ? 1 : 0) + positions.length + fills.length + events.n + market.n;
     const closed = closedEventSlots(events.bytes, events.n);
     this.inFlight = { seq: msg.seq, id: null, items, records: events.n + market.n, closedSlots: closed.bytes, closedCount: closed.n };
     this.worker.postMessage(msg satisfies MainToWriter, [msg.marketSlots, msg.eventSlots]);
@@ -413,6 +421,7 @@ export class RedisPersistence implements Persistence {
   private hasPending(): boolean {
     return (
       this.pendingConfig !== null ||
+      this.pendingAlerts !== null ||
       this.pendingPortfolio !== null ||
       this.pendingPositions.size > 0 ||
       this.pendingFills.size > 0 ||
@@ -425,6 +434,7 @@ export class RedisPersistence implements Persistence {
     return (
       (this.inFlight?.items ?? 0) +
       (this.pendingConfig ? 1 : 0) +
+      (this.pendingAlerts ? 1 : 0) +
       (this.pendingPortfolio ? 1 : 0) +
       this.pendingPositions.size +
       this.pendingFills.size +
@@ -512,6 +522,9 @@ export class RedisPersistence implements Persistence {
 
   loadConfig(): Promise<VersionedConfig | null> {
     return this.reads.loadConfig();
+  }
+  loadAlerts(): Promise<AlertsConfig | null> {
+    return this.reads.loadAlerts();
   }
   loadPortfolioState(): Promise<PortfolioState | null> {
     return this.reads.loadPortfolioState();

@@ -26,6 +26,8 @@ export interface BatchMessage {
   /** Interned strings added since the previous batch (the writer mirrors the table). */
   strings: string[];
   config: string | null;
+  /** The alerts config (JSON), when changed. */
+  alerts: string | null;
   portfolio: string | null;
   positions: Array<{ id: string; json: string; closedMs: number | null }>;
   fills: Array<{ id: string; json: string; fillMs: number }>;

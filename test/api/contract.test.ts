@@ -285,6 +285,11 @@ describe('live responses match their declared schemas', () => {
     expect(await call('PUT', '/api/config', { thresholds: { minSpreadBps: 'x' } })).toBe(400);
     expect(await call('POST', `/api/positions/${encodeURIComponent(first.id)}/close`, {})).toBe(200);
     expect(await call('POST', '/api/trading-state', { state: 'active' })).toBe(200);
+    // Alerts (issue 13 §4): rules and sinks, and a test alert (no sink configured: an empty result list).
+    expect(await call('PUT', '/api/alerts', { rules: [{ id: 'r1', events: ['feed_down'] }], sinks: [] })).toBe(200);
+    expect(await call('PUT', '/api/alerts', { rules: [{ id: 'r1', cooldownMs: -1 }] })).toBe(400);
+    expect(await call('GET', '/api/alerts')).toBe(200);
+    expect(await call('POST', '/api/alerts/test', {})).toBe(200);
     expect(await call('GET', '/api/opportunities?limit=0')).toBe(400);
 
     // Non-empty lists were checked, not just empty envelopes.

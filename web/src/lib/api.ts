@@ -17,6 +17,7 @@ import type {
   TradingStateChangeResponse,
   TradingStateResponse,
 } from '../../../shared/api.js';
+import type { AlertsConfig, AlertsResponse, AlertsTestResponse } from '../../../shared/alerts.js';
 import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
@@ -100,6 +101,21 @@ export class ApiClient {
   /** `force`: apply even a change that leaves no venue or no instrument scanned (refused otherwise: `nothing_scanned`). */
   putConfig(patch: ConfigPatch | Record<string, unknown>, opts: { force?: boolean } = {}): Promise<VersionedConfig> {
     return this.call('PUT', opts.force ? 'api/config?force=true' : 'api/config', patch);
+  }
+
+  /** Alert rules and sinks (secrets masked) and delivery counters. */
+  getAlerts(): Promise<AlertsResponse> {
+    return this.call('GET', 'api/alerts');
+  }
+
+  /** Replaces the alert rules and sinks; a secret sent back masked keeps the stored one. */
+  putAlerts(config: AlertsConfig | Record<string, unknown>): Promise<AlertsResponse> {
+    return this.call('PUT', 'api/alerts', config);
+  }
+
+  /** Sends a test alert to every enabled sink (or the listed ones); the result per sink. */
+  testAlerts(sinks?: string[]): Promise<AlertsTestResponse> {
+    return this.call('POST', 'api/alerts/test', sinks ? { sinks } : {});
   }
 
   /** Starts one venue's feed afresh (metadata, sockets). */
