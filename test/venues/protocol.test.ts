@@ -57,9 +57,10 @@ function runStep(ex: Exchange, p: VenueParser, sink: CollectingSink, step: Step)
 }
 
 /** Plausible values only: epoch-ms times, positive prices, finite numbers. */
+/** ts 0 = the venue sent no exchange time (unknown; the engine then uses the receive time). */
 function sane(updates: Update[]): boolean {
   return updates.every((u) =>
-    !isEpochMs(u.ts)
+    !(u.ts === 0 || isEpochMs(u.ts))
       ? false
       : u.kind === 'quote'
         ? u.bid > 0 && u.ask > 0 && u.bidSize >= 0 && u.askSize >= 0 && Number.isFinite(u.bid + u.ask + u.bidSize + u.askSize)
