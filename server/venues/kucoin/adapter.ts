@@ -57,19 +57,34 @@ export function msFromDigits(digits: string): number {
   return Number(digits.slice(0, 13));
 }
 
-/** The digits of the last `"ts":<integer>` in a frame (tickerV2 has exactly one, inside `data`); JSON whitespace after the colon is allowed. */
+/**
+ * The digits of the last `"ts"` key's integer value in a frame (tickerV2 has exactly one, inside `data`).
+ * Any JSON whitespace is allowed before and after the colon (pretty-printed frames parse alike).
+ */
 function rawTsDigits(raw: string): string {
-  const at = raw.lastIndexOf('"ts":');
-  if (at < 0) return '';
-  let i = at + 5;
-  while (i < raw.length && (raw.charCodeAt(i) === 32 || raw.charCodeAt(i) === 10 || raw.charCodeAt(i) === 13 || raw.charCodeAt(i) === 9)) i++;
-  const start = i;
+  for (let at = raw.lastIndexOf('"ts"'); at >= 0; at = at > 0 ? raw.lastIndexOf('"ts"', at - 1) : -1) {
+    let i = skipJsonSpace(raw, at + 4);
+    if (raw.charCodeAt(i) !== 58) continue; // not a key (a string value "ts"): look further back
+    i = skipJsonSpace(raw, i + 1);
+    const start = i;
+    while (i < raw.length) {
+      const c = raw.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    return raw.slice(start, i);
+  }
+  return '';
+}
+
+/** The index of the first non-whitespace character (JSON: space, \n, \r, \t) at or after `i`. */
+function skipJsonSpace(raw: string, i: number): number {
   while (i < raw.length) {
     const c = raw.charCodeAt(i);
-    if (c < 48 || c > 57) break;
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
     i++;
   }
-  return raw.slice(start, i);
+  return i;
 }
 
 export class KucoinParser extends JsonVenueParser {
