@@ -125,7 +125,8 @@ function cleanMids(c: Case): Map<string, number> {
 }
 
 function downstreamConfig(): Config {
-  const r = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: 5, minProfitBps: 0 }, strategy: { minOpportunityAgeMs: 0, minProfitBps: 1 } });
+  // requireFunding off: the reference venues quote without funding (the test judges prices).
+  const r = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: 5, minProfitBps: 0 }, detector: { requireFunding: false }, strategy: { minOpportunityAgeMs: 0, minProfitBps: 1 } });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.config;
 }
