@@ -137,6 +137,20 @@ export class KucoinParser extends JsonVenueParser {
     return 'data';
   }
 
+  /**
+   * KUCOIN_SETTLED_RATE: a settlement charges the CURRENT rate in force for the period it ends — the
+   * `funding.rate` frame whose granularity is the funding interval (REST: contracts/active `fundingFeeRate`,
+   * funding-rate/{symbol}/current `value`) — never the per-minute PREDICTED rate (granularity 60000;
+   * `predictedFundingFeeRate` / `predictedValue`), which estimates the next period. Sources (read 2026-12-01):
+   * https://www.kucoin.com/docs/rest/futures-trading/funding-fees/get-public-funding-history ("the funding
+   * rate at each settlement time point": `fundingRate` per `timepoint`),
+   * https://www.kucoin.com/docs/rest/futures-trading/market-data/get-current-funding-rate (`value` vs
+   * `predictedValue`), https://kucoin.com/docs-new/3470088w0 (`funding.begin`/`funding.end` carry the
+   * `fundingRate` applied at `fundingTime`), https://www.kucoin.com/support/26686295987353 (fee = position
+   * value × funding rate). So the predicted rate is emitted `predicted: true` and the engine never lets it
+   * replace a current rate for the same settlement (MarketStore.setFunding; the settled-rate record takes
+   * current rates only). Tested: test/fixtures/kucoin/protocol.ts "settled rate: …".
+   */
   private funding(topic: string, d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
     const meta = this.meta.get(topic.slice(INSTRUMENT_PREFIX.length));
     if (meta === undefined) return this.reject('unknown_symbol');
