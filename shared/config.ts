@@ -41,7 +41,11 @@ export const DetectorSchema = Type.Object(
   {
     notionalUsd: Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'Notional per leg used for slippage and profit (USD)' }),
     holdingHorizonHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 90, description: 'Holding horizon for expected funding (hours)' }),
-    staleAfterMs: Type.Integer({ minimum: 100, maximum: 600_000, description: 'A quote older than this is not used (ms)' }),
+    staleAfterMs: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      description: 'A quote older than this is not used (ms): by the time it was received or by its exchange timestamp, whichever is older',
+    }),
     slippageImpactBps: NonNeg('Impact assumed for the part of the notional beyond the visible size (bps)', 1000),
     updateEpsilonBps: NonNeg('An update is emitted only when profit or spread moved by more than this (bps)', 1000),
     maxUpdateIntervalMs: Type.Integer({ minimum: 0, maximum: 600_000, description: 'Emit an update at least this often while values move less than epsilon (ms); 0 = never' }),
@@ -54,6 +58,10 @@ export const DetectorSchema = Type.Object(
       minimum: 0,
       maximum: 600_000,
       description: 'A venue whose quotes stayed quarantined this long, consistently, confirms the same move on other venues (ms)',
+    }),
+    requireFunding: Type.Boolean({
+      description:
+        'Open an opportunity only when both legs have a known funding rate, interval and next settlement; with false, a pair whose funding is unknown may open on its price alone, flagged "funding unknown" (no funding counted)',
     }),
     allowCrossQuote: Type.Boolean({
       description: 'Score pairs whose legs settle in different currencies (a USDT leg against a USDC leg, prices compared as if USDT = USDC)',
@@ -211,6 +219,7 @@ export const DEFAULT_CONFIG: Config = {
     quarantineBandPct: 5,
     quarantineConfirmMs: 1000,
     allowCrossQuote: true,
+    requireFunding: true,
     reviewAfterMs: 30_000,
   },
   fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },

@@ -75,6 +75,7 @@ export interface Opportunity {
   shortFundingPredicted?: boolean;
   longNextFundingMs: number;
   shortNextFundingMs: number;
+  /** 0 with the next settlement 0: the leg's funding is UNKNOWN (see fundingUnknown), its rate is then not a known zero. */
   longFundingIntervalMs: number;
   shortFundingIntervalMs: number;
   /** Taker fees for entry AND exit of both legs, in bps of notional. */
@@ -137,4 +138,20 @@ export function legTag(exchange: Exchange, settle: string = DEFAULT_SETTLE): str
 
 export function opportunityId(instrument: string, longExchange: Exchange, shortExchange: Exchange, longSettle: string = DEFAULT_SETTLE, shortSettle: string = DEFAULT_SETTLE): string {
   return `${instrument}|${legTag(longExchange, longSettle)}|${legTag(shortExchange, shortSettle)}`;
+}
+
+/**
+ * Whether one leg's funding is unknown: the engine had no funding (rate, interval and next settlement)
+ * for it, so its interval or next settlement is 0 and its rate is not a known zero.
+ */
+export function legFundingUnknown(intervalMs: number, nextFundingMs: number): boolean {
+  return !(intervalMs > 0) || !(nextFundingMs > 0);
+}
+
+/**
+ * A "funding unknown" pair (issue 13): either leg's funding is unknown. The detector opens one only with
+ * detector.requireFunding false, counting no funding in its profit (expectedFundingBps 0); the dashboard marks it.
+ */
+export function fundingUnknown(o: Pick<Opportunity, 'longFundingIntervalMs' | 'longNextFundingMs' | 'shortFundingIntervalMs' | 'shortNextFundingMs'>): boolean {
+  return legFundingUnknown(o.longFundingIntervalMs, o.longNextFundingMs) || legFundingUnknown(o.shortFundingIntervalMs, o.shortNextFundingMs);
 }

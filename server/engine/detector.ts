@@ -96,6 +96,7 @@ export class Detector {
   private epsilonBps = 0;
   private maxUpdateIntervalMs = 0;
   private allowCrossQuote = true;
+  private requireFunding = true;
   private readonly takerBps = new Float64Array(E);
 
   /**
@@ -168,6 +169,7 @@ export class Detector {
     this.epsilonBps = d.updateEpsilonBps;
     this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
     this.allowCrossQuote = d.allowCrossQuote;
+    this.requireFunding = d.requireFunding;
     for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
   }
 
@@ -306,6 +308,10 @@ export class Detector {
       // and an unopened pair cannot open without passing it, so the rest need not be scored.
       const spread = spreadBps(store.ask[longId], store.bid[shortId]);
       if (!(spread >= this.minSpreadBps) || !(Math.abs(spread) <= this.maxSpreadBps)) return;
+      // Funding unknown on a leg: not opened unless config allows it, and then never on a funding
+      // threshold it cannot be shown to meet (an unknown rate is not a zero rate).
+      const fundingKnown = this.fundingKnown(longId) && this.fundingKnown(shortId);
+      if (!fundingKnown && (this.requireFunding || this.minFundingDelta8h > 0)) return;
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
       this.score(longId, lx, shortId, sx);
@@ -341,6 +347,15 @@ export class Detector {
     if (moved || (changed && due)) this.emitUpdated(p, longId, shortId, nowMs, recvUs);
   }
 
+  /**
+   * Whether the leg has a funding rate, interval and next settlement from its venue. An unknown leg's
+   * interval and next settlement stay 0 in the store, so the opportunity carries it (shared fundingUnknown).
+   */
+  private fundingKnown(id: number): boolean {
+    const s = this.store;
+    return s.hasFunding[id] === 1 && s.fundingIntervalMs[id] > 0 && s.nextFundingMs[id] > 0;
+  }
+
   /** Fills the scratch fields for (long, short) from the store. */
   private score(longId: number, lx: number, shortId: number, sx: number): void {
     const s = this.store;
@@ -359,7 +374,8 @@ export class Detector {
     this.sSlip = pairSlippageBps(this.notionalUsd, longAsk, s.askSize[longId], shortBid, s.bidSize[shortId], this.impactBps);
     const nLong = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[longId], longInterval);
     const nShort = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[shortId], shortInterval);
-    this.sExpFunding = expectedFundingBps(nShort, shortRate, nLong, longRate);
+    // One leg's funding alone is not the pair's carry: with either unknown, none is counted (flagged in the opportunity).
+    this.sExpFunding = this.fundingKnown(longId) && this.fundingKnown(shortId) ? expectedFundingBps(nShort, shortRate, nLong, longRate) : 0;
     this.sProfit = this.sSpread + this.sExpFunding - this.sFees - this.sSlip;
     this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
   }

@@ -293,6 +293,16 @@ export class Engine {
     return { rate: s.fundingRate[id], intervalMs: s.fundingIntervalMs[id], nextFundingMs: s.nextFundingMs[id], predicted: s.fundingPredicted[id] === 1, receivedMs: s.fundingReceivedMs[id] };
   }
 
+  /**
+   * The rate a leg's settlement at `fundingMs` charges: the last current (non-predicted) rate its venue
+   * published for it before it, as captured when the record was applied (so one that arrived between two
+   * reads is not missed). null when none was seen (the caller keeps its own last known rate).
+   */
+  settlementRate(instrument: string, exchange: Exchange, fundingMs: number, settle?: string): number | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    return id < 0 ? null : this.store.settlementRate(id, fundingMs);
+  }
+
   quoteById(id: number): QuoteView | null {
     if (!this.instruments.has(id)) return null;
     const s = this.store;

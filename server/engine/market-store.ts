@@ -30,6 +30,16 @@ export class MarketStore {
   fundingExchangeTsMs = new Float64Array(INITIAL_CAPACITY);
   fundingReceivedMs = new Float64Array(INITIAL_CAPACITY);
   hasFunding = new Uint8Array(INITIAL_CAPACITY);
+  /**
+   * The settled-rate record, captured as records are applied (not when a consumer looks): per id, the last
+   * CURRENT (non-predicted) rate published before its settlement, for the latest settlement named
+   * (`settleNextMs`) and the one before (`settlePrevNextMs`), so a rate that arrived between two strategy
+   * passes, just before the venue rolled to the next period, is still the one booked (0 = none).
+   */
+  settleRate = new Float64Array(INITIAL_CAPACITY);
+  settleNextMs = new Float64Array(INITIAL_CAPACITY);
+  settlePrevRate = new Float64Array(INITIAL_CAPACITY);
+  settlePrevNextMs = new Float64Array(INITIAL_CAPACITY);
   /** 1 while the id is out of the scanned universe (delisted or excluded): setQuote then keeps it unusable. */
   unlisted = new Uint8Array(INITIAL_CAPACITY);
   /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
@@ -80,6 +90,10 @@ export class MarketStore {
     this.fundingExchangeTsMs = f64(this.fundingExchangeTsMs);
     this.fundingReceivedMs = f64(this.fundingReceivedMs);
     this.hasFunding = u8(this.hasFunding);
+    this.settleRate = f64(this.settleRate);
+    this.settleNextMs = f64(this.settleNextMs);
+    this.settlePrevRate = f64(this.settlePrevRate);
+    this.settlePrevNextMs = f64(this.settlePrevNextMs);
     this.exchange = u8(this.exchange);
     this.unlisted = u8(this.unlisted);
     this.cap = cap;
@@ -108,6 +122,7 @@ export class MarketStore {
    * A predicted rate for a later settlement, or with no current rate known, is stored (and flagged).
    */
   setFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, receivedMs: number): void {
+    if (!predicted) this.captureSettlementRate(id, rate, nextFundingMs, exchangeTsMs !== 0 ? exchangeTsMs : receivedMs);
     if (predicted && this.hasFunding[id] === 1 && this.fundingPredicted[id] === 0 && this.nextFundingMs[id] === nextFundingMs) return;
     this.fundingRate[id] = rate;
     this.fundingIntervalMs[id] = intervalMs;
@@ -118,14 +133,47 @@ export class MarketStore {
     this.hasFunding[id] = 1;
   }
 
+  /**
+   * Records a current rate for the settlement at `nextFundingMs` if it was published (`publishedMs`: the
+   * exchange time, else the receive time) at or before it: the last such rate is what that settlement
+   * charges. A rate stamped after its settlement is not (the venue had already settled).
+   */
+  private captureSettlementRate(id: number, rate: number, nextFundingMs: number, publishedMs: number): void {
+    if (!(nextFundingMs > 0) || publishedMs > nextFundingMs) return;
+    const latest = this.settleNextMs[id];
+    if (nextFundingMs === latest) this.settleRate[id] = rate;
+    else if (nextFundingMs > latest) {
+      this.settlePrevRate[id] = this.settleRate[id];
+      this.settlePrevNextMs[id] = latest;
+      this.settleRate[id] = rate;
+      this.settleNextMs[id] = nextFundingMs;
+    } else if (nextFundingMs === this.settlePrevNextMs[id]) this.settlePrevRate[id] = rate;
+  }
+
+  /** The last current rate published before the settlement at `fundingMs` (see captureSettlementRate), or null. */
+  settlementRate(id: number, fundingMs: number): number | null {
+    if (!(fundingMs > 0)) return null;
+    if (this.settleNextMs[id] === fundingMs) return this.settleRate[id];
+    if (this.settlePrevNextMs[id] === fundingMs) return this.settlePrevRate[id];
+    return null;
+  }
+
   /** Age of the last quote in ms (Infinity before the first). */
   quoteAgeMs(id: number, nowMs: number): number {
     return this.hasQuote[id] === 1 ? nowMs - this.quoteReceivedMs[id] : Number.POSITIVE_INFINITY;
   }
 
-  /** A quote younger than staleAfterMs exists for the id. */
+  /**
+   * A quote younger than staleAfterMs exists for the id: by its receive time AND by its exchange time (a
+   * frame received now but stamped long ago is old news: a stuck or replaying venue). The same limit
+   * applies to both ages; a venue clock somewhat behind ours (feed latency, skew) only shortens the
+   * window. An exchange time of 0 (the venue sent none) leaves the receive age alone to decide.
+   */
   fresh(id: number, nowMs: number): boolean {
-    return this.hasQuote[id] === 1 && nowMs - this.quoteReceivedMs[id] <= this.staleAfterMs;
+    const limit = this.staleAfterMs;
+    if (this.hasQuote[id] !== 1 || !(nowMs - this.quoteReceivedMs[id] <= limit)) return false;
+    const exchangeTs = this.quoteExchangeTsMs[id];
+    return exchangeTs === 0 || nowMs - exchangeTs <= limit;
   }
 
   /** Fresh and its exchange's feed is up: the quote may be used for detection. */

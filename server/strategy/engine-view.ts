@@ -24,6 +24,11 @@ export interface StrategyEngine {
   opportunities(): Opportunity[];
   /** The leg's latest quote; `settle` (the leg's settle currency) defaults to USDT. */
   quote(instrument: string, exchange: Exchange, settle?: string): StrategyQuote | null;
+  /**
+   * The last current rate the venue published before the leg's settlement at `fundingMs`, captured as it
+   * arrived (Engine.settlementRate); null when none. Without it, settlements book the rate last read from the quote.
+   */
+  settlementRate?(instrument: string, exchange: Exchange, fundingMs: number, settle?: string): number | null;
   /** Whether the venue's feed is down or the venue disabled (default venue view; see venue-state.ts). */
   isExchangeDown?(exchange: Exchange): boolean;
 }

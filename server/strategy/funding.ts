@@ -20,6 +20,9 @@ const DEFAULT_INTERVAL_MS = 8 * 3_600_000;
 /** A venue's next time later than the leg's counts as a reschedule only this long before the leg's time. */
 const ROLL_SKEW_MS = 60_000;
 
+/** The last current rate published before the settlement at `fundingMs` (captured at push time), or null. */
+export type SettlementRates = (fundingMs: number) => number | null;
+
 export interface FundingSettlement {
   fundingMs: number;
   rate: number;
@@ -58,12 +61,15 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
  * Books every settlement of `leg` due at or before `nowMs`, marking at `leg.markPrice`. Mutates
  * `leg.fundingUsd`, `leg.nextFundingMs` (and the rate once the quote shows the new period).
  */
-export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number): FundingSettlement[] {
+export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number, published?: SettlementRates): FundingSettlement[] {
   learnFunding(leg, quote, nowMs);
   const out: FundingSettlement[] = [];
   // Bounded: after a long outage a leg owes a few settlements, never thousands.
   for (let guard = 0; leg.nextFundingMs > 0 && nowMs >= leg.nextFundingMs && guard < 1000; guard++) {
-    const rate = leg.fundingRate ?? 0;
+    // The engine's record of the last current rate published before this settlement wins: it saw every
+    // push, while the leg learned only at strategy passes (a rate published 40 ms before the settlement,
+    // after the last pass, would otherwise be missed).
+    const rate = published?.(leg.nextFundingMs) ?? leg.fundingRate ?? 0;
     const amountUsd = fundingPayment(leg.side, rate, leg.quantity, leg.markPrice);
     out.push({ fundingMs: leg.nextFundingMs, rate, notionalUsd: leg.quantity * leg.markPrice, amountUsd });
     leg.fundingUsd += amountUsd;

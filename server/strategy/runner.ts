@@ -474,7 +474,8 @@ export class StrategyRunner {
     for (const leg of LEGS) {
       const l = p[leg];
       if (book.closed[leg] > 0 || !(l.quantity > 0)) continue; // a leg being closed stops accruing
-      for (const s of settleFunding(l, this.quoteOf(p.instrument, l.exchange, l.settle), nowMs)) total += s.amountUsd;
+      const published = this.engine.settlementRate ? (ms: number) => this.engine.settlementRate?.(p.instrument, l.exchange, ms, l.settle) ?? null : undefined;
+      for (const s of settleFunding(l, this.quoteOf(p.instrument, l.exchange, l.settle), nowMs, published)) total += s.amountUsd;
     }
     if (total === 0 && !this.fundingScheduleMoved(p)) return;
     p.fundingUsd = p.long.fundingUsd + p.short.fundingUsd;

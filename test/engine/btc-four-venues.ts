@@ -9,12 +9,16 @@ import { defaultSymbol } from '../../server/venues/index.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../../server/engine/index.js';
 
-/** DEFAULT_CONFIG with the given thresholds and detector settings replaced. */
+/**
+ * DEFAULT_CONFIG with the given thresholds and detector settings replaced. These suites test price
+ * math with quotes alone, so detector.requireFunding is off unless a test sets it (funding-unknown.test.ts
+ * covers the default).
+ */
 export function engineConfig(patch: { thresholds?: Partial<Config['thresholds']>; detector?: Partial<Config['detector']> } = {}): Config {
   return {
     ...DEFAULT_CONFIG,
     thresholds: { ...DEFAULT_CONFIG.thresholds, ...patch.thresholds },
-    detector: { ...DEFAULT_CONFIG.detector, ...patch.detector },
+    detector: { ...DEFAULT_CONFIG.detector, requireFunding: false, ...patch.detector },
     // An explicit list (the default is "all"): tests remove instruments from it.
     market: { ...DEFAULT_CONFIG.market, instruments: [...DEFAULT_INSTRUMENT_KEYS] },
   };

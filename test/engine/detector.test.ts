@@ -198,6 +198,7 @@ describe('detector', () => {
       config({ thresholds: { minSpreadBps: 5, minProfitBps: 0, minFundingDelta8h: 0.0001, hysteresisBps: 0.5 } }),
     );
     funding('okx', 0.0002, 8 * H, T0 + H); // short okx receives 0.0002
+    funding('bybit', 0, 8 * H, T0 + H); // a known zero: an unknown leg never passes a positive funding threshold
     quote('bybit', 99.99, 100);
     quote('okx', 100.3, 100.31); // delta 0.0002 ≥ 0.0001 → opens
     expect(events().map((e) => e.kind)).toEqual(['opened']);

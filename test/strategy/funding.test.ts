@@ -81,6 +81,39 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     expect(h.only().long.fundingUsd).toBeCloseTo(-0.1988059701 - 0.0009 * L, 9); // −0.0009·L = −0.894627
   });
 
+  it('books the current rate published 40 ms before the settlement, after the last strategy pass (captured at push time; issue 13 §6.1)', () => {
+    const h = new Harness();
+    const T = T0 + HOUR;
+    h.funding('okx', 0.0002, HOUR, T);
+    h.openStandard();
+    h.advance(HOUR - 250); // last pass before T, at T − 250 ms: the leg knows 0.0002
+    expect(h.only().long.fundingRate).toBe(0.0002);
+    h.t = T - 40;
+    h.funding('okx', 0.0005, HOUR, T); // the venue's final current rate for T, between two passes
+    h.t = T;
+    h.funding('okx', 0.0007, HOUR, T + HOUR); // at T the venue already shows the next period
+    h.advance(0); // the pass at T
+    const p = h.only();
+    // −0.0005·L (not the 0.0002 the leg saw at its last pass, nor the next period's 0.0007)
+    expect(p.long.fundingUsd).toBeCloseTo(-0.0005 * L, 12);
+    expect(p.long.nextFundingMs).toBe(T + HOUR);
+    expect(p.long.fundingRate).toBe(0.0007);
+  });
+
+  it('a rate for the settlement published after it (or a predicted one) is not the settled rate', () => {
+    const h = new Harness();
+    const T = T0 + HOUR;
+    h.funding('okx', 0.0002, HOUR, T);
+    h.openStandard();
+    h.advance(HOUR - 250);
+    h.t = T - 40;
+    h.funding('okx', 0.0009, HOUR, T, true); // predicted: never the settled rate
+    h.t = T + 30;
+    h.funding('okx', 0.0006, HOUR, T); // stamped after T: not what settled at T
+    h.advance(0);
+    expect(h.only().long.fundingUsd).toBeCloseTo(-0.0002 * L, 12);
+  });
+
   it('does not charge a settlement that happened before the entry', () => {
     const h = new Harness();
     h.t = T0 + 1000;

@@ -24,11 +24,12 @@ const SYMBOLS: Record<string, Partial<Record<Exchange, string>>> = {
 
 /**
  * Test defaults: round 5 bps taker fees, no hygiene delay, no automatic exits unless a test turns one on,
- * so every number in a test is hand-computable.
+ * so every number in a test is hand-computable. detector.requireFunding is off: most tests open on
+ * quotes alone (test/engine/funding-unknown.test.ts covers the default).
  */
 export const TEST_PATCH = {
   thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 0, hysteresisBps: 0 },
-  detector: { slippageImpactBps: 5, staleAfterMs: 5000 },
+  detector: { slippageImpactBps: 5, staleAfterMs: 5000, requireFunding: false },
   fees: { takerBps: { bybit: 5, okx: 5, kucoin: 6, binance: 4 } },
   strategy: { minOpportunityAgeMs: 0, minOpportunityUpdates: 0, minProfitBps: 5, maxQuoteAgeMs: 2000, cooldownMs: 30_000, leverage: 5, maintenanceMarginRate: 0.005 },
   exits: { exitSpreadBps: -10_000, takeProfitUsd: 0, stopLossUsd: 0, maxHoldingMs: 0, exitOnFundingFlip: false, onFeedDown: 'close', minLiquidationDistancePct: 0 },

@@ -66,7 +66,8 @@ describe('trap: stale feed after a reconnect', () => {
     });
     const restPort = await listen(rest);
 
-    const config = applyConfigPatch(DEFAULT_CONFIG, { detector: { staleAfterMs: 60_000 }, thresholds: { minSpreadBps: 5, minProfitBps: 0 } });
+    // requireFunding off: this trap is about ghost quotes; the scripted venue sends no funding.
+    const config = applyConfigPatch(DEFAULT_CONFIG, { detector: { staleAfterMs: 60_000, requireFunding: false }, thresholds: { minSpreadBps: 5, minProfitBps: 0 } });
     if (!config.ok) throw new Error('config');
     const engine = new Engine({ config: config.config });
     const events: OpportunityEvent[] = [];

@@ -57,9 +57,10 @@ function runStep(ex: Exchange, p: VenueParser, sink: CollectingSink, step: Step)
 }
 
 /** Plausible values only: epoch-ms times, positive prices, finite numbers. */
+/** ts 0 = the venue sent no exchange time (unknown; the engine then uses the receive time). */
 function sane(updates: Update[]): boolean {
   return updates.every((u) =>
-    !isEpochMs(u.ts)
+    !(u.ts === 0 || isEpochMs(u.ts))
       ? false
       : u.kind === 'quote'
         ? u.bid > 0 && u.ask > 0 && u.bidSize >= 0 && u.askSize >= 0 && Number.isFinite(u.bid + u.ask + u.bidSize + u.askSize)
@@ -106,6 +107,24 @@ function setAt(v: Json, path: Array<string | number>, to: Json): Json {
 function reserialise(text: string, f: (v: Json) => Json, space?: number): string {
   const guarded = text.replace(/(:\s*)(-?\d{16,})(?=\s*[,}\]])/g, '$1"__big$2__"');
   return JSON.stringify(f(JSON.parse(guarded) as Json), null, space).replace(/"__big(-?\d+)__"/g, '$1');
+}
+
+/** JSON text with a space before and after every ':' and ',' outside strings (same value). */
+function spaceSeparators(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else out += ch === ':' || ch === ',' ? ` ${ch} ` : ch;
+  }
+  return out;
 }
 
 /** Keys in reverse order at every level (a venue may send fields in any order). */
@@ -270,6 +289,11 @@ for (const [ex, c] of CASES) {
         expect(want.outcome, file).toBe('data');
         expect(parseFresh(ex, c, reserialise(text, reversed)).updates, `${file} with keys reversed`).toEqual(want.updates);
         expect(parseFresh(ex, c, reserialise(text, (v) => v, 1)).updates, `${file} spaced`).toEqual(want.updates);
+        const pretty = reserialise(text, (v) => v, 2);
+        expect(parseFresh(ex, c, pretty).updates, `${file} indented by 2`).toEqual(want.updates);
+        // Whitespace around every ':' and ',' (valid JSON: nothing may scan for `"key":` with no space before the colon).
+        expect(parseFresh(ex, c, spaceSeparators(reserialise(text, (v) => v))).updates, `${file} with " : " and " , "`).toEqual(want.updates);
+        expect(parseFresh(ex, c, spaceSeparators(pretty)).updates, `${file} indented, with " : "`).toEqual(want.updates);
       }
     });
 

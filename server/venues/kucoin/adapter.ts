@@ -57,19 +57,34 @@ export function msFromDigits(digits: string): number {
   return Number(digits.slice(0, 13));
 }
 
-/** The digits of the last `"ts":<integer>` in a frame (tickerV2 has exactly one, inside `data`); JSON whitespace after the colon is allowed. */
+/**
+ * The digits of the last `"ts"` key's integer value in a frame (tickerV2 has exactly one, inside `data`).
+ * Any JSON whitespace is allowed before and after the colon (pretty-printed frames parse alike).
+ */
 function rawTsDigits(raw: string): string {
-  const at = raw.lastIndexOf('"ts":');
-  if (at < 0) return '';
-  let i = at + 5;
-  while (i < raw.length && (raw.charCodeAt(i) === 32 || raw.charCodeAt(i) === 10 || raw.charCodeAt(i) === 13 || raw.charCodeAt(i) === 9)) i++;
-  const start = i;
+  for (let at = raw.lastIndexOf('"ts"'); at >= 0; at = at > 0 ? raw.lastIndexOf('"ts"', at - 1) : -1) {
+    let i = skipJsonSpace(raw, at + 4);
+    if (raw.charCodeAt(i) !== 58) continue; // not a key (a string value "ts"): look further back
+    i = skipJsonSpace(raw, i + 1);
+    const start = i;
+    while (i < raw.length) {
+      const c = raw.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    return raw.slice(start, i);
+  }
+  return '';
+}
+
+/** The index of the first non-whitespace character (JSON: space, \n, \r, \t) at or after `i`. */
+function skipJsonSpace(raw: string, i: number): number {
   while (i < raw.length) {
     const c = raw.charCodeAt(i);
-    if (c < 48 || c > 57) break;
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
     i++;
   }
-  return raw.slice(start, i);
+  return i;
 }
 
 export class KucoinParser extends JsonVenueParser {
@@ -122,6 +137,20 @@ export class KucoinParser extends JsonVenueParser {
     return 'data';
   }
 
+  /**
+   * KUCOIN_SETTLED_RATE: a settlement charges the CURRENT rate in force for the period it ends — the
+   * `funding.rate` frame whose granularity is the funding interval (REST: contracts/active `fundingFeeRate`,
+   * funding-rate/{symbol}/current `value`) — never the per-minute PREDICTED rate (granularity 60000;
+   * `predictedFundingFeeRate` / `predictedValue`), which estimates the next period. Sources (read 2026-12-01):
+   * https://www.kucoin.com/docs/rest/futures-trading/funding-fees/get-public-funding-history ("the funding
+   * rate at each settlement time point": `fundingRate` per `timepoint`),
+   * https://www.kucoin.com/docs/rest/futures-trading/market-data/get-current-funding-rate (`value` vs
+   * `predictedValue`), https://kucoin.com/docs-new/3470088w0 (`funding.begin`/`funding.end` carry the
+   * `fundingRate` applied at `fundingTime`), https://www.kucoin.com/support/26686295987353 (fee = position
+   * value × funding rate). So the predicted rate is emitted `predicted: true` and the engine never lets it
+   * replace a current rate for the same settlement (MarketStore.setFunding; the settled-rate record takes
+   * current rates only). Tested: test/fixtures/kucoin/protocol.ts "settled rate: …".
+   */
   private funding(topic: string, d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
     const meta = this.meta.get(topic.slice(INSTRUMENT_PREFIX.length));
     if (meta === undefined) return this.reject('unknown_symbol');

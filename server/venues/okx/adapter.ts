@@ -139,9 +139,11 @@ export class OkxParser extends JsonVenueParser {
     const rate = num(d.fundingRate);
     const fundingTime = num(d.fundingTime);
     const nextFundingTime = d.nextFundingTime === '' || d.nextFundingTime === undefined ? NaN : num(d.nextFundingTime);
-    const ts = d.ts === undefined ? fundingTime : num(d.ts);
+    // Without `ts` (older pushes) the exchange time is UNKNOWN: 0, which the engine reads as "not sent"
+    // (staleness and ordering then use the receive time). Never the settlement time: that is in the future.
+    const ts = d.ts === undefined ? 0 : num(d.ts);
     if (Number.isNaN(rate) || !isEpochMs(fundingTime)) return this.reject('bad_funding');
-    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    if (d.ts !== undefined && !isEpochMs(ts)) return this.reject('bad_timestamp');
     const interval = isEpochMs(nextFundingTime) && nextFundingTime > fundingTime ? nextFundingTime - fundingTime : meta.fundingIntervalMs;
     sink.funding(meta, rate, interval, fundingTime, false, ts);
     return 'data';
@@ -157,7 +159,8 @@ function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFu
   const ts = num(entry.ts);
   if (Number.isNaN(rate) || !isEpochMs(at)) return null;
   const intervalMs = isEpochMs(after) && after > at ? after - at : DEFAULT_FUNDING_INTERVAL_MS;
-  return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : at };
+  // No `ts`: unknown exchange time (0), as on the WS channel; never the (future) settlement time.
+  return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : 0 };
 }
 
 /** OKX swap states → ours (`test` instruments are not real markets). */
