@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Exchange } from '../../shared/exchanges.js';
+import { EXCHANGES, venueDisplayName, type Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import { opportunityId, type Opportunity } from '../../shared/opportunity.js';
 import { describeWith } from '../helpers/services.js';
@@ -18,9 +18,11 @@ import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
 
 const BASES = ['BTC', 'ETH', 'SOL', '1000PEPE', 'DOGE', 'XRP', '1000000MOG', 'WIF', 'SUI', 'AVAX', 'LINK', 'TON'];
 const PRICES = [97_123.45, 3_456.78, 187.1234, 0.01234567, 0.3812, 2.3456, 0.00123456, 2.1, 4.5, 38.12, 22.3, 5.4];
+/** The two venues with the longest display names come first: the route column must fit them (with settle badges and ⇄). */
+const [LONGEST, SECOND] = [...EXCHANGES].sort((a, b) => venueDisplayName(b).length - venueDisplayName(a).length);
 const ROUTES: [Exchange, Exchange][] = [
-  ['kucoin', 'binance'],
-  ['binance', 'kucoin'],
+  [LONGEST, SECOND],
+  [SECOND, LONGEST],
   ['okx', 'bybit'],
   ['bybit', 'okx'],
 ];
