@@ -1,6 +1,7 @@
 /** Everything the routes need, handed over by server/app.ts. */
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
+import type { FundingBoard } from '../funding/board.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
@@ -25,6 +26,8 @@ export interface ApiContext {
   feeds: FeedsView | null;
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
+  /** The funding board (GET /api/funding); absent = an empty board. */
+  fundingBoard?: Pick<FundingBoard, 'rows' | 'historySource' | 'now'>;
   persistence: Persistence;
   config: ConfigService;
   hub: StreamHub;

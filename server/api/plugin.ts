@@ -15,6 +15,7 @@ import type { ApiContext } from './context.js';
 import { installErrorHandlers, refuseWhileClosing } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { feedRoutes } from './routes/feeds.js';
+import { fundingRoutes } from './routes/funding.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
@@ -76,6 +77,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       await scoped.register(tradingRoutes, { prefix: '/api', ctx });
       await scoped.register(systemRoutes, { prefix: '/api', ctx });
       await scoped.register(feedRoutes, { prefix: '/api', ctx });
+      await scoped.register(fundingRoutes, { prefix: '/api', ctx });
       await scoped.register(metricsRoute, { ctx });
       // indexPrefix: the page at `/api/docs` (no slash) links its assets by absolute path, which must include BASE_PATH.
       await scoped.register(fastifySwaggerUi, { routePrefix: '/api/docs', indexPrefix: base || undefined, uiConfig: { docExpansion: 'list', deepLinking: true } });
