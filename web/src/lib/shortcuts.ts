@@ -17,4 +17,5 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Alt+3'], action: 'Risk rejections' },
   { keys: ['Alt+4'], action: 'System' },
   { keys: ['Alt+5'], action: 'Config' },
+  { keys: ['Alt+6'], action: 'Funding board' },
 ];
