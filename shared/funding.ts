@@ -69,6 +69,7 @@ export const FundingRowSchema = Type.Object(
     nextFundingMs: Nullable(Type.Number({ description: 'This venue’s next settlement (epoch ms); null when the venue gave none' })),
     predicted: Type.Boolean({ description: 'The latest figure is the venue’s predicted/indicative rate, not the current one' }),
     updatedMs: Type.Number({ description: 'When the latest figure was applied (epoch ms, server clock)' }),
+    feedDown: Type.Boolean({ description: 'The venue’s feed is down or disabled: these are its last figures, not current ones' }),
     lastSettled: Nullable(SettledFundingSchema),
     realised: RealisedFundingSchema,
     openInterestUsd: Nullable(Type.Number({ description: 'Open interest (USD); null = not available from this venue’s data' })),

@@ -27,6 +27,8 @@ export interface FundingLeg {
   nextFundingMs: number;
   predicted: boolean;
   receivedMs: number;
+  /** The venue's feed is down or disabled: the figures are its last ones, not current. */
+  feedDown: boolean;
 }
 
 /** Where the legs come from (app.ts: the engine's instrument map + `Engine.funding`). */
@@ -42,22 +44,28 @@ export interface EngineFundingView {
     settleOf(id: number): SettleCurrency;
     symbolOf(id: number): string;
   };
+  isExchangeDown(exchange: Exchange): boolean;
+  /** Out of the scanned universe (delisted or excluded) when false. */
+  readonly store: { isListed(id: number): boolean };
   funding(instrument: string, exchange: Exchange, settle?: string): { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; receivedMs: number } | null;
 }
 
-/** Every registered leg that has had funding, read through `Engine.funding` (plain store reads). */
+/** Every listed leg that has had funding, read through `Engine.funding` (plain store reads). */
 export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
   return () => {
     const ins = engine.instruments;
     const out: FundingLeg[] = [];
+    const down = new Map<Exchange, boolean>();
     for (let id = 0; id < ins.size; id++) {
-      if (!ins.has(id)) continue;
+      if (!ins.has(id) || !engine.store.isListed(id)) continue;
       const instrument = ins.instrumentOf(id);
       const venue = ins.exchangeOf(id);
       const settle = ins.settleOf(id);
       const f = engine.funding(instrument, venue, settle);
       if (!f) continue;
-      out.push({ instrument, venue, settle, symbol: ins.symbolOf(id), rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: f.predicted, receivedMs: f.receivedMs });
+      let feedDown = down.get(venue);
+      if (feedDown === undefined) down.set(venue, (feedDown = engine.isExchangeDown(venue)));
+      out.push({ instrument, venue, settle, symbol: ins.symbolOf(id), rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: f.predicted, receivedMs: f.receivedMs, feedDown });
     }
     return out;
   };
@@ -121,9 +129,9 @@ export function bestCarry(legs: readonly FundingLeg[]): BestCarry | null {
   let best: BestCarry | null = null;
   for (const long of legs) {
     const l8 = rate8hBps(long.rate, long.intervalMs);
-    if (!Number.isFinite(l8)) continue;
+    if (!Number.isFinite(l8) || long.feedDown) continue; // a down venue's last figures are not a pair to trade
     for (const short of legs) {
-      if (short.venue === long.venue) continue;
+      if (short.venue === long.venue || short.feedDown) continue;
       const s8 = rate8hBps(short.rate, short.intervalMs);
       if (!Number.isFinite(s8)) continue;
       const carry = s8 - l8;
@@ -213,6 +221,7 @@ export class FundingBoard {
       nextFundingMs: leg.nextFundingMs > 0 ? leg.nextFundingMs : null,
       predicted: leg.predicted,
       updatedMs: leg.receivedMs,
+      feedDown: leg.feedDown,
       lastSettled: this.tracker.lastSettled(leg),
       realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
       openInterestUsd: null,

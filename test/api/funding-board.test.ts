@@ -89,6 +89,15 @@ describe('GET /api/funding', () => {
     expect((await get(a, '/api/funding?settle=USDC')).count).toBe(0);
     expect((await get(a, '/api/funding?settle=USDT')).count).toBe(3);
     expect((await get(a, '/api/funding?instrument=ETH-PERP')).count).toBe(0);
+
+    // bybit's feed goes down: its row is marked and the best pair moves to okx (short) / kucoin (long).
+    a.engine.setExchangeDown('bybit', true);
+    const down = await get(a, '/api/funding?instrument=BTC-PERP');
+    expect(rowOf(down, 'bybit').feedDown).toBe(true);
+    expect(rowOf(down, 'bybit').bestCarry).toBeNull();
+    expect(rowOf(down, 'okx').bestCarry).toBe('short');
+    expect(rowOf(down, 'okx').bestCarry8hBps).toBeCloseTo(7, 10);
+    expect(rowOf(down, 'kucoin').feedDown).toBe(false);
   });
 
   it('books the last settled rate once the settlement time passes (the rate published for it, not the next one)', async () => {

@@ -4,7 +4,7 @@ import { bestCarry, FundingBoard, SettledFundingTracker, type FundingLeg } from 
 
 const H = 3_600_000;
 const leg = (venue: FundingLeg['venue'], rate: number, intervalMs: number, over: Partial<FundingLeg> = {}): FundingLeg => ({
-  instrument: 'BTC-PERP', venue, settle: 'USDT', symbol: 'BTCUSDT', rate, intervalMs, nextFundingMs: 0, predicted: false, receivedMs: 0, ...over,
+  instrument: 'BTC-PERP', venue, settle: 'USDT', symbol: 'BTCUSDT', rate, intervalMs, nextFundingMs: 0, predicted: false, receivedMs: 0, feedDown: false, ...over,
 });
 
 describe('bestCarry', () => {
@@ -16,6 +16,12 @@ describe('bestCarry', () => {
     expect(best.long).toBe(legs[2]);
     expect(best.carry8hBps).toBeCloseTo(18, 10);
     expect(best.crossQuote).toBe(true);
+  });
+
+  it('leaves a venue whose feed is down out of the pair', () => {
+    const legs = [leg('bybit', 0.001, 8 * H, { feedDown: true }), leg('okx', 0.0005, 8 * H), leg('binance', -0.0001, 8 * H)];
+    const best = bestCarry(legs)!;
+    expect([best.long.venue, best.short.venue]).toEqual(['binance', 'okx']);
   });
 
   it('never pairs a venue with itself; one venue alone has no pair', () => {
