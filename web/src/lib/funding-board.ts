@@ -105,14 +105,19 @@ export function sortRows(rows: readonly FundingRow[], sort: FundingSort, serverN
       const am = missing(a.v);
       const bm = missing(b.v);
       if (am || bm) return am === bm ? tie(a.r, b.r) : am ? 1 : -1;
-      const d = typeof a.v === 'string' || typeof b.v === 'string' ? String(a.v).localeCompare(String(b.v)) : (a.v as number) - (b.v as number);
+      const d = typeof a.v === 'string' || typeof b.v === 'string' ? cmp(String(a.v), String(b.v)) : (a.v as number) - (b.v as number);
       return sign * d || tie(a.r, b.r);
     })
     .map((x) => x.r);
 }
 
+/** Code-unit order: keys and venue ids are ASCII, and localeCompare is far too slow for thousands of rows. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function tie(a: FundingRow, b: FundingRow): number {
-  return a.instrument.localeCompare(b.instrument) || a.venue.localeCompare(b.venue) || a.settle.localeCompare(b.settle);
+  return cmp(a.instrument, b.instrument) || cmp(a.venue, b.venue) || cmp(a.settle, b.settle);
 }
 
 export const PAGE_SIZE = 50;
