@@ -3,7 +3,7 @@
  * 8 h and annualised, its own next settlement, the last settled rate and (later) realised averages.
  * `Static<typeof Schema>` is the type. Served by GET /api/funding; the dashboard's Funding tab polls it.
  *
- * Units: rates in bps (1 bp = 0.0001 = 0.01 %); `rateBps` is per the leg's own interval, `rate8hBps` per 8 h,
+ * Units: rates in bps (1 bp = 0.0001 = 0.01 %); `rateIntervalBps` is per the leg's own interval, `rate8hBps` per 8 h,
  * `aprPct` a simple (not compounded) annual rate in percent. Exactly:
  *   rate8hBps = rate × 10⁴ × (8 h / interval)
  *   aprPct    = rate × 100 × (365 × 24 h / interval)
@@ -31,7 +31,7 @@ export function aprPct(rate: number, intervalMs: number): number {
 
 export const SettledFundingSchema = Type.Object(
   {
-    rateBps: Type.Number({ description: 'The rate the venue published for that settlement (bps per its interval)' }),
+    rateIntervalBps: Type.Number({ description: 'The rate the venue published for that settlement (bps per its interval)' }),
     rate8hBps: Type.Number({ description: 'The same per 8 h (bps)' }),
     intervalMs: Type.Number({ description: 'Interval of that settlement (ms)' }),
     settledMs: Type.Number({ description: 'Settlement time (epoch ms)' }),
@@ -61,7 +61,7 @@ export const FundingRowSchema = Type.Object(
     venue: Type.Enum(EXCHANGES, { description: 'Venue id' }),
     settle: Type.Enum(SETTLE_CURRENCIES, { description: 'Settle currency of the perpetual' }),
     symbol: Type.String({ description: 'Native symbol on the venue' }),
-    rateBps: Type.Number({ description: 'Latest rate, bps per the leg’s own interval' }),
+    rateIntervalBps: Type.Number({ description: 'Latest rate, bps per the leg’s own interval' }),
     rate8hBps: Type.Number({ description: 'rate × 8 h / interval, bps' }),
     aprPct: Type.Number({ description: 'rate × (365 × 24 h / interval), percent (simple)' }),
     intervalMs: Type.Number({ description: 'Funding interval of the leg (ms), live per symbol' }),

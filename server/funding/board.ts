@@ -104,7 +104,7 @@ export class SettledFundingTracker {
     const p = this.pending.get(key);
     // The settlement passed, or the venue already names a later one (its clock ran ahead of ours).
     if (p && (nowMs >= p.forMs || leg.nextFundingMs > p.forMs)) {
-      this.settled.set(key, { rateBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted });
+      this.settled.set(key, { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted });
       this.pending.delete(key);
     }
     if (leg.nextFundingMs > nowMs && Number.isFinite(leg.rate) && leg.intervalMs > 0) {
@@ -213,7 +213,7 @@ export class FundingBoard {
       venue: leg.venue,
       settle: leg.settle,
       symbol: leg.symbol,
-      rateBps: leg.rate * 1e4,
+      rateIntervalBps: leg.rate * 1e4,
       rate8hBps: rate8hBps(leg.rate, leg.intervalMs),
       aprPct: aprPct(leg.rate, leg.intervalMs),
       intervalMs: leg.intervalMs,

@@ -48,7 +48,7 @@ describe('GET /api/funding', () => {
 
     const by = rowOf(body, 'bybit');
     // 1 h: 1 bp per hour → 8 bps per 8 h; APR = 0.0001 × 8760 = 0.876 = 87.6 %.
-    expect(by.rateBps).toBeCloseTo(1, 10);
+    expect(by.rateIntervalBps).toBeCloseTo(1, 10);
     expect(by.rate8hBps).toBeCloseTo(8, 10);
     expect(by.aprPct).toBeCloseTo(87.6, 10);
     expect(by.intervalHours).toBe(1);
@@ -114,9 +114,9 @@ describe('GET /api/funding', () => {
     const row = rowOf(await get(a, '/api/funding'), 'binance');
     expect(row.lastSettled).not.toBeNull();
     expect(row.lastSettled!.settledMs).toBe(T);
-    expect(row.lastSettled!.rateBps).toBeCloseTo(1.2, 10);
+    expect(row.lastSettled!.rateIntervalBps).toBeCloseTo(1.2, 10);
     expect(row.lastSettled!.rate8hBps).toBeCloseTo(1.2, 10);
-    expect(row.rateBps).toBeCloseTo(-2, 10);
+    expect(row.rateIntervalBps).toBeCloseTo(-2, 10);
     expect(row.nextFundingMs).toBe(T + 8 * H);
   });
 

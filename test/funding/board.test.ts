@@ -41,13 +41,13 @@ describe('SettledFundingTracker', () => {
     expect(t.lastSettled(leg('okx', 0, 0))).toBeNull();
     t.observe(leg('okx', 0.0003, 8 * H, { nextFundingMs: T }), T); // due: booked
     expect(t.lastSettled(leg('okx', 0, 0))).toMatchObject({ settledMs: T, intervalMs: 8 * H });
-    expect(t.lastSettled(leg('okx', 0, 0))!.rateBps).toBeCloseTo(3, 10);
+    expect(t.lastSettled(leg('okx', 0, 0))!.rateIntervalBps).toBeCloseTo(3, 10);
     // The venue rolls to T + 8 h while our clock is still before it: the figure for T + 8 h is pending,
     // then a roll to T + 16 h books it even though our clock has not reached T + 8 h.
     t.observe(leg('okx', -0.0001, 8 * H, { nextFundingMs: T + 8 * H }), T + 1000);
     t.observe(leg('okx', 0.0002, 8 * H, { nextFundingMs: T + 16 * H }), T + 8 * H - 50);
     expect(t.lastSettled(leg('okx', 0, 0))).toMatchObject({ settledMs: T + 8 * H });
-    expect(t.lastSettled(leg('okx', 0, 0))!.rateBps).toBeCloseTo(-1, 10);
+    expect(t.lastSettled(leg('okx', 0, 0))!.rateIntervalBps).toBeCloseTo(-1, 10);
   });
 
   it('a leg without a next settlement is never booked', () => {

@@ -8,7 +8,7 @@ const NOW = Date.UTC(2026, 11, 1, 8, 30);
 function row(venue: FundingRow['venue'], rate8hBps: number, intervalMs: number, nextFundingMs: number | null, over: Partial<FundingRow> = {}): FundingRow {
   return {
     instrument: 'BTC-PERP', venue, settle: 'USDT', symbol: 'BTCUSDT',
-    rateBps: (rate8hBps * intervalMs) / (8 * H), rate8hBps, aprPct: rate8hBps * 1095 / 100, intervalMs, intervalHours: intervalMs / H,
+    rateIntervalBps: (rate8hBps * intervalMs) / (8 * H), rate8hBps, aprPct: rate8hBps * 1095 / 100, intervalMs, intervalHours: intervalMs / H,
     nextFundingMs, predicted: false, updatedMs: NOW, feedDown: false, lastSettled: null,
     realised: { avg24h: null, avg3d: null, avg7d: null, avg30d: null }, openInterestUsd: null, volume24hUsd: null,
     bestCarry: null, bestCarry8hBps: null, bestCarryCrossQuote: false, ...over,

@@ -6,7 +6,7 @@
 import type { FundingRow } from '../../../shared/funding.js';
 import { fmtCountdown } from './format.js';
 
-export type FundingSortKey = 'instrument' | 'venue' | 'rateBps' | 'rate8hBps' | 'aprPct' | 'interval' | 'next' | 'settled' | 'avg24h' | 'avg3d' | 'avg7d' | 'avg30d' | 'carry';
+export type FundingSortKey = 'instrument' | 'venue' | 'rateIntervalBps' | 'rate8hBps' | 'aprPct' | 'interval' | 'next' | 'settled' | 'avg24h' | 'avg3d' | 'avg7d' | 'avg30d' | 'carry';
 export type RealisedKey = 'avg24h' | 'avg3d' | 'avg7d' | 'avg30d';
 export const REALISED_KEYS: readonly RealisedKey[] = ['avg24h', 'avg3d', 'avg7d', 'avg30d'];
 
@@ -26,7 +26,7 @@ export interface FundingColumn {
 export const FUNDING_COLUMNS: readonly FundingColumn[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Instrument key', wide: false },
   { key: 'venue', label: 'Venue', unit: '', title: 'Venue and settle currency', wide: false },
-  { key: 'rateBps', label: 'Rate', unit: 'bps/int', title: 'Latest funding rate per the leg’s own interval (bps); “P” = the venue’s predicted rate', wide: true },
+  { key: 'rateIntervalBps', label: 'Rate', unit: 'bps/int', title: 'Latest funding rate per the leg’s own interval (bps); “P” = the venue’s predicted rate', wide: true },
   { key: 'rate8hBps', label: 'Rate 8h', unit: 'bps/8h', title: 'rate × 8 h / interval (bps per 8 h)', wide: false },
   { key: 'aprPct', label: 'APR', unit: '%', title: 'rate × (365 × 24 h / interval), simple annual rate (percent)', wide: true },
   { key: 'interval', label: 'Int', unit: 'h', title: 'Funding interval of this leg (live per symbol)', wide: false },
@@ -65,8 +65,8 @@ export function sortValue(r: FundingRow, key: FundingSortKey, serverNowMs: numbe
       return r.instrument;
     case 'venue':
       return `${r.venue}|${r.settle}`;
-    case 'rateBps':
-      return r.rateBps;
+    case 'rateIntervalBps':
+      return r.rateIntervalBps;
     case 'rate8hBps':
       return r.rate8hBps;
     case 'aprPct':
