@@ -29,6 +29,7 @@ import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './co
 import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueAdapter, type VenueEndpoints } from './feeds/index.js';
 import { FundingCrossCheckRunner } from './feeds/funding-cross-check.js';
+import { FundingBoard, engineFundingLegs } from './funding/board.js';
 import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
@@ -106,6 +107,8 @@ export interface PerpscanApp {
   feeds: FeedManager | null;
   /** The funding cross-check (null without feeds). */
   fundingCheck: FundingCrossCheckRunner | null;
+  /** The funding board (GET /api/funding) and its live settled-rate tracker. */
+  fundingBoard: FundingBoard;
   simulator: Simulator | null;
   persistence: Persistence;
   hub: StreamHub;
@@ -245,6 +248,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
         ...opts.fundingCheck,
       })
     : null;
+  // Read-only side view of the store's funding (GET /api/funding); sampled each second for settled rates.
+  const fundingBoard = new FundingBoard({ legs: engineFundingLegs(engine), now });
 
   const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
   const feedStates = (): FeedState[] => feeds?.states() ?? [];
@@ -321,6 +326,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     strategy,
     feeds,
     ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
+    fundingBoard,
     persistence,
     alerts,
     config: configService,
@@ -346,6 +352,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
         feeds.start().catch((err: unknown) => log.error({ err }, 'feeds failed to start'));
       }
       fundingCheck?.start();
+      fundingBoard.start();
     })();
     return startPromise;
   };
@@ -358,6 +365,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       // The strategy stops first: feeds going down for a shutdown are no reason to close positions.
       strategy.stop();
       fundingCheck?.stop();
+      fundingBoard.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
       hub.close();
@@ -377,7 +385,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   };
 
   if (opts.start !== false) await start();
-  return { app, engine, strategy, feeds, fundingCheck, simulator, persistence, hub, config: configService, alerts, start, close };
+  return { app, engine, strategy, feeds, fundingCheck, fundingBoard, simulator, persistence, hub, config: configService, alerts, start, close };
 }
 
 /** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */

@@ -2,6 +2,7 @@
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { AlertsService } from '../alerts/service.js';
+import type { FundingBoard } from '../funding/board.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   feeds: FeedsView | null;
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
+  /** The funding board (GET /api/funding); absent = an empty board. */
+  fundingBoard?: Pick<FundingBoard, 'rows' | 'historySource' | 'now'>;
   persistence: Persistence;
   /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. */
   alerts?: AlertsService;

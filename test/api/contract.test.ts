@@ -277,7 +277,7 @@ describe('live responses match their declared schemas', () => {
     a.strategy.step(Date.now()); // a rejection
 
     for (const url of ['/api/config', '/api/opportunities', '/api/opportunities/history', '/api/positions', '/api/positions?state=open', `/api/positions/${encodeURIComponent(first.id)}`,
-      '/api/trades', '/api/portfolio', '/api/rejections', '/api/trading-state', '/api/feeds', '/api/health', '/api/ready', '/api/stats', '/metrics']) {
+      '/api/trades', '/api/portfolio', '/api/rejections', '/api/trading-state', '/api/feeds', '/api/funding', '/api/health', '/api/ready', '/api/stats', '/metrics']) {
       expect(await call('GET', url), url).toBe(200);
     }
     expect(await call('GET', '/api/positions/nope')).toBe(404);

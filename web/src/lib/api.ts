@@ -21,6 +21,7 @@ import type { AlertsConfig, AlertsResponse, AlertsTestResponse } from '../../../
 import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
+import type { FundingResponse } from '../../../shared/funding.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
@@ -164,6 +165,15 @@ export class ApiClient {
 
   async getFeeds(): Promise<FeedState[]> {
     return (await this.call<FeedsResponse>('GET', 'api/feeds')).feeds;
+  }
+
+  /** The funding board; `venue` / `settle` narrow it on the server. */
+  getFunding(q: { venue?: string; settle?: string } = {}): Promise<FundingResponse> {
+    const params = new URLSearchParams();
+    if (q.venue) params.set('venue', q.venue);
+    if (q.settle) params.set('settle', q.settle);
+    const query = params.toString();
+    return this.call('GET', query ? `api/funding?${query}` : 'api/funding');
   }
 
   getHealth(): Promise<HealthResponse> {

@@ -17,5 +17,6 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Alt+3'], action: 'Risk rejections' },
   { keys: ['Alt+4'], action: 'System' },
   { keys: ['Alt+5'], action: 'Config' },
-  { keys: ['Alt+6'], action: 'Alerts' },
+  { keys: ['Alt+6'], action: 'Funding board' },
+  { keys: ['Alt+7'], action: 'Alerts' },
 ];

@@ -1,0 +1,234 @@
+/**
+ * The funding board (GET /api/funding, the dashboard's Funding tab): per instrument × venue × settle, the
+ * leg's latest funding read from the engine's store through a small port (never on the detection path),
+ * normalised to 8 h and APR, its own next settlement, the last settled rate, and the instrument's best
+ * carry pair.
+ *
+ * The last settled rate is tracked here, live: the latest figure seen for a settlement time T is booked as
+ * settled once T has passed (or the venue has rolled its next settlement beyond T). `sample()` runs on a
+ * timer (app.ts) and before every answer, so a figure published less than a sampling period before T may be
+ * missed; the exact booking belongs to the funding-history store.
+ *
+ * Realised averages (`realised.avg*`) are null until a history source is plugged in (`historySource`).
+ */
+import type { Exchange } from '../../shared/exchanges.js';
+import { aprPct, HOUR_MS, rate8hBps, type FundingRow, type RealisedFunding, type SettledFunding } from '../../shared/funding.js';
+import type { SettleCurrency } from '../../shared/instrument-key.js';
+
+/** One leg's latest funding as the store holds it (fraction per `intervalMs`). */
+export interface FundingLeg {
+  instrument: string;
+  venue: Exchange;
+  settle: SettleCurrency;
+  symbol: string;
+  rate: number;
+  intervalMs: number;
+  /** 0 when the venue gave none. */
+  nextFundingMs: number;
+  predicted: boolean;
+  receivedMs: number;
+  /** The venue's feed is down or disabled: the figures are its last ones, not current. */
+  feedDown: boolean;
+}
+
+/** Where the legs come from (app.ts: the engine's instrument map + `Engine.funding`). */
+export type FundingLegSource = () => FundingLeg[];
+
+/** What the legs source needs of the engine (server/engine `Engine`): its instrument map and funding read. */
+export interface EngineFundingView {
+  readonly instruments: {
+    readonly size: number;
+    has(id: number): boolean;
+    instrumentOf(id: number): string;
+    exchangeOf(id: number): Exchange;
+    settleOf(id: number): SettleCurrency;
+    symbolOf(id: number): string;
+  };
+  isExchangeDown(exchange: Exchange): boolean;
+  /** Out of the scanned universe (delisted or excluded) when false. */
+  readonly store: { isListed(id: number): boolean };
+  funding(instrument: string, exchange: Exchange, settle?: string): { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; receivedMs: number } | null;
+}
+
+/** Every listed leg that has had funding, read through `Engine.funding` (plain store reads). */
+export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
+  return () => {
+    const ins = engine.instruments;
+    const out: FundingLeg[] = [];
+    const down = new Map<Exchange, boolean>();
+    for (let id = 0; id < ins.size; id++) {
+      if (!ins.has(id) || !engine.store.isListed(id)) continue;
+      const instrument = ins.instrumentOf(id);
+      const venue = ins.exchangeOf(id);
+      const settle = ins.settleOf(id);
+      const f = engine.funding(instrument, venue, settle);
+      if (!f) continue;
+      let feedDown = down.get(venue);
+      if (feedDown === undefined) down.set(venue, (feedDown = engine.isExchangeDown(venue)));
+      out.push({ instrument, venue, settle, symbol: ins.symbolOf(id), rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: f.predicted, receivedMs: f.receivedMs, feedDown });
+    }
+    return out;
+  };
+}
+
+/** Realised averages per leg (bps per 8 h), from a funding history; absent = none yet. */
+export interface RealisedSource {
+  readonly name: string;
+  realised(instrument: string, venue: Exchange, settle: SettleCurrency, nowMs: number): RealisedFunding;
+}
+
+export interface FundingFilter {
+  instrument?: string;
+  venue?: Exchange;
+  settle?: SettleCurrency;
+}
+
+const NO_HISTORY: RealisedFunding = { avg24h: null, avg3d: null, avg7d: null, avg30d: null };
+
+const legKey = (l: { instrument: string; venue: string; settle: string }): string => `${l.instrument}|${l.venue}|${l.settle}`;
+
+interface Pending {
+  rate: number;
+  intervalMs: number;
+  forMs: number;
+  predicted: boolean;
+}
+
+/** Books, per leg, the last figure published before each settlement once that settlement has passed. */
+export class SettledFundingTracker {
+  private readonly pending = new Map<string, Pending>();
+  private readonly settled = new Map<string, SettledFunding>();
+
+  observe(leg: FundingLeg, nowMs: number): void {
+    const key = legKey(leg);
+    const p = this.pending.get(key);
+    // The settlement passed, or the venue already names a later one (its clock ran ahead of ours).
+    if (p && (nowMs >= p.forMs || leg.nextFundingMs > p.forMs)) {
+      this.settled.set(key, { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted });
+      this.pending.delete(key);
+    }
+    if (leg.nextFundingMs > nowMs && Number.isFinite(leg.rate) && leg.intervalMs > 0) {
+      this.pending.set(key, { rate: leg.rate, intervalMs: leg.intervalMs, forMs: leg.nextFundingMs, predicted: leg.predicted });
+    }
+  }
+
+  lastSettled(leg: { instrument: string; venue: string; settle: string }): SettledFunding | null {
+    return this.settled.get(legKey(leg)) ?? null;
+  }
+}
+
+/** The best carry of one instrument's legs: short the highest rate, long the lowest, on two different venues. */
+export interface BestCarry {
+  long: FundingLeg;
+  short: FundingLeg;
+  carry8hBps: number;
+  crossQuote: boolean;
+}
+
+export function bestCarry(legs: readonly FundingLeg[]): BestCarry | null {
+  let best: BestCarry | null = null;
+  for (const long of legs) {
+    const l8 = rate8hBps(long.rate, long.intervalMs);
+    if (!Number.isFinite(l8) || long.feedDown) continue; // a down venue's last figures are not a pair to trade
+    for (const short of legs) {
+      if (short.venue === long.venue || short.feedDown) continue;
+      const s8 = rate8hBps(short.rate, short.intervalMs);
+      if (!Number.isFinite(s8)) continue;
+      const carry = s8 - l8;
+      if (!best || carry > best.carry8hBps) best = { long, short, carry8hBps: carry, crossQuote: long.settle !== short.settle };
+    }
+  }
+  return best;
+}
+
+export interface FundingBoardOptions {
+  legs: FundingLegSource;
+  now: () => number;
+  history?: RealisedSource | null;
+}
+
+export class FundingBoard {
+  readonly tracker = new SettledFundingTracker();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: FundingBoardOptions) {}
+
+  /** Reads every leg once and feeds the settled-rate tracker; returns the legs read. */
+  sample(nowMs: number = this.opts.now()): FundingLeg[] {
+    const legs = this.opts.legs();
+    for (const leg of legs) this.tracker.observe(leg, nowMs);
+    return legs;
+  }
+
+  /** Samples every `periodMs` (unref'd) so settlements pass even when nobody asks. */
+  start(periodMs = 1000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.sample(), periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The board's clock (the app's business clock). */
+  now(): number {
+    return this.opts.now();
+  }
+
+  get historySource(): string | null {
+    return this.opts.history?.name ?? null;
+  }
+
+  /** Rows sorted by instrument, venue, settle; best carry computed over ALL of an instrument's legs, then filtered. */
+  rows(filter: FundingFilter = {}, nowMs: number = this.opts.now()): FundingRow[] {
+    const legs = this.sample(nowMs);
+    const byInstrument = new Map<string, FundingLeg[]>();
+    for (const leg of legs) {
+      // A leg with no usable rate or interval has nothing to show (it is "funding unknown").
+      if (!(leg.intervalMs > 0) || !Number.isFinite(leg.rate)) continue;
+      if (filter.instrument && leg.instrument !== filter.instrument) continue;
+      const list = byInstrument.get(leg.instrument);
+      if (list) list.push(leg);
+      else byInstrument.set(leg.instrument, [leg]);
+    }
+    const out: FundingRow[] = [];
+    for (const group of byInstrument.values()) {
+      const best = bestCarry(group);
+      for (const leg of group) {
+        if (filter.venue && leg.venue !== filter.venue) continue;
+        if (filter.settle && leg.settle !== filter.settle) continue;
+        out.push(this.row(leg, best, nowMs));
+      }
+    }
+    out.sort((a, b) => (a.instrument < b.instrument ? -1 : a.instrument > b.instrument ? 1 : a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : a.settle < b.settle ? -1 : a.settle > b.settle ? 1 : 0));
+    return out;
+  }
+
+  private row(leg: FundingLeg, best: BestCarry | null, nowMs: number): FundingRow {
+    const history = this.opts.history;
+    return {
+      instrument: leg.instrument,
+      venue: leg.venue,
+      settle: leg.settle,
+      symbol: leg.symbol,
+      rateIntervalBps: leg.rate * 1e4,
+      rate8hBps: rate8hBps(leg.rate, leg.intervalMs),
+      aprPct: aprPct(leg.rate, leg.intervalMs),
+      intervalMs: leg.intervalMs,
+      intervalHours: leg.intervalMs / HOUR_MS,
+      nextFundingMs: leg.nextFundingMs > 0 ? leg.nextFundingMs : null,
+      predicted: leg.predicted,
+      updatedMs: leg.receivedMs,
+      feedDown: leg.feedDown,
+      lastSettled: this.tracker.lastSettled(leg),
+      realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
+      openInterestUsd: null,
+      volume24hUsd: null,
+      bestCarry: best?.long === leg ? 'long' : best?.short === leg ? 'short' : null,
+      bestCarry8hBps: best ? best.carry8hBps : null,
+      bestCarryCrossQuote: best?.crossQuote ?? false,
+    };
+  }
+}
