@@ -42,9 +42,9 @@ export function nextFundingMs(o: Opportunity): number {
 
 export const COLUMNS: readonly Column[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, widthPx: null, value: (o) => o.instrument },
-  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 172, value: (o) => `${o.longExchange}>${o.shortExchange}` }, // 172 px: room for a settle badge and the ⇄ mark (the longest display names, USDC ⇄ other venue)
-  { key: 'longAsk', label: 'Long ask', unit: 'USD', title: 'Best ask on the long exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.longAsk },
-  { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 92, value: (o) => o.shortBid },
+  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 214, value: (o) => `${o.longExchange}>${o.shortExchange}` }, // 214 px: room for settle badges and the ⇄ mark between the two longest display names
+  { key: 'longAsk', label: 'Long ask', unit: 'USD', title: 'Best ask on the long exchange (quote currency)', numeric: true, widthPx: 86, value: (o) => o.longAsk },
+  { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 86, value: (o) => o.shortBid },
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, widthPx: 68, value: (o) => o.spreadBps },
   { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta per 8 h (bps); positive = the pair earns funding', numeric: true, widthPx: 70, value: (o) => o.fundingDelta8h },
   { key: 'nextFunding', label: 'Funding in', unit: 'h:mm:ss', title: 'Time to the next funding event on either leg', numeric: true, widthPx: 80, value: (o, now) => nextFundingMs(o) - now },
@@ -53,7 +53,7 @@ export const COLUMNS: readonly Column[] = [
   { key: 'projectedProfitBps', label: 'Profit', unit: 'bps', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage', numeric: true, widthPx: 70, value: (o) => o.projectedProfitBps },
   { key: 'projectedProfitUsd', label: 'Profit', unit: 'USD', title: 'Projected net profit at the configured notional (USD)', numeric: true, widthPx: 92, value: (o) => o.projectedProfitUsd },
   { key: 'confidence', label: 'Conf.', unit: '%', title: 'Confidence score 0–100 %', numeric: true, widthPx: 56, value: (o) => o.confidence },
-  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 70, value: (o, now) => now - o.firstSeenMs },
+  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 64, value: (o, now) => now - o.firstSeenMs },
 ];
 
 /**
