@@ -16,7 +16,9 @@ import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type 
 import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary, QUARANTINE_REASONS } from './protocol.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Ms = (description: string) => Type.Number({ description: `${description} (epoch ms)` });
+/** A point in time, epoch ms. Exports (server/api/export/) recognise these by the description suffix and write them as ISO-8601 UTC. */
+export const EPOCH_MS_SUFFIX = ' (epoch ms)';
+export const Ms = (description: string) => Type.Number({ description: `${description}${EPOCH_MS_SUFFIX}` });
 const Usd = (description: string) => Type.Number({ description: `${description} (USD)` });
 
 export const ExchangeEnum = Type.Enum(EXCHANGES, { description: 'Venue' });
