@@ -97,6 +97,8 @@ export class Detector {
   private maxUpdateIntervalMs = 0;
   private allowCrossQuote = true;
   private readonly takerBps = new Float64Array(E);
+  /** Per exchange index: the config's fee tier id (or `custom`) the taker fee came from, for the opportunity's breakdown. */
+  private readonly feeTier: string[] = new Array<string>(E).fill('');
 
   /**
    * [TIME_NOW_MS, TIME_RECV_US] of the update being processed, written by the caller. Doubles travel
@@ -168,7 +170,10 @@ export class Detector {
     this.epsilonBps = d.updateEpsilonBps;
     this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
     this.allowCrossQuote = d.allowCrossQuote;
-    for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
+    for (let i = 0; i < E; i++) {
+      this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
+      this.feeTier[i] = config.fees.tier[EXCHANGES[i]];
+    }
   }
 
   /**
@@ -482,6 +487,10 @@ export class Detector {
       longFundingIntervalMs: s.fundingIntervalMs[longId],
       shortFundingIntervalMs: s.fundingIntervalMs[shortId],
       feesBps: this.sFees,
+      longFeeTier: this.feeTier[s.exchange[longId]],
+      shortFeeTier: this.feeTier[s.exchange[shortId]],
+      longTakerFeeBps: this.takerBps[s.exchange[longId]],
+      shortTakerFeeBps: this.takerBps[s.exchange[shortId]],
       slippageBps: this.sSlip,
       expectedFundingBps: this.sExpFunding,
       projectedProfitBps: profit,

@@ -55,7 +55,14 @@ export const OPPORTUNITY_NUMBERS = [
 ] as const satisfies ReadonlyArray<keyof Opportunity>;
 /** Every (optional) boolean field of Opportunity: two flag bits each from bit 2 on, `present` and `true`. */
 const OPPORTUNITY_BOOLEANS = ['longFundingPredicted', 'shortFundingPredicted'] as const satisfies ReadonlyArray<keyof Opportunity>;
+/**
+ * Fields NOT written: the fee breakdown (which config fee tier applied per leg, and its taker figure) is
+ * derived from the config at scoring time; an opportunity read back from a record has them absent (they are
+ * optional), and feesBps keeps the total. Adding them would change the record format.
+ */
+const OPPORTUNITY_NOT_PERSISTED = ['longFeeTier', 'shortFeeTier', 'longTakerFeeBps', 'shortTakerFeeBps'] as const satisfies ReadonlyArray<keyof Opportunity>;
 type EncodedOpportunityKeys =
+  | (typeof OPPORTUNITY_NOT_PERSISTED)[number]
   | (typeof OPPORTUNITY_NUMBERS)[number]
   | (typeof OPPORTUNITY_BOOLEANS)[number]
   | 'id'
