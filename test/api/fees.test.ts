@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyConfigPatch, DEFAULT_CONFIG } from '../../shared/config.js';
 import { EXCHANGES, venueFacts, type Exchange } from '../../shared/exchanges.js';
 import { CUSTOM_FEE_TIER, resolveFees } from '../../shared/fees.js';
+import { feeBreakdownText } from '../../web/src/lib/fees.js';
+import { configSections } from '../../web/src/lib/config-form.js';
 import { trackApps } from './harness.js';
 
 const { make, closeAll } = trackApps();
@@ -119,5 +121,20 @@ describe('config fees', () => {
     expect(opp.shortFeeTier).toBe(CUSTOM_FEE_TIER);
     expect(opp.shortTakerFeeBps).toBe(1.5);
     expect(opp.feesBps).toBeCloseTo(2 * (tierX.takerBps + 1.5), 12);
+  });
+});
+
+describe('dashboard', () => {
+  it('the fee cell explains which tier applied per leg; the config form offers each venue’s tiers and custom', () => {
+    const [x, y] = EXCHANGES;
+    const tierX = venueFacts(x).feeTiers[0];
+    const text = feeBreakdownText({ longExchange: x, shortExchange: y, feesBps: 2 * (tierX.takerBps + 3), longFeeTier: tierX.id, shortFeeTier: CUSTOM_FEE_TIER, longTakerFeeBps: tierX.takerBps, shortTakerFeeBps: 3 });
+    expect(text).toContain(`${venueFacts(x).displayName} ${tierX.name} ${tierX.takerBps} bps`);
+    expect(text).toContain(`${venueFacts(y).displayName} custom 3 bps`);
+    const fees = configSections().find((s) => s.key === 'fees')!;
+    const tierField = fees.fields.find((f) => f.path === `fees.tier.${TIERED}`)!;
+    expect(tierField.kind).toBe('enum');
+    expect(tierField.options).toEqual([...venueFacts(TIERED).feeTiers.map((t) => t.id), CUSTOM_FEE_TIER]);
+    expect(fees.fields.find((f) => f.path === `fees.makerBps.${TIERED}`)).toMatchObject({ kind: 'number', unit: 'bps' });
   });
 });
