@@ -9,7 +9,7 @@ function leg(exchange: string, tier: string | undefined, takerBps: number | unde
   return `${name} ${isExchange(exchange) ? feeTierLabel(exchange, tier) : tier} ${takerBps} bps`;
 }
 
-/** e.g. `taker per fill: Bybit Regular (VIP 0) 5.5 bps + OKX custom 4 bps; × 2 (entry and exit) = 19 bps`. */
+/** e.g. `taker per fill: <venue A> <tier name> 5.5 bps + <venue B> custom 4 bps; × 2 (entry and exit) = 19 bps`. */
 export function feeBreakdownText(o: Pick<Opportunity, 'longExchange' | 'shortExchange' | 'feesBps' | 'longFeeTier' | 'shortFeeTier' | 'longTakerFeeBps' | 'shortTakerFeeBps'>): string {
   return `taker per fill: ${leg(o.longExchange, o.longFeeTier, o.longTakerFeeBps)} + ${leg(o.shortExchange, o.shortFeeTier, o.shortTakerFeeBps)}; × 2 (entry and exit) = ${o.feesBps} bps`;
 }
