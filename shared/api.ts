@@ -59,6 +59,16 @@ export type ErrorBody = Static<typeof ErrorResponseSchema>;
 export const ExchangeParam = Type.Union(EXCHANGES.map((e) => Type.Literal(e)));
 export const Limit = (max: number, dflt: number) => Type.Integer({ minimum: 1, maximum: max, default: dflt });
 
+/**
+ * `?format=csv|json` on a list route: the same rows as a file download (Content-Disposition: attachment).
+ * CSV columns are derived from the row schema; docs/exports.md lists them and their rules.
+ */
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+const ExportFormatParam = Type.Optional(
+  Type.Union([Type.Literal('csv'), Type.Literal('json')], { description: 'Download as a file: csv (RFC 4180, header row, ISO-8601 UTC times) or json (this response); absent = ordinary JSON' }),
+);
+
 export const OpportunitiesQuery = Type.Object(
   {
     sort: Type.Optional(Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age')], { default: 'profit' })),
@@ -67,16 +77,18 @@ export const OpportunitiesQuery = Type.Object(
     exchange: Type.Optional(ExchangeParam),
     minProfitBps: Type.Optional(Type.Number({ minimum: -10_000, maximum: 10_000 })),
     limit: Type.Optional(Limit(5000, 500)),
+    format: ExportFormatParam,
   },
   { additionalProperties: false },
 );
 
-export const HistoryQuery = Type.Object({ limit: Type.Optional(Limit(1000, 100)) }, { additionalProperties: false });
+export const HistoryQuery = Type.Object({ limit: Type.Optional(Limit(1000, 100)), format: ExportFormatParam }, { additionalProperties: false });
 
 export const PositionsQuery = Type.Object(
   {
     state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')], { default: 'all' })),
     limit: Type.Optional(Limit(10_000, 1000)),
+    format: ExportFormatParam,
   },
   { additionalProperties: false },
 );
@@ -87,6 +99,8 @@ export const VenueParams = Type.Object({ venue: Type.String({ minLength: 1, maxL
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 export const LimitQuery = Type.Object({ limit: Type.Optional(Limit(10_000, 500)) }, { additionalProperties: false });
+
+export const TradesQuery = Type.Object({ limit: Type.Optional(Limit(10_000, 500)), format: ExportFormatParam }, { additionalProperties: false });
 
 export const TradingStateBody = Type.Object(
   {

@@ -8,7 +8,8 @@
 import Type, { type Static, type TLiteral, type TObject, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { normaliseInstrumentKey } from './instrument-key.js';
-import { DEFAULT_TAKER_FEE_BPS, EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
+import { EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
+import { CUSTOM_FEE_TIER, DEFAULT_FEES, feeTiersOf, resolveFees } from './fees.js';
 import type { VenueFacts } from './venue-facts.js';
 import { VENUE_FACTS } from './venues.js';
 
@@ -75,10 +76,23 @@ export const DetectorSchema = Type.Object(
   Strict,
 );
 
+/** Per venue: a published tier (its facts.ts cites them) or `custom`; shared/fees.ts keeps the figures in step. */
 export const FeesSchema = Type.Object(
   {
     takerBps: Type.Object(
-      perVenue((ex) => NonNeg(`${venueDisplayName(ex)} taker fee (bps)`, 100)),
+      perVenue((ex) => NonNeg(`${venueDisplayName(ex)} taker fee (bps); set by the tier unless the tier is custom`, 100)),
+      Strict,
+    ),
+    makerBps: Type.Object(
+      perVenue((ex) => Type.Number({ minimum: -100, maximum: 100, description: `${venueDisplayName(ex)} maker fee (bps, negative = rebate); set by the tier unless the tier is custom` })),
+      Strict,
+    ),
+    tier: Type.Object(
+      perVenue((ex) =>
+        Type.Union([...feeTiersOf(ex).map((t) => Type.Literal(t.id)), Type.Literal(CUSTOM_FEE_TIER)] as unknown as [TLiteral<string>], {
+          description: `${venueDisplayName(ex)} fee tier: ${feeTiersOf(ex).map((t) => `${t.id} = ${t.name} (${t.takerBps}/${t.makerBps} bps)`).join(', ')}, or custom (the taker and maker figures as set)`,
+        }),
+      ),
       Strict,
     ),
   },
@@ -222,7 +236,7 @@ export const DEFAULT_CONFIG: Config = {
     requireFunding: true,
     reviewAfterMs: 30_000,
   },
-  fees: { takerBps: { ...DEFAULT_TAKER_FEE_BPS } },
+  fees: { takerBps: { ...DEFAULT_FEES.takerBps }, makerBps: { ...DEFAULT_FEES.makerBps }, tier: { ...DEFAULT_FEES.tier } },
   strategy: {
     enabled: true,
     startingCapitalUsd: 100_000,
@@ -320,8 +334,10 @@ export function schemaErrors(schema: TSchema, value: unknown): ConfigError[] {
 export function applyConfigPatch(base: Config, patch: unknown, schema: TSchema = ConfigSchema): ConfigResult {
   if (!isPlainObject(patch)) return { ok: false, errors: [{ field: '(root)', message: 'config patch must be a JSON object' }] };
   const merged = normaliseMarketKeys(mergeConfig(base, patch));
+  const feeErrors = resolveFees(merged, patch);
   const errors = schemaErrors(schema, merged);
   if (errors.length > 0) return { ok: false, errors };
+  if (feeErrors.length > 0) return { ok: false, errors: feeErrors };
   const config = merged as Config;
   const cross = crossFieldErrors(config);
   return cross.length > 0 ? { ok: false, errors: cross } : { ok: true, config };

@@ -9,7 +9,7 @@ export function isExchange(value: unknown): value is Exchange {
   return typeof value === 'string' && (EXCHANGES as readonly string[]).includes(value);
 }
 
-const FACTS: Readonly<Record<Exchange, VenueFacts>> = Object.fromEntries(VENUE_FACTS.map((f) => [f.id, f])) as Record<Exchange, VenueFacts>;
+const FACTS: Readonly<Record<Exchange, VenueFacts>> = Object.fromEntries(VENUE_FACTS.map((f): [string, VenueFacts] => [f.id, f])) as Record<Exchange, VenueFacts>;
 
 /** The registered facts of a venue. */
 export function venueFacts(exchange: Exchange): VenueFacts {

@@ -80,6 +80,15 @@ export interface Opportunity {
   shortFundingIntervalMs: number;
   /** Taker fees for entry AND exit of both legs, in bps of notional. */
   feesBps: number;
+  /**
+   * The fee breakdown: which fee level applied to each leg (the venue's tier id from config fees.tier, e.g.
+   * `regular`, `vip1`, or `custom`) and its taker fee per fill (bps); feesBps = 2 × (long + short).
+   * Absent on records from before fee tiers.
+   */
+  longFeeTier?: string;
+  shortFeeTier?: string;
+  longTakerFeeBps?: number;
+  shortTakerFeeBps?: number;
   /** Estimated slippage of both legs at the configured notional, in bps: entry plus an equal exit estimate. */
   slippageBps: number;
   /** Funding expected over the holding horizon from the funding events that fall in it, in bps (signed). */

@@ -16,7 +16,9 @@ import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type 
 import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary, QUARANTINE_REASONS } from './protocol.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Ms = (description: string) => Type.Number({ description: `${description} (epoch ms)` });
+/** A point in time, epoch ms. Exports (server/api/export/) recognise these by the description suffix and write them as ISO-8601 UTC. */
+export const EPOCH_MS_SUFFIX = ' (epoch ms)';
+export const Ms = (description: string) => Type.Number({ description: `${description}${EPOCH_MS_SUFFIX}` });
 const Usd = (description: string) => Type.Number({ description: `${description} (USD)` });
 
 export const ExchangeEnum = Type.Enum(EXCHANGES, { description: 'Venue' });
@@ -49,6 +51,10 @@ export const OpportunitySchema = Type.Object(
     longFundingIntervalMs: Type.Number({ description: 'ms' }),
     shortFundingIntervalMs: Type.Number({ description: 'ms' }),
     feesBps: Type.Number({ description: 'Taker fees for entry and exit of both legs, bps of notional' }),
+    longFeeTier: Type.Optional(Type.String({ description: 'Fee level applied to the long leg: the venue tier id (config fees.tier) or custom' })),
+    shortFeeTier: Type.Optional(Type.String({ description: 'Fee level applied to the short leg: the venue tier id (config fees.tier) or custom' })),
+    longTakerFeeBps: Type.Optional(Type.Number({ description: 'Taker fee per fill of the long leg, bps' })),
+    shortTakerFeeBps: Type.Optional(Type.Number({ description: 'Taker fee per fill of the short leg, bps' })),
     slippageBps: Type.Number(),
     expectedFundingBps: Type.Number({ description: 'Funding expected over the holding horizon, bps (signed)' }),
     projectedProfitBps: Type.Number(),

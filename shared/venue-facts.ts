@@ -6,8 +6,13 @@ export interface VenueFacts {
   readonly id: string;
   /** Name shown to people, spelled as the venue spells itself. */
   readonly displayName: string;
-  /** Published regular-tier perpetual taker fee (bps); a default that config overrides per venue. */
+  /** Published regular-tier perpetual taker fee (bps); equals `feeTiers[0].takerBps`. */
   readonly takerFeeBps: number;
+  /**
+   * The venue's published perpetual fee tiers, regular first (the default), each cited in the venue's
+   * facts.ts. Config `fees.tier.<venue>` picks one by id, or `custom` (then fees.takerBps/makerBps apply).
+   */
+  readonly feeTiers: readonly FeeTier[];
   /** The real venue's origins; feed code appends the real paths. */
   readonly liveEndpoints: { readonly ws: string; readonly rest: string };
   /** The venue's documented public-WebSocket limits: connection plans, pacing and the simulated twin all read them. */
@@ -19,6 +24,16 @@ export interface VenueFacts {
    * config schema composes them from the registry; the venue's adapter receives the values (VenueOptions).
    */
   readonly options?: { readonly schema: TObject; readonly defaults: Readonly<Record<string, unknown>> };
+}
+
+/** One published fee level of a venue: taker and maker fee per fill, bps of notional (a negative maker fee is a rebate). */
+export interface FeeTier {
+  /** Config value, e.g. `regular`, `vip1`: lower-case letters and digits. */
+  readonly id: string;
+  /** As the venue names the level, for people. */
+  readonly name: string;
+  readonly takerBps: number;
+  readonly makerBps: number;
 }
 
 /**

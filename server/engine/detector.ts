@@ -98,6 +98,8 @@ export class Detector {
   private allowCrossQuote = true;
   private requireFunding = true;
   private readonly takerBps = new Float64Array(E);
+  /** Per exchange index: the config's fee tier id (or `custom`) the taker fee came from, for the opportunity's breakdown. */
+  private readonly feeTier: string[] = new Array<string>(E).fill('');
 
   /**
    * [TIME_NOW_MS, TIME_RECV_US] of the update being processed, written by the caller. Doubles travel
@@ -170,7 +172,10 @@ export class Detector {
     this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
     this.allowCrossQuote = d.allowCrossQuote;
     this.requireFunding = d.requireFunding;
-    for (let i = 0; i < E; i++) this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
+    for (let i = 0; i < E; i++) {
+      this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
+      this.feeTier[i] = config.fees.tier[EXCHANGES[i]];
+    }
   }
 
   /**
@@ -498,6 +503,10 @@ export class Detector {
       longFundingIntervalMs: s.fundingIntervalMs[longId],
       shortFundingIntervalMs: s.fundingIntervalMs[shortId],
       feesBps: this.sFees,
+      longFeeTier: this.feeTier[s.exchange[longId]],
+      shortFeeTier: this.feeTier[s.exchange[shortId]],
+      longTakerFeeBps: this.takerBps[s.exchange[longId]],
+      shortTakerFeeBps: this.takerBps[s.exchange[shortId]],
       slippageBps: this.sSlip,
       expectedFundingBps: this.sExpFunding,
       projectedProfitBps: profit,

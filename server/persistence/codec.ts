@@ -55,7 +55,28 @@ export const OPPORTUNITY_NUMBERS = [
 ] as const satisfies ReadonlyArray<keyof Opportunity>;
 /** Every (optional) boolean field of Opportunity: two flag bits each from bit 2 on, `present` and `true`. */
 const OPPORTUNITY_BOOLEANS = ['longFundingPredicted', 'shortFundingPredicted'] as const satisfies ReadonlyArray<keyof Opportunity>;
+/**
+ * The fee breakdown (fee tier per leg and its taker figure), written after the numbers when all four are
+ * present: strings longFeeTier, shortFeeTier, then float64 longTakerFeeBps, shortTakerFeeBps. Its presence
+ * is bit 0x80 of the close-reason byte (F_FEE_SECTION; the reason is then `byte & 0x7f`, REASON_NONE_WITH_FEES
+ * for none). Records written before it have 255 or a reason index < 128 there and read without the fields.
+ */
+const OPPORTUNITY_FEE_FIELDS = ['longFeeTier', 'shortFeeTier', 'longTakerFeeBps', 'shortTakerFeeBps'] as const satisfies ReadonlyArray<keyof Opportunity>;
+export const F_FEE_SECTION = 0x80;
+const REASON_NONE_WITH_FEES = 0x7e; // 0x80 | 0x7e = 254: 255 stays "no reason, no fee section" (older records)
+/** The close-reason byte: reason index (-1 none), with F_FEE_SECTION when the fee breakdown follows. */
+export function feeReasonByte(reasonIdx: number, fees: boolean): number {
+  return fees ? F_FEE_SECTION | (reasonIdx < 0 ? REASON_NONE_WITH_FEES : reasonIdx) : reasonIdx < 0 ? 255 : reasonIdx;
+}
+export function hasFeeSection(reasonByte: number): boolean {
+  return reasonByte !== 255 && (reasonByte & F_FEE_SECTION) !== 0;
+}
+/** The close-reason index of a reason byte (255 or REASON_NONE_WITH_FEES = none). */
+export function reasonIndexOf(reasonByte: number): number {
+  return hasFeeSection(reasonByte) ? reasonByte & ~F_FEE_SECTION : reasonByte;
+}
 type EncodedOpportunityKeys =
+  | (typeof OPPORTUNITY_FEE_FIELDS)[number]
   | (typeof OPPORTUNITY_NUMBERS)[number]
   | (typeof OPPORTUNITY_BOOLEANS)[number]
   | 'id'
@@ -159,7 +180,9 @@ export class EventEncoder {
     this.ensure(5);
     const b = this.buf;
     b[this.off] = KINDS.indexOf(e.kind);
-    b[this.off + 1] = e.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : 255;
+    const fees = typeof o.longFeeTier === 'string' && typeof o.shortFeeTier === 'string' && typeof o.longTakerFeeBps === 'number' && typeof o.shortTakerFeeBps === 'number';
+    const reasonIdx = e.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : -1;
+    b[this.off + 1] = fees ? F_FEE_SECTION | (reasonIdx < 0 ? REASON_NONE_WITH_FEES : reasonIdx) : reasonIdx < 0 ? 255 : reasonIdx;
     b[this.off + 2] = EXCHANGES.indexOf(o.longExchange);
     b[this.off + 3] = EXCHANGES.indexOf(o.shortExchange);
     let flags = (o.breakEvenHours === null ? F_NULL_BREAK_EVEN : 0) | (customId ? F_CUSTOM_ID : 0);
@@ -207,6 +230,14 @@ export class EventEncoder {
     this.ensure(this.scratchBytes.length);
     this.buf.set(this.scratchBytes, this.off); // platform byte order (little-endian on every Node target)
     this.off += this.scratchBytes.length;
+    if (fees) {
+      this.str(o.longFeeTier!);
+      this.str(o.shortFeeTier!);
+      this.ensure(16);
+      this.buf.writeDoubleLE(o.longTakerFeeBps!, this.off);
+      this.buf.writeDoubleLE(o.shortTakerFeeBps!, this.off + 8);
+      this.off += 16;
+    }
   }
 
   take(): Buffer {
@@ -232,7 +263,9 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
   while (off < data.length) {
     if (off + 5 > data.length) return { events, malformed: true };
     const kind = KINDS[data[off]];
-    const reasonIdx = data[off + 1];
+    const reasonByte = data[off + 1];
+    const hasFees = reasonByte !== 255 && (reasonByte & F_FEE_SECTION) !== 0;
+    const reasonIdx = hasFees ? reasonByte & ~F_FEE_SECTION : reasonByte;
     const longExchange = EXCHANGES[data[off + 2]];
     const shortExchange = EXCHANGES[data[off + 3]];
     const flags = data[off + 4];
@@ -259,6 +292,15 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
     if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;
     if (flags & 4) o.longFundingPredicted = (flags & 8) !== 0;
     if (flags & 16) o.shortFundingPredicted = (flags & 32) !== 0;
+    if (hasFees) {
+      const longFeeTier = str();
+      const shortFeeTier = str();
+      if (longFeeTier === null || shortFeeTier === null || off + 16 > data.length) return { events, malformed: true };
+      o.longFeeTier = longFeeTier;
+      o.shortFeeTier = shortFeeTier;
+      o.longTakerFeeBps = r();
+      o.shortTakerFeeBps = r();
+    }
     const opportunity = o as unknown as Opportunity;
     if (kind === 'closed') {
       const reason = OPPORTUNITY_CLOSE_REASONS[reasonIdx];

@@ -1,22 +1,25 @@
 /**
- * The Redis writer's backlog of opportunity events as fixed 272-byte binary slots (SlotRing): the
+ * The Redis writer's backlog of opportunity events as fixed 296-byte binary slots (SlotRing): the
  * caller's path copies an event's numbers and interned-string ids and retains no object; full → the
  * OLDEST event is dropped and counted exactly. The writer thread turns raw slots into the stream's
  * self-delimiting records (format in codec.ts) with `encodeEventSlots`.
  *
  * Slot: u8 kind, u8 close reason (255 none), u8 long exchange, u8 short exchange, u8 flags (as in the
  * stream record, settle bits included), 3 spare; u32 string ids: instrument, longSymbol, shortSymbol, id (custom ids only);
- * then 31 float64 in stream-record order: seq, tsMs, recvUs, lifetimeMs, OPPORTUNITY_NUMBERS.
+ * then 31 float64 in stream-record order: seq, tsMs, recvUs, lifetimeMs, OPPORTUNITY_NUMBERS; then the fee
+ * breakdown (codec.ts F_FEE_SECTION, flagged in the reason byte as in the stream record): u32 string ids
+ * longFeeTier, shortFeeTier, float64 longTakerFeeBps, shortTakerFeeBps.
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { OPPORTUNITY_CLOSE_REASONS, opportunityId, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
-import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, KINDS, OPPORTUNITY_NUMBERS, settleFlags, settlesOf } from './codec.js';
+import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, feeReasonByte, hasFeeSection, KINDS, OPPORTUNITY_NUMBERS, reasonIndexOf, settleFlags, settlesOf } from './codec.js';
 import { SlotRing } from './slot-ring.js';
 import { StringTable, type Utf8Cache } from './string-table.js';
 
 const NUMBERS = 4 + OPPORTUNITY_NUMBERS.length;
 const NUMBERS_AT = 24; // bytes
-export const EVENT_SLOT_BYTES = NUMBERS_AT + 8 * NUMBERS;
+const FEES_AT = NUMBERS_AT + 8 * NUMBERS; // bytes: u32 long tier id, u32 short tier id, f64 long taker, f64 short taker
+export const EVENT_SLOT_BYTES = FEES_AT + 24;
 const SLOT_WORDS = EVENT_SLOT_BYTES / 8;
 const NUMBER_BYTES = 8 * NUMBERS;
 const CLOSED = KINDS.indexOf('closed');
@@ -63,13 +66,16 @@ export class EventRing {
     const longSymbol = this.strings.id(o.longSymbol);
     const shortSymbol = this.strings.id(o.shortSymbol);
     const id = customId ? this.strings.id(o.id) : 0;
+    const fees = typeof o.longFeeTier === 'string' && typeof o.shortFeeTier === 'string' && typeof o.longTakerFeeBps === 'number' && typeof o.shortTakerFeeBps === 'number';
+    const longTier = fees ? this.strings.id(o.longFeeTier!) : 0;
+    const shortTier = fees ? this.strings.id(o.shortFeeTier!) : 0;
     const w = this.ring.claim();
     const b = w * 8;
     const u8 = this.ring.u8;
     const u32 = this.ring.u32;
     const f = this.ring.f64;
     u8[b] = kind;
-    u8[b + 1] = reason;
+    u8[b + 1] = feeReasonByte(e.kind === 'closed' ? reason : -1, fees);
     u8[b + 2] = longEx;
     u8[b + 3] = shortEx;
     u8[b + 4] = flags;
@@ -109,6 +115,10 @@ export class EventRing {
     f[n + 28] = o.updatedMs;
     f[n + 29] = o.peakProfitBps;
     f[n + 30] = o.updateCount;
+    u32[(b + FEES_AT) / 4] = longTier;
+    u32[(b + FEES_AT) / 4 + 1] = shortTier;
+    f[(b + FEES_AT) / 8 + 1] = fees ? o.longTakerFeeBps! : 0;
+    f[(b + FEES_AT) / 8 + 2] = fees ? o.shortTakerFeeBps! : 0;
   }
 
   /** Removes up to `max` events from the front as raw slots. */
@@ -157,9 +167,15 @@ export function decodeEventSlots(bytes: Uint8Array, n: number, strings: StringTa
     if (flags & F_NULL_BREAK_EVEN) o.breakEvenHours = null;
     if (flags & 4) o.longFundingPredicted = (flags & 8) !== 0;
     if (flags & 16) o.shortFundingPredicted = (flags & 32) !== 0;
+    if (hasFeeSection(bytes[b + 1])) {
+      o.longFeeTier = strings.get(u32[(b + FEES_AT) / 4]) ?? '';
+      o.shortFeeTier = strings.get(u32[(b + FEES_AT) / 4 + 1]) ?? '';
+      o.longTakerFeeBps = f[(b + FEES_AT) / 8 + 1];
+      o.shortTakerFeeBps = f[(b + FEES_AT) / 8 + 2];
+    }
     const opportunity = o as unknown as Opportunity;
     const [seq, tsMs, recvUs, lifetimeMs] = [f[at], f[at + 1], f[at + 2], f[at + 3]];
-    if (kind === 'closed') out.push({ kind, seq, tsMs, recvUs, opportunity, reason: OPPORTUNITY_CLOSE_REASONS[bytes[b + 1]], lifetimeMs });
+    if (kind === 'closed') out.push({ kind, seq, tsMs, recvUs, opportunity, reason: OPPORTUNITY_CLOSE_REASONS[reasonIndexOf(bytes[b + 1])], lifetimeMs });
     else out.push({ kind, seq, tsMs, recvUs, opportunity });
   }
   return out;
@@ -192,6 +208,7 @@ export function encodeEventSlots(
     const custom = bytes[i * EVENT_SLOT_BYTES + 4] & F_CUSTOM_ID;
     let s = 5 + NUMBER_BYTES + 6 + utf8.get(u32[w * 2 + 2]).length + utf8.get(u32[w * 2 + 3]).length + utf8.get(u32[w * 2 + 4]).length;
     if (custom) s += 2 + utf8.get(u32[w * 2 + 5]).length;
+    if (hasFeeSection(bytes[i * EVENT_SLOT_BYTES + 1])) s += 4 + 16 + utf8.get(u32[(i * EVENT_SLOT_BYTES + FEES_AT) / 4]).length + utf8.get(u32[(i * EVENT_SLOT_BYTES + FEES_AT) / 4 + 1]).length;
     return s;
   };
   for (let i = 0; i < n; i++) {
@@ -219,8 +236,14 @@ export function encodeEventSlots(
     off = putString(all, off, utf8.get(u32[w * 2 + 3]));
     off = putString(all, off, utf8.get(u32[w * 2 + 4]));
     if (bytes[b + 4] & F_CUSTOM_ID) off = putString(all, off, utf8.get(u32[w * 2 + 5]));
-    src.copy(all, off, b + NUMBERS_AT, b + EVENT_SLOT_BYTES);
+    src.copy(all, off, b + NUMBERS_AT, b + FEES_AT);
     off += NUMBER_BYTES;
+    if (hasFeeSection(bytes[b + 1])) {
+      off = putString(all, off, utf8.get(u32[(b + FEES_AT) / 4]));
+      off = putString(all, off, utf8.get(u32[(b + FEES_AT) / 4 + 1]));
+      src.copy(all, off, b + FEES_AT + 8, b + FEES_AT + 24);
+      off += 16;
+    }
     if (closed && bytes[b] === CLOSED) closedOff += all.copy(closed, closedOff, start, off);
   }
   return { all: n > 0 ? all : null, closed, closedCount, maxTsMs };

@@ -117,3 +117,38 @@ describe('MarketRing → writer thread', () => {
     expect(merged).toEqual(records);
   });
 });
+
+describe('the fee breakdown in event records', () => {
+  it('round-trips through both paths (stream codec and slot ring), byte-identical; records without it read without it', () => {
+    const withFees = (e: OpportunityEvent, long: string, short: string): OpportunityEvent => ({
+      ...e,
+      opportunity: { ...e.opportunity, longFeeTier: long, shortFeeTier: short, longTakerFeeBps: 5.5, shortTakerFeeBps: 0.1 + 0.2 },
+    });
+    const events = [
+      withFees(oppEvent(1, 1_700_000_000_000, 'opened'), 'regular', 'custom'),
+      withFees(oppEvent(2, 1_700_000_000_001, 'closed'), 'vip1', 'regular'),
+      oppEvent(3, 1_700_000_000_002, 'updated'), // as written before fee tiers
+      oppEvent(4, 1_700_000_000_003, 'closed'),
+    ];
+    expect(events[3].kind === 'closed' && events[3].reason).toBeTruthy();
+    const strings = new StringTable();
+    const ring = new EventRing(10, strings);
+    const reference = new EventEncoder();
+    for (const e of events) {
+      ring.push(e);
+      reference.add(e);
+    }
+    expect(ring.peekAll()).toEqual(events);
+    const { bytes, n } = ring.takeSlots(10);
+    const mirror = new StringTable();
+    mirror.append(strings.since(0));
+    const out = encodeEventSlots(bytes, n, new Utf8Cache(mirror));
+    const ref = reference.take();
+    expect(out.all?.equals(ref)).toBe(true);
+    const decoded = decodeEvents(ref);
+    expect(decoded.malformed).toBe(false);
+    expect(decoded.events).toEqual(events);
+    expect('longFeeTier' in decoded.events[2].opportunity).toBe(false);
+    expect(decodeEvents(out.closed as Buffer).events).toEqual([events[1], events[3]]);
+  });
+});

@@ -5,6 +5,8 @@ import { HistoryQuery, HistoryResponseSchema, OpportunitiesQuery, OpportunitiesR
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../error-responses.js';
+import { sendExport } from '../export/reply.js';
+import { ClosedOpportunitySchema, OpportunitySchema } from '../../../shared/schemas.js';
 
 const SORT_KEYS: Record<string, (o: Opportunity) => number> = {
   profit: (o) => o.projectedProfitBps,
@@ -18,7 +20,7 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
   app.get(
     '/opportunities',
     { schema: { tags: ['opportunities'], summary: 'Open opportunities', querystring: OpportunitiesQuery, response: { 200: OpportunitiesResponseSchema, ...errorResponses(400) } } },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       let list = ctx.engine.opportunities();
       if (q.instrument) {
@@ -30,16 +32,21 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
       const key = SORT_KEYS[q.sort ?? 'profit'];
       const sign = q.order === 'asc' ? 1 : -1;
       list = list.slice().sort((a, b) => sign * (key(a) - key(b)) || a.id.localeCompare(b.id));
-      return { count: list.length, opportunities: list.slice(0, q.limit ?? 500) };
+      const body = { count: list.length, opportunities: list.slice(0, q.limit ?? 500) };
+      if (q.format) return sendExport(reply, { format: q.format, name: 'opportunities', rowSchema: OpportunitySchema, rows: body.opportunities, json: body });
+      return body;
     },
   );
 
   app.get(
     '/opportunities/history',
     { schema: { tags: ['opportunities'], summary: 'Closed opportunities, newest first', querystring: HistoryQuery, response: { 200: HistoryResponseSchema, ...errorResponses(400) } } },
-    async (request) => {
+    async (request, reply) => {
       const closed = await ctx.persistence.opportunityHistory(request.query.limit ?? 100);
-      return { count: closed.length, history: closed };
+      const body = { count: closed.length, history: closed };
+      const format = request.query.format;
+      if (format) return sendExport(reply, { format, name: 'closed-opportunities', rowSchema: ClosedOpportunitySchema, rows: closed, json: body });
+      return body;
     },
   );
 };

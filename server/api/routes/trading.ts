@@ -7,28 +7,32 @@ import {
   PositionsQuery,
   PositionsResponseSchema,
   RejectionsResponseSchema,
+  TradesQuery,
   TradesResponseSchema,
   TradingStateBody,
   TradingStateChangeResponseSchema,
   TradingStateResponseSchema,
 } from '../../../shared/api.js';
 import { isPositionClosed } from '../../../shared/position.js';
-import { PortfolioSchema, PositionSchema } from '../../../shared/schemas.js';
+import { FillSchema, PortfolioSchema, PositionSchema } from '../../../shared/schemas.js';
 import type { ApiContext } from '../context.js';
 import { errorResponses } from '../error-responses.js';
+import { sendExport } from '../export/reply.js';
 import { sendError } from '../errors.js';
 import { mutating } from './mutating.js';
 
 export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const s = ctx.strategy;
 
-  app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: PositionsResponseSchema, ...errorResponses(400) } } }, async (request) => {
-    const { state = 'all', limit = 1000 } = request.query;
+  app.get('/positions', { schema: { tags: ['trading'], summary: 'Paper positions, newest first', querystring: PositionsQuery, response: { 200: PositionsResponseSchema, ...errorResponses(400) } } }, async (request, reply) => {
+    const { state = 'all', limit = 1000, format } = request.query;
     let list = s.positions();
     if (state === 'open') list = list.filter((p) => !isPositionClosed(p));
     else if (state === 'closed') list = list.filter(isPositionClosed);
     list = list.slice().sort((a, b) => b.openedMs - a.openedMs);
-    return { count: list.length, positions: list.slice(0, limit) };
+    const body = { count: list.length, positions: list.slice(0, limit) };
+    if (format) return sendExport(reply, { format, name: state === 'all' ? 'positions' : `positions-${state}`, rowSchema: PositionSchema, rows: body.positions, json: body });
+    return body;
   });
 
   app.get('/positions/:id', { schema: { tags: ['trading'], summary: 'One position', params: IdParams, response: { 200: PositionSchema, ...errorResponses(400, 404) } } }, async (request, reply) => {
@@ -50,9 +54,12 @@ export const tradingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
     },
   );
 
-  app.get('/trades', { schema: { tags: ['trading'], summary: 'Fills, newest first', querystring: LimitQuery, response: { 200: TradesResponseSchema, ...errorResponses(400) } } }, async (request) => {
+  app.get('/trades', { schema: { tags: ['trading'], summary: 'Fills, newest first', querystring: TradesQuery, response: { 200: TradesResponseSchema, ...errorResponses(400) } } }, async (request, reply) => {
     const fills = s.fills().slice().sort((a, b) => b.fillMs - a.fillMs);
-    return { count: fills.length, fills: fills.slice(0, request.query.limit ?? 500) };
+    const body = { count: fills.length, fills: fills.slice(0, request.query.limit ?? 500) };
+    const format = request.query.format;
+    if (format) return sendExport(reply, { format, name: 'fills', rowSchema: FillSchema, rows: body.fills, json: body });
+    return body;
   });
 
   app.get('/portfolio', { schema: { tags: ['trading'], summary: 'Capital, exposure, realised and unrealised PnL', response: { 200: PortfolioSchema, ...errorResponses() } } }, async () => s.portfolio());

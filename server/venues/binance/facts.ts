@@ -8,6 +8,18 @@ export const facts = {
   id: 'binance',
   displayName: 'Binance',
   takerFeeBps: 5,
+  /**
+   * Published USDⓈ-M perpetual fee tiers (binance.com/en/fee/futureFee, "Fee Schedule of Binance Futures",
+   * binance.com/en/support/faq/360033544231; the table read 2026-12-01 from copies of it, babianfox.com/en/kb/binance-futures-fee
+   * and zb-binance.com VIP article, which agree): Regular taker 0.0500 % / maker 0.0200 %, VIP 1 (≥ 250 BTC
+   * 30-day futures volume, ≥ 50 BNB) 0.0400 % / 0.0160 %, VIP 2 (≥ 2,500 BTC, ≥ 200 BNB) 0.0350 % / 0.0140 %.
+   * Without the 10 % BNB-payment discount. Higher levels not listed here.
+   */
+  feeTiers: [
+    { id: 'regular', name: 'Regular', takerBps: 5, makerBps: 2 },
+    { id: 'vip1', name: 'VIP 1', takerBps: 4, makerBps: 1.6 },
+    { id: 'vip2', name: 'VIP 2', takerBps: 3.5, makerBps: 1.4 },
+  ],
   liveEndpoints: { ws: 'wss://fstream.binance.com', rest: 'https://fapi.binance.com' },
   /**
    * USD-M "Websocket Market Streams" page (developers.binance.com/docs/derivatives/usds-margined-futures/

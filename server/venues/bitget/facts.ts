@@ -10,6 +10,8 @@ export const facts = {
   id: 'bitget',
   displayName: 'Bitget',
   takerFeeBps: 6,
+  /** Published fee tiers (regular only here: VIP levels not verified yet). VIP 0 USDT-M futures: taker 0.06 %, maker 0.02 % (bitget.com/support/articles/12560603820668 and bitget.com/fee, read 2026-12-01). */
+  feeTiers: [{ id: 'regular', name: 'Regular (VIP 0)', takerBps: 6, makerBps: 2 }],
   liveEndpoints: { ws: 'wss://ws.bitget.com', rest: 'https://api.bitget.com' },
   /**
    * Bitget "Websocket API" page (bitget.com/api-doc/common/websocket-intro, copies on bitget.media and

@@ -8,6 +8,8 @@ export const facts = {
   id: 'bybit',
   displayName: 'Bybit',
   takerFeeBps: 5.5,
+  /** Published fee tiers (regular only here: VIP levels not verified yet). Regular (VIP 0) linear perpetual: taker 0.055 %, maker 0.02 % (Bybit help centre "Perpetual & Futures Contract: Fees Explained", bybit.com/en/help-center/article/Perpetual-Futures-Contract-Fees-Explained, read 2026-12-01; shared/exchanges.md §7). */
+  feeTiers: [{ id: 'regular', name: 'Regular (VIP 0)', takerBps: 5.5, makerBps: 2 }],
   liveEndpoints: { ws: 'wss://stream.bybit.com', rest: 'https://api.bybit.com' },
   /**
    * Bybit v5 "Connect" page (bybit-exchange.github.io/docs/v5/ws/connect, read 2026-12-01; shared/exchanges.md):

@@ -15,6 +15,12 @@ export const facts = {
   id: 'gate',
   displayName: 'Gate',
   takerFeeBps: 5,
+  /**
+   * Published fee tiers (regular only here: VIP levels not verified yet). VIP 0 perpetual taker 0.0500 %
+   * (Gate announcement 50390, above). The maker figure 0.0200 % is Gate's usual VIP 0 futures maker rate but is
+   * NOT confirmed by a page we could read (shared/exchanges.md §7 marks it ❓); choose `custom` if yours differs.
+   */
+  feeTiers: [{ id: 'regular', name: 'Regular (VIP 0)', takerBps: 5, makerBps: 2 }],
   liveEndpoints: { ws: 'wss://fx-ws.gateio.ws', rest: 'https://api.gateio.ws' },
   /**
    * Gate documents no subscription, topic or message limit for its futures WebSocket

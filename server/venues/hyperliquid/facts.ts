@@ -15,6 +15,18 @@ export const facts = {
   id: 'hyperliquid',
   displayName: 'Hyperliquid',
   takerFeeBps: 4.5,
+  /**
+   * Perps fee tiers by 14-day weighted volume (hyperliquid.gitbook.io/hyperliquid-docs/trading/fees, "Perps
+   * fee tiers"; the table read 2026-12-01 from copies of it, docs.hyperodd.com/trading/fees and
+   * hypernode-docs.polynode.dev/research/fees, which agree): tier 0 taker 0.045 % / maker 0.015 %, tier 1
+   * (> $5 M) 0.040 % / 0.012 %, tier 2 (> $25 M) 0.035 % / 0.008 %. Before staking and referral discounts;
+   * main-dex perps (HIP-3 perps charge 2×). Higher tiers not listed here.
+   */
+  feeTiers: [
+    { id: 'regular', name: 'Tier 0 (≤ $5M 14d)', takerBps: 4.5, makerBps: 1.5 },
+    { id: 'tier1', name: 'Tier 1 (> $5M 14d)', takerBps: 4, makerBps: 1.2 },
+    { id: 'tier2', name: 'Tier 2 (> $25M 14d)', takerBps: 3.5, makerBps: 0.8 },
+  ],
   // Origins only: the adapter appends `/ws` and `/info` (as the other venues append their paths).
   liveEndpoints: { ws: 'wss://api.hyperliquid.xyz', rest: 'https://api.hyperliquid.xyz' },
   /**

@@ -8,6 +8,8 @@ export const facts = {
   id: 'kucoin',
   displayName: 'KuCoin',
   takerFeeBps: 6,
+  /** Published fee tiers (regular only here: VIP levels not verified yet). VIP 0 futures: taker 0.060 %, maker 0.020 % (contract defaults takerFeeRate 6e-4 / makerFeeRate 2e-4, shared/exchanges.md §7). */
+  feeTiers: [{ id: 'regular', name: 'Regular (VIP 0)', takerBps: 6, makerBps: 2 }],
   liveEndpoints: { ws: 'wss://ws-api-futures.kucoin.com', rest: 'https://api-futures.kucoin.com' },
   /**
    * KuCoin rate-limit page (kucoin.com/docs-new/rate-limit, copy in shared/exchanges.md, read 2026-12-01):

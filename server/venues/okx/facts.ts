@@ -8,6 +8,8 @@ export const facts = {
   id: 'okx',
   displayName: 'OKX',
   takerFeeBps: 5,
+  /** Published fee tiers (regular only here: VIP levels not verified yet). Regular (Lv 1) USDT-margined swaps: taker 0.050 %, maker 0.020 % (okx.com/fees, shared/exchanges.md §7, read 2026-12-01). */
+  feeTiers: [{ id: 'regular', name: 'Regular (Lv 1)', takerBps: 5, makerBps: 2 }],
   liveEndpoints: { ws: 'wss://ws.okx.com:8443', rest: 'https://www.okx.com' },
   /**
    * OKX v5 WebSocket overview (okx.com/docs-v5/en/#overview-websocket, copy in shared/exchanges.md, read

@@ -50,7 +50,7 @@ interface JsonSchema {
 const SECTION_TITLES: Record<keyof Config, string> = {
   thresholds: 'Detection thresholds',
   detector: 'Detector',
-  fees: 'Taker fees',
+  fees: 'Fees (tier per venue, or custom figures)',
   strategy: 'Strategy (paper trading)',
   exits: 'Exits',
   risk: 'Risk limits',
@@ -72,6 +72,8 @@ const UNITS: [RegExp, string][] = [
 
 function labelAndUnit(key: string, parentKey: string): { label: string; unit: string } {
   if (parentKey === 'takerBps') return { label: venueDisplayName(key), unit: 'bps' };
+  if (parentKey === 'makerBps') return { label: `${venueDisplayName(key)} maker`, unit: 'bps' };
+  if (parentKey === 'tier') return { label: `${venueDisplayName(key)} tier`, unit: '' };
   let base = key;
   let unit = '';
   for (const [re, u] of UNITS) {
