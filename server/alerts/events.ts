@@ -28,7 +28,7 @@ function opportunityDetails(o: Opportunity): Record<string, unknown> {
   };
 }
 
-/** An opened or updated event is a candidate "opened" alert (the gate drops repeats); closed is "closed". */
+/** An opened or updated event is a candidate "opened" alert (the deduper drops repeats); closed is "closed". */
 export function fromOpportunityEvent(e: OpportunityEvent): AlertEvent {
   const o = e.opportunity;
   const closed = e.kind === 'closed';
@@ -41,7 +41,7 @@ export function fromOpportunityEvent(e: OpportunityEvent): AlertEvent {
     aprPct: o.fundingAprPct,
     profitBps: o.projectedProfitBps,
     crossQuote: o.crossQuote,
-    // Lazy: most updates are repeats the gate drops; only a sent alert needs its text and details.
+    // Lazy: most updates are repeats the deduper drops; only a sent alert needs its text and details.
     get text() {
       const legs = `long ${o.longExchange}${o.longSettle !== 'USDT' ? `:${o.longSettle}` : ''} / short ${o.shortExchange}${o.shortSettle !== 'USDT' ? `:${o.shortSettle}` : ''}`;
       const figures = `spread ${fmt(o.spreadBps)} bps, profit ${fmt(o.projectedProfitBps)} bps ($${fmt(o.projectedProfitUsd)}), funding APR ${fmt(o.fundingAprPct)} %`;
@@ -79,7 +79,7 @@ export function fromStrategyEvent(e: StrategyEvent): AlertEvent | null {
     case 'position_closed':
       return positionEvent('position_closed', e.tsMs, e.position);
     case 'position_updated':
-      // Every update of a broken position says "broken": the gate alerts the first only.
+      // Every update of a broken position says "broken": the deduper alerts the first only.
       return e.position.state === 'broken' ? positionEvent('position_broken', e.tsMs, e.position) : null;
     case 'trading_state':
       return {

@@ -1,9 +1,9 @@
 /**
- * Rules as data: which transitions a rule alerts on (`ruleMatches`), and the gate that makes it one alert
- * per transition (`AlertGate`).
+ * Rules as data: which transitions a rule alerts on (`ruleMatches`), and the deduper that makes it one alert
+ * per transition (`AlertDeduper`).
  *
  * Semantics (per rule, per subject — an opportunity id, a position id, a venue, or the trading state):
- * - Dedup: the gate remembers the last state it alerted for (rule, subject). A transition into the state
+ * - Dedup: the deduper remembers the last state it alerted for (rule, subject). A transition into the state
  *   already alerted is a repeat and is dropped, so nothing is sent while a state persists.
  * - Pairs: when a rule alerts on both, a "closed"/"up" alert is sent only after its "opened"/"down" was
  *   sent by the same rule (an opportunity that never matched the rule does not alert when it closes).
@@ -41,7 +41,7 @@ export function ruleMatches(rule: AlertRule, e: AlertEvent): boolean {
   if (rule.venues.length > 0 && e.venues.length > 0 && !e.venues.every((v) => rule.venues.includes(v))) return false;
   if (OPPORTUNITY_KINDS.has(e.kind)) {
     if (e.crossQuote && !rule.allowCrossQuote) return false;
-    // Thresholds apply to the opening; a close is paired with its alerted opening by the gate.
+    // Thresholds apply to the opening; a close is paired with its alerted opening by the deduper.
     if (e.kind === 'opportunity_opened') {
       if (rule.minAprPct !== null && !(e.aprPct !== null && e.aprPct >= rule.minAprPct)) return false;
       if (rule.minProfitBps !== null && !(e.profitBps !== null && e.profitBps >= rule.minProfitBps)) return false;
@@ -62,16 +62,16 @@ const STATE: Record<AlertEventKind, { family: string; state: string; after?: str
   trading_state: { family: 'trading', state: '' },
 };
 
-export type GateDecision = 'fire' | 'duplicate' | 'cooldown' | 'unpaired';
+export type DedupDecision = 'fire' | 'duplicate' | 'cooldown' | 'unpaired';
 
-export class AlertGate {
+export class AlertDeduper {
   /** `${rule}\u0000${family}\u0000${subject}` → last alerted state. */
   private readonly last = new Map<string, string>();
   /** `${rule}\u0000${kind}\u0000${subject}` → when it was last alerted. */
   private readonly lastFiredMs = new Map<string, number>();
 
   /** Decides one matched (rule, event); records it when it fires. */
-  decide(rule: AlertRule, e: AlertEvent): GateDecision {
+  decide(rule: AlertRule, e: AlertEvent): DedupDecision {
     const s = STATE[e.kind];
     // The trading state's own value is its state (active → reducing → active are two transitions).
     const state = e.kind === 'trading_state' ? String(e.details.state ?? '') : s.state;

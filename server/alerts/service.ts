@@ -1,6 +1,6 @@
 /**
  * The alerts service: the stored rules and sinks (validated, secrets kept across masked PUTs, persisted
- * like the config), the gate (dedup + cooldown) and the dispatcher (bounded per-sink queues).
+ * like the config), the deduper (dedup + cooldown) and the dispatcher (bounded per-sink queues).
  *
  * `handle(event)` is what the wiring calls for every transition: synchronous, a few comparisons per rule
  * and an O(1) enqueue per sink; no I/O.
@@ -29,7 +29,7 @@ import {
 } from '../../shared/alerts.js';
 import { type ConfigError, schemaErrors } from '../../shared/config.js';
 import { AlertDispatcher, type DeliveryOptions, type FetchFn } from './queue.js';
-import { AlertGate, type AlertEvent, ruleMatches } from './rules.js';
+import { AlertDeduper, type AlertEvent, ruleMatches } from './rules.js';
 
 export type AlertsUpdateResult = { ok: true; config: AlertsConfig } | { ok: false; errors: ConfigError[] };
 
@@ -147,7 +147,7 @@ export function maskedConfig(config: AlertsConfig): AlertsConfig {
 
 export class AlertsService {
   private current: AlertsConfig = DEFAULT_ALERTS_CONFIG;
-  private readonly gate = new AlertGate();
+  private readonly deduper = new AlertDeduper();
   readonly dispatcher: AlertDispatcher;
   private readonly store: AlertsStore;
   private readonly log: Pick<Logger, 'warn' | 'info' | 'debug'> | null;
@@ -197,20 +197,20 @@ export class AlertsService {
     this.current = config;
     this.wanted = new Set(config.enabled ? config.rules.filter((r) => r.enabled).flatMap((r) => r.events) : []);
     this.dispatcher.setSinks(config.sinks);
-    this.gate.forgetRulesExcept(new Set(config.rules.map((r) => r.id)));
+    this.deduper.forgetRulesExcept(new Set(config.rules.map((r) => r.id)));
   }
 
   wants(kind: AlertEvent['kind']): boolean {
     return this.wanted.has(kind);
   }
 
-  /** One transition: matched against every rule, gated, queued once per sink. Synchronous, no I/O. */
+  /** One transition: matched against every rule, deduplicated, queued once per sink. Synchronous, no I/O. */
   handle(event: AlertEvent): void {
     const c = this.current;
     if (!c.enabled || c.rules.length === 0) return;
     for (const rule of c.rules) {
       if (!ruleMatches(rule, event)) continue;
-      const decision = this.gate.decide(rule, event);
+      const decision = this.deduper.decide(rule, event);
       if (decision === 'duplicate') this.counts.deduplicated++;
       else if (decision === 'cooldown') this.counts.suppressed++;
       if (decision !== 'fire') continue;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Position } from '../../shared/position.js';
 import { FeedTransitions, fromStrategyEvent } from '../../server/alerts/events.js';
-import { AlertGate, ruleMatches } from '../../server/alerts/rules.js';
+import { AlertDeduper, ruleMatches } from '../../server/alerts/rules.js';
 import type { AlertRule } from '../../shared/alerts.js';
 
 const feed = (status: FeedState['status'], exchange = 'okx'): FeedState =>
@@ -25,7 +25,7 @@ describe('feed transitions', () => {
 describe('strategy transitions', () => {
   it('a broken position alerts once however often it is updated; venues filter on both legs', () => {
     const p = { id: 'p1', instrument: 'BTC-PERP', state: 'broken', long: { exchange: 'bybit' }, short: { exchange: 'okx' }, notionalUsd: 1000, realisedPnlUsd: 0, exitReason: null, action: 'unwinding' } as unknown as Position;
-    const gate = new AlertGate();
+    const gate = new AlertDeduper();
     const r = rule();
     let fired = 0;
     for (let i = 0; i < 5; i++) {

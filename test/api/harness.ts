@@ -7,6 +7,8 @@ import type { Exchange } from '../../shared/exchanges.js';
 import { buildApp, type BuildAppOptions, type PerpscanApp } from '../../server/app.js';
 import { nowUs } from '../../server/engine/index.js';
 
+const EIGHT_HOURS_MS = 8 * 3_600_000;
+
 export function testConfig(patch: unknown = {}): Config {
   const base = applyConfigPatch(DEFAULT_CONFIG, {
     strategy: { minOpportunityAgeMs: 0, cooldownMs: 0 },
@@ -31,9 +33,16 @@ export async function buildTestApp(opts: BuildAppOptions = {}): Promise<TestApp>
   const built = await buildApp({ feeds: 'none', staticDir: null, start: false, config: testConfig(), ...opts });
   const engine = built.engine;
   const now = opts.now ?? Date.now;
+  const funded = new Set<number>();
   const quote = (instrument: string, exchange: Exchange, bid: number, ask: number, size = 100) => {
     const id = engine.instruments.idFor(instrument, exchange);
     if (id < 0) throw new Error(`instrument ${instrument} on ${exchange} not registered`);
+    if (!funded.has(id)) {
+      // A live venue publishes funding with its quotes; the detector does not score a leg whose funding is
+      // unknown (detector.requireFunding). Zero funding on an 8 h interval keeps these tests about prices.
+      funded.add(id);
+      engine.pushFunding(id, 0, EIGHT_HOURS_MS, (Math.floor(now() / EIGHT_HOURS_MS) + 1) * EIGHT_HOURS_MS, false, now(), nowUs());
+    }
     engine.pushQuote(id, bid, ask, size, size, now(), nowUs());
     engine.drain();
   };

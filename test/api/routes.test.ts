@@ -201,11 +201,11 @@ describe('system routes', () => {
     expect((await a.app.inject({ method: 'GET', url: '/api/feeds' })).json()).toEqual({ feeds: [] });
     a.flat('BTC-PERP', 50_000);
     const stats = (await a.app.inject({ method: 'GET', url: '/api/stats' })).json();
-    expect(stats.stats.updatesTotal).toBe(4);
+    expect(stats.stats.updatesTotal).toBe(8); // 4 venues: the harness's first funding of each leg, then its quote
     const metrics = await a.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toContain('text/plain');
-    expect(metrics.body).toMatch(/^perpscan_market_updates_total 4$/m);
+    expect(metrics.body).toMatch(/^perpscan_market_updates_total 8$/m);
     expect(metrics.body).toMatch(/^perpscan_ws_clients 0$/m);
     expect(metrics.body).toMatch(/^perpscan_persistence_backlog 0$/m);
     const docs = await a.app.inject({ method: 'GET', url: '/api/docs/json' });
