@@ -314,6 +314,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     tradingState: () => strategy.tradingState(),
     rejectionCounts: () => strategy.rejectionCounts(),
     fillCounts: () => strategy.fillCounts(),
+    alerts: () => alerts.status(),
     latency: () => ({
       ...feeds?.latencyBuckets(),
       ...engine.latencyBuckets(),

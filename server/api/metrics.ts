@@ -7,6 +7,7 @@
  * `nodejs_*`), so stock dashboards work.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import type { AlertsStatus } from '../../shared/alerts.js';
 import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
 import type { Portfolio, TradingState } from '../../shared/position.js';
 import type { EngineStats, LatencyStage } from '../../shared/protocol.js';
@@ -30,6 +31,8 @@ export interface MetricsSources {
   fillCounts(): FillCount[];
   /** Cumulative latency histograms per pipeline stage (those that exist in this process). */
   latency(): Partial<Record<LatencyStage, LatencyBuckets>>;
+  /** Alert rule and delivery counters (absent = no alerts service). */
+  alerts?(): AlertsStatus;
 }
 
 const FEED_STATUSES: FeedStatus[] = ['connecting', 'live', 'stale', 'backoff', 'stopped'];
@@ -212,6 +215,20 @@ export class ApiMetrics {
     counter('perpscan_persistence_dropped_total', 'Writes dropped because the backlog passed its bound', [], (m, x) => m.inc(x.persistence.dropped));
     gauge('perpscan_persistence_connected', '1 when the store is reachable', [], (m, x) => m.set(x.persistence.connected ? 1 : 0));
     gauge('perpscan_config_version', 'Current config version', [], (m) => m.set(this.sources.configVersion()));
+
+    // Alerts: a slow or failing sink never delays the engine; what it costs shows here.
+    const alerts = () => this.sources.alerts?.();
+    counter('perpscan_alerts_fired_total', 'Alerts queued to a sink (one per matching rule and sink)', [], (m) => m.inc(alerts()?.fired ?? 0));
+    counter('perpscan_alerts_deduplicated_total', 'Repeats of a state already alerted, not sent', [], (m) => m.inc(alerts()?.deduplicated ?? 0));
+    counter('perpscan_alerts_suppressed_total', 'Matches held back by a rule cooldown', [], (m) => m.inc(alerts()?.suppressed ?? 0));
+    counter('perpscan_alert_deliveries_total', 'Alert deliveries per sink and outcome (sent, failed after retries, dropped on a full queue)', ['sink', 'kind', 'outcome'], (m) => {
+      for (const sink of alerts()?.sinks ?? []) {
+        for (const outcome of ['sent', 'failed', 'dropped'] as const) m.inc({ sink: sink.id, kind: sink.kind, outcome }, sink[outcome]);
+      }
+    });
+    gauge('perpscan_alert_queue_length', 'Alerts waiting in each sink queue (the one in flight included)', ['sink', 'kind'], (m) => {
+      for (const sink of alerts()?.sinks ?? []) m.set({ sink: sink.id, kind: sink.kind }, sink.queued);
+    });
 
     // HTTP: counted as requests finish (real counters, not readings).
     this.httpRequests = new Counter({ name: 'perpscan_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers: [r] });

@@ -233,5 +233,11 @@ describe('alerts from real transitions', () => {
     expect(status.sent).toBe(0);
     expect(status.queued).toBe(5);
     expect(status.dropped).toBe(200 - 5);
+    // The same figures reach /metrics (per sink and outcome), so a dashboard-less operator sees the drops too.
+    const metrics = (await a.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^perpscan_alert_deliveries_total\{sink="hang",kind="webhook",outcome="dropped"\} 195$/m);
+    expect(metrics).toMatch(/^perpscan_alert_deliveries_total\{sink="hang",kind="webhook",outcome="sent"\} 0$/m);
+    expect(metrics).toMatch(/^perpscan_alert_queue_length\{sink="hang",kind="webhook"\} 5$/m);
+    expect(metrics).toMatch(/^perpscan_alerts_fired_total 200$/m);
   });
 });
