@@ -29,6 +29,13 @@ export const OPPORTUNITY_CLOSE_REASONS = [
 ] as const;
 export type OpportunityCloseReason = (typeof OPPORTUNITY_CLOSE_REASONS)[number];
 
+/** Expected funding over the horizon from current rates, or from realised averages over 24 h / 7 d. */
+export const FUNDING_BASES = ['current', 'avg24h', 'avg7d'] as const;
+export type FundingBasis = (typeof FUNDING_BASES)[number];
+/** How an opportunity's slippage was estimated. */
+export const SLIPPAGE_SOURCES = ['touch', 'depth'] as const;
+export type SlippageSource = (typeof SLIPPAGE_SOURCES)[number];
+
 /**
  * One scored cross-exchange opportunity: buy (long) `instrument` on `longExchange` at its ask,
  * sell (short) it on `shortExchange` at its bid. Identified by (instrument, longExchange, shortExchange).
@@ -102,6 +109,38 @@ export interface Opportunity {
   confidence: number;
   /** Hours of funding edge needed to pay back entry + exit costs; null when the funding edge is <= 0. */
   breakEvenHours: number | null;
+  // ---- Wave 2 extensions (all optional: records from before them read without them) -----------------
+  /** Which funding figure expectedFundingBps used (config detector.fundingBasis). */
+  fundingBasis?: FundingBasis;
+  /** Funding expected over the horizon from the legs' CURRENT rates, bps (signed): today's figure. */
+  expectedFundingCurrentBps?: number;
+  /**
+   * Funding expected over the horizon from the legs' REALISED averages (the basis window; 24 h when the
+   * basis is `current`), bps (signed); null = not enough settled history for a leg.
+   */
+  expectedFundingRealisedBps?: number | null;
+  /** Realised short − long funding over that window, fraction per 8 h; null = not enough history. */
+  realisedFundingDelta8h?: number | null;
+  /** Stability of the pair's carry over the window: share (0..1) of its settlements where the pair earned; null = none. */
+  carryEarnedShare?: number | null;
+  /** Standard deviation of the pair's per-settlement carry over the window, bps; null = fewer than two settlements. */
+  carryStdevBps?: number | null;
+  /** Settlements the stability figures are computed from. */
+  carrySettlements?: number;
+  /** projectedProfitBps annualised over the holding horizon, percent: the rank of carry-driven opportunities. */
+  netAprPct?: number;
+  /** Where slippageBps came from: `depth` = VWAP on fresh books of both legs; `touch` = the top-of-book estimate. */
+  slippageSource?: SlippageSource;
+  /** Entry slippage (both legs, bps of notional) and the exit estimate from the opposite sides of the same books. */
+  entrySlippageBps?: number;
+  exitSlippageBps?: number;
+  /** Largest notional (USD) at which projectedProfitBps still reaches thresholds.minProfitBps on both books; null = no fresh books. */
+  capacityUsd?: number | null;
+  /** Open interest and 24 h traded volume of each leg's market, USD; null = the venue does not publish it (or not yet). */
+  longOpenInterestUsd?: number | null;
+  shortOpenInterestUsd?: number | null;
+  longVolume24hUsd?: number | null;
+  shortVolume24hUsd?: number | null;
   longQuoteAgeMs: number;
   shortQuoteAgeMs: number;
   firstSeenMs: number;

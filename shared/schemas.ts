@@ -11,7 +11,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { EXCHANGES } from './exchanges.js';
 import type { FeedError, FeedState } from './feeds.js';
-import { OPPORTUNITY_CLOSE_REASONS, SETTLE_CURRENCIES, type Opportunity } from './opportunity.js';
+import { FUNDING_BASES, OPPORTUNITY_CLOSE_REASONS, SETTLE_CURRENCIES, SLIPPAGE_SOURCES, type Opportunity } from './opportunity.js';
 import { EXIT_REASONS, type Fill, type Leg, type Portfolio, type Position, type PositionTransition, type RiskRejection } from './position.js';
 import { type ClosedOpportunity, type EngineStats, LATENCY_STAGES, type LatencySummary, QUARANTINE_REASONS } from './protocol.js';
 
@@ -62,6 +62,22 @@ export const OpportunitySchema = Type.Object(
     notionalUsd: Type.Number(),
     confidence: Type.Number({ minimum: 0, maximum: 100 }),
     breakEvenHours: Nullable(Type.Number({ description: 'null when the funding edge is ≤ 0' })),
+    fundingBasis: Type.Optional(Type.Enum(FUNDING_BASES, { description: 'Funding figure expectedFundingBps used (config detector.fundingBasis)' })),
+    expectedFundingCurrentBps: Type.Optional(Type.Number({ description: 'Funding over the horizon from current rates, bps (signed)' })),
+    expectedFundingRealisedBps: Type.Optional(Nullable(Type.Number({ description: 'Funding over the horizon from realised averages, bps (signed); null = not enough history' }))),
+    realisedFundingDelta8h: Type.Optional(Nullable(Type.Number({ description: 'Realised short − long funding over the window, fraction per 8 h' }))),
+    carryEarnedShare: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the window settlements where the pair earned' }))),
+    carryStdevBps: Type.Optional(Nullable(Type.Number({ description: 'Standard deviation of the per-settlement carry, bps' }))),
+    carrySettlements: Type.Optional(Type.Integer({ description: 'Settlements behind the stability figures' })),
+    netAprPct: Type.Optional(Type.Number({ description: 'Projected profit annualised over the holding horizon, percent' })),
+    slippageSource: Type.Optional(Type.Enum(SLIPPAGE_SOURCES, { description: 'depth = VWAP on fresh books of both legs; touch = top-of-book estimate' })),
+    entrySlippageBps: Type.Optional(Type.Number({ description: 'Entry slippage of both legs, bps of notional' })),
+    exitSlippageBps: Type.Optional(Type.Number({ description: 'Estimated exit slippage of both legs, bps of notional' })),
+    capacityUsd: Type.Optional(Nullable(Usd('Largest notional still reaching thresholds.minProfitBps on both books; null = no fresh books'))),
+    longOpenInterestUsd: Type.Optional(Nullable(Usd('Open interest of the long leg market'))),
+    shortOpenInterestUsd: Type.Optional(Nullable(Usd('Open interest of the short leg market'))),
+    longVolume24hUsd: Type.Optional(Nullable(Usd('24 h volume of the long leg market'))),
+    shortVolume24hUsd: Type.Optional(Nullable(Usd('24 h volume of the short leg market'))),
     longQuoteAgeMs: Type.Number(),
     shortQuoteAgeMs: Type.Number(),
     firstSeenMs: Ms('First seen'),

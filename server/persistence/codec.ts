@@ -75,7 +75,24 @@ export function hasFeeSection(reasonByte: number): boolean {
 export function reasonIndexOf(reasonByte: number): number {
   return hasFeeSection(reasonByte) ? reasonByte & ~F_FEE_SECTION : reasonByte;
 }
+/**
+ * Later optional fields, written as a tagged section at the end of the record: u8 count, then per present
+ * field u8 index into this list (APPEND-ONLY: persisted records store the index), u8 tag (0 null, 1
+ * float64, 2 string) and the value. Its presence is bit 0x80 of the kind byte (F_EXTRAS_SECTION). A new
+ * optional field is one more entry here and nothing else.
+ */
+export const OPPORTUNITY_EXTRAS = [
+  'fundingBasis', 'expectedFundingCurrentBps', 'expectedFundingRealisedBps', 'realisedFundingDelta8h', 'carryEarnedShare',
+  'carryStdevBps', 'carrySettlements', 'netAprPct', 'slippageSource', 'entrySlippageBps', 'exitSlippageBps', 'capacityUsd',
+  'longOpenInterestUsd', 'shortOpenInterestUsd', 'longVolume24hUsd', 'shortVolume24hUsd',
+] as const satisfies ReadonlyArray<keyof Opportunity>;
+export const F_EXTRAS_SECTION = 0x80;
+const TAG_NULL = 0;
+const TAG_NUMBER = 1;
+const TAG_STRING = 2;
+
 type EncodedOpportunityKeys =
+  | (typeof OPPORTUNITY_EXTRAS)[number]
   | (typeof OPPORTUNITY_FEE_FIELDS)[number]
   | (typeof OPPORTUNITY_NUMBERS)[number]
   | (typeof OPPORTUNITY_BOOLEANS)[number]
@@ -179,7 +196,8 @@ export class EventEncoder {
     const customId = o.id !== opportunityId(o.instrument, o.longExchange, o.shortExchange, o.longSettle, o.shortSettle);
     this.ensure(5);
     const b = this.buf;
-    b[this.off] = KINDS.indexOf(e.kind);
+    const extras = presentExtras(o);
+    b[this.off] = KINDS.indexOf(e.kind) | (extras > 0 ? F_EXTRAS_SECTION : 0);
     const fees = typeof o.longFeeTier === 'string' && typeof o.shortFeeTier === 'string' && typeof o.longTakerFeeBps === 'number' && typeof o.shortTakerFeeBps === 'number';
     const reasonIdx = e.kind === 'closed' ? OPPORTUNITY_CLOSE_REASONS.indexOf(e.reason) : -1;
     b[this.off + 1] = fees ? F_FEE_SECTION | (reasonIdx < 0 ? REASON_NONE_WITH_FEES : reasonIdx) : reasonIdx < 0 ? 255 : reasonIdx;
@@ -238,6 +256,34 @@ export class EventEncoder {
       this.buf.writeDoubleLE(o.shortTakerFeeBps!, this.off + 8);
       this.off += 16;
     }
+    if (extras > 0) this.writeExtras(o, extras);
+  }
+
+  private writeExtras(o: Opportunity, count: number): void {
+    this.ensure(1);
+    this.buf[this.off++] = count;
+    const rec = o as unknown as Record<string, unknown>;
+    for (let i = 0; i < OPPORTUNITY_EXTRAS.length; i++) {
+      const v = rec[OPPORTUNITY_EXTRAS[i]];
+      if (v === undefined) continue;
+      this.ensure(2);
+      this.buf[this.off] = i;
+      if (v === null) {
+        this.buf[this.off + 1] = TAG_NULL;
+        this.off += 2;
+      } else if (typeof v === 'number') {
+        this.ensure(10);
+        this.buf[this.off + 1] = TAG_NUMBER;
+        this.buf.writeDoubleLE(v, this.off + 2);
+        this.off += 10;
+      } else if (typeof v === 'string') {
+        this.buf[this.off + 1] = TAG_STRING;
+        this.off += 2;
+        this.str(v);
+      } else {
+        throw new TypeError(`opportunity event: ${OPPORTUNITY_EXTRAS[i]} has an unsupported type`);
+      }
+    }
   }
 
   take(): Buffer {
@@ -246,6 +292,14 @@ export class EventEncoder {
     this.count = 0;
     return out;
   }
+}
+
+/** How many OPPORTUNITY_EXTRAS fields `o` carries (undefined = absent). */
+function presentExtras(o: Opportunity): number {
+  const rec = o as unknown as Record<string, unknown>;
+  let n = 0;
+  for (const k of OPPORTUNITY_EXTRAS) if (rec[k] !== undefined) n++;
+  return n;
 }
 
 /** Decodes a chunk of binary event records; stops at the first malformed record (and reports it). */
@@ -262,7 +316,8 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
   };
   while (off < data.length) {
     if (off + 5 > data.length) return { events, malformed: true };
-    const kind = KINDS[data[off]];
+    const kind = KINDS[data[off] & ~F_EXTRAS_SECTION];
+    const hasExtras = (data[off] & F_EXTRAS_SECTION) !== 0;
     const reasonByte = data[off + 1];
     const hasFees = reasonByte !== 255 && (reasonByte & F_FEE_SECTION) !== 0;
     const reasonIdx = hasFees ? reasonByte & ~F_FEE_SECTION : reasonByte;
@@ -300,6 +355,25 @@ export function decodeEvents(data: Buffer): { events: OpportunityEvent[]; malfor
       o.shortFeeTier = shortFeeTier;
       o.longTakerFeeBps = r();
       o.shortTakerFeeBps = r();
+    }
+    if (hasExtras) {
+      if (off + 1 > data.length) return { events, malformed: true };
+      const count = data[off++];
+      for (let i = 0; i < count; i++) {
+        if (off + 2 > data.length) return { events, malformed: true };
+        const field = OPPORTUNITY_EXTRAS[data[off]];
+        const tag = data[off + 1];
+        off += 2;
+        let value: number | string | null;
+        if (tag === TAG_NULL) value = null;
+        else if (tag === TAG_NUMBER) {
+          if (off + 8 > data.length) return { events, malformed: true };
+          value = r();
+        } else if (tag === TAG_STRING) value = str();
+        else return { events, malformed: true };
+        if (tag === TAG_STRING && value === null) return { events, malformed: true };
+        if (field) o[field] = value; // an index this build does not know (a newer writer) is skipped
+      }
     }
     const opportunity = o as unknown as Opportunity;
     if (kind === 'closed') {

@@ -8,18 +8,31 @@
  * stream record, settle bits included), 3 spare; u32 string ids: instrument, longSymbol, shortSymbol, id (custom ids only);
  * then 31 float64 in stream-record order: seq, tsMs, recvUs, lifetimeMs, OPPORTUNITY_NUMBERS; then the fee
  * breakdown (codec.ts F_FEE_SECTION, flagged in the reason byte as in the stream record): u32 string ids
- * longFeeTier, shortFeeTier, float64 longTakerFeeBps, shortTakerFeeBps.
+ * longFeeTier, shortFeeTier, float64 longTakerFeeBps, shortTakerFeeBps; then the later optional fields
+ * (codec.ts OPPORTUNITY_EXTRAS): MAX_EXTRAS u8 states (0 absent, 1 null, 2 number, 3 string id) and
+ * MAX_EXTRAS float64 values (a string's interned id for state 3).
  */
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { OPPORTUNITY_CLOSE_REASONS, opportunityId, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
-import { assertLittleEndian, F_CUSTOM_ID, F_NULL_BREAK_EVEN, feeReasonByte, hasFeeSection, KINDS, OPPORTUNITY_NUMBERS, reasonIndexOf, settleFlags, settlesOf } from './codec.js';
+import { assertLittleEndian, F_CUSTOM_ID, F_EXTRAS_SECTION, OPPORTUNITY_EXTRAS, F_NULL_BREAK_EVEN, feeReasonByte, hasFeeSection, KINDS, OPPORTUNITY_NUMBERS, reasonIndexOf, settleFlags, settlesOf } from './codec.js';
 import { SlotRing } from './slot-ring.js';
 import { StringTable, type Utf8Cache } from './string-table.js';
 
 const NUMBERS = 4 + OPPORTUNITY_NUMBERS.length;
 const NUMBERS_AT = 24; // bytes
 const FEES_AT = NUMBERS_AT + 8 * NUMBERS; // bytes: u32 long tier id, u32 short tier id, f64 long taker, f64 short taker
-export const EVENT_SLOT_BYTES = FEES_AT + 24;
+const EXTRAS_AT = FEES_AT + 24;
+/** Room for later optional fields in a slot (the list may grow to this many without a slot change). */
+const MAX_EXTRAS = 24;
+const EXTRA_VALUES_AT = EXTRAS_AT + MAX_EXTRAS; // bytes (8-aligned)
+export const EVENT_SLOT_BYTES = EXTRA_VALUES_AT + 8 * MAX_EXTRAS;
+// Fails to compile when OPPORTUNITY_EXTRAS outgrows the slot's room.
+const _extrasFit: (typeof OPPORTUNITY_EXTRAS)['length'] extends 0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|19|20|21|22|23|24 ? true : never = true;
+void _extrasFit;
+const X_ABSENT = 0;
+const X_NULL = 1;
+const X_NUMBER = 2;
+const X_STRING = 3;
 const SLOT_WORDS = EVENT_SLOT_BYTES / 8;
 const NUMBER_BYTES = 8 * NUMBERS;
 const CLOSED = KINDS.indexOf('closed');
@@ -119,6 +132,18 @@ export class EventRing {
     u32[(b + FEES_AT) / 4 + 1] = shortTier;
     f[(b + FEES_AT) / 8 + 1] = fees ? o.longTakerFeeBps! : 0;
     f[(b + FEES_AT) / 8 + 2] = fees ? o.shortTakerFeeBps! : 0;
+    const rec = o as unknown as Record<string, unknown>;
+    for (let i = 0; i < OPPORTUNITY_EXTRAS.length; i++) {
+      const v = rec[OPPORTUNITY_EXTRAS[i]];
+      const at = (b + EXTRA_VALUES_AT) / 8 + i;
+      if (typeof v === 'number') {
+        u8[b + EXTRAS_AT + i] = X_NUMBER;
+        f[at] = v;
+      } else if (typeof v === 'string') {
+        u8[b + EXTRAS_AT + i] = X_STRING;
+        f[at] = this.strings.id(v);
+      } else u8[b + EXTRAS_AT + i] = v === null ? X_NULL : X_ABSENT;
+    }
   }
 
   /** Removes up to `max` events from the front as raw slots. */
@@ -173,12 +198,45 @@ export function decodeEventSlots(bytes: Uint8Array, n: number, strings: StringTa
       o.longTakerFeeBps = f[(b + FEES_AT) / 8 + 1];
       o.shortTakerFeeBps = f[(b + FEES_AT) / 8 + 2];
     }
+    for (let x = 0; x < OPPORTUNITY_EXTRAS.length; x++) {
+      const state = bytes[b + EXTRAS_AT + x];
+      const v = f[(b + EXTRA_VALUES_AT) / 8 + x];
+      if (state === X_NULL) o[OPPORTUNITY_EXTRAS[x]] = null;
+      else if (state === X_NUMBER) o[OPPORTUNITY_EXTRAS[x]] = v;
+      else if (state === X_STRING) o[OPPORTUNITY_EXTRAS[x]] = strings.get(v) ?? '';
+    }
     const opportunity = o as unknown as Opportunity;
     const [seq, tsMs, recvUs, lifetimeMs] = [f[at], f[at + 1], f[at + 2], f[at + 3]];
     if (kind === 'closed') out.push({ kind, seq, tsMs, recvUs, opportunity, reason: OPPORTUNITY_CLOSE_REASONS[reasonIndexOf(bytes[b + 1])], lifetimeMs });
     else out.push({ kind, seq, tsMs, recvUs, opportunity });
   }
   return out;
+}
+
+/** Writes a slot's extras as the stream record's tagged section (codec.ts); returns the new offset. */
+function putExtras(buf: Buffer, off: number, bytes: Uint8Array, f: Float64Array, b: number, utf8: Utf8Cache): number {
+  const countAt = off++;
+  let count = 0;
+  for (let x = 0; x < OPPORTUNITY_EXTRAS.length; x++) {
+    const state = bytes[b + EXTRAS_AT + x];
+    if (state === X_ABSENT) continue;
+    count++;
+    buf[off] = x;
+    const v = f[(b + EXTRA_VALUES_AT) / 8 + x];
+    if (state === X_NULL) {
+      buf[off + 1] = 0;
+      off += 2;
+    } else if (state === X_NUMBER) {
+      buf[off + 1] = 1;
+      buf.writeDoubleLE(v, off + 2);
+      off += 10;
+    } else {
+      buf[off + 1] = 2;
+      off = putString(buf, off + 2, utf8.get(v));
+    }
+  }
+  buf[countAt] = count;
+  return off;
 }
 
 /** Appends one UTF-8 string (u16 length + bytes) at `off`; returns the new offset. */
@@ -209,7 +267,19 @@ export function encodeEventSlots(
     let s = 5 + NUMBER_BYTES + 6 + utf8.get(u32[w * 2 + 2]).length + utf8.get(u32[w * 2 + 3]).length + utf8.get(u32[w * 2 + 4]).length;
     if (custom) s += 2 + utf8.get(u32[w * 2 + 5]).length;
     if (hasFeeSection(bytes[i * EVENT_SLOT_BYTES + 1])) s += 4 + 16 + utf8.get(u32[(i * EVENT_SLOT_BYTES + FEES_AT) / 4]).length + utf8.get(u32[(i * EVENT_SLOT_BYTES + FEES_AT) / 4 + 1]).length;
-    return s;
+    return s + extrasSize(i);
+  };
+  /** Bytes of the record's extras section (0 when it carries none). */
+  const extrasSize = (i: number) => {
+    const b = i * EVENT_SLOT_BYTES;
+    let s = 0;
+    for (let x = 0; x < OPPORTUNITY_EXTRAS.length; x++) {
+      const state = bytes[b + EXTRAS_AT + x];
+      if (state === X_NULL) s += 2;
+      else if (state === X_NUMBER) s += 10;
+      else if (state === X_STRING) s += 4 + utf8.get(f[(b + EXTRA_VALUES_AT) / 8 + x]).length;
+    }
+    return s > 0 ? s + 1 : 0;
   };
   for (let i = 0; i < n; i++) {
     const s = recordSize(i);
@@ -231,6 +301,7 @@ export function encodeEventSlots(
     const w = i * SLOT_WORDS;
     const start = off;
     src.copy(all, off, b, b + 5);
+    const extrasStart = off;
     off += 5;
     off = putString(all, off, utf8.get(u32[w * 2 + 2]));
     off = putString(all, off, utf8.get(u32[w * 2 + 3]));
@@ -243,6 +314,10 @@ export function encodeEventSlots(
       off = putString(all, off, utf8.get(u32[(b + FEES_AT) / 4 + 1]));
       src.copy(all, off, b + FEES_AT + 8, b + FEES_AT + 24);
       off += 16;
+    }
+    if (extrasSize(i) > 0) {
+      all[extrasStart] |= F_EXTRAS_SECTION;
+      off = putExtras(all, off, bytes, f, b, utf8);
     }
     if (closed && bytes[b] === CLOSED) closedOff += all.copy(closed, closedOff, start, off);
   }

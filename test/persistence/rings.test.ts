@@ -152,3 +152,34 @@ describe('the fee breakdown in event records', () => {
     expect(decodeEvents(out.closed as Buffer).events).toEqual([events[1], events[3]]);
   });
 });
+
+describe('the later optional fields (OPPORTUNITY_EXTRAS) in event records', () => {
+  it('round-trip through both paths byte-identical, nulls and strings included; records without them read without them', () => {
+    const extras = (e: OpportunityEvent, more: Partial<OpportunityEvent['opportunity']>): OpportunityEvent => ({ ...e, opportunity: { ...e.opportunity, ...more } });
+    const events = [
+      extras(oppEvent(1, 1_700_000_000_000, 'opened'), { fundingBasis: 'avg7d', expectedFundingCurrentBps: -0, expectedFundingRealisedBps: null, slippageSource: 'depth', capacityUsd: 12_345.678, carrySettlements: 21 }),
+      extras(oppEvent(2, 1_700_000_000_001, 'closed'), { longOpenInterestUsd: null, shortVolume24hUsd: 1e9 + 0.5, netAprPct: 0.1 + 0.2, longFeeTier: 'vip1', shortFeeTier: 'regular', longTakerFeeBps: 4, shortTakerFeeBps: 5 }),
+      oppEvent(3, 1_700_000_000_002, 'updated'),
+    ];
+    const strings = new StringTable();
+    const ring = new EventRing(10, strings);
+    const reference = new EventEncoder();
+    for (const e of events) {
+      ring.push(e);
+      reference.add(e);
+    }
+    expect(ring.peekAll()).toEqual(events);
+    const { bytes, n } = ring.takeSlots(10);
+    const mirror = new StringTable();
+    mirror.append(strings.since(0));
+    const out = encodeEventSlots(bytes, n, new Utf8Cache(mirror));
+    const ref = reference.take();
+    expect(out.all?.equals(ref)).toBe(true);
+    const decoded = decodeEvents(ref);
+    expect(decoded.malformed).toBe(false);
+    expect(decoded.events).toEqual(events);
+    expect(Object.is(decoded.events[0].opportunity.expectedFundingCurrentBps, -0)).toBe(true);
+    expect('capacityUsd' in decoded.events[2].opportunity).toBe(false);
+    expect(decodeEvents(out.closed as Buffer).events).toEqual([events[1]]);
+  });
+});

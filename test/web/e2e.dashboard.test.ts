@@ -73,10 +73,16 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     // Click a row: the chart shows its spread and profit history. The pointer over the rows pauses the order.
     await page.locator('[data-testid="opportunities-table"] tbody').hover();
     await page.getByTestId('order-paused').waitFor();
-    const row = page.locator('[data-testid="opportunity-row"][data-state="open"]').first();
-    const id = await row.getAttribute('data-id');
-    await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click();
-    await page.locator(`[data-testid="spread-chart"][data-id="${id}"]`).waitFor();
+    // Under load a row can close (and be dropped) between reading its id and the click landing: pick an
+    // open row again until the click selects it.
+    let id: string | null = null;
+    await expect
+      .poll(async () => {
+        id = await page.locator('[data-testid="opportunity-row"][data-state="open"]').first().getAttribute('data-id');
+        await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click({ timeout: 3000 }).catch(() => {});
+        return (await page.getByTestId('spread-chart').getAttribute('data-id')) === id;
+      }, { timeout: 30_000, intervals: [500] })
+      .toBe(true);
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
 
     await page.mouse.move(5, 5); // leave the rows: live order again

@@ -313,8 +313,9 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
 
     // The table did follow: the values on screen are the last tick's.
     const lastTick = new Map(ticked(rows, sent).map((o) => [o.id, o]));
-    const firstRow = page.getByTestId('opportunity-row').first();
-    const firstId = (await firstRow.getAttribute('data-id'))!;
+    // Pin the row by id: `.first()` would re-resolve to whichever row sorts first when the value is read.
+    const firstId = (await page.getByTestId('opportunity-row').first().getAttribute('data-id'))!;
+    const firstRow = page.locator(`[data-testid="opportunity-row"][data-id="${firstId}"]`);
     await expect.poll(async () => Number(await firstRow.locator('td').nth(9).innerText())).toBeCloseTo(lastTick.get(firstId)!.projectedProfitBps, 2);
     expect(dom.count).toBeLessThan(80);
 
