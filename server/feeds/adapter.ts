@@ -8,6 +8,8 @@
  */
 import type { Exchange } from '../../shared/exchanges.js';
 import type { WsLimits } from '../../shared/venue-facts.js';
+import type { VenueDepth } from '../depth/types.js';
+import type { VenueFundingHistory } from '../funding/history-types.js';
 
 /** Origins of one venue (real or simulated); adapters append the venue's real paths. */
 export interface VenueEndpoints {
@@ -214,6 +216,10 @@ export interface VenueAdapter {
    * re-reads discovery shortly after each settlement so a changed interval or next time takes effect.
    */
   readonly refreshAfterSettlement?: boolean;
+  /** The venue's public funding-history endpoint (backfill of realised funding); absent = none used. */
+  readonly fundingHistory?: VenueFundingHistory;
+  /** The venue's L2 depth channel (books for candidate instruments); absent = touch-only scoring. */
+  readonly depth?: VenueDepth;
 }
 
 /**

@@ -81,7 +81,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
         id = await page.locator('[data-testid="opportunity-row"][data-state="open"]').first().getAttribute('data-id');
         await page.locator(`[data-testid="opportunity-row"][data-id="${id}"]`).click({ timeout: 3000 }).catch(() => {});
         return (await page.getByTestId('spread-chart').getAttribute('data-id')) === id;
-      }, { timeout: 30_000, intervals: [500] })
+      }, { timeout: 30_000, interval: 500 })
       .toBe(true);
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
 

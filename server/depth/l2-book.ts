@@ -1,0 +1,99 @@
+/**
+ * One venue symbol's L2 book as the venue sends it (its own price and size units), kept sorted: bids
+ * descending, asks ascending. Snapshot replaces a side; a delta level with size 0 removes the price.
+ * `view(n, priceDiv, sizeMul, ...)` copies the top n levels out, folded to the engine's units.
+ */
+import type { BookSide, DepthBook } from './types.js';
+
+class Side {
+  prices: number[] = [];
+  sizes: number[] = [];
+  constructor(private readonly descending: boolean) {}
+
+  clear(): void {
+    this.prices.length = 0;
+    this.sizes.length = 0;
+  }
+
+  /** Index of `price`, or -(insertion point) - 1. */
+  private find(price: number): number {
+    let lo = 0;
+    let hi = this.prices.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.prices[mid];
+      if (p === price) return mid;
+      if (this.descending ? p > price : p < price) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -lo - 1;
+  }
+
+  set(price: number, size: number): void {
+    const i = this.find(price);
+    if (i >= 0) {
+      if (size === 0) {
+        this.prices.splice(i, 1);
+        this.sizes.splice(i, 1);
+      } else this.sizes[i] = size;
+    } else if (size !== 0) {
+      const at = -i - 1;
+      this.prices.splice(at, 0, price);
+      this.sizes.splice(at, 0, size);
+    }
+  }
+
+  /** Keeps the best `n` levels (venues that send top-N books drop the rest implicitly). */
+  truncate(n: number): void {
+    if (this.prices.length > n) {
+      this.prices.length = n;
+      this.sizes.length = n;
+    }
+  }
+
+  copy(n: number, priceDiv: number, sizeMul: number): BookSide {
+    const len = Math.min(n, this.prices.length);
+    const prices = new Float64Array(len);
+    const sizes = new Float64Array(len);
+    for (let i = 0; i < len; i++) {
+      prices[i] = this.prices[i] / priceDiv;
+      sizes[i] = this.sizes[i] * sizeMul;
+    }
+    return { prices, sizes, length: len };
+  }
+}
+
+export class L2Book {
+  readonly bids = new Side(true);
+  readonly asks = new Side(false);
+  /** The venue's sequence number of the last applied update (its own meaning; -1 = none yet). */
+  seq = -1;
+  /** True between a snapshot and the next loss of sync. */
+  synced = false;
+  exchangeTsMs = 0;
+
+  clear(): void {
+    this.bids.clear();
+    this.asks.clear();
+    this.seq = -1;
+    this.synced = false;
+  }
+
+  /** Applies levels as [price, size] pairs of numbers (parse strings before calling). */
+  apply(side: 'bid' | 'ask', price: number, size: number): void {
+    (side === 'bid' ? this.bids : this.asks).set(price, size);
+  }
+
+  /** Best bid ≥ best ask: the book is wrong (a missed delta), resync it. */
+  crossed(): boolean {
+    return this.bids.prices.length > 0 && this.asks.prices.length > 0 && this.bids.prices[0] >= this.asks.prices[0];
+  }
+
+  /**
+   * The top `n` levels per side in engine units: price ÷ `priceDiv` (the symbol's price multiplier), size
+   * × `sizeMul` (contract value × multiplier), as adapter.ts emitQuote folds the touch.
+   */
+  view(n: number, priceDiv: number, sizeMul: number, receivedMs: number): DepthBook {
+    return { bids: this.bids.copy(n, priceDiv, sizeMul), asks: this.asks.copy(n, priceDiv, sizeMul), exchangeTsMs: this.exchangeTsMs, receivedMs };
+  }
+}
