@@ -42,6 +42,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { binanceFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'binance';
 export const BINANCE_PUBLIC_PATH = '/public/stream';
@@ -245,6 +246,7 @@ let changeSeq = 1_000_000;
 
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: binanceFundingHistory,
   /** The interval is REST-only (fundingInfo): re-read it shortly after each settlement, when Binance switches intervals. */
   refreshAfterSettlement: true,
 

@@ -48,6 +48,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { bitgetFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'bitget';
 export const BITGET_WS_PATH = '/v3/ws/public';
@@ -363,6 +364,7 @@ async function fundingRows(rest: string, productType: string, fetchJson: FetchJs
 
 export const bitgetAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: bitgetFundingHistory,
 
   /**
    * Every USDT- and USDC-settled perpetual from v3 `market/instruments` (one call per category), with each

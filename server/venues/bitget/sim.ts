@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveBitgetFundingHistory } from './sim-history.js';
 
 const WS_PATH = '/v3/ws/public';
 const H = 3_600_000;
@@ -143,6 +144,8 @@ export class BitgetVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveBitgetFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const envelope = (data: unknown) => ok({ code: '00000', msg: 'success', requestTime: now, data });

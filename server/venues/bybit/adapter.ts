@@ -38,6 +38,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { bybitFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'bybit';
 export const BYBIT_WS_PATH = '/v5/public/linear';
@@ -219,6 +220,7 @@ let changeSeq = 0;
 
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: bybitFundingHistory,
 
   /**
    * Every linear perpetual: instruments-info lists only Trading symbols by default, so a second query asks

@@ -42,6 +42,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { gateFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'gate';
 export const GATE_WS_PATH = '/v4/ws/usdt';
@@ -215,6 +216,7 @@ export function pingMessage(): string {
 
 export const gateAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: gateFundingHistory,
   refreshAfterSettlement: true,
 
   /** Every USDT-settled linear contract, with interval, next funding time and the funding seed it carries. */

@@ -45,6 +45,7 @@ import {
 import { facts } from './facts.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
 import { SETTLE, coinParts, dexOf, keyOf } from './symbols.js';
+import { hyperliquidFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'hyperliquid';
 export const HL_WS_PATH = '/ws';
@@ -316,6 +317,7 @@ const BBO_COST: SymbolCost = { topics: 1, chars: () => 0 };
 
 export const hyperliquidAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: hyperliquidFundingHistory,
 
   /**
    * Every perp of the main dex and of the builder dexes selected in `options.dexes`, from

@@ -36,6 +36,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { kucoinFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'kucoin';
 export const KUCOIN_BULLET_PATH = '/api/v1/bullet-public';
@@ -222,6 +223,7 @@ let changeSeq = 0;
 
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: kucoinFundingHistory,
   /**
    * The next settlement and the interval come from REST (contracts/active `nextFundingRateDateTime`,
    * `fundingRateGranularity`); the stream only rolls the time forward. Re-read right after each
