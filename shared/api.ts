@@ -65,7 +65,7 @@ export const Limit = (max: number, dflt: number) => Type.Integer({ minimum: 1, m
  */
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-const ExportFormatParam = Type.Optional(
+export const ExportFormatParam = Type.Optional(
   Type.Union([Type.Literal('csv'), Type.Literal('json')], { description: 'Download as a file: csv (RFC 4180, header row, ISO-8601 UTC times) or json (this response); absent = ordinary JSON' }),
 );
 

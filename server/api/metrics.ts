@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { AlertsStatus } from '../../shared/alerts.js';
+import type { FundingBackfillStatus } from '../../shared/funding-history.js';
 import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
 import type { Portfolio, TradingState } from '../../shared/position.js';
 import type { EngineStats, LatencyStage } from '../../shared/protocol.js';
@@ -33,6 +34,8 @@ export interface MetricsSources {
   latency(): Partial<Record<LatencyStage, LatencyBuckets>>;
   /** Alert rule and delivery counters (absent = no alerts service). */
   alerts?(): AlertsStatus;
+  /** Funding-history backfill progress and store size (absent = no backfill). */
+  fundingHistory?(): FundingBackfillStatus;
 }
 
 const FEED_STATUSES: FeedStatus[] = ['connecting', 'live', 'stale', 'backoff', 'stopped'];
@@ -229,6 +232,26 @@ export class ApiMetrics {
     gauge('perpscan_alert_queue_length', 'Alerts waiting in each sink queue (the one in flight included)', ['sink', 'kind'], (m) => {
       for (const sink of alerts()?.sinks ?? []) m.set({ sink: sink.id, kind: sink.kind }, sink.queued);
     });
+
+    // Funding history: backfill progress per venue and the store's size.
+    const history = () => this.sources.fundingHistory?.();
+    counter('perpscan_funding_backfill_requests_total', 'Funding-history requests sent per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.requests);
+    });
+    counter('perpscan_funding_backfill_errors_total', 'Funding-history requests that failed per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.errors);
+    });
+    counter('perpscan_funding_backfill_points_total', 'Settlements stored by the backfill per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.points);
+    });
+    gauge('perpscan_funding_backfill_legs', 'Legs known to the backfill per venue and state (done, failed, pending)', ['venue', 'state'], (m) => {
+      for (const v of history()?.venues ?? []) {
+        m.set({ venue: v.venue, state: 'done' }, v.legsDone);
+        m.set({ venue: v.venue, state: 'failed' }, v.legsFailed);
+        m.set({ venue: v.venue, state: 'pending' }, Math.max(0, v.legs - v.legsDone - v.legsFailed));
+      }
+    });
+    gauge('perpscan_funding_history_points', 'Settlements held in the funding-history store', [], (m) => m.set(history()?.storedPoints ?? 0));
 
     // HTTP: counted as requests finish (real counters, not readings).
     this.httpRequests = new Counter({ name: 'perpscan_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers: [r] });

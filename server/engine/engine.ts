@@ -7,6 +7,7 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
+import type { FundingHistoryView } from '../funding/history-types.js';
 import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
@@ -100,6 +101,7 @@ export class Engine {
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
   private draining = false;
+  private fundingHistoryView: FundingHistoryView | null = null;
   /** registerInstrument calls refused for an unsupported settle currency. */
   private refusedSettle = 0;
 
@@ -226,6 +228,18 @@ export class Engine {
 
   getConfig(): Config {
     return this.config;
+  }
+
+  /**
+   * The settled-funding history (memory-resident, server/funding/history-store.ts) for realised-carry
+   * scoring. Only stored here: the detector side reads `fundingHistory` (issue 13 §3).
+   */
+  setFundingHistory(view: FundingHistoryView | null): void {
+    this.fundingHistoryView = view;
+  }
+
+  get fundingHistory(): FundingHistoryView | null {
+    return this.fundingHistoryView;
   }
 
   /** down: its open opportunities close with `feed_down` and its quotes are forgotten (only the new snapshot counts). */

@@ -9,11 +9,13 @@
  * timer (app.ts) and before every answer, so a figure published less than a sampling period before T may be
  * missed; the exact booking belongs to the funding-history store.
  *
- * Realised averages (`realised.avg*`) are null until a history source is plugged in (`historySource`).
+ * Realised averages (`realised.avg*`) come from the history source (`history`, app.ts: the funding-history
+ * store through server/funding/realised.ts); null without one. Each booked settlement goes to `onSettled`.
  */
 import type { Exchange } from '../../shared/exchanges.js';
 import { aprPct, HOUR_MS, rate8hBps, type FundingRow, type RealisedFunding, type SettledFunding } from '../../shared/funding.js';
 import type { SettleCurrency } from '../../shared/instrument-key.js';
+import type { SettledFunding as SettledPoint } from './history-types.js';
 
 /** One leg's latest funding as the store holds it (fraction per `intervalMs`). */
 export interface FundingLeg {
@@ -94,18 +96,25 @@ interface Pending {
   predicted: boolean;
 }
 
+/** Called once per settlement the tracker books, with the rate as a fraction per its interval (the funding-history store records it). */
+export type SettledListener = (leg: FundingLeg, settled: SettledPoint) => void;
+
 /** Books, per leg, the last figure published before each settlement once that settlement has passed. */
 export class SettledFundingTracker {
   private readonly pending = new Map<string, Pending>();
   private readonly settled = new Map<string, SettledFunding>();
+
+  constructor(private readonly onSettled: SettledListener | null = null) {}
 
   observe(leg: FundingLeg, nowMs: number): void {
     const key = legKey(leg);
     const p = this.pending.get(key);
     // The settlement passed, or the venue already names a later one (its clock ran ahead of ours).
     if (p && (nowMs >= p.forMs || leg.nextFundingMs > p.forMs)) {
-      this.settled.set(key, { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted });
+      const booked: SettledFunding = { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted };
+      this.settled.set(key, booked);
       this.pending.delete(key);
+      this.onSettled?.(leg, { timeMs: p.forMs, rate: p.rate, intervalMs: p.intervalMs });
     }
     if (leg.nextFundingMs > nowMs && Number.isFinite(leg.rate) && leg.intervalMs > 0) {
       this.pending.set(key, { rate: leg.rate, intervalMs: leg.intervalMs, forMs: leg.nextFundingMs, predicted: leg.predicted });
@@ -145,13 +154,17 @@ export interface FundingBoardOptions {
   legs: FundingLegSource;
   now: () => number;
   history?: RealisedSource | null;
+  /** Every settlement the tracker books (app.ts: into the funding-history store). */
+  onSettled?: SettledListener;
 }
 
 export class FundingBoard {
-  readonly tracker = new SettledFundingTracker();
+  readonly tracker: SettledFundingTracker;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly opts: FundingBoardOptions) {}
+  constructor(private readonly opts: FundingBoardOptions) {
+    this.tracker = new SettledFundingTracker(opts.onSettled ?? null);
+  }
 
   /** Reads every leg once and feeds the settled-rate tracker; returns the legs read. */
   sample(nowMs: number = this.opts.now()): FundingLeg[] {

@@ -29,7 +29,7 @@ export function withIntervals(raw: readonly RawSettlement[]): SettledFunding[] {
   return sorted.map((p, i) => {
     if (p.intervalMs !== null && p.intervalMs > 0) return { timeMs: p.timeMs, rate: p.rate, intervalMs: p.intervalMs };
     const raw = i > 0 ? p.timeMs - sorted[i - 1]!.timeMs : i + 1 < sorted.length ? sorted[i + 1]!.timeMs - p.timeMs : 0;
-    // Settlement grids are whole minutes on every venue; stamps a few ms late (Hyperliquid) must not skew it.
+    // Settlement grids are whole minutes on every venue; a venue stamping a few ms late must not skew it.
     const spacing = Math.round(raw / 60_000) * 60_000;
     return { timeMs: p.timeMs, rate: p.rate, intervalMs: spacing > 0 && spacing <= MAX_DERIVED_INTERVAL_MS ? spacing : null };
   });
