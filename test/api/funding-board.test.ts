@@ -43,7 +43,7 @@ describe('GET /api/funding', () => {
     const body = await get(a, '/api/funding?instrument=BTC-PERP');
     expect(body.count).toBe(3);
     expect(body.nowMs).toBe(T0);
-    expect(body.historySource).toBeNull();
+    expect(body.historySource).toBe('funding-history'); // realised averages from the funding-history store
     expect(body.liquidity).toBe(false);
 
     const by = rowOf(body, 'bybit');
