@@ -22,6 +22,7 @@ import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { FundingResponse } from '../../../shared/funding.js';
+import type { FundingBackfillStatus } from '../../../shared/funding-history.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
@@ -174,6 +175,11 @@ export class ApiClient {
     if (q.settle) params.set('settle', q.settle);
     const query = params.toString();
     return this.call('GET', query ? `api/funding?${query}` : 'api/funding');
+  }
+
+  /** Funding-history backfill progress per venue; null when no backfill runs. */
+  getFundingBackfillStatus(): Promise<FundingBackfillStatus | null> {
+    return this.call('GET', 'api/funding/history/status');
   }
 
   getHealth(): Promise<HealthResponse> {
