@@ -223,8 +223,13 @@ export class FundingHistoryStore implements FundingHistoryView {
   }
 
   async close(): Promise<void> {
-    await this.flush();
     if (!this.redis) return;
+    // Never connected (no write, no load): nothing to say goodbye to.
+    if (this.redis.status === 'wait' || this.redis.status === 'end') {
+      this.redis.disconnect();
+      return;
+    }
+    await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 

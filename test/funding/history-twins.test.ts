@@ -64,6 +64,20 @@ describe('venue twins: funding history over HTTP', () => {
     });
   }
 
+  it('paged venues (bitget by page number, kucoin by time) read 39 days in two pages without repeats', async () => {
+    for (const venue of ['bitget', 'kucoin'] as const) {
+      const pair = sim.model.listed(venue).find((p) => p.spec.key === 'ETH-PERP')!;
+      const now = Date.now();
+      const { points, requests } = await readAll(venue, pair.symbol, now - 39 * DAY, now);
+      const expected = Math.floor((39 * DAY) / pair.fundingIntervalMs);
+      expect(requests, venue).toBeGreaterThanOrEqual(2);
+      expect(points.length, venue).toBeGreaterThanOrEqual(expected - 1);
+      expect(points.length, venue).toBeLessThanOrEqual(expected + 1);
+      expect(new Set(points.map((p) => p.timeMs)).size, venue).toBe(points.length);
+      for (let i = 1; i < points.length; i++) expect(points[i]!.timeMs - points[i - 1]!.timeMs, venue).toBe(pair.fundingIntervalMs);
+    }
+  });
+
   it('answers the venue’s own error for an unknown symbol', async () => {
     const history = VENUES.bybit.adapter.fundingHistory!;
     await expect(history.fetch(sim.endpoints.bybit.rest, 'NOPEUSDT', 0, Date.now(), fetchJson)).rejects.toThrow(/10001/);
