@@ -147,5 +147,9 @@ describe('venue funding-history parsers (real formats)', () => {
     const asc = Array.from({ length: 1000 }, (_, i) => ({ symbol: 'BTCUSDT', fundingTime: T0 + i * H, fundingRate: '0.00001', markPrice: '1' }));
     const b = await binanceFundingHistory.fetch('http://venue', 'BTCUSDT', T0, T0 + 2000 * H, answering(asc).fetchJson);
     expect(b.remaining).toEqual({ fromMs: T0 + 999 * H + 1, toMs: T0 + 2000 * H });
+    // KuCoin documents no order: a full reply oldest first leaves the newer part.
+    const kAsc = { code: '200000', data: Array.from({ length: 100 }, (_, i) => ({ symbol: 'XBTUSDTM', fundingRate: 0.0001, timepoint: T0 + i * 8 * H })) };
+    const k = await kucoinFundingHistory.fetch('http://venue', 'XBTUSDTM', T0, T0 + 200 * 8 * H, answering(kAsc).fetchJson);
+    expect(k.remaining).toEqual({ fromMs: T0 + 99 * 8 * H + 1, toMs: T0 + 200 * 8 * H });
   });
 });

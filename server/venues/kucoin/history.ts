@@ -2,10 +2,11 @@
  * KuCoin futures public funding history: `GET /api/v1/contract/funding-rates?symbol=&from=&to=`
  * (https://www.kucoin.com/docs/rest/futures-trading/funding-fees/get-public-funding-history, read
  * 2026-12-02): `from` and `to` required, epoch ms; the reply `{"code":"200000","data":[{symbol, fundingRate,
- * timepoint}]}` carries the rate and the time as JSON NUMBERS (not strings). The page documents no page size
- * or order: we take at most 100 settlements per reply (what the endpoint answers for wide ranges), newest
- * first, and narrow `to` below the oldest one received. The rate is the one settled at `timepoint` (the
- * rate of the period, KuCoin's `funding.end` figure). No interval field: derived from spacing.
+ * timepoint}]}` carries the rate and the time as JSON NUMBERS (not strings). ASSUMPTION: the page documents
+ * no page size and no order, so a reply of 100 or more settlements is taken as possibly cut and the rest of
+ * the range is asked for beyond its far end, on the side the reply's own order shows (newest first: below
+ * its oldest; oldest first: above its newest); a shorter reply completes the range. The rate is the one
+ * settled at `timepoint`. No interval field: derived from spacing.
  * Limit: public weight 5 per request from the 2000-per-30 s public pool per IP
  * (https://www.kucoin.com/docs-new/rate-limit, read 2026-12-02) → 400 requests per 30 s.
  */
@@ -40,7 +41,9 @@ export const kucoinFundingHistory: VenueFundingHistory = {
   requestsPerSecond: KUCOIN_HISTORY_LIMIT.count / (KUCOIN_HISTORY_LIMIT.windowMs / 1000),
   async fetch(rest: string, symbol: string, fromMs: number, toMs: number, fetchJson: FetchJson) {
     const url = `${rest}${KUCOIN_HISTORY_PATH}?symbol=${encodeURIComponent(symbol)}&from=${fromMs}&to=${toMs}`;
-    const all = withIntervals(parseKucoinFundingHistory(await fetchJson(url)));
-    return { points: inRange(all, fromMs, toMs), remaining: remainingAfter(all, KUCOIN_HISTORY_PAGE, fromMs, toMs, true) };
+    const raw = parseKucoinFundingHistory(await fetchJson(url));
+    const newestFirst = raw.length < 2 || raw[0]!.timeMs >= raw[raw.length - 1]!.timeMs;
+    const all = withIntervals(raw);
+    return { points: inRange(all, fromMs, toMs), remaining: remainingAfter(all, KUCOIN_HISTORY_PAGE, fromMs, toMs, newestFirst) };
   },
 };
