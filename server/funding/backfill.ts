@@ -154,6 +154,7 @@ export class FundingBackfill {
       for (const leg of todo) {
         if (this.stopped) return;
         const ok = await this.backfillLeg(leg, source, limiter, st);
+        if (this.stopped) return; // an unfinished leg is neither done nor failed
         st.finished.add(legKeyOf(leg));
         if (ok) st.legsDone++;
         else st.legsFailed++;
@@ -173,7 +174,7 @@ export class FundingBackfill {
       for (let page = 0; range !== null && page < MAX_PAGES_PER_RANGE; page++) {
         if (this.stopped) return true;
         const res = await this.fetchWithRetry(leg, source, range, limiter, st);
-        if (res === null) return false;
+        if (res === null) return this.stopped; // stopping is not a failure of the leg
         st.points += this.opts.store.add(leg, this.dated(leg, res.points, st));
         // What this page settled: the requested range minus what the venue says is left.
         for (const covered of res.remaining ? subtractRanges(range, [res.remaining]) : [range]) this.opts.store.markBackfilled(leg, covered);
