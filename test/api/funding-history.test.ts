@@ -2,8 +2,11 @@
  * GET /api/funding/history (JSON, CSV, 400s naming the field), /status, the funding board's realised
  * averages from the store, and live settlements recorded from the board's tracker.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FundingHistoryResponse } from '../../shared/funding-history.js';
+import { FundingHistoryRowSchema, type FundingHistoryResponse } from '../../shared/funding-history.js';
+import { columnsOf } from '../../server/api/export/columns.js';
+import { REPO_ROOT } from '../helpers/server.js';
 import type { FundingResponse } from '../../shared/funding.js';
 import { FundingBoard, type FundingLeg } from '../../server/funding/board.js';
 import { FundingHistoryStore } from '../../server/funding/history-store.js';
@@ -79,6 +82,10 @@ describe('GET /api/funding/history', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="perpscan-funding-history-\d{8}T\d{6}Z\.csv"$/);
     const csv = parseCsvStrict(res.body);
     expect(csv.header).toEqual(['instrument', 'venue', 'settle', 'settledUtc', 'rateIntervalBps', 'intervalMs', 'rate8hBps']);
+    // docs/exports.md lists the same columns as the schema derives.
+    const documented = /<!-- columns:funding-history -->\s*\n```text\n([^`]*)```/.exec(readFileSync(`${REPO_ROOT}/docs/exports.md`, 'utf8'))![1]!.trim().split(/,\s*/);
+    expect(documented).toEqual(csv.header);
+    expect(columnsOf(FundingHistoryRowSchema).map((c) => c.name)).toEqual(csv.header);
     expect(csv.records.map((r) => [r.venue, r.settledUtc, r.intervalMs])).toEqual([
       ['bybit', new Date(NOW - 30_000 - H).toISOString(), String(H)],
       ['bybit', new Date(NOW - 30_000).toISOString(), ''],
