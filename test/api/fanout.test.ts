@@ -127,5 +127,17 @@ describe('/ws fan-out', () => {
     expect(metrics).toMatch(/^perpscan_ws_resyncs_total 1$/m);
     expect(metrics).toMatch(/^perpscan_ws_frames_dropped_total [1-9]\d*$/m);
     expect(metrics).toMatch(/^perpscan_ws_bytes_sent_total [1-9]\d*$/m);
+
+    // Lagging again soon after a resync: it cannot keep up, so it is cut rather than resynced in a loop.
+    tcp.pause();
+    for (let n = 0; n < 20_000 && a.hub.counters.terminatedSlow === 0; n++) {
+      a.spread(INSTRUMENTS[n % 3], 'bybit', 'okx', MID[INSTRUMENTS[n % 3]], 80 + (n % 7));
+      a.flat(INSTRUMENTS[n % 3], MID[INSTRUMENTS[n % 3]]);
+      await tick();
+    }
+    expect(a.hub.counters.terminatedSlow).toBe(1);
+    expect(a.hub.counters.resyncs).toBe(1);
+    expect(a.hub.clientCount).toBe(1);
+    expect(fast.closed).toBeNull();
   });
 });
