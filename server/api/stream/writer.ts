@@ -110,9 +110,14 @@ export class FanoutWriter {
     return resynced;
   }
 
-  /** One client's own frame (a snapshot): written after everything queued before it. */
+  /**
+   * One client's own frame (a snapshot): written after everything queued before it. A snapshot restarts
+   * the client's view, so a lagging client's dropped backlog is made good by it.
+   */
   sendSnapshot(client: StreamClient, encodedSnapshot: string, sentUs: number): void {
     this.complete();
+    client.lagging = false;
+    client.droppedBytes = 0;
     this.counters.framesEncoded++;
     this.countSent(client.sendFrame(encodedSnapshot, sentUs));
   }
