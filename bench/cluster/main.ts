@@ -9,33 +9,8 @@
  */
 import { loadavg } from 'node:os';
 import { report, writeResult } from '../lib.js';
+import type { ClusterFigures, Measurement } from './figures.js';
 import { measureSingleNodeVsFloor } from './single-node.js';
-
-/** Every figure cluster.json carries (null = not measured in this run). */
-export interface ClusterFigures {
-  /** Engine bus → edge send over Redis at 10,000 events/s (goal p99 < 2 ms). */
-  redis_hop_p50_ms: number | null;
-  redis_hop_p99_ms: number | null;
-  clients: number | null;
-  /** 3,000 clients at 10 Hz over two edges. */
-  delivery_p99_ms: number | null;
-  /** 1,000 clients at 10 Hz on one node (ROLE=all). */
-  single_node_delivery_p99_ms: number | null;
-  /** A bare `ws` server sending the same frames to the same clients in the same run. */
-  floor_p99_ms: number | null;
-  /** single_node_delivery_p99_ms ÷ floor_p99_ms (goal ≤ 1.5). */
-  fanout_ratio_vs_floor: number | null;
-  /** Active engine `kill -9` → the standby's rows flowing again. */
-  failover_s: number | null;
-}
-
-export interface Measurement {
-  name: string;
-  fields: Array<keyof ClusterFigures>;
-  /** Absent: not built yet; `needs` says what it waits for. */
-  run?: () => Promise<{ figures: Partial<ClusterFigures>; detail: Record<string, unknown>; rows: Array<[string, string | number]> }>;
-  needs?: string;
-}
 
 const clients = Number(process.env.CLUSTER_CLIENTS ?? 1000);
 const seconds = Number(process.env.CLUSTER_SECONDS ?? 6);
@@ -45,7 +20,8 @@ const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 60
 const instruments = (process.env.CLUSTER_INSTRUMENTS ?? 'BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP').split(',');
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 
-export const MEASUREMENTS: Measurement[] = [
+/** In order; a measurement helper adds its own by giving its entry a `run` (a function in its own file). */
+const MEASUREMENTS: Measurement[] = [
   {
     name: 'single node vs floor',
     fields: ['clients', 'single_node_delivery_p99_ms', 'floor_p99_ms', 'fanout_ratio_vs_floor'],

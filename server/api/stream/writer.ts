@@ -6,7 +6,8 @@
  *   every member gets the same bytes, only its `{"frame":N` head is its own (StreamClient.sendShared).
  * - Bounded buffers: before each write the client's `bufferedAmount` (public `ws` API) is checked. Over
  *   `maxClientBufferBytes` the client starts lagging: its frames are dropped, not queued. When its buffer
- *   has drained to half the limit it is resynced (`resync`: a fresh snapshot replaces the dropped backlog).
+ *   has drained to half the limit it is resynced at the next write (`snapshotFor`: a fresh snapshot replaces
+ *   the dropped backlog).
  *   A lagging client that would have been sent another `maxClientBufferBytes` meanwhile, or that lags
  *   again within RESYNC_COOLDOWN_MS of a resync, is cut (`cut`). Memory per client is thus bounded and no
  *   client ever slows another or the engine.
