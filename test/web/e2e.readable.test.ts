@@ -282,7 +282,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     // Focus leaves: the table takes the live order (best profit first) within about a second.
     await page.getByTestId('filter-instrument').focus();
     await expect
-      .poll(async () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((r) => Number((r.children[9] as HTMLElement).innerText))), { timeout: 3000 })
+      .poll(async () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((r) => Number((r.querySelector('[data-testid="profit-bps"]') as HTMLElement).innerText))), { timeout: 3000 })
       .toEqual([55, 45, 35, 25, 15, 5]);
   }, 60_000);
 

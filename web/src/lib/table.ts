@@ -53,7 +53,7 @@ export const COLUMNS: readonly Column[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, perLeg: false, widthPx: null, value: (o) => o.instrument },
   // 120 px: the two longest display names, one per line, with a settle badge and the → / ⇄ mark.
   { key: 'route', label: 'Long', unit: '→ Short', title: 'Buy on the long exchange (above) at its ask, sell on the short exchange (below) at its bid', numeric: false, perLeg: true, widthPx: 118, value: (o) => `${o.longExchange}>${o.shortExchange}` },
-  { key: 'prices', label: 'Ask / bid', unit: 'USD', title: 'Best ask on the long exchange (above), best bid on the short exchange (below), quote currency', numeric: true, perLeg: true, widthPx: 80, value: (o) => o.longAsk },
+  { key: 'prices', label: 'Ask / bid', unit: 'USD', title: 'Best ask on the long exchange (above), best bid on the short exchange (below), quote currency', numeric: true, perLeg: true, widthPx: 86, value: (o) => o.longAsk },
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, perLeg: false, widthPx: 64, value: (o) => o.spreadBps },
   { key: 'legFunding', label: 'Funding', unit: 'bps/int', title: 'Each leg’s funding rate per its own interval (bps; positive = longs pay), with the interval; P = the venue’s predicted rate', numeric: true, perLeg: true, widthPx: 90, value: null },
   { key: 'nextFunding', label: 'Next', unit: 'h:mm:ss', title: 'Time to each leg’s own next settlement (sorts by the nearer one)', numeric: true, perLeg: true, widthPx: 64, value: (o, now) => nextFundingMs(o) - now },
