@@ -107,3 +107,17 @@ describe('config form: one unit per quantity, list entries checked before sendin
     expect(draftErrors(draft, sections)['market.instruments']).toBeUndefined();
   });
 });
+
+describe('config form: shares in percent', () => {
+  it('a share 0..1 (a key ending in Share) is edited in percent and sent as the fraction', () => {
+    const schema = { type: 'object', properties: { thresholds: { type: 'object', properties: { minCarryEarnedShare: { type: 'number', minimum: 0, maximum: 1, description: 'share' } } } } };
+    const sections = configSections(schema);
+    const f = sections[0].fields[0];
+    expect(f).toMatchObject({ path: 'thresholds.minCarryEarnedShare', unit: '%', scale: 100, min: 0, max: 100 });
+    const config = { thresholds: { minCarryEarnedShare: 0.7 } } as unknown as typeof DEFAULT_CONFIG;
+    const draft = draftFromConfig(config, sections);
+    expect(draft['thresholds.minCarryEarnedShare']).toBe('70');
+    draft['thresholds.minCarryEarnedShare'] = '55';
+    expect(buildPatch(config, draft, sections)).toEqual({ thresholds: { minCarryEarnedShare: 0.55 } });
+  });
+});

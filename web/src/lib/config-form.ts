@@ -108,10 +108,11 @@ function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema):
   if (s.type === 'number' || s.type === 'integer') {
     const min = s.minimum ?? s.exclusiveMinimum ?? null;
     const max = s.maximum ?? s.exclusiveMaximum ?? null;
-    // A funding fraction per 8 h (`minFundingDelta8h`): edited in bps per 8 h.
-    if (/8h$/.test(key) && s.type === 'number') {
-      const scale = BPS_PER_FRACTION;
-      return [{ ...base, kind: 'number', scale, min: min === null ? null : scaled(min, scale), max: max === null ? null : scaled(max, scale), description: `${base.description.replace(/\s*\(fraction\)/, '')} Edited in bps per 8 h (1 bp = 0.0001).` }];
+    // A funding fraction per 8 h (`minFundingDelta8h`) is edited in bps per 8 h, a share 0..1 (`…Share`) in percent.
+    const display = /8h$/.test(key) ? { scale: BPS_PER_FRACTION, note: 'Edited in bps per 8 h (1 bp = 0.0001).' } : /Share$/.test(key) ? { scale: 100, note: 'Edited in percent.' } : null;
+    if (display && s.type === 'number') {
+      const { scale } = display;
+      return [{ ...base, kind: 'number', unit: scale === 100 ? '%' : unit, scale, min: min === null ? null : scaled(min, scale), max: max === null ? null : scaled(max, scale), description: `${base.description.replace(/\s*\(fraction\)/, '')} ${display.note}` }];
     }
     return [{ ...base, kind: s.type, min, max }];
   }
