@@ -112,7 +112,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     return page.evaluate(() => {
       const table = document.querySelector<HTMLTableElement>('[data-testid="opportunities-table"]')!;
       const scroller = table.parentElement!;
-      const clipped = Array.from(table.querySelectorAll<HTMLElement>('th .label, th .unit, tbody td:not(.empty), tbody td .name'))
+      const clipped = Array.from(table.querySelectorAll<HTMLElement>('th .label, th .unit, tbody td:not(.empty), tbody td .name, tbody td .line'))
         .filter((el) => el.scrollWidth > el.clientWidth)
         .map((el) => `${el.className}: "${el.innerText}" ${el.scrollWidth} > ${el.clientWidth}`);
       return {
@@ -146,13 +146,14 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
 
       // Column widths do not follow the values: rows with short values leave every column where it was.
       for (const o of rows) stage.update({ ...o, longAsk: 1, shortBid: 1.01, projectedProfitUsd: 1, spreadBps: 1, projectedProfitBps: 1 });
-      await expect.poll(() => page.getByTestId('opportunity-row').first().locator('td').nth(2).innerText()).toBe('1.0000');
+      await expect.poll(() => page.getByTestId('opportunity-row').first().locator('td[data-col="prices"] .line').first().innerText()).toBe('1.0000');
       expect((await measureTable(page)).columnWidths).toEqual(m.columnWidths);
 
       const units = await page.locator('[data-testid^="unit-"]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-testid')!.slice(5), (e as HTMLElement).innerText.trim()])));
-      expect(units).toMatchObject({ spreadBps: 'bps', projectedProfitBps: 'bps', projectedProfitUsd: 'USD', longAsk: 'USD', confidence: '%', feesBps: 'bps' });
+      expect(units).toMatchObject({ spreadBps: 'bps', projectedProfitBps: 'bps · USD', prices: 'USD', confidence: '%', feesBps: 'bps', fundingAprPct: '%', breakEvenHours: 'h', capacityUsd: 'USD', netAprPct: '%', legFunding: 'bps/int' });
       expect(units.nextFunding).toMatch(/h/);
       expect(units.fundingDelta8h).toMatch(/bps.*8h/);
+      expect(units.realisedDelta8h).toMatch(/bps.*8h/);
     }, 60_000);
   }
 
@@ -257,11 +258,11 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     // A reader's pointer over the rows (moving, as a reading hand does): values update, the order does not move.
     await page.getByTestId('opportunity-row').nth(2).hover();
     await page.getByTestId('order-paused').waitFor();
-    const profitBefore = await page.getByTestId('opportunity-row').first().locator('td').nth(9).innerText();
+    const profitBefore = await page.getByTestId('opportunity-row').first().getByTestId('profit-bps').innerText();
     stop = await recordOrderChanges(page);
     await Promise.all([churn(rows, 3000), nudgePointer(page, 3000)]);
     expect(await stop()).toEqual([]);
-    expect(await page.getByTestId('opportunity-row').first().locator('td').nth(9).innerText()).not.toBe(profitBefore);
+    expect(await page.getByTestId('opportunity-row').first().getByTestId('profit-bps').innerText()).not.toBe(profitBefore);
 
     // A click leaves focus on the row it charted, but that is not reading with the keyboard: the order moves on.
     await page.getByTestId('opportunity-row').first().click();
@@ -281,7 +282,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     // Focus leaves: the table takes the live order (best profit first) within about a second.
     await page.getByTestId('filter-instrument').focus();
     await expect
-      .poll(async () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((r) => Number((r.children[9] as HTMLElement).innerText))), { timeout: 3000 })
+      .poll(async () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((r) => Number((r.querySelector('[data-testid="profit-bps"]') as HTMLElement).innerText))), { timeout: 3000 })
       .toEqual([55, 45, 35, 25, 15, 5]);
   }, 60_000);
 
