@@ -10,6 +10,7 @@ import { Value } from 'typebox/value';
 import { normaliseInstrumentKey } from './instrument-key.js';
 import { EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
 import { CUSTOM_FEE_TIER, DEFAULT_FEES, feeTiersOf, resolveFees } from './fees.js';
+import { FUNDING_BASES, type FundingBasis } from './opportunity.js';
 import type { VenueFacts } from './venue-facts.js';
 import { VENUE_FACTS } from './venues.js';
 
@@ -24,7 +25,10 @@ const Strict = { additionalProperties: false } as const;
 
 export const ThresholdsSchema = Type.Object(
   {
-    minSpreadBps: Bps('Open only when the price spread is at least this (bps). May be negative for funding-only trades.'),
+    minSpreadBps: Bps(
+      'Open only when the price spread is at least this (bps). May be negative (down to −1000, i.e. −10 %) for carry-driven trades that pay to enter and earn funding over the horizon; minProfitBps still decides',
+      { minimum: -1000 },
+    ),
     minFundingDelta8h: Type.Number({ minimum: -0.05, maximum: 0.05, description: 'Minimum funding delta per 8 h (fraction). Use a negative value to disable.' }),
     minConfidence: NonNeg('Minimum confidence score 0..100', 100),
     minProfitBps: Bps('Minimum projected net profit (bps) to open'),
@@ -33,6 +37,12 @@ export const ThresholdsSchema = Type.Object(
       exclusiveMinimum: 0,
       maximum: 1_000_000,
       description: 'Sanity limit: a price spread beyond this (bps, either sign) is implausible; it never opens an opportunity and closes an open one',
+    }),
+    minCarryEarnedShare: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        'Open only pairs whose carry earned at least this share (0..1) of the settlements in the funding-basis window (24 h for basis `current`); a pair without settled history then does not open. 0 = off',
     }),
   },
   Strict,
@@ -67,6 +77,13 @@ export const DetectorSchema = Type.Object(
     allowCrossQuote: Type.Boolean({
       description: 'Score pairs whose legs settle in different currencies (a USDT leg against a USDC leg, prices compared as if USDT = USDC)',
     }),
+    fundingBasis: Type.Union(
+      FUNDING_BASES.map((b) => Type.Literal(b)) as [TLiteral<FundingBasis>],
+      {
+        description:
+          'Expected funding over the horizon from the legs\' current rates (`current`), or from their realised averages over the last 24 h (`avg24h`) or 7 d (`avg7d`) of settled funding; a pair with a leg without settled history in the window falls back to current rates (the opportunity\'s fundingBasis then says `current`)',
+      },
+    ),
     reviewAfterMs: Type.Integer({
       minimum: 1000,
       maximum: 86_400_000,
@@ -222,7 +239,7 @@ export interface VersionedConfig {
 }
 
 export const DEFAULT_CONFIG: Config = {
-  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2, maxSpreadBps: 500 },
+  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2, maxSpreadBps: 500, minCarryEarnedShare: 0 },
   detector: {
     notionalUsd: 1000,
     holdingHorizonHours: 8,
@@ -234,6 +251,7 @@ export const DEFAULT_CONFIG: Config = {
     quarantineConfirmMs: 1000,
     allowCrossQuote: true,
     requireFunding: true,
+    fundingBasis: 'current',
     reviewAfterMs: 30_000,
   },
   fees: { takerBps: { ...DEFAULT_FEES.takerBps }, makerBps: { ...DEFAULT_FEES.makerBps }, tier: { ...DEFAULT_FEES.tier } },

@@ -13,6 +13,7 @@ import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.j
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
+import type { FundingHistoryView } from '../funding/history-types.js';
 import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
@@ -192,6 +193,14 @@ export class Engine {
     if (previous.detector.allowCrossQuote && !config.detector.allowCrossQuote) this.detector.closeCrossQuote(this.now());
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
+  }
+
+  /**
+   * The settled funding history the detector reads for realised funding (detector.fundingBasis, stability
+   * figures, thresholds.minCarryEarnedShare); null = none, realised figures are then unknown (null).
+   */
+  setFundingHistory(view: FundingHistoryView | null): void {
+    this.detector.setFundingHistory(view);
   }
 
   /**
