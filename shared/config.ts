@@ -26,8 +26,7 @@ const Strict = { additionalProperties: false } as const;
 export const ThresholdsSchema = Type.Object(
   {
     minSpreadBps: Bps(
-      'Open only when the price spread is at least this (bps). May be negative (down to −1000, i.e. −10 %) for carry-driven trades that pay to enter and earn funding over the horizon; minProfitBps still decides',
-      { minimum: -1000 },
+      'Open only when the price spread is at least this (bps). May be negative (down to −10 000, a −100 % spread, the least a price spread can be) for carry-driven trades that pay to enter and earn funding over the horizon: minProfitBps still decides, and thresholds.maxSpreadBps must stay above it',
     ),
     minFundingDelta8h: Type.Number({ minimum: -0.05, maximum: 0.05, description: 'Minimum funding delta per 8 h (fraction). Use a negative value to disable.' }),
     minConfidence: NonNeg('Minimum confidence score 0..100', 100),
@@ -179,6 +178,11 @@ export const MarketSchema = Type.Object(
     }),
     minVenues: Type.Integer({ minimum: 1, maximum: 64, description: 'With "all": an instrument listed (trading) on fewer of the enabled venues gets no subscription' }),
     discoveryRefreshMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, description: "How often each venue's instrument list is re-read: new listings subscribed, delistings closed (ms)" }),
+    minOpenInterestUsd: NonNeg(
+      'A pair opens only when both legs\' markets have at least this open interest (USD); a leg whose venue does not publish it (or not yet) does not pass. 0 = off',
+      1e12,
+    ),
+    minVolume24hUsd: NonNeg('A pair opens only when both legs\' markets traded at least this in the last 24 h (USD); unknown does not pass. 0 = off', 1e13),
   },
   Strict,
 );
@@ -291,6 +295,8 @@ export const DEFAULT_CONFIG: Config = {
     exclude: [],
     minVenues: 2,
     discoveryRefreshMs: 5 * 60_000,
+    minOpenInterestUsd: 0,
+    minVolume24hUsd: 0,
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
   venues: venueOptionsDefaults(VENUE_FACTS),

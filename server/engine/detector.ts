@@ -104,6 +104,8 @@ export class Detector {
   /** The realised window of the basis (realised-carry.ts WINDOW_*): 24 h for `current` and `avg24h`, 7 d for `avg7d`. */
   private carryWindow = 0;
   private minCarryEarnedShare = 0;
+  private minOpenInterestUsd = 0;
+  private minVolume24hUsd = 0;
   /** Realised funding figures from the settled history (none until setFundingHistory). */
   private readonly carry: RealisedCarry;
   private readonly takerBps = new Float64Array(E);
@@ -191,6 +193,8 @@ export class Detector {
     this.fundingBasis = d.fundingBasis;
     this.carryWindow = basisWindow(d.fundingBasis);
     this.minCarryEarnedShare = t.minCarryEarnedShare;
+    this.minOpenInterestUsd = config.market.minOpenInterestUsd;
+    this.minVolume24hUsd = config.market.minVolume24hUsd;
     for (let i = 0; i < E; i++) {
       this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
       this.feeTier[i] = config.fees.tier[EXCHANGES[i]];
@@ -339,7 +343,8 @@ export class Detector {
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
       this.score(longId, lx, shortId, sx);
-      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps && this.carryStableEnough(p, longId, shortId, nowMs)) this.open(p, longId, shortId, nowMs, recvUs);
+      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps && this.carryStableEnough(p, longId, shortId, nowMs) && this.liquidEnough(longId) && this.liquidEnough(shortId))
+        this.open(p, longId, shortId, nowMs, recvUs);
       return;
     }
 
@@ -433,6 +438,26 @@ export class Detector {
     if (!(this.minCarryEarnedShare > 0)) return true;
     const share = this.carry.pairStat(p, longId, shortId, this.carryWindow, nowMs, CARRY_EARNED_SHARE);
     return share >= this.minCarryEarnedShare; // false for NaN
+  }
+
+  // ---- Liquidity (issue 13 §5): open interest and 24 h volume per leg ----------------------------------
+
+  /** market.minOpenInterestUsd / minVolume24hUsd (0 = off): the leg's market reaches both; an unknown figure does not. */
+  private liquidEnough(id: number): boolean {
+    const s = this.store;
+    return (!(this.minOpenInterestUsd > 0) || s.openInterestUsd[id] >= this.minOpenInterestUsd) && (!(this.minVolume24hUsd > 0) || s.volume24hUsd[id] >= this.minVolume24hUsd);
+  }
+
+  /** The opportunity's per-leg open interest and volume (null = not published). */
+  private liquidityFields(longId: number, shortId: number): Partial<Opportunity> {
+    const s = this.store;
+    const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+    return {
+      longOpenInterestUsd: orNull(s.openInterestUsd[longId]),
+      shortOpenInterestUsd: orNull(s.openInterestUsd[shortId]),
+      longVolume24hUsd: orNull(s.volume24hUsd[longId]),
+      shortVolume24hUsd: orNull(s.volume24hUsd[shortId]),
+    };
   }
 
   /** The opportunity's funding-basis, realised-carry, stability and net APR fields (on an event only). */
@@ -582,6 +607,7 @@ export class Detector {
       confidence: this.sConfidence,
       breakEvenHours: breakEvenHours(this.sFees, this.sSlip, this.sSpread, this.sDelta),
       ...this.realisedCarryFields(p, longId, shortId, nowMs),
+      ...this.liquidityFields(longId, shortId),
       longQuoteAgeMs: s.quoteAgeMs(longId, nowMs),
       shortQuoteAgeMs: s.quoteAgeMs(shortId, nowMs),
       firstSeenMs: this.pFirstSeenMs[p],

@@ -258,9 +258,10 @@ describe('carry-driven opportunities (negative thresholds.minSpreadBps)', () => 
     return s;
   };
 
-  it('config: minSpreadBps may be negative down to −1000 bps, not below', () => {
-    expect(applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -1000 } }).ok).toBe(true);
-    const bad = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -1001 } });
+  it('config: minSpreadBps may be negative down to −10 000 bps (a −100 % spread), not below', () => {
+    expect(applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -5 } }).ok).toBe(true);
+    expect(applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -10_000 } }).ok).toBe(true);
+    const bad = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -10_001 } });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.errors[0].field).toBe('thresholds.minSpreadBps');
   });

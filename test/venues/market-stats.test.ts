@@ -1,0 +1,83 @@
+/**
+ * Issue 13 §5: open interest and 24 h volume per leg, from the venues' real stream formats, through the real
+ * engine (UpdateSink.stats → stats record → market store → Engine.marketStats). Units: Bybit's ticker
+ * carries `openInterestValue` (open interest in the settle currency) and `turnover24h` (24 h traded value
+ * in it); Hyperliquid's asset context carries `openInterest` in the listed coin and `markPx` per that coin
+ * (their product is USD) and `dayNtlVlm` (24 h notional, USD).
+ */
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../server/engine/index.js';
+import { BybitParser } from '../../server/venues/bybit/adapter.js';
+import { hyperliquidAdapter } from '../../server/venues/hyperliquid/adapter.js';
+import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
+import { engineConfig } from '../engine/btc-four-venues.js';
+import { fixture, table } from '../feeds/helpers.js';
+import { feed, frame, register } from '../traps/wire.js';
+
+const T = 1_680_673_821_770; // bybit snapshot.json ts
+
+describe('bybit: openInterestValue and turnover24h from the linear ticker', () => {
+  const setup = () => {
+    const engine = new Engine({ config: engineConfig(), now: () => T + 10 });
+    const meta = register(engine, table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }]));
+    return { engine, parser: new BybitParser(meta) };
+  };
+
+  it('a snapshot sets both; a delta without them keeps them', () => {
+    const { engine, parser } = setup();
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: null, volume24hUsd: null });
+    expect(feed(engine, parser, fixture('bybit', 'snapshot.json'))).toBe('data');
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: 1506861070.82, volume24hUsd: 4273027716.4294 });
+    expect(feed(engine, parser, fixture('bybit', 'delta.json'))).toBe('data'); // openInterest (coins) only: no USD figure in it
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: 1506861070.82, volume24hUsd: 4273027716.4294 });
+    const moved = frame('bybit', 'delta.json', (m) => {
+      m.data.openInterestValue = '1507000000.00';
+      m.data.turnover24h = '4300000000.5';
+    });
+    expect(feed(engine, parser, moved)).toBe('data');
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: 1_507_000_000, volume24hUsd: 4_300_000_000.5 });
+  });
+
+  it('a malformed figure is left out; the quote and the other figure still count', () => {
+    const { engine, parser } = setup();
+    const bad = frame('bybit', 'snapshot.json', (m) => {
+      m.data.openInterestValue = 'n/a';
+      m.data.turnover24h = '-5';
+    });
+    expect(feed(engine, parser, bad)).toBe('data');
+    expect(engine.quote('BTC-PERP', 'bybit')!.bid).toBe(28550.7);
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: null, volume24hUsd: null });
+    const half = frame('bybit', 'snapshot.json', (m) => (m.data.openInterestValue = null));
+    expect(feed(engine, parser, half)).toBe('data');
+    expect(engine.marketStats('BTC-PERP', 'bybit')).toEqual({ openInterestUsd: null, volume24hUsd: 4273027716.4294 });
+  });
+});
+
+describe('hyperliquid: openInterest × markPx and dayNtlVlm from asset contexts', () => {
+  const HL_T = 1764590400123; // venue time of bbo.json
+  const setup = async () => {
+    const engine = new Engine({ config: engineConfig(), now: () => HL_T + 50 });
+    const meta = register(engine, (await hyperliquidAdapter.discover('http://x', cannedInfo, HL_T, { dexes: [] })).table);
+    const parser = hyperliquidAdapter.createParser(meta);
+    expect(feed(engine, parser, fixture('hyperliquid', 'bbo.json'))).toBe('data'); // the venue clock
+    return { engine, parser };
+  };
+
+  it('positional assetCtxs: per perp, 12345.6 coins × mark price, and the 24 h notional', async () => {
+    const { engine, parser } = await setup();
+    expect(feed(engine, parser, fixture('hyperliquid', 'assetCtxs.json'))).toBe('data');
+    const eth = engine.marketStats('ETH-PERP', 'hyperliquid', 'USDC')!;
+    expect(eth.openInterestUsd).toBeCloseTo(37_667_042.88, 4); // 12345.6 × 3051.05
+    expect(eth.volume24hUsd).toBe(123456789.01);
+    const btc = engine.marketStats('BTC-PERP', 'hyperliquid', 'USDC')!;
+    expect(btc.openInterestUsd).toBeCloseTo(1_126_344_643.2, 3); // 12345.6 × 91234.5 = 1,094,814,000 + 345.6 × 91234.5
+  });
+
+  it('activeAssetCtx (by coin) carries the same figures', async () => {
+    const { engine, parser } = await setup();
+    expect(feed(engine, parser, fixture('hyperliquid', 'activeAssetCtx.json'))).toBe('data');
+    const eth = engine.marketStats('ETH-PERP', 'hyperliquid', 'USDC')!;
+    expect(eth.openInterestUsd).toBeCloseTo(37_667_042.88, 4);
+    expect(eth.volume24hUsd).toBe(123456789.01);
+  });
+});
