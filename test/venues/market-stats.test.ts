@@ -3,12 +3,16 @@
  * engine (UpdateSink.stats → stats record → market store → Engine.marketStats). Units: Bybit's ticker
  * carries `openInterestValue` (open interest in the settle currency) and `turnover24h` (24 h traded value
  * in it); Hyperliquid's asset context carries `openInterest` in the listed coin and `markPx` per that coin
- * (their product is USD) and `dayNtlVlm` (24 h notional, USD).
+ * (their product is USD) and `dayNtlVlm` (24 h notional, USD); Gate's futures.tickers `total_size` in
+ * contracts (× `quanto_multiplier`, the contract value, × `mark_price`) and `volume_24h_quote`; Bitget's
+ * ticker `openInterest` in the base coin (× `markPrice`) and `turnover24h` in the quote currency.
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../server/engine/index.js';
 import { BybitParser } from '../../server/venues/bybit/adapter.js';
 import { hyperliquidAdapter } from '../../server/venues/hyperliquid/adapter.js';
+import { GateParser } from '../../server/venues/gate/adapter.js';
+import { bitgetAdapter } from '../../server/venues/bitget/adapter.js';
 import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
 import { engineConfig } from '../engine/btc-four-venues.js';
 import { fixture, table } from '../feeds/helpers.js';
@@ -79,5 +83,30 @@ describe('hyperliquid: openInterest × markPx and dayNtlVlm from asset contexts'
     const eth = engine.marketStats('ETH-PERP', 'hyperliquid', 'USDC')!;
     expect(eth.openInterestUsd).toBeCloseTo(37_667_042.88, 4);
     expect(eth.volume24hUsd).toBe(123456789.01);
+  });
+});
+
+describe('gate: total_size × quanto_multiplier × mark_price and volume_24h_quote from futures.tickers', () => {
+  it('contracts are converted to USD through the contract value', () => {
+    const tsMs = 1796155230840; // tickers.json time_ms
+    const engine = new Engine({ config: engineConfig(), now: () => tsMs + 10 });
+    const meta = register(engine, table('gate', [{ symbol: 'BTC_USDT', base: 'BTC', contractValue: 0.0001, nextFundingMs: tsMs + 3_600_000 }]));
+    const parser = new GateParser(meta);
+    expect(feed(engine, parser, fixture('gate', 'tickers.json'))).toBe('data');
+    const s = engine.marketStats('BTC-PERP', 'gate')!;
+    expect(s.openInterestUsd).toBeCloseTo(7_420_785_555.61, 1); // 813,402,217 contracts × 0.0001 BTC × 91,231.44
+    expect(s.volume24hUsd).toBe(1393441207);
+  });
+});
+
+describe('bitget: openInterest × markPrice and turnover24h from the UTA ticker', () => {
+  it('base-coin open interest is converted to USD at the mark price', () => {
+    const engine = new Engine({ config: engineConfig(), now: () => 1780000005000 });
+    const meta = register(engine, table('bitget', [{ symbol: 'BTCUSDT', base: 'BTC' }]));
+    const parser = bitgetAdapter.createParser(meta);
+    expect(feed(engine, parser, fixture('bitget', 'ticker-update.json'))).toBe('data');
+    const s = engine.marketStats('BTC-PERP', 'bitget')!;
+    expect(s.openInterestUsd).toBeCloseTo(4_471_126_982.27, 1); // 41,277.4408 BTC × 108,318.9
+    expect(s.volume24hUsd).toBe(3184433925.77402);
   });
 });

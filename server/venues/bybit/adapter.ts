@@ -179,10 +179,8 @@ export class BybitParser extends JsonVenueParser {
     // Deltas carry these only when they changed; a figure that is not a non-negative number is left out (NaN).
     const oiUsd = f.openInterestValue === undefined ? NaN : statOrNaN(num(f.openInterestValue));
     const volumeUsd = f.turnover24h === undefined ? NaN : statOrNaN(num(f.turnover24h));
-    if (oiUsd === oiUsd || volumeUsd === volumeUsd) {
-      sink.stats?.(meta, oiUsd, volumeUsd, ts);
-      emitted = true;
-    }
+    // Ancillary: the frame's outcome stays that of its quote and funding.
+    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
     return emitted ? 'data' : 'ignored';
   }
 }
