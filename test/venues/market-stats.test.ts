@@ -13,6 +13,7 @@ import { BybitParser } from '../../server/venues/bybit/adapter.js';
 import { hyperliquidAdapter } from '../../server/venues/hyperliquid/adapter.js';
 import { GateParser } from '../../server/venues/gate/adapter.js';
 import { bitgetAdapter } from '../../server/venues/bitget/adapter.js';
+import { okxAdapter } from '../../server/venues/okx/adapter.js';
 import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
 import { engineConfig } from '../engine/btc-four-venues.js';
 import { fixture, table } from '../feeds/helpers.js';
@@ -108,5 +109,17 @@ describe('bitget: openInterest × markPrice and turnover24h from the UTA ticker'
     const s = engine.marketStats('BTC-PERP', 'bitget')!;
     expect(s.openInterestUsd).toBeCloseTo(4_471_126_982.27, 1); // 41,277.4408 BTC × 108,318.9
     expect(s.volume24hUsd).toBe(3184433925.77402);
+  });
+});
+
+describe('okx: volCcy24h × last from the tickers channel (no open interest on it)', () => {
+  it('base-currency volume is converted to USD at the last price; open interest stays unknown', () => {
+    const tsMs = 1640131263109; // tickers.json ts
+    const engine = new Engine({ config: engineConfig(), now: () => tsMs + 10 });
+    const meta = register(engine, table('okx', [{ symbol: 'WNCG-USDT-SWAP', base: 'WNCG' }]));
+    expect(feed(engine, okxAdapter.createParser(meta), fixture('okx', 'tickers.json'))).toBe('data');
+    const s = engine.marketStats('WNCG-PERP', 'okx')!;
+    expect(s.openInterestUsd).toBeNull();
+    expect(s.volume24hUsd).toBeCloseTo(1_746_881.226, 3); // 803,940 WNCG × 2.1729 = 1,738,320 + 8,561.226
   });
 });
