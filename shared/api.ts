@@ -71,11 +71,19 @@ const ExportFormatParam = Type.Optional(
 
 export const OpportunitiesQuery = Type.Object(
   {
-    sort: Type.Optional(Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age')], { default: 'profit' })),
+    sort: Type.Optional(
+      Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age'), Type.Literal('netApr')], {
+        default: 'profit',
+        description: 'netApr: projected profit annualised over the holding horizon (netAprPct), the rank of carry-driven opportunities',
+      }),
+    ),
     order: Type.Optional(Type.Union([Type.Literal('desc'), Type.Literal('asc')], { default: 'desc' })),
     instrument: Type.Optional(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$', description: 'Instrument key, e.g. BTC-PERP (first-release BTC-USDT-PERP is read as BTC-PERP)' })),
     exchange: Type.Optional(ExchangeParam),
     minProfitBps: Type.Optional(Type.Number({ minimum: -10_000, maximum: 10_000 })),
+    minCarryEarnedShare: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Only pairs whose carry earned in at least this share (0..1) of the window\'s settlements (carryEarnedShare; unknown = excluded)' }),
+    ),
     limit: Type.Optional(Limit(5000, 500)),
     format: ExportFormatParam,
   },

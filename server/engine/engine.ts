@@ -14,6 +14,7 @@ import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.j
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
+import type { FundingHistoryView } from '../funding/history-types.js';
 import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
@@ -53,6 +54,12 @@ export interface QuoteView {
    * still usable until it goes stale), or null.
    */
   quarantine: QuarantineReason | null;
+}
+
+/** Open interest and 24 h traded volume of one leg's market, USD; null = its venue has not published it. */
+export interface MarketStatsView {
+  openInterestUsd: number | null;
+  volume24hUsd: number | null;
 }
 
 /** Latest funding of one leg (Engine.funding). */
@@ -149,6 +156,11 @@ export class Engine {
   }
 
   /** Queue a funding update: rate per its own interval; `predicted` for a predicted/indicative rate. */
+  /** A venue symbol's open interest and 24 h traded volume, USD (NaN = not in this frame); applied on drain(). */
+  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean {
+    return this.pipeline.pushStats(id, openInterestUsd, volume24hUsd, exchangeTsMs, recvUs);
+  }
+
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean {
     const ok = this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
     if (ok && this.acceptedRecords.active) this.acceptedRecords.funding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
@@ -207,6 +219,14 @@ export class Engine {
     if (previous.detector.allowCrossQuote && !config.detector.allowCrossQuote) this.detector.closeCrossQuote(this.now());
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
+  }
+
+  /**
+   * The settled funding history the detector reads for realised funding (detector.fundingBasis, stability
+   * figures, thresholds.minCarryEarnedShare); null = none, realised figures are then unknown (null).
+   */
+  setFundingHistory(view: FundingHistoryView | null): void {
+    this.detector.setFundingHistory(view);
   }
 
   /**
@@ -306,6 +326,15 @@ export class Engine {
     const s = this.store;
     if (id < 0 || s.hasFunding[id] !== 1) return null;
     return { rate: s.fundingRate[id], intervalMs: s.fundingIntervalMs[id], nextFundingMs: s.nextFundingMs[id], predicted: s.fundingPredicted[id] === 1, receivedMs: s.fundingReceivedMs[id] };
+  }
+
+  /** A leg's open interest and 24 h volume (USD; null = not published), or null when the leg is unknown. A plain store read. */
+  marketStats(instrument: string, exchange: Exchange, settle?: string): MarketStatsView | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    if (id < 0) return null;
+    const oi = this.store.openInterestUsd[id];
+    const vol = this.store.volume24hUsd[id];
+    return { openInterestUsd: Number.isNaN(oi) ? null : oi, volume24hUsd: Number.isNaN(vol) ? null : vol };
   }
 
   /**
