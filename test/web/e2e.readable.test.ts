@@ -33,12 +33,17 @@ function wideRow(i: number, profitBps: number, over: Partial<Opportunity> = {}):
   const [longEx, shortEx] = ROUTES[i % ROUTES.length];
   const price = PRICES[i % PRICES.length];
   const spreadBps = profitBps + 22.5;
+  // Funding consistent across the columns: the legs' rates, their delta and its APR.
+  const fundingDelta8h = i % 2 === 0 ? -0.00123 : 0.00456;
   return opportunity(`${BASES[i % BASES.length]}-PERP`, longEx, shortEx, profitBps, {
+    longFundingRate8h: 0.0001,
+    shortFundingRate8h: 0.0001 + fundingDelta8h,
+    fundingAprPct: fundingDelta8h * 3 * 365 * 100,
     longAsk: price,
     shortBid: price * (1 + spreadBps / 1e4),
     spreadBps,
     projectedProfitUsd: profitBps * 12.3456,
-    fundingDelta8h: i % 2 === 0 ? -0.00123 : 0.00456,
+    fundingDelta8h,
     feesBps: 21.5,
     slippageBps: 12.34,
     confidence: 100,
