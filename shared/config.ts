@@ -169,7 +169,7 @@ export const MarketSchema = Type.Object(
 export const StreamSchema = Type.Object(
   {
     updateRateHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Max `updated` events per opportunity per second per client' }),
-    maxClientBufferBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, description: 'A client whose unsent buffer passes this is cut off' }),
+    maxClientBufferBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, description: 'A /ws client whose unsent buffer passes this has its frames dropped and gets a fresh snapshot once it drains; one that stays behind is cut off' }),
     statsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
   },
   Strict,

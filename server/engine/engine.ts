@@ -5,6 +5,7 @@
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
+import { AcceptedRecordHooks, type AcceptedRecordListener } from './accepted-records.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector } from './detector.js';
@@ -99,6 +100,7 @@ export class Engine {
   private readonly busLatency = new LatencyHistogram();
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
+  private readonly acceptedRecords = new AcceptedRecordHooks();
   private draining = false;
   /** registerInstrument calls refused for an unsupported settle currency. */
   private refusedSettle = 0;
@@ -141,12 +143,25 @@ export class Engine {
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */
   pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): boolean {
-    return this.pipeline.pushQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    const ok = this.pipeline.pushQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    if (ok && this.acceptedRecords.active) this.acceptedRecords.quote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    return ok;
   }
 
   /** Queue a funding update: rate per its own interval; `predicted` for a predicted/indicative rate. */
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean {
-    return this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    const ok = this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    if (ok && this.acceptedRecords.active) this.acceptedRecords.funding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    return ok;
+  }
+
+  /**
+   * Calls `listener` for every record the pipeline accepts (not dropped as full), before the sanity checks
+   * run, so a recording replays exactly what the engine was given (rejections included). Returns a
+   * function that removes the listener.
+   */
+  onAcceptedRecord(listener: AcceptedRecordListener): () => void {
+    return this.acceptedRecords.add(listener);
   }
 
   /** Process queued records: store → detector → bus. Returns records processed. */
