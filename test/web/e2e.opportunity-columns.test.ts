@@ -46,7 +46,9 @@ function rows(t: number): Opportunity[] {
   });
   const eth = opportunity('ETH-PERP', 'okx', 'bybit', 12, { longNextFundingMs: t + 2 * H, shortNextFundingMs: t + 2 * H, firstSeenMs: t - 30_000, updatedMs: t + 60_000 });
   const sol = opportunity('SOL-PERP', 'kucoin', 'okx', 8, { carryEarnedShare: 0.5, realisedFundingDelta8h: -0.00002, capacityUsd: 2_000_000, slippageSource: 'touch', longNextFundingMs: t + H, shortNextFundingMs: t + 4 * H, firstSeenMs: t - 10_000, updatedMs: t + 60_000 });
-  return [btc, eth, sol];
+  // A leg without funding yet (interval and next settlement 0): unknown, not zero.
+  const xrp = opportunity('XRP-PERP', 'bybit', 'kucoin', 3, { longFundingIntervalMs: 0, longNextFundingMs: 0, longFundingRate8h: 0, shortNextFundingMs: t + 3 * H, firstSeenMs: t - 5_000, updatedMs: t + 60_000 });
+  return [btc, eth, sol, xrp];
 }
 
 describeWith(['chromium'], 'opportunities table: funding and depth columns (Chromium, scripted server)', () => {
@@ -83,7 +85,7 @@ describeWith(['chromium'], 'opportunities table: funding and depth columns (Chro
   it('at 1440 px: per-leg funding with interval badges and countdowns, APR, break-even, realised Δ, capacity, units in the headers', async () => {
     const list = rows(Date.now());
     const page = await open(1440, list);
-    await expect.poll(() => page.getByTestId('opportunity-row').count()).toBe(3);
+    await expect.poll(() => page.getByTestId('opportunity-row').count()).toBe(4);
 
     const heads = await page.locator('[data-testid="opportunities-table"] thead th').evaluateAll((ths) => ths.map((th) => (th as HTMLElement).innerText.replace(/\s+/g, ' ').replace(/[▲▼]/g, '').trim()));
     for (const h of ['Funding bps/int', 'Next h:mm:ss', 'Fund Δ bps/8h', 'Real. Δ bps/8h', 'APR %', 'Break-even h', 'Slip. bps', 'Capacity USD', 'Net APR %']) expect(heads).toContain(h);
@@ -119,24 +121,35 @@ describeWith(['chromium'], 'opportunities table: funding and depth columns (Chro
     expect(await eth.getByTestId('slippage-source').count()).toBe(0);
     expect(await page.locator('[data-testid="opportunities-table"]').innerText()).not.toMatch(/NaN|undefined/);
 
-    // Capacity sorts, missing last either way.
+    // Funding unknown on a leg: its rate is a dash with a "?" badge, no countdown, the pair marked.
+    const xrp = page.locator(`[data-testid="opportunity-row"][data-id="${list[3].id}"]`);
+    expect(await leg(xrp, 'leg-funding', 'long').getByTestId('leg-rate').innerText()).toBe('–');
+    expect(await leg(xrp, 'leg-funding', 'long').getByTestId('leg-interval').innerText()).toBe('?');
+    expect(await leg(xrp, 'leg-next', 'long').innerText()).toBe('–');
+    expect(await leg(xrp, 'leg-next', 'short').innerText()).toMatch(/^(2:59:[0-5]\d|3:00:00)$/);
+    expect(await xrp.getByTestId('funding-unknown').innerText()).toBe('?');
+    expect(await xrp.getByTestId('funding-unknown').getAttribute('title')).toMatch(/^funding unknown on Bybit: no funding counted$/);
+    expect(await cell(xrp, 'fundingAprPct').innerText()).toBe('–');
+
+    // Capacity sorts, missing last either way (ties by id).
     const ids = () => page.getByTestId('opportunity-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    const missing = [list[1].id, list[3].id].sort();
     await page.getByTestId('sort-capacityUsd').click();
-    await expect.poll(ids).toEqual([list[2].id, list[0].id, list[1].id]);
+    await expect.poll(ids).toEqual([list[2].id, list[0].id, ...missing]);
     await page.getByTestId('sort-capacityUsd').click();
-    await expect.poll(ids).toEqual([list[0].id, list[2].id, list[1].id]);
+    await expect.poll(ids).toEqual([list[0].id, list[2].id, ...missing]);
     await page.getByTestId('sort-netAprPct').click();
     await expect.poll(async () => (await ids())[0]).toBe(list[0].id);
 
     // Stability filter: earned in ≥ 70 % of settlements keeps BTC only; the count says so; clearing restores.
     await page.getByTestId('filter-min-earned').fill('70');
     await expect.poll(ids).toEqual([list[0].id]);
-    expect(await page.getByTestId('opportunity-filter-count').innerText()).toBe('1 of 3');
+    expect(await page.getByTestId('opportunity-filter-count').innerText()).toBe('1 of 4');
     await page.getByTestId('filter-min-earned').fill('50');
     await expect.poll(async () => (await ids()).length).toBe(2);
     await page.getByTestId('filter-min-earned').fill('150');
     await expect.poll(() => page.getByTestId('filter-min-earned-error').innerText()).toBe('0–100 %');
-    await expect.poll(async () => (await ids()).length).toBe(3); // invalid: marked, not applied
+    await expect.poll(async () => (await ids()).length).toBe(4); // invalid: marked, not applied
     await page.getByTestId('filter-min-earned').fill('');
 
     expect(await noPageScroll(page)).toBe(true);
@@ -153,7 +166,7 @@ describeWith(['chromium'], 'opportunities table: funding and depth columns (Chro
   it('at 390 px: cards show each leg’s rate, interval and countdown; no sideways scroll', async () => {
     const list = rows(Date.now());
     const page = await open(390, list);
-    await expect.poll(() => page.getByTestId('opportunity-card').count()).toBe(3);
+    await expect.poll(() => page.getByTestId('opportunity-card').count()).toBe(4);
     const card = page.locator(`[data-testid="opportunity-card"][data-id="${list[0].id}"]`);
     const legs = (await card.getByTestId('card-leg-funding').innerText()).split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
     expect(legs[0]).toMatch(/^L \+0\.10 1h (19|20):[0-5]\d$/);
