@@ -5,7 +5,7 @@
  *
  * Environment: CLUSTER_CLIENTS (1000), CLUSTER_SECONDS measured per phase (6; scale this, not the client
  * count, to fit a busy machine), CLUSTER_LOAD_PROCS (4), CLUSTER_SIM_RATE (1000 msgs/s),
- * CLUSTER_DISLOCATIONS_PER_MIN (60: an opened/updated/closed cycle every second or so), CLUSTER_INSTRUMENTS (BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP).
+ * CLUSTER_DISLOCATIONS_PER_MIN (30, as bench/e2e's fan-out), CLUSTER_INSTRUMENTS (BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP).
  */
 import { loadavg } from 'node:os';
 import { report, writeResult } from '../lib.js';
@@ -16,7 +16,7 @@ const clients = Number(process.env.CLUSTER_CLIENTS ?? 1000);
 const seconds = Number(process.env.CLUSTER_SECONDS ?? 6);
 const loadProcs = Math.max(1, Number(process.env.CLUSTER_LOAD_PROCS ?? 4));
 const simRate = Number(process.env.CLUSTER_SIM_RATE ?? 1000);
-const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 60);
+const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 30);
 const instruments = (process.env.CLUSTER_INSTRUMENTS ?? 'BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP').split(',');
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 

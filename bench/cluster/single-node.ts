@@ -1,7 +1,8 @@
 /**
  * Single node against the floor, in one run, same clients, same frames:
  *
- * 1. The real server (`server/main.ts`, built-in simulator) with N `/ws` clients at 10 Hz spread over
+ * 1. The real server (`server/main.ts`, fed by the simulator in its own process over real sockets, as
+ *    bench/e2e does) with N `/ws` clients at 10 Hz spread over
  *    load processes (bench/e2e/load.ts): frame delivery = client arrival − the server's `sentUs` (the
  *    start of the send pass that carried it), and opened/closed end to end (arrival − the market frame's
  *    receive time). A recorder client keeps every frame the server sent, with its time.
@@ -15,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Samples } from '../lib.js';
-import { cpuSeconds, nowUs, type Proc, startProc } from '../e2e/proc.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { cpuSeconds, freePortBlock, nowUs, type Proc, startProc } from '../e2e/proc.js';
 
 export interface SingleNodeOptions {
   clients: number;
@@ -98,14 +100,19 @@ const HEAD_RE = /^\{"frame":\d+,"sentUs":\d+,/;
 
 /** Phase 1: the real server. */
 async function measureServer(opts: SingleNodeOptions): Promise<{ result: SingleNodeResult['single_node']; recorded: RecordedFrame[] }> {
+  const portBase = await freePortBlock(EXCHANGES.length);
+  const sim = startProc(
+    ['server/simulator/main.ts', '--port-base', String(portBase), '--rate', String(opts.simRate), '--dislocations', String(opts.dislocationsPerMin), '--instruments', opts.instruments.join(',')],
+    { ...process.env },
+  );
+  await sim.waitFor((l) => l.includes('simulator running'), 60_000);
+  const endpoints = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${portBase + i}`, rest: `http://127.0.0.1:${portBase + i}` }]));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: '0',
-    FEEDS: 'sim',
-    SIM_UNIVERSE: '0',
-    SIM_RATE: String(opts.simRate),
-    SIM_DISLOCATIONS_PER_MIN: String(opts.dislocationsPerMin),
+    FEEDS: 'live',
+    FEED_ENDPOINTS: JSON.stringify(endpoints),
     PERPSCAN_INSTRUMENTS: opts.instruments.join(','),
     PERPSCAN_CONFIG: '/nonexistent.json',
     LOG_LEVEL: 'info', // the "listening" line carries the port
@@ -158,6 +165,7 @@ async function measureServer(opts: SingleNodeOptions): Promise<{ result: SingleN
     };
   } finally {
     await server.stop();
+    await sim.stop();
   }
 }
 
