@@ -38,6 +38,8 @@ const MEASUREMENTS: Measurement[] = [
           ['single node delivery p50 / p99 ms', `${f2(s.p50_ms)} / ${f2(s.p99_ms)} (${s.samples} samples)`],
           ['single node opened/closed end to end p50 / p99 ms', `${f2(s.e2e_opened_closed.p50_ms)} / ${f2(s.e2e_opened_closed.p99_ms)} (${s.e2e_opened_closed.samples})`],
           ['server CPU %', f2(s.server_cpu_pct)],
+          ['server pass (bus → last client written) p50 / p99 ms, last stats window', s.server_pass ? `${f2(s.server_pass.p50_ms)} / ${f2(s.server_pass.p99_ms)} (${s.server_pass.count})` : 'n/a'],
+          ['floor pass (first → last send) p50 / p99 ms', `${f2(r.floor.server_pass.p50_ms)} / ${f2(r.floor.server_pass.p99_ms)} (${r.floor.server_pass.count})`],
           ['floor frames/s (per client) / throughput', `${f2(r.floor.frames_per_sec)} / ${f2(r.floor.frames_per_sec * r.clients)}`],
           ['floor delivery p50 / p99 ms', `${f2(r.floor.p50_ms)} / ${f2(r.floor.p99_ms)} (${r.floor.samples} samples)`],
           ['fanout_ratio_vs_floor (goal ≤ 1.5)', `${f2(r.fanout_ratio_vs_floor)} ${r.fanout_ratio_vs_floor <= 1.5 ? 'met' : 'MISSED'}`],
