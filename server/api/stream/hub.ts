@@ -83,18 +83,19 @@ export class StreamHub {
     this.stream = opts.stream;
     this.clientLimits = { messagesPerSec: 20, subscribeIntervalMs: 250, ...opts.clientLimits };
     this.clientMessages = new ClientMessages(this.clientLimits, (c) => this.removeClient(c), opts.logger);
-    this.router = new MessageRouter(
-      opts,
-      this.audiences,
-      { now: this.now, logger: opts.logger, recentlyClosedLimit: opts.recentlyClosedLimit ?? 200, hasClients: () => this.clients.size > 0 },
-      () => this.pump(),
-    );
     this.writer = new FanoutWriter({
       maxBufferBytes: () => this.stream.maxClientBufferBytes,
       snapshotFor: (client) => this.router.snapshot(client.audience, this.stats()),
       cut: (client, why) => this.cutOff(client, why),
       passDone: (job) => this.recordLatency(job.pumpStartUs, job.recvUs),
     });
+    // Subscribes to the input: last, so a wake-up finds the writer ready.
+    this.router = new MessageRouter(
+      opts,
+      this.audiences,
+      { now: this.now, logger: opts.logger, recentlyClosedLimit: opts.recentlyClosedLimit ?? 200, hasClients: () => this.clients.size > 0 },
+      () => this.pump(),
+    );
     this.startTimers();
     const hb = opts.heartbeatMs ?? 30_000;
     if (hb > 0) this.heartbeatTimer = setInterval(() => this.heartbeat(), hb);
