@@ -5,7 +5,7 @@
  *
  * Environment: CLUSTER_CLIENTS (1000), CLUSTER_SECONDS measured per phase (6; scale this, not the client
  * count, to fit a busy machine), CLUSTER_LOAD_PROCS (4), CLUSTER_SIM_RATE (1000 msgs/s),
- * CLUSTER_DISLOCATIONS_PER_MIN (60: an opened/updated/closed cycle every second or so), CLUSTER_INSTRUMENTS (BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP).
+ * CLUSTER_DISLOCATIONS_PER_MIN (30, as bench/e2e's fan-out), CLUSTER_INSTRUMENTS (BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP).
  */
 import { loadavg } from 'node:os';
 import { report, writeResult } from '../lib.js';
@@ -16,7 +16,7 @@ const clients = Number(process.env.CLUSTER_CLIENTS ?? 1000);
 const seconds = Number(process.env.CLUSTER_SECONDS ?? 6);
 const loadProcs = Math.max(1, Number(process.env.CLUSTER_LOAD_PROCS ?? 4));
 const simRate = Number(process.env.CLUSTER_SIM_RATE ?? 1000);
-const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 60);
+const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 30);
 const instruments = (process.env.CLUSTER_INSTRUMENTS ?? 'BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP').split(',');
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 
@@ -38,6 +38,8 @@ const MEASUREMENTS: Measurement[] = [
           ['single node delivery p50 / p99 ms', `${f2(s.p50_ms)} / ${f2(s.p99_ms)} (${s.samples} samples)`],
           ['single node opened/closed end to end p50 / p99 ms', `${f2(s.e2e_opened_closed.p50_ms)} / ${f2(s.e2e_opened_closed.p99_ms)} (${s.e2e_opened_closed.samples})`],
           ['server CPU %', f2(s.server_cpu_pct)],
+          ['server pass (bus → last client written) p50 / p99 ms, last stats window', s.server_pass ? `${f2(s.server_pass.p50_ms)} / ${f2(s.server_pass.p99_ms)} (${s.server_pass.count})` : 'n/a'],
+          ['floor pass (first → last send) p50 / p99 ms', `${f2(r.floor.server_pass.p50_ms)} / ${f2(r.floor.server_pass.p99_ms)} (${r.floor.server_pass.count})`],
           ['floor frames/s (per client) / throughput', `${f2(r.floor.frames_per_sec)} / ${f2(r.floor.frames_per_sec * r.clients)}`],
           ['floor delivery p50 / p99 ms', `${f2(r.floor.p50_ms)} / ${f2(r.floor.p99_ms)} (${r.floor.samples} samples)`],
           ['fanout_ratio_vs_floor (goal ≤ 1.5)', `${f2(r.fanout_ratio_vs_floor)} ${r.fanout_ratio_vs_floor <= 1.5 ? 'met' : 'MISSED'}`],

@@ -1,7 +1,8 @@
 /**
  * Single node against the floor, in one run, same clients, same frames:
  *
- * 1. The real server (`server/main.ts`, built-in simulator) with N `/ws` clients at 10 Hz spread over
+ * 1. The real server (`server/main.ts`, fed by the simulator in its own process over real sockets, as
+ *    bench/e2e does) with N `/ws` clients at 10 Hz spread over
  *    load processes (bench/e2e/load.ts): frame delivery = client arrival − the server's `sentUs` (the
  *    start of the send pass that carried it), and opened/closed end to end (arrival − the market frame's
  *    receive time). A recorder client keeps every frame the server sent, with its time.
@@ -14,8 +15,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { ServerFrame } from '../../shared/protocol.js';
 import { Samples } from '../lib.js';
-import { cpuSeconds, nowUs, type Proc, startProc } from '../e2e/proc.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { cpuSeconds, freePortBlock, nowUs, type Proc, startProc } from '../e2e/proc.js';
 
 export interface SingleNodeOptions {
   clients: number;
@@ -43,8 +46,17 @@ export interface SingleNodeResult {
   single_node_delivery_p99_ms: number;
   floor_p99_ms: number;
   fanout_ratio_vs_floor: number;
-  single_node: LatencySummary & { e2e_opened_closed: LatencySummary; frames_per_sec: number; mean_frame_bytes: number; server_cpu_pct: number; frame_gaps: number; closed_early: number };
-  floor: LatencySummary & { frames_per_sec: number; frame_gaps: number; closed_early: number };
+  single_node: LatencySummary & {
+    e2e_opened_closed: LatencySummary;
+    /** The hub's own pass (bus drained → last client written), from its last stats window; null if none. */
+    server_pass: { p50_ms: number; p99_ms: number; count: number } | null;
+    frames_per_sec: number;
+    mean_frame_bytes: number;
+    server_cpu_pct: number;
+    frame_gaps: number;
+    closed_early: number;
+  };
+  floor: LatencySummary & { server_pass: { p50_ms: number; p99_ms: number; count: number }; frames_per_sec: number; frame_gaps: number; closed_early: number };
 }
 
 interface LoadPart {
@@ -96,16 +108,41 @@ interface RecordedFrame {
 
 const HEAD_RE = /^\{"frame":\d+,"sentUs":\d+,/;
 
+/**
+ * The hub's `bus_to_sent` (pump start → last client written) of its last completed stats window, read from
+ * a fresh snapshot: the server's own share of the delivery latency, without the load processes' reading.
+ */
+async function busToSentOfLastWindow(url: string): Promise<{ p50_ms: number; p99_ms: number; count: number } | null> {
+  const ws = new WebSocket(url);
+  const first = await new Promise<ServerFrame | null>((resolve) => {
+    const t = setTimeout(() => resolve(null), 10_000);
+    ws.once('message', (data) => {
+      clearTimeout(t);
+      resolve(JSON.parse((data as Buffer).toString()) as ServerFrame);
+    });
+    ws.once('error', () => resolve(null));
+  });
+  ws.terminate();
+  const snap = first?.messages[0];
+  const v = snap?.type === 'snapshot' ? snap.stats.latency.bus_to_sent : undefined;
+  return v ? { p50_ms: v.p50Us / 1000, p99_ms: v.p99Us / 1000, count: v.count } : null;
+}
+
 /** Phase 1: the real server. */
 async function measureServer(opts: SingleNodeOptions): Promise<{ result: SingleNodeResult['single_node']; recorded: RecordedFrame[] }> {
+  const portBase = await freePortBlock(EXCHANGES.length);
+  const sim = startProc(
+    ['server/simulator/main.ts', '--port-base', String(portBase), '--rate', String(opts.simRate), '--dislocations', String(opts.dislocationsPerMin), '--instruments', opts.instruments.join(',')],
+    { ...process.env },
+  );
+  await sim.waitFor((l) => l.includes('simulator running'), 60_000);
+  const endpoints = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${portBase + i}`, rest: `http://127.0.0.1:${portBase + i}` }]));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: '0',
-    FEEDS: 'sim',
-    SIM_UNIVERSE: '0',
-    SIM_RATE: String(opts.simRate),
-    SIM_DISLOCATIONS_PER_MIN: String(opts.dislocationsPerMin),
+    FEEDS: 'live',
+    FEED_ENDPOINTS: JSON.stringify(endpoints),
     PERPSCAN_INSTRUMENTS: opts.instruments.join(','),
     PERPSCAN_CONFIG: '/nonexistent.json',
     LOG_LEVEL: 'info', // the "listening" line carries the port
@@ -143,12 +180,14 @@ async function measureServer(opts: SingleNodeOptions): Promise<{ result: SingleN
     const cpuPct = ((cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
     recording = false;
     recorder.terminate();
+    const serverPass = await busToSentOfLastWindow(url);
     const d = summarise(parts.flatMap((p) => p.delivery_raw));
     return {
       recorded,
       result: {
         ...d,
         e2e_opened_closed: summarise(parts.flatMap((p) => p.e2e_raw)),
+        server_pass: serverPass,
         frames_per_sec: recorded.length / elapsedS,
         mean_frame_bytes: recorded.length > 0 ? bytes / recorded.length : 0,
         server_cpu_pct: cpuPct,
@@ -158,6 +197,7 @@ async function measureServer(opts: SingleNodeOptions): Promise<{ result: SingleN
     };
   } finally {
     await server.stop();
+    await sim.stop();
   }
 }
 
@@ -178,6 +218,8 @@ async function measureFloor(opts: SingleNodeOptions, recorded: RecordedFrame[]):
   let loopStart = performance.now();
   let sent = 0;
   let stopped = false;
+  let measuring = false;
+  const pass = new Samples(1_000_000);
   const sendDue = () => {
     if (stopped) return;
     const now = performance.now();
@@ -188,6 +230,7 @@ async function measureFloor(opts: SingleNodeOptions, recorded: RecordedFrame[]):
         frameNo.set(ws, n + 1);
         ws.send(`{"frame":${n + 1},"sentUs":${sentUs},${rest}`, { compress: false });
       }
+      if (measuring) pass.add(nowUs() / 1000 - sentUs / 1000);
       sent++;
       next++;
       if (next === recorded.length) {
@@ -202,11 +245,13 @@ async function measureFloor(opts: SingleNodeOptions, recorded: RecordedFrame[]):
   let sentAtStart = 0;
   const { parts, elapsedS } = await runLoad(`ws://127.0.0.1:${port}`, opts, 'floor', () => {
     sentAtStart = sent;
+    measuring = true;
   });
+  const p = pass.summary();
   stopped = true;
   for (const ws of frameNo.keys()) ws.terminate();
   wss.close();
-  return { ...summarise(parts.flatMap((p) => p.delivery_raw)), frames_per_sec: (sent - sentAtStart) / elapsedS, frame_gaps: sum(parts, 'frameGaps'), closed_early: sum(parts, 'closedEarly') };
+  return { ...summarise(parts.flatMap((part) => part.delivery_raw)), server_pass: { p50_ms: p.p50, p99_ms: p.p99, count: p.count }, frames_per_sec: (sent - sentAtStart) / elapsedS, frame_gaps: sum(parts, 'frameGaps'), closed_early: sum(parts, 'closedEarly') };
 }
 
 export async function measureSingleNodeVsFloor(opts: SingleNodeOptions): Promise<SingleNodeResult> {

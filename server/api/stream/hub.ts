@@ -2,23 +2,23 @@
  * The `/ws` hub: wires the stream's input (StreamInput: engine bus, strategy ring, state) through the
  * MessageRouter (events → encoded messages per audience) to the FanoutWriter (one shared frame per
  * audience per tick, bounded client buffers), and owns the connections: snapshot on connect, subscribe
- * requests, client message limits, heartbeat, the timers (coalescing tick, periodic stats).
+ * requests (what clients send is checked by ClientMessages), heartbeat, the timers (coalescing tick,
+ * periodic stats).
  *
  * A client's first frame is its snapshot; a subscribe moves it to another audience and sends a fresh,
  * filtered snapshot; every client gets at most one frame per tick.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { Value } from 'typebox/value';
 import type { Config } from '../../../shared/config.js';
 import type { FundingCrossCheck } from '../../../shared/cross-check.js';
 import type { FeedState } from '../../../shared/feeds.js';
-import type { ClientMessage, EngineStats, StreamFilter } from '../../../shared/protocol.js';
+import type { EngineStats, StreamFilter } from '../../../shared/protocol.js';
 import { LatencyWindow } from '../latency.js';
 import type { Logger } from '../ports.js';
 import { Audiences } from './audience.js';
 import { type ClientLimits, StreamClient } from './client.js';
-import { ClientMessageSchema } from './filter.js';
+import { ClientMessages } from './client-messages.js';
 import { MessageRouter, type StreamInput } from './router.js';
 import { FanoutWriter } from './writer.js';
 
@@ -54,8 +54,6 @@ export interface StreamCounters {
   missedEvents: number;
 }
 
-/** A client whose dropped messages pass this many times its burst is closed (1008): it ignores the limit. */
-const DROPPED_BURSTS_BEFORE_CLOSE = 10;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class StreamHub {
@@ -68,8 +66,7 @@ export class StreamHub {
   private stream: Config['stream'];
   private nextClientId = 1;
   private connectionsTotal = 0;
-  private malformedClientMessages = 0;
-  private rateLimitedClientMessages = 0;
+  private readonly clientMessages: ClientMessages;
   private pumpStartUs = 0;
   private updateTimer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
@@ -85,18 +82,20 @@ export class StreamHub {
     this.nowUs = opts.nowUs ?? defaultNowUs;
     this.stream = opts.stream;
     this.clientLimits = { messagesPerSec: 20, subscribeIntervalMs: 250, ...opts.clientLimits };
-    this.router = new MessageRouter(
-      opts,
-      this.audiences,
-      { now: this.now, logger: opts.logger, recentlyClosedLimit: opts.recentlyClosedLimit ?? 200, hasClients: () => this.clients.size > 0 },
-      () => this.pump(),
-    );
+    this.clientMessages = new ClientMessages(this.clientLimits, (c) => this.removeClient(c), opts.logger);
     this.writer = new FanoutWriter({
       maxBufferBytes: () => this.stream.maxClientBufferBytes,
       snapshotFor: (client) => this.router.snapshot(client.audience, this.stats()),
       cut: (client, why) => this.cutOff(client, why),
       passDone: (job) => this.recordLatency(job.pumpStartUs, job.recvUs),
     });
+    // Subscribes to the input: last, so a wake-up finds the writer ready.
+    this.router = new MessageRouter(
+      opts,
+      this.audiences,
+      { now: this.now, logger: opts.logger, recentlyClosedLimit: opts.recentlyClosedLimit ?? 200, hasClients: () => this.clients.size > 0 },
+      () => this.pump(),
+    );
     this.startTimers();
     const hb = opts.heartbeatMs ?? 30_000;
     if (hb > 0) this.heartbeatTimer = setInterval(() => this.heartbeat(), hb);
@@ -118,8 +117,8 @@ export class StreamHub {
       framesDropped: w.framesDropped,
       resyncs: w.resyncs,
       terminatedSlow: w.terminatedSlow,
-      malformedClientMessages: this.malformedClientMessages,
-      rateLimitedClientMessages: this.rateLimitedClientMessages,
+      malformedClientMessages: this.clientMessages.malformed,
+      rateLimitedClientMessages: this.clientMessages.rateLimited,
       missedEvents: this.router.missedEvents,
     };
   }
@@ -150,7 +149,7 @@ export class StreamHub {
     const client = new StreamClient(this.nextClientId++, socket, remote, this.audiences.join(null), this.clientLimits, (c, filter) => this.applySubscribe(c, filter), tcp);
     this.clients.add(client);
     this.connectionsTotal++;
-    socket.on('message', (data, isBinary) => this.onClientMessage(client, data as Buffer, isBinary));
+    socket.on('message', (data, isBinary) => this.clientMessages.handle(client, data as Buffer, isBinary));
     socket.on('pong', () => {
       client.alive = true;
     });
@@ -166,29 +165,6 @@ export class StreamHub {
     if (this.clients.delete(client)) this.audiences.leave(client.audience);
   }
 
-  private onClientMessage(client: StreamClient, data: Buffer, isBinary: boolean): void {
-    if (client.closed) return;
-    if (!client.messageBudget.take()) {
-      this.dropOverRate(client);
-      return;
-    }
-    let msg: unknown;
-    try {
-      msg = isBinary ? undefined : JSON.parse(data.toString('utf8'));
-    } catch {
-      msg = undefined;
-    }
-    if (msg === undefined || !Value.Check(ClientMessageSchema, msg)) {
-      client.malformed++;
-      this.malformedClientMessages++;
-      if (client.malformed > 100) client.terminate(); // a client that only sends garbage
-      return;
-    }
-    const m = msg as ClientMessage;
-    client.alive = true;
-    if (m.type === 'subscribe') client.subscribes.request(m.filter); // → applySubscribe, at most every subscribeIntervalMs
-  }
-
   private applySubscribe(client: StreamClient, spec: StreamFilter): void {
     if (client.closed || this.closed) return;
     this.pump(true); // flush what is owed under the old filter first
@@ -196,20 +172,6 @@ export class StreamHub {
     client.audience = this.audiences.join(spec);
     this.audiences.leave(previous);
     this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
-  }
-
-  private dropOverRate(client: StreamClient): void {
-    client.rateLimited++;
-    this.rateLimitedClientMessages++;
-    const burst = 2 * this.clientLimits.messagesPerSec;
-    if (client.rateLimited === 1) {
-      this.opts.logger?.warn({ client: client.id, remote: client.remote, limitPerSec: this.clientLimits.messagesPerSec }, 'ws client sends too fast: excess messages dropped');
-    }
-    if (client.rateLimited > DROPPED_BURSTS_BEFORE_CLOSE * burst) {
-      this.opts.logger?.warn({ client: client.id, remote: client.remote, dropped: client.rateLimited }, 'ws client closed (1008): it keeps exceeding its message rate');
-      client.closeWith(1008, 'message rate limit exceeded');
-      this.removeClient(client);
-    }
   }
 
   private heartbeat(): void {
