@@ -407,6 +407,7 @@ export class Detector {
     const known = this.fundingKnown(longId) && this.fundingKnown(shortId);
     this.sExpCurrent = known ? expectedFundingBps(nShort, shortRate, nLong, longRate) : 0;
     this.scoreRealisedFunding(longId, shortId, nowMs);
+    if (!known) this.sBasisRealised = false; // no funding counted at all: no basis applied
     this.sExpFunding = !known ? 0 : this.sBasisRealised ? this.sExpRealised : this.sExpCurrent;
     this.sProfit = this.sSpread + this.sExpFunding - this.sFees - this.sSlip;
     this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
