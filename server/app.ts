@@ -36,7 +36,7 @@ import { historyRealisedSource } from './funding/realised.js';
 import { VENUES } from './venues/index.js';
 import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
-import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
+import { createPersistence, recordMarketRecords, recordOpportunities } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
@@ -326,7 +326,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   const alertWiring = wireAlerts((e) => alerts.handle(e), { opportunities: engine.bus, strategy: strategy.events, feeds, now }, (kind) => alerts.wants(kind));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
-  const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
+  const stopMarketRecords = persistence.kind === 'redis' ? recordMarketRecords(engine, persistence, now) : null;
 
   configService.onChange((next, previous) => {
     engine.setConfig(next.config); // first: a disabled exchange's opportunities close `config_changed`
@@ -427,7 +427,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       alertWiring.stop();
       alerts.close();
       opportunityRecorder.stop();
-      stopMarketTap?.();
+      stopMarketRecords?.();
       await app.close();
       // Waiting for a store that is away would only delay the exit: report what is lost instead.
       if (persistence.health().connected) await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));

@@ -210,7 +210,11 @@ export class ApiMetrics {
     gauge('perpscan_ws_clients', 'Connected /ws clients', [], (m, x) => m.set(x.stream.clients));
     counter('perpscan_ws_connections_total', 'Accepted /ws connections since start', [], (m, x) => m.inc(x.stream.connectionsTotal));
     counter('perpscan_ws_frames_sent_total', 'Frames sent to /ws clients', [], (m, x) => m.inc(x.stream.framesSent));
-    counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because their send buffer passed the limit', [], (m, x) => m.inc(x.stream.terminatedSlow));
+    counter('perpscan_ws_bytes_sent_total', 'Bytes of frames sent to /ws clients', [], (m, x) => m.inc(x.stream.bytesSent));
+    counter('perpscan_ws_frames_encoded_total', 'Frame bodies encoded (one per audience per tick, plus snapshots): shared by every client of an audience', [], (m, x) => m.inc(x.stream.framesEncoded));
+    counter('perpscan_ws_frames_dropped_total', 'Frames not sent to clients over their buffer limit (replaced by a snapshot on resync)', [], (m, x) => m.inc(x.stream.framesDropped));
+    counter('perpscan_ws_resyncs_total', 'Clients over their buffer limit resynced with a fresh snapshot once drained', [], (m, x) => m.inc(x.stream.resyncs));
+    counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because they could not keep up with the stream', [], (m, x) => m.inc(x.stream.terminatedSlow));
     counter('perpscan_ws_missed_events_total', 'Bus events the stream lost (clients told to resync)', [], (m, x) => m.inc(x.stream.missedEvents));
     counter('perpscan_ws_malformed_messages_total', 'Client messages that were not valid protocol messages', [], (m, x) => m.inc(x.stream.malformedClientMessages));
     counter('perpscan_ws_rate_limited_messages_total', 'Client messages dropped because their client sent faster than its budget', [], (m, x) => m.inc(x.stream.rateLimitedClientMessages));

@@ -86,7 +86,7 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       // indexPrefix: the page at `/api/docs` (no slash) links its assets by absolute path, which must include BASE_PATH.
       await scoped.register(fastifySwaggerUi, { routePrefix: '/api/docs', indexPrefix: base || undefined, uiConfig: { docExpansion: 'list', deepLinking: true } });
       scoped.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
-        ctx.hub.addClient(socket, request.ip);
+        ctx.hub.addClient(socket, request.ip, request.raw.socket);
       });
       if (opts.staticDir && existsSync(opts.staticDir)) {
         await scoped.register(fastifyStatic, { root: opts.staticDir, prefix: '/', index: ['index.html'] });

@@ -31,6 +31,9 @@ export interface FundingLeg {
   receivedMs: number;
   /** The venue's feed is down or disabled: the figures are its last ones, not current. */
   feedDown: boolean;
+  /** Open interest and 24 h volume of the leg's market, USD; null (or absent) = the venue does not publish it. */
+  openInterestUsd?: number | null;
+  volume24hUsd?: number | null;
 }
 
 /** Where the legs come from (app.ts: the engine's instrument map + `Engine.funding`). */
@@ -50,6 +53,8 @@ export interface EngineFundingView {
   /** Out of the scanned universe (delisted or excluded) when false. */
   readonly store: { isListed(id: number): boolean };
   funding(instrument: string, exchange: Exchange, settle?: string): { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; receivedMs: number } | null;
+  /** Open interest / 24 h volume of a leg (USD, null = not published); absent = none known. */
+  marketStats?(instrument: string, exchange: Exchange, settle?: string): { openInterestUsd: number | null; volume24hUsd: number | null } | null;
 }
 
 /** Every listed leg that has had funding, read through `Engine.funding` (plain store reads). */
@@ -67,7 +72,21 @@ export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
       if (!f) continue;
       let feedDown = down.get(venue);
       if (feedDown === undefined) down.set(venue, (feedDown = engine.isExchangeDown(venue)));
-      out.push({ instrument, venue, settle, symbol: ins.symbolOf(id), rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: f.predicted, receivedMs: f.receivedMs, feedDown });
+      const stats = engine.marketStats?.(instrument, venue, settle) ?? null;
+      out.push({
+        instrument,
+        venue,
+        settle,
+        symbol: ins.symbolOf(id),
+        rate: f.rate,
+        intervalMs: f.intervalMs,
+        nextFundingMs: f.nextFundingMs,
+        predicted: f.predicted,
+        receivedMs: f.receivedMs,
+        feedDown,
+        openInterestUsd: stats?.openInterestUsd ?? null,
+        volume24hUsd: stats?.volume24hUsd ?? null,
+      });
     }
     return out;
   };
@@ -83,6 +102,17 @@ export interface FundingFilter {
   instrument?: string;
   venue?: Exchange;
   settle?: SettleCurrency;
+  /** Rows whose market has at least this open interest / 24 h volume (USD); unknown figures do not pass. */
+  minOpenInterestUsd?: number;
+  minVolume24hUsd?: number;
+}
+
+/** A leg passes the liquidity minimums of the filter (unset or 0 = off; an unknown figure does not pass). */
+function liquidEnough(leg: FundingLeg, filter: FundingFilter): boolean {
+  const oi = leg.openInterestUsd ?? null;
+  const vol = leg.volume24hUsd ?? null;
+  if (filter.minOpenInterestUsd && !(oi !== null && oi >= filter.minOpenInterestUsd)) return false;
+  return !filter.minVolume24hUsd || (vol !== null && vol >= filter.minVolume24hUsd);
 }
 
 const NO_HISTORY: RealisedFunding = { avg24h: null, avg3d: null, avg7d: null, avg30d: null };
@@ -212,6 +242,7 @@ export class FundingBoard {
       for (const leg of group) {
         if (filter.venue && leg.venue !== filter.venue) continue;
         if (filter.settle && leg.settle !== filter.settle) continue;
+        if (!liquidEnough(leg, filter)) continue;
         out.push(this.row(leg, best, nowMs));
       }
     }
@@ -237,8 +268,8 @@ export class FundingBoard {
       feedDown: leg.feedDown,
       lastSettled: this.tracker.lastSettled(leg),
       realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
-      openInterestUsd: null,
-      volume24hUsd: null,
+      openInterestUsd: leg.openInterestUsd ?? null,
+      volume24hUsd: leg.volume24hUsd ?? null,
       bestCarry: best?.long === leg ? 'long' : best?.short === leg ? 'short' : null,
       bestCarry8hBps: best ? best.carry8hBps : null,
       bestCarryCrossQuote: best?.crossQuote ?? false,

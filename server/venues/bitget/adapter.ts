@@ -47,6 +47,7 @@ import {
   isEpochMs,
   isRecord,
   num,
+  statOrNaN,
 } from '../../feeds/adapter.js';
 import { bitgetFundingHistory } from './history.js';
 
@@ -221,6 +222,11 @@ export class BitgetParser extends JsonVenueParser {
       iv.emittedNextMs = next;
       emitted = true;
     }
+    // Open interest `openInterest` (base coin) × `markPrice`; 24 h volume `turnover24h` (quote currency). Absent = NaN.
+    const oiUsd = statOrNaN(num(d.openInterest) * num(d.markPrice));
+    const volumeUsd = statOrNaN(num(d.turnover24h));
+    // Ancillary: the frame's outcome stays that of its quote and funding.
+    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
     return emitted ? 'data' : 'ignored';
   }
 

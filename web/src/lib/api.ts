@@ -22,7 +22,8 @@ import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { FundingResponse } from '../../../shared/funding.js';
-import type { FundingBackfillStatus } from '../../../shared/funding-history.js';
+import type { FundingBackfillStatus, FundingHistoryResponse } from '../../../shared/funding-history.js';
+import { historyPath, type HistoryQuery } from './funding-history.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
@@ -175,6 +176,11 @@ export class ApiClient {
     if (q.settle) params.set('settle', q.settle);
     const query = params.toString();
     return this.call('GET', query ? `api/funding?${query}` : 'api/funding');
+  }
+
+  /** Settled funding of one instrument (every venue, or one) over a time range. */
+  getFundingHistory(q: HistoryQuery): Promise<FundingHistoryResponse> {
+    return this.call('GET', historyPath(q));
   }
 
   /** Funding-history backfill progress per venue; null when no backfill runs. */
