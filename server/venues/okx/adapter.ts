@@ -11,6 +11,7 @@ import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
 import { okxFundingHistory } from './history.js';
+import { okxDepth } from './depth.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
@@ -209,6 +210,8 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
   return {
     exchange: EXCHANGE,
     fundingHistory: okxFundingHistory,
+    /** `books` (depth.ts). */
+    depth: okxDepth,
 
     /**
      * Every linear USDT/USDC swap from public/instruments, without funding: seeding funding would cost one
