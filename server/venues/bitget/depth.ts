@@ -40,16 +40,16 @@ const COST: SymbolCost = { topics: 1, chars: () => 0 };
 const requests = requestsFor(BITGET_DEPTH_TOPIC);
 
 /** The wire text `price:size` of each level of one book, by price (kept for the checksum). */
-interface LevelTexts {
+export interface LevelTexts {
   bids: Map<number, string>;
   asks: Map<number, string>;
 }
 
 /**
- * The documented checksum of a book: CRC32 over the best 25 bids and asks interleaved, as a signed 32-bit
- * integer. `texts` holds each level's `price:size` as sent.
+ * The string the documented checksum is taken of: the best 25 bids and asks interleaved (`bid1:ask1:bid2:…`),
+ * each level's `price:size` as sent (`texts`); a side's levels are left out once it has no more.
  */
-export function bitgetChecksum(book: L2Book, texts: LevelTexts): number {
+export function bitgetChecksumPayload(book: L2Book, texts: LevelTexts): string {
   const parts: string[] = [];
   const nb = Math.min(BITGET_CHECKSUM_LEVELS, book.bids.prices.length);
   const na = Math.min(BITGET_CHECKSUM_LEVELS, book.asks.prices.length);
@@ -57,7 +57,12 @@ export function bitgetChecksum(book: L2Book, texts: LevelTexts): number {
     if (i < nb) parts.push(texts.bids.get(book.bids.prices[i]) ?? '');
     if (i < na) parts.push(texts.asks.get(book.asks.prices[i]) ?? '');
   }
-  return crc32(parts.join(':')) | 0;
+  return parts.join(':');
+}
+
+/** The documented checksum of a book: CRC32 of bitgetChecksumPayload as a signed 32-bit integer. */
+export function bitgetChecksum(book: L2Book, texts: LevelTexts): number {
+  return crc32(bitgetChecksumPayload(book, texts)) | 0;
 }
 
 /** A level's wire text: its price and size as sent (strings per the docs; a JSON number as JS prints it). */
