@@ -7,7 +7,9 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
-import { Detector } from './detector.js';
+import { Detector, TIME_NOW_MS, TIME_RECV_US } from './detector.js';
+import { DepthStore } from '../depth/store.js';
+import type { DepthBook, DepthResyncReason, DepthView } from '../depth/types.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
 import { MarketStore } from './market-store.js';
@@ -93,6 +95,9 @@ export class Engine {
   readonly pipeline: MarketPipeline;
   readonly bus: BroadcastRing<OpportunityEvent>;
   private readonly detector: Detector;
+  private readonly depthStore: DepthStore;
+  /** The latest in-sync order book per id (pushDepth), for scoring; stale books are not served. */
+  readonly depth: DepthView;
   private readonly now: () => number;
   private config: Config;
   private readonly pipelineLatency = new LatencyHistogram();
@@ -108,6 +113,8 @@ export class Engine {
     this.now = opts.now ?? systemNowMs;
     this.store = new MarketStore(opts.config.detector.staleAfterMs);
     this.pipeline = new MarketPipeline(opts.pipelineCapacity ?? 65_536);
+    this.depthStore = new DepthStore(this.now, opts.config.detector.staleAfterMs);
+    this.depth = this.depthStore;
     this.bus = new BroadcastRing<OpportunityEvent>(opts.busCapacity ?? 16_384);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.quarantine = new QuoteQuarantine(this.instruments, this.store);
@@ -149,6 +156,41 @@ export class Engine {
     return this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
   }
 
+  /**
+   * The in-sync top-N book of `id` (engine units, see server/depth/types.ts): stored with the engine-clock
+   * receive time, and the pairs of `id` are rescored. false = unknown id, nothing stored.
+   */
+  pushDepth(id: number, book: DepthBook): boolean {
+    if (!this.instruments.has(id)) return false;
+    const nowMs = this.now();
+    this.depthStore.set(id, book, nowMs);
+    this.rescore(id, nowMs);
+    return true;
+  }
+
+  /** `id`'s book lost sync (or was released): it is not used any more and its pairs are rescored. */
+  dropDepth(id: number, reason: DepthResyncReason | 'released'): void {
+    if (this.depthStore.drop(id, reason)) this.rescore(id, this.now());
+  }
+
+  /** Depth counters: books held, stored, dropped by reason. */
+  depthStats(): { held: number; pushed: number; dropped: Partial<Record<DepthResyncReason | 'released', number>> } {
+    return { held: this.depthStore.size, pushed: this.depthStore.pushed, dropped: { ...this.depthStore.dropped } };
+  }
+
+  /** Scores the pairs of `id` again (its book changed) through the detector's per-id update path. */
+  private rescore(id: number, nowMs: number): void {
+    const time = this.detector.time;
+    // Inside a drain (a callback), keep the batch's business time for the records still to come.
+    const savedNow = time[TIME_NOW_MS];
+    const savedRecv = time[TIME_RECV_US];
+    time[TIME_NOW_MS] = nowMs;
+    time[TIME_RECV_US] = nowUs();
+    this.detector.onUpdate(id);
+    time[TIME_NOW_MS] = savedNow;
+    time[TIME_RECV_US] = savedRecv;
+  }
+
   /** Process queued records: store → detector → bus. Returns records processed. */
   drain(max = Number.POSITIVE_INFINITY): number {
     if (this.draining) return 0; // re-entered from a callback: the outer drain continues
@@ -185,6 +227,7 @@ export class Engine {
     const previous = this.config;
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
+    this.depthStore.staleAfterMs = config.detector.staleAfterMs;
     this.quarantine.band = config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
     this.quarantine.reviewAfterMs = config.detector.reviewAfterMs;
@@ -237,6 +280,7 @@ export class Engine {
       this.detector.closeExchange(ex, this.now());
       this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
       this.quarantine.forgetExchange(ex);
+      for (const id of this.depthStore.ids()) if (this.instruments.exchangeIndexOf(id) === ex) this.depthStore.drop(id, 'disconnected');
     }
   }
 
@@ -253,6 +297,7 @@ export class Engine {
     this.detector.closeId(id, this.now(), reason);
     this.store.forgetQuote(id);
     this.quarantine.forget(id);
+    this.depthStore.drop(id, 'released');
   }
 
   /** Whether the venue symbol's id is in the scanned universe (see setInstrumentListed). */
