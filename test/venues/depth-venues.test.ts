@@ -28,6 +28,10 @@ export class BookSink implements DepthSink {
   resync(meta: InstrumentMeta, reason: DepthResyncReason): void {
     this.events.push({ kind: 'resync', symbol: meta.symbol, reason });
   }
+  /** None of these venues is diff-only: a request for a REST snapshot is a failure. */
+  snapshotNeeded(meta: InstrumentMeta): void {
+    throw new Error(`unexpected REST snapshot request for ${meta.symbol}`);
+  }
   take(): Event[] {
     const e = this.events;
     this.events = [];
@@ -184,7 +188,7 @@ describe('gate futures.obu', () => {
     expect(e.kind === 'book' && e.bids[0]).toEqual([91250.1, 50.93925]);
   });
 
-  it('stream depth and the documented resubscription (unsubscribe, then subscribe) through liveChange', async () => {
+  it('stream depth, one stream per request, and the documented resubscription (unsubscribe, then subscribe)', async () => {
     expect([gateDepthOf(20), gateDepthOf(50), gateDepthOf(51), gateDepthOf(1000)]).toEqual([50, 50, 400, 400]);
     const depth = VENUES.gate.adapter.depth!;
     const plans = await depth.plan({ ws: 'ws://127.0.0.1:1', rest: 'http://127.0.0.1:1' }, ['BTC_USDT', 'ETH_USDT'], 20, async () => null);
@@ -193,11 +197,8 @@ describe('gate futures.obu', () => {
       { channel: 'futures.obu', event: 'subscribe', payload: ['ob.BTC_USDT.50'] },
       { channel: 'futures.obu', event: 'subscribe', payload: ['ob.ETH_USDT.50'] },
     ]);
-    const change = depth.liveChange!(plans, ['BTC_USDT', 'ETH_USDT'], ['BTC_USDT'], ['BTC_USDT']);
-    expect(change?.[0].messages.map((m) => (JSON.parse(m) as { event: string; payload: string[] }).event + ' ' + (JSON.parse(m) as { payload: string[] }).payload[0])).toEqual([
-      'unsubscribe ob.BTC_USDT.50',
-      'subscribe ob.BTC_USDT.50',
-    ]);
+    const frames = depth.resubscribe!('BTC_USDT').map((m) => JSON.parse(m) as { event: string; payload: string[] });
+    expect(frames.map((m) => `${m.event} ${m.payload[0]}`)).toEqual(['unsubscribe ob.BTC_USDT.50', 'subscribe ob.BTC_USDT.50']);
   });
 });
 
@@ -232,6 +233,11 @@ describe('bitget v3 books', () => {
     expect(sink.take()).toEqual([{ kind: 'resync', symbol: 'BTCUSDT', reason: 'checksum' }]);
     expect(p.parse(f('depth-update-next.json'), sink)).toBe('ignored');
     expect(p.resyncs).toEqual({ checksum: 1 });
+    // The way back: unsubscribe `books`, subscribe again.
+    expect(VENUES.bitget.adapter.depth!.resubscribe!('BTCUSDT').map((m) => JSON.parse(m) as unknown)).toEqual([
+      { op: 'unsubscribe', args: [{ instType: 'usdt-futures', topic: 'books', symbol: 'BTCUSDT' }] },
+      { op: 'subscribe', args: [{ instType: 'usdt-futures', topic: 'books', symbol: 'BTCUSDT' }] },
+    ]);
   });
 
   it('a pseq that is not the last seq is a gap; pseq 0 on an update is a venue reset', () => {

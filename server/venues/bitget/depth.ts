@@ -11,7 +11,7 @@
  * - `pseq` is "the serial number of the previous push": an update applies only when its `pseq` equals the
  *   `seq` of the push before it (else a `gap`). "In cases such as system releases or service restarts, the
  *   serial numbers may be reset … most likely … a push message with pseq=0": a `reset`. Both need a new
- *   snapshot, which only a re-subscription brings: `liveChange(…, [s], [s])` unsubscribes then subscribes.
+ *   snapshot, which only a re-subscription brings (VenueDepth.resubscribe: unsubscribe, then subscribe).
  *   `seq` exceeds 2^53, so it is compared as JSON.parse reads it (the same text gives the same double;
  *   two sequence numbers within 256 of each other could compare equal, which the checksum then catches).
  * - `checksum`: CRC32 of the string `bid1price:bid1size:ask1price:ask1size:bid2price:…` over the best 25
@@ -27,7 +27,7 @@
 import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser } from '../../depth/json-depth-parser.js';
+import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { L2Book } from '../../depth/l2-book.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
@@ -78,6 +78,11 @@ export class BitgetDepthParser extends JsonDepthParser {
     this.texts.clear();
   }
 
+  override forget(symbol: string): void {
+    super.forget(symbol);
+    this.texts.delete(symbol);
+  }
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
     const msg = this.parseObject(raw);
@@ -112,32 +117,35 @@ export class BitgetDepthParser extends JsonDepthParser {
     if (typeof checksum !== 'number' || !Number.isInteger(checksum) || checksum < -2_147_483_648 || checksum > 2_147_483_647) return this.reject('bad_checksum');
     const bids = d.b ?? [];
     const asks = d.a ?? [];
-    if (!this.readSides(bids, asks)) return this.reject('bad_level');
-    const book = this.book(meta.symbol);
+    if (!readLevels(bids, this.bidScratch) || !readLevels(asks, this.askScratch)) return this.reject('bad_level');
+    const book = this.bookOf(meta.symbol);
     let texts = this.texts.get(meta.symbol);
     if (texts === undefined) this.texts.set(meta.symbol, (texts = { bids: new Map(), asks: new Map() }));
     if (action === 'snapshot') {
-      this.replace(book);
+      applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      book.synced = true;
       texts.bids.clear();
       texts.asks.clear();
     } else {
       if (!book.synced) return 'ignored'; // waiting for the snapshot of a (re)subscription
       if (pseq === 0 || pseq !== book.seq) {
-        this.lose(meta, book, pseq === 0 ? 'reset' : 'gap', sink);
+        this.loseSync(meta, book, pseq === 0 ? 'reset' : 'gap', sink);
         return 'data';
       }
-      this.applyBuffers(book);
+      applyLevels(book, 'bid', this.bidScratch);
+      applyLevels(book, 'ask', this.askScratch);
     }
     // Arrays were validated by readSides: every level is an array of at least two.
     keepTexts(texts.bids, bids as unknown[][]);
     keepTexts(texts.asks, asks as unknown[][]);
     if ((action === 'update' || checksum !== 0) && bitgetChecksum(book, texts) !== checksum) {
-      this.lose(meta, book, 'checksum', sink);
+      this.loseSync(meta, book, 'checksum', sink);
       return 'data';
     }
     book.seq = seq;
     book.exchangeTsMs = ts;
-    return this.publish(meta, book, sink);
+    this.publish(meta, book, sink);
+    return 'data';
   }
 }
 
@@ -166,10 +174,14 @@ export const bitgetDepth: VenueDepth = {
     }));
   },
 
-  /** Unsubscribes before subscribes: `add` = `remove` = [s] re-subscribes s (a fresh snapshot). */
   liveChange(plans, _symbols, add, remove) {
     const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
     return r === null ? null : changesOf(r, requests);
+  },
+
+  /** After a gap, reset or checksum mismatch: unsubscribe `books`, subscribe it again (a snapshot follows). */
+  resubscribe(symbol: string): string[] {
+    return [...requests('unsubscribe', [symbol]), ...requests('subscribe', [symbol])];
   },
 
   createParser(meta: MetadataTable, levels: number): DepthParser {

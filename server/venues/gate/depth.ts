@@ -8,7 +8,7 @@
  * - an incremental push has no `full` field and carries `U` (first id) and `u` (last id): it is continuous
  *   only when `U` = local id + 1 (then the local id becomes `u`; a level whose size is "0" is removed);
  *   otherwise "unsubscribe from the symbol and resubscribe to obtain an initial full depth snapshot" —
- *   here: a `gap` resync, and `liveChange(…, [s], [s])` re-subscribes (unsubscribe first);
+ *   here: a `gap` resync, and VenueDepth.resubscribe gives the unsubscribe + subscribe frames;
  * - one subscription per stream per connection (a duplicate answers error code 2).
  * Chosen over `futures.order_book_update` + REST `order_book?with_id=true`: that sync procedure needs a
  * REST snapshot fetched while deltas are buffered, which a DepthParser (no I/O) cannot do; `futures.obu`
@@ -21,7 +21,7 @@
  */
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser } from '../../depth/json-depth-parser.js';
+import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, pingMessage } from './ws-common.js';
@@ -80,25 +80,28 @@ export class GateDepthParser extends JsonDepthParser {
     const u = num(r.u);
     if (!(Number.isInteger(u) && u >= 0)) return this.reject('bad_sequence');
     // A side may be left out of a push when it did not change.
-    if (!this.readSides(r.b ?? [], r.a ?? [])) return this.reject('bad_level');
-    const book = this.book(meta.symbol);
+    if (!readLevels(r.b ?? [], this.bidScratch) || !readLevels(r.a ?? [], this.askScratch)) return this.reject('bad_level');
+    const book = this.bookOf(meta.symbol);
     if (r.full === true) {
-      this.replace(book);
+      applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      book.synced = true;
     } else {
       const first = num(r.U);
       if (!(Number.isInteger(first) && first >= 0 && first <= u)) return this.reject('bad_sequence');
       if (!book.synced) return 'ignored'; // waiting for the full push of a (re)subscription
       if (first !== book.seq + 1) {
-        this.lose(meta, book, 'gap', sink);
+        this.loseSync(meta, book, 'gap', sink);
         return 'data';
       }
-      this.applyBuffers(book);
+      applyLevels(book, 'bid', this.bidScratch);
+      applyLevels(book, 'ask', this.askScratch);
       book.bids.truncate(this.depth);
       book.asks.truncate(this.depth);
     }
     book.seq = u;
     book.exchangeTsMs = t;
-    return this.publish(meta, book, sink);
+    this.publish(meta, book, sink);
+    return 'data';
   }
 }
 
@@ -107,15 +110,16 @@ function requests(depth: number): (event: 'subscribe' | 'unsubscribe', symbols: 
   return (event, symbols) => symbols.map((s) => JSON.stringify({ time: Math.floor(Date.now() / 1000), channel: GATE_DEPTH_CHANNEL, event, payload: [`ob.${s}.${depth}`] }));
 }
 
-/** The stream depth of a plan, read back from its first subscribe request (liveChange has no `levels`). */
-function depthOfPlans(plans: readonly ConnectionPlan[]): number {
-  const m = /"ob\.[^"]*\.(\d+)"/.exec(plans[0]?.subscribeMessages[0] ?? '');
-  return m ? Number(m[1]) : DEPTHS[0];
-}
+/**
+ * The stream depth of the last plan: liveChange and resubscribe are not told `levels`, and the depth feed
+ * plans with one `levels` for the whole venue.
+ */
+let plannedDepth: number = DEPTHS[0];
 
 export const gateDepth: VenueDepth = {
   async plan(endpoints: VenueEndpoints, symbols: string[], levels: number, _fetchJson: FetchJson): Promise<ConnectionPlan[]> {
-    const frames = requests(gateDepthOf(levels));
+    plannedDepth = gateDepthOf(levels);
+    const frames = requests(plannedDepth);
     return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
       label: `gate/depth#${i}`,
       url: `${endpoints.ws}${GATE_WS_PATH}`,
@@ -130,10 +134,15 @@ export const gateDepth: VenueDepth = {
     }));
   },
 
-  /** Unsubscribes before subscribes: `add` = `remove` = [s] is the documented resubscription after a gap. */
   liveChange(plans, _symbols, add, remove) {
     const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
-    return r === null ? null : changesOf(r, requests(depthOfPlans(plans)));
+    return r === null ? null : changesOf(r, requests(plannedDepth));
+  },
+
+  /** The documented way back after a gap: unsubscribe the stream, subscribe it again (a full push follows). */
+  resubscribe(symbol: string): string[] {
+    const frames = requests(plannedDepth);
+    return [...frames('unsubscribe', [symbol]), ...frames('subscribe', [symbol])];
   },
 
   createParser(meta: MetadataTable, levels: number): DepthParser {

@@ -21,7 +21,7 @@
  */
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser } from '../../depth/json-depth-parser.js';
+import { JsonDepthParser, applySnapshotLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
@@ -77,15 +77,17 @@ export class HyperliquidDepthParser extends JsonDepthParser {
     if (typeof time !== 'number' || !isEpochMs(time)) return this.reject('bad_timestamp');
     const levels = d.levels;
     if (!Array.isArray(levels) || levels.length !== 2) return this.reject('bad_level');
-    this.bidBuf.length = 0;
-    this.askBuf.length = 0;
-    if (!readWsLevels(levels[0], this.bidBuf) || !readWsLevels(levels[1], this.askBuf)) return this.reject('bad_level');
-    const book = this.book(meta.symbol);
+    this.bidScratch.length = 0;
+    this.askScratch.length = 0;
+    if (!readWsLevels(levels[0], this.bidScratch) || !readWsLevels(levels[1], this.askScratch)) return this.reject('bad_level');
+    const book = this.bookOf(meta.symbol);
     if (book.synced && time < book.exchangeTsMs) return 'ignored'; // older than the book we hold
-    this.replace(book);
+    applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      book.synced = true;
     book.seq = time;
     book.exchangeTsMs = time;
-    return this.publish(meta, book, sink);
+    this.publish(meta, book, sink);
+    return 'data';
   }
 }
 

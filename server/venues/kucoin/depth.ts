@@ -21,7 +21,7 @@
  */
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser } from '../../depth/json-depth-parser.js';
+import { JsonDepthParser, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { bulletConnection } from './bullet.js';
 import { facts } from './facts.js';
@@ -62,16 +62,18 @@ export class KucoinDepthParser extends JsonDepthParser {
     if (!(Number.isInteger(seq) && seq >= 0)) return this.reject('bad_sequence');
     const ts = d.timestamp;
     if (typeof ts !== 'number' || !isEpochMs(ts)) return this.reject('bad_timestamp');
-    if (!this.readSides(d.bids, d.asks)) return this.reject('bad_level');
-    const book = this.book(meta.symbol);
+    if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_level');
+    const book = this.bookOf(meta.symbol);
     if (book.synced) {
       if (seq === book.seq) return 'ignored'; // the same book again
-      if (seq < book.seq) this.lose(meta, book, 'reset', sink); // the engine's sequence restarted
+      if (seq < book.seq) this.loseSync(meta, book, 'reset', sink); // the engine's sequence restarted
     }
-    this.replace(book);
+    applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      book.synced = true;
     book.seq = seq;
     book.exchangeTsMs = ts;
-    return this.publish(meta, book, sink);
+    this.publish(meta, book, sink);
+    return 'data';
   }
 }
 
@@ -99,7 +101,6 @@ export const kucoinDepth: VenueDepth = {
     }));
   },
 
-  /** Unsubscribes before subscribes: `add` = `remove` = [s] re-subscribes s (a fresh snapshot stream). */
   liveChange(plans, _symbols, add, remove) {
     const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, COST);
     return r === null ? null : changesOf(r, frames);
