@@ -9,8 +9,9 @@
  * LISTED coin (`kPEPE` = 1,000 PEPE: folded ÷1000 / ×1000 like the touch), `n` the order count.
  *
  * Every push is the whole book (up to 20 levels per side), so there is no sequence chain to keep: a push
- * replaces the book. Integrity: the venue `time` never goes back on one socket (an older push is dropped as
- * stale), a crossed book is a resync until the next push.
+ * replaces the book, and a missed push leaves no wrong book behind. Integrity: each push is read whole (one
+ * bad level rejects it), a crossed book is a resync until the next push. No check on `time` going back: one
+ * socket delivers in order, and such a check would let one wrong future `time` freeze the book.
  *
  * Budget: Hyperliquid allows 1,000 WebSocket subscriptions PER IP across all connections (official "Rate
  * limits" page; facts.ts), shared with the quote sockets: one `bbo` per scanned coin plus one `assetCtxs` per
@@ -81,7 +82,6 @@ export class HyperliquidDepthParser extends JsonDepthParser {
     this.askScratch.length = 0;
     if (!readWsLevels(levels[0], this.bidScratch) || !readWsLevels(levels[1], this.askScratch)) return this.reject('bad_level');
     const book = this.bookOf(meta.symbol);
-    if (book.synced && time < book.exchangeTsMs) return 'ignored'; // older than the book we hold
     applySnapshotLevels(book, this.bidScratch, this.askScratch);
       book.synced = true;
     book.seq = time;
