@@ -12,7 +12,7 @@
 import { VENUES } from '../venues/index.js';
 import type { Pair } from './market.js';
 
-/** Levels per side each simulated book holds (Bybit's orderbook.50 depth; enough for any top-N view). */
+/** Levels per side each simulated book holds (the deepest snapshot a twin's stream sends; enough for any top-N view). */
 export const SIM_DEPTH_LEVELS = 50;
 /** Spacing of the levels behind the touch (bps of price). */
 const LEVEL_STEP_BPS = 1;
