@@ -17,7 +17,7 @@ import { VENUES } from '../../server/venues/index.js';
 import { BYBIT_HISTORY_LIMIT } from '../../server/venues/bybit/history.js';
 
 const DAY = 86_400_000;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6381';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 let sim: Simulator;
 
 beforeAll(async () => {

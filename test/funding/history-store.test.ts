@@ -12,7 +12,7 @@ const H = 3_600_000;
 const DAY = 24 * H;
 const NOW = Date.UTC(2026, 11, 1, 16); // a settlement time
 const LEG: FundingLegRef = { instrument: 'BTC-PERP', venue: 'bybit', settle: 'USDT' };
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6381';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('funding history store (memory)', () => {
   it('keeps one point per settlement, oldest first, and answers ranges inclusively', () => {
