@@ -35,16 +35,6 @@ export async function startTestEdge(redisUrl: string, redisPrefix: string, opts:
   return { edge, url: `http://127.0.0.1:${addr.port}` };
 }
 
-/** Resolves when `pred` holds (checked every 10 ms: tests only), else rejects after `timeoutMs`. */
-export async function eventually(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > until) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export async function json<T>(url: string, init?: { method?: string; body?: unknown; token?: string }): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (init?.body !== undefined) headers['content-type'] = 'application/json';

@@ -14,8 +14,8 @@ import { PUBLISH_EVENTS } from '../../server/cluster/scripts.js';
 import type { PerpscanEdge } from '../../server/cluster/edge.js';
 import { StreamTestClient } from '../api/ws-client.js';
 import { describeWith, REDIS_URL } from '../helpers/services.js';
-import { deletePrefix, uniquePrefix } from '../persistence/helpers.js';
-import { eventually, json, startTestEdge, startTestEngine, type TestEngine } from './helpers.js';
+import { deletePrefix, uniquePrefix, waitFor } from '../persistence/helpers.js';
+import { json, startTestEdge, startTestEngine, type TestEngine } from './helpers.js';
 
 const TOKEN = 'cluster-test-token-0123456789abcdef0123';
 
@@ -52,7 +52,7 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
     const { engine, edge, url } = await start();
     engine.perpscan.spread('BTC-PERP', 'okx', 'bybit', 60_000, 40);
     expect(engine.perpscan.engine.opportunities().length).toBeGreaterThan(0);
-    await eventually(() => edge.mirror.opportunities().length === engine.perpscan.engine.opportunities().length, 'edge has the opportunity');
+    await waitFor(() => edge.mirror.opportunities().length === engine.perpscan.engine.opportunities().length, 5000, 'edge has the opportunity');
     const rest = await json<{ count: number; opportunities: Opportunity[] }>(`${url}/api/opportunities`);
     expect(rest.status).toBe(200);
     expect(rest.body.opportunities).toEqual(engine.perpscan.engine.opportunities().slice().sort((a, b) => b.projectedProfitBps - a.projectedProfitBps || a.id.localeCompare(b.id)));
@@ -75,7 +75,7 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
     // A batch that reaches the stream but not the live channel: the edge sees the gap at the next live batch.
     await streamOnly.run(redis, [k.fence, k.seq, k.events, `${k.live}:nobody`], [engine.token, 1, JSON.stringify([{ t: 'stats', e: { ...stats, updatesTotal: 424242 } }]), 1000]);
     engine.perpscan.spread('BTC-PERP', 'okx', 'bybit', 60_000, 40);
-    await eventually(() => edge.mirror.stats.gapsFilled === 1 && edge.mirror.opportunities().length > 0, 'gap filled');
+    await waitFor(() => edge.mirror.stats.gapsFilled === 1 && edge.mirror.opportunities().length > 0, 5000, 'gap filled');
     expect(edge.mirror.stats.gaps).toBe(1);
     const snapshotsBefore = edge.mirror.stats.snapshots;
 
@@ -83,14 +83,14 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
     const [[, fields]] = (await redis.xrevrange(k.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     const replayed = JSON.parse(fields[1]) as { events: unknown[] };
     await redis.publish(k.live, fields[1]);
-    await eventually(() => edge.mirror.stats.duplicates === replayed.events.length, 'duplicates dropped');
+    await waitFor(() => edge.mirror.stats.duplicates === replayed.events.length, 5000, 'duplicates dropped');
 
     // A gap whose events the stream no longer holds: only a fresh snapshot can repair it.
     await streamOnly.run(redis, [k.fence, k.seq, k.events, `${k.live}:nobody`], [engine.token, 1, JSON.stringify([{ t: 'stats', e: stats }]), 1000]);
     const [[lostId]] = (await redis.xrevrange(k.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     await redis.xdel(k.events, lostId);
     engine.perpscan.spread('ETH-PERP', 'kucoin', 'binance', 3_000, 50);
-    await eventually(() => edge.mirror.stats.snapshots > snapshotsBefore && ids(edge.mirror.opportunities()).join() === ids(engine.perpscan.engine.opportunities()).join(), 'fresh snapshot after a trimmed gap');
+    await waitFor(() => edge.mirror.stats.snapshots > snapshotsBefore && ids(edge.mirror.opportunities()).join() === ids(engine.perpscan.engine.opportunities()).join(), 5000, 'fresh snapshot after a trimmed gap');
     expect(edge.mirror.stats.gaps).toBe(2);
     expect(edge.mirror.stats.gapsFilled).toBe(1);
   });
@@ -101,7 +101,7 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
     expect(put.status).toBe(200);
     expect(put.body.config.thresholds.minSpreadBps).toBe(7);
     expect(engine.perpscan.config.config.thresholds.minSpreadBps).toBe(7);
-    await eventually(() => edge.mirror.config()?.version === put.body.version, 'edge follows the config');
+    await waitFor(() => edge.mirror.config()?.version === put.body.version, 5000, 'edge follows the config');
     expect((await json<VersionedConfig>(`${url}/api/config`)).body.version).toBe(put.body.version);
 
     // Schema-level (the edge's own validation) and config-level (the engine's, relayed) 400s both name the field.
@@ -119,7 +119,7 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
 
     const halt = await json<{ state: string }>(`${url}/api/trading-state`, { method: 'POST', body: { state: 'halted' }, token: TOKEN });
     expect(halt).toMatchObject({ status: 200, body: { state: 'halted' } });
-    await eventually(() => edge.mirror.tradingState() === 'halted', 'edge follows the trading state');
+    await waitFor(() => edge.mirror.tradingState() === 'halted', 5000, 'edge follows the trading state');
 
     await engine.close();
     const away = await json<{ error: string; message: string }>(`${url}/api/trading-state`, { method: 'POST', body: { state: 'active' }, token: TOKEN });
