@@ -31,7 +31,6 @@ import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
 import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
-import type { WriteFence } from './persistence/writer-protocol.js';
 import type { EngineStats } from '../shared/protocol.js';
 import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
@@ -95,8 +94,8 @@ export interface BuildAppOptions {
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
   /** Funding cross-check cadence and thresholds (tests); defaults in server/feeds/funding-cross-check.ts. */
   fundingCheck?: { intervalMs?: number; firstDelayMs?: number; thresholdBps?: number; nextToleranceMs?: number };
-  /** ROLE=engine: persistence writes only while the cluster's fence key holds this token (server/cluster/lease.ts). */
-  fence?: WriteFence;
+  /** An opened store to use instead of creating one from redisUrl (ROLE=engine: opened and fenced ahead of the lease). */
+  persistence?: Persistence;
   /** Alert delivery tuning (queue size, retries, backoff, timeout) and an injected fetch (tests). */
   alerts?: { delivery?: Partial<DeliveryOptions>; fetch?: FetchFn };
 }
@@ -139,13 +138,14 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
 
   // In memory (no REDIS_URL) every retained event costs heap: keep a short event log there (the closed-
   // opportunity history has its own cap); Redis keeps the full default caps.
-  const persistence = createPersistence({
-    redisUrl: opts.redisUrl ?? undefined,
-    prefix: opts.redisPrefix,
-    logger,
-    caps: opts.redisUrl ? undefined : { opportunityEvents: 5_000, marketRecordsPerExchange: 5_000 },
-    writer: opts.fence ? { fence: opts.fence } : undefined,
-  });
+  const persistence =
+    opts.persistence ??
+    createPersistence({
+      redisUrl: opts.redisUrl ?? undefined,
+      prefix: opts.redisPrefix,
+      logger,
+      caps: opts.redisUrl ? undefined : { opportunityEvents: 5_000, marketRecordsPerExchange: 5_000 },
+    });
   await persistence.open();
 
   // file → env (opts.config) → persisted config if newer → REST (ConfigService)

@@ -14,7 +14,7 @@ import { loadStartupConfig } from './config/load.js';
 import { FrameRecorder } from './feeds/index.js';
 import { stdoutLogDestination } from './log-destination.js';
 import { chooseLogFormat, createLogger } from './logging.js';
-import type { WriteFence } from './persistence/writer-protocol.js';
+import type { Persistence } from './persistence/persistence.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 /** ROLE=engine exits with this when it lost the lease (a supervisor may restart it as the new standby). */
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const recorder = s.recordFile ? new FrameRecorder(s.recordFile) : undefined;
   if (recorder) logger.info({ path: recorder.path }, `recording market frames to ${recorder.path}`);
 
-  const build = (fence?: WriteFence): Promise<PerpscanApp> =>
+  const build = (persistence?: Persistence): Promise<PerpscanApp> =>
     buildApp({
       config: loaded.config,
       configFileMtimeMs: loaded.fileMtimeMs,
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       authFailures: s.authFailures,
       http: s.http,
       wsClientMessagesPerSec: s.wsClientMessagesPerSec,
-      fence,
+      persistence,
     });
 
   let stopping = false;

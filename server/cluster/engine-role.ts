@@ -1,13 +1,15 @@
 /**
- * ROLE=engine: wait for the lease (a standby waits here), then build the engine exactly as a single
- * process does (persistence restores positions and portfolio; feeds subscribe) with its store writes
- * fenced by the lease's token, publish everything to edges (publisher.ts) and answer relayed mutations
+ * ROLE=engine: open the store fenced with token 0 (nothing can be written with it), wait for the lease
+ * (a standby waits here, its store's writer thread already running), then fence the store with the
+ * lease's token and build the engine exactly as a single process does (persistence restores positions
+ * and portfolio; feeds subscribe), publish everything to edges (publisher.ts) and answer relayed mutations
  * (relay.ts). Losing the lease (or being fenced) is reported through `onLost`: the process must stop.
  */
 import { Redis } from 'ioredis';
 import type pino from 'pino';
 import type { PerpscanApp } from '../app.js';
-import type { WriteFence } from '../persistence/writer-protocol.js';
+import { RedisPersistence } from '../persistence/redis.js';
+import type { Persistence } from '../persistence/persistence.js';
 import { clusterKeys } from './keys.js';
 import { EngineLease } from './lease.js';
 import { ClusterPublisher } from './publisher.js';
@@ -26,8 +28,8 @@ export interface EngineRoleOptions {
   leaseTtlMs?: number;
   snapshotMs?: number;
   streamMaxLen?: number;
-  /** Builds and starts the engine (buildApp) with persistence fenced by `fence`. */
-  build: (fence: WriteFence) => Promise<PerpscanApp>;
+  /** Builds and starts the engine (buildApp) on this opened, fenced store. */
+  build: (persistence: Persistence) => Promise<PerpscanApp>;
   /** The lease is gone or this engine was fenced off: stop now (a standby has taken over or will). */
   onLost: (reason: string) => void;
 }
@@ -47,9 +49,12 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
   const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'engine-cluster' });
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'cluster: redis error'));
   await redis.connect();
+  const persistence = new RedisPersistence({ url: opts.redisUrl, prefix: opts.redisPrefix, logger: log, fence: { key: keys.fence, token: 0 } });
+  await persistence.open();
   const lease = new EngineLease({ redis, keys, ttlMs: opts.leaseTtlMs, logger: log });
   const waitStart = Date.now();
   const token = await lease.acquire();
+  persistence.setFence({ key: keys.fence, token });
   log.info({ token, owner: lease.owner, waitedMs: Date.now() - waitStart }, 'cluster: this engine holds the lease');
 
   let lost = false;
@@ -59,7 +64,7 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
     opts.onLost(reason);
   };
   lease.onLost(loseOnce);
-  const perpscan = await opts.build({ key: keys.fence, token });
+  const perpscan = await opts.build(persistence);
   const { engine, strategy, feeds, fundingCheck, config } = perpscan;
   const publisher = new ClusterPublisher({
     redis,

@@ -47,12 +47,14 @@ export class BatchWriter {
   private closing = false;
   private readonly timer: NodeJS.Timeout;
   private readonly stats: WriterThreadStats = emptyThreadStats();
+  private fence: WriteFence | undefined;
 
   constructor(
     private readonly opts: WriterThreadOptions,
     private readonly post: (msg: WriterToMain, transfer?: ArrayBuffer[]) => void,
   ) {
     this.keys = redisKeys(opts.prefix);
+    this.fence = opts.fence;
     this.client = new Redis(opts.url, {
       lazyConnect: true,
       // Fail fast while disconnected: the main thread keeps the bounded backlog and this batch is retried.
@@ -167,7 +169,7 @@ export class BatchWriter {
       this.post({ type: 'built', seq: batch.seq, id: batch.id });
     }
     batch.attempts++;
-    if (this.opts.fence && !(await this.fenceHolds(this.opts.fence))) {
+    if (this.fence && !(await this.fenceHolds(this.fence))) {
       this.stats.fencedBatches++;
       this.log('redis persistence: batch refused: this engine\'s fencing token is stale (another engine holds the lease)', new Error('fenced'));
       return 'given-up';
@@ -237,6 +239,11 @@ export class BatchWriter {
     this.stats.lastBatchCommands = commands;
     this.stats.lastBatchItems = batch.items;
     return 'acked';
+  }
+
+  /** The token this process now holds (a standby opened persistence fenced with token 0, then took the lease). */
+  setFence(fence: WriteFence): void {
+    this.fence = fence;
   }
 
   /**

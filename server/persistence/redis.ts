@@ -196,6 +196,16 @@ export class RedisPersistence implements Persistence {
     });
   }
 
+  /**
+   * Cluster: the fencing token batches must carry from now on. A standby engine opens its persistence
+   * ahead of time fenced with token 0 (which is never valid: nothing gets written) and sets its token
+   * once it holds the lease, so the writer thread is already running at takeover.
+   */
+  setFence(fence: WriteFence): void {
+    this.threadOptions.fence = fence;
+    this.worker?.postMessage({ type: 'fence', fence } satisfies MainToWriter);
+  }
+
   async open(): Promise<void> {
     if (!this.opening) this.opening = this.start();
     await this.opening;

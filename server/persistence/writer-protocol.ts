@@ -49,7 +49,7 @@ export interface BatchMessage {
   nowMs: number;
 }
 
-export type MainToWriter = BatchMessage | { type: 'close' };
+export type MainToWriter = BatchMessage | { type: 'fence'; fence: WriteFence } | { type: 'close' };
 
 /** Counters kept by the writer thread. */
 export interface WriterThreadStats {

@@ -20,7 +20,7 @@ export async function startTestEngine(redisUrl: string, redisPrefix: string, opt
     logger: silent,
     leaseTtlMs: opts.leaseTtlMs ?? 1000,
     snapshotMs: 200,
-    build: async (fence) => (app = await buildTestApp({ redisUrl, redisPrefix, fence, ...opts })),
+    build: async (persistence) => (app = await buildTestApp({ redisUrl, redisPrefix, persistence, ...opts })),
     onLost: opts.onLost ?? (() => undefined),
   });
   if (!app) throw new Error('engine not built');

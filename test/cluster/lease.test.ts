@@ -111,8 +111,10 @@ describeWith(['redis'], 'cluster lease and fencing', () => {
     await stalePersistence.open();
     stalePersistence.savePosition(position('stale-pos', Date.now()));
     await waitFor(() => stalePersistence.writerStats().fencedBatches === 1, 5000, 'stale batch refused');
-    const currentPersistence = persist(token);
+    // As a standby does: opened ahead with token 0 (never valid), fenced with the lease's token at takeover.
+    const currentPersistence = persist(0);
     await currentPersistence.open();
+    currentPersistence.setFence({ key: keys.fence, token });
     currentPersistence.savePosition(position('current-pos', Date.now()));
     await currentPersistence.flush(2000);
     expect((await currentPersistence.loadPositions()).map((p) => p.id)).toEqual(['current-pos']);

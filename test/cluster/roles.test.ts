@@ -75,7 +75,9 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
     // A batch that reaches the stream but not the live channel: the edge sees the gap at the next live batch.
     await streamOnly.run(redis, [k.fence, k.seq, k.events, `${k.live}:nobody`], [engine.token, 1, JSON.stringify([{ t: 'stats', e: { ...stats, updatesTotal: 424242 } }]), 1000]);
     engine.perpscan.spread('BTC-PERP', 'okx', 'bybit', 60_000, 40);
-    await waitFor(() => edge.mirror.stats.gapsFilled === 1 && edge.mirror.opportunities().length > 0, 5000, 'gap filled');
+    await waitFor(() => edge.mirror.stats.gapsFilled === 1 && edge.mirror.opportunities().length > 0, 5000, 'gap filled').catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(edge.mirror.stats)}, ${edge.mirror.opportunities().length} opportunities`);
+    });
     expect(edge.mirror.stats.gaps).toBe(1);
     const snapshotsBefore = edge.mirror.stats.snapshots;
 
