@@ -100,17 +100,17 @@ export class EngineMirror {
       this.inbox.push(payload);
       void this.pump();
     });
-    // After a reconnect (ioredis resubscribes by itself) messages may have been missed: start from a snapshot.
-    this.sub.on('ready', () => {
-      this.needSnapshot = true;
-      void this.pump();
-    });
   }
 
   /** Subscribes first (so nothing published meanwhile is missed), then takes the snapshot. */
   async start(): Promise<void> {
     await Promise.all([this.sub.connect(), this.cmd.connect()]);
     await this.sub.subscribe(this.opts.keys.live);
+    // After a reconnect (ioredis resubscribes by itself) messages may have been missed: start from a snapshot.
+    this.sub.on('ready', () => {
+      this.needSnapshot = true;
+      void this.pump();
+    });
     this.needSnapshot = true;
     await this.pump();
   }

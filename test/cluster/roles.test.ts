@@ -69,6 +69,7 @@ describeWith(['redis'], 'cluster roles: engine and edge over Redis', () => {
 
   it('fills a gap from the stream, drops a replayed batch, and takes a fresh snapshot when the gap was trimmed', async () => {
     const { engine, edge } = await start();
+    expect(edge.mirror.stats).toMatchObject({ gaps: 0, gapsFilled: 0, duplicates: 0 }); // subscribed before the snapshot: nothing missed
     const k = clusterKeys(prefix);
     const streamOnly = new LuaScript(PUBLISH_EVENTS);
     const stats = engine.perpscan.engineStats();
