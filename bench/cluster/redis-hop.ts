@@ -21,6 +21,7 @@ import { clusterKeys } from '../../server/cluster/keys.js';
 import { EngineLease } from '../../server/cluster/lease.js';
 import { ClusterPublisher } from '../../server/cluster/publisher.js';
 import { BroadcastRing } from '../../server/engine/bus.js';
+import { LatencyHistogram } from '../../server/engine/histogram.js';
 
 export interface RedisHopResult {
   redis_hop_p50_ms: number;
@@ -75,19 +76,25 @@ export async function measureRedisHop(opts: { redisUrl: string; eventsPerSec?: n
   const client = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   await new Promise((resolve, reject) => (client.once('open', resolve), client.once('error', reject)));
 
+  // The hub rolls its own window every stats interval: keep every measured sample here too.
+  const hop = new LatencyHistogram();
+  const window = edge.hub.latency.endToEnd;
+  const record = window.record.bind(window);
+  let measuring = false;
+  window.record = (us: number): void => {
+    record(us);
+    if (measuring && us >= 0) hop.recordUs(us);
+  };
+
   // Open and close in pairs at the target rate, in 1 ms slices.
   let seq = 0;
   let sent = 0;
   const startMs = performance.now();
   const warmupMs = 1000;
-  let measuring = false;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const elapsed = performance.now() - startMs;
-      if (!measuring && elapsed >= warmupMs) {
-        edge.hub.latency.endToEnd.roll(); // forget the warm-up
-        measuring = true;
-      }
+      if (!measuring && elapsed >= warmupMs) measuring = true;
       if (elapsed >= warmupMs + seconds * 1000) {
         clearInterval(timer);
         resolve();
@@ -102,7 +109,7 @@ export async function measureRedisHop(opts: { redisUrl: string; eventsPerSec?: n
     }, 1);
   });
   await new Promise((r) => setTimeout(r, 300)); // the last events arrive
-  const summary = edge.hub.latency.endToEnd.roll();
+  const summary = hop.summary();
   client.terminate();
   publisher.close();
   await edge.close();
