@@ -14,7 +14,8 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
-import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
+import { EXCHANGES } from '../../shared/exchanges.js';
+import { opportunityId, type Opportunity, type OpportunityEvent } from '../../shared/opportunity.js';
 import type { StrategyEvent } from '../../shared/position.js';
 import { buildEdge } from '../../server/cluster/edge.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
@@ -35,10 +36,10 @@ const nowUs = (): number => Math.round((performance.timeOrigin + performance.now
 function opportunity(i: number): Opportunity {
   // Only the fields the hub and the JSON path touch matter here; the rest are plausible values.
   return {
-    id: `BENCH${i}-PERP|okx|bybit`,
+    id: opportunityId(`BENCH${i}-PERP`, EXCHANGES[0], EXCHANGES[1]),
     instrument: `BENCH${i}-PERP`,
-    longExchange: 'okx',
-    shortExchange: 'bybit',
+    longExchange: EXCHANGES[0],
+    shortExchange: EXCHANGES[1],
     firstSeenMs: Date.now(),
     projectedProfitBps: 12,
   } as Opportunity;
