@@ -8,23 +8,20 @@
  */
 import { DepthManager } from './feeds/depth-manager.js';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type Config, DEFAULT_CONFIG, explicitInstruments, type VersionedConfig } from '../shared/config.js';
 import type { Exchange } from '../shared/exchanges.js';
 import type { FeedState } from '../shared/feeds.js';
-import compileTrust from '@fastify/proxy-addr';
 import type { AccessPolicy } from './api/access.js';
 import { AuthFailureLimiter, type AuthFailureLimit } from './api/auth-failures.js';
-import { capConnectionsPerAddress } from './api/connection-cap.js';
 import { EngineStatsTracker } from './api/engine-stats.js';
-import { clientErrorHandler } from './api/errors.js';
 import { ApiMetrics } from './api/metrics.js';
 import { mountApi } from './api/plugin.js';
 import type { ApiContext } from './api/context.js';
 import { StreamHub } from './api/stream/hub.js';
-import { DEFAULT_AUTH_FAILURES, DEFAULT_HTTP_LIMITS, DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, type HttpLimits } from './config/env.js';
+import { DEFAULT_AUTH_FAILURES, DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, type HttpLimits } from './config/env.js';
+import { createHttpServer } from './http-server.js';
 import { ConfigService } from './config/service.js';
 import { type ConfigOrigin, describeConfigSource, pickStartupConfig } from './config/load.js';
 import { Engine } from './engine/index.js';
@@ -39,10 +36,11 @@ import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
 import { createPersistence, recordMarketRecords, recordOpportunities } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
+import type { EngineStats } from '../shared/protocol.js';
 import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
 import { venueViewFromEngine, venueViewFromFeeds, type VenueFeedView } from './strategy/venue-state.js';
-import { logFeedLive, RequestLogAtDebug } from './logging.js';
+import { logFeedLive } from './logging.js';
 import { AlertsService } from './alerts/service.js';
 import type { DeliveryOptions, FetchFn } from './alerts/queue.js';
 import { wireAlerts } from './alerts/wiring.js';
@@ -106,6 +104,8 @@ export interface BuildAppOptions {
    * Default off (tests turn it on where they test it). Live settlements are recorded either way.
    */
   fundingBackfill?: boolean | { idleMs?: number; retryMs?: number; maxRequestsPerSecond?: number };
+  /** An opened store to use instead of creating one from redisUrl (ROLE=engine: opened and fenced ahead of the lease). */
+  persistence?: Persistence;
   /** Alert delivery tuning (queue size, retries, backoff, timeout) and an injected fetch (tests). */
   alerts?: { delivery?: Partial<DeliveryOptions>; fetch?: FetchFn };
 }
@@ -128,6 +128,8 @@ export interface PerpscanApp {
   hub: StreamHub;
   config: ConfigService;
   alerts: AlertsService;
+  /** Engine counters and latency (what /ws stats carry before the hub adds its own). */
+  engineStats(): EngineStats;
   /** Starts feeds, strategy and the sweep timer (done by buildApp unless `start: false`). */
   start(): Promise<void>;
   /** Stops feeds, flushes persistence, closes sockets and the HTTP server. Idempotent. */
@@ -147,48 +149,19 @@ function isLogger(v: unknown): v is pino.Logger {
 export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp> {
   const now = opts.now ?? Date.now;
   const logger: pino.Logger = isLogger(opts.logger) ? opts.logger : pino(opts.logger ? opts.logger : { level: 'silent' });
-  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, maxConnectionsPerIp: 0, ...opts.http };
-  // A hop count becomes proxy-addr's (address, hop) → trusted function.
-  const trustProxy = typeof opts.trustProxy === 'number' ? ((hops: number) => (_addr: string, i: number) => i < hops)(opts.trustProxy) : (opts.trustProxy ?? false);
-  const app = Fastify({
-    loggerInstance: logger,
-    trustProxy,
-    bodyLimit: 256 * 1024,
-    logController: new RequestLogAtDebug(),
-    forceCloseConnections: true,
-    // Timeouts and broken requests, and requests during shutdown, answered in the shared error shape (errors.ts).
-    clientErrorHandler,
-    return503OnClosing: false,
-    // A request (headers and body) must arrive within requestTimeoutMs or it gets 408 and the socket
-    // closes: a body trickled in byte by byte cannot hold a connection forever. Node checks these
-    // deadlines every connectionsCheckingInterval, so that is kept well under the timeout.
-    requestTimeout: httpLimits.requestTimeoutMs,
-    // Idle sockets (no byte either way) are closed after this; an upgraded /ws socket is exempt (ws clears it).
-    connectionTimeout: 120_000,
-    http: {
-      headersTimeout: Math.min(httpLimits.headersTimeoutMs, httpLimits.requestTimeoutMs),
-      connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(httpLimits.requestTimeoutMs / 5))),
-    },
-  }) as unknown as FastifyInstance;
-  if (httpLimits.maxConnectionsPerIp > 0) {
-    const trusted = trustProxy === false ? null : typeof trustProxy === 'function' || trustProxy === true ? () => true : compileTrust.compile(trustProxy.split(',').map((a) => a.trim()));
-    capConnectionsPerAddress(app.server, {
-      maxPerAddress: httpLimits.maxConnectionsPerIp,
-      exempt: trusted ? (address) => trusted(address, 0) : undefined,
-      logger,
-    });
-  }
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const app = createHttpServer({ logger, trustProxy: opts.trustProxy, http: opts.http });
   const log = app.log;
 
   // In memory (no REDIS_URL) every retained event costs heap: keep a short event log there (the closed-
   // opportunity history has its own cap); Redis keeps the full default caps.
-  const persistence = createPersistence({
-    redisUrl: opts.redisUrl ?? undefined,
-    prefix: opts.redisPrefix,
-    logger,
-    caps: opts.redisUrl ? undefined : { opportunityEvents: 5_000, marketRecordsPerExchange: 5_000 },
-  });
+  const persistence =
+    opts.persistence ??
+    createPersistence({
+      redisUrl: opts.redisUrl ?? undefined,
+      prefix: opts.redisPrefix,
+      logger,
+      caps: opts.redisUrl ? undefined : { opportunityEvents: 5_000, marketRecordsPerExchange: 5_000 },
+    });
   await persistence.open();
 
   // file → env (opts.config) → persisted config if newer → REST (ConfigService)
@@ -448,7 +421,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   };
 
   if (opts.start !== false) await start();
-  return { app, engine, strategy, feeds, fundingCheck, fundingBoard, fundingHistory, fundingBackfill, simulator, persistence, hub, config: configService, alerts, start, close };
+  return { app, engine, strategy, feeds, fundingCheck, fundingBoard, fundingHistory, fundingBackfill, simulator, persistence, hub, config: configService, alerts, engineStats: () => statsTracker.stats(), start, close };
 }
 
 /** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */

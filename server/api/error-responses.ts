@@ -17,7 +17,7 @@ export const ERROR_STATUS_MEANING = {
   421: 'Host name not served (ALLOWED_HOSTS)',
   429: 'Too many requests, or too many failed authentications from this address; see Retry-After',
   500: 'Internal error',
-  503: 'The server is shutting down',
+  503: 'The server is shutting down, or (on an edge) the engine is away or has not sent its state yet',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_STATUS_MEANING;
 

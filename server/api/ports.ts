@@ -2,7 +2,6 @@
  * The small structural views server/api needs of the engine's and the strategy's broadcast rings
  * (docs/INTERFACES.md `BroadcastRing` / `Subscription`), so the API layer depends on behaviour, not classes.
  */
-import type { Config } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Opportunity } from '../../shared/opportunity.js';
@@ -29,7 +28,6 @@ export interface Logger {
 /** What the API reads from the engine (server/engine `Engine`). */
 export interface EngineView {
   opportunities(): Opportunity[];
-  setConfig(config: Config): void;
 }
 
 /** What the API uses of the strategy (server/strategy `StrategyRunner`). */
@@ -42,7 +40,6 @@ export interface StrategyView {
   tradingState(): TradingState;
   closePosition(id: string, reason?: ExitReason): Position;
   setTradingState(state: TradingState, opts?: { closeAll?: boolean; reason?: string }): void;
-  setConfig(config: Config): void;
 }
 
 /** What the API reads from the feeds (server/feeds `FeedManager`). */

@@ -11,8 +11,13 @@ import { LOOPBACK_HOST_NAMES, normaliseAllowedHost, normaliseOrigin } from '../a
 export const MIN_API_TOKEN_LENGTH = 32;
 
 export type FeedsMode = 'sim' | 'live' | 'none';
+/** ROLE: one process does everything (all), or a cluster over Redis: the engine (with a standby) and edges (docs/cluster.md). */
+export type ServerRole = 'all' | 'engine' | 'edge';
 
 export interface ServerSettings {
+  role: ServerRole;
+  /** LEASE_TTL_MS: the engine lease's time to live; a standby takes over within about this long of the active engine's death. */
+  leaseTtlMs: number;
   host: string;
   /** 0 = an ephemeral port (the bound address is logged). */
   port: number;
@@ -135,6 +140,12 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
     }
   }
 
+  const roleRaw = env.ROLE || 'all';
+  let role: ServerRole = 'all';
+  if (roleRaw === 'all' || roleRaw === 'engine' || roleRaw === 'edge') role = roleRaw;
+  else errors.push({ field: 'ROLE', message: `must be all, engine or edge, got ${JSON.stringify(roleRaw)}` });
+  if (role !== 'all' && !env.REDIS_URL) errors.push({ field: 'REDIS_URL', message: `ROLE=${role} needs Redis (engine and edges meet there)` });
+
   const host = env.HOST || '127.0.0.1';
   // ALLOWED_HOSTS adds names (e.g. the public name behind a proxy) to the defaults, which stay: they are
   // loopback names and IP literals, which DNS cannot rebind.
@@ -148,6 +159,8 @@ export function readServerSettings(env: NodeJS.ProcessEnv, argv: string[] = [], 
   const configPath = env.PERPSCAN_CONFIG ?? './perpscan.config.json';
   const simUniverse = int('SIM_UNIVERSE', 300, 0, 5000);
   const settings: ServerSettings = {
+    role,
+    leaseTtlMs: int('LEASE_TTL_MS', 3000, 500, 60_000),
     host,
     port: int('PORT', 8080, 0, 65535),
     feeds,

@@ -37,6 +37,17 @@ export class ConfigService {
     this.listeners.push(listener);
   }
 
+  /**
+   * Takes a config someone else validated and versioned (an edge following its engine, server/cluster/),
+   * without saving it; listeners hear of it like of an update.
+   */
+  adopt(next: VersionedConfig): void {
+    if (next.version === this.current.version && next.updatedMs === this.current.updatedMs) return;
+    const previous = this.current;
+    this.current = next;
+    for (const l of this.listeners) l(this.current, previous);
+  }
+
   /** Applies a patch; one that changes nothing (e.g. `{}`) keeps the version and tells no one. */
   update(patch: unknown): UpdateResult {
     const result = applyConfigPatch(this.current.config, patch);

@@ -11,7 +11,7 @@ import { encodeEventSlots } from './event-ring.js';
 import { encodeMarketSlots, type MarketChunks } from './market-ring.js';
 import { APPEND_CHUNK, CHECK_EPOCH, PRUNE_BY_TIME, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable, Utf8Cache } from './string-table.js';
-import { emptyThreadStats, type BatchMessage, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
+import { emptyThreadStats, type BatchMessage, type WriterThreadOptions, type WriterThreadStats, type WriterToMain, type WriteFence } from './writer-protocol.js';
 
 const MAX_COMMAND_ERROR_ATTEMPTS = 5;
 
@@ -47,12 +47,14 @@ export class BatchWriter {
   private closing = false;
   private readonly timer: NodeJS.Timeout;
   private readonly stats: WriterThreadStats = emptyThreadStats();
+  private fence: WriteFence | undefined;
 
   constructor(
     private readonly opts: WriterThreadOptions,
     private readonly post: (msg: WriterToMain, transfer?: ArrayBuffer[]) => void,
   ) {
     this.keys = redisKeys(opts.prefix);
+    this.fence = opts.fence;
     this.client = new Redis(opts.url, {
       lazyConnect: true,
       // Fail fast while disconnected: the main thread keeps the bounded backlog and this batch is retried.
@@ -167,6 +169,11 @@ export class BatchWriter {
       this.post({ type: 'built', seq: batch.seq, id: batch.id });
     }
     batch.attempts++;
+    if (this.fence && !(await this.fenceHolds(this.fence))) {
+      this.stats.fencedBatches++;
+      this.log('redis persistence: batch refused: this engine\'s fencing token is stale (another engine holds the lease)', new Error('fenced'));
+      return 'given-up';
+    }
     const k = this.keys;
     const caps = this.opts.caps;
     const tx = this.client.multi();
@@ -232,6 +239,24 @@ export class BatchWriter {
     this.stats.lastBatchCommands = commands;
     this.stats.lastBatchItems = batch.items;
     return 'acked';
+  }
+
+  /** The token this process now holds (a standby opened persistence fenced with token 0, then took the lease). */
+  setFence(fence: WriteFence): void {
+    this.fence = fence;
+  }
+
+  /**
+   * WATCHes the fence key and checks it still holds our token: the MULTI/EXEC that follows then fails as a
+   * whole if another engine takes the lease in between, so a stale engine never writes state.
+   */
+  private async fenceHolds(fence: WriteFence): Promise<boolean> {
+    this.stats.roundTrips += 2;
+    await this.client.watch(fence.key);
+    const current = await this.client.get(fence.key);
+    if (current === String(fence.token)) return true;
+    await this.client.unwatch();
+    return false;
   }
 
   async close(): Promise<void> {

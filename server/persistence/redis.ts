@@ -34,7 +34,7 @@ import { RedisReader, takeClosed } from './redis-reader.js';
 import type { MarketRecord, Persistence, PersistenceHealth, PortfolioState, StateSnapshot } from './persistence.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 import { StringTable } from './string-table.js';
-import { emptyThreadStats, type BatchMessage, type MainToWriter, type WriterThreadOptions, type WriterThreadStats, type WriterToMain } from './writer-protocol.js';
+import { emptyThreadStats, type BatchMessage, type MainToWriter, type WriterThreadOptions, type WriterThreadStats, type WriterToMain, type WriteFence } from './writer-protocol.js';
 
 export { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './redis-keys.js';
 
@@ -67,6 +67,8 @@ export interface RedisPersistenceOptions {
    * bound); 0 leaves it alone. If the writer lags, the backlog bound caps memory and drops are counted.
    */
   writerNice?: number;
+  /** Cluster fencing: batches are written only while the fence key holds this token (stale engines are refused). */
+  fence?: WriteFence;
 }
 
 export interface WriterStats extends WriterThreadStats {
@@ -181,7 +183,7 @@ export class RedisPersistence implements Persistence {
     const retryMaxDelayMs = opts.retryMaxDelayMs ?? 1_000;
     const connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
     const epoch = `${this.now()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
-    this.threadOptions = { url: opts.url, prefix: this.prefix, caps: this.caps, retryIntervalMs: this.flushIntervalMs, connectTimeoutMs, retryMaxDelayMs, nice: opts.writerNice ?? 5, epoch };
+    this.threadOptions = { url: opts.url, prefix: this.prefix, caps: this.caps, retryIntervalMs: this.flushIntervalMs, connectTimeoutMs, retryMaxDelayMs, nice: opts.writerNice ?? 5, epoch, fence: opts.fence };
     this.reads = new RedisReader({
       url: opts.url,
       prefix: this.prefix,
@@ -192,6 +194,16 @@ export class RedisPersistence implements Persistence {
       retryMaxDelayMs,
       logError: (msg, err) => this.logError(msg, err),
     });
+  }
+
+  /**
+   * Cluster: the fencing token batches must carry from now on. A standby engine opens its persistence
+   * ahead of time fenced with token 0 (which is never valid: nothing gets written) and sets its token
+   * once it holds the lease, so the writer thread is already running at takeover.
+   */
+  setFence(fence: WriteFence): void {
+    this.threadOptions.fence = fence;
+    this.worker?.postMessage({ type: 'fence', fence } satisfies MainToWriter);
   }
 
   async open(): Promise<void> {

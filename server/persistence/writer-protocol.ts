@@ -17,6 +17,14 @@ export interface WriterThreadOptions {
   nice: number;
   /** Written to the epoch key when it is missing (see CHECK_EPOCH). */
   epoch: string;
+  /** Cluster fencing (ROLE=engine): every batch is written only while `key` still holds `token`. */
+  fence?: WriteFence;
+}
+
+/** A fencing token the store must still hold for a batch to be written (server/cluster/lease.ts). */
+export interface WriteFence {
+  key: string;
+  token: number;
 }
 
 /** One batch as handed over by the main thread; the writer encodes it, gives it an id and retries it unchanged until acknowledged. */
@@ -41,7 +49,7 @@ export interface BatchMessage {
   nowMs: number;
 }
 
-export type MainToWriter = BatchMessage | { type: 'close' };
+export type MainToWriter = BatchMessage | { type: 'fence'; fence: WriteFence } | { type: 'close' };
 
 /** Counters kept by the writer thread. */
 export interface WriterThreadStats {
@@ -54,6 +62,8 @@ export interface WriterThreadStats {
   duplicateChunks: number;
   /** Records of batches given up after repeated command errors. */
   droppedRejected: number;
+  /** Batches refused because this process's fencing token is stale (another engine holds the lease). */
+  fencedBatches: number;
   maxEncodeMs: number;
   totalEncodeMs: number;
   maxExecMs: number;
@@ -86,6 +96,7 @@ export function emptyThreadStats(): WriterThreadStats {
     failedAttempts: 0,
     duplicateChunks: 0,
     droppedRejected: 0,
+    fencedBatches: 0,
     maxEncodeMs: 0,
     totalEncodeMs: 0,
     maxExecMs: 0,

@@ -22,6 +22,7 @@ if (process.platform === 'linux' && options.nice !== 0) {
 const writer = new BatchWriter(options, (msg: WriterToMain, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer));
 port.on('message', (msg: MainToWriter) => {
   if (msg.type === 'batch') writer.receive(msg);
+  else if (msg.type === 'fence') writer.setFence(msg.fence);
   else if (msg.type === 'close') void writer.close().then(() => port.close());
 });
 void writer.open();

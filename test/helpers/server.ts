@@ -16,6 +16,8 @@ export interface ServerProcessOptions {
   timeoutMs?: number;
   /** How the server is launched: from source through tsx (default), or `npm start` (compiled; `child` is npm). */
   launcher?: 'tsx' | 'npm start';
+  /** What counts as started: the "listening" line (default), or a ROLE=engine standby waiting for the lease (then `port` is 0). */
+  readyWhen?: 'listening' | 'standby';
 }
 
 export interface ServerProcess {
@@ -61,6 +63,8 @@ const OWN_VARS = [
   'HTTP_REQUEST_TIMEOUT_MS',
   'HTTP_HEADERS_TIMEOUT_MS',
   'WS_CLIENT_MESSAGES_PER_SEC',
+  'ROLE',
+  'LEASE_TTL_MS',
 ];
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -122,7 +126,10 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
       if (!line.startsWith('{')) return;
       try {
         const rec = JSON.parse(line) as { msg?: string; port?: number };
-        if (rec.msg === 'listening' && typeof rec.port === 'number') {
+        if (opts.readyWhen === 'standby' && rec.msg?.startsWith('standby:')) {
+          clearTimeout(timeout);
+          resolve(0);
+        } else if (rec.msg === 'listening' && typeof rec.port === 'number') {
           clearTimeout(timeout);
           resolve(rec.port);
         }

@@ -349,3 +349,21 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+/** The book of a position: what a restart must not change (marks and the current spread move with the market). */
+export function book(p: Position): unknown {
+  const leg = (l: Position['long']) => ({ exchange: l.exchange, quantity: l.quantity, entryPrice: l.entryPrice, feesUsd: l.feesUsd, fundingUsd: l.fundingUsd, marginUsd: l.marginUsd, liquidationPrice: l.liquidationPrice });
+  return {
+    id: p.id,
+    state: p.state,
+    long: leg(p.long),
+    short: leg(p.short),
+    feesUsd: p.feesUsd,
+    fundingUsd: p.fundingUsd,
+    realisedPnlUsd: p.realisedPnlUsd,
+    exitReason: p.exitReason,
+    transitions: p.transitions,
+  };
+}
+
+export const openBooks = (ps: Position[]) => ps.filter((p) => p.state === 'open').map(book).sort((a, b) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1));

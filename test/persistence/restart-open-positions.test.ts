@@ -8,25 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor, serverApi as api } from './helpers.js';
-
-/** The book of a position: what a restart must not change (marks and the current spread move with the market). */
-function book(p: Position): unknown {
-  const leg = (l: Position['long']) => ({ exchange: l.exchange, quantity: l.quantity, entryPrice: l.entryPrice, feesUsd: l.feesUsd, fundingUsd: l.fundingUsd, marginUsd: l.marginUsd, liquidationPrice: l.liquidationPrice });
-  return {
-    id: p.id,
-    state: p.state,
-    long: leg(p.long),
-    short: leg(p.short),
-    feesUsd: p.feesUsd,
-    fundingUsd: p.fundingUsd,
-    realisedPnlUsd: p.realisedPnlUsd,
-    exitReason: p.exitReason,
-    transitions: p.transitions,
-  };
-}
-
-const openBooks = (ps: Position[]) => ps.filter((p) => p.state === 'open').map(book).sort((a, b) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1));
+import { deletePrefix, openBooks, SHARED_REDIS_URL, uniquePrefix, waitFor, serverApi as api } from './helpers.js';
 
 describeWith(['redis'], 'restart keeps open positions open (child processes, simulator, Redis)', () => {
   const prefix = uniquePrefix('restart-open');
