@@ -10,6 +10,8 @@
 import { loadavg } from 'node:os';
 import { report, writeResult } from '../lib.js';
 import type { ClusterFigures, Measurement } from './figures.js';
+import { measureClusterDelivery } from './delivery.js';
+import { measureRedisHop } from './redis-hop.js';
 import { measureSingleNodeVsFloor } from './single-node.js';
 
 const clients = Number(process.env.CLUSTER_CLIENTS ?? 1000);
@@ -18,6 +20,8 @@ const loadProcs = Math.max(1, Number(process.env.CLUSTER_LOAD_PROCS ?? 4));
 const simRate = Number(process.env.CLUSTER_SIM_RATE ?? 1000);
 const dislocationsPerMin = Number(process.env.CLUSTER_DISLOCATIONS_PER_MIN ?? 30);
 const instruments = (process.env.CLUSTER_INSTRUMENTS ?? 'BTC-PERP,ETH-PERP,SOL-PERP,XRP-PERP,DOGE-PERP').split(',');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const edgeClients = Number(process.env.CLUSTER_EDGE_CLIENTS ?? 3000);
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 
 /** In order; a measurement helper adds its own by giving its entry a `run` (a function in its own file). */
@@ -48,9 +52,37 @@ const MEASUREMENTS: Measurement[] = [
       };
     },
   },
-  { name: 'redis hop', fields: ['redis_hop_p50_ms', 'redis_hop_p99_ms'], needs: 'ROLE=engine and ROLE=edge over Redis (engine bus → edge send at 10,000 events/s)' },
-  { name: 'two edges', fields: ['delivery_p99_ms'], needs: 'two ROLE=edge nodes fed over Redis, 3,000 clients at 10 Hz' },
-  { name: 'failover', fields: ['failover_s'], needs: 'a standby engine holding a Redis lease (kill -9 of the active one)' },
+  {
+    name: 'redis hop',
+    fields: ['redis_hop_p50_ms', 'redis_hop_p99_ms'],
+    run: async () => {
+      const r = await measureRedisHop({ redisUrl, eventsPerSec: 10_000, seconds });
+      return {
+        figures: { redis_hop_p50_ms: r.redis_hop_p50_ms, redis_hop_p99_ms: r.redis_hop_p99_ms },
+        detail: r,
+        rows: [
+          ['events / events per s', `${r.events} / ${f2(r.eventsPerSec)}`],
+          ['engine bus → edge send p50 / p99 ms (goal p99 < 2)', `${f2(r.redis_hop_p50_ms)} / ${f2(r.redis_hop_p99_ms)} ${r.redis_hop_p99_ms < 2 ? 'met' : 'MISSED'}`],
+        ],
+      };
+    },
+  },
+  {
+    name: 'two edges',
+    fields: ['delivery_p99_ms'],
+    run: async () => {
+      const r = await measureClusterDelivery({ redisUrl, clients: edgeClients, edges: 2, seconds });
+      return {
+        figures: { delivery_p99_ms: r.delivery_p99_ms },
+        detail: r,
+        rows: [
+          ['clients over edges', `${r.clients} over ${r.edges}`],
+          ['delivery p50 / p99 / p99.9 ms', `${f2(r.delivery_p50_ms)} / ${f2(r.delivery_p99_ms)} / ${f2(r.delivery_p999_ms)} (${r.frames} frames)`],
+        ],
+      };
+    },
+  },
+  { name: 'failover', fields: ['failover_s'], needs: 'a bench run of the standby takeover (measured by test/cluster/failover.test.ts instead, printed there)' },
 ];
 
 const figures: ClusterFigures = {
