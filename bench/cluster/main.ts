@@ -59,7 +59,7 @@ const MEASUREMENTS: Measurement[] = [
       const r = await measureRedisHop({ redisUrl, eventsPerSec: 10_000, seconds });
       return {
         figures: { redis_hop_p50_ms: r.redis_hop_p50_ms, redis_hop_p99_ms: r.redis_hop_p99_ms },
-        detail: r,
+        detail: { ...r },
         rows: [
           ['events / events per s', `${r.events} / ${f2(r.eventsPerSec)}`],
           ['engine bus → edge send p50 / p99 ms (goal p99 < 2)', `${f2(r.redis_hop_p50_ms)} / ${f2(r.redis_hop_p99_ms)} ${r.redis_hop_p99_ms < 2 ? 'met' : 'MISSED'}`],
@@ -74,7 +74,7 @@ const MEASUREMENTS: Measurement[] = [
       const r = await measureClusterDelivery({ redisUrl, clients: edgeClients, edges: 2, seconds });
       return {
         figures: { delivery_p99_ms: r.delivery_p99_ms },
-        detail: r,
+        detail: { ...r },
         rows: [
           ['clients over edges', `${r.clients} over ${r.edges}`],
           ['delivery p50 / p99 / p99.9 ms', `${f2(r.delivery_p50_ms)} / ${f2(r.delivery_p99_ms)} / ${f2(r.delivery_p999_ms)} (${r.frames} frames)`],
