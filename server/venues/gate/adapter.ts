@@ -197,7 +197,7 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   const status: InstrumentStatus = word === 'trading' && c.in_delisting === true ? 'delisting' : word;
   const parsed = parseNative(c.name);
   if (parsed === null || parsed.base !== c.name.split('_')[0]) return b.skip('malformed');
-  // ASSUMPTION only when the contract omits funding_interval (the OAS lists it on every contract): reported unknown.
+  // ASSUMPTION only when the contract omits funding_interval (no documented default): reported unknown (fundingIntervalAssumed).
   const assumed = c.funding_interval === undefined;
   const intervalS = assumed ? DEFAULT_FUNDING_INTERVAL_MS / 1000 : num(c.funding_interval);
   if (!(intervalS > 0)) return b.skip('bad_funding_interval');
