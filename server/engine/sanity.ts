@@ -11,7 +11,7 @@ export const REJECT_REASONS = [
   'size_invalid', // negative or non-finite size
   'timestamp_invalid', // exchange timestamp in seconds, non-finite, or > now + 30 d
   'funding_rate_out_of_bounds', // |rate| > 5 % per interval, or non-finite
-  'funding_interval_out_of_bounds', // interval outside [15 min, 24 h]
+  'funding_interval_out_of_bounds', // interval outside [15 min, 24 h] (0 = unknown is accepted)
   'funding_time_invalid', // next funding time in seconds or > now + 30 d
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -54,7 +54,9 @@ export function checkQuote(bid: number, ask: number, bidSize: number, askSize: n
 /** REJECT_NONE or the index of the reason a funding record is rejected. */
 export function checkFunding(rate: number, intervalMs: number, nextFundingMs: number, exchangeTsMs: number, nowMs: number): number {
   if (!(Math.abs(rate) <= MAX_ABS_FUNDING_RATE)) return R_FUNDING_RATE;
-  if (!(intervalMs >= MIN_FUNDING_INTERVAL_MS && intervalMs <= MAX_FUNDING_INTERVAL_MS)) return R_FUNDING_INTERVAL;
+  // 0 = the venue gave no interval (only an assumed one): a real rate whose leg is "funding unknown" (the
+  // detector's fundingKnown), kept so its rate and next settlement are still shown, never scored as known.
+  if (intervalMs !== 0 && !(intervalMs >= MIN_FUNDING_INTERVAL_MS && intervalMs <= MAX_FUNDING_INTERVAL_MS)) return R_FUNDING_INTERVAL;
   if (!(nextFundingMs >= MIN_EPOCH_MS && nextFundingMs <= nowMs + MAX_FUTURE_MS)) return R_FUNDING_TIME;
   if (!timestampOk(exchangeTsMs, nowMs)) return R_TIMESTAMP;
   return REJECT_NONE;

@@ -34,9 +34,16 @@ export interface InstrumentMeta {
   contractValue: number;
   /** Funding interval (ms) from the venue's metadata. */
   fundingIntervalMs: number;
+  /**
+   * true = the venue gave no interval and `fundingIntervalMs` is only the 8 h fallback
+   * (DEFAULT_FUNDING_INTERVAL_MS), not a documented venue default: parsers report the interval as unknown
+   * (0, see `knownFundingIntervalMs`) so the pair is "funding unknown". The venue's own later data (a wire
+   * field, refreshed metadata that carries it) clears it. Absent = known.
+   */
+  fundingIntervalAssumed?: boolean;
   /** Next funding time (epoch ms) from REST when the WS feed does not carry it; 0 = unknown. */
   nextFundingMs: number;
-  /** Funding known from REST at load time, pushed once before the WS delivers its own. */
+  /** Funding known from REST at load time, pushed once before the WS delivers its own (intervalMs 0 = unknown). */
   seedFunding?: { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; tsMs: number };
   /** Engine id once registered; -1 before. */
   id: number;
@@ -258,6 +265,14 @@ export const HOUR_MS = 3_600_000;
  * refreshed metadata, the spacing of its settlement times) replaces it; never a cached substitute for them.
  */
 export const DEFAULT_FUNDING_INTERVAL_MS = 8 * HOUR_MS;
+
+/**
+ * The interval to report for `meta` when a frame carries none of its own: the metadata's, or 0 (unknown:
+ * the pair is "funding unknown", never scored as a known 8 h) when that is only assumed.
+ */
+export function knownFundingIntervalMs(meta: InstrumentMeta): number {
+  return meta.fundingIntervalAssumed === true ? 0 : meta.fundingIntervalMs;
+}
 /** Venues drop connections at 24 h: rotate a little before. */
 export const DEFAULT_MAX_CONNECTION_AGE_MS = 23 * HOUR_MS;
 

@@ -20,7 +20,7 @@ import type { FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import type { LatencyBuckets } from '../engine/histogram.js';
 import { normaliseInstrumentKey } from '../venues/symbology.js';
-import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, VenueAdapter, VenueEndpoints, VenueOptions } from './adapter.js';
+import { type ConnectionPlan, type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, type VenueEndpoints, type VenueOptions, knownFundingIntervalMs } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
@@ -537,9 +537,11 @@ export class FeedManager {
       const fresh = table.get(s)!;
       const known = v.meta.get(s);
       if (known) {
-        const interval = known.fundingIntervalMs;
+        const interval = knownFundingIntervalMs(known);
         const next = known.nextFundingMs;
         Object.assign(known, fresh, { id: known.id });
+        // Refreshed metadata that carries the interval clears an earlier assumption (assign keeps absent keys).
+        if (fresh.fundingIntervalAssumed !== true) delete known.fundingIntervalAssumed;
         if (this.pushTiming(v, known, interval, next)) timingPushed = true;
       } else v.meta.set(s, { ...fresh, id: -1 });
     }
@@ -587,14 +589,16 @@ export class FeedManager {
   }
 
   /**
-   * After a refresh changed `m`'s funding interval or next time (from `interval` / `next`): the engine gets
+   * After a refresh changed `m`'s funding interval (from `interval`, 0 = unknown or assumed) or next time
+   * (from `next`): the engine gets
    * the venue's current rate (the freshest of the REST seed and the last streamed figure) with the new
    * timing. Nothing is pushed before any rate is known: the venue's first funding frame brings it, and
    * the parser reads the interval from this (now updated) metadata. Returns whether it pushed.
    */
   private pushTiming(v: VenueFeed, m: InstrumentMeta, interval: number, next: number): boolean {
     if (m.id < 0) return false;
-    const intervalChanged = m.fundingIntervalMs !== interval && m.fundingIntervalMs > 0;
+    const intervalMs = knownFundingIntervalMs(m);
+    const intervalChanged = intervalMs !== interval && intervalMs > 0;
     // Within a second is the same time (a venue that gives the time REMAINING yields a slightly different figure each read).
     const nextChanged = m.nextFundingMs > 0 && Math.abs(m.nextFundingMs - next) >= 1000;
     if (!intervalChanged && !nextChanged) return false;
@@ -604,9 +608,9 @@ export class FeedManager {
     if (src === undefined) return false;
     const nextMs = m.nextFundingMs > 0 ? m.nextFundingMs : src.nextFundingMs;
     if (!(nextMs > 0)) return false;
-    this.opts.engine.pushFunding(m.id, src.rate, m.fundingIntervalMs, nextMs, src.predicted, src.exchangeTsMs, nowUs());
-    v.noteFunding(m, src.rate, m.fundingIntervalMs, nextMs, src.predicted, src.exchangeTsMs);
-    if (intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs: m.fundingIntervalMs, previousIntervalMs: interval, nextFundingMs: nextMs });
+    this.opts.engine.pushFunding(m.id, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs, nowUs());
+    v.noteFunding(m, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs);
+    if (intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs, previousIntervalMs: interval, nextFundingMs: nextMs });
     return true;
   }
 

@@ -28,7 +28,8 @@ export const DEFAULT_INSTRUMENT_KEYS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP', 'XRP
 
 /**
  * Built-in metadata for the common symbols, for replay only (live feeds always load REST metadata).
- * Funding interval 8 h; a next funding time the WS does not carry is unknown (0) unless a file gives it.
+ * Funding interval only ASSUMED 8 h (`fundingIntervalAssumed`: reported unknown unless a frame carries its own);
+ * a next funding time the WS does not carry is unknown (0) unless a file gives it.
  */
 export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DEFAULT_INSTRUMENT_KEYS): MetadataTable {
   const table: MetadataTable = new Map();
@@ -41,7 +42,7 @@ export function defaultMetadata(exchange: Exchange, keys: readonly string[] = DE
     const symbol = defaultSymbol(exchange, bq.base);
     // USDT, or the one settle currency of a venue listing no other.
     const quote = VENUES[exchange].facts.listing.onlySettle ?? 'USDT';
-    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 });
+    table.set(symbol, { exchange, symbol, key: instrumentKey(bq.base), base: bq.base, quote, contractValue, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, fundingIntervalAssumed: true, nextFundingMs: 0, id: -1 });
   }
   return table;
 }

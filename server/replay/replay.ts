@@ -15,7 +15,7 @@ import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../engine/engine.js';
-import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count } from '../feeds/adapter.js';
+import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count, knownFundingIntervalMs } from '../feeds/adapter.js';
 import { defaultSymbol, symbolBaseQuote } from '../venues/index.js';
 import { instrumentKey, normaliseInstrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { ADAPTERS } from '../feeds/endpoints.js';
@@ -131,7 +131,7 @@ export function createReplay(opts: ReplayOptions): Replay {
     if (known) return known;
     const bq = symbolBaseQuote(ex, symbol);
     if (!bq) return null;
-    const m: InstrumentMeta = { exchange: ex, symbol, key: instrumentKey(bq.base), base: bq.base, quote: bq.quote, contractValue: 1, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, nextFundingMs: 0, id: -1 };
+    const m: InstrumentMeta = { exchange: ex, symbol, key: instrumentKey(bq.base), base: bq.base, quote: bq.quote, contractValue: 1, fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS, fundingIntervalAssumed: true, nextFundingMs: 0, id: -1 };
     m.id = engine.registerInstrument(ex, symbol, bq);
     bySymbol[ex].set(symbol, m);
     return m;
@@ -239,7 +239,7 @@ export function createReplay(opts: ReplayOptions): Replay {
         sink.quote(m, r.bid, r.ask, r.bidSize ?? 0, r.askSize ?? 0, r.exchangeTsMs);
       } else {
         if (r.fundingRate === undefined || r.nextFundingMs === undefined) return;
-        sink.funding(m, r.fundingRate, r.fundingIntervalMs ?? m.fundingIntervalMs, r.nextFundingMs, r.predicted ?? false, r.exchangeTsMs);
+        sink.funding(m, r.fundingRate, r.fundingIntervalMs ?? knownFundingIntervalMs(m), r.nextFundingMs, r.predicted ?? false, r.exchangeTsMs);
       }
       engine.drain();
     },

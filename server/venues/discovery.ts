@@ -21,6 +21,8 @@ export interface ListedInstrument {
   /** Minimum order size in the venue's own quantity unit (contracts on contract venues). */
   minQty: number;
   fundingIntervalMs: number;
+  /** The venue gave no interval: `fundingIntervalMs` is the undocumented 8 h fallback (InstrumentMeta.fundingIntervalAssumed). */
+  fundingIntervalAssumed?: boolean;
   nextFundingMs: number;
   status: InstrumentStatus;
 }
@@ -59,6 +61,7 @@ export class DiscoveryBuilder {
       tickSize: listed.tickSize > 0 ? listed.tickSize : 0,
       minSize: minQty * listed.contractValue * multiplier,
       fundingIntervalMs: listed.fundingIntervalMs,
+      ...(listed.fundingIntervalAssumed === true ? { fundingIntervalAssumed: true } : {}),
       nextFundingMs: listed.nextFundingMs > 0 ? listed.nextFundingMs : 0,
       status: listed.status,
       id: -1,

@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { fundingUnknown } from '../../shared/opportunity.js';
 import type { Exchange } from '../../shared/exchanges.js';
+import type { UpdateSink } from '../../server/feeds/adapter.js';
+import { okxAdapter } from '../../server/venues/okx/adapter.js';
+import { fixture, table } from '../feeds/helpers.js';
 import { btcOnFourVenues, engineConfig } from './btc-four-venues.js';
 
 const T0 = 1_700_000_000_000;
@@ -25,7 +28,7 @@ function setup(requireFunding?: boolean) {
     engine.pushFunding(ids[ex], rate, 8 * H, T0 + H, false, clock.t, 1);
     engine.drain();
   };
-  return { engine, quote, funding, events };
+  return { engine, ids, quote, funding, events };
 }
 
 describe('funding unknown', () => {
@@ -68,5 +71,54 @@ describe('funding unknown', () => {
     engine.pushQuote(ids.bybit, 100.4, 100.41, BIG, BIG, clock.t, 1);
     engine.drain();
     expect(events()).toEqual([]);
+  });
+
+  /** An OKX parser over metadata whose 8 h interval is only assumed, feeding `engine`, and a push in the real format without nextFundingTime. */
+  function assumedOkxLeg(engine: ReturnType<typeof setup>['engine'], okxId: number) {
+    // OKX public/instruments lists no interval: discovery marks the 8 h as assumed (test/venues/funding-interval-assumed.test.ts).
+    const meta = table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', fundingIntervalMs: 8 * H }]);
+    Object.assign(meta.get('BTC-USDT-SWAP')!, { fundingIntervalAssumed: true, id: okxId });
+    const parser = okxAdapter.createParser(meta);
+    const toEngine: UpdateSink = {
+      quote: () => undefined,
+      funding: (m, rate, intervalMs, next, predicted, ts) => {
+        engine.pushFunding(m.id, rate, intervalMs, next, predicted, ts, 1);
+        engine.drain();
+      },
+    };
+    // The real push format without nextFundingTime (test/fixtures/okx/funding-rate-old.json), on this test's clock.
+    const push = JSON.parse(fixture('okx', 'funding-rate-old.json').replaceAll('WNCG-USDT-SWAP', 'BTC-USDT-SWAP')) as { data: Array<Record<string, string>> };
+    push.data[0]!.fundingTime = String(T0 + H);
+    return { parser, toEngine, push };
+  }
+
+  it('a leg whose interval is only ASSUMED (the venue gave none) is funding unknown: no open until the venue gives one', () => {
+    const { engine, ids, quote, funding, events } = setup();
+    const { parser, toEngine, push } = assumedOkxLeg(engine, ids.okx);
+    funding('bybit', 0.0001);
+    quote('bybit', 100, 100.01);
+    quote('okx', 100.4, 100.41); // 39 bps spread: opens once funding is known on both legs
+    expect(parser.parse(JSON.stringify(push), toEngine)).toBe('data');
+    expect(engine.funding('BTC-PERP', 'okx')).toMatchObject({ rate: 0.00048105, intervalMs: 0, nextFundingMs: T0 + H });
+    expect(events()).toEqual([]); // never scored as a known 8 h
+    push.data[0]!.nextFundingTime = String(T0 + 9 * H); // the venue's own spacing: 8 h
+    expect(parser.parse(JSON.stringify(push), toEngine)).toBe('data');
+    const evs = events();
+    expect(evs.map((e) => [e.kind, e.opportunity.id])).toEqual([['opened', 'BTC-PERP|bybit|okx']]);
+    expect(evs[0]!.opportunity.shortFundingIntervalMs).toBe(8 * H);
+    expect(fundingUnknown(evs[0]!.opportunity)).toBe(false);
+  });
+
+  it('with requireFunding off, the assumed-interval leg opens on its spread, flagged, with no funding counted', () => {
+    const { engine, ids, quote, funding, events } = setup(false);
+    const { parser, toEngine, push } = assumedOkxLeg(engine, ids.okx);
+    funding('bybit', 0.0001);
+    parser.parse(JSON.stringify(push), toEngine);
+    quote('bybit', 100, 100.01);
+    quote('okx', 100.4, 100.41);
+    const o = events()[0]!.opportunity;
+    expect([o.shortFundingIntervalMs, o.shortNextFundingMs]).toEqual([0, T0 + H]); // the okx (short) leg: rate and time known, interval not
+    expect(fundingUnknown(o)).toBe(true);
+    expect(o.expectedFundingBps).toBe(0);
   });
 });

@@ -62,7 +62,7 @@ class FakeTimers implements FeedTimers {
 }
 
 /** What the fake venue's REST says now, per symbol: rate, interval, next settlement. */
-type Listing = Record<string, { rate: number; intervalMs: number; nextFundingMs: number }>;
+type Listing = Record<string, { rate: number; intervalMs: number; nextFundingMs: number; assumed?: boolean }>;
 
 function fakeAdapter(exchange: Exchange, listing: () => Listing, clock: { now: number }, refreshAfterSettlement: boolean): VenueAdapter & { discoveries: number } {
   const parser: VenueParser = { parse: () => 'ignored', reset: () => {}, errors: {} };
@@ -82,8 +82,10 @@ function fakeAdapter(exchange: Exchange, listing: () => Listing, clock: { now: n
           quote: 'USDT',
           contractValue: 1,
           fundingIntervalMs: f.intervalMs,
+          // As the venue modules mark an interval the venue did not give: the seed reports it unknown (0).
+          ...(f.assumed ? { fundingIntervalAssumed: true } : {}),
           nextFundingMs: f.nextFundingMs,
-          seedFunding: { rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: false, tsMs: clock.now },
+          seedFunding: { rate: f.rate, intervalMs: f.assumed ? 0 : f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: false, tsMs: clock.now },
           id: -1,
           status: 'trading',
         };
@@ -176,6 +178,20 @@ describe('FeedManager: funding timing from discovery refreshes', () => {
     expect(s.adapter.discoveries).toBe(3);
     expect(s.engine.funding.at(-1)).toEqual({ id: 0, rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + 9 * H });
     expect(s.timers.pending.map((p) => p.at)).toEqual([T0 + 9 * H + 4000]);
+    await s.fm.stop();
+  });
+
+  it('an assumed interval reaches the engine as unknown (0); a refresh that carries it (even the same 8 h) makes it known', async () => {
+    const s = setup(false, { ETH: { rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + H, assumed: true } });
+    await s.fm.start();
+    expect(s.engine.funding).toEqual([{ id: 0, rate: 0.0001, intervalMs: 0, nextFundingMs: T0 + H }]);
+    s.engine.funding.length = 0;
+    await s.fm.refreshDiscovery(); // still assumed: nothing new
+    expect(s.engine.funding).toEqual([]);
+    s.set({ ETH: { rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + H } });
+    await s.fm.refreshDiscovery();
+    expect(s.engine.funding).toEqual([{ id: 0, rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + H }]);
+    expect(s.fm.metadata().okx!.get('ETH_USDT')!.fundingIntervalAssumed).toBeUndefined();
     await s.fm.stop();
   });
 

@@ -1,6 +1,7 @@
 /** server/funding/board.ts alone: best carry (distinct venues, cross-quote), the settled-rate tracker's rules. */
 import { describe, expect, it } from 'vitest';
-import { bestCarry, FundingBoard, SettledFundingTracker, type FundingLeg } from '../../server/funding/board.js';
+import { bestCarry, engineFundingLegs, FundingBoard, SettledFundingTracker, type FundingLeg } from '../../server/funding/board.js';
+import { btcOnFourVenues, engineConfig } from '../engine/btc-four-venues.js';
 
 const H = 3_600_000;
 const leg = (venue: FundingLeg['venue'], rate: number, intervalMs: number, over: Partial<FundingLeg> = {}): FundingLeg => ({
@@ -87,5 +88,21 @@ describe('FundingBoard at the simulator scale', () => {
     expect(best).toBeLessThan(100); // ~8 ms on an idle core; the best of three absorbs a shared machine
     expect(rows).toHaveLength(2100);
     expect(rows.filter((r) => r.bestCarry === 'short')).toHaveLength(300);
+  });
+});
+
+describe('FundingBoard over the engine: a leg whose interval is only assumed', () => {
+  it('reaches the store as interval 0 (unknown): no row with an 8 h badge, no rate per 8 h, never in the best carry', () => {
+    const T0 = 1_700_000_000_000;
+    const { engine, ids } = btcOnFourVenues(engineConfig(), T0);
+    // What the venue parsers push for an assumed interval (0), and for a known one.
+    engine.pushFunding(ids.okx, 0.0005, 0, T0 + H, false, T0, 1);
+    engine.pushFunding(ids.bybit, 0.0001, 8 * H, T0 + H, false, T0, 1);
+    engine.drain();
+    expect(engine.stats().rejectedTotal).toBe(0); // an unknown interval is not a bad record
+    expect(engine.funding('BTC-PERP', 'okx')).toMatchObject({ rate: 0.0005, intervalMs: 0, nextFundingMs: T0 + H });
+    const rows = new FundingBoard({ legs: engineFundingLegs(engine), now: () => T0 }).rows();
+    expect(rows.map((r) => [r.venue, r.intervalHours])).toEqual([['bybit', 8]]);
+    expect(rows[0]!.bestCarry8hBps).toBeNull();
   });
 });

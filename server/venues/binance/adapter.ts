@@ -236,6 +236,10 @@ function addSymbol(b: DiscoveryBuilder, s: unknown, hours: ReadonlyMap<string, n
     contractValue: 1, // quantities are in the listed base asset
     tickSize: num(filter(s, 'PRICE_FILTER').tickSize),
     minQty: num(filter(s, 'LOT_SIZE').minQty),
+    // A documented default, so KNOWN (not fundingIntervalAssumed): fundingInfo "only returns symbols whose
+    // FundingRateCap/FundingRateFloor/fundingIntervalHours have been specially adjusted"
+    // (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Get-Funding-Rate-Info,
+    // read 2026-12-02); the others keep the standard 8 h.
     fundingIntervalMs: h !== undefined ? h * HOUR_MS : DEFAULT_FUNDING_INTERVAL_MS,
     nextFundingMs: 0, // markPrice carries the next funding time
     status: word === 'trading' && delisting ? 'delisting' : word,

@@ -35,6 +35,7 @@ import {
   type ConnectionPlan,
   type Discovery,
   type FetchJson,
+  type InstrumentMeta,
   type InstrumentStatus,
   type MetadataTable,
   type ParseOutcome,
@@ -88,6 +89,10 @@ interface IntervalState {
   intervalMs: number;
   /** The metadata's interval when last looked at: a refresh that changes it wins over what we inferred. */
   metaMs: number;
+  /** `intervalMs` is the metadata's undocumented 8 h fallback (reported as unknown, 0) until a `nextFundingTime` jump shows the real one. */
+  assumed: boolean;
+  /** The metadata's `fundingIntervalAssumed` when last looked at. */
+  metaAssumed: boolean;
   /** The last `nextFundingTime` seen on this connection (NaN after a reset). */
   lastNextMs: number;
   /** The funding last emitted on this connection (NaN before the first): unchanged funding is not re-sent. */
@@ -175,7 +180,8 @@ export class BitgetParser extends JsonVenueParser {
     const state = this.states.get(symbol);
     if (state === undefined || snapshot) this.states.set(symbol, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
     else Object.assign(state, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
-    const iv = this.intervalOf(symbol, meta.fundingIntervalMs, next, ts);
+    const iv = this.intervalOf(symbol, meta, next, ts);
+    const intervalMs = iv.assumed ? 0 : iv.intervalMs;
 
     let emitted = false;
     if (quoteOk) {
@@ -183,9 +189,9 @@ export class BitgetParser extends JsonVenueParser {
       emitted = true;
     }
     // Every push repeats the funding fields: only a change (rate, next time or interval) is passed on.
-    if (fundingOk && (rate !== iv.emittedRate || next !== iv.emittedNextMs || iv.intervalMs !== iv.emittedMs)) {
-      sink.funding(meta, rate, iv.intervalMs, next, false, ts);
-      iv.emittedMs = iv.intervalMs;
+    if (fundingOk && (rate !== iv.emittedRate || next !== iv.emittedNextMs || intervalMs !== iv.emittedMs)) {
+      sink.funding(meta, rate, intervalMs, next, false, ts);
+      iv.emittedMs = intervalMs;
       iv.emittedRate = rate;
       iv.emittedNextMs = next;
       emitted = true;
@@ -202,20 +208,28 @@ export class BitgetParser extends JsonVenueParser {
    * The symbol's interval after this frame: the metadata's when it changed (a REST refresh), else the
    * spacing of a `nextFundingTime` jump seen around the settlement when it is a documented interval.
    */
-  private intervalOf(symbol: string, metaMs: number, next: number, ts: number): IntervalState {
+  private intervalOf(symbol: string, meta: InstrumentMeta, next: number, ts: number): IntervalState {
+    const metaMs = meta.fundingIntervalMs;
+    const metaAssumed = meta.fundingIntervalAssumed === true;
     let iv = this.intervals.get(symbol);
     if (iv === undefined) {
-      iv = { intervalMs: metaMs, metaMs, lastNextMs: NaN, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
+      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
-    } else if (iv.metaMs !== metaMs) {
+    } else if (iv.metaMs !== metaMs || (iv.metaAssumed && !metaAssumed)) {
+      // Refreshed metadata: its interval wins, and one it now gives is known.
       iv.intervalMs = metaMs;
       iv.metaMs = metaMs;
+      iv.assumed = metaAssumed;
     }
+    iv.metaAssumed = metaAssumed;
     if (isEpochMs(next)) {
       const last = iv.lastNextMs;
       if (next > last && ts >= last - JUMP_WINDOW_BEFORE_MS && ts < last + JUMP_WINDOW_AFTER_MS) {
         const spacing = next - last;
-        if (spacing % HOUR_MS === 0 && INTERVAL_HOURS.has(spacing / HOUR_MS)) iv.intervalMs = spacing;
+        if (spacing % HOUR_MS === 0 && INTERVAL_HOURS.has(spacing / HOUR_MS)) {
+          iv.intervalMs = spacing;
+          iv.assumed = false;
+        }
       }
       iv.lastNextMs = next;
     }
@@ -298,6 +312,8 @@ function addInstrument(b: DiscoveryBuilder, item: unknown, settle: string, fundi
   const parsed = parseNative(item.symbol);
   const f = funding.get(item.symbol);
   const listedHours = hoursMs(item.fundInterval);
+  // ASSUMPTION only when neither current-fund-rate nor the instrument gives one: reported unknown (fundingIntervalAssumed).
+  const assumed = !(f && f.intervalMs > 0) && !(listedHours > 0);
   const intervalMs = f && f.intervalMs > 0 ? f.intervalMs : listedHours > 0 ? listedHours : DEFAULT_FUNDING_INTERVAL_MS;
   b.add(
     {
@@ -309,11 +325,12 @@ function addInstrument(b: DiscoveryBuilder, item: unknown, settle: string, fundi
       tickSize: tickOf(item),
       minQty: num(item.minOrderQty ?? item.minTradeNum),
       fundingIntervalMs: intervalMs,
+      ...(assumed ? { fundingIntervalAssumed: true } : {}),
       nextFundingMs: f && isEpochMs(f.nextFundingMs) ? f.nextFundingMs : 0,
       status,
     },
     f && !Number.isNaN(f.rate) && isEpochMs(f.nextFundingMs)
-      ? { seedFunding: { rate: f.rate, intervalMs, nextFundingMs: f.nextFundingMs, predicted: false, tsMs: isEpochMs(requestTime) ? requestTime : f.nextFundingMs } }
+      ? { seedFunding: { rate: f.rate, intervalMs: assumed ? 0 : intervalMs, nextFundingMs: f.nextFundingMs, predicted: false, tsMs: isEpochMs(requestTime) ? requestTime : f.nextFundingMs } }
       : {},
   );
 }

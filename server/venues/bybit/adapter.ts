@@ -33,6 +33,7 @@ import {
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
+  knownFundingIntervalMs,
   HOUR_MS,
   chunk,
   count,
@@ -152,7 +153,8 @@ export class BybitParser extends JsonVenueParser {
     // deltas omit it while unchanged. Without it, the interval is the metadata's (instruments-info
     // `fundingInterval`), read on every frame so a discovery refresh that changed it takes effect.
     const fromWire = hours > 0 || (!snapshot && state !== undefined && state.intervalFromWire);
-    const intervalMs = hours > 0 ? hours * HOUR_MS : fromWire ? state!.intervalMs : meta.fundingIntervalMs;
+    // An interval instruments-info did not give either is unknown (0), never the assumed 8 h.
+    const intervalMs = hours > 0 ? hours * HOUR_MS : fromWire ? state!.intervalMs : knownFundingIntervalMs(meta);
 
     const fundingChanged = snapshot || rate !== state!.rate || next !== state!.nextFundingMs || intervalMs !== state!.intervalMs;
     if (state === undefined || snapshot) {
@@ -223,6 +225,7 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
     minQty: num(lot.minOrderQty),
     // ASSUMPTION only when instruments-info omits fundingInterval; the ticker's fundingIntervalHour replaces it.
     fundingIntervalMs: minutes > 0 ? minutes * 60_000 : DEFAULT_FUNDING_INTERVAL_MS,
+    ...(minutes > 0 ? {} : { fundingIntervalAssumed: true }),
     nextFundingMs: 0, // not in instruments-info: the ticker stream carries nextFundingTime
     status,
   });

@@ -38,6 +38,7 @@ import {
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
+  knownFundingIntervalMs,
   chunk,
   count,
   isEpochMs,
@@ -130,7 +131,9 @@ export class GateParser extends JsonVenueParser {
       const intervalMs = wsIntervalS > 0 ? wsIntervalS * 1000 : meta.fundingIntervalMs;
       const next = isEpochSeconds(wsNextS) ? Math.round(wsNextS * 1000) : meta.nextFundingMs;
       if (!(next > 0) || !(intervalMs > 0)) return this.reject('no_next_funding_time');
-      out.push({ meta, rate, intervalMs, nextMs: rollForward(next, intervalMs, tsMs), ctx: d });
+      // The roll uses the interval in force even when assumed; what is reported is unknown (0) then.
+      const reportedMs = wsIntervalS > 0 ? intervalMs : knownFundingIntervalMs(meta);
+      out.push({ meta, rate, intervalMs: reportedMs, nextMs: rollForward(next, intervalMs, tsMs), ctx: d });
     }
     for (const f of out) {
       sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, tsMs);
@@ -172,7 +175,9 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   const status: InstrumentStatus = word === 'trading' && c.in_delisting === true ? 'delisting' : word;
   const parsed = parseNative(c.name);
   if (parsed === null || parsed.base !== c.name.split('_')[0]) return b.skip('malformed');
-  const intervalS = c.funding_interval === undefined ? DEFAULT_FUNDING_INTERVAL_MS / 1000 : num(c.funding_interval);
+  // ASSUMPTION only when the contract omits funding_interval (no documented default): reported unknown (fundingIntervalAssumed).
+  const assumed = c.funding_interval === undefined;
+  const intervalS = assumed ? DEFAULT_FUNDING_INTERVAL_MS / 1000 : num(c.funding_interval);
   if (!(intervalS > 0)) return b.skip('bad_funding_interval');
   const intervalMs = Math.round(intervalS * 1000);
   // Seconds, maybe float-formatted (1.7132256e9); a value already passed rolls forward to the coming one.
@@ -189,10 +194,11 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
       tickSize: num(c.order_price_round),
       minQty: num(c.order_size_min), // contracts
       fundingIntervalMs: intervalMs,
+      ...(assumed ? { fundingIntervalAssumed: true } : {}),
       nextFundingMs: next,
       status,
     },
-    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs, nextFundingMs: next, predicted: false, tsMs: nowMs } },
+    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs: assumed ? 0 : intervalMs, nextFundingMs: next, predicted: false, tsMs: nowMs } },
   );
 }
 

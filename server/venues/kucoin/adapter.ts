@@ -90,6 +90,11 @@ function skipJsonSpace(raw: string, i: number): number {
 }
 
 export class KucoinParser extends JsonVenueParser {
+  /**
+   * Per symbol, the interval a current-rate frame's granularity gave (venue data, kept across reconnects):
+   * it replaces an assumed metadata interval for the predicted frames that follow.
+   */
+  private readonly wireIntervalMs = new Map<string, number>();
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     const msg = this.parseObject(raw);
@@ -163,7 +168,10 @@ export class KucoinParser extends JsonVenueParser {
     if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     const predicted = granularity === KUCOIN_PREDICTED_GRANULARITY;
     // The predicted rate is published per minute but applies to the contract's funding interval.
-    const interval = predicted ? meta.fundingIntervalMs : granularity;
+    // A predicted frame's interval: the venue's own (a current-rate frame's granularity, else the metadata's);
+    // unknown (0) while the metadata's is only assumed and no current-rate frame has given one.
+    if (!predicted) this.wireIntervalMs.set(meta.symbol, granularity);
+    const interval = predicted ? (meta.fundingIntervalAssumed === true ? (this.wireIntervalMs.get(meta.symbol) ?? 0) : meta.fundingIntervalMs) : granularity;
     if (!(meta.nextFundingMs > 0)) return this.reject('no_next_funding_time');
     // REST gave the next settlement; once it has passed, the following one is one interval later.
     let next = meta.nextFundingMs;
@@ -196,7 +204,8 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   if (word === 'closed') return b.skip('closed');
   const granularity = num(c.fundingRateGranularity);
   // ASSUMPTION only when fundingRateGranularity is missing; the settled funding message's granularity and the next refresh replace it.
-  const interval = granularity > 0 ? granularity : DEFAULT_FUNDING_INTERVAL_MS;
+  const assumed = !(granularity > 0);
+  const interval = assumed ? DEFAULT_FUNDING_INTERVAL_MS : granularity;
   // Absolute time when given; otherwise `nextFundingRateTime` is the ms REMAINING from now. Without either
   // (a contract not trading yet) the funding frames are rejected until a refresh brings one.
   const absolute = num(c.nextFundingRateDateTime);
@@ -213,10 +222,11 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
       tickSize: num(c.tickSize),
       minQty: num(c.lotSize), // one lot of contracts
       fundingIntervalMs: interval,
+      ...(assumed ? { fundingIntervalAssumed: true } : {}),
       nextFundingMs: next,
       status: word,
     },
-    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs: interval, nextFundingMs: next, predicted: false, tsMs: nowMs } },
+    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs: assumed ? 0 : interval, nextFundingMs: next, predicted: false, tsMs: nowMs } },
   );
 }
 

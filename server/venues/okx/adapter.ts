@@ -27,6 +27,7 @@ import {
   type VenueEndpoints,
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
+  knownFundingIntervalMs,
   chunk,
   count,
   isEpochMs,
@@ -153,13 +154,14 @@ export class OkxParser extends JsonVenueParser {
     const ts = d.ts === undefined ? 0 : num(d.ts);
     if (Number.isNaN(rate) || !isEpochMs(fundingTime)) return this.reject('bad_funding');
     if (d.ts !== undefined && !isEpochMs(ts)) return this.reject('bad_timestamp');
-    const interval = isEpochMs(nextFundingTime) && nextFundingTime > fundingTime ? nextFundingTime - fundingTime : meta.fundingIntervalMs;
+    // Without nextFundingTime the spacing is not known: the metadata's interval, unknown (0) when only assumed.
+    const interval = isEpochMs(nextFundingTime) && nextFundingTime > fundingTime ? nextFundingTime - fundingTime : knownFundingIntervalMs(meta);
     sink.funding(meta, rate, interval, fundingTime, false, ts);
     return 'data';
   }
 }
 
-/** The funding fields of a `public/funding-rate` REST entry (same schema as the WS channel). */
+/** The funding fields of a `public/funding-rate` REST entry (same schema as the WS channel); intervalMs 0 = unknown (no nextFundingTime). */
 function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFundingMs: number; tsMs: number } | null {
   if (!isRecord(entry)) return null;
   const rate = num(entry.fundingRate);
@@ -167,7 +169,7 @@ function fundingSeed(entry: unknown): { rate: number; intervalMs: number; nextFu
   const after = num(entry.nextFundingTime);
   const ts = num(entry.ts);
   if (Number.isNaN(rate) || !isEpochMs(at)) return null;
-  const intervalMs = isEpochMs(after) && after > at ? after - at : DEFAULT_FUNDING_INTERVAL_MS;
+  const intervalMs = isEpochMs(after) && after > at ? after - at : 0;
   // No `ts`: unknown exchange time (0), as on the WS channel; never the (future) settlement time.
   return { rate, intervalMs, nextFundingMs: at, tsMs: isEpochMs(ts) ? ts : 0 };
 }
@@ -197,8 +199,9 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
     tickSize: num(item.tickSz),
     minQty: num(item.minSz), // in contracts
     // ASSUMPTION: public/instruments does not list it; every funding-rate push gives the real one
-    // (nextFundingTime − fundingTime), this is used only for a push without nextFundingTime.
+    // (nextFundingTime − fundingTime). A push without nextFundingTime reports it unknown (fundingIntervalAssumed).
     fundingIntervalMs: DEFAULT_FUNDING_INTERVAL_MS,
+    fundingIntervalAssumed: true,
     nextFundingMs: 0,
     status,
   });
@@ -246,7 +249,10 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
           seed = null;
         }
         if (seed === null) continue;
-        meta.fundingIntervalMs = seed.intervalMs;
+        if (seed.intervalMs > 0) {
+          meta.fundingIntervalMs = seed.intervalMs;
+          delete meta.fundingIntervalAssumed;
+        }
         meta.seedFunding = { ...seed, predicted: false };
       }
       return table;
