@@ -7,6 +7,7 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
+import type { DepthView } from '../depth/types.js';
 import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
@@ -137,6 +138,14 @@ export class Engine {
   /** Pre-registers instrument keys on exchanges with the symbols `symbolFor` guesses (see InstrumentMap.preRegister). */
   preRegister(keys: readonly string[], exchanges: readonly Exchange[], symbolFor: (exchange: Exchange, base: string) => string): number[] {
     return this.instruments.preRegister(keys, exchanges, symbolFor);
+  }
+
+  /**
+   * Books the detector scores slippage and capacity on (issue 14; the engine's depth store once wired,
+   * tests and benches may pass their own); null = touch estimates only. Rescored on the next update.
+   */
+  useDepth(view: DepthView | null): void {
+    this.detector.setDepth(view);
   }
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */

@@ -35,21 +35,6 @@ export function touchSlippageBps(notionalUsd: number, price: number, touchSize: 
 }
 
 /**
- * Slippage of the pair in bps of notional: entry of both legs at the touch, times 2 for an exit assumed
- * to cost the same as the entry (the exit book is unknown when scoring).
- */
-export function pairSlippageBps(
-  notionalUsd: number,
-  longAsk: number,
-  longAskSize: number,
-  shortBid: number,
-  shortBidSize: number,
-  impactBps: number,
-): number {
-  return 2 * (touchSlippageBps(notionalUsd, longAsk, longAskSize, impactBps) + touchSlippageBps(notionalUsd, shortBid, shortBidSize, impactBps));
-}
-
-/**
  * Funding events of one leg in (nowMs, nowMs + horizonMs]: the first at nextFundingMs (rolled forward
  * by whole intervals when already past), then every intervalMs.
  */

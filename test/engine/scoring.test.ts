@@ -5,7 +5,6 @@ import {
   expectedFundingBps,
   fundingAprPct,
   fundingEventsInWindow,
-  pairSlippageBps,
   rate8h,
   roundTripFeesBps,
   spreadBps,
@@ -38,9 +37,8 @@ describe('scoring (hand-computed)', () => {
     expect(touchSlippageBps(1000, 100, 4, 5)).toBeCloseTo(3, 12);
     expect(touchSlippageBps(1000, 100, 10, 5)).toBe(0); // touch covers it
     expect(touchSlippageBps(1000, 100, 0, 5)).toBeCloseTo(5, 12); // nothing visible: all at impact
-    // pair: long 3 bps; short $1000 at 100.5 = 9.950249 units, touch 5 → excess 4.950249 → 49.75 % · 5 = 2.4875 bps;
-    // entry 5.4875, times 2 for the exit estimate = 10.975
-    expect(pairSlippageBps(1000, 100, 4, 100.5, 5, 5)).toBeCloseTo(10.975, 9);
+    // short $1000 at 100.5 = 9.950249 units, touch 5 → excess 4.950249 → 49.75 % · 5 = 2.4875 bps
+    expect(touchSlippageBps(1000, 100.5, 5, 5)).toBeCloseTo(2.4875, 9);
   });
 
   it('counts funding events in (now, now + horizon]', () => {
