@@ -7,7 +7,8 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
-import type { DepthView } from '../depth/types.js';
+import type { DepthBook, DepthView } from '../depth/types.js';
+import { bookFresh, bookUsable } from './depth-scoring.js';
 import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
@@ -101,6 +102,8 @@ export class Engine {
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
   private draining = false;
+  /** Books for scoring and paper fills (useDepth); null = touch only. */
+  private depth: DepthView | null = null;
   /** registerInstrument calls refused for an unsupported settle currency. */
   private refusedSettle = 0;
 
@@ -145,7 +148,18 @@ export class Engine {
    * tests and benches may pass their own); null = touch estimates only. Rescored on the next update.
    */
   useDepth(view: DepthView | null): void {
+    this.depth = view;
     this.detector.setDepth(view);
+  }
+
+  /**
+   * A leg's book when it is fresh (detector.staleAfterMs) and usable (two-sided, not crossed), for paper
+   * fills that walk the levels; null otherwise (the caller falls back to the touch).
+   */
+  depthBook(instrument: string, exchange: Exchange, settle?: string): DepthBook | null {
+    const id = this.depth === null ? -1 : this.instruments.idFor(instrument, exchange, settle);
+    const book = id < 0 ? undefined : this.depth?.get(id);
+    return book !== undefined && bookFresh(book, this.now(), this.store.staleAfterMs) && bookUsable(book) ? book : null;
   }
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */
