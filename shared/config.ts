@@ -176,6 +176,22 @@ export const StreamSchema = Type.Object(
 );
 
 /**
+ * Order books for candidate instruments (issue 14): depth is subscribed only for instruments with an open
+ * opportunity or whose best pair's touch spread is within `candidateDistanceBps` of
+ * `thresholds.minSpreadBps`, at most `maxInstruments` of them, each released `cooldownMs` after it last qualified.
+ */
+export const DepthSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Subscribe order books (depth channels) for candidate instruments' }),
+    levels: Type.Integer({ minimum: 1, maximum: 50, description: 'Levels per side kept for scoring' }),
+    candidateDistanceBps: NonNeg('An instrument whose best touch spread is within this of thresholds.minSpreadBps is a candidate (bps)', 10_000),
+    cooldownMs: Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'A candidate is released this long after it last qualified (ms)' }),
+    maxInstruments: Type.Integer({ minimum: 1, maximum: 1000, description: 'Candidates at most (open opportunities first, then the closest to the threshold)' }),
+  },
+  Strict,
+);
+
+/**
  * `venues: { <id>: <that venue's options> }`, composed from a facts list: only venues that declare
  * `options` (VenueFacts.options) get a property; unknown venue ids and unknown option fields are rejected.
  * Exported with its defaults so tests can compose it from a fake facts list.
@@ -204,6 +220,7 @@ export const ConfigSchema = Type.Object(
     market: MarketSchema,
     stream: StreamSchema,
     venues: VenuesSchema,
+    depth: DepthSchema,
   },
   Strict,
 );
@@ -276,6 +293,7 @@ export const DEFAULT_CONFIG: Config = {
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
   venues: venueOptionsDefaults(VENUE_FACTS),
+  depth: { enabled: true, levels: 20, candidateDistanceBps: 10, cooldownMs: 60_000, maxInstruments: 50 },
 };
 
 /** A deep-partial config, as accepted by PUT /api/config and config files. */

@@ -33,6 +33,11 @@ export interface DepthSink {
   book(meta: InstrumentMeta, book: DepthBook): void;
   /** The book of `meta` lost sync: drop it from scoring until the next `book`. */
   resync(meta: InstrumentMeta, reason: DepthResyncReason): void;
+  /**
+   * A diff-only venue's parser (VenueDepth.snapshotUrl) is buffering `meta`'s deltas and needs the REST
+   * snapshot: the feed GETs it (once per request in flight) and hands the body to DepthParser.applySnapshot.
+   */
+  snapshotNeeded(meta: InstrumentMeta): void;
 }
 
 /** Parses one venue's depth frames; keeps per-symbol books and their sequence state. Never throws. */
@@ -40,6 +45,10 @@ export interface DepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome;
   /** Forget every book (the connection dropped); the caller reports `disconnected` for the symbols it carried. */
   reset(): void;
+  /** Forget one symbol's book and sequence state (released from the candidates, or about to be resubscribed). */
+  forget(symbol: string): void;
+  /** Diff-only venues: applies the REST snapshot body (parsed JSON) of `meta`'s book, then the buffered deltas after it. */
+  applySnapshot?(meta: InstrumentMeta, body: unknown, sink: DepthSink): ParseOutcome;
   /** Dropped frames by reason (never reset). */
   readonly errors: Record<string, number>;
   /** Sync losses by reason (never reset): gaps, checksum mismatches, resets. */
@@ -53,10 +62,23 @@ export interface VenueDepth {
   /** As VenueAdapter.liveChange, for the depth sockets; null = re-make them. */
   liveChange?(plans: readonly ConnectionPlan[], symbols: readonly string[], add: readonly string[], remove: readonly string[]): SubscriptionChange[] | null;
   createParser(meta: MetadataTable, levels: number): DepthParser;
+  /**
+   * Frames that make the venue send a fresh snapshot of `symbol` on the socket carrying it (an unsubscribe
+   * then a subscribe of its depth channel), sent after a loss of sync. Venues whose stream has snapshots.
+   */
+  resubscribe?(symbol: string): string[];
+  /**
+   * Diff-only venues (the stream never sends a snapshot): the REST snapshot URL of `symbol` with at least
+   * `levels` levels; the parser asks for it through DepthSink.snapshotNeeded.
+   */
+  snapshotUrl?(endpoints: VenueEndpoints, symbol: string, levels: number): string;
 }
 
 /** The engine's latest in-sync book per instrument id (a venue symbol), for scoring. */
 export interface DepthView {
-  /** The book, or undefined when none is held (never subscribed, out of sync, released). */
+  /**
+   * The book, or undefined when none is held (never subscribed, out of sync, released) or when it is older
+   * than the quote staleness limit (config detector.staleAfterMs, by the engine's receive time).
+   */
   get(id: number): DepthBook | undefined;
 }

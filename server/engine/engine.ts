@@ -7,9 +7,10 @@ import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
-import type { DepthBook, DepthView } from '../depth/types.js';
+import { Detector, TIME_NOW_MS, TIME_RECV_US } from './detector.js';
+import { DepthStore } from '../depth/store.js';
+import type { DepthBook, DepthResyncReason, DepthView } from '../depth/types.js';
 import { bookFresh, bookUsable } from './depth-scoring.js';
-import { Detector } from './detector.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
 import { MarketStore } from './market-store.js';
@@ -95,6 +96,9 @@ export class Engine {
   readonly pipeline: MarketPipeline;
   readonly bus: BroadcastRing<OpportunityEvent>;
   private readonly detector: Detector;
+  private readonly depthStore: DepthStore;
+  /** The latest in-sync order book per id (pushDepth), for scoring; stale books are not served. */
+  readonly depth: DepthView;
   private readonly now: () => number;
   private config: Config;
   private readonly pipelineLatency = new LatencyHistogram();
@@ -102,8 +106,6 @@ export class Engine {
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
   private draining = false;
-  /** Books for scoring and paper fills (useDepth); null = touch only. */
-  private depth: DepthView | null = null;
   /** registerInstrument calls refused for an unsupported settle currency. */
   private refusedSettle = 0;
 
@@ -112,10 +114,13 @@ export class Engine {
     this.now = opts.now ?? systemNowMs;
     this.store = new MarketStore(opts.config.detector.staleAfterMs);
     this.pipeline = new MarketPipeline(opts.pipelineCapacity ?? 65_536);
+    this.depthStore = new DepthStore(this.now, opts.config.detector.staleAfterMs);
+    this.depth = this.depthStore;
     this.bus = new BroadcastRing<OpportunityEvent>(opts.busCapacity ?? 16_384);
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.quarantine = new QuoteQuarantine(this.instruments, this.store);
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency, this.quarantine);
+    this.detector.setDepth(this.depthStore); // slippage and capacity on the books (issue 14)
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
     this.quarantine.reviewAfterMs = opts.config.detector.reviewAfterMs;
@@ -144,21 +149,12 @@ export class Engine {
   }
 
   /**
-   * Books the detector scores slippage and capacity on (issue 14; the engine's depth store once wired,
-   * tests and benches may pass their own); null = touch estimates only. Rescored on the next update.
-   */
-  useDepth(view: DepthView | null): void {
-    this.depth = view;
-    this.detector.setDepth(view);
-  }
-
-  /**
    * A leg's book when it is fresh (detector.staleAfterMs) and usable (two-sided, not crossed), for paper
    * fills that walk the levels; null otherwise (the caller falls back to the touch).
    */
   depthBook(instrument: string, exchange: Exchange, settle?: string): DepthBook | null {
-    const id = this.depth === null ? -1 : this.instruments.idFor(instrument, exchange, settle);
-    const book = id < 0 ? undefined : this.depth?.get(id);
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    const book = id < 0 ? undefined : this.depth.get(id);
     return book !== undefined && bookFresh(book, this.now(), this.store.staleAfterMs) && bookUsable(book) ? book : null;
   }
 
@@ -170,6 +166,41 @@ export class Engine {
   /** Queue a funding update: rate per its own interval; `predicted` for a predicted/indicative rate. */
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean {
     return this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+  }
+
+  /**
+   * The in-sync top-N book of `id` (engine units, see server/depth/types.ts): stored with the engine-clock
+   * receive time, and the pairs of `id` are rescored. false = unknown id, nothing stored.
+   */
+  pushDepth(id: number, book: DepthBook): boolean {
+    if (!this.instruments.has(id)) return false;
+    const nowMs = this.now();
+    this.depthStore.set(id, book, nowMs);
+    this.rescore(id, nowMs);
+    return true;
+  }
+
+  /** `id`'s book lost sync (or was released): it is not used any more and its pairs are rescored. */
+  dropDepth(id: number, reason: DepthResyncReason | 'released'): void {
+    if (this.depthStore.drop(id, reason)) this.rescore(id, this.now());
+  }
+
+  /** Depth counters: books held, stored, dropped by reason. */
+  depthStats(): { held: number; pushed: number; dropped: Partial<Record<DepthResyncReason | 'released', number>> } {
+    return { held: this.depthStore.size, pushed: this.depthStore.pushed, dropped: { ...this.depthStore.dropped } };
+  }
+
+  /** Scores the pairs of `id` again (its book changed) through the detector's per-id update path. */
+  private rescore(id: number, nowMs: number): void {
+    const time = this.detector.time;
+    // Inside a drain (a callback), keep the batch's business time for the records still to come.
+    const savedNow = time[TIME_NOW_MS];
+    const savedRecv = time[TIME_RECV_US];
+    time[TIME_NOW_MS] = nowMs;
+    time[TIME_RECV_US] = nowUs();
+    this.detector.onUpdate(id);
+    time[TIME_NOW_MS] = savedNow;
+    time[TIME_RECV_US] = savedRecv;
   }
 
   /** Process queued records: store → detector → bus. Returns records processed. */
@@ -208,6 +239,7 @@ export class Engine {
     const previous = this.config;
     this.config = config;
     this.store.staleAfterMs = config.detector.staleAfterMs;
+    this.depthStore.staleAfterMs = config.detector.staleAfterMs;
     this.quarantine.band = config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = config.detector.quarantineConfirmMs;
     this.quarantine.reviewAfterMs = config.detector.reviewAfterMs;
@@ -260,6 +292,7 @@ export class Engine {
       this.detector.closeExchange(ex, this.now());
       this.store.forgetQuotes(ex, this.instruments.size); // no ghost quote survives the reconnect
       this.quarantine.forgetExchange(ex);
+      for (const id of this.depthStore.ids()) if (this.instruments.exchangeIndexOf(id) === ex) this.depthStore.drop(id, 'disconnected');
     }
   }
 
@@ -276,6 +309,7 @@ export class Engine {
     this.detector.closeId(id, this.now(), reason);
     this.store.forgetQuote(id);
     this.quarantine.forget(id);
+    this.depthStore.drop(id, 'released');
   }
 
   /** Whether the venue symbol's id is in the scanned universe (see setInstrumentListed). */

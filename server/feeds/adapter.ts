@@ -117,17 +117,22 @@ export abstract class JsonVenueParser implements VenueParser {
 
   /** The frame as a JSON object, or null after counting it as `invalid_json` / `not_an_object`. */
   protected parseObject(raw: string): Record<string, unknown> | null {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(raw);
-    } catch {
-      this.reject('invalid_json');
-      return null;
-    }
-    if (isRecord(msg)) return msg;
-    this.reject('not_an_object');
+    return jsonObject(raw, this.errors);
+  }
+}
+
+/** `raw` as a JSON object, or null after counting it in `errors` as `invalid_json` / `not_an_object`. */
+export function jsonObject(raw: string, errors: Record<string, number>): Record<string, unknown> | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch {
+    count(errors, 'invalid_json');
     return null;
   }
+  if (isRecord(msg)) return msg;
+  count(errors, 'not_an_object');
+  return null;
 }
 
 /** One socket's worth of work. */

@@ -24,7 +24,7 @@ import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, VenueAda
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
-import { ConnectPacers } from './rate-limiter.js';
+import { type ConnectPacer, ConnectPacers } from './rate-limiter.js';
 import { ADAPTERS } from './endpoints.js';
 import { feedError, reasonError } from './feed-error.js';
 import { type MetadataCache, createFetchJson } from './metadata.js';
@@ -83,6 +83,15 @@ export interface FeedManagerOptions {
   settlementRefreshDelayMs?: number;
   /** Up to this much random delay on top (so venues and instances do not all call at once). Default 2 s. */
   settlementRefreshJitterMs?: number;
+}
+
+/** See FeedManager.depthContext. */
+export interface DepthContext {
+  adapter: VenueAdapter;
+  meta: () => MetadataTable;
+  endpoints: VenueEndpoints;
+  fetchJson: FetchJson;
+  connectPacer: ConnectPacer;
 }
 
 /** setTimeout/clearTimeout as the manager uses them. */
@@ -236,6 +245,23 @@ export class FeedManager {
       out.push({ exchange: v.exchange, rest, fundingReferences: (r, f, n) => adapter.fundingReferences!(r, f, n) });
     }
     return out;
+  }
+
+  /**
+   * What a venue's depth feed (depth-manager.ts) shares with its quote feed: the adapter, the live metadata
+   * table (ids follow the quote feed's registrations), endpoints, the REST fetch and the new-socket pacing
+   * (both channels count against the venue's connections per IP). null when the venue is not running.
+   */
+  depthContext(exchange: Exchange): DepthContext | null {
+    const v = this.venues.find((x) => x.exchange === exchange);
+    const endpoints = this.opts.endpoints[exchange];
+    if (!v || v.stopped || !endpoints) return null;
+    return { adapter: v.adapter, meta: () => v.meta, endpoints, fetchJson: this.fetchJson, connectPacer: this.connectPacers.for(exchange) };
+  }
+
+  /** The configured venues, in order. */
+  get exchanges(): Exchange[] {
+    return this.venues.map((v) => v.exchange);
   }
 
   /** The REST fetch the feeds use (the funding cross-check asks through it too). */

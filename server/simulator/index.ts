@@ -9,6 +9,7 @@ import { EXCHANGES, perVenue, type Exchange } from '../../shared/exchanges.js';
 import { VENUES } from '../venues/index.js';
 import { DEFAULT_INSTRUMENTS } from './instruments.js';
 import { MarketModel, type ChurnOptions } from './market.js';
+import type { DepthFault } from './depth.js';
 import { normaliseInstrumentKey } from '../venues/symbology.js';
 import { instrumentSpec } from './instruments.js';
 import { DEFAULT_UNIVERSE, generateUniverse, type Universe } from './universe.js';
@@ -18,6 +19,7 @@ export type { SimulatorLimits, SimulatorTimings, VenueEndpoints } from './venue.
 export { DEFAULT_INSTRUMENTS } from './instruments.js';
 export { DEFAULT_UNIVERSE, generateUniverse } from './universe.js';
 export type { ChurnOptions, LifecycleEvent, PairStatus } from './market.js';
+export type { DepthFault } from './depth.js';
 
 /** Default listing/delisting cadence of a universe: one event every ~5 min, a delisting shown for 2 min. */
 export const DEFAULT_CHURN: Readonly<ChurnOptions> = { everySec: 300, noticeSec: 120 };
@@ -90,6 +92,8 @@ export interface Simulator {
   /** The venue's current connections stay open but get nothing (no data, no heartbeat replies) for `ms`. */
   silence(exchange: Exchange, ms: number): void;
   setRate(messagesPerSec: number): void;
+  /** The next depth update of one venue symbol shows `fault` (a dropped delta, a reset, a wrong checksum); false = not listed. */
+  injectDepthFault(exchange: Exchange, symbol: string, fault: DepthFault): boolean;
   setDislocationsPerMin(perMin: number): void;
   stats(): SimulatorStats;
   readonly model: MarketModel;
@@ -191,6 +195,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     silence(exchange: Exchange, ms: number) {
       venues[exchange].silence(Math.max(0, ms));
+    },
+    injectDepthFault(exchange: Exchange, symbol: string, fault: DepthFault) {
+      return venues[exchange].injectDepthFault(symbol, fault);
     },
     setRate(messagesPerSec: number) {
       rate = clampRate(messagesPerSec);

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { venueFacts, type Exchange } from '../../shared/exchanges.js';
 import type { RateLimit, WsLimits } from '../../shared/venue-facts.js';
+import { DepthModel, type DepthFault } from './depth.js';
 import type { MarketModel, Pair } from './market.js';
 
 export interface VenueEndpoints {
@@ -97,6 +98,8 @@ export abstract class VenueServer {
   private readonly connectWindow: number[] = [];
   /** Requests refused or connections closed for breaking a limit, by rule. */
   readonly violations: Record<string, number> = {};
+  /** The order books behind the twin's depth channel (twins without one never touch it). */
+  readonly depth = new DepthModel();
 
   constructor(
     readonly exchange: Exchange,
@@ -175,6 +178,17 @@ export abstract class VenueServer {
         }
       });
     }
+  }
+
+  /**
+   * The next depth update of a listed `symbol` shows `fault` (see DepthFault); false when the symbol is
+   * not listed. Twins without a depth channel ignore it.
+   */
+  injectDepthFault(symbol: string, fault: DepthFault): boolean {
+    const pair = this.ctx.model.findListed(this.exchange, symbol);
+    if (!pair) return false;
+    this.depth.inject(pair, fault);
+    return true;
   }
 
   async close(): Promise<void> {

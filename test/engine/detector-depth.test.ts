@@ -1,11 +1,11 @@
 /**
- * Detector scoring with depth (issue 14 §2) through the Engine facade: books set through Engine.useDepth,
- * a quote triggers the rescore. BTC on bybit (long) and okx (short): long ask 100.01, short bid 100.40 →
+ * Detector scoring with depth (issue 14 §2) through the Engine facade: books arrive by Engine.pushDepth,
+ * then the quotes re-arrive (each rescores the pair). BTC on bybit (long) and okx (short): long ask 100.01, short bid 100.40 →
  * spread 0.39 / 100.01 · 1e4 = 38.99610039 bps; fees 2·(5.5 + 5) = 21; no funding → base 17.99610039 bps.
  * Notional $1000, impact 5 bps, minProfitBps 2 (defaults).
  */
 import { describe, expect, it } from 'vitest';
-import type { DepthBook, DepthView } from '../../server/depth/types.js';
+import type { DepthBook } from '../../server/depth/types.js';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { book } from '../helpers/depth-books.js';
 import { btcOnFourVenues, engineConfig } from './btc-four-venues.js';
@@ -16,9 +16,7 @@ const dist = (p: number, touch: number) => (Math.abs(p - touch) / touch) * 1e4;
 
 function setup() {
   const { clock, engine, ids, events } = btcOnFourVenues(engineConfig(), T0);
-  const books = new Map<number, DepthBook>();
-  const view: DepthView = { get: (id) => books.get(id) };
-  engine.useDepth(view);
+  const books = { set: (id: number, b: DepthBook) => void engine.pushDepth(id, b) };
   /** Scores the pair with the current books (the quotes re-arrive) and returns the bybit→okx opportunity. */
   const rescore = (): Opportunity | undefined => {
     engine.pushQuote(ids.bybit, 100, 100.01, 4, 4, clock.t, 1);

@@ -5,15 +5,11 @@
  * bybit (bid 100.50): 50 bps spread, fees 2·(5 + 5) = 20 bps.
  */
 import { describe, expect, it } from 'vitest';
-import type { DepthBook, DepthView } from '../../server/depth/types.js';
 import { book } from '../helpers/depth-books.js';
 import { BTC, Harness, STD_QTY, testConfig } from './harness.js';
 
 function withBooks(h: Harness) {
-  const books = new Map<number, DepthBook>();
-  const view: DepthView = { get: (id) => books.get(id) };
-  h.engine.useDepth(view);
-  const set = (ex: 'okx' | 'bybit', bids: Array<[number, number]>, asks: Array<[number, number]>) => books.set(h.id(BTC, ex), book(bids, asks, h.t));
+  const set = (ex: 'okx' | 'bybit', bids: Array<[number, number]>, asks: Array<[number, number]>) => void h.engine.pushDepth(h.id(BTC, ex), book(bids, asks, h.t));
   return { set };
 }
 
@@ -45,16 +41,15 @@ describe('strategy with depth', () => {
     expect(p.long.entryPrice).toBeCloseTo(longUsd / qty, 9);
   });
 
-  it('a book thinner than the order fills partially; the filled legs are unwound on the books', () => {
+  it('a book thinner than the order fills partially; the filled legs are unwound', () => {
     const h = new Harness();
     const { set } = withBooks(h);
-    set('okx', [[99.9, 1000]], [[100, 1000]]);
-    set('bybit', [[100.5, 1000]], [[100.6, 1000]]);
-    // The opportunity is scored on deep books (capacity ≫ $1000, size $1000) ...
+    // Only okx has a book: the pair is scored at the touch (no capacity, size $1000); the okx asks hold
+    // 4 BTC at 100 and 1.5 at 100.2, less than the 9.950249 BTC ordered.
+    set('okx', [[99.9, 1000]], [[100, 4], [100.2, 1.5]]);
     h.quote('okx', 99.9, 100.0);
     h.quote('bybit', 100.5, 100.6);
-    // ... then the okx asks thin out before the entry: 4 BTC at 100, 1.5 at 100.2
-    set('okx', [[99.9, 1000]], [[100, 4], [100.2, 1.5]]);
+    expect(h.engine.opportunities()[0]).toMatchObject({ slippageSource: 'touch', capacityUsd: null });
     h.step();
     const p = h.only();
     expect(p.state).toBe('closed');
@@ -73,7 +68,7 @@ describe('strategy with depth', () => {
     expect(buy.price).toBeCloseTo(550.3 / 5.5, 9);
     expect(buy.feeUsd).toBeCloseTo(550.3 * 0.0005, 12);
     expect(sell.quantity).toBeCloseTo(STD_QTY, 12);
-    // unwind: long sells 5.5 into the okx bids at 99.9, short buys STD_QTY back at 100.6
+    // unwind: long sells 5.5 into the okx bids at 99.9, short buys STD_QTY back at the bybit touch 100.6
     expect(unwindLong).toMatchObject({ price: 99.9 });
     expect(unwindLong.quantity).toBeCloseTo(5.5, 12);
     expect(unwindShort).toMatchObject({ price: 100.6 });

@@ -57,6 +57,7 @@ const SECTION_TITLES: Record<keyof Config, string> = {
   market: 'Market',
   stream: 'Stream',
   venues: 'Venue options',
+  depth: 'Order books (depth for candidates)',
 };
 
 const UNITS: [RegExp, string][] = [

@@ -1,0 +1,101 @@
+/**
+ * What every venue's depth parser shares: the drop and resync counters, one L2Book per symbol, the JSON
+ * guard, strict level reading (a frame with one bad level changes nothing), and the hand-over of a
+ * folded top-N view (a crossed book is a lost delta: resync). A venue keeps only its message routing and
+ * its sequence / checksum rules.
+ */
+import { count, jsonObject, num, type InstrumentMeta, type MetadataTable, type ParseOutcome } from '../feeds/adapter.js';
+import { L2Book } from './l2-book.js';
+import type { DepthParser, DepthResyncReason, DepthSink } from './types.js';
+
+/** Levels of one frame side as flat [price, size, price, size, ...] numbers (reused scratch arrays). */
+export type FlatLevels = number[];
+
+export abstract class JsonDepthParser implements DepthParser {
+  readonly errors: Record<string, number> = {};
+  readonly resyncs: Record<string, number> = {};
+  protected readonly books = new Map<string, L2Book>();
+  protected readonly bidScratch: FlatLevels = [];
+  protected readonly askScratch: FlatLevels = [];
+
+  constructor(
+    protected readonly meta: MetadataTable,
+    /** Levels per side handed to the engine. */
+    protected readonly levels: number,
+    /** Epoch ms for DepthBook.receivedMs. */
+    protected readonly clock: () => number = Date.now,
+  ) {}
+
+  abstract parse(raw: string, sink: DepthSink): ParseOutcome;
+
+  reset(): void {
+    this.books.clear();
+  }
+
+  forget(symbol: string): void {
+    this.books.delete(symbol);
+  }
+
+  protected reject(reason: string): ParseOutcome {
+    count(this.errors, reason);
+    return 'rejected';
+  }
+
+  protected parseObject(raw: string): Record<string, unknown> | null {
+    return jsonObject(raw, this.errors);
+  }
+
+  protected bookOf(symbol: string): L2Book {
+    let book = this.books.get(symbol);
+    if (book === undefined) this.books.set(symbol, (book = new L2Book()));
+    return book;
+  }
+
+  /** The book lost sync: it is cleared (unusable until the next snapshot), counted and reported. */
+  protected loseSync(meta: InstrumentMeta, book: L2Book, reason: DepthResyncReason, sink: DepthSink): void {
+    book.clear();
+    count(this.resyncs, reason);
+    sink.resync(meta, reason);
+  }
+
+  /** Hands the book's folded top N over; a crossed book (a missed delta) is resynced instead. */
+  protected publish(meta: InstrumentMeta, book: L2Book, sink: DepthSink): void {
+    if (book.crossed()) {
+      this.loseSync(meta, book, 'crossed', sink);
+      return;
+    }
+    const pm = meta.priceMultiplier ?? 1;
+    sink.book(meta, book.view(this.levels, pm, meta.contractValue * pm, this.clock()));
+  }
+}
+
+/**
+ * Reads a side's levels (`[[price, size, ...], ...]`, numbers or decimal strings; extra fields ignored)
+ * into `out` as flat pairs. False when the side is not an array or any level is malformed (price ≤ 0,
+ * size < 0, non-numeric): the caller rejects the whole frame.
+ */
+export function readLevels(raw: unknown, out: FlatLevels): boolean {
+  out.length = 0;
+  if (!Array.isArray(raw)) return false;
+  for (const level of raw) {
+    if (!Array.isArray(level) || level.length < 2) return false;
+    const price = num(level[0]);
+    const size = num(level[1]);
+    if (!(price > 0) || !(size >= 0)) return false;
+    out.push(price, size);
+  }
+  return true;
+}
+
+/** Applies flat levels to one side (size 0 removes the price). */
+export function applyLevels(book: L2Book, side: 'bid' | 'ask', flat: FlatLevels): void {
+  for (let i = 0; i < flat.length; i += 2) book.apply(side, flat[i], flat[i + 1]);
+}
+
+/** Replaces both sides with a snapshot's levels. */
+export function applySnapshotLevels(book: L2Book, bids: FlatLevels, asks: FlatLevels): void {
+  book.bids.clear();
+  book.asks.clear();
+  applyLevels(book, 'bid', bids);
+  applyLevels(book, 'ask', asks);
+}
