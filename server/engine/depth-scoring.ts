@@ -36,9 +36,12 @@ export function bookUsable(book: DepthBook): boolean {
   return bid > 0 && ask > 0 && Number.isFinite(bid) && Number.isFinite(ask) && bid < ask;
 }
 
-/** The book was received within `staleAfterMs` of `nowMs` and, when the venue stamps it, its venue time too (as MarketStore.fresh). */
+/**
+ * The venue stamped the book within `staleAfterMs` of `nowMs` (or sends no stamp): a book received now but
+ * stamped long ago is old news, as for quotes (MarketStore.fresh). Its ARRIVAL age is the DepthStore's
+ * business (it serves no book older than the limit, by the engine clock).
+ */
 export function bookFresh(book: DepthBook, nowMs: number, staleAfterMs: number): boolean {
-  if (!(nowMs - book.receivedMs <= staleAfterMs)) return false;
   return book.exchangeTsMs === 0 || nowMs - book.exchangeTsMs <= staleAfterMs;
 }
 

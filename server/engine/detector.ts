@@ -423,7 +423,7 @@ export class Detector {
     this.sSlip = this.sEntrySlip + this.sExitSlip;
   }
 
-  /** The id's book when a depth view is set and holds one younger than the quote staleness limit. */
+  /** The id's book when the depth view holds one (it serves none older than the staleness limit) and its venue stamp is fresh. */
   private freshBook(id: number): DepthBook | undefined {
     const book = this.depth?.get(id);
     return book !== undefined && bookFresh(book, this.time[TIME_NOW_MS], this.store.staleAfterMs) ? book : undefined;

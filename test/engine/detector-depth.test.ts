@@ -71,8 +71,11 @@ describe('detector with depth', () => {
 
   it('a stale or crossed book on one leg: back to the touch estimate', () => {
     const { rescore, books, ids, clock } = setup();
-    books.set(ids.bybit, longBook(clock.t - 5001)); // older than detector.staleAfterMs (5000)
+    books.set(ids.bybit, longBook(clock.t));
     books.set(ids.okx, shortBook(clock.t));
+    expect(rescore()!.slippageSource).toBe('depth');
+    // stamped by the venue 5.001 s ago (detector.staleAfterMs 5000): old news
+    books.set(ids.bybit, book([[100, 1000]], [[100.01, 9], [100.31, 1000]], clock.t, clock.t - 5001));
     expect(rescore()!.slippageSource).toBe('touch');
     books.set(ids.bybit, book([[100.02, 1000]], [[100.01, 9]], clock.t)); // crossed
     const o = rescore()!;
@@ -80,6 +83,9 @@ describe('detector with depth', () => {
     expect(o.capacityUsd).toBeNull();
     books.set(ids.bybit, longBook(clock.t));
     expect(rescore()!.slippageSource).toBe('depth');
+    // no new book for 5.001 s: the store stops serving both, the pair is scored at the touch again
+    clock.t += 5001;
+    expect(rescore()!.slippageSource).toBe('touch');
   });
 
   it('a thin book can keep a pair from opening that the touch estimate would open', () => {
