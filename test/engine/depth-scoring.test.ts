@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { L2Book } from '../../server/depth/l2-book.js';
 import { PairDepthSlippage, VwapFill, bookFresh, bookUsable, capacityUsd, pairDepthSlippage, sideSlippageBps, vwapFill } from '../../server/engine/depth-scoring.js';
 import { book, side } from '../helpers/depth-books.js';
+import { mulberry32 } from '../helpers/random.js';
 
 /** A deep one-level side: fills anything asked at its touch (0 bps). */
 const DEEP_BID: [number, number] = [99, 1e9];
@@ -138,5 +139,44 @@ describe('capacityUsd: largest notional still reaching minProfitBps (hand-comput
     const short = book([[100, 100]], [DEEP_ASK]);
     expect(capacityUsd(long, short, 9.99, 10)).toBe(0);
     expect(capacityUsd(long, short, 10, 10)).toBeCloseTo(500, 9); // 0 bps of room: the whole touch level
+  });
+
+  it('agrees with a bisection on the walked slippage, on seeded random books', () => {
+    const rnd = mulberry32(14);
+    /** A side of 1..8 levels from `touch`, each 0..30 bps further, sizes 0.1..5 (one zero now and then). */
+    const randomSide = (touch: number, dir: 1 | -1): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      let p = touch;
+      for (let i = 0, n = 1 + Math.floor(rnd() * 8); i < n; i++) {
+        out.push([p, rnd() < 0.1 ? 0 : 0.1 + rnd() * 4.9]);
+        p *= 1 + (dir * rnd() * 30) / 1e4;
+      }
+      return out;
+    };
+    const slip = (l: ReturnType<typeof book>, s: ReturnType<typeof book>, n: number) =>
+      sideSlippageBps(l.asks, n, 0) + sideSlippageBps(s.bids, n, 0) + sideSlippageBps(l.bids, n, 0) + sideSlippageBps(s.asks, n, 0);
+    const held = (levels: Array<[number, number]>) => levels.reduce((a, [p, q]) => a + p * q, 0);
+    for (let run = 0; run < 200; run++) {
+      const lb = randomSide(99.9, -1);
+      const la = randomSide(100, 1);
+      const sb = randomSide(100.2, -1);
+      const sa = randomSide(100.3, 1);
+      const long = book(lb, la);
+      const short = book(sb, sa);
+      const room = rnd() * 40;
+      const got = capacityUsd(long, short, 10 + room, 10)!;
+      const cap = Math.min(held(lb), held(la), held(sb), held(sa));
+      // Bisection on the non-increasing profit: the largest N ≤ cap with slippage ≤ room.
+      let lo = 0;
+      let hi = cap;
+      if (slip(long, short, cap) <= room) lo = cap;
+      else
+        for (let i = 0; i < 200; i++) {
+          const mid = (lo + hi) / 2;
+          if (slip(long, short, mid) <= room) lo = mid;
+          else hi = mid;
+        }
+      expect(got).toBeCloseTo(lo, 6);
+    }
   });
 });
