@@ -6,6 +6,7 @@
  * The main loop: feeds push records and call `engine.drain()`; the bus wakes its subscribers (strategy,
  * stream hub, persistence writer); a 250 ms timer calls `engine.sweep()`.
  */
+import { DepthManager } from './feeds/depth-manager.js';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -236,6 +237,8 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     const running = feeds;
     venues = venueViewFromFeeds(() => running.states(), (ex) => engine.isExchangeDown(ex));
   }
+  // Order books for candidate instruments on their own sockets, next to the quote feeds (issue 14 §1).
+  const depth = feeds ? new DepthManager({ engine, host: feeds, now, log: (level, msg) => log[level]({ component: 'depth' }, msg) }) : null;
   // Venues that publish others' funding are compared with ours now and then (System panel; never scoring).
   const fundingCheck = feeds
     ? new FundingCrossCheckRunner({
@@ -315,6 +318,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     rejectionCounts: () => strategy.rejectionCounts(),
     fillCounts: () => strategy.fillCounts(),
     alerts: () => alerts.status(),
+    ...(depth ? { depth: () => depth.status() } : {}),
     latency: () => ({
       ...feeds?.latencyBuckets(),
       ...engine.latencyBuckets(),
@@ -327,6 +331,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     strategy,
     feeds,
     ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
+    ...(depth ? { depth: () => depth.status() } : {}),
     fundingBoard,
     persistence,
     alerts,
@@ -353,6 +358,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
         feeds.start().catch((err: unknown) => log.error({ err }, 'feeds failed to start'));
       }
       fundingCheck?.start();
+      depth?.start();
       fundingBoard.start();
     })();
     return startPromise;
@@ -366,6 +372,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       // The strategy stops first: feeds going down for a shutdown are no reason to close positions.
       strategy.stop();
       fundingCheck?.stop();
+      await depth?.stop().catch((err: unknown) => log.warn({ err }, 'depth feeds stop failed'));
       fundingBoard.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));

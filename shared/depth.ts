@@ -1,6 +1,8 @@
 /** Order-book (depth) feed state per venue, for /api/depth, /metrics and the System panel (issue 14 §1). */
-import type { Exchange } from './exchanges.js';
+import Type, { type Static } from 'typebox';
+import { EXCHANGES, type Exchange } from './exchanges.js';
 import type { FeedStatus } from './feeds.js';
+import type { SameShape } from './schemas.js';
 
 export interface DepthVenueStatus {
   exchange: Exchange;
@@ -35,3 +37,37 @@ export interface DepthStatus {
   /** Venues with a depth channel. */
   venues: DepthVenueStatus[];
 }
+
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+
+export const DepthVenueStatusSchema = Type.Object(
+  {
+    exchange: Type.Enum(EXCHANGES),
+    status: Type.Enum(['connecting', 'live', 'stale', 'backoff', 'stopped']),
+    connections: Count('Open depth sockets'),
+    symbols: Count('Venue symbols whose depth channel is subscribed'),
+    books: Count('Books in sync now'),
+    messages: Count('Depth frames received'),
+    gaps: Count('Sequence gaps detected (each resyncs the book)'),
+    checksumFailures: Count('Checksum mismatches (each resyncs the book)'),
+    resyncs: Count('Books resynced for any reason (gaps, checksums, resets, crossed books, disconnects)'),
+    restSnapshots: Count('REST snapshots fetched (diff-only venues)'),
+    restSnapshotFailures: Count('REST snapshots that failed'),
+    errors: Type.Record(Type.String(), Type.Integer(), { description: 'Malformed or unknown depth frames dropped, by reason' }),
+  },
+  { title: 'DepthVenueStatus', additionalProperties: false },
+);
+
+export const DepthStatusSchema = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    levels: Count('Levels per side kept for scoring'),
+    candidates: Count('Candidate instruments'),
+    venues: Type.Array(DepthVenueStatusSchema),
+  },
+  { title: 'DepthStatus', additionalProperties: false },
+);
+
+// A compile error here: the type and its schema disagree; change both.
+const schemaMatchesType: SameShape<Static<typeof DepthStatusSchema>, DepthStatus> = true;
+void schemaMatchesType;

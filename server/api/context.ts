@@ -1,4 +1,5 @@
 /** Everything the routes need, handed over by server/app.ts. */
+import type { DepthStatus } from '../../shared/depth.js';
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { AlertsService } from '../alerts/service.js';
@@ -25,6 +26,8 @@ export interface ApiContext {
   engine: EngineView;
   strategy: StrategyView;
   feeds: FeedsView | null;
+  /** Order-book feeds for candidate instruments (server/feeds/depth-manager.ts); absent = none run. */
+  depth?: () => DepthStatus;
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
   /** The funding board (GET /api/funding); absent = an empty board. */

@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { AlertsStatus } from '../../shared/alerts.js';
+import type { DepthStatus } from '../../shared/depth.js';
 import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
 import type { Portfolio, TradingState } from '../../shared/position.js';
 import type { EngineStats, LatencyStage } from '../../shared/protocol.js';
@@ -33,6 +34,8 @@ export interface MetricsSources {
   latency(): Partial<Record<LatencyStage, LatencyBuckets>>;
   /** Alert rule and delivery counters (absent = no alerts service). */
   alerts?(): AlertsStatus;
+  /** Order-book feeds for candidates (absent = none run). */
+  depth?(): DepthStatus;
 }
 
 const FEED_STATUSES: FeedStatus[] = ['connecting', 'live', 'stale', 'backoff', 'stopped'];
@@ -201,6 +204,28 @@ export class ApiMetrics {
     });
     counter('perpscan_feed_reconnects_total', 'Reconnects per venue', ['venue'], (m, x) => {
       for (const f of x.feeds) m.inc({ venue: f.exchange }, f.reconnects);
+    });
+
+    // Order books for candidates (issue 14)
+    const depth = () => this.sources.depth?.();
+    gauge('perpscan_depth_candidates', 'Candidate instruments with order books subscribed', [], (m) => m.set(depth()?.candidates ?? 0));
+    gauge('perpscan_depth_books', 'Order books in sync per venue', ['venue'], (m) => {
+      for (const v of depth()?.venues ?? []) m.set({ venue: v.exchange }, v.books);
+    });
+    counter('perpscan_depth_messages_total', 'Depth frames received per venue', ['venue'], (m) => {
+      for (const v of depth()?.venues ?? []) m.inc({ venue: v.exchange }, v.messages);
+    });
+    counter('perpscan_depth_gaps_total', 'Depth sequence gaps per venue', ['venue'], (m) => {
+      for (const v of depth()?.venues ?? []) m.inc({ venue: v.exchange }, v.gaps);
+    });
+    counter('perpscan_depth_checksum_failures_total', 'Depth checksum mismatches per venue', ['venue'], (m) => {
+      for (const v of depth()?.venues ?? []) m.inc({ venue: v.exchange }, v.checksumFailures);
+    });
+    counter('perpscan_depth_resyncs_total', 'Order books resynced per venue (gaps, checksums, resets, crossed books, disconnects)', ['venue'], (m) => {
+      for (const v of depth()?.venues ?? []) m.inc({ venue: v.exchange }, v.resyncs);
+    });
+    counter('perpscan_depth_errors_total', 'Malformed or unknown depth frames dropped, per venue and reason', ['venue', 'reason'], (m) => {
+      for (const v of depth()?.venues ?? []) for (const [reason, n] of Object.entries(v.errors)) m.inc({ venue: v.exchange, reason }, n);
     });
 
     // Stream, persistence, config

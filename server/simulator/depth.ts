@@ -16,6 +16,8 @@ import type { Pair } from './market.js';
 export const SIM_DEPTH_LEVELS = 50;
 /** Spacing of the levels behind the touch (bps of price). */
 const LEVEL_STEP_BPS = 1;
+/** Sequence number of a new book (as if the venue's book had been running for a while). */
+export const FIRST_SEQ = 1000;
 /** A level's size is redrawn every this many updates of its pair. */
 const REDRAW_EVERY = 16;
 
@@ -46,8 +48,8 @@ export interface SimDepthUpdate {
 export class SimBook {
   bids: SimLevel[] = [];
   asks: SimLevel[] = [];
-  /** Updates applied since the book was made (the twins' sequence numbers derive from it). */
-  seq = 0;
+  /** Sequence number of the last update (the twins' update ids): starts mid-stream as a live book's, 1 after a reset. */
+  seq = FIRST_SEQ;
   fault: DepthFault | null = null;
   constructor(
     /** Lots of a level one step behind the touch, before its growth with distance. */

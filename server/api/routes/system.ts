@@ -12,6 +12,7 @@ import {
   StreamCountersSchema,
 } from '../../../shared/api.js';
 import { FundingCrossChecksResponseSchema } from '../../../shared/cross-check.js';
+import { DepthStatusSchema } from '../../../shared/depth.js';
 import type { SameShape } from '../../../shared/schemas.js';
 import type { PersistenceHealth } from '../../persistence/persistence.js';
 import type { ApiContext, Readiness } from '../context.js';
@@ -63,6 +64,12 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asyn
       },
     },
     async () => ({ checks: ctx.fundingChecks?.() ?? [] }),
+  );
+
+  app.get(
+    '/feeds/depth',
+    { schema: { tags: ['system'], summary: 'Order books for candidate instruments: per venue sockets, books in sync, gaps, checksum failures, resyncs', response: { 200: DepthStatusSchema, ...errorResponses() } } },
+    async () => ctx.depth?.() ?? { enabled: false, levels: 0, candidates: 0, venues: [] },
   );
 
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponseSchema, ...errorResponses() } } }, async () => ({

@@ -16,6 +16,7 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
+import { binanceDepth } from './depth.js';
 import { changesOf, planGroup, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
@@ -245,6 +246,8 @@ let changeSeq = 1_000_000;
 
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  /** `<symbol>@depth@100ms` diffs with REST snapshots (depth.ts). */
+  depth: binanceDepth,
   /** The interval is REST-only (fundingInfo): re-read it shortly after each settlement, when Binance switches intervals. */
   refreshAfterSettlement: true,
 

@@ -6,9 +6,11 @@
  * the message rate: disconnected; over the stream cap: refused and disconnected), 300 connections per 5 min,
  * 24 h connection lifetime. REST `/fapi/v1/exchangeInfo`, `/fapi/v1/fundingInfo`, `/fapi/v1/premiumIndex`.
  */
+import type { SimLevel } from '../../simulator/depth.js';
+import { BINANCE_DEPTH_LIMITS, BINANCE_DEPTH_PATH, BINANCE_DEPTH_SUFFIX } from './depth.js';
 import type http from 'node:http';
 import { WebSocket } from 'ws';
-import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
+import { askPrice, baseQty, bidPrice, exchangeLagMs, priceString, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 /** Server ping frame every 3 min; no pong within 10 min cuts the connection (timings.serverPingIntervalMs / pongTimeoutMs override). */
@@ -150,7 +152,37 @@ export class BinanceVenue extends VenueServer {
     }
   }
 
+  /** The pair's book moved with its quote: a `depthUpdate` to the diff stream's subscribers (a fault as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const stream = `${pair.symbol.toLowerCase()}${BINANCE_DEPTH_SUFFIX}`;
+    if (!this.subscribers(`public|${stream}`)?.size) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    // A gap: this event is lost. A reset restarts the ids (Binance has no reset message: clients see a broken `pu`).
+    if (u === null || u.fault === 'gap') return;
+    const t = nowMs - exchangeLagMs(pair);
+    const side = (levels: readonly SimLevel[]) => JSON.stringify(levels.map((l) => [priceString(pair, l.ticks * pair.spec.tickSize), baseQty(pair, l.lots)]));
+    this.deliver(
+      'public',
+      stream,
+      `{"e":"depthUpdate","E":${t + 1},"T":${t},"s":"${pair.symbol}","U":${depthIdOf(u.seq) - 9},"u":${depthIdOf(u.seq)},"pu":${depthIdOf(u.prevSeq)},"b":${side(u.bids)},"a":${side(u.asks)}}`,
+    );
+  }
+
+  /** `GET /fapi/v1/depth`: the book now, `limit` levels per side, with the id of the last event it includes. */
+  private depthSnapshot(pair: Pair, limitRaw: string | null, nowMs: number): RestReply {
+    const limit = limitRaw === null ? 500 : Number(limitRaw);
+    if (!(BINANCE_DEPTH_LIMITS as readonly number[]).includes(limit)) return ok({ code: -1130, msg: "Data sent for parameter 'limit' is not valid." }, 400);
+    const book = this.depth.book(pair);
+    const side = (levels: readonly SimLevel[]) => levels.slice(0, limit).map((l) => [priceString(pair, l.ticks * pair.spec.tickSize), baseQty(pair, l.lots)]);
+    const t = nowMs - exchangeLagMs(pair);
+    return ok({ lastUpdateId: depthIdOf(book.seq), E: t + 1, T: t, bids: side(book.bids), asks: side(book.asks) });
+  }
+
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const stream = `${pair.symbol.toLowerCase()}@bookTicker`;
     if (!this.subscribers(`public|${stream}`)?.size) return;
     const t = nowMs - exchangeLagMs(pair);
@@ -198,6 +230,10 @@ export class BinanceVenue extends VenueServer {
     switch (url.pathname) {
       case '/fapi/v1/ping':
         return ok({});
+      case BINANCE_DEPTH_PATH: {
+        const p = pick();
+        return p ? this.depthSnapshot(p, query(url, 'limit'), now) : badSymbol;
+      }
       case '/fapi/v1/time':
         return ok({ serverTime: now });
       case '/fapi/v1/exchangeInfo':
@@ -329,4 +365,9 @@ function symbolInfo(pair: Pair, model: MarketModel, nowMs: number): Record<strin
     orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
   };
+}
+
+/** Binance update ids of the model book's sequence numbers (ten ids per event, as the venue's grow by many). */
+function depthIdOf(seq: number): number {
+  return seq * 10;
 }

@@ -25,6 +25,8 @@ import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
+import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
+import { bitgetDepth } from './depth.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import {
@@ -50,22 +52,14 @@ import {
 } from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'bitget';
-export const BITGET_WS_PATH = '/v3/ws/public';
-/** The docs ask for a `ping` every 30 s and drop a socket after 2 min without one; we ping a little early. */
-export const BITGET_PING_MS = 25_000;
-/**
- * Channels we put on one socket: the docs allow 1000 but "highly recommend" fewer than 50 for stability.
- * 40 leaves room for symbols added live (liveChange) before a socket reaches the recommendation.
- */
-export const BITGET_TOPICS_PER_SOCKET = 40;
+export { BITGET_PING_MS, BITGET_TOPICS_PER_SOCKET, BITGET_WS_PATH } from './ws-common.js';
 /** The documented funding intervals (hours): `fundingRateInterval` enumerates 1, 2, 4, 8. */
 const INTERVAL_HOURS = new Set([1, 2, 4, 8]);
 /** A `nextFundingTime` jump counts as the new interval only when seen around the settlement it follows. */
 const JUMP_WINDOW_BEFORE_MS = 10 * 60_000;
 const JUMP_WINDOW_AFTER_MS = HOUR_MS;
 
-/** v3 `instType` (lower case) of a settle currency, and back. */
-const INST_TYPE_OF: Readonly<Record<string, string>> = { USDT: 'usdt-futures', USDC: 'usdc-futures' };
+/** v3 `instType` (lower case) → settle currency. */
 const SETTLE_OF: Readonly<Record<string, string>> = { 'usdt-futures': 'USDT', 'usdc-futures': 'USDC' };
 /** REST `category` (v3 instruments) / `productType` (current-fund-rate) per settle currency. */
 const CATEGORIES: ReadonlyArray<{ settle: string; category: string; productType: string }> = [
@@ -73,27 +67,8 @@ const CATEGORIES: ReadonlyArray<{ settle: string; category: string; productType:
   { settle: 'USDC', category: 'USDC-FUTURES', productType: 'usdc-futures' },
 ];
 
-interface TickerArg {
-  instType: string;
-  topic: 'ticker';
-  symbol: string;
-}
-
-function argOf(symbol: string): TickerArg {
-  return { instType: INST_TYPE_OF[parseNative(symbol)?.quote ?? 'USDT'] ?? 'usdt-futures', topic: 'ticker', symbol };
-}
-
-const argBytes = (a: TickerArg) => JSON.stringify(a).length;
-/** `{"op":"unsubscribe","args":[]}` and some. */
-const REQUEST_OVERHEAD = 40;
 const COST: SymbolCost = { topics: 1, chars: () => 0 };
-/** The documented limits with our per-socket channel count (the recommendation, not the hard cap). */
-const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: Math.min(facts.limits.topicsPerConnection, BITGET_TOPICS_PER_SOCKET) };
-
-/** Subscribe/unsubscribe requests for the `ticker` topics of `syms`, within the args-per-request and 4096-byte limits. */
-function requests(op: 'subscribe' | 'unsubscribe', syms: readonly string[]): string[] {
-  return batchRequests(syms.map(argOf), facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((args) => JSON.stringify({ op, args }));
-}
+const requests = requestsFor('ticker');
 
 /** Merged ticker of one symbol on the current connection. NaN = not known. */
 interface TickerState {
@@ -127,13 +102,6 @@ function field(v: unknown, prev: number): number {
 }
 
 const isBad = (v: unknown, x: number) => v !== undefined && v !== '' && !(x >= 0);
-
-/** An error code as the venue sent it (documented as a string, sent as a number): a short digit string, else `unknown`. */
-function codeOf(code: unknown): string {
-  if (typeof code === 'number' && Number.isInteger(code) && code >= 0 && code < 1e9) return String(code);
-  if (typeof code === 'string' && /^\d{1,9}$/.test(code)) return code;
-  return 'unknown';
-}
 
 export class BitgetParser extends JsonVenueParser {
   private readonly states = new Map<string, TickerState>();
@@ -425,4 +393,5 @@ export const bitgetAdapter: VenueAdapter = {
 
   // The ticker carries no interval: a settlement is when a changed interval shows in REST.
   refreshAfterSettlement: true,
+  depth: bitgetDepth,
 };

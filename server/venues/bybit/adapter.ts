@@ -15,6 +15,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
+import { bybitDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
@@ -219,6 +220,10 @@ let changeSeq = 0;
 
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  /** `orderbook.50` books (depth.ts); a getter because depth.ts reads this module's constants (import cycle). */
+  get depth() {
+    return bybitDepth;
+  },
 
   /**
    * Every linear perpetual: instruments-info lists only Trading symbols by default, so a second query asks

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import type { SimLevel } from '../../simulator/depth.js';
+import { BYBIT_DEPTH_PREFIX } from './depth.js';
 
 const WS_PATH = '/v5/public/linear';
 
@@ -78,7 +80,7 @@ export class BybitVenue extends VenueServer {
       this.violation('topics_per_message');
       return this.reply(client, op, false, `error:args size >${this.limits.topicsPerMessage}`, req.req_id);
     }
-    const unknown = topics.filter((t) => !t.startsWith('tickers.') || !this.pair(t.slice(8)));
+    const unknown = topics.filter((t) => !this.topicPair(t));
     if (unknown.length > 0) {
       return this.reply(client, op, false, `error:handler not found,topic:${unknown.join(',')}`, req.req_id);
     }
@@ -103,16 +105,58 @@ export class BybitVenue extends VenueServer {
     for (const t of fresh) this.subscribe(client, t);
     this.reply(client, op, true, '', req.req_id);
     const now = this.ctx.now();
-    for (const t of fresh) this.sendSnapshot(client, this.pair(t.slice(8)) as Pair, now);
+    for (const t of fresh) this.sendTopicSnapshot(client, t, now);
+  }
+
+  /** The listed pair of a `tickers.<symbol>` or `orderbook.50.<symbol>` topic. */
+  private topicPair(topic: string): Pair | undefined {
+    if (topic.startsWith('tickers.')) return this.pair(topic.slice(8));
+    if (topic.startsWith(BYBIT_DEPTH_PREFIX)) return this.pair(topic.slice(BYBIT_DEPTH_PREFIX.length));
+    return undefined;
+  }
+
+  private sendTopicSnapshot(client: SimClient, topic: string, nowMs: number): void {
+    const p = this.topicPair(topic);
+    if (!p) return;
+    if (topic.startsWith('tickers.')) this.sendSnapshot(client, p, nowMs);
+    else {
+      const book = this.depth.book(p);
+      this.send(client, this.depthFrame(p, 'snapshot', book.bids, book.asks, book.seq, nowMs));
+    }
+  }
+
+  /**
+   * One `orderbook.50` frame (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook): `b`/`a`
+   * as [price, size] strings, `u` the update id, `seq` the cross sequence, `cts` the matching time.
+   */
+  private depthFrame(pair: Pair, type: 'snapshot' | 'delta', bids: readonly SimLevel[], asks: readonly SimLevel[], u: number, nowMs: number): string {
+    const side = (levels: readonly SimLevel[]) => JSON.stringify(levels.map((l) => [priceString(pair, l.ticks * pair.spec.tickSize), baseQty(pair, l.lots)]));
+    const ts = nowMs - exchangeLagMs(pair);
+    return `{"topic":"${BYBIT_DEPTH_PREFIX}${pair.symbol}","type":"${type}","ts":${ts},"data":{"s":"${pair.symbol}","b":${side(bids)},"a":${side(asks)},"u":${u},"seq":${csOf(pair)}},"cts":${ts - 1}}`;
+  }
+
+  /** The pair's book moved with its quote: a delta to the depth subscribers (a fault as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const topic = `${BYBIT_DEPTH_PREFIX}${pair.symbol}`;
+    if (!this.hasSubscribers(topic)) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    if (u === null || u.fault === 'gap') return; // a gap: this delta is lost
+    if (u.fault === 'reset') {
+      // The venue restarted its book: a snapshot with u = 1.
+      const book = this.depth.book(pair);
+      this.broadcast(topic, this.depthFrame(pair, 'snapshot', book.bids, book.asks, u.seq, nowMs));
+      return;
+    }
+    this.broadcast(topic, this.depthFrame(pair, 'delta', u.bids, u.asks, u.seq, nowMs));
   }
 
   protected override onResume(client: SimClient): void {
     // Deltas were withheld while silenced: a snapshot restores the client's merge base.
     const now = this.ctx.now();
-    for (const t of client.topics) {
-      const p = this.pair(t.slice(8));
-      if (p) this.sendSnapshot(client, p, now);
-    }
+    for (const t of client.topics) this.sendTopicSnapshot(client, t, now);
   }
 
   private sendSnapshot(client: SimClient, pair: Pair, nowMs: number): void {
@@ -126,6 +170,7 @@ export class BybitVenue extends VenueServer {
   }
 
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const topic = `tickers.${pair.symbol}`;
     if (!this.hasSubscribers(topic)) {
       this.published.delete(pair.symbol); // the next subscriber gets a fresh snapshot

@@ -20,6 +20,8 @@ import type { WsLimits } from '../../../shared/venue-facts.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage } from './ws-common.js';
+import { gateDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
@@ -44,43 +46,18 @@ import {
 } from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'gate';
-export const GATE_WS_PATH = '/v4/ws/usdt';
+export { GATE_WS_PATH, envelopeMs } from './ws-common.js';
 export const GATE_CONTRACTS_PATH = '/api/v4/futures/usdt/contracts';
 export const BOOK_TICKER = 'futures.book_ticker';
 export const TICKERS = 'futures.tickers';
 const CHANNELS = [BOOK_TICKER, TICKERS] as const;
-/** Application-level heartbeat (`futures.ping` → `futures.pong`); the docs' demo sends one every 10 s. */
-export const GATE_PING_MS = 10_000;
-/**
- * Contracts per socket: our choice, not a venue limit. Gate documents no cap but closes a connection whose
- * client falls behind its updates (gatews#25), so a large universe is spread over a few sockets.
- */
-export const GATE_SYMBOLS_PER_SOCKET = 200;
 const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: GATE_SYMBOLS_PER_SOCKET * CHANNELS.length };
 const TOPIC_COST: SymbolCost = { topics: CHANNELS.length, chars: () => 0 };
-
-/** A plausible unix time in SECONDS (2001..2286); float-formatted values allowed. */
-export function isEpochSeconds(s: number): boolean {
-  return s >= 1e9 && s < 1e10;
-}
 
 /** `next` moved forward by whole intervals until it is after `nowMs` (a settlement time never lies in the past). */
 export function rollForward(nextMs: number, intervalMs: number, nowMs: number): number {
   if (nextMs > nowMs || !(intervalMs > 0)) return nextMs;
   return nextMs + Math.ceil((nowMs - nextMs + 1) / intervalMs) * intervalMs;
-}
-
-/**
- * The frame time in epoch ms from the envelope: `time_ms` when present (it must agree with `time` to the
- * second), else `time` (seconds) × 1000. NaN when a field is not in the unit its name says.
- */
-export function envelopeMs(msg: Record<string, unknown>): number {
-  const s = msg.time;
-  if (typeof s !== 'number' || !Number.isInteger(s) || !isEpochSeconds(s)) return NaN;
-  if (msg.time_ms === undefined) return s * 1000;
-  const ms = msg.time_ms;
-  if (typeof ms !== 'number' || !isEpochMs(ms) || Math.abs(Math.floor(ms / 1000) - s) > 1) return NaN;
-  return ms;
 }
 
 interface FundingOut {
@@ -209,13 +186,10 @@ function requests(event: 'subscribe' | 'unsubscribe', syms: readonly string[]): 
   return CHANNELS.flatMap((channel) => batches.map((payload) => JSON.stringify({ time, channel, event, payload })));
 }
 
-export function pingMessage(): string {
-  return JSON.stringify({ time: Math.floor(Date.now() / 1000), channel: 'futures.ping' });
-}
-
 export const gateAdapter: VenueAdapter = {
   exchange: EXCHANGE,
   refreshAfterSettlement: true,
+  depth: gateDepth,
 
   /** Every USDT-settled linear contract, with interval, next funding time and the funding seed it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {

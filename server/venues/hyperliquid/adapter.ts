@@ -43,22 +43,16 @@ import {
   num,
 } from '../../feeds/adapter.js';
 import { facts } from './facts.js';
+import { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
+import { hyperliquidDepth } from './depth.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
 import { SETTLE, coinParts, dexOf, keyOf } from './symbols.js';
 
 const EXCHANGE: Exchange = 'hyperliquid';
-export const HL_WS_PATH = '/ws';
+export { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
 export const HL_INFO_PATH = '/info';
 /** Funding settles every hour on the hour. */
 export const HL_FUNDING_INTERVAL_MS = HOUR_MS;
-/**
- * Client heartbeat `{"method":"ping"}` (answered `{"channel":"pong"}`). The server closes a connection it has
- * sent nothing to for 60 s ("Timeouts and heartbeats" page), so a ping after 30 s of inbound silence keeps a
- * quiet socket open (the nktkas SDK pings every 30 s; the Python SDK every 50 s).
- */
-export const HL_PING_MS = 30_000;
-/** The plain-text frame the venue may send first (hyperliquid-python-sdk websocket_manager.py). */
-export const HL_WELCOME_TEXT = 'Websocket connection established.';
 /** The venue's minimum order value (USDC): the lot is 10^-szDecimals, an order must be worth this much. */
 export const HL_MIN_ORDER_USD = 10;
 /** Perp prices carry at most 5 significant figures and at most 6 − szDecimals decimals ("Tick and lot size" page). */
@@ -316,6 +310,7 @@ const BBO_COST: SymbolCost = { topics: 1, chars: () => 0 };
 
 export const hyperliquidAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  depth: hyperliquidDepth,
 
   /**
    * Every perp of the main dex and of the builder dexes selected in `options.dexes`, from

@@ -14,6 +14,8 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
+import { bulletConnection } from './bullet.js';
+import { kucoinDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
@@ -38,7 +40,6 @@ import {
 } from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'kucoin';
-export const KUCOIN_BULLET_PATH = '/api/v1/bullet-public';
 /** Symbols per subscribe request (facts.ts: ≤ 100 topics per request; ≤ 100 uplink messages per 10 s). */
 export const KUCOIN_TOPICS_PER_MESSAGE = topicsPerMessage(facts.limits);
 /** Two topics per symbol (tickerV2 and instrument); KuCoin Futures documents no topic cap per socket. */
@@ -228,6 +229,7 @@ export const kucoinAdapter: VenueAdapter = {
    * settlement so a changed interval or schedule takes effect from the venue's data, not the roll.
    */
   refreshAfterSettlement: true,
+  depth: kucoinDepth,
 
   /** Every linear perpetual from contracts/active, with the funding seed and next funding time it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {
@@ -244,16 +246,7 @@ export const kucoinAdapter: VenueAdapter = {
 
   async plan(endpoints: VenueEndpoints, symbols: string[], fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
     if (symbols.length === 0) return [];
-    // A fresh token for every connection (never reuse one: it expires at 24 h).
-    const body = await fetchJson(`${endpoints.rest}${KUCOIN_BULLET_PATH}`, { method: 'POST' });
-    const data = isRecord(body) && body.code === '200000' && isRecord(body.data) ? body.data : null;
-    const server = data && Array.isArray(data.instanceServers) && isRecord(data.instanceServers[0]) ? data.instanceServers[0] : null;
-    if (!data || typeof data.token !== 'string' || !server || typeof server.endpoint !== 'string') throw new Error('kucoin bullet-public: unexpected body');
-    const pingInterval = num(server.pingInterval);
-    const connectId = `ps${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
-    const sep = server.endpoint.includes('?') ? '&' : '?';
-    const token = data.token;
-    const endpoint = server.endpoint;
+    const { socketUrl, heartbeat } = await bulletConnection(endpoints, fetchJson);
     let seq = 0;
     const subscribe = (topic: string) => JSON.stringify({ id: `sub${seq++}`, type: 'subscribe', topic, privateChannel: false, response: true });
     // One token serves the plan's sockets; each socket has its own connectId.
@@ -261,12 +254,12 @@ export const kucoinAdapter: VenueAdapter = {
       const groups = chunk(group, KUCOIN_TOPICS_PER_MESSAGE);
       return {
         label: `kucoin#${i}`,
-        url: `${endpoint}${sep}token=${encodeURIComponent(token)}&connectId=${connectId}${i}`,
+        url: socketUrl(i),
         subscribeMessages: [...groups.map((g) => subscribe(`${TICKER_PREFIX}${g.join(',')}`)), ...groups.map((g) => subscribe(`${INSTRUMENT_PREFIX}${g.join(',')}`))],
         topicCount: group.length * 2,
         awaitWelcome: true,
         subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-        heartbeat: { everyMs: pingInterval > 0 ? pingInterval : 18_000, whenIdle: false, message: () => JSON.stringify({ id: String(Date.now()), type: 'ping' }) },
+        heartbeat,
         maxAgeMs: opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS,
         symbols: group,
         limits: facts.limits,

@@ -10,6 +10,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
+import { okxDepth } from './depth.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
@@ -200,6 +201,8 @@ let changeSeq = 0;
 export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
   return {
     exchange: EXCHANGE,
+    /** `books` (depth.ts). */
+    depth: okxDepth,
 
     /**
      * Every linear USDT/USDC swap from public/instruments, without funding: seeding funding would cost one

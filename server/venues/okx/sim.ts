@@ -3,13 +3,15 @@
  * (fundingTime = the coming settlement, nextFundingTime = the one after), text `ping` → `pong`, one ack
  * or error event per subscribe arg; REST `/api/v5/public/instruments`, `/api/v5/public/funding-rate`.
  */
+import type { SimLevel } from '../../simulator/depth.js';
+import { OKX_DEPTH_CHANNEL, okxChecksum, okxChecksumString } from './depth.js';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 
 const WS_PATH = '/ws/v5/public';
-const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate']);
+const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate', OKX_DEPTH_CHANNEL]);
 /** OKX closes a connection that subscribed to nothing within 30 s (timings.idleUnsubscribedMs overrides). */
 const IDLE_UNSUBSCRIBED_MS = 30_000;
 
@@ -108,11 +110,13 @@ export class OkxVenue extends VenueServer {
       // OKX pushes the current state right after a subscription.
       if (channel === 'tickers') this.send(client, this.tickerFrame(pair, now));
       else if (channel === 'bbo-tbt') this.send(client, this.bboFrame(pair, now));
+      else if (channel === OKX_DEPTH_CHANNEL) this.send(client, this.depthSnapshotFrame(pair, now));
       else this.send(client, this.fundingFrame(pair, now));
     }
   }
 
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const t = `tickers:${pair.symbol}`;
     if (this.hasSubscribers(t)) this.broadcast(t, this.tickerFrame(pair, nowMs));
     const b = `bbo-tbt:${pair.symbol}`;
@@ -144,6 +148,47 @@ export class OkxVenue extends VenueServer {
       `"bidPx":"${p(bidPrice(pair))}","bidSz":"${pair.bidLots}","open24h":"${p(open)}","high24h":"${p(Math.max(open * 1.02, pair.mid))}",` +
       `"low24h":"${p(Math.min(open * 0.98, pair.mid))}","sodUtc0":"${p(open)}","sodUtc8":"${p(open)}",` +
       `"volCcy24h":"${(vol * pair.lot).toFixed(pair.lotDecimals)}","vol24h":"${vol}","ts":"${nowMs - exchangeLagMs(pair)}"}]}`
+    );
+  }
+
+  /** The pair's book moved with its quote: an `update` to the `books` subscribers (a fault as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const topic = `${OKX_DEPTH_CHANNEL}:${pair.symbol}`;
+    if (!this.hasSubscribers(topic)) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    if (u === null || u.fault === 'gap') return; // a gap: this update is lost
+    if (u.fault === 'reset') {
+      // The venue restarted the book: a new snapshot (prevSeqId -1).
+      this.broadcast(topic, this.depthSnapshotFrame(pair, nowMs));
+      return;
+    }
+    const checksum = this.depthChecksum(pair) + (u.fault === 'checksum' ? 1 : 0);
+    this.broadcast(topic, this.depthFrame(pair, 'update', u.bids, u.asks, u.prevSeq, u.seq, checksum, nowMs));
+  }
+
+  private depthSnapshotFrame(pair: Pair, nowMs: number): string {
+    const book = this.depth.book(pair);
+    return this.depthFrame(pair, 'snapshot', book.bids, book.asks, -1, book.seq, this.depthChecksum(pair), nowMs);
+  }
+
+  /** The documented checksum over the book's top 25 levels per side, on the strings this twin sends. */
+  private depthChecksum(pair: Pair): number {
+    const book = this.depth.book(pair);
+    const text = new Map<number, string>();
+    for (const l of [...book.bids, ...book.asks]) text.set(l.ticks, `${priceString(pair, l.ticks * pair.spec.tickSize)}:${l.lots}`);
+    const t = (ticks: number) => text.get(ticks) ?? '';
+    return okxChecksum(okxChecksumString(book.bids.map((l) => l.ticks), book.asks.map((l) => l.ticks), t, t));
+  }
+
+  /** One `books` frame (levels [px, sz (contracts), "0", orders] as strings). */
+  private depthFrame(pair: Pair, action: 'snapshot' | 'update', bids: readonly SimLevel[], asks: readonly SimLevel[], prevSeqId: number, seqId: number, checksum: number, nowMs: number): string {
+    const side = (levels: readonly SimLevel[]) => JSON.stringify(levels.map((l) => [priceString(pair, l.ticks * pair.spec.tickSize), String(l.lots), '0', String(l.lots === 0 ? 0 : 1 + (l.lots % 7))]));
+    return (
+      `{"arg":{"channel":"${OKX_DEPTH_CHANNEL}","instId":"${pair.symbol}"},"action":"${action}","data":[{"asks":${side(asks)},"bids":${side(bids)},` +
+      `"ts":"${nowMs - exchangeLagMs(pair)}","checksum":${checksum},"prevSeqId":${prevSeqId},"seqId":${seqId}}]}`
     );
   }
 

@@ -1,0 +1,190 @@
+/**
+ * Bitget v3 (UTA) depth: topic `books` on `/v3/ws/public` — "the first push is the full data: snapshot,
+ * subsequent pushes are incremental updates: update" (the snapshot-only `books1`/`books5`/`books50` carry no
+ * sequence chain). Source: Bitget UTA "Depth Channel", https://www.bitget.com/api-doc/uta/websocket/public/Order-Book-Channel
+ * (copies read 2026-12-02 at www.bitgetpro.site and www.zysh.xyz, same path): push `{"action":"snapshot"|
+ * "update","arg":{"instType":"usdt-futures","topic":"books","symbol":"BTCUSDT"},"data":[{"a":[["99756.7",
+ * "23.9774"]],"b":[…],"checksum":0,"seq":1304314508780744705,"pseq":…,"ts":"1746698732562"}],"ts":…}`;
+ * prices and sizes strings in the base coin, `ts` ms as a string.
+ *
+ * Integrity, as documented:
+ * - `pseq` is "the serial number of the previous push": an update applies only when its `pseq` equals the
+ *   `seq` of the push before it (else a `gap`). "In cases such as system releases or service restarts, the
+ *   serial numbers may be reset … most likely … a push message with pseq=0": a `reset`. Both need a new
+ *   snapshot, which only a re-subscription brings (VenueDepth.resubscribe: unsubscribe, then subscribe).
+ *   `seq` exceeds 2^53, so it is compared as JSON.parse reads it (the same text gives the same double;
+ *   two sequence numbers within 256 of each other could compare equal, which the checksum then catches).
+ * - `checksum`: CRC32 of the string `bid1price:bid1size:ask1price:ask1size:bid2price:…` over the best 25
+ *   levels of each side, a side's levels simply left out once it has fewer ("Build the string to check
+ *   CRC32: "3366.1:7:3366.8:9:3368:8:3372:8""), compared as a SIGNED 32-bit integer (the documented
+ *   samples are negative, e.g. -1367582038). Source: Bitget "Depth Channel" → Checksum,
+ *   https://www.bitget.com/api-doc/contract/websocket/public/Order-Book-Channel (classic; the UTA page
+ *   carries the same `checksum` field), copies read 2026-12-02 at cnbitget.com and bitgetapp.com. The
+ *   prices and sizes are the strings as the venue sent them (a re-formatted number would change the
+ *   CRC: "0.10" vs "0.1"), so the parser keeps each level's wire text. Checked on every update; a
+ *   snapshot's `checksum` is checked when it is not 0 (the documented snapshot samples send 0).
+ */
+import { crc32 } from 'node:zlib';
+import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
+import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { L2Book } from '../../depth/l2-book.js';
+import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
+import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
+import { facts } from './facts.js';
+
+export const BITGET_DEPTH_TOPIC = 'books';
+/** Levels per side the checksum covers. */
+export const BITGET_CHECKSUM_LEVELS = 25;
+const COST: SymbolCost = { topics: 1, chars: () => 0 };
+const requests = requestsFor(BITGET_DEPTH_TOPIC);
+
+/** The wire text `price:size` of each level of one book, by price (kept for the checksum). */
+export interface LevelTexts {
+  bids: Map<number, string>;
+  asks: Map<number, string>;
+}
+
+/**
+ * The string the documented checksum is taken of: the best 25 bids and asks interleaved (`bid1:ask1:bid2:…`),
+ * each level's `price:size` as sent (`texts`); a side's levels are left out once it has no more.
+ */
+export function bitgetChecksumPayload(book: L2Book, texts: LevelTexts): string {
+  const parts: string[] = [];
+  const nb = Math.min(BITGET_CHECKSUM_LEVELS, book.bids.prices.length);
+  const na = Math.min(BITGET_CHECKSUM_LEVELS, book.asks.prices.length);
+  for (let i = 0; i < BITGET_CHECKSUM_LEVELS && (i < nb || i < na); i++) {
+    if (i < nb) parts.push(texts.bids.get(book.bids.prices[i]) ?? '');
+    if (i < na) parts.push(texts.asks.get(book.asks.prices[i]) ?? '');
+  }
+  return parts.join(':');
+}
+
+/** The documented checksum of a book: CRC32 of bitgetChecksumPayload as a signed 32-bit integer. */
+export function bitgetChecksum(book: L2Book, texts: LevelTexts): number {
+  return crc32(bitgetChecksumPayload(book, texts)) | 0;
+}
+
+/** A level's wire text: its price and size as sent (strings per the docs; a JSON number as JS prints it). */
+function levelText(level: unknown[]): string {
+  return `${String(level[0])}:${String(level[1])}`;
+}
+
+export class BitgetDepthParser extends JsonDepthParser {
+  private readonly texts = new Map<string, LevelTexts>();
+
+  override reset(): void {
+    super.reset();
+    this.texts.clear();
+  }
+
+  override forget(symbol: string): void {
+    super.forget(symbol);
+    this.texts.delete(symbol);
+  }
+
+  parse(raw: string, sink: DepthSink): ParseOutcome {
+    if (raw === 'pong') return 'pong';
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
+    if (msg.event !== undefined) {
+      if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
+      if (msg.event === 'error') {
+        count(this.errors, `venue_error:${codeOf(msg.code)}`);
+        return 'venue_error';
+      }
+      return this.reject('unknown_event');
+    }
+    const arg = msg.arg;
+    if (!isRecord(arg)) {
+      // The docs' unsubscribe answer echoes the request without `event`.
+      if ((msg.op === 'subscribe' || msg.op === 'unsubscribe') && Array.isArray(msg.args) && msg.data === undefined) return 'ack';
+      return this.reject('unknown_message');
+    }
+    if (arg.topic !== BITGET_DEPTH_TOPIC) return this.reject('unknown_topic');
+    const meta = typeof arg.symbol === 'string' ? this.meta.get(arg.symbol) : undefined;
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const action = msg.action;
+    if (action !== 'snapshot' && action !== 'update') return this.reject('unknown_action');
+    const d = Array.isArray(msg.data) && msg.data.length === 1 ? msg.data[0] : undefined;
+    if (!isRecord(d)) return this.reject('missing_data');
+    const seq = num(d.seq);
+    const pseq = num(d.pseq ?? 0);
+    if (!(Number.isInteger(seq) && seq >= 0 && Number.isInteger(pseq) && pseq >= 0)) return this.reject('bad_sequence');
+    const ts = num(d.ts);
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    const checksum = d.checksum;
+    if (typeof checksum !== 'number' || !Number.isInteger(checksum) || checksum < -2_147_483_648 || checksum > 2_147_483_647) return this.reject('bad_checksum');
+    const bids = d.b ?? [];
+    const asks = d.a ?? [];
+    if (!readLevels(bids, this.bidScratch) || !readLevels(asks, this.askScratch)) return this.reject('bad_level');
+    const book = this.bookOf(meta.symbol);
+    let texts = this.texts.get(meta.symbol);
+    if (texts === undefined) this.texts.set(meta.symbol, (texts = { bids: new Map(), asks: new Map() }));
+    if (action === 'snapshot') {
+      applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      book.synced = true;
+      texts.bids.clear();
+      texts.asks.clear();
+    } else {
+      if (!book.synced) return 'ignored'; // waiting for the snapshot of a (re)subscription
+      if (pseq === 0 || pseq !== book.seq) {
+        this.loseSync(meta, book, pseq === 0 ? 'reset' : 'gap', sink);
+        return 'data';
+      }
+      applyLevels(book, 'bid', this.bidScratch);
+      applyLevels(book, 'ask', this.askScratch);
+    }
+    // Arrays were validated by readSides: every level is an array of at least two.
+    keepTexts(texts.bids, bids as unknown[][]);
+    keepTexts(texts.asks, asks as unknown[][]);
+    if ((action === 'update' || checksum !== 0) && bitgetChecksum(book, texts) !== checksum) {
+      this.loseSync(meta, book, 'checksum', sink);
+      return 'data';
+    }
+    book.seq = seq;
+    book.exchangeTsMs = ts;
+    this.publish(meta, book, sink);
+    return 'data';
+  }
+}
+
+/** Records each level's wire text (a size of zero removes the price, as in the book). */
+function keepTexts(texts: Map<number, string>, levels: unknown[][]): void {
+  for (const level of levels) {
+    const price = num(level[0]);
+    if (num(level[1]) === 0) texts.delete(price);
+    else texts.set(price, levelText(level));
+  }
+}
+
+export const bitgetDepth: VenueDepth = {
+  async plan(endpoints: VenueEndpoints, symbols: string[], _levels: number, _fetchJson: FetchJson): Promise<ConnectionPlan[]> {
+    return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
+      label: `bitget/depth#${i}`,
+      url: `${endpoints.ws}${BITGET_WS_PATH}`,
+      subscribeMessages: requests('subscribe', group),
+      topicCount: group.length,
+      awaitWelcome: false,
+      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+      heartbeat: { everyMs: BITGET_PING_MS, whenIdle: false, message: () => 'ping' },
+      maxAgeMs: DEFAULT_MAX_CONNECTION_AGE_MS,
+      symbols: group,
+      limits: facts.limits,
+    }));
+  },
+
+  liveChange(plans, _symbols, add, remove) {
+    const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
+    return r === null ? null : changesOf(r, requests);
+  },
+
+  /** After a gap, reset or checksum mismatch: unsubscribe `books`, subscribe it again (a snapshot follows). */
+  resubscribe(symbol: string): string[] {
+    return [...requests('unsubscribe', [symbol]), ...requests('subscribe', [symbol])];
+  },
+
+  createParser(meta: MetadataTable, levels: number): DepthParser {
+    return new BitgetDepthParser(meta, levels);
+  },
+};

@@ -1,0 +1,189 @@
+/**
+ * OKX depth: the `books` channel on `/ws/v5/public` (400 levels: a snapshot, then increments every 100 ms).
+ * Docs (read 2026-12-02): https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
+ *   - `action` "snapshot" then "update"; levels are [price, size (contracts), "0" (deprecated), orders];
+ *     a size of "0" removes the price;
+ *   - `prevSeqId` is -1 on the snapshot and the previous message's `seqId` on every update (an update
+ *     with no change, sent as a keep-alive, has empty sides and seqId = prevSeqId); anything else is a gap;
+ *   - `checksum`: CRC32 as a SIGNED 32-bit integer of the first 25 bids and asks interleaved as
+ *     "bidPx:bidSz:askPx:askSz:..." (when one side has fewer than 25 levels the rest of the other follows),
+ *     on the prices and sizes exactly as the venue sent them (strings; "3366.10" ≠ "3366.1").
+ * A gap or a checksum mismatch drops the book and resubscribes the instrument for a fresh snapshot.
+ * Sizes are contracts: base = sz × ctVal (contractValue), folded by the parser base.
+ */
+import { crc32 } from 'node:zlib';
+import { isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { L2Book } from '../../depth/l2-book.js';
+import type { DepthSink, VenueDepth } from '../../depth/types.js';
+import { facts } from './facts.js';
+
+export const OKX_DEPTH_CHANNEL = 'books';
+/** Levels per side the checksum covers. */
+export const OKX_CHECKSUM_LEVELS = 25;
+/** Levels the `books` channel carries (the snapshot's depth; the venue keeps the top 400). */
+const OKX_BOOK_LEVELS = 400;
+const WS_PATH = '/ws/v5/public';
+const IDLE_PING_MS = 25_000;
+const ARG_COST: SymbolCost = { topics: 1, chars: () => 0 };
+const REQUEST_OVERHEAD = 64;
+const argOf = (instId: string) => ({ channel: OKX_DEPTH_CHANNEL, instId });
+const argBytes = (a: { channel: string; instId: string }) => JSON.stringify(a).length;
+let changeSeq = 0;
+
+/**
+ * The documented checksum string of a book's top 25 per side, `text(side, price)` giving a level's
+ * "price:size" as sent. Exported for the twin (which must sign its frames the same way) and tests.
+ */
+export function okxChecksumString(bidPrices: readonly number[], askPrices: readonly number[], bidText: (p: number) => string, askText: (p: number) => string): string {
+  const parts: string[] = [];
+  const nb = Math.min(OKX_CHECKSUM_LEVELS, bidPrices.length);
+  const na = Math.min(OKX_CHECKSUM_LEVELS, askPrices.length);
+  for (let i = 0; i < Math.max(nb, na); i++) {
+    if (i < nb) parts.push(bidText(bidPrices[i]!));
+    if (i < na) parts.push(askText(askPrices[i]!));
+  }
+  return parts.join(':');
+}
+
+/** CRC32 of the checksum string as OKX sends it: a signed 32-bit integer. */
+export function okxChecksum(text: string): number {
+  return crc32(text) | 0;
+}
+
+export class OkxDepthParser extends JsonDepthParser {
+  /** Per instrument: "price:size" as sent, per price, for the checksum. */
+  private readonly texts = new Map<string, { bids: Map<number, string>; asks: Map<number, string> }>();
+  private readonly bidText: string[] = [];
+  private readonly askText: string[] = [];
+
+  override reset(): void {
+    super.reset();
+    this.texts.clear();
+  }
+
+  override forget(symbol: string): void {
+    super.forget(symbol);
+    this.texts.delete(symbol);
+  }
+
+  parse(raw: string, sink: DepthSink): ParseOutcome {
+    if (raw === 'pong') return 'pong';
+    const msg = this.parseObject(raw);
+    if (msg === null) return 'rejected';
+    const arg = msg.arg;
+    if (typeof msg.event === 'string') {
+      if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
+      if (msg.event === 'error') return this.reject(`venue_error:${String(msg.code ?? 'unknown')}`);
+      return this.reject('unknown_event');
+    }
+    if (!isRecord(arg) || arg.channel !== OKX_DEPTH_CHANNEL) return this.reject('unknown_channel');
+    const instId = arg.instId;
+    const meta = typeof instId === 'string' ? this.meta.get(instId) : undefined;
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const data = msg.data;
+    if (!Array.isArray(data) || data.length !== 1 || !isRecord(data[0])) return this.reject('missing_data');
+    const d = data[0];
+    const seqId = num(d.seqId);
+    const prevSeqId = num(d.prevSeqId);
+    const checksum = num(d.checksum);
+    const ts = num(d.ts);
+    if (!Number.isSafeInteger(seqId) || !Number.isSafeInteger(prevSeqId) || !Number.isInteger(checksum)) return this.reject('bad_sequence');
+    if (!(ts > 0)) return this.reject('bad_timestamp');
+    if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_levels');
+    if (!levelTexts(d.bids, this.bidText) || !levelTexts(d.asks, this.askText)) return this.reject('bad_levels');
+    const symbol = instId as string;
+    const book = this.bookOf(symbol);
+    let texts = this.texts.get(symbol);
+    if (texts === undefined) this.texts.set(symbol, (texts = { bids: new Map(), asks: new Map() }));
+    if (msg.action === 'snapshot') {
+      if (prevSeqId !== -1) return this.reject('bad_sequence');
+      applySnapshotLevels(book, this.bidScratch, this.askScratch);
+      texts.bids.clear();
+      texts.asks.clear();
+    } else if (msg.action === 'update') {
+      if (!book.synced) return 'ignored'; // until the resubscribe's snapshot
+      if (prevSeqId !== book.seq) {
+        this.lose(meta, book, 'gap', sink);
+        return 'data';
+      }
+      applyLevels(book, 'bid', this.bidScratch);
+      applyLevels(book, 'ask', this.askScratch);
+    } else return this.reject('unknown_action');
+    setTexts(texts.bids, this.bidScratch, this.bidText);
+    setTexts(texts.asks, this.askScratch, this.askText);
+    book.bids.truncate(OKX_BOOK_LEVELS);
+    book.asks.truncate(OKX_BOOK_LEVELS);
+    const expected = okxChecksum(
+      okxChecksumString(book.bids.prices, book.asks.prices, (p) => texts.bids.get(p) ?? '', (p) => texts.asks.get(p) ?? ''),
+    );
+    if (expected !== checksum) {
+      this.lose(meta, book, 'checksum', sink);
+      return 'data';
+    }
+    book.seq = seqId;
+    book.synced = true;
+    book.exchangeTsMs = ts;
+    this.publish(meta, book, sink);
+    return 'data';
+  }
+
+  private lose(meta: Parameters<JsonDepthParser['publish']>[0], book: L2Book, reason: 'gap' | 'checksum', sink: DepthSink): void {
+    this.texts.get(meta.symbol)?.bids.clear();
+    this.texts.get(meta.symbol)?.asks.clear();
+    this.loseSync(meta, book, reason, sink);
+  }
+}
+
+/** "price:size" of each level as sent (levels already validated by readLevels). */
+function levelTexts(raw: unknown, out: string[]): boolean {
+  out.length = 0;
+  for (const level of raw as unknown[][]) {
+    const px = level[0];
+    const sz = level[1];
+    out.push(`${typeof px === 'string' ? px : String(px)}:${typeof sz === 'string' ? sz : String(sz)}`);
+  }
+  return true;
+}
+
+/** Keeps the sent text of each level (removed levels forgotten). */
+function setTexts(texts: Map<number, string>, flat: readonly number[], sent: readonly string[]): void {
+  for (let i = 0; i < sent.length; i++) {
+    const price = flat[2 * i]!;
+    if (flat[2 * i + 1] === 0) texts.delete(price);
+    else texts.set(price, sent[i]!);
+  }
+}
+
+function requests(op: 'subscribe' | 'unsubscribe', syms: readonly string[], id: (j: number) => string): string[] {
+  return batchRequests(syms.map(argOf), facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((a, j) => JSON.stringify({ id: id(j), op, args: a }));
+}
+
+export const okxDepth: VenueDepth = {
+  async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
+    return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
+      label: `okx/depth#${i}`,
+      url: `${endpoints.ws}${WS_PATH}`,
+      subscribeMessages: requests('subscribe', group, (j) => `dsub${j}`),
+      topicCount: group.length,
+      awaitWelcome: false,
+      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+      heartbeat: { everyMs: IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
+      maxAgeMs: 0,
+      symbols: group,
+      limits: facts.limits,
+    }));
+  },
+  liveChange(plans, _symbols, add, remove) {
+    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
+    if (r === null) return null;
+    return changesOf(r, (op, syms) => requests(op, syms, () => `dchg${++changeSeq}`));
+  },
+  createParser(meta: MetadataTable, levels: number) {
+    return new OkxDepthParser(meta, levels);
+  },
+  resubscribe(symbol: string): string[] {
+    return [...requests('unsubscribe', [symbol], () => `dre${++changeSeq}`), ...requests('subscribe', [symbol], () => `dre${++changeSeq}`)];
+  },
+};
