@@ -136,6 +136,8 @@ interface VenueResult {
   /** Parse → book → pushDepth (store + rescore) per CPU second. */
   msgs_per_s: number;
   us_per_msg: number;
+  /** The parser alone (book kept and folded, nothing stored or rescored). */
+  parse_only_us_per_msg: number;
   books_per_pass: number;
   resyncs_per_pass: number;
   parser_errors: Record<string, number>;
@@ -180,12 +182,25 @@ for (const [ex, captured] of depthCaptured) {
     continue;
   }
   const perSec = throughput(frames.length, step, MEASURE_S);
+  // The parser alone (books built and folded, handed to a sink that keeps nothing): what the engine adds is the rest.
+  const idle: DepthSink = { book: () => undefined, resync: () => undefined, snapshotNeeded: (meta) => void wanted.push(meta) };
+  let bare: DepthParser = depth.createParser(table, LEVELS);
+  const parseOnlyPerSec = throughput(frames.length, (i) => {
+    if (i === 0) bare = depth.createParser(table, LEVELS);
+    bare.parse(frames[i], idle);
+    while (wanted.length > 0) {
+      const meta = wanted.pop()!;
+      const body = captured.snapshots.get(meta.symbol);
+      if (body !== undefined && body !== null) bare.applySnapshot?.(meta, body, idle);
+    }
+  }, MEASURE_S);
   venues[ex] = {
     frames: frames.length,
     capture_s: captured.seconds,
     offered_msgs_per_s: frames.length / captured.seconds,
     msgs_per_s: perSec,
     us_per_msg: 1e6 / perSec,
+    parse_only_us_per_msg: 1e6 / parseOnlyPerSec,
     books_per_pass: booksPerPass,
     resyncs_per_pass: resyncsPerPass,
     parser_errors: { ...parser.errors },
@@ -236,7 +251,7 @@ const ratio = depthOnUs / universeUs;
 report(`depth: parse → book → rescore, ${CANDIDATES} candidates of ${INSTRUMENTS} instruments, ${LEVELS} levels`, [
   ...Object.entries(venues).map(([ex, v]): [string, string] => [
     ex,
-    `${v.msgs_per_s.toFixed(0)} msgs/s (${v.us_per_msg.toFixed(2)} µs/msg; ${v.frames} frames, ${v.offered_msgs_per_s.toFixed(0)}/s offered, ${v.books_per_pass} books, ${v.resyncs_per_pass} resyncs)`,
+    `${v.msgs_per_s.toFixed(0)} msgs/s (${v.us_per_msg.toFixed(2)} µs/msg, parse alone ${v.parse_only_us_per_msg.toFixed(2)}; ${v.frames} frames, ${v.offered_msgs_per_s.toFixed(0)}/s offered, ${v.books_per_pass} books, ${v.resyncs_per_pass} resyncs)`,
   ]),
   ...Object.entries(missing).map(([ex, why]): [string, string] => [`${ex} (missing)`, why]),
   ['capacityUsd p50 / p99 / max µs', `${cap.p50.toFixed(2)} / ${cap.p99.toFixed(2)} / ${cap.max.toFixed(2)} (${cap.count} calls)`],
