@@ -61,6 +61,7 @@ export interface EntryContext {
 }
 
 const EPS = 1e-9;
+const usd = (v: number) => v.toFixed(2);
 
 /**
  * The smallest position opened, as a share of strategy.notionalUsd: when capacity or a risk limit leaves
@@ -107,7 +108,6 @@ export function entrySize(opp: Opportunity, ctx: EntryContext): EntrySize {
   cap((ctx.availableCapitalUsd * strategy.leverage) / 2, 'insufficient_capital', `${usd(ctx.availableCapitalUsd)} margin available at ${strategy.leverage}x`);
   return size;
 }
-const usd = (v: number) => v.toFixed(2);
 
 /**
  * The BASE quantity bought on the long leg and sold on the short leg (delta-neutral): the configured
