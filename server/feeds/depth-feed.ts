@@ -55,6 +55,7 @@ export class VenueDepthFeed implements DepthSink {
   /** Symbols whose book is in sync (pushed since its last loss). */
   private readonly inSync = new Set<string>();
   private readonly lastRecoverMs = new Map<string, number>();
+  private readonly recoverTimers = new Map<string, NodeJS.Timeout>();
   private readonly snapshotsInFlight = new Set<string>();
   private generation = 0;
   private stopped = false;
@@ -128,15 +129,22 @@ export class VenueDepthFeed implements DepthSink {
     if (meta.id >= 0) this.opts.engine.dropDepth(meta.id, reason);
     if (!this.wanted.has(meta.symbol) || reason === 'disconnected') return;
     const resubscribe = this.opts.depth.resubscribe;
-    if (!resubscribe || !this.mayRecover(meta.symbol)) return;
-    const conn = this.connections.find((c) => c.currentPlan?.symbols?.includes(meta.symbol));
-    const plan = conn?.currentPlan;
-    if (conn && plan) conn.applyChange(resubscribe(meta.symbol), plan.topicCount, plan.symbols);
+    if (!resubscribe) return; // a diff-only venue: its parser asks for the REST snapshot
+    this.recover(meta.symbol, () => {
+      const conn = this.connections.find((c) => c.currentPlan?.symbols?.includes(meta.symbol));
+      const plan = conn?.currentPlan;
+      if (conn && plan) conn.applyChange(resubscribe(meta.symbol), plan.topicCount, plan.symbols);
+    });
   }
 
   snapshotNeeded(meta: InstrumentMeta): void {
+    if (!this.opts.depth.snapshotUrl || !this.wanted.has(meta.symbol) || this.snapshotsInFlight.has(meta.symbol)) return;
+    this.recover(meta.symbol, () => this.fetchSnapshot(meta));
+  }
+
+  private fetchSnapshot(meta: InstrumentMeta): void {
     const url = this.opts.depth.snapshotUrl?.(this.opts.endpoints, meta.symbol, this.opts.levels);
-    if (!url || !this.wanted.has(meta.symbol) || this.snapshotsInFlight.has(meta.symbol) || !this.mayRecover(meta.symbol)) return;
+    if (!url || this.snapshotsInFlight.has(meta.symbol)) return;
     this.snapshotsInFlight.add(meta.symbol);
     this.opts
       .fetchJson(url)
@@ -191,12 +199,34 @@ export class VenueDepthFeed implements DepthSink {
     };
   }
 
-  private mayRecover(symbol: string): boolean {
+  /**
+   * Runs `run` (a resubscribe or a snapshot request) now, or once RECOVER_MIN_INTERVAL_MS has passed since
+   * the symbol's last recovery: a recovery is delayed by the cap, never lost to it.
+   */
+  private recover(symbol: string, run: () => void): void {
+    if (this.recoverTimers.has(symbol)) return; // one is already scheduled
     const now = this.now();
     const last = this.lastRecoverMs.get(symbol);
-    if (last !== undefined && now - last < RECOVER_MIN_INTERVAL_MS) return false;
-    this.lastRecoverMs.set(symbol, now);
-    return true;
+    const waitMs = last === undefined ? 0 : last + RECOVER_MIN_INTERVAL_MS - now;
+    if (waitMs <= 0) {
+      this.lastRecoverMs.set(symbol, now);
+      run();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.recoverTimers.delete(symbol);
+      if (this.stopped || !this.wanted.has(symbol) || this.inSync.has(symbol)) return;
+      this.lastRecoverMs.set(symbol, this.now());
+      run();
+    }, waitMs);
+    t.unref();
+    this.recoverTimers.set(symbol, t);
+  }
+
+  private cancelRecover(symbol: string): void {
+    const t = this.recoverTimers.get(symbol);
+    if (t) clearTimeout(t);
+    this.recoverTimers.delete(symbol);
   }
 
   /** A symbol leaves: its book is forgotten here and dropped from the engine. */
@@ -204,6 +234,7 @@ export class VenueDepthFeed implements DepthSink {
     for (const p of this.parsers) p.forget(symbol);
     this.inSync.delete(symbol);
     this.lastRecoverMs.delete(symbol);
+    this.cancelRecover(symbol);
     const m = this.opts.meta().get(symbol);
     if (m && m.id >= 0) this.opts.engine.dropDepth(m.id, 'released');
   }

@@ -9,10 +9,9 @@
  * Units: integer price ticks (× spec.tickSize = the venue's price) and lots (the twin's `lot`: contracts
  * on contract venues), as the pair's touch is kept.
  */
-import { VENUES } from '../venues/index.js';
 import type { Pair } from './market.js';
 
-/** Levels per side each simulated book holds (Bybit's orderbook.50 depth; enough for any top-N view). */
+/** Levels per side each simulated book holds (the deepest snapshot a twin's stream sends; enough for any top-N view). */
 export const SIM_DEPTH_LEVELS = 50;
 /** Spacing of the levels behind the touch (bps of price). */
 const LEVEL_STEP_BPS = 1;
@@ -66,8 +65,8 @@ export class DepthModel {
   book(pair: Pair): SimBook {
     let book = this.books.get(pair);
     if (book === undefined) {
-      const { profile } = VENUES[pair.exchange].twin;
-      book = new SimBook(Math.max(1, Math.round(profile.touchUsd / Math.max(pair.mid, 1e-12) / pair.lot)));
+      // Deeper levels scale with the touch sizes at the book's start (the venue's typical touch).
+      book = new SimBook(Math.max(1, Math.round((pair.bidLots + pair.askLots) / 2)));
       book.bids = this.target(pair, book, true);
       book.asks = this.target(pair, book, false);
       this.books.set(pair, book);

@@ -305,7 +305,7 @@ describe('live responses match their declared schemas', () => {
     const fedChecked = checkResponses(fed.app);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && (await fed.app.inject({ method: 'GET', url: '/api/ready' })).statusCode !== 200) await new Promise((r) => setTimeout(r, 200));
-    for (const url of ['/api/feeds', '/api/feeds/funding-check', '/api/ready', '/api/stats', '/api/opportunities']) expect((await fed.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    for (const url of ['/api/feeds', '/api/feeds/funding-check', '/api/feeds/depth', '/api/ready', '/api/stats', '/api/opportunities']) expect((await fed.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
     expect((await fed.app.inject({ method: 'GET', url: '/api/feeds' })).json().feeds).toHaveLength(4);
     // Restarting a feed (a route of the feed-health work; exercised whenever the server has it).
     if (operations(await openApi(fed)).includes('POST /api/feeds/:venue/restart')) {

@@ -12,7 +12,7 @@
  * Sizes are contracts: base = sz × ctVal (contractValue), folded by the parser base.
  */
 import { crc32 } from 'node:zlib';
-import { isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { L2Book } from '../../depth/l2-book.js';
@@ -92,7 +92,8 @@ export class OkxDepthParser extends JsonDepthParser {
     if (!Number.isSafeInteger(seqId) || !Number.isSafeInteger(prevSeqId) || !Number.isInteger(checksum)) return this.reject('bad_sequence');
     if (!(ts > 0)) return this.reject('bad_timestamp');
     if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_levels');
-    if (!levelTexts(d.bids, this.bidText) || !levelTexts(d.asks, this.askText)) return this.reject('bad_levels');
+    levelTexts(d.bids as unknown[][], this.bidText);
+    levelTexts(d.asks as unknown[][], this.askText);
     const symbol = instId as string;
     const book = this.bookOf(symbol);
     let texts = this.texts.get(symbol);
@@ -129,22 +130,17 @@ export class OkxDepthParser extends JsonDepthParser {
     return 'data';
   }
 
-  private lose(meta: Parameters<JsonDepthParser['publish']>[0], book: L2Book, reason: 'gap' | 'checksum', sink: DepthSink): void {
+  private lose(meta: InstrumentMeta, book: L2Book, reason: 'gap' | 'checksum', sink: DepthSink): void {
     this.texts.get(meta.symbol)?.bids.clear();
     this.texts.get(meta.symbol)?.asks.clear();
     this.loseSync(meta, book, reason, sink);
   }
 }
 
-/** "price:size" of each level as sent (levels already validated by readLevels). */
-function levelTexts(raw: unknown, out: string[]): boolean {
+/** "price:size" of each level as sent (levels already validated by readLevels: arrays of at least two). */
+function levelTexts(levels: readonly unknown[][], out: string[]): void {
   out.length = 0;
-  for (const level of raw as unknown[][]) {
-    const px = level[0];
-    const sz = level[1];
-    out.push(`${typeof px === 'string' ? px : String(px)}:${typeof sz === 'string' ? sz : String(sz)}`);
-  }
-  return true;
+  for (const level of levels) out.push(`${String(level[0])}:${String(level[1])}`);
 }
 
 /** Keeps the sent text of each level (removed levels forgotten). */

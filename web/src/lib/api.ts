@@ -19,6 +19,7 @@ import type {
 } from '../../../shared/api.js';
 import type { AlertsConfig, AlertsResponse, AlertsTestResponse } from '../../../shared/alerts.js';
 import type { ConfigPatch, VersionedConfig } from '../../../shared/config.js';
+import type { DepthStatus } from '../../../shared/depth.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { FundingResponse } from '../../../shared/funding.js';
@@ -117,6 +118,11 @@ export class ApiClient {
   /** Sends a test alert to every enabled sink (or the listed ones); the result per sink. */
   testAlerts(sinks?: string[]): Promise<AlertsTestResponse> {
     return this.call('POST', 'api/alerts/test', sinks ? { sinks } : {});
+  }
+
+  /** Order books for candidate instruments: per venue sockets, books in sync, gaps, checksum failures, resyncs. */
+  getDepth(): Promise<DepthStatus> {
+    return this.call('GET', 'api/feeds/depth');
   }
 
   /** Starts one venue's feed afresh (metadata, sockets). */
