@@ -1,4 +1,4 @@
-/** Seeded damage to wire frames, shared by the fuzz suites (quote frames and depth frames). */
+/** Frame damage for the fuzz tests (seeded through `rnd`, so a failing case can be replayed). */
 
 const NASTY = ['"', '{', '}', '[', ']', ',', ':', '\\', '-', '.', 'e', '0', '9', ' ', '\u0000', 'x', 'null', '"1e999"', '""', '-1'];
 
@@ -10,7 +10,7 @@ function cached(cache: Map<string, RegExpMatchArray[]>, frame: string, re: RegEx
   return v;
 }
 
-/** One damaged copy of `frame`: truncated, a byte flipped, deleted or inserted, or one value replaced with garbage. */
+/** One damaged copy of `frame`: truncated, a byte flipped, deleted or inserted, a string or number value replaced. */
 export function mutate(frame: string, rnd: () => number): string {
   const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const at = Math.floor(rnd() * frame.length);
@@ -41,3 +41,4 @@ export function mutate(frame: string, rnd: () => number): string {
     }
   }
 }
+

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { InstrumentMeta, MetadataTable } from '../../server/feeds/adapter.js';
 import type { DepthBook, DepthParser, DepthResyncReason, DepthSink } from '../../server/depth/types.js';
-import { L2Book } from '../../server/depth/l2-book.js';
 import { VENUES } from '../../server/venues/index.js';
 import { bitgetChecksum, bitgetChecksumPayload } from '../../server/venues/bitget/depth.js';
 import { gateDepthOf } from '../../server/venues/gate/depth.js';
@@ -269,22 +268,16 @@ describe('bitget v3 books', () => {
 
   it('the checksum string is the documented one: bid1:ask1:bid2:ask2…, a short side left out, wire text kept', () => {
     // The docs' second example: one bid, three asks → "3366.1:7:3366.8:9:3368:8:3372:8".
-    const book = new L2Book();
-    const texts = { bids: new Map<number, string>(), asks: new Map<number, string>() };
-    const put = (side: 'bid' | 'ask', px: string, sz: string) => {
-      book.apply(side, Number(px), Number(sz));
-      (side === 'bid' ? texts.bids : texts.asks).set(Number(px), `${px}:${sz}`);
-    };
-    put('bid', '3366.1', '7');
-    put('ask', '3368', '8');
-    put('ask', '3366.8', '9');
-    put('ask', '3372', '8');
-    expect(bitgetChecksumPayload(book, texts)).toBe('3366.1:7:3366.8:9:3368:8:3372:8');
-    // Signed 32-bit: CRC32("3366.1:7:3366.8:9:3368:8:3372:8") = 0x31893FD8 = 831078360 (positive here).
-    expect(bitgetChecksum(book, texts)).toBe(831078360);
+    expect(bitgetChecksumPayload(['3366.1:7'], ['3366.8:9', '3368:8', '3372:8'])).toBe('3366.1:7:3366.8:9:3368:8:3372:8');
+    // The first: "43231.1:4:43232.8:9:43231:6:43232.9:8" (bid1:ask1:bid2:ask2).
+    expect(bitgetChecksumPayload(['43231.1:4', '43231:6'], ['43232.8:9', '43232.9:8'])).toBe('43231.1:4:43232.8:9:43231:6:43232.9:8');
+    // Signed 32-bit: CRC32("3366.1:7:…") = 0x31893FD8 = 831078360 stays positive; CRC32("43231.1:4:…") =
+    // 0xA6531FDC = 2790465500 is above 2^31 - 1, so it is compared as 2790465500 - 2^32 = -1504501796.
+    expect(bitgetChecksum(['3366.1:7'], ['3366.8:9', '3368:8', '3372:8'])).toBe(831078360);
+    expect(bitgetChecksum(['43231.1:4', '43231:6'], ['43232.8:9', '43232.9:8'])).toBe(-1504501796);
     // Only 25 levels a side count.
-    for (let i = 0; i < 30; i++) put('bid', String(3000 - i), '1');
-    expect(bitgetChecksumPayload(book, texts).split(':').length).toBe(2 * (25 + 3));
+    const many = Array.from({ length: 30 }, (_, i) => `${3000 - i}:1`);
+    expect(bitgetChecksumPayload(many, []).split(':').length).toBe(2 * 25);
   });
 });
 

@@ -28,7 +28,6 @@ import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
-import type { L2Book } from '../../depth/l2-book.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
 import { facts } from './facts.js';
@@ -46,23 +45,29 @@ export interface LevelTexts {
 }
 
 /**
- * The string the documented checksum is taken of: the best 25 bids and asks interleaved (`bid1:ask1:bid2:…`),
- * each level's `price:size` as sent (`texts`); a side's levels are left out once it has no more.
+ * The string the documented checksum is taken of: best-first `price:size` texts (as sent) of each side,
+ * interleaved `bid1:ask1:bid2:ask2…` over at most 25 levels a side; a side's levels are left out once it
+ * has no more.
  */
-export function bitgetChecksumPayload(book: L2Book, texts: LevelTexts): string {
+export function bitgetChecksumPayload(bids: readonly string[], asks: readonly string[]): string {
   const parts: string[] = [];
-  const nb = Math.min(BITGET_CHECKSUM_LEVELS, book.bids.prices.length);
-  const na = Math.min(BITGET_CHECKSUM_LEVELS, book.asks.prices.length);
-  for (let i = 0; i < BITGET_CHECKSUM_LEVELS && (i < nb || i < na); i++) {
-    if (i < nb) parts.push(texts.bids.get(book.bids.prices[i]) ?? '');
-    if (i < na) parts.push(texts.asks.get(book.asks.prices[i]) ?? '');
+  for (let i = 0; i < BITGET_CHECKSUM_LEVELS && (i < bids.length || i < asks.length); i++) {
+    if (i < bids.length) parts.push(bids[i]);
+    if (i < asks.length) parts.push(asks[i]);
   }
   return parts.join(':');
 }
 
-/** The documented checksum of a book: CRC32 of bitgetChecksumPayload as a signed 32-bit integer. */
-export function bitgetChecksum(book: L2Book, texts: LevelTexts): number {
-  return crc32(bitgetChecksumPayload(book, texts)) | 0;
+/** The documented checksum: CRC32 of bitgetChecksumPayload as a signed 32-bit integer. */
+export function bitgetChecksum(bids: readonly string[], asks: readonly string[]): number {
+  return crc32(bitgetChecksumPayload(bids, asks)) | 0;
+}
+
+/** The wire texts of a book side's best 25 levels. */
+function topTexts(prices: readonly number[], texts: Map<number, string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < prices.length && i < BITGET_CHECKSUM_LEVELS; i++) out.push(texts.get(prices[i]) ?? '');
+  return out;
 }
 
 /** A level's wire text: its price and size as sent (strings per the docs; a JSON number as JS prints it). */
@@ -138,7 +143,7 @@ export class BitgetDepthParser extends JsonDepthParser {
     // Arrays were validated by readSides: every level is an array of at least two.
     keepTexts(texts.bids, bids as unknown[][]);
     keepTexts(texts.asks, asks as unknown[][]);
-    if ((action === 'update' || checksum !== 0) && bitgetChecksum(book, texts) !== checksum) {
+    if ((action === 'update' || checksum !== 0) && bitgetChecksum(topTexts(book.bids.prices, texts.bids), topTexts(book.asks.prices, texts.asks)) !== checksum) {
       this.loseSync(meta, book, 'checksum', sink);
       return 'data';
     }

@@ -12,11 +12,19 @@
  * Limits (facts.ts): 10 messages/s per connection (over it: the socket is closed), 240 subscribe requests
  * per hour per connection (error 30006), 4096 bytes of args per request and 1000 channels per connection
  * (error 30016: the venue documents the limits, not the answer), per-IP connects and connections.
+ *
+ * Depth: topic `books` (server/venues/bitget/depth.ts): a `snapshot` of the whole simulated book after the
+ * ack (`checksum` 0, `pseq` 0), then `update` pushes of the changed levels with `pseq` = the previous push's
+ * `seq` and the documented CRC32 `checksum` of the best 25 levels a side (the same strings as sent). The
+ * book is the simulator's DepthModel (its best level is the ticker's). Faults: `gap` loses one update (the
+ * next `pseq` does not match), `reset` sends an update with `pseq` 0, `checksum` sends a wrong checksum.
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import type { SimLevel } from '../../simulator/depth.js';
+import { BITGET_CHECKSUM_LEVELS, BITGET_DEPTH_TOPIC, bitgetChecksum } from './depth.js';
 
 const WS_PATH = '/v3/ws/public';
 const H = 3_600_000;
@@ -27,6 +35,8 @@ const INST_TYPES: Readonly<Record<string, string>> = { 'usdt-futures': 'USDT', '
 const CATEGORY_SETTLE: Readonly<Record<string, string>> = { 'USDT-FUTURES': 'USDT', 'USDC-FUTURES': 'USDC' };
 
 type Ticker = Record<string, string>;
+/** Depth `seq` numbers: this plus the book's update count (the venue's are larger, beyond 2^53). */
+const DEPTH_SEQ_BASE = 1_304_314_508_000;
 
 export class BitgetVenue extends VenueServer {
   /** Last text `ping` per connection. */
@@ -106,10 +116,11 @@ export class BitgetVenue extends VenueServer {
     if (typeof a.instType !== 'string' || typeof a.topic !== 'string' || typeof a.symbol !== 'string') return this.error(client, 30016, 'Param error', op);
     const arg = { instType: a.instType, topic: a.topic, symbol: a.symbol };
     const settle = INST_TYPES[a.instType];
-    const pair = settle === undefined || a.topic !== 'ticker' ? undefined : this.ctx.model.findListed(this.exchange, a.symbol);
+    const pair = settle === undefined || (a.topic !== 'ticker' && a.topic !== BITGET_DEPTH_TOPIC) ? undefined : this.ctx.model.findListed(this.exchange, a.symbol);
     if (pair === undefined) return this.error(client, 30001, `${JSON.stringify({ instType: a.instType, symbol: a.symbol, topic: a.topic })} doesn't exist`);
     // A listed symbol under the other instType: acked, then nothing is ever pushed (as on the venue).
-    const topic = pair.settle === settle ? topicOf(pair) : `silent:${a.instType}:${a.symbol}`;
+    const depth = a.topic === BITGET_DEPTH_TOPIC;
+    const topic = pair.settle !== settle ? `silent:${a.topic}:${a.instType}:${a.symbol}` : depth ? depthTopicOf(pair) : topicOf(pair);
     const ack = JSON.stringify({ event: op, arg, connId: client.tag });
     if (op === 'unsubscribe') {
       this.unsubscribe(client, topic);
@@ -122,7 +133,27 @@ export class BitgetVenue extends VenueServer {
     }
     this.subscribe(client, topic);
     this.send(client, ack);
-    if (pair.settle === settle && pair.status === 'live') this.send(client, this.frame(pair, 'snapshot', now));
+    if (pair.settle !== settle || pair.status !== 'live') return;
+    if (depth) {
+      const book = this.depth.book(pair);
+      this.send(client, depthFrame(pair, 'snapshot', book.bids, book.asks, DEPTH_SEQ_BASE + book.seq, 0, 0, now));
+    } else this.send(client, this.frame(pair, 'snapshot', now));
+  }
+
+  /** The pair's book moved with its quote: an `update` to the `books` subscribers (faults as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const topic = depthTopicOf(pair);
+    if (!this.hasSubscribers(topic)) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    if (u === null || u.fault === 'gap') return; // nothing changed, or this update is lost
+    const book = this.depth.book(pair);
+    const texts = (levels: readonly SimLevel[]) => levels.slice(0, BITGET_CHECKSUM_LEVELS).map((l) => levelText(pair, l));
+    const checksum = bitgetChecksum(texts(book.bids), texts(book.asks));
+    const pseq = u.fault === 'reset' ? 0 : DEPTH_SEQ_BASE + u.prevSeq;
+    this.broadcast(topic, depthFrame(pair, 'update', u.bids, u.asks, DEPTH_SEQ_BASE + u.seq, pseq, u.fault === 'checksum' ? checksum ^ 1 : checksum, nowMs));
   }
 
   protected override onResume(client: SimClient): void {
@@ -134,6 +165,7 @@ export class BitgetVenue extends VenueServer {
   }
 
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const topic = topicOf(pair);
     if (this.hasSubscribers(topic)) this.broadcast(topic, this.frame(pair, 'update', nowMs));
   }
@@ -192,6 +224,22 @@ export class BitgetVenue extends VenueServer {
 
 function instTypeOf(pair: Pair): string {
   return pair.settle === 'USDC' ? 'usdc-futures' : 'usdt-futures';
+}
+
+function depthTopicOf(pair: Pair): string {
+  return `${BITGET_DEPTH_TOPIC}:${instTypeOf(pair)}:${pair.symbol}`;
+}
+
+/** A level as the `books` channel writes it and its checksum reads it: `price:size`, base-coin size. */
+function levelText(pair: Pair, l: SimLevel): string {
+  return `${priceString(pair, l.ticks * pair.spec.tickSize)}:${baseQty(pair, l.lots)}`;
+}
+
+/** One `books` push (UTA "Depth Channel"): `a`/`b` [price, size] strings, `seq`/`pseq`, `checksum`, `ts` a ms string. */
+function depthFrame(pair: Pair, action: 'snapshot' | 'update', bids: readonly SimLevel[], asks: readonly SimLevel[], seq: number, pseq: number, checksum: number, nowMs: number): string {
+  const side = (levels: readonly SimLevel[]) => levels.map((l) => `["${priceString(pair, l.ticks * pair.spec.tickSize)}","${baseQty(pair, l.lots)}"]`).join(',');
+  const ts = nowMs - exchangeLagMs(pair);
+  return `{"action":"${action}","arg":{"instType":"${instTypeOf(pair)}","topic":"${BITGET_DEPTH_TOPIC}","symbol":"${pair.symbol}"},"data":[{"a":[${side(asks)}],"b":[${side(bids)}],"checksum":${checksum},"seq":${seq},"pseq":${pseq},"ts":"${ts}"}],"ts":${ts + 2}}`;
 }
 
 function topicOf(pair: Pair): string {

@@ -8,17 +8,29 @@
  * for a client that connected with `X-Gate-Size-Decimal: 1`; `t` in ms) and `futures.tickers` (funding,
  * strings; array `result`). REST: `/api/v4/futures/usdt/contracts[/{contract}]` (interval and next
  * apply in SECONDS, as the simulated market gives each pair) and `/api/v4/futures/usdt/funding_rate`.
+ * Depth: `futures.obu` with payload `ob.{contract}.{50|400}` (one stream per request; a stream already
+ * subscribed on the connection answers error code 2 "Alert sub …"): a full push (`full:true`, `u`) after the
+ * ack, then incremental pushes with `U` = previous `u` + 1 and `u`, sizes integer contracts as strings,
+ * `t` ms (server/venues/gate/depth.ts). The book is the simulator's DepthModel (its best level is the
+ * book ticker's; it holds 50 levels, so `.400` streams carry those 50). Faults: `gap` loses one push (the
+ * next `U` does not follow), `reset` sends a full push again with the ids restarted.
  */
 import type http from 'node:http';
 import { WebSocket } from 'ws';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient, type UpgradeDecision } from '../../simulator/venue.js';
 import type { RateLimit } from '../../../shared/venue-facts.js';
+import type { SimLevel } from '../../simulator/depth.js';
+import { GATE_DEPTH_CHANNEL } from './depth.js';
 
 const WS_PATH = '/v4/ws/usdt';
 const BOOK_TICKER = 'futures.book_ticker';
 const TICKERS = 'futures.tickers';
 const CHANNELS = new Set([BOOK_TICKER, TICKERS]);
+/** The `futures.obu` stream depths. */
+const OBU_DEPTHS = ['50', '400'];
+/** Depth ids: this plus the book's update count. */
+const DEPTH_ID_BASE = 73_777_700_000;
 /**
  * Server protocol pings: Gate documents that its server pings and cuts a client that does not answer, but
  * not the interval or the grace (timings.serverPingIntervalMs / pongTimeoutMs override these guesses).
@@ -104,6 +116,7 @@ export class GateVenue extends VenueServer {
       return;
     }
     if (ev !== 'subscribe' && ev !== 'unsubscribe') return this.reply(client, channel, ev, id, { code: 2, message: `invalid argument: unknown event ${ev}` }, null);
+    if (channel === GATE_DEPTH_CHANNEL) return this.onDepthRequest(client, ev, id, req.payload);
     if (!CHANNELS.has(channel)) return this.reply(client, channel, ev, id, { code: 2, message: `invalid argument: unknown channel ${channel}` }, null);
     if (!Array.isArray(req.payload) || req.payload.length === 0 || !req.payload.every((p): p is string => typeof p === 'string')) {
       return this.reply(client, channel, ev, id, { code: 1, message: 'invalid argument struct' }, null);
@@ -140,6 +153,43 @@ export class GateVenue extends VenueServer {
     }
   }
 
+  /** `futures.obu` (un)subscribe of one `ob.{contract}.{depth}` stream; a full push follows a subscription. */
+  private onDepthRequest(client: SimClient, ev: 'subscribe' | 'unsubscribe', id: unknown, payload: unknown): void {
+    const stream = Array.isArray(payload) && payload.length === 1 && typeof payload[0] === 'string' ? payload[0] : null;
+    const parts = stream?.split('.') ?? [];
+    const pair = parts.length === 3 && parts[0] === 'ob' && OBU_DEPTHS.includes(parts[2]) ? this.pair(parts[1]) : undefined;
+    if (stream === null || pair === undefined) return this.reply(client, GATE_DEPTH_CHANNEL, ev, id, { code: 2, message: `invalid argument: ${JSON.stringify(payload)}` }, null);
+    const topic = `${GATE_DEPTH_CHANNEL}:${stream}`;
+    if (ev === 'unsubscribe') {
+      this.unsubscribe(client, topic);
+      return this.reply(client, GATE_DEPTH_CHANNEL, ev, id, null, { status: 'success' });
+    }
+    if (client.topics.has(topic)) return this.reply(client, GATE_DEPTH_CHANNEL, ev, id, { code: 2, message: `Alert sub ${stream}` }, null);
+    this.subscribe(client, topic);
+    this.reply(client, GATE_DEPTH_CHANNEL, ev, id, null, { status: 'success' });
+    const book = this.depth.book(pair);
+    this.send(client, obuFrame(pair, stream, book.bids, book.asks, null, DEPTH_ID_BASE + book.seq, this.ctx.now()));
+  }
+
+  /** The pair's book moved with its quote: an incremental push to each depth stream (faults as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const streams = OBU_DEPTHS.map((d) => `ob.${pair.symbol}.${d}`).filter((st) => this.hasSubscribers(`${GATE_DEPTH_CHANNEL}:${st}`));
+    if (streams.length === 0) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    if (u === null || u.fault === 'gap') return; // nothing changed, or this push is lost
+    const book = this.depth.book(pair);
+    for (const st of streams) {
+      const frame =
+        u.fault === 'reset'
+          ? obuFrame(pair, st, book.bids, book.asks, null, DEPTH_ID_BASE + u.seq, nowMs)
+          : obuFrame(pair, st, u.bids, u.asks, DEPTH_ID_BASE + u.prevSeq + 1, DEPTH_ID_BASE + u.seq, nowMs);
+      this.broadcast(`${GATE_DEPTH_CHANNEL}:${st}`, frame);
+    }
+  }
+
   /** A listed contract (a pending or delisted one is unknown, as on the venue). */
   private pair(name: string): Pair | undefined {
     return this.ctx.model.findListed(this.exchange, name);
@@ -151,6 +201,7 @@ export class GateVenue extends VenueServer {
   }
 
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const t = `${BOOK_TICKER}:${pair.symbol}`;
     if (this.hasSubscribers(t)) this.broadcast(t, bookTickerFrame(pair, nowMs, false));
     const d = `${BOOK_TICKER}#dec:${pair.symbol}`;
@@ -207,6 +258,16 @@ export class GateVenue extends VenueServer {
 }
 
 /** A `futures.book_ticker` update: prices strings, sizes contracts, `t` ms, envelope seconds + ms. */
+/**
+ * One `futures.obu` push (Gate announcement 44946): full (`first` null: `full:true`, the whole book) or
+ * incremental (`U` = first, `u` = last id; a removed level has size "0"). Sizes integer contracts as strings.
+ */
+function obuFrame(pair: Pair, stream: string, bids: readonly SimLevel[], asks: readonly SimLevel[], first: number | null, last: number, nowMs: number): string {
+  const side = (levels: readonly SimLevel[]) => levels.map((l) => `["${priceString(pair, l.ticks * pair.spec.tickSize)}","${l.lots}"]`).join(',');
+  const ids = first === null ? `"full":true,"s":"${stream}","u":${last}` : `"s":"${stream}","U":${first},"u":${last}`;
+  return `{"channel":"futures.obu","result":{"t":${nowMs - exchangeLagMs(pair)},${ids},"b":[${side(bids)}],"a":[${side(asks)}]},"time":${Math.floor(nowMs / 1000)},"time_ms":${nowMs}}`;
+}
+
 function bookTickerFrame(pair: Pair, nowMs: number, decimalSizes: boolean): string {
   const size = (lots: number) => (decimalSizes ? `"${lots}"` : String(lots));
   return (

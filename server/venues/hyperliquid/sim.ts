@@ -6,6 +6,9 @@
  * `bbo` per coin (pushed on every book change, with the venue `time`), `assetCtxs` per dex (every perp of the
  * dex's universe, positional, pushed every CTX_PUSH_MS) and `activeAssetCtx` per coin; `{"method":"ping"}` →
  * `{"channel":"pong"}`; anything refused → `{"channel":"error","data":"<text>"}`.
+ * Depth: `l2Book` per coin (server/venues/hyperliquid/depth.ts): the whole book, 20 levels a side as
+ * `{px, sz, n}` strings in the listed coin, after the ack and on every book change; the book is the
+ * simulator's DepthModel (its best level is the `bbo`). It counts against the same 1,000 subscriptions.
  * Limits (per IP; every client is one IP here): 1,000 subscriptions (error frame), 2,000 client messages a
  * minute (error frame, the message is dropped), connections and new connections per minute (the base class),
  * and a connection the server has sent nothing to for 60 s is closed ("Timeouts and heartbeats";
@@ -22,6 +25,8 @@ import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs,
 import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 import { HL_INFO_PATH, HL_WELCOME_TEXT, HL_WS_PATH } from './adapter.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
+import type { SimLevel } from '../../simulator/depth.js';
+import { HL_BOOK_LEVELS } from './depth.js';
 
 /** Cadence of `assetCtxs` / `activeAssetCtx` pushes (the venue pushes contexts every few seconds). */
 const CTX_PUSH_MS = 2_000;
@@ -124,6 +129,12 @@ export class HyperliquidVenue extends VenueServer {
     if (kind === 'bbo') {
       const pair = this.ctx.model.findListed(this.exchange, arg);
       if (pair?.status === 'live') this.send(client, bboFrame(pair, now));
+    } else if (kind === 'l2Book') {
+      const pair = this.ctx.model.findListed(this.exchange, arg);
+      if (pair?.status === 'live') {
+        const book = this.depth.book(pair);
+        this.send(client, l2BookFrame(pair, book.bids, book.asks, now));
+      }
     } else if (kind === 'assetCtxs') {
       this.send(client, this.ctxsFrame(now));
     } else {
@@ -138,7 +149,7 @@ export class HyperliquidVenue extends VenueServer {
 
   /** `bbo:<coin>`, `assetCtxs:<dex>`, `activeAssetCtx:<coin>`, or null for a request the venue refuses. */
   private topicOf(sub: Subscription): string | null {
-    if (sub.type === 'bbo' || sub.type === 'activeAssetCtx') {
+    if (sub.type === 'bbo' || sub.type === 'activeAssetCtx' || sub.type === 'l2Book') {
       if (typeof sub.coin !== 'string' || !this.ctx.model.findListed(this.exchange, sub.coin)) return null;
       return `${sub.type}:${sub.coin}`;
     }
@@ -149,7 +160,21 @@ export class HyperliquidVenue extends VenueServer {
     return null;
   }
 
+  /** The pair's book moved with its quote: the whole book to its `l2Book` subscribers. */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const topic = `l2Book:${pair.symbol}`;
+    if (!this.hasSubscribers(topic)) {
+      this.depth.drop(pair);
+      return;
+    }
+    const u = this.depth.update(pair);
+    if (u === null || u.fault === 'gap') return; // unchanged, or this push is lost (the next one is whole)
+    const book = this.depth.book(pair);
+    this.broadcast(topic, l2BookFrame(pair, book.bids, book.asks, nowMs));
+  }
+
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const topic = `bbo:${pair.symbol}`;
     if (this.hasSubscribers(topic)) this.broadcast(topic, bboFrame(pair, nowMs));
   }
@@ -238,6 +263,16 @@ function formatRate(rate: number): string {
 function bboFrame(pair: Pair, nowMs: number): string {
   const n = 1 + (pair.seq % 7);
   return `{"channel":"bbo","data":{"coin":"${pair.symbol}","time":${nowMs - exchangeLagMs(pair)},"bbo":[{"px":"${priceString(pair, bidPrice(pair))}","sz":"${baseQty(pair, pair.bidLots)}","n":${n}},{"px":"${priceString(pair, askPrice(pair))}","sz":"${baseQty(pair, pair.askLots)}","n":${1 + ((pair.seq * 3) % 5)}}]}}`;
+}
+
+/** One `l2Book` push: bids then asks, best first, `{px, sz, n}` with px/sz strings (sizes in the listed coin). */
+function l2BookFrame(pair: Pair, bids: readonly SimLevel[], asks: readonly SimLevel[], nowMs: number): string {
+  const side = (levels: readonly SimLevel[]) =>
+    levels
+      .slice(0, HL_BOOK_LEVELS)
+      .map((l) => `{"px":"${priceString(pair, l.ticks * pair.spec.tickSize)}","sz":"${baseQty(pair, l.lots)}","n":${1 + ((l.ticks + l.lots) % 9)}}`)
+      .join(',');
+  return `{"channel":"l2Book","data":{"coin":"${pair.symbol}","time":${nowMs - exchangeLagMs(pair)},"levels":[[${side(bids)}],[${side(asks)}]]}}`;
 }
 
 /** One perp context as `metaAndAssetCtxs` / `assetCtxs` carry it (every value a string; nulls for a delisted perp). */

@@ -5,15 +5,25 @@
  * `/contractMarket/tickerV2:SYM` (prices strings, sizes integer contracts, `ts` in nanoseconds) and
  * `/contract/instrument:SYM` (`mark.index.price` every second, `funding.rate` predicted per minute and the
  * current rate at settlement; numbers). REST `contracts/active` carries multiplier and next funding time.
+ * Depth: `/contractMarket/level2Depth50:SYM` pushes the 50 best levels per side as a whole (prices strings,
+ * sizes integer contracts, the book's `sequence`), at most every 100 ms per symbol and only when the book
+ * changed, as the real channel (server/venues/kucoin/depth.ts); the book is the simulator's DepthModel, so
+ * its best level is the ticker's. Faults: `gap` loses one push, `reset` restarts the sequence.
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import type { SimLevel } from '../../simulator/depth.js';
+import { KUCOIN_DEPTH_LEVELS, KUCOIN_DEPTH_PREFIX } from './depth.js';
 
 const WS_PATH = '/endpoint';
 const TICKER = '/contractMarket/tickerV2:';
 const INSTRUMENT = '/contract/instrument:';
+/** `level2Depth50` pushes at most this often per symbol ("Best 50 | 100ms"). */
+const DEPTH_PUSH_MS = 100;
+/** Depth `sequence` numbers: this plus the book's update count (a reset restarts them far below). */
+const DEPTH_SEQ_BASE = 1_709_000_000_000;
 /** Advertised in the bullet response (real values; timings.clientPing* override); a connection silent for their sum is closed. */
 const PING_INTERVAL_MS = 18_000;
 const PING_TIMEOUT_MS = 10_000;
@@ -32,6 +42,7 @@ export class KucoinVenue extends VenueServer {
   private lastPredictedPush = 0;
   private lastMarkPush = 0;
   private readonly lastSettlement = new Map<string, number>();
+  private readonly lastDepthPush = new WeakMap<Pair, number>();
   tokensIssued = 0;
 
   /** A listed contract (a pending or delisted one is unknown, as on the venue). */
@@ -99,7 +110,7 @@ export class KucoinVenue extends VenueServer {
     if (typeof req.topic !== 'string') return err(400, 'topic is required');
     const colon = req.topic.indexOf(':');
     const prefix = colon < 0 ? req.topic : req.topic.slice(0, colon + 1);
-    if ((prefix !== TICKER && prefix !== INSTRUMENT) || colon < 0) return err(404, `topic ${req.topic} is not found`);
+    if ((prefix !== TICKER && prefix !== INSTRUMENT && prefix !== KUCOIN_DEPTH_PREFIX) || colon < 0) return err(404, `topic ${req.topic} is not found`);
     const symbols = req.topic.slice(colon + 1).split(',');
     const perRequest = this.limits.topicsPerMessage;
     if (symbols.length > perRequest) {
@@ -119,9 +130,34 @@ export class KucoinVenue extends VenueServer {
       else this.unsubscribe(client, prefix + s);
     }
     if (req.response === true) this.send(client, JSON.stringify({ id, type: 'ack' }));
+    if (req.type === 'subscribe' && prefix === KUCOIN_DEPTH_PREFIX) {
+      const now = this.ctx.now();
+      for (const s of symbols) {
+        const pair = this.pair(s)!;
+        const book = this.depth.book(pair);
+        this.send(client, depthFrame(pair, book.bids, book.asks, DEPTH_SEQ_BASE + book.seq, now));
+      }
+    }
+  }
+
+  /** The pair's book moved with its quote: its 50 best levels to the depth subscribers (throttled; faults as injected). */
+  private publishDepth(pair: Pair, nowMs: number): void {
+    const topic = KUCOIN_DEPTH_PREFIX + pair.symbol;
+    if (!this.hasSubscribers(topic)) {
+      this.depth.drop(pair);
+      return;
+    }
+    if (nowMs - (this.lastDepthPush.get(pair) ?? -Infinity) < DEPTH_PUSH_MS) return;
+    const u = this.depth.update(pair);
+    if (u === null) return; // unchanged: nothing is pushed
+    this.lastDepthPush.set(pair, nowMs);
+    if (u.fault === 'gap') return; // this push is lost (harmless on a snapshot channel)
+    const book = this.depth.book(pair);
+    this.broadcast(topic, depthFrame(pair, book.bids, book.asks, DEPTH_SEQ_BASE + u.seq, nowMs));
   }
 
   publish(pair: Pair, nowMs: number): void {
+    this.publishDepth(pair, nowMs);
     const topic = TICKER + pair.symbol;
     if (!this.hasSubscribers(topic)) return;
     const seq = sequenceOf(pair);
@@ -215,6 +251,13 @@ export class KucoinVenue extends VenueServer {
     }
     return null;
   }
+}
+
+/** One `level2Depth50` push (https://www.kucoin.com/docs-new/3470097w0): prices strings, sizes integer contracts. */
+function depthFrame(pair: Pair, bids: readonly SimLevel[], asks: readonly SimLevel[], sequence: number, nowMs: number): string {
+  const side = (levels: readonly SimLevel[]) => levels.slice(0, KUCOIN_DEPTH_LEVELS).map((l) => `["${priceString(pair, l.ticks * pair.spec.tickSize)}",${l.lots}]`).join(',');
+  const ts = nowMs - exchangeLagMs(pair);
+  return `{"topic":"${KUCOIN_DEPTH_PREFIX}${pair.symbol}","type":"message","subject":"level2","sn":${ts},"data":{"bids":[${side(bids)}],"sequence":${sequence},"timestamp":${ts},"ts":${ts},"asks":[${side(asks)}]}}`;
 }
 
 function sequenceOf(pair: Pair): number {
