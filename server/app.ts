@@ -31,9 +31,13 @@ import { Engine } from './engine/index.js';
 import { FeedManager, type FrameRecorder, LIVE_ENDPOINTS, type VenueAdapter, type VenueEndpoints } from './feeds/index.js';
 import { FundingCrossCheckRunner } from './feeds/funding-cross-check.js';
 import { FundingBoard, engineFundingLegs } from './funding/board.js';
+import { FundingBackfill, type BackfillSource } from './funding/backfill.js';
+import { FundingHistoryStore } from './funding/history-store.js';
+import { historyRealisedSource } from './funding/realised.js';
+import { VENUES } from './venues/index.js';
 import { defaultSymbol } from './venues/index.js';
 import { normaliseInstrumentKey } from './venues/symbology.js';
-import { createPersistence, recordOpportunities, tapMarketRecords } from './persistence/index.js';
+import { createPersistence, recordMarketRecords, recordOpportunities } from './persistence/index.js';
 import type { Persistence } from './persistence/persistence.js';
 import { DEFAULT_CHURN, startSimulator, type ChurnOptions, type Simulator } from './simulator/index.js';
 import { StrategyRunner } from './strategy/runner.js';
@@ -97,6 +101,11 @@ export interface BuildAppOptions {
   adapters?: Partial<Record<Exchange, VenueAdapter>>;
   /** Funding cross-check cadence and thresholds (tests); defaults in server/feeds/funding-cross-check.ts. */
   fundingCheck?: { intervalMs?: number; firstDelayMs?: number; thresholdBps?: number; nextToleranceMs?: number };
+  /**
+   * Backfill 30 days of funding history from the venues' history endpoints at start-up (main.ts: on).
+   * Default off (tests turn it on where they test it). Live settlements are recorded either way.
+   */
+  fundingBackfill?: boolean | { idleMs?: number; retryMs?: number; maxRequestsPerSecond?: number };
   /** Alert delivery tuning (queue size, retries, backoff, timeout) and an injected fetch (tests). */
   alerts?: { delivery?: Partial<DeliveryOptions>; fetch?: FetchFn };
 }
@@ -110,6 +119,10 @@ export interface PerpscanApp {
   fundingCheck: FundingCrossCheckRunner | null;
   /** The funding board (GET /api/funding) and its live settled-rate tracker. */
   fundingBoard: FundingBoard;
+  /** Settled funding per leg (memory index, Redis behind it when configured). */
+  fundingHistory: FundingHistoryStore;
+  /** The start-up backfill (null when off or without feeds). */
+  fundingBackfill: FundingBackfill | null;
   simulator: Simulator | null;
   persistence: Persistence;
   hub: StreamHub;
@@ -122,6 +135,8 @@ export interface PerpscanApp {
 }
 
 const SWEEP_MS = 250;
+/** Funding history older than its retention is dropped this often. */
+const HISTORY_PRUNE_MS = 3_600_000;
 /** The built dashboard: `dist/web` beside the sources (tsx) or beside the compiled server (`dist/server`). */
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/web/' : '../web/', import.meta.url));
 
@@ -251,8 +266,36 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
         ...opts.fundingCheck,
       })
     : null;
+  // Settled funding per leg: backfilled from the venues' history endpoints and recorded live by the board's
+  // tracker; read from memory by the board's realised averages and (through the setter) the engine.
+  const fundingHistory = new FundingHistoryStore({ now, redisUrl: opts.redisUrl, prefix: opts.redisPrefix, logger: logger.child({ component: 'funding-history' }) });
+  engine.setFundingHistory(fundingHistory);
+  const fundingLegs = engineFundingLegs(engine);
   // Read-only side view of the store's funding (GET /api/funding); sampled each second for settled rates.
-  const fundingBoard = new FundingBoard({ legs: engineFundingLegs(engine), now });
+  const fundingBoard = new FundingBoard({
+    legs: fundingLegs,
+    now,
+    history: historyRealisedSource(fundingHistory),
+    onSettled: (leg, settled) => fundingHistory.add(leg, [settled]),
+  });
+  const backfillOpt = opts.fundingBackfill ?? false;
+  const fundingBackfill =
+    feeds && endpoints && backfillOpt
+      ? new FundingBackfill({
+          store: fundingHistory,
+          sources: Object.fromEntries(
+            config.market.exchanges.map((ex): [Exchange, BackfillSource | null] => {
+              const history = (opts.adapters?.[ex] ?? VENUES[ex].adapter).fundingHistory;
+              return [ex, history ? { history, rest: endpoints![ex].rest } : null];
+            }),
+          ),
+          legs: fundingLegs,
+          fetchJson: feeds.restFetch,
+          now,
+          logger,
+          ...(typeof backfillOpt === 'object' ? backfillOpt : {}),
+        })
+      : null;
 
   const statsTracker = new EngineStatsTracker(() => engine.stats(), () => feeds?.latency() ?? {}, now);
   const feedStates = (): FeedState[] => feeds?.states() ?? [];
@@ -286,7 +329,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   const alertWiring = wireAlerts((e) => alerts.handle(e), { opportunities: engine.bus, strategy: strategy.events, feeds, now }, (kind) => alerts.wants(kind));
   const opportunityRecorder = recordOpportunities(engine.bus, persistence);
   // Market records for `--replay redis` (only worth their memory when they outlive the process).
-  const stopMarketTap = persistence.kind === 'redis' ? tapMarketRecords(engine, persistence, now) : null;
+  const stopMarketRecords = persistence.kind === 'redis' ? recordMarketRecords(engine, persistence, now) : null;
 
   configService.onChange((next, previous) => {
     engine.setConfig(next.config); // first: a disabled exchange's opportunities close `config_changed`
@@ -318,6 +361,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     rejectionCounts: () => strategy.rejectionCounts(),
     fillCounts: () => strategy.fillCounts(),
     alerts: () => alerts.status(),
+    ...(fundingBackfill ? { fundingHistory: () => fundingBackfill.status() } : {}),
     ...(depth ? { depth: () => depth.status() } : {}),
     latency: () => ({
       ...feeds?.latencyBuckets(),
@@ -333,6 +377,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     ...(fundingCheck ? { fundingChecks: () => fundingCheck.checks() } : {}),
     ...(depth ? { depth: () => depth.status() } : {}),
     fundingBoard,
+    fundingHistory: { view: fundingHistory, legs: () => fundingHistory.legs(), retentionMs: fundingHistory.retentionMs, status: () => fundingBackfill?.status() ?? null },
     persistence,
     alerts,
     config: configService,
@@ -347,6 +392,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
   await mountApi(app, ctx, { basePath: opts.basePath ?? '', staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir, access: opts.access });
 
   let sweepTimer: NodeJS.Timeout | null = null;
+  let historyPruneTimer: NodeJS.Timeout | null = null;
   let startPromise: Promise<void> | null = null;
   const start = (): Promise<void> => {
     startPromise ??= (async () => {
@@ -360,6 +406,12 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       fundingCheck?.start();
       depth?.start();
       fundingBoard.start();
+      // Loaded (Redis) and backfilled in the background: neither blocks start-up nor the engine.
+      void fundingHistory.open().then(() => {
+        if (running) fundingBackfill?.start();
+      });
+      historyPruneTimer = setInterval(() => fundingHistory.prune(), HISTORY_PRUNE_MS);
+      historyPruneTimer.unref();
     })();
     return startPromise;
   };
@@ -374,13 +426,15 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       fundingCheck?.stop();
       await depth?.stop().catch((err: unknown) => log.warn({ err }, 'depth feeds stop failed'));
       fundingBoard.stop();
+      if (historyPruneTimer) clearInterval(historyPruneTimer);
+      await fundingBackfill?.stop();
       await feeds?.stop().catch((err: unknown) => log.warn({ err }, 'feeds stop failed'));
       await simulator?.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
       hub.close();
       alertWiring.stop();
       alerts.close();
       opportunityRecorder.stop();
-      stopMarketTap?.();
+      stopMarketRecords?.();
       await app.close();
       // Waiting for a store that is away would only delay the exit: report what is lost instead.
       if (persistence.health().connected) await persistence.flush(2000).catch((err: unknown) => log.warn({ err }, 'persistence flush failed'));
@@ -388,12 +442,13 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
       if (unflushed > 0) log.warn({ unflushed, connected: persistence.health().connected }, `shutdown: ${unflushed} persistence writes could not be flushed`);
       else log.info({ unflushed }, 'shutdown: persistence flushed');
       await persistence.close().catch((err: unknown) => log.warn({ err }, 'persistence close failed'));
+      await fundingHistory.close().catch((err: unknown) => log.warn({ err }, 'funding history close failed'));
     })();
     return closing;
   };
 
   if (opts.start !== false) await start();
-  return { app, engine, strategy, feeds, fundingCheck, fundingBoard, simulator, persistence, hub, config: configService, alerts, start, close };
+  return { app, engine, strategy, feeds, fundingCheck, fundingBoard, fundingHistory, fundingBackfill, simulator, persistence, hub, config: configService, alerts, start, close };
 }
 
 /** SIM_CHURN_SEC → the simulator's churn: absent = its default, 0 = none, else that cadence (notice = 40 % of it). */

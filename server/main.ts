@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       authFailures: s.authFailures,
       http: s.http,
       wsClientMessagesPerSec: s.wsClientMessagesPerSec,
+      fundingBackfill: true,
     });
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

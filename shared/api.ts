@@ -65,17 +65,25 @@ export const Limit = (max: number, dflt: number) => Type.Integer({ minimum: 1, m
  */
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-const ExportFormatParam = Type.Optional(
+export const ExportFormatParam = Type.Optional(
   Type.Union([Type.Literal('csv'), Type.Literal('json')], { description: 'Download as a file: csv (RFC 4180, header row, ISO-8601 UTC times) or json (this response); absent = ordinary JSON' }),
 );
 
 export const OpportunitiesQuery = Type.Object(
   {
-    sort: Type.Optional(Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age')], { default: 'profit' })),
+    sort: Type.Optional(
+      Type.Union([Type.Literal('profit'), Type.Literal('spread'), Type.Literal('funding'), Type.Literal('confidence'), Type.Literal('age'), Type.Literal('netApr')], {
+        default: 'profit',
+        description: 'netApr: projected profit annualised over the holding horizon (netAprPct), the rank of carry-driven opportunities',
+      }),
+    ),
     order: Type.Optional(Type.Union([Type.Literal('desc'), Type.Literal('asc')], { default: 'desc' })),
     instrument: Type.Optional(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$', description: 'Instrument key, e.g. BTC-PERP (first-release BTC-USDT-PERP is read as BTC-PERP)' })),
     exchange: Type.Optional(ExchangeParam),
     minProfitBps: Type.Optional(Type.Number({ minimum: -10_000, maximum: 10_000 })),
+    minCarryEarnedShare: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Only pairs whose carry earned in at least this share (0..1) of the window\'s settlements (carryEarnedShare; unknown = excluded)' }),
+    ),
     limit: Type.Optional(Limit(5000, 500)),
     format: ExportFormatParam,
   },
@@ -177,8 +185,12 @@ export const StreamCountersSchema = Type.Object({
   clients: Type.Integer(),
   connectionsTotal: Type.Integer(),
   framesSent: Type.Integer(),
+  bytesSent: Type.Integer(),
+  framesEncoded: Type.Integer({ description: 'Frame bodies encoded: one per audience (clients sharing a subscribe filter) per tick, plus one per snapshot' }),
   messagesCreated: Type.Integer(),
-  terminatedSlow: Type.Integer({ description: 'Clients cut off because their send buffer passed the limit' }),
+  framesDropped: Type.Integer({ description: 'Frames not sent to clients over their buffer limit (replaced by a snapshot when they resync)' }),
+  resyncs: Type.Integer({ description: 'Clients over their buffer limit brought back with a fresh snapshot once drained' }),
+  terminatedSlow: Type.Integer({ description: 'Clients cut off because they could not keep up (backlog past the limit while lagging, or lagging again soon after a resync)' }),
   malformedClientMessages: Type.Integer(),
   rateLimitedClientMessages: Type.Integer({ description: 'Client messages dropped because their client sent faster than its budget' }),
   missedEvents: Type.Integer(),

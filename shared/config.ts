@@ -10,6 +10,7 @@ import { Value } from 'typebox/value';
 import { normaliseInstrumentKey } from './instrument-key.js';
 import { EXCHANGES, perVenue, venueDisplayName, type Exchange } from './exchanges.js';
 import { CUSTOM_FEE_TIER, DEFAULT_FEES, feeTiersOf, resolveFees } from './fees.js';
+import { FUNDING_BASES, type FundingBasis } from './opportunity.js';
 import type { VenueFacts } from './venue-facts.js';
 import { VENUE_FACTS } from './venues.js';
 
@@ -24,7 +25,9 @@ const Strict = { additionalProperties: false } as const;
 
 export const ThresholdsSchema = Type.Object(
   {
-    minSpreadBps: Bps('Open only when the price spread is at least this (bps). May be negative for funding-only trades.'),
+    minSpreadBps: Bps(
+      'Open only when the price spread is at least this (bps). May be negative (down to −10 000, a −100 % spread, the least a price spread can be) for carry-driven trades that pay to enter and earn funding over the horizon: minProfitBps still decides, and thresholds.maxSpreadBps must stay above it',
+    ),
     minFundingDelta8h: Type.Number({ minimum: -0.05, maximum: 0.05, description: 'Minimum funding delta per 8 h (fraction). Use a negative value to disable.' }),
     minConfidence: NonNeg('Minimum confidence score 0..100', 100),
     minProfitBps: Bps('Minimum projected net profit (bps) to open'),
@@ -33,6 +36,12 @@ export const ThresholdsSchema = Type.Object(
       exclusiveMinimum: 0,
       maximum: 1_000_000,
       description: 'Sanity limit: a price spread beyond this (bps, either sign) is implausible; it never opens an opportunity and closes an open one',
+    }),
+    minCarryEarnedShare: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        'Open only pairs whose carry earned at least this share (0..1) of the settlements in the funding-basis window (24 h for basis `current`); a pair without settled history then does not open. 0 = off',
     }),
   },
   Strict,
@@ -67,6 +76,13 @@ export const DetectorSchema = Type.Object(
     allowCrossQuote: Type.Boolean({
       description: 'Score pairs whose legs settle in different currencies (a USDT leg against a USDC leg, prices compared as if USDT = USDC)',
     }),
+    fundingBasis: Type.Union(
+      FUNDING_BASES.map((b) => Type.Literal(b)) as [TLiteral<FundingBasis>],
+      {
+        description:
+          'Expected funding over the horizon from the legs\' current rates (`current`), or from their realised averages over the last 24 h (`avg24h`) or 7 d (`avg7d`) of settled funding; a pair with a leg without settled history in the window falls back to current rates (the opportunity\'s fundingBasis then says `current`)',
+      },
+    ),
     reviewAfterMs: Type.Integer({
       minimum: 1000,
       maximum: 86_400_000,
@@ -162,6 +178,11 @@ export const MarketSchema = Type.Object(
     }),
     minVenues: Type.Integer({ minimum: 1, maximum: 64, description: 'With "all": an instrument listed (trading) on fewer of the enabled venues gets no subscription' }),
     discoveryRefreshMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, description: "How often each venue's instrument list is re-read: new listings subscribed, delistings closed (ms)" }),
+    minOpenInterestUsd: NonNeg(
+      'A pair opens only when both legs\' markets have at least this open interest (USD); a leg whose venue does not publish it (or not yet) does not pass. 0 = off',
+      1e12,
+    ),
+    minVolume24hUsd: NonNeg('A pair opens only when both legs\' markets traded at least this in the last 24 h (USD); unknown does not pass. 0 = off', 1e13),
   },
   Strict,
 );
@@ -169,7 +190,7 @@ export const MarketSchema = Type.Object(
 export const StreamSchema = Type.Object(
   {
     updateRateHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Max `updated` events per opportunity per second per client' }),
-    maxClientBufferBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, description: 'A client whose unsent buffer passes this is cut off' }),
+    maxClientBufferBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, description: 'A /ws client whose unsent buffer passes this has its frames dropped and gets a fresh snapshot once it drains; one that stays behind is cut off' }),
     statsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
   },
   Strict,
@@ -239,7 +260,7 @@ export interface VersionedConfig {
 }
 
 export const DEFAULT_CONFIG: Config = {
-  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2, maxSpreadBps: 500 },
+  thresholds: { minSpreadBps: 5, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: 2, hysteresisBps: 2, maxSpreadBps: 500, minCarryEarnedShare: 0 },
   detector: {
     notionalUsd: 1000,
     holdingHorizonHours: 8,
@@ -251,6 +272,7 @@ export const DEFAULT_CONFIG: Config = {
     quarantineConfirmMs: 1000,
     allowCrossQuote: true,
     requireFunding: true,
+    fundingBasis: 'current',
     reviewAfterMs: 30_000,
   },
   fees: { takerBps: { ...DEFAULT_FEES.takerBps }, makerBps: { ...DEFAULT_FEES.makerBps }, tier: { ...DEFAULT_FEES.tier } },
@@ -290,6 +312,8 @@ export const DEFAULT_CONFIG: Config = {
     exclude: [],
     minVenues: 2,
     discoveryRefreshMs: 5 * 60_000,
+    minOpenInterestUsd: 0,
+    minVolume24hUsd: 0,
   },
   stream: { updateRateHz: 10, maxClientBufferBytes: 4 * 1024 * 1024, statsIntervalMs: 1000 },
   venues: venueOptionsDefaults(VENUE_FACTS),

@@ -99,6 +99,8 @@ export const FundingQuery = Type.Object(
     instrument: Type.Optional(Type.String({ pattern: '^[A-Z0-9]+(-USDT|-USDC)?-PERP$', description: 'Instrument key, e.g. BTC-PERP' })),
     venue: Type.Optional(ExchangeParam),
     settle: Type.Optional(Type.Union(SETTLE_CURRENCIES.map((s) => Type.Literal(s)))),
+    minOpenInterestUsd: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12, description: 'Only rows whose market has at least this open interest (USD); rows without one are left out' })),
+    minVolume24hUsd: Type.Optional(Type.Number({ minimum: 0, maximum: 1e13, description: 'Only rows whose market traded at least this in 24 h (USD); rows without a figure are left out' })),
   },
   { additionalProperties: false },
 );

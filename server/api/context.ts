@@ -4,6 +4,8 @@ import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { AlertsService } from '../alerts/service.js';
 import type { FundingBoard } from '../funding/board.js';
+import type { FundingBackfillStatus } from '../../shared/funding-history.js';
+import type { FundingHistoryView, FundingLegRef } from '../funding/history-types.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { ConfigService } from '../config/service.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
@@ -32,6 +34,8 @@ export interface ApiContext {
   fundingChecks?: () => FundingCrossCheck[];
   /** The funding board (GET /api/funding); absent = an empty board. */
   fundingBoard?: Pick<FundingBoard, 'rows' | 'historySource' | 'now'>;
+  /** Settled funding per leg and the backfill's progress (GET /api/funding/history[/status]); absent = empty answers. */
+  fundingHistory?: { view: FundingHistoryView; legs(): FundingLegRef[]; retentionMs: number; status(): FundingBackfillStatus | null };
   persistence: Persistence;
   /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. */
   alerts?: AlertsService;

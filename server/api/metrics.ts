@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { AlertsStatus } from '../../shared/alerts.js';
+import type { FundingBackfillStatus } from '../../shared/funding-history.js';
 import type { DepthStatus } from '../../shared/depth.js';
 import { type FeedState, type FeedStatus, isFeedLive } from '../../shared/feeds.js';
 import type { Portfolio, TradingState } from '../../shared/position.js';
@@ -34,6 +35,8 @@ export interface MetricsSources {
   latency(): Partial<Record<LatencyStage, LatencyBuckets>>;
   /** Alert rule and delivery counters (absent = no alerts service). */
   alerts?(): AlertsStatus;
+  /** Funding-history backfill progress and store size (absent = no backfill). */
+  fundingHistory?(): FundingBackfillStatus;
   /** Order-book feeds for candidates (absent = none run). */
   depth?(): DepthStatus;
 }
@@ -232,7 +235,11 @@ export class ApiMetrics {
     gauge('perpscan_ws_clients', 'Connected /ws clients', [], (m, x) => m.set(x.stream.clients));
     counter('perpscan_ws_connections_total', 'Accepted /ws connections since start', [], (m, x) => m.inc(x.stream.connectionsTotal));
     counter('perpscan_ws_frames_sent_total', 'Frames sent to /ws clients', [], (m, x) => m.inc(x.stream.framesSent));
-    counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because their send buffer passed the limit', [], (m, x) => m.inc(x.stream.terminatedSlow));
+    counter('perpscan_ws_bytes_sent_total', 'Bytes of frames sent to /ws clients', [], (m, x) => m.inc(x.stream.bytesSent));
+    counter('perpscan_ws_frames_encoded_total', 'Frame bodies encoded (one per audience per tick, plus snapshots): shared by every client of an audience', [], (m, x) => m.inc(x.stream.framesEncoded));
+    counter('perpscan_ws_frames_dropped_total', 'Frames not sent to clients over their buffer limit (replaced by a snapshot on resync)', [], (m, x) => m.inc(x.stream.framesDropped));
+    counter('perpscan_ws_resyncs_total', 'Clients over their buffer limit resynced with a fresh snapshot once drained', [], (m, x) => m.inc(x.stream.resyncs));
+    counter('perpscan_ws_clients_cut_off_total', 'Clients terminated because they could not keep up with the stream', [], (m, x) => m.inc(x.stream.terminatedSlow));
     counter('perpscan_ws_missed_events_total', 'Bus events the stream lost (clients told to resync)', [], (m, x) => m.inc(x.stream.missedEvents));
     counter('perpscan_ws_malformed_messages_total', 'Client messages that were not valid protocol messages', [], (m, x) => m.inc(x.stream.malformedClientMessages));
     counter('perpscan_ws_rate_limited_messages_total', 'Client messages dropped because their client sent faster than its budget', [], (m, x) => m.inc(x.stream.rateLimitedClientMessages));
@@ -254,6 +261,26 @@ export class ApiMetrics {
     gauge('perpscan_alert_queue_length', 'Alerts waiting in each sink queue (the one in flight included)', ['sink', 'kind'], (m) => {
       for (const sink of alerts()?.sinks ?? []) m.set({ sink: sink.id, kind: sink.kind }, sink.queued);
     });
+
+    // Funding history: backfill progress per venue and the store's size.
+    const history = () => this.sources.fundingHistory?.();
+    counter('perpscan_funding_backfill_requests_total', 'Funding-history requests sent per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.requests);
+    });
+    counter('perpscan_funding_backfill_errors_total', 'Funding-history requests that failed per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.errors);
+    });
+    counter('perpscan_funding_backfill_points_total', 'Settlements stored by the backfill per venue', ['venue'], (m) => {
+      for (const v of history()?.venues ?? []) m.inc({ venue: v.venue }, v.points);
+    });
+    gauge('perpscan_funding_backfill_legs', 'Legs known to the backfill per venue and state (done, failed, pending)', ['venue', 'state'], (m) => {
+      for (const v of history()?.venues ?? []) {
+        m.set({ venue: v.venue, state: 'done' }, v.legsDone);
+        m.set({ venue: v.venue, state: 'failed' }, v.legsFailed);
+        m.set({ venue: v.venue, state: 'pending' }, Math.max(0, v.legs - v.legsDone - v.legsFailed));
+      }
+    });
+    gauge('perpscan_funding_history_points', 'Settlements held in the funding-history store', [], (m) => m.set(history()?.storedPoints ?? 0));
 
     // HTTP: counted as requests finish (real counters, not readings).
     this.httpRequests = new Counter({ name: 'perpscan_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers: [r] });

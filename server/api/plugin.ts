@@ -17,6 +17,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { configRoutes } from './routes/config.js';
 import { feedRoutes } from './routes/feeds.js';
 import { fundingRoutes } from './routes/funding.js';
+import { fundingHistoryRoutes } from './routes/funding-history.js';
 import { opportunityRoutes } from './routes/opportunities.js';
 import { metricsRoute, systemRoutes } from './routes/system.js';
 import { tradingRoutes } from './routes/trading.js';
@@ -80,11 +81,12 @@ export async function mountApi(app: FastifyInstance, ctx: ApiContext, opts: Moun
       await scoped.register(feedRoutes, { prefix: '/api', ctx });
       await scoped.register(alertRoutes, { prefix: '/api', ctx });
       await scoped.register(fundingRoutes, { prefix: '/api', ctx });
+      await scoped.register(fundingHistoryRoutes, { prefix: '/api', ctx });
       await scoped.register(metricsRoute, { ctx });
       // indexPrefix: the page at `/api/docs` (no slash) links its assets by absolute path, which must include BASE_PATH.
       await scoped.register(fastifySwaggerUi, { routePrefix: '/api/docs', indexPrefix: base || undefined, uiConfig: { docExpansion: 'list', deepLinking: true } });
       scoped.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
-        ctx.hub.addClient(socket, request.ip);
+        ctx.hub.addClient(socket, request.ip, request.raw.socket);
       });
       if (opts.staticDir && existsSync(opts.staticDir)) {
         await scoped.register(fastifyStatic, { root: opts.staticDir, prefix: '/', index: ['index.html'] });

@@ -26,13 +26,16 @@
 import type { Config } from '../../shared/config.js';
 import type { DepthBook, DepthView } from '../depth/types.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { opportunityId, type Opportunity, type OpportunityCloseReason, type OpportunityEvent } from '../../shared/opportunity.js';
+import { opportunityId, type FundingBasis, type Opportunity, type OpportunityCloseReason, type OpportunityEvent } from '../../shared/opportunity.js';
+import type { FundingHistoryView } from '../funding/history-types.js';
 import type { BroadcastRing } from './bus.js';
 import { nowUs } from './clock.js';
 import { PairDepthSlippage, bookFresh, capacityUsd, pairDepthSlippage } from './depth-scoring.js';
 import type { LatencyHistogram } from './histogram.js';
 import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, SETTLE_LEG_MASKS, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
+import { CARRY_EARNED_SHARE, CARRY_SETTLEMENTS, CARRY_STDEV_BPS, netAprPct, realisedFundingBps } from './carry-stats.js';
+import { RealisedCarry, basisWindow } from './realised-carry.js';
 import {
   HOUR_MS,
   breakEvenHours,
@@ -99,6 +102,14 @@ export class Detector {
   private maxUpdateIntervalMs = 0;
   private allowCrossQuote = true;
   private requireFunding = true;
+  private fundingBasis: FundingBasis = 'current';
+  /** The realised window of the basis (realised-carry.ts WINDOW_*): 24 h for `current` and `avg24h`, 7 d for `avg7d`. */
+  private carryWindow = 0;
+  private minCarryEarnedShare = 0;
+  private minOpenInterestUsd = 0;
+  private minVolume24hUsd = 0;
+  /** Realised funding figures from the settled history (none until setFundingHistory). */
+  private readonly carry: RealisedCarry;
   private readonly takerBps = new Float64Array(E);
   /** Per exchange index: the config's fee tier id (or `custom`) the taker fee came from, for the opportunity's breakdown. */
   private readonly feeTier: string[] = new Array<string>(E).fill('');
@@ -142,6 +153,12 @@ export class Detector {
   /** Latest in-sync book per id (issue 14); null = touch estimates only. */
   private depth: DepthView | null = null;
   private sExpFunding = 0;
+  /** Expected funding from current rates (bps), realised averages of the basis window (bps; NaN = a leg has no history), their 8 h delta (NaN likewise). */
+  private sExpCurrent = 0;
+  private sExpRealised = Number.NaN;
+  private sRealisedDelta = Number.NaN;
+  /** Whether sExpFunding used the realised figure (false: current rates, by config or by fallback). */
+  private sBasisRealised = false;
   private sProfit = 0;
   private sConfidence = 0;
 
@@ -159,6 +176,7 @@ export class Detector {
     /** Without it no leg counts as held (detector-only tests). */
     private readonly held: HeldQuotes | null = null,
   ) {
+    this.carry = new RealisedCarry(instruments);
     this.setConfig(config);
     this.ensurePairs(Math.max(1, instruments.instrumentCount));
     instruments.onCreate(() => this.ensurePairs(instruments.instrumentCount));
@@ -189,6 +207,11 @@ export class Detector {
     this.maxUpdateIntervalMs = d.maxUpdateIntervalMs;
     this.allowCrossQuote = d.allowCrossQuote;
     this.requireFunding = d.requireFunding;
+    this.fundingBasis = d.fundingBasis;
+    this.carryWindow = basisWindow(d.fundingBasis);
+    this.minCarryEarnedShare = t.minCarryEarnedShare;
+    this.minOpenInterestUsd = config.market.minOpenInterestUsd;
+    this.minVolume24hUsd = config.market.minVolume24hUsd;
     for (let i = 0; i < E; i++) {
       this.takerBps[i] = config.fees.takerBps[EXCHANGES[i]];
       this.feeTier[i] = config.fees.tier[EXCHANGES[i]];
@@ -337,7 +360,8 @@ export class Detector {
       const delta = rate8h(store.fundingRate[shortId], store.fundingIntervalMs[shortId]) - rate8h(store.fundingRate[longId], store.fundingIntervalMs[longId]);
       if (!(delta >= this.minFundingDelta8h)) return;
       this.score(longId, lx, shortId, sx);
-      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps) this.open(p, longId, shortId, nowMs, recvUs);
+      if (this.sConfidence >= this.minConfidence && this.sProfit >= this.minProfitBps && this.carryStableEnough(p, longId, shortId, nowMs) && this.liquidEnough(longId) && this.liquidEnough(shortId))
+        this.open(p, longId, shortId, nowMs, recvUs);
       return;
     }
 
@@ -397,10 +421,16 @@ export class Detector {
     const nLong = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[longId], longInterval);
     const nShort = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[shortId], shortInterval);
     // One leg's funding alone is not the pair's carry: with either unknown, none is counted (flagged in the opportunity).
-    this.sExpFunding = this.fundingKnown(longId) && this.fundingKnown(shortId) ? expectedFundingBps(nShort, shortRate, nLong, longRate) : 0;
+    const known = this.fundingKnown(longId) && this.fundingKnown(shortId);
+    this.sExpCurrent = known ? expectedFundingBps(nShort, shortRate, nLong, longRate) : 0;
+    this.scoreRealisedFunding(longId, shortId, nowMs);
+    if (!known) this.sBasisRealised = false; // no funding counted at all: no basis applied
+    this.sExpFunding = !known ? 0 : this.sBasisRealised ? this.sExpRealised : this.sExpCurrent;
     this.sProfit = this.sSpread + this.sExpFunding - this.sFees - this.sSlip;
     this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
   }
+
+  // ---- Depth (issue 14 §2): slippage and capacity on the books -------------------------------------------
 
   /**
    * Fills sSlip (= entry + exit), sEntrySlip, sExitSlip and sSlipDepth: VWAP on both legs' books when
@@ -439,6 +469,71 @@ export class Detector {
     const short = this.freshBook(shortId);
     if (long === undefined || short === undefined) return null;
     return capacityUsd(long, short, this.sSpread + this.sExpFunding - this.sFees, this.minProfitBps);
+  }
+
+  // ---- Realised carry (issue 13 §3): funding basis, stability -----------------------------------------
+
+  /** Realised funding history for the funding basis and stability figures; null = none (realised figures unknown). */
+  setFundingHistory(view: FundingHistoryView | null): void {
+    this.carry.setView(view);
+  }
+
+  /**
+   * Fills sExpRealised / sRealisedDelta from the legs' cached realised averages over the basis window, and
+   * sBasisRealised: the realised figure replaces the current one only with a realised basis and history on
+   * both legs (otherwise the current rates stand, and the opportunity's fundingBasis says `current`).
+   */
+  private scoreRealisedFunding(longId: number, shortId: number, nowMs: number): void {
+    const longAvg = this.carry.legAverage8h(longId, this.carryWindow, nowMs);
+    const shortAvg = this.carry.legAverage8h(shortId, this.carryWindow, nowMs);
+    // NaN (a leg without history) propagates into both figures.
+    this.sRealisedDelta = shortAvg - longAvg;
+    this.sExpRealised = realisedFundingBps(shortAvg, longAvg, this.horizonMs);
+    this.sBasisRealised = this.fundingBasis !== 'current' && !Number.isNaN(this.sExpRealised);
+  }
+
+  /** thresholds.minCarryEarnedShare (0 = off): the pair earned in at least that share of the window's settlements (none known = not enough). */
+  private carryStableEnough(p: number, longId: number, shortId: number, nowMs: number): boolean {
+    if (!(this.minCarryEarnedShare > 0)) return true;
+    const share = this.carry.pairStat(p, longId, shortId, this.carryWindow, nowMs, CARRY_EARNED_SHARE);
+    return share >= this.minCarryEarnedShare; // false for NaN
+  }
+
+  // ---- Liquidity (issue 13 §5): open interest and 24 h volume per leg ----------------------------------
+
+  /** market.minOpenInterestUsd / minVolume24hUsd (0 = off): the leg's market reaches both; an unknown figure does not. */
+  private liquidEnough(id: number): boolean {
+    const s = this.store;
+    return (!(this.minOpenInterestUsd > 0) || s.openInterestUsd[id] >= this.minOpenInterestUsd) && (!(this.minVolume24hUsd > 0) || s.volume24hUsd[id] >= this.minVolume24hUsd);
+  }
+
+  /** The opportunity's per-leg open interest and volume (null = not published). */
+  private liquidityFields(longId: number, shortId: number): Partial<Opportunity> {
+    const s = this.store;
+    const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+    return {
+      longOpenInterestUsd: orNull(s.openInterestUsd[longId]),
+      shortOpenInterestUsd: orNull(s.openInterestUsd[shortId]),
+      longVolume24hUsd: orNull(s.volume24hUsd[longId]),
+      shortVolume24hUsd: orNull(s.volume24hUsd[shortId]),
+    };
+  }
+
+  /** The opportunity's funding-basis, realised-carry, stability and net APR fields (on an event only). */
+  private realisedCarryFields(p: number, longId: number, shortId: number, nowMs: number): Partial<Opportunity> {
+    const w = this.carryWindow;
+    const share = this.carry.pairStat(p, longId, shortId, w, nowMs, CARRY_EARNED_SHARE);
+    const stdev = this.carry.pairStat(p, longId, shortId, w, nowMs, CARRY_STDEV_BPS);
+    return {
+      fundingBasis: this.sBasisRealised ? this.fundingBasis : 'current',
+      expectedFundingCurrentBps: this.sExpCurrent,
+      expectedFundingRealisedBps: Number.isNaN(this.sExpRealised) ? null : this.sExpRealised,
+      realisedFundingDelta8h: Number.isNaN(this.sRealisedDelta) ? null : this.sRealisedDelta,
+      carryEarnedShare: Number.isNaN(share) ? null : share,
+      carryStdevBps: Number.isNaN(stdev) ? null : stdev,
+      carrySettlements: this.carry.pairStat(p, longId, shortId, w, nowMs, CARRY_SETTLEMENTS),
+      netAprPct: netAprPct(this.sProfit, this.horizonMs),
+    };
   }
 
   private open(p: number, longId: number, shortId: number, nowMs: number, recvUs: number): void {
@@ -574,6 +669,8 @@ export class Detector {
       notionalUsd: this.notionalUsd,
       confidence: this.sConfidence,
       breakEvenHours: breakEvenHours(this.sFees, this.sSlip, this.sSpread, this.sDelta),
+      ...this.realisedCarryFields(p, longId, shortId, nowMs),
+      ...this.liquidityFields(longId, shortId),
       longQuoteAgeMs: s.quoteAgeMs(longId, nowMs),
       shortQuoteAgeMs: s.quoteAgeMs(shortId, nowMs),
       firstSeenMs: this.pFirstSeenMs[p],

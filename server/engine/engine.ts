@@ -5,6 +5,7 @@
 import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityCloseReason, OpportunityEvent, SettleCurrency } from '../../shared/opportunity.js';
+import { AcceptedRecordHooks, type AcceptedRecordListener } from './accepted-records.js';
 import { BroadcastRing, type SubscriberStats } from './bus.js';
 import { nowUs, systemNowMs } from './clock.js';
 import { Detector, TIME_NOW_MS, TIME_RECV_US } from './detector.js';
@@ -16,6 +17,7 @@ import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.j
 import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
+import type { FundingHistoryView } from '../funding/history-types.js';
 import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
@@ -55,6 +57,12 @@ export interface QuoteView {
    * still usable until it goes stale), or null.
    */
   quarantine: QuarantineReason | null;
+}
+
+/** Open interest and 24 h traded volume of one leg's market, USD; null = its venue has not published it. */
+export interface MarketStatsView {
+  openInterestUsd: number | null;
+  volume24hUsd: number | null;
 }
 
 /** Latest funding of one leg (Engine.funding). */
@@ -105,6 +113,7 @@ export class Engine {
   private readonly busLatency = new LatencyHistogram();
   private readonly processor: RecordProcessor;
   private readonly quarantine: QuoteQuarantine;
+  private readonly acceptedRecords = new AcceptedRecordHooks();
   private draining = false;
   /** registerInstrument calls refused for an unsupported settle currency. */
   private refusedSettle = 0;
@@ -160,12 +169,30 @@ export class Engine {
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */
   pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): boolean {
-    return this.pipeline.pushQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    const ok = this.pipeline.pushQuote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    if (ok && this.acceptedRecords.active) this.acceptedRecords.quote(id, bid, ask, bidSize, askSize, exchangeTsMs, recvUs);
+    return ok;
   }
 
   /** Queue a funding update: rate per its own interval; `predicted` for a predicted/indicative rate. */
+  /** A venue symbol's open interest and 24 h traded volume, USD (NaN = not in this frame); applied on drain(). */
+  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean {
+    return this.pipeline.pushStats(id, openInterestUsd, volume24hUsd, exchangeTsMs, recvUs);
+  }
+
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean {
-    return this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    const ok = this.pipeline.pushFunding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    if (ok && this.acceptedRecords.active) this.acceptedRecords.funding(id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
+    return ok;
+  }
+
+  /**
+   * Calls `listener` for every record the pipeline accepts (not dropped as full), before the sanity checks
+   * run, so a recording replays exactly what the engine was given (rejections included). Returns a
+   * function that removes the listener.
+   */
+  onAcceptedRecord(listener: AcceptedRecordListener): () => void {
+    return this.acceptedRecords.add(listener);
   }
 
   /**
@@ -247,6 +274,14 @@ export class Engine {
     if (previous.detector.allowCrossQuote && !config.detector.allowCrossQuote) this.detector.closeCrossQuote(this.now());
     this.applyEnabledExchanges(config);
     this.applyRemovedInstruments(previous, config);
+  }
+
+  /**
+   * The settled funding history the detector reads for realised funding (detector.fundingBasis, stability
+   * figures, thresholds.minCarryEarnedShare); null = none, realised figures are then unknown (null).
+   */
+  setFundingHistory(view: FundingHistoryView | null): void {
+    this.detector.setFundingHistory(view);
   }
 
   /**
@@ -348,6 +383,15 @@ export class Engine {
     const s = this.store;
     if (id < 0 || s.hasFunding[id] !== 1) return null;
     return { rate: s.fundingRate[id], intervalMs: s.fundingIntervalMs[id], nextFundingMs: s.nextFundingMs[id], predicted: s.fundingPredicted[id] === 1, receivedMs: s.fundingReceivedMs[id] };
+  }
+
+  /** A leg's open interest and 24 h volume (USD; null = not published), or null when the leg is unknown. A plain store read. */
+  marketStats(instrument: string, exchange: Exchange, settle?: string): MarketStatsView | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    if (id < 0) return null;
+    const oi = this.store.openInterestUsd[id];
+    const vol = this.store.volume24hUsd[id];
+    return { openInterestUsd: Number.isNaN(oi) ? null : oi, volume24hUsd: Number.isNaN(vol) ? null : vol };
   }
 
   /**

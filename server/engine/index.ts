@@ -1,5 +1,6 @@
 /** Public surface of the engine (see docs/INTERFACES.md "server/engine"). */
 export { Engine, type EngineCounters, type EngineOptions, type FundingView, type QuoteView } from './engine.js';
+export { type AcceptedRecordListener } from './accepted-records.js';
 export { BroadcastRing, type Subscription, type SubscriberStats } from './bus.js';
 export { InstrumentMap, EXCHANGE_COUNT, exchangeIndex } from './instruments.js';
 export { MarketStore } from './market-store.js';

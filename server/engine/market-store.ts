@@ -40,6 +40,9 @@ export class MarketStore {
   settleNextMs = new Float64Array(INITIAL_CAPACITY);
   settlePrevRate = new Float64Array(INITIAL_CAPACITY);
   settlePrevNextMs = new Float64Array(INITIAL_CAPACITY);
+  /** Open interest and 24 h traded volume of the venue symbol, USD (NaN = the venue has not published it). */
+  openInterestUsd = new Float64Array(INITIAL_CAPACITY).fill(Number.NaN);
+  volume24hUsd = new Float64Array(INITIAL_CAPACITY).fill(Number.NaN);
   /** 1 while the id is out of the scanned universe (delisted or excluded): setQuote then keeps it unusable. */
   unlisted = new Uint8Array(INITIAL_CAPACITY);
   /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
@@ -70,6 +73,11 @@ export class MarketStore {
       b.set(a);
       return b;
     };
+    const f64Unknown = (a: Float64Array) => {
+      const b = new Float64Array(cap).fill(Number.NaN);
+      b.set(a);
+      return b;
+    };
     const u8 = (a: Uint8Array) => {
       const b = new Uint8Array(cap);
       b.set(a);
@@ -94,6 +102,8 @@ export class MarketStore {
     this.settleNextMs = f64(this.settleNextMs);
     this.settlePrevRate = f64(this.settlePrevRate);
     this.settlePrevNextMs = f64(this.settlePrevNextMs);
+    this.openInterestUsd = f64Unknown(this.openInterestUsd);
+    this.volume24hUsd = f64Unknown(this.volume24hUsd);
     this.exchange = u8(this.exchange);
     this.unlisted = u8(this.unlisted);
     this.cap = cap;
@@ -131,6 +141,12 @@ export class MarketStore {
     this.fundingExchangeTsMs[id] = exchangeTsMs;
     this.fundingReceivedMs[id] = receivedMs;
     this.hasFunding[id] = 1;
+  }
+
+  /** Open interest / 24 h volume (USD); a NaN figure (not in this frame) keeps the last known one. */
+  setStats(id: number, openInterestUsd: number, volume24hUsd: number): void {
+    if (openInterestUsd === openInterestUsd) this.openInterestUsd[id] = openInterestUsd;
+    if (volume24hUsd === volume24hUsd) this.volume24hUsd[id] = volume24hUsd;
   }
 
   /**

@@ -5,9 +5,10 @@
  * Atomics (store = release, load = acquire); the record bytes are written before the write counter.
  *
  * Record layout (8 float64 slots = 64 bytes):
- *   slot 0: uint32 kind (1 quote, 2 funding) | uint32 id
+ *   slot 0: uint32 kind (1 quote, 2 funding, 3 stats) | uint32 id
  *   quote:   1 bid, 2 ask, 3 bidSize, 4 askSize, 5 exchangeTsMs, 6 recvUs, 7 reserved
  *   funding: 1 rate, 2 intervalMs, 3 nextFundingMs, 4 predicted (0/1), 5 exchangeTsMs, 6 recvUs, 7 reserved
+ *   stats:   1 openInterestUsd, 2 volume24hUsd (NaN = not in this frame), 3-4 reserved, 5 exchangeTsMs, 6 recvUs, 7 reserved
  *
  * Full policy: REJECT THE NEWEST and count it (`dropped`). The producer never touches the consumer's
  * read counter, so records the consumer may be reading are never overwritten and no lock is needed;
@@ -20,6 +21,8 @@ export const RECORD_BYTES = 64;
 const SLOTS = RECORD_BYTES / 8;
 export const KIND_QUOTE = 1;
 export const KIND_FUNDING = 2;
+/** Market statistics of a venue symbol: open interest and 24 h traded volume, USD. */
+export const KIND_STATS = 3;
 
 /** Control words (Int32) in the shared control buffer. */
 const C_WRITE = 0; // records written (wraps as int32)
@@ -36,6 +39,8 @@ export const F_RATE = 1;
 export const F_INTERVAL_MS = 2;
 export const F_NEXT_FUNDING_MS = 3;
 export const F_PREDICTED = 4;
+export const F_OPEN_INTEREST_USD = 1;
+export const F_VOLUME_24H_USD = 2;
 export const F_EXCHANGE_TS_MS = 5;
 export const F_RECV_US = 6;
 
@@ -48,6 +53,8 @@ export interface RecordSink {
 export interface RecordVisitor {
   onQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): void;
   onFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): void;
+  /** Optional: a visitor without it skips stats records. */
+  onStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): void;
 }
 
 /** What another thread needs to attach to the same ring (postMessage-able). */
@@ -137,6 +144,24 @@ export class MarketPipeline {
   }
 
   /**
+   * Producer: queue a venue symbol's open interest and 24 h volume (USD; NaN = the frame did not carry that
+   * figure). false = ring full, dropped and counted.
+   */
+  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean {
+    const slot = this.claim();
+    if (slot < 0) return false;
+    const f = slot * SLOTS;
+    this.u32[f * 2] = KIND_STATS;
+    this.u32[f * 2 + 1] = id;
+    this.f64[f + F_OPEN_INTEREST_USD] = openInterestUsd;
+    this.f64[f + F_VOLUME_24H_USD] = volume24hUsd;
+    this.f64[f + F_EXCHANGE_TS_MS] = exchangeTsMs;
+    this.f64[f + F_RECV_US] = recvUs;
+    this.publish();
+    return true;
+  }
+
+  /**
    * Consumer, zero-copy: calls `sink.onRecord(kind, id, data, at)` for up to `max` records in order,
    * where the record's fields are `data[at + F_*]`. Only small integers and the array cross the call,
    * so nothing is boxed per record. Returns how many were consumed.
@@ -168,6 +193,7 @@ export class MarketPipeline {
     return this.consumeRaw(max, {
       onRecord(kind, id, d, at) {
         if (kind === KIND_QUOTE) visitor.onQuote(id, d[at + F_BID], d[at + F_ASK], d[at + F_BID_SIZE], d[at + F_ASK_SIZE], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
+        else if (kind === KIND_STATS) visitor.onStats?.(id, d[at + F_OPEN_INTEREST_USD], d[at + F_VOLUME_24H_USD], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
         else visitor.onFunding(id, d[at + F_RATE], d[at + F_INTERVAL_MS], d[at + F_NEXT_FUNDING_MS], d[at + F_PREDICTED] !== 0, d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
       },
     });

@@ -15,10 +15,13 @@ import {
   F_EXCHANGE_TS_MS,
   F_INTERVAL_MS,
   F_NEXT_FUNDING_MS,
+  F_OPEN_INTEREST_USD,
   F_PREDICTED,
   F_RATE,
   F_RECV_US,
+  F_VOLUME_24H_USD,
   KIND_QUOTE,
+  KIND_STATS,
   type RecordSink,
 } from './pipeline.js';
 import { IN_ASK, IN_BID, IN_NOW_MS, Q_CROSSED, Q_NONE, Q_NON_POSITIVE, type QuoteQuarantine } from './quarantine.js';
@@ -30,6 +33,8 @@ export class RecordProcessor implements RecordSink {
   updates = 0;
   quotes = 0;
   fundings = 0;
+  /** Open-interest / volume records applied (they change no price: nothing is re-scored on them). */
+  stats = 0;
   /** Quotes held by the quarantine (also counted per venue and reason there). */
   quarantined = 0;
   /** recvUs of the stamped records applied since the last resetBatch() (for the latency histogram). */
@@ -57,6 +62,10 @@ export class RecordProcessor implements RecordSink {
     this.updates++;
     if (id >= this.instruments.size) {
       this.rejected[R_UNKNOWN_ID]++;
+      return;
+    }
+    if (kind === KIND_STATS) {
+      this.applyStats(id, d[at + F_OPEN_INTEREST_USD], d[at + F_VOLUME_24H_USD]);
       return;
     }
     const time = this.detector.time;
@@ -112,6 +121,12 @@ export class RecordProcessor implements RecordSink {
     this.detector.onUpdate(id);
     if (recvUs > 0) this.batchRecvUs[this.batchCount++] = recvUs; // 0 = the producer did not stamp it
     if (kind === KIND_QUOTE) this.releaseConverged(id, nowMs);
+  }
+
+  /** Non-finite or negative figures are not open interest or volume: treated as not published. */
+  private applyStats(id: number, openInterestUsd: number, volume24hUsd: number): void {
+    this.stats++;
+    this.store.setStats(id, openInterestUsd >= 0 && openInterestUsd < Infinity ? openInterestUsd : Number.NaN, volume24hUsd >= 0 && volume24hUsd < Infinity ? volume24hUsd : Number.NaN);
   }
 
   /** After `id`'s quote was accepted: held quotes of the same instrument that now pass are applied and scored. */

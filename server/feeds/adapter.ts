@@ -80,6 +80,13 @@ export type MetadataTable = Map<string, InstrumentMeta>;
 export interface UpdateSink {
   quote(meta: InstrumentMeta, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number): void;
   funding(meta: InstrumentMeta, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number): void;
+  /**
+   * Market statistics where the venue's stream publishes them: open interest and 24 h traded volume of the
+   * symbol's market, both in USD (the parser converts: contracts × contract value × price, coins × price,
+   * quote-currency turnover as is); NaN = this frame does not carry that figure (the last one stands).
+   * Optional: a sink without it ignores them.
+   */
+  stats?(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number): void;
 }
 
 /**
@@ -293,6 +300,11 @@ export function num(value: unknown): number {
   }
   const x = Number(value);
   return Number.isFinite(x) ? x : NaN;
+}
+
+/** A market statistic (open interest, 24 h volume) as UpdateSink.stats takes it: non-negative and finite, else NaN (not published). */
+export function statOrNaN(x: number): number {
+  return x >= 0 && x < Number.POSITIVE_INFINITY ? x : NaN;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -17,6 +17,8 @@ export interface FeedEngine {
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number;
   pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): boolean;
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean;
+  /** Open interest / 24 h volume (USD, NaN = not in this frame); optional: an engine without it drops them. */
+  pushStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean;
   drain(max?: number): number;
   setExchangeDown(exchange: Exchange, down: boolean): void;
   /**
@@ -157,6 +159,12 @@ export class VenueFeed implements UpdateSink {
     if (this.parsedUs === 0) this.parsedUs = nowUs();
     this.engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, this.recvUs);
     this.noteFunding(meta, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs);
+  }
+
+  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number): void {
+    if (meta.id < 0) return;
+    if (this.parsedUs === 0) this.parsedUs = nowUs();
+    this.engine.pushStats?.(meta.id, openInterestUsd, volume24hUsd, exchangeTsMs, this.recvUs);
   }
 
   /** Remembers a funding figure pushed for `meta` (also the REST seeds) and the earliest next settlement. */

@@ -9,11 +9,13 @@
  * timer (app.ts) and before every answer, so a figure published less than a sampling period before T may be
  * missed; the exact booking belongs to the funding-history store.
  *
- * Realised averages (`realised.avg*`) are null until a history source is plugged in (`historySource`).
+ * Realised averages (`realised.avg*`) come from the history source (`history`, app.ts: the funding-history
+ * store through server/funding/realised.ts); null without one. Each booked settlement goes to `onSettled`.
  */
 import type { Exchange } from '../../shared/exchanges.js';
 import { aprPct, HOUR_MS, rate8hBps, type FundingRow, type RealisedFunding, type SettledFunding } from '../../shared/funding.js';
 import type { SettleCurrency } from '../../shared/instrument-key.js';
+import type { SettledFunding as SettledPoint } from './history-types.js';
 
 /** One leg's latest funding as the store holds it (fraction per `intervalMs`). */
 export interface FundingLeg {
@@ -29,6 +31,9 @@ export interface FundingLeg {
   receivedMs: number;
   /** The venue's feed is down or disabled: the figures are its last ones, not current. */
   feedDown: boolean;
+  /** Open interest and 24 h volume of the leg's market, USD; null (or absent) = the venue does not publish it. */
+  openInterestUsd?: number | null;
+  volume24hUsd?: number | null;
 }
 
 /** Where the legs come from (app.ts: the engine's instrument map + `Engine.funding`). */
@@ -48,6 +53,8 @@ export interface EngineFundingView {
   /** Out of the scanned universe (delisted or excluded) when false. */
   readonly store: { isListed(id: number): boolean };
   funding(instrument: string, exchange: Exchange, settle?: string): { rate: number; intervalMs: number; nextFundingMs: number; predicted: boolean; receivedMs: number } | null;
+  /** Open interest / 24 h volume of a leg (USD, null = not published); absent = none known. */
+  marketStats?(instrument: string, exchange: Exchange, settle?: string): { openInterestUsd: number | null; volume24hUsd: number | null } | null;
 }
 
 /** Every listed leg that has had funding, read through `Engine.funding` (plain store reads). */
@@ -65,7 +72,21 @@ export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
       if (!f) continue;
       let feedDown = down.get(venue);
       if (feedDown === undefined) down.set(venue, (feedDown = engine.isExchangeDown(venue)));
-      out.push({ instrument, venue, settle, symbol: ins.symbolOf(id), rate: f.rate, intervalMs: f.intervalMs, nextFundingMs: f.nextFundingMs, predicted: f.predicted, receivedMs: f.receivedMs, feedDown });
+      const stats = engine.marketStats?.(instrument, venue, settle) ?? null;
+      out.push({
+        instrument,
+        venue,
+        settle,
+        symbol: ins.symbolOf(id),
+        rate: f.rate,
+        intervalMs: f.intervalMs,
+        nextFundingMs: f.nextFundingMs,
+        predicted: f.predicted,
+        receivedMs: f.receivedMs,
+        feedDown,
+        openInterestUsd: stats?.openInterestUsd ?? null,
+        volume24hUsd: stats?.volume24hUsd ?? null,
+      });
     }
     return out;
   };
@@ -81,6 +102,17 @@ export interface FundingFilter {
   instrument?: string;
   venue?: Exchange;
   settle?: SettleCurrency;
+  /** Rows whose market has at least this open interest / 24 h volume (USD); unknown figures do not pass. */
+  minOpenInterestUsd?: number;
+  minVolume24hUsd?: number;
+}
+
+/** A leg passes the liquidity minimums of the filter (unset or 0 = off; an unknown figure does not pass). */
+function liquidEnough(leg: FundingLeg, filter: FundingFilter): boolean {
+  const oi = leg.openInterestUsd ?? null;
+  const vol = leg.volume24hUsd ?? null;
+  if (filter.minOpenInterestUsd && !(oi !== null && oi >= filter.minOpenInterestUsd)) return false;
+  return !filter.minVolume24hUsd || (vol !== null && vol >= filter.minVolume24hUsd);
 }
 
 const NO_HISTORY: RealisedFunding = { avg24h: null, avg3d: null, avg7d: null, avg30d: null };
@@ -94,18 +126,25 @@ interface Pending {
   predicted: boolean;
 }
 
+/** Called once per settlement the tracker books, with the rate as a fraction per its interval (the funding-history store records it). */
+export type SettledListener = (leg: FundingLeg, settled: SettledPoint) => void;
+
 /** Books, per leg, the last figure published before each settlement once that settlement has passed. */
 export class SettledFundingTracker {
   private readonly pending = new Map<string, Pending>();
   private readonly settled = new Map<string, SettledFunding>();
+
+  constructor(private readonly onSettled: SettledListener | null = null) {}
 
   observe(leg: FundingLeg, nowMs: number): void {
     const key = legKey(leg);
     const p = this.pending.get(key);
     // The settlement passed, or the venue already names a later one (its clock ran ahead of ours).
     if (p && (nowMs >= p.forMs || leg.nextFundingMs > p.forMs)) {
-      this.settled.set(key, { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted });
+      const booked: SettledFunding = { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted };
+      this.settled.set(key, booked);
       this.pending.delete(key);
+      this.onSettled?.(leg, { timeMs: p.forMs, rate: p.rate, intervalMs: p.intervalMs });
     }
     if (leg.nextFundingMs > nowMs && Number.isFinite(leg.rate) && leg.intervalMs > 0) {
       this.pending.set(key, { rate: leg.rate, intervalMs: leg.intervalMs, forMs: leg.nextFundingMs, predicted: leg.predicted });
@@ -145,13 +184,17 @@ export interface FundingBoardOptions {
   legs: FundingLegSource;
   now: () => number;
   history?: RealisedSource | null;
+  /** Every settlement the tracker books (app.ts: into the funding-history store). */
+  onSettled?: SettledListener;
 }
 
 export class FundingBoard {
-  readonly tracker = new SettledFundingTracker();
+  readonly tracker: SettledFundingTracker;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly opts: FundingBoardOptions) {}
+  constructor(private readonly opts: FundingBoardOptions) {
+    this.tracker = new SettledFundingTracker(opts.onSettled ?? null);
+  }
 
   /** Reads every leg once and feeds the settled-rate tracker; returns the legs read. */
   sample(nowMs: number = this.opts.now()): FundingLeg[] {
@@ -199,6 +242,7 @@ export class FundingBoard {
       for (const leg of group) {
         if (filter.venue && leg.venue !== filter.venue) continue;
         if (filter.settle && leg.settle !== filter.settle) continue;
+        if (!liquidEnough(leg, filter)) continue;
         out.push(this.row(leg, best, nowMs));
       }
     }
@@ -224,8 +268,8 @@ export class FundingBoard {
       feedDown: leg.feedDown,
       lastSettled: this.tracker.lastSettled(leg),
       realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
-      openInterestUsd: null,
-      volume24hUsd: null,
+      openInterestUsd: leg.openInterestUsd ?? null,
+      volume24hUsd: leg.volume24hUsd ?? null,
       bestCarry: best?.long === leg ? 'long' : best?.short === leg ? 'short' : null,
       bestCarry8hBps: best ? best.carry8hBps : null,
       bestCarryCrossQuote: best?.crossQuote ?? false,

@@ -34,4 +34,4 @@ export { DEFAULT_CAPS, type PersistenceCaps } from './caps.js';
 export { MemoryPersistence } from './memory.js';
 export { RedisPersistence, DEFAULT_PREFIX, redisKeys, type RedisPersistenceOptions, type WriterStats } from './redis.js';
 export { recordOpportunities, type OpportunityRecorder } from './recorder.js';
-export { tapMarketRecords, type TappableEngine } from './market-tap.js';
+export { recordMarketRecords, type MarketRecordSource } from './market-records.js';

@@ -27,6 +27,10 @@ export function redisKeys(prefix: string) {
     marketSizes: (ex: Exchange) => `${prefix}market:${ex}:sizes`,
     lastId: `${prefix}writer:lastid`,
     epoch: `${prefix}epoch`,
+    /** Funding history (server/funding/history-store.ts): one zset per leg (score = settlement ms), the set of legs, backfill progress per leg. */
+    fundingHistory: (leg: string) => `${prefix}funding:history:${leg}`,
+    fundingLegs: `${prefix}funding:legs`,
+    fundingBackfill: `${prefix}funding:backfill`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

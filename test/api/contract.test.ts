@@ -291,6 +291,11 @@ describe('live responses match their declared schemas', () => {
     expect(await call('GET', '/api/alerts')).toBe(200);
     expect(await call('POST', '/api/alerts/test', {})).toBe(200);
     expect(await call('GET', '/api/opportunities?limit=0')).toBe(400);
+    // Funding history (issue 13 §2): a settlement in the store, the range read back, a bad range refused.
+    a.fundingHistory.add({ instrument: 'BTC-PERP', venue: 'bybit', settle: 'USDT' }, [{ timeMs: Date.now() - 3_600_000, rate: 0.0001, intervalMs: 3_600_000 }]);
+    expect(await call('GET', '/api/funding/history?instrument=BTC-PERP')).toBe(200);
+    expect(await call('GET', '/api/funding/history?instrument=BTC-PERP&from=2&to=1')).toBe(400);
+    expect(await call('GET', '/api/funding/history/status')).toBe(200);
 
     // Non-empty lists were checked, not just empty envelopes.
     const body = async (url: string) => (await a.app.inject({ method: 'GET', url })).json();

@@ -43,7 +43,7 @@ describe('GET /api/funding', () => {
     const body = await get(a, '/api/funding?instrument=BTC-PERP');
     expect(body.count).toBe(3);
     expect(body.nowMs).toBe(T0);
-    expect(body.historySource).toBeNull();
+    expect(body.historySource).toBe('funding-history'); // realised averages from the funding-history store
     expect(body.liquidity).toBe(false);
 
     const by = rowOf(body, 'bybit');
@@ -120,12 +120,39 @@ describe('GET /api/funding', () => {
     expect(row.nextFundingMs).toBe(T + 8 * H);
   });
 
+  it('rows carry each leg\'s open interest and 24 h volume (USD), and the minimum filters keep only legs known to reach them', async () => {
+    const a = await make({ now: () => T0 });
+    push(a, 'BTC-PERP', 'bybit', 0.0001, 8 * H, T0 + 0.5 * H);
+    push(a, 'BTC-PERP', 'okx', 0.0002, 8 * H, T0 + 0.5 * H);
+    push(a, 'BTC-PERP', 'kucoin', 0.0003, 8 * H, T0 + 0.5 * H);
+    const stats = (ex: Exchange, oi: number, vol: number) => {
+      a.engine.pushStats(a.engine.instruments.idFor('BTC-PERP', ex), oi, vol, T0, nowUs());
+      a.engine.drain();
+    };
+    stats('bybit', 2_000_000_000, 5_000_000_000);
+    stats('okx', 300_000_000, Number.NaN); // volume not published
+    const all = await get(a, '/api/funding');
+    expect(all.liquidity).toBe(true);
+    expect([rowOf(all, 'bybit').openInterestUsd, rowOf(all, 'bybit').volume24hUsd]).toEqual([2e9, 5e9]);
+    expect([rowOf(all, 'okx').openInterestUsd, rowOf(all, 'okx').volume24hUsd]).toEqual([3e8, null]);
+    expect([rowOf(all, 'kucoin').openInterestUsd, rowOf(all, 'kucoin').volume24hUsd]).toEqual([null, null]);
+    const oi = await get(a, '/api/funding?minOpenInterestUsd=500000000');
+    expect(oi.rows.map((r) => r.venue)).toEqual(['bybit']);
+    const oiLow = await get(a, '/api/funding?minOpenInterestUsd=100000000');
+    expect(oiLow.rows.map((r) => r.venue)).toEqual(['bybit', 'okx']);
+    const vol = await get(a, '/api/funding?minVolume24hUsd=1');
+    expect(vol.rows.map((r) => r.venue)).toEqual(['bybit']);
+    // the best carry is still computed over all of the instrument's legs (short kucoin, long bybit)
+    expect(oi.rows[0].bestCarry).toBe('long');
+  });
+
   it('bad filters answer 400 naming the field; the route is in the OpenAPI document', async () => {
     const a = await make();
     for (const [url, field] of [
       ['/api/funding?venue=nowhere', 'querystring.venue'],
       ['/api/funding?settle=EUR', 'querystring.settle'],
       ['/api/funding?instrument=btc', 'querystring.instrument'],
+      ['/api/funding?minOpenInterestUsd=-1', 'querystring.minOpenInterestUsd'],
       ['/api/funding?sort=x', 'sort'], // unknown parameter: named as such (house rule of issuesToErrors),
     ] as const) {
       const r = await a.app.inject({ method: 'GET', url });
@@ -137,6 +164,6 @@ describe('GET /api/funding', () => {
     const doc = (await a.app.inject({ method: 'GET', url: '/api/docs/json' })).json() as { paths: Record<string, { get?: { tags?: string[]; parameters?: { name: string }[] } }> };
     const op = doc.paths['/api/funding']?.get;
     expect(op?.tags).toEqual(['funding']);
-    expect(op?.parameters?.map((p) => p.name).sort()).toEqual(['instrument', 'settle', 'venue']);
+    expect(op?.parameters?.map((p) => p.name).sort()).toEqual(['instrument', 'minOpenInterestUsd', 'minVolume24hUsd', 'settle', 'venue']);
   });
 });

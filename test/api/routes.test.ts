@@ -80,9 +80,27 @@ describe('opportunity routes', () => {
     expect(okx.every((o) => o.longExchange === 'okx' || o.shortExchange === 'okx')).toBe(true);
   });
 
+  it('ranks by netApr (projected profit annualised over the horizon) and filters on carryEarnedShare', async () => {
+    const a = await make();
+    for (const i of ['BTC-PERP', 'ETH-PERP']) a.flat(i, i.startsWith('BTC') ? 50_000 : 3000);
+    a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 60);
+    a.spread('ETH-PERP', 'kucoin', 'binance', 3000, 120);
+    type Row = { projectedProfitBps: number; netAprPct: number; carryEarnedShare: number | null };
+    const list = (await a.app.inject({ method: 'GET', url: '/api/opportunities?sort=netApr' })).json().opportunities as Row[];
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    // default horizon 8 h: three horizons a day
+    for (const o of list) expect(o.netAprPct).toBeCloseTo((o.projectedProfitBps / 1e4) * 3 * 365 * 100, 6);
+    for (let i = 1; i < list.length; i++) expect(list[i - 1].netAprPct).toBeGreaterThanOrEqual(list[i].netAprPct);
+    // no funding history in this app: every share is unknown, so a share filter keeps none
+    expect(list.every((o) => o.carryEarnedShare === null)).toBe(true);
+    const filtered = (await a.app.inject({ method: 'GET', url: '/api/opportunities?minCarryEarnedShare=0.5' })).json();
+    expect(filtered.count).toBe(0);
+  });
+
   it.each([
     ['/api/opportunities?sort=price', 'querystring.sort'],
     ['/api/opportunities?limit=0', 'querystring.limit'],
+    ['/api/opportunities?minCarryEarnedShare=2', 'querystring.minCarryEarnedShare'],
     ['/api/opportunities?exchange=ftx', 'querystring.exchange'],
     ['/api/opportunities?instrument=btc', 'querystring.instrument'],
     ['/api/opportunities/history?limit=abc', 'querystring.limit'],

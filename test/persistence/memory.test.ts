@@ -129,14 +129,16 @@ describe('codec', () => {
   });
 });
 
-describe('tapMarketRecords', () => {
-  it('records what the engine accepts as MarketRecords, and stops cleanly', async () => {
+describe('recordMarketRecords', () => {
+  it('records what the engine accepts as MarketRecords through its hook, and stops cleanly', async () => {
     const { Engine } = await import('../../server/engine/engine.js');
-    const { tapMarketRecords } = await import('../../server/persistence/market-tap.js');
+    const { recordMarketRecords } = await import('../../server/persistence/market-records.js');
     const { MARKET_CONFIG, T0 } = await import('./market.js');
     const engine = new Engine({ config: MARKET_CONFIG, now: () => T0 });
     const p = new MemoryPersistence();
-    const stop = tapMarketRecords(engine, p);
+    const ownPushQuote = engine.pushQuote;
+    const stop = recordMarketRecords(engine, p);
+    expect(engine.pushQuote).toBe(ownPushQuote); // a hook, not a replaced method
     const id = engine.registerInstrument('bybit', 'BTCUSDT', { base: 'BTC', quote: 'USDT' });
     engine.pushQuote(id, 100, 100.5, 1, 2, T0 - 1, (T0 + 0.5) * 1000);
     engine.pushFunding(id, 0.0001, 28_800_000, T0 + 3_600_000, true, T0 - 1, T0 * 1000);

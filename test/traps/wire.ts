@@ -22,6 +22,9 @@ export class EngineSink implements UpdateSink {
   funding(meta: InstrumentMeta, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number): void {
     this.engine.pushFunding(meta.id, rate, intervalMs, next, predicted, ts, 0);
   }
+  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, ts: number): void {
+    this.engine.pushStats(meta.id, openInterestUsd, volume24hUsd, ts, 0);
+  }
 }
 
 /** Registers every symbol of `table` with the engine (as FeedManager.start does). */

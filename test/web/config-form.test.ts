@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyConfigPatch, DEFAULT_CONFIG } from '../../shared/config.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { buildPatch, configSections, dirtyPaths, draftFromConfig } from '../../web/src/lib/config-form.js';
+import { buildPatch, configSections, dirtyPaths, draftErrors, draftFromConfig } from '../../web/src/lib/config-form.js';
 
 describe('config form', () => {
   const sections = configSections();
@@ -70,5 +70,54 @@ describe('config form', () => {
     const result = applyConfigPatch(DEFAULT_CONFIG, patch);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0].field).toBe('detector.notionalUsd');
+  });
+});
+
+describe('config form: one unit per quantity, list entries checked before sending', () => {
+  const sections = configSections();
+  const fields = new Map(sections.flatMap((s) => s.fields.map((f) => [f.path, f] as const)));
+
+  it('edits the funding threshold (a fraction per 8 h) in bps per 8 h and sends the fraction', () => {
+    const f = fields.get('thresholds.minFundingDelta8h')!;
+    expect(f).toMatchObject({ unit: 'bps/8h', scale: 10_000, min: -500, max: 500 });
+    const config = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minFundingDelta8h: 0.00015 } });
+    if (!config.ok) throw new Error('invalid');
+    const draft = draftFromConfig(config.config, sections);
+    expect(draft['thresholds.minFundingDelta8h']).toBe('1.5'); // 0.00015 = 1.5 bps, without binary noise
+    expect(buildPatch(config.config, draft, sections)).toBeNull();
+    draft['thresholds.minFundingDelta8h'] = '0.3';
+    expect(buildPatch(config.config, draft, sections)).toEqual({ thresholds: { minFundingDelta8h: 0.00003 } });
+    draft['thresholds.minFundingDelta8h'] = '-1';
+    expect(buildPatch(config.config, draft, sections)).toEqual({ thresholds: { minFundingDelta8h: -0.0001 } });
+  });
+
+  it('names market.exclude entries that are neither KEY nor venue:KEY, and accepts both forms', () => {
+    const draft = draftFromConfig(DEFAULT_CONFIG, sections);
+    const venue = EXCHANGES[0];
+    draft['market.exclude'] = `doge-perp, ${venue}:pepe-perp`;
+    expect(draftErrors(draft, sections)).toEqual({});
+    draft['market.exclude'] = `doge-perp, nowhere:PEPE-PERP, BTCUSDT, ${venue}:`;
+    expect(draftErrors(draft, sections)).toEqual({ 'market.exclude': `not KEY or venue:KEY (e.g. DOGE-PERP, or <venue id>:PEPE-PERP): nowhere:PEPE-PERP, BTCUSDT, ${venue}:` });
+    // What passes here, the server accepts too (same schema pattern).
+    draft['market.exclude'] = `DOGE-PERP, ${venue}:PEPE-PERP`;
+    expect(applyConfigPatch(DEFAULT_CONFIG, buildPatch(DEFAULT_CONFIG, draft, sections)).ok).toBe(true);
+    draft['market.instruments'] = 'BTC-PERP, ETH';
+    expect(draftErrors(draft, sections)['market.instruments']).toBe('not an instrument key (e.g. BTC-PERP): ETH');
+    draft['market.instruments'] = 'all';
+    expect(draftErrors(draft, sections)['market.instruments']).toBeUndefined();
+  });
+});
+
+describe('config form: shares in percent', () => {
+  it('a share 0..1 (a key ending in Share) is edited in percent and sent as the fraction', () => {
+    const schema = { type: 'object', properties: { thresholds: { type: 'object', properties: { minCarryEarnedShare: { type: 'number', minimum: 0, maximum: 1, description: 'share' } } } } };
+    const sections = configSections(schema);
+    const f = sections[0].fields[0];
+    expect(f).toMatchObject({ path: 'thresholds.minCarryEarnedShare', unit: '%', scale: 100, min: 0, max: 100 });
+    const config = { thresholds: { minCarryEarnedShare: 0.7 } } as unknown as typeof DEFAULT_CONFIG;
+    const draft = draftFromConfig(config, sections);
+    expect(draft['thresholds.minCarryEarnedShare']).toBe('70');
+    draft['thresholds.minCarryEarnedShare'] = '55';
+    expect(buildPatch(config, draft, sections)).toEqual({ thresholds: { minCarryEarnedShare: 0.55 } });
   });
 });

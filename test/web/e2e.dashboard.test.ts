@@ -54,7 +54,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
     // continuously, so wait for a moment the shown values are in order (read in one evaluation). Closing rows
     // keep their slot while they fade, so only open rows count.
     const profitsSorted = async () => {
-      const profits = await page.locator('[data-testid="opportunity-row"][data-state="open"]').evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
+      const profits = await page.locator('[data-testid="opportunity-row"][data-state="open"]').evaluateAll((rows) => rows.map((r) => Number((r.querySelector('[data-testid="profit-bps"]') as HTMLElement).innerText)));
       return profits.every((p, i) => i === 0 || p <= profits[i - 1]);
     };
     await expect.poll(profitsSorted, { timeout: 10_000, interval: 50 }).toBe(true);
@@ -168,7 +168,7 @@ describeWith(['chromium'], 'dashboard in Chromium against the real server', () =
       // (one that passed it keeps streaming, so its later updates may be lower).
       const profits = await page
         .locator('[data-testid="opportunity-row"][data-state="open"]')
-        .evaluateAll((rows) => rows.map((r) => Number((r.children[9] as HTMLElement).innerText)));
+        .evaluateAll((rows) => rows.map((r) => Number((r.querySelector('[data-testid="profit-bps"]') as HTMLElement).innerText)));
       const sortedProfits = profits.filter(Number.isFinite).sort((x, y) => x - y);
       const min = Math.floor(sortedProfits[Math.floor(sortedProfits.length / 4)] ?? 0); // most open rows pass, the lowest not
       await page.getByTestId('filter-min-profit').fill(String(min));

@@ -316,7 +316,7 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
     // Pin the row by id: `.first()` would re-resolve to whichever row sorts first when the value is read.
     const firstId = (await page.getByTestId('opportunity-row').first().getAttribute('data-id'))!;
     const firstRow = page.locator(`[data-testid="opportunity-row"][data-id="${firstId}"]`);
-    await expect.poll(async () => Number(await firstRow.locator('td').nth(9).innerText())).toBeCloseTo(lastTick.get(firstId)!.projectedProfitBps, 2);
+    await expect.poll(async () => Number(await firstRow.getByTestId('profit-bps').innerText())).toBeCloseTo(lastTick.get(firstId)!.projectedProfitBps, 2);
     expect(dom.count).toBeLessThan(80);
 
     // Filtering by instrument: the rows narrow to the five of T042X within two frames of the keystroke.

@@ -40,6 +40,10 @@ export class Stage {
   stats: EngineStats = makeStats({ latency: {} });
   /** Client messages received (subscribe, ping). */
   readonly received: unknown[] = [];
+  /** Scripted REST answers by path (`/api/funding`): the query in, the JSON body out. Other /api paths are 404. */
+  readonly routes = new Map<string, (query: URLSearchParams) => unknown>();
+  /** REST requests received (path and query), in order. */
+  readonly requests: string[] = [];
 
   private http!: Server;
   private wss!: WebSocketServer;
@@ -150,6 +154,13 @@ export class Stage {
       void (async () => {
         const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
         if (path.startsWith('/api/')) {
+          this.requests.push(req.url ?? path);
+          const route = this.routes.get(path);
+          if (route) {
+            const query = new URL(req.url ?? path, 'http://stage').searchParams;
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(route(query)));
+            return;
+          }
           res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not on this stage' }));
           return;
         }

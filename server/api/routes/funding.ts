@@ -22,7 +22,7 @@ export const fundingRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = asy
       const instrument = q.instrument ? (normaliseInstrumentKey(q.instrument) ?? q.instrument) : undefined;
       const board = ctx.fundingBoard;
       const nowMs = board ? board.now() : Date.now();
-      const rows = board ? board.rows({ instrument, venue: q.venue, settle: q.settle }, nowMs) : [];
+      const rows = board ? board.rows({ instrument, venue: q.venue, settle: q.settle, minOpenInterestUsd: q.minOpenInterestUsd, minVolume24hUsd: q.minVolume24hUsd }, nowMs) : [];
       return {
         nowMs,
         count: rows.length,

@@ -14,6 +14,7 @@ const SORT_KEYS: Record<string, (o: Opportunity) => number> = {
   funding: (o) => o.fundingDelta8h,
   confidence: (o) => o.confidence,
   age: (o) => -o.firstSeenMs,
+  netApr: (o) => o.netAprPct ?? -Number.MAX_VALUE, // absent on records from before it: last
 };
 
 export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> = async (app, { ctx }) => {
@@ -29,6 +30,7 @@ export const opportunityRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }> =
       }
       if (q.exchange) list = list.filter((o) => o.longExchange === q.exchange || o.shortExchange === q.exchange);
       if (q.minProfitBps !== undefined) list = list.filter((o) => o.projectedProfitBps >= q.minProfitBps!);
+      if (q.minCarryEarnedShare !== undefined) list = list.filter((o) => o.carryEarnedShare != null && o.carryEarnedShare >= q.minCarryEarnedShare!);
       const key = SORT_KEYS[q.sort ?? 'profit'];
       const sign = q.order === 'asc' ? 1 : -1;
       list = list.slice().sort((a, b) => sign * (key(a) - key(b)) || a.id.localeCompare(b.id));

@@ -1,13 +1,13 @@
 /**
- * One `/ws` connection: numbers its frames contiguously, batches pre-encoded messages into one frame per
- * hub tick, and cuts itself off when its unsent buffer passes the limit (a client that stops reading must
- * never hold memory or slow anyone else down).
+ * One `/ws` connection: its audience (subscribe filter), its contiguous frame numbers, its send-buffer
+ * state (lagging = over the limit, backlog being dropped until it drains and a snapshot resyncs it), and
+ * what it may send us (message budget, subscribe throttle). Frames are written through `ws`'s public API.
  */
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { StreamFilter } from '../../../shared/protocol.js';
+import type { Audience } from './audience.js';
 import { LatestWinsThrottle, TokenBucket } from './client-limits.js';
-import type { CompiledFilter } from './filter.js';
 
 export interface ClientLimits {
   /** Messages the client may send per second (a burst of twice that is allowed). */
@@ -16,11 +16,12 @@ export interface ClientLimits {
   subscribeIntervalMs: number;
 }
 
+const OPEN = 1;
+const TEXT_FRAGMENT = { binary: false, fin: false, compress: false } as const;
+const TEXT_LAST = { binary: false, fin: true, compress: false } as const;
+
 export class StreamClient {
   private frameNo = 0;
-  /** Pre-encoded messages waiting for this client's next frame (filtered clients only; others share the hub's). */
-  readonly out: string[] = [];
-  filter: CompiledFilter | null = null;
   /** Set when a pong arrived since the last heartbeat ping. */
   alive = true;
   closed = false;
@@ -29,6 +30,11 @@ export class StreamClient {
   malformed = 0;
   /** Messages dropped because the client sent faster than its budget. */
   rateLimited = 0;
+  /** Over its buffer limit: frames are dropped (counted in `droppedBytes`) until it drains and is resynced. */
+  lagging = false;
+  droppedBytes = 0;
+  /** performance.now() of the last resync (a client that lags again soon after one is cut). */
+  lastResyncMs = Number.NEGATIVE_INFINITY;
   readonly messageBudget: TokenBucket;
   /** Subscribes are merged (latest filter wins) and applied at most once per `subscribeIntervalMs`. */
   readonly subscribes: LatestWinsThrottle<StreamFilter>;
@@ -37,83 +43,63 @@ export class StreamClient {
     readonly id: number,
     readonly socket: WebSocket,
     readonly remote: string,
+    public audience: Audience,
     limits: ClientLimits,
     applySubscribe: (client: StreamClient, filter: StreamFilter) => void,
+    /**
+     * The upgraded TCP socket (the HTTP request's `socket`, public Node API), corked around the two
+     * fragments of a shared frame so they leave in one write; absent = two writes.
+     */
+    private readonly tcp: Socket | null = null,
   ) {
     this.messageBudget = new TokenBucket(limits.messagesPerSec, 2 * limits.messagesPerSec);
     this.subscribes = new LatestWinsThrottle(limits.subscribeIntervalMs, (filter) => applySubscribe(this, filter));
   }
 
-  get filtered(): boolean {
-    return this.filter !== null;
+  get open(): boolean {
+    return !this.closed && this.socket.readyState === OPEN;
   }
 
+  /** Bytes queued for this client and not yet handed to the kernel (`ws`'s public `bufferedAmount`). */
   get bufferedAmount(): number {
     return this.socket.bufferedAmount;
   }
 
-  /**
-   * Sends one frame whose `messages` array is `body` (comma-joined encoded messages). Returns false when the
-   * client was cut off because its buffer passed `maxBufferBytes`.
-   */
-  sendFrame(body: string, maxBufferBytes: number, sentUs: number): boolean {
-    if (this.closed) return false;
-    if (this.socket.readyState !== 1 /* OPEN */) return true;
+  /** Sends one whole frame whose `messages` array is `body` (comma-joined encoded messages); returns bytes written. */
+  sendFrame(body: string, sentUs: number): number {
+    if (!this.open) return 0;
     const frame = `{"frame":${++this.frameNo},"sentUs":${sentUs},"messages":[${body}]}`;
     this.socket.send(frame, { compress: false });
-    this.framesSent++;
-    this.bytesSent += frame.length;
-    if (this.socket.bufferedAmount > maxBufferBytes) {
-      this.terminate();
-      return false;
-    }
-    return true;
+    return this.counted(Buffer.byteLength(frame));
   }
 
   /**
-   * Sends one frame whose tail (`,"sentUs":T,"messages":[<messages>]}` as UTF-8 bytes) is shared by every
-   * unfiltered client of a tick. Only `{"frame":N` and the WebSocket frame header are written per client,
-   * into `scratch`; both parts go to the TCP socket corked, i.e. one writev, and the shared tail is never
-   * copied. Falls back to `ws.send` when the raw socket is not reachable.
+   * Sends one frame whose tail (`,"sentUs":T,"messages":[…]}`, encoded once for the whole audience) is
+   * shared: the frame is one WebSocket text message in two fragments, this client's `{"frame":N` and the
+   * shared tail, which `ws` writes as is (no per-client copy). Returns bytes written.
    */
-  sendSharedFrame(tail: Buffer, maxBufferBytes: number, scratch: HeadScratch): boolean {
-    if (this.closed) return false;
-    if (this.socket.readyState !== 1 /* OPEN */) return true;
-    const frameNo = ++this.frameNo;
-    const raw = rawSocketOf(this.socket);
-    let bytes: number;
-    if (raw) {
-      const head = scratch.head(frameNo, tail.length);
-      raw.cork();
-      raw.write(head);
-      raw.write(tail);
-      raw.uncork();
-      bytes = head.length + tail.length;
-    } else {
-      const frame = Buffer.concat([Buffer.from(`{"frame":${frameNo}`), tail]);
-      this.socket.send(frame, { binary: false, compress: false });
-      bytes = frame.length;
+  sendShared(tail: Buffer): number {
+    if (!this.open) return 0;
+    const head = `{"frame":${++this.frameNo}`;
+    this.tcp?.cork();
+    try {
+      this.socket.send(head, TEXT_FRAGMENT);
+      this.socket.send(tail, TEXT_LAST);
+    } finally {
+      this.tcp?.uncork();
     }
-    this.framesSent++;
-    this.bytesSent += bytes;
-    if (this.socket.bufferedAmount > maxBufferBytes) {
-      this.terminate();
-      return false;
-    }
-    return true;
+    return this.counted(head.length + tail.length);
   }
 
-  flushOwn(maxBufferBytes: number, sentUs: number): boolean {
-    if (this.out.length === 0) return true;
-    const body = this.out.join(',');
-    this.out.length = 0;
-    return this.sendFrame(body, maxBufferBytes, sentUs);
+  private counted(bytes: number): number {
+    this.framesSent++;
+    this.bytesSent += bytes;
+    return bytes;
   }
 
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
-    this.out.length = 0;
     this.subscribes.cancel();
     this.socket.terminate();
   }
@@ -122,65 +108,7 @@ export class StreamClient {
   closeWith(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.out.length = 0;
     this.subscribes.cancel();
     this.socket.close(code, reason);
-  }
-}
-
-/**
- * `ws` keeps its TCP socket in `_socket` (not public API, stable across ws 8). Writing a complete,
- * unmasked server frame to it is what ws's own Sender does when compression is off; going around it lets
- * the shared tail be written without a per-client copy. Any other shape → null (callers use `send`).
- */
-function rawSocketOf(ws: WebSocket): Duplex | null {
-  const raw = (ws as unknown as { _socket?: unknown })._socket;
-  return raw !== null && typeof raw === 'object' && typeof (raw as Duplex).cork === 'function' && !(raw as Duplex).destroyed ? (raw as Duplex) : null;
-}
-
-const FRAME_PREFIX = Buffer.from('{"frame":');
-/** Room per client: WebSocket header (≤ 10) + `{"frame":` (9) + up to 16 digits. */
-const HEAD_MAX = 40;
-
-/**
- * Per-tick slab for the per-client frame heads (WebSocket header + `{"frame":N`). Each head is a
- * subarray of the slab; a fresh slab is taken when one fills up, so heads still queued in a socket are
- * never overwritten.
- */
-export class HeadScratch {
-  private slab: Buffer;
-  private used = 0;
-
-  constructor(private readonly clientsHint: number) {
-    this.slab = Buffer.allocUnsafe(Math.max(16, clientsHint) * HEAD_MAX);
-  }
-
-  head(frameNo: number, tailLength: number): Buffer {
-    if (this.used + HEAD_MAX > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(Math.max(16, this.clientsHint) * HEAD_MAX);
-      this.used = 0;
-    }
-    const digits = String(frameNo);
-    const payload = FRAME_PREFIX.length + digits.length + tailLength;
-    const b = this.slab;
-    const start = this.used;
-    let o = start;
-    b[o++] = 0x81; // FIN + text opcode
-    if (payload < 126) {
-      b[o++] = payload;
-    } else if (payload < 65_536) {
-      b[o++] = 126;
-      b.writeUInt16BE(payload, o);
-      o += 2;
-    } else {
-      b[o++] = 127;
-      b.writeUInt32BE(Math.floor(payload / 2 ** 32), o);
-      b.writeUInt32BE(payload >>> 0, o + 4);
-      o += 8;
-    }
-    o += FRAME_PREFIX.copy(b, o);
-    o += b.write(digits, o, 'latin1');
-    this.used = o;
-    return b.subarray(start, o);
   }
 }

@@ -59,9 +59,11 @@ export class CompiledFilter {
     return false;
   }
 
-  /** Filters a snapshot's current set, resetting visibility to it. */
-  snapshot(opportunities: Opportunity[]): Opportunity[] {
-    this.visible.clear();
+  /**
+   * What a client joining this filter's audience is shown: everything that passes now, plus what the
+   * audience was already shown (so every member gets the same later updates and closes).
+   */
+  snapshotFor(opportunities: Opportunity[]): Opportunity[] {
     return opportunities.filter((o) => this.pass(o, 'opened'));
   }
 

@@ -1,52 +1,30 @@
 /**
- * The `/ws` fan-out. One subscriber on the engine's opportunity bus and one on the strategy's event ring
- * turn events into `ServerMessage`s, each JSON-encoded ONCE, and hand them to every client entitled to them.
+ * The `/ws` hub: wires the stream's input (StreamInput: engine bus, strategy ring, state) through the
+ * MessageRouter (events → encoded messages per audience) to the FanoutWriter (one shared frame per
+ * audience per tick, bounded client buffers), and owns the connections: snapshot on connect, subscribe
+ * requests (what clients send is checked by ClientMessages), heartbeat, the timers (coalescing tick,
+ * periodic stats).
  *
- * - `opened`/`closed` (and position opened/closed, fills, rejections, feed and trading-state changes) go
- *   out on the same tick they are published.
- * - `updated` events (and position updates, portfolio) are coalesced per id, latest wins, and sent on a
- *   timer at `stream.updateRateHz`; each coalesced message gets a fresh `seq` so every client sees `seq`
- *   increase.
- * - Periodic stats (and the feed-counter refresh that comes with them) ride on the next coalescing tick.
- * - Unfiltered clients share one pre-encoded body per tick (only `{"frame":N` and the WebSocket header are
- *   written per client, see StreamClient.sendSharedFrame); filtered clients get their own list.
- * - Each client gets at most one frame per tick; one whose send buffer passes `maxClientBufferBytes` is
- *   terminated (others are unaffected, the engine is never blocked). Large fan-outs are written in slices
- *   across event-loop turns so feeds and the engine keep running in between.
- * - If the shared subscriber itself fell behind the bus (events lost), every client gets `missed` and
- *   should resync (reconnect → new snapshot).
+ * A client's first frame is its snapshot; a subscribe moves it to another audience and sends a fresh,
+ * filtered snapshot; every client gets at most one frame per tick.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { Value } from 'typebox/value';
 import type { Config } from '../../../shared/config.js';
 import type { FundingCrossCheck } from '../../../shared/cross-check.js';
 import type { FeedState } from '../../../shared/feeds.js';
-import type { Opportunity, OpportunityEvent } from '../../../shared/opportunity.js';
-import type { Portfolio, Position, StrategyEvent, TradingState } from '../../../shared/position.js';
-import type { ClientMessage, ClosedOpportunity, EngineStats, ServerMessage, Snapshot, StreamFilter } from '../../../shared/protocol.js';
+import type { EngineStats, StreamFilter } from '../../../shared/protocol.js';
 import { LatencyWindow } from '../latency.js';
-import type { EventSource, EventSubscription, Logger } from '../ports.js';
-import { type ClientLimits, HeadScratch, StreamClient } from './client.js';
-import { ClientMessageSchema, CompiledFilter } from './filter.js';
+import type { Logger } from '../ports.js';
+import { Audiences } from './audience.js';
+import { type ClientLimits, StreamClient } from './client.js';
+import { ClientMessages } from './client-messages.js';
+import { MessageRouter, type StreamInput } from './router.js';
+import { FanoutWriter } from './writer.js';
 
-/** What a snapshot and the periodic stats are made of. */
-export interface StreamState {
-  opportunities(): Opportunity[];
-  positions(): Position[];
-  portfolio(): Portfolio | null;
-  tradingState(): TradingState;
-  feeds(): FeedState[];
-  /** The funding cross-check per source venue; absent = none runs. */
-  fundingChecks?(): FundingCrossCheck[];
-  configVersion(): number;
-  /** Engine counters and latency; the hub adds its own (ws clients, bus_to_sent, end_to_end). */
-  engineStats(): EngineStats;
-}
+export type { StreamInput, StreamState } from './router.js';
 
-export interface StreamHubOptions {
-  opportunities: EventSource<OpportunityEvent>;
-  strategy?: EventSource<StrategyEvent> | null;
-  state: StreamState;
+export interface StreamHubOptions extends StreamInput {
   stream: Config['stream'];
   logger?: Logger;
   now?: () => number;
@@ -61,7 +39,14 @@ export interface StreamCounters {
   clients: number;
   connectionsTotal: number;
   framesSent: number;
+  bytesSent: number;
+  /** Frame bodies encoded: one per audience (clients sharing a filter) per tick, plus one per snapshot. */
+  framesEncoded: number;
   messagesCreated: number;
+  /** Frames not sent to clients over their buffer limit (replaced by a snapshot when they resync). */
+  framesDropped: number;
+  /** Clients that fell over their buffer limit and were brought back with a fresh snapshot. */
+  resyncs: number;
   terminatedSlow: number;
   malformedClientMessages: number;
   /** Client messages dropped because their client sent faster than its budget. */
@@ -69,69 +54,26 @@ export interface StreamCounters {
   missedEvents: number;
 }
 
-type OppRoute = { opp: Opportunity; kind: 'opened' | 'updated' | 'closed' };
-
-const POP_BATCH = 4096;
-/**
- * Time a flush may write before yielding to the event loop (checked every FLUSH_CHECK clients). A
- * 1,000-client tick fits in one pass, so every client of a tick gets the same, short delay; a much larger
- * fan-out still lets feeds and the engine run in between.
- */
-const FLUSH_BUDGET_MS = 50;
-const FLUSH_CHECK = 64;
-/** A client whose dropped messages pass this many times its burst is closed (1008): it ignores the limit. */
-const DROPPED_BURSTS_BEFORE_CLOSE = 10;
 const defaultNowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class StreamHub {
   private readonly clients = new Set<StreamClient>();
-  private readonly oppSub: EventSubscription<OpportunityEvent>;
-  private readonly strategySub: EventSubscription<StrategyEvent> | null;
+  private readonly audiences = new Audiences();
+  private readonly router: MessageRouter;
+  private readonly writer: FanoutWriter;
   private readonly now: () => number;
   private readonly nowUs: () => number;
   private stream: Config['stream'];
-  private seq = 0;
   private nextClientId = 1;
-  /** Encoded messages for all unfiltered clients since the last flush. */
-  private readonly broadcast: string[] = [];
-  private readonly pendingUpdates = new Map<string, OpportunityEvent>();
-  private readonly pendingPositions = new Map<string, Position>();
-  private pendingPortfolio: Portfolio | null = null;
-  private readonly recentlyClosed: ClosedOpportunity[] = [];
-  private readonly recentlyClosedLimit: number;
-  /** recvUs of immediate opportunity messages dispatched since the last flush (for end-to-end latency). */
-  private readonly sentRecvUs: number[] = [];
+  private connectionsTotal = 0;
+  private readonly clientMessages: ClientMessages;
   private pumpStartUs = 0;
-  private pendingFlush: {
-    clients: StreamClient[];
-    index: number;
-    tail: Buffer | null;
-    scratch: HeadScratch;
-    sentUs: number;
-    recvUs: number[] | null;
-    pumpStartUs: number;
-  } | null = null;
-  private flushImmediate: NodeJS.Immediate | null = null;
-  /** Some filtered client has messages in its own list. */
-  private ownOutPending = false;
-  /** Something that must go out now (not just periodic stats riding on the next tick) is waiting. */
-  private urgentOwed = false;
   private updateTimer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pumping = false;
   private closed = false;
   readonly latency = { busToSent: new LatencyWindow(), endToEnd: new LatencyWindow() };
-  readonly counters: StreamCounters = {
-    clients: 0,
-    connectionsTotal: 0,
-    framesSent: 0,
-    messagesCreated: 0,
-    terminatedSlow: 0,
-    malformedClientMessages: 0,
-    rateLimitedClientMessages: 0,
-    missedEvents: 0,
-  };
   private readonly clientLimits: ClientLimits;
   private lastStats: EngineStats | null = null;
 
@@ -139,10 +81,21 @@ export class StreamHub {
     this.now = opts.now ?? Date.now;
     this.nowUs = opts.nowUs ?? defaultNowUs;
     this.stream = opts.stream;
-    this.recentlyClosedLimit = opts.recentlyClosedLimit ?? 200;
     this.clientLimits = { messagesPerSec: 20, subscribeIntervalMs: 250, ...opts.clientLimits };
-    this.oppSub = opts.opportunities.subscribe('ws', () => this.pump());
-    this.strategySub = opts.strategy ? opts.strategy.subscribe('ws-strategy', () => this.pump()) : null;
+    this.clientMessages = new ClientMessages(this.clientLimits, (c) => this.removeClient(c), opts.logger);
+    this.writer = new FanoutWriter({
+      maxBufferBytes: () => this.stream.maxClientBufferBytes,
+      snapshotFor: (client) => this.router.snapshot(client.audience, this.stats()),
+      cut: (client, why) => this.cutOff(client, why),
+      passDone: (job) => this.recordLatency(job.pumpStartUs, job.recvUs),
+    });
+    // Subscribes to the input: last, so a wake-up finds the writer ready.
+    this.router = new MessageRouter(
+      opts,
+      this.audiences,
+      { now: this.now, logger: opts.logger, recentlyClosedLimit: opts.recentlyClosedLimit ?? 200, hasClients: () => this.clients.size > 0 },
+      () => this.pump(),
+    );
     this.startTimers();
     const hb = opts.heartbeatMs ?? 30_000;
     if (hb > 0) this.heartbeatTimer = setInterval(() => this.heartbeat(), hb);
@@ -150,6 +103,24 @@ export class StreamHub {
 
   get clientCount(): number {
     return this.clients.size;
+  }
+
+  get counters(): StreamCounters {
+    const w = this.writer.counters;
+    return {
+      clients: this.clients.size,
+      connectionsTotal: this.connectionsTotal,
+      framesSent: w.framesSent,
+      bytesSent: w.bytesSent,
+      framesEncoded: w.framesEncoded,
+      messagesCreated: this.router.messagesCreated,
+      framesDropped: w.framesDropped,
+      resyncs: w.resyncs,
+      terminatedSlow: w.terminatedSlow,
+      malformedClientMessages: this.clientMessages.malformed,
+      rateLimitedClientMessages: this.clientMessages.rateLimited,
+      missedEvents: this.router.missedEvents,
+    };
   }
 
   setStreamConfig(stream: Config['stream']): void {
@@ -168,15 +139,17 @@ export class StreamHub {
 
   // ---- connections -------------------------------------------------------------------------------
 
-  /** Registers a connected socket: sends its snapshot, then it receives the stream. */
-  addClient(socket: WebSocket, remote = ''): StreamClient {
-    const client = new StreamClient(this.nextClientId++, socket, remote, this.clientLimits, (c, filter) => this.applySubscribe(c, filter));
+  /**
+   * Registers a connected socket: sends its snapshot, then it receives the stream. `tcp`: the upgraded
+   * TCP socket (the HTTP request's `socket`), corked around each frame's two fragments when given.
+   */
+  addClient(socket: WebSocket, remote = '', tcp: Socket | null = null): StreamClient {
     // Everything published before this point is reflected in the snapshot, so deliver it to the others first.
     this.pump(true);
+    const client = new StreamClient(this.nextClientId++, socket, remote, this.audiences.join(null), this.clientLimits, (c, filter) => this.applySubscribe(c, filter), tcp);
     this.clients.add(client);
-    this.counters.clients = this.clients.size;
-    this.counters.connectionsTotal++;
-    socket.on('message', (data, isBinary) => this.onClientMessage(client, data as Buffer, isBinary));
+    this.connectionsTotal++;
+    socket.on('message', (data, isBinary) => this.clientMessages.handle(client, data as Buffer, isBinary));
     socket.on('pong', () => {
       client.alive = true;
     });
@@ -189,52 +162,16 @@ export class StreamHub {
   private removeClient(client: StreamClient): void {
     client.closed = true;
     client.subscribes.cancel();
-    if (this.clients.delete(client)) this.counters.clients = this.clients.size;
-  }
-
-  private onClientMessage(client: StreamClient, data: Buffer, isBinary: boolean): void {
-    if (client.closed) return;
-    if (!client.messageBudget.take()) {
-      this.dropOverRate(client);
-      return;
-    }
-    let msg: unknown;
-    try {
-      msg = isBinary ? undefined : JSON.parse(data.toString('utf8'));
-    } catch {
-      msg = undefined;
-    }
-    if (msg === undefined || !Value.Check(ClientMessageSchema, msg)) {
-      client.malformed++;
-      this.counters.malformedClientMessages++;
-      if (client.malformed > 100) client.terminate(); // a client that only sends garbage
-      return;
-    }
-    const m = msg as ClientMessage;
-    client.alive = true;
-    if (m.type === 'subscribe') client.subscribes.request(m.filter); // → applySubscribe, at most every subscribeIntervalMs
+    if (this.clients.delete(client)) this.audiences.leave(client.audience);
   }
 
   private applySubscribe(client: StreamClient, spec: StreamFilter): void {
     if (client.closed || this.closed) return;
     this.pump(true); // flush what is owed under the old filter first
-    const filter = new CompiledFilter(spec);
-    client.filter = filter.isEmpty ? null : filter;
+    const previous = client.audience;
+    client.audience = this.audiences.join(spec);
+    this.audiences.leave(previous);
     this.sendSnapshot(client); // a fresh, filtered snapshot: the client's view restarts from it
-  }
-
-  private dropOverRate(client: StreamClient): void {
-    client.rateLimited++;
-    this.counters.rateLimitedClientMessages++;
-    const burst = 2 * this.clientLimits.messagesPerSec;
-    if (client.rateLimited === 1) {
-      this.opts.logger?.warn({ client: client.id, remote: client.remote, limitPerSec: this.clientLimits.messagesPerSec }, 'ws client sends too fast: excess messages dropped');
-    }
-    if (client.rateLimited > DROPPED_BURSTS_BEFORE_CLOSE * burst) {
-      this.opts.logger?.warn({ client: client.id, remote: client.remote, dropped: client.rateLimited }, 'ws client closed (1008): it keeps exceeding its message rate');
-      client.closeWith(1008, 'message rate limit exceeded');
-      this.removeClient(client);
-    }
   }
 
   private heartbeat(): void {
@@ -249,29 +186,19 @@ export class StreamHub {
     }
   }
 
+  private cutOff(client: StreamClient, why: string): void {
+    if (!this.clients.has(client)) return;
+    this.opts.logger?.warn({ client: client.id, remote: client.remote, bufferedBytes: client.bufferedAmount, why }, 'ws client cut off: it cannot keep up');
+    client.terminate();
+    this.removeClient(client);
+  }
+
   // ---- snapshot & stats --------------------------------------------------------------------------
 
   private sendSnapshot(client: StreamClient): void {
-    this.completePendingFlush(); // older frames first
-    const state = this.opts.state;
-    const all = state.opportunities();
-    const opportunities = client.filter ? client.filter.snapshot(all) : all;
-    const recentlyClosed = client.filter ? this.recentlyClosed.filter((c) => client.filter!.matchesClosed(c.opportunity)) : this.recentlyClosed;
-    const snapshot: Snapshot = {
-      type: 'snapshot',
-      seq: this.seq,
-      tsMs: this.now(),
-      opportunities,
-      recentlyClosed: recentlyClosed.slice().reverse(),
-      positions: state.positions(),
-      portfolio: state.portfolio(),
-      tradingState: state.tradingState(),
-      feeds: state.feeds(),
-      ...(state.fundingChecks ? { fundingChecks: state.fundingChecks() } : {}),
-      configVersion: state.configVersion(),
-      stats: this.stats(),
-    };
-    if (!client.sendFrame(JSON.stringify(snapshot), this.stream.maxClientBufferBytes, Math.round(this.nowUs()))) this.cutOff(client);
+    this.writer.complete(); // older frames first
+    this.writer.sendSnapshot(client, this.router.snapshot(client.audience, this.stats()), Math.round(this.nowUs()));
+    if (client.bufferedAmount > this.stream.maxClientBufferBytes) this.cutOff(client, 'its snapshot does not fit the buffer limit');
   }
 
   /** Engine stats plus the stream's own numbers. */
@@ -280,7 +207,7 @@ export class StreamHub {
     return {
       ...s,
       wsClients: this.clients.size,
-      busMissed: { ...s.busMissed, ws: this.counters.missedEvents },
+      busMissed: { ...s.busMissed, ws: this.router.missedEvents },
       latency: { ...s.latency, bus_to_sent: this.latency.busToSent.summary, end_to_end: this.latency.endToEnd.summary },
     };
   }
@@ -295,227 +222,66 @@ export class StreamHub {
     const stats = this.stats();
     this.lastStats = stats;
     if (this.clients.size === 0) return;
-    const tsMs = this.now();
     // Periodic, not urgent: these ride on the next coalescing tick (or an earlier urgent frame), so every
     // client gets one frame per tick instead of an extra fan-out pass per stats interval.
-    this.dispatch({ type: 'stats', seq: ++this.seq, tsMs, stats }, null, false);
+    this.router.publish((seq, tsMs) => ({ type: 'stats', seq, tsMs, stats }), false);
     // Feed counters (messages/s, last message age) move continuously: refresh them with the stats.
-    for (const feed of this.opts.state.feeds()) this.dispatch({ type: 'feed', seq: ++this.seq, tsMs, feed }, null, false);
+    for (const feed of this.opts.state.feeds()) this.router.publish((seq, tsMs) => ({ type: 'feed', seq, tsMs, feed }), false);
   }
 
   // ---- out-of-band events (feeds, config) ---------------------------------------------------------
 
   publishFeed(feed: FeedState): void {
     this.pump();
-    this.dispatch({ type: 'feed', seq: ++this.seq, tsMs: this.now(), feed }, null);
+    this.router.publish((seq, tsMs) => ({ type: 'feed', seq, tsMs, feed }));
     this.flush();
   }
 
   publishFundingCheck(check: FundingCrossCheck): void {
     this.pump();
-    this.dispatch({ type: 'funding_check', seq: ++this.seq, tsMs: this.now(), check }, null);
+    this.router.publish((seq, tsMs) => ({ type: 'funding_check', seq, tsMs, check }));
     this.flush();
   }
 
   publishConfigVersion(version: number): void {
     this.pump();
-    this.dispatch({ type: 'config', seq: ++this.seq, tsMs: this.now(), version }, null);
+    this.router.publish((seq, tsMs) => ({ type: 'config', seq, tsMs, version }));
     this.flush();
   }
 
   // ---- the event path ----------------------------------------------------------------------------
 
-  /** Drains both subscriptions and sends what is due now (`all`: also what could wait for the tick). Safe to call at any time. */
+  /** Drains the input and sends what is due now (`all`: also what could wait for the tick). Safe to call at any time. */
   pump(all = false): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
     try {
       this.pumpStartUs = this.nowUs();
-      const missed = this.oppSub.takeMissed() + (this.strategySub ? this.strategySub.takeMissed() : 0);
-      if (missed > 0) {
-        this.counters.missedEvents += missed;
-        this.opts.logger?.warn({ missed }, 'stream subscriber fell behind the bus; clients told to resync');
-        this.dispatch({ type: 'missed', seq: ++this.seq, tsMs: this.now(), count: missed }, null);
-      }
-      for (;;) {
-        const batch = this.oppSub.popBatch(POP_BATCH);
-        for (const ev of batch) this.onOpportunityEvent(ev);
-        if (batch.length < POP_BATCH) break;
-      }
-      if (this.strategySub) {
-        for (;;) {
-          const batch = this.strategySub.popBatch(POP_BATCH);
-          for (const ev of batch) this.onStrategyEvent(ev);
-          if (batch.length < POP_BATCH) break;
-        }
-      }
-      if (all || this.urgentOwed) this.flush();
+      this.router.drain();
+      if (all || this.router.urgentOwed) this.flush();
     } finally {
       this.pumping = false;
     }
   }
 
-  private onOpportunityEvent(ev: OpportunityEvent): void {
-    const id = ev.opportunity.id;
-    if (ev.kind === 'updated') {
-      this.pendingUpdates.set(id, ev);
-      return;
-    }
-    this.pendingUpdates.delete(id);
-    if (ev.kind === 'closed') {
-      this.recentlyClosed.push({ opportunity: ev.opportunity, reason: ev.reason, lifetimeMs: ev.lifetimeMs, closedMs: ev.tsMs });
-      if (this.recentlyClosed.length > this.recentlyClosedLimit) this.recentlyClosed.shift();
-    }
-    if (this.clients.size === 0) return;
-    this.dispatchOpportunity(ev);
-    this.sentRecvUs.push(ev.recvUs);
-  }
-
-  private dispatchOpportunity(ev: OpportunityEvent): void {
-    const seq = ++this.seq;
-    const msg: ServerMessage =
-      ev.kind === 'closed'
-        ? { type: 'opportunity', seq, tsMs: ev.tsMs, recvUs: ev.recvUs, event: 'closed', opportunity: ev.opportunity, reason: ev.reason, lifetimeMs: ev.lifetimeMs }
-        : { type: 'opportunity', seq, tsMs: ev.tsMs, recvUs: ev.recvUs, event: ev.kind, opportunity: ev.opportunity };
-    this.dispatch(msg, { opp: ev.opportunity, kind: ev.kind });
-  }
-
-  private onStrategyEvent(ev: StrategyEvent): void {
-    const tsMs = ev.tsMs;
-    switch (ev.kind) {
-      case 'position_updated':
-        this.pendingPositions.set(ev.position.id, ev.position);
-        return;
-      case 'portfolio':
-        this.pendingPortfolio = ev.portfolio;
-        return;
-      case 'position_opened':
-      case 'position_closed':
-        this.pendingPositions.delete(ev.position.id);
-        if (this.clients.size > 0)
-          this.dispatch({ type: 'position', seq: ++this.seq, tsMs, event: ev.kind === 'position_opened' ? 'opened' : 'closed', position: ev.position }, null);
-        return;
-      case 'fill':
-        if (this.clients.size > 0) this.dispatch({ type: 'fill', seq: ++this.seq, tsMs, fill: ev.fill }, null);
-        return;
-      case 'rejection':
-        if (this.clients.size > 0) this.dispatch({ type: 'rejection', seq: ++this.seq, tsMs, rejection: ev.rejection }, null);
-        return;
-      case 'trading_state':
-        if (this.clients.size > 0) this.dispatch({ type: 'trading_state', seq: ++this.seq, tsMs, state: ev.state, reason: ev.reason }, null);
-        return;
-    }
-  }
-
-  /** The coalescing tick: latest update per opportunity / position, then the portfolio. */
   private tick(): void {
     this.pump();
-    if (this.pendingUpdates.size === 0 && this.pendingPositions.size === 0 && this.pendingPortfolio === null) {
-      this.flush(); // deferred stats, if any
-      return;
-    }
-    if (this.clients.size > 0) {
-      for (const ev of this.pendingUpdates.values()) this.dispatchOpportunity(ev);
-      const tsMs = this.now();
-      for (const position of this.pendingPositions.values()) this.dispatch({ type: 'position', seq: ++this.seq, tsMs, event: 'updated', position }, null);
-      if (this.pendingPortfolio) this.dispatch({ type: 'portfolio', seq: ++this.seq, tsMs, portfolio: this.pendingPortfolio }, null);
-    }
-    this.pendingUpdates.clear();
-    this.pendingPositions.clear();
-    this.pendingPortfolio = null;
+    this.router.tick();
     this.flush();
   }
 
-  private dispatch(msg: ServerMessage, route: OppRoute | null, urgent = true): void {
-    this.counters.messagesCreated++;
-    if (urgent) this.urgentOwed = true;
-    const encoded = JSON.stringify(msg);
-    let anyUnfiltered = false;
-    for (const c of this.clients) {
-      if (c.filter === null) {
-        anyUnfiltered = true;
-        continue;
-      }
-      if (route === null || c.filter.pass(route.opp, route.kind)) {
-        c.out.push(encoded);
-        this.ownOutPending = true;
-      }
-    }
-    if (anyUnfiltered) this.broadcast.push(encoded);
-  }
-
-  /**
-   * One frame per client with something owed. With many clients the writes are spread over event-loop
-   * turns (FLUSH_BUDGET_MS of writing per turn) so a large fan-out never holds up the feeds and the engine; a
-   * later flush (or a snapshot) first completes the one in progress, so every client's frames stay in order.
-   */
+  /** One frame per client with something owed (lagging clients are resynced here once drained). */
   private flush(): void {
-    this.completePendingFlush();
-    this.urgentOwed = false;
-    const sentUs = Math.round(this.nowUs());
-    const tail = this.broadcast.length > 0 ? Buffer.from(`,"sentUs":${sentUs},"messages":[${this.broadcast.join(',')}]}`) : null;
-    this.broadcast.length = 0;
-    const recvUs = this.sentRecvUs.length > 0 ? this.sentRecvUs.splice(0) : null;
-    const owed = tail !== null || this.ownOutPending;
-    this.ownOutPending = false;
-    if (!owed) return;
-    const clients = [...this.clients];
-    this.pendingFlush = { clients, index: 0, tail, scratch: new HeadScratch(clients.length), sentUs, recvUs, pumpStartUs: this.pumpStartUs };
-    this.runFlushSlice(FLUSH_BUDGET_MS);
-    if (this.pendingFlush && !this.flushImmediate) this.flushImmediate = setImmediate(() => this.continueFlush());
+    this.router.urgentOwed = false;
+    if (this.clients.size === 0) return;
+    this.writer.write([...this.clients], this.audiences.values(), Math.round(this.nowUs()), this.pumpStartUs, this.router.takeRecvUs());
   }
 
-  private continueFlush(): void {
-    this.flushImmediate = null;
-    if (!this.pendingFlush || this.closed) return;
-    this.runFlushSlice(FLUSH_BUDGET_MS);
-    if (this.pendingFlush) this.flushImmediate = setImmediate(() => this.continueFlush());
-  }
-
-  private completePendingFlush(): void {
-    if (this.pendingFlush) this.runFlushSlice(Number.POSITIVE_INFINITY);
-    if (this.flushImmediate) {
-      clearImmediate(this.flushImmediate);
-      this.flushImmediate = null;
-    }
-  }
-
-  /** Writes the pending flush's clients until done or `budgetMs` has passed. */
-  private runFlushSlice(budgetMs: number): void {
-    const job = this.pendingFlush;
-    if (!job) return;
-    const max = this.stream.maxClientBufferBytes;
-    const deadline = performance.now() + budgetMs;
-    const end = job.clients.length;
-    for (; job.index < end; job.index++) {
-      if (job.index % FLUSH_CHECK === FLUSH_CHECK - 1 && performance.now() > deadline) break;
-      const c = job.clients[job.index];
-      if (c.closed) continue;
-      const before = c.framesSent;
-      let ok = true;
-      if (c.filter === null) {
-        if (job.tail !== null) ok = c.sendSharedFrame(job.tail, max, job.scratch);
-      } else {
-        ok = c.flushOwn(max, job.sentUs);
-      }
-      this.counters.framesSent += c.framesSent - before;
-      if (!ok) this.cutOff(c);
-    }
-    if (job.index < job.clients.length) return;
-    this.pendingFlush = null;
-    if (job.recvUs) {
-      const doneUs = this.nowUs(); // after the last client's write
-      this.latency.busToSent.record(doneUs - job.pumpStartUs);
-      for (const r of job.recvUs) this.latency.endToEnd.record(doneUs - r);
-    }
-  }
-
-  private cutOff(client: StreamClient): void {
-    if (!this.clients.has(client)) return;
-    this.counters.terminatedSlow++;
-    this.opts.logger?.warn({ client: client.id, remote: client.remote, bufferedBytes: client.bufferedAmount }, 'ws client cut off: send buffer over limit');
-    client.terminate();
-    this.removeClient(client);
+  private recordLatency(pumpStartUs: number, recvUs: number[] | null): void {
+    if (!recvUs) return;
+    const doneUs = this.nowUs(); // after the last client's write
+    this.latency.busToSent.record(doneUs - pumpStartUs);
+    for (const r of recvUs) this.latency.endToEnd.record(doneUs - r);
   }
 
   /** Closes every client (1001 going away) and stops the timers and subscriptions. */
@@ -523,10 +289,8 @@ export class StreamHub {
     if (this.closed) return;
     this.closed = true;
     for (const t of [this.updateTimer, this.statsTimer, this.heartbeatTimer]) if (t) clearInterval(t);
-    if (this.flushImmediate) clearImmediate(this.flushImmediate);
-    this.pendingFlush = null;
-    this.oppSub.close();
-    this.strategySub?.close();
+    this.writer.close();
+    this.router.close();
     for (const c of this.clients) {
       c.closed = true;
       c.subscribes.cancel();

@@ -43,6 +43,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { binanceFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'binance';
 export const BINANCE_PUBLIC_PATH = '/public/stream';
@@ -246,6 +247,7 @@ let changeSeq = 1_000_000;
 
 export const binanceAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: binanceFundingHistory,
   /** `<symbol>@depth@100ms` diffs with REST snapshots (depth.ts). */
   depth: binanceDepth,
   /** The interval is REST-only (fundingInfo): re-read it shortly after each settlement, when Binance switches intervals. */

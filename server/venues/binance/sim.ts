@@ -12,6 +12,7 @@ import type http from 'node:http';
 import { WebSocket } from 'ws';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, priceString, fundingRate, nextFundingMs, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveBinanceFundingHistory } from './sim-history.js';
 
 /** Server ping frame every 3 min; no pong within 10 min cuts the connection (timings.serverPingIntervalMs / pongTimeoutMs override). */
 const SERVER_PING_MS = 180_000;
@@ -220,6 +221,8 @@ export class BinanceVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveBinanceFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const model = this.ctx.model;

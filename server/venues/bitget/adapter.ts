@@ -49,7 +49,9 @@ import {
   isEpochMs,
   isRecord,
   num,
+  statOrNaN,
 } from '../../feeds/adapter.js';
+import { bitgetFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'bitget';
 export { BITGET_PING_MS, BITGET_TOPICS_PER_SOCKET, BITGET_WS_PATH } from './ws-common.js';
@@ -188,6 +190,11 @@ export class BitgetParser extends JsonVenueParser {
       iv.emittedNextMs = next;
       emitted = true;
     }
+    // Open interest `openInterest` (base coin) × `markPrice`; 24 h volume `turnover24h` (quote currency). Absent = NaN.
+    const oiUsd = statOrNaN(num(d.openInterest) * num(d.markPrice));
+    const volumeUsd = statOrNaN(num(d.turnover24h));
+    // Ancillary: the frame's outcome stays that of its quote and funding.
+    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
     return emitted ? 'data' : 'ignored';
   }
 
@@ -331,6 +338,7 @@ async function fundingRows(rest: string, productType: string, fetchJson: FetchJs
 
 export const bitgetAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: bitgetFundingHistory,
 
   /**
    * Every USDT- and USDC-settled perpetual from v3 `market/instruments` (one call per category), with each

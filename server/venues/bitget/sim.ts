@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveBitgetFundingHistory } from './sim-history.js';
 import type { SimLevel } from '../../simulator/depth.js';
 import { BITGET_CHECKSUM_LEVELS, BITGET_DEPTH_TOPIC, bitgetChecksum } from './depth.js';
 
@@ -175,6 +176,8 @@ export class BitgetVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveBitgetFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const envelope = (data: unknown) => ok({ code: '00000', msg: 'success', requestTime: now, data });

@@ -20,6 +20,7 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMes
 import {
   JsonVenueParser,
   emitQuote,
+  statOrNaN,
   type ConnectionPlan,
   type FetchJson,
   type InstrumentMeta,
@@ -39,6 +40,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { bybitFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'bybit';
 export const BYBIT_WS_PATH = '/v5/public/linear';
@@ -75,11 +77,14 @@ interface TickerFields {
   rate: unknown;
   next: unknown;
   intervalHours: unknown;
+  /** `openInterestValue`: open interest in the settle currency (USD); `turnover24h`: 24 h traded value in it. */
+  openInterestValue: unknown;
+  turnover24h: unknown;
 }
 
 export class BybitParser extends JsonVenueParser {
   private readonly states = new Map<string, TickerState>();
-  private readonly fields: TickerFields = { symbol: undefined, bid: undefined, bidSize: undefined, ask: undefined, askSize: undefined, rate: undefined, next: undefined, intervalHours: undefined };
+  private readonly fields: TickerFields = { symbol: undefined, bid: undefined, bidSize: undefined, ask: undefined, askSize: undefined, rate: undefined, next: undefined, intervalHours: undefined, openInterestValue: undefined, turnover24h: undefined };
 
   override reset(): void {
     this.states.clear();
@@ -103,6 +108,8 @@ export class BybitParser extends JsonVenueParser {
       f.rate = data.fundingRate;
       f.next = data.nextFundingTime;
       f.intervalHours = data.fundingIntervalHour;
+      f.openInterestValue = data.openInterestValue;
+      f.turnover24h = data.turnover24h;
       return this.apply(topic.slice(8), msg.type, msg.ts, sink);
     }
     if (msg.ret_msg === 'pong' || msg.op === 'pong') return 'pong';
@@ -171,6 +178,11 @@ export class BybitParser extends JsonVenueParser {
       sink.funding(meta, rate, intervalMs, next, false, ts);
       emitted = true;
     }
+    // Deltas carry these only when they changed; a figure that is not a non-negative number is left out (NaN).
+    const oiUsd = f.openInterestValue === undefined ? NaN : statOrNaN(num(f.openInterestValue));
+    const volumeUsd = f.turnover24h === undefined ? NaN : statOrNaN(num(f.turnover24h));
+    // Ancillary: the frame's outcome stays that of its quote and funding.
+    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
     return emitted ? 'data' : 'ignored';
   }
 }
@@ -220,6 +232,7 @@ let changeSeq = 0;
 
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: bybitFundingHistory,
   /** `orderbook.50` books (depth.ts); a getter because depth.ts reads this module's constants (import cycle). */
   get depth() {
     return bybitDepth;

@@ -8,8 +8,20 @@ export const facts = {
   id: 'bybit',
   displayName: 'Bybit',
   takerFeeBps: 5.5,
-  /** Published fee tiers (regular only here: VIP levels not verified yet). Regular (VIP 0) linear perpetual: taker 0.055 %, maker 0.02 % (Bybit help centre "Perpetual & Futures Contract: Fees Explained", bybit.com/en/help-center/article/Perpetual-Futures-Contract-Fees-Explained, read 2026-12-01; shared/exchanges.md §7). */
-  feeTiers: [{ id: 'regular', name: 'Regular (VIP 0)', takerBps: 5.5, makerBps: 2 }],
+  /**
+   * Published fee tiers. Regular (VIP 0) linear perpetual: taker 0.055 %, maker 0.02 % (Bybit help centre
+   * "Perpetual & Futures Contract: Fees Explained", bybit.com/en/help-center/article/Perpetual-Futures-Contract-Fees-Explained,
+   * read 2026-12-01; shared/exchanges.md §7). VIP levels, "Perpetual & Futures Contracts Trading" column of Bybit's
+   * help-centre VIP fee table (article 000001634, read 2026-12-02 on Bybit's mirror
+   * bybitgum.org/en-US/help-center/bybitHC_Article?id=000001634; base rates, "may vary depending on your region"):
+   * VIP 1 taker 0.0400 % / maker 0.0180 %, VIP 2 0.0375 % / 0.0160 %, VIP 3 0.0350 % / 0.0140 %. Higher levels not listed here.
+   */
+  feeTiers: [
+    { id: 'regular', name: 'Regular (VIP 0)', takerBps: 5.5, makerBps: 2 },
+    { id: 'vip1', name: 'VIP 1', takerBps: 4, makerBps: 1.8 },
+    { id: 'vip2', name: 'VIP 2', takerBps: 3.75, makerBps: 1.6 },
+    { id: 'vip3', name: 'VIP 3', takerBps: 3.5, makerBps: 1.4 },
+  ],
   liveEndpoints: { ws: 'wss://stream.bybit.com', rest: 'https://api.bybit.com' },
   /**
    * Bybit v5 "Connect" page (bybit-exchange.github.io/docs/v5/ws/connect, read 2026-12-01; shared/exchanges.md):

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveBybitFundingHistory } from './sim-history.js';
 import type { SimLevel } from '../../simulator/depth.js';
 import { BYBIT_DEPTH_PREFIX } from './depth.js';
 
@@ -237,6 +238,8 @@ export class BybitVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveBybitFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const envelope = (result: unknown, retCode = 0, retMsg = 'OK') => ok({ retCode, retMsg, result, retExtInfo: {}, time: now });

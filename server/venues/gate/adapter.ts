@@ -43,7 +43,9 @@ import {
   isEpochMs,
   isRecord,
   num,
+  statOrNaN,
 } from '../../feeds/adapter.js';
+import { gateFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'gate';
 export { GATE_WS_PATH, envelopeMs } from './ws-common.js';
@@ -65,6 +67,8 @@ interface FundingOut {
   rate: number;
   intervalMs: number;
   nextMs: number;
+  /** The ticker entry, for its open interest and volume. */
+  ctx: Record<string, unknown>;
 }
 
 export class GateParser extends JsonVenueParser {
@@ -126,11 +130,24 @@ export class GateParser extends JsonVenueParser {
       const intervalMs = wsIntervalS > 0 ? wsIntervalS * 1000 : meta.fundingIntervalMs;
       const next = isEpochSeconds(wsNextS) ? Math.round(wsNextS * 1000) : meta.nextFundingMs;
       if (!(next > 0) || !(intervalMs > 0)) return this.reject('no_next_funding_time');
-      out.push({ meta, rate, intervalMs, nextMs: rollForward(next, intervalMs, tsMs) });
+      out.push({ meta, rate, intervalMs, nextMs: rollForward(next, intervalMs, tsMs), ctx: d });
     }
-    for (const f of out) sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, tsMs);
+    for (const f of out) {
+      sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, tsMs);
+      emitTickerStats(sink, f.meta, f.ctx, tsMs);
+    }
     return 'data';
   }
+}
+
+/**
+ * Open interest: `total_size` (contracts) × the contract's `quanto_multiplier` (base per contract, the
+ * metadata's contractValue) × `mark_price`; 24 h volume: `volume_24h_quote` (quote currency, USD).
+ */
+function emitTickerStats(sink: UpdateSink, meta: InstrumentMeta, d: Record<string, unknown>, tsMs: number): void {
+  const oiUsd = statOrNaN(num(d.total_size) * meta.contractValue * num(d.mark_price));
+  const volumeUsd = statOrNaN(num(d.volume_24h_quote));
+  if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, tsMs);
 }
 
 /** Contract `status` → ours; `in_delisting` marks a trading contract that is being delisted. */
@@ -188,6 +205,7 @@ function requests(event: 'subscribe' | 'unsubscribe', syms: readonly string[]): 
 
 export const gateAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: gateFundingHistory,
   refreshAfterSettlement: true,
   depth: gateDepth,
 

@@ -20,6 +20,7 @@ import { WebSocket } from 'ws';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient, type UpgradeDecision } from '../../simulator/venue.js';
 import type { RateLimit } from '../../../shared/venue-facts.js';
+import { serveGateFundingHistory } from './sim-history.js';
 import type { SimLevel } from '../../simulator/depth.js';
 import { GATE_DEPTH_CHANNEL } from './depth.js';
 
@@ -223,6 +224,8 @@ export class GateVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveGateFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const path = url.pathname;

@@ -41,12 +41,14 @@ import {
   isEpochMs,
   isRecord,
   num,
+  statOrNaN,
 } from '../../feeds/adapter.js';
 import { facts } from './facts.js';
 import { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
 import { hyperliquidDepth } from './depth.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
 import { SETTLE, coinParts, dexOf, keyOf } from './symbols.js';
+import { hyperliquidFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'hyperliquid';
 export { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
@@ -193,7 +195,7 @@ export class HyperliquidParser extends JsonVenueParser {
    * Contexts of perps we do not carry (other coins, delisted ones with null premium/midPx/impactPxs) are not read.
    */
   private positional(groups: ReadonlyArray<readonly [string, readonly unknown[]]>, sink: UpdateSink): ParseOutcome {
-    const found: Array<[InstrumentMeta, number]> = [];
+    const found: Array<[InstrumentMeta, number, Record<string, unknown>]> = [];
     const byDex = new Map(groups);
     for (const meta of this.meta.values()) {
       const pos = meta.position;
@@ -204,13 +206,16 @@ export class HyperliquidParser extends JsonVenueParser {
       if (!isRecord(ctx)) return this.reject('bad_ctx');
       const rate = num(ctx.funding);
       if (Number.isNaN(rate)) return this.reject('bad_funding');
-      found.push([meta, rate]);
+      found.push([meta, rate, ctx]);
     }
     if (found.length === 0) return 'ignored';
     const ts = this.clockMs;
     if (ts === 0) return 'ignored'; // no venue time seen yet (see clockMs)
     const next = nextHourMs(ts);
-    for (const [meta, rate] of found) sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
+    for (const [meta, rate, ctx] of found) {
+      sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
+      emitCtxStats(sink, meta, ctx, ts);
+    }
     return 'data';
   }
 
@@ -226,8 +231,19 @@ export class HyperliquidParser extends JsonVenueParser {
     const ts = this.clockMs;
     if (ts === 0) return 'ignored';
     sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, nextHourMs(ts), false, ts);
+    emitCtxStats(sink, meta, data.ctx, ts);
     return 'data';
   }
+}
+
+/**
+ * A perp context's open interest (`openInterest`, in the listed coin — a kilo coin for `k` names — times
+ * `markPx`, the price of that same unit: USD) and 24 h notional volume (`dayNtlVlm`, USD).
+ */
+function emitCtxStats(sink: UpdateSink, meta: InstrumentMeta, ctx: Record<string, unknown>, ts: number): void {
+  const oiUsd = statOrNaN(num(ctx.openInterest) * num(ctx.markPx));
+  const volumeUsd = statOrNaN(num(ctx.dayNtlVlm));
+  if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
 }
 
 // --------------------------------------------------------------------------------------------- discovery
@@ -310,6 +326,7 @@ const BBO_COST: SymbolCost = { topics: 1, chars: () => 0 };
 
 export const hyperliquidAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: hyperliquidFundingHistory,
   depth: hyperliquidDepth,
 
   /**

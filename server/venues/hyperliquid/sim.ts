@@ -25,6 +25,7 @@ import { askPrice, baseQty, bidPrice, exchangeLagMs, fundingRate, nextFundingMs,
 import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
 import { HL_INFO_PATH, HL_WELCOME_TEXT, HL_WS_PATH } from './adapter.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
+import { serveHyperliquidFundingHistory } from './sim-history.js';
 import type { SimLevel } from '../../simulator/depth.js';
 import { HL_BOOK_LEVELS } from './depth.js';
 
@@ -198,6 +199,8 @@ export class HyperliquidVenue extends VenueServer {
     if (method !== 'POST') return ok('Method Not Allowed', 405);
     const req = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
     if (req === null) return ok('Failed to deserialize the JSON body into the target type', 422);
+    const history = serveHyperliquidFundingHistory(this.exchange, this.ctx, req);
+    if (history) return history;
     const now = this.ctx.now();
     switch (req.type) {
       case 'meta':

@@ -38,6 +38,7 @@ import {
   isRecord,
   num,
 } from '../../feeds/adapter.js';
+import { kucoinFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'kucoin';
 /** Symbols per subscribe request (facts.ts: ≤ 100 topics per request; ≤ 100 uplink messages per 10 s). */
@@ -223,6 +224,7 @@ let changeSeq = 0;
 
 export const kucoinAdapter: VenueAdapter = {
   exchange: EXCHANGE,
+  fundingHistory: kucoinFundingHistory,
   /**
    * The next settlement and the interval come from REST (contracts/active `nextFundingRateDateTime`,
    * `fundingRateGranularity`); the stream only rolls the time forward. Re-read right after each

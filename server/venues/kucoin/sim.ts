@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveKucoinFundingHistory } from './sim-history.js';
 import type { SimLevel } from '../../simulator/depth.js';
 import { KUCOIN_DEPTH_LEVELS, KUCOIN_DEPTH_PREFIX } from './depth.js';
 
@@ -197,6 +198,8 @@ export class KucoinVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveKucoinFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     const now = this.ctx.now();
     if (method === 'POST' && url.pathname === '/api/v1/bullet-public') {
       const token = `${randomBytes(24).toString('base64url')}.sim${++this.tokensIssued}`;

@@ -10,6 +10,7 @@ import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
+import { okxFundingHistory } from './history.js';
 import { okxDepth } from './depth.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
@@ -31,6 +32,7 @@ import {
   isEpochMs,
   isRecord,
   num,
+  statOrNaN,
 } from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'okx';
@@ -105,7 +107,13 @@ export class OkxParser extends JsonVenueParser {
         const ts = num(d.ts);
         if (!isEpochMs(ts)) return this.reject('bad_timestamp');
         if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject(d.bidPx === '' || d.askPx === '' ? 'empty_book' : 'bad_number');
-        if (pass === 1 || data.length === 1) emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
+        if (pass === 1 || data.length === 1) {
+          emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
+          // 24 h volume: `volCcy24h` is in the base currency for derivatives (× `last`, USD); the tickers
+          // channel carries no open interest (OKX publishes it on a separate `open-interest` channel).
+          const volumeUsd = statOrNaN(num(d.volCcy24h) * num(d.last));
+          if (volumeUsd === volumeUsd) sink.stats?.(meta, NaN, volumeUsd, ts);
+        }
       }
       if (data.length === 1) break;
     }
@@ -201,6 +209,7 @@ let changeSeq = 0;
 export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
   return {
     exchange: EXCHANGE,
+    fundingHistory: okxFundingHistory,
     /** `books` (depth.ts). */
     depth: okxDepth,
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { askPrice, bidPrice, exchangeLagMs, fundingRate, nextFundingMs, priceString, type MarketModel, type Pair } from '../../simulator/market.js';
 import { ok, query, VenueServer, type RestReply, type SimClient } from '../../simulator/venue.js';
+import { serveOkxFundingHistory } from './sim-history.js';
 
 const WS_PATH = '/ws/v5/public';
 const CHANNELS = new Set(['tickers', 'bbo-tbt', 'funding-rate', OKX_DEPTH_CHANNEL]);
@@ -205,6 +206,8 @@ export class OkxVenue extends VenueServer {
   }
 
   protected override rest(method: string, url: URL): RestReply | null {
+    const history = serveOkxFundingHistory(this.exchange, this.ctx, method, url); // funding history (sim-history.ts)
+    if (history) return history;
     if (method !== 'GET') return null;
     const now = this.ctx.now();
     const pairs = this.ctx.model.listed(this.exchange);

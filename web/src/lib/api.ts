@@ -23,6 +23,8 @@ import type { DepthStatus } from '../../../shared/depth.js';
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { FeedState } from '../../../shared/feeds.js';
 import type { FundingResponse } from '../../../shared/funding.js';
+import type { FundingBackfillStatus, FundingHistoryResponse } from '../../../shared/funding-history.js';
+import { historyPath, type HistoryQuery } from './funding-history.js';
 import type { Opportunity } from '../../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, TradingState } from '../../../shared/position.js';
 import type { ClosedOpportunity } from '../../../shared/protocol.js';
@@ -180,6 +182,16 @@ export class ApiClient {
     if (q.settle) params.set('settle', q.settle);
     const query = params.toString();
     return this.call('GET', query ? `api/funding?${query}` : 'api/funding');
+  }
+
+  /** Settled funding of one instrument (every venue, or one) over a time range. */
+  getFundingHistory(q: HistoryQuery): Promise<FundingHistoryResponse> {
+    return this.call('GET', historyPath(q));
+  }
+
+  /** Funding-history backfill progress per venue; null when no backfill runs. */
+  getFundingBackfillStatus(): Promise<FundingBackfillStatus | null> {
+    return this.call('GET', 'api/funding/history/status');
   }
 
   getHealth(): Promise<HealthResponse> {

@@ -22,6 +22,13 @@ export interface FieldSpec {
   allValue?: string;
   /** A list whose items are sent as typed (venue options), not upper-cased like instrument keys. */
   keepCase?: boolean;
+  /**
+   * Shown value = stored value × scale: a funding fraction per 8 h (`…8h`) is edited in bps per 8 h (× 10 000),
+   * so the form uses one unit for rates and thresholds. Absent = 1.
+   */
+  scale?: number;
+  /** A list whose every item must match this (the schema's item pattern, e.g. market.exclude's `KEY` or `venue:KEY`). */
+  itemPattern?: string;
 }
 
 export interface SectionSpec {
@@ -40,6 +47,7 @@ interface JsonSchema {
   anyOf?: JsonSchema[];
   const?: unknown;
   items?: JsonSchema;
+  pattern?: string;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
@@ -66,7 +74,7 @@ const UNITS: [RegExp, string][] = [
   [/Usd$/, 'USD'],
   [/Pct$/, '%'],
   [/Hours$/, 'h'],
-  [/8h$/, 'per 8h'],
+  [/8h$/, 'bps/8h'],
   [/Hz$/, 'Hz'],
   [/Bytes$/, 'bytes'],
 ];
@@ -99,19 +107,37 @@ function fieldFrom(path: string, key: string, parentKey: string, s: JsonSchema):
   const unit = named.unit;
   const base = { path, label, unit, options: [] as string[], min: null as number | null, max: null as number | null, description: s.description ?? '', ...(venue ? { keepCase: true } : {}) };
   if (s.type === 'number' || s.type === 'integer') {
-    return [{ ...base, kind: s.type, min: s.minimum ?? s.exclusiveMinimum ?? null, max: s.maximum ?? s.exclusiveMaximum ?? null }];
+    const min = s.minimum ?? s.exclusiveMinimum ?? null;
+    const max = s.maximum ?? s.exclusiveMaximum ?? null;
+    // A funding fraction per 8 h (`minFundingDelta8h`) is edited in bps per 8 h, a share 0..1 (`…Share`) in percent.
+    const display = /8h$/.test(key) ? { scale: BPS_PER_FRACTION, note: 'Edited in bps per 8 h (1 bp = 0.0001).' } : /Share$/.test(key) ? { scale: 100, note: 'Edited in percent.' } : null;
+    if (display && s.type === 'number') {
+      const { scale } = display;
+      return [{ ...base, kind: 'number', unit: scale === 100 ? '%' : unit, scale, min: min === null ? null : scaled(min, scale), max: max === null ? null : scaled(max, scale), description: `${base.description.replace(/\s*\(fraction\)/, '')} ${display.note}` }];
+    }
+    return [{ ...base, kind: s.type, min, max }];
   }
   if (s.type === 'boolean') return [{ ...base, kind: 'boolean' }];
   if (s.anyOf && s.anyOf.every((a) => typeof a.const === 'string')) return [{ ...base, kind: 'enum', options: s.anyOf.map((a) => String(a.const)) }];
   if (s.type === 'array' && s.items?.anyOf?.every((a) => typeof a.const === 'string')) {
     return [{ ...base, kind: 'multi', options: s.items.anyOf.map((a) => String(a.const)) }];
   }
-  if (s.type === 'array') return [{ ...base, kind: 'list', unit: 'comma-separated' }];
+  if (s.type === 'array') return [{ ...base, kind: 'list', unit: 'comma-separated', ...(s.items?.pattern ? { itemPattern: s.items.pattern } : {}) }];
   if (s.type === 'string') return [{ ...base, kind: 'text' }];
   // "all" or a list (market.instruments): a list field where the word itself is accepted too.
   const word = s.anyOf?.find((a) => typeof a.const === 'string');
-  if (word && s.anyOf?.some((a) => a.type === 'array')) return [{ ...base, kind: 'list', unit: `${String(word.const)}, or comma-separated`, allValue: String(word.const) }];
+  const list = s.anyOf?.find((a) => a.type === 'array');
+  if (word && list) {
+    return [{ ...base, kind: 'list', unit: `${String(word.const)}, or comma-separated`, allValue: String(word.const), ...(list.items?.pattern ? { itemPattern: list.items.pattern } : {}) }];
+  }
   return [];
+}
+
+const BPS_PER_FRACTION = 1e4;
+
+/** value × scale without binary noise (0.00015 × 10⁴ is 1.4999999999999998): twelve significant digits are plenty. */
+function scaled(value: number, scale: number): number {
+  return Number((value * scale).toPrecision(12));
 }
 
 /** Sections in display order, from the schema. */
@@ -151,6 +177,7 @@ export function draftFromConfig(config: Config, sections: SectionSpec[]): Draft 
       if (f.kind === 'boolean') draft[f.path] = v === true;
       else if (f.kind === 'multi') draft[f.path] = Array.isArray(v) ? v.map(String) : [];
       else if (f.kind === 'list') draft[f.path] = Array.isArray(v) ? v.join(', ') : f.allValue !== undefined && v === f.allValue ? f.allValue : '';
+      else if (typeof v === 'number' && f.scale) draft[f.path] = String(scaled(v, f.scale));
       else draft[f.path] = v === undefined || v === null ? '' : String(v);
     }
   }
@@ -176,9 +203,41 @@ function parseValue(f: FieldSpec, d: DraftValue): unknown {
   if (f.kind === 'number' || f.kind === 'integer') {
     const text = String(d).trim().replace(/_/g, '');
     const n = text === '' ? NaN : Number(text);
-    return Number.isFinite(n) ? n : String(d); // not a number: let the server name the field
+    if (!Number.isFinite(n)) return String(d); // not a number: let the server name the field
+    return f.scale ? scaled(n, 1 / f.scale) : n;
   }
   return d;
+}
+
+/** The items of a list field that do not match its pattern, as they will be sent (upper-cased keys, lower-case venue). */
+export function invalidItems(f: FieldSpec, d: DraftValue): string[] {
+  if (f.kind !== 'list' || !f.itemPattern) return [];
+  const value = parseValue(f, d);
+  if (!Array.isArray(value)) return [];
+  const re = new RegExp(f.itemPattern);
+  return value.map(String).filter((item) => !re.test(item));
+}
+
+/** What a list field's entries must look like, for its error message. */
+const ITEM_HINTS: Record<string, string> = {
+  'market.exclude': 'KEY or venue:KEY (e.g. DOGE-PERP, or <venue id>:PEPE-PERP)',
+  'market.instruments': 'an instrument key (e.g. BTC-PERP)',
+};
+
+/**
+ * Errors the form can name before sending, per field path: list entries that do not match the field's pattern
+ * (market.exclude takes `KEY` or `venue:KEY`). Everything else is the server's to judge (its 400 names the field).
+ */
+export function draftErrors(draft: Draft, sections: SectionSpec[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sections) {
+    for (const f of s.fields) {
+      if (!(f.path in draft)) continue;
+      const bad = invalidItems(f, draft[f.path]);
+      if (bad.length > 0) out[f.path] = `not ${ITEM_HINTS[f.path] ?? 'a valid entry'}: ${bad.join(', ')}`;
+    }
+  }
+  return out;
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -88,6 +88,38 @@ export function fmtCountdown(ms: number | null | undefined): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${m}:${ss}`;
 }
 
+/** A funding interval as a badge: "1h", "4h", "8h" (or "30m", "1.5h" for odd intervals); "?" when unknown. */
+export function intervalBadge(intervalMs: number | null | undefined): string {
+  if (!finite(intervalMs) || !(intervalMs > 0)) return '?';
+  const h = intervalMs / 3_600_000;
+  if (h < 1) return `${Math.round(h * 60)}m`;
+  return `${Number.isInteger(h) ? h : h.toFixed(1)}h`;
+}
+
+/** A signed percentage, one decimal below 1000 and none above: "+12.3", "-4.0", "+2694" (the % is in the header). */
+export function fmtSignedPct(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  const text = Math.abs(v) < 999.95 ? v.toFixed(1) : Math.round(v).toString();
+  return v > 0 ? `+${text}` : text;
+}
+
+/** Hours with one decimal below 100, whole hours above ("12.5", "340"); a dash for null (no payback). */
+export function fmtHours(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  return Math.abs(v) < 100 ? v.toFixed(1) : fixed(Math.round(v), 0);
+}
+
+/** USD amounts in a narrow cell: "$950", "$12.3k", "$1.25M", "$3.1B". */
+export function fmtCompactUsd(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  const a = Math.abs(v);
+  const sign = v < 0 ? '−' : '';
+  if (a < 999.5) return `${sign}$${Math.round(a)}`;
+  const [div, suffix] = a < 1e6 ? [1e3, 'k'] : a < 1e9 ? [1e6, 'M'] : [1e9, 'B'];
+  const x = a / div;
+  return `${sign}$${x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x)}${suffix}`;
+}
+
 export function fmtMicros(us: number | null | undefined): string {
   if (!finite(us)) return DASH;
   if (us < 1000) return `${us < 10 ? us.toFixed(1) : Math.round(us)} µs`;

@@ -6,6 +6,8 @@
 import type { FundingRow } from '../../../shared/funding.js';
 import { fmtCountdown } from './format.js';
 
+export { intervalBadge } from './format.js';
+
 export type FundingSortKey = 'instrument' | 'venue' | 'rateIntervalBps' | 'rate8hBps' | 'aprPct' | 'interval' | 'next' | 'settled' | 'avg24h' | 'avg3d' | 'avg7d' | 'avg30d' | 'carry';
 export type RealisedKey = 'avg24h' | 'avg3d' | 'avg7d' | 'avg30d';
 export const REALISED_KEYS: readonly RealisedKey[] = ['avg24h', 'avg3d', 'avg7d', 'avg30d'];
@@ -127,14 +129,6 @@ export function pageOf<T>(rows: readonly T[], page: number, size = PAGE_SIZE): {
   const pages = Math.max(1, Math.ceil(rows.length / size));
   const p = Math.min(Math.max(0, Math.floor(page)), pages - 1);
   return { rows: rows.slice(p * size, (p + 1) * size), page: p, pages };
-}
-
-/** "1h", "4h", "8h" (or "30m", "1.5h" for odd intervals). */
-export function intervalBadge(intervalMs: number): string {
-  if (!(intervalMs > 0)) return '?';
-  const h = intervalMs / 3_600_000;
-  if (h < 1) return `${Math.round(h * 60)}m`;
-  return `${Number.isInteger(h) ? h : h.toFixed(1)}h`;
 }
 
 /** This row's own countdown to its venue's next settlement (server clock). */

@@ -10,6 +10,7 @@
  *   otherwise not at all (the table matches substrings).
  * - `exchanges`: never sent. The server keeps an opportunity only when BOTH legs are in the set, the table
  *   when EITHER leg is the chosen exchange; no exchange set expresses "either leg" short of all of them.
+ * - `minEarnedSharePct` (stability): never sent; the stream protocol has no such filter, the table applies it.
  */
 import type { StreamFilter } from '../../../shared/protocol.js';
 import { wholeKey, type RowFilter } from './table.js';

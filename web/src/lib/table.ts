@@ -7,15 +7,19 @@ import type { OpportunityRow } from './stream-store.js';
 export type ColumnKey =
   | 'instrument'
   | 'route'
-  | 'longAsk'
-  | 'shortBid'
+  | 'prices'
   | 'spreadBps'
-  | 'fundingDelta8h'
+  | 'legFunding'
   | 'nextFunding'
+  | 'fundingDelta8h'
+  | 'realisedDelta8h'
+  | 'fundingAprPct'
+  | 'breakEvenHours'
   | 'feesBps'
   | 'slippageBps'
+  | 'capacityUsd'
   | 'projectedProfitBps'
-  | 'projectedProfitUsd'
+  | 'netAprPct'
   | 'confidence'
   | 'age';
 
@@ -26,13 +30,15 @@ export interface Column {
   unit: string;
   title: string;
   numeric: boolean;
+  /** Per-leg columns show two lines, the long leg above the short one. */
+  perLeg: boolean;
   /**
    * Fixed width (px, padding included) so live values never resize the table; null = takes the rest
    * (the instrument). The fixed columns add up to `FIXED_COLUMNS_PX`.
    */
   widthPx: number | null;
-  /** Sort value at `serverNowMs`. */
-  value(o: Opportunity, serverNowMs: number): number | string;
+  /** Sort value at `serverNowMs`; null = the column does not sort. NaN sorts last. */
+  value: ((o: Opportunity, serverNowMs: number) => number | string) | null;
 }
 
 export function nextFundingMs(o: Opportunity): number {
@@ -40,27 +46,39 @@ export function nextFundingMs(o: Opportunity): number {
   return times.length > 0 ? Math.min(...times) : Number.POSITIVE_INFINITY;
 }
 
+/** An optional figure as a sort value: absent = NaN (sorts last whichever the direction). */
+const opt = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN);
+
 export const COLUMNS: readonly Column[] = [
-  { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, widthPx: null, value: (o) => o.instrument },
-  { key: 'route', label: 'Long → Short', unit: '', title: 'Buy on the long exchange at its ask, sell on the short exchange at its bid', numeric: false, widthPx: 214, value: (o) => `${o.longExchange}>${o.shortExchange}` }, // 214 px: room for settle badges and the ⇄ mark between the two longest display names
-  { key: 'longAsk', label: 'Long ask', unit: 'USD', title: 'Best ask on the long exchange (quote currency)', numeric: true, widthPx: 86, value: (o) => o.longAsk },
-  { key: 'shortBid', label: 'Short bid', unit: 'USD', title: 'Best bid on the short exchange (quote currency)', numeric: true, widthPx: 86, value: (o) => o.shortBid },
-  { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, widthPx: 68, value: (o) => o.spreadBps },
-  { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta per 8 h (bps); positive = the pair earns funding', numeric: true, widthPx: 70, value: (o) => o.fundingDelta8h },
-  { key: 'nextFunding', label: 'Funding in', unit: 'h:mm:ss', title: 'Time to the next funding event on either leg', numeric: true, widthPx: 80, value: (o, now) => nextFundingMs(o) - now },
-  { key: 'feesBps', label: 'Fees', unit: 'bps', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, widthPx: 56, value: (o) => o.feesBps },
-  { key: 'slippageBps', label: 'Slip.', unit: 'bps', title: 'Estimated entry slippage at the configured notional (bps)', numeric: true, widthPx: 56, value: (o) => o.slippageBps },
-  { key: 'projectedProfitBps', label: 'Profit', unit: 'bps', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage', numeric: true, widthPx: 70, value: (o) => o.projectedProfitBps },
-  { key: 'projectedProfitUsd', label: 'Profit', unit: 'USD', title: 'Projected net profit at the configured notional (USD)', numeric: true, widthPx: 92, value: (o) => o.projectedProfitUsd },
-  { key: 'confidence', label: 'Conf.', unit: '%', title: 'Confidence score 0–100 %', numeric: true, widthPx: 56, value: (o) => o.confidence },
-  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, widthPx: 64, value: (o, now) => now - o.firstSeenMs },
+  { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, perLeg: false, widthPx: null, value: (o) => o.instrument },
+  // 120 px: the two longest display names, one per line, with a settle badge and the → / ⇄ mark.
+  { key: 'route', label: 'Long', unit: '→ Short', title: 'Buy on the long exchange (above) at its ask, sell on the short exchange (below) at its bid', numeric: false, perLeg: true, widthPx: 118, value: (o) => `${o.longExchange}>${o.shortExchange}` },
+  { key: 'prices', label: 'Ask / bid', unit: 'USD', title: 'Best ask on the long exchange (above), best bid on the short exchange (below), quote currency', numeric: true, perLeg: true, widthPx: 86, value: (o) => o.longAsk },
+  { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, perLeg: false, widthPx: 64, value: (o) => o.spreadBps },
+  { key: 'legFunding', label: 'Funding', unit: 'bps/int', title: 'Each leg’s funding rate per its own interval (bps; positive = longs pay), with the interval; P = the venue’s predicted rate', numeric: true, perLeg: true, widthPx: 90, value: null },
+  { key: 'nextFunding', label: 'Next', unit: 'h:mm:ss', title: 'Time to each leg’s own next settlement (sorts by the nearer one)', numeric: true, perLeg: true, widthPx: 64, value: (o, now) => nextFundingMs(o) - now },
+  { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta from current rates per 8 h (bps): short rate − long rate; positive = the pair earns funding', numeric: true, perLeg: false, widthPx: 62, value: (o) => o.fundingDelta8h },
+  { key: 'realisedDelta8h', label: 'Real. Δ', unit: 'bps/8h', title: 'Realised funding delta per 8 h (bps) over the basis window, from settled rates; – = not enough history', numeric: true, perLeg: false, widthPx: 62, value: (o) => opt(o.realisedFundingDelta8h) },
+  { key: 'fundingAprPct', label: 'APR', unit: '%', title: 'Funding delta annualised (simple, percent)', numeric: true, perLeg: false, widthPx: 58, value: (o) => o.fundingAprPct },
+  { key: 'breakEvenHours', label: 'Break-even', unit: 'h', title: 'Hours of funding edge needed to pay back entry and exit costs; – = the funding edge does not pay them back', numeric: true, perLeg: false, widthPx: 80, value: (o) => opt(o.breakEvenHours) },
+  { key: 'feesBps', label: 'Fees', unit: 'bps', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, perLeg: false, widthPx: 50, value: (o) => o.feesBps },
+  { key: 'slippageBps', label: 'Slip.', unit: 'bps', title: 'Estimated slippage at the configured notional, entry and exit (bps); D = from order-book depth, T = from the touch', numeric: true, perLeg: false, widthPx: 60, value: (o) => o.slippageBps },
+  { key: 'capacityUsd', label: 'Capacity', unit: 'USD', title: 'Largest notional at which the projected profit still reaches the minimum, on both books (USD); – = no fresh books', numeric: true, perLeg: false, widthPx: 66, value: (o) => opt(o.capacityUsd) },
+  // Two lines, one quantity: bps above, the same at the configured notional in USD below (the order is the same).
+  { key: 'projectedProfitBps', label: 'Profit', unit: 'bps · USD', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage; below it, at the configured notional (USD)', numeric: true, perLeg: false, widthPx: 92, value: (o) => o.projectedProfitBps },
+  { key: 'netAprPct', label: 'Net APR', unit: '%', title: 'Projected net profit annualised over the holding horizon (percent)', numeric: true, perLeg: false, widthPx: 60, value: (o) => opt(o.netAprPct) },
+  { key: 'confidence', label: 'Conf.', unit: '%', title: 'Confidence score 0–100 %', numeric: true, perLeg: false, widthPx: 50, value: (o) => o.confidence },
+  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, perLeg: false, widthPx: 62, value: (o, now) => now - o.firstSeenMs },
 ];
+
+/** Columns a reader can sort by (the phone's sort menu lists these). */
+export const SORTABLE_COLUMNS: readonly Column[] = COLUMNS.filter((c) => c.value !== null);
 
 /**
  * Height of a table row (px, border included). Fixed so the virtualised body knows every row's place without
- * measuring; every cell is one line (`white-space: nowrap`), tags included.
+ * measuring: two lines (the long leg above the short one in per-leg columns), each `white-space: nowrap`.
  */
-export const ROW_PX = 26;
+export const ROW_PX = 38;
 
 /** Rows rendered beyond the visible ones at each end: keyboard focus and a short scroll never meet a blank. */
 export const OVERSCAN_ROWS = 8;
@@ -73,6 +91,14 @@ export const OVERSCAN_CARDS = 10;
 
 /** Sum of the fixed column widths: the instrument column gets what is left of the table's width. */
 export const FIXED_COLUMNS_PX = COLUMNS.reduce((sum, c) => sum + (c.widthPx ?? 0), 0);
+
+/**
+ * The table's width at the narrowest desktop viewport (1280 px less the page's padding and the panel's border),
+ * and what the instrument column keeps there: `FIXED_COLUMNS_PX` must leave it. Wider screens put the chart
+ * beside the table only from 1720 px (App.svelte), where the table keeps about this width too.
+ */
+export const NARROWEST_TABLE_PX = 1258;
+export const MIN_INSTRUMENT_PX = 130;
 
 export interface SortSpec {
   key: ColumnKey;
@@ -95,9 +121,14 @@ export interface RowFilter {
   exchange: Exchange | '';
   /** Minimum projected profit (bps); null = none. */
   minProfitBps: number | null;
+  /**
+   * Stability: minimum share of the window's settlements in which the pair earned, percent (0..100); null = none.
+   * A pair without the figure (no settled history yet) fails a minimum.
+   */
+  minEarnedSharePct: number | null;
 }
 
-export const EMPTY_FILTER: RowFilter = { instrument: '', exchange: '', minProfitBps: null };
+export const EMPTY_FILTER: RowFilter = { instrument: '', exchange: '', minProfitBps: null, minEarnedSharePct: null };
 
 /** The minimum-profit box: empty = no minimum; anything but a finite number is invalid (marked, not applied). */
 export function parseMinProfit(text: string): { valid: boolean; value: number | null } {
@@ -107,8 +138,15 @@ export function parseMinProfit(text: string): { valid: boolean; value: number | 
   return Number.isFinite(n) ? { valid: true, value: n } : { valid: false, value: null };
 }
 
+/** The stability box: empty = no minimum; a number from 0 to 100 (percent); anything else is invalid. */
+export function parseMinShare(text: string): { valid: boolean; value: number | null } {
+  const parsed = parseMinProfit(text.replace(/%\s*$/, ''));
+  if (parsed.value === null) return parsed;
+  return parsed.value >= 0 && parsed.value <= 100 ? parsed : { valid: false, value: null };
+}
+
 export function isFilterActive(f: RowFilter): boolean {
-  return f.instrument.trim() !== '' || f.exchange !== '' || f.minProfitBps !== null;
+  return f.instrument.trim() !== '' || f.exchange !== '' || f.minProfitBps !== null || f.minEarnedSharePct !== null;
 }
 
 /**
@@ -138,22 +176,30 @@ export function matchesFilter(o: Opportunity, f: RowFilter): boolean {
   if (f.instrument && !matchesInstrument(o.instrument, f.instrument)) return false;
   if (f.exchange && o.longExchange !== f.exchange && o.shortExchange !== f.exchange) return false;
   if (f.minProfitBps !== null && Number.isFinite(f.minProfitBps) && !(o.projectedProfitBps >= f.minProfitBps)) return false;
+  if (f.minEarnedSharePct !== null && Number.isFinite(f.minEarnedSharePct)) {
+    const share = o.carryEarnedShare;
+    // Compared as fractions with a hair of tolerance: 0.7 * 100 is 70.00000000000001.
+    if (!(typeof share === 'number' && Number.isFinite(share) && share >= f.minEarnedSharePct / 100 - 1e-12)) return false;
+  }
   return true;
 }
 
 /** Filtered and sorted rows; ties break on id so the order is stable between updates. Closing rows keep their place. */
 export function sortRows(rows: readonly OpportunityRow[], sort: SortSpec, filter: RowFilter, serverNowMs: number): OpportunityRow[] {
-  const col = COLUMNS.find((c) => c.key === sort.key) ?? COLUMNS.find((c) => c.key === DEFAULT_SORT.key)!;
+  const col = SORTABLE_COLUMNS.find((c) => c.key === sort.key) ?? SORTABLE_COLUMNS.find((c) => c.key === DEFAULT_SORT.key)!;
+  const value = col.value!;
   const sign = sort.dir === 'asc' ? 1 : -1;
   const keyed = rows
     .filter((r) => matchesFilter(r.opportunity, filter))
-    .map((r) => ({ r, v: col.value(r.opportunity, serverNowMs) }));
+    .map((r) => ({ r, v: value(r.opportunity, serverNowMs) }));
   keyed.sort((a, b) => {
     let c: number;
     if (typeof a.v === 'number' && typeof b.v === 'number') {
-      const av = Number.isNaN(a.v) ? -Infinity : a.v;
-      const bv = Number.isNaN(b.v) ? -Infinity : b.v;
-      c = av === bv ? 0 : av < bv ? -1 : 1;
+      // A missing figure (NaN: an older record, a venue without the data) sorts last in either direction.
+      const an = Number.isNaN(a.v);
+      const bn = Number.isNaN(b.v);
+      if (an || bn) return an === bn ? a.r.id.localeCompare(b.r.id) : an ? 1 : -1;
+      c = a.v === b.v ? 0 : a.v < b.v ? -1 : 1;
     } else c = String(a.v).localeCompare(String(b.v));
     return c !== 0 ? c * sign : a.r.id.localeCompare(b.r.id);
   });
