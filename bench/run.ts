@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['engine', 'ingest', 'strategy', 'e2e', 'persistence', 'startup', 'universe', 'cluster'];
+const ALL = ['engine', 'ingest', 'strategy', 'e2e', 'persistence', 'startup', 'universe', 'cluster', 'depth'];
 /** Run only when named (`npm run bench -- soak`): 30 minutes by default (SOAK_MINUTES). */
 const ON_REQUEST = ['soak'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

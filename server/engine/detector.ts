@@ -24,11 +24,13 @@
  * an open pair using it closes with `quote_quarantined` (on the held quote itself, or by sweep).
  */
 import type { Config } from '../../shared/config.js';
+import type { DepthBook, DepthView } from '../depth/types.js';
 import { EXCHANGES } from '../../shared/exchanges.js';
 import { opportunityId, type FundingBasis, type Opportunity, type OpportunityCloseReason, type OpportunityEvent } from '../../shared/opportunity.js';
 import type { FundingHistoryView } from '../funding/history-types.js';
 import type { BroadcastRing } from './bus.js';
 import { nowUs } from './clock.js';
+import { PairDepthSlippage, bookFresh, capacityUsd, pairDepthSlippage } from './depth-scoring.js';
 import type { LatencyHistogram } from './histogram.js';
 import { EXCHANGE_COUNT, LEG_COUNT, SETTLE_COUNT, SETTLE_LEG_MASKS, VENUE_LEG_MASKS, type InstrumentMap } from './instruments.js';
 import type { MarketStore } from './market-store.js';
@@ -41,10 +43,10 @@ import {
   expectedFundingBps,
   fundingAprPct,
   fundingEventsInWindow,
-  pairSlippageBps,
   rate8h,
   roundTripFeesBps,
   spreadBps,
+  touchSlippageBps,
 } from './scoring.js';
 
 const E = EXCHANGE_COUNT;
@@ -143,6 +145,13 @@ export class Detector {
   private sDelta = 0;
   private sFees = 0;
   private sSlip = 0;
+  private sEntrySlip = 0;
+  private sExitSlip = 0;
+  /** 1 when sSlip came from both legs' fresh books, 0 for the touch estimate. */
+  private sSlipDepth = 0;
+  private readonly depthSlip = new PairDepthSlippage();
+  /** Latest in-sync book per id (issue 14); null = touch estimates only. */
+  private depth: DepthView | null = null;
   private sExpFunding = 0;
   /** Expected funding from current rates (bps), realised averages of the basis window (bps; NaN = a leg has no history), their 8 h delta (NaN likewise). */
   private sExpCurrent = 0;
@@ -171,6 +180,14 @@ export class Detector {
     this.setConfig(config);
     this.ensurePairs(Math.max(1, instruments.instrumentCount));
     instruments.onCreate(() => this.ensurePairs(instruments.instrumentCount));
+  }
+
+  /**
+   * Books to score slippage and capacity on (the engine's depth store); null = touch estimates only.
+   * Takes effect on the next evaluation; a book change should trigger onUpdate of its id.
+   */
+  setDepth(view: DepthView | null): void {
+    this.depth = view;
   }
 
   /** Takes effect on the next evaluation. */
@@ -400,7 +417,7 @@ export class Detector {
     this.sShort8h = rate8h(shortRate, shortInterval);
     this.sDelta = this.sShort8h - this.sLong8h;
     this.sFees = roundTripFeesBps(this.takerBps[lx], this.takerBps[sx]);
-    this.sSlip = pairSlippageBps(this.notionalUsd, longAsk, s.askSize[longId], shortBid, s.bidSize[shortId], this.impactBps);
+    this.scoreSlippage(longId, longAsk, shortId, shortBid);
     const nLong = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[longId], longInterval);
     const nShort = fundingEventsInWindow(nowMs, this.horizonMs, s.nextFundingMs[shortId], shortInterval);
     // One leg's funding alone is not the pair's carry: with either unknown, none is counted (flagged in the opportunity).
@@ -411,6 +428,47 @@ export class Detector {
     this.sExpFunding = !known ? 0 : this.sBasisRealised ? this.sExpRealised : this.sExpCurrent;
     this.sProfit = this.sSpread + this.sExpFunding - this.sFees - this.sSlip;
     this.sConfidence = confidenceScore(this.sSpread, this.sDelta);
+  }
+
+  // ---- Depth (issue 14 §2): slippage and capacity on the books -------------------------------------------
+
+  /**
+   * Fills sSlip (= entry + exit), sEntrySlip, sExitSlip and sSlipDepth: VWAP on both legs' books when
+   * both are fresh and usable, else the touch estimate (the exit assumed to cost what the entry does).
+   */
+  private scoreSlippage(longId: number, longAsk: number, shortId: number, shortBid: number): void {
+    const long = this.freshBook(longId);
+    const short = long === undefined ? undefined : this.freshBook(shortId);
+    if (long !== undefined && short !== undefined && pairDepthSlippage(long, short, this.notionalUsd, this.impactBps, this.depthSlip)) {
+      this.sEntrySlip = this.depthSlip.entryBps;
+      this.sExitSlip = this.depthSlip.exitBps;
+      this.sSlipDepth = 1;
+    } else {
+      const s = this.store;
+      const entry = touchSlippageBps(this.notionalUsd, longAsk, s.askSize[longId], this.impactBps) + touchSlippageBps(this.notionalUsd, shortBid, s.bidSize[shortId], this.impactBps);
+      this.sEntrySlip = entry;
+      this.sExitSlip = entry;
+      this.sSlipDepth = 0;
+    }
+    this.sSlip = this.sEntrySlip + this.sExitSlip;
+  }
+
+  /** The id's book when the depth view holds one (it serves none older than the staleness limit) and its venue stamp is fresh. */
+  private freshBook(id: number): DepthBook | undefined {
+    const book = this.depth?.get(id);
+    return book !== undefined && bookFresh(book, this.time[TIME_NOW_MS], this.store.staleAfterMs) ? book : undefined;
+  }
+
+  /**
+   * capacityUsd of the pair just scored: computed only when an event is built (it walks every level of
+   * four sides). null without fresh, usable books on both legs.
+   */
+  private pairCapacityUsd(longId: number, shortId: number): number | null {
+    if (this.sSlipDepth === 0) return null;
+    const long = this.freshBook(longId);
+    const short = this.freshBook(shortId);
+    if (long === undefined || short === undefined) return null;
+    return capacityUsd(long, short, this.sSpread + this.sExpFunding - this.sFees, this.minProfitBps);
   }
 
   // ---- Realised carry (issue 13 §3): funding basis, stability -----------------------------------------
@@ -601,6 +659,10 @@ export class Detector {
       longTakerFeeBps: this.takerBps[s.exchange[longId]],
       shortTakerFeeBps: this.takerBps[s.exchange[shortId]],
       slippageBps: this.sSlip,
+      slippageSource: this.sSlipDepth === 1 ? 'depth' : 'touch',
+      entrySlippageBps: this.sEntrySlip,
+      exitSlippageBps: this.sExitSlip,
+      capacityUsd: this.pairCapacityUsd(longId, shortId),
       expectedFundingBps: this.sExpFunding,
       projectedProfitBps: profit,
       projectedProfitUsd: (profit / 1e4) * this.notionalUsd,

@@ -11,6 +11,7 @@ import { nowUs, systemNowMs } from './clock.js';
 import { Detector, TIME_NOW_MS, TIME_RECV_US } from './detector.js';
 import { DepthStore } from '../depth/store.js';
 import type { DepthBook, DepthResyncReason, DepthView } from '../depth/types.js';
+import { bookFresh, bookUsable } from './depth-scoring.js';
 import { type LatencyBuckets, LatencyHistogram, type LatencySummary } from './histogram.js';
 import { InstrumentMap, exchangeIndex, isSupportedSettle } from './instruments.js';
 import { MarketStore } from './market-store.js';
@@ -128,6 +129,7 @@ export class Engine {
     this.instruments.onCreate((id) => this.store.addId(id, this.instruments.exchangeIndexOf(id)));
     this.quarantine = new QuoteQuarantine(this.instruments, this.store);
     this.detector = new Detector(this.instruments, this.store, this.bus, opts.config, this.busLatency, this.quarantine);
+    this.detector.setDepth(this.depthStore); // slippage and capacity on the books (issue 14)
     this.quarantine.band = opts.config.detector.quarantineBandPct / 100;
     this.quarantine.confirmMs = opts.config.detector.quarantineConfirmMs;
     this.quarantine.reviewAfterMs = opts.config.detector.reviewAfterMs;
@@ -153,6 +155,16 @@ export class Engine {
   /** Pre-registers instrument keys on exchanges with the symbols `symbolFor` guesses (see InstrumentMap.preRegister). */
   preRegister(keys: readonly string[], exchanges: readonly Exchange[], symbolFor: (exchange: Exchange, base: string) => string): number[] {
     return this.instruments.preRegister(keys, exchanges, symbolFor);
+  }
+
+  /**
+   * A leg's book when it is fresh (detector.staleAfterMs) and usable (two-sided, not crossed), for paper
+   * fills that walk the levels; null otherwise (the caller falls back to the touch).
+   */
+  depthBook(instrument: string, exchange: Exchange, settle?: string): DepthBook | null {
+    const id = this.instruments.idFor(instrument, exchange, settle);
+    const book = id < 0 ? undefined : this.depth.get(id);
+    return book !== undefined && bookFresh(book, this.now(), this.store.staleAfterMs) && bookUsable(book) ? book : null;
   }
 
   /** Queue a top-of-book update (sizes in BASE units). false = ring full, dropped and counted. */

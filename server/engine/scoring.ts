@@ -35,47 +35,6 @@ export function touchSlippageBps(notionalUsd: number, price: number, touchSize: 
 }
 
 /**
- * Slippage of one leg over book levels (best first), for when depth is available: the VWAP of filling
- * `notionalUsd` across the levels, in bps away from the touch, plus `impactBps` on the part of the
- * notional the levels do not cover. With one level this equals touchSlippageBps.
- */
-export function levelsSlippageBps(
-  notionalUsd: number,
-  prices: ArrayLike<number>,
-  sizes: ArrayLike<number>,
-  levelCount: number,
-  impactBps: number,
-): number {
-  if (levelCount <= 0) return impactBps;
-  const touch = prices[0];
-  let remainingUsd = notionalUsd;
-  let costBpsUsd = 0; // Σ usd_i · |p_i − touch| / touch · 1e4
-  for (let i = 0; i < levelCount && remainingUsd > 0; i++) {
-    const p = prices[i];
-    const levelUsd = p * (sizes[i] > 0 ? sizes[i] : 0);
-    const takeUsd = levelUsd < remainingUsd ? levelUsd : remainingUsd;
-    costBpsUsd += takeUsd * (Math.abs(p - touch) / touch) * 1e4;
-    remainingUsd -= takeUsd;
-  }
-  return (costBpsUsd + remainingUsd * impactBps) / notionalUsd;
-}
-
-/**
- * Slippage of the pair in bps of notional: entry of both legs at the touch, times 2 for an exit assumed
- * to cost the same as the entry (the exit book is unknown when scoring).
- */
-export function pairSlippageBps(
-  notionalUsd: number,
-  longAsk: number,
-  longAskSize: number,
-  shortBid: number,
-  shortBidSize: number,
-  impactBps: number,
-): number {
-  return 2 * (touchSlippageBps(notionalUsd, longAsk, longAskSize, impactBps) + touchSlippageBps(notionalUsd, shortBid, shortBidSize, impactBps));
-}
-
-/**
  * Funding events of one leg in (nowMs, nowMs + horizonMs]: the first at nextFundingMs (rolled forward
  * by whole intervals when already past), then every intervalMs.
  */

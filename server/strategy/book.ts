@@ -96,8 +96,11 @@ export function snapshot(p: Position): Position {
   return { ...p, long: { ...p.long }, short: { ...p.short }, transitions: p.transitions.slice() };
 }
 
-/** A fresh `opening` position on `opp` (no transitions yet); margin is reserved for the target notional while the entry is in flight. */
-export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, cfg: Config['strategy'], nowMs: number): Position {
+/**
+ * A fresh `opening` position on `opp` (no transitions yet) of `notionalUsd` per leg (the entry size); margin
+ * is reserved for it while the entry is in flight.
+ */
+export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, cfg: Config['strategy'], notionalUsd: number, nowMs: number): Position {
   const p: Position = {
     id,
     instrument: opp.instrument,
@@ -105,7 +108,7 @@ export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuo
     state: 'opening',
     long: emptyLeg(opp.longExchange, opp.longSymbol, 'long', opp.longSettle),
     short: emptyLeg(opp.shortExchange, opp.shortSymbol, 'short', opp.shortSettle),
-    notionalUsd: cfg.notionalUsd,
+    notionalUsd,
     openedMs: nowMs,
     closedMs: null,
     entrySpreadBps: opp.spreadBps,
@@ -119,7 +122,7 @@ export function newPosition(id: string, opp: Opportunity, longQuote: StrategyQuo
     exitReason: null,
     transitions: [],
   };
-  p.long.marginUsd = p.short.marginUsd = cfg.notionalUsd / cfg.leverage;
+  p.long.marginUsd = p.short.marginUsd = notionalUsd / cfg.leverage;
   return p;
 }
 

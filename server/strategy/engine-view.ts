@@ -5,6 +5,7 @@
  */
 import type { Exchange } from '../../shared/exchanges.js';
 import type { Opportunity, OpportunityEvent } from '../../shared/opportunity.js';
+import type { DepthBook } from '../depth/types.js';
 import type { Subscription } from '../engine/bus.js';
 import type { QuoteView } from '../engine/engine.js';
 
@@ -29,6 +30,8 @@ export interface StrategyEngine {
    * arrived (Engine.settlementRate); null when none. Without it, settlements book the rate last read from the quote.
    */
   settlementRate?(instrument: string, exchange: Exchange, fundingMs: number, settle?: string): number | null;
+  /** A leg's fresh, usable L2 book (Engine.depthBook), for paper fills that walk its levels; null = touch only. */
+  depthBook?(instrument: string, exchange: Exchange, settle?: string): DepthBook | null;
   /** Whether the venue's feed is down or the venue disabled (default venue view; see venue-state.ts). */
   isExchangeDown?(exchange: Exchange): boolean;
 }

@@ -24,6 +24,8 @@ export const REJECTION_REASONS = [
   'quote_quarantined',
   'quote_too_old',
   'notional_exceeded',
+  /** The opportunity's capacityUsd (depth) is below the smallest entry worth making. */
+  'capacity_below_min',
   'max_open_positions',
   'max_notional_instrument',
   'max_notional_exchange',
@@ -62,6 +64,52 @@ const EPS = 1e-9;
 const usd = (v: number) => v.toFixed(2);
 
 /**
+ * The smallest position opened, as a share of strategy.notionalUsd: when capacity or a risk limit leaves
+ * less than this, the entry is rejected (a sliver of the intended trade is not the trade that was scored).
+ */
+export const MIN_ENTRY_SHARE = 0.1;
+
+/** What limited a new position's size (the rejection reason when the size is below the minimum). */
+export type SizeLimit = 'notional' | 'capacity_below_min' | 'max_notional_instrument' | 'max_notional_exchange' | 'max_total_exposure' | 'insufficient_capital';
+
+export interface EntrySize {
+  /** Per-leg notional (USD) to open: min(strategy.notionalUsd, capacity, risk headroom). */
+  notionalUsd: number;
+  limitedBy: SizeLimit;
+  /** Why, for a rejection's detail. */
+  detail: string;
+}
+
+/**
+ * A new position's per-leg notional: the configured notional, less when the opportunity's depth capacity
+ * (capacityUsd; null or absent = no books, no cap) or the room left under a risk limit is smaller.
+ * Limits set to 0 are off. Room: per instrument and per exchange (each leg adds its notional), half the
+ * gross room (both legs count), and the margin available at the configured leverage for both legs.
+ */
+export function entrySize(opp: Opportunity, ctx: EntryContext): EntrySize {
+  const { strategy, risk } = ctx.config;
+  let size: EntrySize = { notionalUsd: strategy.notionalUsd, limitedBy: 'notional', detail: `strategy.notionalUsd ${usd(strategy.notionalUsd)}` };
+  const cap = (room: number, limitedBy: SizeLimit, detail: string) => {
+    if (room < size.notionalUsd) size = { notionalUsd: Math.max(0, room), limitedBy, detail };
+  };
+  if (typeof opp.capacityUsd === 'number') cap(opp.capacityUsd, 'capacity_below_min', `capacity ${usd(opp.capacityUsd)} on the books`);
+  if (risk.maxNotionalPerInstrumentUsd > 0) {
+    const used = ctx.exposureByInstrument[opp.instrument] ?? 0;
+    cap(risk.maxNotionalPerInstrumentUsd - used, 'max_notional_instrument', `${opp.instrument} has ${usd(used)} of ${usd(risk.maxNotionalPerInstrumentUsd)}`);
+  }
+  if (risk.maxNotionalPerExchangeUsd > 0) {
+    for (const ex of [opp.longExchange, opp.shortExchange]) {
+      const used = ctx.exposureByExchange[ex] ?? 0;
+      cap(risk.maxNotionalPerExchangeUsd - used, 'max_notional_exchange', `${ex} has ${usd(used)} of ${usd(risk.maxNotionalPerExchangeUsd)}`);
+    }
+  }
+  if (risk.maxTotalExposureUsd > 0)
+    cap((risk.maxTotalExposureUsd - ctx.grossExposureUsd) / 2, 'max_total_exposure', `gross exposure ${usd(ctx.grossExposureUsd)} of ${usd(risk.maxTotalExposureUsd)}`);
+  cap((ctx.availableCapitalUsd * strategy.leverage) / 2, 'insufficient_capital', `${usd(ctx.availableCapitalUsd)} margin available at ${strategy.leverage}x`);
+  return size;
+}
+
+/**
  * The BASE quantity bought on the long leg and sold on the short leg (delta-neutral): the configured
  * notional at the HIGHER of the two entry prices (long ask, short bid), so neither leg's notional
  * exceeds the configured one. `sizingRejection` checks it against the venues' consensus as well.
@@ -96,8 +144,7 @@ export function consensusMid(instrument: string, exchanges: readonly Exchange[],
  * that are both far below the other venues (sized on a low price, the position would be worth a
  * multiple of the notional at the market's price: 7 ETH at $142 against $1,000).
  */
-export function sizingRejection(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, ctx: EntryContext): Rejection | null {
-  const n = ctx.config.strategy.notionalUsd;
+export function sizingRejection(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, ctx: EntryContext, n = ctx.config.strategy.notionalUsd): Rejection | null {
   const limit = n * (1 + ctx.config.strategy.notionalTolerancePct / 100);
   const qty = entryQuantity(n, longQuote, shortQuote);
   const consensus = consensusMid(opp.instrument, ctx.config.market.exchanges, ctx.quote);
@@ -155,24 +202,14 @@ export function entryRejection(opp: Opportunity, ctx: EntryContext): Rejection |
     if (age > strategy.maxQuoteAgeMs) return { reason: 'quote_too_old', detail: `${leg} quote on ${ex} is ${age} ms old (max ${strategy.maxQuoteAgeMs})` };
     legQuotes.push(q);
   }
-  const sizing = sizingRejection(opp, legQuotes[0], legQuotes[1], ctx);
+  // Capacity and the risk limits shrink the position; below a minimum it is not worth opening.
+  const size = entrySize(opp, ctx);
+  const sizing = sizingRejection(opp, legQuotes[0], legQuotes[1], ctx, size.notionalUsd);
   if (sizing) return sizing;
   if (ctx.openPositions >= risk.maxOpenPositions)
     return { reason: 'max_open_positions', detail: `${ctx.openPositions} open, max ${risk.maxOpenPositions}` };
-  const n = strategy.notionalUsd;
-  const inst = (ctx.exposureByInstrument[opp.instrument] ?? 0) + n;
-  if (risk.maxNotionalPerInstrumentUsd > 0 && inst > risk.maxNotionalPerInstrumentUsd + EPS)
-    return { reason: 'max_notional_instrument', detail: `${opp.instrument} would reach ${usd(inst)} > ${usd(risk.maxNotionalPerInstrumentUsd)}` };
-  for (const ex of [opp.longExchange, opp.shortExchange]) {
-    const exp = (ctx.exposureByExchange[ex] ?? 0) + n;
-    if (risk.maxNotionalPerExchangeUsd > 0 && exp > risk.maxNotionalPerExchangeUsd + EPS)
-      return { reason: 'max_notional_exchange', detail: `${ex} would reach ${usd(exp)} > ${usd(risk.maxNotionalPerExchangeUsd)}` };
-  }
-  const gross = ctx.grossExposureUsd + 2 * n;
-  if (risk.maxTotalExposureUsd > 0 && gross > risk.maxTotalExposureUsd + EPS)
-    return { reason: 'max_total_exposure', detail: `gross exposure would reach ${usd(gross)} > ${usd(risk.maxTotalExposureUsd)}` };
-  const margin = (2 * n) / strategy.leverage;
-  if (margin > ctx.availableCapitalUsd + EPS)
-    return { reason: 'insufficient_capital', detail: `needs ${usd(margin)} margin, ${usd(ctx.availableCapitalUsd)} available` };
+  const minUsd = strategy.notionalUsd * MIN_ENTRY_SHARE;
+  if (size.limitedBy !== 'notional' && !(size.notionalUsd >= minUsd - EPS))
+    return { reason: size.limitedBy, detail: `${size.detail}: ${usd(size.notionalUsd)} left < minimum entry ${usd(minUsd)}` };
   return null;
 }

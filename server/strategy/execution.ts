@@ -27,6 +27,7 @@ import type { Config } from '../../shared/config.js';
 import type { Fill, FillPurpose } from '../../shared/position.js';
 import { nowUs as systemNowUs } from '../engine/clock.js';
 import { takerFee } from './accounting.js';
+import type { BookSide, DepthBook } from '../depth/types.js';
 import type { StrategyQuote } from './engine-view.js';
 
 export interface OrderRequest {
@@ -112,13 +113,39 @@ export function walkBook(levels: readonly BookLevel[], quantity: number, side: '
   return { price: cost / quantity, quantity, visibleQuantity };
 }
 
-/** The visible levels of a quote on the side an order takes: asks for a buy, bids for a sell. Touch only today. */
+/**
+ * Walks the levels of a book side (best first) for `quantity` BASE units and fills ONLY what they hold:
+ * no impact tail (a real book has nothing beyond its levels to take at a guessed price). null when the
+ * side holds nothing.
+ */
+export function walkBookSide(side: BookSide, quantity: number): BookWalk | null {
+  if (!(quantity > 0)) return null;
+  let remaining = quantity;
+  let cost = 0;
+  for (let i = 0; i < side.length && remaining > 0; i++) {
+    const p = side.prices[i];
+    const size = side.sizes[i];
+    if (!(p > 0) || !(size > 0)) continue;
+    const take = size < remaining ? size : remaining;
+    cost += take * p;
+    remaining -= take;
+  }
+  const filled = quantity - remaining;
+  return filled > 0 ? { price: cost / filled, quantity: filled, visibleQuantity: filled } : null;
+}
+
+/** The visible levels of a quote on the side an order takes: asks for a buy, bids for a sell (the touch). */
 export function takeSideLevels(quote: StrategyQuote, side: 'buy' | 'sell'): BookLevel[] {
   return side === 'buy' ? [{ price: quote.ask, size: quote.askSize }] : [{ price: quote.bid, size: quote.bidSize }];
 }
 
 export interface PaperExecutorOptions {
   quote: (instrument: string, exchange: Exchange, settle?: string) => StrategyQuote | null;
+  /**
+   * The leg's fresh, usable book (Engine.depthBook). With one, an order walks its levels and fills only
+   * what they hold (a PARTIAL fill, reported `expired`); without, it fills at the touch plus impact.
+   */
+  book?: (instrument: string, exchange: Exchange, settle?: string) => DepthBook | null;
   /** Read on every order (fees and impact follow config changes). */
   config: () => Config;
   now: () => number;
@@ -127,7 +154,10 @@ export interface PaperExecutorOptions {
   rememberOrders?: number;
 }
 
-/** Fills immediately and completely against the current top of book (taker), or rejects. */
+/**
+ * Fills immediately (taker) against the leg's book when one is fresh, level by level and possibly
+ * partially; otherwise completely against the top of book with the impact tail. Rejects when nothing fills.
+ */
 export class PaperExecutor implements Executor {
   readonly kind = 'paper' as const;
   private readonly outcomes = new Map<string, ExecutionReport>();
@@ -178,7 +208,11 @@ export class PaperExecutor implements Executor {
     const age = nowMs - quote.receivedMs;
     if (age > order.maxQuoteAgeMs) return reject('stale_quote', `${order.exchange} quote is ${age} ms old (max ${order.maxQuoteAgeMs})`);
     const config = this.opts.config();
-    const walk = walkBook(takeSideLevels(quote, order.side), order.quantity, order.side, config.detector.slippageImpactBps);
+    const book = this.opts.book?.(order.instrument, order.exchange, order.settle) ?? null;
+    const walk =
+      book !== null
+        ? walkBookSide(order.side === 'buy' ? book.asks : book.bids, order.quantity)
+        : walkBook(takeSideLevels(quote, order.side), order.quantity, order.side, config.detector.slippageImpactBps);
     if (!walk) return reject('no_liquidity', `${order.exchange} has no ${order.side === 'buy' ? 'ask' : 'bid'}`);
     const notionalUsd = walk.price * walk.quantity;
     const fill: Fill = {
@@ -197,6 +231,10 @@ export class PaperExecutor implements Executor {
       fillMs: nowMs,
       latencyUs: Math.max(0, this.nowUs() - order.decisionUs),
     };
+    // What the book did not hold is not traded: a terminal `expired` carrying the partial fill (the runner
+    // treats it as any short entry: unwinds what was filled; an exit retries the rest next pass).
+    if (walk.quantity < order.quantity * (1 - 1e-9))
+      return { clientOrderId: order.clientOrderId, status: 'expired', terminal: true, fill, reason: 'no_liquidity', detail: `${order.exchange} book held ${walk.quantity} of ${order.quantity}` };
     return { clientOrderId: order.clientOrderId, status: 'filled', terminal: true, fill, reason: null, detail: '' };
   }
 }

@@ -41,7 +41,7 @@ import type { Persistence, PortfolioState } from '../persistence/persistence.js'
 import { closeSpreadBps } from './accounting.js';
 import { LEGS, markLeg, newBook, newPosition, snapshot, type Book } from './book.js';
 import type { StrategyEngine, StrategyQuote } from './engine-view.js';
-import { entryQuantity, entryRejection, type Rejection } from './entry-rules.js';
+import { entryQuantity, entryRejection, entrySize, type EntryContext, type EntrySize, type Rejection } from './entry-rules.js';
 import { PaperExecutor, type Executor } from './execution.js';
 import { exitDecision, unusableBecause, usableNow } from './exits.js';
 import { type FillCount, FillLog } from './fill-log.js';
@@ -177,6 +177,7 @@ export class StrategyRunner {
       opts.executor ??
         new PaperExecutor({
           quote: (instrument, exchange, settle) => this.quoteOf(instrument, exchange, settle),
+          book: (instrument, exchange, settle) => this.engine.depthBook?.(instrument, exchange, settle) ?? null,
           config: () => this.config,
           now: () => this.clockMs,
           nowUs: this.nowUs,
@@ -392,7 +393,7 @@ export class StrategyRunner {
       if (live.has(opp.id)) continue;
       pf ??= this.computePortfolio(nowMs);
       busy ??= this.registry.busyInstruments();
-      const rejection = entryRejection(opp, {
+      const ctx: EntryContext = {
         config: this.config,
         nowMs,
         tradingState: this.state.tradingState,
@@ -405,7 +406,8 @@ export class StrategyRunner {
         dailyPnlUsd: pf.dailyPnlUsd,
         availableCapitalUsd: pf.availableCapitalUsd,
         quote: this.quoteOf,
-      });
+      };
+      const rejection = entryRejection(opp, ctx);
       if (rejection) {
         this.reject(opp.id, opp.instrument, rejection, nowMs);
         continue;
@@ -414,7 +416,7 @@ export class StrategyRunner {
       // Rules passed on both quotes, so both exist here.
       const longQuote = this.quoteOf(opp.instrument, opp.longExchange, opp.longSettle);
       const shortQuote = this.quoteOf(opp.instrument, opp.shortExchange, opp.shortSettle);
-      if (longQuote && shortQuote) this.open(opp, longQuote, shortQuote, nowMs);
+      if (longQuote && shortQuote) this.open(opp, longQuote, shortQuote, entrySize(opp, ctx), nowMs);
       pf = busy = live = null;
     }
   }
@@ -424,16 +426,18 @@ export class StrategyRunner {
     if (rejection) this.journal.emit({ kind: 'rejection', tsMs: nowMs, rejection });
   }
 
-  private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, nowMs: number): void {
+  /** Opens at `size` (entrySize: the configured notional, or less when capacity or a risk limit binds). */
+  private open(opp: Opportunity, longQuote: StrategyQuote, shortQuote: StrategyQuote, size: EntrySize, nowMs: number): void {
     const cfg = this.config.strategy;
     const id = this.registry.nextId();
     // Same BASE quantity on both legs (delta-neutral), sized on the higher leg price; entryRejection checked it.
-    const quantity = entryQuantity(cfg.notionalUsd, longQuote, shortQuote);
+    const quantity = entryQuantity(size.notionalUsd, longQuote, shortQuote);
     // Margin is reserved for the target notional while the entry is in flight.
-    const p = newPosition(id, opp, longQuote, shortQuote, cfg, nowMs);
+    const p = newPosition(id, opp, longQuote, shortQuote, cfg, size.notionalUsd, nowMs);
     const book = newBook(p, quantity);
     this.registry.add(book);
-    this.lifecycle.open(book, quantity, `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps`, nowMs);
+    const sized = size.limitedBy === 'notional' ? '' : ` (size ${size.notionalUsd.toFixed(2)} USD: ${size.detail})`;
+    this.lifecycle.open(book, quantity, `entry on ${opp.id}: projected ${opp.projectedProfitBps.toFixed(2)} bps, spread ${opp.spreadBps.toFixed(2)} bps${sized}`, nowMs);
   }
 
   // ---------------------------------------------------------------------------------------------

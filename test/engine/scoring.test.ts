@@ -5,8 +5,6 @@ import {
   expectedFundingBps,
   fundingAprPct,
   fundingEventsInWindow,
-  levelsSlippageBps,
-  pairSlippageBps,
   rate8h,
   roundTripFeesBps,
   spreadBps,
@@ -39,18 +37,8 @@ describe('scoring (hand-computed)', () => {
     expect(touchSlippageBps(1000, 100, 4, 5)).toBeCloseTo(3, 12);
     expect(touchSlippageBps(1000, 100, 10, 5)).toBe(0); // touch covers it
     expect(touchSlippageBps(1000, 100, 0, 5)).toBeCloseTo(5, 12); // nothing visible: all at impact
-    // pair: long 3 bps; short $1000 at 100.5 = 9.950249 units, touch 5 → excess 4.950249 → 49.75 % · 5 = 2.4875 bps;
-    // entry 5.4875, times 2 for the exit estimate = 10.975
-    expect(pairSlippageBps(1000, 100, 4, 100.5, 5, 5)).toBeCloseTo(10.975, 9);
-  });
-
-  it('slippage over book levels (VWAP) agrees with the touch case and prices depth', () => {
-    expect(levelsSlippageBps(1000, [100], [4], 1, 5)).toBeCloseTo(touchSlippageBps(1000, 100, 4, 5), 12);
-    // $400 at the touch (0 bps) + $600 at 100.1 (10 bps away) → 6000 / 1000 = 6 bps
-    expect(levelsSlippageBps(1000, [100, 100.1], [4, 100], 2, 5)).toBeCloseTo(6, 9);
-    // bid side works the same (distance is absolute): $500 at 100, $500 at 99.8 (20 bps) → 10 bps
-    expect(levelsSlippageBps(1000, [100, 99.8], [5, 100], 2, 5)).toBeCloseTo(10, 9);
-    expect(levelsSlippageBps(1000, [], [], 0, 7)).toBe(7);
+    // short $1000 at 100.5 = 9.950249 units, touch 5 → excess 4.950249 → 49.75 % · 5 = 2.4875 bps
+    expect(touchSlippageBps(1000, 100.5, 5, 5)).toBeCloseTo(2.4875, 9);
   });
 
   it('counts funding events in (now, now + horizon]', () => {

@@ -176,30 +176,44 @@ describe('risk limits', () => {
     expect(h.runner.rejections()[0]).toMatchObject({ reason: 'max_open_positions', instrument: ETH, detail: '1 open, max 1' });
   });
 
-  it('max notional per instrument', () => {
+  // Risk limits SHRINK a new position to the room they leave (issue 14: size = min(notional, capacity,
+  // risk limits)); below MIN_ENTRY_SHARE (10 %) of strategy.notionalUsd the entry is rejected instead.
+  it('max notional per instrument: sized to the limit', () => {
     // One live position per instrument, so this limit bites when a position's notional exceeds it: config
     // validation forbids that, so apply it the way a hot change without validation would.
     const g = new Harness();
     g.runner.setConfig({ ...g.config, strategy: { ...g.config.strategy, notionalUsd: 900 }, risk: { ...g.config.risk, maxNotionalPerInstrumentUsd: 800 } });
     g.openStandard();
-    expect(g.runner.positions()).toHaveLength(0);
-    expect(g.runner.rejections()[0]).toMatchObject({ reason: 'max_notional_instrument', detail: `${BTC} would reach 900.00 > 800.00` });
+    // 800 USD at the short bid 100.50 = 7.960199 BTC per leg
+    expect(g.only()).toMatchObject({ state: 'open', notionalUsd: 800 });
+    expect(g.only().short.quantity).toBeCloseTo(800 / 100.5, 9);
+    expect(g.runner.rejections()).toHaveLength(0);
   });
 
-  it('max notional per exchange', () => {
-    // BTC takes 1000 on okx and bybit; ETH would bring okx to 2000 > 1500
+  it('max notional per exchange: sized to the room left, rejected below the minimum entry', () => {
+    // BTC takes 1000 on okx and bybit; ETH has 1500 − 1000 = 500 left on okx → 500 per leg
     const h = new Harness({ config: testConfig({ risk: { maxNotionalPerExchangeUsd: 1500 } }) });
     twoInstruments(h);
-    expect(h.runner.positions()).toHaveLength(1);
-    expect(h.runner.rejections()[0]).toMatchObject({ reason: 'max_notional_exchange', detail: 'okx would reach 2000.00 > 1500.00' });
+    expect(h.runner.positions().map((p) => [p.instrument, p.notionalUsd])).toEqual([
+      [BTC, 1000],
+      [ETH, 500],
+    ]);
+    expect(h.runner.positions()[1].long.quantity).toBeCloseTo(500 / 10.05, 9);
+    // 1050: 50 left < 10 % of 1000
+    const g = new Harness({ config: testConfig({ risk: { maxNotionalPerExchangeUsd: 1050 } }) });
+    twoInstruments(g);
+    expect(g.runner.positions()).toHaveLength(1);
+    expect(g.runner.rejections()[0]).toMatchObject({ reason: 'max_notional_exchange', detail: 'okx has 1000.00 of 1050.00: 50.00 left < minimum entry 100.00' });
   });
 
-  it('max total exposure', () => {
-    // gross 2000 after BTC; ETH would make 4000 > 3000
+  it('max total exposure: half the gross room per leg', () => {
+    // gross 2000 after BTC; 3000 leaves 1000 → ETH at 500 per leg
     const h = new Harness({ config: testConfig({ risk: { maxTotalExposureUsd: 3000 } }) });
     twoInstruments(h);
-    expect(h.runner.positions()).toHaveLength(1);
-    expect(h.runner.rejections()[0]).toMatchObject({ reason: 'max_total_exposure', detail: 'gross exposure would reach 4000.00 > 3000.00' });
+    expect(h.runner.positions().map((p) => p.notionalUsd)).toEqual([1000, 500]);
+    const g = new Harness({ config: testConfig({ risk: { maxTotalExposureUsd: 2100 } }) });
+    twoInstruments(g);
+    expect(g.runner.rejections()[0]).toMatchObject({ reason: 'max_total_exposure', detail: 'gross exposure 2000.00 of 2100.00: 50.00 left < minimum entry 100.00' });
   });
 
   it('daily loss limit (today realised + open unrealised), reset at the UTC day boundary', () => {
@@ -220,11 +234,14 @@ describe('risk limits', () => {
     expect(h.runner.positions().map((p) => p.instrument)).toEqual([BTC, ETH]);
   });
 
-  it('insufficient capital for the margin', () => {
-    // margin for a pair = 2·1000/5 = 400 > 300 capital
+  it('insufficient capital: sized to the margin available', () => {
+    // 300 capital at 5x covers 1500 of notional: 750 per leg (margin 2 · 750 / 5 = 300)
     const h = new Harness({ config: testConfig({ strategy: { startingCapitalUsd: 300 } }) });
     h.openStandard();
-    expect(h.runner.rejections()[0]).toMatchObject({ reason: 'insufficient_capital', detail: 'needs 400.00 margin, 300.00 available' });
+    expect(h.only()).toMatchObject({ state: 'open', notionalUsd: 750 });
+    const g = new Harness({ config: testConfig({ strategy: { startingCapitalUsd: 15 } }) });
+    g.openStandard();
+    expect(g.runner.rejections()[0]).toMatchObject({ reason: 'insufficient_capital', detail: '15.00 margin available at 5x: 37.50 left < minimum entry 100.00' });
   });
 });
 
