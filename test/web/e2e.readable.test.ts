@@ -447,7 +447,8 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     });
     const polls: string[] = [];
     page.on('request', (r) => {
-      if (r.url().includes('/api/feeds')) polls.push(r.url());
+      // Feed ages come from the stream; only the order-book counters (GET /api/feeds/depth) are polled.
+      if (r.url().includes('/api/feeds') && !r.url().includes('/api/feeds/depth')) polls.push(r.url());
     });
     await page.getByTestId('tab-system').click();
 
