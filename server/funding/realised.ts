@@ -12,9 +12,18 @@ import { realisedAverage8h, type FundingHistoryView } from './history-types.js';
 const HOUR_MS = 3_600_000;
 export const REALISED_WINDOWS_MS = { avg24h: 24 * HOUR_MS, avg3d: 72 * HOUR_MS, avg7d: 168 * HOUR_MS, avg30d: 720 * HOUR_MS } as const;
 
+/**
+ * First ms of the realised window ending at nowMs: the window is (nowMs − windowMs, nowMs], so a settlement
+ * exactly windowMs ago is out and a 24 h window of an 8 h leg holds 3 settlements (24 h of intervals), not 4.
+ * Every realised figure (board, detector) uses it, so they agree.
+ */
+export function realisedWindowFromMs(nowMs: number, windowMs: number): number {
+  return nowMs - windowMs + 1;
+}
+
 /** Realised average of one leg over (nowMs − windowMs, nowMs], bps per 8 h; null = no settlement. */
 export function realisedBps8h(view: FundingHistoryView, leg: { instrument: string; venue: Exchange; settle: SettleCurrency }, nowMs: number, windowMs: number): number | null {
-  const avg = realisedAverage8h(view.settlements(leg, nowMs - windowMs + 1, nowMs));
+  const avg = realisedAverage8h(view.settlements(leg, realisedWindowFromMs(nowMs, windowMs), nowMs));
   return avg === null ? null : avg * 1e4;
 }
 
