@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FetchJson } from '../../server/feeds/adapter.js';
-import { FundingBoard, type FundingLeg } from '../../server/funding/board.js';
+import { engineFundingLegs, FundingBoard, type FundingLeg } from '../../server/funding/board.js';
 import { FundingHistoryStore } from '../../server/funding/history-store.js';
 import type { FundingLegRef, VenueFundingHistory } from '../../server/funding/history-types.js';
 import { historyRealisedSource, realisedBps8h, REALISED_WINDOWS_MS } from '../../server/funding/realised.js';
@@ -135,6 +135,34 @@ describe('funding board figures (rateIntervalBps, rate8hBps, aprPct, last settle
     const board = new FundingBoard({ legs: () => [leg('binance', 0.0001, 8 * H, now + 8 * H)], now: () => now, history: historyRealisedSource(store) });
     // 24 h: (1+2+3)/24 h × 8 h = 2 bps; 3 d: (9+1+2+3)/32 h × 8 h = 3.75 bps.
     expect(board.rows()[0]!.realised).toEqual({ avg24h: expect.closeTo(2, 9), avg3d: expect.closeTo(3.75, 9), avg7d: expect.closeTo(3.75, 9), avg30d: expect.closeTo(3.75, 9) });
+  });
+});
+
+describe('settlements recorded live (board tracker → funding-history store)', () => {
+  it('books the last current rate published before the settlement, even one that arrived between two samples', () => {
+    const T = T0 + 8 * H;
+    const clock = { t: T - 1000 };
+    const { engine, ids } = btcOnFourVenues(engineConfig(), clock.t);
+    const store = new FundingHistoryStore({ now: () => clock.t });
+    const board = new FundingBoard({
+      legs: engineFundingLegs(engine),
+      now: () => clock.t,
+      onSettled: (leg, settled) => store.add(leg, [settled]),
+      settlementRate: (leg, ms) => engine.settlementRate(leg.instrument, leg.venue, ms, leg.settle),
+    });
+    const push = (rate: number, next: number, ts: number) => {
+      engine.pushFunding(ids.binance, rate, 8 * H, next, false, ts, 1);
+      engine.drain();
+    };
+    push(0.0001, T, T - 1000);
+    board.sample(T - 1000); // the board last saw 1 bp
+    push(0.00013, T, T - 40); // 40 ms before T, between two samples: this is what T charges
+    push(0.00002, T + 8 * H, T + 400); // the venue rolled to the next period
+    clock.t = T + 600;
+    const row = board.rows({ venue: 'binance' })[0]!;
+    // 0.00013 per 8 h = 1.3 bps (the sampled 1 bp was stale by 40 ms).
+    expect(row.lastSettled).toEqual({ rateIntervalBps: expect.closeTo(1.3, 12), rate8hBps: expect.closeTo(1.3, 12), intervalMs: 8 * H, settledMs: T, predicted: false });
+    expect(store.settlements({ instrument: 'BTC-PERP', venue: 'binance', settle: 'USDT' }, 0, T + H)).toEqual([{ timeMs: T, rate: 0.00013, intervalMs: 8 * H }]);
   });
 });
 
