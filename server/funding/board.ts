@@ -16,6 +16,7 @@ import type { Exchange } from '../../shared/exchanges.js';
 import { aprPct, HOUR_MS, rate8hBps, type FundingRow, type RealisedFunding, type SettledFunding } from '../../shared/funding.js';
 import type { SettleCurrency } from '../../shared/instrument-key.js';
 import type { SettledFunding as SettledPoint } from './history-types.js';
+import { SAME_SETTLEMENT_MS } from './history-store.js';
 
 /** One leg's latest funding as the store holds it (fraction per `intervalMs`). */
 export interface FundingLeg {
@@ -96,6 +97,8 @@ export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
 export interface RealisedSource {
   readonly name: string;
   realised(instrument: string, venue: Exchange, settle: SettleCurrency, nowMs: number): RealisedFunding;
+  /** The leg's latest settlement at or before nowMs in the history (a venue's settled figure), or null. */
+  lastSettled?(instrument: string, venue: Exchange, settle: SettleCurrency, nowMs: number): SettledPoint | null;
 }
 
 export interface FundingFilter {
@@ -266,6 +269,17 @@ export class FundingBoard {
     return out;
   }
 
+  /**
+   * The newer of the tracker's booking and the history's latest settlement: after a restart the tracker has
+   * none until the next settlement passes, while the history (backfilled) already holds the last one.
+   */
+  private lastSettled(leg: FundingLeg, nowMs: number): SettledFunding | null {
+    const tracked = this.tracker.lastSettled(leg);
+    const p = this.opts.history?.lastSettled?.(leg.instrument, leg.venue, leg.settle, nowMs) ?? null;
+    if (p === null || p.intervalMs === null || (tracked !== null && tracked.settledMs >= p.timeMs - SAME_SETTLEMENT_MS)) return tracked;
+    return { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.timeMs, predicted: false };
+  }
+
   private row(leg: FundingLeg, best: BestCarry | null, nowMs: number): FundingRow {
     const history = this.opts.history;
     return {
@@ -282,7 +296,7 @@ export class FundingBoard {
       predicted: leg.predicted,
       updatedMs: leg.receivedMs,
       feedDown: leg.feedDown,
-      lastSettled: this.tracker.lastSettled(leg),
+      lastSettled: this.lastSettled(leg, nowMs),
       realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
       openInterestUsd: leg.openInterestUsd ?? null,
       volume24hUsd: leg.volume24hUsd ?? null,

@@ -166,6 +166,23 @@ describe('settlements recorded live (board tracker → funding-history store)', 
   });
 });
 
+describe('last settled rate after a restart', () => {
+  it('comes from the history until the board\'s own tracker books a newer settlement', () => {
+    let now = T0 + 2 * H;
+    const store = new FundingHistoryStore({ now: () => now });
+    // Backfilled (gate body above): T0 settled 0.0001 per 8 h.
+    store.add({ instrument: 'BTC-PERP', venue: 'gate', settle: 'USDT' }, [{ timeMs: T0, rate: 0.0001, intervalMs: 8 * H }]);
+    const legs: FundingLeg[] = [{ instrument: 'BTC-PERP', venue: 'gate', settle: 'USDT', symbol: 'BTC_USDT', rate: -0.0000625, intervalMs: 8 * H, nextFundingMs: T0 + 8 * H, predicted: false, receivedMs: now, feedDown: false }];
+    const board = new FundingBoard({ legs: () => legs, now: () => now, history: historyRealisedSource(store), onSettled: (leg, p) => store.add(leg, [p]) });
+    // Just restarted: the tracker has booked nothing; the history's T0 figure is the last settled: 1 bp per 8 h.
+    expect(board.rows()[0]!.lastSettled).toEqual({ rateIntervalBps: expect.closeTo(1, 12), rate8hBps: expect.closeTo(1, 12), intervalMs: 8 * H, settledMs: T0, predicted: false });
+    // T0+8 h passes: the tracker books −0.0000625 (−0.625 bps), newer than the history's T0.
+    now = T0 + 8 * H + 500;
+    legs[0] = { ...legs[0]!, rate: 0.00002, nextFundingMs: T0 + 16 * H };
+    expect(board.rows()[0]!.lastSettled).toEqual({ rateIntervalBps: expect.closeTo(-0.625, 12), rate8hBps: expect.closeTo(-0.625, 12), intervalMs: 8 * H, settledMs: T0 + 8 * H, predicted: false });
+  });
+});
+
 describe('detector realised figures agree with the board at the window edge', () => {
   it('a settlement exactly 24 h old is out of the detector\'s 24 h average too (was counted: board and opportunity disagreed)', () => {
     const S = T0 + 24 * H; // now, on the settlement grid
