@@ -266,6 +266,28 @@ describe('settled amounts in the paper strategy', () => {
     expect(restored.fundingUsd).toBeCloseTo(-0.00188, 15);
   });
 
+  it('after a 3 h outage every hourly settlement is owed, at the rate it charged (engine capture, else the funding history)', async () => {
+    const { engine, ids } = btcOnFourVenues(engineConfig(), T0 + 3 * H);
+    const store = new FundingHistoryStore({ now: () => T0 + 3 * H });
+    const legRef: FundingLegRef = { instrument: 'BTC-PERP', venue: 'hyperliquid', settle: engine.instruments.settleOf(ids.hyperliquid) };
+    // Backfilled from the venue (hyperliquid body above): T0+1 h+81 ms 0.0000098768 … and T0+2 h+2 ms −0.0000031.
+    store.add(legRef, await readHistory(hyperliquidFundingHistory, 'hyperliquid', 'BTC'));
+    engine.setFundingHistory(store);
+    // Live since the restart: 0.00002 for T0+3 h (published T0+3 h−1 s), then 0.00003 for T0+4 h.
+    engine.pushFunding(ids.hyperliquid, 0.00002, H, T0 + 3 * H, false, T0 + 3 * H - 1000, 1);
+    engine.pushFunding(ids.hyperliquid, 0.00003, H, T0 + 4 * H, false, T0 + 3 * H + 2, 1);
+    engine.drain();
+    const published = (ms: number) => engine.settlementRate('BTC-PERP', 'hyperliquid', ms, legRef.settle);
+    // Restored leg: its next settlement was T0+1 h, it last learned 0.00001 (stale by now).
+    const l = leg({ nextFundingMs: T0 + H, fundingRate: 0.00001, fundingIntervalMs: H });
+    const out = settleFunding(l, quote(0.00003, H, T0 + 4 * H), T0 + 3 * H + 5, published);
+    // Notional 200, long: T0+1 h −0.0000098768 × 200 = −0.00197536; T0+2 h +0.0000031 × 200 = +0.00062;
+    // T0+3 h −0.00002 × 200 = −0.004. Total −0.00535536.
+    expect(out.map((x) => [x.fundingMs, x.rate])).toEqual([[T0 + H, 0.0000098768], [T0 + 2 * H, -0.0000031], [T0 + 3 * H, 0.00002]]);
+    expect(l.fundingUsd).toBeCloseTo(-0.00535536, 15);
+    expect(l.nextFundingMs).toBe(T0 + 4 * H);
+  });
+
   it('8-hourly short leg receives a positive rate, pays a negative one', () => {
     const s = leg({ exchange: 'binance', side: 'short', nextFundingMs: T0 + 8 * H, fundingRate: 0.0001, fundingIntervalMs: 8 * H });
     // 0.0001 × 200 = +0.02 received.
