@@ -250,6 +250,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<PerpscanApp>
     now,
     history: historyRealisedSource(fundingHistory),
     onSettled: (leg, settled) => fundingHistory.add(leg, [settled]),
+    settlementRate: (leg, fundingMs) => engine.settlementRate(leg.instrument, leg.venue, fundingMs, leg.settle),
   });
   const backfillOpt = opts.fundingBackfill ?? false;
   const fundingBackfill =

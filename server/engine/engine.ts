@@ -18,6 +18,7 @@ import { MarketStore } from './market-store.js';
 import { MarketPipeline } from './pipeline.js';
 import { RecordProcessor } from './processor.js';
 import type { FundingHistoryView } from '../funding/history-types.js';
+import { SAME_SETTLEMENT_MS } from './carry-stats.js';
 import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
 import { REJECT_REASONS, type RejectReason } from './sanity.js';
 
@@ -104,6 +105,8 @@ export class Engine {
   readonly pipeline: MarketPipeline;
   readonly bus: BroadcastRing<OpportunityEvent>;
   private readonly detector: Detector;
+  /** Settled funding history (settlementRate falls back to it for settlements older than the store keeps); null = none. */
+  private fundingHistory: FundingHistoryView | null = null;
   private readonly depthStore: DepthStore;
   /** The latest in-sync order book per id (pushDepth), for scoring; stale books are not served. */
   readonly depth: DepthView;
@@ -281,6 +284,7 @@ export class Engine {
    * figures, thresholds.minCarryEarnedShare); null = none, realised figures are then unknown (null).
    */
   setFundingHistory(view: FundingHistoryView | null): void {
+    this.fundingHistory = view;
     this.detector.setFundingHistory(view);
   }
 
@@ -397,11 +401,19 @@ export class Engine {
   /**
    * The rate a leg's settlement at `fundingMs` charges: the last current (non-predicted) rate its venue
    * published for it before it, as captured when the record was applied (so one that arrived between two
-   * reads is not missed). null when none was seen (the caller keeps its own last known rate).
+   * reads is not missed). The store keeps the last two settlements only: an older one (owed after an outage)
+   * comes from the funding history when it holds that settlement. null when neither has it (the caller
+   * keeps its own last known rate).
    */
   settlementRate(instrument: string, exchange: Exchange, fundingMs: number, settle?: string): number | null {
     const id = this.instruments.idFor(instrument, exchange, settle);
-    return id < 0 ? null : this.store.settlementRate(id, fundingMs);
+    if (id < 0) return null;
+    const captured = this.store.settlementRate(id, fundingMs);
+    if (captured !== null || this.fundingHistory === null || !(fundingMs > 0)) return captured;
+    const leg = { instrument: this.instruments.instrumentOf(id), venue: this.instruments.exchangeOf(id), settle: this.instruments.settleOf(id) };
+    // Venues stamp a settlement a few ms off the hour in their history: the same settlement within SAME_SETTLEMENT_MS.
+    const near = this.fundingHistory.settlements(leg, fundingMs - SAME_SETTLEMENT_MS + 1, fundingMs + SAME_SETTLEMENT_MS - 1);
+    return near.length > 0 ? near[0]!.rate : null;
   }
 
   quoteById(id: number): QuoteView | null {

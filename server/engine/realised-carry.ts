@@ -8,6 +8,7 @@
  */
 import type { FundingHistoryView, FundingLegRef } from '../funding/history-types.js';
 import { realisedAverage8h } from '../funding/history-types.js';
+import { realisedWindowFromMs } from '../funding/realised.js';
 import type { FundingBasis } from '../../shared/opportunity.js';
 import { CARRY_SETTLEMENTS, CARRY_STATS_LENGTH, pairCarryStats } from './carry-stats.js';
 import type { InstrumentMap } from './instruments.js';
@@ -60,7 +61,7 @@ export class RealisedCarry {
     const slot = id * WINDOWS + window;
     if (slot >= this.legEpoch.length) this.growLegs(slot + 1);
     if (this.legEpoch[slot] !== this.epoch) {
-      const avg = realisedAverage8h(view.settlements(this.legRef(id), nowMs - WINDOW_MS[window], nowMs));
+      const avg = realisedAverage8h(view.settlements(this.legRef(id), realisedWindowFromMs(nowMs, WINDOW_MS[window]), nowMs));
       this.legAvg[slot] = avg === null ? Number.NaN : avg;
       this.legEpoch[slot] = this.epoch;
     }
@@ -79,7 +80,7 @@ export class RealisedCarry {
     if (slot >= this.pairEpoch.length) this.growPairs(slot + 1);
     const base = slot * CARRY_STATS_LENGTH;
     if (this.pairEpoch[slot] !== this.epoch) {
-      const from = nowMs - WINDOW_MS[window];
+      const from = realisedWindowFromMs(nowMs, WINDOW_MS[window]);
       pairCarryStats(view.settlements(this.legRef(longId), from, nowMs), view.settlements(this.legRef(shortId), from, nowMs), this.scratch);
       this.pairStats.set(this.scratch, base);
       this.pairEpoch[slot] = this.epoch;

@@ -6,8 +6,8 @@
  *
  * The last settled rate is tracked here, live: the latest figure seen for a settlement time T is booked as
  * settled once T has passed (or the venue has rolled its next settlement beyond T). `sample()` runs on a
- * timer (app.ts) and before every answer, so a figure published less than a sampling period before T may be
- * missed; the exact booking belongs to the funding-history store.
+ * timer (app.ts) and before every answer; a figure published less than a sampling period before T is not
+ * missed when `settlementRate` (the engine's record of the last rate published before T) is given.
  *
  * Realised averages (`realised.avg*`) come from the history source (`history`, app.ts: the funding-history
  * store through server/funding/realised.ts); null without one. Each booked settlement goes to `onSettled`.
@@ -16,6 +16,7 @@ import type { Exchange } from '../../shared/exchanges.js';
 import { aprPct, HOUR_MS, rate8hBps, type FundingRow, type RealisedFunding, type SettledFunding } from '../../shared/funding.js';
 import type { SettleCurrency } from '../../shared/instrument-key.js';
 import type { SettledFunding as SettledPoint } from './history-types.js';
+import { SAME_SETTLEMENT_MS } from './history-store.js';
 
 /** One leg's latest funding as the store holds it (fraction per `intervalMs`). */
 export interface FundingLeg {
@@ -96,6 +97,8 @@ export function engineFundingLegs(engine: EngineFundingView): FundingLegSource {
 export interface RealisedSource {
   readonly name: string;
   realised(instrument: string, venue: Exchange, settle: SettleCurrency, nowMs: number): RealisedFunding;
+  /** The leg's latest settlement at or before nowMs in the history (a venue's settled figure), or null. */
+  lastSettled?(instrument: string, venue: Exchange, settle: SettleCurrency, nowMs: number): SettledPoint | null;
 }
 
 export interface FundingFilter {
@@ -129,22 +132,36 @@ interface Pending {
 /** Called once per settlement the tracker books, with the rate as a fraction per its interval (the funding-history store records it). */
 export type SettledListener = (leg: FundingLeg, settled: SettledPoint) => void;
 
+/**
+ * The last current rate the venue published before the leg's settlement at `fundingMs`, captured as each
+ * record arrived (app.ts: Engine.settlementRate); null when none was seen. It catches a rate published
+ * between two samples, which the sampled figure misses.
+ */
+export type SettlementRateLookup = (leg: FundingLeg, fundingMs: number) => number | null;
+
 /** Books, per leg, the last figure published before each settlement once that settlement has passed. */
 export class SettledFundingTracker {
   private readonly pending = new Map<string, Pending>();
   private readonly settled = new Map<string, SettledFunding>();
 
-  constructor(private readonly onSettled: SettledListener | null = null) {}
+  constructor(
+    private readonly onSettled: SettledListener | null = null,
+    private readonly settlementRate: SettlementRateLookup | null = null,
+  ) {}
 
   observe(leg: FundingLeg, nowMs: number): void {
     const key = legKey(leg);
     const p = this.pending.get(key);
     // The settlement passed, or the venue already names a later one (its clock ran ahead of ours).
     if (p && (nowMs >= p.forMs || leg.nextFundingMs > p.forMs)) {
-      const booked: SettledFunding = { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted: p.predicted };
+      // The venue's last current rate for that settlement wins over the last sampled figure (a current one: not predicted).
+      const exact = this.settlementRate?.(leg, p.forMs) ?? null;
+      const rate = exact !== null && Number.isFinite(exact) ? exact : p.rate;
+      const predicted = rate === exact ? false : p.predicted;
+      const booked: SettledFunding = { rateIntervalBps: rate * 1e4, rate8hBps: rate8hBps(rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.forMs, predicted };
       this.settled.set(key, booked);
       this.pending.delete(key);
-      this.onSettled?.(leg, { timeMs: p.forMs, rate: p.rate, intervalMs: p.intervalMs });
+      this.onSettled?.(leg, { timeMs: p.forMs, rate, intervalMs: p.intervalMs });
     }
     if (leg.nextFundingMs > nowMs && Number.isFinite(leg.rate) && leg.intervalMs > 0) {
       this.pending.set(key, { rate: leg.rate, intervalMs: leg.intervalMs, forMs: leg.nextFundingMs, predicted: leg.predicted });
@@ -186,6 +203,8 @@ export interface FundingBoardOptions {
   history?: RealisedSource | null;
   /** Every settlement the tracker books (app.ts: into the funding-history store). */
   onSettled?: SettledListener;
+  /** The rate each settlement charged, as the engine captured it (absent: the last sampled figure is booked). */
+  settlementRate?: SettlementRateLookup;
 }
 
 export class FundingBoard {
@@ -193,7 +212,7 @@ export class FundingBoard {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: FundingBoardOptions) {
-    this.tracker = new SettledFundingTracker(opts.onSettled ?? null);
+    this.tracker = new SettledFundingTracker(opts.onSettled ?? null, opts.settlementRate ?? null);
   }
 
   /** Reads every leg once and feeds the settled-rate tracker; returns the legs read. */
@@ -250,6 +269,17 @@ export class FundingBoard {
     return out;
   }
 
+  /**
+   * The newer of the tracker's booking and the history's latest settlement: after a restart the tracker has
+   * none until the next settlement passes, while the history (backfilled) already holds the last one.
+   */
+  private lastSettled(leg: FundingLeg, nowMs: number): SettledFunding | null {
+    const tracked = this.tracker.lastSettled(leg);
+    const p = this.opts.history?.lastSettled?.(leg.instrument, leg.venue, leg.settle, nowMs) ?? null;
+    if (p === null || p.intervalMs === null || (tracked !== null && tracked.settledMs >= p.timeMs - SAME_SETTLEMENT_MS)) return tracked;
+    return { rateIntervalBps: p.rate * 1e4, rate8hBps: rate8hBps(p.rate, p.intervalMs), intervalMs: p.intervalMs, settledMs: p.timeMs, predicted: false };
+  }
+
   private row(leg: FundingLeg, best: BestCarry | null, nowMs: number): FundingRow {
     const history = this.opts.history;
     return {
@@ -266,7 +296,7 @@ export class FundingBoard {
       predicted: leg.predicted,
       updatedMs: leg.receivedMs,
       feedDown: leg.feedDown,
-      lastSettled: this.tracker.lastSettled(leg),
+      lastSettled: this.lastSettled(leg, nowMs),
       realised: history ? history.realised(leg.instrument, leg.venue, leg.settle, nowMs) : NO_HISTORY,
       openInterestUsd: leg.openInterestUsd ?? null,
       volume24hUsd: leg.volume24hUsd ?? null,

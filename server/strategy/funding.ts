@@ -77,7 +77,8 @@ export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: numb
     const quoteNext = quote && quote.nextFundingMs > leg.nextFundingMs ? quote.nextFundingMs : 0;
     // Step one interval at a time (never skip a settlement after an outage), or to the venue's next time if sooner.
     leg.nextFundingMs = quoteNext > 0 ? Math.min(quoteNext, leg.nextFundingMs + interval) : leg.nextFundingMs + interval;
-    learnFunding(leg, quote);
+    // With the real clock: a stepped time that is already due is a settlement owed, not a reschedule to skip.
+    learnFunding(leg, quote, nowMs);
   }
   return out;
 }
