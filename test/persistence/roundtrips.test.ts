@@ -102,6 +102,7 @@ describeWith(['redis'], 'Redis round trips (private redis-server)', () => {
     // 10-20x the updates, not more commands: nothing is sent per update
     expect(fast.commands).toBeLessThanOrEqual(slow.commands * 1.5);
     expect(fast.updates).toBeGreaterThan(slow.updates * 10);
-    expect(fast.execs).toBeLessThanOrEqual(slow.execs + 3);
+    // Per second (the two runs' lengths differ by timer drift on a loaded machine): no more round trips at 20x the rate.
+    expect(fast.execs / fast.seconds).toBeLessThanOrEqual(slow.execs / slow.seconds + 3);
   }, 20_000);
 });
