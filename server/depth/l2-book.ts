@@ -57,8 +57,14 @@ class Side {
     } else if (size !== 0) {
       const at = -i - 1;
       this.touch(at);
-      this.prices.splice(at, 0, price);
-      this.sizes.splice(at, 0, size);
+      if (at === this.prices.length) {
+        // Past the worst level (a snapshot arrives best first): no shift.
+        this.prices.push(price);
+        this.sizes.push(size);
+      } else {
+        this.prices.splice(at, 0, price);
+        this.sizes.splice(at, 0, size);
+      }
     }
   }
 
