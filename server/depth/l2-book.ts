@@ -1,18 +1,32 @@
 /**
  * One venue symbol's L2 book as the venue sends it (its own price and size units), kept sorted: bids
  * descending, asks ascending. Snapshot replaces a side; a delta level with size 0 removes the price.
- * `view(n, priceDiv, sizeMul, ...)` copies the top n levels out, folded to the engine's units.
+ * `view(n, priceDiv, sizeMul, ...)` copies the top n levels out, folded to the engine's units; a side whose
+ * top n did not change since the last view hands the same (never mutated) copy over again, so a delta
+ * that only touches deeper levels allocates nothing.
  */
 import type { BookSide, DepthBook } from './types.js';
 
 class Side {
   prices: number[] = [];
   sizes: number[] = [];
+  /** The last copy handed over and the fold it was made with. */
+  private cached: BookSide | null = null;
+  private cachedN = 0;
+  private cachedPriceDiv = 0;
+  private cachedSizeMul = 0;
+  /** Lowest level index changed since `cached` was made (Infinity = none). */
+  private dirtyFrom = 0;
   constructor(private readonly descending: boolean) {}
 
   clear(): void {
     this.prices.length = 0;
     this.sizes.length = 0;
+    this.dirtyFrom = 0;
+  }
+
+  private touch(i: number): void {
+    if (i < this.dirtyFrom) this.dirtyFrom = i;
   }
 
   /** Index of `price`, or -(insertion point) - 1. */
@@ -35,23 +49,37 @@ class Side {
       if (size === 0) {
         this.prices.splice(i, 1);
         this.sizes.splice(i, 1);
-      } else this.sizes[i] = size;
+        this.touch(i);
+      } else if (this.sizes[i] !== size) {
+        this.sizes[i] = size;
+        this.touch(i);
+      }
     } else if (size !== 0) {
       const at = -i - 1;
-      this.prices.splice(at, 0, price);
-      this.sizes.splice(at, 0, size);
+      this.touch(at);
+      if (at === this.prices.length) {
+        // Past the worst level (a snapshot arrives best first): no shift.
+        this.prices.push(price);
+        this.sizes.push(size);
+      } else {
+        this.prices.splice(at, 0, price);
+        this.sizes.splice(at, 0, size);
+      }
     }
   }
 
   /** Keeps the best `n` levels (venues that send top-N books drop the rest implicitly). */
   truncate(n: number): void {
     if (this.prices.length > n) {
+      this.touch(n);
       this.prices.length = n;
       this.sizes.length = n;
     }
   }
 
   copy(n: number, priceDiv: number, sizeMul: number): BookSide {
+    // Levels from index n on are not in the copy: changes there leave it valid.
+    if (this.cached !== null && this.dirtyFrom >= n && this.cachedN === n && this.cachedPriceDiv === priceDiv && this.cachedSizeMul === sizeMul) return this.cached;
     const len = Math.min(n, this.prices.length);
     const prices = new Float64Array(len);
     const sizes = new Float64Array(len);
@@ -59,7 +87,12 @@ class Side {
       prices[i] = this.prices[i] / priceDiv;
       sizes[i] = this.sizes[i] * sizeMul;
     }
-    return { prices, sizes, length: len };
+    this.cached = { prices, sizes, length: len };
+    this.cachedN = n;
+    this.cachedPriceDiv = priceDiv;
+    this.cachedSizeMul = sizeMul;
+    this.dirtyFrom = Number.POSITIVE_INFINITY;
+    return this.cached;
   }
 }
 

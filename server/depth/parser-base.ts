@@ -77,7 +77,8 @@ export abstract class JsonDepthParser implements DepthParser {
 export function readLevels(raw: unknown, out: FlatLevels): boolean {
   out.length = 0;
   if (!Array.isArray(raw)) return false;
-  for (const level of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const level: unknown = raw[i];
     if (!Array.isArray(level) || level.length < 2) return false;
     const price = num(level[0]);
     const size = num(level[1]);

@@ -28,6 +28,7 @@ import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import { LevelTexts } from '../../depth/level-texts.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
 import { facts } from './facts.js';
@@ -37,12 +38,6 @@ export const BITGET_DEPTH_TOPIC = 'books';
 export const BITGET_CHECKSUM_LEVELS = 25;
 const COST: SymbolCost = { topics: 1, chars: () => 0 };
 const requests = requestsFor(BITGET_DEPTH_TOPIC);
-
-/** The wire text `price:size` of each level of one book, by price (kept for the checksum). */
-export interface LevelTexts {
-  bids: Map<number, string>;
-  asks: Map<number, string>;
-}
 
 /**
  * The string the documented checksum is taken of: best-first `price:size` texts (as sent) of each side,
@@ -61,18 +56,6 @@ export function bitgetChecksumPayload(bids: readonly string[], asks: readonly st
 /** The documented checksum: CRC32 of bitgetChecksumPayload as a signed 32-bit integer. */
 export function bitgetChecksum(bids: readonly string[], asks: readonly string[]): number {
   return crc32(bitgetChecksumPayload(bids, asks)) | 0;
-}
-
-/** The wire texts of a book side's best 25 levels. */
-function topTexts(prices: readonly number[], texts: Map<number, string>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < prices.length && i < BITGET_CHECKSUM_LEVELS; i++) out.push(texts.get(prices[i]) ?? '');
-  return out;
-}
-
-/** A level's wire text: its price and size as sent (strings per the docs; a JSON number as JS prints it). */
-function levelText(level: unknown[]): string {
-  return `${String(level[0])}:${String(level[1])}`;
 }
 
 export class BitgetDepthParser extends JsonDepthParser {
@@ -125,12 +108,11 @@ export class BitgetDepthParser extends JsonDepthParser {
     if (!readLevels(bids, this.bidScratch) || !readLevels(asks, this.askScratch)) return this.reject('bad_level');
     const book = this.bookOf(meta.symbol);
     let texts = this.texts.get(meta.symbol);
-    if (texts === undefined) this.texts.set(meta.symbol, (texts = { bids: new Map(), asks: new Map() }));
+    if (texts === undefined) this.texts.set(meta.symbol, (texts = new LevelTexts()));
     if (action === 'snapshot') {
       applySnapshotLevels(book, this.bidScratch, this.askScratch);
       book.synced = true;
-      texts.bids.clear();
-      texts.asks.clear();
+      texts.clear();
     } else {
       if (!book.synced) return 'ignored'; // waiting for the snapshot of a (re)subscription
       if (pseq === 0 || pseq !== book.seq) {
@@ -140,10 +122,10 @@ export class BitgetDepthParser extends JsonDepthParser {
       applyLevels(book, 'bid', this.bidScratch);
       applyLevels(book, 'ask', this.askScratch);
     }
-    // Arrays were validated by readSides: every level is an array of at least two.
-    keepTexts(texts.bids, bids as unknown[][]);
-    keepTexts(texts.asks, asks as unknown[][]);
-    if ((action === 'update' || checksum !== 0) && bitgetChecksum(topTexts(book.bids.prices, texts.bids), topTexts(book.asks.prices, texts.asks)) !== checksum) {
+    // Sides were validated by readLevels: every level is an array of at least two.
+    texts.keep('bid', this.bidScratch, bids as unknown[][]);
+    texts.keep('ask', this.askScratch, asks as unknown[][]);
+    if ((action === 'update' || checksum !== 0) && (crc32(texts.interleaved(book, BITGET_CHECKSUM_LEVELS)) | 0) !== checksum) {
       this.loseSync(meta, book, 'checksum', sink);
       return 'data';
     }
@@ -151,15 +133,6 @@ export class BitgetDepthParser extends JsonDepthParser {
     book.exchangeTsMs = ts;
     this.publish(meta, book, sink);
     return 'data';
-  }
-}
-
-/** Records each level's wire text (a size of zero removes the price, as in the book). */
-function keepTexts(texts: Map<number, string>, levels: unknown[][]): void {
-  for (const level of levels) {
-    const price = num(level[0]);
-    if (num(level[1]) === 0) texts.delete(price);
-    else texts.set(price, levelText(level));
   }
 }
 

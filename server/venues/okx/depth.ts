@@ -16,6 +16,7 @@ import { isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataT
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { L2Book } from '../../depth/l2-book.js';
+import { LevelTexts } from '../../depth/level-texts.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
 import { facts } from './facts.js';
 
@@ -54,9 +55,7 @@ export function okxChecksum(text: string): number {
 
 export class OkxDepthParser extends JsonDepthParser {
   /** Per instrument: "price:size" as sent, per price, for the checksum. */
-  private readonly texts = new Map<string, { bids: Map<number, string>; asks: Map<number, string> }>();
-  private readonly bidText: string[] = [];
-  private readonly askText: string[] = [];
+  private readonly texts = new Map<string, LevelTexts>();
 
   override reset(): void {
     super.reset();
@@ -92,17 +91,14 @@ export class OkxDepthParser extends JsonDepthParser {
     if (!Number.isSafeInteger(seqId) || !Number.isSafeInteger(prevSeqId) || !Number.isInteger(checksum)) return this.reject('bad_sequence');
     if (!(ts > 0)) return this.reject('bad_timestamp');
     if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_levels');
-    levelTexts(d.bids as unknown[][], this.bidText);
-    levelTexts(d.asks as unknown[][], this.askText);
     const symbol = instId as string;
     const book = this.bookOf(symbol);
     let texts = this.texts.get(symbol);
-    if (texts === undefined) this.texts.set(symbol, (texts = { bids: new Map(), asks: new Map() }));
+    if (texts === undefined) this.texts.set(symbol, (texts = new LevelTexts()));
     if (msg.action === 'snapshot') {
       if (prevSeqId !== -1) return this.reject('bad_sequence');
       applySnapshotLevels(book, this.bidScratch, this.askScratch);
-      texts.bids.clear();
-      texts.asks.clear();
+      texts.clear();
     } else if (msg.action === 'update') {
       if (!book.synced) return 'ignored'; // until the resubscribe's snapshot
       if (prevSeqId !== book.seq) {
@@ -112,13 +108,12 @@ export class OkxDepthParser extends JsonDepthParser {
       applyLevels(book, 'bid', this.bidScratch);
       applyLevels(book, 'ask', this.askScratch);
     } else return this.reject('unknown_action');
-    setTexts(texts.bids, this.bidScratch, this.bidText);
-    setTexts(texts.asks, this.askScratch, this.askText);
+    // Sides were validated by readLevels: every level is an array of at least two.
+    texts.keep('bid', this.bidScratch, d.bids as unknown[][]);
+    texts.keep('ask', this.askScratch, d.asks as unknown[][]);
     book.bids.truncate(OKX_BOOK_LEVELS);
     book.asks.truncate(OKX_BOOK_LEVELS);
-    const expected = okxChecksum(
-      okxChecksumString(book.bids.prices, book.asks.prices, (p) => texts.bids.get(p) ?? '', (p) => texts.asks.get(p) ?? ''),
-    );
+    const expected = okxChecksum(texts.interleaved(book, OKX_CHECKSUM_LEVELS));
     if (expected !== checksum) {
       this.lose(meta, book, 'checksum', sink);
       return 'data';
@@ -131,24 +126,8 @@ export class OkxDepthParser extends JsonDepthParser {
   }
 
   private lose(meta: InstrumentMeta, book: L2Book, reason: 'gap' | 'checksum', sink: DepthSink): void {
-    this.texts.get(meta.symbol)?.bids.clear();
-    this.texts.get(meta.symbol)?.asks.clear();
+    this.texts.get(meta.symbol)?.clear();
     this.loseSync(meta, book, reason, sink);
-  }
-}
-
-/** "price:size" of each level as sent (levels already validated by readLevels: arrays of at least two). */
-function levelTexts(levels: readonly unknown[][], out: string[]): void {
-  out.length = 0;
-  for (const level of levels) out.push(`${String(level[0])}:${String(level[1])}`);
-}
-
-/** Keeps the sent text of each level (removed levels forgotten). */
-function setTexts(texts: Map<number, string>, flat: readonly number[], sent: readonly string[]): void {
-  for (let i = 0; i < sent.length; i++) {
-    const price = flat[2 * i]!;
-    if (flat[2 * i + 1] === 0) texts.delete(price);
-    else texts.set(price, sent[i]!);
   }
 }
 

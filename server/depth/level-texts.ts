@@ -1,0 +1,55 @@
+/**
+ * The wire text `price:size` of each level of one book, by price, for venues whose checksum is a CRC32 of
+ * the best levels exactly as sent ("0.10" ≠ "0.1"): kept as deltas arrive, read back best-first.
+ */
+import type { L2Book } from './l2-book.js';
+import type { FlatLevels } from './parser-base.js';
+
+export class LevelTexts {
+  readonly bids = new Map<number, string>();
+  readonly asks = new Map<number, string>();
+
+  clear(): void {
+    this.bids.clear();
+    this.asks.clear();
+  }
+
+  /**
+   * Records the texts of one frame side: `levels` are its raw levels (validated by readLevels: arrays of
+   * at least two) and `flat` the numbers readLevels made of them; a size of zero forgets the price.
+   */
+  keep(side: 'bid' | 'ask', flat: FlatLevels, levels: readonly unknown[][]): void {
+    const texts = side === 'bid' ? this.bids : this.asks;
+    for (let i = 0; i < levels.length; i++) {
+      const price = flat[2 * i]!;
+      if (flat[2 * i + 1] === 0) texts.delete(price);
+      else texts.set(price, `${String(levels[i]![0])}:${String(levels[i]![1])}`);
+    }
+  }
+
+  /**
+   * The best `depth` levels of each side interleaved `bid1:ask1:bid2:ask2…`, a side's levels left out once
+   * it has no more (a price without a text counts as ""). Built by concatenation: no arrays per call.
+   */
+  interleaved(book: L2Book, depth: number): string {
+    const bp = book.bids.prices;
+    const ap = book.asks.prices;
+    const nb = Math.min(depth, bp.length);
+    const na = Math.min(depth, ap.length);
+    let out = '';
+    let first = true;
+    for (let i = 0; i < nb || i < na; i++) {
+      if (i < nb) {
+        const t = this.bids.get(bp[i]!) ?? '';
+        out = first ? t : `${out}:${t}`;
+        first = false;
+      }
+      if (i < na) {
+        const t = this.asks.get(ap[i]!) ?? '';
+        out = first ? t : `${out}:${t}`;
+        first = false;
+      }
+    }
+    return out;
+  }
+}
