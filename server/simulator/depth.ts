@@ -17,6 +17,8 @@ export const SIM_DEPTH_LEVELS = 50;
 const LEVEL_STEP_BPS = 1;
 /** Sequence number of a new book (as if the venue's book had been running for a while). */
 export const FIRST_SEQ = 1000;
+/** The growth anchor follows the touch only once it is this many levels away. */
+const ANCHOR_STEPS = 8;
 /** A level's size is redrawn every this many updates of its pair. */
 const REDRAW_EVERY = 16;
 
@@ -50,6 +52,13 @@ export class SimBook {
   /** Sequence number of the last update (the twins' update ids): starts mid-stream as a live book's, 1 after a reset. */
   seq = FIRST_SEQ;
   fault: DepthFault | null = null;
+  /**
+   * Price (ticks) the deeper levels' growth is measured from, per side. It moves only when the touch has
+   * moved more than ANCHOR_STEPS levels away, so a one-tick move of the touch does not resize every level
+   * (a real book's deep levels keep their sizes; its deltas carry a few levels, not the whole side).
+   */
+  bidAnchor = -1;
+  askAnchor = -1;
   constructor(
     /** Lots of a level one step behind the touch, before its growth with distance. */
     readonly baseLots: number,
@@ -117,15 +126,19 @@ export class DepthModel {
     const step = Math.max(1, Math.round((touch * LEVEL_STEP_BPS) / 1e4));
     // Grid levels strictly behind the touch, aligned to multiples of `step` (they stay put while the touch moves).
     let t = bid ? Math.floor((touch - 1) / step) * step : Math.ceil((touch + 1) / step) * step;
+    let anchor = bid ? book.bidAnchor : book.askAnchor;
+    if (anchor < 0 || Math.abs(touch - anchor) > ANCHOR_STEPS * step) anchor = touch;
+    if (bid) book.bidAnchor = anchor;
+    else book.askAnchor = anchor;
     for (let k = 1; k < this.levels && t > 0; k++) {
-      out.push({ ticks: t, lots: levelLots(pair, book, t, k) });
+      out.push({ ticks: t, lots: levelLots(pair, book, t, Math.max(1, Math.round(Math.abs(t - anchor) / step))) });
       t += bid ? -step : step;
     }
     return out;
   }
 }
 
-/** Size of the level at `ticks`, `k` levels behind the touch: grows with distance, redrawn every REDRAW_EVERY updates. */
+/** Size of the level at `ticks`, `k` levels from the side's anchor: grows with distance, redrawn every REDRAW_EVERY updates. */
 function levelLots(pair: Pair, book: SimBook, ticks: number, k: number): number {
   const h = hash(pair.index, ticks, 0);
   const epoch = Math.floor((pair.seq + (h % REDRAW_EVERY)) / REDRAW_EVERY);
