@@ -118,6 +118,31 @@ describe('MarketRing → writer thread', () => {
   });
 });
 
+/**
+ * Writes `events` through both paths (the stream codec, and the slot ring encoded on the writer side),
+ * checks the two byte-identical and that they decode to the same events; returns what was decoded.
+ */
+function throughBothPaths(events: OpportunityEvent[]): { decoded: ReturnType<typeof decodeEvents>; out: ReturnType<typeof encodeEventSlots> } {
+    const strings = new StringTable();
+    const ring = new EventRing(10, strings);
+    const reference = new EventEncoder();
+    for (const e of events) {
+      ring.push(e);
+      reference.add(e);
+    }
+    expect(ring.peekAll()).toEqual(events);
+    const { bytes, n } = ring.takeSlots(10);
+    const mirror = new StringTable();
+    mirror.append(strings.since(0));
+    const out = encodeEventSlots(bytes, n, new Utf8Cache(mirror));
+    const ref = reference.take();
+    expect(out.all?.equals(ref)).toBe(true);
+    const decoded = decodeEvents(ref);
+    expect(decoded.malformed).toBe(false);
+    expect(decoded.events).toEqual(events);
+  return { decoded, out };
+}
+
 describe('the fee breakdown in event records', () => {
   it('round-trips through both paths (stream codec and slot ring), byte-identical; records without it read without it', () => {
     const withFees = (e: OpportunityEvent, long: string, short: string): OpportunityEvent => ({
@@ -131,23 +156,7 @@ describe('the fee breakdown in event records', () => {
       oppEvent(4, 1_700_000_000_003, 'closed'),
     ];
     expect(events[3].kind === 'closed' && events[3].reason).toBeTruthy();
-    const strings = new StringTable();
-    const ring = new EventRing(10, strings);
-    const reference = new EventEncoder();
-    for (const e of events) {
-      ring.push(e);
-      reference.add(e);
-    }
-    expect(ring.peekAll()).toEqual(events);
-    const { bytes, n } = ring.takeSlots(10);
-    const mirror = new StringTable();
-    mirror.append(strings.since(0));
-    const out = encodeEventSlots(bytes, n, new Utf8Cache(mirror));
-    const ref = reference.take();
-    expect(out.all?.equals(ref)).toBe(true);
-    const decoded = decodeEvents(ref);
-    expect(decoded.malformed).toBe(false);
-    expect(decoded.events).toEqual(events);
+    const { decoded, out } = throughBothPaths(events);
     expect('longFeeTier' in decoded.events[2].opportunity).toBe(false);
     expect(decodeEvents(out.closed as Buffer).events).toEqual([events[1], events[3]]);
   });
@@ -161,23 +170,7 @@ describe('the later optional fields (OPPORTUNITY_EXTRAS) in event records', () =
       extras(oppEvent(2, 1_700_000_000_001, 'closed'), { longOpenInterestUsd: null, shortVolume24hUsd: 1e9 + 0.5, netAprPct: 0.1 + 0.2, longFeeTier: 'vip1', shortFeeTier: 'regular', longTakerFeeBps: 4, shortTakerFeeBps: 5 }),
       oppEvent(3, 1_700_000_000_002, 'updated'),
     ];
-    const strings = new StringTable();
-    const ring = new EventRing(10, strings);
-    const reference = new EventEncoder();
-    for (const e of events) {
-      ring.push(e);
-      reference.add(e);
-    }
-    expect(ring.peekAll()).toEqual(events);
-    const { bytes, n } = ring.takeSlots(10);
-    const mirror = new StringTable();
-    mirror.append(strings.since(0));
-    const out = encodeEventSlots(bytes, n, new Utf8Cache(mirror));
-    const ref = reference.take();
-    expect(out.all?.equals(ref)).toBe(true);
-    const decoded = decodeEvents(ref);
-    expect(decoded.malformed).toBe(false);
-    expect(decoded.events).toEqual(events);
+    const { decoded, out } = throughBothPaths(events);
     expect(Object.is(decoded.events[0].opportunity.expectedFundingCurrentBps, -0)).toBe(true);
     expect('capacityUsd' in decoded.events[2].opportunity).toBe(false);
     expect(decodeEvents(out.closed as Buffer).events).toEqual([events[1]]);
