@@ -39,6 +39,7 @@ import {
   num,
 } from '../../feeds/adapter.js';
 import { kucoinFundingHistory } from './history.js';
+import { kucoinControlOutcome } from './envelope.js';
 
 const EXCHANGE: Exchange = 'kucoin';
 /** Symbols per subscribe request (facts.ts: ≤ 100 topics per request; ≤ 100 uplink messages per 10 s). */
@@ -99,23 +100,8 @@ export class KucoinParser extends JsonVenueParser {
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    switch (msg.type) {
-      case 'message':
-        break;
-      case 'welcome':
-        return 'welcome';
-      case 'ack':
-        return 'ack';
-      case 'pong':
-        return 'pong';
-      case 'error':
-        count(this.errors, `venue_error:${typeof msg.code === 'number' || typeof msg.code === 'string' ? String(msg.code) : 'unknown'}`);
-        return 'venue_error';
-      case 'notice':
-        return 'ignored';
-      default:
-        return this.reject('unknown_type');
-    }
+    const control = kucoinControlOutcome(msg, this.errors);
+    if (control !== null) return control;
     const topic = msg.topic;
     const data = msg.data;
     if (typeof topic !== 'string' || !isRecord(data)) return this.reject('missing_data');

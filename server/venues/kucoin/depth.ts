@@ -19,12 +19,13 @@
  * sizes CONTRACTS as JSON numbers (× `multiplier`), `timestamp`/`ts` ms. Control frames as on the quote
  * socket (welcome, ack, pong, error).
  */
-import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { DEFAULT_MAX_CONNECTION_AGE_MS, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { bulletConnection } from './bullet.js';
 import { facts } from './facts.js';
+import { kucoinControlOutcome } from './envelope.js';
 
 export const KUCOIN_DEPTH_PREFIX = '/contractMarket/level2Depth50:';
 /** Levels per side of the channel. */
@@ -35,23 +36,8 @@ export class KucoinDepthParser extends JsonDepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    switch (msg.type) {
-      case 'message':
-        break;
-      case 'welcome':
-        return 'welcome';
-      case 'ack':
-        return 'ack';
-      case 'pong':
-        return 'pong';
-      case 'error':
-        count(this.errors, `venue_error:${typeof msg.code === 'number' || typeof msg.code === 'string' ? String(msg.code).slice(0, 12) : 'unknown'}`);
-        return 'venue_error';
-      case 'notice':
-        return 'ignored';
-      default:
-        return this.reject('unknown_type');
-    }
+    const control = kucoinControlOutcome(msg, this.errors);
+    if (control !== null) return control;
     const topic = msg.topic;
     const d = msg.data;
     if (typeof topic !== 'string' || !topic.startsWith(KUCOIN_DEPTH_PREFIX) || msg.subject !== 'level2') return this.reject('unknown_subject');
