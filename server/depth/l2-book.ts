@@ -81,11 +81,11 @@ class Side {
     // Levels from index n on are not in the copy: changes there leave it valid.
     if (this.cached !== null && this.dirtyFrom >= n && this.cachedN === n && this.cachedPriceDiv === priceDiv && this.cachedSizeMul === sizeMul) return this.cached;
     const len = Math.min(n, this.prices.length);
-    const prices = new Float64Array(len);
-    const sizes = new Float64Array(len);
+    const prices: number[] = [];
+    const sizes: number[] = [];
     for (let i = 0; i < len; i++) {
-      prices[i] = this.prices[i] / priceDiv;
-      sizes[i] = this.sizes[i] * sizeMul;
+      prices.push(this.prices[i] / priceDiv);
+      sizes.push(this.sizes[i] * sizeMul);
     }
     this.cached = { prices, sizes, length: len };
     this.cachedN = n;

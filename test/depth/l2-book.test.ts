@@ -12,7 +12,7 @@ function seeded(): L2Book {
   return book;
 }
 
-const levels = (side: { prices: Float64Array; sizes: Float64Array; length: number }) => Array.from({ length: side.length }, (_, i) => [side.prices[i], side.sizes[i]]);
+const levels = (side: { prices: readonly number[]; sizes: readonly number[]; length: number }) => Array.from({ length: side.length }, (_, i) => [side.prices[i], side.sizes[i]]);
 
 describe('L2Book.view', () => {
   it('folds the top n: price ÷ priceDiv, size × sizeMul', () => {
