@@ -68,6 +68,46 @@ class Side {
     }
   }
 
+  /**
+   * Replaces the side with flat [price, size, ...] levels, as clear() then set() per level would. Levels
+   * already strictly best-first (what venues send) are taken in one pass, and only from the first level
+   * that differs is the last copy invalidated; any other order goes through set().
+   */
+  replace(flat: readonly number[]): void {
+    const prices = this.prices;
+    const sizes = this.sizes;
+    let n = 0;
+    let last = Number.NaN;
+    for (let i = 0; i < flat.length; i += 2) {
+      const price = flat[i];
+      const size = flat[i + 1];
+      if (n > 0 && !(this.descending ? price < last : price > last)) {
+        this.clear();
+        for (let j = 0; j < flat.length; j += 2) this.set(flat[j], flat[j + 1]);
+        return;
+      }
+      if (size === 0) continue; // a zero size over an empty price is a no-op in set()
+      if (n < prices.length) {
+        if (prices[n] !== price || sizes[n] !== size) {
+          this.touch(n);
+          prices[n] = price;
+          sizes[n] = size;
+        }
+      } else {
+        this.touch(n);
+        prices.push(price);
+        sizes.push(size);
+      }
+      last = price;
+      n++;
+    }
+    if (prices.length > n) {
+      this.touch(n);
+      prices.length = n;
+      sizes.length = n;
+    }
+  }
+
   /** Keeps the best `n` levels (venues that send top-N books drop the rest implicitly). */
   truncate(n: number): void {
     if (this.prices.length > n) {
@@ -81,11 +121,11 @@ class Side {
     // Levels from index n on are not in the copy: changes there leave it valid.
     if (this.cached !== null && this.dirtyFrom >= n && this.cachedN === n && this.cachedPriceDiv === priceDiv && this.cachedSizeMul === sizeMul) return this.cached;
     const len = Math.min(n, this.prices.length);
-    const prices = new Float64Array(len);
-    const sizes = new Float64Array(len);
+    const prices: number[] = [];
+    const sizes: number[] = [];
     for (let i = 0; i < len; i++) {
-      prices[i] = this.prices[i] / priceDiv;
-      sizes[i] = this.sizes[i] * sizeMul;
+      prices.push(this.prices[i] / priceDiv);
+      sizes.push(this.sizes[i] * sizeMul);
     }
     this.cached = { prices, sizes, length: len };
     this.cachedN = n;

@@ -95,8 +95,6 @@ export function applyLevels(book: L2Book, side: 'bid' | 'ask', flat: FlatLevels)
 
 /** Replaces both sides with a snapshot's levels. */
 export function applySnapshotLevels(book: L2Book, bids: FlatLevels, asks: FlatLevels): void {
-  book.bids.clear();
-  book.asks.clear();
-  applyLevels(book, 'bid', bids);
-  applyLevels(book, 'ask', asks);
+  book.bids.replace(bids);
+  book.asks.replace(asks);
 }

@@ -8,10 +8,13 @@
  */
 import type { ConnectionPlan, FetchJson, InstrumentMeta, MetadataTable, ParseOutcome, SubscriptionChange, VenueEndpoints } from '../feeds/adapter.js';
 
-/** One side of a book, best level first (bids descending, asks ascending); `length` levels are valid. */
+/**
+ * One side of a book, best level first (bids descending, asks ascending); `length` levels are valid.
+ * Plain number arrays: a book is copied out per message, and a small typed array costs ~10× an array to make.
+ */
 export interface BookSide {
-  readonly prices: Float64Array;
-  readonly sizes: Float64Array;
+  readonly prices: readonly number[];
+  readonly sizes: readonly number[];
   readonly length: number;
 }
 

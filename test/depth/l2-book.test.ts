@@ -12,7 +12,7 @@ function seeded(): L2Book {
   return book;
 }
 
-const levels = (side: { prices: Float64Array; sizes: Float64Array; length: number }) => Array.from({ length: side.length }, (_, i) => [side.prices[i], side.sizes[i]]);
+const levels = (side: { prices: readonly number[]; sizes: readonly number[]; length: number }) => Array.from({ length: side.length }, (_, i) => [side.prices[i], side.sizes[i]]);
 
 describe('L2Book.view', () => {
   it('folds the top n: price ÷ priceDiv, size × sizeMul', () => {
@@ -61,5 +61,49 @@ describe('L2Book.view', () => {
     expect(book.view(3, 2, 1, 6).bids.length).toBe(0);
     book.apply('bid', 90, 1);
     expect(levels(book.view(3, 2, 1, 7).bids)).toEqual([[45, 1]]);
+  });
+});
+
+describe('L2Book side replace (snapshots)', () => {
+  /** What replace must equal: the side cleared, then every level set in frame order. */
+  function viaSet(descending: boolean, flat: number[]): number[][] {
+    const book = new L2Book();
+    const side = descending ? 'bid' : 'ask';
+    for (let i = 0; i < flat.length; i += 2) book.apply(side, flat[i]!, flat[i + 1]!);
+    return levels(book.view(100, 1, 1, 0)[descending ? 'bids' : 'asks']);
+  }
+
+  it('gives what clear + set gives: ordered frames, zero sizes, duplicates, out-of-order levels', () => {
+    const frames: number[][] = [
+      [100, 1, 99, 2, 98, 3],
+      [100, 1, 99, 0, 98, 3],
+      [100, 1, 99, 2, 100, 0], // removes a level it added
+      [100, 0, 100, 5],
+      [98, 1, 100, 2, 99, 3], // not best-first
+      [100, 1, 100, 2],
+      [],
+    ];
+    for (const flat of frames) {
+      for (const descending of [true, false]) {
+        const asc = descending ? flat : flat.map((x, i) => (i % 2 === 0 ? 200 - x : x));
+        const book = seeded();
+        (descending ? book.bids : book.asks).replace(asc);
+        expect(levels(book.view(100, 1, 1, 0)[descending ? 'bids' : 'asks'])).toEqual(viaSet(descending, asc));
+      }
+    }
+  });
+
+  it('keeps the copy handed over while the top n is re-sent unchanged, copies again when it differs', () => {
+    const book = seeded();
+    const v1 = book.view(2, 1, 1, 1);
+    book.bids.replace([100, 1, 99, 2, 98, 7]);
+    const v2 = book.view(2, 1, 1, 2);
+    expect(v2.bids).toBe(v1.bids);
+    expect(levels(book.view(4, 1, 1, 3).bids)).toEqual([[100, 1], [99, 2], [98, 7]]);
+    book.bids.replace([100, 1, 99, 3]);
+    const v3 = book.view(2, 1, 1, 4);
+    expect(v3.bids).not.toBe(v1.bids);
+    expect(levels(v3.bids)).toEqual([[100, 1], [99, 3]]);
+    expect(levels(v1.bids)).toEqual([[100, 1], [99, 2]]);
   });
 });

@@ -17,7 +17,7 @@ function config(patch: Record<string, unknown> = {}): Config {
 }
 
 function book(bid: number, ask: number, receivedMs: number): DepthBook {
-  return { bids: { prices: Float64Array.of(bid, bid - 1), sizes: Float64Array.of(1, 2), length: 2 }, asks: { prices: Float64Array.of(ask, ask + 1), sizes: Float64Array.of(1, 2), length: 2 }, exchangeTsMs: receivedMs, receivedMs };
+  return { bids: { prices: [bid, bid - 1], sizes: [1, 2], length: 2 }, asks: { prices: [ask, ask + 1], sizes: [1, 2], length: 2 }, exchangeTsMs: receivedMs, receivedMs };
 }
 
 function setup(cfg: Config) {

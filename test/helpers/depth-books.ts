@@ -3,7 +3,7 @@ import type { BookSide, DepthBook } from '../../server/depth/types.js';
 
 /** A side from [price, size] pairs, best first. */
 export function side(levels: ReadonlyArray<readonly [number, number]>): BookSide {
-  return { prices: Float64Array.from(levels, (l) => l[0]), sizes: Float64Array.from(levels, (l) => l[1]), length: levels.length };
+  return { prices: levels.map((l) => l[0]), sizes: levels.map((l) => l[1]), length: levels.length };
 }
 
 export function book(bids: ReadonlyArray<readonly [number, number]>, asks: ReadonlyArray<readonly [number, number]>, receivedMs = 0, exchangeTsMs = 0): DepthBook {
