@@ -57,8 +57,8 @@ export const COLUMNS: readonly Column[] = [
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, perLeg: false, widthPx: 64, value: (o) => o.spreadBps },
   { key: 'legFunding', label: 'Funding', unit: 'bps/int', title: 'Each leg’s funding rate per its own interval (bps; positive = longs pay), with the interval; P = the venue’s predicted rate', numeric: true, perLeg: true, widthPx: 90, value: null },
   { key: 'nextFunding', label: 'Next', unit: 'h:mm:ss', title: 'Time to each leg’s own next settlement (sorts by the nearer one)', numeric: true, perLeg: true, widthPx: 64, value: (o, now) => nextFundingMs(o) - now },
-  { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta from current rates per 8 h (bps): short rate − long rate; positive = the pair earns funding', numeric: true, perLeg: false, widthPx: 62, value: (o) => o.fundingDelta8h },
-  { key: 'realisedDelta8h', label: 'Real. Δ', unit: 'bps/8h', title: 'Realised funding delta per 8 h (bps) over the basis window, from settled rates; – = not enough history', numeric: true, perLeg: false, widthPx: 62, value: (o) => opt(o.realisedFundingDelta8h) },
+  { key: 'fundingDelta8h', label: 'Fund Δ', unit: 'bps/8h', title: 'Funding delta from current rates per 8 h (bps): short rate − long rate; positive = the pair earns funding', numeric: true, perLeg: false, widthPx: 59, value: (o) => o.fundingDelta8h },
+  { key: 'realisedDelta8h', label: 'Real. Δ', unit: 'bps/8h', title: 'Realised funding delta per 8 h (bps) over the basis window, from settled rates; – = not enough history', numeric: true, perLeg: false, widthPx: 59, value: (o) => opt(o.realisedFundingDelta8h) },
   { key: 'fundingAprPct', label: 'APR', unit: '%', title: 'Funding delta annualised (simple, percent)', numeric: true, perLeg: false, widthPx: 58, value: (o) => o.fundingAprPct },
   { key: 'breakEvenHours', label: 'Break-even', unit: 'h', title: 'Hours of funding edge needed to pay back entry and exit costs; – = the funding edge does not pay them back', numeric: true, perLeg: false, widthPx: 80, value: (o) => opt(o.breakEvenHours) },
   { key: 'feesBps', label: 'Fees', unit: 'bps', title: 'Taker fees, entry and exit of both legs (bps)', numeric: true, perLeg: false, widthPx: 50, value: (o) => o.feesBps },
@@ -68,7 +68,8 @@ export const COLUMNS: readonly Column[] = [
   { key: 'projectedProfitBps', label: 'Profit', unit: 'bps · USD', title: 'Projected net profit (bps) = spread + expected funding − fees − slippage; below it, at the configured notional (USD)', numeric: true, perLeg: false, widthPx: 92, value: (o) => o.projectedProfitBps },
   { key: 'netAprPct', label: 'Net APR', unit: '%', title: 'Projected net profit annualised over the holding horizon (percent)', numeric: true, perLeg: false, widthPx: 60, value: (o) => opt(o.netAprPct) },
   { key: 'confidence', label: 'Conf.', unit: '%', title: 'Confidence score 0–100 %', numeric: true, perLeg: false, widthPx: 50, value: (o) => o.confidence },
-  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, perLeg: false, widthPx: 62, value: (o, now) => now - o.firstSeenMs },
+  // 68 px: "59m 59s" with its padding.
+  { key: 'age', label: 'Age', unit: 'h m s', title: 'Time since the opportunity opened', numeric: true, perLeg: false, widthPx: 68, value: (o, now) => now - o.firstSeenMs },
 ];
 
 /** Columns a reader can sort by (the phone's sort menu lists these). */
