@@ -3,7 +3,7 @@
  * the best levels exactly as sent ("0.10" ≠ "0.1"): kept as deltas arrive, read back best-first.
  */
 import type { L2Book } from './l2-book.js';
-import type { FlatLevels } from './parser-base.js';
+import { JsonDepthParser, type FlatLevels } from './parser-base.js';
 
 export class LevelTexts {
   readonly bids = new Map<number, string>();
@@ -51,5 +51,32 @@ export class LevelTexts {
       }
     }
     return out;
+  }
+}
+
+/** A depth parser whose venue checksums the wire texts: keeps one LevelTexts per symbol beside its books. */
+export abstract class ChecksummedDepthParser extends JsonDepthParser {
+  private readonly textsBySymbol = new Map<string, LevelTexts>();
+
+  override reset(): void {
+    super.reset();
+    this.textsBySymbol.clear();
+  }
+
+  override forget(symbol: string): void {
+    super.forget(symbol);
+    this.textsBySymbol.delete(symbol);
+  }
+
+  /** The symbol's level texts, made on first use. */
+  protected textsOf(symbol: string): LevelTexts {
+    let texts = this.textsBySymbol.get(symbol);
+    if (texts === undefined) this.textsBySymbol.set(symbol, (texts = new LevelTexts()));
+    return texts;
+  }
+
+  /** Forgets the symbol's texts (its book lost sync), keeping the entry. */
+  protected clearTexts(symbol: string): void {
+    this.textsBySymbol.get(symbol)?.clear();
   }
 }

@@ -27,8 +27,8 @@
 import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
-import { LevelTexts } from '../../depth/level-texts.js';
+import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
 import { facts } from './facts.js';
@@ -58,19 +58,7 @@ export function bitgetChecksum(bids: readonly string[], asks: readonly string[])
   return crc32(bitgetChecksumPayload(bids, asks)) | 0;
 }
 
-export class BitgetDepthParser extends JsonDepthParser {
-  private readonly texts = new Map<string, LevelTexts>();
-
-  override reset(): void {
-    super.reset();
-    this.texts.clear();
-  }
-
-  override forget(symbol: string): void {
-    super.forget(symbol);
-    this.texts.delete(symbol);
-  }
-
+export class BitgetDepthParser extends ChecksummedDepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
     const msg = this.parseObject(raw);
@@ -107,8 +95,7 @@ export class BitgetDepthParser extends JsonDepthParser {
     const asks = d.a ?? [];
     if (!readLevels(bids, this.bidScratch) || !readLevels(asks, this.askScratch)) return this.reject('bad_level');
     const book = this.bookOf(meta.symbol);
-    let texts = this.texts.get(meta.symbol);
-    if (texts === undefined) this.texts.set(meta.symbol, (texts = new LevelTexts()));
+    const texts = this.textsOf(meta.symbol);
     if (action === 'snapshot') {
       applySnapshotLevels(book, this.bidScratch, this.askScratch);
       book.synced = true;

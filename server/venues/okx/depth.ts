@@ -14,9 +14,9 @@
 import { crc32 } from 'node:zlib';
 import { isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
-import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { L2Book } from '../../depth/l2-book.js';
-import { LevelTexts } from '../../depth/level-texts.js';
+import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
 import { facts } from './facts.js';
 
@@ -53,20 +53,7 @@ export function okxChecksum(text: string): number {
   return crc32(text) | 0;
 }
 
-export class OkxDepthParser extends JsonDepthParser {
-  /** Per instrument: "price:size" as sent, per price, for the checksum. */
-  private readonly texts = new Map<string, LevelTexts>();
-
-  override reset(): void {
-    super.reset();
-    this.texts.clear();
-  }
-
-  override forget(symbol: string): void {
-    super.forget(symbol);
-    this.texts.delete(symbol);
-  }
-
+export class OkxDepthParser extends ChecksummedDepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
     const msg = this.parseObject(raw);
@@ -93,8 +80,7 @@ export class OkxDepthParser extends JsonDepthParser {
     if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_levels');
     const symbol = instId as string;
     const book = this.bookOf(symbol);
-    let texts = this.texts.get(symbol);
-    if (texts === undefined) this.texts.set(symbol, (texts = new LevelTexts()));
+    const texts = this.textsOf(symbol);
     if (msg.action === 'snapshot') {
       if (prevSeqId !== -1) return this.reject('bad_sequence');
       applySnapshotLevels(book, this.bidScratch, this.askScratch);
@@ -126,7 +112,7 @@ export class OkxDepthParser extends JsonDepthParser {
   }
 
   private lose(meta: InstrumentMeta, book: L2Book, reason: 'gap' | 'checksum', sink: DepthSink): void {
-    this.texts.get(meta.symbol)?.clear();
+    this.clearTexts(meta.symbol);
     this.loseSync(meta, book, reason, sink);
   }
 }
