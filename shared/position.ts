@@ -78,6 +78,30 @@ export interface Leg {
   /** Rate in force for the settlement at `nextFundingMs` (fraction per its interval), as last seen. */
   fundingRate?: number;
   fundingIntervalMs?: number;
+  /** The last funding settlement booked on this leg; absent until the first one (and on positions from before it was recorded). */
+  lastFunding?: FundingBooked;
+}
+
+/**
+ * Which price a funding settlement was valued at: `reference` = the venue's own funding reference price
+ * (its mark price; the oracle price on a venue that pays funding on that), `book` = the leg's close-side
+ * book price (the venue's stream carries no reference price, or it was not fresh).
+ */
+export type FundingPriceSource = 'reference' | 'book';
+
+/** One funding settlement as booked: amountUsd = ∓ rate × quantity × price (a long pays a positive rate). */
+export interface FundingBooked {
+  /** The settlement's time (epoch ms). */
+  fundingMs: number;
+  /** Fraction per the leg's interval. */
+  rate: number;
+  /** Price per unit of the underlying the position was valued at. */
+  price: number;
+  priceSource: FundingPriceSource;
+  /** Base units held at the settlement. */
+  quantity: number;
+  /** Signed for the holder: negative = paid. */
+  amountUsd: number;
 }
 
 export interface PositionTransition {

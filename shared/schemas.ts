@@ -98,6 +98,20 @@ export const ClosedOpportunitySchema = Type.Object(
   { title: 'ClosedOpportunity' },
 );
 
+export const FundingBookedSchema = Type.Object(
+  {
+    fundingMs: Ms('The settlement'),
+    rate: Type.Number({ description: 'Fraction per the leg\'s funding interval; positive = longs pay shorts' }),
+    price: Type.Number({ description: 'Price per unit of the underlying the position was valued at' }),
+    priceSource: Type.Enum(['reference', 'book'], {
+      description: "`reference` = the venue's funding reference price (its mark price; the oracle price on a venue that pays funding on that); `book` = the leg's close-side book price (no fresh reference price)",
+    }),
+    quantity: Type.Number({ description: 'Base units held' }),
+    amountUsd: Type.Number({ description: 'Signed for the holder (negative = paid): ∓ rate × quantity × price' }),
+  },
+  { title: 'FundingBooked', description: 'The last funding settlement booked on a leg' },
+);
+
 export const LegSchema = Type.Object(
   {
     exchange: ExchangeEnum,
@@ -116,6 +130,7 @@ export const LegSchema = Type.Object(
     nextFundingMs: Ms('Next funding settlement not yet accrued; 0 when unknown'),
     fundingRate: Type.Optional(Type.Number({ description: 'Fraction per its interval' })),
     fundingIntervalMs: Type.Optional(Type.Number()),
+    lastFunding: Type.Optional(FundingBookedSchema),
   },
   { title: 'Leg' },
 );

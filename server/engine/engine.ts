@@ -20,7 +20,7 @@ import { RecordProcessor } from './processor.js';
 import type { FundingHistoryView } from '../funding/history-types.js';
 import { SAME_SETTLEMENT_MS } from './carry-stats.js';
 import { QuoteQuarantine, type QuarantineReason, type QuarantineStats } from './quarantine.js';
-import { REJECT_REASONS, type RejectReason } from './sanity.js';
+import { REJECT_NONE, REJECT_REASONS, checkFundingPrice, type RejectReason } from './sanity.js';
 
 export interface EngineOptions {
   config: Config;
@@ -58,6 +58,12 @@ export interface QuoteView {
    * still usable until it goes stale), or null.
    */
   quarantine: QuarantineReason | null;
+  /**
+   * The venue's funding reference price per unit of the underlying (its mark price; the oracle price on a
+   * venue that pays funding on that) when one is fresh by the quote staleness rules and within the
+   * quarantine band of this quote's mid; null = none (the venue's stream carries none, or it is stale).
+   */
+  fundingPrice: number | null;
 }
 
 /** Open interest and 24 h traded volume of one leg's market, USD; null = its venue has not published it. */
@@ -178,9 +184,12 @@ export class Engine {
   }
 
   /** Queue a funding update: rate per its own interval; `predicted` for a predicted/indicative rate. */
-  /** A venue symbol's open interest and 24 h traded volume, USD (NaN = not in this frame); applied on drain(). */
-  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean {
-    return this.pipeline.pushStats(id, openInterestUsd, volume24hUsd, exchangeTsMs, recvUs);
+  /**
+   * A venue symbol's open interest and 24 h traded volume (USD) and its funding reference price (per unit of
+   * the underlying); NaN = not in this frame. Applied on drain().
+   */
+  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number, fundingPrice = Number.NaN): boolean {
+    return this.pipeline.pushStats(id, openInterestUsd, volume24hUsd, exchangeTsMs, recvUs, fundingPrice);
   }
 
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean {
@@ -439,7 +448,15 @@ export class Engine {
       ageMs: s.quoteAgeMs(id, nowMs),
       usable: s.usable(id, nowMs),
       quarantine: this.quarantine.reasonOf(id),
+      fundingPrice: this.fundingPriceOf(id, nowMs),
     };
+  }
+
+  /** The id's fresh funding reference price, if it is still within the quarantine band of the book's mid (see QuoteView.fundingPrice). */
+  private fundingPriceOf(id: number, nowMs: number): number | null {
+    const s = this.store;
+    const price = s.freshFundingPrice(id, nowMs);
+    return price === price && checkFundingPrice(price, s.bid[id], s.ask[id], this.quarantine.band) === REJECT_NONE ? price : null;
   }
 
   /** The cumulative latency histograms, read-only (Prometheus histograms at /metrics). */

@@ -43,6 +43,13 @@ export class MarketStore {
   /** Open interest and 24 h traded volume of the venue symbol, USD (NaN = the venue has not published it). */
   openInterestUsd = new Float64Array(INITIAL_CAPACITY).fill(Number.NaN);
   volume24hUsd = new Float64Array(INITIAL_CAPACITY).fill(Number.NaN);
+  /**
+   * The venue's funding reference price per unit of the underlying (its mark price; the oracle price where
+   * the venue pays funding on that), with its exchange and engine-clock receive times (NaN = none).
+   */
+  fundingPrice = new Float64Array(INITIAL_CAPACITY).fill(Number.NaN);
+  fundingPriceExchangeTsMs = new Float64Array(INITIAL_CAPACITY);
+  fundingPriceReceivedMs = new Float64Array(INITIAL_CAPACITY);
   /** 1 while the id is out of the scanned universe (delisted or excluded): setQuote then keeps it unusable. */
   unlisted = new Uint8Array(INITIAL_CAPACITY);
   /** Exchange index of each id (copied from the instrument map so `usable` needs no other lookup). */
@@ -104,6 +111,9 @@ export class MarketStore {
     this.settlePrevNextMs = f64(this.settlePrevNextMs);
     this.openInterestUsd = f64Unknown(this.openInterestUsd);
     this.volume24hUsd = f64Unknown(this.volume24hUsd);
+    this.fundingPrice = f64Unknown(this.fundingPrice);
+    this.fundingPriceExchangeTsMs = f64(this.fundingPriceExchangeTsMs);
+    this.fundingPriceReceivedMs = f64(this.fundingPriceReceivedMs);
     this.exchange = u8(this.exchange);
     this.unlisted = u8(this.unlisted);
     this.cap = cap;
@@ -147,6 +157,26 @@ export class MarketStore {
   setStats(id: number, openInterestUsd: number, volume24hUsd: number): void {
     if (openInterestUsd === openInterestUsd) this.openInterestUsd[id] = openInterestUsd;
     if (volume24hUsd === volume24hUsd) this.volume24hUsd[id] = volume24hUsd;
+  }
+
+  /** A funding reference price (already checked by the processor: positive, near the book). */
+  setFundingPrice(id: number, price: number, exchangeTsMs: number, receivedMs: number): void {
+    this.fundingPrice[id] = price;
+    this.fundingPriceExchangeTsMs[id] = exchangeTsMs;
+    this.fundingPriceReceivedMs[id] = receivedMs;
+  }
+
+  /**
+   * The id's funding reference price when it is fresh by the quote staleness rules (see `fresh`: receive
+   * age and exchange age both within staleAfterMs) and the venue's feed is up; NaN otherwise.
+   */
+  freshFundingPrice(id: number, nowMs: number): number {
+    const price = this.fundingPrice[id];
+    if (price !== price || this.exchangeDown[this.exchange[id]] !== 0) return Number.NaN;
+    const limit = this.staleAfterMs;
+    if (!(nowMs - this.fundingPriceReceivedMs[id] <= limit)) return Number.NaN;
+    const exchangeTs = this.fundingPriceExchangeTsMs[id];
+    return exchangeTs === 0 || nowMs - exchangeTs <= limit ? price : Number.NaN;
   }
 
   /**
@@ -203,19 +233,20 @@ export class MarketStore {
    * readable; the id is unusable until the venue's new snapshot sets a quote again.
    */
   forgetQuotes(exchangeIndex: number, idCount: number): void {
-    for (let id = 0; id < idCount; id++) if (this.exchange[id] === exchangeIndex) this.hasQuote[id] = 0;
+    for (let id = 0; id < idCount; id++) if (this.exchange[id] === exchangeIndex) this.forgetQuote(id);
   }
 
   /** Forgets one id's quote: unusable until a new quote arrives. */
   forgetQuote(id: number): void {
     this.hasQuote[id] = 0;
+    this.fundingPrice[id] = Number.NaN; // a reference price from before a drop is not used after it either
   }
 
   /** An unlisted id's quote is forgotten and every later one stays unusable until it is listed again. */
   setListed(id: number, listed: boolean): void {
     this.ensureCapacity(id + 1);
     this.unlisted[id] = listed ? 0 : 1;
-    if (!listed) this.hasQuote[id] = 0;
+    if (!listed) this.forgetQuote(id);
   }
 
   isListed(id: number): boolean {

@@ -8,7 +8,7 @@
  *   slot 0: uint32 kind (1 quote, 2 funding, 3 stats) | uint32 id
  *   quote:   1 bid, 2 ask, 3 bidSize, 4 askSize, 5 exchangeTsMs, 6 recvUs, 7 reserved
  *   funding: 1 rate, 2 intervalMs, 3 nextFundingMs, 4 predicted (0/1), 5 exchangeTsMs, 6 recvUs, 7 reserved
- *   stats:   1 openInterestUsd, 2 volume24hUsd (NaN = not in this frame), 3-4 reserved, 5 exchangeTsMs, 6 recvUs, 7 reserved
+ *   stats:   1 openInterestUsd, 2 volume24hUsd, 3 fundingPrice (NaN = not in this frame), 4 reserved, 5 exchangeTsMs, 6 recvUs, 7 reserved
  *
  * Full policy: REJECT THE NEWEST and count it (`dropped`). The producer never touches the consumer's
  * read counter, so records the consumer may be reading are never overwritten and no lock is needed;
@@ -21,7 +21,7 @@ export const RECORD_BYTES = 64;
 const SLOTS = RECORD_BYTES / 8;
 export const KIND_QUOTE = 1;
 export const KIND_FUNDING = 2;
-/** Market statistics of a venue symbol: open interest and 24 h traded volume, USD. */
+/** Market statistics of a venue symbol: open interest and 24 h traded volume (USD), funding reference price. */
 export const KIND_STATS = 3;
 
 /** Control words (Int32) in the shared control buffer. */
@@ -41,6 +41,8 @@ export const F_NEXT_FUNDING_MS = 3;
 export const F_PREDICTED = 4;
 export const F_OPEN_INTEREST_USD = 1;
 export const F_VOLUME_24H_USD = 2;
+/** The venue's funding reference price (mark, or oracle where it pays on that), per unit of the underlying. */
+export const F_FUNDING_PRICE = 3;
 export const F_EXCHANGE_TS_MS = 5;
 export const F_RECV_US = 6;
 
@@ -54,7 +56,7 @@ export interface RecordVisitor {
   onQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): void;
   onFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): void;
   /** Optional: a visitor without it skips stats records. */
-  onStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): void;
+  onStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number, fundingPrice: number): void;
 }
 
 /** What another thread needs to attach to the same ring (postMessage-able). */
@@ -144,10 +146,10 @@ export class MarketPipeline {
   }
 
   /**
-   * Producer: queue a venue symbol's open interest and 24 h volume (USD; NaN = the frame did not carry that
-   * figure). false = ring full, dropped and counted.
+   * Producer: queue a venue symbol's open interest and 24 h volume (USD) and its funding reference price
+   * (per unit of the underlying); NaN = the frame did not carry that figure. false = ring full, dropped and counted.
    */
-  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean {
+  pushStats(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number, fundingPrice = Number.NaN): boolean {
     const slot = this.claim();
     if (slot < 0) return false;
     const f = slot * SLOTS;
@@ -155,6 +157,7 @@ export class MarketPipeline {
     this.u32[f * 2 + 1] = id;
     this.f64[f + F_OPEN_INTEREST_USD] = openInterestUsd;
     this.f64[f + F_VOLUME_24H_USD] = volume24hUsd;
+    this.f64[f + F_FUNDING_PRICE] = fundingPrice;
     this.f64[f + F_EXCHANGE_TS_MS] = exchangeTsMs;
     this.f64[f + F_RECV_US] = recvUs;
     this.publish();
@@ -193,7 +196,7 @@ export class MarketPipeline {
     return this.consumeRaw(max, {
       onRecord(kind, id, d, at) {
         if (kind === KIND_QUOTE) visitor.onQuote(id, d[at + F_BID], d[at + F_ASK], d[at + F_BID_SIZE], d[at + F_ASK_SIZE], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
-        else if (kind === KIND_STATS) visitor.onStats?.(id, d[at + F_OPEN_INTEREST_USD], d[at + F_VOLUME_24H_USD], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
+        else if (kind === KIND_STATS) visitor.onStats?.(id, d[at + F_OPEN_INTEREST_USD], d[at + F_VOLUME_24H_USD], d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US], d[at + F_FUNDING_PRICE]);
         else visitor.onFunding(id, d[at + F_RATE], d[at + F_INTERVAL_MS], d[at + F_NEXT_FUNDING_MS], d[at + F_PREDICTED] !== 0, d[at + F_EXCHANGE_TS_MS], d[at + F_RECV_US]);
       },
     });

@@ -13,6 +13,7 @@ import {
   F_BID,
   F_BID_SIZE,
   F_EXCHANGE_TS_MS,
+  F_FUNDING_PRICE,
   F_INTERVAL_MS,
   F_NEXT_FUNDING_MS,
   F_OPEN_INTEREST_USD,
@@ -25,7 +26,7 @@ import {
   type RecordSink,
 } from './pipeline.js';
 import { IN_ASK, IN_BID, IN_NOW_MS, Q_CROSSED, Q_NONE, Q_NON_POSITIVE, type QuoteQuarantine } from './quarantine.js';
-import { REJECT_NONE, REJECT_REASONS, R_CROSSED, R_PRICE, R_UNKNOWN_ID, checkFunding, checkQuote } from './sanity.js';
+import { REJECT_NONE, REJECT_REASONS, R_CROSSED, R_PRICE, R_TIMESTAMP, R_UNKNOWN_ID, checkFunding, checkFundingPrice, checkQuote, timestampOk } from './sanity.js';
 
 export class RecordProcessor implements RecordSink {
   /** Rejections per REJECT_REASONS index. */
@@ -66,6 +67,7 @@ export class RecordProcessor implements RecordSink {
     }
     if (kind === KIND_STATS) {
       this.applyStats(id, d[at + F_OPEN_INTEREST_USD], d[at + F_VOLUME_24H_USD]);
+      this.applyFundingPrice(id, d[at + F_FUNDING_PRICE], d[at + F_EXCHANGE_TS_MS]);
       return;
     }
     const time = this.detector.time;
@@ -127,6 +129,24 @@ export class RecordProcessor implements RecordSink {
   private applyStats(id: number, openInterestUsd: number, volume24hUsd: number): void {
     this.stats++;
     this.store.setStats(id, openInterestUsd >= 0 && openInterestUsd < Infinity ? openInterestUsd : Number.NaN, volume24hUsd >= 0 && volume24hUsd < Infinity ? volume24hUsd : Number.NaN);
+  }
+
+  /**
+   * The funding reference price (NaN = not in this record): kept out and counted when it is not a positive
+   * price within the quarantine band of the id's own book (last accepted quote); its exchange time must be
+   * plausible as a quote's. It changes no score: nothing is re-detected on it.
+   */
+  private applyFundingPrice(id: number, price: number, exchangeTsMs: number): void {
+    if (price !== price) return;
+    const s = this.store;
+    const nowMs = this.detector.time[TIME_NOW_MS];
+    let bad = checkFundingPrice(price, s.bid[id], s.ask[id], this.quarantine.band);
+    if (bad === REJECT_NONE && !timestampOk(exchangeTsMs, nowMs)) bad = R_TIMESTAMP;
+    if (bad !== REJECT_NONE) {
+      this.rejected[bad]++;
+      return;
+    }
+    s.setFundingPrice(id, price, exchangeTsMs, nowMs);
   }
 
   /** After `id`'s quote was accepted: held quotes of the same instrument that now pass are applied and scored. */

@@ -13,6 +13,7 @@ export const REJECT_REASONS = [
   'funding_rate_out_of_bounds', // |rate| > 5 % per interval, or non-finite
   'funding_interval_out_of_bounds', // interval outside [15 min, 24 h] (0 = unknown is accepted)
   'funding_time_invalid', // next funding time in seconds or > now + 30 d
+  'funding_price_invalid', // funding reference price (mark / oracle) non-finite, <= 0, or off the venue's own book by more than the quarantine band
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -25,6 +26,7 @@ export const R_TIMESTAMP = 4;
 export const R_FUNDING_RATE = 5;
 export const R_FUNDING_INTERVAL = 6;
 export const R_FUNDING_TIME = 7;
+export const R_FUNDING_PRICE = 8;
 
 export const MAX_ABS_FUNDING_RATE = 0.05;
 export const MIN_FUNDING_INTERVAL_MS = 15 * 60_000;
@@ -37,7 +39,7 @@ export const MAX_FUTURE_MS = 30 * 86_400_000;
  * An exchange timestamp is valid when it is epoch ms and not absurdly in the future. 0 means the venue
  * did not send one and is accepted (the local receive time still drives staleness).
  */
-function timestampOk(tsMs: number, nowMs: number): boolean {
+export function timestampOk(tsMs: number, nowMs: number): boolean {
   return tsMs === 0 || (tsMs >= MIN_EPOCH_MS && tsMs <= nowMs + MAX_FUTURE_MS);
 }
 
@@ -60,4 +62,17 @@ export function checkFunding(rate: number, intervalMs: number, nextFundingMs: nu
   if (!(nextFundingMs >= MIN_EPOCH_MS && nextFundingMs <= nowMs + MAX_FUTURE_MS)) return R_FUNDING_TIME;
   if (!timestampOk(exchangeTsMs, nowMs)) return R_TIMESTAMP;
   return REJECT_NONE;
+}
+
+/**
+ * REJECT_NONE or R_FUNDING_PRICE for a funding reference price (NaN = not published: not checked). A price
+ * further than `band` (a fraction) from the venue's own book mid is another instrument's or a shifted
+ * decimal, the same test the quote quarantine applies; without a book yet (bid or ask 0) only the sign is checked.
+ */
+export function checkFundingPrice(price: number, bid: number, ask: number, band: number): number {
+  if (price !== price) return REJECT_NONE;
+  if (!(price > 0) || price === Infinity) return R_FUNDING_PRICE;
+  if (!(bid > 0 && ask > 0)) return REJECT_NONE;
+  const mid = (bid + ask) / 2;
+  return Math.abs(price - mid) <= band * mid ? REJECT_NONE : R_FUNDING_PRICE;
 }

@@ -92,8 +92,12 @@ export interface UpdateSink {
    * symbol's market, both in USD (the parser converts: contracts × contract value × price, coins × price,
    * quote-currency turnover as is); NaN = this frame does not carry that figure (the last one stands).
    * Optional: a sink without it ignores them.
+   *
+   * `fundingPrice`: the price the venue values positions at when it settles funding (its mark price; the
+   * oracle price on a venue that pays on it), per ONE unit of the underlying like quote prices; NaN (or
+   * absent) = not in this frame. Parsers reach it through `emitStats`, which folds the price multiplier.
    */
-  stats?(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number): void;
+  stats?(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, fundingPrice?: number): void;
 }
 
 /**
@@ -258,6 +262,18 @@ export function emitQuote(sink: UpdateSink, meta: InstrumentMeta, bid: number, a
   sink.quote(meta, bid / pm, ask / pm, bidSize * sizeFactor, askSize * sizeFactor, exchangeTsMs);
 }
 
+/**
+ * The one place a venue's market statistics reach the sink: open interest and 24 h volume in USD (NaN = not
+ * in this frame), and the funding reference price as the venue quotes it (per LISTED unit, like a wire
+ * quote; NaN = not in this frame), folded here to the engine's unit (÷ priceMultiplier, as `emitQuote`
+ * does). Nothing is emitted when the frame carries none of the three.
+ */
+export function emitStats(sink: UpdateSink, meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, wireFundingPrice: number, exchangeTsMs: number): void {
+  if (openInterestUsd !== openInterestUsd && volume24hUsd !== volume24hUsd && wireFundingPrice !== wireFundingPrice) return;
+  const pm = meta.priceMultiplier;
+  sink.stats?.(meta, openInterestUsd, volume24hUsd, exchangeTsMs, pm === undefined || pm === 1 ? wireFundingPrice : wireFundingPrice / pm);
+}
+
 export const HOUR_MS = 3_600_000;
 /**
  * ASSUMPTION (the common 8 h schedule): only where a venue documents it as its default (e.g. symbols a
@@ -315,6 +331,18 @@ export function num(value: unknown): number {
   }
   const x = Number(value);
   return Number.isFinite(x) ? x : NaN;
+}
+
+/**
+ * A funding reference price field (mark / oracle) of a frame, as `emitStats` takes it: NaN when the frame
+ * does not carry it (absent, null, ""); otherwise the number, or 0 when the text is not one. The engine
+ * keeps out and counts (`funding_price_invalid`) anything that is not a positive price near the book, so a
+ * damaged field is counted there once and the rest of the frame still counts.
+ */
+export function wireFundingPrice(value: unknown): number {
+  if (value === undefined || value === null || value === '') return NaN;
+  const x = num(value);
+  return x === x ? x : 0;
 }
 
 /** A market statistic (open interest, 24 h volume) as UpdateSink.stats takes it: non-negative and finite, else NaN (not published). */

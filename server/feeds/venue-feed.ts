@@ -17,8 +17,8 @@ export interface FeedEngine {
   registerInstrument(exchange: Exchange, symbol: string, meta: { base: string; quote: string }): number;
   pushQuote(id: number, bid: number, ask: number, bidSize: number, askSize: number, exchangeTsMs: number, recvUs: number): boolean;
   pushFunding(id: number, rate: number, intervalMs: number, nextFundingMs: number, predicted: boolean, exchangeTsMs: number, recvUs: number): boolean;
-  /** Open interest / 24 h volume (USD, NaN = not in this frame); optional: an engine without it drops them. */
-  pushStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number): boolean;
+  /** Open interest / 24 h volume (USD) and funding reference price (NaN = not in this frame); optional: an engine without it drops them. */
+  pushStats?(id: number, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, recvUs: number, fundingPrice?: number): boolean;
   drain(max?: number): number;
   setExchangeDown(exchange: Exchange, down: boolean): void;
   /**
@@ -161,10 +161,10 @@ export class VenueFeed implements UpdateSink {
     this.noteFunding(meta, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs);
   }
 
-  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number): void {
+  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, exchangeTsMs: number, fundingPrice = Number.NaN): void {
     if (meta.id < 0) return;
     if (this.parsedUs === 0) this.parsedUs = nowUs();
-    this.engine.pushStats?.(meta.id, openInterestUsd, volume24hUsd, exchangeTsMs, this.recvUs);
+    this.engine.pushStats?.(meta.id, openInterestUsd, volume24hUsd, exchangeTsMs, this.recvUs, fundingPrice);
   }
 
   /** Remembers a funding figure pushed for `meta` (also the REST seeds) and the earliest next settlement. */

@@ -150,6 +150,10 @@ export function createReplay(opts: ReplayOptions): Replay {
       engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
       onUpdate?.({ t: clockMs, ex: currentEx, symbol: meta.symbol, instrument: meta.key, kind: 'funding', rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
     },
+    // Open interest, volume and the funding reference price of replayed frames reach the engine as live ones do.
+    stats(meta, openInterestUsd, volume24hUsd, exchangeTsMs, fundingPrice) {
+      engine.pushStats(meta.id, openInterestUsd, volume24hUsd, exchangeTsMs, recvUs, fundingPrice);
+    },
   };
 
   const advance = (t: number) => {

@@ -12,13 +12,15 @@ import type { QuoteView } from '../engine/engine.js';
 /**
  * The fields of the engine's `QuoteView` the strategy reads (sizes in BASE units, funding per its own
  * interval). `quarantine`: why the venue's LATEST quote is held (the prices are then its last accepted
- * quote, not its current price); absent or null when the latest quote was accepted.
+ * quote, not its current price); absent or null when the latest quote was accepted. `fundingPrice`: the
+ * venue's fresh funding reference price (mark, or oracle), which funding settlements are booked on; absent
+ * or null = none fresh (settlements then use the leg's book price).
  */
 export type StrategyQuote = Pick<
   QuoteView,
   'exchange' | 'symbol' | 'instrument' | 'bid' | 'ask' | 'bidSize' | 'askSize' | 'fundingRate' | 'fundingIntervalMs' | 'nextFundingMs' | 'fundingPredicted' | 'receivedMs' | 'ageMs' | 'usable'
 > &
-  Partial<Pick<QuoteView, 'quarantine'>>;
+  Partial<Pick<QuoteView, 'quarantine' | 'fundingPrice'>>;
 
 export interface StrategyEngine {
   readonly bus: { subscribe(name: string, onWake?: () => void): Subscription<OpportunityEvent> };

@@ -7,8 +7,14 @@
  * its pending settlement (`leg.fundingRate`) instead of reading the quote after the fact.
  * A leg's `nextFundingMs` only moves forward after that settlement is booked, so accrual happens once
  * per timestamp per leg, also across restarts (the advanced timestamp is persisted with the position).
+ *
+ * Venues value a position for funding at their own reference price, not at the book: position value =
+ * size × mark price on the centralised venues, size × oracle price where a venue pays on that. A
+ * settlement is booked at the leg's venue reference price when the quote carries a fresh one
+ * (StrategyQuote.fundingPrice: fresh by the quote staleness rules, near the book); otherwise at the leg's
+ * book price (`markPrice`, the close side), as before such prices existed. `leg.lastFunding` records which.
  */
-import type { Leg } from '../../shared/position.js';
+import type { FundingPriceSource, Leg } from '../../shared/position.js';
 import { fundingPayment } from './accounting.js';
 import type { StrategyQuote } from './engine-view.js';
 
@@ -26,6 +32,9 @@ export type SettlementRates = (fundingMs: number) => number | null;
 export interface FundingSettlement {
   fundingMs: number;
   rate: number;
+  /** Price per unit of the underlying the leg was valued at, and where it came from. */
+  price: number;
+  priceSource: FundingPriceSource;
   notionalUsd: number;
   /** Signed for the holder: negative = paid. */
   amountUsd: number;
@@ -58,8 +67,18 @@ export function learnFunding(leg: Leg, quote: StrategyQuote | null, nowMs = -Inf
 }
 
 /**
- * Books every settlement of `leg` due at or before `nowMs`, marking at `leg.markPrice`. Mutates
- * `leg.fundingUsd`, `leg.nextFundingMs` (and the rate once the quote shows the new period).
+ * The price a settlement values the leg at: the venue's fresh funding reference price from the quote, else
+ * the leg's book price.
+ */
+export function fundingPriceOf(leg: Leg, quote: StrategyQuote | null): { price: number; source: FundingPriceSource } {
+  const ref = quote?.fundingPrice;
+  return ref != null && ref > 0 && ref < Number.POSITIVE_INFINITY ? { price: ref, source: 'reference' } : { price: leg.markPrice, source: 'book' };
+}
+
+/**
+ * Books every settlement of `leg` due at or before `nowMs`, valued at `fundingPriceOf` (the venue's reference
+ * price, else the book). Mutates `leg.fundingUsd`, `leg.lastFunding`, `leg.nextFundingMs` (and the rate once
+ * the quote shows the new period).
  */
 export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: number, published?: SettlementRates): FundingSettlement[] {
   learnFunding(leg, quote, nowMs);
@@ -70,9 +89,11 @@ export function settleFunding(leg: Leg, quote: StrategyQuote | null, nowMs: numb
     // push, while the leg learned only at strategy passes (a rate published 40 ms before the settlement,
     // after the last pass, would otherwise be missed).
     const rate = published?.(leg.nextFundingMs) ?? leg.fundingRate ?? 0;
-    const amountUsd = fundingPayment(leg.side, rate, leg.quantity, leg.markPrice);
-    out.push({ fundingMs: leg.nextFundingMs, rate, notionalUsd: leg.quantity * leg.markPrice, amountUsd });
+    const { price, source } = fundingPriceOf(leg, quote);
+    const amountUsd = fundingPayment(leg.side, rate, leg.quantity, price);
+    out.push({ fundingMs: leg.nextFundingMs, rate, price, priceSource: source, notionalUsd: leg.quantity * price, amountUsd });
     leg.fundingUsd += amountUsd;
+    leg.lastFunding = { fundingMs: leg.nextFundingMs, rate, price, priceSource: source, quantity: leg.quantity, amountUsd };
     const interval = leg.fundingIntervalMs !== undefined && leg.fundingIntervalMs > 0 ? leg.fundingIntervalMs : DEFAULT_INTERVAL_MS;
     const quoteNext = quote && quote.nextFundingMs > leg.nextFundingMs ? quote.nextFundingMs : 0;
     // Step one interval at a time (never skip a settlement after an outage), or to the venue's next time if sooner.

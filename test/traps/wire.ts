@@ -22,8 +22,8 @@ export class EngineSink implements UpdateSink {
   funding(meta: InstrumentMeta, rate: number, intervalMs: number, next: number, predicted: boolean, ts: number): void {
     this.engine.pushFunding(meta.id, rate, intervalMs, next, predicted, ts, 0);
   }
-  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, ts: number): void {
-    this.engine.pushStats(meta.id, openInterestUsd, volume24hUsd, ts, 0);
+  stats(meta: InstrumentMeta, openInterestUsd: number, volume24hUsd: number, ts: number, fundingPrice?: number): void {
+    this.engine.pushStats(meta.id, openInterestUsd, volume24hUsd, ts, 0, fundingPrice);
   }
 }
 
