@@ -350,6 +350,7 @@ describe('sanity rejection', () => {
       funding_rate_out_of_bounds: 2,
       funding_interval_out_of_bounds: 2,
       funding_time_invalid: 2,
+      funding_price_invalid: 0,
     });
     expect(s.rejectedTotal).toBe(14);
     expect(s.updates).toBe(14);

@@ -17,9 +17,13 @@ describe('stats records', () => {
   it('round-trip through the ring as a third record kind (64 bytes, like the others)', () => {
     const p = new MarketPipeline(4);
     expect(p.pushStats(7, 1.5e9, Number.NaN, T0, 42)).toBe(true);
+    expect(p.pushStats(8, Number.NaN, Number.NaN, T0, 43, 91_234.5)).toBe(true); // the funding reference price rides in slot 3
     const got: unknown[] = [];
     p.consume(10, { onQuote: () => got.push('quote'), onFunding: () => got.push('funding'), onStats: (...args) => got.push(args) });
-    expect(got).toEqual([[7, 1.5e9, Number.NaN, T0, 42]]);
+    expect(got).toEqual([
+      [7, 1.5e9, Number.NaN, T0, 42, Number.NaN],
+      [8, Number.NaN, Number.NaN, T0, 43, 91_234.5],
+    ]);
   });
 
   it('the store keeps the last figure a record did not carry; negative or infinite figures are not published ones', () => {

@@ -23,6 +23,8 @@ import { ASSET_ALIASES, parseNative } from './symbols.js';
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
+  wireFundingPrice,
   type SubscriptionChange,
   type ConnectionPlan,
   type FetchJson,
@@ -153,6 +155,13 @@ export class BinanceParser extends JsonVenueParser {
     return 'data';
   }
 
+  /**
+   * `r` funding rate, `T` next funding time, `p` mark price (Mark Price Stream,
+   * developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream).
+   * Binance values funding at the mark: "Funding Amount = Nominal Value of Positions × Funding Rate",
+   * nominal value = mark price × size (binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031,
+   * read 2026-12-02), so `p` is the leg's funding reference price.
+   */
   private markPrice(d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
     const meta = typeof d.s === 'string' ? this.meta.get(d.s) : undefined;
     if (meta === undefined) return this.reject('unknown_symbol');
@@ -164,6 +173,7 @@ export class BinanceParser extends JsonVenueParser {
     if (d.r === '' || next === 0) return 'ignored';
     if (Number.isNaN(rate) || !isEpochMs(next)) return this.reject('bad_funding');
     sink.funding(meta, rate, this.intervalOf(meta.symbol, meta.fundingIntervalMs, next, ts), next, false, ts);
+    emitStats(sink, meta, NaN, NaN, wireFundingPrice(d.p), ts);
     return 'data';
   }
 }

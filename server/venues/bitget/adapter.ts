@@ -32,6 +32,8 @@ import type { WsLimits } from '../../../shared/venue-facts.js';
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
+  wireFundingPrice,
   type ConnectionPlan,
   type Discovery,
   type FetchJson,
@@ -199,8 +201,12 @@ export class BitgetParser extends JsonVenueParser {
     // Open interest `openInterest` (base coin) × `markPrice`; 24 h volume `turnover24h` (quote currency). Absent = NaN.
     const oiUsd = statOrNaN(num(d.openInterest) * num(d.markPrice));
     const volumeUsd = statOrNaN(num(d.turnover24h));
+    // Funding reference price: `markPrice` (v3 public ticker, bitget.com/api-doc/uta/websocket/public/Tickers-Channel).
+    // Bitget charges funding on the position value at the mark: fund fee = fund rate × position value, USDT-margined
+    // position value = face value × contracts × latest mark price (Bitget "Contract Fund Fee",
+    // bitget.zendesk.com/hc/en-us/articles/360053300511, read 2026-12-02).
     // Ancillary: the frame's outcome stays that of its quote and funding.
-    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
+    emitStats(sink, meta, oiUsd, volumeUsd, wireFundingPrice(d.markPrice), ts);
     return emitted ? 'data' : 'ignored';
   }
 

@@ -20,7 +20,9 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMes
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
   statOrNaN,
+  wireFundingPrice,
   type ConnectionPlan,
   type FetchJson,
   type InstrumentMeta,
@@ -66,6 +68,8 @@ interface TickerState {
   intervalMs: number;
   /** The interval came from the ticker's `fundingIntervalHour` (else it follows the live metadata). */
   intervalFromWire: boolean;
+  /** `markPrice` as merged (NaN = not known yet, or the last one was not a number). */
+  markPrice: number;
 }
 
 /** Raw (string) values of the fields we read from one ticker frame; undefined = absent. */
@@ -81,11 +85,17 @@ interface TickerFields {
   /** `openInterestValue`: open interest in the settle currency (USD); `turnover24h`: 24 h traded value in it. */
   openInterestValue: unknown;
   turnover24h: unknown;
+  /**
+   * `markPrice`: the price Bybit values positions at, funding included ("Funding fee = Position value ×
+   * Funding rate", position value = quantity × mark price: bybit.com/en/help-center/article/Introduction-to-Funding-Rate,
+   * and the v5 ticker's `markPrice`: bybit-exchange.github.io/docs/v5/websocket/public/ticker, read 2026-12-02).
+   */
+  markPrice: unknown;
 }
 
 export class BybitParser extends JsonVenueParser {
   private readonly states = new Map<string, TickerState>();
-  private readonly fields: TickerFields = { symbol: undefined, bid: undefined, bidSize: undefined, ask: undefined, askSize: undefined, rate: undefined, next: undefined, intervalHours: undefined, openInterestValue: undefined, turnover24h: undefined };
+  private readonly fields: TickerFields = { symbol: undefined, bid: undefined, bidSize: undefined, ask: undefined, askSize: undefined, rate: undefined, next: undefined, intervalHours: undefined, openInterestValue: undefined, turnover24h: undefined, markPrice: undefined };
 
   override reset(): void {
     this.states.clear();
@@ -111,6 +121,7 @@ export class BybitParser extends JsonVenueParser {
       f.intervalHours = data.fundingIntervalHour;
       f.openInterestValue = data.openInterestValue;
       f.turnover24h = data.turnover24h;
+      f.markPrice = data.markPrice;
       return this.apply(topic.slice(8), msg.type, msg.ts, sink);
     }
     if (msg.ret_msg === 'pong' || msg.op === 'pong') return 'pong';
@@ -156,9 +167,12 @@ export class BybitParser extends JsonVenueParser {
     // An interval instruments-info did not give either is unknown (0), never the assumed 8 h.
     const intervalMs = hours > 0 ? hours * HOUR_MS : fromWire ? state!.intervalMs : knownFundingIntervalMs(meta);
 
+    // Deltas omit an unchanged mark: the merged one stands (a damaged one reaches the engine, which counts it).
+    const markPrice = f.markPrice === undefined ? (snapshot ? NaN : state!.markPrice) : wireFundingPrice(f.markPrice);
+
     const fundingChanged = snapshot || rate !== state!.rate || next !== state!.nextFundingMs || intervalMs !== state!.intervalMs;
     if (state === undefined || snapshot) {
-      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs, intervalFromWire: fromWire };
+      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs, intervalFromWire: fromWire, markPrice: markPrice > 0 ? markPrice : NaN };
       this.states.set(symbol, state);
     } else {
       state.bid = bid;
@@ -169,6 +183,7 @@ export class BybitParser extends JsonVenueParser {
       state.nextFundingMs = next;
       state.intervalMs = intervalMs;
       state.intervalFromWire = fromWire;
+      state.markPrice = markPrice > 0 ? markPrice : NaN; // a damaged one is sent (and counted) once, not merged
     }
     let emitted = false;
     // Every ticker frame refreshes the quote: Bybit only pushes while something changes.
@@ -183,8 +198,9 @@ export class BybitParser extends JsonVenueParser {
     // Deltas carry these only when they changed; a figure that is not a non-negative number is left out (NaN).
     const oiUsd = f.openInterestValue === undefined ? NaN : statOrNaN(num(f.openInterestValue));
     const volumeUsd = f.turnover24h === undefined ? NaN : statOrNaN(num(f.turnover24h));
-    // Ancillary: the frame's outcome stays that of its quote and funding.
-    if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
+    // Ancillary: the frame's outcome stays that of its quote and funding. The merged mark goes with every
+    // frame, as the quote does: Bybit pushes only while something changes, and unchanged means still current.
+    emitStats(sink, meta, oiUsd, volumeUsd, markPrice, ts);
     return emitted ? 'data' : 'ignored';
   }
 }

@@ -26,6 +26,8 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMes
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
+  wireFundingPrice,
   type ConnectionPlan,
   type Discovery,
   type FetchJson,
@@ -146,11 +148,15 @@ export class GateParser extends JsonVenueParser {
 /**
  * Open interest: `total_size` (contracts) × the contract's `quanto_multiplier` (base per contract, the
  * metadata's contractValue) × `mark_price`; 24 h volume: `volume_24h_quote` (quote currency, USD).
+ * Funding reference price: `mark_price` (futures.tickers, gate.com/docs/developers/futures/ws/en/#tickers-api).
+ * Gate's funding fee is position value × funding rate (gate.com/help/futures/futures-logic/27569/funding-rate-and-funding-fee,
+ * read 2026-12-02), the position valued at the mark price as its futures value positions for margin and PnL
+ * (ASSUMPTION as to the exact wording of the fee page: the mark, as on every other centralised venue here).
  */
 function emitTickerStats(sink: UpdateSink, meta: InstrumentMeta, d: Record<string, unknown>, tsMs: number): void {
   const oiUsd = statOrNaN(num(d.total_size) * meta.contractValue * num(d.mark_price));
   const volumeUsd = statOrNaN(num(d.volume_24h_quote));
-  if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, tsMs);
+  emitStats(sink, meta, oiUsd, volumeUsd, wireFundingPrice(d.mark_price), tsMs);
 }
 
 /** Contract `status` → ours; `in_delisting` marks a trading contract that is being delisted. */

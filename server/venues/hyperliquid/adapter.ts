@@ -23,6 +23,8 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolC
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
+  wireFundingPrice,
   type ConnectionPlan,
   type Discovery,
   type FetchJson,
@@ -238,12 +240,16 @@ export class HyperliquidParser extends JsonVenueParser {
 
 /**
  * A perp context's open interest (`openInterest`, in the listed coin — a kilo coin for `k` names — times
- * `markPx`, the price of that same unit: USD) and 24 h notional volume (`dayNtlVlm`, USD).
+ * `markPx`, the price of that same unit: USD), 24 h notional volume (`dayNtlVlm`, USD) and the funding
+ * reference price `oraclePx` (per listed coin; emitStats folds the kilo multiplier).
+ *
+ * Funding is paid on the ORACLE price, not the mark: payment = position size × oracle price × funding rate
+ * (official Funding page, hyperliquid.gitbook.io/hyperliquid-docs/trading/funding, as restated by
+ * docs.notional.xyz/protocol/funding and docs.hyena.trade/trading/funding-rates; shared/venues-2026.md
+ * "Funding"; issue 12 "payment on the oracle price").
  */
 function emitCtxStats(sink: UpdateSink, meta: InstrumentMeta, ctx: Record<string, unknown>, ts: number): void {
-  const oiUsd = statOrNaN(num(ctx.openInterest) * num(ctx.markPx));
-  const volumeUsd = statOrNaN(num(ctx.dayNtlVlm));
-  if (oiUsd === oiUsd || volumeUsd === volumeUsd) sink.stats?.(meta, oiUsd, volumeUsd, ts);
+  emitStats(sink, meta, statOrNaN(num(ctx.openInterest) * num(ctx.markPx)), statOrNaN(num(ctx.dayNtlVlm)), wireFundingPrice(ctx.oraclePx), ts);
 }
 
 // --------------------------------------------------------------------------------------------- discovery

@@ -1,6 +1,7 @@
 /**
  * KuCoin Futures (USDT-margined, `XBTUSDTM`): `/contractMarket/tickerV2:{syms}` for top of book and
- * `/contract/instrument:{syms}` for funding (`subject: funding.rate`).
+ * `/contract/instrument:{syms}` for funding (`subject: funding.rate`) and the mark price (`mark.index.price`,
+ * the funding reference price).
  *
  * Connect: POST /api/v1/bullet-public → token + endpoint + pingInterval; connect with
  * `?token=…&connectId=…`, wait for the welcome, then subscribe (≤ 100 symbols per topic, comma-joined).
@@ -20,6 +21,8 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMes
 import {
   JsonVenueParser,
   emitQuote,
+  emitStats,
+  wireFundingPrice,
   type ConnectionPlan,
   type FetchJson,
   type MetadataTable,
@@ -108,7 +111,7 @@ export class KucoinParser extends JsonVenueParser {
     if (msg.subject === 'tickerV2' && topic.startsWith(TICKER_PREFIX)) return this.ticker(raw, topic, data, sink);
     if (topic.startsWith(INSTRUMENT_PREFIX)) {
       if (msg.subject === 'funding.rate') return this.funding(topic, data, sink);
-      if (msg.subject === 'mark.index.price') return 'ignored';
+      if (msg.subject === 'mark.index.price') return this.mark(topic, data, sink);
     }
     return this.reject('unknown_subject');
   }
@@ -127,6 +130,24 @@ export class KucoinParser extends JsonVenueParser {
     // The digits we cut must be this frame's data.ts (guards against a `"ts":` elsewhere in the text).
     if (!isEpochMs(ts) || Math.abs(ts - d.ts / 1e6) > 1) return this.reject('bad_timestamp');
     emitQuote(sink, meta, bid, ask, bidSz, askSz, ts);
+    return 'data';
+  }
+
+  /**
+   * `mark.index.price` on the instrument channel we already subscribe for funding (`{markPrice, indexPrice,
+   * granularity, timestamp}`, numbers, about once a second: kucoin.com/docs/websocket/futures-trading/public-channels/contract-market-data).
+   * KuCoin values funding at the mark: funding fee = position value × funding rate
+   * (https://www.kucoin.com/support/26686295987353), position value = mark price × size × multiplier; so
+   * `markPrice` is the leg's funding reference price. A damaged one reaches the engine, which counts it.
+   */
+  private mark(topic: string, d: Record<string, unknown>, sink: UpdateSink): ParseOutcome {
+    const meta = this.meta.get(topic.slice(INSTRUMENT_PREFIX.length));
+    if (meta === undefined) return this.reject('unknown_symbol');
+    const ts = num(d.timestamp);
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
+    const price = wireFundingPrice(d.markPrice);
+    if (price !== price) return 'ignored';
+    emitStats(sink, meta, NaN, NaN, price, ts);
     return 'data';
   }
 

@@ -4,6 +4,15 @@
  * Sizes are in contracts: base = sz × ctVal (public/instruments). In `funding-rate`, `fundingRate`
  * is the rate settled at `fundingTime` (the NEXT settlement) and `nextFundingTime` is the one after,
  * so the interval is their difference. Heartbeat: the text `ping` after < 30 s without traffic.
+ *
+ * Funding reference price: NONE published. OKX charges funding fee = position value × funding rate, the
+ * position valued at the mark price (OKX's perpetual funding-fee FAQ on okx.com/help), but neither
+ * channel we subscribe carries a mark: `tickers` has last/bid/ask/24 h figures only and `funding-rate` the
+ * rates and times (okx.com/docs-v5/en/#public-data-websocket-tickers-channel, #public-data-websocket-funding-rate-channel,
+ * read 2026-12-02). The mark is on a separate `mark-price` channel (#public-data-websocket-mark-price-channel),
+ * pushed every 200 ms while it moves:
+ * one more topic per symbol and several times the funding traffic, for a figure within a few bps of the
+ * book. Not subscribed; OKX settlements are valued at the leg's book price (server/strategy/funding.ts).
  */
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
