@@ -22,6 +22,13 @@ import { hyperliquidFundingHistory } from '../../server/venues/hyperliquid/histo
 import { bybitFundingHistory } from '../../server/venues/bybit/history.js';
 import type { Leg } from '../../shared/position.js';
 import { btcOnFourVenues, engineConfig } from '../engine/btc-four-venues.js';
+import { Engine } from '../../server/engine/index.js';
+import { hyperliquidAdapter } from '../../server/venues/hyperliquid/adapter.js';
+import { binanceAdapter } from '../../server/venues/binance/adapter.js';
+import { okxAdapter } from '../../server/venues/okx/adapter.js';
+import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
+import { fixture as wireFrame, table } from '../feeds/helpers.js';
+import { feed, frame, register } from '../traps/wire.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 30); // 1 795 996 800 000
@@ -297,3 +304,60 @@ describe('settled amounts in the paper strategy', () => {
     expect(s.fundingUsd).toBeCloseTo(-0.03, 15);
   });
 });
+
+describe('settlement notional: the venue\'s funding reference price, from its real frames (parser → engine → settleFunding)', () => {
+  const HL_T = 1764590400123; // bbo.json venue time: 123 ms after the 2025-12-01 12:00 UTC settlement
+  const HL_SETTLED = HL_T - 123;
+
+  it('hyperliquid long: paid on the ORACLE price, not the mark nor the book', async () => {
+    const engine = new Engine({ config: engineConfig(), now: () => HL_T + 50 });
+    const meta = register(engine, (await hyperliquidAdapter.discover('http://x', cannedInfo, HL_T, { dexes: [] })).table);
+    const parser = hyperliquidAdapter.createParser(meta);
+    feed(engine, parser, wireFrame('hyperliquid', 'bbo.json')); // BTC bid 91234.0, ask 91235.0
+    // assetCtxs, BTC (position 0): funding "0.0000125" per hour, markPx "91234.5", oraclePx moved to "91190.0".
+    feed(engine, parser, frame('hyperliquid', 'assetCtxs.json', (m) => (m.data.ctxs[0].oraclePx = '91190.0')));
+    const q = engine.quote('BTC-PERP', 'hyperliquid', 'USDC')!;
+    expect([q.bid, q.fundingPrice]).toEqual([91234, 91190]);
+    const l = hlLeg({ side: 'long', quantity: 0.5, markPrice: q.bid, nextFundingMs: HL_SETTLED, fundingRate: 0.0000125, fundingIntervalMs: H });
+    const [s] = settleFunding(l, q, HL_T + 50);
+    // 0.5 BTC × 91,190 = 45,595 USDC notional; × 0.0000125 = 0.5699375 paid by the long.
+    // (On the book bid: 0.5 × 91,234 × 0.0000125 = 0.5702125; on the mark 91,234.5: 0.57021563.)
+    expect(s).toEqual({ fundingMs: HL_SETTLED, rate: 0.0000125, price: 91190, priceSource: 'reference', notionalUsd: 45595, amountUsd: expect.closeTo(-0.5699375, 12) });
+    expect(l.lastFunding).toMatchObject({ price: 91190, priceSource: 'reference', quantity: 0.5 });
+  });
+
+  it('binance short: received on the MARK price (`p` of markPriceUpdate), not the book ask', () => {
+    const E = 1612137603600; // 3.6 s after the 2021-02-01 00:00 UTC settlement (1612137600000)
+    const engine = new Engine({ config: engineConfig(), now: () => E + 10 });
+    const meta = register(engine, table('binance', [{ symbol: 'BTCUSDT', base: 'BTC' }]));
+    const parser = binanceAdapter.createParser(meta);
+    feed(engine, parser, wireFrame('binance', 'bookTicker.json')); // bid 33134.42, ask 33139.39 at T 1612137603568
+    feed(engine, parser, frame('binance', 'markPrice.json', (m) => Object.assign(m.data, { E, p: '33130.00000000', r: '0.00020000', T: 1612166400000 })));
+    const q = engine.quote('BTC-PERP', 'binance')!;
+    expect([q.ask, q.fundingPrice]).toEqual([33139.39, 33130]);
+    const l = hlLeg({ exchange: 'binance', symbol: 'BTCUSDT', settle: 'USDT', side: 'short', quantity: 0.3, markPrice: q.ask, nextFundingMs: 1612137600000, fundingRate: 0.0001, fundingIntervalMs: 8 * H });
+    const [s] = settleFunding(l, q, E + 10);
+    // The settled 8 h rate 0.0001 (the stream already shows the next period's 0.0002) × 0.3 BTC × 33,130
+    // = 0.0001 × 9,939 = 0.9939 received by the short. (On the book ask: 0.3 × 33,139.39 × 0.0001 = 0.99418170.)
+    expect(s).toEqual({ fundingMs: 1612137600000, rate: 0.0001, price: 33130, priceSource: 'reference', notionalUsd: expect.closeTo(9939, 9), amountUsd: expect.closeTo(0.9939, 12) });
+  });
+
+  it('okx (no reference price on its channels): the book price, recorded as such', () => {
+    const ts = 1640131263109; // okx tickers.json ts: WNCG bid 2.1737, ask 2.1738
+    const engine = new Engine({ config: engineConfig(), now: () => ts + 10 });
+    const meta = register(engine, table('okx', [{ symbol: 'WNCG-USDT-SWAP', base: 'WNCG' }]));
+    feed(engine, okxAdapter.createParser(meta), wireFrame('okx', 'tickers.json'));
+    const q = engine.quote('WNCG-PERP', 'okx')!;
+    const l = hlLeg({ exchange: 'okx', symbol: 'WNCG-USDT-SWAP', settle: 'USDT', side: 'long', quantity: 1000, markPrice: q.bid, nextFundingMs: ts - 9, fundingRate: -0.0003, fundingIntervalMs: 8 * H });
+    const [s] = settleFunding(l, q, ts + 10);
+    // 1,000 WNCG × 2.1737 (the long's bid) = 2,173.7; × −0.0003 → the long receives 0.65211.
+    expect([s!.price, s!.priceSource, s!.amountUsd]).toEqual([2.1737, 'book', expect.closeTo(0.65211, 12)]);
+  });
+});
+
+function hlLeg(over: Partial<Leg>): Leg {
+  return {
+    exchange: 'hyperliquid', symbol: 'BTC', settle: 'USDC', side: 'long', quantity: 1, entryPrice: 100, markPrice: 100, marginUsd: 40, liquidationPrice: 80,
+    liquidationDistancePct: 20, fundingUsd: 0, feesUsd: 0, unrealisedPnlUsd: 0, nextFundingMs: 0, ...over,
+  };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Leg } from '../../shared/position.js';
 import type { StrategyQuote } from '../../server/strategy/engine-view.js';
 import { settleFunding } from '../../server/strategy/funding.js';
-import { HOUR, Harness, STD_QTY, T0 } from './harness.js';
+import { BTC, HOUR, Harness, STD_QTY, T0 } from './harness.js';
 
 /**
  * Position (Harness.openStandard): long okx STD_QTY (9.950249) BTC marked at bid 99.90 (notional L),
@@ -217,5 +217,95 @@ describe('settleFunding (one leg)', () => {
     expect(l.fundingUsd).toBeCloseTo(0.06, 12);
     expect(l.nextFundingMs).toBe(T0 + 24 * HOUR);
     expect(settleFunding(l, null, T0 + 17 * HOUR)).toEqual([]); // idempotent
+  });
+});
+
+describe('settlement notional at the venue\'s funding reference price (mark / oracle), else the book', () => {
+  const leg = (over: Partial<Leg> = {}): Leg => ({
+    exchange: 'hyperliquid', symbol: 'BTC', settle: 'USDC', side: 'long', quantity: 0.5, entryPrice: 91_000, markPrice: 91_234, marginUsd: 9_000,
+    liquidationPrice: 73_000, liquidationDistancePct: 20, fundingUsd: 0, feesUsd: 0, unrealisedPnlUsd: 0, nextFundingMs: T0, fundingRate: 0.0000125,
+    fundingIntervalMs: HOUR, ...over,
+  });
+  const quote = (fundingPrice: number | null | undefined, rate: number, next: number, intervalMs = HOUR): StrategyQuote => ({
+    exchange: 'hyperliquid', symbol: 'BTC', instrument: 'BTC-PERP', bid: 91_234, ask: 91_235, bidSize: 1, askSize: 1, fundingRate: rate,
+    fundingIntervalMs: intervalMs, nextFundingMs: next, fundingPredicted: false, receivedMs: T0, ageMs: 0, usable: true,
+    ...(fundingPrice === undefined ? {} : { fundingPrice }),
+  });
+
+  it('hourly long on the oracle price: 0.5 BTC × 91,190 × 0.0000125 = 0.5699375 paid (at the book bid it would be 0.5702125)', () => {
+    const l = leg();
+    const out = settleFunding(l, quote(91_190, 0.00001, T0 + HOUR), T0 + 20);
+    expect(out).toEqual([{ fundingMs: T0, rate: 0.0000125, price: 91_190, priceSource: 'reference', notionalUsd: 45_595, amountUsd: expect.closeTo(-0.5699375, 12) }]);
+    expect(l.fundingUsd).toBeCloseTo(-0.5699375, 12);
+    expect(l.lastFunding).toEqual({ fundingMs: T0, rate: 0.0000125, price: 91_190, priceSource: 'reference', quantity: 0.5, amountUsd: expect.closeTo(-0.5699375, 12) });
+  });
+
+  it('8-hourly short on the mark price: 3 × 100.42 × 0.0001 = 0.030126 received (book ask 100.6 would give 0.03018)', () => {
+    const l = leg({ exchange: 'bybit', symbol: 'BTCUSDT', settle: 'USDT', side: 'short', quantity: 3, markPrice: 100.6, fundingRate: 0.0001, fundingIntervalMs: 8 * HOUR });
+    const out = settleFunding(l, { ...quote(100.42, 0.0002, T0 + 8 * HOUR, 8 * HOUR), exchange: 'bybit', symbol: 'BTCUSDT' }, T0 + 5);
+    expect(out.map((s) => [s.price, s.priceSource, s.notionalUsd, s.amountUsd])).toEqual([[100.42, 'reference', expect.closeTo(301.26, 12), expect.closeTo(0.030126, 15)]]);
+    expect(l.fundingUsd).toBeCloseTo(0.030126, 15);
+  });
+
+  it('no fresh reference price (absent, null, no quote): the book price, and the settlement says so', () => {
+    for (const q of [quote(undefined, 0.00001, T0 + HOUR), quote(null, 0.00001, T0 + HOUR), null]) {
+      const l = leg();
+      const [s] = settleFunding(l, q, T0 + 20);
+      // 0.5 × 91,234 (the long's bid) × 0.0000125 = 0.5702125 paid.
+      expect([s!.price, s!.priceSource, s!.amountUsd]).toEqual([91_234, 'book', expect.closeTo(-0.5702125, 12)]);
+      expect(l.lastFunding?.priceSource).toBe('book');
+    }
+  });
+
+  it('several settlements owed after an outage are each valued at the price known now, each recorded in turn', () => {
+    const l = leg({ nextFundingMs: T0 - 2 * HOUR });
+    const out = settleFunding(l, quote(91_000, 0.0000125, T0 + HOUR), T0 + 20);
+    // T0−2 h, T0−1 h, T0: 3 × 0.5 × 91,000 × 0.0000125 = 3 × 0.56875 = 1.70625 paid.
+    expect(out.map((s) => s.fundingMs)).toEqual([T0 - 2 * HOUR, T0 - HOUR, T0]);
+    expect(l.fundingUsd).toBeCloseTo(-1.70625, 12);
+    expect(l.lastFunding!.fundingMs).toBe(T0);
+  });
+});
+
+describe('the runner books funding at the reference price the engine holds (real Engine, MemoryPersistence)', () => {
+  it('short bybit paid on its mark 100.42, long okx (no reference price on its stream) on its bid; persisted and restored', async () => {
+    const h = new Harness();
+    const T = T0 + 4 * HOUR;
+    h.funding('okx', 0.0001, 8 * HOUR, T);
+    h.funding('bybit', 0.0001, 8 * HOUR, T);
+    h.openStandard();
+    h.advance(4 * HOUR - 1000);
+    // One second before the settlement the bybit feed publishes its mark (a stats record, as the parser does).
+    h.engine.pushStats(h.id(BTC, 'bybit'), Number.NaN, Number.NaN, h.t, 0, 100.42);
+    h.engine.drain();
+    h.advance(1000); // at T
+    const p = h.only();
+    // short bybit: +0.0001 × STD_QTY × 100.42 = +0.0001 × 999.203980 = +0.0999204 (book ask 100.6 would give +0.1000995)
+    expect(p.short.fundingUsd).toBeCloseTo(0.0001 * STD_QTY * 100.42, 12);
+    expect(0.0001 * STD_QTY * 100.42).toBeCloseTo(0.099920398, 9);
+    expect(p.short.lastFunding).toEqual({ fundingMs: T, rate: 0.0001, price: 100.42, priceSource: 'reference', quantity: STD_QTY, amountUsd: p.short.fundingUsd });
+    // long okx: −0.0001 × L (bid 99.9) = −0.0994030
+    expect(p.long.fundingUsd).toBeCloseTo(-0.0001 * L, 12);
+    expect(p.long.lastFunding).toMatchObject({ price: 99.9, priceSource: 'book' });
+    expect(p.fundingUsd).toBeCloseTo(0.0001 * STD_QTY * 100.42 - 0.0001 * L, 12);
+    // Persisted with the position; a restart restores it as saved.
+    const runner = await h.restart();
+    const restored = runner.positions()[0]!;
+    expect(restored.short.lastFunding).toEqual(p.short.lastFunding);
+    expect(restored.fundingUsd).toBeCloseTo(p.fundingUsd, 12);
+  });
+
+  it('a reference price older than detector.staleAfterMs is not used', () => {
+    const h = new Harness();
+    const T = T0 + 4 * HOUR;
+    h.funding('bybit', 0.0001, 8 * HOUR, T);
+    h.funding('okx', 0.0001, 8 * HOUR, T);
+    h.openStandard();
+    h.advance(4 * HOUR - 6000);
+    h.engine.pushStats(h.id(BTC, 'bybit'), Number.NaN, Number.NaN, h.t, 0, 100.42);
+    h.engine.drain();
+    h.advance(6000); // 6 s > 5 s: stale at T
+    expect(h.only().short.lastFunding).toMatchObject({ price: 100.6, priceSource: 'book' });
+    expect(h.only().short.fundingUsd).toBeCloseTo(0.0001 * S, 12);
   });
 });
