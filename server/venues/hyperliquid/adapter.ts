@@ -12,6 +12,12 @@
  * Funding: `funding` is a rate PER HOUR, settled every hour on the hour: emitted with intervalMs = 1 h
  * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour.
  *
+ * `metaAndAssetCtxs` is read at start (discover) and again on every discovery refresh of the feed manager
+ * (`market.discoveryRefreshMs`, 5 min by default): the refresh re-reads the universe (positions, listings,
+ * delistings) and, once the hour has turned, pushes the REST funding with the new next settlement.
+ * Checked against recorded frames of tardis-node, nautilus_trader and the Python SDK: see
+ * test/fixtures/hyperliquid/SOURCES.md ("Real recorded frames run through our parsers").
+ *
  * Sources: official Subscriptions page (hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/subscriptions)
  * for `bbo`/`l2Book`/`activeAssetCtx`; `assetCtxs {dex}` → `{dex, ctxs}` from the nktkas SDK schema
  * (`src/api/subscription/_methods/assetCtxs.ts`); control frames and limits in shared/venues-2026.md §1.4
