@@ -287,7 +287,11 @@ describe('hyperliquid: the odd cases of recorded frames (shapes checked against 
     expect(d.table.get('xyz:TSLA')).toMatchObject({ quote: 'USDC' });
   });
 
-  it('pings after 10 s of inbound silence: within our own 15 s silence cut and the venue 60 s', () => {
+  it('pings every 10 s whatever the traffic (quote and depth sockets): within our own 15 s silence cut and the venue 60 s', async () => {
     expect(HL_PING_MS).toBe(10_000);
+    const [quotes] = await adapter.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, ['BTC'], cannedInfo, {});
+    const [books] = await hyperliquidDepth.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, ['BTC'], 20, cannedInfo);
+    for (const p of [quotes, books]) expect(p.heartbeat).toMatchObject({ everyMs: 10_000, whenIdle: false });
+    expect(books.heartbeat!.message()).toBe('{"method":"ping"}');
   });
 });

@@ -407,7 +407,7 @@ export const hyperliquidAdapter: VenueAdapter = {
         topicCount: group.length + ctxMessages.length,
         awaitWelcome: false, // the greeting text is not guaranteed; subscribing at once is allowed
         subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-        heartbeat: { everyMs: HL_PING_MS, whenIdle: true, message: () => '{"method":"ping"}' },
+        heartbeat: { everyMs: HL_PING_MS, whenIdle: false, message: () => '{"method":"ping"}' },
         maxAgeMs: 0,
         symbols: group,
         limits: facts.limits,

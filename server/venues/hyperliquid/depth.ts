@@ -111,7 +111,7 @@ export const hyperliquidDepth: VenueDepth = {
       topicCount: group.length,
       awaitWelcome: false,
       subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: HL_PING_MS, whenIdle: true, message: () => '{"method":"ping"}' },
+      heartbeat: { everyMs: HL_PING_MS, whenIdle: false, message: () => '{"method":"ping"}' },
       maxAgeMs: 0,
       symbols: group,
       limits: facts.limits,

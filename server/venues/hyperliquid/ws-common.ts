@@ -2,12 +2,12 @@
 
 export const HL_WS_PATH = '/ws';
 /**
- * Client heartbeat `{"method":"ping"}` (answered `{"channel":"pong"}`), sent after this much inbound silence.
- * The venue closes a connection it has sent nothing to for 60 s ("Timeouts and heartbeats" page; the nktkas
- * SDK pings every 30 s, the Python SDK every 50 s). 10 s rather than 30 s: our own feed declares a socket
- * dead after 15 s without a frame (FeedManager `silenceMs`), so a quiet socket (a few illiquid coins) must
- * get its pong back before that, and a busy one is never pinged at all (whenIdle). At most 6 pings a minute
- * per idle socket out of the 2,000 messages a minute per IP.
+ * Client heartbeat `{"method":"ping"}` (answered `{"channel":"pong"}`), sent every 10 s whatever the traffic.
+ * The venue closes a connection after 60 s of silence ("Timeouts and heartbeats" page); its wording leaves open
+ * whose silence counts, and the SDKs ping on a timer regardless of traffic (nktkas every 30 s, the Python SDK
+ * every 50 s), so we do too. 10 s rather than 30 s: our own feed declares a socket dead after 15 s without a
+ * frame (FeedManager `silenceMs`), so a quiet socket (a few illiquid coins) must get a pong back before that.
+ * 6 pings a minute per socket out of the 2,000 messages a minute per IP.
  */
 export const HL_PING_MS = 10_000;
 /** The plain-text frame the venue sends first (hyperliquid-python-sdk websocket_manager.py compares it exactly). */
