@@ -224,7 +224,9 @@ describe('hyperliquid: the odd cases of recorded frames (shapes checked against 
     expect(p.parse('Hello from the venue', sink)).toBe('welcome');
     expect(p.errors).toEqual({ invalid_json: 1 });
     // Valid JSON scalars and truncated JSON are never a greeting, even first.
-    for (const raw of ['42', '"text"', 'null', '{"channel":"bbo"']) expect(isGreeting(raw, true), raw).toBe(false);
+    for (const raw of ['42', '"text"', 'null', 'true', '{"channel":"bbo"', 'channel":"bbo"}', `Hello ${'x'.repeat(300)}`]) expect(isGreeting(raw, true), raw).toBe(false);
+    expect(isGreeting('Connected, welcome.', true)).toBe(true);
+    expect(isGreeting('Connected, welcome.', false)).toBe(false);
     // The depth socket's parser reads the greeting the same way.
     const d = hyperliquidDepth.createParser(meta(), 20);
     const noBooks: DepthSink = { book: () => {}, resync: () => {}, snapshotNeeded: () => {} };

@@ -14,20 +14,22 @@ export const HL_PING_MS = 10_000;
 export const HL_WELCOME_TEXT = 'Websocket connection established.';
 
 const GREETING = /^\s*websocket connection established\.?\s*$/i;
+/** A sentence: a letter, then printable text without JSON punctuation. */
+const PROSE = /^\s*[A-Za-z][^{}[\]"\u0000-\u0008\u000e-\u001f]*$/;
+const MAX_GREETING_CHARS = 200;
 
 /**
  * Whether a non-JSON text frame is the venue's greeting: the known text, compared loosely (case, a missing
  * period, surrounding white space or a line end), or ANY plain text that is the first frame of a connection
- * (`first`): the greeting's wording is not documented, and the SDKs (Python compares the exact text, nktkas
- * drops every non-JSON frame) show only that it is plain text before any JSON. A JSON-looking frame
- * (`{`/`[` first, a truncated frame stays an error) or any valid JSON (`42`, `"x"`) is never a greeting.
+ * (`first`) and reads as a sentence: the greeting's wording is not documented, and the SDKs (Python compares
+ * the exact text, nktkas drops every non-JSON frame) show only that it is plain text before any JSON. Text
+ * with JSON punctuation (`{}[]"`, so any damaged frame), longer than a sentence, or valid JSON (`42`, `null`)
+ * is never a greeting: it stays an error.
  */
 export function isGreeting(raw: string, first: boolean): boolean {
   if (raw === HL_WELCOME_TEXT) return true;
-  const c = raw.trimStart().charCodeAt(0);
-  if (c === 123 || c === 91 || raw.trim() === '') return false; // `{`, `[`, empty
   if (GREETING.test(raw)) return true;
-  if (!first) return false;
+  if (!first || raw.length > MAX_GREETING_CHARS || !PROSE.test(raw)) return false;
   try {
     JSON.parse(raw);
     return false;
