@@ -247,6 +247,11 @@ describe('hyperliquid: the odd cases of recorded frames (shapes checked against 
     const spotTime = 1764590399323;
     expect(sink.take()).toEqual([{ kind: 'funding', symbol: 'ETH', rate: 0.0000118721, intervalMs: H, nextFundingMs: nextHourMs(spotTime), predicted: false, ts: spotTime }]);
     expect(totalErrors(p.errors)).toBe(0);
+    // A perp we do not carry is counted, and its time still moves the clock.
+    expect(p.parse(f('bbo-dex.json'), sink)).toBe('rejected');
+    expect(p.errors).toEqual({ unknown_symbol: 1 });
+    p.parse(f('activeAssetCtx.json'), sink);
+    expect(sink.take()).toMatchObject([{ symbol: 'ETH', ts: 1764590399723 }]);
   });
 
   it('open interest in USD = openInterest (listed coin) × markPx; nulls in premium/midPx/impactPxs never stop a context', () => {

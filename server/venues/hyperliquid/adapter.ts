@@ -169,13 +169,10 @@ export class HyperliquidParser extends JsonVenueParser {
     const time = num(data.time);
     const meta = this.meta.get(coin);
     if (meta === undefined) {
-      // Spot pairs share the channel (`@107`, `PURR/USDC`): not ours, dropped without counting an error; their
-      // time is still the venue's clock.
-      if (coinParts(coin) === null) {
-        if (isEpochMs(time) && time > this.clockMs) this.clockMs = time;
-        return 'ignored';
-      }
-      return this.reject('unknown_symbol');
+      // A coin we do not carry still tells the venue's time. Spot pairs share the channel (`@107`,
+      // `PURR/USDC`): not ours, dropped without counting an error; a perp we do not know is counted.
+      if (isEpochMs(time) && time > this.clockMs) this.clockMs = time;
+      return coinParts(coin) === null ? 'ignored' : this.reject('unknown_symbol');
     }
     if (!isEpochMs(time)) return this.reject('bad_timestamp');
     const sides = data[field];
