@@ -38,6 +38,33 @@ describe('stats records', () => {
     expect(push(Number.NaN, 9e8)).toEqual({ openInterestUsd: 2e8, volume24hUsd: 9e8 });
     expect(push(-1, Number.POSITIVE_INFINITY)).toEqual({ openInterestUsd: 2e8, volume24hUsd: 9e8 });
   });
+
+  it('funding reference price: kept out and counted when not positive, off the book beyond the quarantine band, or mis-stamped', () => {
+    const { engine, ids } = btcOnFourVenues(engineConfig(), T0);
+    const band = engineConfig().detector.quarantineBandPct; // 5 %
+    expect(band).toBe(5);
+    engine.pushQuote(ids.okx, 100, 100.2, BIG, BIG, T0, 1); // mid 100.1
+    engine.drain();
+    const price = (p: number, ts = T0, oi = Number.NaN) => {
+      engine.pushStats(ids.okx, oi, Number.NaN, ts, 1, p);
+      engine.drain();
+      return engine.quote('BTC-PERP', 'okx')!.fundingPrice;
+    };
+    const rejected = () => engine.stats().rejected;
+    expect(price(Number.NaN)).toBeNull(); // not published: nothing counted
+    expect(rejected().funding_price_invalid).toBe(0);
+    expect(price(105.1)).toBe(105.1); // 4.995 % above 100.1: within 5 %
+    expect(price(105.2, T0, 3e8)).toBe(105.1); // 5.09 % above: held out; the open interest in the same record still counts
+    expect(engine.marketStats('BTC-PERP', 'okx')!.openInterestUsd).toBe(3e8);
+    expect(price(95.0)).toBe(105.1); // 5.09 % below
+    expect(price(0)).toBe(105.1);
+    expect(price(-100.1)).toBe(105.1);
+    expect(price(Number.POSITIVE_INFINITY)).toBe(105.1);
+    expect(rejected().funding_price_invalid).toBe(5);
+    expect(price(100.05, T0 / 1000)).toBe(105.1); // exchange time in seconds
+    expect(rejected().timestamp_invalid).toBe(1);
+    expect(price(100.05)).toBe(100.05);
+  });
 });
 
 describe('market.minOpenInterestUsd / minVolume24hUsd', () => {
