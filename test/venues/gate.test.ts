@@ -83,10 +83,11 @@ describe('gate: the depth socket reads the shared frames as the quote socket doe
     return s;
   };
 
-  it('futures.system: an upgrade notice asks for a reconnect; another notice is ignored', () => {
+  it('futures.system: an upgrade notice (or event "upgrade") asks for a reconnect; another notice is ignored', () => {
     const p = parser();
     expect(p.parse(fixture('gate', 'system-upgrade.json'), sink())).toBe('reconnect_notice');
     expect(p.parse(`{"time":1796155241,"time_ms":1796155241007,"channel":"futures.system","event":"update","result":{"type":"invalid_sbe_schema_id","msg":"x"}}`, sink())).toBe('ignored');
+    expect(p.parse(`{"time":1796155242,"time_ms":1796155242100,"channel":"futures.obu","event":"upgrade","result":{}}`, sink())).toBe('reconnect_notice');
     expect(p.errors).toEqual({});
   });
 

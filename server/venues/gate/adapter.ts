@@ -25,7 +25,7 @@ import type { WsLimits } from '../../../shared/venue-facts.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_SYSTEM_CHANNEL, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { gateDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
@@ -92,7 +92,8 @@ export class GateParser extends JsonVenueParser {
     const channel = msg.channel;
     if (typeof channel !== 'string') return this.reject('unknown_message');
     if (channel === 'futures.pong') return 'pong';
-    if (channel === GATE_SYSTEM_CHANNEL) return systemNotice(msg);
+    const notice = systemNotice(msg);
+    if (notice !== null) return notice;
     const event = msg.event;
     // Acks ride the data channel's name with the request's event: route on the event first.
     if (event === 'subscribe' || event === 'unsubscribe') return 'ack';

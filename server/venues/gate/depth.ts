@@ -24,7 +24,7 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolC
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_SYSTEM_CHANNEL, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { facts } from './facts.js';
 
 export const GATE_DEPTH_CHANNEL = 'futures.obu';
@@ -66,7 +66,8 @@ export class GateDepthParser extends JsonDepthParser {
     }
     if (typeof msg.channel !== 'string') return this.reject('unknown_message');
     if (msg.channel === 'futures.pong') return 'pong';
-    if (msg.channel === GATE_SYSTEM_CHANNEL) return systemNotice(msg);
+    const notice = systemNotice(msg);
+    if (notice !== null) return notice;
     if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
     if (msg.channel !== GATE_DEPTH_CHANNEL) return this.reject('unknown_channel');
     // Pushes carry the envelope times when sent (seconds and ms; the docs' examples show `time_ms` alone or

@@ -37,13 +37,17 @@ export function envelopeMs(msg: Record<string, unknown>): number {
 export const GATE_SYSTEM_CHANNEL = 'futures.system';
 
 /**
- * A `futures.system` notice (gate.com/docs/developers/futures/ws/en "Service upgrade notification", and
- * Gate announcement 49851, 2026-02-12): `{time, time_ms, channel:"futures.system", event:"update",
- * result:{type, msg}}`. `type:"upgrade"` = the server will close this connection soon for an upgrade and
- * asks the client to reconnect: a `reconnect_notice` (the connection is recycled before the cut). Other
- * types (`invalid_sbe_schema_id`, `outdated_sbe_schema_id`, …) carry no market data: `ignored`.
+ * A server notice, or null for any other frame. `futures.system` (gate.com/docs/developers/futures/ws/en
+ * "Service upgrade notification", and Gate announcement 49851, 2026-02-12): `{time, time_ms,
+ * channel:"futures.system", event:"update", result:{type, msg}}`; `type:"upgrade"` = the server will close
+ * this connection soon for an upgrade and asks the client to reconnect: a `reconnect_notice` (the
+ * connection is recycled before the cut). Other types (`invalid_sbe_schema_id`, `outdated_sbe_schema_id`,
+ * …) carry no market data: `ignored`. Gate's own SDK (gate/gatews python/gate_ws/client.py, 2026) also
+ * reconnects on `event:"upgrade"` on any channel: the same notice.
  */
-export function systemNotice(msg: Record<string, unknown>): ParseOutcome {
+export function systemNotice(msg: Record<string, unknown>): ParseOutcome | null {
+  if (msg.event === 'upgrade') return 'reconnect_notice';
+  if (msg.channel !== GATE_SYSTEM_CHANNEL) return null;
   return isRecord(msg.result) && msg.result.type === 'upgrade' ? 'reconnect_notice' : 'ignored';
 }
 
