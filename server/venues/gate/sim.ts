@@ -5,8 +5,8 @@
  * (codes 1 invalid argument struct, 2 invalid argument, 3 service error, 4 authentication fail);
  * `futures.ping` → `futures.pong`, plus protocol ping frames from the server (a client that stops
  * answering them is cut); a `futures.system` `upgrade` notice a few seconds before the server closes a
- * connection (timings.connectionMaxAgeMs). Streams: `futures.book_ticker` (sizes in contracts: integers, or decimal strings
- * for a client that connected with `X-Gate-Size-Decimal: 1`; `t` in ms) and `futures.tickers` (funding,
+ * connection (timings.connectionMaxAgeMs). Streams: `futures.book_ticker` (sizes in contracts: integers,
+ * or decimal strings for a client that connected with `X-Gate-Size-Decimal: 1`; `t` in ms) and `futures.tickers` (funding,
  * strings; array `result`). REST: `/api/v4/futures/usdt/contracts[/{contract}]` (interval and next
  * apply in SECONDS, as the simulated market gives each pair) and `/api/v4/futures/usdt/funding_rate`.
  * Depth: `futures.obu` with payload `ob.{contract}.{50|400}` (one stream per request; a stream already
@@ -289,13 +289,13 @@ function bookTickerFrame(pair: Pair, nowMs: number, decimalSizes: boolean): stri
   );
 }
 
-/** A `futures.tickers` update (array `result`, every figure a string; funding per the pair's own interval). */
 /** Gate's service upgrade notice (gate.com/docs/developers/futures/ws/en, "Service upgrade notification"); the text is ours. */
 function upgradeNotice(nowMs: number): string {
   const result = { type: 'upgrade', msg: 'This connection closes soon for a service upgrade: please reconnect.' };
   return JSON.stringify({ time: Math.floor(nowMs / 1000), time_ms: nowMs, channel: 'futures.system', event: 'update', result });
 }
 
+/** A `futures.tickers` update (array `result`, every figure a string; funding per the pair's own interval). */
 function tickersFrame(pair: Pair, nowMs: number): string {
   const p = (v: number) => priceString(pair, v);
   const open = pair.spec.startPrice;
