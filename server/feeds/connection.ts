@@ -242,7 +242,7 @@ export class FeedConnection {
     try {
       // No compression (inflating every small frame costs latency and CPU) and no UTF-8 validation pass:
       // a frame that is not valid text fails the adapter's parse and is counted as malformed anyway.
-      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true });
+      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true, ...(plan.headers ? { headers: { ...plan.headers } } : {}) });
     } catch (e) {
       settle(this.now());
       this.fail(feedError(e, 'bad url', this.now()));

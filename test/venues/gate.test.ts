@@ -5,7 +5,12 @@
  * (`futures.system` notices, an error without a channel, pushes with `time_ms` only). Frame shapes:
  * test/fixtures/gate/SOURCES.md.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Exchange } from '../../shared/exchanges.js';
+import { FrameRecorder } from '../../server/feeds/recorder.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { FeedManager } from '../../server/feeds/manager.js';
 import { Engine } from '../../server/engine/engine.js';
@@ -108,5 +113,34 @@ describe('gate: the depth socket reads the shared frames as the quote socket doe
     full.time_ms = 1796155200;
     expect(p.parse(JSON.stringify(full), s)).toBe('rejected');
     expect(p.errors).toEqual({ bad_timestamp: 1 });
+  });
+});
+
+describe('gate: sizes as decimal strings', () => {
+  it('the sockets send X-Gate-Size-Decimal: 1 (without it Gate rounds fractional sizes down), so the twin pushes string sizes, which parse', { timeout: 20_000 }, async () => {
+    const sim: Simulator = await startSimulator({ seed: 3, exchanges: ['gate'], instruments: ['BTC-PERP'] });
+    cleanups.push(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'perpscan-gate-'));
+    const frames: string[] = [];
+    class Capture extends FrameRecorder {
+      override record(exchange: Exchange, raw: string, recvMs: number): void {
+        if (frames.length < 500) frames.push(raw);
+        super.record(exchange, raw, recvMs);
+      }
+    }
+    const recorder = new Capture(join(dir, 'gate.jsonl.gz'));
+    cleanups.push(async () => {
+      await recorder.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const engine = new Engine({ config: DEFAULT_CONFIG });
+    const fm = new FeedManager({ engine, exchanges: ['gate'], instruments: ['BTC-PERP'], endpoints: sim.endpoints, recorder });
+    cleanups.push(() => fm.stop());
+    await fm.start();
+    await waitFor('a gate quote', () => engine.quote('BTC-PERP', 'gate')?.usable === true, 10_000);
+    const tickers = frames.filter((f) => f.includes('"futures.book_ticker"') && f.includes('"update"')).map((f) => JSON.parse(f) as { result: { B: unknown; A: unknown } });
+    expect(tickers.length).toBeGreaterThan(0);
+    for (const t of tickers) expect([typeof t.result.B, typeof t.result.A]).toEqual(['string', 'string']);
+    expect(engine.quote('BTC-PERP', 'gate')!.bidSize).toBeGreaterThan(0);
   });
 });

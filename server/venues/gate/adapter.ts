@@ -25,7 +25,7 @@ import type { WsLimits } from '../../../shared/venue-facts.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_HEADERS, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { gateDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
@@ -247,6 +247,7 @@ export const gateAdapter: VenueAdapter = {
     return splitSymbols(symbols, PLAN_LIMITS, TOPIC_COST).map((group, i) => ({
       label: `gate#${i}`,
       url: `${endpoints.ws}${GATE_WS_PATH}`,
+      headers: GATE_WS_HEADERS,
       subscribeMessages: requests('subscribe', group),
       topicCount: group.length * CHANNELS.length,
       awaitWelcome: false,

@@ -24,7 +24,7 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolC
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_HEADERS, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { facts } from './facts.js';
 
 export const GATE_DEPTH_CHANNEL = 'futures.obu';
@@ -126,6 +126,7 @@ export const gateDepth: VenueDepth = {
     return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
       label: `gate/depth#${i}`,
       url: `${endpoints.ws}${GATE_WS_PATH}`,
+      headers: GATE_WS_HEADERS,
       subscribeMessages: frames('subscribe', group),
       topicCount: group.length,
       awaitWelcome: false,

@@ -9,6 +9,11 @@ export const GATE_WS_PATH = '/v4/ws/usdt';
 /** Application-level heartbeat (`futures.ping` → `futures.pong`); the docs' demo sends one every 10 s. */
 export const GATE_PING_MS = 10_000;
 /**
+ * Handshake header asking for sizes as decimal strings: Gate's changelog of 2025-12-09 says that without it
+ * fractional sizes are rounded DOWN to whole contracts (and integer sizes are to be retired). Both forms parse.
+ */
+export const GATE_WS_HEADERS: Readonly<Record<string, string>> = { 'X-Gate-Size-Decimal': '1' };
+/**
  * Contracts per socket: our choice, not a venue limit. Gate documents no cap but closes a connection whose
  * client falls behind its updates (gatews#25), so a large universe is spread over a few sockets.
  */
