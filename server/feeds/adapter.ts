@@ -173,6 +173,8 @@ export interface ConnectionPlan {
   symbols?: readonly string[];
   /** The venue's limits: the connection paces its messages and new sockets by them. */
   limits?: WsLimits;
+  /** HTTP headers of the WebSocket handshake (a venue option chosen per connection, e.g. a number format). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Frames that change what one live socket carries, and the topic count it has afterwards. */

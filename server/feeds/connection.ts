@@ -242,7 +242,7 @@ export class FeedConnection {
     try {
       // No compression (inflating every small frame costs latency and CPU) and no UTF-8 validation pass:
       // a frame that is not valid text fails the adapter's parse and is counted as malformed anyway.
-      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true });
+      ws = new WebSocket(plan.url, { handshakeTimeout: 10_000, perMessageDeflate: false, skipUTF8Validation: true, ...(plan.headers ? { headers: { ...plan.headers } } : {}) });
     } catch (e) {
       settle(this.now());
       this.fail(feedError(e, 'bad url', this.now()));
@@ -399,7 +399,10 @@ export class FeedConnection {
     }
     const hb = plan.heartbeat;
     if (hb) {
-      const due = hb.whenIdle ? now - this.lastInboundMs >= hb.everyMs && now - this.lastPingMs >= hb.everyMs : now - this.lastPingMs >= hb.everyMs;
+      // Never later than half the silence limit: a quiet socket (a few illiquid symbols) must get the venue's
+      // pong back before our own silence check drops it, whatever period the venue allows.
+      const everyMs = Math.min(hb.everyMs, this.opts.silenceMs / 2);
+      const due = hb.whenIdle ? now - this.lastInboundMs >= everyMs && now - this.lastPingMs >= everyMs : now - this.lastPingMs >= everyMs;
       if (due) {
         this.lastPingMs = now;
         this.limiters.messages.book(now); // a heartbeat cannot wait, but it uses the message budget

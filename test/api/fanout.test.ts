@@ -3,36 +3,12 @@
  * subscribe filter) per tick and shared; a client that stops reading is resynced with a fresh snapshot
  * once it drains (its backlog dropped, never queued without bound) while the others keep receiving.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, testConfig, type TestApp } from './harness.js';
-import { StreamTestClient } from './ws-client.js';
+import { describe, expect, it } from 'vitest';
+import { testConfig } from './harness.js';
+import { INSTRUMENTS, MID, sleep, tick, useStreamServers } from './stream-servers.js';
+import type { StreamTestClient } from './ws-client.js';
 
-const apps: TestApp[] = [];
-const clients: StreamTestClient[] = [];
-afterEach(async () => {
-  while (clients.length) clients.pop()!.close();
-  while (apps.length) await apps.pop()!.close();
-});
-
-async function listening(config = testConfig()): Promise<{ a: TestApp; url: string }> {
-  const a = await buildTestApp({ config });
-  apps.push(a);
-  await a.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a.app.server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
-  return { a, url: `ws://127.0.0.1:${addr.port}/ws` };
-}
-
-async function connect(url: string): Promise<StreamTestClient> {
-  const c = await StreamTestClient.connect(url);
-  clients.push(c);
-  return c;
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'];
-const MID: Record<string, number> = { 'BTC-PERP': 50_000, 'ETH-PERP': 3000, 'SOL-PERP': 150 };
+const { listening, connect } = useStreamServers();
 const key = (m: { event?: string; kind?: string; opportunity: { id: string } }) => `${m.event ?? m.kind}:${m.opportunity.id}`;
 /** The shared part of a frame (everything but its per-client number). */
 const body = (c: StreamTestClient, from: number) => c.frames.slice(from).map((f) => JSON.stringify({ sentUs: f.sentUs, messages: f.messages }));
@@ -40,7 +16,7 @@ const body = (c: StreamTestClient, from: number) => c.frames.slice(from).map((f)
 describe('/ws fan-out', () => {
   it('encodes each frame once per audience: clients with the same filter share it byte for byte', async () => {
     // No periodic stats during the test: every frame comes from the events below.
-    const { a, url } = await listening(testConfig({ stream: { statsIntervalMs: 60_000 } }));
+    const { a, url } = await listening({ config: testConfig({ stream: { statsIntervalMs: 60_000 } }) });
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);
     const plain = await Promise.all(Array.from({ length: 6 }, () => connect(url)));
     const btc = await Promise.all(Array.from({ length: 3 }, () => connect(url)));
@@ -82,7 +58,7 @@ describe('/ws fan-out', () => {
 
   it('drops the backlog of a client that stops reading and resyncs it with a snapshot once it drains; the others keep receiving', { timeout: 60_000 }, async () => {
     const max = 64 * 1024;
-    const { a, url } = await listening(testConfig({ stream: { maxClientBufferBytes: max, statsIntervalMs: 200 } }));
+    const { a, url } = await listening({ config: testConfig({ stream: { maxClientBufferBytes: max, statsIntervalMs: 200 } }) });
     for (const i of INSTRUMENTS) a.flat(i, MID[i]);
     const slow = await connect(url);
     const fast = await connect(url);

@@ -1,36 +1,12 @@
 /** /ws with real `ws` clients against a listening server driven by the real engine and strategy. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { ServerMessage } from '../../shared/protocol.js';
-import { buildTestApp, testConfig, type TestApp } from './harness.js';
-import { StreamTestClient } from './ws-client.js';
+import { testConfig, type TestApp } from './harness.js';
+import { INSTRUMENTS, MID, sleep, tick, useStreamServers } from './stream-servers.js';
+import type { StreamTestClient } from './ws-client.js';
 
-const apps: TestApp[] = [];
-const clients: StreamTestClient[] = [];
-afterEach(async () => {
-  while (clients.length) clients.pop()!.close();
-  while (apps.length) await apps.pop()!.close();
-});
-
-async function listening(opts: Parameters<typeof buildTestApp>[0] = {}): Promise<{ a: TestApp; url: string }> {
-  const a = await buildTestApp(opts);
-  apps.push(a);
-  await a.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a.app.server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
-  return { a, url: `ws://127.0.0.1:${addr.port}${opts.basePath ?? ''}/ws` };
-}
-
-async function connect(url: string): Promise<StreamTestClient> {
-  const c = await StreamTestClient.connect(url);
-  clients.push(c);
-  return c;
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP', 'SOL-PERP'];
-const MID: Record<string, number> = { 'BTC-PERP': 50_000, 'ETH-PERP': 3000, 'SOL-PERP': 150 };
+const { listening, connect } = useStreamServers();
 
 /** Opens then closes opportunities on an instrument. */
 function cycle(a: TestApp, instrument: string, bps = 80): void {

@@ -50,11 +50,39 @@ function setup(cfg: Config, history: FakeHistory | null) {
   return { clock, engine, quote, funding, events };
 }
 
-/** okx (long) settled 1, 2, 3 bps and bybit (short) 5, 4, 6 bps at the same three times in the last 24 h. */
-function earningHistory(): FakeHistory {
+/**
+ * The pair of these suites, long okx and short bybit: funding on both legs (1 bp per 8 h unless given), then
+ * the quotes that open it at a 30 bps spread. `requote` sends those quotes again.
+ */
+function openAt30(cfg: Config, history: FakeHistory | null, rates: { okx: number; bybit: number } = { okx: 0.0001, bybit: 0.0001 }) {
+  const s = setup(cfg, history);
+  s.funding('okx', rates.okx);
+  s.funding('bybit', rates.bybit);
+  const requote = () => {
+    s.quote('okx', 99.99, 100);
+    s.quote('bybit', 100.3, 100.31); // spread 30 bps
+  };
+  requote();
+  return { ...s, requote };
+}
+
+/** The opportunity `openAt30` opened (its first event). */
+const openedAt30 = (...args: Parameters<typeof openAt30>) => openAt30(...args).events()[0].opportunity;
+
+/** A config patch refused, naming `field` first. */
+function expectRefused(patch: unknown, field: string): void {
+  const bad = applyConfigPatch(DEFAULT_CONFIG, patch);
+  expect(bad.ok).toBe(false);
+  if (!bad.ok) expect(bad.errors[0].field).toBe(field);
+}
+
+/** Settled rates at the same three times in the last 24 h: okx (long) 1, 2, 3 bps and bybit (short) 5, 4, 6 bps. */
+const SETTLED = { okx: [0.0001, 0.0002, 0.0003], bybit: [0.0005, 0.0004, 0.0006] };
+
+/** The settlements of SETTLED on `venues` (both legs unless given). */
+function earningHistory(venues: (keyof typeof SETTLED)[] = ['okx', 'bybit']): FakeHistory {
   const h = new FakeHistory();
-  [0.0001, 0.0002, 0.0003].forEach((r, i) => h.add('okx', T0 - (23 - 8 * i) * H, r));
-  [0.0005, 0.0004, 0.0006].forEach((r, i) => h.add('bybit', T0 - (23 - 8 * i) * H, r));
+  for (const v of venues) SETTLED[v].forEach((r, i) => h.add(v, T0 - (23 - 8 * i) * H, r));
   return h;
 }
 
@@ -78,10 +106,12 @@ describe('pairCarryStats', () => {
 
   it('none: share unknown; one: no standard deviation', () => {
     const out = new Float64Array(CARRY_STATS_LENGTH);
-    pairCarryStats([], [], out);
-    expect([out[CARRY_SETTLEMENTS], out[CARRY_EARNED_SHARE], out[CARRY_STDEV_BPS]]).toEqual([0, Number.NaN, Number.NaN]);
-    pairCarryStats([], [{ timeMs: 1, rate: -0.0002, intervalMs: H }], out); // negative funding: the short PAYS 2 bps
-    expect([out[CARRY_SETTLEMENTS], out[CARRY_EARNED_SHARE], out[CARRY_STDEV_BPS]]).toEqual([1, 0, Number.NaN]);
+    const stats = (long: SettledFunding[], short: SettledFunding[]) => {
+      pairCarryStats(long, short, out);
+      return [out[CARRY_SETTLEMENTS], out[CARRY_EARNED_SHARE], out[CARRY_STDEV_BPS]];
+    };
+    expect(stats([], [])).toEqual([0, Number.NaN, Number.NaN]);
+    expect(stats([], [{ timeMs: 1, rate: -0.0002, intervalMs: H }])).toEqual([1, 0, Number.NaN]); // negative funding: the short PAYS 2 bps
   });
 
   it('netAprPct annualises the projected profit over the horizon', () => {
@@ -94,19 +124,11 @@ describe('detector.fundingBasis', () => {
   it('config: default current; avg24h/avg7d accepted, anything else refused naming the field', () => {
     expect(DEFAULT_CONFIG.detector.fundingBasis).toBe('current');
     expect(applyConfigPatch(DEFAULT_CONFIG, { detector: { fundingBasis: 'avg7d' } }).ok).toBe(true);
-    const bad = applyConfigPatch(DEFAULT_CONFIG, { detector: { fundingBasis: 'avg30d' } });
-    expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors[0].field).toBe('detector.fundingBasis');
+    expectRefused({ detector: { fundingBasis: 'avg30d' } }, 'detector.fundingBasis');
   });
 
   it('current: expectedFundingBps from current rates; the 24 h realised figures and stability ride along', () => {
-    const { quote, funding, events } = setup(engineConfig(), earningHistory());
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31); // spread 30 bps
-    const [ev] = events();
-    const o = ev.opportunity;
+    const o = openedAt30(engineConfig(), earningHistory());
     expect(o.id).toBe('BTC-PERP|okx|bybit');
     expect(o.fundingBasis).toBe('current');
     // one settlement per leg in the 8 h horizon at 1 bp each: 0
@@ -124,12 +146,7 @@ describe('detector.fundingBasis', () => {
   });
 
   it('avg24h: expectedFundingBps (and profit) from the realised averages', () => {
-    const { quote, funding, events } = setup(engineConfig({ detector: { fundingBasis: 'avg24h' } }), earningHistory());
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
-    const o = events()[0].opportunity;
+    const o = openedAt30(engineConfig({ detector: { fundingBasis: 'avg24h' } }), earningHistory());
     expect(o.fundingBasis).toBe('avg24h');
     expect(o.expectedFundingCurrentBps).toBeCloseTo(0, 12);
     expect(o.expectedFundingBps).toBeCloseTo(3, 9);
@@ -140,12 +157,7 @@ describe('detector.fundingBasis', () => {
   it('avg7d reads the 7 d window: a settlement 3 days ago counts', () => {
     const h = earningHistory();
     h.add('okx', T0 - 72 * H, 0.0006); // okx: 1+2+3+6 = 12 bps over 32 h → 3 bps per 8 h; bybit 5 → delta 2 bps
-    const { quote, funding, events } = setup(engineConfig({ detector: { fundingBasis: 'avg7d' } }), h);
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
-    const o = events()[0].opportunity;
+    const o = openedAt30(engineConfig({ detector: { fundingBasis: 'avg7d' } }), h);
     expect(o.fundingBasis).toBe('avg7d');
     expect(o.realisedFundingDelta8h).toBeCloseTo(0.0002, 12);
     expect(o.expectedFundingBps).toBeCloseTo(2, 9);
@@ -154,14 +166,8 @@ describe('detector.fundingBasis', () => {
   });
 
   it('a realised basis with a leg without history falls back to current rates, marked fundingBasis current, realised null', () => {
-    const h = new FakeHistory();
-    [0.0005, 0.0004, 0.0006].forEach((r, i) => h.add('bybit', T0 - (23 - 8 * i) * H, r)); // okx: none
-    const { quote, funding, events } = setup(engineConfig({ detector: { fundingBasis: 'avg24h' } }), h);
-    funding('okx', 0.0001);
-    funding('bybit', 0.0004);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
-    const o = events()[0].opportunity;
+    const h = earningHistory(['bybit']); // okx: none
+    const o = openedAt30(engineConfig({ detector: { fundingBasis: 'avg24h' } }), h, { okx: 0.0001, bybit: 0.0004 });
     expect(o.fundingBasis).toBe('current');
     expect(o.expectedFundingRealisedBps).toBeNull();
     expect(o.realisedFundingDelta8h).toBeNull();
@@ -171,22 +177,13 @@ describe('detector.fundingBasis', () => {
   });
 
   it('without a history view every realised figure is null', () => {
-    const { quote, funding, events } = setup(engineConfig({ detector: { fundingBasis: 'avg7d' } }), null);
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
-    const o = events()[0].opportunity;
+    const o = openedAt30(engineConfig({ detector: { fundingBasis: 'avg7d' } }), null);
     expect([o.fundingBasis, o.expectedFundingRealisedBps, o.realisedFundingDelta8h, o.carryEarnedShare, o.carryStdevBps, o.carrySettlements]).toEqual(['current', null, null, null, null, 0]);
   });
 
   it('reads history only when its version changes or an hour boundary passes, not per update', () => {
     const h = earningHistory();
-    const { clock, quote, funding, events } = setup(engineConfig({ detector: { fundingBasis: 'avg24h' } }), h);
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
+    const { clock, quote, requote, events } = openAt30(engineConfig({ detector: { fundingBasis: 'avg24h' } }), h);
     expect(events()).toHaveLength(1);
     const afterOpen = h.reads;
     expect(afterOpen).toBeGreaterThan(0);
@@ -200,12 +197,10 @@ describe('detector.fundingBasis', () => {
     expect(updated.realisedFundingDelta8h).toBeCloseTo(0.0006 - 0.0002, 12);
     const afterVersion = h.reads;
     clock.t = T0 + 20 * 60_000; // still the same hour
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
+    requote();
     expect(h.reads).toBe(afterVersion);
     clock.t = T0 + 40 * 60_000; // the next hour: the window slid
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
+    requote();
     expect(h.reads).toBeGreaterThan(afterVersion);
   });
 });
@@ -216,14 +211,7 @@ describe('thresholds.minCarryEarnedShare', () => {
     h.add('okx', T0 - 3 * H, 0.0004); // okx alone: the pair paid → 3 of 4 earned
     return h;
   };
-  const run = (share: number, history: FakeHistory | null) => {
-    const { quote, funding, events } = setup(engineConfig({ thresholds: { minCarryEarnedShare: share } }), history);
-    funding('okx', 0.0001);
-    funding('bybit', 0.0001);
-    quote('okx', 99.99, 100);
-    quote('bybit', 100.3, 100.31);
-    return events();
-  };
+  const run = (share: number, history: FakeHistory | null) => openAt30(engineConfig({ thresholds: { minCarryEarnedShare: share } }), history).events();
 
   it('default 0 = off', () => {
     expect(DEFAULT_CONFIG.thresholds.minCarryEarnedShare).toBe(0);
@@ -239,9 +227,7 @@ describe('thresholds.minCarryEarnedShare', () => {
   });
 
   it('config refuses a share outside 0..1', () => {
-    const bad = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minCarryEarnedShare: 1.5 } });
-    expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors[0].field).toBe('thresholds.minCarryEarnedShare');
+    expectRefused({ thresholds: { minCarryEarnedShare: 1.5 } }, 'thresholds.minCarryEarnedShare');
   });
 });
 
@@ -261,9 +247,7 @@ describe('carry-driven opportunities (negative thresholds.minSpreadBps)', () => 
   it('config: minSpreadBps may be negative down to −10 000 bps (a −100 % spread), not below', () => {
     expect(applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -5 } }).ok).toBe(true);
     expect(applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -10_000 } }).ok).toBe(true);
-    const bad = applyConfigPatch(DEFAULT_CONFIG, { thresholds: { minSpreadBps: -10_001 } });
-    expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors[0].field).toBe('thresholds.minSpreadBps');
+    expectRefused({ thresholds: { minSpreadBps: -10_001 } }, 'thresholds.minSpreadBps');
   });
 
   it('spread −5 bps opens when the carry pays it back: −5 + 3 · (6 + 4) − 21 = 4 bps ≥ 2', () => {

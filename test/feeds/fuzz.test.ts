@@ -27,7 +27,7 @@ import { CollectingSink, type Update, fixture, totalErrors } from './helpers.js'
 import { VENUES } from '../../server/venues/index.js';
 import { CASES, metaTable } from '../venues/cases.js';
 import { mulberry32 } from '../helpers/random.js';
-import { mutate } from '../helpers/mutate.js';
+import { isJson, mutate } from '../helpers/mutate.js';
 
 const N = 100_000;
 const OUTCOMES: ParseOutcome[] = ['data', 'ack', 'pong', 'welcome', 'ignored', 'venue_error', 'reconnect_notice', 'rejected'];
@@ -42,15 +42,6 @@ function sane(updates: Update[]): boolean {
   );
 }
 
-
-function isJson(s: string): boolean {
-  try {
-    JSON.parse(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Case {
   exchange: Exchange;

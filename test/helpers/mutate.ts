@@ -42,3 +42,12 @@ export function mutate(frame: string, rnd: () => number): string {
   }
 }
 
+/** Whether a (damaged) frame still parses as JSON: one that does not must be counted as a parse error. */
+export function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}

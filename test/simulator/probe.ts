@@ -102,3 +102,27 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
   const res = await fetch(url, init);
   return { status: res.status, body: await res.json() };
 }
+
+/** Opens a probe on `url` and closes it when `f` ends. */
+export async function withProbe(url: string, f: (ws: WsProbe) => Promise<void>): Promise<void> {
+  const ws = await WsProbe.open(url);
+  try {
+    await f(ws);
+  } finally {
+    ws.close();
+  }
+}
+
+/** Opens probes through `f` (as `WsProbe.open`) and closes them all when it ends. */
+export async function withProbes(f: (open: (url: string, opts?: { autoPong?: boolean }) => Promise<WsProbe>) => Promise<void>): Promise<void> {
+  const probes: WsProbe[] = [];
+  try {
+    await f(async (url, opts) => {
+      const p = await WsProbe.open(url, opts);
+      probes.push(p);
+      return p;
+    });
+  } finally {
+    for (const p of probes) p.close();
+  }
+}

@@ -18,7 +18,7 @@ import type { BookSide, DepthBook, DepthResyncReason, DepthSink } from '../../se
 import { VENUES } from '../../server/venues/index.js';
 import { CASES, metaTable } from './cases.js';
 import { fixture, totalErrors } from '../feeds/helpers.js';
-import { mutate } from '../helpers/mutate.js';
+import { isJson, mutate } from '../helpers/mutate.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const N = 100_000;
@@ -61,15 +61,6 @@ class CheckingSink implements DepthSink {
   }
   snapshotNeeded(): void {
     this.snapshotRequests++;
-  }
-}
-
-function isJson(s: string): boolean {
-  try {
-    JSON.parse(s);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -11,6 +11,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT, type ServerProcess } from '../helpers/server.js';
 import { CHROMIUM_PATH } from '../helpers/services.js';
 
+/** Where browser tests leave screenshots and figures. */
+export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
 /** Builds the dashboard into dist/web unless it is there already (the server serves it from there). */
 export function ensureDashboardBuilt(): void {
   if (existsSync(join(REPO_ROOT, 'dist/web/index.html'))) return;

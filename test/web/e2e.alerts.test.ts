@@ -6,35 +6,25 @@
  */
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { trackApps } from '../api/harness.js';
-import { REPO_ROOT } from '../helpers/server.js';
 import { describeWith } from '../helpers/services.js';
 import { startSinkServer, type SinkServer } from '../alerts/sink-server.js';
-import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from './browser.js';
+import { useAppBrowser } from './app-browser.js';
+import { ARTIFACTS } from './browser.js';
 
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 describeWith(['chromium'], 'alerts panel (Chromium, 390 px)', () => {
-  let session: ChromiumSession | null = null;
   let hook: SinkServer | null = null;
-  const { serve, closeAll } = trackApps();
+  // Registered first so it runs last (after-hooks run in reverse): the browser and the app close before the webhook.
   afterEach(async () => {
-    await session?.close();
-    session = null;
-    await closeAll();
     await hook?.close();
     hook = null;
   });
+  const { serve, open } = useAppBrowser();
 
   it('"Send test alert" reaches the local webhook and the panel shows it sent; no sideways scroll', async () => {
-    ensureDashboardBuilt();
     hook = await startSinkServer();
-    const { port } = await serve({ staticDir: join(REPO_ROOT, 'dist/web') });
-    session = await launchChromium({ viewport: { width: 390, height: 844 } });
-    const page = session.page;
-    page.setDefaultTimeout(15_000);
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const { port } = await serve();
+    const page = await open(port, { viewport: { width: 390, height: 844 } });
     await page.getByTestId('tab-alerts').click();
     const panel = page.getByTestId('alerts-panel');
     await panel.getByTestId('alerts-add-sink').waitFor();

@@ -4,36 +4,26 @@
  * nothing is sent; both forms are saved; the funding threshold is typed in bps per 8 h and stored as a fraction.
  */
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/exchanges.js';
-import { trackApps } from '../api/harness.js';
-import { REPO_ROOT } from '../helpers/server.js';
 import { describeWith } from '../helpers/services.js';
-import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from './browser.js';
+import { useAppBrowser } from './app-browser.js';
+import { ARTIFACTS } from './browser.js';
 
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 describeWith(['chromium'], 'config panel: market.exclude and bps thresholds (Chromium, real server)', () => {
-  let session: ChromiumSession | null = null;
-  const { serve, closeAll } = trackApps();
-  afterEach(async () => {
-    await session?.close();
-    session = null;
-    await closeAll();
-  });
+  const { serve, open } = useAppBrowser();
 
   it('names a bad exclusion and sends nothing; saves KEY and venue:KEY; edits the funding threshold in bps/8h', async () => {
-    ensureDashboardBuilt();
-    const { a, port } = await serve({ staticDir: join(REPO_ROOT, 'dist/web') });
-    session = await launchChromium({ viewport: { width: 1440, height: 900 } });
-    const page = session.page;
-    page.setDefaultTimeout(15_000);
+    const { a, port } = await serve();
     const puts: string[] = [];
-    page.on('request', (r) => {
-      if (r.method() === 'PUT' && r.url().includes('/api/config')) puts.push(r.postData() ?? '');
+    const page = await open(port, {
+      viewport: { width: 1440, height: 900 },
+      beforeLoad: (p) =>
+        p.on('request', (r) => {
+          if (r.method() === 'PUT' && r.url().includes('/api/config')) puts.push(r.postData() ?? '');
+        }),
     });
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
     await page.getByTestId('tab-config').click();
     const exclude = page.getByTestId('config-field-market.exclude');
     await exclude.waitFor();

@@ -4,28 +4,18 @@
  * documented column list and whose rows parse as strict RFC 4180 CSV with the values of the JSON route.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { columnsOf } from '../../server/api/export/columns.js';
 import { ClosedOpportunitySchema, FillSchema, PositionSchema } from '../../shared/schemas.js';
-import { trackApps } from '../api/harness.js';
 import { parseCsvStrict } from '../helpers/csv.js';
-import { REPO_ROOT } from '../helpers/server.js';
 import { describeWith } from '../helpers/services.js';
-import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from './browser.js';
+import { useAppBrowser } from './app-browser.js';
 
 describeWith(['chromium'], 'download buttons (Chromium)', () => {
-  let session: ChromiumSession | null = null;
-  const { serve, closeAll } = trackApps();
-  afterEach(async () => {
-    await session?.close();
-    session = null;
-    await closeAll();
-  });
+  const { serve, open } = useAppBrowser();
 
   it('closed opportunities, positions, closed positions and fills download as CSV with the documented header; JSON too', async () => {
-    ensureDashboardBuilt();
-    const { a, port } = await serve({ staticDir: join(REPO_ROOT, 'dist/web') });
+    const { a, port } = await serve();
     a.flat('BTC-PERP', 50_000);
     a.spread('BTC-PERP', 'bybit', 'okx', 50_000, 80);
     a.strategy.start();
@@ -38,11 +28,7 @@ describeWith(['chromium'], 'download buttons (Chromium)', () => {
     a.flat('BTC-PERP', 50_000);
     await a.persistence.flush();
 
-    session = await launchChromium();
-    const page = session.page;
-    page.setDefaultTimeout(15_000);
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const page = await open(port);
 
     const download = async (testId: string) => {
       const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);

@@ -6,16 +6,15 @@
  * "no history yet" tooltip; the page never scrolls sideways.
  */
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import { nowUs } from '../../server/engine/index.js';
-import { testConfig, trackApps, type TestApp } from '../api/harness.js';
-import { REPO_ROOT } from '../helpers/server.js';
+import { testConfig, type TestApp } from '../api/harness.js';
 import { describeWith } from '../helpers/services.js';
-import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from './browser.js';
+import { useAppBrowser } from './app-browser.js';
+import { ARTIFACTS } from './browser.js';
 
 const H = 3_600_000;
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 function push(a: TestApp, key: string, ex: Exchange, rate: number, intervalMs: number, nextMs: number, predicted = false): void {
   a.engine.pushFunding(a.engine.instruments.idFor(key, ex), rate, intervalMs, nextMs, predicted, Date.now(), nowUs());
@@ -23,28 +22,17 @@ function push(a: TestApp, key: string, ex: Exchange, rate: number, intervalMs: n
 }
 
 describeWith(['chromium'], 'funding board (Chromium, 390 px and 1440 px)', () => {
-  let session: ChromiumSession | null = null;
-  const { serve, closeAll } = trackApps();
-  afterEach(async () => {
-    await session?.close();
-    session = null;
-    await closeAll();
-  });
+  const { serve, open } = useAppBrowser();
 
   for (const width of [390, 1440]) {
     it(`per-venue countdowns, interval badges, the best pair highlighted, no sideways scroll at ${width} px`, async () => {
-      ensureDashboardBuilt();
-      const { a, port } = await serve({ staticDir: join(REPO_ROOT, 'dist/web') });
+        const { a, port } = await serve();
       const t = Date.now();
       push(a, 'BTC-PERP', 'bybit', 0.0001, H, t + 20 * 60_000); // 8 bps/8h, settles in 20 min
       push(a, 'BTC-PERP', 'okx', 0.0002, 4 * H, t + 3 * H); // 4 bps/8h, in 3 h
       push(a, 'BTC-PERP', 'kucoin', -0.0003, 8 * H, t + 7 * H, true); // −3 bps/8h, in 7 h, predicted
 
-      session = await launchChromium({ viewport: { width, height: 900 } });
-      const page = session.page;
-      page.setDefaultTimeout(15_000);
-      await page.goto(`http://127.0.0.1:${port}/`);
-      await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+      const page = await open(port, { viewport: { width, height: 900 } });
       await page.getByTestId('tab-funding').click();
       const board = page.getByTestId('funding-board');
       await board.locator('[data-testid="funding-row"]').first().waitFor();
@@ -106,17 +94,12 @@ describeWith(['chromium'], 'funding board (Chromium, 390 px and 1440 px)', () =>
   }
 
   it('1,200 rows (300 instruments × 4 venues): 50 a page, a sort click re-orders and paints within 500 ms', async () => {
-    ensureDashboardBuilt();
     const keys = Array.from({ length: 300 }, (_, i) => `C${String(i).padStart(3, '0')}-PERP`);
-    const { a, port } = await serve({ staticDir: join(REPO_ROOT, 'dist/web'), config: testConfig({ market: { instruments: keys } }) });
+    const { a, port } = await serve({ config: testConfig({ market: { instruments: keys } }) });
     const t = Date.now();
     const venues: Exchange[] = ['bybit', 'okx', 'kucoin', 'binance'];
     keys.forEach((key, i) => venues.forEach((ex, j) => push(a, key, ex, (((i * 7 + j * 3) % 17) - 8) * 1e-5, [H, 4 * H, 8 * H][(i + j) % 3], t + ((i + j) % 8) * H + 60_000)));
-    session = await launchChromium({ viewport: { width: 1440, height: 900 } });
-    const page = session.page;
-    page.setDefaultTimeout(15_000);
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const page = await open(port, { viewport: { width: 1440, height: 900 } });
     await page.getByTestId('tab-funding').click();
     const board = page.getByTestId('funding-board');
     await expect.poll(() => board.getByTestId('funding-count').innerText()).toMatch(/^1200 rows/);

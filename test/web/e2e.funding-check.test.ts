@@ -6,36 +6,24 @@
  * sideways. A server where no venue publishes references says so instead of showing an empty box.
  */
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EXCHANGES, venueDisplayName, type Exchange } from '../../shared/exchanges.js';
 import type { FundingReference, VenueAdapter, VenueEndpoints } from '../../server/feeds/adapter.js';
 import { ADAPTERS } from '../../server/feeds/endpoints.js';
 import { nowUs } from '../../server/engine/index.js';
-import { trackApps } from '../api/harness.js';
-import { REPO_ROOT } from '../helpers/server.js';
 import { describeWith } from '../helpers/services.js';
-import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from './browser.js';
+import { useAppBrowser } from './app-browser.js';
+import { ARTIFACTS } from './browser.js';
 
 const [SOURCE, A] = EXCHANGES as readonly Exchange[];
 const H = 3_600_000;
 const closed = Object.fromEntries(EXCHANGES.map((ex, i) => [ex, { ws: `ws://127.0.0.1:${9 + i}`, rest: `http://127.0.0.1:${9 + i}` }])) as Record<Exchange, VenueEndpoints>;
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 describeWith(['chromium'], 'funding cross-check on the System panel (Chromium, 390 px)', () => {
-  let session: ChromiumSession | null = null;
-  const { serve, closeAll } = trackApps();
-  afterEach(async () => {
-    await session?.close();
-    session = null;
-    await closeAll();
-  });
+  const { serve, open } = useAppBrowser();
 
   async function openSystem(port: number) {
-    session = await launchChromium({ viewport: { width: 390, height: 844 } });
-    const page = session.page;
-    page.setDefaultTimeout(15_000);
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const page = await open(port, { viewport: { width: 390, height: 844 } });
     await page.getByTestId('tab-system').click();
     const section = page.getByTestId('funding-check');
     await section.waitFor();
@@ -43,7 +31,6 @@ describeWith(['chromium'], 'funding cross-check on the System panel (Chromium, 3
   }
 
   it('a flagged row shows its difference in red, with the source, the check time and the counts; no sideways scroll', async () => {
-    ensureDashboardBuilt();
     const next = Date.now() + H;
     const refs: FundingReference[] = [
       { venue: A, key: 'BTC-PERP', settle: 'USDT', rate: 0.0001, intervalMs: 8 * H, nextFundingMs: next },
@@ -51,7 +38,7 @@ describeWith(['chromium'], 'funding cross-check on the System panel (Chromium, 3
       { venue: A, key: 'SOL-PERP', settle: 'USDT', rate: 0.0001, intervalMs: null, nextFundingMs: null },
     ];
     const adapter = Object.assign(Object.create(ADAPTERS[SOURCE]) as VenueAdapter, { fundingReferences: async () => refs });
-    const { a, port } = await serve({ feeds: { endpoints: closed }, adapters: { [SOURCE]: adapter }, staticDir: join(REPO_ROOT, 'dist/web') });
+    const { a, port } = await serve({ feeds: { endpoints: closed }, adapters: { [SOURCE]: adapter } });
     for (const [key, rate] of [
       ['BTC-PERP', 0.0001],
       ['ETH-PERP', 0.0001],
@@ -103,8 +90,7 @@ describeWith(['chromium'], 'funding cross-check on the System panel (Chromium, 3
   }, 60_000);
 
   it('no venue publishes references: the section says so (not a blank box)', async () => {
-    ensureDashboardBuilt();
-    const { port } = await serve({ feeds: { endpoints: closed }, staticDir: join(REPO_ROOT, 'dist/web') });
+    const { port } = await serve({ feeds: { endpoints: closed } });
     const { page, section } = await openSystem(port);
     expect(await section.getByTestId('funding-check-empty').innerText()).toMatch(/No enabled venue publishes other venues' funding/);
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);

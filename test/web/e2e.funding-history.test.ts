@@ -6,14 +6,13 @@
  * right window, the downloads point at the same query with ?format=, and the page never scrolls sideways.
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FundingResponse, FundingRow } from '../../shared/funding.js';
 import type { FundingHistoryResponse, FundingHistorySeries } from '../../shared/funding-history.js';
 import { describeWith } from '../helpers/services.js';
-import { Stage } from './stage.js';
-import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
+import { ARTIFACTS, screen, useStageBrowser } from './stage-browser.js';
 
 const H = 3_600_000;
 const WEEK = 7 * 24 * H;
@@ -52,32 +51,17 @@ function board(now: number): FundingResponse {
 }
 
 describeWith(['chromium'], 'funding history charts (Chromium, scripted server)', () => {
-  let browser: Browser;
-  let stage: Stage;
-  let context: BrowserContext | null = null;
-
-  beforeAll(async () => {
-    browser = await launchStageBrowser();
-  });
-  afterEach(async () => {
-    await context?.close();
-    context = null;
-    await stage?.stop();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const sb = useStageBrowser();
 
   async function open(width: number): Promise<Page> {
-    stage = await Stage.start({ staticDir: STAGE_DIST });
     const anchor = Math.floor(Date.now() / H) * H;
-    stage.routes.set('/api/funding', () => board(Date.now()));
-    stage.routes.set('/api/funding/history', (q) => history(q, anchor));
-    context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: 'dark', isMobile: width <= 480, hasTouch: width <= 480 });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(stage.url);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const page = await sb.open({
+      context: screen(width),
+      script: (stage) => {
+        stage.routes.set('/api/funding', () => board(Date.now()));
+        stage.routes.set('/api/funding/history', (q) => history(q, anchor));
+      },
+    });
     await page.getByTestId('tab-funding').click();
     return page;
   }
@@ -105,7 +89,7 @@ describeWith(['chromium'], 'funding history charts (Chromium, scripted server)',
       await expect.poll(() => page.getByTestId('history-carry-total').innerText()).toBe('= +21.00');
 
       // Downloads: the same query, as CSV and JSON.
-      const csv = new URL((await page.getByTestId('download-funding-history-csv').getAttribute('href'))!, stage.url);
+      const csv = new URL((await page.getByTestId('download-funding-history-csv').getAttribute('href'))!, sb.stage.url);
       expect(csv.pathname).toBe('/api/funding/history');
       expect(csv.searchParams.get('format')).toBe('csv');
       expect(csv.searchParams.get('instrument')).toBe('BTC-PERP');
@@ -115,7 +99,7 @@ describeWith(['chromium'], 'funding history charts (Chromium, scripted server)',
       // A shorter range asks the server for 24 h: 3 + 24 + 6 settlements.
       await page.getByTestId('history-range-24h').click();
       await expect.poll(async () => Number(await rates.getAttribute('data-points'))).toBe(3 + 24 + 6);
-      const last = new URL(stage.requests.filter((r) => r.startsWith('/api/funding/history')).at(-1)!, stage.url);
+      const last = new URL(sb.stage.requests.filter((r) => r.startsWith('/api/funding/history')).at(-1)!, sb.stage.url);
       expect(Number(last.searchParams.get('to')) - Number(last.searchParams.get('from'))).toBe(24 * H);
 
       // The board's minimum open interest and 24 h volume filters apply to these rows.

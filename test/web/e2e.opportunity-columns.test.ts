@@ -5,13 +5,12 @@
  * for figures a record does not carry; the stability filter; the phone cards; no sideways page scroll.
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { describeWith } from '../helpers/services.js';
 import { opportunity } from './make.js';
-import { Stage } from './stage.js';
-import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
+import { ARTIFACTS, screen, useStageBrowser } from './stage-browser.js';
 
 const H = 3_600_000;
 
@@ -52,29 +51,16 @@ function rows(t: number): Opportunity[] {
 }
 
 describeWith(['chromium'], 'opportunities table: funding and depth columns (Chromium, scripted server)', () => {
-  let browser: Browser;
-  let stage: Stage;
-  let context: BrowserContext | null = null;
-
-  beforeAll(async () => {
-    browser = await launchStageBrowser();
-  });
-  afterEach(async () => {
-    await context?.close();
-    context = null;
-    await stage?.stop();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const sb = useStageBrowser();
 
   async function open(width: number, list: Opportunity[]): Promise<Page> {
-    stage = await Stage.start({ staticDir: STAGE_DIST });
-    for (const o of list) stage.opportunities.set(o.id, o);
-    context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: 'dark', isMobile: width <= 480, hasTouch: width <= 480 });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(stage.url);
+    const page = await sb.open({
+      context: screen(width),
+      script: (stage) => {
+        for (const o of list) stage.opportunities.set(o.id, o);
+      },
+      live: false,
+    });
     await page.locator('[data-testid="opportunity-row"], [data-testid="opportunity-card"]').first().waitFor();
     await page.mouse.move(1, 1);
     return page;

@@ -5,15 +5,14 @@
  * `STAGE_DIST=<dir>` serves another build (e.g. the dashboard before a fix, to see these tests fail).
  */
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { EXCHANGES, venueDisplayName, type Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import { opportunityId, type Opportunity } from '../../shared/opportunity.js';
 import { describeWith } from '../helpers/services.js';
 import { opportunity, position } from './make.js';
-import { Stage } from './stage.js';
-import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
+import { ARTIFACTS, screen, useStageBrowser } from './stage-browser.js';
 
 
 const BASES = ['BTC', 'ETH', 'SOL', '1000PEPE', 'DOGE', 'XRP', '1000000MOG', 'WIF', 'SUI', 'AVAX', 'LINK', 'TON'];
@@ -74,39 +73,16 @@ function feed(exchange: Exchange, over: Partial<FeedState> = {}): FeedState {
 const rowIds = (page: Page) => page.locator('[data-testid="opportunity-row"], [data-testid="opportunity-card"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id') ?? ''));
 
 describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted server)', () => {
-  let browser: Browser;
-  let stage: Stage;
-  let context: BrowserContext | null = null;
-
-  beforeAll(async () => {
-    browser = await launchStageBrowser();
-  });
-
-  afterEach(async () => {
-    await context?.close();
-    context = null;
-    await stage?.stop();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const sb = useStageBrowser();
 
   async function openPage(opts: { width: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; rows?: Opportunity[] } = { width: 1280 }): Promise<Page> {
-    stage = await Stage.start({ staticDir: STAGE_DIST });
-    for (const o of opts.rows ?? []) stage.opportunities.set(o.id, o);
-    stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
-    context = await browser.newContext({
-      viewport: { width: opts.width, height: opts.height ?? 900 },
-      colorScheme: opts.colorScheme ?? 'dark',
-      timezoneId: opts.timezoneId,
-      isMobile: opts.width <= 480,
-      hasTouch: opts.width <= 480,
+    const page = await sb.open({
+      context: { ...screen(opts.width, opts.height), colorScheme: opts.colorScheme ?? 'dark', timezoneId: opts.timezoneId },
+      script: (stage) => {
+        for (const o of opts.rows ?? []) stage.opportunities.set(o.id, o);
+        stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
+      },
     });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(stage.url);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
     if ((opts.rows ?? []).length > 0) await page.locator('[data-testid="opportunity-row"], [data-testid="opportunity-card"]').first().waitFor();
     await page.mouse.move(1, 1);
     return page;
@@ -150,7 +126,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       expect(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="opportunities-table"]')!).tableLayout)).toBe('fixed');
 
       // Column widths do not follow the values: rows with short values leave every column where it was.
-      for (const o of rows) stage.update({ ...o, longAsk: 1, shortBid: 1.01, projectedProfitUsd: 1, spreadBps: 1, projectedProfitBps: 1 });
+      for (const o of rows) sb.stage.update({ ...o, longAsk: 1, shortBid: 1.01, projectedProfitUsd: 1, spreadBps: 1, projectedProfitBps: 1 });
       await expect.poll(() => page.getByTestId('opportunity-row').first().locator('td[data-col="prices"] .line').first().innerText()).toBe('1.0000');
       expect((await measureTable(page)).columnWidths).toEqual(m.columnWidths);
 
@@ -173,7 +149,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
         columns: Array.from(document.querySelectorAll('[data-testid="opportunities-table"] thead th')).map((th) => Math.round(th.getBoundingClientRect().width)),
       }));
     const before = await layout();
-    stage.close(victim, 'spread_below_min');
+    sb.stage.close(victim, 'spread_below_min');
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"][data-state="closing"]`).waitFor();
     expect(await page.locator(`[data-testid="closed-row"][data-id="${victim}"]`).count()).toBe(0); // fades first, then moves
     // Sampled for 1.3 s, or until the row leaves (the store holds a closed row 1.5 s from its close: on a loaded
@@ -233,7 +209,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     let step = 0;
     while (Date.now() - started < ms) {
       step++;
-      stage.updateMany(rows.map((o, i) => ({ ...o, projectedProfitBps: ((i + step) % rows.length) * 10 + 5, updatedMs: Date.now() })));
+      sb.stage.updateMany(rows.map((o, i) => ({ ...o, projectedProfitBps: ((i + step) % rows.length) * 10 + 5, updatedMs: Date.now() })));
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -312,9 +288,9 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     const restingSinceMs = Date.now();
     await page.getByTestId('order-paused').waitFor();
     // A wrong price closes one row; the last row becomes the best. The pointer does not move from here on.
-    stage.close(victim, 'spread_implausible');
+    sb.stage.close(victim, 'spread_implausible');
     const last = rows.find((o) => o.id === ids[5])!;
-    stage.update({ ...last, projectedProfitBps: 99, updatedMs: Date.now() });
+    sb.stage.update({ ...last, projectedProfitBps: 99, updatedMs: Date.now() });
     await page.locator(`[data-testid="opportunity-row"][data-id="${victim}"][data-state="closing"]`).waitFor();
     await page.waitForTimeout(1500);
     expect(await rowIds(page)).toEqual(ids); // still held: the closed row fades in its slot, nothing moves
@@ -386,8 +362,8 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   it('on a 390 px phone: cards, no page-level horizontal scroll on any tab, every action within reach', async () => {
     const rows = BASES.map((_, i) => wideRow(i, 1234.56 - i));
     const page = await openPage({ width: 390, height: 844, rows: [] });
-    stage.positions = [position('pos-1', 'open', { instrument: '1000PEPE-PERP' })];
-    for (const o of rows) stage.open(o);
+    sb.stage.positions = [position('pos-1', 'open', { instrument: '1000PEPE-PERP' })];
+    for (const o of rows) sb.stage.open(o);
     await page.reload();
     await expect.poll(() => page.getByTestId('opportunity-card').count()).toBe(rows.length);
     expect(await page.getByTestId('opportunities-table').count()).toBe(0);
@@ -438,7 +414,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
   it('system panel: ages from the stream on the server clock, never negative, no REST poll; latency p99 against a p99 budget; "no samples"', async () => {
     const rows = Array.from({ length: 4 }, (_, i) => wideRow(i, 10 + i));
     const page = await openPage({ width: 1440, rows });
-    stage.setStats({
+    sb.stage.setStats({
       latency: {
         receive_to_parsed: { p50Us: 12, p99Us: 40, count: 10_000 },
         pipeline_to_detected: { p50Us: 0, p99Us: 0, count: 0 },
@@ -457,7 +433,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     const started = Date.now();
     let step = 0;
     while (Date.now() - started < 3000) {
-      stage.updateMany(rows.map((o) => ({ ...o, projectedProfitBps: o.projectedProfitBps + (step++ % 3), updatedMs: Date.now() })));
+      sb.stage.updateMany(rows.map((o) => ({ ...o, projectedProfitBps: o.projectedProfitBps + (step++ % 3), updatedMs: Date.now() })));
       for (const t of await page.locator('[data-testid="last-message-age"], [data-testid="feed-last-message"]').allInnerTexts()) ages.add(t);
       await page.waitForTimeout(40);
     }
@@ -512,7 +488,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     const target = rows[0];
     await page.locator(`[data-testid="opportunity-row"][data-id="${target.id}"]`).click();
     for (let i = 0; i < 25; i++) {
-      stage.update({ ...target, projectedProfitBps: 10 + (i % 5), spreadBps: 30 + (i % 4), updatedMs: Date.now() });
+      sb.stage.update({ ...target, projectedProfitBps: 10 + (i % 5), spreadBps: 30 + (i % 4), updatedMs: Date.now() });
       await page.waitForTimeout(120);
     }
     await expect.poll(async () => Number(await page.getByTestId('spread-chart').getAttribute('data-points'))).toBeGreaterThan(5);
@@ -530,7 +506,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     await expect.poll(() => page.locator('[data-testid="spread-chart"] .u-legend .u-series').first().locator('.u-value').innerText()).toMatch(new RegExp(`^(${hh}|${String((hour + 1) % 24).padStart(2, '0')}):\\d{2}:\\d{2}$`));
 
     // Recently closed times, 24-hour.
-    stage.close(rows[2].id, 'spread_below_min');
+    sb.stage.close(rows[2].id, 'spread_below_min');
     const closedAt = await page.locator(`[data-testid="closed-row"][data-id="${rows[2].id}"] td`).first().innerText();
     expect(closedAt).toMatch(new RegExp(`^(${hh}|${String((hour + 1) % 24).padStart(2, '0')}):\\d{2}:\\d{2}$`));
     await page.screenshot({ path: join(ARTIFACTS, 'readable-chart-1920.png') });
@@ -565,9 +541,7 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
     });
     expect(icon).toEqual({ status: 200, type: 'image/svg+xml', body: '<svg ' });
 
-    await context!.close();
-    context = null;
-    await stage.stop();
+    await sb.reset();
     page = await openPage({ width: 1280, colorScheme: 'dark', rows });
     const dark = await colours(page);
     for (const k of ['body', 'panel', 'header', 'input'] as const) expect(luminance(dark[k]), k).toBeLessThan(0.2);

@@ -15,16 +15,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import type { Exchange } from '../../shared/exchanges.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { Opportunity } from '../../shared/opportunity.js';
 import { ROW_PX } from '../../web/src/lib/table.js';
 import { describeWith } from '../helpers/services.js';
 import { opportunity } from './make.js';
-import { Stage } from './stage.js';
-import { ARTIFACTS, launchStageBrowser, STAGE_DIST } from './stage-browser.js';
+import { ARTIFACTS, screen, useStageBrowser } from './stage-browser.js';
 
 
 const ROWS = 500;
@@ -125,33 +124,18 @@ function percentile(sorted: number[], p: number): number {
 const round = (n: number) => Math.round(n * 10) / 10;
 
 describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted server, 500 rows at 10 Hz)', () => {
-  let browser: Browser;
-  let stage: Stage;
-  let context: BrowserContext | null = null;
-
-  beforeAll(async () => {
-    browser = await launchStageBrowser();
-  });
-
-  afterEach(async () => {
-    await context?.close();
-    context = null;
-    await stage?.stop();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const sb = useStageBrowser();
 
   async function openPage(rows: Opportunity[], phone = false): Promise<Page> {
-    stage = await Stage.start({ staticDir: STAGE_DIST });
-    for (const o of rows) stage.opportunities.set(o.id, o);
-    stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
-    context = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(stage.url);
-    await page.locator('[data-testid="conn-status"][data-status="live"]').waitFor();
+    const page = await sb.open({
+      // The phone keeps the browser's default (light) scheme.
+      context: phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : screen(1440),
+      script: (stage) => {
+        for (const o of rows) stage.opportunities.set(o.id, o);
+        stage.setFeeds([feed('okx'), feed('bybit'), feed('binance'), feed('kucoin')]);
+      },
+      timeoutMs: 15_000,
+    });
     await expect.poll(() => page.getByTestId('opportunity-filter-count').innerText()).toBe(String(rows.length));
     await page.mouse.move(1, 1); // the pointer off the table: the order re-sorts every second (the costlier case)
     return page;
@@ -276,7 +260,7 @@ describeWith(['chromium'], 'the dashboard at universe scale (Chromium, scripted 
     while (Date.now() - started < DRIVE_MS) {
       const due = started + sent * (1000 / UPDATE_HZ);
       if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
-      stage.updateMany(ticked(rows, ++sent));
+      sb.stage.updateMany(ticked(rows, ++sent));
     }
     // Let the last frames land.
     await page.waitForTimeout(300);

@@ -56,7 +56,7 @@ const opt = (v: number | null | undefined): number => (typeof v === 'number' && 
 export const COLUMNS: readonly Column[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, perLeg: false, widthPx: null, value: (o) => o.instrument },
   // 118 px: the common display names, one per line, with a settle badge and the → / ⇄ mark; 142 px when the
-  // table has room: the longest name ("Hyperliquid") with ⇄ and its USDC badge. Narrower, a long name is
+  // table has room: the longest registered name with ⇄ and a USDC badge. Narrower, a long name is
   // cut with an ellipsis (the badge and the mark stay, the cell's title has the whole route).
   { key: 'route', label: 'Long', unit: '→ Short', title: 'Buy on the long exchange (above) at its ask, sell on the short exchange (below) at its bid', numeric: false, perLeg: true, widthPx: 118, roomyWidthPx: 142, value: (o) => `${o.longExchange}>${o.shortExchange}` },
   { key: 'prices', label: 'Ask / bid', unit: 'USD', title: 'Best ask on the long exchange (above), best bid on the short exchange (below), quote currency', numeric: true, perLeg: true, widthPx: 86, value: (o) => o.longAsk },
