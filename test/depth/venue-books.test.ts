@@ -62,6 +62,34 @@ describe('bybit orderbook.50', () => {
   });
 });
 
+describe('venue error frames on the depth parsers', () => {
+  // The venues' documented error frames (the same socket protocol as quotes): `venue_error` counted once by
+  // code, as the quote parsers answer them, not a rejected (damaged) frame.
+  it('bybit, okx and binance answer their error frame venue_error, counted once by its code', () => {
+    const sink = new RecordingDepthSink();
+    const bybit = new BybitDepthParser(table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }]), 20);
+    expect(bybit.parse(fixture('bybit', 'error.json'), sink)).toBe('venue_error');
+    expect(bybit.errors).toEqual({ 'venue_error:subscribe': 1 });
+    const okx = new OkxDepthParser(table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }]), 20);
+    expect(okx.parse(fixture('okx', 'error.json'), sink)).toBe('venue_error');
+    expect(okx.errors).toEqual({ 'venue_error:60012': 1 });
+    // Binance's documented shape `{"code":0,"msg":…,"id":1}` was an unknown_message before.
+    const binance = new BinanceDepthParser(table('binance', [{ symbol: 'BTCUSDT', base: 'BTC' }]), 20);
+    expect(binance.parse(fixture('binance', 'error.json'), sink)).toBe('venue_error');
+    expect(binance.parse('{"error":{"code":2,"msg":"Invalid request"},"id":3}', sink)).toBe('venue_error');
+    expect(binance.errors).toEqual({ 'venue_error:0': 1, 'venue_error:2': 1 });
+    expect(sink.books).toEqual([]);
+  });
+
+  it('okx: the service-upgrade notice (64008) on a depth socket asks for a reconnect, counted as no error', () => {
+    const p = new OkxDepthParser(table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }]), 20);
+    const sink = new RecordingDepthSink();
+    expect(p.parse(fixture('okx', 'notice.json'), sink)).toBe('reconnect_notice');
+    expect(p.parse(fixture('okx', 'notice.json').replace('64008', '64009'), sink)).toBe('ignored');
+    expect(p.errors).toEqual({});
+  });
+});
+
 describe('okx books', () => {
   const meta = () => table('okx', [{ symbol: 'BTC-USDT-SWAP', base: 'BTC', contractValue: 0.01 }]);
 
@@ -107,6 +135,24 @@ describe('okx books', () => {
     p.parse(fixture('okx', 'depth-snapshot.json'), sink);
     expect(p.parse(fixture('okx', 'depth-update.json'), sink)).toBe('data');
     expect(sink.resyncs.length).toBe(1);
+  });
+
+  it('a frame whose ts is not a plausible epoch ms is rejected and counted, the book untouched', () => {
+    const p = new OkxDepthParser(meta(), 20);
+    const sink = new RecordingDepthSink();
+    p.parse(fixture('okx', 'depth-snapshot.json'), sink);
+    const books = sink.books.length;
+    const update = fixture('okx', 'depth-update.json');
+    expect(update).toContain('"ts":"1597026383185"');
+    // Far future, seconds instead of ms, a digit lost: each would stamp the book with a wrong venue time.
+    for (const ts of ['1e20', '1597026383', '159702638318']) {
+      expect(p.parse(update.replace('"ts":"1597026383185"', `"ts":"${ts}"`), sink), ts).toBe('rejected');
+    }
+    expect(p.errors).toEqual({ bad_timestamp: 3 });
+    expect(sink.books.length).toBe(books);
+    // The chain is intact: the undamaged update still follows the snapshot.
+    expect(p.parse(update, sink)).toBe('data');
+    expect(sink.last!.exchangeTsMs).toBe(1597026383185);
   });
 });
 

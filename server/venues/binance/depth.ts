@@ -11,7 +11,7 @@
  * request per symbol in flight, at most one a second) — the partial-depth streams (`@depth20`) carry no
  * update ids to check continuity with, so the diff stream is the one that keeps sequence integrity.
  */
-import { isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { count, isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { chunk } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels, type FlatLevels } from '../../depth/parser-base.js';
@@ -65,8 +65,14 @@ export class BinanceDepthParser extends JsonDepthParser {
     if (msg === null) return 'rejected';
     const d = isRecord(msg.data) && typeof msg.stream === 'string' ? msg.data : msg;
     if (d.e === undefined) {
-      if (isRecord(msg.error)) return this.reject(`venue_error:${String(msg.error.code ?? 'unknown')}`);
       if ('result' in msg && 'id' in msg) return 'ack';
+      // The documented error frame is `{"code":0,"msg":"Unknown property","id":1}` (the quote parser reads
+      // both shapes); it is `venue_error`, not an unknown message.
+      if (isRecord(msg.error) || (typeof msg.code === 'number' && typeof msg.msg === 'string')) {
+        const code = isRecord(msg.error) ? msg.error.code : msg.code;
+        count(this.errors, `venue_error:${typeof code === 'number' ? code : 'unknown'}`);
+        return 'venue_error';
+      }
       return this.reject('unknown_message');
     }
     if (d.e !== 'depthUpdate') return this.reject('unknown_event');

@@ -9,7 +9,7 @@
  * gap → the book is dropped and the symbol resubscribed for a fresh snapshot). The venue keeps the top 50,
  * so the book is truncated to 50 after each delta. Sizes are base coin (contractValue 1).
  */
-import { chunk, isEpochMs, isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { chunk, count, isEpochMs, isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
@@ -30,7 +30,11 @@ export class BybitDepthParser extends JsonDepthParser {
     const topic = msg.topic;
     if (typeof topic !== 'string') {
       if (msg.ret_msg === 'pong' || msg.op === 'pong') return 'pong';
-      if (msg.success === false) return this.reject(`venue_error:${String(msg.op ?? 'unknown')}`);
+      if (msg.success === false) {
+        // An error frame is `venue_error` (ParseOutcome), as the quote parser answers it, not a damaged frame.
+        count(this.errors, `venue_error:${String(msg.op ?? 'unknown')}`);
+        return 'venue_error';
+      }
       if ((msg.op === 'subscribe' || msg.op === 'unsubscribe') && msg.success === true) return 'ack';
       return this.reject('unknown_message');
     }

@@ -12,7 +12,7 @@
  * Sizes are contracts: base = sz × ctVal (contractValue), folded by the parser base.
  */
 import { crc32 } from 'node:zlib';
-import { isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { count, isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { L2Book } from '../../depth/l2-book.js';
@@ -61,7 +61,13 @@ export class OkxDepthParser extends ChecksummedDepthParser {
     const arg = msg.arg;
     if (typeof msg.event === 'string') {
       if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
-      if (msg.event === 'error') return this.reject(`venue_error:${String(msg.code ?? 'unknown')}`);
+      if (msg.event === 'error') {
+        // An error frame is `venue_error` (ParseOutcome), as the quote parser answers it, not a damaged frame.
+        count(this.errors, `venue_error:${String(msg.code ?? 'unknown')}`);
+        return 'venue_error';
+      }
+      // 64008 comes on every socket before a service upgrade: the depth socket must reconnect too (as quotes do).
+      if (msg.event === 'notice') return msg.code === '64008' ? 'reconnect_notice' : 'ignored';
       return this.reject('unknown_event');
     }
     if (!isRecord(arg) || arg.channel !== OKX_DEPTH_CHANNEL) return this.reject('unknown_channel');
@@ -76,7 +82,8 @@ export class OkxDepthParser extends ChecksummedDepthParser {
     const checksum = num(d.checksum);
     const ts = num(d.ts);
     if (!Number.isSafeInteger(seqId) || !Number.isSafeInteger(prevSeqId) || !Number.isInteger(checksum)) return this.reject('bad_sequence');
-    if (!(ts > 0)) return this.reject('bad_timestamp');
+    // A plausible epoch ms, not just positive: a damaged `ts` far in the future would make a stale book look fresh.
+    if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     if (!readLevels(d.bids, this.bidScratch) || !readLevels(d.asks, this.askScratch)) return this.reject('bad_levels');
     const symbol = instId as string;
     const book = this.bookOf(symbol);
