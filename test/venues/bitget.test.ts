@@ -89,9 +89,12 @@ describe('bitget funding through a real engine', () => {
   const stored = (engine: Engine, id: number) => ({ rate: engine.store.fundingRate[id], intervalMs: engine.store.fundingIntervalMs[id] });
 
   it('the quoted rate is already per interval: a 4 h symbol\'s 0.00004 is 0.00008 per 8 h (rate × 2), a 1 h one\'s ×8, an 8 h one\'s ×1', () => {
+    // The fixture's next settlement (16:00Z) is 3.55 h away; a 1 h symbol's frame (sent at 15:00:04Z) says 16:00Z too.
+    const at15h = (s: string) => s.replace('"ts":1780000004007', '"ts":1780009204007');
     for (const [hours, factor] of [[4, 2], [1, 8], [8, 1]] as const) {
       const { engine, meta, parser } = setup(hours);
-      expect(feed(engine, parser, text('ticker-eth-4h.json'))).toBe('data');
+      const frame = hours === 1 ? at15h(text('ticker-eth-4h.json')) : text('ticker-eth-4h.json');
+      expect(feed(engine, parser, frame)).toBe('data');
       const s = stored(engine, meta.get('ETHUSDT')!.id);
       expect(s).toEqual({ rate: 0.00004, intervalMs: hours * H });
       expect(rate8h(s.rate, s.intervalMs)).toBeCloseTo(0.00004 * factor, 15);
@@ -112,9 +115,22 @@ describe('bitget funding through a real engine', () => {
     const { engine, meta, parser } = setup(8);
     const m = meta.get('BTCUSDT')!;
     feed(engine, parser, text('ticker-snapshot.json'));
-    m.fundingIntervalMs = H;
+    m.fundingIntervalMs = 4 * H; // the frames' next settlement (16:00Z) is 3.55 h away: a 4 h schedule fits
     feed(engine, parser, text('ticker-update-partial.json'));
-    expect(stored(engine, m.id)).toEqual({ rate: 0.000052, intervalMs: H });
+    expect(stored(engine, m.id)).toEqual({ rate: 0.000052, intervalMs: 4 * H });
+  });
+
+  it('an interval the ticker\'s own next time contradicts is reported unknown (0), never the stale or early figure', () => {
+    const { engine, meta, parser } = setup(8);
+    const m = meta.get('BTCUSDT')!;
+    feed(engine, parser, text('ticker-snapshot.json'));
+    // REST already says 1 h while the ticker still shows the 8 h schedule's next settlement, 3.55 h away.
+    m.fundingIntervalMs = H;
+    feed(engine, parser, text('ticker-update.json'));
+    expect(stored(engine, m.id)).toEqual({ rate: 0.000053, intervalMs: 0 });
+    // At the settlement the ticker rolls to 1 h later: the spacing and REST agree.
+    feed(engine, parser, text('ticker-after-settlement-4h.json').replace('"nextFundingTime":"1780027200000"', '"nextFundingTime":"1780016400000"'));
+    expect(stored(engine, m.id)).toEqual({ rate: 0.00105, intervalMs: H });
   });
 });
 
