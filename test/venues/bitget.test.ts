@@ -140,6 +140,13 @@ describe('bitget funding through a real engine', () => {
     m.fundingIntervalMs = H;
     feed(engine, parser, text('ticker-update.json'));
     expect(stored(engine, m.id)).toEqual({ rate: 0.000053, intervalMs: 0 });
+    // A later refresh says 2 h (the FeedManager updates the entry and pushes REST's figure itself); still contradicted: 0 again.
+    m.fundingIntervalMs = 2 * H;
+    engine.pushFunding(m.id, 0.000053, 2 * H, 1780012800000, false, 1780000003600, 0);
+    engine.drain();
+    expect(stored(engine, m.id).intervalMs).toBe(2 * H);
+    feed(engine, parser, text('ticker-update.json').replace('"ts":1780000003521', '"ts":1780000003700'));
+    expect(stored(engine, m.id)).toEqual({ rate: 0.000053, intervalMs: 0 });
     // At the settlement the ticker rolls to 1 h later: the spacing and REST agree.
     feed(engine, parser, text('ticker-after-settlement-4h.json').replace('"nextFundingTime":"1780027200000"', '"nextFundingTime":"1780016400000"'));
     expect(stored(engine, m.id)).toEqual({ rate: 0.00105, intervalMs: H });

@@ -233,11 +233,13 @@ export class BitgetParser extends JsonVenueParser {
       iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
     } else if (iv.metaMs !== metaMs || (iv.metaAssumed && !metaAssumed)) {
-      // Refreshed metadata: its interval wins, and one it now gives is known.
+      // Refreshed metadata: its interval wins, and one it now gives is known. The refresh pushed REST's
+      // figure to the engine itself: re-send ours with this frame even when unchanged (it may veto REST's).
       iv.intervalMs = metaMs;
       iv.metaMs = metaMs;
       iv.assumed = metaAssumed;
       iv.moved = false;
+      iv.emittedMs = NaN;
     }
     iv.metaAssumed = metaAssumed;
     if (isEpochMs(next)) {
