@@ -177,6 +177,26 @@ describe('bitget: the schedule moved between settlements', () => {
     expect(stored()).toEqual({ intervalMs: H, nextFundingMs: NEXT - 3 * H });
   });
 
+  it('a one-off next time off the schedule is withdrawn with the next push back on it; a time off the hour is no evidence at all', () => {
+    const meta = table('bitget', [{ symbol: 'BTCUSDT', base: 'BTC' }]);
+    const parser = bitgetAdapter.createParser(meta);
+    const sink = new CollectingSink();
+    const at = (tsMs: number, nextMs: number) => text('ticker-update.json').replace('"ts":1780000003521', `"ts":${tsMs}`).replace(`"nextFundingTime":"${NEXT}"`, `"nextFundingTime":"${nextMs}"`);
+    const T = 1780000003521;
+    parser.parse(at(T, NEXT), sink);
+    parser.parse(at(T + 1000, NEXT - 2 * H), sink); // 14:00Z: off the 8 h schedule
+    parser.parse(at(T + 2000, NEXT), sink); // back on it
+    parser.parse(at(T + 3000, NEXT + 1), sink); // not a whole hour: passed on, the schedule stands
+    parser.parse(at(T + 4000, NEXT), sink);
+    expect(sink.take().flatMap((u) => (u.kind === 'funding' ? [[u.intervalMs, u.nextFundingMs - NEXT]] : []))).toEqual([
+      [8 * H, 0],
+      [0, -2 * H],
+      [8 * H, 0],
+      [8 * H, 1],
+      [8 * H, 0],
+    ]);
+  });
+
   it('settlement rolls are not a change of schedule, nor a rolled next time pushed just before the settlement', () => {
     const meta = table('bitget', [{ symbol: 'BTCUSDT', base: 'BTC', fundingIntervalMs: H }]);
     const parser = bitgetAdapter.createParser(meta);

@@ -11,9 +11,8 @@
  * parser therefore takes the interval from the metadata (updated in place by a refresh) and also from the
  * spacing of `nextFundingTime` when it jumps at a settlement; either change is emitted with the next frame.
  * The ticker's own next time also vetoes an interval it contradicts (the next settlement further away than
- * one interval, or the schedule moved between settlements by a step that is not a whole number of
- * intervals): the interval is then reported unknown (0) until REST or a settlement shows the new one,
- * never the stale one. Funding is passed on when it changes (rate, next time or interval), not with every
+ * one interval, or moved to another hour by a step that is not a whole number of intervals): the interval
+ * is then reported unknown (0) until REST or a settlement shows the new one, never the stale one. Funding is passed on when it changes (rate, next time or interval), not with every
  * push: the quote is.
  *
  * Pushes: the docs call a push `snapshot` (full) or `update` (incremental); a live feed sends full
@@ -102,10 +101,12 @@ interface IntervalState {
   metaAssumed: boolean;
   /** The last `nextFundingTime` seen on this connection (NaN after a reset). */
   lastNextMs: number;
+  /** A next time on the schedule of `intervalMs` (NaN = none yet): later next times must differ from it by whole intervals. */
+  anchorMs: number;
   /**
-   * The schedule moved between settlements by a step `intervalMs` does not explain: the interval changed
-   * and is unknown until the metadata changes, REST's next time matches the new schedule, or a settlement
-   * jump shows the spacing.
+   * The next time left that schedule (to another whole hour): the interval changed and is unknown until the
+   * metadata changes, REST's next time matches the new schedule, a settlement jump shows the spacing, or the
+   * next time is back on the old schedule (a one-off value).
    */
   moved: boolean;
   /** The funding last emitted on this connection (NaN before the first): unchanged funding is not re-sent. */
@@ -223,14 +224,14 @@ export class BitgetParser extends JsonVenueParser {
   /**
    * The symbol's interval after this frame: the metadata's when it changed (a REST refresh), else the
    * spacing of a `nextFundingTime` jump seen around the settlement when it is a documented interval. A
-   * next time that moved between settlements by a step the interval does not explain sets `moved`.
+   * next time that moved (to a whole hour) by a step the interval does not explain sets `moved`.
    */
   private intervalOf(symbol: string, meta: InstrumentMeta, next: number, ts: number): IntervalState {
     const metaMs = meta.fundingIntervalMs;
     const metaAssumed = meta.fundingIntervalAssumed === true;
     let iv = this.intervals.get(symbol);
     if (iv === undefined) {
-      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
+      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, anchorMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
     } else if (iv.metaMs !== metaMs || (iv.metaAssumed && !metaAssumed)) {
       // Refreshed metadata: its interval wins, and one it now gives is known. The refresh pushed REST's
@@ -239,29 +240,36 @@ export class BitgetParser extends JsonVenueParser {
       iv.metaMs = metaMs;
       iv.assumed = metaAssumed;
       iv.moved = false;
+      iv.anchorMs = NaN;
       iv.emittedMs = NaN;
     }
     iv.metaAssumed = metaAssumed;
     if (isEpochMs(next)) {
       const last = iv.lastNextMs;
-      if (next !== last && isEpochMs(last)) {
-        if (ts >= last - JUMP_WINDOW_BEFORE_MS && ts < last + JUMP_WINDOW_AFTER_MS) {
-          const spacing = next - last;
-          if (spacing > 0 && spacing % HOUR_MS === 0 && INTERVAL_HOURS.has(spacing / HOUR_MS)) {
-            iv.intervalMs = spacing;
-            iv.assumed = false;
-            iv.moved = false;
-          }
-        } else if (!(iv.intervalMs > 0) || (next - last) % iv.intervalMs !== 0) {
-          // Moved between settlements (Bitget re-scheduled the symbol): not the interval in force any more.
-          iv.moved = true;
+      if (next > last && ts >= last - JUMP_WINDOW_BEFORE_MS && ts < last + JUMP_WINDOW_AFTER_MS) {
+        // A settlement: the jump of the next time is the interval from now on when it is a documented one.
+        const spacing = next - last;
+        if (spacing % HOUR_MS === 0 && INTERVAL_HOURS.has(spacing / HOUR_MS)) {
+          iv.intervalMs = spacing;
+          iv.assumed = false;
+          iv.moved = false;
+          iv.anchorMs = last;
         }
       }
-      // REST has caught up with the moved schedule (its next time is the ticker's): its interval is the new one.
-      if (iv.moved && !metaAssumed && meta.nextFundingMs === next) {
-        iv.intervalMs = metaMs;
-        iv.moved = false;
+      const onSchedule = !isEpochMs(iv.anchorMs) || (iv.intervalMs > 0 && (next - iv.anchorMs) % iv.intervalMs === 0);
+      if (iv.moved) {
+        // Back on the schedule in force (the odd value was a one-off), or REST has caught up with the new one.
+        if (onSchedule) iv.moved = false;
+        else if (!metaAssumed && meta.nextFundingMs === next) {
+          iv.intervalMs = metaMs;
+          iv.moved = false;
+        }
+      } else if (!onSchedule && next % HOUR_MS === 0) {
+        // Moved to another settlement hour the interval cannot reach: Bitget re-scheduled the symbol.
+        iv.moved = true;
       }
+      // Only a whole hour anchors the schedule (settlements are on the hour; anything else is not evidence).
+      if (!iv.moved && onSchedule && next % HOUR_MS === 0) iv.anchorMs = next;
       iv.lastNextMs = next;
     }
     return iv;
