@@ -171,6 +171,14 @@ describe('bitget: the schedule moved between settlements', () => {
     // Still unknown on later frames while REST says 8 h with the old next time.
     feed(engine, parser, moved.replace('"ts":1780000003521', '"ts":1780000004521').replace('"fundingRate":"0.000053"', '"fundingRate":"0.00006"'));
     expect(stored().intervalMs).toBe(0);
+    // A refresh whose REST still has the old schedule moves the entry's next time: the FeedManager pushes REST's
+    // timing itself (pushTiming); the parser re-sends its own with the next frame, though nothing in it changed.
+    Object.assign(m, { nextFundingMs: NEXT });
+    engine.pushFunding(m.id, 0.00006, 8 * H, NEXT, false, 1780000004600, 0);
+    engine.drain();
+    expect(stored()).toEqual({ intervalMs: 8 * H, nextFundingMs: NEXT });
+    feed(engine, parser, moved.replace('"ts":1780000003521', '"ts":1780000004700').replace('"fundingRate":"0.000053"', '"fundingRate":"0.00006"'));
+    expect(stored()).toEqual({ intervalMs: 0, nextFundingMs: NEXT - 3 * H });
     // The REST refresh (current-fund-rate: interval 1, nextUpdate 13:00Z) updates the entry in place: 1 h from the next frame.
     Object.assign(m, { fundingIntervalMs: H, nextFundingMs: NEXT - 3 * H });
     feed(engine, parser, moved.replace('"ts":1780000003521', '"ts":1780000005521'));

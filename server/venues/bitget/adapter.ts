@@ -99,6 +99,8 @@ interface IntervalState {
   assumed: boolean;
   /** The metadata's `fundingIntervalAssumed` when last looked at. */
   metaAssumed: boolean;
+  /** The metadata's `nextFundingMs` when last looked at (a refresh that moves it pushed REST's timing to the engine). */
+  metaNextMs: number;
   /** The last `nextFundingTime` seen on this connection (NaN after a reset). */
   lastNextMs: number;
   /** A next time on the schedule of `intervalMs` (NaN = none yet): later next times must differ from it by whole intervals. */
@@ -231,11 +233,10 @@ export class BitgetParser extends JsonVenueParser {
     const metaAssumed = meta.fundingIntervalAssumed === true;
     let iv = this.intervals.get(symbol);
     if (iv === undefined) {
-      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, anchorMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
+      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, metaNextMs: meta.nextFundingMs, lastNextMs: NaN, anchorMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
     } else if (iv.metaMs !== metaMs || (iv.metaAssumed && !metaAssumed)) {
-      // Refreshed metadata: its interval wins, and one it now gives is known. The refresh pushed REST's
-      // figure to the engine itself: re-send ours with this frame even when unchanged (it may veto REST's).
+      // Refreshed metadata: its interval wins, and one it now gives is known.
       iv.intervalMs = metaMs;
       iv.metaMs = metaMs;
       iv.assumed = metaAssumed;
@@ -244,6 +245,12 @@ export class BitgetParser extends JsonVenueParser {
       iv.emittedMs = NaN;
     }
     iv.metaAssumed = metaAssumed;
+    if (iv.metaNextMs !== meta.nextFundingMs) {
+      iv.metaNextMs = meta.nextFundingMs;
+      iv.emittedMs = NaN;
+    }
+    // A refresh that changed the interval or next time pushed REST's timing to the engine itself (emittedMs
+    // NaN above): ours is re-sent with this frame even when unchanged, as it may veto REST's.
     if (isEpochMs(next)) {
       const last = iv.lastNextMs;
       if (next > last && ts >= last - JUMP_WINDOW_BEFORE_MS && ts < last + JUMP_WINDOW_AFTER_MS) {
