@@ -12,8 +12,8 @@
  * spacing of `nextFundingTime` when it jumps at a settlement; either change is emitted with the next frame.
  * The ticker's own next time also vetoes an interval it contradicts (the next settlement further away than
  * one interval, or moved to another hour by a step that is not a whole number of intervals): the interval
- * is then reported unknown (0) until REST or a settlement shows the new one, never the stale one. Funding is passed on when it changes (rate, next time or interval), not with every
- * push: the quote is.
+ * is then reported unknown (0) until REST or a settlement shows the new one, never the stale one.
+ * Funding is passed on when it changes (rate, next time or interval), not with every push: the quote is.
  *
  * Pushes: the docs call a push `snapshot` (full) or `update` (incremental); a live feed sends full
  * records. An `update` that leaves fields out is merged onto the last frame of the same connection;
@@ -198,7 +198,8 @@ export class BitgetParser extends JsonVenueParser {
     if (state === undefined || snapshot) this.states.set(symbol, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
     else Object.assign(state, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
     const iv = this.intervalOf(symbol, meta, next, ts);
-    // Unknown (0) while only assumed, while the schedule moved unexplained, or when the next settlement is further than one interval away.
+    // Unknown (0) while only assumed, while the schedule moved unexplained, or while the next settlement is
+    // further away than one interval.
     const intervalMs = iv.assumed || iv.moved || next - ts > iv.intervalMs + NEXT_SLACK_MS ? 0 : iv.intervalMs;
 
     let emitted = false;
