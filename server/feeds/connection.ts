@@ -399,7 +399,10 @@ export class FeedConnection {
     }
     const hb = plan.heartbeat;
     if (hb) {
-      const due = hb.whenIdle ? now - this.lastInboundMs >= hb.everyMs && now - this.lastPingMs >= hb.everyMs : now - this.lastPingMs >= hb.everyMs;
+      // Never later than half the silence limit: a quiet socket (a few illiquid symbols) must get the venue's
+      // pong back before our own silence check drops it, whatever period the venue allows.
+      const everyMs = Math.min(hb.everyMs, this.opts.silenceMs / 2);
+      const due = hb.whenIdle ? now - this.lastInboundMs >= everyMs && now - this.lastPingMs >= everyMs : now - this.lastPingMs >= everyMs;
       if (due) {
         this.lastPingMs = now;
         this.limiters.messages.book(now); // a heartbeat cannot wait, but it uses the message budget

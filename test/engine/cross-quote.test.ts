@@ -13,22 +13,12 @@ import { Engine } from '../../server/engine/index.js';
 import { InstrumentMap, LEG_COUNT, isSupportedSettle } from '../../server/engine/instruments.js';
 import { decodeEvents, EventEncoder } from '../../server/persistence/codec.js';
 import { engineConfig as config } from './btc-four-venues.js';
+import { twinProbe } from '../venues/twin-probe.js';
 
 const T0 = 1_700_000_000_000;
 const BIG = 1_000_000;
 /** Thresholds every pair passes: every scored direction opens and its values can be read. */
 const OPEN_ALL = { minSpreadBps: -10_000, minFundingDelta8h: -0.05, minConfidence: 0, minProfitBps: -10_000, hysteresisBps: 0 };
-
-/** Venue-style symbols for the test markets (the engine never parses them: base and quote are given). */
-const SYMBOL: Record<Exchange, Record<SettleCurrency, string>> = {
-  bybit: { USDT: 'BTCUSDT', USDC: 'BTCPERP' },
-  okx: { USDT: 'BTC-USDT-SWAP', USDC: 'BTC-USDC-SWAP' },
-  kucoin: { USDT: 'XBTUSDTM', USDC: 'XBTUSDCM' },
-  binance: { USDT: 'BTCUSDT', USDC: 'BTCUSDC' },
-  gate: { USDT: 'BTC_USDT', USDC: 'BTC_USDC' },
-  bitget: { USDT: 'BTCUSDT', USDC: 'BTCPERP' },
-  hyperliquid: { USDT: 'BTC', USDC: 'BTC' },
-};
 
 type LegName = `${Exchange}:${SettleCurrency}`;
 
@@ -40,7 +30,7 @@ function setup(legs: readonly LegName[], cfg: Config = config({ thresholds: OPEN
   const ids = new Map<LegName, number>();
   for (const leg of legs) {
     const [ex, settle] = leg.split(':') as [Exchange, SettleCurrency];
-    ids.set(leg, engine.registerInstrument(ex, SYMBOL[ex][settle], { base: 'BTC', quote: settle }));
+    ids.set(leg, engine.registerInstrument(ex, twinProbe(ex).btcSymbols[settle], { base: 'BTC', quote: settle }));
   }
   const quote = (leg: LegName, bid: number, ask: number) => {
     engine.pushQuote(ids.get(leg)!, bid, ask, BIG, BIG, clock.t, 1);

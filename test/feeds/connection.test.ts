@@ -251,6 +251,30 @@ describe('FeedConnection', () => {
     expect(pings.idle).toBe(0); // traffic every 20 ms: an idle-only ping is never due
   });
 
+  it('a quiet socket is pinged before the silence limit, whatever period the venue allows, and the pong keeps it', async () => {
+    let pings = 0;
+    // Sends nothing but a pong per ping (a socket carrying a few illiquid symbols).
+    const srv = await scriptedServer((ws) => {
+      ws.on('message', (m) => {
+        if (m.toString() !== 'ping') return;
+        pings++;
+        ws.send('pong');
+      });
+    });
+    let downs = 0;
+    // The venue's own period (idle 25 s, or a fixed 20 s) is longer than our 300 ms silence limit.
+    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 25_000, whenIdle: true, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 300 });
+    const timed = new FeedConnection('t', async () => plan(srv.url, { heartbeat: { everyMs: 20_000, whenIdle: false, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 300 });
+    cleanups.push(() => idle.stop(), () => timed.stop());
+    idle.start();
+    timed.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pings).toBeGreaterThanOrEqual(6); // about one per 150 ms per socket once open
+    expect(downs).toBe(0);
+    expect(idle.errors.silence ?? 0).toBe(0);
+    expect(timed.errors.silence ?? 0).toBe(0);
+  });
+
   it("a venue's reconnect notice: a new socket is opened and the old one closed only after the new one delivers data", async () => {
     const opened: number[] = [];
     const closedAt: Record<number, number> = {};

@@ -4,7 +4,8 @@ import { startSimulator, type Simulator } from '../../server/simulator/index.js'
 import { MarketModel, type LifecycleEvent, type Pair } from '../../server/simulator/market.js';
 import { generateUniverse } from '../../server/simulator/universe.js';
 import { VENUES } from '../../server/venues/index.js';
-import { getJson, WsProbe } from './probe.js';
+import type { WsProbe } from './probe.js';
+import { twinProbe } from '../venues/twin-probe.js';
 
 const venuesOf = (listings: ReturnType<typeof generateUniverse>['listings']) => {
   const m = new Map<string, Set<Exchange>>();
@@ -45,10 +46,11 @@ describe('generated universe', () => {
 
   it('multiplies low-priced coins on Bybit and Binance only, and every venue symbol maps back to its key', () => {
     const u = generateUniverse(300, 1);
-    const pepe = u.listings.filter((l) => l.key === 'PEPE-PERP' && l.settle === 'USDT');
-    const spelled = Object.fromEntries(pepe.map((l) => [l.exchange, VENUES[l.exchange].symbols.nativeSymbol(l.listedBase, l.settle)]));
-    expect(spelled).toEqual({ bybit: '1000PEPEUSDT', binance: '1000PEPEUSDT', okx: 'PEPE-USDT-SWAP', kucoin: 'PEPEUSDTM', gate: 'PEPE_USDT', bitget: '1000PEPEUSDT' });
-    expect(u.listings.find((l) => l.key === 'PEPE-PERP' && l.exchange === 'hyperliquid')?.listedBase).toBe('kPEPE');
+    for (const ex of EXCHANGES) {
+      const want = twinProbe(ex).pepe;
+      const leg = u.listings.find((l) => l.key === 'PEPE-PERP' && l.exchange === ex && l.settle === want.settle);
+      expect(leg && VENUES[ex].symbols.nativeSymbol(leg.listedBase, leg.settle), ex).toBe(want.nativeSymbol);
+    }
     // A million: `1M…` on Binance, `1000000…` on Bybit; Hyperliquid spells ×1000 only (`k…`), never more.
     const byMultiplier = (ex: Exchange, m: number) => u.listings.filter((l) => l.exchange === ex && l.multiplier === m);
     expect(byMultiplier('binance', 1_000_000).length + byMultiplier('bybit', 1_000_000).length).toBeGreaterThan(0);
@@ -160,94 +162,11 @@ afterEach(async () => {
 });
 
 /** Venue REST list of a running simulator: symbol → the venue's status words for it. */
-async function restList(s: Simulator, ex: Exchange): Promise<Map<string, string>> {
-  const rest = s.endpoints[ex].rest;
-  const out = new Map<string, string>();
-  if (ex === 'bybit') {
-    let cursor = '';
-    do {
-      const { body } = (await getJson(`${rest}/v5/market/instruments-info?category=linear&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)) as {
-        body: { result: { list: Array<Record<string, string>>; nextPageCursor: string } };
-      };
-      for (const i of body.result.list) out.set(i.symbol, `${i.status}/${i.deliveryTime === '0' ? 'none' : 'delivery'}`);
-      cursor = body.result.nextPageCursor;
-    } while (cursor);
-  } else if (ex === 'okx') {
-    const { body } = (await getJson(`${rest}/api/v5/public/instruments?instType=SWAP`)) as { body: { data: Array<Record<string, string>> } };
-    for (const i of body.data) out.set(i.instId, `${i.state}/${i.expTime === '' ? 'none' : 'exp'}`);
-  } else if (ex === 'hyperliquid') {
-    // The universe is append-only: a delisted perp stays, flagged isDelisted.
-    const { body } = (await getJson(`${rest}/info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'metaAndAssetCtxs' }) })) as {
-      body: [{ universe: Array<{ name: string; isDelisted?: boolean }> }, unknown[]];
-    };
-    for (const i of body[0].universe) out.set(i.name, i.isDelisted ? 'delisted' : 'live');
-  } else if (ex === 'kucoin') {
-    const { body } = (await getJson(`${rest}/api/v1/contracts/active`)) as { body: { data: Array<Record<string, string>> } };
-    for (const i of body.data) out.set(i.symbol, i.status);
-  } else if (ex === 'gate') {
-    const { body } = (await getJson(`${rest}/api/v4/futures/usdt/contracts`)) as { body: Array<Record<string, unknown>> };
-    for (const i of body) out.set(String(i.name), `${String(i.status)}/${i.in_delisting === true ? 'delisting' : 'none'}`);
-  } else if (ex === 'bitget') {
-    for (const category of ['USDT-FUTURES', 'USDC-FUTURES']) {
-      const { body } = (await getJson(`${rest}/api/v3/market/instruments?category=${category}`)) as { body: { data: Array<Record<string, string>> } };
-      for (const i of body.data) out.set(i.symbol, `${i.status}/${i.offTime === '-1' ? 'none' : 'off'}`);
-    }
-  } else {
-    const { body } = (await getJson(`${rest}/fapi/v1/exchangeInfo`)) as { body: { symbols: Array<Record<string, string>> } };
-    for (const i of body.symbols) out.set(i.symbol, `${i.status}/${Number(i.deliveryDate) < 4133404800000 ? 'delivery' : 'none'}`);
-  }
-  return out;
-}
+const restList = (s: Simulator, ex: Exchange): Promise<Map<string, string>> => twinProbe(ex).restList(s.endpoints[ex].rest);
 
-const DELISTING_STATUS: Record<Exchange, string> = { bybit: 'Trading/delivery', okx: 'live/exp', kucoin: 'CancelOnly', binance: 'TRADING/delivery', gate: 'trading/delisting', bitget: 'limit_open/off', hyperliquid: 'delisted' };
-const LIVE_STATUS: Record<Exchange, string> = { bybit: 'Trading/none', okx: 'live/none', kucoin: 'Open', binance: 'TRADING/none', gate: 'trading/none', bitget: 'online/none', hyperliquid: 'live' };
-
-/** Subscribes one symbol's quote stream; resolves 'data' or 'error' (Binance never errors on a subscription). */
+/** Subscribes one symbol's quote stream; resolves 'data' or 'error' (or 'silent' for a venue that never errors). */
 async function subscribeQuotes(s: Simulator, ex: Exchange, symbol: string): Promise<'data' | 'error' | 'silent'> {
-  const ws = s.endpoints[ex].ws;
-  let probe: WsProbe;
-  let isData: (m: Record<string, unknown>) => boolean;
-  let isError: (m: Record<string, unknown>) => boolean;
-  if (ex === 'bybit') {
-    probe = await WsProbe.open(`${ws}/v5/public/linear`);
-    probe.send({ op: 'subscribe', args: [`tickers.${symbol}`] });
-    isData = (m) => m.topic === `tickers.${symbol}`;
-    isError = (m) => m.op === 'subscribe' && m.success === false;
-  } else if (ex === 'okx') {
-    probe = await WsProbe.open(`${ws}/ws/v5/public`);
-    probe.send({ op: 'subscribe', args: [{ channel: 'tickers', instId: symbol }] });
-    isData = (m) => Array.isArray(m.data) && (m.arg as { instId?: string } | undefined)?.instId === symbol;
-    isError = (m) => m.event === 'error';
-  } else if (ex === 'hyperliquid') {
-    probe = await WsProbe.open(`${ws}/ws`);
-    probe.send({ method: 'subscribe', subscription: { type: 'bbo', coin: symbol } });
-    isData = (m) => m.channel === 'bbo' && (m.data as { coin?: string } | undefined)?.coin === symbol;
-    isError = (m) => m.channel === 'error';
-  } else if (ex === 'kucoin') {
-    const { body } = (await getJson(`${s.endpoints.kucoin.rest}/api/v1/bullet-public`, { method: 'POST' })) as {
-      body: { data: { token: string; instanceServers: Array<{ endpoint: string }> } };
-    };
-    probe = await WsProbe.open(`${body.data.instanceServers[0].endpoint}?token=${body.data.token}&connectId=u1`);
-    await probe.next((m) => m.type === 'welcome');
-    probe.send({ id: '1', type: 'subscribe', topic: `/contractMarket/tickerV2:${symbol}`, response: true });
-    isData = (m) => m.type === 'message';
-    isError = (m) => m.type === 'error';
-  } else if (ex === 'gate') {
-    probe = await WsProbe.open(`${ws}/v4/ws/usdt`);
-    probe.send({ time: Math.floor(Date.now() / 1000), channel: 'futures.book_ticker', event: 'subscribe', payload: [symbol] });
-    isData = (m) => m.event === 'update' && (m.result as { s?: string } | undefined)?.s === symbol;
-    isError = (m) => m.error !== null && m.error !== undefined;
-  } else if (ex === 'bitget') {
-    probe = await WsProbe.open(`${ws}/v3/ws/public`);
-    probe.send({ op: 'subscribe', args: [{ instType: symbol.endsWith('PERP') ? 'usdc-futures' : 'usdt-futures', topic: 'ticker', symbol }] });
-    isData = (m) => Array.isArray(m.data) && (m.arg as { symbol?: string } | undefined)?.symbol === symbol;
-    isError = (m) => m.event === 'error';
-  } else {
-    probe = await WsProbe.open(`${ws}/public/stream`);
-    probe.send({ method: 'SUBSCRIBE', params: [`${symbol.toLowerCase()}@bookTicker`], id: 1 });
-    isData = (m) => m.stream === `${symbol.toLowerCase()}@bookTicker`;
-    isError = (m) => m.error !== undefined;
-  }
+  const { probe, isData, isError } = await twinProbe(ex).openQuotes(s.endpoints[ex], symbol);
   probes.push(probe);
   try {
     return await probe.until(() => (probe.jsons(isError).length > 0 ? 'error' : probe.jsons(isData).length > 0 ? 'data' : undefined), 1500, `${ex} ${symbol}`);
@@ -264,9 +183,9 @@ describe('a running universe', () => {
     for (const ex of EXCHANGES) {
       const list = await restList(sim, ex);
       expect(list.size, ex).toBe(sim.stats().listed[ex]);
-      expect([...list.values()].every((v) => v === LIVE_STATUS[ex]), ex).toBe(true);
+      expect([...list.values()].every((v) => v === twinProbe(ex).liveStatus), ex).toBe(true);
     }
-    expect(await subscribeQuotes(sim, 'bybit', '1000PEPEUSDT')).toBe('data');
+    expect(await subscribeQuotes(sim, 'bybit' as Exchange, '1000PEPEUSDT')).toBe('data');
   });
 
   it('adds a configured instrument the universe lacks, on every venue, and never delists it', async () => {
@@ -295,18 +214,18 @@ describe('a running universe', () => {
     };
     // A listing: the new symbol is in REST and streams quotes.
     const listed = await wait(() => m.lifecycle.find((e) => e.kind === 'listed' && m.findListed(e.exchange, e.symbol)?.status === 'live'), 5000);
-    expect((await restList(s, listed.exchange)).get(listed.symbol)).toBe(LIVE_STATUS[listed.exchange]);
+    expect((await restList(s, listed.exchange)).get(listed.symbol)).toBe(twinProbe(listed.exchange).liveStatus);
     // Lots of pairs share the message rate: the new one must be picked within the window.
     expect(await subscribeQuotes(s, listed.exchange, listed.symbol)).toBe('data');
 
     // A delisting: first the venue's delisting status, then gone from REST, and WS does not know it.
     const notice = await wait(() => m.lifecycle.find((e) => e.kind === 'delisting' && m.findListed(e.exchange, e.symbol)?.status === 'delisting'), 5000);
-    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(DELISTING_STATUS[notice.exchange]);
+    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(twinProbe(notice.exchange).delistingStatus);
     await wait(() => m.lifecycle.find((e) => e.kind === 'delisted' && e.symbol === notice.symbol && e.exchange === notice.exchange), 5000);
-    // Gone from the list; Binance keeps a delisted perpetual in exchangeInfo as SETTLING for good.
-    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(notice.exchange === 'binance' ? 'SETTLING/delivery' : notice.exchange === 'hyperliquid' ? 'delisted' : undefined);
+    // Gone from the list, or kept with the venue's delisted words (twin-probe.ts says which).
+    expect((await restList(s, notice.exchange)).get(notice.symbol)).toBe(twinProbe(notice.exchange).delistedStatus);
     const gone = await subscribeQuotes(s, notice.exchange, notice.symbol);
-    // Bybit, OKX and KuCoin reject an unknown symbol; Binance accepts any stream name and sends nothing.
-    expect(gone).toBe(notice.exchange === 'binance' ? 'silent' : 'error');
+    // Most venues reject an unknown symbol; some accept any stream name and send nothing.
+    expect(gone).toBe(twinProbe(notice.exchange).unknownSymbol);
   }, 20_000);
 });

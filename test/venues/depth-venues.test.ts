@@ -302,6 +302,24 @@ describe('hyperliquid l2Book', () => {
     expect(sink.take().map((e) => e.kind)).toEqual(['book']);
   });
 
+  it('a fast:true snapshot (5 levels, `data.fast`) is a whole book like any other; an empty book publishes no levels', () => {
+    const p = parserOf('hyperliquid', HL_META());
+    const sink = new BookSink();
+    expect(p.parse(f('l2Book-fast.json'), sink)).toBe('data');
+    expect(sink.take()).toEqual([
+      {
+        kind: 'book',
+        symbol: 'BTC',
+        bids: [[91233, 0.75], [91232, 1.2], [91231, 0.05], [91230, 2.5], [91229, 0.4]],
+        asks: [[91234, 0.3], [91235, 1.1], [91236, 0.9], [91237, 3.3], [91238, 0.2]],
+        ts: 1764590399823,
+      },
+    ]);
+    expect(p.parse(f('l2Book-empty.json').replace('"ETH"', '"BTC"'), sink)).toBe('data');
+    expect(sink.take()).toEqual([{ kind: 'book', symbol: 'BTC', bids: [], asks: [], ts: 1764590399623 }]);
+    expect(p.errors).toEqual({});
+  });
+
   it('kPEPE quotes 1,000 PEPE: price ÷ 1000, size × 1000', () => {
     const p = parserOf('hyperliquid', HL_META());
     const sink = new BookSink();

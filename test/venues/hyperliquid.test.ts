@@ -8,7 +8,10 @@ import { HOUR_MS, type MetadataTable } from '../../server/feeds/adapter.js';
 import { defaultMetadata, parseInstrumentsFile, toInstrumentsFile } from '../../server/feeds/metadata.js';
 import { Engine } from '../../server/engine/index.js';
 import { fundingAprPct, rate8h } from '../../server/engine/scoring.js';
-import { HL_FUNDING_INTERVAL_MS, hyperliquidAdapter as adapter, nextHourMs, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
+import { HL_FUNDING_INTERVAL_MS, HL_PING_MS, hyperliquidAdapter as adapter, isGreeting, nextHourMs, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
+import { hyperliquidDepth } from '../../server/venues/hyperliquid/depth.js';
+import type { InstrumentMeta } from '../../server/feeds/adapter.js';
+import type { DepthSink } from '../../server/depth/types.js';
 import { ingestBench } from '../../server/venues/hyperliquid/bench.js';
 import { facts } from '../../server/venues/hyperliquid/facts.js';
 import { coinParts, keyOf, nativeSymbol, parseNative } from '../../server/venues/hyperliquid/symbols.js';
@@ -16,6 +19,7 @@ import { VENUES } from '../../server/venues/index.js';
 import { cannedInfo } from '../fixtures/hyperliquid/protocol.js';
 import { engineConfig } from '../engine/btc-four-venues.js';
 import { CollectingSink, fixture, table, totalErrors } from '../feeds/helpers.js';
+import { inflateRawSync } from 'node:zlib';
 import { feed, register } from '../traps/wire.js';
 
 const H = 3_600_000;
@@ -196,5 +200,105 @@ describe('hyperliquid: predictedFundings as funding references', () => {
     expect(bodies).toEqual([{ type: 'predictedFundings' }]);
     expect(refs).toEqual([{ venue: 'binance', key: 'BTC-PERP', settle: 'USDT', rate: 0.0001, intervalMs: null, nextFundingMs: null }]);
     await expect(adapter.fundingReferences!('http://x', async () => ({ error: 'x' }), T)).rejects.toThrow(/predictedFundings/);
+  });
+});
+
+describe('hyperliquid: the odd cases of recorded frames (shapes checked against real recordings, see SOURCES.md)', () => {
+  const meta = () =>
+    table('hyperliquid', [
+      { symbol: 'BTC', base: 'BTC', quote: 'USDC', fundingIntervalMs: H, nextFundingMs: NEXT, position: 0 },
+      { symbol: 'ETH', base: 'ETH', quote: 'USDC', fundingIntervalMs: H, position: 1 },
+      { symbol: 'kPEPE', base: 'PEPE', quote: 'USDC', fundingIntervalMs: H, position: 9, priceMultiplier: 1000 },
+    ]);
+
+  it('the greeting: its exact text anywhere, a loose spelling of it anywhere, any plain text as a connection first frame (again after reset); never counted', () => {
+    const p = adapter.createParser(meta());
+    const sink = new CollectingSink();
+    expect(p.parse('Hello from the venue', sink)).toBe('welcome'); // the first frame: its wording is not documented
+    for (const text of [f('ws-welcome.txt'), 'Websocket connection established', 'websocket connection established.\n', ' Websocket connection established. '])
+      expect(p.parse(text, sink), JSON.stringify(text)).toBe('welcome');
+    expect(totalErrors(p.errors)).toBe(0);
+    expect(p.parse('Hello from the venue', sink)).toBe('rejected'); // later plain text is not a greeting
+    expect(p.errors).toEqual({ invalid_json: 1 });
+    p.reset(); // a new connection: its first frame may be plain text again
+    expect(p.parse('Hello from the venue', sink)).toBe('welcome');
+    expect(p.errors).toEqual({ invalid_json: 1 });
+    // Valid JSON scalars and truncated JSON are never a greeting, even first.
+    for (const raw of ['42', '"text"', 'null', 'true', '{"channel":"bbo"', 'channel":"bbo"}', `Hello ${'x'.repeat(300)}`]) expect(isGreeting(raw, true), raw).toBe(false);
+    expect(isGreeting('Connected, welcome.', true)).toBe(true);
+    expect(isGreeting('Connected, welcome.', false)).toBe(false);
+    // The depth socket's parser reads the greeting the same way.
+    const d = hyperliquidDepth.createParser(meta(), 20);
+    const noBooks: DepthSink = { book: () => {}, resync: () => {}, snapshotNeeded: () => {} };
+    expect(d.parse('Websocket connection established', noBooks)).toBe('welcome');
+    expect(totalErrors(d.errors)).toBe(0);
+    expect(sink.updates).toEqual([]);
+  });
+
+  it('a context frame before any timed frame is not lost: funding per hour at time 0 (the receive time), the metadata next settlement; a spot bbo then sets the clock', () => {
+    const p = adapter.createParser(meta());
+    const sink = new CollectingSink();
+    expect(p.parse(f('activeAssetCtx.json'), sink)).toBe('data');
+    expect(sink.take()).toEqual([{ kind: 'funding', symbol: 'ETH', rate: 0.0000118721, intervalMs: H, nextFundingMs: 0, predicted: false, ts: 0 }]);
+    expect(p.parse(f('assetCtxs.json'), sink)).toBe('data');
+    expect(sink.take().find((u) => u.symbol === 'BTC')).toMatchObject({ rate: 0.0000125, intervalMs: H, nextFundingMs: NEXT, ts: 0 });
+    expect(p.parse(f('bbo-spot.json'), sink)).toBe('ignored'); // @107: not ours, but its time is the venue's
+    expect(p.parse(f('activeAssetCtx.json'), sink)).toBe('data');
+    const spotTime = 1764590399323;
+    expect(sink.take()).toEqual([{ kind: 'funding', symbol: 'ETH', rate: 0.0000118721, intervalMs: H, nextFundingMs: nextHourMs(spotTime), predicted: false, ts: spotTime }]);
+    expect(totalErrors(p.errors)).toBe(0);
+    // A perp we do not carry is counted, and its time still moves the clock.
+    expect(p.parse(f('bbo-dex.json'), sink)).toBe('rejected');
+    expect(p.errors).toEqual({ unknown_symbol: 1 });
+    p.parse(f('activeAssetCtx.json'), sink);
+    expect(sink.take()).toMatchObject([{ symbol: 'ETH', ts: 1764590399723 }]);
+  });
+
+  it('open interest in USD = openInterest (listed coin) × markPx; nulls in premium/midPx/impactPxs never stop a context', () => {
+    const stats: Array<[string, number, number]> = [];
+    const sink = new CollectingSink();
+    const withStats = Object.assign(sink, { stats: (m: InstrumentMeta, oi: number, vol: number) => void stats.push([m.symbol, oi, vol]) });
+    const p = adapter.createParser(meta());
+    p.parse(f('bbo.json'), withStats);
+    expect(p.parse(f('activeAssetCtx.json'), withStats)).toBe('data');
+    expect(stats).toEqual([['ETH', 12345.6 * 3051.05, 123456789.01]]);
+    const nulls = f('activeAssetCtx.json').replace('"premium":"0.0000412"', '"premium":null').replace('"midPx":"3051.05"', '"midPx":null').replace('"impactPxs":["3051.05","3051.05"]', '"impactPxs":null');
+    expect(p.parse(nulls, withStats)).toBe('data');
+    // Numbers where the venue writes strings read the same.
+    expect(p.parse(f('activeAssetCtx.json').replace('"funding":"0.0000118721"', '"funding":0.0000118721'), withStats)).toBe('data');
+    expect(sink.take().flatMap((u) => (u.kind === 'funding' ? [u.rate] : []))).toEqual([0.0000118721, 0.0000118721, 0.0000118721]);
+    expect(totalErrors(p.errors)).toBe(0);
+  });
+
+  it('fastAssetCtxs carries a compressed string (mark/mid only, no funding): dropped quietly, as are trades and allMids', () => {
+    const frame = JSON.parse(f('fastAssetCtxs.json')) as { channel: string; data: string };
+    expect(typeof frame.data).toBe('string');
+    expect(JSON.parse(inflateRawSync(Buffer.from(frame.data, 'base64')).toString('utf8'))).toMatchObject({ BTC: { markPx: '91234.5' } });
+    const p = adapter.createParser(meta());
+    const sink = new CollectingSink();
+    for (const name of ['fastAssetCtxs.json', 'trades.json', 'allMids.json']) expect(p.parse(f(name), sink), name).toBe('ignored');
+    expect(sink.updates).toEqual([]);
+    expect(totalErrors(p.errors)).toBe(0);
+  });
+
+  it('l2Book: an empty book (`levels:[[],[]]`) is counted as an empty book, not a one-sided one', () => {
+    const p = adapter.createParser(meta());
+    expect(p.parse(f('l2Book-empty.json'), new CollectingSink())).toBe('rejected');
+    expect(p.errors).toEqual({ empty_book: 1 });
+  });
+
+  it('a builder dex margined in another stablecoin (collateralToken ≠ 0) is left out, counted; the USDC ones are kept', async () => {
+    const d = await adapter.discover('http://x', cannedInfo, T, { dexes: ['xyz', 'hx'] });
+    expect(d.skipped).toEqual({ delisted: 1, duplicate_key: 1, non_usdc_collateral: 2 });
+    expect([...d.table.keys()].filter((s) => s.startsWith('hx:'))).toEqual([]);
+    expect(d.table.get('xyz:TSLA')).toMatchObject({ quote: 'USDC' });
+  });
+
+  it('pings every 10 s whatever the traffic (quote and depth sockets): within our own 15 s silence cut and the venue 60 s', async () => {
+    expect(HL_PING_MS).toBe(10_000);
+    const [quotes] = await adapter.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, ['BTC'], cannedInfo, {});
+    const [books] = await hyperliquidDepth.plan({ ws: 'ws://h:1', rest: 'http://h:1' }, ['BTC'], 20, cannedInfo);
+    for (const p of [quotes, books]) expect(p.heartbeat).toMatchObject({ everyMs: 10_000, whenIdle: false });
+    expect(books.heartbeat!.message()).toBe('{"method":"ping"}');
   });
 });

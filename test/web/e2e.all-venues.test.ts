@@ -74,5 +74,15 @@ describeWith(['chromium'], 'every registered venue in the dashboard (simulator, 
     await expect
       .poll(async () => (await page.locator('[data-testid="opportunity-row"], [data-testid="opportunity-card"]').allInnerTexts()).some((t) => t.includes(venueName)), { timeout: 30_000 })
       .toBe(true);
+
+    // At 1440 px the whole name is visible, not cut by an ellipsis (innerText would still hold it), with
+    // the ⇄ mark and the USDC badge beside it.
+    const routes = await page.locator('[data-testid="opportunity-row"] td.route[data-cross-quote]').evaluateAll((tds, name) =>
+      tds
+        .flatMap((td) => Array.from(td.querySelectorAll<HTMLElement>('.ex')).filter((ex) => ex.textContent === name))
+        .map((ex) => ({ clipped: ex.scrollWidth > ex.clientWidth, badge: ex.parentElement?.querySelector('[data-testid="leg-settle"]')?.textContent ?? null })),
+    venueName);
+    expect(routes.length, `no cross-quote row naming ${venueName} in the table`).toBeGreaterThan(0);
+    for (const r of routes) expect(r).toEqual({ clipped: false, badge: 'USDC' });
   }, 120_000);
 });

@@ -11,16 +11,21 @@
  *
  * Funding: `funding_rate` is the rate of the running period, settled at the next funding time, like the
  * other venues' live rates (not flagged predicted). `funding_rate_indicative` is documented as
- * "deprecated, use funding_rate" and is not emitted. The WS carries no funding time: the next settlement
- * and the interval come from REST (`refreshAfterSettlement`), and the parser rolls a passed next time
+ * "deprecated, use funding_rate" and is not emitted (older frames show it differing from `funding_rate`).
+ * The documented ticker carries no funding time: the next settlement and the interval come from REST
+ * (`refreshAfterSettlement`) unless the entry carries them itself, and the parser rolls a passed next time
  * forward by the interval so the engine never sees a settlement in the past.
+ *
+ * Other frames: `futures.system` notices (an `upgrade` one = reconnect soon), acks on the data channel's
+ * name with `event:"subscribe"`, `futures.pong`, and errors `{code, message}` with `result` null or
+ * `{status:"fail"}` (ws-common.ts).
  */
 import type { Exchange } from '../../../shared/exchanges.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { gateDepth } from './depth.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
@@ -68,6 +73,8 @@ interface FundingOut {
   rate: number;
   intervalMs: number;
   nextMs: number;
+  /** Exchange time (ms) of the entry. */
+  tsMs: number;
   /** The ticker entry, for its open interest and volume. */
   ctx: Record<string, unknown>;
 }
@@ -76,27 +83,30 @@ export class GateParser extends JsonVenueParser {
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    const channel = msg.channel;
-    if (typeof channel !== 'string') return this.reject('unknown_message');
-    // `error` is null (or absent) on success, else `{code, message}` (codes 1..4 in the docs).
-    if (msg.error !== null && msg.error !== undefined) {
-      const code = isRecord(msg.error) && (typeof msg.error.code === 'number' || typeof msg.error.code === 'string') ? String(msg.error.code) : 'unknown';
-      count(this.errors, `venue_error:${code}`);
+    // An error reply counts as one whatever else it carries (a refused request may lack the channel).
+    const error = venueErrorReason(msg.error);
+    if (error !== null) {
+      count(this.errors, error);
       return 'venue_error';
     }
+    const channel = msg.channel;
+    if (typeof channel !== 'string') return this.reject('unknown_message');
     if (channel === 'futures.pong') return 'pong';
+    const notice = systemNotice(msg);
+    if (notice !== null) return notice;
     const event = msg.event;
     // Acks ride the data channel's name with the request's event: route on the event first.
     if (event === 'subscribe' || event === 'unsubscribe') return 'ack';
     if (event !== 'update' && event !== 'all') return this.reject('unknown_event');
-    const envMs = envelopeMs(msg);
-    if (Number.isNaN(envMs)) return this.reject('bad_timestamp');
-    if (channel === BOOK_TICKER) return this.bookTicker(msg.result, sink);
+    // No envelope time at all (as in some of Gate's own examples): the entries' own `t` (ms) must serve.
+    const envMs = msg.time === undefined && msg.time_ms === undefined ? NaN : envelopeMs(msg);
+    if (Number.isNaN(envMs) && (msg.time !== undefined || msg.time_ms !== undefined)) return this.reject('bad_timestamp');
+    if (channel === BOOK_TICKER) return this.bookTicker(msg.result, envMs, sink);
     if (channel === TICKERS) return this.tickers(msg.result, envMs, sink);
     return this.reject('unknown_channel');
   }
 
-  private bookTicker(r: unknown, sink: UpdateSink): ParseOutcome {
+  private bookTicker(r: unknown, envMs: number, sink: UpdateSink): ParseOutcome {
     if (!isRecord(r)) return this.reject('missing_data');
     const meta = typeof r.s === 'string' ? this.meta.get(r.s) : undefined;
     if (meta === undefined) return this.reject('unknown_symbol');
@@ -107,13 +117,14 @@ export class GateParser extends JsonVenueParser {
     const bidSz = num(r.B);
     const askSz = num(r.A);
     if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
-    const t = r.t;
+    // `t` (ms) exists since 2021-03-31 (DOC-WS changelog); the channel's first weeks had only the envelope time.
+    const t = r.t === undefined ? envMs : r.t;
     if (typeof t !== 'number' || !isEpochMs(t)) return this.reject('bad_timestamp');
     emitQuote(sink, meta, bid, ask, bidSz, askSz, t);
     return 'data';
   }
 
-  private tickers(result: unknown, tsMs: number, sink: UpdateSink): ParseOutcome {
+  private tickers(result: unknown, envMs: number, sink: UpdateSink): ParseOutcome {
     // An object, an array, or (old recordings) an array of arrays.
     const entries = Array.isArray(result) ? (result.length > 0 && Array.isArray(result[0]) ? (result as unknown[]).flat() : result) : isRecord(result) ? [result] : null;
     if (entries === null || entries.length === 0) return this.reject('missing_data');
@@ -125,7 +136,11 @@ export class GateParser extends JsonVenueParser {
       if (meta === undefined) return this.reject('unknown_symbol');
       const rate = num(d.funding_rate);
       if (Number.isNaN(rate)) return this.reject('bad_funding');
-      // Some recent frames are said to carry the REST timing fields too (unverified): used when sane.
+      // The entry's own `t` (ms; recent frames carry it) is the exchange time, else the envelope's.
+      const tsMs = d.t === undefined ? envMs : d.t;
+      if (typeof tsMs !== 'number' || !isEpochMs(tsMs)) return this.reject('bad_timestamp');
+      // 2026 frames also carry `funding_interval` (s), `funding_offset`, `funding_next_apply` (s) and `t` (ms)
+      // (third-party live captures, SOURCES.md; not in the docs' field table): used when sane, never required.
       const wsIntervalS = num(d.funding_interval);
       const wsNextS = num(d.funding_next_apply);
       const intervalMs = wsIntervalS > 0 ? wsIntervalS * 1000 : meta.fundingIntervalMs;
@@ -133,11 +148,11 @@ export class GateParser extends JsonVenueParser {
       if (!(next > 0) || !(intervalMs > 0)) return this.reject('no_next_funding_time');
       // The roll uses the interval in force even when assumed; what is reported is unknown (0) then.
       const reportedMs = wsIntervalS > 0 ? intervalMs : knownFundingIntervalMs(meta);
-      out.push({ meta, rate, intervalMs: reportedMs, nextMs: rollForward(next, intervalMs, tsMs), ctx: d });
+      out.push({ meta, rate, intervalMs: reportedMs, nextMs: rollForward(next, intervalMs, tsMs), tsMs, ctx: d });
     }
     for (const f of out) {
-      sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, tsMs);
-      emitTickerStats(sink, f.meta, f.ctx, tsMs);
+      sink.funding(f.meta, f.rate, f.intervalMs, f.nextMs, false, f.tsMs);
+      emitTickerStats(sink, f.meta, f.ctx, f.tsMs);
     }
     return 'data';
   }

@@ -24,7 +24,7 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolC
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, pingMessage } from './ws-common.js';
+import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
 import { facts } from './facts.js';
 
 export const GATE_DEPTH_CHANNEL = 'futures.obu';
@@ -59,17 +59,20 @@ export class GateDepthParser extends JsonDepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    if (typeof msg.channel !== 'string') return this.reject('unknown_message');
-    if (msg.error !== null && msg.error !== undefined) {
-      const code = isRecord(msg.error) && (typeof msg.error.code === 'number' || typeof msg.error.code === 'string') ? String(msg.error.code).slice(0, 12) : 'unknown';
-      count(this.errors, `venue_error:${code}`);
+    const error = venueErrorReason(msg.error);
+    if (error !== null) {
+      count(this.errors, error);
       return 'venue_error';
     }
+    if (typeof msg.channel !== 'string') return this.reject('unknown_message');
     if (msg.channel === 'futures.pong') return 'pong';
+    const notice = systemNotice(msg);
+    if (notice !== null) return notice;
     if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
     if (msg.channel !== GATE_DEPTH_CHANNEL) return this.reject('unknown_channel');
-    // Pushes carry the envelope times when sent (seconds and ms); when present they must be in those units.
-    if (msg.time !== undefined && Number.isNaN(envelopeMs(msg))) return this.reject('bad_timestamp');
+    // Pushes carry the envelope times when sent (seconds and ms; the docs' examples show `time_ms` alone or
+    // neither): when present they must be in those units.
+    if ((msg.time !== undefined || msg.time_ms !== undefined) && Number.isNaN(envelopeMs(msg))) return this.reject('bad_timestamp');
     const r = msg.result;
     if (!isRecord(r) || typeof r.s !== 'string') return this.reject('missing_data');
     const contract = contractOf(r.s);

@@ -4,9 +4,11 @@
  * "Gate Futures WebSocket v4", read 2026-12-01).
  *
  * Fee: regular tier (VIP 0) perpetual taker 0.0500 %, unchanged by the fee adjustment of 2026-04-09
- * (Gate announcement 50390, "VIP 0 … Current Taker Fee 0.0500 % → Adjusted 0.0500 %" for every contract
- * group; read 2026-12-01 on Gate's mirror web.gateorigin.net/announcements/article/50390). The stored copy
- * of gate.com/fee shows the spot table only; a 2025 Gate blog post quoting a 0.065 % standard taker predates
+ * (Gate announcement 50390, published 2026-03-25, "VIP 0 … Current Taker Fee 0.0500 % → Adjusted 0.0500 %"
+ * for every USDT-margined contract group; read 2026-12-01 and again 2026-12-02 on Gate's mirrors
+ * web.gateorigin.net and openpunks.io /announcements/article/50390). The contracts endpoint's
+ * per-contract `taker_fee_rate` ("0.00075" in its examples) differs from the VIP 0 tier and is not used.
+ * The stored copy of gate.com/fee shows the spot table only; a 2025 Gate blog post quoting a 0.065 % standard taker predates
  * this announcement. The account's real rate comes from the private `/wallet/fee` endpoint.
  */
 import type { VenueFacts } from '../../../shared/venue-facts.js';

@@ -4,8 +4,9 @@
  * `event:"subscribe"` and `result:{status:"success"}`, refused with an `error:{code,message}` object
  * (codes 1 invalid argument struct, 2 invalid argument, 3 service error, 4 authentication fail);
  * `futures.ping` → `futures.pong`, plus protocol ping frames from the server (a client that stops
- * answering them is cut). Streams: `futures.book_ticker` (sizes in contracts: integers, or decimal strings
- * for a client that connected with `X-Gate-Size-Decimal: 1`; `t` in ms) and `futures.tickers` (funding,
+ * answering them is cut); a `futures.system` `upgrade` notice a few seconds before the server closes a
+ * connection (timings.connectionMaxAgeMs). Streams: `futures.book_ticker` (sizes in contracts: integers,
+ * or decimal strings for a client that connected with `X-Gate-Size-Decimal: 1`; `t` in ms) and `futures.tickers` (funding,
  * strings; array `result`). REST: `/api/v4/futures/usdt/contracts[/{contract}]` (interval and next
  * apply in SECONDS, as the simulated market gives each pair) and `/api/v4/futures/usdt/funding_rate`.
  * Depth: `futures.obu` with payload `ob.{contract}.{50|400}` (one stream per request; a stream already
@@ -40,6 +41,8 @@ const SERVER_PING_MS = 10_000;
 const PONG_TIMEOUT_MS = 30_000;
 /** Public REST: 200 requests per 10 s per endpoint per IP (facts.ts). */
 const REST_RATE: RateLimit = { count: 200, windowMs: 10_000 };
+/** How long before it closes a connection the twin sends the upgrade notice. */
+const UPGRADE_NOTICE_LEAD_MS = 5_000;
 /** Decimal sizes for clients that connected with this header (as the venue does since 2026-03). */
 const SIZE_DECIMAL_TAG = 'size-decimal';
 
@@ -61,7 +64,13 @@ export class GateVenue extends VenueServer {
     this.lastPongAt.set(client, this.ctx.now());
     client.ws.on('pong', () => this.lastPongAt.set(client, this.ctx.now()));
     this.schedulePing(client);
-    this.later(client, this.ctx.timings.connectionMaxAgeMs, () => client.ws.close(1000, 'connection lifetime reached'));
+    // A connection the server is about to close gets Gate's `futures.system` upgrade notice first (Gate
+    // announcement 49851: pushed before an upgrade closes the connection; the lead time is not documented).
+    const maxAge = this.ctx.timings.connectionMaxAgeMs;
+    this.later(client, maxAge - Math.min(UPGRADE_NOTICE_LEAD_MS, maxAge / 2), () => {
+      if (client.ws.readyState === WebSocket.OPEN && client.silencedUntil === 0) client.ws.send(upgradeNotice(this.ctx.now()));
+    });
+    this.later(client, maxAge, () => client.ws.close(1000, 'connection lifetime reached'));
   }
 
   protected override onClosed(client: SimClient): void {
@@ -278,6 +287,12 @@ function bookTickerFrame(pair: Pair, nowMs: number, decimalSizes: boolean): stri
     `"u":${90_000_000_000 + pair.seq * 3},"s":"${pair.symbol}","b":"${priceString(pair, bidPrice(pair))}","B":${size(pair.bidLots)},` +
     `"a":"${priceString(pair, askPrice(pair))}","A":${size(pair.askLots)}}}`
   );
+}
+
+/** Gate's service upgrade notice (gate.com/docs/developers/futures/ws/en, "Service upgrade notification"); the text is ours. */
+function upgradeNotice(nowMs: number): string {
+  const result = { type: 'upgrade', msg: 'This connection closes soon for a service upgrade: please reconnect.' };
+  return JSON.stringify({ time: Math.floor(nowMs / 1000), time_ms: nowMs, channel: 'futures.system', event: 'update', result });
 }
 
 /** A `futures.tickers` update (array `result`, every figure a string; funding per the pair's own interval). */

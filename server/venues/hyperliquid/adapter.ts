@@ -12,6 +12,12 @@
  * Funding: `funding` is a rate PER HOUR, settled every hour on the hour: emitted with intervalMs = 1 h
  * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour.
  *
+ * `metaAndAssetCtxs` is read at start (discover) and again on every discovery refresh of the feed manager
+ * (`market.discoveryRefreshMs`, 5 min by default): the refresh re-reads the universe (positions, listings,
+ * delistings) and, once the hour has turned, pushes the REST funding with the new next settlement.
+ * Checked against recorded frames of tardis-node, nautilus_trader and the Python SDK: see
+ * test/fixtures/hyperliquid/SOURCES.md ("Real recorded frames run through our parsers").
+ *
  * Sources: official Subscriptions page (hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/subscriptions)
  * for `bbo`/`l2Book`/`activeAssetCtx`; `assetCtxs {dex}` → `{dex, ctxs}` from the nktkas SDK schema
  * (`src/api/subscription/_methods/assetCtxs.ts`); control frames and limits in shared/venues-2026.md §1.4
@@ -44,14 +50,14 @@ import {
   statOrNaN,
 } from '../../feeds/adapter.js';
 import { facts } from './facts.js';
-import { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
+import { HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
 import { hyperliquidDepth } from './depth.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
 import { SETTLE, coinParts, dexOf, keyOf } from './symbols.js';
 import { hyperliquidFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'hyperliquid';
-export { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
+export { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH, isGreeting } from './ws-common.js';
 export const HL_INFO_PATH = '/info';
 /** Funding settles every hour on the hour. */
 export const HL_FUNDING_INTERVAL_MS = HOUR_MS;
@@ -59,6 +65,8 @@ export const HL_FUNDING_INTERVAL_MS = HOUR_MS;
 export const HL_MIN_ORDER_USD = 10;
 /** Perp prices carry at most 5 significant figures and at most 6 − szDecimals decimals ("Tick and lot size" page). */
 const MAX_PERP_DECIMALS = 6;
+/** Spot token index of USDC, the main dex's `collateralToken`. */
+const USDC_TOKEN = 0;
 const MAX_SIG_FIGS = 5;
 
 const bboSub = (coin: string) => ({ type: 'bbo', coin });
@@ -90,20 +98,35 @@ function readSide(v: unknown): Side {
   return { px, sz };
 }
 
+/**
+ * Channels the venue documents whose frames carry nothing we read (we do not subscribe them; a recording or
+ * a shared socket may hold them): spot contexts, trades, mids, candles, and `fastAssetCtxs` (mark/mid only,
+ * its `data` a base64 + raw-DEFLATE string per the nktkas SDK). Dropped quietly, never counted as errors.
+ */
+const UNUSED_CHANNELS: ReadonlySet<string> = new Set(['activeSpotAssetCtx', 'spotAssetCtxs', 'fastAssetCtxs', 'trades', 'allMids', 'candle']);
+
 export class HyperliquidParser extends JsonVenueParser {
   /**
-   * The latest venue time (epoch ms) seen on a `bbo`/`l2Book` frame. Asset-context frames carry no
-   * timestamp: they are stamped with this venue clock rather than the local clock, so a replayed recording
-   * gives the same updates (no Date.now() here). It is a clock, not merge state: it survives reset()
-   * (the venue's time does not go back on a reconnect) and only moves forward. Until a first timed frame
-   * is seen, a context frame cannot be stamped and is ignored (the plan subscribes `bbo` first, so the
-   * venue's first pushes are timed ones).
+   * The latest venue time (epoch ms) seen on a timed frame (`bbo`/`l2Book`, any coin: spot and unknown coins
+   * carry the same venue clock). Asset-context frames carry no timestamp: they are stamped with this venue
+   * clock rather than the local clock, so a replayed recording gives the same updates (no Date.now() here).
+   * It is a clock, not merge state: it survives reset() (the venue's time does not go back on a reconnect)
+   * and only moves forward. Before a first timed frame, a context frame is emitted with time 0 (the pipeline
+   * then uses the receive time) and the metadata's next settlement (see ctxTiming).
    */
   private clockMs = 0;
+  /** No frame seen since the parser was made or reset (the connection's first frame may be plain text). */
+  private fresh = true;
+
+  override reset(): void {
+    this.fresh = true;
+  }
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
-    // The plain-text greeting is not JSON: tolerated, never counted as an error.
-    if (raw === HL_WELCOME_TEXT) return 'welcome';
+    const first = this.fresh;
+    this.fresh = false;
+    // The plain-text greeting is not JSON: tolerated, never counted as an error (see isGreeting).
+    if (raw.charCodeAt(0) !== 123 && isGreeting(raw, first)) return 'welcome';
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
     const channel = msg.channel;
@@ -119,8 +142,6 @@ export class HyperliquidParser extends JsonVenueParser {
         return this.allDexsAssetCtxs(msg.data, sink);
       case 'activeAssetCtx':
         return this.activeAssetCtx(msg.data, sink);
-      case 'activeSpotAssetCtx':
-        return 'ignored'; // spot: no funding, not a perp
       case 'subscriptionResponse':
         return 'ack';
       case 'pong':
@@ -130,8 +151,14 @@ export class HyperliquidParser extends JsonVenueParser {
         count(this.errors, 'venue_error');
         return 'venue_error';
       default:
-        return this.reject('unknown_channel');
+        return UNUSED_CHANNELS.has(channel) ? 'ignored' : this.reject('unknown_channel');
     }
+  }
+
+  /** The stamp and next settlement of a context frame: the venue clock, or (none seen yet) 0 and the metadata's. */
+  private ctxTiming(meta: InstrumentMeta): [ts: number, next: number] {
+    const ts = this.clockMs;
+    return ts > 0 ? [ts, nextHourMs(ts)] : [0, meta.nextFundingMs > 0 ? meta.nextFundingMs : 0];
   }
 
   /** `bbo` (`data.bbo = [bid|null, ask|null]`, possibly short) or `l2Book` (`data.levels = [bids[], asks[]]`). */
@@ -139,13 +166,14 @@ export class HyperliquidParser extends JsonVenueParser {
     if (!isRecord(data)) return this.reject('missing_data');
     const coin = data.coin;
     if (typeof coin !== 'string') return this.reject('missing_coin');
+    const time = num(data.time);
     const meta = this.meta.get(coin);
     if (meta === undefined) {
-      // Spot pairs share the channel (`@107`, `PURR/USDC`): not ours, dropped without counting an error.
-      if (coinParts(coin) === null) return 'ignored';
-      return this.reject('unknown_symbol');
+      // A coin we do not carry still tells the venue's time. Spot pairs share the channel (`@107`,
+      // `PURR/USDC`): not ours, dropped without counting an error; a perp we do not know is counted.
+      if (isEpochMs(time) && time > this.clockMs) this.clockMs = time;
+      return coinParts(coin) === null ? 'ignored' : this.reject('unknown_symbol');
     }
-    const time = num(data.time);
     if (!isEpochMs(time)) return this.reject('bad_timestamp');
     const sides = data[field];
     if (!Array.isArray(sides) || sides.length > 2) return this.reject('bad_book');
@@ -163,8 +191,9 @@ export class HyperliquidParser extends JsonVenueParser {
     }
     if (bid === 'bad' || ask === 'bad') return this.reject('bad_number');
     if (time > this.clockMs) this.clockMs = time;
-    // A one-sided (or empty) book is no quote: counted, nothing emitted.
-    if (bid === null || ask === null) return this.reject('one_sided_book');
+    // A one-sided or empty book (a short or `null` side; `levels:[[],[]]` for a coin with no orders) is no
+    // quote: counted, nothing emitted.
+    if (bid === null || ask === null) return this.reject(bid === null && ask === null ? 'empty_book' : 'one_sided_book');
     emitQuote(sink, meta, bid.px, ask.px, bid.sz, ask.sz, time);
     return 'data';
   }
@@ -209,10 +238,8 @@ export class HyperliquidParser extends JsonVenueParser {
       found.push([meta, rate, ctx]);
     }
     if (found.length === 0) return 'ignored';
-    const ts = this.clockMs;
-    if (ts === 0) return 'ignored'; // no venue time seen yet (see clockMs)
-    const next = nextHourMs(ts);
     for (const [meta, rate, ctx] of found) {
+      const [ts, next] = this.ctxTiming(meta);
       sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
       emitCtxStats(sink, meta, ctx, ts);
     }
@@ -228,9 +255,8 @@ export class HyperliquidParser extends JsonVenueParser {
     if (!isRecord(data.ctx)) return this.reject('bad_ctx');
     const rate = num(data.ctx.funding);
     if (Number.isNaN(rate)) return this.reject('bad_funding');
-    const ts = this.clockMs;
-    if (ts === 0) return 'ignored';
-    sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, nextHourMs(ts), false, ts);
+    const [ts, next] = this.ctxTiming(meta);
+    sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
     emitCtxStats(sink, meta, data.ctx, ts);
     return 'data';
   }
@@ -268,7 +294,14 @@ function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, 
   const universe = body[0].universe;
   const ctxs = body[1];
   const next = nextHourMs(nowMs);
+  // A dex margins and settles in its `collateralToken` (a spot token index; 0 = USDC, the main dex's).
+  // Builder dexes may use another stablecoin (recorded: `km` 360, `hyna` 235; `flx` settles in USDH): those
+  // perps are not USDC legs, and we do not carry other settle currencies, so they are left out, counted.
+  // An answer without the field (older ones) is the USDC main-dex shape.
+  const collateral = body[0].collateralToken;
+  const usdc = collateral === undefined || collateral === null || num(collateral) === USDC_TOKEN;
   universe.forEach((item: unknown, position: number) => {
+    if (!usdc) return b.skip('non_usdc_collateral');
     if (!isRecord(item) || typeof item.name !== 'string' || item.name === '') return b.skip('malformed');
     // Builder dexes list their coins as `dex:COIN`; accept a bare name too and spell it so.
     const symbol = dex !== '' && !item.name.includes(':') ? `${dex}:${item.name}` : item.name;
@@ -371,7 +404,7 @@ export const hyperliquidAdapter: VenueAdapter = {
         topicCount: group.length + ctxMessages.length,
         awaitWelcome: false, // the greeting text is not guaranteed; subscribing at once is allowed
         subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-        heartbeat: { everyMs: HL_PING_MS, whenIdle: true, message: () => '{"method":"ping"}' },
+        heartbeat: { everyMs: HL_PING_MS, whenIdle: false, message: () => '{"method":"ping"}' },
         maxAgeMs: 0,
         symbols: group,
         limits: facts.limits,

@@ -25,7 +25,7 @@ import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolC
 import { JsonDepthParser, applySnapshotLevels } from '../../depth/parser-base.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH } from './ws-common.js';
+import { HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
 import { facts } from './facts.js';
 
 /** Depth subscriptions we allow ourselves out of the IP's 1,000 (see above). */
@@ -51,9 +51,19 @@ function readWsLevels(raw: unknown, out: number[]): boolean {
 }
 
 export class HyperliquidDepthParser extends JsonDepthParser {
+  /** No frame seen since the parser was made or reset (the connection's first frame may be plain text). */
+  private fresh = true;
+
+  override reset(): void {
+    super.reset();
+    this.fresh = true;
+  }
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
-    // The plain-text greeting is not JSON: tolerated, never counted as an error.
-    if (raw === HL_WELCOME_TEXT) return 'welcome';
+    const first = this.fresh;
+    this.fresh = false;
+    // The plain-text greeting is not JSON: tolerated, never counted as an error (see isGreeting).
+    if (raw.charCodeAt(0) !== 123 && isGreeting(raw, first)) return 'welcome';
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
     switch (msg.channel) {
@@ -101,7 +111,7 @@ export const hyperliquidDepth: VenueDepth = {
       topicCount: group.length,
       awaitWelcome: false,
       subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: HL_PING_MS, whenIdle: true, message: () => '{"method":"ping"}' },
+      heartbeat: { everyMs: HL_PING_MS, whenIdle: false, message: () => '{"method":"ping"}' },
       maxAgeMs: 0,
       symbols: group,
       limits: facts.limits,

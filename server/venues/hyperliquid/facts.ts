@@ -6,6 +6,8 @@
  * tiers"), checked 2026-12-01: the stored copy we could read shows the page's tier rules but not the table
  * itself, so the figure was taken from two copies of that table (docs.hyperodd.com/trading/fees and
  * hypernode-docs.polynode.dev/research/fees, both 0.045 % / 0.015 %), as in shared/venues-2026.md §1.4.
+ * Re-checked 2026-12-02: a third copy (sltp.gitbook.io perpetual-fee page, "complied with Hyperliquid's") gives
+ * the same tier 0 figures; HIP-3 deployers' pages give 0.090 % / 0.030 % for their perps (2×).
  * Builder-deployed (HIP-3) perps charge 2× by default; the default here is the main dex's.
  */
 import Type from 'typebox';

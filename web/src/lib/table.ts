@@ -37,6 +37,10 @@ export interface Column {
    * (the instrument). The fixed columns add up to `FIXED_COLUMNS_PX`.
    */
   widthPx: number | null;
+  /**
+   * A wider width (px) used when the table has room for it (`ROOMY_TABLE_PX`); absent = `widthPx` always.
+   */
+  roomyWidthPx?: number;
   /** Sort value at `serverNowMs`; null = the column does not sort. NaN sorts last. */
   value: ((o: Opportunity, serverNowMs: number) => number | string) | null;
 }
@@ -51,8 +55,10 @@ const opt = (v: number | null | undefined): number => (typeof v === 'number' && 
 
 export const COLUMNS: readonly Column[] = [
   { key: 'instrument', label: 'Instrument', unit: '', title: 'Normalised instrument', numeric: false, perLeg: false, widthPx: null, value: (o) => o.instrument },
-  // 120 px: the two longest display names, one per line, with a settle badge and the → / ⇄ mark.
-  { key: 'route', label: 'Long', unit: '→ Short', title: 'Buy on the long exchange (above) at its ask, sell on the short exchange (below) at its bid', numeric: false, perLeg: true, widthPx: 118, value: (o) => `${o.longExchange}>${o.shortExchange}` },
+  // 118 px: the common display names, one per line, with a settle badge and the → / ⇄ mark; 142 px when the
+  // table has room: the longest name ("Hyperliquid") with ⇄ and its USDC badge. Narrower, a long name is
+  // cut with an ellipsis (the badge and the mark stay, the cell's title has the whole route).
+  { key: 'route', label: 'Long', unit: '→ Short', title: 'Buy on the long exchange (above) at its ask, sell on the short exchange (below) at its bid', numeric: false, perLeg: true, widthPx: 118, roomyWidthPx: 142, value: (o) => `${o.longExchange}>${o.shortExchange}` },
   { key: 'prices', label: 'Ask / bid', unit: 'USD', title: 'Best ask on the long exchange (above), best bid on the short exchange (below), quote currency', numeric: true, perLeg: true, widthPx: 86, value: (o) => o.longAsk },
   { key: 'spreadBps', label: 'Spread', unit: 'bps', title: 'Price spread (bps): (short bid − long ask) / long ask', numeric: true, perLeg: false, widthPx: 64, value: (o) => o.spreadBps },
   { key: 'legFunding', label: 'Funding', unit: 'bps/int', title: 'Each leg’s funding rate per its own interval (bps; positive = longs pay), with the interval; P = the venue’s predicted rate', numeric: true, perLeg: true, widthPx: 90, value: null },
@@ -100,6 +106,14 @@ export const FIXED_COLUMNS_PX = COLUMNS.reduce((sum, c) => sum + (c.widthPx ?? 0
  */
 export const NARROWEST_TABLE_PX = 1258;
 export const MIN_INSTRUMENT_PX = 130;
+
+/** The table width (px) from which columns take their `roomyWidthPx` and the instrument still keeps its minimum. */
+export const ROOMY_TABLE_PX = COLUMNS.reduce((sum, c) => sum + (c.roomyWidthPx ?? c.widthPx ?? 0), 0) + MIN_INSTRUMENT_PX;
+
+/** A column's width (px) in a table `tableWidthPx` wide; null = takes the rest (the instrument). */
+export function columnWidthPx(col: Column, tableWidthPx: number): number | null {
+  return col.roomyWidthPx !== undefined && tableWidthPx >= ROOMY_TABLE_PX ? col.roomyWidthPx : col.widthPx;
+}
 
 export interface SortSpec {
   key: ColumnKey;
