@@ -38,7 +38,7 @@ function sane(updates: Update[]): boolean {
       ? false
       : u.kind === 'quote'
         ? u.bid > 0 && u.ask > 0 && u.bidSize >= 0 && u.askSize >= 0 && Number.isFinite(u.bid + u.ask + u.bidSize + u.askSize)
-        : Number.isFinite(u.rate) && u.intervalMs > 0 && isEpochMs(u.nextFundingMs),
+        : Number.isFinite(u.rate) && (u.intervalMs > 0 || u.intervalMs === 0) && isEpochMs(u.nextFundingMs), // interval 0 = unknown (knownFundingIntervalMs)
   );
 }
 

@@ -6,10 +6,14 @@
  * (the 8 h rate divided by 8 ÷ N for an N-hour interval), so it is a per-interval rate like every other
  * venue's and is passed on as is. The ticker has no interval field: the interval is REST data
  * (`current-fund-rate` → `fundingRateInterval`, instruments → `fundInterval`), re-read at each discovery
- * refresh, and Bitget changes it per symbol at run time. The parser therefore takes the interval from the
- * metadata (updated in place by a refresh) and also from the spacing of `nextFundingTime` when it jumps
- * at a settlement; either change is emitted with the next frame. Funding is passed on when it changes
- * (rate, next time or interval), not with every push: the quote is.
+ * refresh and a few seconds after every settlement (`refreshAfterSettlement`: one call per product type
+ * lists every symbol), and Bitget changes it per symbol at run time (at a settlement, by its notices). The
+ * parser therefore takes the interval from the metadata (updated in place by a refresh) and also from the
+ * spacing of `nextFundingTime` when it jumps at a settlement; either change is emitted with the next frame.
+ * The ticker's own next time also vetoes an interval it contradicts (the next settlement further away than
+ * one interval, or moved to another hour by a step that is not a whole number of intervals): the interval
+ * is then reported unknown (0) until REST or a settlement shows the new one, never the stale one.
+ * Funding is passed on when it changes (rate, next time or interval), not with every push: the quote is.
  *
  * Pushes: the docs call a push `snapshot` (full) or `update` (incremental); a live feed sends full
  * records. An `update` that leaves fields out is merged onto the last frame of the same connection;
@@ -63,6 +67,8 @@ const INTERVAL_HOURS = new Set([1, 2, 4, 8]);
 /** A `nextFundingTime` jump counts as the new interval only when seen around the settlement it follows. */
 const JUMP_WINDOW_BEFORE_MS = 10 * 60_000;
 const JUMP_WINDOW_AFTER_MS = HOUR_MS;
+/** Slack on "the next settlement is at most one interval away" (venue clock, a push sent just as the time rolls). */
+const NEXT_SLACK_MS = JUMP_WINDOW_BEFORE_MS;
 
 /** v3 `instType` (lower case) → settle currency. */
 const SETTLE_OF: Readonly<Record<string, string>> = { 'usdt-futures': 'USDT', 'usdc-futures': 'USDC' };
@@ -95,8 +101,18 @@ interface IntervalState {
   assumed: boolean;
   /** The metadata's `fundingIntervalAssumed` when last looked at. */
   metaAssumed: boolean;
+  /** The metadata's `nextFundingMs` when last looked at (a refresh that moves it pushed REST's timing to the engine). */
+  metaNextMs: number;
   /** The last `nextFundingTime` seen on this connection (NaN after a reset). */
   lastNextMs: number;
+  /** A next time on the schedule of `intervalMs` (NaN = none yet): later next times must differ from it by whole intervals. */
+  anchorMs: number;
+  /**
+   * The next time left that schedule (to another whole hour): the interval changed and is unknown until the
+   * metadata changes, REST's next time matches the new schedule, a settlement jump shows the spacing, or the
+   * next time is back on the old schedule (a one-off value).
+   */
+  moved: boolean;
   /** The funding last emitted on this connection (NaN before the first): unchanged funding is not re-sent. */
   emittedMs: number;
   emittedRate: number;
@@ -118,8 +134,8 @@ export class BitgetParser extends JsonVenueParser {
 
   override reset(): void {
     this.states.clear();
-    // Learned intervals stay (venue data); the next-funding baseline does not, so a settlement missed while
-    // disconnected is never read as an interval change.
+    // Learned intervals (and a schedule seen moved) stay: venue data; the next-funding baseline does not, so a
+    // settlement missed while disconnected is never read as an interval change.
     for (const iv of this.intervals.values()) {
       iv.lastNextMs = NaN;
       iv.emittedMs = iv.emittedRate = iv.emittedNextMs = NaN;
@@ -153,7 +169,8 @@ export class BitgetParser extends JsonVenueParser {
     if (!isRecord(d)) return this.reject('bad_entry');
     const dataSymbol = 'symbol' in d ? d.symbol : d.instId;
     if (dataSymbol !== undefined && dataSymbol !== symbol) return this.reject('symbol_mismatch');
-    const ts = num(msg.ts);
+    // The envelope `ts` (a number as sent; a string is read too); the classic shape also has `ts` in the record.
+    const ts = num(msg.ts ?? d.ts);
     if (!isEpochMs(ts)) return this.reject('bad_timestamp');
     const snapshot = msg.action === 'snapshot';
     if (!snapshot && msg.action !== 'update') return this.reject('unknown_action');
@@ -183,7 +200,9 @@ export class BitgetParser extends JsonVenueParser {
     if (state === undefined || snapshot) this.states.set(symbol, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
     else Object.assign(state, { bid, ask, bidSize, askSize, rate, nextFundingMs: next });
     const iv = this.intervalOf(symbol, meta, next, ts);
-    const intervalMs = iv.assumed ? 0 : iv.intervalMs;
+    // Unknown (0) while only assumed, while the schedule moved unexplained, or while the next settlement is
+    // further away than one interval.
+    const intervalMs = iv.assumed || iv.moved || next - ts > iv.intervalMs + NEXT_SLACK_MS ? 0 : iv.intervalMs;
 
     let emitted = false;
     if (quoteOk) {
@@ -198,12 +217,13 @@ export class BitgetParser extends JsonVenueParser {
       iv.emittedNextMs = next;
       emitted = true;
     }
-    // Open interest `openInterest` (base coin) × `markPrice`; 24 h volume `turnover24h` (quote currency). Absent = NaN.
-    const oiUsd = statOrNaN(num(d.openInterest) * num(d.markPrice));
-    const volumeUsd = statOrNaN(num(d.turnover24h));
-    // Funding reference price: `markPrice` (v3 public ticker, bitget.com/api-doc/uta/websocket/public/Tickers-Channel).
-    // Bitget charges funding on the position value at the mark: fund fee = fund rate × position value, USDT-margined
-    // position value = face value × contracts × latest mark price (Bitget "Contract Fund Fee",
+    // Open interest `openInterest` (v2: `holdingAmount`; base coin) × `markPrice`; 24 h volume `turnover24h`
+    // (v2: `quoteVolume`; quote currency). Absent = NaN.
+    const oiUsd = statOrNaN(num(d.openInterest ?? d.holdingAmount) * num(d.markPrice));
+    const volumeUsd = statOrNaN(num(d.turnover24h ?? d.quoteVolume));
+    // Funding reference price: `markPrice` (v3 public ticker, bitget.com/api-doc/uta/websocket/public/Tickers-Channel;
+    // same name on v2). Bitget charges funding on the position value at the mark: fund fee = fund rate × position
+    // value, USDT-margined position value = face value × contracts × latest mark price (Bitget "Contract Fund Fee",
     // bitget.zendesk.com/hc/en-us/articles/360053300511, read 2026-12-02).
     // Ancillary: the frame's outcome stays that of its quote and funding.
     emitStats(sink, meta, oiUsd, volumeUsd, wireFundingPrice(d.markPrice), ts);
@@ -212,31 +232,58 @@ export class BitgetParser extends JsonVenueParser {
 
   /**
    * The symbol's interval after this frame: the metadata's when it changed (a REST refresh), else the
-   * spacing of a `nextFundingTime` jump seen around the settlement when it is a documented interval.
+   * spacing of a `nextFundingTime` jump seen around the settlement when it is a documented interval. A
+   * next time that moved (to a whole hour) by a step the interval does not explain sets `moved`.
    */
   private intervalOf(symbol: string, meta: InstrumentMeta, next: number, ts: number): IntervalState {
     const metaMs = meta.fundingIntervalMs;
     const metaAssumed = meta.fundingIntervalAssumed === true;
     let iv = this.intervals.get(symbol);
     if (iv === undefined) {
-      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, lastNextMs: NaN, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
+      iv = { intervalMs: metaMs, metaMs, assumed: metaAssumed, metaAssumed, metaNextMs: meta.nextFundingMs, lastNextMs: NaN, anchorMs: NaN, moved: false, emittedMs: NaN, emittedRate: NaN, emittedNextMs: NaN };
       this.intervals.set(symbol, iv);
     } else if (iv.metaMs !== metaMs || (iv.metaAssumed && !metaAssumed)) {
       // Refreshed metadata: its interval wins, and one it now gives is known.
       iv.intervalMs = metaMs;
       iv.metaMs = metaMs;
       iv.assumed = metaAssumed;
+      iv.moved = false;
+      iv.anchorMs = NaN;
+      iv.emittedMs = NaN;
     }
     iv.metaAssumed = metaAssumed;
+    if (iv.metaNextMs !== meta.nextFundingMs) {
+      iv.metaNextMs = meta.nextFundingMs;
+      iv.emittedMs = NaN;
+    }
+    // A refresh that changed the interval or next time pushed REST's timing to the engine itself (emittedMs
+    // NaN above): ours is re-sent with this frame even when unchanged, as it may veto REST's.
     if (isEpochMs(next)) {
       const last = iv.lastNextMs;
       if (next > last && ts >= last - JUMP_WINDOW_BEFORE_MS && ts < last + JUMP_WINDOW_AFTER_MS) {
+        // A settlement: the jump of the next time is the interval from now on when it is a documented one.
         const spacing = next - last;
         if (spacing % HOUR_MS === 0 && INTERVAL_HOURS.has(spacing / HOUR_MS)) {
           iv.intervalMs = spacing;
           iv.assumed = false;
+          iv.moved = false;
+          iv.anchorMs = last;
         }
       }
+      const onSchedule = !isEpochMs(iv.anchorMs) || (iv.intervalMs > 0 && (next - iv.anchorMs) % iv.intervalMs === 0);
+      if (iv.moved) {
+        // Back on the schedule in force (the odd value was a one-off), or REST has caught up with the new one.
+        if (onSchedule) iv.moved = false;
+        else if (!metaAssumed && meta.nextFundingMs === next) {
+          iv.intervalMs = metaMs;
+          iv.moved = false;
+        }
+      } else if (!onSchedule && next % HOUR_MS === 0) {
+        // Moved to another settlement hour the interval cannot reach: Bitget re-scheduled the symbol.
+        iv.moved = true;
+      }
+      // Only a whole hour anchors the schedule (settlements are on the hour; anything else is not evidence).
+      if (!iv.moved && onSchedule && next % HOUR_MS === 0) iv.anchorMs = next;
       iv.lastNextMs = next;
     }
     return iv;
@@ -266,7 +313,8 @@ export class BitgetParser extends JsonVenueParser {
 
 /**
  * Instrument `status` (v3) and `symbolStatus` (v2) words → ours. `listed` = announced, not open yet;
- * `limit_open` = opening positions restricted (the wind-down before a delisting); `restrictedAPI` = API
+ * `limit_open` = opening positions restricted (the wind-down before a delisting); `limit_close` (added to
+ * the v3 enum 2025-11-21, UTA change log) = closing restricted, not tradable both ways; `restrictedAPI` = API
  * trading restricted (we cannot trade it); `offline`/`off`/`maintain` = not trading at all.
  */
 const STATUS: Readonly<Record<string, InstrumentStatus | 'offline' | 'maintenance'>> = {
@@ -274,6 +322,7 @@ const STATUS: Readonly<Record<string, InstrumentStatus | 'offline' | 'maintenanc
   normal: 'trading',
   listed: 'prelaunch',
   limit_open: 'delisting',
+  limit_close: 'delisting',
   restrictedAPI: 'delisting',
   offline: 'offline',
   off: 'offline',

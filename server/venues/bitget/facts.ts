@@ -1,7 +1,8 @@
 /**
  * Bitget facts that both the server and the dashboard need (pure data: no imports with side effects).
  * Fee: regular-tier (VIP 0) USDT-M futures taker 0.06 %, maker 0.02 % (Bitget support article "Futures
- * Trading Fees, Limits, and Rules", bitget.com/support/articles/12560603820668, and the fee schedule at
+ * Trading Fees, Limits, and Rules", bitget.com/support/articles/12560603820668, dated 2025-01-16: "standard"
+ * maker 0.02 %, taker 0.06 %; and the fee schedule at
  * bitget.com/fee; the v3 instruments example also lists `takerFeeRate: "0.0006"`; read 2026-12-01).
  */
 import type { VenueFacts } from '../../../shared/venue-facts.js';
