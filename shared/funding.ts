@@ -7,6 +7,8 @@
  * `aprPct` a simple (not compounded) annual rate in percent. Exactly:
  *   rate8hBps = rate × 10⁴ × (8 h / interval)
  *   aprPct    = rate × 100 × (365 × 24 h / interval)
+ * A leg whose venue never stated its interval ("funding unknown") still has a row with its rate, but its
+ * interval, 8 h figure and APR are null: nothing is normalised from a guessed interval.
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { ExchangeParam } from './api.js';
@@ -62,10 +64,10 @@ export const FundingRowSchema = Type.Object(
     settle: Type.Enum(SETTLE_CURRENCIES, { description: 'Settle currency of the perpetual' }),
     symbol: Type.String({ description: 'Native symbol on the venue' }),
     rateIntervalBps: Type.Number({ description: 'Latest rate, bps per the leg’s own interval' }),
-    rate8hBps: Type.Number({ description: 'rate × 8 h / interval, bps' }),
-    aprPct: Type.Number({ description: 'rate × (365 × 24 h / interval), percent (simple)' }),
-    intervalMs: Type.Number({ description: 'Funding interval of the leg (ms), live per symbol' }),
-    intervalHours: Type.Number({ description: 'The same in hours (1, 4, 8, …)' }),
+    rate8hBps: Nullable(Type.Number({ description: 'rate × 8 h / interval, bps; null when the interval is unknown' })),
+    aprPct: Nullable(Type.Number({ description: 'rate × (365 × 24 h / interval), percent (simple); null when the interval is unknown' })),
+    intervalMs: Nullable(Type.Number({ description: 'Funding interval of the leg (ms), live per symbol; null = the venue never stated it (funding unknown)' })),
+    intervalHours: Nullable(Type.Number({ description: 'The same in hours (1, 4, 8, …); null when unknown' })),
     nextFundingMs: Nullable(Type.Number({ description: 'This venue’s next settlement (epoch ms); null when the venue gave none' })),
     predicted: Type.Boolean({ description: 'The latest figure is the venue’s predicted/indicative rate, not the current one' }),
     updatedMs: Type.Number({ description: 'When the latest figure was applied (epoch ms, server clock)' }),

@@ -83,6 +83,8 @@ export interface FeedManagerOptions {
   settlementRefreshDelayMs?: number;
   /** Up to this much random delay on top (so venues and instances do not all call at once). Default 2 s. */
   settlementRefreshJitterMs?: number;
+  /** A post-settlement read that still showed the settled time as next is retried after this long. Default 15 s. */
+  settlementRetryMs?: number;
 }
 
 /** See FeedManager.depthContext. */
@@ -394,20 +396,21 @@ export class FeedManager {
     for (const [m, f] of v.lastFunding) if (m.id >= 0) v.noteNextSettlement(f.nextFundingMs);
     await this.refreshVenue(v);
     if (!this.running || v.stopped) return;
-    if (Number.isFinite(v.earliestNextMs)) {
-      v.settlementRetries = 0;
-      return;
-    }
-    // The venue still shows the settled time as next (it had not rolled yet): look again shortly.
+    // The venue's REST still shows the settled time as next (it had not rolled yet; its interval may change
+    // there): look again shortly, even when a later settlement is already known (the stream's figures roll
+    // forward by the interval in force, which is what may be about to change).
     const stale = v.symbols.some((s) => {
       const m = v.meta.get(s);
       return m !== undefined && m.nextFundingMs > 0 && m.nextFundingMs <= at;
     });
     if (stale && v.settlementRetries < SETTLEMENT_RETRIES) {
       v.settlementRetries++;
+      this.clearSettlementTimer(v); // the retry re-arms for the next settlement when it runs
       v.settlementTimerFor = at;
-      v.settlementTimer = this.timers.setTimeout(() => void this.afterSettlement(v, at), SETTLEMENT_RETRY_MS);
+      v.settlementTimer = this.timers.setTimeout(() => void this.afterSettlement(v, at), this.opts.settlementRetryMs ?? SETTLEMENT_RETRY_MS);
+      return;
     }
+    v.settlementRetries = 0;
   }
 
   private launch(v: VenueFeed): Promise<void> {
@@ -607,7 +610,9 @@ export class FeedManager {
     const src = seed && (!last || seed.tsMs >= last.exchangeTsMs) ? { rate: seed.rate, nextFundingMs: seed.nextFundingMs, predicted: seed.predicted, exchangeTsMs: seed.tsMs } : last;
     if (src === undefined) return false;
     const nextMs = m.nextFundingMs > 0 ? m.nextFundingMs : src.nextFundingMs;
-    if (!(nextMs > 0)) return false;
+    // A next time the venue's REST still shows though it has passed (not updated yet) is never pushed: the
+    // post-settlement read is retried, and the stream rolls the figure forward meanwhile.
+    if (!(nextMs > this.now())) return false;
     this.opts.engine.pushFunding(m.id, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs, nowUs());
     v.noteFunding(m, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs);
     if (intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs, previousIntervalMs: interval, nextFundingMs: nextMs });

@@ -2,7 +2,8 @@
  * The funding board (GET /api/funding, the dashboard's Funding tab): per instrument × venue × settle, the
  * leg's latest funding read from the engine's store through a small port (never on the detection path),
  * normalised to 8 h and APR, its own next settlement, the last settled rate, and the instrument's best
- * carry pair.
+ * carry pair. A leg whose interval the venue never stated ("funding unknown", interval 0 in the store) gets a
+ * row with its rate and null interval / 8 h / APR (nothing normalised from a guess), outside the best carry.
  *
  * The last settled rate is tracked here, live: the latest figure seen for a settlement time T is booked as
  * settled once T has passed (or the venue has rolled its next settlement beyond T). `sample()` runs on a
@@ -248,8 +249,8 @@ export class FundingBoard {
     const legs = this.sample(nowMs);
     const byInstrument = new Map<string, FundingLeg[]>();
     for (const leg of legs) {
-      // A leg with no usable rate or interval has nothing to show (it is "funding unknown").
-      if (!(leg.intervalMs > 0) || !Number.isFinite(leg.rate)) continue;
+      // A leg with no usable rate has nothing to show; one with an unknown interval still shows its rate.
+      if (!Number.isFinite(leg.rate)) continue;
       if (filter.instrument && leg.instrument !== filter.instrument) continue;
       const list = byInstrument.get(leg.instrument);
       if (list) list.push(leg);
@@ -282,16 +283,17 @@ export class FundingBoard {
 
   private row(leg: FundingLeg, best: BestCarry | null, nowMs: number): FundingRow {
     const history = this.opts.history;
+    const known = leg.intervalMs > 0;
     return {
       instrument: leg.instrument,
       venue: leg.venue,
       settle: leg.settle,
       symbol: leg.symbol,
       rateIntervalBps: leg.rate * 1e4,
-      rate8hBps: rate8hBps(leg.rate, leg.intervalMs),
-      aprPct: aprPct(leg.rate, leg.intervalMs),
-      intervalMs: leg.intervalMs,
-      intervalHours: leg.intervalMs / HOUR_MS,
+      rate8hBps: known ? rate8hBps(leg.rate, leg.intervalMs) : null,
+      aprPct: known ? aprPct(leg.rate, leg.intervalMs) : null,
+      intervalMs: known ? leg.intervalMs : null,
+      intervalHours: known ? leg.intervalMs / HOUR_MS : null,
       nextFundingMs: leg.nextFundingMs > 0 ? leg.nextFundingMs : null,
       predicted: leg.predicted,
       updatedMs: leg.receivedMs,

@@ -4,10 +4,10 @@
  * and REST-seeded funding the live feeds had, instead of the built-in defaults.
  *
  *   recorded.add(frame);                       // every `rest` frame, in file order
- *   if (recorded.pending(venue)) table = await recorded.load(venue, adapter, keys, fallbackSymbols);
+ *   if (recorded.pending(venue)) table = await recorded.load(venue, adapter, keys, fallbackSymbols, config.venues[venue]);
  */
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
-import type { FetchJson, MetadataTable, VenueAdapter } from '../feeds/adapter.js';
+import type { FetchJson, MetadataTable, VenueAdapter, VenueOptions } from '../feeds/adapter.js';
 import { type RecordedFrame, restPathOf } from '../feeds/recorder.js';
 import { isTrading } from '../feeds/universe.js';
 
@@ -41,14 +41,16 @@ export class RecordedMetadata {
    * Runs the venue adapter's discovery against the recorded responses (the live feeds discover since
    * issue 11) and keeps the trading entries of `keys` (every one with `all`); a recording from before
    * discovery, whose responses answer only the per-symbol loader, falls back to it for `symbols`
-   * (the configured keys' default spellings). Clock: the first pending request's time. Throws, like the
-   * live loader, when a response it needs is not recorded.
+   * (the configured keys' default spellings). `options` are the venue's options from the config
+   * (config.venues), handed to discovery as the live feeds do: a venue whose options select more markets
+   * (e.g. extra dexes) lists them only with them. Clock: the first pending request's time. Throws, like
+   * the live loader, when a response it needs is not recorded.
    */
-  async load(ex: Exchange, adapter: VenueAdapter, keys: 'all' | readonly string[], symbols: string[]): Promise<MetadataTable> {
+  async load(ex: Exchange, adapter: VenueAdapter, keys: 'all' | readonly string[], symbols: string[], options: VenueOptions = {}): Promise<MetadataTable> {
     const nowMs = this.pendingSinceMs.get(ex) ?? 0;
     const fetchJson = this.fetchFor(ex);
     try {
-      const { table } = await adapter.discover('', fetchJson, nowMs);
+      const { table } = await adapter.discover('', fetchJson, nowMs, options);
       this.pendingSinceMs.delete(ex);
       const wanted = keys === 'all' ? null : new Set(keys);
       for (const [s, m] of table) if (!isTrading(m) || (wanted && !wanted.has(m.key))) table.delete(s);

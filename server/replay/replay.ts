@@ -15,7 +15,7 @@ import type { Config } from '../../shared/config.js';
 import { EXCHANGES, type Exchange } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { Engine } from '../engine/engine.js';
-import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count, knownFundingIntervalMs } from '../feeds/adapter.js';
+import { type InstrumentMeta, type MetadataTable, type ParseOutcome, type UpdateSink, type VenueOptions, type VenueParser, DEFAULT_FUNDING_INTERVAL_MS, count, knownFundingIntervalMs } from '../feeds/adapter.js';
 import { defaultSymbol, symbolBaseQuote } from '../venues/index.js';
 import { instrumentKey, normaliseInstrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { ADAPTERS } from '../feeds/endpoints.js';
@@ -107,6 +107,7 @@ export function createReplay(opts: ReplayOptions): Replay {
     metadataErrors: {},
   };
   const recorded = new RecordedMetadata();
+  const venueOptions: Readonly<Record<string, VenueOptions>> = opts.config.venues;
 
   const tables = {} as Record<Exchange, MetadataTable>;
   const parsers = {} as Record<Exchange, VenueParser>;
@@ -180,7 +181,8 @@ export function createReplay(opts: ReplayOptions): Replay {
     try {
       const keys = opts.config.market.instruments;
       const symbols = (keys === 'all' ? DEFAULT_INSTRUMENT_KEYS : keys).flatMap((k) => { const bq = parseInstrumentKey(k); return bq ? [defaultSymbol(ex, bq.base)] : []; });
-      loaded = await recorded.load(ex, ADAPTERS[ex], keys === 'all' ? 'all' : keys.map((k) => normaliseInstrumentKey(k) ?? k), symbols);
+      // The venue's options (config.venues) as the live feeds pass them: a replay must discover what the run did.
+      loaded = await recorded.load(ex, ADAPTERS[ex], keys === 'all' ? 'all' : keys.map((k) => normaliseInstrumentKey(k) ?? k), symbols, venueOptions[ex] ?? {});
     } catch (e) {
       stats.metadataErrors[ex] = (e as Error).message;
       return;

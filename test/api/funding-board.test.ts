@@ -100,6 +100,21 @@ describe('GET /api/funding', () => {
     expect(rowOf(down, 'kucoin').feedDown).toBe(false);
   });
 
+  it('a leg whose interval the venue never stated: a row with its rate and next settlement, interval / 8 h / APR null on the wire', async () => {
+    const a = await make({ now: () => T0 });
+    push(a, 'BTC-PERP', 'okx', 0.0002, 8 * H, T0 + 3.5 * H);
+    push(a, 'BTC-PERP', 'binance', 0.0004, 0, T0 + 0.5 * H); // interval 0 = unknown (what a parser pushes for an assumed one)
+    const body = await get(a, '/api/funding?instrument=BTC-PERP');
+    expect(body.rows.map((r) => r.venue)).toEqual(['binance', 'okx']);
+    const unk = rowOf(body, 'binance');
+    expect(unk.rateIntervalBps).toBeCloseTo(4, 10);
+    expect([unk.intervalMs, unk.intervalHours, unk.rate8hBps, unk.aprPct, unk.bestCarry]).toEqual([null, null, null, null, null]);
+    expect(unk.nextFundingMs).toBe(T0 + 0.5 * H);
+    expect(rowOf(body, 'okx').intervalHours).toBe(8); // the known leg beside it is unchanged
+    expect(rowOf(body, 'okx').rate8hBps).toBeCloseTo(2, 10);
+    expect(body.rows.map((r) => r.bestCarry8hBps)).toEqual([null, null]); // one known leg: no pair
+  });
+
   it('books the last settled rate once the settlement time passes (the rate published for it, not the next one)', async () => {
     let clock = T0;
     const a = await make({ now: () => clock });

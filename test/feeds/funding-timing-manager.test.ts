@@ -89,6 +89,8 @@ function fakeAdapter(exchange: Exchange, listing: () => Listing, clock: { now: n
           id: -1,
           status: 'trading',
         };
+        // As a venue module does with an entry not updated since a settlement (next time passed): no seed.
+        if (f.nextFundingMs <= clock.now) delete m.seedFunding;
         table.set(m.symbol, m);
       }
       return { table, skipped: {} };
@@ -178,6 +180,28 @@ describe('FeedManager: funding timing from discovery refreshes', () => {
     expect(s.adapter.discoveries).toBe(3);
     expect(s.engine.funding.at(-1)).toEqual({ id: 0, rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + 9 * H });
     expect(s.timers.pending.map((p) => p.at)).toEqual([T0 + 9 * H + 4000]);
+    await s.fm.stop();
+  });
+
+  it('REST still showing the passed settlement is retried even when a later one is known, and its passed time is never pushed', async () => {
+    const s = setup(true, { ETH: { rate: 0.0001, intervalMs: 8 * H, nextFundingMs: T0 + H }, BTC: { rate: 0.0002, intervalMs: 8 * H, nextFundingMs: T0 + 3 * H } });
+    await s.fm.start();
+    s.engine.funding.length = 0;
+    // After ETH's settlement the venue already shows its new interval, but not yet its new next time.
+    s.set({ ETH: { rate: 0.0001, intervalMs: H, nextFundingMs: T0 + H }, BTC: { rate: 0.0002, intervalMs: 8 * H, nextFundingMs: T0 + 3 * H } });
+    expect(s.timers.fireNext()).toBe(T0 + H + 4000);
+    await vi_flush();
+    expect(s.adapter.discoveries).toBe(2);
+    expect(s.engine.funding).toEqual([]); // a passed next time is not pushed
+    // BTC's later settlement is known, yet the stale read is looked at again (15 s), not left to the periodic refresh.
+    expect(s.timers.pending.map((p) => p.at)).toEqual([T0 + H + 4000 + 15_000]);
+    s.set({ ETH: { rate: 0.0001, intervalMs: H, nextFundingMs: T0 + 2 * H }, BTC: { rate: 0.0002, intervalMs: 8 * H, nextFundingMs: T0 + 3 * H } });
+    s.timers.fireNext();
+    await vi_flush();
+    expect(s.adapter.discoveries).toBe(3);
+    const eth = s.fm.metadata().okx!.get('ETH_USDT')!.id;
+    expect(s.engine.funding).toEqual([{ id: eth, rate: 0.0001, intervalMs: H, nextFundingMs: T0 + 2 * H }]);
+    expect(s.timers.pending.map((p) => p.at)).toEqual([T0 + 2 * H + 4000]); // armed for the next settlement, once
     await s.fm.stop();
   });
 

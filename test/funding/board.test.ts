@@ -60,12 +60,34 @@ describe('SettledFundingTracker', () => {
 });
 
 describe('FundingBoard', () => {
-  it('skips legs with no usable interval; rows sorted by instrument, venue, settle', () => {
+  it('rows sorted by instrument, venue, settle; a leg with no usable rate is left out', () => {
     const board = new FundingBoard({
       now: () => 0,
-      legs: () => [leg('okx', 0.0001, 8 * H, { instrument: 'ETH-PERP' }), leg('bybit', 0.0001, 0), leg('okx', 0.0001, 8 * H), leg('bybit', 0.0002, 8 * H, { settle: 'USDC' })],
+      legs: () => [leg('okx', 0.0001, 8 * H, { instrument: 'ETH-PERP' }), leg('gate', Number.NaN, 8 * H), leg('okx', 0.0001, 8 * H), leg('bybit', 0.0002, 8 * H, { settle: 'USDC' })],
     });
     expect(board.rows().map((r) => `${r.instrument}:${r.venue}:${r.settle}`)).toEqual(['BTC-PERP:bybit:USDC', 'BTC-PERP:okx:USDT', 'ETH-PERP:okx:USDT']);
+  });
+
+  it('a leg with an unknown interval has a row with its rate, null interval / 8 h / APR, and stays out of the best carry', () => {
+    const T = 10 * H;
+    const board = new FundingBoard({
+      now: () => T - H,
+      // gate's 0.003 per (unknown) interval would be the best short at any guessed interval ≤ 8 h.
+      legs: () => [leg('gate', 0.003, 0, { nextFundingMs: T, predicted: true }), leg('okx', 0.0002, 8 * H), leg('bybit', -0.0001, 8 * H)],
+    });
+    const rows = board.rows();
+    expect(rows.map((r) => r.venue)).toEqual(['bybit', 'gate', 'okx']);
+    const gate = rows[1]!;
+    expect(gate.rateIntervalBps).toBeCloseTo(30, 10);
+    expect([gate.intervalMs, gate.intervalHours, gate.rate8hBps, gate.aprPct]).toEqual([null, null, null, null]);
+    expect([gate.nextFundingMs, gate.predicted, gate.bestCarry]).toEqual([T, true, null]);
+    // The instrument's best carry is over the known legs only (short okx 2 bps, long bybit −1 bp), on every row.
+    expect(rows.map((r) => r.bestCarry)).toEqual(['long', null, 'short']);
+    expect(rows.map((r) => r.bestCarry8hBps)).toEqual([expect.closeTo(3, 10), expect.closeTo(3, 10), expect.closeTo(3, 10)]);
+    // JSON carries the nulls as they are (NaN would have become null only by accident).
+    expect(JSON.parse(JSON.stringify(gate))).toMatchObject({ intervalMs: null, rate8hBps: null, aprPct: null });
+    // The filters apply to such a row like any other.
+    expect(board.rows({ venue: 'gate' }).map((r) => r.venue)).toEqual(['gate']);
   });
 });
 
@@ -92,7 +114,7 @@ describe('FundingBoard at the simulator scale', () => {
 });
 
 describe('FundingBoard over the engine: a leg whose interval is only assumed', () => {
-  it('reaches the store as interval 0 (unknown): no row with an 8 h badge, no rate per 8 h, never in the best carry', () => {
+  it('reaches the store as interval 0 (unknown): a row with its rate but no interval, no rate per 8 h, never in the best carry', () => {
     const T0 = 1_700_000_000_000;
     const { engine, ids } = btcOnFourVenues(engineConfig(), T0);
     // What the venue parsers push for an assumed interval (0), and for a known one.
@@ -102,7 +124,9 @@ describe('FundingBoard over the engine: a leg whose interval is only assumed', (
     expect(engine.stats().rejectedTotal).toBe(0); // an unknown interval is not a bad record
     expect(engine.funding('BTC-PERP', 'okx')).toMatchObject({ rate: 0.0005, intervalMs: 0, nextFundingMs: T0 + H });
     const rows = new FundingBoard({ legs: engineFundingLegs(engine), now: () => T0 }).rows();
-    expect(rows.map((r) => [r.venue, r.intervalHours])).toEqual([['bybit', 8]]);
-    expect(rows[0]!.bestCarry8hBps).toBeNull();
+    expect(rows.map((r) => [r.venue, r.intervalHours, r.rate8hBps])).toEqual([['bybit', 8, expect.closeTo(1, 10)], ['okx', null, null]]);
+    expect(rows[1]!.rateIntervalBps).toBeCloseTo(5, 10);
+    expect(rows[1]!.aprPct).toBeNull();
+    expect(rows.map((r) => r.bestCarry8hBps)).toEqual([null, null]);
   });
 });

@@ -13,6 +13,9 @@ import type { Exchange } from '../../shared/exchanges.js';
 import { FrameRecorder } from '../../server/feeds/recorder.js';
 import { startSimulator, type Simulator } from '../../server/simulator/index.js';
 import { FeedManager } from '../../server/feeds/manager.js';
+import { createFetchJson } from '../../server/feeds/metadata.js';
+import type { FetchJson } from '../../server/feeds/adapter.js';
+import { GATE_CONTRACTS_PATH } from '../../server/venues/gate/adapter.js';
 import { Engine } from '../../server/engine/engine.js';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
 import { nextFundingMs } from '../../server/simulator/market.js';
@@ -26,49 +29,69 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * A FeedManager on the Gate twin with a clock a few seconds before an 8 h boundary (a settlement for every
+ * interval the twin uses). `restLateMs`: for that long after the boundary the contracts list still shows the
+ * state from before it (the passed next time, the old interval), as Gate's REST does (its settlement stamps
+ * land about 3 s late).
+ */
+async function throughSettlement(restLateMs: number) {
+  const lead = 4_000;
+  const boundary = Math.ceil((Date.now() + 60_000) / (8 * H)) * 8 * H;
+  const offset = boundary - lead - Date.now();
+  const clock = () => Date.now() + offset;
+  const sim: Simulator = await startSimulator({ seed: 12, exchanges: ['gate'], instruments: ['BTC-PERP'], now: clock, timings: { fundingPushMs: 150 } });
+  cleanups.push(() => sim.close());
+  const pair = sim.model.findListed('gate', 'BTC_USDT')!;
+  const before = pair.fundingIntervalMs;
+  const real = createFetchJson();
+  const contractReads: Array<{ atMs: number; nextApplyS: number; intervalS: number }> = [];
+  const fetchJson: FetchJson = async (url, init) => {
+    const body = await real(url, init);
+    if (!url.endsWith(GATE_CONTRACTS_PATH) || !Array.isArray(body)) return body;
+    const now = clock();
+    const late = now >= boundary && now < boundary + restLateMs;
+    const out = (body as Array<Record<string, unknown>>).map((c) => (late && c.name === 'BTC_USDT' ? { ...c, funding_next_apply: boundary / 1000, funding_interval: before / 1000 } : c));
+    for (const c of out) if (c.name === 'BTC_USDT') contractReads.push({ atMs: now, nextApplyS: Number(c.funding_next_apply), intervalS: Number(c.funding_interval) });
+    return out;
+  };
+  const engine = new Engine({ config: DEFAULT_CONFIG, now: clock });
+  const fm = new FeedManager({
+    engine,
+    exchanges: ['gate'],
+    instruments: ['BTC-PERP'],
+    endpoints: sim.endpoints,
+    fetchJson,
+    now: clock,
+    backoff: { initialMs: 50, maxMs: 400, factor: 2 },
+    settlementRefreshDelayMs: 300,
+    settlementRefreshJitterMs: 0,
+    settlementRetryMs: 1_000,
+    discoveryRefreshMs: 3_600_000, // the periodic refresh stays out of the way
+  });
+  cleanups.push(() => fm.stop());
+  let manualRefreshes = 0;
+  const refresh = fm.refreshDiscovery.bind(fm);
+  fm.refreshDiscovery = async () => {
+    manualRefreshes++;
+    return refresh();
+  };
+  await fm.start();
+  const funding = () => engine.quote('BTC-PERP', 'gate');
+  await waitFor('gate funding before the settlement', () => funding()?.nextFundingMs === boundary, 3_000);
+  expect(clock()).toBeLessThan(boundary);
+  expect(funding()!.fundingIntervalMs).toBe(before);
+  // The venue changes the contract's interval; its ticker does not carry the interval, only REST does.
+  const changed = before === 4 * H ? 8 * H : 4 * H;
+  pair.fundingIntervalMs = changed;
+  await waitFor('the settlement to pass', () => clock() > boundary + 100, lead + 2_000);
+  expect(funding()!.fundingIntervalMs).toBe(before); // not known before the venue is re-read
+  return { engine, clock, boundary, before, changed, pair, funding, contractReads, manualRefreshes: () => manualRefreshes };
+}
+
 describe('gate: the funding interval through a settlement', () => {
   it('the twin moves BTC_USDT to another interval; the refresh armed for the settlement brings the new interval and next time, and later ticker frames keep them', { timeout: 30_000 }, async () => {
-    // A clock a few seconds before an 8 h boundary, which is a settlement for every interval the twin uses.
-    const lead = 4_000;
-    const boundary = Math.ceil((Date.now() + 60_000) / (8 * H)) * 8 * H;
-    const offset = boundary - lead - Date.now();
-    const clock = () => Date.now() + offset;
-    const sim: Simulator = await startSimulator({ seed: 12, exchanges: ['gate'], instruments: ['BTC-PERP'], now: clock, timings: { fundingPushMs: 150 } });
-    cleanups.push(() => sim.close());
-    const engine = new Engine({ config: DEFAULT_CONFIG, now: clock });
-    const fm = new FeedManager({
-      engine,
-      exchanges: ['gate'],
-      instruments: ['BTC-PERP'],
-      endpoints: sim.endpoints,
-      now: clock,
-      backoff: { initialMs: 50, maxMs: 400, factor: 2 },
-      settlementRefreshDelayMs: 300,
-      settlementRefreshJitterMs: 0,
-      discoveryRefreshMs: 3_600_000, // the periodic refresh stays out of the way
-    });
-    cleanups.push(() => fm.stop());
-    let manualRefreshes = 0;
-    const refresh = fm.refreshDiscovery.bind(fm);
-    fm.refreshDiscovery = async () => {
-      manualRefreshes++;
-      return refresh();
-    };
-
-    await fm.start();
-    const pair = sim.model.findListed('gate', 'BTC_USDT')!;
-    const before = pair.fundingIntervalMs;
-    const funding = () => engine.quote('BTC-PERP', 'gate');
-    await waitFor('gate funding before the settlement', () => funding()?.nextFundingMs === boundary, 3_000);
-    expect(clock()).toBeLessThan(boundary);
-    expect(funding()!.fundingIntervalMs).toBe(before);
-
-    // The venue changes the contract's interval; its ticker does not carry the interval, only REST does.
-    const changed = before === 4 * H ? 8 * H : 4 * H;
-    pair.fundingIntervalMs = changed;
-    await waitFor('the settlement to pass', () => clock() > boundary + 100, lead + 2_000);
-    expect(funding()!.fundingIntervalMs).toBe(before); // not known before the venue is re-read
-
+    const { engine, clock, boundary, changed, pair, funding, manualRefreshes } = await throughSettlement(0);
     await waitFor('the new interval from the post-settlement refresh', () => funding()?.fundingIntervalMs === changed, 5_000);
     expect(funding()!.nextFundingMs).toBe(boundary + changed);
     expect(funding()!.nextFundingMs).toBe(nextFundingMs(pair, clock()));
@@ -77,7 +100,28 @@ describe('gate: the funding interval through a settlement', () => {
     const seenAt = receivedAt();
     await waitFor('later ticker frames', () => receivedAt() > seenAt + 300, 3_000);
     expect(funding()).toMatchObject({ fundingIntervalMs: changed, nextFundingMs: boundary + changed, fundingPredicted: false });
-    expect(manualRefreshes).toBe(0);
+    expect(manualRefreshes()).toBe(0);
+  });
+
+  it('REST still shows the passed next time (and old interval) at the post-settlement read: the read is retried and the new interval comes then, not at the periodic refresh', { timeout: 30_000 }, async () => {
+    const restLateMs = 1_500;
+    const { engine, clock, boundary, before, changed, funding, contractReads, manualRefreshes } = await throughSettlement(restLateMs);
+    await waitFor('the new interval after REST caught up', () => funding()?.fundingIntervalMs === changed, 6_000);
+    expect(funding()!.nextFundingMs).toBe(boundary + changed);
+    // The first read after the settlement saw the stale answer; a retry, after REST caught up, the new one.
+    const after = contractReads.filter((r) => r.atMs >= boundary);
+    expect(after[0]).toMatchObject({ nextApplyS: boundary / 1000, intervalS: before / 1000 });
+    expect(after[0]!.atMs).toBeLessThan(boundary + restLateMs);
+    expect(after.at(-1)).toMatchObject({ nextApplyS: (boundary + changed) / 1000, intervalS: changed / 1000 });
+    expect(after.at(-1)!.atMs).toBeGreaterThanOrEqual(boundary + restLateMs);
+    // Meanwhile the stream's figures rolled on with the interval in force (never a settlement in the past).
+    expect(engine.stats().rejectedTotal).toBe(0);
+    const receivedAt = () => engine.funding('BTC-PERP', 'gate')?.receivedMs ?? 0;
+    const seenAt = receivedAt();
+    await waitFor('later ticker frames', () => receivedAt() > seenAt + 300, 3_000);
+    expect(funding()).toMatchObject({ fundingIntervalMs: changed, nextFundingMs: boundary + changed });
+    expect(clock()).toBeLessThan(boundary + 60_000);
+    expect(manualRefreshes()).toBe(0);
   });
 });
 

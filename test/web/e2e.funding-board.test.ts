@@ -3,7 +3,7 @@
  * dashboard, GET /api/funding polled): BTC-PERP has funding on three venues with 1 h, 4 h and 8 h intervals
  * and three different next settlements. Each row shows its own countdown, its interval badge; the best carry
  * pair (short the 1 h venue, long the 8 h venue) is highlighted; the realised averages say "—" with the
- * "no history yet" tooltip; the page never scrolls sideways.
+ * "no history yet" tooltip; the page never scrolls sideways. A leg whose interval is unknown shows its rate and a "?".
  */
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -92,6 +92,33 @@ describeWith(['chromium'], 'funding board (Chromium, 390 px and 1440 px)', () =>
       await page.screenshot({ path: join(ARTIFACTS, `funding-board-${width}.png`), fullPage: false });
     }, 90_000);
   }
+
+  it('a leg whose interval the venue never stated: its row shows the rate and a visible "?" interval, no 8 h rate or APR, and sorts last by 8 h rate', async () => {
+    const { a, port } = await serve();
+    const t = Date.now();
+    push(a, 'BTC-PERP', 'bybit', 0.0001, H, t + 20 * 60_000); // 8 bps/8h
+    push(a, 'BTC-PERP', 'okx', -0.0002, 4 * H, t + 3 * H); // −4 bps/8h
+    push(a, 'BTC-PERP', 'binance', 0.0025, 0, t + 2 * H); // 25 bps per an unknown interval
+    const page = await open(port, { viewport: { width: 1440, height: 900 } });
+    await page.getByTestId('tab-funding').click();
+    const board = page.getByTestId('funding-board');
+    await expect.poll(() => board.locator('[data-testid="funding-row"]').count()).toBe(3);
+    const row = board.locator('[data-testid="funding-row"][data-venue="binance"]');
+    const badge = row.getByTestId('funding-interval');
+    expect((await badge.innerText()).trim()).toBe('?');
+    expect(await badge.isVisible()).toBe(true);
+    expect(await badge.getAttribute('title')).toMatch(/interval unknown/i);
+    expect((await row.getByTestId('funding-rate8h').innerText()).trim()).toBe('–');
+    expect(await row.innerText()).toContain('25.00'); // its rate per its own interval, in bps
+    expect(await row.getAttribute('data-best')).toBe(''); // never part of the best pair
+    expect((await row.getByTestId('funding-next').innerText()).trim()).toMatch(/^(1:59:[0-5]\d|2:00:00)$/);
+    // By 8 h rate, either way, the unknown row comes after the known ones.
+    for (let k = 0; k < 2; k++) {
+      await board.getByTestId('funding-sort-rate8hBps').click();
+      await expect.poll(() => board.locator('[data-testid="funding-row"]').last().getAttribute('data-venue')).toBe('binance');
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'funding-board-unknown-interval.png'), fullPage: false });
+  }, 90_000);
 
   it('1,200 rows (300 instruments × 4 venues): 50 a page, a sort click re-orders and paints within 500 ms', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => `C${String(i).padStart(3, '0')}-PERP`);

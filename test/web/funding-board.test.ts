@@ -53,6 +53,17 @@ describe('funding board logic', () => {
     expect(filterRows([row('okx', 1, H, null, { volume24hUsd: 5e6 })], { ...EMPTY_FILTER, minVolume24hUsd: 1e6 })).toHaveLength(1);
   });
 
+  it('a row whose interval is unknown sorts after the known ones by 8 h rate, APR and interval, either way; its badge is "?"', () => {
+    const unknown = row('gate', 0, 0, NOW + H, { rateIntervalBps: 30, rate8hBps: null, aprPct: null, intervalMs: null, intervalHours: null });
+    const rows = [unknown, row('bybit', 8, H, NOW + H), row('okx', -4, 4 * H, NOW + H)];
+    for (const key of ['rate8hBps', 'aprPct', 'interval'] as const) {
+      for (const dir of ['asc', 'desc'] as const) expect(sortRows(rows, { key, dir }, NOW).at(-1)!.venue, `${key} ${dir}`).toBe('gate');
+    }
+    // Its rate per its own interval is known, so that sort places it by value (30 bps is the highest).
+    expect(sortRows(rows, { key: 'rateIntervalBps', dir: 'desc' }, NOW)[0]!.venue).toBe('gate');
+    expect(intervalBadge(unknown.intervalMs)).toBe('?');
+  });
+
   it('pages of 50, clamped', () => {
     const items = Array.from({ length: 2101 }, (_, i) => i);
     expect(pageOf(items, 0)).toMatchObject({ page: 0, pages: 43 });

@@ -14,7 +14,9 @@
  * "deprecated, use funding_rate" and is not emitted (older frames show it differing from `funding_rate`).
  * The documented ticker carries no funding time: the next settlement and the interval come from REST
  * (`refreshAfterSettlement`) unless the entry carries them itself, and the parser rolls a passed next time
- * forward by the interval so the engine never sees a settlement in the past.
+ * forward by the interval so the engine never sees a settlement in the past. REST answers a few seconds late
+ * after a settlement: a just-passed `funding_next_apply` is kept as read (not updated yet), so the feed's
+ * post-settlement read is retried until it shows the new next time and interval.
  *
  * Other frames: `futures.system` notices (an `upgrade` one = reconnect soon), acks on the data channel's
  * name with `event:"subscribe"`, `futures.pong`, and errors `{code, message}` with `result` null or
@@ -201,9 +203,15 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
   const intervalS = assumed ? DEFAULT_FUNDING_INTERVAL_MS / 1000 : num(c.funding_interval);
   if (!(intervalS > 0)) return b.skip('bad_funding_interval');
   const intervalMs = Math.round(intervalS * 1000);
-  // Seconds, maybe float-formatted (1.7132256e9); a value already passed rolls forward to the coming one.
+  // Seconds, maybe float-formatted (1.7132256e9). A time passed less than an interval ago is kept as it
+  // is: Gate's REST lags its settlements by a few seconds, so it means "not updated yet" (the interval may
+  // change at that settlement) and the feed's post-settlement read, seeing it, looks again; the stream
+  // rolls it forward by the interval in force meanwhile (the parser), so the engine never sees it passed.
+  // One passed longer ago is not that lag: rolled forward to the coming one.
   const nextS = num(c.funding_next_apply);
-  const next = isEpochSeconds(nextS) ? rollForward(Math.round(nextS * 1000), intervalMs, nowMs) : 0;
+  const raw = isEpochSeconds(nextS) ? Math.round(nextS * 1000) : 0;
+  const passed = raw > 0 && raw <= nowMs && raw > nowMs - intervalMs;
+  const next = raw === 0 || passed ? raw : rollForward(raw, intervalMs, nowMs);
   const rate = num(c.funding_rate);
   b.add(
     {
@@ -219,7 +227,8 @@ function addContract(b: DiscoveryBuilder, c: unknown, nowMs: number): void {
       nextFundingMs: next,
       status,
     },
-    Number.isNaN(rate) || !(next > 0) ? {} : { seedFunding: { rate, intervalMs: assumed ? 0 : intervalMs, nextFundingMs: next, predicted: false, tsMs: nowMs } },
+    // No seed from a not-yet-updated entry (its rate may be the one just settled): the stream brings the current one.
+    Number.isNaN(rate) || !(next > 0) || passed ? {} : { seedFunding: { rate, intervalMs: assumed ? 0 : intervalMs, nextFundingMs: next, predicted: false, tsMs: nowMs } },
   );
 }
 

@@ -15,6 +15,8 @@ export const REALISED_KEYS: readonly RealisedKey[] = ['avg24h', 'avg3d', 'avg7d'
 /** Em dash and its tooltip for a realised average no history source has filled yet. */
 export const NO_HISTORY_TEXT = '—';
 export const NO_HISTORY_TITLE = 'no history yet';
+/** Tooltip of a row whose interval the venue never stated: its rate is shown, nothing per 8 h or per year. */
+export const UNKNOWN_INTERVAL_TITLE = 'Funding interval unknown: the venue has not stated it, so the rate is not normalised to 8 h or annualised';
 
 export interface FundingColumn {
   key: FundingSortKey;
