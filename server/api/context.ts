@@ -37,8 +37,8 @@ export interface ApiContext {
   /** Settled funding per leg and the backfill's progress (GET /api/funding/history[/status]); absent = empty answers. */
   fundingHistory?: { view: FundingHistoryView; legs(): FundingLegRef[]; retentionMs: number; status(): FundingBackfillStatus | null };
   persistence: Persistence;
-  /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. */
-  alerts?: AlertsService;
+  /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. An edge reads a mirrored view (its PUT and test are relayed). */
+  alerts?: Pick<AlertsService, 'view' | 'update' | 'test'>;
   config: ConfigService;
   hub: StreamHub;
   metrics: ApiMetrics;
