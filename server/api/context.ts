@@ -32,7 +32,7 @@ export interface ApiContext {
   depth?: () => DepthStatus;
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
-  /** The funding board (GET /api/funding); absent = an empty board. */
+  /** The funding board (GET /api/funding; on an edge the engine's mirrored board); absent = an empty board. */
   fundingBoard?: Pick<FundingBoard, 'rows' | 'historySource' | 'now'>;
   /** Settled funding per leg and the backfill's progress (GET /api/funding/history[/status]); absent = empty answers. */
   fundingHistory?: { view: FundingHistoryView; legs(): FundingLegRef[]; retentionMs: number; status(): FundingBackfillStatus | null };

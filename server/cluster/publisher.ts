@@ -99,11 +99,12 @@ export class ClusterPublisher {
     const funding = this.opts.funding;
     if (!funding || this.closed || this.fenced) return;
     const { tsMs, historySource, rows } = funding.board();
-    const body = JSON.stringify({ historySource, rows });
+    // One stringify of the rows (the large part) serves the comparison and the stored value.
+    const body = `"historySource":${JSON.stringify(historySource)},"rows":${JSON.stringify(rows)}`;
     if (body === this.lastFunding) return;
-    const state: FundingBoardState = { token: this.opts.token, tsMs, historySource, rows };
+    const token: FundingBoardState['token'] = this.opts.token;
     try {
-      await valueScript.run(this.opts.redis, [this.opts.keys.fence, this.opts.keys.funding], [this.opts.token, JSON.stringify(state)]);
+      await valueScript.run(this.opts.redis, [this.opts.keys.fence, this.opts.keys.funding], [token, `{"token":${token},"tsMs":${tsMs},${body}}`]);
       this.lastFunding = body;
       this.stats.fundingBoards++;
       this.push({ t: 'funding', e: { tsMs } });
