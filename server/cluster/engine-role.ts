@@ -110,10 +110,16 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
   const pushChanged = (): void => {
     const view = alerts.view();
     const a = JSON.stringify(view);
-    if (a !== lastSent.alerts) (lastSent.alerts = a), publisher.push({ t: 'alerts', e: view });
+    if (a !== lastSent.alerts) {
+      lastSent.alerts = a;
+      publisher.push({ t: 'alerts', e: view });
+    }
     const c = counters();
     const cs = JSON.stringify(c);
-    if (cs !== lastSent.counters) (lastSent.counters = cs), publisher.push({ t: 'counters', e: c });
+    if (cs !== lastSent.counters) {
+      lastSent.counters = cs;
+      publisher.push({ t: 'counters', e: c });
+    }
   };
   alerts.onChange(pushChanged);
   await publisher.start();

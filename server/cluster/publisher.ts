@@ -3,7 +3,8 @@
  * feed, funding-check, config and stats change, goes out in batches (one Lua call per event-loop turn)
  * that number events consecutively, append them to the capped stream and publish them live. A snapshot
  * of the engine's state, tagged with the seq it reflects, is rewritten every `snapshotMs` (when anything
- * was published since) so an edge can start from it and read the stream onwards.
+ * was published since) so an edge can start from it and read the stream onwards. The funding board, too
+ * large for the stream, is written (fenced) to its own key when it changed and announced by a `funding` event.
  *
  * Consistency: the snapshot is taken right after draining the subscriptions into a batch, on the same
  * connection and thread, so it reflects exactly the events numbered before it.
@@ -115,7 +116,7 @@ export class ClusterPublisher {
     }
   }
 
-  /** Feed, funding-check, config and stats changes (the buses cover opportunities and the strategy). */
+  /** Feed, funding-check, config, stats, alerts and counter changes (the buses cover opportunities and the strategy). */
   push(event: ClusterEvent): void {
     if (this.closed) return;
     this.queued.push(event);
