@@ -4,7 +4,7 @@
  * their file name), /api/alerts read from the mirrored view with secrets masked exactly as the engine masks
  * them (the raw secret never reaches Redis's cluster keys), alert mutations relayed (a rule created through
  * one edge is on the engine and on the other edge; 400s naming the field; 401; 503 without an engine), and
- * the engine's trading counters in the edge's /metrics.
+ * the engine's trading counters in the edge's /metrics. After a takeover the edge serves the next engine's board.
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -71,16 +71,17 @@ describeWith(['redis'], 'cluster edge: funding board, funding history, alerts an
   const board = (b: FundingResponse) => ({ ...b, nowMs: 0 });
 
   it('serves the engine\'s funding board (same rows, filters, changes) and relays funding history', async () => {
-    const { engine, urls } = await start();
+    const { engine: first, urls } = await start();
     const [url] = urls;
-    fund(engine, 'BTC-PERP', 'bybit', 0.0001, 1 * H);
-    fund(engine, 'BTC-PERP', 'okx', 0.0002, 4 * H);
-    fund(engine, 'BTC-PERP', 'kucoin', -0.0003, 8 * H);
-    fund(engine, 'ETH-PERP', 'binance', 0.00005, 8 * H);
-    fund(engine, 'ETH-PERP', 'okx', 0.0001, 8 * H);
+    let current = first;
+    fund(first, 'BTC-PERP', 'bybit', 0.0001, 1 * H);
+    fund(first, 'BTC-PERP', 'okx', 0.0002, 4 * H);
+    fund(first, 'BTC-PERP', 'kucoin', -0.0003, 8 * H);
+    fund(first, 'ETH-PERP', 'binance', 0.00005, 8 * H);
+    fund(first, 'ETH-PERP', 'okx', 0.0001, 8 * H);
 
     const same = async (query: string): Promise<FundingResponse> => {
-      const want = await engineGet<FundingResponse>(engine, `/api/funding${query}`);
+      const want = await engineGet<FundingResponse>(current, `/api/funding${query}`);
       let got: { status: number; body: FundingResponse } | null = null;
       await waitFor(async () => {
         got = await json<FundingResponse>(`${url}/api/funding${query}`);
@@ -104,34 +105,42 @@ describeWith(['redis'], 'cluster edge: funding board, funding history, alerts an
     expect((await json<{ field: string }>(`${url}/api/funding?venue=nowhere`)).status).toBe(400);
 
     // A change on the engine reaches the edge (a new board is written and announced).
-    fund(engine, 'BTC-PERP', 'bybit', 0.0009, 1 * H);
+    fund(first, 'BTC-PERP', 'bybit', 0.0009, 1 * H);
     const changed = await same('?instrument=BTC-PERP');
     expect(changed.rows.find((r) => r.venue === 'bybit')!.rate8hBps).toBeCloseTo(72, 9);
 
     // Funding history lives in the engine's memory: relayed, the same answer, downloads keep their file name.
     const t0 = Date.now() - 24 * H;
-    engine.perpscan.fundingHistory.add({ instrument: 'BTC-PERP', venue: 'okx', settle: 'USDT' }, [
+    first.perpscan.fundingHistory.add({ instrument: 'BTC-PERP', venue: 'okx', settle: 'USDT' }, [
       { timeMs: t0, rate: 0.0001, intervalMs: 8 * H },
       { timeMs: t0 + 8 * H, rate: -0.0002, intervalMs: 8 * H },
     ]);
     const q = `/api/funding/history?instrument=BTC-PERP&from=${t0 - H}&to=${t0 + 9 * H}`;
     const hist = await json<FundingHistoryResponse>(`${url}${q}`);
     expect(hist.status).toBe(200);
-    expect(hist.body).toEqual(await engineGet<FundingHistoryResponse>(engine, q));
+    expect(hist.body).toEqual(await engineGet<FundingHistoryResponse>(first, q));
     expect(hist.body.series.find((s) => s.venue === 'okx')!.points.map((p) => p.rateIntervalBps)).toEqual([1, -2]);
     const csv = await fetch(`${url}${q}&format=csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="perpscan-funding-history-.*\.csv"/);
     expect((await csv.text()).split('\n').filter((l) => l.includes('okx'))).toHaveLength(2);
     const status = await json<unknown>(`${url}/api/funding/history/status`);
-    expect(status).toEqual({ status: 200, body: await engineGet<unknown>(engine, '/api/funding/history/status') });
+    expect(status).toEqual({ status: 200, body: await engineGet<unknown>(first, '/api/funding/history/status') });
     // Validated on the edge first, like a mutation.
     expect((await json<{ field: string }>(`${url}/api/funding/history?instrument=BTC-PERP&from=5&to=1`)).body.field).toBe('querystring.from');
 
-    await engine.close();
+    await first.close();
+    engine = null;
     expect((await json(`${url}${q}`)).status).toBe(503);
     // The board is a mirrored read: still served (its last state) while no engine is active.
     expect((await json<FundingResponse>(`${url}/api/funding`)).body.count).toBe(5);
+
+    // The next engine (a new fencing token) writes its own board; the edge takes it with the new snapshot.
+    engine = current = await startTestEngine(REDIS_URL, prefix, { apiToken: TOKEN });
+    fund(current, 'SOL-PERP', 'binance', 0.0004, 4 * H);
+    const next = await same('');
+    expect(next.rows.map((r) => [r.instrument, r.venue])).toEqual([['SOL-PERP', 'binance']]);
+    expect(edges[0].mirror.fundingBoard()?.token).toBe(current.token);
   });
 
   it('alerts: a rule created through one edge is on the engine and the other edge; secrets masked as the engine masks them; 400s, 401, 503', async () => {
