@@ -64,7 +64,7 @@ export async function measureRedisHop(opts: { redisUrl: string; eventsPerSec?: n
     token,
     opportunities: bus,
     strategy,
-    state: () => ({ opportunities: [], positions: [], portfolio: { tsMs: Date.now() } as never, tradingState: 'active', feeds: [], fundingChecks: [], config: { version: 1, config: DEFAULT_CONFIG, updatedMs: 0 }, fills: [], rejections: [], stats: { tsMs: Date.now() } as never }),
+    state: () => ({ opportunities: [], positions: [], portfolio: { tsMs: Date.now() } as never, tradingState: 'active', feeds: [], fundingChecks: [], config: { version: 1, config: DEFAULT_CONFIG, updatedMs: 0 }, fills: [], rejections: [], stats: { tsMs: Date.now() } as never, alerts: null, counters: { rejections: {}, fills: [] } }),
     onFenced: () => undefined,
     logger: log,
   });

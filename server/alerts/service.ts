@@ -155,6 +155,7 @@ export class AlertsService {
   private readonly counts = { fired: 0, suppressed: 0, deduplicated: 0 };
   /** Kinds some enabled rule alerts on (with alerts enabled). */
   private wanted = new Set<string>();
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(opts: AlertsServiceOptions) {
     this.store = opts.store;
@@ -189,8 +190,14 @@ export class AlertsService {
     if (!result.ok) return result;
     this.apply(result.config);
     this.store.saveAlerts(result.config);
+    for (const l of this.changeListeners) l();
     this.log?.info({ rules: result.config.rules.length, sinks: result.config.sinks.map((s) => ({ id: s.id, kind: s.kind, enabled: s.enabled })), enabled: result.config.enabled }, 'alerts config updated');
     return result;
+  }
+
+  /** Called after every accepted update (the cluster publishes the new view to edges at once). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   private apply(config: AlertsConfig): void {

@@ -32,13 +32,13 @@ export interface ApiContext {
   depth?: () => DepthStatus;
   /** The funding cross-check per source venue (server/feeds/funding-cross-check.ts); absent = none runs. */
   fundingChecks?: () => FundingCrossCheck[];
-  /** The funding board (GET /api/funding); absent = an empty board. */
+  /** The funding board (GET /api/funding; on an edge the engine's mirrored board); absent = an empty board. */
   fundingBoard?: Pick<FundingBoard, 'rows' | 'historySource' | 'now'>;
   /** Settled funding per leg and the backfill's progress (GET /api/funding/history[/status]); absent = empty answers. */
   fundingHistory?: { view: FundingHistoryView; legs(): FundingLegRef[]; retentionMs: number; status(): FundingBackfillStatus | null };
   persistence: Persistence;
-  /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. */
-  alerts?: AlertsService;
+  /** Alert rules, sinks and delivery (server/alerts/); absent = no alert routes. An edge reads a mirrored view (its PUT and test are relayed). */
+  alerts?: Pick<AlertsService, 'view' | 'update' | 'test'>;
   config: ConfigService;
   hub: StreamHub;
   metrics: ApiMetrics;

@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import { DEFAULT_CONFIG, type VersionedConfig } from '../../shared/config.js';
+import type { AlertsResponse } from '../../shared/alerts.js';
+import type { FundingRow } from '../../shared/funding.js';
 import type { Portfolio, Position } from '../../shared/position.js';
 import type { EngineStats } from '../../shared/protocol.js';
 import type { AccessPolicy } from '../api/access.js';
@@ -19,6 +21,7 @@ import type { EngineView, FeedsView, StrategyView } from '../api/ports.js';
 import { StreamHub } from '../api/stream/hub.js';
 import { DEFAULT_AUTH_FAILURES, DEFAULT_WS_CLIENT_MESSAGES_PER_SEC, type HttpLimits } from '../config/env.js';
 import { ConfigService } from '../config/service.js';
+import { filterFundingRows } from '../funding/board.js';
 import { createHttpServer } from '../http-server.js';
 import { createPersistence } from '../persistence/index.js';
 import type { Persistence } from '../persistence/persistence.js';
@@ -147,9 +150,10 @@ export async function buildEdge(opts: BuildEdgeOptions): Promise<PerpscanEdge> {
     configVersion: () => config.version,
     portfolio,
     tradingState: () => mirror.tradingState(),
-    // Trading counters live on the engine (its own /metrics); an edge reports its stream and HTTP.
-    rejectionCounts: () => ({}),
-    fillCounts: () => [],
+    // The engine's trading and alert counters, mirrored: one scrape target per edge is enough.
+    rejectionCounts: () => mirror.tradingCounters().rejections,
+    fillCounts: () => mirror.tradingCounters().fills,
+    alerts: () => mirror.alerts()?.status ?? { fired: 0, suppressed: 0, deduplicated: 0, queued: 0, sent: 0, failed: 0, dropped: 0, sinks: [] },
     latency: () => ({ bus_to_sent: liveHub.latency.busToSent.cumulative, end_to_end: liveHub.latency.endToEnd.cumulative }),
   });
   const ctx: ApiContext = {
@@ -157,6 +161,22 @@ export async function buildEdge(opts: BuildEdgeOptions): Promise<PerpscanEdge> {
     strategy,
     feeds,
     fundingChecks: () => mirror.fundingChecks(),
+    // The engine's whole board, filtered here as the engine filters it; the clock is this edge's (the dashboard estimates its offset from it).
+    fundingBoard: {
+      rows: (filter): FundingRow[] => filterFundingRows(mirror.fundingBoard()?.rows ?? [], filter ?? {}),
+      get historySource(): string | null {
+        return mirror.fundingBoard()?.historySource ?? null;
+      },
+      now,
+    },
+    // Funding history (GET /api/funding/history[/status]) is relayed to the engine: its index is in the engine's memory.
+    alerts: {
+      view: (): AlertsResponse => synced(mirror.alerts(), 'the alerts config'),
+      update: () => {
+        throw new EngineOnly('an alerts update');
+      },
+      test: () => Promise.reject(new EngineOnly('a test alert')),
+    },
     persistence,
     config,
     hub: liveHub,
@@ -175,7 +195,7 @@ export async function buildEdge(opts: BuildEdgeOptions): Promise<PerpscanEdge> {
     if (SERVED_UNSYNCED.some((p) => path === p || path.startsWith(`${p}/`))) return;
     return sendError(reply, 503, 'engine_unavailable', null, 'this edge has not received the engine state yet');
   });
-  // After the route's own checks (Host, Origin, token, rate limit, body schema): a mutation runs on the engine.
+  // After the route's own checks (Host, Origin, token, rate limit, body schema): a mutation (or a read of engine-only state) runs on the engine.
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.config.relayToEngine !== true) return;
     const outcome = await relay.send({
@@ -188,6 +208,7 @@ export async function buildEdge(opts: BuildEdgeOptions): Promise<PerpscanEdge> {
     if (!outcome.ok) return sendError(reply, 503, 'engine_unavailable', null, outcome.reason);
     const r = outcome.reply;
     if (r.contentType) reply.type(r.contentType);
+    for (const [name, value] of Object.entries(r.headers ?? {})) reply.header(name, value);
     return reply.code(r.status).send(r.body);
   });
   await mountApi(app, ctx, { basePath: base, staticDir: opts.staticDir, access: opts.access });

@@ -10,6 +10,7 @@ import type pino from 'pino';
 import type { PerpscanApp } from '../app.js';
 import { RedisPersistence } from '../persistence/redis.js';
 import type { Persistence } from '../persistence/persistence.js';
+import type { TradingCounters } from './events.js';
 import { clusterKeys } from './keys.js';
 import { EngineLease } from './lease.js';
 import { ClusterPublisher } from './publisher.js';
@@ -27,6 +28,8 @@ export interface EngineRoleOptions {
   logger: pino.Logger;
   leaseTtlMs?: number;
   snapshotMs?: number;
+  /** Funding-board cadence (ms; written only when changed). Default 2,000. */
+  fundingMs?: number;
   streamMaxLen?: number;
   /** Builds and starts the engine (buildApp) on this opened, fenced store. */
   build: (persistence: Persistence) => Promise<PerpscanApp>;
@@ -65,7 +68,8 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
   };
   lease.onLost(loseOnce);
   const perpscan = await opts.build(persistence);
-  const { engine, strategy, feeds, fundingCheck, config } = perpscan;
+  const { engine, strategy, feeds, fundingCheck, config, alerts, fundingBoard } = perpscan;
+  const counters = (): TradingCounters => ({ rejections: strategy.rejectionCounts(), fills: strategy.fillCounts() });
   const publisher = new ClusterPublisher({
     redis,
     keys,
@@ -83,7 +87,16 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
       fills: strategy.fills().slice(-SNAPSHOT_FILLS),
       rejections: strategy.rejections(SNAPSHOT_REJECTIONS),
       stats: perpscan.engineStats(),
+      alerts: alerts.view(),
+      counters: counters(),
     }),
+    funding: {
+      board: () => {
+        const tsMs = fundingBoard.now();
+        return { tsMs, historySource: fundingBoard.historySource, rows: fundingBoard.rows({}, tsMs) };
+      },
+      everyMs: opts.fundingMs,
+    },
     snapshotMs: opts.snapshotMs,
     streamMaxLen: opts.streamMaxLen,
     onFenced: () => loseOnce('fenced: another engine holds a newer token'),
@@ -92,8 +105,28 @@ export async function startEngineRole(opts: EngineRoleOptions): Promise<ActiveEn
   feeds?.onState((e) => publisher.push({ t: 'feed', e }));
   fundingCheck?.onResult((e) => publisher.push({ t: 'check', e }));
   config.onChange((next) => publisher.push({ t: 'config', e: next }));
+  // Alerts and counters change without an event of their own: sent when they differ from the last sent.
+  const lastSent = { alerts: JSON.stringify(alerts.view()), counters: JSON.stringify(counters()) };
+  const pushChanged = (): void => {
+    const view = alerts.view();
+    const a = JSON.stringify(view);
+    if (a !== lastSent.alerts) {
+      lastSent.alerts = a;
+      publisher.push({ t: 'alerts', e: view });
+    }
+    const c = counters();
+    const cs = JSON.stringify(c);
+    if (cs !== lastSent.counters) {
+      lastSent.counters = cs;
+      publisher.push({ t: 'counters', e: c });
+    }
+  };
+  alerts.onChange(pushChanged);
   await publisher.start();
-  const statsTimer = setInterval(() => publisher.push({ t: 'stats', e: perpscan.engineStats() }), STATS_EVERY_MS);
+  const statsTimer = setInterval(() => {
+    publisher.push({ t: 'stats', e: perpscan.engineStats() });
+    pushChanged();
+  }, STATS_EVERY_MS);
   const relay = new EngineRelayServer(opts.redisUrl, keys, perpscan.app, opts.basePath, log);
   await relay.start();
   log.info({ token }, 'cluster: engine active (publishing, answering relayed requests)');

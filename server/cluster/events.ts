@@ -2,12 +2,15 @@
  * What the engine publishes to edges: events (each with a sequence number) and the snapshot they start
  * from. Payloads are JSON; a batch `{ token, first, events }` gives its i-th event the seq `first + i`.
  */
+import type { AlertsResponse } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
 import type { OpportunityEvent, Opportunity } from '../../shared/opportunity.js';
 import type { Fill, Portfolio, Position, RiskRejection, StrategyEvent, TradingState } from '../../shared/position.js';
+import type { FundingRow } from '../../shared/funding.js';
 import type { EngineStats } from '../../shared/protocol.js';
+import type { FillCount } from '../strategy/fill-log.js';
 
 export type ClusterEvent =
   | { t: 'opp'; e: OpportunityEvent }
@@ -16,6 +19,12 @@ export type ClusterEvent =
   | { t: 'check'; e: FundingCrossCheck }
   | { t: 'config'; e: VersionedConfig }
   | { t: 'stats'; e: EngineStats }
+  /** The alerts config (secrets masked by the engine: the raw ones never reach Redis) and delivery counters. */
+  | { t: 'alerts'; e: AlertsResponse }
+  /** The engine's trading counters (for an edge's /metrics). */
+  | { t: 'counters'; e: TradingCounters }
+  /** A new funding board was written to the funding key (too large for the stream): read it from there. */
+  | { t: 'funding'; e: { tsMs: number } }
   /** The engine's own subscriber lost events (it fell behind its bus): take a fresh snapshot. */
   | { t: 'resync' };
 
@@ -25,6 +34,21 @@ export interface EventBatch {
   /** Seq of events[0]; events are numbered consecutively. */
   first: number;
   events: ClusterEvent[];
+}
+
+/** Counters the engine's /metrics exports beside its state (risk rejections by reason, fills by venue and purpose). */
+export interface TradingCounters {
+  rejections: Record<string, number>;
+  fills: FillCount[];
+}
+
+/** The engine's funding board (every row, unfiltered) as written to the funding key with the token that wrote it. */
+export interface FundingBoardState {
+  token: number;
+  /** The engine's clock when the rows were computed. */
+  tsMs: number;
+  historySource: string | null;
+  rows: FundingRow[];
 }
 
 /** The engine's state as of one seq (every event up to and including `seq` applied). */
@@ -41,10 +65,13 @@ export interface EngineSnapshot {
   fills: Fill[];
   rejections: RiskRejection[];
   stats: EngineStats;
+  /** Null when the engine runs no alerts service. */
+  alerts: AlertsResponse | null;
+  counters: TradingCounters;
 }
 
 /** Snapshot parts stored as JSON fields of the snapshot hash (seq and token are plain fields). */
-export const SNAPSHOT_PARTS = ['opportunities', 'positions', 'portfolio', 'tradingState', 'feeds', 'fundingChecks', 'config', 'fills', 'rejections', 'stats'] as const;
+export const SNAPSHOT_PARTS = ['opportunities', 'positions', 'portfolio', 'tradingState', 'feeds', 'fundingChecks', 'config', 'fills', 'rejections', 'stats', 'alerts', 'counters'] as const;
 type SnapshotPart = (typeof SNAPSHOT_PARTS)[number];
 
 export function encodeSnapshotFields(s: Omit<EngineSnapshot, 'seq' | 'token'>): string[] {

@@ -13,6 +13,8 @@ export function clusterKeys(prefix: string) {
     live: `${p}live`,
     /** Hash: the engine's state and the sequence it reflects (`seq`, `token`, one JSON field per part). */
     snapshot: `${p}snapshot`,
+    /** String: the engine's funding board (FundingBoardState JSON), rewritten fenced when it changed. */
+    funding: `${p}funding`,
     /** Lease: SET NX PX by the active engine, value = its owner id; renewed while it lives. */
     lease: `${p}lease`,
     /** Fencing token: INCR on every acquisition; writes carrying an older token are refused. */

@@ -11,6 +11,7 @@
  * to the new one (opened / updated / closed, position changes), so connected clients follow it too.
  */
 import { Redis } from 'ioredis';
+import type { AlertsResponse } from '../../shared/alerts.js';
 import type { VersionedConfig } from '../../shared/config.js';
 import type { FundingCrossCheck } from '../../shared/cross-check.js';
 import type { FeedState } from '../../shared/feeds.js';
@@ -19,7 +20,7 @@ import type { Fill, Portfolio, Position, RiskRejection, StrategyEvent, TradingSt
 import type { EngineStats } from '../../shared/protocol.js';
 import type { Logger } from '../api/ports.js';
 import { BroadcastRing } from '../engine/bus.js';
-import { type ClusterEvent, decodeSnapshot, type EngineSnapshot, type EventBatch } from './events.js';
+import { type ClusterEvent, decodeSnapshot, type EngineSnapshot, type EventBatch, type FundingBoardState, type TradingCounters } from './events.js';
 import type { ClusterKeys } from './keys.js';
 
 const RING_CAPACITY = 65_536;
@@ -79,6 +80,11 @@ export class EngineMirror {
   private currentTradingState: TradingState = 'active';
   private currentConfig: VersionedConfig | null = null;
   private currentStats: EngineStats | null = null;
+  private currentAlerts: AlertsResponse | null = null;
+  private currentCounters: TradingCounters = { rejections: {}, fills: [] };
+  private currentFunding: FundingBoardState | null = null;
+  /** Funding-board reads started; only the newest one's answer is kept. */
+  private fundingReads = 0;
   private readonly inbox: string[] = [];
   private pumping = false;
   private needSnapshot = true;
@@ -157,6 +163,17 @@ export class EngineMirror {
   }
   engineStats(): EngineStats | null {
     return this.currentStats;
+  }
+  /** The engine's alerts view (secrets masked by the engine), or null when it runs none or before the snapshot. */
+  alerts(): AlertsResponse | null {
+    return this.currentAlerts;
+  }
+  tradingCounters(): TradingCounters {
+    return this.currentCounters;
+  }
+  /** The engine's whole funding board as last written, or null before the first. */
+  fundingBoard(): FundingBoardState | null {
+    return this.currentFunding;
   }
   opportunityCounts(): { opened: number; closed: Record<string, number> } {
     return { opened: this.lifecycle.opened, closed: { ...this.lifecycle.closed } };
@@ -271,6 +288,15 @@ export class EngineMirror {
       case 'stats':
         this.currentStats = ev.e;
         return;
+      case 'alerts':
+        this.currentAlerts = ev.e;
+        return;
+      case 'counters':
+        this.currentCounters = ev.e;
+        return;
+      case 'funding':
+        void this.loadFunding();
+        return;
       case 'resync':
         this.needSnapshot = true;
         this.snapshotMinSeq = seq;
@@ -302,6 +328,19 @@ export class EngineMirror {
     }
   }
 
+  /** Reads the funding key (announced by a `funding` event, and with every snapshot); the newest read wins. */
+  private async loadFunding(): Promise<void> {
+    const n = ++this.fundingReads;
+    try {
+      const raw = await this.cmd.get(this.opts.keys.funding);
+      if (n !== this.fundingReads || raw === null) return;
+      this.currentFunding = JSON.parse(raw) as FundingBoardState;
+    } catch (err) {
+      // The next announcement (or snapshot) reads it again.
+      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cluster mirror: reading the funding board failed');
+    }
+  }
+
   /** Takes the snapshot and reads the stream after it; false when none exists yet. */
   private async takeSnapshot(): Promise<boolean> {
     let snap: EngineSnapshot | null = null;
@@ -315,6 +354,7 @@ export class EngineMirror {
     this.snapshotMinSeq = 0;
     this.replaceState(snap);
     this.stats.snapshots++;
+    await this.loadFunding();
     if (!(await this.fillFromStream(null))) return true; // trimmed already: the pump takes another snapshot
     if (!this.synced) {
       this.synced = true;
@@ -364,6 +404,8 @@ export class EngineMirror {
       this.opts.listeners?.config?.(s.config);
     }
     this.currentStats = s.stats;
+    this.currentAlerts = s.alerts;
+    this.currentCounters = s.counters;
     this.stats.lastSeq = s.seq;
     this.stats.token = s.token;
   }

@@ -3,7 +3,8 @@
  * feed, funding-check, config and stats change, goes out in batches (one Lua call per event-loop turn)
  * that number events consecutively, append them to the capped stream and publish them live. A snapshot
  * of the engine's state, tagged with the seq it reflects, is rewritten every `snapshotMs` (when anything
- * was published since) so an edge can start from it and read the stream onwards.
+ * was published since) so an edge can start from it and read the stream onwards. The funding board, too
+ * large for the stream, is written (fenced) to its own key when it changed and announced by a `funding` event.
  *
  * Consistency: the snapshot is taken right after draining the subscriptions into a batch, on the same
  * connection and thread, so it reflects exactly the events numbered before it.
@@ -12,13 +13,14 @@ import type { Redis } from 'ioredis';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import type { StrategyEvent } from '../../shared/position.js';
 import type { EventSource, EventSubscription, Logger } from '../api/ports.js';
-import { type ClusterEvent, encodeSnapshotFields, type EngineSnapshot } from './events.js';
+import { type ClusterEvent, encodeSnapshotFields, type EngineSnapshot, type FundingBoardState } from './events.js';
 import type { ClusterKeys } from './keys.js';
 import { isFencedError, LuaScript } from './lua.js';
-import { PUBLISH_EVENTS, WRITE_SNAPSHOT } from './scripts.js';
+import { PUBLISH_EVENTS, WRITE_FENCED_VALUE, WRITE_SNAPSHOT } from './scripts.js';
 
 const publishScript = new LuaScript(PUBLISH_EVENTS);
 const snapshotScript = new LuaScript(WRITE_SNAPSHOT);
+const valueScript = new LuaScript(WRITE_FENCED_VALUE);
 const POP_MAX = 65_536;
 
 export interface PublisherOptions {
@@ -30,6 +32,11 @@ export interface PublisherOptions {
   strategy: EventSource<StrategyEvent>;
   /** The engine's state now, for the snapshot. */
   state: () => Omit<EngineSnapshot, 'seq' | 'token'>;
+  /**
+   * The funding board (every row): written to its own key when it changed, at most every `everyMs`
+   * (default 2,000), then announced by a small `funding` event. Absent = no board is published.
+   */
+  funding?: { board: () => Omit<FundingBoardState, 'token'>; everyMs?: number };
   /** Stream entries kept (approximately; one entry per batch). Default 100,000. */
   streamMaxLen?: number;
   /** Snapshot cadence (ms). Default 1,000. */
@@ -43,6 +50,8 @@ export interface PublisherStats {
   batches: number;
   events: number;
   snapshots: number;
+  /** Funding boards written (only those that changed). */
+  fundingBoards: number;
   /** Batches that failed (Redis away): the next turn publishes a resync. */
   failed: number;
   lastSeq: number;
@@ -54,13 +63,16 @@ export class ClusterPublisher {
   private readonly queued: ClusterEvent[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
+  private fundingTimer: NodeJS.Timeout | null = null;
+  /** The last funding board written (its rows and source), to skip unchanged ones. */
+  private lastFunding = '';
   /** Something was published since the last snapshot. */
   private dirty = true;
   /** Events were lost (our subscription fell behind, or a batch failed): edges must take a fresh snapshot. */
   private lostEvents = false;
   private fenced = false;
   private closed = false;
-  readonly stats: PublisherStats = { batches: 0, events: 0, snapshots: 0, failed: 0, lastSeq: 0 };
+  readonly stats: PublisherStats = { batches: 0, events: 0, snapshots: 0, fundingBoards: 0, failed: 0, lastSeq: 0 };
   private readonly streamMaxLen: number;
 
   constructor(private readonly opts: PublisherOptions) {
@@ -71,16 +83,40 @@ export class ClusterPublisher {
 
   /** Loads the scripts and writes the first snapshot (before any event, so edges see this engine's state first). */
   async start(): Promise<void> {
-    await Promise.all([publishScript.load(this.opts.redis), snapshotScript.load(this.opts.redis)]);
+    await Promise.all([publishScript.load(this.opts.redis), snapshotScript.load(this.opts.redis), valueScript.load(this.opts.redis)]);
     this.oppSub.popBatch(POP_MAX);
     this.strategySub.popBatch(POP_MAX);
+    await this.writeFunding();
     await this.writeSnapshot();
     this.snapshotTimer = setInterval(() => {
       if (this.dirty) void this.writeSnapshot();
     }, this.opts.snapshotMs ?? 1000);
+    const funding = this.opts.funding;
+    if (funding) this.fundingTimer = setInterval(() => void this.writeFunding(), funding.everyMs ?? 2000);
   }
 
-  /** Feed, funding-check, config and stats changes (the buses cover opportunities and the strategy). */
+  /** Writes the funding board when it changed and announces it (the event follows the write on the same connection). */
+  private async writeFunding(): Promise<void> {
+    const funding = this.opts.funding;
+    if (!funding || this.closed || this.fenced) return;
+    const { tsMs, historySource, rows } = funding.board();
+    // One stringify of the rows (the large part) serves the comparison and the stored value.
+    const body = `"historySource":${JSON.stringify(historySource)},"rows":${JSON.stringify(rows)}`;
+    if (body === this.lastFunding) return;
+    const token: FundingBoardState['token'] = this.opts.token;
+    try {
+      await valueScript.run(this.opts.redis, [this.opts.keys.fence, this.opts.keys.funding], [token, `{"token":${token},"tsMs":${tsMs},${body}}`]);
+      this.lastFunding = body;
+      this.stats.fundingBoards++;
+      this.push({ t: 'funding', e: { tsMs } });
+    } catch (err) {
+      // Not a lost event (the board is not in the stream): the next tick writes it again.
+      if (isFencedError(err)) this.failed(err, 'cluster: writing the funding board failed');
+      else this.opts.logger.warn({ err }, 'cluster: writing the funding board failed');
+    }
+  }
+
+  /** Feed, funding-check, config, stats, alerts and counter changes (the buses cover opportunities and the strategy). */
   push(event: ClusterEvent): void {
     if (this.closed) return;
     this.queued.push(event);
@@ -161,6 +197,7 @@ export class ClusterPublisher {
     this.closed = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    if (this.fundingTimer) clearInterval(this.fundingTimer);
     this.oppSub.close();
     this.strategySub.close();
   }

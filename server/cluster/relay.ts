@@ -1,5 +1,5 @@
 /**
- * Mutations sent to an edge reach the engine over Redis request/reply: the edge (after its own Host,
+ * Mutations (and reads of state only the engine holds: funding history) sent to an edge reach the engine over Redis request/reply: the edge (after its own Host,
  * Origin, token and body checks) publishes the request on the requests channel with a correlation id
  * and its reply channel; the active engine (the only subscriber) runs it through its own HTTP routes
  * (`inject`: the same validation, auth and handlers as a direct call) and publishes the answer. No
@@ -27,6 +27,8 @@ export interface RelayReply {
   id: string;
   status: number;
   contentType: string | null;
+  /** Other response headers the client needs (a download's file name; see RELAYED_REPLY_HEADERS). */
+  headers?: Record<string, string>;
   body: string;
 }
 
@@ -44,6 +46,9 @@ export function forwardedHeaders(headers: Record<string, string | string[] | und
   }
   return out;
 }
+
+/** Response headers passed back to the client besides the content type (relayed reads: CSV/JSON downloads). */
+const RELAYED_REPLY_HEADERS = ['content-disposition', 'cache-control'] as const;
 
 function redisOptions(name: string) {
   return { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: name, retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 1000) };
@@ -161,7 +166,12 @@ export class EngineRelayServer {
         remoteAddress: req.remoteAddress,
       });
       const ct = res.headers['content-type'];
-      reply = { id: req.id, status: res.statusCode, contentType: typeof ct === 'string' ? ct : null, body: res.body };
+      const headers: Record<string, string> = {};
+      for (const name of RELAYED_REPLY_HEADERS) {
+        const v = res.headers[name];
+        if (typeof v === 'string') headers[name] = v;
+      }
+      reply = { id: req.id, status: res.statusCode, contentType: typeof ct === 'string' ? ct : null, headers, body: res.body };
     } catch (err) {
       reply = { id: req.id, status: 500, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: 'internal', field: null, message: `relay failed: ${err instanceof Error ? err.message : String(err)}` }) };
     }

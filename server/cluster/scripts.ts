@@ -34,6 +34,15 @@ redis.call('HSET', KEYS[3], 'seq', seq, 'token', ARGV[1], unpack(ARGV, 2))
 return tonumber(seq)`;
 
 /**
+ * Sets one value (the funding board) if the caller's token is still current. KEYS: fence, key.
+ * ARGV: token, value. Returns 1.
+ */
+export const WRITE_FENCED_VALUE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${FENCED} stale engine token ' .. ARGV[1]) end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1`;
+
+/**
  * Takes the lease when nobody holds it and hands out the next fencing token. KEYS: lease, fence.
  * ARGV: owner, ttl ms. Returns the token, or nil when the lease is held.
  */

@@ -111,12 +111,23 @@ export interface FundingFilter {
   minVolume24hUsd?: number;
 }
 
-/** A leg passes the liquidity minimums of the filter (unset or 0 = off; an unknown figure does not pass). */
-function liquidEnough(leg: FundingLeg, filter: FundingFilter): boolean {
+/** A leg (or row) passes the liquidity minimums of the filter (unset or 0 = off; an unknown figure does not pass). */
+function liquidEnough(leg: { openInterestUsd?: number | null; volume24hUsd?: number | null }, filter: FundingFilter): boolean {
   const oi = leg.openInterestUsd ?? null;
   const vol = leg.volume24hUsd ?? null;
   if (filter.minOpenInterestUsd && !(oi !== null && oi >= filter.minOpenInterestUsd)) return false;
   return !filter.minVolume24hUsd || (vol !== null && vol >= filter.minVolume24hUsd);
+}
+
+/**
+ * The rows of a whole board (`rows()` without a filter) that pass `filter`: the same rows `rows(filter)`
+ * gives, as the best carry is computed over every leg of an instrument before filtering (an edge filters
+ * the engine's published board with it).
+ */
+export function filterFundingRows(all: readonly FundingRow[], filter: FundingFilter): FundingRow[] {
+  return all.filter(
+    (r) => (!filter.instrument || r.instrument === filter.instrument) && (!filter.venue || r.venue === filter.venue) && (!filter.settle || r.settle === filter.settle) && liquidEnough(r, filter),
+  );
 }
 
 const NO_HISTORY: RealisedFunding = { avg24h: null, avg3d: null, avg7d: null, avg30d: null };

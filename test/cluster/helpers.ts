@@ -20,6 +20,7 @@ export async function startTestEngine(redisUrl: string, redisPrefix: string, opt
     logger: silent,
     leaseTtlMs: opts.leaseTtlMs ?? 1000,
     snapshotMs: 200,
+    fundingMs: 100,
     build: async (persistence) => (app = await buildTestApp({ redisUrl, redisPrefix, persistence, ...opts })),
     onLost: opts.onLost ?? (() => undefined),
   });

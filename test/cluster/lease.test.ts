@@ -79,7 +79,7 @@ describeWith(['redis'], 'cluster lease and fencing', () => {
     expect(token).toBeGreaterThan(staleToken);
 
     const snapshotOf = (tag: number): Omit<EngineSnapshot, 'seq' | 'token'> => ({
-      opportunities: [], positions: [], portfolio: { tsMs: tag } as EngineSnapshot['portfolio'], tradingState: 'active', feeds: [], fundingChecks: [], config: versionedConfig(tag), fills: [], rejections: [], stats: { tsMs: tag } as EngineSnapshot['stats'],
+      opportunities: [], positions: [], portfolio: { tsMs: tag } as EngineSnapshot['portfolio'], tradingState: 'active', feeds: [], fundingChecks: [], config: versionedConfig(tag), fills: [], rejections: [], stats: { tsMs: tag } as EngineSnapshot['stats'], alerts: null, counters: { rejections: {}, fills: [] },
     });
     const publisher = (t: number, onFenced: () => void) => {
       const p = new ClusterPublisher({ redis: r, keys, token: t, opportunities: new BroadcastRing<OpportunityEvent>(16), strategy: new BroadcastRing<StrategyEvent>(16), state: () => snapshotOf(t), snapshotMs: 60_000, onFenced, logger: log });

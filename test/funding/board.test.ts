@@ -1,6 +1,6 @@
 /** server/funding/board.ts alone: best carry (distinct venues, cross-quote), the settled-rate tracker's rules. */
 import { describe, expect, it } from 'vitest';
-import { bestCarry, engineFundingLegs, FundingBoard, SettledFundingTracker, type FundingLeg } from '../../server/funding/board.js';
+import { bestCarry, engineFundingLegs, filterFundingRows, FundingBoard, SettledFundingTracker, type FundingFilter, type FundingLeg } from '../../server/funding/board.js';
 import { btcOnFourVenues, engineConfig } from '../engine/btc-four-venues.js';
 
 const H = 3_600_000;
@@ -88,6 +88,34 @@ describe('FundingBoard', () => {
     expect(JSON.parse(JSON.stringify(gate))).toMatchObject({ intervalMs: null, rate8hBps: null, aprPct: null });
     // The filters apply to such a row like any other.
     expect(board.rows({ venue: 'gate' }).map((r) => r.venue)).toEqual(['gate']);
+  });
+
+  it('filterFundingRows over the whole board gives the rows the board gives for that filter (what a cluster edge serves)', () => {
+    const legs = [
+      leg('bybit', 0.0003, H, { openInterestUsd: 5e6, volume24hUsd: 2e7 }),
+      leg('okx', -0.0001, 8 * H, { openInterestUsd: 1e6, volume24hUsd: null }),
+      leg('kucoin', 0.0001, 4 * H, { settle: 'USDC', openInterestUsd: null, volume24hUsd: 9e6 }),
+      leg('okx', 0.0002, 8 * H, { instrument: 'ETH-PERP', openInterestUsd: 3e6 }),
+      leg('binance', -0.0002, 8 * H, { instrument: 'ETH-PERP', volume24hUsd: 1e8 }),
+    ];
+    const board = new FundingBoard({ now: () => 0, legs: () => legs });
+    const all = board.rows();
+    const filters: FundingFilter[] = [
+      {},
+      { instrument: 'BTC-PERP' },
+      { venue: 'okx' },
+      { settle: 'USDC' },
+      { minOpenInterestUsd: 2e6 },
+      { minVolume24hUsd: 1e7 },
+      { instrument: 'ETH-PERP', venue: 'binance' },
+      { venue: 'bybit', minOpenInterestUsd: 1e7 },
+    ];
+    for (const f of filters) {
+      const want = board.rows(f);
+      expect(filterFundingRows(all, f), JSON.stringify(f)).toEqual(want);
+    }
+    // The best carry of a filtered row is still the instrument's over all its legs: okx alone is BTC's long leg.
+    expect(filterFundingRows(all, { venue: 'okx', instrument: 'BTC-PERP' }).map((r) => r.bestCarry)).toEqual(['long']);
   });
 });
 

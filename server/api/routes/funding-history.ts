@@ -27,6 +27,8 @@ export const fundingHistoryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }
   app.get(
     '/funding/history',
     {
+      // The history index lives in the engine's memory: an edge asks the engine (server/cluster/relay.ts).
+      config: { relayToEngine: true },
       schema: {
         tags: ['funding'],
         summary:
@@ -74,6 +76,7 @@ export const fundingHistoryRoutes: FastifyPluginAsyncTypebox<{ ctx: ApiContext }
   app.get(
     '/funding/history/status',
     {
+      config: { relayToEngine: true },
       schema: {
         tags: ['funding'],
         summary: 'Funding-history backfill progress per venue (legs read, requests, pace, errors) and the store’s size and retention; null when no backfill runs',

@@ -18,7 +18,7 @@ export function mutating<S extends FastifySchema & { response: Record<number, un
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A mutation: on an edge it is relayed to the engine after authentication and validation. */
+    /** A mutation (or a read of engine-only state): on an edge it is relayed to the engine after authentication and validation. */
     relayToEngine?: boolean;
   }
 }
