@@ -148,6 +148,8 @@ describe('FeedManager against the simulator', () => {
     const fetchesAtStart = { ...fetches };
     await waitFor('rotations', () => rotating.every((ex) => state(fm, ex).reconnects >= 2 * shape.get(ex)!.sockets), 15_000);
     // A plan that needs REST (a connection token) is made afresh for every new socket, never reused.
+    // (A rotation counts as a reconnect when it starts, before its new plan's REST call answers: wait for that call.)
+    await waitFor('fresh plans', () => rotating.every((ex) => fetches[ex] - fetchesAtStart[ex] >= 2 * shape.get(ex)!.planFetches), 5_000);
     for (const ex of rotating) expect(fetches[ex] - fetchesAtStart[ex]).toBeGreaterThanOrEqual(2 * shape.get(ex)!.planFetches);
     await waitFor('live again', () => rotating.every((ex) => state(fm, ex).status === 'live'));
     for (const ex of steady) expect(state(fm, ex).reconnects).toBe(0); // no 24 h cut-off: never rotated
