@@ -4,6 +4,7 @@
  */
 import type { L2Book } from './l2-book.js';
 import { JsonDepthParser, type FlatLevels } from './parser-base.js';
+import { ScannedLevels } from './frame-scan.js';
 
 export class LevelTexts {
   readonly bids = new Map<number, string>();
@@ -16,13 +17,14 @@ export class LevelTexts {
 
   /**
    * Records the texts of one frame side: `levels` are its raw levels (validated by readLevels: arrays of
-   * at least two) and `flat` the numbers readLevels made of them; a size of zero forgets the price.
+   * at least two, or scanFrame's side) and `flat` the numbers readLevels made of them; a size of zero forgets the price.
    */
-  keep(side: 'bid' | 'ask', flat: FlatLevels, levels: readonly unknown[][]): void {
+  keep(side: 'bid' | 'ask', flat: FlatLevels, levels: ScannedLevels | readonly unknown[][]): void {
     const texts = side === 'bid' ? this.bids : this.asks;
     for (let i = 0; i < levels.length; i++) {
       const price = flat[2 * i]!;
       if (flat[2 * i + 1] === 0) texts.delete(price);
+      else if (levels instanceof ScannedLevels) texts.set(price, `${levels.text(i, 0)}:${levels.text(i, 1)}`);
       else texts.set(price, `${String(levels[i]![0])}:${String(levels[i]![1])}`);
     }
   }
