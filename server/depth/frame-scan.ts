@@ -214,30 +214,44 @@ class Scanner {
     const s = this.s;
     const start = this.i;
     const quoted = s.charCodeAt(start) === QUOTE;
-    let end: number;
-    if (quoted) end = this.stringEnd();
-    else {
-      const c = s.charCodeAt(start);
-      if (!(c === 45 || (c >= 48 && c <= 57))) throw BAIL; // true/false/null/object/array: not a pair level
-      end = this.numberEnd();
-    }
-    this.i = end;
-    const from = quoted ? start + 1 : start;
-    const to = quoted ? end - 1 : end;
+    // Fast path in one pass: digits with at most one inner '.', 1 to 15 digits, then the closing quote
+    // (quoted) or a delimiter (a bare JSON number: a leading 0 must be alone before '.' or the end).
+    let j = quoted ? start + 1 : start;
     let m = 0;
     let frac = -1;
     let digits = 0;
-    for (let j = from; j < to; j++) {
+    for (;; j++) {
       const c = s.charCodeAt(j);
       if (c >= 48 && c <= 57) {
         m = m * 10 + (c - 48);
         digits++;
         if (frac >= 0) frac++;
-      } else if (c === 46 && frac < 0 && j > from && j < to - 1) frac = 0;
-      else return quoted ? num(s.slice(from, to)) : num(Number(s.slice(from, to)));
+      } else if (c === 46 && frac < 0 && digits > 0) frac = 0;
+      else {
+        if (quoted ? c !== QUOTE : c === 101 || c === 69) return this.scalarSlow(start); // an exponent, or anything else in a string
+        break;
+      }
     }
-    if (digits === 0 || digits > 15) return quoted ? num(s.slice(from, to)) : num(Number(s.slice(from, to)));
+    if (digits === 0 || digits > 15 || frac === 0) return this.scalarSlow(start);
+    if (!quoted && s.charCodeAt(start) === 48 && digits > 1 && s.charCodeAt(start + 1) !== 46) return this.scalarSlow(start); // "01": not JSON
+    this.i = quoted ? j + 1 : j;
     return frac > 0 ? m / POW10[frac]! : m;
+  }
+
+  /** scalarNum's general case: the token's exact num() (strict JSON grammar for bare numbers). */
+  scalarSlow(start: number): number {
+    const s = this.s;
+    this.i = start;
+    if (s.charCodeAt(start) === QUOTE) {
+      const end = this.stringEnd();
+      this.i = end;
+      return num(s.slice(start + 1, end - 1));
+    }
+    const c = s.charCodeAt(start);
+    if (!(c === 45 || (c >= 48 && c <= 57))) throw BAIL; // true/false/null/object/array: not a pair level
+    const end = this.numberEnd();
+    this.i = end;
+    return num(Number(s.slice(start, end)));
   }
 
   /** A `[[scalar, scalar, ...], ...]` side, or null (position restored) when the value has any other shape. */

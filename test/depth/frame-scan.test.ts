@@ -6,11 +6,14 @@
  * (test/helpers/mutate.ts, plus level values chosen to hit the scanner's number fast path edges).
  */
 import { readdirSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { num, type InstrumentMeta } from '../../server/feeds/adapter.js';
 import { ScannedLevels, ScannedObjectLevels, scanFrame, type ScanKeys } from '../../server/depth/frame-scan.js';
 import { JsonDepthParser } from '../../server/depth/parser-base.js';
+import { L2Book } from '../../server/depth/l2-book.js';
+import { LevelTexts } from '../../server/depth/level-texts.js';
 import type { DepthBook, DepthParser, DepthResyncReason, DepthSink } from '../../server/depth/types.js';
 import { VENUES } from '../../server/venues/index.js';
 import { CASES, metaTable } from '../venues/cases.js';
@@ -169,4 +172,35 @@ describe('depth parsers: identical with the frame scanner on and off (differenti
       expect(Object.keys(fast.errors).length).toBeGreaterThan(0); // and damage was refused
     });
   }
+});
+
+describe('LevelTexts.interleavedCrc32', () => {
+  it('equals zlib crc32 of interleaved() as a signed int: seeded books of 0–30 levels a side, texts as sent, missing texts, one non-ASCII text, one 40-byte text', () => {
+    const rnd = mulberry32(0xc2c3);
+    for (let n = 0; n < 500; n++) {
+      const book = new L2Book();
+      const texts = new LevelTexts();
+      const nb = Math.floor(rnd() * 31);
+      const na = Math.floor(rnd() * 31);
+      const digits = () => (rnd() < 0.5 ? '0' : '') + String(Math.floor(rnd() * 1000));
+      const bids: number[] = [];
+      const asks: number[] = [];
+      const bidTexts: string[][] = [];
+      const askTexts: string[][] = [];
+      for (let i = 0; i < nb; i++) {
+        bids.push(100 - i, 1 + i);
+        bidTexts.push([`${100 - i}.${digits()}`, n === 7 && i === 3 ? 'é1' : digits()]);
+      }
+      for (let i = 0; i < na; i++) {
+        asks.push(101 + i, 1 + i);
+        askTexts.push([`${101 + i}.0`, n === 9 && i === 0 ? '1234567890123456789012345678901234' : digits()]);
+      }
+      book.bids.replace(bids);
+      book.asks.replace(asks);
+      texts.keep('bid', bids, bidTexts);
+      texts.keep('ask', asks, askTexts);
+      if (n % 5 === 0 && nb > 2) texts.bids.delete(bids[2]!); // a price without a text counts as ""
+      for (const depth of [25, 5]) expect(texts.interleavedCrc32(book, depth)).toBe(crc32(texts.interleaved(book, depth)) | 0);
+    }
+  });
 });

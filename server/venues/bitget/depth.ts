@@ -116,7 +116,7 @@ export class BitgetDepthParser extends ChecksummedDepthParser {
     // Sides were validated by readLevels: every level is an array of at least two.
     texts.keep('bid', this.bidScratch, bids as ScannedLevels | unknown[][]);
     texts.keep('ask', this.askScratch, asks as ScannedLevels | unknown[][]);
-    if ((action === 'update' || checksum !== 0) && (crc32(texts.interleaved(book, BITGET_CHECKSUM_LEVELS)) | 0) !== checksum) {
+    if ((action === 'update' || checksum !== 0) && texts.interleavedCrc32(book, BITGET_CHECKSUM_LEVELS) !== checksum) {
       this.loseSync(meta, book, 'checksum', sink);
       return 'data';
     }

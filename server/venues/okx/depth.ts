@@ -110,7 +110,7 @@ export class OkxDepthParser extends ChecksummedDepthParser {
     texts.keep('ask', this.askScratch, d.asks as ScannedLevels | unknown[][]);
     book.bids.truncate(OKX_BOOK_LEVELS);
     book.asks.truncate(OKX_BOOK_LEVELS);
-    const expected = okxChecksum(texts.interleaved(book, OKX_CHECKSUM_LEVELS));
+    const expected = texts.interleavedCrc32(book, OKX_CHECKSUM_LEVELS); // okxChecksum(texts.interleaved(…)), without the string
     if (expected !== checksum) {
       this.lose(meta, book, 'checksum', sink);
       return 'data';
