@@ -329,7 +329,16 @@ class Scanner {
             if (s.charCodeAt(this.i) === 125) this.i++;
             else
               for (;;) {
-                const k = this.key();
+                // The key compared in place (no string made per key: three keys a level, 40 levels a frame).
+                this.ws();
+                if (s.charCodeAt(this.i) !== QUOTE) throw BAIL;
+                const keyStart = this.i + 1;
+                const keyEnd = this.stringEnd() - 1;
+                const isPrice = keyEnd - keyStart === price.length && s.startsWith(price, keyStart);
+                const isSize = !isPrice && keyEnd - keyStart === size.length && s.startsWith(size, keyStart);
+                this.i = keyEnd + 1;
+                this.ws();
+                this.expect(58);
                 this.ws();
                 const c = s.charCodeAt(this.i);
                 let v: number;
@@ -339,8 +348,8 @@ class Scanner {
                   if (typeof other === 'object' && other !== null) throw BAIL;
                   v = Number.NaN;
                 }
-                if (k === price) p = v;
-                else if (k === size) z = v;
+                if (isPrice) p = v;
+                else if (isSize) z = v;
                 this.ws();
                 const d = s.charCodeAt(this.i++);
                 if (d === 125) break;
