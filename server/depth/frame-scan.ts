@@ -31,7 +31,10 @@ export class ScannedLevels {
     const k = 4 * i + 2 * j;
     const start = this.spans[k]!;
     const end = this.spans[k + 1]!;
-    return this.raw.charCodeAt(start) === QUOTE ? this.raw.slice(start + 1, end - 1) : String(Number(this.raw.slice(start, end)));
+    if (this.raw.charCodeAt(start) !== QUOTE) return String(Number(this.raw.slice(start, end)));
+    // V8 makes a slice of 13+ characters a view that keeps the whole frame alive, and a text may be kept
+    // for as long as its level lives: copy those (JSON.parse of the escape-free literal makes a flat string).
+    return end - start - 2 < 13 ? this.raw.slice(start + 1, end - 1) : (JSON.parse(this.raw.slice(start, end)) as string);
   }
 }
 
