@@ -6,6 +6,7 @@
  */
 import { count, jsonObject, num, type InstrumentMeta, type MetadataTable, type ParseOutcome } from '../feeds/adapter.js';
 import { L2Book } from './l2-book.js';
+import { ScannedLevels, scanFrame, type ScanKeys } from './frame-scan.js';
 import type { DepthParser, DepthResyncReason, DepthSink } from './types.js';
 
 /** Levels of one frame side as flat [price, size, price, size, ...] numbers (reused scratch arrays). */
@@ -17,6 +18,10 @@ export abstract class JsonDepthParser implements DepthParser {
   protected readonly books = new Map<string, L2Book>();
   protected readonly bidScratch: FlatLevels = [];
   protected readonly askScratch: FlatLevels = [];
+  /** The frame keys holding levels, read by scanFrame instead of JSON.parse (none: JSON.parse only). */
+  protected readonly scanKeys: ScanKeys | null = null;
+  /** False: every frame goes through JSON.parse (the differential test's reference path). */
+  useFrameScan = true;
 
   constructor(
     protected readonly meta: MetadataTable,
@@ -41,7 +46,12 @@ export abstract class JsonDepthParser implements DepthParser {
     return 'rejected';
   }
 
+  /** The frame as an object (level keys possibly as ScannedLevels: read them with readLevels), or null (counted). */
   protected parseObject(raw: string): Record<string, unknown> | null {
+    if (this.useFrameScan && this.scanKeys !== null) {
+      const scanned = scanFrame(raw, this.scanKeys);
+      if (scanned !== null) return scanned;
+    }
     return jsonObject(raw, this.errors);
   }
 
@@ -71,11 +81,22 @@ export abstract class JsonDepthParser implements DepthParser {
 
 /**
  * Reads a side's levels (`[[price, size, ...], ...]`, numbers or decimal strings; extra fields ignored)
- * into `out` as flat pairs. False when the side is not an array or any level is malformed (price ≤ 0,
+ * (or a side scanFrame already read) into `out` as flat pairs. False when the side is not an array or any level is malformed (price ≤ 0,
  * size < 0, non-numeric): the caller rejects the whole frame.
  */
 export function readLevels(raw: unknown, out: FlatLevels): boolean {
   out.length = 0;
+  if (raw instanceof ScannedLevels) {
+    // Already numbers (num() of each level's first two fields); the same checks as below.
+    const flat = raw.flat;
+    for (let i = 0; i < flat.length; i += 2) {
+      const price = flat[i]!;
+      const size = flat[i + 1]!;
+      if (!(price > 0) || !(size >= 0)) return false;
+      out.push(price, size);
+    }
+    return true;
+  }
   if (!Array.isArray(raw)) return false;
   for (let i = 0; i < raw.length; i++) {
     const level: unknown = raw[i];

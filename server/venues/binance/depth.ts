@@ -15,6 +15,7 @@ import { count, isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMe
 import { chunk } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels, type FlatLevels } from '../../depth/parser-base.js';
+import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { L2Book } from '../../depth/l2-book.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
 import { facts } from './facts.js';
@@ -48,6 +49,9 @@ interface SyncState {
 }
 
 export class BinanceDepthParser extends JsonDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['b', 'a']) };
+
   private readonly sync = new Map<string, SyncState>();
 
   override reset(): void {

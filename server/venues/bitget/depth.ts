@@ -28,6 +28,7 @@ import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { ScanKeys, ScannedLevels } from '../../depth/frame-scan.js';
 import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
@@ -59,6 +60,9 @@ export function bitgetChecksum(bids: readonly string[], asks: readonly string[])
 }
 
 export class BitgetDepthParser extends ChecksummedDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['b', 'a']) };
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
     const msg = this.parseObject(raw);
@@ -110,9 +114,9 @@ export class BitgetDepthParser extends ChecksummedDepthParser {
       applyLevels(book, 'ask', this.askScratch);
     }
     // Sides were validated by readLevels: every level is an array of at least two.
-    texts.keep('bid', this.bidScratch, bids as unknown[][]);
-    texts.keep('ask', this.askScratch, asks as unknown[][]);
-    if ((action === 'update' || checksum !== 0) && (crc32(texts.interleaved(book, BITGET_CHECKSUM_LEVELS)) | 0) !== checksum) {
+    texts.keep('bid', this.bidScratch, bids as ScannedLevels | unknown[][]);
+    texts.keep('ask', this.askScratch, asks as ScannedLevels | unknown[][]);
+    if ((action === 'update' || checksum !== 0) && texts.interleavedCrc32(book, BITGET_CHECKSUM_LEVELS) !== checksum) {
       this.loseSync(meta, book, 'checksum', sink);
       return 'data';
     }

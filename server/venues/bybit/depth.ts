@@ -12,6 +12,7 @@
 import { chunk, count, isEpochMs, isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
 import { BYBIT_ARGS_PER_MESSAGE, BYBIT_PING_MS, BYBIT_WS_PATH } from './adapter.js';
 import { facts } from './facts.js';
@@ -24,6 +25,9 @@ const ARG_COST: SymbolCost = { topics: 1, chars: (s) => topicOf(s).length };
 let changeSeq = 0;
 
 export class BybitDepthParser extends JsonDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['b', 'a']) };
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';

@@ -22,6 +22,7 @@
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_HEADERS, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
@@ -46,6 +47,9 @@ function contractOf(stream: string): string | null {
 }
 
 export class GateDepthParser extends JsonDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['b', 'a']) };
+
   constructor(
     meta: MetadataTable,
     levels: number,

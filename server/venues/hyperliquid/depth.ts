@@ -23,6 +23,7 @@
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applySnapshotLevels } from '../../depth/parser-base.js';
+import { ScannedObjectLevels, type ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
 import { HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
@@ -39,6 +40,17 @@ const request = (method: 'subscribe' | 'unsubscribe', coin: string) => JSON.stri
 
 /** Reads one side's `{px, sz, n}` levels into `out` as flat price, size pairs; false when malformed. */
 function readWsLevels(raw: unknown, out: number[]): boolean {
+  if (raw instanceof ScannedObjectLevels) {
+    // scanFrame's side: num(px), num(sz) per level object, the same checks as below.
+    const flat = raw.flat;
+    for (let i = 0; i < flat.length; i += 2) {
+      const px = flat[i]!;
+      const sz = flat[i + 1]!;
+      if (!(px > 0 && sz > 0)) return false;
+      out.push(px, sz);
+    }
+    return true;
+  }
   if (!Array.isArray(raw)) return false;
   for (const level of raw) {
     if (!isRecord(level)) return false;
@@ -51,6 +63,8 @@ function readWsLevels(raw: unknown, out: number[]): boolean {
 }
 
 export class HyperliquidDepthParser extends JsonDepthParser {
+  /** The `levels` sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { objects: { key: 'levels', price: 'px', size: 'sz' } };
   /** No frame seen since the parser was made or reset (the connection's first frame may be plain text). */
   private fresh = true;
 

@@ -22,6 +22,7 @@
 import { DEFAULT_MAX_CONNECTION_AGE_MS, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import { bulletConnection } from './bullet.js';
 import { facts } from './facts.js';
@@ -33,6 +34,9 @@ export const KUCOIN_DEPTH_LEVELS = 50;
 const COST: SymbolCost = { topics: 1, chars: () => 0 };
 
 export class KucoinDepthParser extends JsonDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['bids', 'asks']) };
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';

@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
+import type { ScanKeys, ScannedLevels } from '../../depth/frame-scan.js';
 import type { L2Book } from '../../depth/l2-book.js';
 import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
@@ -54,6 +55,9 @@ export function okxChecksum(text: string): number {
 }
 
 export class OkxDepthParser extends ChecksummedDepthParser {
+  /** Level sides read by scanFrame, not JSON.parse. */
+  protected override readonly scanKeys: ScanKeys = { pairs: new Set(['bids', 'asks']) };
+
   parse(raw: string, sink: DepthSink): ParseOutcome {
     if (raw === 'pong') return 'pong';
     const msg = this.parseObject(raw);
@@ -102,11 +106,11 @@ export class OkxDepthParser extends ChecksummedDepthParser {
       applyLevels(book, 'ask', this.askScratch);
     } else return this.reject('unknown_action');
     // Sides were validated by readLevels: every level is an array of at least two.
-    texts.keep('bid', this.bidScratch, d.bids as unknown[][]);
-    texts.keep('ask', this.askScratch, d.asks as unknown[][]);
+    texts.keep('bid', this.bidScratch, d.bids as ScannedLevels | unknown[][]);
+    texts.keep('ask', this.askScratch, d.asks as ScannedLevels | unknown[][]);
     book.bids.truncate(OKX_BOOK_LEVELS);
     book.asks.truncate(OKX_BOOK_LEVELS);
-    const expected = okxChecksum(texts.interleaved(book, OKX_CHECKSUM_LEVELS));
+    const expected = texts.interleavedCrc32(book, OKX_CHECKSUM_LEVELS); // okxChecksum(texts.interleaved(…)), without the string
     if (expected !== checksum) {
       this.lose(meta, book, 'checksum', sink);
       return 'data';
