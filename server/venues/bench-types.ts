@@ -19,8 +19,26 @@ export interface IngestFrameContext {
   sz(): string;
 }
 
+/** ccxt.pro's frames for the information in our frames, on the channels ccxt itself subscribes to. */
+export interface CcxtFrameSet {
+  /** '' for the set the ratio is taken on; otherwise a suffix of extra result fields (`ratio_vs_ccxt_<label>`). */
+  label: string;
+  frames: string[];
+  /** What these frames are and how they pair with ours (printed and written to the results). */
+  note: string;
+}
+
 export interface VenueIngestBench {
   frames(ctx: IngestFrameContext): string[];
   /** ccxt.pro exchange class id whose `handleMessage` parses the same frames. */
   ccxtId: string;
+  /**
+   * Only where ccxt.pro gets some of the same information from other channels than ours (its handler has
+   * nothing for ours): ccxt's frames carrying exactly the coin-updates of `ours` (same coins, prices, sizes,
+   * rates), so both sides process the same information and the ratio is per coin-update, not per frame.
+   * `symbols` = the native symbols of the bench's bases, in order (the universe order of positional frames).
+   * `updates` = coin-updates in `ours` (one coin's touch, or one coin's funding/mark context, is one).
+   * Without it, ccxt handles `ours` itself.
+   */
+  ccxtFrames?(ours: readonly string[], symbols: readonly string[]): { updates: number; sets: CcxtFrameSet[] };
 }
