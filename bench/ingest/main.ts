@@ -48,8 +48,15 @@ function prng(seed: number): () => number {
   };
 }
 const rnd = prng(42);
-const px = (base: string) => (PRICES[base] * (1 + (rnd() - 0.5) * 0.002)).toFixed(base === 'BTC' ? 1 : base === 'ETH' ? 2 : 4);
+const decimalsOf = (base: string) => (base === 'BTC' ? 1 : base === 'ETH' ? 2 : 4);
+const px = (base: string) => (PRICES[base] * (1 + (rnd() - 0.5) * 0.002)).toFixed(decimalsOf(base));
 const sz = () => (rnd() * 20).toFixed(3);
+/** A two-sided touch, 1–5 ticks wide (never crossed: the engine rejects a crossed quote before doing its work). */
+const touch = (base: string): [string, string] => {
+  const d = decimalsOf(base);
+  const bid = Number(px(base));
+  return [bid.toFixed(d), (bid + (1 + Math.floor(rnd() * 5)) * 10 ** -d).toFixed(d)];
+};
 
 /** The live feed's sink: push into the engine with a receive stamp. */
 class EngineSink implements UpdateSink {
@@ -91,7 +98,7 @@ for (const exchange of EXCHANGES) {
   }
   const mod = VENUES[exchange];
   const symbol = (base: string) => mod.symbols.nativeSymbol(base, 'USDT');
-  const frames = bench.frames({ count: FRAMES, bases: BASES, symbol, t0: T0, rnd, px, sz });
+  const frames = bench.frames({ count: FRAMES, bases: BASES, symbol, t0: T0, rnd, px, sz, touch });
   const own = bench.ccxtFrames?.(frames, BASES.map(symbol));
   venues.push({
     exchange,

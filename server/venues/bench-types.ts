@@ -17,6 +17,11 @@ export interface IngestFrameContext {
   px(base: string): string;
   /** A size string. */
   sz(): string;
+  /**
+   * A touch [bid, ask] as price strings, the bid a few ticks below the ask (a real book never crosses, and
+   * the engine rejects a crossed quote before its store and detector, so crossed frames would skip work).
+   */
+  touch(base: string): [string, string];
 }
 
 /** ccxt.pro's frames for the information in our frames, on the channels ccxt itself subscribes to. */

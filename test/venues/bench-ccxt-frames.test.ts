@@ -26,6 +26,10 @@ function context(exchange: Exchange, count: number): IngestFrameContext {
     rnd,
     px: () => (3000 + rnd() * 3).toFixed(2),
     sz: () => (rnd() * 20).toFixed(3),
+    touch: () => {
+      const bid = 3000 + Math.floor(rnd() * 300) / 100;
+      return [bid.toFixed(2), (bid + 0.01 * (1 + Math.floor(rnd() * 5))).toFixed(2)];
+    },
   };
 }
 
@@ -33,14 +37,29 @@ async function benchOf(exchange: Exchange): Promise<VenueIngestBench> {
   return ((await import(`../../server/venues/${exchange}/bench.ts`)) as { ingestBench: VenueIngestBench }).ingestBench;
 }
 
-/** The bench's metadata: default instruments, universe positions in the bases' order. */
+/** The bench's metadata: default instruments, a next funding time from REST, universe positions in the bases' order. */
 function meta(exchange: Exchange) {
   const t = defaultMetadata(exchange, BASES.map((b) => `${b}-PERP`));
-  for (const m of t.values()) m.position = BASES.indexOf(m.base);
+  for (const m of t.values()) {
+    m.nextFundingMs = 1_795_622_400_000;
+    m.position = BASES.indexOf(m.base);
+  }
   return t;
 }
 
 describe('bench/ingest: ccxt gets the same information', () => {
+  it.each(EXCHANGES.map((e) => [e]))('%s: our parser takes every bench frame, and every quote is two-sided and uncrossed (as the engine accepts)', async (exchange) => {
+    const bench = await benchOf(exchange);
+    const parser = VENUES[exchange].adapter.createParser(meta(exchange));
+    const sink = new CollectingSink();
+    const outcomes = bench.frames(context(exchange, 300)).map((f) => parser.parse(f, sink));
+    expect(parser.errors).toEqual({});
+    expect(outcomes.filter((o) => o !== 'data')).toEqual([]);
+    const quotes = sink.updates.filter((u) => u.kind === 'quote');
+    expect(quotes.length).toBeGreaterThan(250);
+    expect(quotes.filter((q) => !(q.bid > 0 && q.bid < q.ask))).toEqual([]);
+  });
+
   it.each(EXCHANGES.map((e) => [e]))('%s: every frame ccxt is given makes its handler deliver', async (exchange) => {
     const bench = await benchOf(exchange);
     const ctx = context(exchange, 300);

@@ -169,7 +169,7 @@ describe('hyperliquid: frames', () => {
   it('the ingest bench frames parse with no rejection on the bench metadata (universe positions as the bench sets them)', () => {
     let seed = 1;
     const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const frames = ingestBench.frames({ count: 500, bases: ['BTC', 'ETH'], symbol: (b) => VENUES.hyperliquid.symbols.nativeSymbol(b, 'USDT'), t0: T, rnd, px: () => (90_000 + rnd() * 10).toFixed(1), sz: () => rnd().toFixed(3) });
+    const frames = ingestBench.frames({ count: 500, bases: ['BTC', 'ETH'], symbol: (b) => VENUES.hyperliquid.symbols.nativeSymbol(b, 'USDT'), t0: T, rnd, px: () => (90_000 + rnd() * 10).toFixed(1), sz: () => rnd().toFixed(3), touch: () => ['90000.0', '90000.5'] });
     const meta = defaultMetadata('hyperliquid', ['BTC-PERP', 'ETH-PERP']);
     for (const m of meta.values()) m.position = ['BTC', 'ETH'].indexOf(m.base);
     const p = adapter.createParser(meta);

@@ -34,7 +34,7 @@ function deepen(top: Level, dir: 1 | -1, levels: number, seed: number): Level[] 
 
 export const ingestBench: VenueIngestBench = {
   ccxtId: 'hyperliquid',
-  frames({ count, bases, symbol, t0, rnd, px, sz }: IngestFrameContext): string[] {
+  frames({ count, bases, symbol, t0, rnd, px, sz, touch }: IngestFrameContext): string[] {
     const out: string[] = [];
     for (let i = 0; i < count; i++) {
       const base = bases[i % bases.length];
@@ -48,9 +48,7 @@ export const ingestBench: VenueIngestBench = {
         out.push(`{"channel":"assetCtxs","data":{"dex":"","ctxs":[${ctxs.join(',')}]}}`);
         continue;
       }
-      const bid = px(base);
-      const ask = px(base);
-      const [lo, hi] = Number(bid) <= Number(ask) ? [bid, ask] : [ask, bid];
+      const [lo, hi] = touch(base);
       out.push(`{"channel":"bbo","data":{"coin":"${symbol(base)}","time":${ts},"bbo":[{"px":"${lo}","sz":"${sz()}","n":${1 + Math.floor(rnd() * 9)}},{"px":"${hi}","sz":"${sz()}","n":${1 + Math.floor(rnd() * 9)}}]}}`);
     }
     return out;
