@@ -170,14 +170,20 @@ describe('hyperliquid: frames', () => {
     expect(adapter.liveChange!(plans, ['BTC', 'ETH', 'xyz:TSLA'], ['xyz:TSLA'], [])).toBeNull();
   });
 
-  it('the ingest bench frames parse with no rejection on the bench metadata', () => {
+  it('the ingest bench frames parse with no rejection on the bench metadata (universe positions as the bench sets them)', () => {
     let seed = 1;
     const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const frames = ingestBench.frames({ count: 500, bases: ['BTC', 'ETH'], symbol: (b) => VENUES.hyperliquid.symbols.nativeSymbol(b, 'USDT'), t0: T, rnd, px: () => (90_000 + rnd() * 10).toFixed(1), sz: () => rnd().toFixed(3) });
-    const p = adapter.createParser(defaultMetadata('hyperliquid', ['BTC-PERP', 'ETH-PERP']));
-    const outcomes = frames.map((fr) => p.parse(fr, new CollectingSink()));
+    const frames = ingestBench.frames({ count: 500, bases: ['BTC', 'ETH'], symbol: (b) => VENUES.hyperliquid.symbols.nativeSymbol(b, 'USDT'), t0: T, rnd, px: () => (90_000 + rnd() * 10).toFixed(1), sz: () => rnd().toFixed(3), touch: () => ['90000.0', '90000.5'] });
+    const meta = defaultMetadata('hyperliquid', ['BTC-PERP', 'ETH-PERP']);
+    for (const m of meta.values()) m.position = ['BTC', 'ETH'].indexOf(m.base);
+    const p = adapter.createParser(meta);
+    const sink = new CollectingSink();
+    const outcomes = frames.map((fr) => p.parse(fr, sink));
     expect(totalErrors(p.errors)).toBe(0);
-    expect(outcomes.filter((o) => o === 'data').length).toBeGreaterThan(400);
+    expect(outcomes.every((o) => o === 'data')).toBe(true);
+    // 490 bbo frames (one quote each) and 10 assetCtxs frames (a funding per coin of the two-coin universe)
+    expect(sink.updates.filter((u) => u.kind === 'quote')).toHaveLength(490);
+    expect(sink.updates.filter((u) => u.kind === 'funding')).toHaveLength(20);
   });
 });
 

@@ -7,14 +7,15 @@ import type { IngestFrameContext, VenueIngestBench } from '../bench-types.js';
 
 export const ingestBench: VenueIngestBench = {
   ccxtId: 'bitget',
-  frames({ count, bases, symbol, t0, px, sz }: IngestFrameContext): string[] {
+  frames({ count, bases, symbol, t0, px, sz, touch }: IngestFrameContext): string[] {
     return Array.from({ length: count }, (_, i) => {
       const base = bases[i % bases.length];
       const sym = symbol(base);
       const action = i < bases.length ? 'snapshot' : 'update';
+      const [bid, ask] = touch(base);
       return (
         `{"action":"${action}","arg":{"instType":"usdt-futures","topic":"ticker","symbol":"${sym}"},"data":[{"highPrice24h":"${px(base)}","lowPrice24h":"${px(base)}",` +
-        `"openPrice24h":"${px(base)}","lastPrice":"${px(base)}","turnover24h":"2914473798.93323","volume24h":"37764.7894","bid1Price":"${px(base)}","ask1Price":"${px(base)}",` +
+        `"openPrice24h":"${px(base)}","lastPrice":"${px(base)}","turnover24h":"2914473798.93323","volume24h":"37764.7894","bid1Price":"${bid}","ask1Price":"${ask}",` +
         `"bid1Size":"${sz()}","ask1Size":"${sz()}","price24hPcnt":"-0.013","indexPrice":"${px(base)}","markPrice":"${px(base)}","fundingRate":"0.0000${10 + (Math.floor(i / 50) % 80)}",` +
         `"openInterest":"29539.3825","deliveryTime":"","deliveryStartTime":"","deliveryStatus":"","nextFundingTime":"1795622400000"}],"ts":${t0 + i * 2}}`
       );
