@@ -20,7 +20,7 @@ import type { FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import type { LatencyBuckets } from '../engine/histogram.js';
 import { normaliseInstrumentKey } from '../venues/symbology.js';
-import { type ConnectionPlan, type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, type VenueEndpoints, type VenueOptions, knownFundingIntervalMs } from './adapter.js';
+import { type ConnectionPlan, type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, type VenueEndpoints, type VenueOptions } from './adapter.js';
 import { nowUs } from '../engine/clock.js';
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF, FeedConnection } from './connection.js';
 import { pickReplan } from './plan-limits.js';
@@ -32,6 +32,7 @@ import type { FrameRecorder } from './recorder.js';
 import type { FundingSource } from './funding-cross-check.js';
 import { computeUniverse, isTrading, type UniverseRules } from './universe.js';
 import { type FeedEngine, FeedLatency, VenueFeed } from './venue-feed.js';
+import { applyRefreshedMeta, type FundingTiming, timingPush } from './funding-timing.js';
 
 export { type FeedEngine, FeedLatency } from './venue-feed.js';
 
@@ -540,12 +541,8 @@ export class FeedManager {
       const fresh = table.get(s)!;
       const known = v.meta.get(s);
       if (known) {
-        const interval = knownFundingIntervalMs(known);
-        const next = known.nextFundingMs;
-        Object.assign(known, fresh, { id: known.id });
-        // Refreshed metadata that carries the interval clears an earlier assumption (assign keeps absent keys).
-        if (fresh.fundingIntervalAssumed !== true) delete known.fundingIntervalAssumed;
-        if (this.pushTiming(v, known, interval, next)) timingPushed = true;
+        const before = applyRefreshedMeta(known, fresh);
+        if (this.pushTiming(v, known, before)) timingPushed = true;
       } else v.meta.set(s, { ...fresh, id: -1 });
     }
     if (timingPushed) this.opts.engine.drain();
@@ -592,30 +589,15 @@ export class FeedManager {
   }
 
   /**
-   * After a refresh changed `m`'s funding interval (from `interval`, 0 = unknown or assumed) or next time
-   * (from `next`): the engine gets
-   * the venue's current rate (the freshest of the REST seed and the last streamed figure) with the new
-   * timing. Nothing is pushed before any rate is known: the venue's first funding frame brings it, and
-   * the parser reads the interval from this (now updated) metadata. Returns whether it pushed.
+   * After a refresh of `m` (its funding timing before: `before`): the engine gets the venue's current rate
+   * with the new timing when the timing changed (`timingPush`, shared with the replay). Returns whether it pushed.
    */
-  private pushTiming(v: VenueFeed, m: InstrumentMeta, interval: number, next: number): boolean {
-    if (m.id < 0) return false;
-    const intervalMs = knownFundingIntervalMs(m);
-    const intervalChanged = intervalMs !== interval && intervalMs > 0;
-    // Within a second is the same time (a venue that gives the time REMAINING yields a slightly different figure each read).
-    const nextChanged = m.nextFundingMs > 0 && Math.abs(m.nextFundingMs - next) >= 1000;
-    if (!intervalChanged && !nextChanged) return false;
-    const seed = m.seedFunding;
-    const last = v.lastFunding.get(m);
-    const src = seed && (!last || seed.tsMs >= last.exchangeTsMs) ? { rate: seed.rate, nextFundingMs: seed.nextFundingMs, predicted: seed.predicted, exchangeTsMs: seed.tsMs } : last;
-    if (src === undefined) return false;
-    const nextMs = m.nextFundingMs > 0 ? m.nextFundingMs : src.nextFundingMs;
-    // A next time the venue's REST still shows though it has passed (not updated yet) is never pushed: the
-    // post-settlement read is retried, and the stream rolls the figure forward meanwhile.
-    if (!(nextMs > this.now())) return false;
-    this.opts.engine.pushFunding(m.id, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs, nowUs());
-    v.noteFunding(m, src.rate, intervalMs, nextMs, src.predicted, src.exchangeTsMs);
-    if (intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs, previousIntervalMs: interval, nextFundingMs: nextMs });
+  private pushTiming(v: VenueFeed, m: InstrumentMeta, before: FundingTiming): boolean {
+    const p = timingPush(m, before, v.lastFunding.get(m), this.now());
+    if (p === null) return false;
+    this.opts.engine.pushFunding(m.id, p.rate, p.intervalMs, p.nextFundingMs, p.predicted, p.exchangeTsMs, nowUs());
+    v.noteFunding(m, p.rate, p.intervalMs, p.nextFundingMs, p.predicted, p.exchangeTsMs);
+    if (p.intervalChanged) this.log('info', `${v.exchange}: ${m.symbol} funding interval changed`, { intervalMs: p.intervalMs, previousIntervalMs: before.intervalMs, nextFundingMs: p.nextFundingMs });
     return true;
   }
 

@@ -11,6 +11,7 @@ import { nowUs } from '../engine/clock.js';
 import type { InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueParser } from './adapter.js';
 import type { FeedConnection } from './connection.js';
 import { tradingCount } from './universe.js';
+import type { LastFunding } from './funding-timing.js';
 
 /** The part of the engine the feeds use (server/engine Engine satisfies it). */
 export interface FeedEngine {
@@ -29,14 +30,7 @@ export interface FeedEngine {
 }
 
 
-/** The last funding figure pushed for one symbol. */
-export interface LastFunding {
-  rate: number;
-  intervalMs: number;
-  nextFundingMs: number;
-  predicted: boolean;
-  exchangeTsMs: number;
-}
+export type { LastFunding };
 
 /** Feed-side latency stages (µs), shared by all venues of a manager. */
 export class FeedLatency {

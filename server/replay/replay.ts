@@ -21,6 +21,7 @@ import { instrumentKey, normaliseInstrumentKey, parseInstrumentKey } from '../ve
 import { ADAPTERS } from '../feeds/endpoints.js';
 import { cloneTable, DEFAULT_INSTRUMENT_KEYS, defaultMetadata } from '../feeds/metadata.js';
 import type { RecordedFrame } from '../feeds/recorder.js';
+import { applyRefreshedMeta, type FundingTiming, type LastFunding, timingPush } from '../feeds/funding-timing.js';
 import type { MarketRecord } from '../persistence/persistence.js';
 import { RecordedMetadata } from './recorded-metadata.js';
 
@@ -138,6 +139,8 @@ export function createReplay(opts: ReplayOptions): Replay {
     return m;
   };
 
+  // The last funding pushed per symbol (streamed or seeded): a mid-run REST re-read keeps the fresher figure.
+  const lastFunding = new Map<InstrumentMeta, LastFunding>();
   let currentEx: Exchange = EXCHANGES[0];
   let recvUs = 0;
   const sink: UpdateSink = {
@@ -148,6 +151,9 @@ export function createReplay(opts: ReplayOptions): Replay {
     },
     funding(meta, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs) {
       stats.fundings++;
+      const last = lastFunding.get(meta);
+      if (last) Object.assign(last, { rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
+      else lastFunding.set(meta, { rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
       engine.pushFunding(meta.id, rate, intervalMs, nextFundingMs, predicted, exchangeTsMs, recvUs);
       onUpdate?.({ t: clockMs, ex: currentEx, symbol: meta.symbol, instrument: meta.key, kind: 'funding', rate, intervalMs, nextFundingMs, predicted, exchangeTsMs });
     },
@@ -173,8 +179,10 @@ export function createReplay(opts: ReplayOptions): Replay {
   };
 
   /**
-   * Replaces the venue's metadata with what its recorded REST responses give (as the live feed did before
-   * connecting): registers the listed symbols and pushes their REST-seeded funding at the current clock.
+   * Applies the venue's recorded REST responses as the live feed did: the first load (before connecting)
+   * replaces the metadata, registering the listed symbols and pushing their REST-seeded funding; a later
+   * one (a re-read mid-run, e.g. after a settlement) updates known symbols in place and pushes funding
+   * only when their timing changed, keeping the fresher of seed and streamed rate (`timingPush`, as live).
    */
   const applyRecordedMetadata = async (ex: Exchange): Promise<void> => {
     let loaded: MetadataTable;
@@ -188,14 +196,32 @@ export function createReplay(opts: ReplayOptions): Replay {
       return;
     }
     const table = tables[ex]; // the venue's parser reads this same map
-    table.clear();
-    currentEx = ex;
-    for (const m of loaded.values()) {
-      m.id = engine.registerInstrument(ex, m.symbol, { base: m.base, quote: m.quote });
-      table.set(m.symbol, m);
-      bySymbol[ex].set(m.symbol, m);
+    const reread = stats.metadata[ex] === 'recorded';
+    const refreshed: Array<[InstrumentMeta, FundingTiming]> = [];
+    const added: InstrumentMeta[] = [];
+    const next = new Map<string, InstrumentMeta>();
+    for (const fresh of loaded.values()) {
+      const known = reread ? table.get(fresh.symbol) : undefined;
+      if (known) {
+        refreshed.push([known, applyRefreshedMeta(known, fresh)]);
+        next.set(known.symbol, known);
+      } else {
+        fresh.id = engine.registerInstrument(ex, fresh.symbol, { base: fresh.base, quote: fresh.quote });
+        added.push(fresh);
+        next.set(fresh.symbol, fresh);
+      }
     }
-    for (const m of table.values()) {
+    table.clear();
+    for (const [s, m] of next) {
+      table.set(s, m);
+      bySymbol[ex].set(s, m);
+    }
+    currentEx = ex;
+    for (const [m, before] of refreshed) {
+      const p = timingPush(m, before, lastFunding.get(m), clockMs);
+      if (p) sink.funding(m, p.rate, p.intervalMs, p.nextFundingMs, p.predicted, p.exchangeTsMs);
+    }
+    for (const m of added) {
       const seed = m.seedFunding;
       if (seed) sink.funding(m, seed.rate, seed.intervalMs, seed.nextFundingMs, seed.predicted, seed.tsMs);
     }

@@ -1,7 +1,8 @@
 /**
  * Record/replay: the shipped simulator recording replays to the same bytes every time, through the
  * same parsers and the real engine; the recorder round-trips frames exactly; `--replay redis` reads
- * the persistence layer's market records.
+ * the persistence layer's market records; the recording covers every registered venue; a REST response
+ * recorded mid-run has the effect the live feed's re-read had.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG } from '../../shared/config.js';
-import { perVenue } from '../../shared/exchanges.js';
+import { EXCHANGES, perVenue } from '../../shared/exchanges.js';
 import type { OpportunityEvent } from '../../shared/opportunity.js';
 import { loadInstrumentsFile } from '../../server/feeds/metadata.js';
 import { FrameRecorder, readRecording, type RecordedFrame } from '../../server/feeds/recorder.js';
@@ -33,7 +34,8 @@ async function frames(): Promise<RecordedFrame[]> {
 }
 
 describe('replay CLI', () => {
-  it('the same recording gives byte-identical opportunity output twice, and a summary on stderr', { timeout: 120_000 }, () => {
+  it('the same recording gives byte-identical opportunity output twice, and a summary on stderr', { timeout: 120_000 }, async () => {
+    const all = await frames();
     const a = cli([RECORDING, '--instruments', INSTRUMENTS, '--speed', 'max']);
     const b = cli([RECORDING, '--instruments', INSTRUMENTS, '--speed', 'max']);
     expect(a.status).toBe(0);
@@ -44,7 +46,7 @@ describe('replay CLI', () => {
     expect(events.some((e) => e.kind === 'opened')).toBe(true);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const summary = JSON.parse(a.stderr.slice(a.stderr.indexOf('{'))) as { frames: number; errors: Record<string, Record<string, number>> };
-    expect(summary.frames).toBe(3211);
+    expect(summary.frames).toBe(all.filter((f) => f.rest === undefined).length); // REST responses are not counted
     expect(summary.errors).toEqual(perVenue(() => ({})));
   });
 
@@ -58,8 +60,9 @@ describe('replay CLI', () => {
     const q = updates.find((u) => u.ex === 'okx' && u.kind === 'quote' && u.symbol === 'BTC-USDT-SWAP' && u.t === okxFrame.t)!;
     expect(q).toMatchObject({ instrument: 'BTC-PERP', bid: Number(d.bidPx), exchangeTsMs: Number(d.ts) });
     if (q.kind !== 'quote') throw new Error('expected a quote');
-    expect(q.bidSize).toBeCloseTo(Number(d.bidSz) * 0.01, 12);
-    expect(new Set(updates.map((u) => u.ex))).toEqual(new Set(['bybit', 'okx', 'kucoin', 'binance']));
+    expect(q.bidSize).toBeCloseTo(Number(d.bidSz) * loadInstrumentsFile(INSTRUMENTS).okx!.get('BTC-USDT-SWAP')!.contractValue, 12);
+    // Every registered venue's frames give quotes.
+    expect(new Set(updates.filter((u) => u.kind === 'quote').map((u) => u.ex))).toEqual(new Set(EXCHANGES));
     expect(updates.some((u) => u.kind === 'funding' && u.ex === 'kucoin')).toBe(true);
   });
 
@@ -75,6 +78,63 @@ describe('replay CLI', () => {
 });
 
 describe('replay library', () => {
+  it('the shipped recording has socket frames and REST metadata from every registered venue; replaying it (metadata from the recording) gives quotes for each', async () => {
+    const all = await frames();
+    expect(new Set(all.filter((f) => f.rest === undefined).map((f) => f.ex))).toEqual(new Set(EXCHANGES));
+    expect(new Set(all.filter((f) => f.rest !== undefined).map((f) => f.ex))).toEqual(new Set(EXCHANGES));
+    const quotes = new Map<string, number>();
+    const r = createReplay({ config: DEFAULT_CONFIG, onUpdate: (u) => { if (u.kind === 'quote') quotes.set(u.ex, (quotes.get(u.ex) ?? 0) + 1); } });
+    for (const f of all) await r.feed(f);
+    const s = r.stats();
+    expect(s.metadata).toEqual(perVenue(() => 'recorded'));
+    expect(s.metadataErrors).toEqual({});
+    for (const ex of EXCHANGES) {
+      expect(quotes.get(ex) ?? 0, ex).toBeGreaterThan(0);
+      expect(s.errors[ex], ex).toEqual({});
+    }
+    expect(s.quotes).toBe([...quotes.values()].reduce((a, b) => a + b, 0));
+  });
+
+  it('a REST body recorded mid-run pushes funding only when its timing changed, keeping the fresher of the seed and the streamed rate (as the live feed)', async () => {
+    const all = await frames();
+    const updates: ReplayUpdate[] = [];
+    const r = createReplay({ config: DEFAULT_CONFIG, onUpdate: (u) => updates.push(u) });
+    for (const f of all) await r.feed(f);
+    const fundings = () => updates.filter((u): u is Extract<ReplayUpdate, { kind: 'funding' }> => u.kind === 'funding' && u.ex === 'gate' && u.symbol === 'BTC_USDT');
+    const streamed = fundings().at(-1)!;
+    expect(streamed.t).toBeGreaterThan(all[0].t); // a figure from the stream, after the start-up seed
+    const rest = all.find((f) => f.ex === 'gate' && f.rest !== undefined)!;
+    const pong = all.find((f) => f.ex === 'gate' && f.raw.includes('"futures.pong"'))!;
+    const contracts = JSON.parse(rest.raw) as Array<{ name: string; funding_rate: string; funding_next_apply: number }>;
+    const nextS = contracts.find((c) => c.name === 'BTC_USDT')!.funding_next_apply;
+    const staleRate = streamed.rate + 0.001;
+    // Re-read: the contracts body with BTC's rate changed and its next settlement at `next` (s), requested at `t`; a later gate frame applies it.
+    const reread = async (t: number, next: number) => {
+      const body = contracts.map((c) => (c.name === 'BTC_USDT' ? { ...c, funding_rate: String(staleRate), funding_next_apply: next } : c));
+      await r.feed({ t, ex: 'gate', rest: rest.rest, raw: JSON.stringify(body) });
+      const before = fundings().length;
+      await r.feed({ ...pong, t: r.now() });
+      expect(r.stats().metadataErrors).toEqual({});
+      return fundings().slice(before);
+    };
+    const engineRate = () => r.engine.funding(streamed.instrument, 'gate')!.rate;
+    expect(engineRate()).toBe(streamed.rate);
+
+    // Same timing, a rate requested before the streamed one: nothing pushed (the old replay pushed the stale seed).
+    expect(await reread(streamed.exchangeTsMs - 1000, nextS)).toEqual([]);
+    expect(engineRate()).toBe(streamed.rate);
+
+    // The next settlement moved, the seed still older: the streamed rate goes out with the new time.
+    const later = await reread(streamed.exchangeTsMs - 1000, nextS + 28_800);
+    expect(later).toEqual([{ ...streamed, t: r.now(), nextFundingMs: (nextS + 28_800) * 1000 }]);
+    expect(engineRate()).toBe(streamed.rate);
+
+    // Moved again, the seed now the fresher figure: its rate goes out.
+    const fresher = await reread(streamed.exchangeTsMs + 1000, nextS + 2 * 28_800);
+    expect(fresher).toEqual([{ ...streamed, t: r.now(), rate: staleRate, nextFundingMs: (nextS + 2 * 28_800) * 1000, exchangeTsMs: streamed.exchangeTsMs + 1000 }]);
+    expect(engineRate()).toBe(staleRate);
+  });
+
   it('createReplay: deterministic events on the recording clock; a config change changes the result', async () => {
     const all = await frames();
     const instruments = loadInstrumentsFile(INSTRUMENTS);
