@@ -4,9 +4,12 @@
  * Fields ("Get All Symbols", kucoin.com/docs-new/rest/futures-trading/market-data/get-all-symbols, read
  * 2026-12-02): `openInterest` (string, in lots = contracts; × `multiplier` = base units), `turnoverOf24h`
  * (24 h turnover in the quote currency: USDT / USDC, taken as USD), `volumeOf24h` (24 h volume in base
- * units, not used), `markPrice` (number). The body carries no time: the figures are stamped with the
- * request's. Cost: public weight 3 from the 2000-per-30 s pool per IP (docs-new/rate-limit) once a minute,
- * far below 1 % of it.
+ * units, not used), `markPrice` (number). Lots, not coins: the docs' own sample (XBTUSDTM, multiplier
+ * 0.001, `openInterest` "5191275", mark 44514.03) is $231 M this way, and its `turnoverOf24h` ÷
+ * (`volumeOf24h` × mark) is 0.95 (a quote-currency turnover of a base-unit volume). The body carries no
+ * time: the figures are stamped with the request's. Cost: public weight 3 ("Get Symbols List",
+ * kucoin.com/docs/rest/futures-trading/market-data/get-symbols-list) from the 2000-per-30 s public pool per
+ * IP (docs-new/rate-limit) once a minute: 0.15 % of it.
  */
 import { emitStats, isRecord, num, statOrNaN, type MetadataTable, type UpdateSink, type VenueRestStats } from '../../feeds/adapter.js';
 
