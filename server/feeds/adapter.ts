@@ -213,6 +213,25 @@ export interface FundingReference {
   nextFundingMs: number | null;
 }
 
+/**
+ * Open interest / 24 h volume a venue's streams do not carry, read from its REST API instead: the
+ * FeedManager GETs every path once each `periodMs` (recorded as `stats` reads, so a replay applies them at
+ * their time) and hands each body to `parse`, which emits the subscribed symbols' figures through
+ * `emitStats` (USD, NaN = not in this body; no funding reference price). Off the detection path.
+ */
+export interface VenueRestStats {
+  /** How often the paths are read (ms); the venue module states the request weight this costs. */
+  readonly periodMs: number;
+  /** Path and query of each read, relative to the REST origin (each answers for all symbols at once). */
+  readonly paths: readonly string[];
+  /**
+   * Emits the figures one body of `path` carries for the symbols of `meta` (symbols it does not know are
+   * skipped). Never throws; returns the number of symbols it emitted for, or -1 when the body is not the
+   * venue's answer (an error envelope, a wrong shape).
+   */
+  parse(path: string, body: unknown, meta: MetadataTable, sink: UpdateSink, nowMs: number): number;
+}
+
 export interface VenueAdapter {
   readonly exchange: Exchange;
   /**
@@ -243,6 +262,8 @@ export interface VenueAdapter {
   readonly refreshAfterSettlement?: boolean;
   /** The venue's public funding-history endpoint (backfill of realised funding); absent = none used. */
   readonly fundingHistory?: VenueFundingHistory;
+  /** Open interest / 24 h volume from REST where the streams carry none; absent = streams only. */
+  readonly restStats?: VenueRestStats;
   /** The venue's L2 depth channel (books for candidate instruments); absent = touch-only scoring. */
   readonly depth?: VenueDepth;
 }

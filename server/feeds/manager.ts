@@ -86,6 +86,8 @@ export interface FeedManagerOptions {
   settlementRefreshJitterMs?: number;
   /** A post-settlement read that still showed the settled time as next is retried after this long. Default 15 s. */
   settlementRetryMs?: number;
+  /** Overrides every venue's REST statistics period (VenueAdapter.restStats.periodMs), e.g. for tests. */
+  restStatsPeriodMs?: number;
 }
 
 /** See FeedManager.depthContext. */
@@ -188,6 +190,7 @@ export class FeedManager {
     for (const v of this.venues) {
       v.stopped = true;
       v.cancelRetry();
+      v.stopStats();
       this.clearSettlementTimer(v);
     }
     await Promise.all(this.venues.flatMap((v) => v.connections.map((c) => c.stop())));
@@ -308,6 +311,7 @@ export class FeedManager {
       if (!old) return false;
       old.stopped = true; // an in-flight metadata load or plan of the old venue makes nothing
       old.cancelRetry();
+      old.stopStats();
       this.clearSettlementTimer(old);
       await Promise.all(old.connections.map((c) => c.stop()));
       const fresh = this.newVenue(venue);
@@ -453,6 +457,7 @@ export class FeedManager {
     v.stopped = true;
     v.removed = true;
     v.cancelRetry();
+    v.stopStats();
     this.clearSettlementTimer(v);
     await Promise.all(v.connections.map((c) => c.stop()));
     // Its quotes must not be used again until the venue is re-enabled and has sent new data.
@@ -667,6 +672,46 @@ export class FeedManager {
     if (v.stopped) return; // disabled while discovering
     this.emit(v);
     await this.enqueue(() => this.resync());
+    this.startRestStats(v);
+  }
+
+  /**
+   * A venue whose streams lack open interest / volume (VenueAdapter.restStats): one read of its statistics
+   * endpoints now (its symbols are registered by then), then one every period, until the venue stops.
+   */
+  private startRestStats(v: VenueFeed): void {
+    const rs = v.adapter.restStats;
+    if (!rs || v.statsTimer !== null || v.stopped || !this.running) return;
+    void this.pollRestStats(v);
+    v.statsTimer = setInterval(() => void this.pollRestStats(v), this.opts.restStatsPeriodMs ?? rs.periodMs);
+    v.statsTimer.unref?.();
+  }
+
+  /** One round of a venue's statistics reads: each body recorded (as a `stats` read) and parsed into the engine. */
+  private async pollRestStats(v: VenueFeed): Promise<void> {
+    const rs = v.adapter.restStats;
+    const rest = this.opts.endpoints[v.exchange]?.rest;
+    if (!rs || !rest || v.statsPolling || v.stopped || !this.running || v.symbols.length === 0) return;
+    v.statsPolling = true;
+    try {
+      for (const path of rs.paths) {
+        const url = `${rest}${path}`;
+        const requestMs = this.now();
+        let body: unknown;
+        try {
+          body = await this.fetchJson(url);
+        } catch (e) {
+          v.statsFailed('stats_fetch_failed');
+          this.log('warn', `${v.exchange}: market statistics read failed (kept the last figures)`, { path, err: (e as Error).message });
+          continue;
+        }
+        if (v.stopped) return;
+        this.opts.recorder?.recordRest(v.exchange, url, body, requestMs, undefined, true);
+        if (v.applyRestStats((sink) => rs.parse(path, body, v.meta, sink, requestMs)) < 0) v.statsFailed('stats_bad_body');
+      }
+    } finally {
+      v.statsPolling = false;
+    }
   }
 
   /** Makes the venue's sockets for its current symbol list and starts them. */

@@ -2,6 +2,8 @@
  * Records every raw frame as one JSON line: `{"t":<receive epoch ms>,"ex":"<venue id>","raw":"<frame>"}`, and
  * every REST metadata response the feeds used as `{"t":<request epoch ms>,"ex":"<venue id>","rest":"<path?query>","raw":"<JSON body>"}`
  * (so a replay uses the same instruments, contract values and funding times; see server/replay/recorded-metadata.ts).
+ * A REST read for market statistics (VenueAdapter.restStats) carries `"stats":true` too: a replay applies
+ * its figures at its time instead of loading it as metadata.
  * A path ending in `.gz` is gzip-compressed (zlib). Reading back: `readRecording` (replay).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
@@ -21,6 +23,8 @@ export interface RecordedFrame {
    * Its `t` is the time the request was sent (venues state some times relative to it).
    */
   rest?: string;
+  /** Only on a REST response: a market-statistics read (VenueAdapter.restStats), not metadata. */
+  stats?: true;
 }
 
 /** The path and query of a REST URL (what a `rest` frame stores; the origin differs between live and simulator). */
@@ -53,11 +57,11 @@ export class FrameRecorder {
     (this.gzip ?? this.file).write(line);
   }
 
-  /** Appends one REST response body the feeds used (`url`'s origin is dropped, a POST's request body kept; `requestMs` = when it was sent). */
-  recordRest(exchange: Exchange, url: string, body: unknown, requestMs: number, requestBody?: unknown): void {
+  /** Appends one REST response body the feeds used (`url`'s origin is dropped, a POST's request body kept; `requestMs` = when it was sent; `stats` = a market-statistics read). */
+  recordRest(exchange: Exchange, url: string, body: unknown, requestMs: number, requestBody?: unknown, stats = false): void {
     if (this.closed) return;
     this.restResponses++;
-    const line = `{"t":${requestMs},"ex":"${exchange}","rest":${JSON.stringify(restPathOf(url, requestBody))},"raw":${JSON.stringify(JSON.stringify(body))}}\n`;
+    const line = `{"t":${requestMs},"ex":"${exchange}","rest":${JSON.stringify(restPathOf(url, requestBody))},${stats ? '"stats":true,' : ''}"raw":${JSON.stringify(JSON.stringify(body))}}\n`;
     (this.gzip ?? this.file).write(line);
   }
 
@@ -86,7 +90,7 @@ export function parseRecordLine(line: string): RecordedFrame | null {
   if (typeof r.t !== 'number' || !Number.isFinite(r.t) || !isExchange(r.ex) || typeof r.raw !== 'string') return null;
   if (r.rest === undefined) return { t: r.t, ex: r.ex, raw: r.raw };
   if (typeof r.rest !== 'string' || !r.rest.startsWith('/')) return null;
-  return { t: r.t, ex: r.ex, rest: r.rest, raw: r.raw };
+  return r.stats === true ? { t: r.t, ex: r.ex, rest: r.rest, stats: true, raw: r.raw } : { t: r.t, ex: r.ex, rest: r.rest, raw: r.raw };
 }
 
 /** Streams a recording (plain or .gz) line by line; invalid lines are counted via `onBadLine`. */

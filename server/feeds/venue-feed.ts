@@ -8,7 +8,7 @@ import type { FeedError, FeedState } from '../../shared/feeds.js';
 import type { LatencyStage, LatencySummary } from '../../shared/protocol.js';
 import { LatencyHistogram } from '../engine/histogram.js';
 import { nowUs } from '../engine/clock.js';
-import type { InstrumentMeta, MetadataTable, UpdateSink, VenueAdapter, VenueParser } from './adapter.js';
+import { count, type InstrumentMeta, type MetadataTable, type UpdateSink, type VenueAdapter, type VenueParser } from './adapter.js';
 import type { FeedConnection } from './connection.js';
 import { tradingCount } from './universe.js';
 import type { LastFunding } from './funding-timing.js';
@@ -113,6 +113,12 @@ export class VenueFeed implements UpdateSink {
   settlementTimerFor = 0;
   /** Refreshes in a row after one settlement that still showed it as next (the venue had not rolled yet). */
   settlementRetries = 0;
+  /** Periodic REST statistics reads (VenueAdapter.restStats), manager-owned; null = not running. */
+  statsTimer: NodeJS.Timeout | null = null;
+  /** A statistics round is in flight (rounds never overlap). */
+  statsPolling = false;
+  /** Failed or unusable statistics reads by reason (shown with the venue's errors). */
+  readonly statsErrors: Record<string, number> = {};
 
   constructor(
     readonly exchange: Exchange,
@@ -130,6 +136,29 @@ export class VenueFeed implements UpdateSink {
       this.retryTimer = null;
       run();
     }, delayMs);
+  }
+
+  stopStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  /** Counts one failed or unusable statistics read. */
+  statsFailed(reason: string): void {
+    count(this.statsErrors, reason);
+  }
+
+  /**
+   * One REST statistics body: `parse` emits through this sink (received now), then the engine drains.
+   * Returns what `parse` returned.
+   */
+  applyRestStats(parse: (sink: UpdateSink) => number): number {
+    this.recvUs = nowUs();
+    this.parsedUs = 0;
+    const n = parse(this);
+    this.parsedUs = 0;
+    if (n > 0) this.engine.drain();
+    return n;
   }
 
   cancelRetry(): void {
@@ -232,6 +261,7 @@ export class VenueFeed implements UpdateSink {
     };
     for (const p of this.parsers) add(p.errors);
     for (const c of cs) add(c.errors);
+    add(this.statsErrors);
     const last = cs.reduce<number | null>((m, c) => (c.lastMessageMs === null ? m : m === null ? c.lastMessageMs : Math.max(m, c.lastMessageMs)), null);
     let status: FeedState['status'];
     if (this.stopped || (this.metadata === 'loaded' && this.symbols.length === 0)) status = 'stopped';

@@ -229,10 +229,29 @@ export function createReplay(opts: ReplayOptions): Replay {
     stats.metadata[ex] = 'recorded';
   };
 
+  /** A recorded market-statistics read (VenueAdapter.restStats): its figures reach the engine as the live read's did. */
+  const replayRestStats = (frame: RecordedFrame): ParseOutcome => {
+    const rs = ADAPTERS[frame.ex].restStats;
+    let body: unknown;
+    try {
+      body = JSON.parse(frame.raw);
+    } catch {
+      return 'rejected';
+    }
+    const path = rs?.paths.find((p) => p === frame.rest);
+    if (!rs || path === undefined) return 'ignored';
+    currentEx = frame.ex;
+    const n = rs.parse(path, body, tables[frame.ex], sink, frame.t);
+    if (n > 0) engine.drain();
+    return n < 0 ? 'rejected' : n > 0 ? 'data' : 'ignored';
+  };
+
   const feedFrame = (frame: RecordedFrame): ParseOutcome => {
     if (frame.rest !== undefined) {
-      // REST frames carry no market data and do not move the clock (their time is the request's).
+      // REST frames do not move the clock (their time is the request's).
       stats.restResponses++;
+      if (frame.stats === true) return replayRestStats(frame);
+      // Metadata carries no market data: it is loaded before the venue's next socket frame.
       if (stats.metadata[frame.ex] !== 'file') recorded.add({ ...frame, rest: frame.rest });
       return 'ignored';
     }

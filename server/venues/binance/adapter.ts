@@ -46,6 +46,7 @@ import {
   num,
 } from '../../feeds/adapter.js';
 import { binanceFundingHistory } from './history.js';
+import { binanceRestStats } from './stats.js';
 
 const EXCHANGE: Exchange = 'binance';
 export const BINANCE_PUBLIC_PATH = '/public/stream';
@@ -264,6 +265,8 @@ export const binanceAdapter: VenueAdapter = {
   fundingHistory: binanceFundingHistory,
   /** `<symbol>@depth@100ms` diffs with REST snapshots (depth.ts). */
   depth: binanceDepth,
+  /** 24 h volume from ticker/24hr once a minute (stats.ts); open interest is not read. */
+  restStats: binanceRestStats,
   /** The interval is REST-only (fundingInfo): re-read it shortly after each settlement, when Binance switches intervals. */
   refreshAfterSettlement: true,
 

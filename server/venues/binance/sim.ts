@@ -4,7 +4,7 @@
  * `{"stream","data"}`) and raw mode (`/public/ws/...`), `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS`,
  * server ping frames, ≤ 1024 streams and ≤ 10 incoming messages/s per connection (limits from facts.ts; over
  * the message rate: disconnected; over the stream cap: refused and disconnected), 300 connections per 5 min,
- * 24 h connection lifetime. REST `/fapi/v1/exchangeInfo`, `/fapi/v1/fundingInfo`, `/fapi/v1/premiumIndex`.
+ * 24 h connection lifetime. REST `/fapi/v1/exchangeInfo`, `/fapi/v1/fundingInfo`, `/fapi/v1/premiumIndex`, `/fapi/v1/ticker/24hr`.
  */
 import type { SimLevel } from '../../simulator/depth.js';
 import { BINANCE_DEPTH_LIMITS, BINANCE_DEPTH_PATH, BINANCE_DEPTH_SUFFIX } from './depth.js';
@@ -273,6 +273,12 @@ export class BinanceVenue extends VenueServer {
         const p = pick();
         return p ? ok(premiumIndex(p, now)) : badSymbol;
       }
+      case '/fapi/v1/ticker/24hr': {
+        // All symbols (weight 40) or one (weight 1); the simulator enforces no request weight.
+        if (!symbol) return ok(pairs.map((p) => ticker24h(p, now)));
+        const p = pick();
+        return p ? ok(ticker24h(p, now)) : badSymbol;
+      }
       case '/fapi/v1/ticker/bookTicker': {
         const view = (p: Pair) => ({
           symbol: p.symbol,
@@ -310,6 +316,34 @@ function markPriceData(pair: Pair, nowMs: number): string {
     `{"e":"markPriceUpdate","E":${nowMs},"s":"${pair.symbol}","p":"${mark}","P":"${pair.indexPrice.toFixed(8)}",` +
     `"i":"${pair.indexPrice.toFixed(8)}","r":"${fundingRate(pair).toFixed(8)}","T":${nextFundingMs(pair, nowMs)}}`
   );
+}
+
+/**
+ * One `GET /fapi/v1/ticker/24hr` entry (fields as in developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics):
+ * decimal strings, times epoch ms. A steady simulated day: about $500 M traded (base volume × the mid).
+ */
+function ticker24h(pair: Pair, nowMs: number): Record<string, unknown> {
+  const spec = pair.spec;
+  const last = pair.mid.toFixed(spec.priceDecimals);
+  const volume = Number((500_000_000 / spec.startPrice).toFixed(pair.lotDecimals));
+  return {
+    symbol: pair.symbol,
+    priceChange: (pair.mid - spec.startPrice).toFixed(spec.priceDecimals),
+    priceChangePercent: (((pair.mid - spec.startPrice) / spec.startPrice) * 100).toFixed(3),
+    weightedAvgPrice: last,
+    lastPrice: last,
+    lastQty: baseQty(pair, 1),
+    openPrice: spec.startPrice.toFixed(spec.priceDecimals),
+    highPrice: (spec.startPrice * 1.02).toFixed(spec.priceDecimals),
+    lowPrice: (spec.startPrice * 0.98).toFixed(spec.priceDecimals),
+    volume: String(volume),
+    quoteVolume: (volume * pair.mid).toFixed(2),
+    openTime: nowMs - 86_400_000,
+    closeTime: nowMs - 1,
+    firstId: 1_000_000 + pair.seq,
+    lastId: 1_000_000 + pair.seq * 2,
+    count: pair.seq + 1,
+  };
 }
 
 function premiumIndex(pair: Pair, nowMs: number): Record<string, unknown> {

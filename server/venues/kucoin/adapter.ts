@@ -42,6 +42,7 @@ import {
   num,
 } from '../../feeds/adapter.js';
 import { kucoinFundingHistory } from './history.js';
+import { kucoinRestStats } from './stats.js';
 import { kucoinControlOutcome } from './envelope.js';
 
 const EXCHANGE: Exchange = 'kucoin';
@@ -249,6 +250,8 @@ export const kucoinAdapter: VenueAdapter = {
    */
   refreshAfterSettlement: true,
   depth: kucoinDepth,
+  /** Open interest and 24 h turnover from contracts/active once a minute (stats.ts): the streams carry neither. */
+  restStats: kucoinRestStats,
 
   /** Every linear perpetual from contracts/active, with the funding seed and next funding time it carries. */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number): Promise<Discovery> {

@@ -20,6 +20,7 @@ import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
 import { facts } from './facts.js';
 import { okxFundingHistory } from './history.js';
+import { okxRestStats } from './stats.js';
 import { okxDepth } from './depth.js';
 import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import {
@@ -224,6 +225,8 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
     fundingHistory: okxFundingHistory,
     /** `books` (depth.ts). */
     depth: okxDepth,
+    /** Open interest from public/open-interest once a minute (stats.ts); `tickers` carries the volume. */
+    restStats: okxRestStats,
 
     /**
      * Every linear USDT/USDC swap from public/instruments, without funding: seeding funding would cost one

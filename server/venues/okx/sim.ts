@@ -1,7 +1,8 @@
 /**
  * OKX v5 public: WS `/ws/v5/public` with `tickers`, `bbo-tbt` (sizes in contracts) and `funding-rate`
  * (fundingTime = the coming settlement, nextFundingTime = the one after), text `ping` → `pong`, one ack
- * or error event per subscribe arg; REST `/api/v5/public/instruments`, `/api/v5/public/funding-rate`.
+ * or error event per subscribe arg; REST `/api/v5/public/instruments`, `/api/v5/public/funding-rate`,
+ * `/api/v5/public/open-interest`.
  */
 import type { SimLevel } from '../../simulator/depth.js';
 import { OKX_DEPTH_CHANNEL, okxChecksum, okxChecksumString } from './depth.js';
@@ -225,6 +226,17 @@ export class OkxVenue extends VenueServer {
         if (instId && list.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
         return ok({ code: '0', msg: '', data: list.map((p) => instrument(p, this.ctx.model, now)) });
       }
+      case '/api/v5/public/open-interest': {
+        // okx.com/docs-v5/en/#public-data-rest-api-get-open-interest: instType required; instId / instFamily narrow it.
+        const instType = query(url, 'instType');
+        if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
+        if (instType !== 'SWAP') return ok({ code: '0', msg: '', data: [] });
+        const instId = query(url, 'instId');
+        const family = query(url, 'instFamily') ?? query(url, 'uly');
+        let list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
+        if (family) list = list.filter((p) => `${p.listedBase}-${p.settle}` === family);
+        return ok({ code: '0', msg: '', data: list.map((p) => openInterest(p, now)) });
+      }
       case '/api/v5/public/funding-rate': {
         const instId = query(url, 'instId');
         if (instId === null) return ok({ code: '50014', msg: 'Parameter instId can not be empty.', data: [] }, 400);
@@ -305,4 +317,11 @@ function instrument(pair: Pair, model: MarketModel, nowMs: number): Record<strin
     tickSz: spec.tickSize.toFixed(spec.priceDecimals),
     uly: `${spec.base}-${pair.settle}`,
   };
+}
+
+/** One open-interest entry: about $300 M open, in contracts (`oi`), base coin (`oiCcy`) and USD (`oiUsd`); strings. */
+function openInterest(pair: Pair, nowMs: number): Record<string, unknown> {
+  const contracts = Math.round(300_000_000 / pair.spec.startPrice / pair.lot);
+  const coins = contracts * pair.lot;
+  return { instType: 'SWAP', instId: pair.symbol, oi: String(contracts), oiCcy: coins.toFixed(pair.lotDecimals), oiUsd: (coins * pair.mid).toFixed(2), ts: String(nowMs - exchangeLagMs(pair)) };
 }
