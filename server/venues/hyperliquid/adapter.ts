@@ -10,7 +10,12 @@
  * `allDexsAssetCtxs` (positional per dex) and `l2Book` (top level) so recorded frames of those channels parse.
  *
  * Funding: `funding` is a rate PER HOUR, settled every hour on the hour: emitted with intervalMs = 1 h
- * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour.
+ * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour. The
+ * interval is read per coin from the venue's own `predictedFundings` entry (`HlPerp`, at each discovery): a
+ * coin it gives another interval for follows that figure and its published next settlement.
+ *
+ * Positions: a context's `markPx` is checked against the coin's last bbo mid (HL_POSITION_BAND) so a universe
+ * that moved before our re-read never gives one coin another's funding (see `positional`).
  *
  * `metaAndAssetCtxs` is read at start (discover) and again on every discovery refresh of the feed manager
  * (`market.discoveryRefreshMs`, 5 min by default): the refresh re-reads the universe (positions, listings,
