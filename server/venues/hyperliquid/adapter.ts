@@ -75,9 +75,10 @@ export const HL_FUNDING_INTERVAL_MS = HOUR_MS;
  * Position check of positional contexts: a context whose `markPx` lies further than this fraction of the
  * coin's last bbo mid (plus half the bbo spread) belongs to another coin. Why 10 %: the mark is a median of
  * the oracle, the book and CEX mids, so on a live coin it sits inside or next to its own book (a few bps to
- * ~1 % in a fast market); the coins next to each other in `meta.universe` are unrelated listings whose prices
- * differ by far more than 10 % almost always (the fixture universe: no neighbours within 10 %). Half the
- * spread is added so a thin book with a wide touch is not mistaken for a shift.
+ * ~1 % in a fast market); the coins next to each other in `meta.universe` are unrelated listings (listing
+ * order), whose prices mostly differ by far more than 10 %, so a shift flags most of a frame even when a few
+ * neighbours happen to sit close (the fixture universe: no neighbours within 10 %). Half the spread is added
+ * so a thin book with a wide touch is not mistaken for a shift.
  */
 export const HL_POSITION_BAND = 0.1;
 /** The venue's minimum order value (USDC): the lot is 10^-szDecimals, an order must be worth this much. */
