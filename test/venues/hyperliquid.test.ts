@@ -4,11 +4,11 @@
  * dex with builder dexes selected in the venue options, and predictedFundings as funding references.
  */
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, type MetadataTable } from '../../server/feeds/adapter.js';
+import { HOUR_MS, type FetchJson, type MetadataTable } from '../../server/feeds/adapter.js';
 import { defaultMetadata, parseInstrumentsFile, toInstrumentsFile } from '../../server/feeds/metadata.js';
 import { Engine } from '../../server/engine/index.js';
 import { fundingAprPct, rate8h } from '../../server/engine/scoring.js';
-import { HL_FUNDING_INTERVAL_MS, HL_PING_MS, hyperliquidAdapter as adapter, isGreeting, nextHourMs, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
+import { HL_FUNDING_INTERVAL_MS, HL_PING_MS, HL_POSITION_BAND, hyperliquidAdapter as adapter, isGreeting, nextHourMs, ownTimings, selectedDexes, tickOf } from '../../server/venues/hyperliquid/adapter.js';
 import { hyperliquidDepth } from '../../server/venues/hyperliquid/depth.js';
 import type { InstrumentMeta } from '../../server/feeds/adapter.js';
 import type { DepthSink } from '../../server/depth/types.js';
@@ -158,7 +158,7 @@ describe('hyperliquid: frames', () => {
     expect(d.table.size).toBe(14 + 3);
     const bodies: unknown[] = [];
     await adapter.discover('http://x', async (url, init) => (bodies.push(init?.body), cannedInfo(url, init)), T, { dexes: ['xyz'] });
-    expect(bodies).toEqual([{ type: 'metaAndAssetCtxs' }, { type: 'metaAndAssetCtxs', dex: 'xyz' }]);
+    expect(bodies).toEqual([{ type: 'metaAndAssetCtxs' }, { type: 'predictedFundings' }, { type: 'metaAndAssetCtxs', dex: 'xyz' }]);
   });
 
   it('a builder dex coin moves in place; a change of the dex set re-plans', async () => {
@@ -184,6 +184,49 @@ describe('hyperliquid: frames', () => {
     // 490 bbo frames (one quote each) and 10 assetCtxs frames (a funding per coin of the two-coin universe)
     expect(sink.updates.filter((u) => u.kind === 'quote')).toHaveLength(490);
     expect(sink.updates.filter((u) => u.kind === 'funding')).toHaveLength(20);
+  });
+});
+
+describe('hyperliquid: the funding interval the venue publishes (predictedFundings, its own HlPerp entry)', () => {
+  /** cannedInfo with KAITO's own entry on a 4 h interval (next settlement `next`) and BTC's entry null. */
+  const fourHourKaito = (next: number): FetchJson => async (url, init) => {
+    const body = await cannedInfo(url, init);
+    if ((init?.body as { type?: string }).type !== 'predictedFundings') return body;
+    return (body as Array<[string, Array<[string, unknown]>]>).map(([coin, entries]) => [
+      coin,
+      entries.map(([venue, v]) => [venue, venue !== 'HlPerp' ? v : coin === 'KAITO' ? { ...(v as object), fundingIntervalHours: 4, nextFundingTime: next } : coin === 'BTC' ? null : v]),
+    ]);
+  };
+  const KAITO_NEXT = NEXT + 3 * H; // 4 h after the last settlement before T
+
+  it('a coin on another interval follows the venue figure (metadata, seed, live contexts); the others stay hourly', async () => {
+    const d = await adapter.discover('http://x', fourHourKaito(KAITO_NEXT), T);
+    expect(d.table.get('KAITO')).toMatchObject({ fundingIntervalMs: 4 * H, nextFundingMs: KAITO_NEXT, seedFunding: { intervalMs: 4 * H, nextFundingMs: KAITO_NEXT } });
+    expect(d.table.get('BTC')).toMatchObject({ fundingIntervalMs: H, nextFundingMs: NEXT }); // null own entry: hourly
+    expect(d.table.get('HYPE')).toMatchObject({ fundingIntervalMs: H, nextFundingMs: NEXT }); // 1 h published
+    expect(d.table.get('ETH')).toMatchObject({ fundingIntervalMs: H, nextFundingMs: NEXT }); // no row
+    const p = adapter.createParser(d.table);
+    const sink = new CollectingSink();
+    p.parse(f('bbo.json'), sink);
+    sink.take();
+    expect(p.parse(f('assetCtxs.json'), sink)).toBe('data');
+    const out = sink.take();
+    expect(out.find((u) => u.symbol === 'KAITO')).toEqual({ kind: 'funding', symbol: 'KAITO', rate: 0.0000412, intervalMs: 4 * H, nextFundingMs: KAITO_NEXT, predicted: false, ts: T });
+    expect(out.find((u) => u.symbol === 'BTC')).toMatchObject({ intervalMs: H, nextFundingMs: NEXT });
+    // A published next time already passed (the answer read just before a settlement) rolls on by the interval.
+    const late = await adapter.discover('http://x', fourHourKaito(NEXT - H), T);
+    expect(late.table.get('KAITO')).toMatchObject({ fundingIntervalMs: 4 * H, nextFundingMs: NEXT + 3 * H });
+  });
+
+  it('predictedFundings unanswered or unreadable: discovery stands, every coin hourly', async () => {
+    const failing: FetchJson = async (url, init) => ((init?.body as { type?: string }).type === 'predictedFundings' ? Promise.reject(new Error('429')) : cannedInfo(url, init));
+    const garbage: FetchJson = async (url, init) => ((init?.body as { type?: string }).type === 'predictedFundings' ? { error: 'x' } : cannedInfo(url, init));
+    for (const rest of [failing, garbage]) {
+      const d = await adapter.discover('http://x', rest, T);
+      expect(d.table.size).toBe(14);
+      expect([...d.table.values()].every((m) => m.fundingIntervalMs === H && m.nextFundingMs === NEXT)).toBe(true);
+    }
+    expect(ownTimings([['KAITO', [['HlPerp', { fundingIntervalHours: 0 }], ['HlPerp', { fundingIntervalHours: 'x' }], ['BinPerp', { fundingIntervalHours: 4 }]]], ['X', null]]).size).toBe(0);
   });
 });
 
@@ -298,6 +341,65 @@ describe('hyperliquid: the odd cases of recorded frames (shapes checked against 
     expect(d.skipped).toEqual({ delisted: 1, duplicate_key: 1, non_usdc_collateral: 2 });
     expect([...d.table.keys()].filter((s) => s.startsWith('hx:'))).toEqual([]);
     expect(d.table.get('xyz:TSLA')).toMatchObject({ quote: 'USDC' });
+  });
+
+  /** assetCtxs.json with its ctxs changed by `edit` (the universe order the frame is positional against). */
+  const ctxFrame = (edit: (ctxs: Array<Record<string, unknown>>) => Array<Record<string, unknown>>) => {
+    const frame = JSON.parse(f('assetCtxs.json')) as { channel: string; data: { dex: string; ctxs: Array<Record<string, unknown>> } };
+    return JSON.stringify({ ...frame, data: { ...frame.data, ctxs: edit(frame.data.ctxs) } });
+  };
+
+  it('position check: contexts shifted against the universe (a listing not re-read yet) give no funding or stats; a lone mismatch drops only that coin', () => {
+    const stats: string[] = [];
+    const sink = Object.assign(new CollectingSink(), { stats: (m: InstrumentMeta) => void stats.push(m.symbol) });
+    const p = adapter.createParser(meta());
+    for (const name of ['bbo.json', 'bbo-kpepe.json', 'l2Book.json']) expect(p.parse(f(name), sink)).toBe('data');
+    sink.take();
+    // In place: every mark is next to its coin's bbo mid (kPEPE compared per listed kilo coin, as both are sent).
+    expect(p.parse(f('assetCtxs.json'), sink)).toBe('data');
+    expect(sink.take().map((u) => u.symbol)).toEqual(['BTC', 'ETH', 'kPEPE']);
+    expect(totalErrors(p.errors)).toBe(0);
+    // A coin inserted at the front: BTC would get the new coin's funding, ETH BTC's, kPEPE APE's. Nothing is emitted.
+    stats.length = 0;
+    const shifted = ctxFrame((c) => [{ ...c[0], funding: '0.0009', markPx: '120.5' }, ...c]);
+    expect(p.parse(shifted, sink)).toBe('rejected');
+    expect(sink.take()).toEqual([]);
+    expect(stats).toEqual([]);
+    expect(p.errors).toEqual({ position_shift: 1 });
+    // One coin's mark 20 % off its mid (a damaged or stale reference): that coin is dropped, the others stand.
+    const kpepeOff = ctxFrame((c) => c.map((x, i) => (i === 9 ? { ...x, markPx: String(0.0047125 * 1.2), funding: '0.5' } : x)));
+    expect(p.parse(kpepeOff, sink)).toBe('data');
+    expect(sink.take().map((u) => u.symbol)).toEqual(['BTC', 'ETH']);
+    expect(stats).toEqual(['BTC', 'ETH']);
+    expect(p.errors).toEqual({ position_shift: 1, position_mismatch: 1 });
+    // Inside the band (8 % off, a fast market) the context is kept.
+    const kpepeMoved = ctxFrame((c) => c.map((x, i) => (i === 9 ? { ...x, markPx: String(0.0047125 * 1.08) } : x)));
+    expect(p.parse(kpepeMoved, sink)).toBe('data');
+    expect(sink.take().map((u) => u.symbol)).toEqual(['BTC', 'ETH', 'kPEPE']);
+    expect(HL_POSITION_BAND).toBe(0.1);
+    expect(p.errors).toEqual({ position_shift: 1, position_mismatch: 1 });
+  });
+
+  it('position check: a coin without a bbo mid passes unchecked (nothing to compare); a reset forgets the mids', () => {
+    const p = adapter.createParser(meta());
+    const sink = new CollectingSink();
+    p.parse(f('bbo.json'), sink); // BTC only
+    sink.take();
+    // ETH and kPEPE marks far off: no mid for them yet, so they pass; BTC is checked and in place.
+    const odd = ctxFrame((c) => c.map((x, i) => (i === 1 || i === 9 ? { ...x, markPx: '1.0' } : x)));
+    expect(p.parse(odd, sink)).toBe('data');
+    expect(sink.take().map((u) => u.symbol)).toEqual(['BTC', 'ETH', 'kPEPE']);
+    // BTC's context replaced by another coin's: the only checked one mismatches, so the frame is a shift.
+    const btcOff = ctxFrame((c) => [{ ...c[0], markPx: c[1].markPx }, ...c.slice(1)]);
+    expect(p.parse(btcOff, sink)).toBe('rejected');
+    expect(p.errors).toEqual({ position_shift: 1 });
+    // A new connection: mids are merge state, refilled by the resubscription's bbo snapshots.
+    p.reset();
+    expect(p.parse(btcOff, sink)).toBe('data');
+    expect(sink.take().map((u) => u.symbol)).toEqual(['BTC', 'ETH', 'kPEPE']);
+    p.parse(f('bbo.json'), sink);
+    expect(p.parse(btcOff, sink)).toBe('rejected');
+    expect(p.errors).toEqual({ position_shift: 2 });
   });
 
   it('pings every 10 s whatever the traffic (quote and depth sockets): within our own 15 s silence cut and the venue 60 s', async () => {

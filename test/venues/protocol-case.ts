@@ -147,8 +147,13 @@ export interface ProtocolCase {
   /** `malformed.txt`: one bad frame a line; every line rejected and counted; counts by reason. */
   malformed: { file: string; errors: Record<string, number> };
   semantics: Semantics;
-  /** Frames the fuzz test mutates (fixture files), and frames fed unmutated once first. */
-  fuzz: { files: string[]; prime?: string[] };
+  /**
+   * Frames the fuzz test mutates (fixture files), and frames fed unmutated once first. `connections`: frame
+   * sequences a fresh connection starts with (the parser reset first), each frame damaged half the time, fed
+   * every so often between the others — e.g. a plain-text greeting as a first frame. `partial`: reasons a
+   * data frame may count once when it drops part of its content and emits the rest.
+   */
+  fuzz: { files: string[]; prime?: string[]; connections?: string[][]; partial?: string[] };
   metadata: MetadataCase[];
   plans: PlanCase[];
   parserQuirks?: Quirk[];

@@ -114,13 +114,16 @@ export class GateParser extends JsonVenueParser {
     if (!isRecord(r)) return this.reject('missing_data');
     const meta = typeof r.s === 'string' ? this.meta.get(r.s) : undefined;
     if (meta === undefined) return this.reject('unknown_symbol');
-    // An empty side is `""` (size 0): an empty book (`t:0` too) or a one-sided one is not a quote.
+    // An empty side is `""` (size 0, or a zero size beside a price: below): an empty book (`t:0` too) or a one-sided one is not a quote.
     if (r.b === '' || r.a === '') return this.reject(r.b === '' && r.a === '' ? 'empty_book' : 'one_sided_book');
     const bid = num(r.b);
     const ask = num(r.a);
     const bidSz = num(r.B);
     const askSz = num(r.A);
     if (!(bid > 0 && ask > 0 && bidSz >= 0 && askSz >= 0)) return this.reject('bad_number');
+    // A zero size beside a price (`B:"0"`, recorded with the size-decimal header) is an empty side too: no
+    // order rests there, so it is no quote, counted like the `""` side.
+    if (bidSz === 0 || askSz === 0) return this.reject(bidSz === 0 && askSz === 0 ? 'empty_book' : 'one_sided_book');
     // `t` (ms) exists since 2021-03-31 (DOC-WS changelog); the channel's first weeks had only the envelope time.
     const t = r.t === undefined ? envMs : r.t;
     if (typeof t !== 'number' || !isEpochMs(t)) return this.reject('bad_timestamp');

@@ -10,7 +10,12 @@
  * `allDexsAssetCtxs` (positional per dex) and `l2Book` (top level) so recorded frames of those channels parse.
  *
  * Funding: `funding` is a rate PER HOUR, settled every hour on the hour: emitted with intervalMs = 1 h
- * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour.
+ * (the engine's 8 h normalisation then multiplies it by 8, APR by 8,760) and the next top of the hour. The
+ * interval is read per coin from the venue's own `predictedFundings` entry (`HlPerp`, at each discovery): a
+ * coin it gives another interval for follows that figure and its published next settlement.
+ *
+ * Positions: a context's `markPx` is checked against the coin's last bbo mid (HL_POSITION_BAND) so a universe
+ * that moved before our re-read never gives one coin another's funding (see `positional`).
  *
  * `metaAndAssetCtxs` is read at start (discover) and again on every discovery refresh of the feed manager
  * (`market.discoveryRefreshMs`, 5 min by default): the refresh re-reads the universe (positions, listings,
@@ -61,8 +66,21 @@ import { hyperliquidFundingHistory } from './history.js';
 const EXCHANGE: Exchange = 'hyperliquid';
 export { HL_PING_MS, HL_WELCOME_TEXT, HL_WS_PATH, isGreeting } from './ws-common.js';
 export const HL_INFO_PATH = '/info';
-/** Funding settles every hour on the hour. */
+/**
+ * Funding settles every hour on the hour (official Funding page): the interval used when the venue's own
+ * `predictedFundings` entry (`HlPerp`, read at discovery) gives none for a coin.
+ */
 export const HL_FUNDING_INTERVAL_MS = HOUR_MS;
+/**
+ * Position check of positional contexts: a context whose `markPx` lies further than this fraction of the
+ * coin's last bbo mid (plus half the bbo spread) belongs to another coin. Why 10 %: the mark is a median of
+ * the oracle, the book and CEX mids, so on a live coin it sits inside or next to its own book (a few bps to
+ * ~1 % in a fast market); the coins next to each other in `meta.universe` are unrelated listings (listing
+ * order), whose prices mostly differ by far more than 10 %, so a shift flags most of a frame even when a few
+ * neighbours happen to sit close (the fixture universe: no neighbours within 10 %). Half the spread is added
+ * so a thin book with a wide touch is not mistaken for a shift.
+ */
+export const HL_POSITION_BAND = 0.1;
 /** The venue's minimum order value (USDC): the lot is 10^-szDecimals, an order must be worth this much. */
 export const HL_MIN_ORDER_USD = 10;
 /** Perp prices carry at most 5 significant figures and at most 6 − szDecimals decimals ("Tick and lot size" page). */
@@ -119,9 +137,16 @@ export class HyperliquidParser extends JsonVenueParser {
   private clockMs = 0;
   /** No frame seen since the parser was made or reset (the connection's first frame may be plain text). */
   private fresh = true;
+  /**
+   * Last bbo/l2Book mid and half spread per coin (wire units, as `markPx`: both per listed coin, so a kilo
+   * coin compares like for like), for the position check of context frames. Merge state: cleared on reset
+   * (the resubscription's bbo snapshots refill it; the bbo subscriptions precede the contexts').
+   */
+  private readonly mids = new Map<string, { mid: number; half: number }>();
 
   override reset(): void {
     this.fresh = true;
+    this.mids.clear();
   }
 
   parse(raw: string, sink: UpdateSink): ParseOutcome {
@@ -160,7 +185,11 @@ export class HyperliquidParser extends JsonVenueParser {
   /** The stamp and next settlement of a context frame: the venue clock, or (none seen yet) 0 and the metadata's. */
   private ctxTiming(meta: InstrumentMeta): [ts: number, next: number] {
     const ts = this.clockMs;
-    return ts > 0 ? [ts, nextHourMs(ts)] : [0, meta.nextFundingMs > 0 ? meta.nextFundingMs : 0];
+    if (ts <= 0) return [0, meta.nextFundingMs > 0 ? meta.nextFundingMs : 0];
+    const interval = intervalOf(meta);
+    if (interval === HOUR_MS) return [ts, nextHourMs(ts)];
+    // Another interval published by the venue: its next settlement, rolled on by the interval once passed.
+    return [ts, meta.nextFundingMs > 0 ? rollOn(meta.nextFundingMs, interval, ts) : 0];
   }
 
   /** `bbo` (`data.bbo = [bid|null, ask|null]`, possibly short) or `l2Book` (`data.levels = [bids[], asks[]]`). */
@@ -196,6 +225,7 @@ export class HyperliquidParser extends JsonVenueParser {
     // A one-sided or empty book (a short or `null` side; `levels:[[],[]]` for a coin with no orders) is no
     // quote: counted, nothing emitted.
     if (bid === null || ask === null) return this.reject(bid === null && ask === null ? 'empty_book' : 'one_sided_book');
+    this.mids.set(coin, { mid: (bid.px + ask.px) / 2, half: Math.abs(ask.px - bid.px) / 2 });
     emitQuote(sink, meta, bid.px, ask.px, bid.sz, ask.sz, time);
     return 'data';
   }
@@ -221,9 +251,28 @@ export class HyperliquidParser extends JsonVenueParser {
   }
 
   /**
+   * Whether a context's `markPx` is far from its coin's last bbo mid (see HL_POSITION_BAND): the context is
+   * another coin's. A coin without a bbo mid yet (or a context without a readable mark) passes unchecked:
+   * there is nothing to compare with, and the funding itself is unaffected by either.
+   */
+  private mismatched(meta: InstrumentMeta, ctx: Record<string, unknown>): boolean | null {
+    const ref = this.mids.get(meta.symbol);
+    const mark = num(ctx.markPx);
+    if (ref === undefined || !(mark > 0)) return null;
+    return Math.abs(mark - ref.mid) > HL_POSITION_BAND * ref.mid + ref.half;
+  }
+
+  /**
    * Funding of every known perp of the given dexes, paired by position. Every context of a known perp is
    * checked before anything is emitted: a damaged one rejects the frame (counted once), never half of it.
    * Contexts of perps we do not carry (other coins, delisted ones with null premium/midPx/impactPxs) are not read.
+   *
+   * Position check: a context whose mark is far from its coin's bbo mid is another coin's (a listing moved the
+   * positions before our universe was re-read). When most of the checked contexts mismatch, the positions have
+   * shifted: the whole frame is rejected (`position_shift`, unchecked contexts are as wrong), until the
+   * discovery refresh (`market.discoveryRefreshMs`) re-reads the universe; no parser-to-feed hook asks for an
+   * earlier re-read. A minority of mismatches (one coin's stale or damaged mid) drops just those contexts, no
+   * funding or stats from them, counted once per frame (`position_mismatch`).
    */
   private positional(groups: ReadonlyArray<readonly [string, readonly unknown[]]>, sink: UpdateSink): ParseOutcome {
     const found: Array<[InstrumentMeta, number, Record<string, unknown>]> = [];
@@ -240,9 +289,20 @@ export class HyperliquidParser extends JsonVenueParser {
       found.push([meta, rate, ctx]);
     }
     if (found.length === 0) return 'ignored';
+    let checked = 0;
+    const bad = new Set<InstrumentMeta>();
+    for (const [meta, , ctx] of found) {
+      const m = this.mismatched(meta, ctx);
+      if (m === null) continue;
+      checked++;
+      if (m) bad.add(meta);
+    }
+    if (bad.size * 2 > checked) return this.reject('position_shift');
+    if (bad.size > 0) count(this.errors, 'position_mismatch');
     for (const [meta, rate, ctx] of found) {
+      if (bad.has(meta)) continue;
       const [ts, next] = this.ctxTiming(meta);
-      sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
+      sink.funding(meta, rate, intervalOf(meta), next, false, ts);
       emitCtxStats(sink, meta, ctx, ts);
     }
     return 'data';
@@ -258,10 +318,20 @@ export class HyperliquidParser extends JsonVenueParser {
     const rate = num(data.ctx.funding);
     if (Number.isNaN(rate)) return this.reject('bad_funding');
     const [ts, next] = this.ctxTiming(meta);
-    sink.funding(meta, rate, HL_FUNDING_INTERVAL_MS, next, false, ts);
+    sink.funding(meta, rate, intervalOf(meta), next, false, ts);
     emitCtxStats(sink, meta, data.ctx, ts);
     return 'data';
   }
+}
+
+/** The coin's funding interval: the metadata's (the venue's published figure, see discover), else 1 h. */
+function intervalOf(meta: InstrumentMeta): number {
+  return meta.fundingIntervalMs > 0 ? meta.fundingIntervalMs : HL_FUNDING_INTERVAL_MS;
+}
+
+/** `next` moved on by whole intervals until it is after `ms`. */
+function rollOn(next: number, interval: number, ms: number): number {
+  return next > ms ? next : next + Math.ceil((ms - next + 1) / interval) * interval;
 }
 
 /**
@@ -293,13 +363,40 @@ async function postInfo(rest: string, fetchJson: FetchJson, body: Record<string,
   return fetchJson(`${rest}${HL_INFO_PATH}`, { method: 'POST', body });
 }
 
+/** The venue's own funding timing of one coin (its `HlPerp` entry in `predictedFundings`). */
+export interface OwnTiming {
+  intervalMs: number;
+  /** The published next settlement, 0 when absent or not an epoch-ms time. */
+  nextFundingMs: number;
+}
+
+/**
+ * Per coin, Hyperliquid's own `fundingIntervalHours` and `nextFundingTime` from a `predictedFundings` answer
+ * (`[coin, [[venueName, {fundingRate, nextFundingTime, fundingIntervalHours?} | null], …]]`, own entry named
+ * `HlPerp`). Coins whose entry is missing, null or without a positive interval are left out (1 h applies).
+ */
+export function ownTimings(body: unknown): Map<string, OwnTiming> {
+  const out = new Map<string, OwnTiming>();
+  if (!Array.isArray(body)) return out;
+  for (const row of body) {
+    if (!Array.isArray(row) || row.length !== 2 || typeof row[0] !== 'string' || !Array.isArray(row[1])) continue;
+    for (const entry of row[1]) {
+      if (!Array.isArray(entry) || entry[0] !== OWN_REFERENCE_NAME || !isRecord(entry[1])) continue;
+      const hours = num(entry[1].fundingIntervalHours);
+      const next = num(entry[1].nextFundingTime);
+      if (hours > 0 && Number.isFinite(hours)) out.set(row[0], { intervalMs: hours * HOUR_MS, nextFundingMs: isEpochMs(next) ? next : 0 });
+    }
+  }
+  return out;
+}
+
 /** Reads one dex's `metaAndAssetCtxs` answer into the builder; throws when it is not one. */
-function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, keysSeen: Set<string>): void {
+function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, keysSeen: Set<string>, own: ReadonlyMap<string, OwnTiming> = new Map()): void {
   if (!Array.isArray(body) || body.length < 2 || !isRecord(body[0]) || !Array.isArray(body[0].universe) || !Array.isArray(body[1]))
     throw new Error(`hyperliquid metaAndAssetCtxs${dex ? ` (dex ${dex})` : ''}: unexpected body`);
   const universe = body[0].universe;
   const ctxs = body[1];
-  const next = nextHourMs(nowMs);
+  const hourly = nextHourMs(nowMs);
   // A dex margins and settles in its `collateralToken` (a spot token index; 0 = USDC, the main dex's).
   // Builder dexes may use another stablecoin (recorded: `km` 360, `hyna` 235; `flx` settles in USDH): those
   // perps are not USDC legs, and we do not carry other settle currencies, so they are left out, counted.
@@ -324,6 +421,10 @@ function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, 
     const price = num(ctx.markPx);
     const rate = num(ctx.funding);
     const lot = Number(`1e-${szDecimals}`);
+    // The venue's published interval for this coin when it differs from the hour (live data, never assumed).
+    const t = own.get(symbol);
+    const interval = t !== undefined && t.intervalMs !== HL_FUNDING_INTERVAL_MS ? t.intervalMs : HL_FUNDING_INTERVAL_MS;
+    const next = interval === HL_FUNDING_INTERVAL_MS ? hourly : t !== undefined && t.nextFundingMs > 0 ? rollOn(t.nextFundingMs, interval, nowMs) : 0;
     const before = b.table.size;
     b.add(
       {
@@ -335,14 +436,14 @@ function addDex(b: DiscoveryBuilder, dex: string, body: unknown, nowMs: number, 
         contractValue: 1, // sizes are in the listed coin
         tickSize: tickOf(szDecimals, price),
         minQty: lot,
-        fundingIntervalMs: HL_FUNDING_INTERVAL_MS,
+        fundingIntervalMs: interval,
         nextFundingMs: next,
         status: 'trading',
       },
       {
         listedBase: parts.listed,
         position,
-        ...(Number.isNaN(rate) ? {} : { seedFunding: { rate, intervalMs: HL_FUNDING_INTERVAL_MS, nextFundingMs: next, predicted: false, tsMs: nowMs } }),
+        ...(Number.isNaN(rate) ? {} : { seedFunding: { rate, intervalMs: interval, nextFundingMs: next, predicted: false, tsMs: nowMs } }),
       },
     );
     if (b.table.size > before) keysSeen.add(key);
@@ -371,17 +472,25 @@ export const hyperliquidAdapter: VenueAdapter = {
   /**
    * Every perp of the main dex and of the builder dexes selected in `options.dexes`, from
    * `metaAndAssetCtxs` (one POST per dex). The main dex must answer; a builder dex that does not is
-   * counted (`dex_unavailable`) and left out.
+   * counted (`dex_unavailable`) and left out. One `predictedFundings` POST gives each coin's funding interval
+   * as the venue publishes it (its `HlPerp` entry); unanswered, or a coin without one, keeps 1 h.
    */
   async discover(rest: string, fetchJson: FetchJson, nowMs: number, options?: VenueOptions): Promise<Discovery> {
     const b = new DiscoveryBuilder(EXCHANGE);
     const keysSeen = new Set<string>();
-    addDex(b, '', await postInfo(rest, fetchJson, { type: 'metaAndAssetCtxs' }), nowMs, keysSeen);
+    const main = await postInfo(rest, fetchJson, { type: 'metaAndAssetCtxs' });
+    let own = new Map<string, OwnTiming>();
+    try {
+      own = ownTimings(await postInfo(rest, fetchJson, { type: 'predictedFundings' }));
+    } catch {
+      // The hourly schedule stands; the next refresh reads it again.
+    }
+    addDex(b, '', main, nowMs, keysSeen, own);
     for (const dex of selectedDexes(options)) {
       let body: unknown;
       try {
         body = await postInfo(rest, fetchJson, { type: 'metaAndAssetCtxs', dex });
-        addDex(b, dex, body, nowMs, keysSeen);
+        addDex(b, dex, body, nowMs, keysSeen, own);
       } catch {
         b.skip('dex_unavailable');
       }
