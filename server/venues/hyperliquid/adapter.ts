@@ -57,7 +57,7 @@ import {
   statOrNaN,
 } from '../../feeds/adapter.js';
 import { facts } from './facts.js';
-import { HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
+import { controlOutcome, HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
 import { hyperliquidDepth } from './depth.js';
 import { OWN_REFERENCE_NAME, REFERENCE_VENUES } from './references.js';
 import { SETTLE, coinParts, dexOf, keyOf } from './symbols.js';
@@ -169,16 +169,8 @@ export class HyperliquidParser extends JsonVenueParser {
         return this.allDexsAssetCtxs(msg.data, sink);
       case 'activeAssetCtx':
         return this.activeAssetCtx(msg.data, sink);
-      case 'subscriptionResponse':
-        return 'ack';
-      case 'pong':
-        return 'pong';
-      case 'error':
-        // `data` is a plain string ("Already subscribed: …", "Error parsing JSON …"); the text is not a stable code.
-        count(this.errors, 'venue_error');
-        return 'venue_error';
       default:
-        return UNUSED_CHANNELS.has(channel) ? 'ignored' : this.reject('unknown_channel');
+        return controlOutcome(channel, this.errors) ?? (UNUSED_CHANNELS.has(channel) ? 'ignored' : this.reject('unknown_channel'));
     }
   }
 

@@ -20,13 +20,13 @@
  * universe to grow): candidates past it stay touch-only, and a live change that would pass it re-plans
  * (which keeps the first HL_DEPTH_MAX_COINS).
  */
-import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
+import { isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { JsonDepthParser, applySnapshotLevels } from '../../depth/parser-base.js';
 import { ScannedObjectLevels, type ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
+import { controlOutcome, HL_PING_MS, HL_WS_PATH, isGreeting } from './ws-common.js';
 import { facts } from './facts.js';
 
 /** Depth subscriptions we allow ourselves out of the IP's 1,000 (see above). */
@@ -80,20 +80,7 @@ export class HyperliquidDepthParser extends JsonDepthParser {
     if (raw.charCodeAt(0) !== 123 && isGreeting(raw, first)) return 'welcome';
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    switch (msg.channel) {
-      case 'l2Book':
-        break;
-      case 'subscriptionResponse':
-        return 'ack';
-      case 'pong':
-        return 'pong';
-      case 'error':
-        // `data` is free text ("Already subscribed: …"), not a stable code.
-        count(this.errors, 'venue_error');
-        return 'venue_error';
-      default:
-        return this.reject('unknown_channel');
-    }
+    if (msg.channel !== 'l2Book') return controlOutcome(msg.channel, this.errors) ?? this.reject('unknown_channel');
     const d = msg.data;
     if (!isRecord(d) || typeof d.coin !== 'string') return this.reject('missing_data');
     const meta = this.meta.get(d.coin);

@@ -1,4 +1,5 @@
-/** What Hyperliquid's sockets share, quote and depth alike: the path, the heartbeat, the greeting text. */
+/** What Hyperliquid's sockets share, quote and depth alike: the path, the heartbeat, the greeting text, control frames. */
+import { count, type ParseOutcome } from '../../feeds/adapter.js';
 
 export const HL_WS_PATH = '/ws';
 /**
@@ -35,5 +36,24 @@ export function isGreeting(raw: string, first: boolean): boolean {
     return false;
   } catch {
     return true;
+  }
+}
+
+/**
+ * The outcome of a control channel every Hyperliquid socket receives (quote and depth alike), or null for a
+ * data channel. An `error` frame's `data` is free text ("Already subscribed: …", "Error parsing JSON …"), not a
+ * stable code: it is counted as `venue_error`.
+ */
+export function controlOutcome(channel: unknown, errors: Record<string, number>): ParseOutcome | null {
+  switch (channel) {
+    case 'subscriptionResponse':
+      return 'ack';
+    case 'pong':
+      return 'pong';
+    case 'error':
+      count(errors, 'venue_error');
+      return 'venue_error';
+    default:
+      return null;
   }
 }
