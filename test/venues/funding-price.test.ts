@@ -90,6 +90,23 @@ describe('hyperliquid: oraclePx (not markPx) from the asset contexts', () => {
   });
 });
 
+describe('bybit: an unchanged mark is re-sent at most once a second, not with every quote frame', () => {
+  it('deltas without a mark inside 1 s (venue time) carry no funding price; the next one after 1 s re-sends it', () => {
+    const parser = new BybitParser(table('bybit', [{ symbol: 'BTCUSDT', base: 'BTC' }]));
+    const prices: number[] = [];
+    const sink = { quote: () => undefined, funding: () => undefined, stats: (_m: unknown, _oi: number, _vol: number, _ts: number, px?: number) => void prices.push(px ?? NaN) };
+    const delta = (ts: number, bid: string) => `{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"${bid}"},"cs":1,"ts":${ts}}`;
+    parser.parse(fixture('bybit', 'snapshot.json'), sink); // carries markPrice 28552.81 at T
+    const T = 1_680_673_821_770;
+    parser.parse(delta(T + 300, '28550.60'), sink);
+    parser.parse(delta(T + 900, '28550.50'), sink);
+    parser.parse(delta(T + 1_000, '28550.40'), sink);
+    parser.parse(delta(T + 1_500, '28550.30'), sink);
+    // Deltas without OI, volume or a fresh mark send no stats record at all; the 1 s re-send does.
+    expect(prices).toEqual([28552.81, 28552.81]);
+  });
+});
+
 describe('bybit: markPrice from the linear ticker, merged across deltas', () => {
   const T = 1_680_673_821_770; // snapshot.json ts
   const setup = () => {

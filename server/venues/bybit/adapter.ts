@@ -54,6 +54,8 @@ const topicOf = (symbol: string) => `tickers.${symbol}`;
 const ARG_COST: SymbolCost = { topics: 1, chars: (s) => topicOf(s).length };
 
 export const BYBIT_PING_MS = 20_000;
+/** An unchanged mark is re-sent this often (venue time): well inside `detector.staleAfterMs` (5 s by default). */
+const MARK_RESEND_MS = 1_000;
 /** Pages of 1000 instruments followed per query (Bybit lists ~600 linear symbols in 2026). */
 const BYBIT_MAX_PAGES = 20;
 
@@ -70,6 +72,8 @@ interface TickerState {
   intervalFromWire: boolean;
   /** `markPrice` as merged (NaN = not known yet, or the last one was not a number). */
   markPrice: number;
+  /** Venue time the merged mark was last handed on (a mark the frames no longer carry is re-sent at most every MARK_RESEND_MS). */
+  markSentMs: number;
 }
 
 /** Raw (string) values of the fields we read from one ticker frame; undefined = absent. */
@@ -172,7 +176,7 @@ export class BybitParser extends JsonVenueParser {
 
     const fundingChanged = snapshot || rate !== state!.rate || next !== state!.nextFundingMs || intervalMs !== state!.intervalMs;
     if (state === undefined || snapshot) {
-      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs, intervalFromWire: fromWire, markPrice: markPrice > 0 ? markPrice : NaN };
+      state = { bid, ask, bidSize, askSize, rate, nextFundingMs: next, intervalMs, intervalFromWire: fromWire, markPrice: markPrice > 0 ? markPrice : NaN, markSentMs: -Infinity };
       this.states.set(symbol, state);
     } else {
       state.bid = bid;
@@ -198,9 +202,13 @@ export class BybitParser extends JsonVenueParser {
     // Deltas carry these only when they changed; a figure that is not a non-negative number is left out (NaN).
     const oiUsd = f.openInterestValue === undefined ? NaN : statOrNaN(num(f.openInterestValue));
     const volumeUsd = f.turnover24h === undefined ? NaN : statOrNaN(num(f.turnover24h));
-    // Ancillary: the frame's outcome stays that of its quote and funding. The merged mark goes with every
-    // frame, as the quote does: Bybit pushes only while something changes, and unchanged means still current.
-    emitStats(sink, meta, oiUsd, volumeUsd, markPrice, ts);
+    // Ancillary: the frame's outcome stays that of its quote and funding. A mark the frame carries goes on at
+    // once; an unchanged (merged) one is re-sent at most every MARK_RESEND_MS so it stays fresh in the engine
+    // (unchanged means still current) without a stats record on every quote frame.
+    const carried = f.markPrice !== undefined;
+    const mark = carried || ts - state.markSentMs >= MARK_RESEND_MS ? markPrice : NaN;
+    if (mark === mark) state.markSentMs = ts;
+    emitStats(sink, meta, oiUsd, volumeUsd, mark, ts);
     return emitted ? 'data' : 'ignored';
   }
 }
