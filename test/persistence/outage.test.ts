@@ -108,6 +108,9 @@ describeWith(['redis'], 'Redis outage (private redis-server)', () => {
     expect(await p.opportunityHistory(5)).toHaveLength(1); // history answers from memory meanwhile
     await redis.start();
     await waitFor(() => p.health().connected && p.health().backlog === 0, 10_000, 'catch-up');
+    // The read side has its own connection and retry timer: on a loaded machine it can come back a
+    // few hundred ms after the writer, longer than this test's short load timeout.
+    await waitFor(() => p.reads.client.status === 'ready', 10_000, 'read connection');
     expect((await p.loadPositions()).map((x) => x.id)).toEqual(['pos-cold']);
     expect(await p.readOpportunityEvents()).toEqual([oppEvent(1, 1_700_000_000_000, 'closed')]);
     await p.close();
