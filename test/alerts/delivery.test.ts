@@ -141,7 +141,7 @@ describe('a hanging sink', () => {
     // 50 distinct transitions (the state alternates): each one alert per sink.
     for (let i = 0; i < 50; i++) s.handle(tradingState(i % 2 === 0 ? 'halted' : 'active'));
     const handleMs = performance.now() - t0;
-    expect(handleMs).toBeLessThan(50);
+    expect(handleMs).toBeLessThan(250); // synchronous work of well under 5 ms; the bound leaves room for a GC pause on a loaded machine
     await hang.waitFor(1);
     // The healthy sink got the first 5 (its own queue bound) promptly, while the other hangs.
     await ok.waitFor(5);
