@@ -21,5 +21,8 @@ export default defineConfig({
     // Two files at a time: most of a file's time is spent waiting on real servers, browsers and Redis, and
     // Vitest's default on a 2-core machine is one worker (a serial suite of ~10 min).
     maxWorkers: 2,
+    // expect.poll waits on real servers and a real browser on a shared 2-core machine: Vitest's 1 s default
+    // is shorter than one stalled paint plus a server round trip.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
