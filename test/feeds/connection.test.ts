@@ -243,35 +243,43 @@ describe('FeedConnection', () => {
       });
       ws.on('close', () => chatty && clearInterval(chatty));
     });
-    const every = new FeedConnection('e', async () => plan(srv.url, { heartbeat: { everyMs: 100, whenIdle: false, message: () => 'ping-every' } }), hooks(), { silenceMs: 2000 });
-    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 100, whenIdle: true, message: () => 'ping-idle' } }), hooks(), { silenceMs: 2000 });
+    // everyMs 900 (under the 1000 ms cap of half the silence limit): an idle-only ping would take ~900 ms with
+    // no inbound frame, far more than a process stall on a loaded machine, which could otherwise delay the
+    // 20 ms ticks past a short period and make an idle ping legitimately due.
+    const every = new FeedConnection('e', async () => plan(srv.url, { heartbeat: { everyMs: 900, whenIdle: false, message: () => 'ping-every' } }), hooks(), { silenceMs: 2000 });
+    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 900, whenIdle: true, message: () => 'ping-idle' } }), hooks(), { silenceMs: 2000 });
     cleanups.push(() => every.stop(), () => idle.stop());
     every.start();
     idle.start();
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(pings.every).toBeGreaterThanOrEqual(2);
+    // Three periodic pings (≥ 2.7 s): the idle-only socket, open as long, would have pinged as often if its
+    // heartbeat were periodic.
+    await waitFor('three periodic pings', () => pings.every >= 3);
+    expect(idle.status).toBe('live');
     expect(pings.idle).toBe(0); // traffic every 20 ms: an idle-only ping is never due
   });
 
   it('a quiet socket is pinged before the silence limit, whatever period the venue allows, and the pong keeps it', async () => {
-    let pings = 0;
+    const pings: number[] = []; // per server-side connection
     // Sends nothing but a pong per ping (a socket carrying a few illiquid symbols).
-    const srv = await scriptedServer((ws) => {
+    const srv = await scriptedServer((ws, n) => {
+      pings[n] = 0;
       ws.on('message', (m) => {
         if (m.toString() !== 'ping') return;
-        pings++;
+        pings[n]++;
         ws.send('pong');
       });
     });
     let downs = 0;
-    // The venue's own period (idle 25 s, or a fixed 20 s) is longer than our 300 ms silence limit.
-    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 25_000, whenIdle: true, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 300 });
-    const timed = new FeedConnection('t', async () => plan(srv.url, { heartbeat: { everyMs: 20_000, whenIdle: false, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 300 });
+    // The venue's own period (idle 25 s, or a fixed 20 s) is longer than our 2 s silence limit. (2 s, not less:
+    // the ping goes out at half the limit, so only a stall of ~1 s between ping and pong could drop the socket.)
+    const idle = new FeedConnection('i', async () => plan(srv.url, { heartbeat: { everyMs: 25_000, whenIdle: true, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 2000 });
+    const timed = new FeedConnection('t', async () => plan(srv.url, { heartbeat: { everyMs: 20_000, whenIdle: false, message: () => 'ping' } }), { ...hooks((raw) => (raw === 'pong' ? 'pong' : 'data') as 'data'), onDown: () => void downs++ }, { silenceMs: 2000 });
     cleanups.push(() => idle.stop(), () => timed.stop());
     idle.start();
     timed.start();
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(pings).toBeGreaterThanOrEqual(6); // about one per 150 ms per socket once open
+    // Three pings on each socket, at least 1 s apart: each has lived past the 2 s silence limit on pongs alone.
+    await waitFor('three pings per socket', () => pings.length >= 2 && pings.every((p) => p >= 3));
+    expect(pings).toHaveLength(2); // no reconnect
     expect(downs).toBe(0);
     expect(idle.errors.silence ?? 0).toBe(0);
     expect(timed.errors.silence ?? 0).toBe(0);

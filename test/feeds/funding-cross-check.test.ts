@@ -139,7 +139,6 @@ describe('FundingCrossCheckRunner', () => {
 
   it('runs firstDelayMs after start, again that soon while nothing could be compared, then every intervalMs; never two calls at once per source', async () => {
     const engine = engineWithFunding();
-    let known = false;
     let calls = 0;
     let concurrent = 0;
     let maxConcurrent = 0;
@@ -147,26 +146,29 @@ describe('FundingCrossCheckRunner', () => {
       exchange: SOURCE,
       rest: 'x',
       fundingReferences: async () => {
-        calls++;
+        const call = ++calls;
         concurrent++;
         maxConcurrent = Math.max(maxConcurrent, concurrent);
         await sleep(5);
         concurrent--;
-        return [ref(A, known ? 'BTC-PERP' : 'NOPE-PERP', 0.0001)];
+        // Our funding "arrives" between the second and the third call: decided by the call, not by when the
+        // test gets to run, so a stalled test cannot let a round slip past in either state.
+        return [ref(A, call >= 3 ? 'BTC-PERP' : 'NOPE-PERP', 0.0001)];
       },
     };
-    runner = new FundingCrossCheckRunner({ sources: () => [src], lookup: lookupOf(engine), fetchJson, firstDelayMs: 40, intervalMs: 400 });
+    // intervalMs far above every wait below: a quick round and an interval round cannot be confused even when
+    // the process stalls for a few hundred ms.
+    runner = new FundingCrossCheckRunner({ sources: () => [src], lookup: lookupOf(engine), fetchJson, firstDelayMs: 200, intervalMs: 10_000 });
     runner.start();
-    await sleep(20);
+    await sleep(100);
     expect(calls).toBe(0);
-    await waitFor('the first round', () => calls >= 1, 2000);
-    // Nothing compared yet (our funding "not arrived"): the next round comes after firstDelayMs again.
-    await waitFor('a quick second round', () => calls >= 2, 300);
-    known = true;
-    await waitFor('a round that compares', () => runner!.checks()[0].compared === 1, 1000);
-    const after = calls;
-    await sleep(200); // well under intervalMs: no further call
-    expect(calls).toBe(after);
+    await waitFor('the first round', () => calls >= 1, 3000);
+    // Nothing compared yet: the next round comes after firstDelayMs again (not intervalMs).
+    await waitFor('a quick second round', () => calls >= 2, 3000);
+    await waitFor('a quick third round that compares', () => runner!.checks()[0].compared === 1, 3000);
+    // Compared: the next round is intervalMs away. Several firstDelayMs later, still the third call only.
+    await sleep(1000);
+    expect(calls).toBe(3);
     expect(maxConcurrent).toBe(1);
     runner.stop();
   });

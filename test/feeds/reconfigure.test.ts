@@ -66,8 +66,19 @@ describe('FeedManager.reconfigure (simulator, real engine)', () => {
     expect(engine.instruments.idFor(NOT_LISTED, 'bybit')).toBeLessThan(0); // never guessed
 
     // Remove BTC: its quotes stop arriving; ETH carries on.
+    const ethOnly = Object.fromEntries(await Promise.all(EXCHANGES.map(async (ex) => [ex, await planned(ex, ['ETH-PERP'])] as const)));
     await fm.reconfigure({ exchanges: [...EXCHANGES], instruments: ['ETH-PERP'] });
-    await sleep(400); // unsubscribes sent and acknowledged
+    // Unsubscribes processed by every venue (the simulator's own count of topics), then BTC frames already on
+    // the wire read: no BTC quote for 300 ms (if BTC kept coming, the checks below fail). Only then is the
+    // "no more BTC" baseline taken.
+    await waitFor('unsubscribes processed', () => EXCHANGES.every((ex) => sim.stats().subscriptions[ex] === ethOnly[ex]));
+    const btcNow = () => EXCHANGES.map((ex) => engine.quote('BTC-PERP', ex)!.receivedMs).join();
+    const settling = Date.now();
+    for (let last = btcNow(), since = Date.now(); Date.now() - since < 300 && Date.now() - settling < 5000; ) {
+      await sleep(20);
+      const now = btcNow();
+      if (now !== last) [last, since] = [now, Date.now()];
+    }
     const btcAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('BTC-PERP', ex)!.receivedMs]));
     const ethAt = Object.fromEntries(EXCHANGES.map((ex) => [ex, engine.quote('ETH-PERP', ex)!.receivedMs]));
     await sleep(1500);

@@ -57,16 +57,22 @@ describe('simulator controls', () => {
     const s = await start();
     const bybit = await bybitClient(s);
     const binance = await binanceClient(s, ALL_BOOKS);
-    s.silence('bybit', 800);
+    // 3 s of silence, checked 1.5 s in: a stall of the test process cannot carry the check past its end.
+    const SILENCE_MS = 3000;
+    s.silence('bybit', SILENCE_MS);
     const silencedAt = Date.now();
+    const sentAt = s.stats().sent.bybit;
     bybit.send({ op: 'ping' }); // not even heartbeats are answered
-    await sleep(600);
-    const during = bybit.frames.filter((f) => f.at > silencedAt + 50);
+    await sleep(SILENCE_MS / 2);
+    expect(s.stats().sent.bybit).toBe(sentAt); // the venue sent nothing at all (counted where it sends)
+    const during = bybit.frames.filter((f) => f.at > silencedAt + 500); // frames already on the wire may arrive just after
     expect(during).toHaveLength(0);
     expect(bybit.closeInfo).toBeNull();
     expect(binance.frames.filter((f) => f.at > silencedAt + 50).length).toBeGreaterThan(20); // other venues unaffected
-    const resumed = await bybit.until(() => bybit.frames.find((f) => f.at > silencedAt + 700), 3000, 'resume');
+    const resumed = await bybit.until(() => bybit.frames.find((f) => f.at > silencedAt + SILENCE_MS / 2), 5000, 'resume');
+    expect(resumed.at).toBeGreaterThanOrEqual(silencedAt + SILENCE_MS - 20); // not before the silence ends
     expect((resumed.json as { type: string }).type).toBe('snapshot');
+    expect(bybit.jsons((m) => m.op === 'ping')).toHaveLength(0); // the ping sent during the silence is never answered
     // a connection opened during or after the silence is not silenced
     s.silence('binance', 2000);
     const fresh = await binanceClient(s, ['btcusdt@bookTicker']);
