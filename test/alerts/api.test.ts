@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertsResponse } from '../../shared/alerts.js';
 import { trackApps } from '../api/harness.js';
 import { REDIS_URL } from '../helpers/services.js';
@@ -86,7 +86,14 @@ describe('/api/alerts', () => {
     expect(failed.json().results[0]).toMatchObject({ id: 'tg', ok: false, status: 500 });
     expect(failed.body).not.toContain(TG_TOKEN);
     a.strategy.setTradingState('halted', { closeAll: false, reason: 'test' });
-    await sleep(300);
+    // The queued alert: delivered to the hook, and given up on the failing tg after its retries (logged).
+    await vi.waitFor(
+      async () => {
+        const status = (await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().status;
+        expect(status).toMatchObject({ sent: 1, failed: 1 });
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     const all = lines.join('');
     expect(all).toContain('alerts config updated');
     expect(all).toContain('failed');
@@ -202,9 +209,14 @@ describe('alerts from real transitions', () => {
     await set('active');
     await hook.waitFor(4);
     expect(hook.received[3].body).toMatchObject({ kind: 'trading_state', details: { state: 'active' } });
-    await sleep(100);
-    const status = (await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().status;
-    expect(status).toMatchObject({ sent: 4, dropped: 0, failed: 0 });
+    // The counters change once the client has read the sink's answer (after the sink recorded the request): polled.
+    await vi.waitFor(
+      async () => {
+        const status = (await a.app.inject({ method: 'GET', url: '/api/alerts' })).json().status;
+        expect(status).toMatchObject({ sent: 4, dropped: 0, failed: 0 });
+      },
+      { timeout: 5_000, interval: 50 },
+    );
   });
 
   it('a hanging sink does not delay the engine: the bounded queue drops and GET /api/alerts shows it', async () => {

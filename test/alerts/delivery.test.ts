@@ -3,7 +3,7 @@
  * with backoff on 500, 429 Retry-After respected, no retry on a refusal, and a hanging sink that neither
  * delays the caller nor the other sinks (bounded queue, drops counted).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertsConfig } from '../../shared/alerts.js';
 import { AlertsService } from '../../server/alerts/service.js';
 import type { AlertEvent } from '../../server/alerts/rules.js';
@@ -28,6 +28,9 @@ function service(delivery: ConstructorParameters<typeof AlertsService>[0]['deliv
   services.push(s);
   return s;
 }
+
+/** The counters change only once the client has read the sink's answer, after the sink recorded the request: polled. */
+const POLL = { timeout: 5_000, interval: 20 };
 
 let seq = 0;
 function tradingState(state: string): AlertEvent {
@@ -68,8 +71,7 @@ describe('sink request formats', () => {
     expect((d.body as { content: string }).content).toContain('halted');
     expect(l.path).toBe('/services/T000/B000/slacksecretABC');
     expect((l.body as { text: string }).text).toContain('halted');
-    await sleep(50);
-    expect(s.status()).toMatchObject({ sent: 4, failed: 0, dropped: 0 });
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ sent: 4, failed: 0, dropped: 0 }), POLL);
   });
 });
 
@@ -84,7 +86,9 @@ describe('retries', () => {
     // Backoff 50 ms then 100 ms (+ up to 20 % jitter).
     expect(got[1].atMs - got[0].atMs).toBeGreaterThanOrEqual(45);
     expect(got[2].atMs - got[1].atMs).toBeGreaterThanOrEqual(95);
-    await sleep(100);
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ sent: 1, failed: 0, queued: 0 }), POLL);
+    // Delivered and nothing left to send: a further request would come within a backoff (≤ 200 ms); none does.
+    await sleep(300);
     expect(hook.received).toHaveLength(3);
     expect(s.status()).toMatchObject({ sent: 1, failed: 0 });
     expect(s.status().sinks[0].retries).toBe(2);
@@ -105,8 +109,7 @@ describe('retries', () => {
     // Not the 10 ms backoff: the second second the sink asked for.
     expect(h[1].atMs - h[0].atMs).toBeGreaterThanOrEqual(950);
     expect(t[1].atMs - t[0].atMs).toBeGreaterThanOrEqual(950);
-    await sleep(50);
-    expect(s.status()).toMatchObject({ sent: 2, failed: 0 });
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ sent: 2, failed: 0 }), POLL);
   });
 
   it('does not retry a refusal (400/401/404) and gives up after maxAttempts on 500s', async () => {
@@ -119,7 +122,9 @@ describe('retries', () => {
     ]);
     s.handle(tradingState('halted'));
     await down.waitFor(3);
-    await sleep(150);
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ failed: 2, queued: 0 }), POLL);
+    // Both given up: a retry would come within a 10–40 ms backoff; the window shows none comes.
+    await sleep(300);
     expect(bad.received).toHaveLength(1);
     expect(down.received).toHaveLength(3);
     const st = s.status();
@@ -145,7 +150,7 @@ describe('a hanging sink', () => {
     await hang.waitFor(1);
     // The healthy sink got the first 5 (its own queue bound) promptly, while the other hangs.
     await ok.waitFor(5);
-    await sleep(100);
+    await vi.waitFor(() => expect(s.status().sinks.find((x) => x.id === 'ok')!.sent).toBe(5), POLL);
     const st = s.status();
     const hs = st.sinks.find((x) => x.id === 'hang')!;
     expect(hs.queued).toBe(5);
@@ -157,15 +162,17 @@ describe('a hanging sink', () => {
 
   it('times out a request that never answers and moves on', async () => {
     const hang = await sinkServer({ hang: true });
-    const s = service({ timeoutMs: 200, maxAttempts: 2, backoffBaseMs: 10 });
+    // 1 s rather than 200 ms: a stall of the process must not fire the timeout before the sink (in this same
+    // process) has even read the request. 2 alerts × 2 attempts: 4 requests, ~4 s.
+    const s = service({ timeoutMs: 1_000, maxAttempts: 2, backoffBaseMs: 10 });
     configure(s, [{ id: 'hang', kind: 'webhook', url: `${hang.base}/h/abcdefgh` }]);
     s.handle(tradingState('halted'));
     s.handle(tradingState('active'));
-    await hang.waitFor(4, 3000);
-    await sleep(300);
+    await hang.waitFor(4, 15_000);
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ failed: 2, queued: 0 }), POLL);
     const st = s.status();
     expect(st.failed).toBe(2);
-    expect(st.sinks[0].lastError).toContain('no answer within 200 ms');
+    expect(st.sinks[0].lastError).toContain('no answer within 1000 ms');
   });
 });
 
@@ -190,7 +197,8 @@ describe('transition gate', () => {
     s.handle(ev('feed_up', 'okx', t + 6)); // its down was not alerted (the last alerted state is "up"): nothing
     s.handle(ev('feed_down', 'okx', t + 70_000)); // after the cooldown: alerted
     await hook.waitFor(4);
-    await sleep(100);
+    await vi.waitFor(() => expect(s.status()).toMatchObject({ sent: 4, queued: 0 }), POLL);
+    await sleep(100); // nothing else was queued; a 5th request would follow at once
     expect(hook.received.map((r) => (r.body as { kind: string }).kind)).toEqual(['trading_state', 'feed_down', 'feed_up', 'feed_down']);
     expect(s.status()).toMatchObject({ deduplicated: 3, suppressed: 1 });
   });

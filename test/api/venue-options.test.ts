@@ -89,13 +89,16 @@ describe('config.venues composed from the facts', () => {
   });
 });
 
+/** Discovery runs on its own async path: a few seconds, not vi.waitFor's default 1 s, for a loaded machine. */
+const WAIT = { timeout: 5_000 };
+
 describe('venue options reach the discovery', () => {
   it('PUT /api/config: a bad value is a 400 naming the field and changes nothing; a good one re-runs that venue’s discovery with it, not the others’', async () => {
     const seen: VenueOptions[] = [];
     const other: VenueOptions[] = [];
     const a = await make({ feeds: { endpoints: closed }, adapters: { [OPT]: recording(OPT, seen), [OTHER]: recording(OTHER, other) }, start: true });
-    await vi.waitFor(() => expect(seen).toEqual([{ dexes: [], depth: 3 }]));
-    await vi.waitFor(() => expect(other).toEqual([{}]));
+    await vi.waitFor(() => expect(seen).toEqual([{ dexes: [], depth: 3 }]), WAIT);
+    await vi.waitFor(() => expect(other).toEqual([{}]), WAIT);
 
     const bad = await a.app.inject({ method: 'PUT', url: '/api/config', payload: { venues: { [OPT]: { depth: 99 } } } });
     expect(bad.statusCode).toBe(400);
@@ -109,7 +112,7 @@ describe('venue options reach the discovery', () => {
     const good = await a.app.inject({ method: 'PUT', url: '/api/config', payload: { venues: { [OPT]: { dexes: ['abc'] } } } });
     expect(good.statusCode).toBe(200);
     expect(good.json().config.venues).toEqual({ [OPT]: { dexes: ['abc'], depth: 3 } });
-    await vi.waitFor(() => expect(seen).toEqual([{ dexes: [], depth: 3 }, { dexes: ['abc'], depth: 3 }]));
+    await vi.waitFor(() => expect(seen).toEqual([{ dexes: [], depth: 3 }, { dexes: ['abc'], depth: 3 }]), WAIT);
     // An unrelated change does not re-discover.
     await a.app.inject({ method: 'PUT', url: '/api/config', payload: { thresholds: { minSpreadBps: 6 } } });
     await new Promise((r) => setTimeout(r, 50));
@@ -136,14 +139,14 @@ describe('venue options reach the discovery', () => {
     expect(seen).toHaveLength(1);
     hold = true;
     const refresh = fm.refreshDiscovery();
-    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    await vi.waitFor(() => expect(seen).toHaveLength(2), WAIT);
     await fm.setVenueOptions({ [OPT]: { depth: 6 } }); // arrives while the refresh (old options) is in flight
     hold = false;
     release();
     await refresh;
-    await vi.waitFor(() => expect(seen).toEqual([{ depth: 5 }, { depth: 5 }, { depth: 6 }]));
+    await vi.waitFor(() => expect(seen).toEqual([{ depth: 5 }, { depth: 5 }, { depth: 6 }]), WAIT);
     await fm.setVenueOptions({});
-    await vi.waitFor(() => expect(seen.at(-1)).toEqual({}));
+    await vi.waitFor(() => expect(seen.at(-1)).toEqual({}), WAIT);
     await fm.stop();
   });
 });
