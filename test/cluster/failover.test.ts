@@ -5,6 +5,7 @@
  * browser's rows flow again within 5 s on the same page and WebSocket (no reload); the open positions
  * are identical before and after.
  */
+import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import type { Position } from '../../shared/position.js';
@@ -80,9 +81,30 @@ describeWith(['redis', 'nginx', 'chromium'], 'cluster failover: kill -9 of the a
     expect(put).toMatchObject({ status: 200 });
     await waitFor(async () => (await api<{ count: number }>('/positions?state=open')).body.count >= 2, 45_000, 'two open positions');
     expect(await api('/trading-state', { method: 'POST', body: { state: 'reducing', reason: 'failover test' } })).toMatchObject({ status: 200, body: { state: 'reducing' } });
-    await new Promise((r) => setTimeout(r, 1000)); // entries in flight settle; the writer flushes (every 50 ms)
+    // Entries in flight settle: no position is opening (or closing) any more.
+    await waitFor(
+      async () => (await api<{ positions: Position[] }>('/positions')).body.positions.every((p) => p.state !== 'opening' && p.state !== 'closing'),
+      10_000,
+      'entries in flight to settle',
+    );
     const before = openBooks((await api<{ positions: Position[] }>('/positions')).body.positions);
     expect(before.length).toBeGreaterThanOrEqual(2);
+    // The standby restores what Redis acknowledged: the kill -9 below comes once Redis holds these books (the
+    // writer flushes every 50 ms, but runs at nice 5 and is the first thing starved on a loaded machine).
+    const probe = new Redis(SHARED_REDIS_URL);
+    try {
+      await expect
+        .poll(
+          async () => {
+            const stored = Object.values(await probe.hgetall(`${prefix}positions`)).map((x) => JSON.parse(x) as Position);
+            return { books: openBooks(stored), settling: stored.filter((p) => p.state === 'opening' || p.state === 'closing').length };
+          },
+          { timeout: 10_000, interval: 50, message: 'Redis holds the books the API showed' },
+        )
+        .toEqual({ books: before, settling: 0 });
+    } finally {
+      probe.disconnect();
+    }
 
     browser = await launchChromium();
     const page = browser.page;

@@ -29,7 +29,7 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the child wrote (stdout and stderr), line by line. */
   logs: string[];
-  /** SIGTERM and wait for exit; resolves the exit code (null if killed by a signal). */
+  /** SIGTERM and wait for exit and the end of its output (see waitClosed); resolves the exit code (null if killed by a signal). */
   stop(): Promise<number | null>;
   /** SIGKILL (no graceful shutdown) and wait for exit. */
   kill9(): Promise<void>;
@@ -84,9 +84,31 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-function waitExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+/**
+ * Waits for the child's 'close', not its 'exit': 'close' comes once it has exited AND its stdout and stderr
+ * reached EOF, i.e. every holder of the pipes closed them (with `npm start` the server, npm's child, may
+ * outlive npm by a moment), so every line written is in `logs` by then. Resolves the exit code. Should a
+ * stray holder keep a pipe open, it resolves anyway 10 s after the exit.
+ */
+export function waitClosed(child: ChildProcess): Promise<number | null> {
+  const exited = child.exitCode !== null || child.signalCode !== null;
+  const drained = [child.stdout, child.stderr].every((s) => !s || s.destroyed || s.readableEnded);
+  if (exited && drained) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    let fallback: NodeJS.Timeout | undefined;
+    const done = (code: number | null) => {
+      clearTimeout(fallback);
+      child.off('close', done);
+      child.off('exit', arm);
+      resolve(code);
+    };
+    const arm = () => {
+      fallback = setTimeout(() => done(child.exitCode), 10_000);
+    };
+    child.once('close', done);
+    if (exited) arm();
+    else child.once('exit', arm);
+  });
 }
 
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
@@ -163,7 +185,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     logs,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = waitExit(child);
+      const exited = waitClosed(child);
       child.kill('SIGTERM');
       const timer = setTimeout(forceKill, 10_000);
       const code = await exited;
@@ -175,7 +197,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
         if (viaNpm) forceKill(); // npm gone, its server perhaps not
         return;
       }
-      const exited = waitExit(child);
+      const exited = waitClosed(child);
       forceKill();
       await exited;
     },

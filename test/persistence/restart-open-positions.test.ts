@@ -4,6 +4,7 @@
  * stop the server (SIGTERM, then kill -9), start a new one — the positions are still open 15 s later
  * with identical book fields (entry prices, quantities, fees, accrued funding, transitions).
  */
+import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
@@ -34,7 +35,12 @@ describeWith(['redis'], 'restart keeps open positions open (child processes, sim
     await waitFor(async () => (await api<{ count: number }>(first, '/positions?state=open')).body.count >= 2, 45_000, 'two open positions');
     // No new entries from here on (exits still run: `reducing`, not `halted`, so a wrong feed_down would show).
     expect((await api(first, '/trading-state', { method: 'POST', body: { state: 'reducing', reason: 'restart test' } })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1000)); // entries in flight settle; the writer flushes
+    // Entries in flight settle: no position is opening (or closing) any more.
+    await waitFor(
+      async () => (await api<{ positions: Position[] }>(first, '/positions')).body.positions.every((p) => p.state !== 'opening' && p.state !== 'closing'),
+      10_000,
+      'entries in flight to settle',
+    );
 
     let before = openBooks((await api<{ positions: Position[] }>(first, '/positions')).body.positions);
     const fillsBefore = (await api<{ fills: Fill[] }>(first, '/trades?limit=10000')).body.fills.length;
@@ -44,7 +50,22 @@ describeWith(['redis'], 'restart keeps open positions open (child processes, sim
     for (const how of ['SIGTERM', 'kill -9'] as const) {
       if (how === 'SIGTERM') expect(await previous.stop()).toBe(0);
       else {
-        await new Promise((r) => setTimeout(r, 500)); // the writer flushes every 50 ms
+        // kill -9 keeps what Redis acknowledged: kill once it holds these books and fills (the writer flushes
+        // every 50 ms, but runs at nice 5 and is the first thing starved on a loaded machine).
+        const probe = new Redis(SHARED_REDIS_URL);
+        try {
+          await expect
+            .poll(
+              async () => {
+                const stored = Object.values(await probe.hgetall(`${prefix}positions`)).map((x) => JSON.parse(x) as Position);
+                return { books: openBooks(stored), settling: stored.filter((p) => p.state === 'opening' || p.state === 'closing').length, fills: await probe.hlen(`${prefix}fills`) };
+              },
+              { timeout: 10_000, interval: 50, message: 'Redis holds the books and fills the API showed' },
+            )
+            .toEqual({ books: before, settling: 0, fills: fillsBefore });
+        } finally {
+          probe.disconnect();
+        }
         await previous.kill9();
       }
       const next = await startServerProcess({ env });

@@ -5,7 +5,8 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Fill, Portfolio, Position } from '../../shared/position.js';
+import type { Fill, Portfolio, Position, PositionState } from '../../shared/position.js';
+import type { PortfolioState } from '../../server/persistence/persistence.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
 import { deletePrefix, PrivateRedis, SHARED_REDIS_URL, uniquePrefix, waitFor, serverApi as api } from './helpers.js';
@@ -16,6 +17,10 @@ function withoutMarks(p: Position): unknown {
   const legMoving = ['markPrice', 'unrealisedPnlUsd', 'liquidationDistancePct', 'fundingRate'];
   return { ...omit(p, ['currentSpreadBps', 'unrealisedPnlUsd', 'markStale']), long: omit(p.long, legMoving), short: omit(p.short, legMoving) };
 }
+
+const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
+/** Positions whose orders are still in flight. */
+const SETTLING: readonly PositionState[] = ['opening', 'closing'];
 
 describeWith(['redis'], 'server restart with Redis (child process)', () => {
   const prefixes: string[] = [];
@@ -48,15 +53,46 @@ describeWith(['redis'], 'server restart with Redis (child process)', () => {
       45_000,
       'the strategy to open positions',
     );
-    // Freeze trading so positions and fills stop changing (marks still move), then let the writer flush.
+    // Freeze trading so positions and fills stop changing (marks still move): no new entries, no automatic
+    // exits; orders already in flight still complete, so wait until no position is opening or closing.
     expect((await api(first, '/trading-state', { method: 'POST', body: { state: 'halted', reason: 'restart test' } })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(
+      async () => (await api<{ positions: Position[] }>(first, '/positions')).body.positions.every((p) => !SETTLING.includes(p.state)),
+      10_000,
+      'orders in flight to settle',
+    );
     const before = {
       positions: (await api<{ positions: Position[] }>(first, '/positions')).body.positions,
       trades: (await api<{ fills: Fill[] }>(first, '/trades?limit=10000')).body.fills,
       portfolio: (await api<Portfolio>(first, '/portfolio')).body,
     };
-    await new Promise((r) => setTimeout(r, 200));
+    expect(before.positions.filter((p) => SETTLING.includes(p.state))).toEqual([]);
+    // Kill only once Redis has acknowledged what the API showed (the writer flushes every 50 ms, but runs at
+    // nice 5 and is the first thing starved on a loaded machine): what is checked after the restart is that
+    // acknowledged state survives a kill -9, not how fast the writer is.
+    const probe = new Redis(SHARED_REDIS_URL);
+    try {
+      await expect
+        .poll(
+          async () => {
+            const [positions, fills, portfolio] = await Promise.all([probe.hgetall(`${prefix}positions`), probe.hgetall(`${prefix}fills`), probe.get(`${prefix}portfolio`)]);
+            const state = JSON.parse(portfolio ?? 'null') as PortfolioState | null;
+            return {
+              positions: byId(Object.values(positions).map((x) => JSON.parse(x) as Position)).map(withoutMarks),
+              fills: byId(Object.values(fills).map((x) => JSON.parse(x) as Fill)),
+              portfolio: state && { realisedPnlUsd: state.realisedPnlUsd, feesPaidUsd: state.feesPaidUsd, fundingUsd: state.fundingUsd, tradingState: state.tradingState },
+            };
+          },
+          { timeout: 10_000, interval: 50, message: 'Redis holds what the API showed' },
+        )
+        .toEqual({
+          positions: byId(before.positions).map(withoutMarks),
+          fills: byId(before.trades),
+          portfolio: { realisedPnlUsd: before.portfolio.realisedPnlUsd, feesPaidUsd: before.portfolio.feesPaidUsd, fundingUsd: before.portfolio.fundingUsd, tradingState: 'halted' },
+        });
+    } finally {
+      probe.disconnect();
+    }
     await first.kill9();
 
     // What Redis acknowledged at the moment of the kill.
@@ -86,7 +122,6 @@ describeWith(['redis'], 'server restart with Redis (child process)', () => {
       portfolio: (await api<Portfolio>(second, '/portfolio')).body,
       tradingState: (await api<{ state: string }>(second, '/trading-state')).body.state,
     };
-    const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
     // exactly what Redis held (the marks from before the kill are flagged stale: no feed re-marked them) …
     expect(after.positions.filter((p) => p.state === 'open').every((p) => p.markStale === true)).toBe(true);
     const unflagged = (ps: Position[]) => ps.map((p) => ({ ...p, markStale: undefined }));

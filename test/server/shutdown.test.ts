@@ -7,9 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PrivateRedis } from '../persistence/helpers.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
 
+/**
+ * The exit, once the output is complete too: 'close' (exit and EOF on stdout and stderr), not 'exit', after
+ * which lines the process wrote last (the shutdown's) may still be in the pipe, not yet in `logs`.
+ */
 function exited(s: ServerProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return Promise.resolve({ code: s.child.exitCode, signal: s.child.signalCode });
-  return new Promise((resolve) => s.child.once('exit', (code, signal) => resolve({ code, signal })));
+  const c = s.child;
+  const drained = [c.stdout, c.stderr].every((st) => !st || st.destroyed || st.readableEnded);
+  if ((c.exitCode !== null || c.signalCode !== null) && drained) return Promise.resolve({ code: c.exitCode, signal: c.signalCode });
+  return new Promise((resolve) => c.once('close', (code, signal) => resolve({ code, signal })));
 }
 
 /** Resolves the exit, or null when the process is still alive after `ms`. */

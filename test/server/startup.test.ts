@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../shared/protocol.js';
 import { StreamTestClient } from '../api/ws-client.js';
-import { childEnv, REPO_ROOT } from '../helpers/server.js';
+import { childEnv, REPO_ROOT, waitClosed } from '../helpers/server.js';
 
 describe('npm start', () => {
   let child: ChildProcess | null = null;
@@ -59,10 +59,11 @@ describe('npm start', () => {
       ws.close();
     }
 
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    // Wait for 'close', not 'exit': npm may die of the group signal before the server (its child) has logged
+    // "stopped"; 'close' comes once every holder of the output pipes, the server too, has closed them.
+    const closed = waitClosed(child);
     process.kill(-child.pid!, 'SIGTERM');
-    const code = await exited;
-    await new Promise((r) => setTimeout(r, 200));
+    const code = await closed;
     expect(logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
     expect([0, null]).toContain(code); // npm itself may die of the group signal; the server logged a clean stop
   });
