@@ -11,16 +11,32 @@ import { BTC, HOUR, Harness, STD_QTY, T0 } from './harness.js';
 const L = STD_QTY * 99.9; // 994.029851
 const S = STD_QTY * 100.6; // 1000.995025
 const ENTRY_FEES = STD_QTY * (100 + 100.5) * 0.0005; // 0.997512
+/** The next settlement of both legs of openEightHourly, 4 h after the start. */
+const T4H = T0 + 4 * HOUR;
+
+/** Both venues at 0.0001 every 8 h, next settlement T4H; the standard position open. */
+function openEightHourly(): Harness {
+  const h = new Harness();
+  h.funding('okx', 0.0001, 8 * HOUR, T4H);
+  h.funding('bybit', 0.0001, 8 * HOUR, T4H);
+  h.openStandard();
+  return h;
+}
+
+/** Up to T4H, the bybit feed publishing its mark 100.42 `ageMs` before it (a stats record, as the parser does). */
+function settleWithMarkBefore(h: Harness, ageMs: number): void {
+  h.advance(4 * HOUR - ageMs);
+  h.engine.pushStats(h.id(BTC, 'bybit'), Number.NaN, Number.NaN, h.t, 0, 100.42);
+  h.engine.drain();
+  h.advance(ageMs);
+}
+
 describe('funding accrual at the venues\' funding timestamps', () => {
   it('8 h interval, positive rate: the long pays, the short receives, once per timestamp', () => {
-    const h = new Harness();
-    const T = T0 + 4 * HOUR;
-    h.funding('okx', 0.0001, 8 * HOUR, T);
-    h.funding('bybit', 0.0001, 8 * HOUR, T);
-    h.openStandard();
+    const h = openEightHourly();
     h.advance(4 * HOUR - 1);
     expect(h.only().fundingUsd).toBe(0);
-    h.advance(1); // at T
+    h.advance(1); // at T4H
     let p = h.only();
     // long −0.0001·L = −0.099403; short +0.0001·S = +0.100100
     expect(L).toBeCloseTo(994.0298507, 6);
@@ -28,9 +44,9 @@ describe('funding accrual at the venues\' funding timestamps', () => {
     expect(p.long.fundingUsd).toBeCloseTo(-0.0001 * L, 12);
     expect(p.short.fundingUsd).toBeCloseTo(0.0001 * S, 12);
     expect(p.fundingUsd).toBeCloseTo(0.0006965174, 9);
-    expect(p.long.nextFundingMs).toBe(T + 8 * HOUR);
-    expect(p.short.nextFundingMs).toBe(T + 8 * HOUR);
-    // the venues have not rolled their next time yet: no second accrual for T
+    expect(p.long.nextFundingMs).toBe(T4H + 8 * HOUR);
+    expect(p.short.nextFundingMs).toBe(T4H + 8 * HOUR);
+    // the venues have not rolled their next time yet: no second accrual for T4H
     h.advance(1000);
     h.advance(HOUR);
     p = h.only();
@@ -269,21 +285,13 @@ describe('settlement notional at the venue\'s funding reference price (mark / or
 
 describe('the runner books funding at the reference price the engine holds (real Engine, MemoryPersistence)', () => {
   it('short bybit paid on its mark 100.42, long okx (no reference price on its stream) on its bid; persisted and restored', async () => {
-    const h = new Harness();
-    const T = T0 + 4 * HOUR;
-    h.funding('okx', 0.0001, 8 * HOUR, T);
-    h.funding('bybit', 0.0001, 8 * HOUR, T);
-    h.openStandard();
-    h.advance(4 * HOUR - 1000);
-    // One second before the settlement the bybit feed publishes its mark (a stats record, as the parser does).
-    h.engine.pushStats(h.id(BTC, 'bybit'), Number.NaN, Number.NaN, h.t, 0, 100.42);
-    h.engine.drain();
-    h.advance(1000); // at T
+    const h = openEightHourly();
+    settleWithMarkBefore(h, 1000); // one second before the settlement
     const p = h.only();
     // short bybit: +0.0001 × STD_QTY × 100.42 = +0.0001 × 999.203980 = +0.0999204 (book ask 100.6 would give +0.1000995)
     expect(p.short.fundingUsd).toBeCloseTo(0.0001 * STD_QTY * 100.42, 12);
     expect(0.0001 * STD_QTY * 100.42).toBeCloseTo(0.099920398, 9);
-    expect(p.short.lastFunding).toEqual({ fundingMs: T, rate: 0.0001, price: 100.42, priceSource: 'reference', quantity: STD_QTY, amountUsd: p.short.fundingUsd });
+    expect(p.short.lastFunding).toEqual({ fundingMs: T4H, rate: 0.0001, price: 100.42, priceSource: 'reference', quantity: STD_QTY, amountUsd: p.short.fundingUsd });
     // long okx: −0.0001 × L (bid 99.9) = −0.0994030
     expect(p.long.fundingUsd).toBeCloseTo(-0.0001 * L, 12);
     expect(p.long.lastFunding).toMatchObject({ price: 99.9, priceSource: 'book' });
@@ -296,15 +304,8 @@ describe('the runner books funding at the reference price the engine holds (real
   });
 
   it('a reference price older than detector.staleAfterMs is not used', () => {
-    const h = new Harness();
-    const T = T0 + 4 * HOUR;
-    h.funding('bybit', 0.0001, 8 * HOUR, T);
-    h.funding('okx', 0.0001, 8 * HOUR, T);
-    h.openStandard();
-    h.advance(4 * HOUR - 6000);
-    h.engine.pushStats(h.id(BTC, 'bybit'), Number.NaN, Number.NaN, h.t, 0, 100.42);
-    h.engine.drain();
-    h.advance(6000); // 6 s > 5 s: stale at T
+    const h = openEightHourly();
+    settleWithMarkBefore(h, 6000); // 6 s > 5 s: stale at T4H
     expect(h.only().short.lastFunding).toMatchObject({ price: 100.6, priceSource: 'book' });
     expect(h.only().short.fundingUsd).toBeCloseTo(0.0001 * S, 12);
   });

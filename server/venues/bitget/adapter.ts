@@ -28,11 +28,8 @@
 import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
-import { facts } from './facts.js';
-import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
+import { codeOf, topicSockets } from './ws-common.js';
 import { bitgetDepth } from './depth.js';
-import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
-import type { WsLimits } from '../../../shared/venue-facts.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -78,8 +75,7 @@ const CATEGORIES: ReadonlyArray<{ settle: string; category: string; productType:
   { settle: 'USDC', category: 'USDC-FUTURES', productType: 'usdc-futures' },
 ];
 
-const COST: SymbolCost = { topics: 1, chars: () => 0 };
-const requests = requestsFor('ticker');
+const quotes = topicSockets('bitget', 'ticker');
 
 /** Merged ticker of one symbol on the current connection. NaN = not known. */
 interface TickerState {
@@ -445,31 +441,15 @@ export const bitgetAdapter: VenueAdapter = {
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
-    return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
-      label: `bitget#${i}`,
-      url: `${endpoints.ws}${BITGET_WS_PATH}`,
-      subscribeMessages: requests('subscribe', group),
-      topicCount: group.length,
-      awaitWelcome: false,
-      // 10 messages per second per connection, pings included.
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: BITGET_PING_MS, whenIdle: false, message: () => 'ping' },
-      // One copy of the docs says sockets are cut every 24 h: rotate before.
-      maxAgeMs: opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    // One copy of the docs says sockets are cut every 24 h: rotate before.
+    return quotes.plan(endpoints, symbols, opts.maxAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS);
   },
 
   createParser(meta: MetadataTable): VenueParser {
     return new BitgetParser(meta);
   },
 
-  liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
-    if (r === null) return null;
-    return changesOf(r, requests);
-  },
+  liveChange: quotes.liveChange,
 
   // The ticker carries no interval: a settlement is when a changed interval shows in REST.
   refreshAfterSettlement: true,

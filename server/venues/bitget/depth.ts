@@ -26,19 +26,16 @@
  */
 import { crc32 } from 'node:zlib';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
-import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
 import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { ScanKeys, ScannedLevels } from '../../depth/frame-scan.js';
 import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
-import { BITGET_PING_MS, BITGET_WS_PATH, PLAN_LIMITS, codeOf, requestsFor } from './ws-common.js';
-import { facts } from './facts.js';
+import { codeOf, topicSockets } from './ws-common.js';
 
 export const BITGET_DEPTH_TOPIC = 'books';
 /** Levels per side the checksum covers. */
 export const BITGET_CHECKSUM_LEVELS = 25;
-const COST: SymbolCost = { topics: 1, chars: () => 0 };
-const requests = requestsFor(BITGET_DEPTH_TOPIC);
+const books = topicSockets('bitget/depth', BITGET_DEPTH_TOPIC);
 
 /**
  * The string the documented checksum is taken of: best-first `price:size` texts (as sent) of each side,
@@ -129,28 +126,14 @@ export class BitgetDepthParser extends ChecksummedDepthParser {
 
 export const bitgetDepth: VenueDepth = {
   async plan(endpoints: VenueEndpoints, symbols: string[], _levels: number, _fetchJson: FetchJson): Promise<ConnectionPlan[]> {
-    return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
-      label: `bitget/depth#${i}`,
-      url: `${endpoints.ws}${BITGET_WS_PATH}`,
-      subscribeMessages: requests('subscribe', group),
-      topicCount: group.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: BITGET_PING_MS, whenIdle: false, message: () => 'ping' },
-      maxAgeMs: DEFAULT_MAX_CONNECTION_AGE_MS,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return books.plan(endpoints, symbols, DEFAULT_MAX_CONNECTION_AGE_MS);
   },
 
-  liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
-    return r === null ? null : changesOf(r, requests);
-  },
+  liveChange: books.liveChange,
 
   /** After a gap, reset or checksum mismatch: unsubscribe `books`, subscribe it again (a snapshot follows). */
   resubscribe(symbol: string): string[] {
-    return [...requests('unsubscribe', [symbol]), ...requests('subscribe', [symbol])];
+    return [...books.requests('unsubscribe', [symbol]), ...books.requests('subscribe', [symbol])];
   },
 
   createParser(meta: MetadataTable, levels: number): DepthParser {

@@ -3,7 +3,8 @@
  * socket, the `{instType, topic, symbol}` args and how they are batched into requests, and error codes.
  */
 import type { WsLimits } from '../../../shared/venue-facts.js';
-import { batchRequests, topicsPerMessage } from '../../feeds/plan-limits.js';
+import type { ConnectionPlan, SubscriptionChange, VenueEndpoints } from '../../feeds/adapter.js';
+import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { facts } from './facts.js';
 import { parseNative } from './symbols.js';
 
@@ -34,10 +35,38 @@ const REQUEST_OVERHEAD = 40;
 /** The documented limits with our per-socket channel count (the recommendation, not the hard cap). */
 export const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: Math.min(facts.limits.topicsPerConnection, BITGET_TOPICS_PER_SOCKET) };
 
-/** Subscribe/unsubscribe requests for the `topic` channels of `syms`, within the args-per-request and 4096-byte limits. */
-export function requestsFor(topic: string): (op: 'subscribe' | 'unsubscribe', syms: readonly string[]) => string[] {
-  return (op, syms) =>
+const COST: SymbolCost = { topics: 1, chars: () => 0 };
+
+/**
+ * The sockets of one kind, labelled `<label>#<i>`: each symbol on the `topic` channel, at most PLAN_LIMITS'
+ * channels a socket. `requests` spells the subscribe/unsubscribe requests for the `topic` channels of some
+ * symbols, within the args-per-request and 4096-byte limits.
+ */
+export function topicSockets(label: string, topic: string) {
+  const requests = (op: 'subscribe' | 'unsubscribe', syms: readonly string[]): string[] =>
     batchRequests(syms.map((s) => argOf(topic, s)), facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((args) => JSON.stringify({ op, args }));
+  return {
+    requests,
+    plan(endpoints: VenueEndpoints, symbols: string[], maxAgeMs: number): ConnectionPlan[] {
+      return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
+        label: `${label}#${i}`,
+        url: `${endpoints.ws}${BITGET_WS_PATH}`,
+        subscribeMessages: requests('subscribe', group),
+        topicCount: group.length,
+        awaitWelcome: false,
+        // 10 messages per second per connection, pings included.
+        subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+        heartbeat: { everyMs: BITGET_PING_MS, whenIdle: false, message: () => 'ping' },
+        maxAgeMs,
+        symbols: group,
+        limits: facts.limits,
+      }));
+    },
+    liveChange(plans: readonly ConnectionPlan[], _symbols: readonly string[], add: readonly string[], remove: readonly string[]): SubscriptionChange[] | null {
+      const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
+      return r === null ? null : changesOf(r, requests);
+    },
+  };
 }
 
 /** An error code as the venue sent it (documented as a string, sent as a number): a short digit string, else `unknown`. */

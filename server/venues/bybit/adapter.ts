@@ -14,9 +14,8 @@ import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
-import { facts } from './facts.js';
 import { bybitDepth } from './depth.js';
-import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { topicSockets } from './ws-common.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -37,7 +36,6 @@ import {
   DEFAULT_FUNDING_INTERVAL_MS,
   knownFundingIntervalMs,
   HOUR_MS,
-  chunk,
   count,
   isEpochMs,
   isRecord,
@@ -46,14 +44,8 @@ import {
 import { bybitFundingHistory } from './history.js';
 
 const EXCHANGE: Exchange = 'bybit';
-export const BYBIT_WS_PATH = '/v5/public/linear';
-/** Args per subscribe request (facts.ts: our batch; Bybit documents no per-request cap for linear). */
-export const BYBIT_ARGS_PER_MESSAGE = topicsPerMessage(facts.limits);
 /** One `tickers.<symbol>` arg per symbol; its characters count against the 21,000 per connection. */
-const topicOf = (symbol: string) => `tickers.${symbol}`;
-const ARG_COST: SymbolCost = { topics: 1, chars: (s) => topicOf(s).length };
-
-export const BYBIT_PING_MS = 20_000;
+const quotes = topicSockets('bybit', '', (symbol) => `tickers.${symbol}`);
 /** An unchanged mark is re-sent this often (venue time): well inside `detector.staleAfterMs` (5 s by default). */
 const MARK_RESEND_MS = 1_000;
 /** Pages of 1000 instruments followed per query (Bybit lists ~600 linear symbols in 2026). */
@@ -255,15 +247,11 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
   });
 }
 
-let changeSeq = 0;
-
 export const bybitAdapter: VenueAdapter = {
   exchange: EXCHANGE,
   fundingHistory: bybitFundingHistory,
-  /** `orderbook.50` books (depth.ts); a getter because depth.ts reads this module's constants (import cycle). */
-  get depth() {
-    return bybitDepth;
-  },
+  /** `orderbook.50` books (depth.ts). */
+  depth: bybitDepth,
 
   /**
    * Every linear perpetual: instruments-info lists only Trading symbols by default, so a second query asks
@@ -300,30 +288,14 @@ export const bybitAdapter: VenueAdapter = {
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-    // A socket is filled up to the args-length cap before the next one opens.
-    return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
-      label: `bybit#${i}`,
-      url: `${endpoints.ws}${BYBIT_WS_PATH}`,
-      subscribeMessages: chunk(group.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a, j) => JSON.stringify({ req_id: `sub-${j}`, op: 'subscribe', args: a })),
-      topicCount: group.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: BYBIT_PING_MS, whenIdle: false, message: () => '{"op":"ping"}' },
-      maxAgeMs: 0,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return quotes.plan(endpoints, symbols);
   },
 
   createParser(meta: MetadataTable): VenueParser {
     return new BybitParser(meta);
   },
 
-  liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
-    if (r === null) return null;
-    return changesOf(r, (op, syms) => chunk(syms.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `${op}-${++changeSeq}`, op, args: a })));
-  },
+  liveChange: quotes.liveChange,
 };
 
 export type { InstrumentMeta };

@@ -9,20 +9,16 @@
  * gap → the book is dropped and the symbol resubscribed for a fresh snapshot). The venue keeps the top 50,
  * so the book is truncated to 50 after each delta. Sizes are base coin (contractValue 1).
  */
-import { chunk, count, isEpochMs, isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
-import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
+import { count, isEpochMs, isRecord, num, type ConnectionPlan, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
-import { BYBIT_ARGS_PER_MESSAGE, BYBIT_PING_MS, BYBIT_WS_PATH } from './adapter.js';
-import { facts } from './facts.js';
+import { topicSockets } from './ws-common.js';
 
 /** Levels of the subscribed depth (the venue's 50-level channel covers any configured `levels` ≤ 50). */
 export const BYBIT_DEPTH_LEVELS = 50;
 export const BYBIT_DEPTH_PREFIX = `orderbook.${BYBIT_DEPTH_LEVELS}.`;
-const topicOf = (symbol: string) => `${BYBIT_DEPTH_PREFIX}${symbol}`;
-const ARG_COST: SymbolCost = { topics: 1, chars: (s) => topicOf(s).length };
-let changeSeq = 0;
+const books = topicSockets('bybit/depth', 'depth-', (symbol) => `${BYBIT_DEPTH_PREFIX}${symbol}`);
 
 export class BybitDepthParser extends JsonDepthParser {
   /** Level sides read by scanFrame, not JSON.parse. */
@@ -85,29 +81,13 @@ export class BybitDepthParser extends JsonDepthParser {
 
 export const bybitDepth: VenueDepth = {
   async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-    return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
-      label: `bybit/depth#${i}`,
-      url: `${endpoints.ws}${BYBIT_WS_PATH}`,
-      subscribeMessages: chunk(group.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a, j) => JSON.stringify({ req_id: `depth-sub-${j}`, op: 'subscribe', args: a })),
-      topicCount: group.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: BYBIT_PING_MS, whenIdle: false, message: () => '{"op":"ping"}' },
-      maxAgeMs: 0,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return books.plan(endpoints, symbols);
   },
-  liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
-    if (r === null) return null;
-    return changesOf(r, (op, syms) => chunk(syms.map(topicOf), BYBIT_ARGS_PER_MESSAGE).map((a) => JSON.stringify({ req_id: `depth-${op}-${++changeSeq}`, op, args: a })));
-  },
+  liveChange: books.liveChange,
   createParser(meta: MetadataTable, levels: number) {
     return new BybitDepthParser(meta, levels);
   },
   resubscribe(symbol: string): string[] {
-    const args = [topicOf(symbol)];
-    return [JSON.stringify({ req_id: `depth-unsubscribe-${++changeSeq}`, op: 'unsubscribe', args }), JSON.stringify({ req_id: `depth-subscribe-${++changeSeq}`, op: 'subscribe', args })];
+    return [...books.change('unsubscribe', [symbol]), ...books.change('subscribe', [symbol])];
   },
 };

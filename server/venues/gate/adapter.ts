@@ -23,13 +23,12 @@
  * `{status:"fail"}` (ws-common.ts).
  */
 import type { Exchange } from '../../../shared/exchanges.js';
-import type { WsLimits } from '../../../shared/venue-facts.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { facts } from './facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_HEADERS, GATE_WS_PATH, envelopeMs, isEpochSeconds, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
+import { contractSockets, controlOutcome, envelopeMs, isEpochSeconds } from './ws-common.js';
 import { gateDepth } from './depth.js';
-import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { topicsPerMessage } from '../../feeds/plan-limits.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -49,7 +48,6 @@ import {
   DEFAULT_FUNDING_INTERVAL_MS,
   knownFundingIntervalMs,
   chunk,
-  count,
   isEpochMs,
   isRecord,
   num,
@@ -63,8 +61,7 @@ export const GATE_CONTRACTS_PATH = '/api/v4/futures/usdt/contracts';
 export const BOOK_TICKER = 'futures.book_ticker';
 export const TICKERS = 'futures.tickers';
 const CHANNELS = [BOOK_TICKER, TICKERS] as const;
-const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: GATE_SYMBOLS_PER_SOCKET * CHANNELS.length };
-const TOPIC_COST: SymbolCost = { topics: CHANNELS.length, chars: () => 0 };
+const quotes = contractSockets('gate', CHANNELS.length);
 
 /** `next` moved forward by whole intervals until it is after `nowMs` (a settlement time never lies in the past). */
 export function rollForward(nextMs: number, intervalMs: number, nowMs: number): number {
@@ -87,20 +84,10 @@ export class GateParser extends JsonVenueParser {
   parse(raw: string, sink: UpdateSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    // An error reply counts as one whatever else it carries (a refused request may lack the channel).
-    const error = venueErrorReason(msg.error);
-    if (error !== null) {
-      count(this.errors, error);
-      return 'venue_error';
-    }
+    const control = controlOutcome(msg, this.errors);
+    if (control !== null) return control;
     const channel = msg.channel;
-    if (typeof channel !== 'string') return this.reject('unknown_message');
-    if (channel === 'futures.pong') return 'pong';
-    const notice = systemNotice(msg);
-    if (notice !== null) return notice;
     const event = msg.event;
-    // Acks ride the data channel's name with the request's event: route on the event first.
-    if (event === 'subscribe' || event === 'unsubscribe') return 'ack';
     if (event !== 'update' && event !== 'all') return this.reject('unknown_event');
     // No envelope time at all (as in some of Gate's own examples): the entries' own `t` (ms) must serve.
     const envMs = msg.time === undefined && msg.time_ms === undefined ? NaN : envelopeMs(msg);
@@ -262,19 +249,7 @@ export const gateAdapter: VenueAdapter = {
   },
 
   async plan(endpoints: VenueEndpoints, symbols: string[], _fetchJson: FetchJson, opts: { maxAgeMs?: number }): Promise<ConnectionPlan[]> {
-    return splitSymbols(symbols, PLAN_LIMITS, TOPIC_COST).map((group, i) => ({
-      label: `gate#${i}`,
-      url: `${endpoints.ws}${GATE_WS_PATH}`,
-      headers: GATE_WS_HEADERS,
-      subscribeMessages: requests('subscribe', group),
-      topicCount: group.length * CHANNELS.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: GATE_PING_MS, whenIdle: false, message: pingMessage },
-      maxAgeMs: opts.maxAgeMs ?? 0, // Gate documents no maximum connection age
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return quotes.plan(endpoints, symbols, requests, opts.maxAgeMs ?? 0); // Gate documents no maximum connection age
   },
 
   createParser(meta: MetadataTable): VenueParser {
@@ -282,13 +257,6 @@ export const gateAdapter: VenueAdapter = {
   },
 
   liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(
-      plans.map((p) => p.symbols),
-      add,
-      remove,
-      PLAN_LIMITS,
-      TOPIC_COST,
-    );
-    return r === null ? null : changesOf(r, requests, CHANNELS.length);
+    return quotes.liveChange(plans, add, remove, requests);
   },
 };

@@ -19,20 +19,16 @@
  * `time_ms` ms (adapter.ts envelopeMs checks both). Only the top `level` levels are kept after a delta (the
  * channel maintains that window and does not promise a removal for a level that drops out of it).
  */
-import { count, isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
-import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
+import { isEpochMs, isRecord, num, type ConnectionPlan, type FetchJson, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
 import { JsonDepthParser, applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { ScanKeys } from '../../depth/frame-scan.js';
 import type { DepthParser, DepthSink, VenueDepth } from '../../depth/types.js';
-import type { WsLimits } from '../../../shared/venue-facts.js';
-import { GATE_PING_MS, GATE_SYMBOLS_PER_SOCKET, GATE_WS_HEADERS, GATE_WS_PATH, envelopeMs, pingMessage, systemNotice, venueErrorReason } from './ws-common.js';
-import { facts } from './facts.js';
+import { contractSockets, controlOutcome, envelopeMs } from './ws-common.js';
 
 export const GATE_DEPTH_CHANNEL = 'futures.obu';
 /** The stream depths Gate offers (levels per side). */
 const DEPTHS = [50, 400] as const;
-const COST: SymbolCost = { topics: 1, chars: () => 0 };
-const PLAN_LIMITS: WsLimits = { ...facts.limits, topicsPerConnection: GATE_SYMBOLS_PER_SOCKET };
+const books = contractSockets('gate/depth', 1);
 
 /** The smallest stream depth that covers `levels`. */
 export function gateDepthOf(levels: number): number {
@@ -63,16 +59,8 @@ export class GateDepthParser extends JsonDepthParser {
   parse(raw: string, sink: DepthSink): ParseOutcome {
     const msg = this.parseObject(raw);
     if (msg === null) return 'rejected';
-    const error = venueErrorReason(msg.error);
-    if (error !== null) {
-      count(this.errors, error);
-      return 'venue_error';
-    }
-    if (typeof msg.channel !== 'string') return this.reject('unknown_message');
-    if (msg.channel === 'futures.pong') return 'pong';
-    const notice = systemNotice(msg);
-    if (notice !== null) return notice;
-    if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
+    const control = controlOutcome(msg, this.errors);
+    if (control !== null) return control;
     if (msg.channel !== GATE_DEPTH_CHANNEL) return this.reject('unknown_channel');
     // Pushes carry the envelope times when sent (seconds and ms; the docs' examples show `time_ms` alone or
     // neither): when present they must be in those units.
@@ -126,25 +114,11 @@ let plannedDepth: number = DEPTHS[0];
 export const gateDepth: VenueDepth = {
   async plan(endpoints: VenueEndpoints, symbols: string[], levels: number, _fetchJson: FetchJson): Promise<ConnectionPlan[]> {
     plannedDepth = gateDepthOf(levels);
-    const frames = requests(plannedDepth);
-    return splitSymbols(symbols, PLAN_LIMITS, COST).map((group, i) => ({
-      label: `gate/depth#${i}`,
-      url: `${endpoints.ws}${GATE_WS_PATH}`,
-      headers: GATE_WS_HEADERS,
-      subscribeMessages: frames('subscribe', group),
-      topicCount: group.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: GATE_PING_MS, whenIdle: false, message: pingMessage },
-      maxAgeMs: 0,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return books.plan(endpoints, symbols, requests(plannedDepth), 0);
   },
 
   liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, PLAN_LIMITS, COST);
-    return r === null ? null : changesOf(r, requests(plannedDepth));
+    return books.liveChange(plans, add, remove, requests(plannedDepth));
   },
 
   /** The documented way back after a gap: unsubscribe the stream, subscribe it again (a full push follows). */

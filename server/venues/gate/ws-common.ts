@@ -3,7 +3,10 @@
  * per-socket contract count, and the envelope's time units (gate.com/docs/developers/futures/ws/en, read
  * 2026-12-01).
  */
-import { isEpochMs, isRecord, type ParseOutcome } from '../../feeds/adapter.js';
+import type { WsLimits } from '../../../shared/venue-facts.js';
+import { count, isEpochMs, isRecord, type ConnectionPlan, type ParseOutcome, type SubscriptionChange, type VenueEndpoints } from '../../feeds/adapter.js';
+import { changesOf, redistribute, splitSymbols, subscribeSpacingMs, type SymbolCost } from '../../feeds/plan-limits.js';
+import { facts } from './facts.js';
 
 export const GATE_WS_PATH = '/v4/ws/usdt';
 /** Application-level heartbeat (`futures.ping` → `futures.pong`); the docs' demo sends one every 10 s. */
@@ -66,7 +69,62 @@ export function venueErrorReason(error: unknown): string | null {
   return `venue_error:${code}`;
 }
 
+/**
+ * The outcome of a frame that is not market data, quote and depth sockets alike, or null for a data frame:
+ * an error reply (counted as one whatever else it carries: a refused request may lack the channel), a
+ * frame without a channel (rejected), a pong, a server notice, or an ack (acks ride the data channel's
+ * name with the request's event). Reasons are counted in `errors`.
+ */
+export function controlOutcome(msg: Record<string, unknown>, errors: Record<string, number>): ParseOutcome | null {
+  const error = venueErrorReason(msg.error);
+  if (error !== null) {
+    count(errors, error);
+    return 'venue_error';
+  }
+  if (typeof msg.channel !== 'string') {
+    count(errors, 'unknown_message');
+    return 'rejected';
+  }
+  if (msg.channel === 'futures.pong') return 'pong';
+  const notice = systemNotice(msg);
+  if (notice !== null) return notice;
+  if (msg.event === 'subscribe' || msg.event === 'unsubscribe') return 'ack';
+  return null;
+}
+
 export function pingMessage(): string {
   return JSON.stringify({ time: Math.floor(Date.now() / 1000), channel: 'futures.ping' });
 }
 
+/** Subscribe or unsubscribe requests for some contracts. */
+export type Frames = (event: 'subscribe' | 'unsubscribe', symbols: readonly string[]) => string[];
+
+/**
+ * The sockets of one kind, labelled `<label>#<i>`: `channels` subscriptions per contract, at most
+ * GATE_SYMBOLS_PER_SOCKET contracts a socket; `frames` spells the requests.
+ */
+export function contractSockets(label: string, channels: number) {
+  const limits: WsLimits = { ...facts.limits, topicsPerConnection: GATE_SYMBOLS_PER_SOCKET * channels };
+  const cost: SymbolCost = { topics: channels, chars: () => 0 };
+  return {
+    plan(endpoints: VenueEndpoints, symbols: string[], frames: Frames, maxAgeMs: number): ConnectionPlan[] {
+      return splitSymbols(symbols, limits, cost).map((group, i) => ({
+        label: `${label}#${i}`,
+        url: `${endpoints.ws}${GATE_WS_PATH}`,
+        headers: GATE_WS_HEADERS,
+        subscribeMessages: frames('subscribe', group),
+        topicCount: group.length * channels,
+        awaitWelcome: false,
+        subscribeSpacingMs: subscribeSpacingMs(facts.limits),
+        heartbeat: { everyMs: GATE_PING_MS, whenIdle: false, message: pingMessage },
+        maxAgeMs,
+        symbols: group,
+        limits: facts.limits,
+      }));
+    },
+    liveChange(plans: readonly ConnectionPlan[], add: readonly string[], remove: readonly string[], frames: Frames): SubscriptionChange[] | null {
+      const r = redistribute(plans.map((p) => p.symbols), add, remove, limits, cost);
+      return r === null ? null : changesOf(r, frames, channels);
+    },
+  };
+}

@@ -18,11 +18,10 @@ import type { Exchange } from '../../../shared/exchanges.js';
 import { DiscoveryBuilder, pick } from '../discovery.js';
 import { ASSET_ALIASES, parseNative } from './symbols.js';
 import { instrumentKey } from '../symbology.js';
-import { facts } from './facts.js';
 import { okxFundingHistory } from './history.js';
 import { okxRestStats } from './stats.js';
 import { okxDepth } from './depth.js';
-import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
+import { channelSockets } from './ws-common.js';
 import {
   JsonVenueParser,
   emitQuote,
@@ -38,7 +37,6 @@ import {
   type VenueParser,
   DEFAULT_FUNDING_INTERVAL_MS,
   knownFundingIntervalMs,
-  chunk,
   count,
   isEpochMs,
   isRecord,
@@ -47,17 +45,6 @@ import {
 } from '../../feeds/adapter.js';
 
 const EXCHANGE: Exchange = 'okx';
-export const OKX_WS_PATH = '/ws/v5/public';
-/**
- * 480 subscribe requests/hour/connection (facts.ts): many args per request, as many as fit in its 64 KB.
- * OKX documents no topic cap per public socket, so one socket carries every symbol.
- */
-const ARG_COST: SymbolCost = { topics: 2, chars: () => 0 };
-/** `{"id":"chg123456","op":"unsubscribe","args":[]}` and some. */
-const REQUEST_OVERHEAD = 64;
-const argBytes = (a: { channel: string; instId: string }) => JSON.stringify(a).length;
-/** The server drops a connection idle for 30 s; ping after 25 s of silence. */
-export const OKX_IDLE_PING_MS = 25_000;
 /** public/funding-rate allows 20 requests per 2 s per IP. */
 export const OKX_FUNDING_REST_SPACING_MS = 110;
 /** loadMetadata seeds funding over REST only for this many instruments (~2 s); beyond, the WS channel does. */
@@ -217,9 +204,9 @@ function addInstrument(b: DiscoveryBuilder, item: unknown): void {
   });
 }
 
-let changeSeq = 0;
-
 export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): VenueAdapter {
+  /** OKX documents no topic cap per public socket, so one socket carries every symbol. */
+  const quotes = channelSockets('okx', '', [quoteChannel, 'funding-rate']);
   return {
     exchange: EXCHANGE,
     fundingHistory: okxFundingHistory,
@@ -271,40 +258,15 @@ export function createOkxAdapter(quoteChannel: OkxQuoteChannel = 'tickers'): Ven
     },
 
     async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-      return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
-        label: `okx#${i}`,
-        url: `${endpoints.ws}${OKX_WS_PATH}`,
-        subscribeMessages: requests('subscribe', group, (j) => `sub${j}`),
-        topicCount: group.length * 2,
-        awaitWelcome: false,
-        subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-        heartbeat: { everyMs: OKX_IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
-        maxAgeMs: 0,
-        symbols: group,
-        limits: facts.limits,
-      }));
+      return quotes.plan(endpoints, symbols);
     },
 
     createParser(meta: MetadataTable): VenueParser {
       return new OkxParser(meta);
     },
 
-    liveChange(plans, _symbols, add, remove) {
-      const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
-      if (r === null) return null;
-      const id = () => `chg${++changeSeq}`;
-      return changesOf(r, (op, syms) => requests(op, syms, id), 2);
-    },
+    liveChange: quotes.liveChange,
   };
-
-  /** Subscribe/unsubscribe requests for the quote and funding channels of `syms`, each within the request size limit. */
-  function requests(op: 'subscribe' | 'unsubscribe', syms: readonly string[], id: (j: number) => string): string[] {
-    const args = syms.flatMap((instId) => [
-      { channel: quoteChannel, instId },
-      { channel: 'funding-rate', instId },
-    ]);
-    return batchRequests(args, facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((a, j) => JSON.stringify({ id: id(j), op, args: a }));
-  }
 }
 
 export const okxAdapter: VenueAdapter = createOkxAdapter('tickers');

@@ -13,26 +13,19 @@
  */
 import { crc32 } from 'node:zlib';
 import { count, isEpochMs, isRecord, num, type ConnectionPlan, type InstrumentMeta, type MetadataTable, type ParseOutcome, type VenueEndpoints } from '../../feeds/adapter.js';
-import { batchRequests, changesOf, redistribute, splitSymbols, subscribeSpacingMs, topicsPerMessage, type SymbolCost } from '../../feeds/plan-limits.js';
 import { applyLevels, applySnapshotLevels, readLevels } from '../../depth/parser-base.js';
 import type { ScanKeys, ScannedLevels } from '../../depth/frame-scan.js';
 import type { L2Book } from '../../depth/l2-book.js';
 import { ChecksummedDepthParser } from '../../depth/level-texts.js';
 import type { DepthSink, VenueDepth } from '../../depth/types.js';
-import { facts } from './facts.js';
+import { channelSockets } from './ws-common.js';
 
 export const OKX_DEPTH_CHANNEL = 'books';
 /** Levels per side the checksum covers. */
 export const OKX_CHECKSUM_LEVELS = 25;
 /** Levels the `books` channel carries (the snapshot's depth; the venue keeps the top 400). */
 const OKX_BOOK_LEVELS = 400;
-const WS_PATH = '/ws/v5/public';
-const IDLE_PING_MS = 25_000;
-const ARG_COST: SymbolCost = { topics: 1, chars: () => 0 };
-const REQUEST_OVERHEAD = 64;
-const argOf = (instId: string) => ({ channel: OKX_DEPTH_CHANNEL, instId });
-const argBytes = (a: { channel: string; instId: string }) => JSON.stringify(a).length;
-let changeSeq = 0;
+const books = channelSockets('okx/depth', 'd', [OKX_DEPTH_CHANNEL]);
 
 /**
  * The documented checksum string of a book's top 25 per side, `text(side, price)` giving a level's
@@ -128,34 +121,13 @@ export class OkxDepthParser extends ChecksummedDepthParser {
   }
 }
 
-function requests(op: 'subscribe' | 'unsubscribe', syms: readonly string[], id: (j: number) => string): string[] {
-  return batchRequests(syms.map(argOf), facts.limits, topicsPerMessage(facts.limits), argBytes, REQUEST_OVERHEAD).map((a, j) => JSON.stringify({ id: id(j), op, args: a }));
-}
-
 export const okxDepth: VenueDepth = {
   async plan(endpoints: VenueEndpoints, symbols: string[]): Promise<ConnectionPlan[]> {
-    return splitSymbols(symbols, facts.limits, ARG_COST).map((group, i) => ({
-      label: `okx/depth#${i}`,
-      url: `${endpoints.ws}${WS_PATH}`,
-      subscribeMessages: requests('subscribe', group, (j) => `dsub${j}`),
-      topicCount: group.length,
-      awaitWelcome: false,
-      subscribeSpacingMs: subscribeSpacingMs(facts.limits),
-      heartbeat: { everyMs: IDLE_PING_MS, whenIdle: true, message: () => 'ping' },
-      maxAgeMs: 0,
-      symbols: group,
-      limits: facts.limits,
-    }));
+    return books.plan(endpoints, symbols);
   },
-  liveChange(plans, _symbols, add, remove) {
-    const r = redistribute(plans.map((p) => p.symbols), add, remove, facts.limits, ARG_COST);
-    if (r === null) return null;
-    return changesOf(r, (op, syms) => requests(op, syms, () => `dchg${++changeSeq}`));
-  },
+  liveChange: books.liveChange,
   createParser(meta: MetadataTable, levels: number) {
     return new OkxDepthParser(meta, levels);
   },
-  resubscribe(symbol: string): string[] {
-    return [...requests('unsubscribe', [symbol], () => `dre${++changeSeq}`), ...requests('subscribe', [symbol], () => `dre${++changeSeq}`)];
-  },
+  resubscribe: books.resubscribe,
 };
