@@ -99,7 +99,8 @@ describe('the real server under a hostile client', () => {
     );
     expect(result.sent).toBeGreaterThan(3_000); // the flood really ran (reconnecting after each 1008)
     expect(maxHealthMs).toBeLessThan(2000); // before the fix: > 5 s, growing with the flood; the bound leaves room for a loaded CI machine
-    expect(healthMs.length).toBeGreaterThan(15);
+    // Polling ran through the flood (~40 polls on a quiet machine; the 2 s bound above is what is judged).
+    expect(healthMs.length).toBeGreaterThanOrEqual(5);
     // stats kept arriving each second and the engine kept processing quotes throughout (~4.6 s window at 1/s:
     // 4 expected, 3 required)
     expect(during.length).toBeGreaterThanOrEqual(3);
