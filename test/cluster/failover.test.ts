@@ -5,7 +5,6 @@
  * browser's rows flow again within 5 s on the same page and WebSocket (no reload); the open positions
  * are identical before and after.
  */
-import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import type { Position } from '../../shared/position.js';
@@ -13,7 +12,7 @@ import type { ServerFrame } from '../../shared/protocol.js';
 import { ensureDashboardBuilt, launchChromium, type ChromiumSession } from '../web/browser.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { deletePrefix, openBooks, SHARED_REDIS_URL, uniquePrefix, waitFor } from '../persistence/helpers.js';
+import { deletePrefix, openBooks, SHARED_REDIS_URL, uniquePrefix, untilRedisHolds, waitFor } from '../persistence/helpers.js';
 import { startClusterNginx, type NginxProcess } from './nginx.js';
 
 const LEASE_TTL_MS = 2000;
@@ -89,22 +88,8 @@ describeWith(['redis', 'nginx', 'chromium'], 'cluster failover: kill -9 of the a
     );
     const before = openBooks((await api<{ positions: Position[] }>('/positions')).body.positions);
     expect(before.length).toBeGreaterThanOrEqual(2);
-    // The standby restores what Redis acknowledged: the kill -9 below comes once Redis holds these books (the
-    // writer flushes every 50 ms, but runs at nice 5 and is the first thing starved on a loaded machine).
-    const probe = new Redis(SHARED_REDIS_URL);
-    try {
-      await expect
-        .poll(
-          async () => {
-            const stored = Object.values(await probe.hgetall(`${prefix}positions`)).map((x) => JSON.parse(x) as Position);
-            return { books: openBooks(stored), settling: stored.filter((p) => p.state === 'opening' || p.state === 'closing').length };
-          },
-          { timeout: 10_000, interval: 50, message: 'Redis holds the books the API showed' },
-        )
-        .toEqual({ books: before, settling: 0 });
-    } finally {
-      probe.disconnect();
-    }
+    // The standby restores what Redis acknowledged: the kill -9 below comes once Redis holds these books.
+    await untilRedisHolds(prefix, before);
 
     browser = await launchChromium();
     const page = browser.page;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import { DEFAULT_CONFIG, type VersionedConfig } from '../../shared/config.js';
 import type { Exchange } from '../../shared/exchanges.js';
 import { opportunityId, type Opportunity, type OpportunityEvent, type SettleCurrency } from '../../shared/opportunity.js';
@@ -367,3 +368,26 @@ export function book(p: Position): unknown {
 }
 
 export const openBooks = (ps: Position[]) => ps.filter((p) => p.state === 'open').map(book).sort((a, b) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1));
+
+/**
+ * Waits until Redis under `prefix` holds `books` (openBooks of what the API showed), none opening or closing,
+ * and `fills` fills when given: a kill -9 after this tests what was acknowledged. The writer flushes every
+ * 50 ms, but runs at nice 5 and is the first thing starved on a loaded machine, so a fixed sleep is not enough.
+ */
+export async function untilRedisHolds(prefix: string, books: ReturnType<typeof openBooks>, fills?: number): Promise<void> {
+  const probe = new Redis(SHARED_REDIS_URL);
+  try {
+    await expect
+      .poll(
+        async () => {
+          const stored = Object.values(await probe.hgetall(`${prefix}positions`)).map((x) => JSON.parse(x) as Position);
+          const settling = stored.filter((p) => p.state === 'opening' || p.state === 'closing').length;
+          return fills === undefined ? { books: openBooks(stored), settling } : { books: openBooks(stored), settling, fills: await probe.hlen(`${prefix}fills`) };
+        },
+        { timeout: 10_000, interval: 50, message: 'Redis holds the books (and fills) the API showed' },
+      )
+      .toEqual(fills === undefined ? { books, settling: 0 } : { books, settling: 0, fills });
+  } finally {
+    probe.disconnect();
+  }
+}

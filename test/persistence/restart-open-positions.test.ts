@@ -4,12 +4,11 @@
  * stop the server (SIGTERM, then kill -9), start a new one — the positions are still open 15 s later
  * with identical book fields (entry prices, quantities, fees, accrued funding, transitions).
  */
-import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import type { Fill, Position } from '../../shared/position.js';
 import { describeWith } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { deletePrefix, openBooks, SHARED_REDIS_URL, uniquePrefix, waitFor, serverApi as api } from './helpers.js';
+import { deletePrefix, openBooks, SHARED_REDIS_URL, uniquePrefix, untilRedisHolds, waitFor, serverApi as api } from './helpers.js';
 
 describeWith(['redis'], 'restart keeps open positions open (child processes, simulator, Redis)', () => {
   const prefix = uniquePrefix('restart-open');
@@ -50,22 +49,8 @@ describeWith(['redis'], 'restart keeps open positions open (child processes, sim
     for (const how of ['SIGTERM', 'kill -9'] as const) {
       if (how === 'SIGTERM') expect(await previous.stop()).toBe(0);
       else {
-        // kill -9 keeps what Redis acknowledged: kill once it holds these books and fills (the writer flushes
-        // every 50 ms, but runs at nice 5 and is the first thing starved on a loaded machine).
-        const probe = new Redis(SHARED_REDIS_URL);
-        try {
-          await expect
-            .poll(
-              async () => {
-                const stored = Object.values(await probe.hgetall(`${prefix}positions`)).map((x) => JSON.parse(x) as Position);
-                return { books: openBooks(stored), settling: stored.filter((p) => p.state === 'opening' || p.state === 'closing').length, fills: await probe.hlen(`${prefix}fills`) };
-              },
-              { timeout: 10_000, interval: 50, message: 'Redis holds the books and fills the API showed' },
-            )
-            .toEqual({ books: before, settling: 0, fills: fillsBefore });
-        } finally {
-          probe.disconnect();
-        }
+        // kill -9 keeps what Redis acknowledged: kill once it holds these books and fills.
+        await untilRedisHolds(prefix, before, fillsBefore);
         await previous.kill9();
       }
       const next = await startServerProcess({ env });
