@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import type { AlertSink, AlertSinkStatus, AlertTestResult } from '../../shared/alerts.js';
 import { type AlertMessage, interpretResponse, redact, type SinkOutcome, sinkRequest } from './sinks.js';
+import { withDeadline } from '../deadline.js';
 
 export interface DeliveryOptions {
   /** Alerts waiting per sink (the one in flight included); beyond it new ones are dropped. Default 100. */
@@ -148,11 +149,16 @@ export class AlertDispatcher {
     } catch (err) {
       return { kind: 'fail', status: 0, error: redact(sink, err instanceof Error ? err.message : String(err)) };
     }
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs)]);
     try {
-      const res = await this.fetchFn(req.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'perpscan-alerts' }, body: req.body, signal });
-      const text = await res.text();
-      return interpretResponse(sink, res.status, res.headers.get('retry-after'), text, this.now());
+      const { status, retryAfter, text } = await withDeadline(
+        this.opts.timeoutMs,
+        async (signal) => {
+          const res = await this.fetchFn(req.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'perpscan-alerts' }, body: req.body, signal });
+          return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
+        },
+        this.abort.signal,
+      );
+      return interpretResponse(sink, status, retryAfter, text, this.now());
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${this.opts.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);

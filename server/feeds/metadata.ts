@@ -7,6 +7,7 @@ import { EXCHANGES, type Exchange, isExchange, perVenue } from '../../shared/exc
 import { defaultSymbol, VENUES } from '../venues/index.js';
 import { instrumentKey, parseInstrumentKey } from '../venues/symbology.js';
 import { HttpStatusError } from './feed-error.js';
+import { withDeadline } from '../deadline.js';
 import { type FetchJson, type InstrumentMeta, type MetadataTable, type VenueAdapter, DEFAULT_FUNDING_INTERVAL_MS, isRecord } from './adapter.js';
 
 /** One line of an instruments file (JSON array of these). */
@@ -121,17 +122,18 @@ export function cloneTable(table: MetadataTable): MetadataTable {
 
 /** JSON over HTTP with a timeout; non-2xx is an error that names the status. */
 export function createFetchJson(timeoutMs = 10_000): FetchJson {
-  return async (url, init) => {
-    const post = init?.body !== undefined;
-    const res = await fetch(url, {
-      method: init?.method ?? (post ? 'POST' : 'GET'),
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
-      ...(post ? { body: JSON.stringify(init.body) } : {}),
+  return (url, init) =>
+    withDeadline(timeoutMs, async (signal) => {
+      const post = init?.body !== undefined;
+      const res = await fetch(url, {
+        method: init?.method ?? (post ? 'POST' : 'GET'),
+        signal,
+        headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
+        ...(post ? { body: JSON.stringify(init.body) } : {}),
+      });
+      if (!res.ok) throw new HttpStatusError(res.status, new URL(url).pathname);
+      return (await res.json()) as unknown;
     });
-    if (!res.ok) throw new HttpStatusError(res.status, new URL(url).pathname);
-    return (await res.json()) as unknown;
-  };
 }
 
 /**
