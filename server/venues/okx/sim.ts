@@ -216,26 +216,16 @@ export class OkxVenue extends VenueServer {
       case '/api/v5/public/time':
         return ok({ code: '0', msg: '', data: [{ ts: String(now) }] });
       case '/api/v5/public/instruments': {
-        const instType = query(url, 'instType');
-        if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
-        if (instType !== 'SWAP') return ok({ code: '0', msg: '', data: [] });
-        const instId = query(url, 'instId');
-        const family = query(url, 'instFamily') ?? query(url, 'uly');
-        let list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
-        if (family) list = list.filter((p) => `${p.listedBase}-${p.settle}` === family);
-        if (instId && list.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
-        return ok({ code: '0', msg: '', data: list.map((p) => instrument(p, this.ctx.model, now)) });
+        const sel = swapSelection(url, pairs);
+        if ('status' in sel) return sel; // the venue's error reply
+        if (query(url, 'instId') && sel.length === 0) return ok({ code: '51001', msg: "Instrument ID doesn't exist.", data: [] }, 400);
+        return ok({ code: '0', msg: '', data: sel.map((p) => instrument(p, this.ctx.model, now)) });
       }
       case '/api/v5/public/open-interest': {
         // okx.com/docs-v5/en/#public-data-rest-api-get-open-interest: instType required; instId / instFamily narrow it.
-        const instType = query(url, 'instType');
-        if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
-        if (instType !== 'SWAP') return ok({ code: '0', msg: '', data: [] });
-        const instId = query(url, 'instId');
-        const family = query(url, 'instFamily') ?? query(url, 'uly');
-        let list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
-        if (family) list = list.filter((p) => `${p.listedBase}-${p.settle}` === family);
-        return ok({ code: '0', msg: '', data: list.map((p) => openInterest(p, now)) });
+        const sel = swapSelection(url, pairs);
+        if ('status' in sel) return sel; // the venue's error reply
+        return ok({ code: '0', msg: '', data: sel.map((p) => openInterest(p, now)) });
       }
       case '/api/v5/public/funding-rate': {
         const instId = query(url, 'instId');
@@ -324,4 +314,19 @@ function openInterest(pair: Pair, nowMs: number): Record<string, unknown> {
   const contracts = Math.round(300_000_000 / pair.spec.startPrice / pair.lot);
   const coins = contracts * pair.lot;
   return { instType: 'SWAP', instId: pair.symbol, oi: String(contracts), oiCcy: coins.toFixed(pair.lotDecimals), oiUsd: (coins * pair.mid).toFixed(2), ts: String(nowMs - exchangeLagMs(pair)) };
+}
+
+/**
+ * The swaps a public-data request selects (instruments, open interest): `instType` is required (50014
+ * without it), anything but SWAP is an empty list here, `instId` / `instFamily` (or the older `uly`) narrow it.
+ */
+function swapSelection(url: URL, pairs: readonly Pair[]): readonly Pair[] | RestReply {
+  const instType = query(url, 'instType');
+  if (instType === null) return ok({ code: '50014', msg: 'Parameter instType can not be empty.', data: [] }, 400);
+  if (instType !== 'SWAP') return [];
+  const instId = query(url, 'instId');
+  const family = query(url, 'instFamily') ?? query(url, 'uly');
+  let list = instId ? pairs.filter((p) => p.symbol === instId) : pairs;
+  if (family) list = list.filter((p) => `${p.listedBase}-${p.settle}` === family);
+  return list;
 }
