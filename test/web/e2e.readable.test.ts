@@ -405,6 +405,13 @@ describeWith(['chromium'], 'a dashboard a trader can read (Chromium, scripted se
       await page.waitForTimeout(300);
       expect(await noPageScroll(), `page scrolls sideways on the ${tab} tab`).toBe(true);
       if (tab === 'positions') await withinReach('position-close');
+      if (tab === 'system') {
+        // The engine figures sit under the latency table, full width, not squeezed beside it.
+        const latency = (await page.getByTestId('latency-table').boundingBox())!;
+        const engine = (await page.getByTestId('engine-stats').boundingBox())!;
+        expect(engine.y).toBeGreaterThanOrEqual(latency.y + latency.height);
+        expect(engine.width).toBeGreaterThan(300);
+      }
     }
     await page.getByTestId('tab-positions').tap();
     await page.getByTestId('position-close').scrollIntoViewIfNeeded();
